@@ -1,0 +1,35 @@
+import type { CrioImageConfig } from '../core/crio/crio-config.js';
+import { MirrorscopeError } from '../core/errors.js';
+import { Resolver } from '../core/resolve/resolver.js';
+import { loadNodeCrioConfig } from '../host/crio-files.js';
+import { NodeRoot } from '../host/node-root.js';
+import { loadNodeRegistries, type LoadedRegistries } from '../host/registries-files.js';
+
+/** Whose pull to simulate: CRI-O (kubelet pulls) or podman/skopeo on the node. */
+export type Runtime = 'crio' | 'podman';
+
+export interface LoadedResolver {
+  readonly root: NodeRoot;
+  readonly runtime: Runtime;
+  readonly loaded: LoadedRegistries;
+  /** null when simulating podman, which does not read crio.conf. */
+  readonly crio: CrioImageConfig | null;
+  readonly resolver: Resolver;
+}
+
+export function parseRuntime(value: unknown): Runtime {
+  if (value === undefined) return 'crio';
+  if (value === 'crio' || value === 'podman') return value;
+  throw new MirrorscopeError('usage', `--runtime must be "crio" or "podman", got "${String(value)}"`);
+}
+
+export async function loadResolver(rootDir: string, runtime: Runtime = 'crio'): Promise<LoadedResolver> {
+  const root = new NodeRoot(rootDir);
+  const loaded = await loadNodeRegistries(root);
+  const crio = runtime === 'crio' ? await loadNodeCrioConfig(root) : null;
+  const resolver = new Resolver(loaded.config, {
+    ...loaded.resolverOptions,
+    ...(crio ? { shortNameModeOverride: { mode: crio.shortNameMode.value, origin: crio.shortNameMode.origin } } : {}),
+  });
+  return { root, runtime, loaded, crio, resolver };
+}

@@ -1,0 +1,49 @@
+import { MirrorscopeError } from '../core/errors.js';
+import { EXIT_USAGE, type CommandIo, type CommandModule } from './command.js';
+
+/** Command name → lazy loader. Each command lives in its own module under ./commands/. */
+const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandModule> }>> = {
+  start: { summary: 'run the main job on the embedded example node root (or --root DIR)', load: () => import('./commands/start.js') },
+  resolve: { summary: 'show the ordered pull sources CRI-O would try for images', load: () => import('./commands/resolve.js') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: mirrorscope <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nRun "mirrorscope <command> --help" for a command's flags.\n`;
+}
+
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === '--version') {
+    io.stdout.write(`${(await import('../version.js')).VERSION}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    io.stderr.write(`mirrorscope: unknown command "${name}"\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  const command = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof MirrorscopeError && err.code === 'usage') {
+      io.stderr.write(`mirrorscope ${name}: ${err.message}\n\n${command.usage}`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof MirrorscopeError) {
+      io.stderr.write(`mirrorscope ${name}: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,87 @@
+// The answer of `mirrorscope resolve`: what CRI-O would try, in order, for an image, and why.
+import type { ErrorCode } from '../errors.js';
+import type { Origin, PullFromMirror, ShortNameMode } from '../registries/types.js';
+import type { CandidateVia } from '../shortnames/short-names.js';
+import type { SkipReason } from '../registries/pull-sources.js';
+
+export interface Located {
+  readonly file: string;
+  readonly line: number | null;
+}
+
+export interface ResolveError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** The error text containers/image gives for the same condition. */
+  readonly upstream?: string;
+  readonly file?: string;
+  readonly line?: number | null;
+}
+
+export interface SourceResolution {
+  /** The rewritten (physical) reference pulled from this source. */
+  readonly reference: string;
+  readonly mirror: boolean;
+  /** TLS verification skipped and plain HTTP allowed. */
+  readonly insecure: boolean;
+  readonly blocked: boolean;
+  /** `location` of the `[[registry]]` or `[[registry.mirror]]` entry. */
+  readonly location: string;
+  /** The host actually contacted (`docker.io` is reached as `registry-1.docker.io`). */
+  readonly host: string;
+  readonly pullFromMirror: PullFromMirror | null;
+  /** Where the entry behind this source is defined; null for a name no `[[registry]]` matches. */
+  readonly origin: Located | null;
+  /** The `[[registry]]` that blocks this physical reference. */
+  readonly blockedBy: (Located & { readonly prefix: string }) | null;
+  readonly insecureOrigin: Located | null;
+  readonly explanation: string;
+}
+
+export interface SkippedMirrorResolution {
+  readonly location: string;
+  readonly reason: SkipReason;
+  readonly origin: Located;
+  readonly cause: Located | null;
+  readonly explanation: string;
+}
+
+export interface MatchedRegistry {
+  readonly prefix: string;
+  readonly location: string;
+  readonly file: string;
+  readonly line: number | null;
+}
+
+export interface CandidateResolution {
+  /** The logical reference CRI-O asks for (after short-name resolution and normalisation). */
+  readonly image: string;
+  readonly via: CandidateVia;
+  readonly registry: MatchedRegistry | null;
+  /** In the exact order CRI-O tries them; empty when the pull fails before any attempt. */
+  readonly sources: readonly SourceResolution[];
+  readonly skippedMirrors: readonly SkippedMirrorResolution[];
+  readonly error: ResolveError | null;
+  readonly explanation: readonly string[];
+}
+
+export interface ResolveResult {
+  readonly input: string;
+  readonly shortName: {
+    readonly isShort: boolean;
+    readonly mode: ShortNameMode;
+    readonly description: string;
+  } | null;
+  readonly candidates: readonly CandidateResolution[];
+  readonly error: ResolveError | null;
+  readonly explanation: readonly string[];
+}
+
+export function located(origin: Origin | null): Located | null {
+  return origin === null ? null : { file: origin.file, line: origin.line };
+}
+
+export function where(origin: Origin | Located | null): string {
+  if (origin === null) return 'built-in default';
+  return origin.line === null ? origin.file : `${origin.file}:${origin.line}`;
+}

@@ -1,0 +1,37 @@
+// Reads crio.conf and every file below crio.conf.d (recursively, lexical order, like CRI-O's
+// `filepath.Walk`).
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { readCrioImageConfig, type CrioImageConfig } from '../core/crio/crio-config.js';
+import type { ConfigFile } from '../core/registries/types.js';
+import { NODE_PATHS, type NodeRoot } from './node-root.js';
+import { readTextFile } from './read-text.js';
+
+async function walkFiles(root: NodeRoot, nodeDir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(root.hostPath(nodeDir), { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
+  const names = entries.map((e) => e.name).sort();
+  const files: string[] = [];
+  for (const name of names) {
+    const entry = entries.find((e) => e.name === name)!;
+    const nodePath = path.posix.join(nodeDir, name);
+    if (entry.isDirectory()) files.push(...(await walkFiles(root, nodePath)));
+    else files.push(nodePath);
+  }
+  return files;
+}
+
+export async function loadNodeCrioConfig(root: NodeRoot): Promise<CrioImageConfig> {
+  const files: ConfigFile[] = [];
+  for (const nodePath of [NODE_PATHS.crioConf, ...(await walkFiles(root, NODE_PATHS.crioConfD))]) {
+    const text = await readTextFile(root.hostPath(nodePath), nodePath);
+    if (text !== null) files.push({ path: nodePath, text });
+  }
+  return readCrioImageConfig(files);
+}

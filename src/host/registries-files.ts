@@ -1,0 +1,59 @@
+// Reads registries.conf, its drop-ins and the machine alias file from a node root.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { MirrorscopeError } from '../core/errors.js';
+import { assembleRegistriesConfig } from '../core/registries/assemble.js';
+import { loadMachineAliases } from '../core/registries/machine-aliases.js';
+import type { ConfigFile, RegistriesConfig } from '../core/registries/types.js';
+import type { ResolverOptions } from '../core/resolve/resolver.js';
+import { NODE_PATHS, type NodeRoot } from './node-root.js';
+import { readTextFile } from './read-text.js';
+
+async function readConfigFile(root: NodeRoot, nodePath: string): Promise<ConfigFile | null> {
+  const text = await readTextFile(root.hostPath(nodePath), nodePath);
+  return text === null ? null : { path: nodePath, text };
+}
+
+/** `.conf` entries in lexical order; subdirectories are not descended into (containers/image `dropInConfigs`). */
+async function listDropIns(root: NodeRoot, nodeDir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(root.hostPath(nodeDir), { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw new MirrorscopeError('config-invalid', `reading registries.conf.d: ${(err as Error).message}`, {
+      location: { file: nodeDir, line: null },
+    });
+  }
+  return entries
+    .filter((e) => !e.isDirectory() && e.name.endsWith('.conf'))
+    .map((e) => path.posix.join(nodeDir, e.name))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export interface LoadedRegistries {
+  readonly config: RegistriesConfig;
+  readonly resolverOptions: ResolverOptions;
+  /** The raw files, for hashing and drift comparison. */
+  readonly files: readonly ConfigFile[];
+}
+
+export async function loadNodeRegistries(root: NodeRoot): Promise<LoadedRegistries> {
+  const main = await readConfigFile(root, NODE_PATHS.registriesConf);
+  const dropIns: ConfigFile[] = [];
+  for (const nodePath of await listDropIns(root, NODE_PATHS.registriesConfD)) {
+    const file = await readConfigFile(root, nodePath); // a file that vanished since the listing is skipped
+    if (file !== null) dropIns.push(file);
+  }
+  const config = assembleRegistriesConfig({ main, dropIns });
+  const aliasFile = await readConfigFile(root, NODE_PATHS.machineAliases);
+  const machine = aliasFile === null ? null : loadMachineAliases(aliasFile);
+  const resolverOptions: ResolverOptions = {
+    configDescription: [NODE_PATHS.registriesConf, NODE_PATHS.registriesConfD].join(', '),
+    ...(machine?.ok === true ? { machineAliases: machine.aliases } : {}),
+    ...(machine?.ok === false ? { machineAliasesError: machine.error } : {}),
+  };
+  const files = [...(main ? [main] : []), ...dropIns, ...(aliasFile ? [aliasFile] : [])];
+  return { config, resolverOptions, files };
+}
