@@ -130,6 +130,22 @@ export function parseNormalizedNamed(s: string): ImageReference {
   return parseReference(`${domain}/${remainder}`);
 }
 
+/**
+ * `ParseNormalizedNamed` for a reference already parsed by `parseReference` whose first segment is a
+ * registry host (has a dot or colon, or is `localhost`): the same result without parsing again.
+ */
+export function normalizeQualified(ref: ImageReference): ImageReference {
+  let { domain, path } = ref;
+  if (domain === 'index.docker.io') domain = 'docker.io';
+  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
+  if (domain === ref.domain && path === ref.path) return ref;
+  const normalized = { ...ref, domain, path };
+  if (nameOf(normalized).length > NAME_TOTAL_LENGTH_MAX) {
+    throw new ReferenceError(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`);
+  }
+  return normalized;
+}
+
 /** `reference.ParseNamed`: normalised, and the input must already be in canonical form. */
 export function parseCanonicalNamed(s: string): ImageReference {
   const ref = parseNormalizedNamed(s);

@@ -1,5 +1,6 @@
 // `Registry.PullSourcesFromReference` and `Endpoint.rewriteReference` of containers/image.
-import { parseCanonicalNamed, ReferenceError, stringOf, type ImageReference } from '../reference/reference.js';
+import { isDomain, isPath } from '../reference/grammar.js';
+import { nameOf, parseCanonicalNamed, ReferenceError, stringOf, type ImageReference } from '../reference/reference.js';
 import { refMatchingPrefix } from './prefix-match.js';
 import type { Endpoint, Origin, Registry } from './types.js';
 
@@ -8,6 +9,13 @@ export interface PullSource {
   readonly mirror: boolean;
   /** The physical reference pulled from this source. */
   readonly reference: ImageReference;
+  /**
+   * True when the physical name is the endpoint's location followed by `/…`: its FindRegistry answer
+   * then depends on the location alone, which lets callers cache it.
+   */
+  readonly belowLocation: boolean;
+  /** 0 for the primary location, i + 1 for `registry.mirrors[i]`. */
+  readonly endpointIndex: number;
 }
 
 export type SkipReason = 'mirror-by-digest-only' | 'pull-from-mirror-digest-only' | 'pull-from-mirror-tag-only';
@@ -28,19 +36,55 @@ export class RewriteError extends Error {
   }
 }
 
-export function rewriteReference(endpoint: Endpoint, ref: ImageReference, prefix: string): ImageReference {
-  const s = stringOf(ref);
+/**
+ * A location that, followed by `/path…` of a valid reference, always yields a canonical reference:
+ * the rewrite can then be assembled without re-parsing (it is what `ParseNamed` would return).
+ */
+export interface CanonicalLocation {
+  readonly domain: string;
+  readonly path: string;
+}
+
+export function canonicalLocation(location: string): CanonicalLocation | null {
+  const slash = location.indexOf('/');
+  const domain = slash === -1 ? location : location.slice(0, slash);
+  const path = slash === -1 ? '' : location.slice(slash + 1);
+  const isRegistryHost = domain.includes('.') || domain.includes(':') || domain === 'localhost';
+  // docker.io and index.docker.io are re-normalised by ParseNamed; leave them to the full parser.
+  const plain = isRegistryHost && domain !== 'docker.io' && domain !== 'index.docker.io';
+  return plain && isDomain(domain) && (path === '' || isPath(path)) ? { domain, path } : null;
+}
+
+const NAME_TOTAL_LENGTH_MAX = 255;
+
+export function rewriteReference(
+  endpoint: Endpoint,
+  ref: ImageReference,
+  prefix: string,
+  canonical: CanonicalLocation | null = canonicalLocation(endpoint.location),
+): { reference: ImageReference; belowLocation: boolean } {
+  const name = nameOf(ref);
+  const s = ref.tag === undefined && ref.digest === undefined ? name : stringOf(ref);
   const n = refMatchingPrefix(s, prefix);
   if (n === -1) throw new RewriteError(`invalid prefix '${prefix}' for reference '${s}'`, endpoint);
   if (endpoint.location === '') {
     if (!prefix.startsWith('*.')) {
       throw new RewriteError(`invalid prefix '${prefix}' for empty location, should be in the format: *.example.com`, endpoint);
     }
-    return ref;
+    return { reference: ref, belowLocation: false };
+  }
+  const belowLocation = s.charCodeAt(n) === 0x2f;
+  const fast = belowLocation ? canonical : null;
+  if (fast !== null && endpoint.location.length + (name.length - n) <= NAME_TOTAL_LENGTH_MAX) {
+    const rest = name.slice(n + 1);
+    return {
+      reference: { domain: fast.domain, path: fast.path === '' ? rest : `${fast.path}/${rest}`, tag: ref.tag, digest: ref.digest },
+      belowLocation,
+    };
   }
   const rewritten = endpoint.location + s.slice(n);
   try {
-    return parseCanonicalNamed(rewritten);
+    return { reference: parseCanonicalNamed(rewritten), belowLocation };
   } catch (err) {
     if (err instanceof ReferenceError) {
       throw new RewriteError(`rewriting reference: ${err.message} ("${rewritten}")`, endpoint);
@@ -54,28 +98,40 @@ export interface PullSourcePlan {
   readonly skipped: readonly SkippedMirror[];
 }
 
-/** Mirrors first (filtered by digest/tag rules), the primary location always last. */
-export function pullSourcesFromReference(registry: Registry, ref: ImageReference): PullSourcePlan {
+const NO_SKIPS: readonly SkippedMirror[] = [];
+
+/**
+ * Mirrors first (filtered by digest/tag rules), the primary location always last.
+ * `canonical` may carry precomputed `canonicalLocation`s: index 0 the primary, then the mirrors.
+ */
+export function pullSourcesFromReference(
+  registry: Registry,
+  ref: ImageReference,
+  canonical?: readonly (CanonicalLocation | null)[],
+): PullSourcePlan {
   const digested = ref.digest !== undefined;
-  const endpoints: { endpoint: Endpoint; mirror: boolean }[] = [];
-  const skipped: SkippedMirror[] = [];
-  for (const m of registry.mirrors) {
+  const sources: PullSource[] = [];
+  let skipped: SkippedMirror[] | undefined;
+  const add = (endpoint: Endpoint, index: number): void => {
+    const location = canonical ? canonical[index]! : canonicalLocation(endpoint.location);
+    const { reference, belowLocation } = rewriteReference(endpoint, ref, registry.prefix, location);
+    sources.push({ endpoint, mirror: index > 0, reference, belowLocation, endpointIndex: index });
+  };
+  const skip = (endpoint: Endpoint, reason: SkipReason, cause: Origin | null): void => {
+    (skipped ??= []).push({ endpoint, reason, cause });
+  };
+  registry.mirrors.forEach((m, i) => {
     if (registry.mirrorByDigestOnly) {
-      if (digested) endpoints.push({ endpoint: m, mirror: true });
-      else skipped.push({ endpoint: m, reason: 'mirror-by-digest-only', cause: registry.mirrorByDigestOnlyOrigin });
+      if (digested) add(m, i + 1);
+      else skip(m, 'mirror-by-digest-only', registry.mirrorByDigestOnlyOrigin);
     } else if (m.pullFromMirror === 'digest-only' && !digested) {
-      skipped.push({ endpoint: m, reason: 'pull-from-mirror-digest-only', cause: m.pullFromMirrorOrigin });
+      skip(m, 'pull-from-mirror-digest-only', m.pullFromMirrorOrigin);
     } else if (m.pullFromMirror === 'tag-only' && digested) {
-      skipped.push({ endpoint: m, reason: 'pull-from-mirror-tag-only', cause: m.pullFromMirrorOrigin });
+      skip(m, 'pull-from-mirror-tag-only', m.pullFromMirrorOrigin);
     } else {
-      endpoints.push({ endpoint: m, mirror: true });
+      add(m, i + 1);
     }
-  }
-  endpoints.push({ endpoint: registry, mirror: false });
-  const sources = endpoints.map(({ endpoint, mirror }) => ({
-    endpoint,
-    mirror,
-    reference: rewriteReference(endpoint, ref, registry.prefix),
-  }));
-  return { sources, skipped };
+  });
+  add(registry, 0);
+  return { sources, skipped: skipped ?? NO_SKIPS };
 }

@@ -3,48 +3,68 @@
 // only probes the prefixes a name could possibly match, so its cost does not grow with the file.
 import { compareBytes } from './byte-order.js';
 import { refMatchingPrefix } from './prefix-match.js';
-import type { Registry } from './types.js';
 
-export class RegistryIndex {
-  private readonly exact = new Map<string, Registry>();
-  private readonly wildcards = new Map<string, Registry>();
+interface Prefixed {
+  readonly prefix: string;
+}
 
-  constructor(readonly registries: readonly Registry[]) {
+function better(candidate: Prefixed, best: Prefixed | undefined): boolean {
+  if (best === undefined || candidate.prefix.length > best.prefix.length) return true;
+  return candidate.prefix.length === best.prefix.length && compareBytes(candidate.prefix, best.prefix) < 0;
+}
+
+/** Indexes `[[registry]]` entries (or anything carrying their prefix) by prefix. */
+export class RegistryIndex<T extends Prefixed> {
+  private readonly exact = new Map<string, T>();
+  private readonly wildcards = new Map<string, T>();
+  /** Every plain prefix that has a longer plain prefix below it (`a.io/x` when `a.io/x/y` exists). */
+  private readonly extended = new Set<string>();
+
+  constructor(readonly registries: readonly T[]) {
     for (const reg of registries) {
       if (reg.prefix.startsWith('*.')) this.wildcards.set(reg.prefix.slice(1), reg);
       else this.exact.set(reg.prefix, reg);
     }
+    for (const prefix of this.exact.keys()) {
+      for (let i = 1; i < prefix.length; i++) {
+        const c = prefix.charCodeAt(i);
+        if (c === 0x2f || c === 0x3a || c === 0x40) this.extended.add(prefix.slice(0, i));
+      }
+    }
+  }
+
+  get hasWildcards(): boolean {
+    return this.wildcards.size > 0;
+  }
+
+  /** Whether some plain prefix is longer than `prefix` and starts with it at a boundary. */
+  isExtended(prefix: string): boolean {
+    return this.extended.has(prefix);
   }
 
   /** `FindRegistry(name)`: `name` is `Name()` of a reference — no tag, no digest. */
-  find(name: string): Registry | undefined {
-    let best: Registry | undefined;
-    const consider = (reg: Registry | undefined): void => {
-      if (reg === undefined || refMatchingPrefix(name, reg.prefix) === -1) return;
-      if (
-        best === undefined ||
-        reg.prefix.length > best.prefix.length ||
-        (reg.prefix.length === best.prefix.length && compareBytes(reg.prefix, best.prefix) < 0)
-      ) {
-        best = reg;
-      }
-    };
+  find(name: string): T | undefined {
+    let best: T | undefined;
     // Plain prefixes can only match up to a boundary character or the whole name.
-    consider(this.exact.get(name));
-    for (let i = 0; i < name.length; i++) {
+    let reg = this.exact.get(name);
+    if (reg !== undefined) best = reg;
+    for (let i = name.length - 1; i > 0; i--) {
       const c = name.charCodeAt(i);
-      if (c === 0x2f || c === 0x3a || c === 0x40) consider(this.exact.get(name.slice(0, i)));
+      if (c !== 0x2f && c !== 0x3a && c !== 0x40) continue;
+      reg = this.exact.get(name.slice(0, i));
+      if (reg !== undefined && better(reg, best)) best = reg;
     }
-    if (this.wildcards.size > 0) {
-      // A wildcard suffix (it cannot contain `/`, `:` or `@`) starts at a dot inside the host and ends
-      // at the port separator or the end of the host.
-      const hostEnd = name.indexOf('/');
-      const limit = hostEnd === -1 ? name.length : hostEnd;
-      for (let start = 0; start < limit; start++) {
-        if (name.charCodeAt(start) !== 0x2e) continue;
-        for (let end = start + 1; end <= limit; end++) {
-          if (end === limit || name.charCodeAt(end) === 0x3a) consider(this.wildcards.get(name.slice(start, end)));
-        }
+    if (this.wildcards.size === 0) return best;
+    // A wildcard suffix (it cannot contain `/`, `:` or `@`) starts at a dot inside the host and ends
+    // at the port separator or the end of the host.
+    const slash = name.indexOf('/');
+    const limit = slash === -1 ? name.length : slash;
+    for (let start = 0; start < limit; start++) {
+      if (name.charCodeAt(start) !== 0x2e) continue;
+      for (let end = start + 1; end <= limit; end++) {
+        if (end !== limit && name.charCodeAt(end) !== 0x3a) continue;
+        reg = this.wildcards.get(name.slice(start, end));
+        if (reg !== undefined && refMatchingPrefix(name, reg.prefix) !== -1 && better(reg, best)) best = reg;
       }
     }
     return best;

@@ -1,9 +1,16 @@
 // Resolution of an image reference to the ordered pull sources CRI-O would try.
 // Pure: everything it needs is in the assembled configuration.
 import { nameOf, stringOf, type ImageReference } from '../reference/reference.js';
-import { pullSourcesFromReference, RewriteError, type PullSource, type SkippedMirror } from '../registries/pull-sources.js';
+import {
+  canonicalLocation,
+  pullSourcesFromReference,
+  RewriteError,
+  type CanonicalLocation,
+  type PullSource,
+  type SkippedMirror,
+} from '../registries/pull-sources.js';
 import { RegistryIndex } from '../registries/registry-index.js';
-import type { Alias, Origin, RegistriesConfig, Registry } from '../registries/types.js';
+import type { Alias, Endpoint, RegistriesConfig, Registry } from '../registries/types.js';
 import {
   effectiveShortNameMode,
   resolveShortName,
@@ -15,6 +22,8 @@ import {
   located,
   where,
   type CandidateResolution,
+  type Located,
+  type MatchedRegistry,
   type ResolveResult,
   type SkippedMirrorResolution,
   type SourceResolution,
@@ -38,8 +47,75 @@ function contactedHost(ref: ImageReference): string {
   return ref.domain === 'docker.io' ? 'registry-1.docker.io' : ref.domain;
 }
 
+/** What never changes for an entry: its location text, provenance, and the blocked verdict below it. */
+interface EndpointFacts {
+  readonly location: string;
+  readonly where: string;
+  readonly origin: Located;
+  readonly insecureOrigin: Located | null;
+  readonly canonical: CanonicalLocation | null;
+  /** FindRegistry of `location/…`, when it cannot depend on what follows the location. */
+  blockingBelow: Registry | undefined | 'depends';
+  /** Why this mirror is skipped, when it is (one reason at most for a given entry). */
+  readonly skip: SkippedMirrorResolution | null;
+}
+
+/** A `[[registry]]` with everything the resolver derives from it once. */
+interface CompiledRegistry {
+  readonly prefix: string;
+  readonly registry: Registry;
+  readonly matched: MatchedRegistry;
+  readonly explanation: string;
+  /** 0: the primary location; i + 1: `registry.mirrors[i]`. */
+  readonly endpoints: readonly EndpointFacts[];
+  readonly canonical: readonly (CanonicalLocation | null)[];
+}
+
+function skipOf(registry: Registry, mirror: Endpoint): SkippedMirrorResolution | null {
+  let reason: SkippedMirror['reason'];
+  let cause;
+  if (registry.mirrorByDigestOnly) [reason, cause] = ['mirror-by-digest-only' as const, registry.mirrorByDigestOnlyOrigin];
+  else if (mirror.pullFromMirror === 'digest-only') [reason, cause] = ['pull-from-mirror-digest-only' as const, mirror.pullFromMirrorOrigin];
+  else if (mirror.pullFromMirror === 'tag-only') [reason, cause] = ['pull-from-mirror-tag-only' as const, mirror.pullFromMirrorOrigin];
+  else return null;
+  return {
+    location: mirror.location,
+    reason,
+    origin: located(mirror.origin)!,
+    cause: located(cause),
+    explanation: `mirror "${mirror.location}" (${where(mirror.origin)}) is not used: ${SKIP_TEXT[reason]}${cause ? ` (${where(cause)})` : ''}`,
+  };
+}
+
+function compileEndpoint(registry: Registry, endpoint: Endpoint, mirror: boolean): EndpointFacts {
+  return {
+    location: endpoint.location,
+    where: where(endpoint.origin),
+    origin: located(endpoint.origin)!,
+    insecureOrigin: located(endpoint.insecureOrigin),
+    canonical: canonicalLocation(endpoint.location),
+    blockingBelow: 'depends',
+    skip: mirror ? skipOf(registry, endpoint) : null,
+  };
+}
+
+function compileRegistry(registry: Registry): CompiledRegistry {
+  const rewrites = registry.location !== registry.prefix && registry.location !== '';
+  const endpoints = [compileEndpoint(registry, registry, false), ...registry.mirrors.map((m) => compileEndpoint(registry, m, true))];
+  return {
+    prefix: registry.prefix,
+    registry,
+    matched: { prefix: registry.prefix, location: registry.location, file: registry.origin.file, line: registry.origin.line },
+    explanation:
+      `[[registry]] prefix "${registry.prefix}" (${where(registry.origin)}) is the longest matching prefix` +
+      (rewrites ? `; its location "${registry.location}" rewrites the reference` : ''),
+    endpoints,
+    canonical: endpoints.map((e) => e.canonical),
+  };
+}
+
 export class Resolver {
-  private readonly index: RegistryIndex;
+  private readonly index: RegistryIndex<CompiledRegistry>;
   private readonly shortNames: ShortNameContext;
   private readonly configDescription: string;
 
@@ -47,7 +123,12 @@ export class Resolver {
     readonly config: RegistriesConfig,
     options: ResolverOptions = {},
   ) {
-    this.index = new RegistryIndex(config.registries);
+    this.index = new RegistryIndex(config.registries.map(compileRegistry));
+    for (const compiled of this.index.registries) {
+      for (const facts of compiled.endpoints) {
+        if (facts.location !== '' && !this.index.isExtended(facts.location)) facts.blockingBelow = this.index.find(facts.location)?.registry;
+      }
+    }
     this.shortNames = {
       config,
       machineAliases: options.machineAliases ?? new Map(),
@@ -59,7 +140,7 @@ export class Resolver {
 
   /** `FindRegistry` for a reference name (no tag or digest). */
   findRegistry(name: string): Registry | undefined {
-    return this.index.find(name);
+    return this.index.find(name)?.registry;
   }
 
   resolve(rawInput: string): ResolveResult {
@@ -89,12 +170,11 @@ export class Resolver {
       explanation.push(`${outcome.description}; ${this.describeMode()}`);
       if (candidates.length > 1) explanation.push(`CRI-O tries the ${candidates.length} candidates one after another; the first that pulls wins`);
     }
-    const failed = candidates.length === 1 ? candidates[0]!.error : null;
     return {
       input: rawInput,
       shortName: outcome.isShort ? { isShort: true, mode: outcome.mode, description: outcome.description } : null,
       candidates,
-      error: failed,
+      error: candidates.length === 1 ? candidates[0]!.error : null,
       explanation,
     };
   }
@@ -113,90 +193,83 @@ export class Resolver {
     let ref = candidate.reference;
     if (ref.tag !== undefined && ref.digest !== undefined) {
       explanation.push(`"${stringOf(ref)}" has both a tag and a digest: CRI-O drops the tag and pulls by digest`);
-      ref = { ...ref, tag: undefined };
+      ref = { domain: ref.domain, path: ref.path, tag: undefined, digest: ref.digest };
     }
     if (candidate.via === 'alias') explanation.push(`alias defined at ${where(candidate.origin)}`);
     const image = stringOf(ref);
     const name = nameOf(ref);
-    const registry = this.index.find(name);
-    const base = { image, via: candidate.via };
-    if (registry === undefined) {
+    const compiled = this.index.find(name);
+    if (compiled === undefined) {
       explanation.push(`no [[registry]] prefix matches "${name}": pulled directly from ${ref.domain}, no mirrors`);
-      const sources = [this.describeSource({ endpoint: null, mirror: false, reference: ref })];
-      return { ...base, registry: null, sources, skippedMirrors: [], error: null, explanation };
+      const source = this.describeSource(ref, null, false, undefined);
+      return { image, via: candidate.via, registry: null, sources: [source], skippedMirrors: [], error: null, explanation };
     }
-    explanation.push(
-      `[[registry]] prefix "${registry.prefix}" (${where(registry.origin)}) is the longest prefix matching "${name}"` +
-        (registry.location === registry.prefix || registry.location === '' ? '' : `; its location "${registry.location}" rewrites the reference`),
-    );
-    const matched = { prefix: registry.prefix, location: registry.location, file: registry.origin.file, line: registry.origin.line };
+    const { registry } = compiled;
+    explanation.push(compiled.explanation);
     let plan;
     try {
-      plan = pullSourcesFromReference(registry, ref);
+      plan = pullSourcesFromReference(registry, ref, compiled.canonical);
     } catch (err) {
       if (!(err instanceof RewriteError)) throw err;
       const message = `${err.message}: entry at ${where(err.endpoint.origin)}; CRI-O fails this pull before trying any source`;
       explanation.push(message);
       return {
-        ...base,
-        registry: matched,
+        image,
+        via: candidate.via,
+        registry: compiled.matched,
         sources: [],
         skippedMirrors: [],
         error: { code: 'rewrite-invalid', message, upstream: err.message, file: err.endpoint.origin.file, line: err.endpoint.origin.line },
         explanation,
       };
     }
-    const skippedMirrors = plan.skipped.map((s) => this.describeSkip(s));
+    const skippedMirrors = plan.skipped.map((s) => compiled.endpoints[registry.mirrors.indexOf(s.endpoint) + 1]!.skip!);
     for (const s of skippedMirrors) explanation.push(s.explanation);
-    const sources = plan.sources.map((s) => this.describeSource(s));
+    const sources = plan.sources.map((s) => this.describePlannedSource(s, compiled.endpoints[s.endpointIndex]!));
     if (registry.mirrors.length > 0 && sources.length === 1) {
       explanation.push('every mirror was filtered out: this pull goes to the primary location only');
     }
-    return { ...base, registry: matched, sources, skippedMirrors, error: null, explanation };
+    return { image, via: candidate.via, registry: compiled.matched, sources, skippedMirrors, error: null, explanation };
   }
 
-  private describeSkip(s: SkippedMirror): SkippedMirrorResolution {
-    return {
-      location: s.endpoint.location,
-      reason: s.reason,
-      origin: located(s.endpoint.origin)!,
-      cause: located(s.cause),
-      explanation: `mirror "${s.endpoint.location}" (${where(s.endpoint.origin)}) is not used: ${SKIP_TEXT[s.reason]}${s.cause ? ` (${where(s.cause)})` : ''}`,
-    };
+  private describePlannedSource(source: PullSource, facts: EndpointFacts): SourceResolution {
+    const blocking =
+      source.belowLocation && facts.blockingBelow !== 'depends' ? facts.blockingBelow : this.index.find(nameOf(source.reference))?.registry;
+    return this.describeSource(source.reference, source.endpoint, source.mirror, blocking, facts);
   }
 
-  private describeSource(source: Omit<PullSource, 'endpoint'> & { endpoint: PullSource['endpoint'] | null }): SourceResolution {
-    const { endpoint, reference } = source;
-    const physicalName = nameOf(reference);
-    const blockingEntry = this.index.find(physicalName);
-    const blocked = blockingEntry?.blocked === true;
+  /** `blocking` is FindRegistry of the physical name: CRI-O checks `blocked` there, not on the matched entry. */
+  private describeSource(
+    reference: ImageReference,
+    endpoint: Endpoint | null,
+    mirror: boolean,
+    blocking: Registry | undefined,
+    facts?: EndpointFacts,
+  ): SourceResolution {
+    const blocked = blocking?.blocked === true;
     const insecure = endpoint?.insecure ?? false;
     const referenceText = stringOf(reference);
-    const kind = source.mirror ? 'mirror' : 'primary';
-    let explanation = `${kind} ${referenceText}`;
-    if (endpoint !== null) explanation += ` (${where(endpoint.origin)})`;
+    const kind = mirror ? 'mirror' : 'primary';
+    let explanation = facts ? `${kind} ${referenceText} (${facts.where})` : `${kind} ${referenceText}`;
     if (blocked) {
-      explanation += `: blocked by [[registry]] "${blockingEntry.prefix}" (${where(blockingEntry.blockedOrigin ?? blockingEntry.origin)}); CRI-O fails this attempt with "registry ${blockingEntry.prefix} is blocked in ${this.configDescription}"`;
+      explanation += `: blocked by [[registry]] "${blocking.prefix}" (${where(blocking.blockedOrigin ?? blocking.origin)}); CRI-O fails this attempt with "registry ${blocking.prefix} is blocked in ${this.configDescription}"`;
     } else if (insecure) {
       explanation += `: insecure = true (${where(endpoint?.insecureOrigin ?? null)}): TLS is not verified and plain HTTP is tried when HTTPS fails`;
-    }
-    if (!blocked && blockingEntry !== undefined && blockingEntry.insecure && !insecure) {
-      explanation += `; note: [[registry]] "${blockingEntry.prefix}" sets insecure = true, but the flag of this ${kind} entry decides, so TLS is verified`;
+    } else if (blocking !== undefined && blocking.insecure) {
+      explanation += `; note: [[registry]] "${blocking.prefix}" sets insecure = true, but the flag of this ${kind} entry decides, so TLS is verified`;
     }
     return {
       reference: referenceText,
-      mirror: source.mirror,
+      mirror,
       insecure,
       blocked,
       location: endpoint?.location ?? reference.domain,
       host: contactedHost(reference),
-      pullFromMirror: source.mirror && endpoint !== null ? endpoint.pullFromMirror : null,
-      origin: endpoint === null ? null : located(endpoint.origin),
-      blockedBy: blocked ? { prefix: blockingEntry.prefix, ...located(blockingEntry.blockedOrigin ?? blockingEntry.origin)! } : null,
-      insecureOrigin: insecure ? located(endpoint?.insecureOrigin ?? null) : null,
+      pullFromMirror: mirror && endpoint !== null ? endpoint.pullFromMirror : null,
+      origin: facts ? facts.origin : null,
+      blockedBy: blocked ? { prefix: blocking.prefix, ...located(blocking.blockedOrigin ?? blocking.origin)! } : null,
+      insecureOrigin: insecure && facts ? facts.insecureOrigin : null,
       explanation,
     };
   }
 }
-
-export type { Origin };

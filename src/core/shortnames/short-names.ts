@@ -3,6 +3,7 @@
 // then the short-name mode.
 import {
   nameOf,
+  normalizeQualified,
   parseNormalizedNamed,
   parseReference,
   ReferenceError,
@@ -84,7 +85,7 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
   if (hasRegistry(parsed.domain)) {
     let normalized: ImageReference;
     try {
-      normalized = parseNormalizedNamed(input);
+      normalized = normalizeQualified(parsed);
     } catch (err) {
       if (!(err instanceof ReferenceError)) throw err;
       throw new ShortNameError('invalid-reference', `invalid image reference "${input}": ${err.message}`, err.message);

@@ -1,0 +1,14 @@
+// The single catalogue of finding ids. Each area keeps its definitions in ./catalogue/<area>.ts and
+// is listed here once.
+import { CONFIG_FINDINGS } from './catalogue/config.js';
+import type { FindingDefinition } from './types.js';
+
+export const CATALOGUE = {
+  ...CONFIG_FINDINGS,
+} as const satisfies Record<string, FindingDefinition>;
+
+export type FindingId = keyof typeof CATALOGUE;
+
+export function definitionOf(id: FindingId): FindingDefinition {
+  return CATALOGUE[id];
+}
