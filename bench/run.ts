@@ -6,7 +6,9 @@ import { say, type BenchModule } from './types.js';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const files = (await readdir(dir)).filter((f) => f.endsWith('.bench.ts') && (only.length === 0 || only.some((o) => f.startsWith(o)))).sort();
+const files = (await readdir(dir))
+  .filter((f) => f.endsWith('.bench.ts') && (only.length === 0 || only.some((o) => f.startsWith(o))))
+  .sort();
 let failed = false;
 for (const file of files) {
   say(`\n== ${file}`);

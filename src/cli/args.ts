@@ -17,7 +17,9 @@ export interface ParsedArgs {
 export function parseArgs(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>): ParsedArgs {
   const flags: FlagValues = {};
   const positionals: string[] = [];
-  const byShort = new Map(Object.entries(specs).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
+  const byShort = new Map(
+    Object.entries(specs).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])),
+  );
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -52,7 +54,8 @@ export function parseArgs(argv: readonly string[], specs: Readonly<Record<string
       if (raw === undefined) throw new MirrorscopeError('usage', `--${name} needs a value`);
       if (spec.type === 'number') {
         value = Number(raw);
-        if (!Number.isFinite(value)) throw new MirrorscopeError('usage', `--${name} needs a number, got "${raw}"`);
+        if (!Number.isFinite(value))
+          throw new MirrorscopeError('usage', `--${name} needs a number, got "${raw}"`);
       } else value = raw;
     }
     if (spec.multiple) {

@@ -29,7 +29,9 @@ export async function loadResolver(rootDir: string, runtime: Runtime = 'crio'): 
   const crio = runtime === 'crio' ? await loadNodeCrioConfig(root) : null;
   const resolver = new Resolver(loaded.config, {
     ...loaded.resolverOptions,
-    ...(crio ? { shortNameModeOverride: { mode: crio.shortNameMode.value, origin: crio.shortNameMode.origin } } : {}),
+    ...(crio
+      ? { shortNameModeOverride: { mode: crio.shortNameMode.value, origin: crio.shortNameMode.origin } }
+      : {}),
   });
   return { root, runtime, loaded, crio, resolver };
 }

@@ -3,8 +3,14 @@ import { EXIT_USAGE, type CommandIo, type CommandModule } from './command.js';
 
 /** Command name → lazy loader. Each command lives in its own module under ./commands/. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandModule> }>> = {
-  start: { summary: 'run the main job on the embedded example node root (or --root DIR)', load: () => import('./commands/start.js') },
-  resolve: { summary: 'show the ordered pull sources CRI-O would try for images', load: () => import('./commands/resolve.js') },
+  start: {
+    summary: 'run the main job on the embedded example node root (or --root DIR)',
+    load: () => import('./commands/start.js'),
+  },
+  resolve: {
+    summary: 'show the ordered pull sources CRI-O would try for images',
+    load: () => import('./commands/resolve.js'),
+  },
 };
 
 export function usage(): string {

@@ -1,12 +1,18 @@
 // Human text for resolve results: one block per image, sources numbered in pull order.
 import type { ConfigNote } from '../core/registries/types.js';
-import { where, type CandidateResolution, type ResolveResult, type SourceResolution } from '../core/resolve/types.js';
+import {
+  where,
+  type CandidateResolution,
+  type ResolveResult,
+  type SourceResolution,
+} from '../core/resolve/types.js';
 import type { Style } from './style.js';
 
 function sourceLine(s: SourceResolution, n: number, style: Style): string {
   const kind = s.mirror ? 'mirror ' : 'primary';
   const flags: string[] = [];
-  if (s.blocked) flags.push(style.bad(`BLOCKED by [[registry]] "${s.blockedBy?.prefix}" (${where(s.blockedBy)})`));
+  if (s.blocked)
+    flags.push(style.bad(`BLOCKED by [[registry]] "${s.blockedBy?.prefix}" (${where(s.blockedBy)})`));
   if (s.insecure) flags.push(style.warn(`insecure (${where(s.insecureOrigin)})`));
   if (s.pullFromMirror) flags.push(`pull-from-mirror = "${s.pullFromMirror}"`);
   if (s.host !== s.reference.split('/')[0]) flags.push(`contacted as ${s.host}`);
@@ -17,7 +23,10 @@ function sourceLine(s: SourceResolution, n: number, style: Style): string {
 function candidateBlock(c: CandidateResolution, label: string | null, style: Style): string[] {
   const lines = label === null ? [] : [`  ${label}${style.strong(c.image)}`];
   if (c.registry) {
-    const rewrite = c.registry.location && c.registry.location !== c.registry.prefix ? ` → location "${c.registry.location}"` : '';
+    const rewrite =
+      c.registry.location && c.registry.location !== c.registry.prefix
+        ? ` → location "${c.registry.location}"`
+        : '';
     lines.push(`    [[registry]] "${c.registry.prefix}"${rewrite}  ${style.dim(where(c.registry))}`);
   } else {
     lines.push(`    no [[registry]] matches: pulled directly, no mirrors`);
@@ -26,7 +35,8 @@ function candidateBlock(c: CandidateResolution, label: string | null, style: Sty
   for (const skipped of c.skippedMirrors) lines.push(`    ${style.warn('–')} ${skipped.explanation}`);
   if (c.error) lines.push(`    ${style.bad('error:')} ${c.error.message}`);
   for (const line of c.explanation.slice(1)) {
-    if (!c.skippedMirrors.some((s) => s.explanation === line) && line !== c.error?.message) lines.push(`    ${style.dim(line)}`);
+    if (!c.skippedMirrors.some((s) => s.explanation === line) && line !== c.error?.message)
+      lines.push(`    ${style.dim(line)}`);
   }
   return lines;
 }
@@ -35,7 +45,8 @@ export function renderResolveResult(result: ResolveResult, style: Style): string
   const lines = [style.strong(result.input)];
   if (result.error && result.candidates.length === 0) {
     lines.push(`  ${style.bad('error:')} ${result.error.message}`);
-    if (result.error.upstream && result.error.upstream !== result.error.message) lines.push(`  ${style.dim(`containers/image: ${result.error.upstream}`)}`);
+    if (result.error.upstream && result.error.upstream !== result.error.message)
+      lines.push(`  ${style.dim(`containers/image: ${result.error.upstream}`)}`);
     return lines.join('\n');
   }
   for (const line of result.explanation) lines.push(`  ${line}`);

@@ -3,11 +3,7 @@
 // would print, so a user can match our answer with a CRI-O or podman log.
 
 export type ErrorCode =
-  | 'config-invalid'
-  | 'invalid-reference'
-  | 'short-name-error'
-  | 'rewrite-invalid'
-  | 'usage';
+  'config-invalid' | 'invalid-reference' | 'short-name-error' | 'rewrite-invalid' | 'usage';
 
 export interface ErrorLocation {
   readonly file: string;

@@ -20,7 +20,13 @@ function onPath(command: string): boolean {
 }
 
 export function missingPackages(): string[] {
-  return [...new Set(Object.entries(SYSTEM_TOOLS).filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg))];
+  return [
+    ...new Set(
+      Object.entries(SYSTEM_TOOLS)
+        .filter(([cmd]) => !onPath(cmd))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
 }
 
 export function ensureSystemPackages(): void {
@@ -28,12 +34,17 @@ export function ensureSystemPackages(): void {
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot) {
-    throw new Error(`the tests need these Debian packages: ${missing.join(' ')}\n  install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    throw new Error(
+      `the tests need these Debian packages: ${missing.join(' ')}\n  install them with: sudo apt-get install -y ${missing.join(' ')}`,
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   process.stderr.write(`installing test dependencies: ${missing.join(' ')}\n`);
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env,
+  });
   const still = missingPackages();
   if (still.length > 0) throw new Error(`apt-get did not provide: ${still.join(' ')}`);
 }

@@ -26,7 +26,11 @@ function registry(prefix: string): Registry {
 function linearFind(registries: readonly Registry[], name: string): Registry | undefined {
   let best: Registry | undefined;
   for (const r of [...registries].sort((a, b) => compareBytes(a.prefix, b.prefix))) {
-    if (refMatchingPrefix(name, r.prefix) !== -1 && (best === undefined || r.prefix.length > best.prefix.length)) best = r;
+    if (
+      refMatchingPrefix(name, r.prefix) !== -1 &&
+      (best === undefined || r.prefix.length > best.prefix.length)
+    )
+      best = r;
   }
   return best;
 }
@@ -68,19 +72,33 @@ describe('RegistryIndex', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    const hosts = ['a.example.com', 'example.com', 'b.a.example.com', 'example.com:5000', 'io.example.io', 'x.io', 'localhost:5000'];
+    const hosts = [
+      'a.example.com',
+      'example.com',
+      'b.a.example.com',
+      'example.com:5000',
+      'io.example.io',
+      'x.io',
+      'localhost:5000',
+    ];
     const paths = ['', '/ns', '/ns/app', '/ns/app/sub', '/other'];
     const wilds = ['*.example.com', '*.a.example.com', '*.io', '*.com', '*.example.io'];
     for (let round = 0; round < 300; round++) {
       const prefixes = new Set<string>();
       for (let i = 0; i < 8; i++) {
-        prefixes.add(rand(4) === 0 ? wilds[rand(wilds.length)]! : hosts[rand(hosts.length)]! + paths[rand(paths.length)]!);
+        prefixes.add(
+          rand(4) === 0
+            ? wilds[rand(wilds.length)]!
+            : hosts[rand(hosts.length)]! + paths[rand(paths.length)]!,
+        );
       }
       const registries = [...prefixes].map(registry);
       const index = new RegistryIndex(registries);
       for (let j = 0; j < 20; j++) {
         const name = hosts[rand(hosts.length)]! + (paths[rand(paths.length)] || '/x');
-        expect(index.find(name)?.prefix, `${name} in ${[...prefixes].join(',')}`).toBe(linearFind(registries, name)?.prefix);
+        expect(index.find(name)?.prefix, `${name} in ${[...prefixes].join(',')}`).toBe(
+          linearFind(registries, name)?.prefix,
+        );
       }
     }
   });

@@ -98,7 +98,9 @@ describe('canonical form and helpers', () => {
 
   it('TagNameOnly adds latest only without tag and digest', () => {
     expect(stringOf(tagNameOnly(parseNormalizedNamed('busybox')))).toBe('docker.io/library/busybox:latest');
-    expect(stringOf(tagNameOnly(parseNormalizedNamed(`busybox@sha256:${HEX64}`)))).toBe(`docker.io/library/busybox@sha256:${HEX64}`);
+    expect(stringOf(tagNameOnly(parseNormalizedNamed(`busybox@sha256:${HEX64}`)))).toBe(
+      `docker.io/library/busybox@sha256:${HEX64}`,
+    );
   });
 
   it('familiar strings drop docker.io and a lone library/', () => {

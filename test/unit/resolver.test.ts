@@ -10,7 +10,8 @@ function resolver(text: string, options: ResolverOptions = {}) {
   return new Resolver(assembleRegistriesConfig({ main: { path: MAIN, text }, dropIns: [] }), options);
 }
 
-const refs = (r: Resolver, input: string) => r.resolve(input).candidates.map((c) => c.sources.map((s) => s.reference));
+const refs = (r: Resolver, input: string) =>
+  r.resolve(input).candidates.map((c) => c.sources.map((s) => s.reference));
 
 describe('pull sources', () => {
   const conf = `
@@ -30,10 +31,20 @@ insecure = true
 
   it('lists mirrors in order, filtered by tag/digest, and the primary last', () => {
     const r = resolver(conf);
-    expect(refs(r, 'example.com/foo/app:1')).toEqual([['m1.example/m/app:1', 'm3.example/m/app:1', 'real.example.com/bar/app:1']]);
-    expect(refs(r, `example.com/foo/app@${D}`)).toEqual([[`m1.example/m/app@${D}`, `m2.example/m/app@${D}`, `real.example.com/bar/app@${D}`]]);
+    expect(refs(r, 'example.com/foo/app:1')).toEqual([
+      ['m1.example/m/app:1', 'm3.example/m/app:1', 'real.example.com/bar/app:1'],
+    ]);
+    expect(refs(r, `example.com/foo/app@${D}`)).toEqual([
+      [`m1.example/m/app@${D}`, `m2.example/m/app@${D}`, `real.example.com/bar/app@${D}`],
+    ]);
     const skipped = r.resolve('example.com/foo/app:1').candidates[0]!.skippedMirrors;
-    expect(skipped).toEqual([expect.objectContaining({ location: 'm2.example/m', reason: 'pull-from-mirror-digest-only', cause: { file: MAIN, line: 9 } })]);
+    expect(skipped).toEqual([
+      expect.objectContaining({
+        location: 'm2.example/m',
+        reason: 'pull-from-mirror-digest-only',
+        cause: { file: MAIN, line: 9 },
+      }),
+    ]);
   });
 
   it('takes insecure from the endpoint itself', () => {
@@ -42,7 +53,9 @@ insecure = true
   });
 
   it('mirror-by-digest-only overrides per-mirror rules and drops every mirror for tags', () => {
-    const r = resolver(`[[registry]]\nlocation = "q.example/ns"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = "m.example/ns"\n`);
+    const r = resolver(
+      `[[registry]]\nlocation = "q.example/ns"\nmirror-by-digest-only = true\n[[registry.mirror]]\nlocation = "m.example/ns"\n`,
+    );
     expect(refs(r, 'q.example/ns/a:1')).toEqual([['q.example/ns/a:1']]);
     expect(refs(r, `q.example/ns/a@${D}`)).toEqual([[`m.example/ns/a@${D}`, `q.example/ns/a@${D}`]]);
   });
@@ -56,18 +69,29 @@ insecure = true
   it('contacts docker.io as registry-1.docker.io', () => {
     expect(resolver('').resolve('busybox').candidates).toEqual([]);
     const s = resolver('').resolve('docker.io/library/busybox').candidates[0]!.sources[0]!;
-    expect(s).toMatchObject({ reference: 'docker.io/library/busybox:latest', host: 'registry-1.docker.io', mirror: false });
+    expect(s).toMatchObject({
+      reference: 'docker.io/library/busybox:latest',
+      host: 'registry-1.docker.io',
+      mirror: false,
+    });
   });
 });
 
 describe('blocked is checked on the physical reference', () => {
   it('a blocked entry whose location rewrites elsewhere is not enforced', () => {
-    const r = resolver(`[[registry]]\nprefix = "example.com/blk"\nlocation = "localhost:5000/blk"\nblocked = true\n`);
-    expect(r.resolve('example.com/blk/img:1').candidates[0]!.sources[0]).toMatchObject({ reference: 'localhost:5000/blk/img:1', blocked: false });
+    const r = resolver(
+      `[[registry]]\nprefix = "example.com/blk"\nlocation = "localhost:5000/blk"\nblocked = true\n`,
+    );
+    expect(r.resolve('example.com/blk/img:1').candidates[0]!.sources[0]).toMatchObject({
+      reference: 'localhost:5000/blk/img:1',
+      blocked: false,
+    });
   });
 
   it('a blocked primary still lets its mirrors be tried', () => {
-    const r = resolver(`[[registry]]\nlocation = "quay.io/acme"\nblocked = true\n[[registry.mirror]]\nlocation = "m.example/acme"\n`);
+    const r = resolver(
+      `[[registry]]\nlocation = "quay.io/acme"\nblocked = true\n[[registry.mirror]]\nlocation = "m.example/acme"\n`,
+    );
     const sources = r.resolve('quay.io/acme/app:1').candidates[0]!.sources;
     expect(sources.map((s) => [s.reference, s.blocked])).toEqual([
       ['m.example/acme/app:1', false],
@@ -77,16 +101,30 @@ describe('blocked is checked on the physical reference', () => {
   });
 
   it('a mirror that lands on a blocked entry is blocked', () => {
-    const r = resolver(`[[registry]]\nlocation = "a.example"\n[[registry.mirror]]\nlocation = "b.example"\n[[registry]]\nlocation = "b.example"\nblocked = true\n`);
+    const r = resolver(
+      `[[registry]]\nlocation = "a.example"\n[[registry.mirror]]\nlocation = "b.example"\n[[registry]]\nlocation = "b.example"\nblocked = true\n`,
+    );
     expect(r.resolve('a.example/x').candidates[0]!.sources.map((s) => s.blocked)).toEqual([true, false]);
   });
 });
 
 describe('rewrite failures stop the pull before any attempt', () => {
   it.each([
-    ['[[registry]]\nprefix = "example.com"\nlocation = "mirror"\n', 'example.com/x:1', 'rewriting reference: repository name must be canonical'],
-    ['[[registry]]\nprefix = "*.wild.com"\nlocation = ""\n[[registry.mirror]]\nlocation = "wmirror.local/x"\n', 'a.b.wild.com:5000/ns/img:1', 'rewriting reference: invalid reference format'],
-    ['[[registry]]\nprefix = "example.com"\nlocation = "example.com:5000"\n', 'example.com:5000/image', 'rewriting reference: invalid reference format'],
+    [
+      '[[registry]]\nprefix = "example.com"\nlocation = "mirror"\n',
+      'example.com/x:1',
+      'rewriting reference: repository name must be canonical',
+    ],
+    [
+      '[[registry]]\nprefix = "*.wild.com"\nlocation = ""\n[[registry.mirror]]\nlocation = "wmirror.local/x"\n',
+      'a.b.wild.com:5000/ns/img:1',
+      'rewriting reference: invalid reference format',
+    ],
+    [
+      '[[registry]]\nprefix = "example.com"\nlocation = "example.com:5000"\n',
+      'example.com:5000/image',
+      'rewriting reference: invalid reference format',
+    ],
   ])('%j + %s', (conf, input, upstream) => {
     const result = resolver(conf).resolve(input);
     expect(result.candidates[0]!.sources).toEqual([]);
@@ -96,7 +134,10 @@ describe('rewrite failures stop the pull before any attempt', () => {
 
   it('a wildcard with an empty location keeps the reference unchanged', () => {
     const r = resolver('[[registry]]\nprefix = "*.wild.com"\nlocation = ""\ninsecure = true\n');
-    expect(r.resolve('a.wild.com/x').candidates[0]!.sources[0]).toMatchObject({ reference: 'a.wild.com/x:latest', insecure: true });
+    expect(r.resolve('a.wild.com/x').candidates[0]!.sources[0]).toMatchObject({
+      reference: 'a.wild.com/x:latest',
+      insecure: true,
+    });
   });
 });
 
@@ -114,17 +155,28 @@ describe('short names', () => {
   });
 
   it('falls back to the search registries, in order, for an erased alias', () => {
-    expect(resolver(conf).resolve('gone').candidates.map((c) => c.image)).toEqual(['r1.example/gone:latest', 'docker.io/library/gone:latest']);
+    expect(
+      resolver(conf)
+        .resolve('gone')
+        .candidates.map((c) => c.image),
+    ).toEqual(['r1.example/gone:latest', 'docker.io/library/gone:latest']);
   });
 
   it('lets the machine alias file win', () => {
-    const machine = loadMachineAliases({ path: '/var/cache/containers/short-name-aliases.conf', text: '[aliases]\n"app" = "registry.example/other/app"\n' });
+    const machine = loadMachineAliases({
+      path: '/var/cache/containers/short-name-aliases.conf',
+      text: '[aliases]\n"app" = "registry.example/other/app"\n',
+    });
     if (!machine.ok) throw new Error('fixture');
-    expect(resolver(conf, { machineAliases: machine.aliases }).resolve('app').candidates[0]!.image).toBe('registry.example/other/app:latest');
+    expect(resolver(conf, { machineAliases: machine.aliases }).resolve('app').candidates[0]!.image).toBe(
+      'registry.example/other/app:latest',
+    );
   });
 
   it('CRI-O fails an ambiguous short name in enforcing mode (its default)', () => {
-    const result = resolver(conf, { shortNameModeOverride: { mode: 'enforcing', origin: null } }).resolve('nginx');
+    const result = resolver(conf, { shortNameModeOverride: { mode: 'enforcing', origin: null } }).resolve(
+      'nginx',
+    );
     expect(result.error).toMatchObject({
       code: 'short-name-error',
       message: 'short name mode is enforcing, but image name nginx returns ambiguous list',
@@ -143,7 +195,9 @@ describe('short names', () => {
       message: `short-name "nginx" did not resolve to an alias and no unqualified-search registries are defined in "${MAIN}"`,
     });
     const none = new Resolver(assembleRegistriesConfig({ main: null, dropIns: [] }));
-    expect(none.resolve('nginx').error?.message).toBe('short-name "nginx" did not resolve to an alias and no containers-registries.conf(5) was found');
+    expect(none.resolve('nginx').error?.message).toBe(
+      'short-name "nginx" did not resolve to an alias and no containers-registries.conf(5) was found',
+    );
   });
 
   it('fails on a search registry that cannot form a valid name', () => {

@@ -15,7 +15,9 @@ const endpoint = (location: string): Endpoint => ({
 /** The rewrite exactly as containers/image does it: string concatenation, then ParseNamed. */
 function slowRewrite(location: string, ref: string, prefix: string): string {
   try {
-    return stringOf(rewriteReference(endpoint(location), tagNameOnly(parseNormalizedNamed(ref)), prefix, null).reference);
+    return stringOf(
+      rewriteReference(endpoint(location), tagNameOnly(parseNormalizedNamed(ref)), prefix, null).reference,
+    );
   } catch (err) {
     return `error: ${(err as Error).message}`;
   }
@@ -23,7 +25,14 @@ function slowRewrite(location: string, ref: string, prefix: string): string {
 
 function fastRewrite(location: string, ref: string, prefix: string): string {
   try {
-    return stringOf(rewriteReference(endpoint(location), tagNameOnly(parseNormalizedNamed(ref)), prefix, canonicalLocation(location)).reference);
+    return stringOf(
+      rewriteReference(
+        endpoint(location),
+        tagNameOnly(parseNormalizedNamed(ref)),
+        prefix,
+        canonicalLocation(location),
+      ).reference,
+    );
   } catch (err) {
     return `error: ${(err as Error).message}`;
   }
@@ -58,13 +67,17 @@ describe('rewriteReference', () => {
   it('builds the same reference without re-parsing as ParseNamed would, or fails the same way', () => {
     for (const location of locations) {
       for (const [ref, prefix] of cases) {
-        expect(fastRewrite(location, ref, prefix), `${location} ← ${ref} (${prefix})`).toBe(slowRewrite(location, ref, prefix));
+        expect(fastRewrite(location, ref, prefix), `${location} ← ${ref} (${prefix})`).toBe(
+          slowRewrite(location, ref, prefix),
+        );
       }
     }
   });
 
   it('keeps the port of a wildcard match in the remainder (and so fails on a pathful location)', () => {
-    expect(slowRewrite('wmirror.local/x', 'a.b.wild.com:5000/ns/img:1', '*.wild.com')).toMatch(/^error: rewriting reference: invalid reference format/);
+    expect(slowRewrite('wmirror.local/x', 'a.b.wild.com:5000/ns/img:1', '*.wild.com')).toMatch(
+      /^error: rewriting reference: invalid reference format/,
+    );
     expect(slowRewrite('example.com', 'example.com:5000/a:1', 'example.com')).toBe('example.com:5000/a:1');
   });
 });

@@ -40,7 +40,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       const results = positionals.map((input) => ({ input, candidates: [], error }));
       io.stdout.write(`${JSON.stringify({ results, notes: [] }, null, 2)}\n`);
     } else {
-      io.stderr.write(`mirrorscope resolve: the configuration cannot be loaded, so CRI-O would fail every pull:\n  ${err.message}\n`);
+      io.stderr.write(
+        `mirrorscope resolve: the configuration cannot be loaded, so CRI-O would fail every pull:\n  ${err.message}\n`,
+      );
       if (err.upstream) io.stderr.write(`  containers/image: ${err.upstream}\n`);
     }
     return EXIT_USAGE;
@@ -53,6 +55,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     io.stdout.write(`${results.map((r) => renderResolveResult(r, style)).join('\n\n')}\n`);
     if (notes.length > 0) io.stdout.write(`\n${renderNotes(notes, style)}\n`);
   }
-  const failed = results.some((r) => r.error !== null || r.candidates.every((c) => c.error !== null || c.sources.every((s) => s.blocked)));
+  const failed = results.some(
+    (r) =>
+      r.error !== null || r.candidates.every((c) => c.error !== null || c.sources.every((s) => s.blocked)),
+  );
   return failed ? EXIT_FAILED : EXIT_OK;
 }

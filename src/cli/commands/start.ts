@@ -39,7 +39,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     loaded = await loadResolver(root, parseRuntime(flags.runtime));
   } catch (err) {
     if (!(err instanceof MirrorscopeError) || err.code !== 'config-invalid') throw err;
-    io.stderr.write(`mirrorscope: the configuration under ${root} cannot be loaded; CRI-O would fail every pull:\n  ${err.message}\n`);
+    io.stderr.write(
+      `mirrorscope: the configuration under ${root} cannot be loaded; CRI-O would fail every pull:\n  ${err.message}\n`,
+    );
     return EXIT_USAGE;
   }
   const { config } = loaded.loaded;
@@ -48,7 +50,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       `  read ${config.files.length} registries file(s): ${config.files.join(', ') || 'none (CRI-O starts from an empty configuration)'}\n` +
       `  ${config.registries.length} [[registry]] entries, ${config.registries.reduce((n, r) => n + r.mirrors.length, 0)} mirrors\n\n`,
   );
-  for (const image of images) io.stdout.write(`${renderResolveResult(loaded.resolver.resolve(image), style)}\n\n`);
+  for (const image of images)
+    io.stdout.write(`${renderResolveResult(loaded.resolver.resolve(image), style)}\n\n`);
   if (config.notes.length > 0) io.stdout.write(`${renderNotes(config.notes, style)}\n`);
   return EXIT_OK;
 }

@@ -48,9 +48,13 @@ function defaults(): Record<Key, CrioSetting<string>> {
 
 function tableIn(table: unknown, key: string): Record<string, unknown> | undefined {
   if (typeof table !== 'object' || table === null) return undefined;
-  const entry = Object.entries(table).find(([k]) => k === key) ?? Object.entries(table).find(([k]) => k.toLowerCase() === key);
+  const entry =
+    Object.entries(table).find(([k]) => k === key) ??
+    Object.entries(table).find(([k]) => k.toLowerCase() === key);
   const value = entry?.[1];
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /** Settings from crio.conf and its drop-ins, in the order CRI-O applies them. */
@@ -63,18 +67,28 @@ export function readCrioImageConfig(files: readonly ConfigFile[]): CrioImageConf
     } catch (err) {
       if (!(err instanceof TomlError)) throw err;
       const first = err.message.split('\n')[0] ?? err.message;
-      throw configError(`invalid TOML: ${first}`, { file: file.path, line: err.line }, `unable to decode configuration ${file.path}: ${first}`);
+      throw configError(
+        `invalid TOML: ${first}`,
+        { file: file.path, line: err.line },
+        `unable to decode configuration ${file.path}: ${first}`,
+      );
     }
     const image = tableIn(tableIn(doc, 'crio'), 'image');
     if (image === undefined) continue;
     const lines = scanTomlPositions(file.text).lines;
     for (const [tomlKey, field] of Object.entries(KEYS)) {
-      const key = Object.keys(image).find((k) => k === tomlKey) ?? Object.keys(image).find((k) => k.toLowerCase() === tomlKey);
+      const key =
+        Object.keys(image).find((k) => k === tomlKey) ??
+        Object.keys(image).find((k) => k.toLowerCase() === tomlKey);
       if (key === undefined) continue;
       const value = image[key];
       const origin = { file: file.path, line: lines.get(pathKey(['crio', 'image', key])) ?? null };
       if (typeof value !== 'string') {
-        throw configError(`crio.image.${tomlKey}: expected a string`, origin, `unable to decode configuration ${file.path}: crio.image.${tomlKey}: incompatible types`);
+        throw configError(
+          `crio.image.${tomlKey}: expected a string`,
+          origin,
+          `unable to decode configuration ${file.path}: crio.image.${tomlKey}: incompatible types`,
+        );
       }
       settings[field] = { value, origin };
     }
@@ -82,7 +96,11 @@ export function readCrioImageConfig(files: readonly ConfigFile[]): CrioImageConf
   const mode = settings.shortNameMode;
   if (mode.value === '') settings.shortNameMode = { value: 'enforcing', origin: mode.origin };
   else if (mode.value !== 'enforcing' && mode.value !== 'disabled') {
-    throw configError(`short_name_mode must be "enforcing" or "disabled", got "${mode.value}"`, mode.origin!, `invalid short name mode "${mode.value}"`);
+    throw configError(
+      `short_name_mode must be "enforcing" or "disabled", got "${mode.value}"`,
+      mode.origin!,
+      `invalid short name mode "${mode.value}"`,
+    );
   }
   return {
     ...settings,

@@ -33,7 +33,8 @@ export function parseAliasValue(value: string): string | { error: string } {
   }
   if (ref.digest !== undefined) return { error: `invalid alias ${q(value)}: must not contain digest` };
   if (ref.tag !== undefined) return { error: `invalid alias ${q(value)}: must not contain tag` };
-  if (!hasRegistry(ref.domain)) return { error: `invalid alias ${q(value)}: must contain registry and repository` };
+  if (!hasRegistry(ref.domain))
+    return { error: `invalid alias ${q(value)}: must contain registry and repository` };
   try {
     return nameOf(parseNormalizedNamed(value));
   } catch (err) {

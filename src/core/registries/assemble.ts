@@ -3,7 +3,15 @@
 import { configError } from '../errors.js';
 import { compareBytes } from './byte-order.js';
 import { FileLoadError, loadRegistriesFile, type ParsedFile } from './load-file.js';
-import type { Alias, ConfigFile, ConfigNote, Origin, RegistriesConfig, Registry, ShortNameMode } from './types.js';
+import type {
+  Alias,
+  ConfigFile,
+  ConfigNote,
+  Origin,
+  RegistriesConfig,
+  Registry,
+  ShortNameMode,
+} from './types.js';
 
 export const DEFAULT_CREDENTIAL_HELPERS: readonly string[] = ['containers-auth.json'];
 
@@ -19,8 +27,14 @@ function load(file: ConfigFile, dropIn: boolean): ParsedFile {
     return loadRegistriesFile(file.path, file.text, dropIn);
   } catch (err) {
     if (err instanceof FileLoadError) {
-      const wrapper = dropIn ? 'loading drop-in registries configuration' : 'loading registries configuration';
-      throw configError(err.message, { file: file.path, line: err.line }, `${wrapper} ${JSON.stringify(file.path)}: ${err.upstream}`);
+      const wrapper = dropIn
+        ? 'loading drop-in registries configuration'
+        : 'loading registries configuration';
+      throw configError(
+        err.message,
+        { file: file.path, line: err.line },
+        `${wrapper} ${JSON.stringify(file.path)}: ${err.upstream}`,
+      );
     }
     throw err;
   }
@@ -53,7 +67,10 @@ class Accumulator {
     }
     if (!dropIn) {
       // The main file is the origin of the search list even when it does not set it.
-      this.unqualifiedSearchRegistriesOrigin = file.unqualifiedSearchRegistries?.origin ?? { file: file.path, line: null };
+      this.unqualifiedSearchRegistriesOrigin = file.unqualifiedSearchRegistries?.origin ?? {
+        file: file.path,
+        line: null,
+      };
     }
     if (file.unqualifiedSearchRegistries !== undefined) {
       this.unqualifiedSearchRegistries = file.unqualifiedSearchRegistries.value;
@@ -61,7 +78,8 @@ class Accumulator {
     }
     if (file.credentialHelpers !== undefined) this.credentialHelpers = file.credentialHelpers;
     if (file.shortNameMode !== undefined) this.shortNameMode = file.shortNameMode;
-    if (file.additionalLayerStoreAuthHelper) this.additionalLayerStoreAuthHelper = file.additionalLayerStoreAuthHelper;
+    if (file.additionalLayerStoreAuthHelper)
+      this.additionalLayerStoreAuthHelper = file.additionalLayerStoreAuthHelper;
     for (const [name, alias] of file.aliases) this.aliases.set(name, alias);
   }
 

@@ -94,7 +94,10 @@ class Decoder {
   }
 
   fail(path: Path, expected: string, value: unknown): never {
-    throw new DecodeError(`${this.label(path)}: expected ${expected}, got ${describe(value)}`, this.line(path));
+    throw new DecodeError(
+      `${this.label(path)}: expected ${expected}, got ${describe(value)}`,
+      this.line(path),
+    );
   }
 
   string(value: unknown, path: Path): string {
@@ -129,7 +132,12 @@ class Decoder {
    * Visits the keys of a table against the known field names. Go's decoder prefers an exact match of
    * the tag and otherwise takes a case-insensitive one; anything else is ignored.
    */
-  fields(table: Table, path: Path, known: readonly string[], visit: (field: string, value: unknown, keyPath: Path) => void): void {
+  fields(
+    table: Table,
+    path: Path,
+    known: readonly string[],
+    visit: (field: string, value: unknown, keyPath: Path) => void,
+  ): void {
     for (const key of Object.keys(table)) {
       const field = known.includes(key) ? key : known.find((k) => k.toLowerCase() === key.toLowerCase());
       const keyPath = [...path, key];
@@ -203,10 +211,20 @@ function decodeRegistry(d: Decoder, table: Table, path: Path): RawRegistry {
       mirrorByDigestOnly = d.bool(value, p);
       mirrorByDigestOnlyOrigin = d.origin(p);
     } else if (field === 'mirror') {
-      mirrors = d.tableArray(value, p).map((m, i) => decodeEndpoint(d, m, [...p, i], ENDPOINT_FIELDS, () => undefined));
+      mirrors = d
+        .tableArray(value, p)
+        .map((m, i) => decodeEndpoint(d, m, [...p, i], ENDPOINT_FIELDS, () => undefined));
     }
   });
-  return { ...endpoint, prefix, blocked, blockedOrigin, mirrorByDigestOnly, mirrorByDigestOnlyOrigin, mirrors };
+  return {
+    ...endpoint,
+    prefix,
+    blocked,
+    blockedOrigin,
+    mirrorByDigestOnly,
+    mirrorByDigestOnlyOrigin,
+    mirrors,
+  };
 }
 
 export function decodeRegistriesFile(file: string, doc: Table, positions: TomlPositions): RawFile {
@@ -250,7 +268,10 @@ export function decodeRegistriesFile(file: string, doc: Table, positions: TomlPo
       case 'registries':
         d.fields(d.table(value, p), p, V1_TABLES, (v1Field, v1Value, v1Path) => {
           d.fields(d.table(v1Value, v1Path), v1Path, ['registries'], (_f, list, listPath) => {
-            raw.v1[v1Field as (typeof V1_TABLES)[number]] = { value: d.stringArray(list, listPath), origin: d.origin(listPath) };
+            raw.v1[v1Field as (typeof V1_TABLES)[number]] = {
+              value: d.stringArray(list, listPath),
+              origin: d.origin(listPath),
+            };
           });
         });
         break;

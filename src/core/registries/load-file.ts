@@ -4,9 +4,23 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { scanTomlPositions } from '../toml/positions.js';
 import { isDomain } from '../reference/grammar.js';
-import { decodeRegistriesFile, DecodeError, type RawEndpoint, type RawFile, type RawRegistry } from './decode.js';
+import {
+  decodeRegistriesFile,
+  DecodeError,
+  type RawEndpoint,
+  type RawFile,
+  type RawRegistry,
+} from './decode.js';
 import { parseAliasName, parseAliasValue } from './alias-syntax.js';
-import type { Alias, ConfigNote, Endpoint, Origin, PullFromMirror, Registry, ShortNameMode } from './types.js';
+import type {
+  Alias,
+  ConfigNote,
+  Endpoint,
+  Origin,
+  PullFromMirror,
+  Registry,
+  ShortNameMode,
+} from './types.js';
 import { PULL_FROM_MIRROR_VALUES, SHORT_NAME_MODES } from './types.js';
 import { compareBytes } from './byte-order.js';
 
@@ -41,8 +55,11 @@ function fail(message: string, origin: Origin | null, upstream = message): never
 function parseLocation(input: string, origin: Origin | null): string {
   const trimmed = input.replace(/\/+$/, '');
   if (trimmed.startsWith('http://') || trimmed.startsWith('https://')) {
-    fail(`invalid location '${input}': URI schemes are not supported (write the host and path only)`, origin,
-      `invalid location '${input}': URI schemes are not supported`);
+    fail(
+      `invalid location '${input}': URI schemes are not supported (write the host and path only)`,
+      origin,
+      `invalid location '${input}': URI schemes are not supported`,
+    );
   }
   return trimmed;
 }
@@ -150,7 +167,10 @@ function dedupeAndSort(registries: readonly Registry[], notes: ConfigNote[]): Re
 
 function convertV1(raw: RawFile, path: string, notes: ConfigNote[]): RawRegistry[] {
   const byLocation = new Map<string, RawRegistry>();
-  const visit = (list: { value: string[]; origin: Origin } | undefined, setting: 'blocked' | 'insecure'): void => {
+  const visit = (
+    list: { value: string[]; origin: Origin } | undefined,
+    setting: 'blocked' | 'insecure',
+  ): void => {
     for (const entry of list?.value ?? []) {
       const location = parseLocation(entry, list!.origin);
       let reg = byLocation.get(location);
@@ -179,13 +199,17 @@ function convertV1(raw: RawFile, path: string, notes: ConfigNote[]): RawRegistry
   visit(raw.v1.insecure, 'insecure');
   notes.push({
     code: 'v1-format',
-    message: 'this file uses the deprecated v1 format ([registries.search]/[registries.insecure]/[registries.block]); containers/image converts it, but drop-ins must use v2',
+    message:
+      'this file uses the deprecated v1 format ([registries.search]/[registries.insecure]/[registries.block]); containers/image converts it, but drop-ins must use v2',
     origin: { file: path, line: (raw.v1.search ?? raw.v1.insecure ?? raw.v1.block)?.origin.line ?? null },
   });
   return [...byLocation.values()];
 }
 
-function validateUnqualifiedSearch(list: { value: string[]; origin: Origin }): { value: string[]; origin: Origin } {
+function validateUnqualifiedSearch(list: { value: string[]; origin: Origin }): {
+  value: string[];
+  origin: Origin;
+} {
   const value = list.value.map((entry) => {
     const trimmed = parseLocation(entry, list.origin);
     if (!isDomain(trimmed)) {
@@ -221,8 +245,11 @@ function validateAliases(raw: RawFile): Map<string, Alias> {
     }
   }
   if (errors.length > 0) {
-    fail(`validating short-name aliases: ${errors.join('; ')}`, { file: '', line: firstLine },
-      `validating short-name aliases: ${errors.map((e) => e.replace(/^line \d+: /, '')).join('\n: ')}`);
+    fail(
+      `validating short-name aliases: ${errors.join('; ')}`,
+      { file: '', line: firstLine },
+      `validating short-name aliases: ${errors.map((e) => e.replace(/^line \d+: /, '')).join('\n: ')}`,
+    );
   }
   return aliases;
 }
@@ -233,7 +260,11 @@ function parseDocument(text: string): Record<string, unknown> {
   } catch (err) {
     if (err instanceof TomlError) {
       const firstLine = err.message.split('\n')[0] ?? err.message;
-      throw new FileLoadError(`invalid TOML at column ${err.column}: ${firstLine.replace(/^Invalid TOML document: /, '')}`, err.line, `toml: line ${err.line}: ${firstLine}`);
+      throw new FileLoadError(
+        `invalid TOML at column ${err.column}: ${firstLine.replace(/^Invalid TOML document: /, '')}`,
+        err.line,
+        `toml: line ${err.line}: ${firstLine}`,
+      );
     }
     throw err;
   }
@@ -274,29 +305,47 @@ export function loadRegistriesFile(path: string, text: string, dropIn: boolean):
   let unqualified = raw.unqualifiedSearchRegistries;
   if (v1Set) {
     const v1Origin = (raw.v1.search ?? raw.v1.insecure ?? raw.v1.block)!.origin;
-    if (dropIn) fail('registry must be in v2 format but is in v1 (drop-in files cannot use [registries.*] tables)', v1Origin, 'registry must be in v2 format but is in v1');
-    if (v2Set) fail('mixing sysregistry v1/v2 is not supported: this file has both [registries.*] tables and v2 keys', v1Origin, 'mixing sysregistry v1/v2 is not supported');
+    if (dropIn)
+      fail(
+        'registry must be in v2 format but is in v1 (drop-in files cannot use [registries.*] tables)',
+        v1Origin,
+        'registry must be in v2 format but is in v1',
+      );
+    if (v2Set)
+      fail(
+        'mixing sysregistry v1/v2 is not supported: this file has both [registries.*] tables and v2 keys',
+        v1Origin,
+        'mixing sysregistry v1/v2 is not supported',
+      );
     rawRegistries = convertV1(raw, path, notes);
     unqualified = raw.v1.search;
   }
 
   const processed = rawRegistries.map(postProcessRegistry);
   checkConflicts(processed);
-  const unqualifiedSearchRegistries = unqualified === undefined ? undefined : validateUnqualifiedSearch(unqualified);
+  const unqualifiedSearchRegistries =
+    unqualified === undefined ? undefined : validateUnqualifiedSearch(unqualified);
   const registries = dedupeAndSort(processed, notes);
 
   let shortNameMode: ParsedFile['shortNameMode'];
   if (raw.shortNameMode !== undefined && raw.shortNameMode.value !== '') {
     const { value, origin } = raw.shortNameMode;
     if (!SHORT_NAME_MODES.includes(value)) {
-      fail(`invalid short-name mode: ${goQuote(value)} (use "enforcing", "permissive" or "disabled")`, origin, `invalid short-name mode: ${goQuote(value)}`);
+      fail(
+        `invalid short-name mode: ${goQuote(value)} (use "enforcing", "permissive" or "disabled")`,
+        origin,
+        `invalid short-name mode: ${goQuote(value)}`,
+      );
     }
     shortNameMode = { value: value as ShortNameMode, origin };
   }
 
   for (const reg of registries) {
     if (reg.prefix.startsWith('*.') && /[/@:]/.test(reg.prefix)) {
-      fail(`Wildcarded prefix should be in the format: *.example.com. Current prefix ${goQuote(reg.prefix)} is incorrectly formatted`, reg.origin);
+      fail(
+        `Wildcarded prefix should be in the format: *.example.com. Current prefix ${goQuote(reg.prefix)} is incorrectly formatted`,
+        reg.origin,
+      );
     }
   }
 

@@ -29,7 +29,8 @@ export function loadMachineAliases(file: ConfigFile): MachineAliases {
   const aliases = new Map<string, Alias>();
   const table = Object.entries(doc).find(([k]) => k.toLowerCase() === 'aliases')?.[1];
   if (table === undefined) return { ok: true, aliases };
-  if (typeof table !== 'object' || table === null || Array.isArray(table)) return failWith('"aliases" must be a table', lines.get(pathKey(['aliases'])) ?? null);
+  if (typeof table !== 'object' || table === null || Array.isArray(table))
+    return failWith('"aliases" must be a table', lines.get(pathKey(['aliases'])) ?? null);
   const problems: string[] = [];
   let firstLine: number | null = null;
   for (const [name, value] of Object.entries(table)) {

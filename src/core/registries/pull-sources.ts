@@ -1,6 +1,12 @@
 // `Registry.PullSourcesFromReference` and `Endpoint.rewriteReference` of containers/image.
 import { isDomain, isPath } from '../reference/grammar.js';
-import { nameOf, parseCanonicalNamed, ReferenceError, stringOf, type ImageReference } from '../reference/reference.js';
+import {
+  nameOf,
+  parseCanonicalNamed,
+  ReferenceError,
+  stringOf,
+  type ImageReference,
+} from '../reference/reference.js';
 import { refMatchingPrefix } from './prefix-match.js';
 import type { Endpoint, Origin, Registry } from './types.js';
 
@@ -18,7 +24,8 @@ export interface PullSource {
   readonly endpointIndex: number;
 }
 
-export type SkipReason = 'mirror-by-digest-only' | 'pull-from-mirror-digest-only' | 'pull-from-mirror-tag-only';
+export type SkipReason =
+  'mirror-by-digest-only' | 'pull-from-mirror-digest-only' | 'pull-from-mirror-tag-only';
 
 export interface SkippedMirror {
   readonly endpoint: Endpoint;
@@ -31,6 +38,8 @@ export class RewriteError extends Error {
   constructor(
     message: string,
     readonly endpoint: Endpoint,
+    /** The text containers/image gives (without our detail of the rewritten string). */
+    readonly upstream: string = message,
   ) {
     super(message);
   }
@@ -69,7 +78,10 @@ export function rewriteReference(
   if (n === -1) throw new RewriteError(`invalid prefix '${prefix}' for reference '${s}'`, endpoint);
   if (endpoint.location === '') {
     if (!prefix.startsWith('*.')) {
-      throw new RewriteError(`invalid prefix '${prefix}' for empty location, should be in the format: *.example.com`, endpoint);
+      throw new RewriteError(
+        `invalid prefix '${prefix}' for empty location, should be in the format: *.example.com`,
+        endpoint,
+      );
     }
     return { reference: ref, belowLocation: false };
   }
@@ -78,7 +90,12 @@ export function rewriteReference(
   if (fast !== null && endpoint.location.length + (name.length - n) <= NAME_TOTAL_LENGTH_MAX) {
     const rest = name.slice(n + 1);
     return {
-      reference: { domain: fast.domain, path: fast.path === '' ? rest : `${fast.path}/${rest}`, tag: ref.tag, digest: ref.digest },
+      reference: {
+        domain: fast.domain,
+        path: fast.path === '' ? rest : `${fast.path}/${rest}`,
+        tag: ref.tag,
+        digest: ref.digest,
+      },
       belowLocation,
     };
   }
@@ -87,7 +104,11 @@ export function rewriteReference(
     return { reference: parseCanonicalNamed(rewritten), belowLocation };
   } catch (err) {
     if (err instanceof ReferenceError) {
-      throw new RewriteError(`rewriting reference: ${err.message} ("${rewritten}")`, endpoint);
+      throw new RewriteError(
+        `rewriting reference: ${err.message} ("${rewritten}")`,
+        endpoint,
+        `rewriting reference: ${err.message}`,
+      );
     }
     throw err;
   }

@@ -39,7 +39,8 @@ export interface ResolverOptions {
 
 const SKIP_TEXT: Record<SkippedMirror['reason'], string> = {
   'mirror-by-digest-only': 'the reference has no digest and the registry sets mirror-by-digest-only = true',
-  'pull-from-mirror-digest-only': 'the reference has no digest and the mirror sets pull-from-mirror = "digest-only"',
+  'pull-from-mirror-digest-only':
+    'the reference has no digest and the mirror sets pull-from-mirror = "digest-only"',
   'pull-from-mirror-tag-only': 'the reference has a digest and the mirror sets pull-from-mirror = "tag-only"',
 };
 
@@ -74,9 +75,12 @@ interface CompiledRegistry {
 function skipOf(registry: Registry, mirror: Endpoint): SkippedMirrorResolution | null {
   let reason: SkippedMirror['reason'];
   let cause;
-  if (registry.mirrorByDigestOnly) [reason, cause] = ['mirror-by-digest-only' as const, registry.mirrorByDigestOnlyOrigin];
-  else if (mirror.pullFromMirror === 'digest-only') [reason, cause] = ['pull-from-mirror-digest-only' as const, mirror.pullFromMirrorOrigin];
-  else if (mirror.pullFromMirror === 'tag-only') [reason, cause] = ['pull-from-mirror-tag-only' as const, mirror.pullFromMirrorOrigin];
+  if (registry.mirrorByDigestOnly)
+    [reason, cause] = ['mirror-by-digest-only' as const, registry.mirrorByDigestOnlyOrigin];
+  else if (mirror.pullFromMirror === 'digest-only')
+    [reason, cause] = ['pull-from-mirror-digest-only' as const, mirror.pullFromMirrorOrigin];
+  else if (mirror.pullFromMirror === 'tag-only')
+    [reason, cause] = ['pull-from-mirror-tag-only' as const, mirror.pullFromMirrorOrigin];
   else return null;
   return {
     location: mirror.location,
@@ -101,11 +105,19 @@ function compileEndpoint(registry: Registry, endpoint: Endpoint, mirror: boolean
 
 function compileRegistry(registry: Registry): CompiledRegistry {
   const rewrites = registry.location !== registry.prefix && registry.location !== '';
-  const endpoints = [compileEndpoint(registry, registry, false), ...registry.mirrors.map((m) => compileEndpoint(registry, m, true))];
+  const endpoints = [
+    compileEndpoint(registry, registry, false),
+    ...registry.mirrors.map((m) => compileEndpoint(registry, m, true)),
+  ];
   return {
     prefix: registry.prefix,
     registry,
-    matched: { prefix: registry.prefix, location: registry.location, file: registry.origin.file, line: registry.origin.line },
+    matched: {
+      prefix: registry.prefix,
+      location: registry.location,
+      file: registry.origin.file,
+      line: registry.origin.line,
+    },
     explanation:
       `[[registry]] prefix "${registry.prefix}" (${where(registry.origin)}) is the longest matching prefix` +
       (rewrites ? `; its location "${registry.location}" rewrites the reference` : ''),
@@ -126,7 +138,8 @@ export class Resolver {
     this.index = new RegistryIndex(config.registries.map(compileRegistry));
     for (const compiled of this.index.registries) {
       for (const facts of compiled.endpoints) {
-        if (facts.location !== '' && !this.index.isExtended(facts.location)) facts.blockingBelow = this.index.find(facts.location)?.registry;
+        if (facts.location !== '' && !this.index.isExtended(facts.location))
+          facts.blockingBelow = this.index.find(facts.location)?.registry;
       }
     }
     this.shortNames = {
@@ -168,11 +181,16 @@ export class Resolver {
     const explanation: string[] = [];
     if (outcome.isShort) {
       explanation.push(`${outcome.description}; ${this.describeMode()}`);
-      if (candidates.length > 1) explanation.push(`CRI-O tries the ${candidates.length} candidates one after another; the first that pulls wins`);
+      if (candidates.length > 1)
+        explanation.push(
+          `CRI-O tries the ${candidates.length} candidates one after another; the first that pulls wins`,
+        );
     }
     return {
       input: rawInput,
-      shortName: outcome.isShort ? { isShort: true, mode: outcome.mode, description: outcome.description } : null,
+      shortName: outcome.isShort
+        ? { isShort: true, mode: outcome.mode, description: outcome.description }
+        : null,
       candidates,
       error: candidates.length === 1 ? candidates[0]!.error : null,
       explanation,
@@ -184,7 +202,9 @@ export class Resolver {
     if (this.shortNames.modeOverride === undefined) {
       return `short-name-mode is ${mode} (${origin ? where(origin) : 'default'})`;
     }
-    const ignored = this.config.shortNameModeOrigin ? `; CRI-O ignores short-name-mode at ${where(this.config.shortNameModeOrigin)}` : '';
+    const ignored = this.config.shortNameModeOrigin
+      ? `; CRI-O ignores short-name-mode at ${where(this.config.shortNameModeOrigin)}`
+      : '';
     return `CRI-O short_name_mode is ${mode} (${origin ? where(origin) : 'CRI-O default'})${ignored}`;
   }
 
@@ -192,7 +212,9 @@ export class Resolver {
     const explanation: string[] = [];
     let ref = candidate.reference;
     if (ref.tag !== undefined && ref.digest !== undefined) {
-      explanation.push(`"${stringOf(ref)}" has both a tag and a digest: CRI-O drops the tag and pulls by digest`);
+      explanation.push(
+        `"${stringOf(ref)}" has both a tag and a digest: CRI-O drops the tag and pulls by digest`,
+      );
       ref = { domain: ref.domain, path: ref.path, tag: undefined, digest: ref.digest };
     }
     if (candidate.via === 'alias') explanation.push(`alias defined at ${where(candidate.origin)}`);
@@ -200,9 +222,19 @@ export class Resolver {
     const name = nameOf(ref);
     const compiled = this.index.find(name);
     if (compiled === undefined) {
-      explanation.push(`no [[registry]] prefix matches "${name}": pulled directly from ${ref.domain}, no mirrors`);
+      explanation.push(
+        `no [[registry]] prefix matches "${name}": pulled directly from ${ref.domain}, no mirrors`,
+      );
       const source = this.describeSource(ref, null, false, undefined);
-      return { image, via: candidate.via, registry: null, sources: [source], skippedMirrors: [], error: null, explanation };
+      return {
+        image,
+        via: candidate.via,
+        registry: null,
+        sources: [source],
+        skippedMirrors: [],
+        error: null,
+        explanation,
+      };
     }
     const { registry } = compiled;
     explanation.push(compiled.explanation);
@@ -219,22 +251,42 @@ export class Resolver {
         registry: compiled.matched,
         sources: [],
         skippedMirrors: [],
-        error: { code: 'rewrite-invalid', message, upstream: err.message, file: err.endpoint.origin.file, line: err.endpoint.origin.line },
+        error: {
+          code: 'rewrite-invalid',
+          message,
+          upstream: err.upstream,
+          file: err.endpoint.origin.file,
+          line: err.endpoint.origin.line,
+        },
         explanation,
       };
     }
-    const skippedMirrors = plan.skipped.map((s) => compiled.endpoints[registry.mirrors.indexOf(s.endpoint) + 1]!.skip!);
+    const skippedMirrors = plan.skipped.map(
+      (s) => compiled.endpoints[registry.mirrors.indexOf(s.endpoint) + 1]!.skip!,
+    );
     for (const s of skippedMirrors) explanation.push(s.explanation);
-    const sources = plan.sources.map((s) => this.describePlannedSource(s, compiled.endpoints[s.endpointIndex]!));
+    const sources = plan.sources.map((s) =>
+      this.describePlannedSource(s, compiled.endpoints[s.endpointIndex]!),
+    );
     if (registry.mirrors.length > 0 && sources.length === 1) {
       explanation.push('every mirror was filtered out: this pull goes to the primary location only');
     }
-    return { image, via: candidate.via, registry: compiled.matched, sources, skippedMirrors, error: null, explanation };
+    return {
+      image,
+      via: candidate.via,
+      registry: compiled.matched,
+      sources,
+      skippedMirrors,
+      error: null,
+      explanation,
+    };
   }
 
   private describePlannedSource(source: PullSource, facts: EndpointFacts): SourceResolution {
     const blocking =
-      source.belowLocation && facts.blockingBelow !== 'depends' ? facts.blockingBelow : this.index.find(nameOf(source.reference))?.registry;
+      source.belowLocation && facts.blockingBelow !== 'depends'
+        ? facts.blockingBelow
+        : this.index.find(nameOf(source.reference))?.registry;
     return this.describeSource(source.reference, source.endpoint, source.mirror, blocking, facts);
   }
 
@@ -267,7 +319,9 @@ export class Resolver {
       host: contactedHost(reference),
       pullFromMirror: mirror && endpoint !== null ? endpoint.pullFromMirror : null,
       origin: facts ? facts.origin : null,
-      blockedBy: blocked ? { prefix: blocking.prefix, ...located(blocking.blockedOrigin ?? blocking.origin)! } : null,
+      blockedBy: blocked
+        ? { prefix: blocking.prefix, ...located(blocking.blockedOrigin ?? blocking.origin)! }
+        : null,
       insecureOrigin: insecure && facts ? facts.insecureOrigin : null,
       explanation,
     };

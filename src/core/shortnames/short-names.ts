@@ -66,7 +66,10 @@ export interface ShortNameContext {
   readonly modeOverride?: { readonly mode: ShortNameMode; readonly origin: Origin | null } | undefined;
 }
 
-export function effectiveShortNameMode(ctx: ShortNameContext): { mode: ShortNameMode; origin: Origin | null } {
+export function effectiveShortNameMode(ctx: ShortNameContext): {
+  mode: ShortNameMode;
+  origin: Origin | null;
+} {
   return ctx.modeOverride ?? { mode: ctx.config.shortNameMode, origin: ctx.config.shortNameModeOrigin };
 }
 
@@ -79,7 +82,11 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
   } catch (err) {
     if (!(err instanceof ReferenceError)) throw err;
     const upstream = `cannot parse input: ${JSON.stringify(input)}: ${err.message}`;
-    throw new ShortNameError('invalid-reference', `invalid image reference "${input}": ${err.message}`, upstream);
+    throw new ShortNameError(
+      'invalid-reference',
+      `invalid image reference "${input}": ${err.message}`,
+      upstream,
+    );
   }
 
   if (hasRegistry(parsed.domain)) {
@@ -88,7 +95,11 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
       normalized = normalizeQualified(parsed);
     } catch (err) {
       if (!(err instanceof ReferenceError)) throw err;
-      throw new ShortNameError('invalid-reference', `invalid image reference "${input}": ${err.message}`, err.message);
+      throw new ShortNameError(
+        'invalid-reference',
+        `invalid image reference "${input}": ${err.message}`,
+        err.message,
+      );
     }
     return {
       isShort: false,

@@ -5,7 +5,8 @@
 
 export interface TomlSyntaxNote {
   line: number;
-  construct: 'inline-table-newline' | 'inline-table-trailing-comma' | 'escape-e' | 'escape-x' | 'time-without-seconds';
+  construct:
+    'inline-table-newline' | 'inline-table-trailing-comma' | 'escape-e' | 'escape-x' | 'time-without-seconds';
 }
 
 export interface TomlPositions {

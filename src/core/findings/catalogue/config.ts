@@ -14,7 +14,8 @@ export const CONFIG_FINDINGS = {
   },
   'config-toml-1.1-syntax': {
     severity: 'warning',
-    title: 'TOML 1.1-only syntax: CRI-O builds before BurntSushi/toml v1.6.0 (December 2025) reject the file.',
+    title:
+      'TOML 1.1-only syntax: CRI-O builds before BurntSushi/toml v1.6.0 (December 2025) reject the file.',
     fix: 'Rewrite the construct in TOML 1.0 (one-line inline tables, no trailing commas, no \\e or \\x escapes, times with seconds).',
   },
   'config-v1-format': {
@@ -29,12 +30,14 @@ export const CONFIG_FINDINGS = {
   },
   'config-drop-in-replaces-registry': {
     severity: 'warning',
-    title: 'A drop-in redefines a [[registry]] prefix and replaces the whole earlier entry, mirrors included.',
+    title:
+      'A drop-in redefines a [[registry]] prefix and replaces the whole earlier entry, mirrors included.',
     fix: 'Repeat every mirror and flag you still want in the drop-in entry, or use a different prefix.',
   },
   'short-name-mode-ignored': {
     severity: 'info',
-    title: 'registries.conf sets short-name-mode, but CRI-O always applies its own short_name_mode from crio.conf.',
+    title:
+      'registries.conf sets short-name-mode, but CRI-O always applies its own short_name_mode from crio.conf.',
     fix: 'Set [crio.image] short_name_mode in a crio.conf.d drop-in for CRI-O; keep short-name-mode for podman.',
   },
 } as const satisfies Record<string, FindingDefinition>;
