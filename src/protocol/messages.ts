@@ -1,0 +1,381 @@
+// The agent ⇄ collector WebSocket protocol, version 1. One module, shared by both ends, so the
+// schema is written down once. Every message is one JSON text frame `{"v":1,"type":…,…}`.
+//
+// agent → collector
+//   hello         first message after the upgrade: who the agent is and what it runs on
+//   snapshot      the agent's whole current state (after hello, after every reconnect, on request)
+//   delta         findings that appeared or cleared since the last snapshot/delta
+//   trace-result  the answer to a trace-request
+//   heartbeat     every heartbeatIntervalMs, so a live agent whose scans are quiet is not "silent"
+// collector → agent
+//   welcome       the answer to hello: heartbeat interval and the collector's version
+//   images        every image the pods on this node use (replaces the previous set)
+//   trace-request run a trace on this node and answer with trace-result
+//   snapshot-request  send a fresh snapshot
+//
+// The collector never needs history: a reconnecting agent sends hello + snapshot, and the snapshot
+// replaces everything the collector knew about that node.
+import type { Severity } from '../core/findings/types.js';
+
+export const PROTOCOL_VERSION = 1;
+/** WebSocket `maxPayload` on both ends; a snapshot of 300 images with all findings fits easily. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Path of the agent endpoint on the collector. */
+export const AGENT_PATH = '/api/v1/agents';
+/** Audience of the projected service-account token the agent presents. */
+export const TOKEN_AUDIENCE = 'mirrorscope';
+
+/** A finding as it travels: the catalogue shape plus what makes it unique on its node. */
+export interface WireFinding {
+  /** Stable across scans for the same problem (id + scope + subject), used for deltas and dedupe. */
+  readonly key: string;
+  readonly id: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly scope: string | null;
+  readonly fix: string;
+  /** The image the finding is about, when it is about one. */
+  readonly image?: string | null;
+  /** `host[:port]` of the mirror or registry the finding is about, when it is about one. */
+  readonly host?: string | null;
+}
+
+/** What the agent saw of one registry host during its last scan. */
+export interface HostProbe {
+  readonly host: string;
+  readonly reachable: boolean;
+  /** Outcome code of the last probe (`found`, `unreachable`, `tls-untrusted`, …). */
+  readonly outcome: string;
+  readonly latencyMs: number | null;
+  readonly probedAt: string;
+}
+
+/** Where this node would pull one image from, and whether it can. */
+export interface ImageStatus {
+  readonly image: string;
+  readonly pullable: boolean;
+  /** The reference of the source that serves the pull (null when it fails or was not probed). */
+  readonly source: string | null;
+  readonly digest: string | null;
+  /** Finding keys that explain a failure. */
+  readonly findingKeys: readonly string[];
+}
+
+export interface ConfigFileDigest {
+  /** Node path, e.g. `/etc/containers/registries.conf`. */
+  readonly path: string;
+  readonly sha256: string;
+}
+
+export interface HelloMessage {
+  readonly v: 1;
+  readonly type: 'hello';
+  readonly node: string;
+  readonly agentVersion: string;
+  readonly configHash: string;
+  readonly pod: { readonly name: string | null; readonly namespace: string | null };
+}
+
+export interface SnapshotMessage {
+  readonly v: 1;
+  readonly type: 'snapshot';
+  readonly seq: number;
+  readonly generatedAt: string;
+  readonly configHash: string;
+  /** Hash and path of every config file read, for drift detection against the pool's rendered config. */
+  readonly files: readonly ConfigFileDigest[];
+  readonly findings: readonly WireFinding[];
+  readonly hosts: readonly HostProbe[];
+  readonly images: readonly ImageStatus[];
+  readonly scan: { readonly at: string; readonly durationMs: number; readonly probes: number } | null;
+}
+
+export interface DeltaMessage {
+  readonly v: 1;
+  readonly type: 'delta';
+  readonly seq: number;
+  readonly configHash: string;
+  readonly added: readonly WireFinding[];
+  readonly cleared: readonly string[];
+  readonly hosts: readonly HostProbe[];
+  readonly images: readonly ImageStatus[];
+}
+
+export interface TraceResultMessage {
+  readonly v: 1;
+  readonly type: 'trace-result';
+  readonly requestId: string;
+  /** The same JSON document `mirrorscope trace --json` prints, or null with an error. */
+  readonly trace: unknown;
+  readonly error: { readonly code: string; readonly message: string } | null;
+}
+
+export interface HeartbeatMessage {
+  readonly v: 1;
+  readonly type: 'heartbeat';
+  readonly seq: number;
+  readonly at: string;
+}
+
+export type AgentMessage =
+  HelloMessage | SnapshotMessage | DeltaMessage | TraceResultMessage | HeartbeatMessage;
+
+export interface WelcomeMessage {
+  readonly v: 1;
+  readonly type: 'welcome';
+  readonly collectorVersion: string;
+  readonly heartbeatIntervalMs: number;
+}
+
+export interface ImagesMessage {
+  readonly v: 1;
+  readonly type: 'images';
+  /** Increases with every change; the agent ignores an older generation. */
+  readonly generation: number;
+  readonly images: readonly string[];
+}
+
+export interface TraceRequestMessage {
+  readonly v: 1;
+  readonly type: 'trace-request';
+  readonly requestId: string;
+  readonly image: string;
+  readonly all: boolean;
+  readonly timeoutMs: number;
+}
+
+export interface SnapshotRequestMessage {
+  readonly v: 1;
+  readonly type: 'snapshot-request';
+}
+
+export type CollectorMessage = WelcomeMessage | ImagesMessage | TraceRequestMessage | SnapshotRequestMessage;
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+type Json = Record<string, unknown>;
+
+function object(value: unknown, what: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ProtocolError(`${what} must be an object`);
+  return value as Json;
+}
+
+function str(o: Json, key: string, max = 4096): string {
+  const v = o[key];
+  if (typeof v !== 'string') throw new ProtocolError(`"${key}" must be a string`);
+  if (v.length > max) throw new ProtocolError(`"${key}" is longer than ${max} characters`);
+  return v;
+}
+
+/** A string or null; a missing key counts as null. */
+function strOrNull(o: Json, key: string, max = 4096): string | null {
+  return o[key] === null || o[key] === undefined ? null : str(o, key, max);
+}
+
+function num(o: Json, key: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ProtocolError(`"${key}" must be a finite number`);
+  return v;
+}
+
+function numOrNull(o: Json, key: string): number | null {
+  return o[key] === null || o[key] === undefined ? null : num(o, key);
+}
+
+function bool(o: Json, key: string): boolean {
+  const v = o[key];
+  if (typeof v !== 'boolean') throw new ProtocolError(`"${key}" must be a boolean`);
+  return v;
+}
+
+function list<T>(o: Json, key: string, item: (v: unknown, i: number) => T, max = 100_000): T[] {
+  const v = o[key];
+  if (!Array.isArray(v)) throw new ProtocolError(`"${key}" must be an array`);
+  if (v.length > max) throw new ProtocolError(`"${key}" has more than ${max} entries`);
+  return v.map(item);
+}
+
+const SEVERITIES: readonly string[] = ['error', 'warning', 'info'];
+
+function finding(value: unknown): WireFinding {
+  const o = object(value, 'finding');
+  const severity = str(o, 'severity');
+  if (!SEVERITIES.includes(severity)) throw new ProtocolError(`unknown severity "${severity}"`);
+  return {
+    key: str(o, 'key', 1024),
+    id: str(o, 'id', 128),
+    severity: severity as Severity,
+    message: str(o, 'message', 16_384),
+    file: strOrNull(o, 'file'),
+    line: numOrNull(o, 'line'),
+    scope: strOrNull(o, 'scope'),
+    fix: str(o, 'fix', 16_384),
+    image: strOrNull(o, 'image', 1024),
+    host: strOrNull(o, 'host', 512),
+  };
+}
+
+function hostProbe(value: unknown): HostProbe {
+  const o = object(value, 'host');
+  return {
+    host: str(o, 'host', 512),
+    reachable: bool(o, 'reachable'),
+    outcome: str(o, 'outcome', 64),
+    latencyMs: numOrNull(o, 'latencyMs'),
+    probedAt: str(o, 'probedAt', 64),
+  };
+}
+
+function imageStatus(value: unknown): ImageStatus {
+  const o = object(value, 'image');
+  return {
+    image: str(o, 'image', 1024),
+    pullable: bool(o, 'pullable'),
+    source: strOrNull(o, 'source', 1024),
+    digest: strOrNull(o, 'digest', 256),
+    findingKeys: list(o, 'findingKeys', (k) => {
+      if (typeof k !== 'string') throw new ProtocolError('"findingKeys" entries must be strings');
+      return k;
+    }),
+  };
+}
+
+function fileDigest(value: unknown): ConfigFileDigest {
+  const o = object(value, 'file');
+  return { path: str(o, 'path'), sha256: str(o, 'sha256', 64) };
+}
+
+function parseJson(text: string): Json {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ProtocolError('message is not valid JSON');
+  }
+  const o = object(value, 'message');
+  if (o.v !== PROTOCOL_VERSION)
+    throw new ProtocolError(
+      `unsupported protocol version ${JSON.stringify(o.v)} (this end speaks ${PROTOCOL_VERSION})`,
+    );
+  return o;
+}
+
+/** Validates a message from an agent; throws ProtocolError with a reason a log line can carry. */
+export function parseAgentMessage(text: string): AgentMessage {
+  const o = parseJson(text);
+  switch (o.type) {
+    case 'hello': {
+      const pod = object(o.pod, 'pod');
+      return {
+        v: 1,
+        type: 'hello',
+        node: str(o, 'node', 253),
+        agentVersion: str(o, 'agentVersion', 64),
+        configHash: str(o, 'configHash', 128),
+        pod: {
+          name: strOrNull(pod, 'name', 253),
+          namespace: strOrNull(pod, 'namespace', 253),
+        },
+      };
+    }
+    case 'snapshot': {
+      const scan = o.scan === null ? null : object(o.scan, 'scan');
+      return {
+        v: 1,
+        type: 'snapshot',
+        seq: num(o, 'seq'),
+        generatedAt: str(o, 'generatedAt', 64),
+        configHash: str(o, 'configHash', 128),
+        files: list(o, 'files', fileDigest, 10_000),
+        findings: list(o, 'findings', finding),
+        hosts: list(o, 'hosts', hostProbe, 10_000),
+        images: list(o, 'images', imageStatus),
+        scan:
+          scan === null
+            ? null
+            : {
+                at: str(scan, 'at', 64),
+                durationMs: num(scan, 'durationMs'),
+                probes: num(scan, 'probes'),
+              },
+      };
+    }
+    case 'delta':
+      return {
+        v: 1,
+        type: 'delta',
+        seq: num(o, 'seq'),
+        configHash: str(o, 'configHash', 128),
+        added: list(o, 'added', finding),
+        cleared: list(o, 'cleared', (k) => {
+          if (typeof k !== 'string') throw new ProtocolError('"cleared" entries must be strings');
+          return k;
+        }),
+        hosts: list(o, 'hosts', hostProbe, 10_000),
+        images: list(o, 'images', imageStatus),
+      };
+    case 'trace-result': {
+      const error = o.error === null ? null : object(o.error, 'error');
+      return {
+        v: 1,
+        type: 'trace-result',
+        requestId: str(o, 'requestId', 128),
+        trace: o.trace ?? null,
+        error:
+          error === null ? null : { code: str(error, 'code', 64), message: str(error, 'message', 16_384) },
+      };
+    }
+    case 'heartbeat':
+      return { v: 1, type: 'heartbeat', seq: num(o, 'seq'), at: str(o, 'at', 64) };
+    default:
+      throw new ProtocolError(`unknown agent message type ${JSON.stringify(o.type)}`);
+  }
+}
+
+/** Validates a message from the collector. */
+export function parseCollectorMessage(text: string): CollectorMessage {
+  const o = parseJson(text);
+  switch (o.type) {
+    case 'welcome':
+      return {
+        v: 1,
+        type: 'welcome',
+        collectorVersion: str(o, 'collectorVersion', 64),
+        heartbeatIntervalMs: num(o, 'heartbeatIntervalMs'),
+      };
+    case 'images':
+      return {
+        v: 1,
+        type: 'images',
+        generation: num(o, 'generation'),
+        images: list(o, 'images', (v) => {
+          if (typeof v !== 'string' || v.length > 1024)
+            throw new ProtocolError('"images" entries must be strings of at most 1024 characters');
+          return v;
+        }),
+      };
+    case 'trace-request':
+      return {
+        v: 1,
+        type: 'trace-request',
+        requestId: str(o, 'requestId', 128),
+        image: str(o, 'image', 1024),
+        all: bool(o, 'all'),
+        timeoutMs: num(o, 'timeoutMs'),
+      };
+    case 'snapshot-request':
+      return { v: 1, type: 'snapshot-request' };
+    default:
+      throw new ProtocolError(`unknown collector message type ${JSON.stringify(o.type)}`);
+  }
+}
+
+export function encode(message: AgentMessage | CollectorMessage): string {
+  return JSON.stringify(message);
+}
