@@ -151,7 +151,8 @@ describe('short names', () => {
   it('uses an alias first (one candidate, tag kept)', () => {
     const result = resolver(conf).resolve('app:2');
     expect(result.candidates.map((c) => [c.image, c.via])).toEqual([['quay.io/acme/app:2', 'alias']]);
-    expect(result.shortName?.description).toBe(`Resolved "app" as an alias (${MAIN}:3)`);
+    expect(result.shortName?.description).toBe(`Resolved "app" as an alias (${MAIN})`);
+    expect(result.candidates[0]!.explanation).toContain(`alias defined at ${MAIN}:3`);
   });
 
   it('falls back to the search registries, in order, for an erased alias', () => {

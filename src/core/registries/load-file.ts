@@ -213,11 +213,9 @@ function validateUnqualifiedSearch(list: { value: string[]; origin: Origin }): {
   const value = list.value.map((entry) => {
     const trimmed = parseLocation(entry, list.origin);
     if (!isDomain(trimmed)) {
-      fail(
-        `Invalid unqualified-search-registries entry ${goQuote(entry)}: it must be a host[:port] with no namespace`,
-        list.origin,
-        `Invalid unqualified-search-registries entry ${goQuote(entry)}`,
-      );
+      // containers/image quotes the trimmed value.
+      const upstream = `Invalid unqualified-search-registries entry ${goQuote(trimmed)}`;
+      fail(`${upstream}: it must be a host[:port] with no namespace`, list.origin, upstream);
     }
     return trimmed;
   });

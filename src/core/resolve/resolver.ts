@@ -181,6 +181,9 @@ export class Resolver {
     const explanation: string[] = [];
     if (outcome.isShort) {
       explanation.push(`${outcome.description}; ${this.describeMode()}`);
+      const first = outcome.candidates[0];
+      if (first?.via === 'unqualified-search')
+        explanation.push(`unqualified-search-registries is set at ${where(first.origin)}`);
       if (candidates.length > 1)
         explanation.push(
           `CRI-O tries the ${candidates.length} candidates one after another; the first that pulls wins`,

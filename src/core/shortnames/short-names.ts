@@ -48,11 +48,6 @@ function withTagAndDigest(base: ImageReference, from: ImageReference): ImageRefe
   return tagNameOnly({ ...base, tag: from.tag, digest: from.digest });
 }
 
-function describeOrigin(origin: Origin | null): string {
-  if (origin === null) return '';
-  return origin.line === null ? origin.file : `${origin.file}:${origin.line}`;
-}
-
 export interface ShortNameContext {
   readonly config: RegistriesConfig;
   /** The machine-written alias file (`/var/cache/containers/short-name-aliases.conf`); it wins over registries.conf. */
@@ -121,7 +116,8 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
       isShort: true,
       mode,
       candidates: [{ reference: target, via: 'alias', origin: alias.origin }],
-      description: `Resolved "${shortRepo}" as an alias (${describeOrigin(alias.origin)})`,
+      // The text CRI-O logs at info level: the file, without a line.
+      description: `Resolved "${shortRepo}" as an alias (${alias.origin.file})`,
     };
   }
 
@@ -146,7 +142,7 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
       throw new ShortNameError('short-name-error', upstream, upstream, usrOrigin);
     }
   });
-  const description = `Resolving "${shortRepo}" using unqualified-search registries (${describeOrigin(usrOrigin)})`;
+  const description = `Resolving "${shortRepo}" using unqualified-search registries (${usrOrigin?.file ?? ''})`;
   if (mode === 'enforcing' && candidates.length > 1) {
     // CRI-O has no terminal to prompt on; it reports its own text for podman's "cannot prompt without a TTY".
     throw new ShortNameError(
