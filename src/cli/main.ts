@@ -11,6 +11,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'show the ordered pull sources CRI-O would try for images',
     load: () => import('./commands/resolve.js'),
   },
+  render: {
+    summary: 'render ICSP/IDMS/ITMS/Image objects into the registries.conf the MCO writes',
+    load: () => import('./commands/render.js'),
+  },
 };
 
 export function usage(): string {

@@ -40,7 +40,8 @@ const validateScc = new Ajv({ allErrors: true, strict: false }).compile(sccSchem
 
 async function validate(obj: Obj): Promise<void> {
   if (obj.kind === 'SecurityContextConstraints') {
-    if (!validateScc(obj)) throw new Error(`SCC ${obj.metadata.name}: ${JSON.stringify(validateScc.errors)}`);
+    const valid = validateScc(structuredClone(obj));
+    if (!valid) throw new Error(`SCC ${obj.metadata.name}: ${JSON.stringify(validateScc.errors)}`);
     return;
   }
   const modulePath = MODEL_MODULES[obj.apiVersion];

@@ -1,10 +1,12 @@
 // The single catalogue of finding ids. Each area keeps its definitions in ./catalogue/<area>.ts and
 // is listed here once.
+import { CLUSTER_FINDINGS } from './catalogue/cluster.js';
 import { CONFIG_FINDINGS } from './catalogue/config.js';
 import type { FindingDefinition } from './types.js';
 
 export const CATALOGUE = {
   ...CONFIG_FINDINGS,
+  ...CLUSTER_FINDINGS,
 } as const satisfies Record<string, FindingDefinition>;
 
 export type FindingId = keyof typeof CATALOGUE;

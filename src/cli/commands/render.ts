@@ -1,0 +1,166 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MirrorscopeError } from '../../core/errors.js';
+import { renderFindings } from '../../core/mco/findings.js';
+import { parseClusterObjects } from '../../core/mco/parse-objects.js';
+import {
+  POLICY_JSON_PATH,
+  REGISTRIES_CONF_PATH,
+  renderRegistries,
+  SEARCH_REGISTRIES_DROP_IN_PATH,
+} from '../../core/mco/render.js';
+import { mcoProfile } from '../../core/mco/versions.js';
+import type { ConfigFile } from '../../core/registries/types.js';
+import { parseArgs } from '../args.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
+
+export const usage = `usage: mirrorscope render -f FILE [-f FILE]... [--template FILE] [--mco-version 4.X] [--json]
+
+Renders ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet and the
+image.config.openshift.io "cluster" object exactly as the machine-config-operator does, and prints
+the /etc/containers/registries.conf every node of the pool receives (with policy.json and the
+search-registries drop-in when the objects produce them). A set the MCO rejects prints the error
+the machine-config-controller would log, and nothing changes on the nodes.
+
+  -f, --filename FILE  YAML or JSON with the objects (several documents or a List); a directory
+                       means its *.yaml/*.yml/*.json files; "-" = stdin
+  --template FILE      the pool's base registries.conf (default: the MCO template)
+  --release-image REF  the release payload (default: ClusterVersion status.desired.image, if given)
+  --mco-version V      4.12 (mirror-by-digest-only form, ICSP only), 4.16 … 4.2x; default current
+  --json               {"registriesConf","policyJson","searchRegistriesDropIn","errors","mirrorOrigins",…}
+
+Exit status: 0 rendered, 1 the MCO rejects the objects, 2 usage or unreadable input.
+`;
+
+async function readInput(path: string): Promise<ConfigFile> {
+  if (path === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return { path: '(stdin)', text: Buffer.concat(chunks).toString('utf8') };
+  }
+  try {
+    return { path, text: await readFile(path, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new MirrorscopeError('config-invalid', `${path}: cannot read (${code})`);
+  }
+}
+
+/** A directory stands for its *.yaml, *.yml and *.json files in name order, as `oc apply -f DIR` reads them. */
+async function readInputs(path: string): Promise<ConfigFile[]> {
+  if (
+    path === '-' ||
+    !(await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    return [await readInput(path)];
+  const names = (await readdir(path)).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
+  return Promise.all(names.map((n) => readInput(join(path, n))));
+}
+
+export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, {
+    filename: { type: 'string', multiple: true, short: 'f' },
+    template: { type: 'string' },
+    'release-image': { type: 'string' },
+    'mco-version': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length > 0)
+    throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}" (name files with -f)`);
+  const files = (flags.filename as string[] | undefined) ?? [];
+  if (files.length === 0) throw new MirrorscopeError('usage', 'name at least one -f FILE');
+  const profile = mcoProfile(flags['mco-version'] as string | undefined);
+  const json = flags.json === true;
+
+  let result;
+  let notes;
+  let findings;
+  try {
+    const inputs = (await Promise.all(files.map(readInputs))).flat();
+    const template = typeof flags.template === 'string' ? await readInput(flags.template) : undefined;
+    const objects = parseClusterObjects(inputs);
+    notes = objects.notes.map((n) => `${n.file}${n.line === null ? '' : `:${n.line}`}: ${n.message}`);
+    const releaseImage = flags['release-image'] as string | undefined;
+    if (
+      releaseImage === undefined &&
+      objects.releaseImage === null &&
+      (objects.image?.registrySources.blockedRegistries?.length ?? 0) > 0
+    ) {
+      notes.push(
+        'no ClusterVersion object or --release-image: blockedRegistries were not checked against the release payload repository',
+      );
+    }
+    result = renderRegistries(objects, {
+      profile,
+      ...(template !== undefined ? { template } : {}),
+      ...(releaseImage !== undefined ? { releaseImage } : {}),
+    });
+    findings = renderFindings(objects, result);
+  } catch (err) {
+    if (!(err instanceof MirrorscopeError) || err.code !== 'config-invalid') throw err;
+    if (json)
+      io.stdout.write(
+        `${JSON.stringify({ registriesConf: null, policyJson: null, searchRegistriesDropIn: null, errors: [err.toJSON()], mirrorOrigins: {} }, null, 2)}\n`,
+      );
+    else io.stderr.write(`mirrorscope render: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+
+  const warnings = [...notes, ...result.warnings];
+  if (json) {
+    io.stdout.write(
+      `${JSON.stringify(
+        {
+          mcoVersion: profile.label,
+          registriesConf: result.registriesConf,
+          registriesConfGenerated: result.registriesConfGenerated,
+          policyJson: result.policyJson,
+          policyJsonText: result.policyJsonText,
+          searchRegistriesDropIn: result.searchRegistriesDropIn,
+          errors: result.errors,
+          warnings,
+          mirrorOrigins: result.mirrorOrigins,
+          findings,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return result.errors.length > 0 ? EXIT_FAILED : EXIT_OK;
+  }
+  for (const w of warnings) io.stderr.write(`mirrorscope render: note: ${w}\n`);
+  for (const f of findings.filter((x) => x.id !== 'mirror-config-render-failed')) {
+    io.stderr.write(
+      `mirrorscope render: ${f.severity} [${f.id}]: ${f.message}${f.id === 'icsp-deprecated' ? ' (the IDMS is in --json "findings")' : ''}\n`,
+    );
+  }
+  if (result.errors.length > 0) {
+    for (const e of result.errors) {
+      io.stderr.write(
+        `mirrorscope render: the MCO rejects these objects; no node gets a new registries.conf:\n  ${e.message}\n`,
+      );
+      io.stderr.write(`machine-config-controller log: ${e.mcoLog}\n`);
+    }
+    return EXIT_FAILED;
+  }
+  if (!result.registriesConfGenerated) {
+    io.stderr.write(
+      `mirrorscope render: note: nothing to apply to registries.conf; the nodes keep the template file (shown)\n`,
+    );
+  }
+  const extra: [string, string][] = [];
+  if (result.policyJsonText !== null) extra.push([POLICY_JSON_PATH, `${result.policyJsonText}\n`]);
+  if (result.searchRegistriesDropIn !== null)
+    extra.push([SEARCH_REGISTRIES_DROP_IN_PATH, result.searchRegistriesDropIn]);
+  const registriesConf = result.registriesConf ?? '';
+  if (extra.length === 0) {
+    io.stdout.write(registriesConf);
+    return EXIT_OK;
+  }
+  const sections = [[REGISTRIES_CONF_PATH, registriesConf] as [string, string], ...extra];
+  io.stdout.write(sections.map(([path, text]) => `==> ${path} <==\n${text}`).join('\n'));
+  return EXIT_OK;
+}

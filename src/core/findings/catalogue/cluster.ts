@@ -1,0 +1,105 @@
+import type { FindingDefinition } from '../types.js';
+
+/** Findings the collector raises about the cluster as a whole (agents, drift, kubelet pull events). */
+export const CLUSTER_FINDINGS = {
+  'agent-silent': {
+    severity: 'warning',
+    title:
+      'The agent on this node has sent nothing for several heartbeat intervals; its findings may be stale.',
+    fix: 'Check the mirrorscope-agent pod on the node (`oc -n <ns> get pod -o wide`, its logs, and the node network path to the collector).',
+  },
+  'agent-missing': {
+    severity: 'warning',
+    title: 'No mirrorscope agent has ever reported from this node, so its pulls are not simulated.',
+    fix: 'Check that the mirrorscope-agent DaemonSet tolerates the node\'s taints and that its pod on the node is running.',
+  },
+  'node-config-drift': {
+    severity: 'warning',
+    title:
+      "The node's container registries configuration differs from the one most nodes of its pool run (a failed or pending MachineConfig rollout, or a hand edit).",
+    fix: 'Compare the files named with a node of the same pool; check the MachineConfigPool status (`oc get mcp`) and the node\'s machineconfiguration.openshift.io annotations.',
+  },
+  'mirror-unreachable-from-nodes': {
+    severity: 'error',
+    title: 'Some nodes cannot reach a mirror or registry host their configuration sends pulls to.',
+    fix: 'Check the network path (firewall, proxy, DNS) from the failing nodes to the host, or the host itself.',
+  },
+  'mirror-auth-failing': {
+    severity: 'error',
+    title: 'A mirror or registry host rejects the credentials (or their absence) of some nodes.',
+    fix: 'Add or correct the host\'s entry in the pull secret (/var/lib/kubelet/config.json on the node).',
+  },
+  'mirror-tls-failing': {
+    severity: 'error',
+    title: "Some nodes do not trust a mirror or registry host's TLS certificate.",
+    fix: 'Add the CA to the cluster (image.config.openshift.io additionalTrustedCA) so it lands in /etc/docker/certs.d/<host>/ on every node.',
+  },
+  'pull-blocked': {
+    severity: 'error',
+    title: 'A real pull failed: the registry is blocked in registries.conf (or the source may not be contacted).',
+    fix: 'Unblock the registry, or add a mirror that serves the image.',
+  },
+  'pull-manifest-unknown': {
+    severity: 'error',
+    title: 'A real pull failed: a source answered that it does not have the image (manifest or repository unknown).',
+    fix: 'Mirror the image (with `oc mirror`/`skopeo copy --all`) into the source named, or fix the mirror path mapping.',
+  },
+  'pull-unauthorized': {
+    severity: 'error',
+    title: 'A real pull failed: a source refused the pull (authentication required or access denied).',
+    fix: 'Add or correct credentials for the host in the pull secret; note that mirrors get only credentials for their own host.',
+  },
+  'pull-tls-untrusted': {
+    severity: 'error',
+    title: "A real pull failed: the node did not trust a source's TLS certificate.",
+    fix: 'Install the CA for the host (/etc/docker/certs.d/<host>/ via image.config additionalTrustedCA).',
+  },
+  'pull-http-to-https': {
+    severity: 'error',
+    title: 'A real pull failed: a source speaks plain HTTP but is not marked insecure.',
+    fix: 'Serve the registry over TLS, or set insecure = true for it (insecureRegistries in image.config).',
+  },
+  'pull-unreachable': {
+    severity: 'error',
+    title: 'A real pull failed: a source could not be reached (DNS, connection refused, timeout, proxy).',
+    fix: 'Check the network path from the node to the host, and the host itself.',
+  },
+  'pull-signature-missing': {
+    severity: 'error',
+    title: 'A real pull failed: the policy requires a signature and none was found.',
+    fix: 'Publish the signatures where registries.d says (lookaside or sigstore attachments), including for mirrors.',
+  },
+  'pull-signature-rejected': {
+    severity: 'error',
+    title: 'A real pull failed: the signature policy rejected the image.',
+    fix: 'Check policy.json (and /etc/crio/policies/<namespace>.json) for the image scope, and the signing identity.',
+  },
+  'pull-rate-limited': {
+    severity: 'error',
+    title: 'A real pull failed: a source is rate limiting the node (often the upstream registry behind a missing mirror).',
+    fix: 'Make the mirror serve the image so pulls stop falling back to the rate-limited source.',
+  },
+  'pull-failed': {
+    severity: 'error',
+    title: 'A real pull failed for a reason mirrorscope does not classify.',
+    fix: 'Read the full error text; run `mirrorscope trace` for the image on the node.',
+  },
+  'mirror-config-render-failed': {
+    severity: 'error',
+    title:
+      'The machine-config-operator rejects the ICSP/IDMS/ITMS/image.config objects; the error is only in its controller log and no node gets the change.',
+    fix: 'Correct the objects as the error says (`mirrorscope render -f <objects>` prints the same text).',
+  },
+  'icsp-deprecated': {
+    severity: 'info',
+    title:
+      'An ImageContentSourcePolicy is in use; it is deprecated since OpenShift 4.13 in favour of ImageDigestMirrorSet.',
+    fix: 'Apply the equivalent ImageDigestMirrorSet given in the finding, then delete the ImageContentSourcePolicy.',
+  },
+  'mirror-order-surprise': {
+    severity: 'warning',
+    title:
+      'The MCO merged the mirror lists of a source into an order the objects do not state: lists interleaved by byte order, a conflicting order broken, or the source placed inside the mirror list.',
+    fix: 'Give every object naming the source the same relative mirror order, and never list the source as a mirror.',
+  },
+} as const satisfies Record<string, FindingDefinition>;

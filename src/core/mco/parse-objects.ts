@@ -1,0 +1,266 @@
+// Reads ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, `Image` (cluster) and
+// ClusterVersion objects from YAML files (several documents, or `kind: List`). Field types and enums
+// are checked as the API server would; the MCO's own validation lives in validate.ts.
+import { configError } from '../errors.js';
+import type { ConfigFile } from '../registries/types.js';
+import type {
+  ClusterObjects,
+  ImageConfig,
+  InputNote,
+  MirrorSetEntry,
+  MirrorSetKind,
+  MirrorSetObject,
+  MirrorSourcePolicy,
+  ObjectRef,
+  RegistrySources,
+  SourceLine,
+} from './types.js';
+import { parseYamlDocuments, type Located } from './yaml-tree.js';
+
+const MIRROR_KINDS: Readonly<Record<MirrorSetKind, { group: string; listField: string }>> = {
+  ImageContentSourcePolicy: { group: 'operator.openshift.io/v1alpha1', listField: 'repositoryDigestMirrors' },
+  ImageDigestMirrorSet: { group: 'config.openshift.io/v1', listField: 'imageDigestMirrors' },
+  ImageTagMirrorSet: { group: 'config.openshift.io/v1', listField: 'imageTagMirrors' },
+};
+
+const POLICIES: readonly string[] = ['NeverContactSource', 'AllowContactingSource'];
+
+class Reader {
+  constructor(readonly file: string) {}
+
+  fail(message: string, at: Located | number | null): never {
+    const line = typeof at === 'number' || at === null ? at : at.line;
+    throw configError(message, { file: this.file, line });
+  }
+
+  map(node: Located, what: string): Map<string, Located> {
+    if (node.value instanceof Map) return node.value;
+    return this.fail(`${what} must be a mapping`, node);
+  }
+
+  optionalMap(parent: Map<string, Located>, key: string, what: string): Map<string, Located> | undefined {
+    const node = parent.get(key);
+    if (node === undefined || node.value === null) return undefined;
+    return this.map(node, what);
+  }
+
+  string(node: Located, what: string): string {
+    if (typeof node.value === 'string') return node.value;
+    return this.fail(`${what} must be a string, got ${describe(node)}`, node);
+  }
+
+  optionalString(parent: Map<string, Located>, key: string, what: string): string | undefined {
+    const node = parent.get(key);
+    if (node === undefined || node.value === null) return undefined;
+    return this.string(node, what);
+  }
+
+  list(node: Located, what: string): Located[] {
+    if (Array.isArray(node.value)) return node.value;
+    return this.fail(`${what} must be a list, got ${describe(node)}`, node);
+  }
+
+  /** `undefined` when absent or null (Go nil); `[]` when written as an empty list. */
+  optionalStringList(parent: Map<string, Located>, key: string, what: string): string[] | undefined {
+    const node = parent.get(key);
+    if (node === undefined || node.value === null) return undefined;
+    return this.list(node, what).map((item, i) => this.string(item, `${what}[${i}]`));
+  }
+}
+
+function describe(node: Located): string {
+  const v = node.value;
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (v instanceof Map) return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+interface Collected {
+  mirrorSets: MirrorSetObject[];
+  image: ImageConfig | null;
+  releaseImage: ClusterObjects['releaseImage'];
+  notes: InputNote[];
+  seen: Map<string, ObjectRef>;
+}
+
+function objectName(r: Reader, obj: Map<string, Located>, kind: string, at: Located): string {
+  const metadata = r.optionalMap(obj, 'metadata', `${kind} metadata`);
+  const name =
+    metadata === undefined ? undefined : r.optionalString(metadata, 'name', `${kind} metadata.name`);
+  if (name === undefined || name === '') r.fail(`${kind} has no metadata.name`, at);
+  return name;
+}
+
+function remember(r: Reader, acc: Collected, ref: ObjectRef, at: Located): void {
+  const key = `${ref.kind}/${ref.name}`;
+  const earlier = acc.seen.get(key);
+  if (earlier !== undefined) {
+    r.fail(
+      `${key} is defined twice (also at ${earlier.file}${earlier.line === null ? '' : `:${earlier.line}`}); a cluster holds one object per name`,
+      at,
+    );
+  }
+  acc.seen.set(key, ref);
+}
+
+function readMirrorSet(
+  r: Reader,
+  obj: Map<string, Located>,
+  kind: MirrorSetKind,
+  at: Located,
+  acc: Collected,
+): void {
+  const name = objectName(r, obj, kind, at);
+  const ref: ObjectRef = { kind, name, file: r.file, line: at.line };
+  remember(r, acc, ref, at);
+  const { listField } = MIRROR_KINDS[kind];
+  const spec = obj.get('spec');
+  if (spec === undefined || spec.value === null) {
+    if (kind === 'ImageContentSourcePolicy') r.fail(`${kind} "${name}": spec: Required value`, at);
+    acc.mirrorSets.push({ ref, kind, entries: [] });
+    return;
+  }
+  const specMap = r.map(spec, `${kind} "${name}" spec`);
+  const listNode = specMap.get(listField);
+  const items =
+    listNode === undefined || listNode.value === null ? [] : r.list(listNode, `spec.${listField}`);
+  const entries: MirrorSetEntry[] = items.map((item, i) => {
+    const path = `${kind} "${name}" spec.${listField}[${i}]`;
+    const entry = r.map(item, path);
+    const sourceNode = entry.get('source');
+    if (sourceNode === undefined || sourceNode.value === null) r.fail(`${path}.source: Required value`, item);
+    const source = r.string(sourceNode, `${path}.source`);
+    const mirrors = r.optionalStringList(entry, 'mirrors', `${path}.mirrors`) ?? [];
+    let policy: MirrorSourcePolicy = '';
+    if (kind !== 'ImageContentSourcePolicy') {
+      // `mirrors` is a listType=set in the IDMS/ITMS CRDs (not in the ICSP one).
+      const duplicate = mirrors.find((m, j) => mirrors.indexOf(m) !== j);
+      if (duplicate !== undefined) {
+        acc.notes.push({
+          message: `${path}.mirrors: Duplicate value: "${duplicate}" (the API server rejects this object; the MCO would accept it)`,
+          file: r.file,
+          line: entry.get('mirrors')!.line,
+        });
+      }
+      const p = r.optionalString(entry, 'mirrorSourcePolicy', `${path}.mirrorSourcePolicy`) ?? '';
+      if (p !== '' && !POLICIES.includes(p)) {
+        r.fail(
+          `${path}.mirrorSourcePolicy: Unsupported value: "${p}": supported values: "NeverContactSource", "AllowContactingSource"`,
+          entry.get('mirrorSourcePolicy')!,
+        );
+      }
+      policy = p as MirrorSourcePolicy;
+    } else if (entry.has('mirrorSourcePolicy')) {
+      acc.notes.push({
+        message: `${path}.mirrorSourcePolicy is not an ImageContentSourcePolicy field; the API server drops it`,
+        file: r.file,
+        line: entry.get('mirrorSourcePolicy')!.line,
+      });
+    }
+    return { source, mirrors, policy, object: ref, line: item.line };
+  });
+  acc.mirrorSets.push({ ref, kind, entries });
+}
+
+function readImage(r: Reader, obj: Map<string, Located>, at: Located, acc: Collected): void {
+  const name = objectName(r, obj, 'Image', at);
+  if (name !== 'cluster') {
+    acc.notes.push({
+      message: `Image "${name}" is ignored: the MCO reads only the object named "cluster"`,
+      file: r.file,
+      line: at.line,
+    });
+    return;
+  }
+  const ref: ObjectRef = { kind: 'Image', name, file: r.file, line: at.line };
+  remember(r, acc, ref, at);
+  const spec = r.optionalMap(obj, 'spec', 'Image spec');
+  const sourcesMap =
+    spec === undefined ? undefined : r.optionalMap(spec, 'registrySources', 'spec.registrySources');
+  let registrySources: RegistrySources = {};
+  if (sourcesMap !== undefined) {
+    const list = (key: string) => r.optionalStringList(sourcesMap, key, `spec.registrySources.${key}`);
+    const insecureRegistries = list('insecureRegistries');
+    const blockedRegistries = list('blockedRegistries');
+    const allowedRegistries = list('allowedRegistries');
+    const containerRuntimeSearchRegistries = list('containerRuntimeSearchRegistries');
+    registrySources = {
+      ...(insecureRegistries !== undefined ? { insecureRegistries } : {}),
+      ...(blockedRegistries !== undefined ? { blockedRegistries } : {}),
+      ...(allowedRegistries !== undefined ? { allowedRegistries } : {}),
+      ...(containerRuntimeSearchRegistries !== undefined ? { containerRuntimeSearchRegistries } : {}),
+    };
+  }
+  acc.image = { ref, registrySources };
+}
+
+function readClusterVersion(r: Reader, obj: Map<string, Located>, at: Located, acc: Collected): void {
+  const name = objectName(r, obj, 'ClusterVersion', at);
+  if (name !== 'version') {
+    acc.notes.push({
+      message: `ClusterVersion "${name}" is ignored: the MCO reads only the object named "version"`,
+      file: r.file,
+      line: at.line,
+    });
+    return;
+  }
+  remember(r, acc, { kind: 'ClusterVersion', name, file: r.file, line: at.line }, at);
+  const status = r.optionalMap(obj, 'status', 'ClusterVersion status');
+  const desired = status === undefined ? undefined : r.optionalMap(status, 'desired', 'status.desired');
+  const imageNode = desired?.get('image');
+  if (imageNode === undefined || imageNode.value === null) return;
+  const origin: SourceLine = { file: r.file, line: imageNode.line };
+  acc.releaseImage = { value: r.string(imageNode, 'status.desired.image'), origin };
+}
+
+/** `inherited`: the item kind of a typed list (`ImageDigestMirrorSetList` items may omit kind). */
+function readObject(
+  r: Reader,
+  node: Located,
+  acc: Collected,
+  inherited: { readonly kind?: string; readonly apiVersion?: string } | null,
+): void {
+  const obj = r.map(node, 'a Kubernetes object');
+  const kind = r.optionalString(obj, 'kind', 'kind') ?? inherited?.kind;
+  const apiVersion = r.optionalString(obj, 'apiVersion', 'apiVersion') ?? inherited?.apiVersion ?? '';
+  if (kind === undefined) r.fail('object has no kind', node);
+  if (kind.endsWith('List')) {
+    if (inherited !== null) r.fail(`a ${kind} inside a List`, node);
+    const itemKind = kind === 'List' ? {} : { kind: kind.slice(0, -'List'.length), apiVersion };
+    const items = obj.get('items');
+    for (const item of items === undefined || items.value === null ? [] : r.list(items, `${kind} items`))
+      readObject(r, item, acc, itemKind);
+    return;
+  }
+  const mirrorKind = MIRROR_KINDS[kind as MirrorSetKind];
+  if (mirrorKind !== undefined) {
+    if (apiVersion !== mirrorKind.group) {
+      r.fail(`${kind} must have apiVersion ${mirrorKind.group}, got "${apiVersion}"`, node);
+    }
+    readMirrorSet(r, obj, kind as MirrorSetKind, node, acc);
+  } else if (kind === 'Image' && apiVersion === 'config.openshift.io/v1') {
+    readImage(r, obj, node, acc);
+  } else if (kind === 'ClusterVersion' && apiVersion === 'config.openshift.io/v1') {
+    readClusterVersion(r, obj, node, acc);
+  } else {
+    acc.notes.push({
+      message: `${apiVersion || '(no apiVersion)'} ${kind} is not read by the MCO's registries rendering; ignored`,
+      file: r.file,
+      line: node.line,
+    });
+  }
+}
+
+/** Reads every object of every file, in order. Throws `config-invalid` naming file and line. */
+export function parseClusterObjects(files: readonly ConfigFile[]): ClusterObjects {
+  const acc: Collected = { mirrorSets: [], image: null, releaseImage: null, notes: [], seen: new Map() };
+  for (const file of files) {
+    const r = new Reader(file.path);
+    for (const doc of parseYamlDocuments(file)) {
+      if (doc.root.value === null) continue;
+      readObject(r, doc.root, acc, null);
+    }
+  }
+  return { mirrorSets: acc.mirrorSets, image: acc.image, releaseImage: acc.releaseImage, notes: acc.notes };
+}
