@@ -11,13 +11,13 @@ export const CLUSTER_FINDINGS = {
   'agent-missing': {
     severity: 'warning',
     title: 'No mirrorscope agent has ever reported from this node, so its pulls are not simulated.',
-    fix: 'Check that the mirrorscope-agent DaemonSet tolerates the node\'s taints and that its pod on the node is running.',
+    fix: "Check that the mirrorscope-agent DaemonSet tolerates the node's taints and that its pod on the node is running.",
   },
   'node-config-drift': {
     severity: 'warning',
     title:
       "The node's container registries configuration differs from the one most nodes of its pool run (a failed or pending MachineConfig rollout, or a hand edit).",
-    fix: 'Compare the files named with a node of the same pool; check the MachineConfigPool status (`oc get mcp`) and the node\'s machineconfiguration.openshift.io annotations.',
+    fix: "Compare the files named with a node of the same pool; check the MachineConfigPool status (`oc get mcp`) and the node's machineconfiguration.openshift.io annotations.",
   },
   'mirror-unreachable-from-nodes': {
     severity: 'error',
@@ -27,7 +27,7 @@ export const CLUSTER_FINDINGS = {
   'mirror-auth-failing': {
     severity: 'error',
     title: 'A mirror or registry host rejects the credentials (or their absence) of some nodes.',
-    fix: 'Add or correct the host\'s entry in the pull secret (/var/lib/kubelet/config.json on the node).',
+    fix: "Add or correct the host's entry in the pull secret (/var/lib/kubelet/config.json on the node).",
   },
   'mirror-tls-failing': {
     severity: 'error',
@@ -36,12 +36,14 @@ export const CLUSTER_FINDINGS = {
   },
   'pull-blocked': {
     severity: 'error',
-    title: 'A real pull failed: the registry is blocked in registries.conf (or the source may not be contacted).',
+    title:
+      'A real pull failed: the registry is blocked in registries.conf (or the source may not be contacted).',
     fix: 'Unblock the registry, or add a mirror that serves the image.',
   },
   'pull-manifest-unknown': {
     severity: 'error',
-    title: 'A real pull failed: a source answered that it does not have the image (manifest or repository unknown).',
+    title:
+      'A real pull failed: a source answered that it does not have the image (manifest or repository unknown).',
     fix: 'Mirror the image (with `oc mirror`/`skopeo copy --all`) into the source named, or fix the mirror path mapping.',
   },
   'pull-unauthorized': {
@@ -76,7 +78,8 @@ export const CLUSTER_FINDINGS = {
   },
   'pull-rate-limited': {
     severity: 'error',
-    title: 'A real pull failed: a source is rate limiting the node (often the upstream registry behind a missing mirror).',
+    title:
+      'A real pull failed: a source is rate limiting the node (often the upstream registry behind a missing mirror).',
     fix: 'Make the mirror serve the image so pulls stop falling back to the rate-limited source.',
   },
   'pull-failed': {
