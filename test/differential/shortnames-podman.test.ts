@@ -1,0 +1,112 @@
+// Differential proof for short names: for generated configurations (aliases in several files, the
+// machine alias file, unqualified-search registries, short-name-mode), mirrorscope's candidates,
+// its short-name description, and each candidate's pull sources must be what podman 4.3.1
+// (containers/image 5.23, containers/common) actually tries, run for real without a terminal and
+// without a network, so each candidate fails fast and podman moves on to the next.
+//
+// Replay a failure with DIFF_PODMAN_SEED=<seed> (valid cases) or DIFF_PODMAN_INVALID_SEED=<seed>.
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFECT_KINDS,
+  DEFECT_SIGNATURES,
+  generateCase,
+  generateInvalidCase,
+  type GeneratedCase,
+} from '../support/config-generator.js';
+import { oracleUnavailableReason, podmanPull, type PodmanRun } from '../support/oracle.js';
+import { compareWithPodman } from './compare.js';
+import { engineAnswers, formatMismatch, pool, seedsFrom, withRoot, type Mismatch } from './harness.js';
+
+const unavailable = oracleUnavailableReason();
+
+interface Outcome {
+  readonly c: GeneratedCase;
+  readonly runs: readonly PodmanRun[];
+  readonly mismatches: readonly Mismatch[];
+  readonly configRejected: boolean;
+}
+
+async function runCase(c: GeneratedCase): Promise<Outcome> {
+  return withRoot(c, async (root) => {
+    const answers = await engineAnswers(root, c.names);
+    const runs = await podmanPull(root, c.names);
+    const mismatches: Mismatch[] = [];
+    runs.forEach((run, i) => {
+      const answer = answers[i]!;
+      const problems = compareWithPodman(answer, run);
+      if (problems.length > 0) {
+        const ours = 'result' in answer ? answer.result : answer;
+        mismatches.push({ seed: c.seed, input: run.input, problems, files: c.files, ours, theirs: run });
+      }
+    });
+    return { c, runs, mismatches, configRejected: 'configError' in answers[0]! };
+  });
+}
+
+function report(outcomes: readonly Outcome[], env: string): { count: number; text: string } {
+  const all = outcomes.flatMap((o) => o.mismatches);
+  return {
+    count: all.length,
+    text: all
+      .slice(0, 10)
+      .map((m) => formatMismatch(m, env))
+      .join('\n\n'),
+  };
+}
+
+describe.skipIf(unavailable !== null)(
+  'short-name resolution equals podman 4.3.1 (containers/image 5.23)',
+  () => {
+    let valid: Outcome[] = [];
+    let invalid: Outcome[] = [];
+
+    beforeAll(async () => {
+      const started = Date.now();
+      const validCases = seedsFrom('DIFF_PODMAN_SEED', 40_000, 45).map((seed) => generateCase(seed));
+      const invalidCases = process.env.DIFF_PODMAN_INVALID_SEED
+        ? seedsFrom('DIFF_PODMAN_INVALID_SEED', 0, 0).map((seed) => generateInvalidCase(seed))
+        : DEFECT_KINDS.map((kind, k) => generateInvalidCase(50_000 + k, kind));
+      valid = await pool(validCases, 2, runCase);
+      invalid = await pool(invalidCases, 2, runCase);
+      const names = [...valid, ...invalid].reduce((n, o) => n + o.runs.length, 0);
+      process.stderr.write(
+        `podman differential: ${valid.length + invalid.length} config trees, ${names} names, ${Date.now() - started} ms\n`,
+      );
+    }, 300_000);
+
+    it('gives the same candidates, description and per-candidate sources for generated configurations', () => {
+      const { count, text } = report(valid, 'DIFF_PODMAN_SEED');
+      expect(count, text).toBe(0);
+    });
+
+    it('rejects each generated invalid configuration as podman does', () => {
+      const { count, text } = report(invalid, 'DIFF_PODMAN_INVALID_SEED');
+      expect(count, text).toBe(0);
+      if (process.env.DIFF_PODMAN_INVALID_SEED) return;
+      for (const o of invalid) {
+        const kind = o.c.defect!;
+        expect(o.configRejected, `${kind} seed ${o.c.seed}: we accepted it`).toBe(true);
+        expect(o.runs[0]!.error ?? '', `${kind} seed ${o.c.seed}`).toContain(DEFECT_SIGNATURES[kind]);
+      }
+    });
+
+    it('exercised aliases, search registries, several candidates and short-name errors', () => {
+      if (process.env.DIFF_PODMAN_SEED) return;
+      const runs = valid.flatMap((o) => o.runs);
+      const figures = {
+        names: runs.length,
+        aliases: runs.filter((r) => r.description?.includes('as an alias') === true).length,
+        machineAliases: valid.filter(
+          (o) => o.c.files['var/cache/containers/short-name-aliases.conf'] !== undefined,
+        ).length,
+        searched: runs.filter((r) => r.description?.includes('unqualified-search') === true).length,
+        severalCandidates: runs.filter((r) => r.candidates.length > 1).length,
+        mirroredCandidates: runs.filter((r) => r.candidates.some((c) => c.attempts.length > 1)).length,
+        rejected: runs.filter((r) => r.candidates.length === 0 && r.error !== null).length,
+      };
+      process.stderr.write(`podman differential coverage: ${JSON.stringify(figures)}\n`);
+      expect(figures.names).toBeGreaterThanOrEqual(150);
+      for (const [name, n] of Object.entries(figures)) expect(n, name).toBeGreaterThan(0);
+    });
+  },
+);
