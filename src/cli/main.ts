@@ -11,6 +11,14 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'show the ordered pull sources CRI-O would try for images',
     load: () => import('./commands/resolve.js'),
   },
+  trace: {
+    summary: 'probe the registries CRI-O would contact for an image and say what each answers',
+    load: () => import('./commands/trace.js'),
+  },
+  check: {
+    summary: 'static findings for a node: registries, CRI-O, registries.d and signature policy (no network)',
+    load: () => import('./commands/check.js'),
+  },
   render: {
     summary: 'render ICSP/IDMS/ITMS/Image objects into the registries.conf the MCO writes',
     load: () => import('./commands/render.js'),

@@ -2,11 +2,13 @@
 // is listed here once.
 import { CLUSTER_FINDINGS } from './catalogue/cluster.js';
 import { CONFIG_FINDINGS } from './catalogue/config.js';
+import { SIGNATURE_FINDINGS } from './catalogue/signatures.js';
 import type { FindingDefinition } from './types.js';
 
 export const CATALOGUE = {
   ...CONFIG_FINDINGS,
   ...CLUSTER_FINDINGS,
+  ...SIGNATURE_FINDINGS,
 } as const satisfies Record<string, FindingDefinition>;
 
 export type FindingId = keyof typeof CATALOGUE;

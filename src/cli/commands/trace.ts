@@ -1,0 +1,94 @@
+import { MirrorscopeError } from '../../core/errors.js';
+import { parseArgs } from '../args.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
+import { parseRuntime } from '../load-resolver.js';
+import { styleFor } from '../style.js';
+
+export const usage = `usage: mirrorscope trace [--root DIR] [--json] [--all] [--timeout MS] [--authfile FILE] IMAGE
+
+Does, for IMAGE, what CRI-O would do on the wire — without downloading layers: walks the sources in
+CRI-O's order (mirrors, then the primary), and for each finds the credentials (CRI-O's global_auth_file,
+else the node pull secret /var/lib/kubelet/config.json), the certs.d CAs, pings /v2/, follows the auth
+challenge and asks for the manifest. It stops at the first source that serves it, as CRI-O does.
+
+  --root DIR        read the node's configuration below DIR (default /)
+  --runtime NAME    crio (default) or podman (podman as root on the node: short-name-mode from
+                    registries.conf, auth files /run/containers/0/auth.json, ~/.config/containers/
+                    auth.json, ~/.docker/config.json, ~/.dockercfg)
+  --json            {"image","steps":[...],"sources":[...],"result":{...}}
+  --all             also probe the sources CRI-O would not reach
+  --timeout MS      per network step (default 10000)
+  --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
+
+Outcomes per source: found, manifest-unknown, unauthorized, denied, tls-untrusted, unreachable,
+timeout, blocked, skipped-digest-only, skipped-tag-only, error.
+Exit status: 0 the pull would succeed, 1 it would fail, 2 usage or config error.
+`;
+
+export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, {
+    root: { type: 'string' },
+    json: { type: 'boolean' },
+    all: { type: 'boolean' },
+    timeout: { type: 'number' },
+    authfile: { type: 'string' },
+    runtime: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new MirrorscopeError('usage', 'name exactly one IMAGE');
+  const timeoutMs = flags.timeout as number | undefined;
+  if (timeoutMs !== undefined && (timeoutMs <= 0 || !Number.isInteger(timeoutMs)))
+    throw new MirrorscopeError('usage', '--timeout needs a positive whole number of milliseconds');
+  const runtime = parseRuntime(flags.runtime);
+  const [{ loadTraceContext }, { TraceEngine }] = await Promise.all([
+    import('../../trace/context.js'),
+    import('../../trace/engine.js'),
+  ]);
+  let context;
+  try {
+    context = await loadTraceContext(typeof flags.root === 'string' ? flags.root : '/', {
+      runtime,
+      ...(typeof flags.authfile === 'string' ? { authfile: flags.authfile } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof MirrorscopeError) || err.code !== 'config-invalid') throw err;
+    if (flags.json === true)
+      io.stdout.write(`${JSON.stringify({ image: positionals[0], error: err.toJSON() }, null, 2)}\n`);
+    else {
+      io.stderr.write(
+        `mirrorscope trace: the configuration cannot be loaded, so CRI-O would fail this pull:\n  ${err.message}\n`,
+      );
+      if (err.upstream) io.stderr.write(`  containers/image: ${err.upstream}\n`);
+    }
+    return EXIT_USAGE;
+  }
+  const engine = new TraceEngine(context);
+  // The signature side loads while the first registries answer: the trace waits on the network,
+  // module loading on the CPU, so a cold run pays for the longer of the two, not the sum.
+  const signaturesLoading = import('../../signatures/evaluator.js').then(({ loadNodeSignatureEvaluator }) =>
+    loadNodeSignatureEvaluator(typeof flags.root === 'string' ? flags.root : '/', runtime, timeoutMs),
+  );
+  signaturesLoading.catch(() => undefined); // reported below, after the trace
+  let result;
+  try {
+    result = await engine.trace(positionals[0]!, {
+      all: flags.all === true,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      signatureEvaluator: async (input) => (await signaturesLoading).evaluator(input),
+    });
+  } finally {
+    engine.close();
+    signaturesLoading.then(
+      (s) => s.close(),
+      () => undefined,
+    );
+  }
+  // A policy/registries.d that cannot be loaded is a config error (exit 2), as before the trace ran.
+  await signaturesLoading;
+  if (flags.json === true) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const { renderTrace } = await import('../../trace/render.js');
+    io.stdout.write(`${renderTrace(result, styleFor(io.isTTY, io.env))}\n`);
+  }
+  if (result.error !== null && result.error.code === 'invalid-reference') return EXIT_USAGE;
+  return result.result.outcome === 'pulled' ? EXIT_OK : EXIT_FAILED;
+}

@@ -1,0 +1,37 @@
+// Reads every `.yaml` file of /etc/containers/registries.d from a node root (not recursive, other
+// suffixes ignored, as containers/image's `loadAndMergeConfig`).
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { MirrorscopeError } from '../core/errors.js';
+import type { ConfigFile } from '../core/registries/types.js';
+import { parseRegistriesD, type RegistriesDConfig } from '../core/signatures/registries-d.js';
+import { NODE_PATHS, type NodeRoot } from './node-root.js';
+import { readTextFile } from './read-text.js';
+
+export async function readRegistriesDFiles(
+  root: NodeRoot,
+  nodeDir: string = NODE_PATHS.registriesD,
+): Promise<ConfigFile[]> {
+  let entries;
+  try {
+    entries = await readdir(root.hostPath(nodeDir), { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    throw new MirrorscopeError('config-invalid', `${nodeDir}: cannot list: ${(err as Error).message}`, {
+      location: { file: nodeDir, line: null },
+    });
+  }
+  const files: ConfigFile[] = [];
+  for (const entry of entries) {
+    if (!entry.name.endsWith('.yaml') || entry.isDirectory()) continue;
+    const nodePath = path.posix.join(nodeDir, entry.name);
+    const text = await readTextFile(root.hostPath(nodePath), nodePath); // a file that vanished is skipped
+    if (text !== null) files.push({ path: nodePath, text });
+  }
+  return files;
+}
+
+export async function loadNodeRegistriesD(root: NodeRoot): Promise<RegistriesDConfig> {
+  return parseRegistriesD(await readRegistriesDFiles(root));
+}

@@ -1,0 +1,531 @@
+// A registry v2 client for one source host, doing what containers/image's dockerClient does for a pull
+// (without layers): ping /v2/ (https, then plain http only when insecure), remember the challenges of
+// the ping, authenticate every later request from them (Basic, or a Bearer token for
+// `repository:PATH:pull`), HEAD/GET the manifest with c/image's Accept list. Keep-alive agents, the
+// ping and the tokens are kept so that a warm trace in the same process costs one round trip.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import type { Credentials } from '../core/credentials/secret.js';
+import {
+  describeChallenge,
+  parseChallenges,
+  pullScope,
+  type AuthChallenge,
+} from '../core/registry-protocol/challenge.js';
+import { parseErrorBody } from '../core/registry-protocol/error-body.js';
+import {
+  isDigest,
+  MANIFEST_ACCEPT_HEADER,
+  MAX_ERROR_BODY_BYTES,
+  MAX_MANIFEST_BYTES,
+  MAX_TOKEN_BYTES,
+  simplifyContentType,
+} from '../core/registry-protocol/manifest-types.js';
+import {
+  classifyManifestStatus,
+  classifyTransport,
+  isTlsTrustFailure,
+  type Classified,
+} from '../core/registry-protocol/outcome.js';
+import type { CertFile } from '../host/certs-d.js';
+import { exchange, TransportError, type HttpAnswer } from './http-request.js';
+
+export interface ClientTls {
+  /** Node path of the certs.d directory in use, null when none exists. */
+  readonly dir: string | null;
+  /** The node's system trust bundle; null means Node's bundled roots. */
+  readonly system?: CertFile | null;
+  readonly cas: readonly CertFile[];
+  readonly clientCert: CertFile | null;
+  readonly clientKey: CertFile | null;
+}
+
+export interface RegistryClientConfig {
+  /** The host[:port] contacted (`registry-1.docker.io` for docker.io). */
+  readonly host: string;
+  readonly insecure: boolean;
+  readonly tls: ClientTls;
+  readonly credentials: Credentials;
+  /** Whether `credentials` came from an auth file (only changes explanations). */
+  readonly credentialsFound: boolean;
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+}
+
+export interface ProbeStep {
+  readonly kind: 'ping' | 'auth' | 'manifest' | 'redirect' | 'tls';
+  readonly message: string;
+  readonly durationMs: number;
+  readonly status: number | null;
+}
+
+export type StepLog = (step: ProbeStep) => void;
+
+/** A failed step, classified; the trace records it as the source's outcome. */
+export class ProbeFailure extends Error {
+  override readonly name = 'ProbeFailure';
+  constructor(readonly classified: Classified) {
+    super(classified.reason);
+  }
+}
+
+export interface PingInfo {
+  readonly scheme: 'https' | 'http';
+  readonly status: number;
+  readonly challenges: readonly AuthChallenge[];
+  /** `X-Registry-Supports-Signatures: 1` (the signature API extension). */
+  readonly supportsSignatures: boolean;
+}
+
+export interface ManifestAnswer {
+  readonly method: 'HEAD' | 'GET';
+  readonly status: number;
+  readonly classified: Classified;
+  /** `Docker-Content-Digest` for HEAD; the sha256 of the bytes for GET. */
+  readonly digest: string | null;
+  readonly headerDigest: string | null;
+  readonly mediaType: string;
+  readonly bytes: Buffer | null;
+}
+
+const MAX_REDIRECTS = 10;
+const PING_TTL_MS = 30_000;
+/** c/image `minimumTokenLifetimeSeconds`. */
+const MIN_TOKEN_LIFETIME_S = 60;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+function now(): number {
+  return performance.now();
+}
+
+function ms(start: number): number {
+  return Math.round((now() - start) * 100) / 100;
+}
+
+function sha256Digest(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+function headerDigestOf(answer: HttpAnswer): string | null {
+  const value = answer.headers['docker-content-digest'];
+  return typeof value === 'string' && isDigest(value) ? value : null;
+}
+
+function splitHostPort(hostPort: string): { hostname: string; port: number | null } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort);
+  if (!m) return { hostname: hostPort, port: null };
+  return { hostname: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] === undefined ? null : Number(m[2]) };
+}
+
+export class RegistryClient {
+  private readonly httpAgent: http.Agent;
+  private httpsAgent: https.Agent | null = null;
+  /**
+   * The trust is the system roots plus the certs.d CAs. Parsing the system roots costs tens of ms,
+   * so a client with certs.d CAs first verifies against those alone (a subset of the same trust) and
+   * adds the system roots only when that fails.
+   */
+  private trust: 'certs-d' | 'full';
+  private pingInfo: { info: PingInfo; at: number } | null = null;
+  private readonly tokens = new Map<string, { token: string; expires: number }>();
+
+  constructor(readonly config: RegistryClientConfig) {
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    this.trust = config.tls.cas.length > 0 && !config.insecure ? 'certs-d' : 'full';
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent?.destroy();
+    this.httpsAgent = null;
+  }
+
+  /** One TLS context per client and trust level (Node would otherwise rebuild it per connection). */
+  private buildHttpsAgent(): https.Agent {
+    const { cas, clientCert, clientKey, system } = this.config.tls;
+    const extra = cas.map((c) => c.pem.toString('utf8'));
+    let ca: string[] | undefined;
+    if (this.config.insecure) ca = undefined;
+    else if (this.trust === 'certs-d') ca = extra;
+    else if (system) ca = [system.pem.toString('utf8'), ...extra];
+    else if (extra.length > 0) ca = [tls.rootCertificates.join('\n'), ...extra];
+    const secureContext = tls.createSecureContext({
+      ...(ca !== undefined ? { ca } : {}),
+      ...(clientCert && clientKey ? { cert: clientCert.pem, key: clientKey.pem } : {}),
+    });
+    return new https.Agent({
+      keepAlive: true,
+      maxSockets: 8,
+      rejectUnauthorized: !this.config.insecure,
+      secureContext,
+    });
+  }
+
+  private agentFor(url: URL): http.Agent {
+    if (url.protocol !== 'https:') return this.httpAgent;
+    this.httpsAgent ??= this.buildHttpsAgent();
+    return this.httpsAgent;
+  }
+
+  private widenTrust(): void {
+    this.trust = 'full';
+    this.httpsAgent?.destroy();
+    this.httpsAgent = null;
+  }
+
+  /** GET/HEAD with redirects (at most 10, Authorization dropped when the host changes, as Go's client). */
+  private async request(
+    method: 'GET' | 'HEAD' | 'POST',
+    url: URL,
+    headers: Record<string, string>,
+    limits: { maxBodyBytes: number; overflow: 'truncate' | 'fail'; discardBody?: boolean; body?: string },
+    log: StepLog,
+  ): Promise<HttpAnswer> {
+    let current = url;
+    let currentHeaders = { 'User-Agent': this.config.userAgent, ...headers };
+    for (let hop = 0; ; hop++) {
+      const send = () =>
+        exchange({
+          url: current,
+          method,
+          headers: currentHeaders,
+          agent: this.agentFor(current),
+          timeoutMs: this.config.timeoutMs,
+          ...limits,
+        });
+      let answer: HttpAnswer;
+      try {
+        answer = await send();
+      } catch (err) {
+        if (!(err instanceof TransportError && isTlsTrustFailure(err.code) && this.trust === 'certs-d'))
+          throw err;
+        this.widenTrust();
+        answer = await send();
+      }
+      const location = answer.headers.location;
+      if (!REDIRECT_STATUSES.has(answer.status) || typeof location !== 'string') return answer;
+      if (hop + 1 > MAX_REDIRECTS)
+        throw new TransportError(
+          'TOO_MANY_REDIRECTS',
+          `${method} ${url.pathname}: stopped after ${MAX_REDIRECTS} redirects`,
+        );
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new TransportError('BAD_REDIRECT', `${method} ${current.pathname}: invalid redirect location`);
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:')
+        throw new TransportError('BAD_REDIRECT', `redirect to unsupported scheme ${next.protocol}`);
+      if (next.host !== current.host) {
+        const { Authorization: _dropped, ...rest } = currentHeaders as Record<string, string>;
+        currentHeaders = rest as typeof currentHeaders;
+      }
+      log({
+        kind: 'redirect',
+        message: `${answer.status} redirect to ${next.protocol}//${next.host}${next.pathname}`,
+        durationMs: 0,
+        status: answer.status,
+      });
+      current = next;
+    }
+  }
+
+  /** `what` is the upstream error prefix, e.g. `pinging container registry HOST`. */
+  private async failTransport(err: unknown, host: string, what: string): Promise<never> {
+    if (!(err instanceof TransportError)) throw err;
+    let classified = classifyTransport(err, { host, caFiles: this.config.tls.cas.map((c) => c.file) });
+    classified = { ...classified, reason: `${what}: ${classified.reason}` };
+    if (classified.outcome === 'tls-untrusted') {
+      const { hostname, port } = splitHostPort(host);
+      const { peerIssuer } = await import('./tls-diagnosis.js');
+      const issuer = await peerIssuer(hostname, port ?? 443, Math.min(this.config.timeoutMs, 2000));
+      if (issuer !== null) classified = { ...classified, reason: `${classified.reason} (${issuer})` };
+    }
+    throw new ProbeFailure(classified);
+  }
+
+  /** `detectProperties`: ping https, then http when insecure; 200 and 401 mean "a v2 registry". */
+  async ping(log: StepLog): Promise<PingInfo> {
+    if (this.pingInfo !== null && now() - this.pingInfo.at < PING_TTL_MS) return this.pingInfo.info;
+    const host = this.config.host;
+    const attempt = async (scheme: 'https' | 'http'): Promise<PingInfo> => {
+      const start = now();
+      const url = new URL(`${scheme}://${host}/v2/`);
+      let answer: HttpAnswer;
+      try {
+        answer = await this.request(
+          'GET',
+          url,
+          {},
+          { maxBodyBytes: MAX_ERROR_BODY_BYTES, overflow: 'truncate', discardBody: true },
+          log,
+        );
+      } catch (err) {
+        log({
+          kind: 'ping',
+          message: `GET ${url.href}: ${(err as Error).message}`,
+          durationMs: ms(start),
+          status: null,
+        });
+        throw err;
+      }
+      const challenges = parseChallenges(answer.wwwAuthenticate);
+      const auth = challenges.length > 0 ? ` (${challenges.map(describeChallenge).join('; ')})` : '';
+      log({
+        kind: 'ping',
+        message: `GET ${url.href} → ${answer.status}${auth}`,
+        durationMs: ms(start),
+        status: answer.status,
+      });
+      if (answer.status !== 200 && answer.status !== 401) {
+        throw new TransportError(
+          'PING_STATUS',
+          `pinging container registry ${host}: unexpected HTTP status ${answer.status} from ${url.href}`,
+        );
+      }
+      return {
+        scheme,
+        status: answer.status,
+        challenges,
+        supportsSignatures: answer.headers['x-registry-supports-signatures'] === '1',
+      };
+    };
+    let info: PingInfo;
+    try {
+      info = await attempt('https');
+    } catch (httpsErr) {
+      if (!this.config.insecure)
+        return this.failTransport(httpsErr, host, `pinging container registry ${host}`);
+      try {
+        info = await attempt('http');
+      } catch (httpErr) {
+        return this.failTransport(httpErr, host, `pinging container registry ${host}`);
+      }
+    }
+    this.pingInfo = { info, at: now() };
+    return info;
+  }
+
+  /** Forget the ping and the connections (after a failure, so the next trace starts afresh). */
+  reset(): void {
+    this.pingInfo = null;
+    this.httpAgent.destroy();
+    this.httpsAgent?.destroy();
+    this.httpsAgent = null;
+  }
+
+  /** `setupRequestAuth`: the ping's challenges decide; the first supported one is used. */
+  private async authorization(
+    ping: PingInfo,
+    repoPath: string,
+    log: StepLog,
+    extraScope: string | null = null,
+  ): Promise<string | null> {
+    const creds = this.config.credentials.reveal();
+    for (const challenge of ping.challenges) {
+      if (challenge.scheme === 'basic') {
+        // c/image sends Basic even with empty credentials (`Og==`).
+        return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      }
+      if (challenge.scheme === 'bearer') {
+        const scopes = extraScope === null ? [pullScope(repoPath)] : [pullScope(repoPath), extraScope];
+        return `Bearer ${await this.bearerToken(challenge, scopes, log)}`;
+      }
+    }
+    return null;
+  }
+
+  private async bearerToken(
+    challenge: AuthChallenge,
+    scopes: readonly string[],
+    log: StepLog,
+  ): Promise<string> {
+    const scope = scopes.join(' ');
+    const cached = this.tokens.get(scope);
+    if (cached !== undefined && Date.now() < cached.expires) return cached.token;
+    const realm = challenge.params.realm;
+    if (realm === undefined)
+      throw new ProbeFailure({ outcome: 'error', reason: 'missing realm in bearer auth challenge' });
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw new ProbeFailure({ outcome: 'error', reason: `invalid bearer realm "${realm}"` });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new ProbeFailure({ outcome: 'error', reason: `unsupported bearer realm scheme ${url.protocol}` });
+    const creds = this.config.credentials.reveal();
+    const service = challenge.params.service;
+    const headers: Record<string, string> = {};
+    let method: 'GET' | 'POST' = 'GET';
+    let body: string | undefined;
+    if (creds.identityToken !== '') {
+      method = 'POST';
+      const form = new URLSearchParams();
+      if (service) form.append('service', service);
+      for (const sc of scopes) form.append('scope', sc);
+      form.append('grant_type', 'refresh_token');
+      form.append('refresh_token', creds.identityToken);
+      form.append('client_id', 'containers/image');
+      body = form.toString();
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    } else {
+      if (creds.username !== '') url.searchParams.append('account', creds.username);
+      if (service) url.searchParams.append('service', service);
+      for (const sc of scopes) url.searchParams.append('scope', sc);
+      if (creds.username !== '' && creds.password !== '') {
+        headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      }
+    }
+    const shown = `${method} ${url.protocol}//${url.host}${url.pathname} (service "${service ?? ''}", scope "${scope}"${this.config.credentialsFound ? ', with the credentials found' : ', anonymous'})`;
+    const start = now();
+    let answer: HttpAnswer;
+    try {
+      answer = await this.request(
+        method,
+        url,
+        headers,
+        { maxBodyBytes: MAX_TOKEN_BYTES, overflow: 'fail', ...(body !== undefined ? { body } : {}) },
+        log,
+      );
+    } catch (err) {
+      log({
+        kind: 'auth',
+        message: `${shown}: ${(err as Error).message}`,
+        durationMs: ms(start),
+        status: null,
+      });
+      return this.failTransport(err, url.host, 'requesting bearer token');
+    }
+    log({
+      kind: 'auth',
+      message: `${shown} → ${answer.status}`,
+      durationMs: ms(start),
+      status: answer.status,
+    });
+    if (answer.status === 401 || answer.status === 403) {
+      throw new ProbeFailure({
+        outcome: answer.status === 401 ? 'unauthorized' : 'denied',
+        reason: `unable to retrieve auth token: ${this.config.credentialsFound ? 'invalid username/password' : 'anonymous access refused'} (HTTP ${answer.status} from ${url.host})`,
+      });
+    }
+    if (answer.status !== 200)
+      throw new ProbeFailure({
+        outcome: 'error',
+        reason: `requesting bearer token: HTTP ${answer.status} from ${url.host}`,
+      });
+    let doc: unknown;
+    try {
+      doc = JSON.parse(answer.body.toString('utf8'));
+    } catch {
+      throw new ProbeFailure({
+        outcome: 'error',
+        reason: `decoding bearer token from ${url.host}: the answer is not JSON`,
+      });
+    }
+    const t = doc as { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+    const token =
+      typeof t.token === 'string' && t.token !== ''
+        ? t.token
+        : typeof t.access_token === 'string'
+          ? t.access_token
+          : '';
+    if (token === '' || /[\r\n]/.test(token))
+      throw new ProbeFailure({
+        outcome: 'error',
+        reason: `decoding bearer token from ${url.host}: no usable token in the answer`,
+      });
+    const lifetime = Math.max(typeof t.expires_in === 'number' ? t.expires_in : 0, MIN_TOKEN_LIFETIME_S);
+    const issued =
+      typeof t.issued_at === 'string' && !Number.isNaN(Date.parse(t.issued_at))
+        ? Date.parse(t.issued_at)
+        : Date.now();
+    this.tokens.set(scope, { token, expires: issued + lifetime * 1000 });
+    return token;
+  }
+
+  /**
+   * The manifest answer for `repoPath` at `tagOrDigest`. A non-200 answer is returned classified;
+   * transport failures throw ProbeFailure.
+   */
+  async manifest(
+    repoPath: string,
+    tagOrDigest: string,
+    method: 'HEAD' | 'GET',
+    log: StepLog,
+  ): Promise<ManifestAnswer> {
+    const ping = await this.ping(log);
+    const url = new URL(`${ping.scheme}://${this.config.host}/v2/${repoPath}/manifests/${tagOrDigest}`);
+    const send = async (extraScope: string | null): Promise<HttpAnswer> => {
+      const authorization = await this.authorization(ping, repoPath, log, extraScope);
+      const headers: Record<string, string> = {
+        Accept: MANIFEST_ACCEPT_HEADER,
+        'Docker-Distribution-API-Version': 'registry/2.0',
+      };
+      if (authorization !== null) headers.Authorization = authorization;
+      const start = now();
+      let answer: HttpAnswer;
+      try {
+        const limits = {
+          maxBodyBytes: MAX_MANIFEST_BYTES,
+          overflow: method === 'GET' ? 'fail' : 'truncate',
+        } as const;
+        answer = await this.request(method, url, headers, limits, log);
+      } catch (err) {
+        log({
+          kind: 'manifest',
+          message: `${method} ${url.href}: ${(err as Error).message}`,
+          durationMs: ms(start),
+          status: null,
+        });
+        this.pingInfo = null;
+        return this.failTransport(
+          err,
+          this.config.host,
+          `reading manifest ${tagOrDigest} in ${this.config.host}/${repoPath}`,
+        );
+      }
+      const ok = answer.status === 200;
+      const mediaType = simplifyContentType(answer.headers['content-type']);
+      const digest = ok && method === 'GET' ? sha256Digest(answer.body) : headerDigestOf(answer);
+      const what = ok
+        ? ` ${mediaType || '(no Content-Type)'}${digest ? ` ${digest}` : ''}${method === 'GET' ? ` (${answer.body.length} bytes)` : ''}`
+        : '';
+      log({
+        kind: 'manifest',
+        message: `${method} ${url.href} → ${answer.status}${what}`,
+        durationMs: ms(start),
+        status: answer.status,
+      });
+      return answer;
+    };
+    let answer = await send(null);
+    // c/image retries once, with the scope the registry names, when a token was insufficient.
+    const insufficient = parseChallenges(answer.wwwAuthenticate).find(
+      (c) => c.scheme === 'bearer' && c.params.error === 'insufficient_scope' && c.params.scope !== undefined,
+    );
+    if (
+      answer.status === 401 &&
+      insufficient !== undefined &&
+      ping.challenges.some((c) => c.scheme === 'bearer')
+    ) {
+      answer = await send(insufficient.params.scope!);
+    }
+    const headerDigest = headerDigestOf(answer);
+    const mediaType = simplifyContentType(answer.headers['content-type']);
+    const ok = answer.status === 200;
+    const bytes = ok && method === 'GET' ? answer.body : null;
+    const digest = bytes !== null ? sha256Digest(bytes) : headerDigest;
+    const classified = classifyManifestStatus({
+      status: answer.status,
+      challenges: parseChallenges(answer.wwwAuthenticate),
+      errors: ok ? [] : parseErrorBody(answer.body.subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8')),
+      credentialsFound: this.config.credentialsFound,
+      reference: `${this.config.host}/${repoPath}${tagOrDigest.includes(':') ? '@' : ':'}${tagOrDigest}`,
+    });
+    return { method, status: answer.status, classified, digest, headerDigest, mediaType, bytes };
+  }
+}

@@ -1,0 +1,110 @@
+// Reads simple-signing signatures from a lookaside store, as containers/image's
+// `appendSignaturesFromLookaside`/`getOneSignature`: signature-1, -2, … until the first "missing".
+import { readFile } from 'node:fs/promises';
+import { SignatureFetchError } from '../core/policy/evaluate.js';
+import { simpleSigningBlobError, simpleSigningBytes } from '../core/signatures/gpg-verify.js';
+import {
+  formatLookasideUrl,
+  redactUrl,
+  signatureUrl,
+  type LookasideUrl,
+} from '../core/signatures/registries-d.js';
+import type { NodeRoot } from '../host/node-root.js';
+import { describeTransportFailure, STATUS_TEXT, type SignatureHttp } from './http-get.js';
+
+const MAX_LOOKASIDE_SIGNATURES = 128;
+
+export interface LookasideRead {
+  readonly blobs: Uint8Array[];
+  /** Every URL asked, in order (the last one is where the list ended), passwords redacted. */
+  readonly urls: string[];
+}
+
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
+}
+
+/** `file:///a/b` → `/a/b` (Go reads URL.Path; the authority of a file URL is ignored). */
+function pathOf(url: string): string {
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:(?:\/\/[^/]*)?([^?#]*)/.exec(url);
+  return m?.[1] ?? url;
+}
+
+async function readFileSignature(url: string, root: NodeRoot): Promise<Uint8Array | null> {
+  const nodePath = decodePath(pathOf(url));
+  let blob: Uint8Array;
+  try {
+    blob = new Uint8Array(await readFile(root.hostPath(nodePath)));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw new SignatureFetchError(`open ${nodePath}: ${(err as Error).message}`, redactUrl(url));
+  }
+  const bad = simpleSigningBlobError(blob);
+  if (bad !== null)
+    throw new SignatureFetchError(`parsing signature "${nodePath}": ${bad}`, redactUrl(url), 'malformed');
+  return blob;
+}
+
+async function readHttpSignature(url: string, http: SignatureHttp): Promise<Uint8Array | null> {
+  const shown = redactUrl(url); // Go prints url.Redacted(): never a password
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (err) {
+    throw new SignatureFetchError(`parse "${shown}": ${(err as Error).message}`, shown);
+  }
+  let answer;
+  try {
+    answer = await http.get(parsed);
+  } catch (err) {
+    throw new SignatureFetchError(describeTransportFailure(new URL(shown), err), shown);
+  }
+  if (answer.status === 404) return null;
+  if (answer.status !== 200) {
+    throw new SignatureFetchError(
+      `reading signature from ${shown}: status ${STATUS_TEXT(answer.status)}`,
+      shown,
+    );
+  }
+  const blob = new Uint8Array(answer.body);
+  const bad = simpleSigningBlobError(blob);
+  if (bad !== null) throw new SignatureFetchError(`parsing signature ${shown}: ${bad}`, shown, 'malformed');
+  return blob;
+}
+
+export async function readLookaside(
+  base: LookasideUrl,
+  manifestDigest: string,
+  root: NodeRoot,
+  http: SignatureHttp,
+): Promise<LookasideRead> {
+  const blobs: Uint8Array[] = [];
+  const urls: string[] = [];
+  for (let i = 0; ; i++) {
+    if (i >= MAX_LOOKASIDE_SIGNATURES) {
+      throw new SignatureFetchError(
+        `server provided ${MAX_LOOKASIDE_SIGNATURES} signatures, assuming that's unreasonable and a server error`,
+        redactUrl(formatLookasideUrl(base)),
+      );
+    }
+    const url = formatLookasideUrl(signatureUrl(base, manifestDigest, i));
+    urls.push(redactUrl(url));
+    let blob: Uint8Array | null;
+    if (base.scheme === 'file') blob = await readFileSignature(url, root);
+    else if (base.scheme === 'http' || base.scheme === 'https') blob = await readHttpSignature(url, http);
+    else
+      throw new SignatureFetchError(
+        `Unsupported scheme when reading signature from ${redactUrl(url)}`,
+        redactUrl(url),
+      );
+    if (blob === null) break;
+    const bytes = simpleSigningBytes(blob);
+    if (bytes !== null) blobs.push(bytes); // a sigstore-format blob is not a simple signature
+  }
+  return { blobs, urls };
+}

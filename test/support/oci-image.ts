@@ -1,0 +1,104 @@
+// Small, deterministic OCI image layouts built in Node (no Docker engine): one single-file layer per
+// image, fixed timestamps, so the same content always gives the same manifest digest.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+export interface LabImage {
+  /** Tag inside the layout (`oci:DIR:TAG`). */
+  readonly tag: string;
+  /** The content of the image's one file; different content, different digest. */
+  readonly content: string;
+  readonly architecture?: string;
+}
+
+export interface BuiltImage {
+  readonly tag: string;
+  readonly digest: string;
+  readonly manifest: Buffer;
+}
+
+function sha256(data: Buffer): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+function octal(value: number, width: number): string {
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
+}
+
+/** A ustar archive holding one regular file, mtime 0, owner 0:0. */
+export function singleFileTar(name: string, content: Buffer): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write(octal(0o644, 8), 100);
+  header.write(octal(0, 8), 108);
+  header.write(octal(0, 8), 116);
+  header.write(octal(content.length, 12), 124);
+  header.write(octal(0, 12), 136);
+  header.write('        ', 148);
+  header.write('0', 156);
+  header.write('ustar\u000000', 257);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const padding = Buffer.alloc((512 - (content.length % 512)) % 512);
+  return Buffer.concat([header, content, padding, Buffer.alloc(1024)]);
+}
+
+async function writeBlob(layout: string, data: Buffer): Promise<{ digest: string; size: number }> {
+  const digest = sha256(data);
+  await writeFile(path.join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length)), data);
+  return { digest, size: data.length };
+}
+
+/** Writes (or extends) an OCI layout at `layout` with the given images; returns their manifest digests. */
+export async function buildOciLayout(layout: string, images: readonly LabImage[]): Promise<BuiltImage[]> {
+  await mkdir(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+  await writeFile(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  let index: { schemaVersion: number; manifests: unknown[] } = { schemaVersion: 2, manifests: [] };
+  try {
+    index = JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8')) as typeof index;
+  } catch {
+    // a new layout
+  }
+  const built: BuiltImage[] = [];
+  for (const image of images) {
+    const tar = singleFileTar('hello.txt', Buffer.from(image.content));
+    const layer = await writeBlob(layout, gzipSync(tar, { level: 9 }));
+    const config = await writeBlob(
+      layout,
+      Buffer.from(
+        JSON.stringify({
+          created: '1970-01-01T00:00:00Z',
+          architecture: image.architecture ?? 'amd64',
+          os: 'linux',
+          config: { Cmd: ['/hello.txt'] },
+          rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+        }),
+      ),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+      }),
+    );
+    const m = await writeBlob(layout, manifest);
+    index.manifests = index.manifests.filter(
+      (d) =>
+        (d as { annotations?: Record<string, string> }).annotations?.['org.opencontainers.image.ref.name'] !==
+        image.tag,
+    );
+    index.manifests.push({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...m,
+      annotations: { 'org.opencontainers.image.ref.name': image.tag },
+    });
+    built.push({ tag: image.tag, digest: m.digest, manifest });
+  }
+  await writeFile(path.join(layout, 'index.json'), JSON.stringify(index));
+  return built;
+}
