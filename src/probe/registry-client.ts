@@ -55,7 +55,7 @@ export interface RegistryClientConfig {
 }
 
 export interface ProbeStep {
-  readonly kind: 'ping' | 'auth' | 'manifest' | 'redirect' | 'tls';
+  readonly kind: 'ping' | 'auth' | 'manifest' | 'fetch' | 'redirect' | 'tls';
   readonly message: string;
   readonly durationMs: number;
   readonly status: number | null;
@@ -445,6 +445,47 @@ export class RegistryClient {
         : Date.now();
     this.tokens.set(scope, { token, expires: issued + lifetime * 1000 });
     return token;
+  }
+
+  /**
+   * An authenticated GET of another path of a repository (the signature extension, blobs). The
+   * credentials and token are those of `repoPath`'s pull scope, as for its manifests; redirects
+   * (blob storage) lose the Authorization header when they leave the host.
+   */
+  async get(
+    repoPath: string,
+    path: string,
+    maxBodyBytes: number,
+    log: StepLog,
+  ): Promise<{ status: number; body: Buffer }> {
+    const ping = await this.ping(log);
+    const url = new URL(`${ping.scheme}://${this.config.host}${path}`);
+    const authorization = await this.authorization(ping, repoPath, log);
+    const start = now();
+    try {
+      const answer = await this.request(
+        'GET',
+        url,
+        authorization === null ? {} : { Authorization: authorization },
+        { maxBodyBytes, overflow: 'fail' },
+        log,
+      );
+      log({
+        kind: 'fetch',
+        message: `GET ${url.href} → ${answer.status}`,
+        durationMs: ms(start),
+        status: answer.status,
+      });
+      return { status: answer.status, body: answer.body };
+    } catch (err) {
+      log({
+        kind: 'fetch',
+        message: `GET ${url.href}: ${(err as Error).message}`,
+        durationMs: ms(start),
+        status: null,
+      });
+      throw err;
+    }
   }
 
   /**

@@ -345,7 +345,7 @@ function formatLookasideUrlSafe(topLevel: string, physical: ImageReference): str
 /** The hook `trace` calls for the source that served the manifest. */
 export function createSignatureEvaluator(ctx: SignatureContext): SignatureEvaluator {
   return async (input) => {
-    const access = accessFromRegistryClient(input.client as RegistryClient, ctx.http);
+    const access = accessFromRegistryClient(input.client as RegistryClient);
     return evaluateSignatures(ctx, {
       logicalReference: input.logicalReference,
       physicalReference: input.physicalReference,

@@ -1,22 +1,15 @@
 // Signature access through the trace's registry client: the ping (for the signature extension
-// header) and manifests go through it, authenticated; other paths use the scheme the ping chose.
+// header), manifests and other repository paths all go through it, authenticated with the pull
+// credentials of that source, as containers/image does.
 import type { RegistryClient } from '../probe/registry-client.js';
-import { createSignatureHttp, type SignatureHttp } from './http-get.js';
 import type { SignatureRegistryAccess } from './registry-signatures.js';
+
+/** containers/image's cap on one signature (`maxSignatureBodySize`); also bounds attachment blobs. */
+const MAX_SIGNATURE_FETCH_BYTES = 4 * 1024 * 1024;
 
 const noLog = (): void => {};
 
-export function accessFromRegistryClient(
-  client: RegistryClient,
-  http?: SignatureHttp,
-): SignatureRegistryAccess & { close(): void } {
-  const own =
-    http ??
-    createSignatureHttp({
-      timeoutMs: client.config.timeoutMs,
-      insecureTls: client.config.insecure,
-      ca: client.config.tls.cas.map((c) => c.pem.toString('utf8')),
-    });
+export function accessFromRegistryClient(client: RegistryClient): SignatureRegistryAccess {
   return {
     host: client.config.host,
     async supportsSignatureExtension() {
@@ -30,13 +23,9 @@ export function accessFromRegistryClient(
         bytes: answer.bytes === null ? null : new Uint8Array(answer.bytes),
       };
     },
-    async get(path) {
-      const ping = await client.ping(noLog);
-      const answer = await own.get(new URL(`${ping.scheme}://${client.config.host}${path}`));
+    async get(repoPath, path) {
+      const answer = await client.get(repoPath, path, MAX_SIGNATURE_FETCH_BYTES, noLog);
       return { status: answer.status, body: new Uint8Array(answer.body) };
-    },
-    close() {
-      if (http === undefined) own.close();
     },
   };
 }

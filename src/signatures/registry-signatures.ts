@@ -16,8 +16,8 @@ export interface SignatureRegistryAccess {
     repoPath: string,
     tagOrDigest: string,
   ): Promise<{ status: number; mediaType: string; bytes: Uint8Array | null }>;
-  /** GET of any other registry path (`/extensions/v2/…`, `/v2/…/blobs/…`). */
-  get(path: string): Promise<{ status: number; body: Uint8Array }>;
+  /** Authenticated (with `repoPath`'s pull scope) GET of another registry path (`/extensions/v2/…`, `/v2/…/blobs/…`). */
+  get(repoPath: string, path: string): Promise<{ status: number; body: Uint8Array }>;
 }
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -32,7 +32,7 @@ export async function readExtensionSignatures(
   const path = `/extensions/v2/${repoPath}/signatures/${manifestDigest}`;
   let answer;
   try {
-    answer = await access.get(path);
+    answer = await access.get(repoPath, path);
   } catch (err) {
     throw new SignatureFetchError(
       describeTransportFailure(new URL(`https://${access.host}${path}`), err),
@@ -121,7 +121,7 @@ export async function readSigstoreAttachments(
         `invalid digest "${digest}" in sigstore attachment manifest ${ref}`,
         access.host,
       );
-    const blob = await access.get(`/v2/${repoPath}/blobs/${digest}`);
+    const blob = await access.get(repoPath, `/v2/${repoPath}/blobs/${digest}`);
     if (blob.status !== 200) {
       throw new SignatureFetchError(
         `fetching sigstore attachment ${digest} from ${access.host}/${repoPath}: status ${STATUS_TEXT(blob.status)}`,

@@ -14,6 +14,7 @@ export type TraceStepKind =
   | 'auth'
   | 'redirect'
   | 'manifest'
+  | 'fetch'
   | 'outcome'
   | 'stale-check'
   | 'signature'
