@@ -349,6 +349,7 @@ export function createSignatureEvaluator(ctx: SignatureContext): SignatureEvalua
     return evaluateSignatures(ctx, {
       logicalReference: input.logicalReference,
       physicalReference: input.physicalReference,
+      mirror: input.mirror,
       manifestDigest: input.manifestDigest,
       manifestBytes: input.manifestBytes,
       access,

@@ -220,6 +220,7 @@ export class TraceEngine {
       value = await options.signatureEvaluator({
         logicalReference: winner.source.image,
         physicalReference: winner.source.reference,
+        mirror: winner.source.mirror,
         manifestDigest: winner.source.digest,
         manifestBytes: bytes,
         client: winner.client,

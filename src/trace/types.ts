@@ -82,6 +82,8 @@ export interface SignatureEvaluatorInput {
   readonly logicalReference: string;
   /** Where the manifest (and so the signatures) came from. */
   readonly physicalReference: string;
+  /** The winning source is a `[[registry.mirror]]` (a rewritten primary location is not a mirror). */
+  readonly mirror: boolean;
   readonly manifestDigest: string;
   readonly manifestBytes: Uint8Array;
   /** The authenticated client of the winning source (for the signature extension / sigstore). */

@@ -39,6 +39,8 @@ const hex = (d: string) => d.slice('sha256:'.length);
 interface NodeSetup {
   readonly registriesD?: string;
   readonly mirror?: boolean;
+  /** The primary location rewritten to another host (not a mirror). */
+  readonly location?: string;
 }
 
 /** A node root, plus the same configuration as host paths for skopeo and podman. */
@@ -47,7 +49,7 @@ async function makeNode(name: string, setup: NodeSetup) {
   const conf = [
     `[[registry]]`,
     `prefix = "${src.host}/lab"`,
-    `location = "${src.host}/lab"`,
+    `location = "${setup.location ?? `${src.host}/lab`}"`,
     `insecure = true`,
     ...(setup.mirror ? [`[[registry.mirror]]`, `location = "${mirror.host}/lab"`, `insecure = true`] : []),
     '',
@@ -527,6 +529,28 @@ describe('pulls through a mirror: signature looked up at the mirror, identity ch
     expect(signature).toMatchObject({ outcome: 'verified', mirror: true });
     expect(result.result.source).toBe(`${mirror.host}/lab/signed:v1`);
     expect(lookaside.requests.slice(before)[0]).toBe(`/mirror/lab/signed@sha256=${digest}/signature-1`);
+    expectToolsAgree(
+      [await skopeoCopy(node, srcRef('signed')), await podmanPull(node, srcRef('signed'))],
+      signature,
+    );
+  });
+});
+
+describe('a primary location rewritten to another host is not a mirror', () => {
+  it('a missing signature there is signature-missing, not mirror-signature-missing', async () => {
+    const node = await makeNode('rewritten-primary', {
+      location: `${mirror.host}/lab`,
+      registriesD: `docker:\n  ${src.host}:\n    lookaside: ${lookaside.url}/src\n`,
+    });
+    const { result, signature } = await trace(node, srcRef('signed'));
+    expect(result.result.outcome).toBe('failed');
+    expect(signature).toMatchObject({
+      outcome: 'missing',
+      mirror: false,
+      physicalReference: `${mirror.host}/lab/signed:v1`,
+    });
+    expect(signature.findings.map((f) => f.id)).toContain('signature-missing');
+    expect(signature.findings.map((f) => f.id)).not.toContain('mirror-signature-missing');
     expectToolsAgree(
       [await skopeoCopy(node, srcRef('signed')), await podmanPull(node, srcRef('signed'))],
       signature,
