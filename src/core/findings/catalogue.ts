@@ -2,6 +2,7 @@
 // is listed here once.
 import { CLUSTER_FINDINGS } from './catalogue/cluster.js';
 import { CONFIG_FINDINGS } from './catalogue/config.js';
+import { MIRROR_FINDINGS } from './catalogue/mirror.js';
 import { SIGNATURE_FINDINGS } from './catalogue/signatures.js';
 import type { FindingDefinition } from './types.js';
 
@@ -9,6 +10,7 @@ export const CATALOGUE = {
   ...CONFIG_FINDINGS,
   ...CLUSTER_FINDINGS,
   ...SIGNATURE_FINDINGS,
+  ...MIRROR_FINDINGS,
 } as const satisfies Record<string, FindingDefinition>;
 
 export type FindingId = keyof typeof CATALOGUE;

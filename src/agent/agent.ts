@@ -1,0 +1,341 @@
+// The node agent: loads the host configuration, keeps it current, scans the node's images on a
+// schedule and on every change, keeps the findings, and reports them to the log, the local HTTP
+// endpoint, the metrics and the collector. `stop()` is the graceful shutdown (SIGTERM/SIGINT).
+import type { KeyedFinding } from '../core/diagnose/types.js';
+import type {
+  HostProbe,
+  ImageStatus,
+  SnapshotMessage,
+  TraceRequestMessage,
+  WireFinding,
+} from '../protocol/messages.js';
+import type { CollectorLink } from './collector-link.js';
+import type { ConfigFiles } from './config-files.js';
+import { ConfigWatcher } from './config-watcher.js';
+import { effectiveConfig } from './effective-config.js';
+import { FindingsStore } from './findings-store.js';
+import { loadHostConfig, type HostConfig } from './host-config.js';
+import type { AgentHttpServer } from './http-server.js';
+import { jitter } from './limits.js';
+import { logFindingAppeared, logFindingCleared, type AgentLogger } from './log.js';
+import type { AgentMetrics } from './metrics.js';
+import type { AgentOptions } from './options.js';
+import { Scanner, type ScanOutput } from './scanner.js';
+
+function wire(f: KeyedFinding): WireFinding {
+  return {
+    key: f.key,
+    id: f.id,
+    severity: f.severity,
+    message: f.message,
+    file: f.file,
+    line: f.line,
+    scope: f.scope,
+    fix: f.fix,
+    image: f.image,
+    host: f.host,
+  };
+}
+
+export class Agent {
+  private config: HostConfig | null = null;
+  private scanner: Scanner | null = null;
+  private generation = 0;
+  private loadedAt = '';
+  private readonly store = new FindingsStore();
+  private lastScan: ScanOutput | null = null;
+  private scanCount = 0;
+  private scanning: Promise<void> | null = null;
+  private rescan: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private watcher: ConfigWatcher | null = null;
+  private link: CollectorLink | null = null;
+  private http: AgentHttpServer | null = null;
+  private stopping = false;
+  private flagImages: readonly string[];
+  private collectorImages: readonly string[] = [];
+  private kubeImages: readonly string[] = [];
+
+  constructor(
+    readonly options: AgentOptions,
+    readonly log: AgentLogger,
+    readonly metrics: AgentMetrics | null,
+  ) {
+    this.flagImages = options.images;
+  }
+
+  get images(): string[] {
+    return [...new Set([...this.flagImages, ...this.collectorImages, ...this.kubeImages])].sort();
+  }
+
+  get configHash(): string {
+    return this.config?.files.hash ?? '';
+  }
+
+  get ready(): boolean {
+    return !this.stopping && this.config !== null && this.lastScan !== null;
+  }
+
+  get findings(): KeyedFinding[] {
+    return this.store.all;
+  }
+
+  get last(): ScanOutput | null {
+    return this.lastScan;
+  }
+
+  /** Loads the configuration (generation 1). */
+  async load(): Promise<void> {
+    await this.reload(null);
+  }
+
+  attach(parts: { http?: AgentHttpServer; link?: CollectorLink }): void {
+    if (parts.http) this.http = parts.http;
+    if (parts.link) this.link = parts.link;
+  }
+
+  /** Watching, the schedule and the first scan. */
+  startLoops(): void {
+    const config = this.config!;
+    this.watcher = new ConfigWatcher({
+      root: config.root,
+      pollMs: this.options.configPollMs,
+      extra: () => this.config?.extraPaths ?? [],
+      current: () => this.configHash,
+      onChange: (files) => void this.configChanged(files),
+      onError: (err) =>
+        this.log.warn(
+          { err: { message: err.message } },
+          `Reading the host configuration failed: ${err.message}.`,
+        ),
+    });
+    this.watcher.start(config.files.directories);
+    this.requestScan('start');
+  }
+
+  private async reload(files: ConfigFiles | null): Promise<void> {
+    const previous = this.config;
+    const config = await loadHostConfig(this.options.root, { timeoutMs: this.options.timeoutMs });
+    if (this.stopping) return;
+    this.config = config;
+    this.generation++;
+    this.loadedAt = new Date().toISOString();
+    this.scanner?.close();
+    this.scanner = new Scanner(config, this.options, {
+      probe: (host, seconds, outcome) => this.metrics?.probe(host, seconds, outcome),
+    });
+    this.metrics?.config(this.generation, previous !== null);
+    const changed = previous === null ? [] : diffFiles(previous.files, config.files);
+    const bindings = {
+      event: previous === null ? 'config-loaded' : 'config-changed',
+      configHash: config.files.hash,
+      generation: this.generation,
+      files: changed.length > 0 ? changed : undefined,
+    };
+    const errorText = config.loadError ? `; it cannot be used: ${config.loadError.message}` : '';
+    if (previous === null)
+      this.log.info(
+        bindings,
+        `Loaded the host configuration from ${config.root.root} (${config.files.files.length} files, hash ${config.files.hash.slice(7, 19)})${errorText}.`,
+      );
+    else
+      this.log.info(
+        bindings,
+        `The host configuration changed (${changed.join(', ') || 'content'}); generation ${this.generation}, hash ${config.files.hash.slice(7, 19)}${errorText}.`,
+      );
+    void files;
+  }
+
+  private async configChanged(files: ConfigFiles): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.reload(files);
+    } catch (err) {
+      this.log.error(
+        { err: { message: (err as Error).message } },
+        `Reloading the host configuration failed: ${(err as Error).message}.`,
+      );
+      return;
+    }
+    this.requestScan('config-changed');
+  }
+
+  setCollectorImages(images: readonly string[]): void {
+    const same = [...images].sort().join('\n') === [...this.collectorImages].sort().join('\n');
+    this.collectorImages = images;
+    if (same && this.lastScan !== null) {
+      // The same set again (after a reconnect): the last scan still stands.
+      this.log.debug(
+        { event: 'images', count: images.length },
+        `The collector sent the same ${images.length} image(s) again.`,
+      );
+      return;
+    }
+    this.log.info(
+      { event: 'images', count: images.length },
+      `The collector sent ${images.length} image(s) used by pods on this node.`,
+    );
+    this.requestScan('images');
+  }
+
+  setKubeImages(images: readonly string[]): void {
+    const before = this.images.join('\n');
+    this.kubeImages = images;
+    if (this.images.join('\n') !== before) this.requestScan('images');
+  }
+
+  /** Runs a scan now, or right after the running one. */
+  requestScan(reason: string): void {
+    if (this.stopping) return;
+    if (this.scanning !== null) {
+      this.rescan = reason;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.scanning = this.scan(reason)
+      .then(() => undefined)
+      .finally(() => {
+        this.scanning = null;
+        const again = this.rescan;
+        this.rescan = null;
+        if (again !== null) this.requestScan(again);
+        else this.schedule();
+      });
+  }
+
+  private schedule(): void {
+    if (this.stopping) return;
+    if (this.timer) clearTimeout(this.timer);
+    const interval = this.options.scanIntervalMs;
+    // ±10 % so the nodes of a cluster drift apart instead of probing the mirrors in lockstep.
+    this.timer = setTimeout(() => this.requestScan('interval'), interval * 0.9 + jitter(interval * 0.2));
+  }
+
+  /** One scan, its findings diffed, logged, counted and sent. */
+  async scan(reason: string): Promise<ScanOutput | null> {
+    const scanner = this.scanner;
+    if (scanner === null) return null;
+    const images = this.images;
+    let out: ScanOutput;
+    try {
+      out = await scanner.scan(images);
+    } catch (err) {
+      this.log.error(
+        { err: { message: (err as Error).message, stack: (err as Error).stack } },
+        `The scan failed: ${(err as Error).message}.`,
+      );
+      return null;
+    }
+    if (this.stopping || scanner !== this.scanner) return null; // superseded by a config change
+    this.scanCount++;
+    const change = this.store.replace(out.findings);
+    const first = this.lastScan === null;
+    this.lastScan = out;
+    for (const e of out.errors)
+      this.log.error(
+        { event: 'check-failed', image: e.image, err: { message: e.message } },
+        `Checking ${e.image} failed unexpectedly: ${e.message}.`,
+      );
+    for (const f of change.added) logFindingAppeared(this.log, f);
+    for (const f of change.cleared) logFindingCleared(this.log, f);
+    this.metrics?.scanned(out);
+    if (first) this.metrics?.setReady(true);
+    const pullable = out.images.filter((i) => i.pullable).length;
+    const bySeverity = { error: 0, warning: 0, info: 0 };
+    for (const f of out.findings) bySeverity[f.severity]++;
+    this.log.info(
+      {
+        event: 'scan',
+        reason,
+        scan: this.scanCount,
+        durationMs: out.durationMs,
+        images: out.images.length,
+        pullable,
+        probes: out.probes,
+        findings: bySeverity,
+        added: change.added.length,
+        cleared: change.cleared.length,
+        configHash: this.configHash,
+      },
+      `Scan ${this.scanCount} (${reason}) checked ${out.images.length} image(s) in ${out.durationMs} ms: ${pullable} pullable, ${bySeverity.error} error(s), ${bySeverity.warning} warning(s), ${bySeverity.info} note(s); ${out.probes} probe(s) sent, ${change.added.length} finding(s) new, ${change.cleared.length} cleared.`,
+    );
+    if (this.link && (change.added.length > 0 || change.cleared.length > 0 || first)) {
+      this.link.delta({
+        added: change.added.map(wire),
+        cleared: change.cleared.map((f) => f.key),
+        hosts: [...out.hosts],
+        images: [...out.images],
+      });
+    }
+    return out;
+  }
+
+  /** Waits for the scan in progress (if any). */
+  async settled(): Promise<void> {
+    while (this.scanning !== null) await this.scanning;
+  }
+
+  snapshot(seq: number): SnapshotMessage {
+    const s = this.lastScan;
+    return {
+      v: 1,
+      type: 'snapshot',
+      seq,
+      generatedAt: new Date().toISOString(),
+      configHash: this.configHash,
+      files: this.config?.files.files ?? [],
+      findings: this.store.all.map(wire),
+      hosts: (s?.hosts ?? []) as HostProbe[],
+      images: (s?.images ?? []) as ImageStatus[],
+      scan: s === null ? null : { at: s.at, durationMs: s.durationMs, probes: s.probes },
+    };
+  }
+
+  findingsDocument(): { findings: WireFinding[] } {
+    return { findings: this.store.all.map(wire) };
+  }
+
+  configDocument(): unknown {
+    if (this.config === null)
+      return { node: this.options.node, error: 'the configuration is not loaded yet' };
+    return effectiveConfig(this.config, {
+      node: this.options.node,
+      generation: this.generation,
+      loadedAt: this.loadedAt,
+    });
+  }
+
+  async trace(image: string, all: boolean, timeoutMs?: number): Promise<unknown> {
+    if (this.scanner === null)
+      return { image, error: { code: 'not-ready', message: 'the configuration is not loaded yet' } };
+    return this.scanner.trace(image, all, timeoutMs);
+  }
+
+  async answerTraceRequest(
+    req: TraceRequestMessage,
+  ): Promise<{ trace: unknown; error: { code: string; message: string } | null }> {
+    const timeout = Math.min(Math.max(req.timeoutMs, 1_000), 120_000);
+    const trace = await this.trace(req.image, req.all, Math.min(this.options.timeoutMs, timeout));
+    return { trace, error: null };
+  }
+
+  /** Graceful stop: not ready, socket closed with 1001, HTTP closed, timers stopped. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.metrics?.setReady(false);
+    if (this.timer) clearTimeout(this.timer);
+    this.watcher?.stop();
+    await Promise.allSettled([this.link?.close(), this.http?.close()]);
+    this.scanner?.close();
+  }
+}
+
+function diffFiles(a: ConfigFiles, b: ConfigFiles): string[] {
+  const before = new Map(a.files.map((f) => [f.path, f.sha256] as const));
+  const after = new Map(b.files.map((f) => [f.path, f.sha256] as const));
+  const out: string[] = [];
+  for (const [p, h] of after) if (before.get(p) !== h) out.push(p);
+  for (const p of before.keys()) if (!after.has(p)) out.push(p);
+  return out.sort();
+}

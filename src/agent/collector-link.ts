@@ -1,0 +1,277 @@
+// The WebSocket to the collector: Bearer token from the projected service-account token file (read
+// again at every connect, the kubelet rotates it), hello + a fresh snapshot after every (re)connect,
+// deltas while connected (coalesced in a bounded outbox while the socket is down or backed up),
+// heartbeats, reconnect with jittered exponential backoff, and the collector's requests
+// (images, trace-request, snapshot-request).
+import { readFile } from 'node:fs/promises';
+import WebSocket from 'ws';
+import {
+  AGENT_PATH,
+  encode,
+  MAX_MESSAGE_BYTES,
+  parseCollectorMessage,
+  ProtocolError,
+  type AgentMessage,
+  type CollectorMessage,
+  type HelloMessage,
+  type SnapshotMessage,
+  type TraceRequestMessage,
+} from '../protocol/messages.js';
+import { Backoff } from './backoff.js';
+import type { AgentLogger } from './log.js';
+import { Outbox, type PendingDelta } from './outbox.js';
+
+export interface CollectorLinkOptions {
+  readonly url: string;
+  readonly tokenFile: string;
+  readonly log: AgentLogger;
+  hello(): Omit<HelloMessage, 'v' | 'type'>;
+  snapshot(seq: number): SnapshotMessage;
+  configHash(): string;
+  onImages(images: readonly string[]): void;
+  onTraceRequest(
+    request: TraceRequestMessage,
+  ): Promise<{ trace: unknown; error: { code: string; message: string } | null }>;
+  onConnected(up: boolean): void;
+}
+
+const DEFAULT_HEARTBEAT_MS = 30_000;
+/** Past this much unsent data, deltas wait in the outbox. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+const OUTBOX_ENTRIES = 10_000;
+
+/** The agent endpoint for a collector base URL (`ws://host:port` → `ws://host:port/api/v1/agents`). */
+export function agentEndpoint(base: string): string {
+  const url = new URL(base);
+  if (url.pathname === '/' || url.pathname === '') url.pathname = AGENT_PATH;
+  // Authentication is the Bearer token; credentials in the URL would only end up in logs.
+  url.username = '';
+  url.password = '';
+  return url.toString();
+}
+
+export class CollectorLink {
+  private socket: WebSocket | null = null;
+  private open = false;
+  private stopped = false;
+  private seq = 0;
+  private imagesGeneration = -1;
+  private heartbeatMs = DEFAULT_HEARTBEAT_MS;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private reconnect: NodeJS.Timeout | null = null;
+  private lastPong = Date.now();
+  private readonly backoff = new Backoff();
+  private readonly outbox = new Outbox(OUTBOX_ENTRIES);
+  private readonly endpoint: string;
+
+  constructor(private readonly options: CollectorLinkOptions) {
+    this.endpoint = agentEndpoint(options.url);
+  }
+
+  get connected(): boolean {
+    return this.open;
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  /** Findings changed: send now, or keep (coalesced) for later. */
+  delta(delta: Omit<PendingDelta, never>): void {
+    this.outbox.add(delta);
+    this.flush();
+  }
+
+  /** Closes with 1001 (going away) and stops reconnecting. */
+  close(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnect) clearTimeout(this.reconnect);
+    this.stopHeartbeat();
+    const ws = this.socket;
+    if (ws === null || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 1_000);
+      ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1001, 'agent shutting down');
+    });
+  }
+
+  private async readToken(): Promise<string | null> {
+    try {
+      const token = (await readFile(this.options.tokenFile, 'utf8')).trim();
+      return token === '' ? null : token;
+    } catch (err) {
+      this.options.log.warn(
+        { tokenFile: this.options.tokenFile, err: { code: (err as NodeJS.ErrnoException).code } },
+        `The service-account token file ${this.options.tokenFile} cannot be read; connecting without a token.`,
+      );
+      return null;
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const token = await this.readToken();
+    if (this.stopped) return;
+    const ws = new WebSocket(this.endpoint, {
+      perMessageDeflate: false,
+      maxPayload: MAX_MESSAGE_BYTES,
+      handshakeTimeout: 10_000,
+      headers: token === null ? {} : { Authorization: `Bearer ${token}` },
+    });
+    this.socket = ws;
+    ws.on('open', () => {
+      this.open = true;
+      // A restarted collector counts image generations afresh.
+      this.imagesGeneration = -1;
+      this.lastPong = Date.now();
+      this.options.onConnected(true);
+      this.options.log.info(
+        { collector: this.endpoint, event: 'collector-connected' },
+        `Connected to the collector at ${this.endpoint}.`,
+      );
+      this.send({ v: 1, type: 'hello', ...this.options.hello() });
+      // The snapshot replaces everything the collector knew: pending deltas are part of it.
+      this.outbox.clear();
+      this.send(this.options.snapshot(++this.seq));
+      this.startHeartbeat();
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      this.receive(data.toString());
+    });
+    ws.on('pong', () => (this.lastPong = Date.now()));
+    ws.on('unexpected-response', (_req, res) => {
+      this.options.log.warn(
+        { collector: this.endpoint, status: res.statusCode, event: 'collector-refused' },
+        `The collector refused the connection (HTTP ${res.statusCode}); retrying later.`,
+      );
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (err) => {
+      this.options.log.debug(
+        { collector: this.endpoint, err: { message: err.message } },
+        `WebSocket error: ${err.message}.`,
+      );
+    });
+    ws.on('close', (code) => {
+      const wasOpen = this.open;
+      this.open = false;
+      this.socket = null;
+      this.stopHeartbeat();
+      if (wasOpen) {
+        this.options.onConnected(false);
+        if (!this.stopped)
+          this.options.log.warn(
+            { collector: this.endpoint, code, event: 'collector-disconnected' },
+            `Disconnected from the collector (close code ${code}).`,
+          );
+      }
+      this.scheduleReconnect();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = this.backoff.next();
+    this.options.log.debug({ delayMs: delay }, `Reconnecting to the collector in ${delay} ms.`);
+    this.reconnect = setTimeout(() => void this.connect(), delay);
+  }
+
+  private receive(text: string): void {
+    let message: CollectorMessage;
+    try {
+      message = parseCollectorMessage(text);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.options.log.warn(
+        { event: 'protocol-error' },
+        `Ignored a message from the collector: ${err.message}.`,
+      );
+      return;
+    }
+    switch (message.type) {
+      case 'welcome':
+        this.backoff.reset();
+        if (message.heartbeatIntervalMs >= 1_000 && message.heartbeatIntervalMs !== this.heartbeatMs) {
+          this.heartbeatMs = message.heartbeatIntervalMs;
+          this.startHeartbeat();
+        }
+        return;
+      case 'images':
+        if (message.generation <= this.imagesGeneration) return;
+        this.imagesGeneration = message.generation;
+        this.options.onImages(message.images);
+        return;
+      case 'snapshot-request':
+        this.outbox.clear();
+        this.send(this.options.snapshot(++this.seq));
+        return;
+      case 'trace-request':
+        void this.answerTrace(message);
+        return;
+    }
+  }
+
+  private async answerTrace(request: TraceRequestMessage): Promise<void> {
+    let answer: { trace: unknown; error: { code: string; message: string } | null };
+    try {
+      answer = await this.options.onTraceRequest(request);
+    } catch (err) {
+      answer = { trace: null, error: { code: 'trace-failed', message: (err as Error).message } };
+    }
+    this.send({ v: 1, type: 'trace-result', requestId: request.requestId, ...answer });
+  }
+
+  private send(message: AgentMessage): boolean {
+    const ws = this.socket;
+    if (ws === null || !this.open || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(encode(message));
+    return true;
+  }
+
+  private flush(): void {
+    if (!this.open || this.outbox.empty) return;
+    if ((this.socket?.bufferedAmount ?? 0) > MAX_BUFFERED_BYTES) return; // the heartbeat retries
+    if (this.outbox.needsSnapshot) {
+      this.outbox.clear();
+      this.send(this.options.snapshot(++this.seq));
+      return;
+    }
+    const d = this.outbox.take();
+    this.send({ v: 1, type: 'delta', seq: ++this.seq, configHash: this.options.configHash(), ...d });
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.heartbeat = setInterval(() => {
+      const ws = this.socket;
+      if (ws === null || !this.open) return;
+      if (Date.now() - this.lastPong > this.heartbeatMs * 3) {
+        this.options.log.warn(
+          { event: 'collector-silent' },
+          'The collector stopped answering pings; reconnecting.',
+        );
+        ws.terminate();
+        return;
+      }
+      ws.ping();
+      this.send({ v: 1, type: 'heartbeat', seq: ++this.seq, at: new Date().toISOString() });
+      this.flush();
+    }, this.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+}

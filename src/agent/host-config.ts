@@ -1,0 +1,80 @@
+// One load of the node's pull configuration: everything a scan needs (the trace context with the
+// resolver, credentials and certs.d; the signature context; the static findings) plus the files'
+// digests and config hash. A broken file is a finding, never a crash: the load keeps going and says so.
+import { runStaticCheck } from '../core/check/static-check.js';
+import { MirrorscopeError } from '../core/errors.js';
+import { keyStatic } from '../core/diagnose/finding-key.js';
+import type { KeyedFinding } from '../core/diagnose/types.js';
+import { NodeRoot } from '../host/node-root.js';
+import { loadCheckInput } from '../signatures/load-check-input.js';
+import type { SignatureContext } from '../signatures/evaluator.js';
+import { loadTraceContext, type TraceContext } from '../trace/context.js';
+import { readConfigFiles, type ConfigFiles } from './config-files.js';
+
+export interface HostConfig {
+  readonly root: NodeRoot;
+  readonly files: ConfigFiles;
+  /** null when the registries/CRI-O/auth configuration cannot be loaded (see `loadError`). */
+  readonly trace: TraceContext | null;
+  readonly loadError: MirrorscopeError | null;
+  readonly signatures: SignatureContext | null;
+  readonly staticFindings: readonly KeyedFinding[];
+  /** Key names of the auth file (never its credentials). */
+  readonly authKeys: readonly string[];
+  /** Files outside the usual directories that are part of the configuration (global_auth_file, signature_policy). */
+  readonly extraPaths: readonly string[];
+}
+
+async function settle<T>(p: Promise<T>): Promise<T | MirrorscopeError> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof MirrorscopeError) return err;
+    throw err;
+  }
+}
+
+function crioPaths(trace: TraceContext | null): string[] {
+  return trace === null || trace.authFile.external ? [] : [trace.authFile.path];
+}
+
+export async function loadHostConfig(rootDir: string, options: { timeoutMs: number }): Promise<HostConfig> {
+  const root = new NodeRoot(rootDir);
+  // Digests first: a file replaced while the load runs then shows as a change at the next check.
+  const before = await readConfigFiles(root);
+  const traced = await settle(loadTraceContext(rootDir));
+  const trace = traced instanceof MirrorscopeError ? null : traced;
+  const loadError = traced instanceof MirrorscopeError ? traced : null;
+  const checkInput = await loadCheckInput(root, 'crio');
+  const staticFindings = runStaticCheck(checkInput).map((f) => keyStatic(f));
+  if (
+    loadError !== null &&
+    !staticFindings.some((f) => f.id === 'config-invalid' && f.message === loadError.message)
+  ) {
+    // e.g. a broken pull secret: the static check does not read it, the trace does.
+    staticFindings.push(
+      keyStatic({
+        id: 'config-invalid',
+        severity: 'error',
+        message: loadError.message,
+        file: loadError.location?.file ?? null,
+        line: loadError.location?.line ?? null,
+        scope: null,
+        fix: 'Correct the file at the line named; CRI-O fails every pull that reads it until it loads.',
+      }),
+    );
+  }
+  let signatures: SignatureContext | null = null;
+  const crio = checkInput.crio?.ok === true ? checkInput.crio.value : null;
+  if (trace !== null) {
+    const { loadSignatureContext } = await import('../signatures/evaluator.js');
+    signatures = await loadSignatureContext(root, crio, { timeoutMs: options.timeoutMs });
+  }
+  const extra = [
+    ...crioPaths(trace),
+    ...(crio && crio.signaturePolicy.value !== '' ? [crio.signaturePolicy.value] : []),
+  ];
+  const files = extra.length === 0 ? before : await readConfigFiles(root, extra);
+  const authKeys = trace?.authSlot.file?.auths.map((a) => a.key) ?? [];
+  return { root, files, trace, loadError, signatures, staticFindings, authKeys, extraPaths: extra };
+}

@@ -1,0 +1,122 @@
+// The local HTTP endpoint (reached with `oc port-forward`): health, readiness, metrics, and the
+// node's view: on-demand traces, current findings, effective configuration.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HttpHandlers {
+  /** Alive: never depends on mirrors or the API. */
+  healthy(): boolean;
+  readiness(): { ready: boolean; reason: string };
+  metrics(): Promise<{ contentType: string; body: string }>;
+  trace(image: string, all: boolean): Promise<unknown>;
+  findings(): unknown;
+  config(): unknown;
+}
+
+const MAX_CONCURRENT_TRACES = 2;
+
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  contentType = 'application/json',
+): void {
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+export class AgentHttpServer {
+  private readonly server: http.Server;
+  private traces = 0;
+
+  constructor(private readonly handlers: HttpHandlers) {
+    this.server = http.createServer((req, res) => {
+      this.route(req, res).catch((err: unknown) => {
+        if (!res.headersSent)
+          send(res, 500, { error: { code: 'internal', message: (err as Error).message } });
+        else res.destroy();
+      });
+    });
+    this.server.keepAliveTimeout = 5_000;
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 120_000;
+  }
+
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      setTimeout(() => this.server.closeAllConnections(), 500).unref();
+    });
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, { error: { code: 'method-not-allowed', message: 'only GET is supported' } });
+      return;
+    }
+    switch (url.pathname) {
+      case '/healthz':
+        send(res, this.handlers.healthy() ? 200 : 503, 'ok\n', 'text/plain; charset=utf-8');
+        return;
+      case '/readyz': {
+        const r = this.handlers.readiness();
+        send(res, r.ready ? 200 : 503, `${r.reason}\n`, 'text/plain; charset=utf-8');
+        return;
+      }
+      case '/metrics': {
+        const m = await this.handlers.metrics();
+        send(res, 200, m.body, m.contentType);
+        return;
+      }
+      case '/v1/findings':
+        send(res, 200, this.handlers.findings());
+        return;
+      case '/v1/config':
+        send(res, 200, this.handlers.config());
+        return;
+      case '/v1/trace': {
+        const image = url.searchParams.get('image');
+        if (image === null || image === '' || image.length > 1024) {
+          send(res, 400, {
+            error: { code: 'usage', message: 'name the image: /v1/trace?image=REF[&all=1]' },
+          });
+          return;
+        }
+        if (this.traces >= MAX_CONCURRENT_TRACES) {
+          res.setHeader('Retry-After', '1');
+          send(res, 429, {
+            error: { code: 'busy', message: `at most ${MAX_CONCURRENT_TRACES} traces run at once` },
+          });
+          return;
+        }
+        this.traces++;
+        try {
+          const all = ['1', 'true'].includes(url.searchParams.get('all') ?? '');
+          send(res, 200, await this.handlers.trace(image, all));
+        } finally {
+          this.traces--;
+        }
+        return;
+      }
+      default:
+        send(res, 404, { error: { code: 'not-found', message: `no such endpoint ${url.pathname}` } });
+    }
+  }
+}

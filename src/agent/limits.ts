@@ -1,0 +1,45 @@
+// Bounded concurrency and per-host pacing for probes, so a 300-pod node does not hammer its mirrors.
+
+/** Runs at most `max` tasks at once. */
+export class ConcurrencyLimit {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+/** Spaces out request starts per host: at most `perSecond` per host, with a little jitter. */
+export class HostPacer {
+  private readonly next = new Map<string, number>();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Resolves when a request to `host` may start. */
+  async take(host: string): Promise<void> {
+    const spacing = 1000 / this.perSecond;
+    const now = Date.now();
+    const slot = Math.max(now, this.next.get(host) ?? 0);
+    this.next.set(host, slot + spacing);
+    const wait = slot - now + (slot > now ? this.random() * spacing * 0.2 : 0);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+/** A random delay in [0, max) ms: spreads the scans of many nodes started at the same moment. */
+export function jitter(maxMs: number, random: () => number = Math.random): number {
+  return Math.floor(random() * maxMs);
+}

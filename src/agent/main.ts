@@ -1,0 +1,167 @@
+// Wiring of the agent process: logger, metrics, HTTP endpoint, collector link, optional Kubernetes
+// image listing, signals. Heavy modules are imported only by the mode that needs them.
+import type { Writable } from 'node:stream';
+import { MirrorscopeError } from '../core/errors.js';
+import type { Finding } from '../core/findings/types.js';
+import { VERSION } from '../version.js';
+import { Agent } from './agent.js';
+import { createLogger } from './log.js';
+import type { AgentOptions } from './options.js';
+
+/** `--once`: one scan; the findings in the `check --json` shape. */
+export async function runOnce(options: AgentOptions, stderr: Writable): Promise<Finding[]> {
+  const { pino } = await import('pino');
+  const log = pino(
+    {
+      // The findings are the output; only failures of the agent itself are logged.
+      level: 'fatal',
+      base: { node: options.node },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    stderr,
+  );
+  let images = options.images;
+  if (options.imagesFromKube) {
+    const { listNodeImages } = await import('./kube-images.js');
+    try {
+      images = [...images, ...(await listNodeImages(options.node))];
+    } catch (err) {
+      throw new MirrorscopeError(
+        'config-invalid',
+        `listing the pods of node ${options.node} with the Kubernetes API failed: ${(err as Error).message}`,
+      );
+    }
+  }
+  const agent = new Agent({ ...options, images }, log, null);
+  await agent.load();
+  const out = await agent.scan('once');
+  await agent.stop();
+  if (out === null) throw new Error('the scan failed');
+  return agent.findings.map((f) => ({
+    id: f.id,
+    severity: f.severity,
+    message: f.message,
+    file: f.file,
+    line: f.line,
+    scope: f.scope,
+    fix: f.fix,
+  }));
+}
+
+const SHUTDOWN_DEADLINE_MS = 8_000;
+
+/** The long-running agent; resolves with the exit code after SIGTERM/SIGINT. */
+export async function runAgent(options: AgentOptions): Promise<number> {
+  const log = createLogger({
+    node: options.node,
+    pod: options.pod.name,
+    level: options.logLevel,
+    version: VERSION,
+  });
+  const { AgentMetrics } = await import('./metrics.js');
+  const metrics = new AgentMetrics();
+  const agent = new Agent(options, log, metrics);
+
+  let stopped!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (stopped = resolve));
+  const shutdown = (signal: string) => {
+    log.info({ event: 'shutdown', signal }, `Received ${signal}: shutting down.`);
+    const hard = setTimeout(() => {
+      log.warn({ event: 'shutdown-forced' }, 'Shutdown took too long; exiting anyway.');
+      log.flush();
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS);
+    hard.unref();
+    void agent.stop().then(() => {
+      log.info({ event: 'stopped' }, 'The agent stopped.');
+      log.flush(() => {
+        stopped(0);
+        // Whatever still holds the event loop (a socket closing slowly) must not delay the exit.
+        setTimeout(() => process.exit(0), 500).unref();
+      });
+    });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  log.info(
+    {
+      event: 'starting',
+      root: options.root,
+      listen: options.listen,
+      collector: options.collector,
+      images: options.images.length,
+    },
+    `mirrorscope agent ${VERSION} starting on node ${options.node}.`,
+  );
+  await agent.load();
+
+  if (options.listen !== null) {
+    const { AgentHttpServer } = await import('./http-server.js');
+    const http = new AgentHttpServer({
+      healthy: () => true,
+      readiness: () =>
+        agent.ready
+          ? { ready: true, reason: 'ready' }
+          : {
+              ready: false,
+              reason: agent.last === null ? 'the first scan has not finished' : 'shutting down',
+            },
+      metrics: async () => ({
+        contentType: metrics.registry.contentType,
+        body: await metrics.registry.metrics(),
+      }),
+      trace: (image, all) => agent.trace(image, all),
+      findings: () => agent.findingsDocument(),
+      config: () => agent.configDocument(),
+    });
+    const address = await http.listen(options.listen.host, options.listen.port);
+    agent.attach({ http });
+    log.info(
+      { event: 'listening', address: `${address.address}:${address.port}` },
+      `Serving /healthz, /readyz, /metrics and /v1/* on http://${address.address}:${address.port}.`,
+    );
+  }
+
+  if (options.collector !== null) {
+    const { CollectorLink } = await import('./collector-link.js');
+    const link = new CollectorLink({
+      url: options.collector,
+      tokenFile: options.tokenFile,
+      log,
+      hello: () => ({
+        node: options.node,
+        agentVersion: VERSION,
+        configHash: agent.configHash,
+        pod: options.pod,
+      }),
+      snapshot: (seq) => agent.snapshot(seq),
+      configHash: () => agent.configHash,
+      onImages: (images) => agent.setCollectorImages(images),
+      onTraceRequest: (req) => agent.answerTraceRequest(req),
+      onConnected: (up) => metrics.connected(up),
+    });
+    agent.attach({ link });
+    link.start();
+  }
+
+  if (options.imagesFromKube) {
+    const { listNodeImages } = await import('./kube-images.js');
+    const refresh = async () => {
+      try {
+        agent.setKubeImages(await listNodeImages(options.node));
+      } catch (err) {
+        log.warn(
+          { err: { message: (err as Error).message } },
+          `Listing the pods of node ${options.node} failed: ${(err as Error).message}.`,
+        );
+      }
+    };
+    await refresh();
+    setInterval(() => void refresh(), options.scanIntervalMs).unref();
+  }
+
+  agent.startLoops();
+  return done;
+}

@@ -1,0 +1,99 @@
+// The agent's settings, from its flags and environment (the DaemonSet sets NODE_NAME, POD_NAME,
+// POD_NAMESPACE through the downward API).
+import { MirrorscopeError } from '../core/errors.js';
+import type { FlagValues } from '../cli/args.js';
+
+export interface AgentOptions {
+  readonly root: string;
+  readonly node: string;
+  readonly pod: { readonly name: string | null; readonly namespace: string | null };
+  readonly images: readonly string[];
+  readonly imagesFromKube: boolean;
+  /** host:port of the local HTTP server; null to disable it. */
+  readonly listen: { readonly host: string; readonly port: number } | null;
+  readonly collector: string | null;
+  readonly tokenFile: string;
+  readonly scanIntervalMs: number;
+  readonly configPollMs: number;
+  readonly probeTtlMs: number;
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  /** Probe requests per second per registry host. */
+  readonly hostRate: number;
+  readonly once: boolean;
+  readonly logLevel: string;
+}
+
+export const DEFAULT_LISTEN = '127.0.0.1:9464';
+export const DEFAULT_TOKEN_FILE = '/var/run/secrets/mirrorscope/token';
+
+export const AGENT_FLAGS = {
+  root: { type: 'string' },
+  node: { type: 'string' },
+  image: { type: 'string', multiple: true },
+  'images-from-kube': { type: 'boolean' },
+  listen: { type: 'string' },
+  collector: { type: 'string' },
+  'token-file': { type: 'string' },
+  'scan-interval': { type: 'number' },
+  'config-poll': { type: 'number' },
+  'probe-ttl': { type: 'number' },
+  timeout: { type: 'number' },
+  concurrency: { type: 'number' },
+  'host-rate': { type: 'number' },
+  once: { type: 'boolean' },
+  'log-level': { type: 'string' },
+} as const;
+
+function positive(flags: FlagValues, name: string, fallback: number): number {
+  const v = flags[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !(v > 0))
+    throw new MirrorscopeError('usage', `--${name} needs a positive number`);
+  return v;
+}
+
+export function parseListen(value: string): { host: string; port: number } | null {
+  if (value === 'off' || value === '') return null;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
+  if (!m || Number(m[3]) > 65535)
+    throw new MirrorscopeError('usage', `--listen needs HOST:PORT (or "off"), got "${value}"`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function agentOptions(flags: FlagValues, env: NodeJS.ProcessEnv): AgentOptions {
+  const node = typeof flags.node === 'string' ? flags.node : (env.NODE_NAME ?? '');
+  if (node === '') throw new MirrorscopeError('usage', 'name the node with --node NAME (or set NODE_NAME)');
+  const collector = typeof flags.collector === 'string' ? flags.collector : null;
+  if (collector !== null && !/^wss?:\/\/[^/]+/.test(collector))
+    throw new MirrorscopeError('usage', `--collector needs a ws:// or wss:// URL, got "${collector}"`);
+  const logLevel = typeof flags['log-level'] === 'string' ? flags['log-level'] : (env.LOG_LEVEL ?? 'info');
+  if (!LEVELS.includes(logLevel))
+    throw new MirrorscopeError('usage', `--log-level must be one of ${LEVELS.join(', ')}`);
+  const scanIntervalMs = positive(flags, 'scan-interval', 300) * 1000;
+  const concurrency = Math.floor(positive(flags, 'concurrency', 4));
+  return {
+    root: typeof flags.root === 'string' ? flags.root : '/',
+    node,
+    pod: { name: env.POD_NAME ?? null, namespace: env.POD_NAMESPACE ?? null },
+    images: (flags.image as string[] | undefined) ?? [],
+    imagesFromKube: flags['images-from-kube'] === true,
+    listen: parseListen(typeof flags.listen === 'string' ? flags.listen : DEFAULT_LISTEN),
+    collector,
+    tokenFile:
+      typeof flags['token-file'] === 'string'
+        ? flags['token-file']
+        : (env.MIRRORSCOPE_TOKEN_FILE ?? DEFAULT_TOKEN_FILE),
+    scanIntervalMs,
+    configPollMs: positive(flags, 'config-poll', 60) * 1000,
+    // A probe answer is reused until shortly before the next periodic scan.
+    probeTtlMs: positive(flags, 'probe-ttl', Math.max(1, (scanIntervalMs / 1000) * 0.9)) * 1000,
+    timeoutMs: positive(flags, 'timeout', 10_000),
+    concurrency,
+    hostRate: positive(flags, 'host-rate', 20),
+    once: flags.once === true,
+    logLevel,
+  };
+}

@@ -1,0 +1,49 @@
+import { MirrorscopeError } from '../../core/errors.js';
+import { parseArgs } from '../args.js';
+import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
+
+export const usage = `usage: mirrorscope agent [--root DIR] [--node NAME] [--image REF]... [--listen ADDR]
+                        [--collector URL] [--scan-interval SECONDS] [--once]
+
+The node agent the DaemonSet runs on every node: reads the node's pull configuration under --root (and
+re-reads it when it changes), checks every image the node needs — resolution, static findings, a probe
+of each source CRI-O would try, the signature verdict — and reports findings as JSON log lines on
+stdout, on a local HTTP endpoint and to the collector over a WebSocket.
+
+  --root DIR               the node's root (default /; the DaemonSet mounts host directories under /host)
+  --node NAME              this node's name (default $NODE_NAME)
+  --image REF              an image to check (repeatable); added to the collector's image set
+  --images-from-kube       list the pods on this node with the Kubernetes API (standalone, no collector)
+  --listen ADDR            local HTTP endpoint (default 127.0.0.1:9464; "off" disables it):
+                           /healthz /readyz /metrics /v1/trace?image=REF[&all=1] /v1/findings /v1/config
+  --collector URL          ws(s)://HOST:PORT of the collector
+  --token-file FILE        service-account token presented to the collector, re-read at every connect
+                           (default $MIRRORSCOPE_TOKEN_FILE or /var/run/secrets/mirrorscope/token)
+  --scan-interval SECONDS  time between periodic scans (default 300; also on every config or image change)
+  --config-poll SECONDS    periodic re-read of the configuration besides file watches (default 60)
+  --probe-ttl SECONDS      how long a registry answer is reused (default 0.9 × scan interval)
+  --timeout MS             per network step (default 10000)
+  --concurrency N          images checked at once (default 4)
+  --host-rate N            probe requests per second per registry host (default 20)
+  --log-level LEVEL        info (default), debug, warn, error, silent
+  --once                   one scan of the --image set, print {"findings":[...]} like "check --json", exit
+
+Exit status with --once: 0 no error-severity finding, 1 some finding is an error, 2 usage error.
+Without --once the agent runs until SIGTERM/SIGINT and exits 0.
+`;
+
+export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
+  const [{ AGENT_FLAGS, agentOptions }] = await Promise.all([import('../../agent/options.js')]);
+  const { flags, positionals } = parseArgs(argv, AGENT_FLAGS);
+  if (positionals.length > 0)
+    throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}" (use --image REF)`);
+  const options = agentOptions(flags, io.env);
+  if (options.once) {
+    const { runOnce } = await import('../../agent/main.js');
+    const findings = await runOnce(options, io.stderr);
+    io.stdout.write(`${JSON.stringify({ findings }, null, 2)}\n`);
+    return findings.some((f) => f.severity === 'error') ? EXIT_FAILED : EXIT_OK;
+  }
+  const { runAgent } = await import('../../agent/main.js');
+  return runAgent(options);
+}

@@ -1,0 +1,69 @@
+// Stable finding keys and the merge of findings that several images raise for the same problem.
+import { definitionOf, type FindingId } from '../findings/catalogue.js';
+import type { Finding, Severity } from '../findings/types.js';
+import type { KeyedFinding } from './types.js';
+
+export function findingKey(id: string, scope: string | null, subject: string | null): string {
+  return `${id}|${scope ?? ''}|${subject ?? ''}`;
+}
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
+export interface KeyedInput {
+  readonly id: FindingId;
+  readonly message: string;
+  readonly location: string | { readonly file: string | null; readonly line: number | null } | null;
+  readonly scope: string | null;
+  readonly subject: string | null;
+  readonly image?: string | null;
+  readonly host?: string | null;
+  readonly fix?: string;
+  /** Raised above the catalogue default, e.g. when the image cannot be pulled at all. */
+  readonly severity?: Severity;
+}
+
+/** `file:line` (as the resolver and the trace print it) → file and line. */
+export function splitLocation(at: string | null): { file: string | null; line: number | null } {
+  if (at === null) return { file: null, line: null };
+  const m = /^(.*):(\d+)$/.exec(at);
+  return m ? { file: m[1]!, line: Number(m[2]) } : { file: at, line: null };
+}
+
+export function keyed(input: KeyedInput): KeyedFinding {
+  const def = definitionOf(input.id);
+  const loc =
+    typeof input.location === 'string' || input.location === null
+      ? splitLocation(input.location)
+      : input.location;
+  const severity =
+    input.severity && RANK[input.severity] > RANK[def.severity] ? input.severity : def.severity;
+  return {
+    key: findingKey(input.id, input.scope, input.subject),
+    id: input.id,
+    severity,
+    message: input.message,
+    file: loc.file,
+    line: loc.line,
+    scope: input.scope,
+    fix: input.fix ?? def.fix,
+    image: input.image ?? null,
+    host: input.host ?? null,
+  };
+}
+
+/** A finding of the static check (no subject of its own): keyed by id, scope and location. */
+export function keyStatic(f: Finding, image: string | null = null): KeyedFinding {
+  const subject = f.file === null ? f.message : `${f.file}:${f.line ?? ''}`;
+  return { ...f, key: findingKey(f.id, f.scope, subject), image, host: null };
+}
+
+/** One finding per key; the highest severity wins, the first message is kept. */
+export function mergeFindings(list: Iterable<KeyedFinding>): KeyedFinding[] {
+  const byKey = new Map<string, KeyedFinding>();
+  for (const f of list) {
+    const seen = byKey.get(f.key);
+    if (seen === undefined) byKey.set(f.key, f);
+    else if (RANK[f.severity] > RANK[seen.severity]) byKey.set(f.key, { ...seen, severity: f.severity });
+  }
+  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

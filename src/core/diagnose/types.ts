@@ -1,0 +1,41 @@
+// What the diagnosis works on and what it returns. The probe side is described structurally, so the
+// pure core does not depend on the trace engine: a `TraceResult` is a `ProbedImage`.
+import type { Finding } from '../findings/types.js';
+
+/** A finding with what makes it unique on its node (the wire shape of the collector protocol). */
+export interface KeyedFinding extends Finding {
+  /** `id|scope|subject`: stable across scans for the same problem. */
+  readonly key: string;
+  readonly image: string | null;
+  readonly host: string | null;
+}
+
+export interface ProbedSource {
+  readonly reference: string;
+  /** The logical reference this source serves. */
+  readonly image: string;
+  readonly mirror: boolean;
+  readonly host: string;
+  readonly insecure: boolean;
+  readonly outcome: string;
+  readonly reason: string;
+  readonly digest: string | null;
+  readonly credentials: { readonly file: string; readonly key: string } | null;
+  /** `file:line` of the entry, null for a built-in default. */
+  readonly configuredAt: string | null;
+  readonly reachedByCrio: boolean;
+  readonly stale: { readonly stale: boolean | null; readonly reason: string } | null;
+}
+
+export interface ProbedImage {
+  readonly image: string;
+  readonly sources: readonly ProbedSource[];
+  readonly result: {
+    readonly outcome: 'pulled' | 'failed';
+    readonly source: string | null;
+    readonly digest: string | null;
+    readonly reason: string;
+    readonly signature: { readonly [detail: string]: unknown } | null;
+  };
+  readonly error: { readonly code: string; readonly message: string } | null;
+}

@@ -1,0 +1,359 @@
+// The agent's building blocks on their own: options, outbox, backoff, findings diff, config digests
+// and watching, the probe answer cache (against a real HTTP server), pod image listing.
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { mkdtemp, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Agent } from '../../src/agent/agent.js';
+import { Backoff } from '../../src/agent/backoff.js';
+import { agentEndpoint } from '../../src/agent/collector-link.js';
+import { readConfigFiles } from '../../src/agent/config-files.js';
+import { ConfigWatcher } from '../../src/agent/config-watcher.js';
+import { FindingsStore } from '../../src/agent/findings-store.js';
+import { imagesOfPods } from '../../src/agent/kube-images.js';
+import { ConcurrencyLimit, HostPacer } from '../../src/agent/limits.js';
+import { agentOptions, parseListen } from '../../src/agent/options.js';
+import { Outbox } from '../../src/agent/outbox.js';
+import { CachingClientCache } from '../../src/agent/probe-cache.js';
+import { keyed } from '../../src/core/diagnose/finding-key.js';
+import { Credentials } from '../../src/core/credentials/secret.js';
+import { MirrorscopeError } from '../../src/core/errors.js';
+import { NodeRoot } from '../../src/host/node-root.js';
+import type { ProbeFailure } from '../../src/probe/registry-client.js';
+import type { KeyedFinding } from '../../src/core/diagnose/types.js';
+
+const finding = (subject: string, message = 'm'): KeyedFinding =>
+  keyed({ id: 'mirror-unreachable', message, location: null, scope: 'h', subject });
+
+describe('options', () => {
+  it('takes the stable flags, NODE_NAME, and refuses what makes no sense', () => {
+    const o = agentOptions(
+      { image: ['a:1', 'b:2'], 'scan-interval': 60, collector: 'wss://collector:8443' },
+      { NODE_NAME: 'worker-1', POD_NAME: 'p' },
+    );
+    expect(o).toMatchObject({
+      node: 'worker-1',
+      images: ['a:1', 'b:2'],
+      scanIntervalMs: 60_000,
+      probeTtlMs: 54_000,
+      collector: 'wss://collector:8443',
+      listen: { host: '127.0.0.1', port: 9464 },
+      root: '/',
+      once: false,
+      pod: { name: 'p', namespace: null },
+    });
+    expect(() => agentOptions({}, {})).toThrow(MirrorscopeError);
+    expect(() => agentOptions({ node: 'n', collector: 'http://x' }, {})).toThrow(/ws:\/\/ or wss:\/\//);
+    expect(() => agentOptions({ node: 'n', 'scan-interval': 0 }, {})).toThrow(/positive/);
+    expect(parseListen('off')).toBeNull();
+    expect(parseListen('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
+    expect(parseListen(':9000')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(() => parseListen('9464')).toThrow(/HOST:PORT/);
+    expect(agentEndpoint('ws://c:8080')).toBe('ws://c:8080/api/v1/agents');
+    expect(agentEndpoint('wss://c/custom/path')).toBe('wss://c/custom/path');
+    expect(agentEndpoint('wss://user:pw@c:8443')).toBe('wss://c:8443/api/v1/agents');
+  });
+});
+
+describe('outbox', () => {
+  it('coalesces by key: the latest state of a finding wins', () => {
+    const box = new Outbox(100);
+    expect(box.empty).toBe(true);
+    box.add({ added: [finding('a'), finding('b')], cleared: [], hosts: [], images: [] });
+    box.add({ added: [finding('a', 'changed')], cleared: [finding('b').key], hosts: [], images: [] });
+    box.add({
+      added: [],
+      cleared: [],
+      hosts: [],
+      images: [{ image: 'x', pullable: true, source: null, digest: null, findingKeys: [] }],
+    });
+    const d = box.take();
+    expect(d.added.map((f) => f.message)).toEqual(['changed']);
+    expect(d.cleared).toEqual([finding('b').key]);
+    expect(d.images).toHaveLength(1);
+    expect(box.empty).toBe(true);
+  });
+
+  it('is bounded: past the bound it asks for a snapshot instead', () => {
+    const box = new Outbox(3);
+    box.add({ added: ['a', 'b', 'c', 'd'].map((s) => finding(s)), cleared: [], hosts: [], images: [] });
+    expect(box.needsSnapshot).toBe(true);
+    expect(box.take().added).toEqual([]);
+  });
+});
+
+describe('backoff', () => {
+  it('grows exponentially with full jitter up to the cap, and resets', () => {
+    const top = new Backoff(1000, 8000, () => 0.999999);
+    expect([1, 2, 3, 4, 5].map(() => top.next())).toEqual([999, 1999, 3999, 7999, 7999]);
+    top.reset();
+    expect(top.next()).toBe(999);
+    const low = new Backoff(1000, 8000, () => 0);
+    expect(low.next()).toBe(100);
+  });
+});
+
+describe('findings store', () => {
+  it('reports new, changed and cleared findings', () => {
+    const store = new FindingsStore();
+    expect(store.replace([finding('a'), finding('b')]).added).toHaveLength(2);
+    const change = store.replace([finding('a'), finding('b', 'other text'), finding('c')]);
+    expect(change.added.map((f) => f.key)).toEqual([finding('b').key, finding('c').key]);
+    const cleared = store.replace([finding('c')]);
+    expect(cleared.cleared.map((f) => f.key)).toEqual([finding('a').key, finding('b').key]);
+    expect(store.replace([finding('c')])).toEqual({ added: [], cleared: [] });
+  });
+});
+
+describe('limits', () => {
+  it('never runs more than the limit at once', async () => {
+    const limit = new ConcurrencyLimit(3);
+    let active = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 12 }, () =>
+        limit.run(async () => {
+          peak = Math.max(peak, ++active);
+          await new Promise((r) => setImmediate(r));
+          active--;
+        }),
+      ),
+    );
+    expect(peak).toBe(3);
+  });
+
+  it('spaces request starts per host, not across hosts', async () => {
+    const pacer = new HostPacer(1000, () => 0);
+    const order: string[] = [];
+    await Promise.all([
+      pacer.take('a').then(() => order.push('a1')),
+      pacer.take('a').then(() => order.push('a2')),
+      pacer.take('b').then(() => order.push('b1')),
+    ]);
+    expect(order.indexOf('b1')).toBeLessThan(order.indexOf('a2'));
+  });
+});
+
+describe('pod images', () => {
+  it('includes init and ephemeral containers, once each', () => {
+    const pods = [
+      {
+        spec: {
+          containers: [{ image: 'app:1' }],
+          initContainers: [{ image: 'init:1' }],
+          ephemeralContainers: [{ image: 'debug:1' }],
+        },
+      },
+      { spec: { containers: [{ image: 'app:1' }, { image: 'side:2' }] } },
+      {},
+    ];
+    expect(imagesOfPods(pods)).toEqual(['app:1', 'debug:1', 'init:1', 'side:2']);
+  });
+});
+
+describe('config digests and watching', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mirrorscope-agent-'));
+    await mkdir(path.join(dir, 'etc/containers/registries.conf.d'), { recursive: true });
+    await writeFile(path.join(dir, 'etc/containers/registries.conf'), 'unqualified-search-registries = []\n');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hashes the files read, in path order, and lists the directories to watch', async () => {
+    const root = new NodeRoot(dir);
+    const a = await readConfigFiles(root);
+    expect(a.files.map((f) => f.path)).toEqual(['/etc/containers/registries.conf']);
+    expect(a.directories).toEqual(['/etc', '/etc/containers', '/etc/containers/registries.conf.d']);
+    expect(a.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect((await readConfigFiles(root)).hash).toBe(a.hash);
+    await writeFile(path.join(dir, 'etc/containers/registries.conf.d/10-a.conf'), '');
+    const b = await readConfigFiles(root);
+    expect(b.hash).not.toBe(a.hash);
+    expect(b.files.map((f) => f.path)).toEqual([
+      '/etc/containers/registries.conf',
+      '/etc/containers/registries.conf.d/10-a.conf',
+    ]);
+  });
+
+  it('notices a file replaced atomically (a new inode) through the directory watch', async () => {
+    const root = new NodeRoot(dir);
+    const initial = await readConfigFiles(root);
+    let current = initial.hash;
+    const changed = new Promise<string>((resolve) => {
+      const watcher = new ConfigWatcher({
+        root,
+        pollMs: 3_600_000, // only the watch can see it
+        extra: () => [],
+        current: () => current,
+        onChange: (files) => {
+          current = files.hash;
+          watcher.stop();
+          resolve(files.hash);
+        },
+        onError: () => {},
+      });
+      watcher.start(initial.directories);
+    });
+    const target = path.join(dir, 'etc/containers/registries.conf');
+    await writeFile(`${target}.new`, 'unqualified-search-registries = ["quay.io"]\n');
+    await rename(`${target}.new`, target);
+    const hash = await changed;
+    expect(hash).not.toBe(initial.hash);
+    expect(hash).toBe((await readConfigFiles(root)).hash);
+  });
+});
+
+describe('agent lifecycle', () => {
+  it('is ready once the configuration is loaded and the first scan is done, and not while stopping', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mirrorscope-agent-'));
+    try {
+      await mkdir(path.join(dir, 'etc/containers'), { recursive: true });
+      await writeFile(
+        path.join(dir, 'etc/containers/registries.conf'),
+        'unqualified-search-registries = []\n',
+      );
+      await writeFile(
+        path.join(dir, 'etc/containers/policy.json'),
+        '{"default":[{"type":"insecureAcceptAnything"}]}',
+      );
+      const lines: string[] = [];
+      const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
+      const log = pino({ level: 'info', base: { node: 'n' } }, sink);
+      const agent = new Agent(agentOptions({ node: 'n', root: dir, listen: 'off' }, {}), log, null);
+      expect(agent.ready).toBe(false);
+      await agent.load();
+      expect(agent.ready).toBe(false);
+      await agent.scan('test');
+      expect(agent.ready).toBe(true);
+      expect(agent.snapshot(1)).toMatchObject({
+        type: 'snapshot',
+        seq: 1,
+        findings: [],
+        images: [],
+        configHash: agent.configHash,
+      });
+      await agent.stop();
+      expect(agent.ready).toBe(false);
+      expect(lines.join('')).toContain('"event":"scan"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('probe answer cache', () => {
+  let server: http.Server;
+  let host: string;
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+      if (req.url === '/v2/acme/app/manifests/missing')
+        return void res
+          .writeHead(404, { 'Content-Type': 'application/json' })
+          .end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+      const body = Buffer.from(
+        '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}',
+      );
+      res.writeHead(200, {
+        'Content-Type': 'application/vnd.oci.image.manifest.v1+json',
+        'Content-Length': body.length,
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('sends identical probes once per TTL, joins concurrent ones, and answers HEAD from a GET', async () => {
+    const seen: string[] = [];
+    const cache = new CachingClientCache(60_000, new HostPacer(1000), {
+      probe: (h, _s, outcome) => seen.push(`${h} ${outcome}`),
+    });
+    const config = {
+      host,
+      insecure: true,
+      tls: { dir: null, cas: [], clientCert: null, clientKey: null },
+      credentials: Credentials.anonymous,
+      credentialsFound: false,
+      timeoutMs: 5000,
+      userAgent: 'test',
+    };
+    const log = () => {};
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => cache.get(config).manifest('acme/app', 'v1', 'GET', log)),
+      );
+      expect(new Set(answers.map((a) => a.digest)).size).toBe(1);
+      const head = await cache.get(config).manifest('acme/app', 'v1', 'HEAD', log);
+      expect(head.status).toBe(200);
+      const missing = await cache.get(config).manifest('acme/app', 'missing', 'GET', log);
+      expect(missing.classified.outcome).toBe('manifest-unknown');
+      await cache.get(config).manifest('acme/app', 'missing', 'GET', log);
+      const manifestRequests = requests.filter((r) => r.includes('/manifests/'));
+      expect(manifestRequests).toEqual([
+        'GET /v2/acme/app/manifests/v1',
+        'GET /v2/acme/app/manifests/missing',
+      ]);
+      expect(cache.takeProbeCount()).toBe(2);
+      expect(seen).toEqual([`${host} found`, `${host} manifest-unknown`]);
+      cache.sweep(Date.now() + 61_000);
+      await cache.get(config).manifest('acme/app', 'v1', 'GET', log);
+      expect(cache.takeProbeCount()).toBe(1);
+    } finally {
+      cache.close();
+    }
+  });
+
+  it('does not wait for a host that did not answer again within the TTL', async () => {
+    const dead = net.createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', () => r()));
+    const deadHost = `127.0.0.1:${(dead.address() as AddressInfo).port}`;
+    await new Promise((r) => dead.close(r));
+    const seen: string[] = [];
+    const cache = new CachingClientCache(60_000, new HostPacer(1000), {
+      probe: (h, _s, outcome) => seen.push(`${h} ${outcome}`),
+    });
+    const config = {
+      host: deadHost,
+      insecure: true,
+      tls: { dir: null, cas: [], clientCert: null, clientKey: null },
+      credentials: Credentials.anonymous,
+      credentialsFound: false,
+      timeoutMs: 5000,
+      userAgent: 'test',
+    };
+    const steps: string[] = [];
+    try {
+      for (const repo of ['a/one', 'b/two']) {
+        const err = await cache
+          .get(config)
+          .manifest(repo, 'v1', 'GET', (s) => steps.push(s.message))
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
+        expect((err as ProbeFailure).classified.outcome).toBe('unreachable');
+      }
+      expect(seen).toEqual([`${deadHost} unreachable`]);
+      expect(steps.at(-1)).toMatch(
+        new RegExp(`b/two/manifests/v1: not sent, ${deadHost} did not answer \\d+ s ago$`),
+      );
+    } finally {
+      cache.close();
+    }
+  });
+});
