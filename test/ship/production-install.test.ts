@@ -1,0 +1,72 @@
+// The Dockerfile's steps, as far as a machine without a container engine can run them: build in a
+// clean directory, install production dependencies only in another, then run the agent from there.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO } from '../support/cli.js';
+
+const dockerfile = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
+const dirs: string[] = [];
+const tempDir = (name: string) => {
+  const dir = mkdtempSync(path.join(tmpdir(), `mirrorscope-${name}-`));
+  dirs.push(dir);
+  return dir;
+};
+const sh = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the container image recipe', () => {
+  it('is multi-stage, production-only, distroless Node 24, exec-form, without HEALTHCHECK', () => {
+    expect(dockerfile).toMatch(/^FROM \S+node:24\S* AS build$/m);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(dockerfile).toMatch(/^FROM gcr\.io\/distroless\/nodejs24-debian12:nonroot$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "\/app\/dist\/cli\.js"\]$/m);
+    expect(dockerfile).not.toMatch(/^HEALTHCHECK/m);
+  });
+
+  it('builds in a clean directory and runs the agent with production dependencies only', () => {
+    const build = tempDir('build');
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src'])
+      cpSync(path.join(REPO, f), path.join(build, f), { recursive: true });
+    sh('npm', ['ci', '--no-audit', '--no-fund', '--ignore-scripts'], build);
+    sh('npm', ['run', 'build'], build);
+
+    const app = tempDir('app');
+    for (const f of ['package.json', 'package-lock.json', 'examples'])
+      cpSync(path.join(REPO, f), path.join(app, f), { recursive: true });
+    cpSync(path.join(build, 'dist'), path.join(app, 'dist'), { recursive: true });
+    sh('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+    expect(() => sh('node', ['-e', "require.resolve('vitest')"], app)).toThrow();
+
+    expect(sh('node', ['dist/cli.js', 'agent', '--help'], app)).toContain('usage: mirrorscope agent');
+    let out: string;
+    try {
+      out = sh(
+        'node',
+        [
+          'dist/cli.js',
+          'agent',
+          '--once',
+          '--root',
+          'examples/node-root',
+          '--node',
+          'ship-test',
+          '--image',
+          'quay.io/openshift-release-dev/ocp-release:4.16.3-x86_64',
+        ],
+        app,
+      );
+    } catch (err) {
+      // --once exits 1 when it finds errors; the example node has some on purpose.
+      out = (err as { stdout: string }).stdout;
+    }
+    const doc = JSON.parse(out) as { findings: { id: string }[] };
+    expect(doc.findings.map((f) => f.id)).toContain('config-unknown-key');
+  });
+});
