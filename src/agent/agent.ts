@@ -50,7 +50,7 @@ export class Agent {
   private timer: NodeJS.Timeout | null = null;
   private watcher: ConfigWatcher | null = null;
   private link: CollectorLink | null = null;
-  private http: AgentHttpServer | null = null;
+  private readonly servers: AgentHttpServer[] = [];
   private stopping = false;
   private flagImages: readonly string[];
   private collectorImages: readonly string[] = [];
@@ -90,7 +90,7 @@ export class Agent {
   }
 
   attach(parts: { http?: AgentHttpServer; link?: CollectorLink }): void {
-    if (parts.http) this.http = parts.http;
+    if (parts.http) this.servers.push(parts.http);
     if (parts.link) this.link = parts.link;
   }
 
@@ -326,7 +326,7 @@ export class Agent {
     this.metrics?.setReady(false);
     if (this.timer) clearTimeout(this.timer);
     this.watcher?.stop();
-    await Promise.allSettled([this.link?.close(), this.http?.close()]);
+    await Promise.allSettled([this.link?.close(), ...this.servers.map((s) => s.close())]);
     this.scanner?.close();
   }
 }

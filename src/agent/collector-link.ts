@@ -24,6 +24,8 @@ import { Outbox, type PendingDelta } from './outbox.js';
 export interface CollectorLinkOptions {
   readonly url: string;
   readonly tokenFile: string;
+  /** CA bundle that signs the collector's certificate (wss://), re-read at every connect; null: system trust. */
+  readonly caFile: string | null;
   readonly log: AgentLogger;
   hello(): Omit<HelloMessage, 'v' | 'type'>;
   snapshot(seq: number): SnapshotMessage;
@@ -53,6 +55,8 @@ export function agentEndpoint(base: string): string {
 export class CollectorLink {
   private socket: WebSocket | null = null;
   private open = false;
+  /** The last connection error, so a retry loop logs each distinct failure once. */
+  private lastError: string | null = null;
   private stopped = false;
   private seq = 0;
   private imagesGeneration = -1;
@@ -116,19 +120,34 @@ export class CollectorLink {
     }
   }
 
+  private async readCa(): Promise<string | undefined> {
+    if (this.options.caFile === null) return undefined;
+    try {
+      return await readFile(this.options.caFile, 'utf8');
+    } catch (err) {
+      this.options.log.warn(
+        { caFile: this.options.caFile, err: { code: (err as NodeJS.ErrnoException).code } },
+        `The collector CA bundle ${this.options.caFile} cannot be read; using the system trust.`,
+      );
+      return undefined;
+    }
+  }
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const token = await this.readToken();
+    const [token, ca] = await Promise.all([this.readToken(), this.readCa()]);
     if (this.stopped) return;
     const ws = new WebSocket(this.endpoint, {
       perMessageDeflate: false,
       maxPayload: MAX_MESSAGE_BYTES,
       handshakeTimeout: 10_000,
       headers: token === null ? {} : { Authorization: `Bearer ${token}` },
+      ...(ca !== undefined ? { ca } : {}),
     });
     this.socket = ws;
     ws.on('open', () => {
       this.open = true;
+      this.lastError = null;
       // A restarted collector counts image generations afresh.
       this.imagesGeneration = -1;
       this.lastPong = Date.now();
@@ -157,9 +176,13 @@ export class CollectorLink {
       ws.terminate();
     });
     ws.on('error', (err) => {
-      this.options.log.debug(
-        { collector: this.endpoint, err: { message: err.message } },
-        `WebSocket error: ${err.message}.`,
+      // Say it once at warn level (a wrong CA or an unreachable collector needs a person), then
+      // keep retrying quietly until the error changes or the link comes up.
+      const repeated = err.message === this.lastError;
+      this.lastError = err.message;
+      this.options.log[repeated ? 'debug' : 'warn'](
+        { collector: this.endpoint, err: { message: err.message }, event: 'collector-unreachable' },
+        `Cannot reach the collector at ${this.endpoint}: ${err.message}; retrying with backoff.`,
       );
     });
     ws.on('close', (code) => {

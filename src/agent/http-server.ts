@@ -30,11 +30,22 @@ function send(
   res.end(text);
 }
 
+/**
+ * `full`: everything (loopback, `oc port-forward`); `probes`: only what kubelet probes and Prometheus
+ * need, for the pod IP — traces and the effective configuration stay off the network.
+ */
+export type HttpScope = 'full' | 'probes';
+
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 export class AgentHttpServer {
   private readonly server: http.Server;
   private traces = 0;
 
-  constructor(private readonly handlers: HttpHandlers) {
+  constructor(
+    private readonly handlers: HttpHandlers,
+    private readonly scope: HttpScope = 'full',
+  ) {
     this.server = http.createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => {
         if (!res.headersSent)
@@ -69,6 +80,12 @@ export class AgentHttpServer {
     const url = new URL(req.url ?? '/', 'http://agent');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, { error: { code: 'method-not-allowed', message: 'only GET is supported' } });
+      return;
+    }
+    if (this.scope === 'probes' && !PROBE_PATHS.has(url.pathname)) {
+      send(res, 404, {
+        error: { code: 'not-found', message: `this listener serves only ${[...PROBE_PATHS].join(', ')}` },
+      });
       return;
     }
     switch (url.pathname) {

@@ -97,9 +97,9 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   );
   await agent.load();
 
-  if (options.listen !== null) {
+  if (options.listen !== null || options.probeListen !== null) {
     const { AgentHttpServer } = await import('./http-server.js');
-    const http = new AgentHttpServer({
+    const handlers = {
       healthy: () => true,
       readiness: () =>
         agent.ready
@@ -112,16 +112,25 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         contentType: metrics.registry.contentType,
         body: await metrics.registry.metrics(),
       }),
-      trace: (image, all) => agent.trace(image, all),
+      trace: (image: string, all: boolean) => agent.trace(image, all),
       findings: () => agent.findingsDocument(),
       config: () => agent.configDocument(),
-    });
-    const address = await http.listen(options.listen.host, options.listen.port);
-    agent.attach({ http });
-    log.info(
-      { event: 'listening', address: `${address.address}:${address.port}` },
-      `Serving /healthz, /readyz, /metrics and /v1/* on http://${address.address}:${address.port}.`,
-    );
+    };
+    for (const [address, scope] of [
+      [options.listen, 'full'],
+      [options.probeListen, 'probes'],
+    ] as const) {
+      if (address === null) continue;
+      const http = new AgentHttpServer(handlers, scope);
+      const bound = await http.listen(address.host, address.port);
+      agent.attach({ http });
+      const endpoints =
+        scope === 'full' ? '/healthz, /readyz, /metrics and /v1/*' : '/healthz, /readyz and /metrics';
+      log.info(
+        { event: 'listening', address: `${bound.address}:${bound.port}`, scope },
+        `Serving ${endpoints} on http://${bound.address}:${bound.port}.`,
+      );
+    }
   }
 
   if (options.collector !== null) {
@@ -129,6 +138,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     const link = new CollectorLink({
       url: options.collector,
       tokenFile: options.tokenFile,
+      caFile: options.collectorCa,
       log,
       hello: () => ({
         node: options.node,

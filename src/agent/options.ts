@@ -11,7 +11,10 @@ export interface AgentOptions {
   readonly imagesFromKube: boolean;
   /** host:port of the local HTTP server; null to disable it. */
   readonly listen: { readonly host: string; readonly port: number } | null;
+  /** host:port serving only /healthz, /readyz and /metrics (the pod IP in the DaemonSet); null: none. */
+  readonly probeListen: { readonly host: string; readonly port: number } | null;
   readonly collector: string | null;
+  readonly collectorCa: string | null;
   readonly tokenFile: string;
   readonly scanIntervalMs: number;
   readonly configPollMs: number;
@@ -33,7 +36,9 @@ export const AGENT_FLAGS = {
   image: { type: 'string', multiple: true },
   'images-from-kube': { type: 'boolean' },
   listen: { type: 'string' },
+  'probe-listen': { type: 'string' },
   collector: { type: 'string' },
+  'collector-ca': { type: 'string' },
   'token-file': { type: 'string' },
   'scan-interval': { type: 'number' },
   'config-poll': { type: 'number' },
@@ -53,11 +58,11 @@ function positive(flags: FlagValues, name: string, fallback: number): number {
   return v;
 }
 
-export function parseListen(value: string): { host: string; port: number } | null {
+export function parseListen(value: string, flag = 'listen'): { host: string; port: number } | null {
   if (value === 'off' || value === '') return null;
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
   if (!m || Number(m[3]) > 65535)
-    throw new MirrorscopeError('usage', `--listen needs HOST:PORT (or "off"), got "${value}"`);
+    throw new MirrorscopeError('usage', `--${flag} needs HOST:PORT (or "off"), got "${value}"`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
 }
 
@@ -81,7 +86,10 @@ export function agentOptions(flags: FlagValues, env: NodeJS.ProcessEnv): AgentOp
     images: (flags.image as string[] | undefined) ?? [],
     imagesFromKube: flags['images-from-kube'] === true,
     listen: parseListen(typeof flags.listen === 'string' ? flags.listen : DEFAULT_LISTEN),
+    probeListen:
+      typeof flags['probe-listen'] === 'string' ? parseListen(flags['probe-listen'], 'probe-listen') : null,
     collector,
+    collectorCa: typeof flags['collector-ca'] === 'string' ? flags['collector-ca'] : null,
     tokenFile:
       typeof flags['token-file'] === 'string'
         ? flags['token-file']

@@ -16,7 +16,11 @@ stdout, on a local HTTP endpoint and to the collector over a WebSocket.
   --images-from-kube       list the pods on this node with the Kubernetes API (standalone, no collector)
   --listen ADDR            local HTTP endpoint (default 127.0.0.1:9464; "off" disables it):
                            /healthz /readyz /metrics /v1/trace?image=REF[&all=1] /v1/findings /v1/config
+  --probe-listen ADDR      a second endpoint with only /healthz /readyz /metrics, for kubelet probes
+                           and Prometheus on the pod IP (default off)
   --collector URL          ws(s)://HOST:PORT of the collector
+  --collector-ca FILE      CA bundle for a wss:// collector (e.g. the OpenShift service CA), re-read
+                           at every connect (default: the system trust)
   --token-file FILE        service-account token presented to the collector, re-read at every connect
                            (default $MIRRORSCOPE_TOKEN_FILE or /var/run/secrets/mirrorscope/token)
   --scan-interval SECONDS  time between periodic scans (default 300; also on every config or image change)

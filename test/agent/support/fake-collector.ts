@@ -3,6 +3,7 @@
 // with welcome, and lets the test send images / trace-request messages. It can be killed and
 // restarted on the same port.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
@@ -31,10 +32,14 @@ export class FakeCollector {
   private connections = 0;
   port = 0;
 
-  constructor(public expectedToken: string) {}
+  /** With `tls`, the server speaks wss:// with that certificate. */
+  constructor(
+    public expectedToken: string,
+    private readonly tls?: { readonly key: string; readonly cert: string },
+  ) {}
 
   get url(): string {
-    return `ws://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}`;
   }
 
   get connectionCount(): number {
@@ -47,7 +52,8 @@ export class FakeCollector {
       perMessageDeflate: false,
       maxPayload: MAX_MESSAGE_BYTES,
     });
-    const server = http.createServer((_req, res) => res.writeHead(404).end());
+    const notFound = (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(404).end();
+    const server = this.tls ? https.createServer(this.tls, notFound) : http.createServer(notFound);
     server.on('upgrade', (req, socket: Socket, head) => {
       socket.on('error', () => {});
       this.authorizations.push(req.headers.authorization);
