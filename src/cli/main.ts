@@ -19,7 +19,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'static findings for a node: registries, CRI-O, registries.d and signature policy (no network)',
     load: () => import('./commands/check.js'),
   },
-  agent: { summary: 'the node agent (DaemonSet): continuous diagnosis, local HTTP, link to the collector', load: () => import('./commands/agent.js') },
+  agent: {
+    summary: 'the node agent (DaemonSet): continuous diagnosis, local HTTP, link to the collector',
+    load: () => import('./commands/agent.js'),
+  },
   render: {
     summary: 'render ICSP/IDMS/ITMS/Image objects into the registries.conf the MCO writes',
     load: () => import('./commands/render.js'),
