@@ -2,7 +2,7 @@
 // image listing, signals. Heavy modules are imported only by the mode that needs them.
 import type { Writable } from 'node:stream';
 import { MirrorscopeError } from '../core/errors.js';
-import type { Finding } from '../core/findings/types.js';
+import { findingJson, type Finding } from '../core/findings/types.js';
 import { VERSION } from '../version.js';
 import { Agent } from './agent.js';
 import { createLogger } from './log.js';
@@ -38,15 +38,7 @@ export async function runOnce(options: AgentOptions, stderr: Writable): Promise<
   const out = await agent.scan('once');
   await agent.stop();
   if (out === null) throw new Error('the scan failed');
-  return agent.findings.map((f) => ({
-    id: f.id,
-    severity: f.severity,
-    message: f.message,
-    file: f.file,
-    line: f.line,
-    scope: f.scope,
-    fix: f.fix,
-  }));
+  return agent.findings.map(findingJson);
 }
 
 const SHUTDOWN_DEADLINE_MS = 8_000;

@@ -3,9 +3,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readCrioImageConfig, type CrioImageConfig } from '../core/crio/crio-config.js';
-import type { ConfigFile } from '../core/registries/types.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
-import { readTextFile } from './read-text.js';
+import { readNodeFiles } from './read-text.js';
 
 async function walkFiles(root: NodeRoot, nodeDir: string): Promise<string[]> {
   let entries;
@@ -28,10 +27,6 @@ async function walkFiles(root: NodeRoot, nodeDir: string): Promise<string[]> {
 }
 
 export async function loadNodeCrioConfig(root: NodeRoot): Promise<CrioImageConfig> {
-  const files: ConfigFile[] = [];
-  for (const nodePath of [NODE_PATHS.crioConf, ...(await walkFiles(root, NODE_PATHS.crioConfD))]) {
-    const text = await readTextFile(root.hostPath(nodePath), nodePath);
-    if (text !== null) files.push({ path: nodePath, text });
-  }
-  return readCrioImageConfig(files);
+  const paths = [NODE_PATHS.crioConf, ...(await walkFiles(root, NODE_PATHS.crioConfD))];
+  return readCrioImageConfig(await readNodeFiles(root, paths));
 }

@@ -8,7 +8,7 @@ import { parsePolicy } from '../core/policy/parse-policy.js';
 import type { Policy } from '../core/policy/types.js';
 import type { ConfigFile, Origin } from '../core/registries/types.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
-import { readTextFile } from './read-text.js';
+import { readNodeFiles, readTextFile } from './read-text.js';
 
 export interface PolicyLocation {
   readonly path: string;
@@ -71,11 +71,8 @@ export async function readNamespacedPolicies(
   } catch {
     return [];
   }
-  const files: ConfigFile[] = [];
-  for (const name of names.sort()) {
-    const nodePath = path.posix.join(dir, name);
-    const text = await readTextFile(root.hostPath(nodePath), nodePath);
-    if (text !== null) files.push({ path: nodePath, text });
-  }
-  return files;
+  return readNodeFiles(
+    root,
+    names.sort().map((name) => path.posix.join(dir, name)),
+  );
 }

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { MirrorscopeError } from '../core/errors.js';
+import type { ConfigFile } from '../core/registries/types.js';
+import type { NodeRoot } from './node-root.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -22,4 +24,17 @@ export async function readTextFile(realPath: string, nodePath: string): Promise<
       location: { file: nodePath, line: null },
     });
   }
+}
+
+/**
+ * Reads node paths below `root`, in order, as `{path, text}`; files that do not exist (or vanished
+ * since a directory was listed) are skipped, as containers/image and CRI-O skip them.
+ */
+export async function readNodeFiles(root: NodeRoot, nodePaths: readonly string[]): Promise<ConfigFile[]> {
+  const files: ConfigFile[] = [];
+  for (const nodePath of nodePaths) {
+    const text = await readTextFile(root.hostPath(nodePath), nodePath);
+    if (text !== null) files.push({ path: nodePath, text });
+  }
+  return files;
 }

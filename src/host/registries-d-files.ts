@@ -6,7 +6,7 @@ import { MirrorscopeError } from '../core/errors.js';
 import type { ConfigFile } from '../core/registries/types.js';
 import { parseRegistriesD, type RegistriesDConfig } from '../core/signatures/registries-d.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
-import { readTextFile } from './read-text.js';
+import { readNodeFiles } from './read-text.js';
 
 export async function readRegistriesDFiles(
   root: NodeRoot,
@@ -22,14 +22,11 @@ export async function readRegistriesDFiles(
       location: { file: nodeDir, line: null },
     });
   }
-  const files: ConfigFile[] = [];
-  for (const entry of entries) {
-    if (!entry.name.endsWith('.yaml') || entry.isDirectory()) continue;
-    const nodePath = path.posix.join(nodeDir, entry.name);
-    const text = await readTextFile(root.hostPath(nodePath), nodePath); // a file that vanished is skipped
-    if (text !== null) files.push({ path: nodePath, text });
-  }
-  return files;
+  const names = entries.filter((e) => e.name.endsWith('.yaml') && !e.isDirectory()).map((e) => e.name);
+  return readNodeFiles(
+    root,
+    names.map((name) => path.posix.join(nodeDir, name)),
+  );
 }
 
 export async function loadNodeRegistriesD(root: NodeRoot): Promise<RegistriesDConfig> {

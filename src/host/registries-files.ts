@@ -7,11 +7,10 @@ import { loadMachineAliases } from '../core/registries/machine-aliases.js';
 import type { ConfigFile, RegistriesConfig } from '../core/registries/types.js';
 import type { ResolverOptions } from '../core/resolve/resolver.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
-import { readTextFile } from './read-text.js';
+import { readNodeFiles } from './read-text.js';
 
 async function readConfigFile(root: NodeRoot, nodePath: string): Promise<ConfigFile | null> {
-  const text = await readTextFile(root.hostPath(nodePath), nodePath);
-  return text === null ? null : { path: nodePath, text };
+  return (await readNodeFiles(root, [nodePath]))[0] ?? null;
 }
 
 /** `.conf` entries in lexical order; subdirectories are not descended into (containers/image `dropInConfigs`). */
@@ -41,11 +40,7 @@ export interface LoadedRegistries {
 
 export async function loadNodeRegistries(root: NodeRoot): Promise<LoadedRegistries> {
   const main = await readConfigFile(root, NODE_PATHS.registriesConf);
-  const dropIns: ConfigFile[] = [];
-  for (const nodePath of await listDropIns(root, NODE_PATHS.registriesConfD)) {
-    const file = await readConfigFile(root, nodePath); // a file that vanished since the listing is skipped
-    if (file !== null) dropIns.push(file);
-  }
+  const dropIns = await readNodeFiles(root, await listDropIns(root, NODE_PATHS.registriesConfD));
   const config = assembleRegistriesConfig({ main, dropIns });
   const aliasFile = await readConfigFile(root, NODE_PATHS.machineAliases);
   const machine = aliasFile === null ? null : loadMachineAliases(aliasFile);

@@ -1,5 +1,5 @@
 import { MirrorscopeError } from '../../core/errors.js';
-import type { Finding } from '../../core/findings/types.js';
+import { findingJson, type Finding } from '../../core/findings/types.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
 import { parseRuntime } from '../load-resolver.js';
@@ -55,16 +55,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   );
   const findings = runStaticCheck(input);
   if (flags.json === true) {
-    const out = findings.map((f) => ({
-      id: f.id,
-      severity: f.severity,
-      message: f.message,
-      file: f.file,
-      line: f.line,
-      scope: f.scope,
-      fix: f.fix,
-    }));
-    io.stdout.write(`${JSON.stringify({ findings: out }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ findings: findings.map(findingJson) }, null, 2)}\n`);
   } else {
     io.stdout.write(`${render(findings, styleFor(io.isTTY, io.env))}\n`);
   }

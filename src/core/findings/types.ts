@@ -21,3 +21,16 @@ export interface Finding {
   readonly scope: string | null;
   readonly fix: string;
 }
+
+/** Exactly the catalogue fields, in their documented order: the `check --json` / `--once` shape. */
+export function findingJson(f: Finding): Finding {
+  return {
+    id: f.id,
+    severity: f.severity,
+    message: f.message,
+    file: f.file,
+    line: f.line,
+    scope: f.scope,
+    fix: f.fix,
+  };
+}
