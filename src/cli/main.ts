@@ -23,6 +23,14 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'the node agent (DaemonSet): continuous diagnosis, local HTTP, link to the collector',
     load: () => import('./commands/agent.js'),
   },
+  collector: {
+    summary: 'the control plane: agents connect to it; serves the cluster mirror health report and traces',
+    load: () => import('./commands/collector.js'),
+  },
+  report: {
+    summary: "print a running collector's cluster mirror health report",
+    load: () => import('./commands/report.js'),
+  },
   render: {
     summary: 'render ICSP/IDMS/ITMS/Image objects into the registries.conf the MCO writes',
     load: () => import('./commands/render.js'),

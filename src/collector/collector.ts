@@ -1,0 +1,282 @@
+// `mirrorscope collector`, in-process: wires the agent endpoint, the informers, the report, the
+// HTTP API and the ConfigMap publisher together. `startCollector` is also what `npm start` uses to
+// run a collector next to an agent in one process.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import { MirrorscopeError } from '../core/errors.js';
+import { buildReport } from '../core/report/build-report.js';
+import type { ClusterReport, NodeInput, PullEvent } from '../core/report/types.js';
+import { CachedAccessReviewer } from '../kube/access-review.js';
+import { writeConfigMap } from '../kube/config-map-writer.js';
+import type { KubeClients } from '../kube/kube-clients.js';
+import type { SupervisedInformer } from '../kube/supervised-informer.js';
+import { CachedTokenReviewer } from '../kube/token-review.js';
+import { TOKEN_AUDIENCE } from '../protocol/messages.js';
+import { kubeAgentAuth, openAgentAuth } from './agent-auth.js';
+import { AgentServer } from './agent-server.js';
+import { kubeApiAuth, openApiAuth } from './api-auth.js';
+import { createRequestHandler } from './http-routes.js';
+import { formatUrl, isLoopback, type ListenAddress } from './listen-address.js';
+import type { Log } from './log.js';
+import { createMetrics } from './metrics.js';
+import { NodeStore } from './node-store.js';
+import { poolOf } from './node-pools.js';
+import { ImageSets, imagesByNode } from './pod-images.js';
+import { pullEventsFrom } from './pull-events.js';
+import { RateLimiter } from './rate-limiter.js';
+import { ReportPublisher } from './report-publisher.js';
+import { TraceBroker } from './trace-broker.js';
+
+export interface CollectorOptions {
+  readonly listen: readonly ListenAddress[];
+  readonly auth: 'kube' | 'none';
+  /** null: no Kubernetes API (only with --auth none): no informers, no ConfigMap. */
+  readonly kube: KubeClients | null;
+  /** Namespace of the collector (the ConfigMap and the agent service account live there). */
+  readonly namespace: string;
+  /** `system:serviceaccount:<ns>:<name>` every agent token must belong to. */
+  readonly agentUser: string;
+  readonly heartbeatIntervalMs?: number;
+  /** An agent quiet this long is `agent-silent` (default 3 heartbeat intervals). */
+  readonly silentAfterMs?: number;
+  readonly configMapName?: string;
+  readonly configMapIntervalMs?: number;
+  readonly publicReport?: boolean;
+  readonly traceTimeoutMs?: number;
+  readonly eventMaxAgeMs?: number;
+  readonly informerWatchdogMs?: number;
+  readonly log: Log;
+}
+
+export interface RunningCollector {
+  readonly urls: readonly string[];
+  report(): ClusterReport;
+  close(): Promise<void>;
+}
+
+/** `--auth none` is for local use and tests: every listener must be on loopback. */
+export function checkAuthAllowed(auth: 'kube' | 'none', listen: readonly ListenAddress[]): void {
+  if (auth !== 'none') return;
+  const open = listen.filter((l) => !isLoopback(l.host));
+  if (open.length > 0)
+    throw new MirrorscopeError(
+      'usage',
+      `--auth none is only allowed when every listener is on loopback; ${open.map(formatUrl).join(', ')} is not`,
+    );
+}
+
+function validateOptions(options: CollectorOptions): void {
+  checkAuthAllowed(options.auth, options.listen);
+  if (options.auth === 'kube' && options.kube === null)
+    throw new MirrorscopeError(
+      'usage',
+      '--auth kube needs the Kubernetes API (--kubeconfig FILE or an in-cluster service account)',
+    );
+}
+
+function listen(server: Server, address: ListenAddress): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      const bound = server.address() as AddressInfo;
+      resolve(formatUrl({ host: address.host, port: bound.port }));
+    });
+  });
+}
+
+export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
+  validateOptions(options);
+  const { log, kube } = options;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
+  const silentAfterMs = options.silentAfterMs ?? heartbeatIntervalMs * 3;
+  const store = new NodeStore();
+  const broker = new TraceBroker();
+  const imageSets = new ImageSets();
+  let pullEvents: PullEvent[] = [];
+  let eventsVersion = 0;
+
+  const tokenReviewer = kube === null ? null : new CachedTokenReviewer(kube.authentication, [TOKEN_AUDIENCE]);
+  const apiTokenReviewer = kube === null ? null : new CachedTokenReviewer(kube.authentication, []);
+  const agentAuth =
+    options.auth === 'kube' ? kubeAgentAuth(tokenReviewer!, options.agentUser) : openAgentAuth;
+  const apiAuth =
+    options.auth === 'kube'
+      ? kubeApiAuth(apiTokenReviewer!, new CachedAccessReviewer(kube!.authorization))
+      : openApiAuth;
+
+  let metricsRef: ReturnType<typeof createMetrics> | null = null;
+  const agents = new AgentServer({
+    authenticator: agentAuth,
+    store,
+    broker,
+    heartbeatIntervalMs,
+    log,
+    imagesFor: (node) => imageSets.get(node),
+    onMessage: (type) => metricsRef?.messages.inc({ type }),
+    onAuthFailure: (status) => metricsRef?.agentAuthFailures.inc({ status: String(status) }),
+  });
+
+  // ---- informers ----
+  const informers: {
+    pods?: SupervisedInformer<V1Pod>;
+    nodes?: SupervisedInformer<V1Node>;
+    events?: SupervisedInformer<CoreV1Event>;
+  } = {};
+  const informerLog = (level: 'info' | 'warn', message: string): void => log[level](message);
+  const hooks = {
+    log: informerLog,
+    ...(options.informerWatchdogMs !== undefined ? { watchdogMs: options.informerWatchdogMs } : {}),
+  };
+  const podNode = (namespace: string, name: string): string | undefined =>
+    informers.pods?.get(name, namespace)?.spec?.nodeName;
+  const refreshEvents = (): void => {
+    if (informers.events === undefined) return;
+    pullEvents = pullEventsFrom(
+      informers.events.list(),
+      Date.now(),
+      options.eventMaxAgeMs ?? 3_600_000,
+      podNode,
+    );
+    eventsVersion++;
+  };
+  if (kube !== null) {
+    // Loaded only with a Kubernetes API: client-node costs ~70 MiB and ~300 ms at import.
+    const { eventInformer, nodeInformer, podInformer } = await import('../kube/watched-objects.js');
+    informers.pods = podInformer(kube, hooks, () => {
+      const changed = imageSets.update(imagesByNode(informers.pods!.list()));
+      for (const node of changed) {
+        const { generation, images } = imageSets.get(node);
+        agents.connection(node)?.send({ v: 1, type: 'images', generation, images: [...images] });
+      }
+      if (changed.length > 0) log.info(`image sets changed on ${changed.length} node(s)`);
+      refreshEvents();
+    });
+    informers.nodes = nodeInformer(kube, hooks, () => {
+      // A deleted node whose agent has left is forgotten; one whose agent still talks stays.
+      const existing = new Set(informers.nodes!.list().map((n) => n.metadata?.name));
+      if (existing.size > 0)
+        for (const name of [...store.names()]) if (!existing.has(name)) store.forget(name);
+      eventsVersion++;
+    });
+    informers.events = eventInformer(kube, hooks, refreshEvents);
+  }
+
+  // ---- report ----
+  let lastBuildMs = 0;
+  let dropCache: NodeJS.Timeout | undefined;
+  let cached: { report: ClusterReport; storeVersion: number; eventsVersion: number; at: number } | null =
+    null;
+  const report = (): ClusterReport => {
+    const now = Date.now();
+    if (
+      cached !== null &&
+      cached.storeVersion === store.version &&
+      cached.eventsVersion === eventsVersion &&
+      now - cached.at < 2000
+    )
+      return cached.report;
+    const nodes: NodeInput[] = [];
+    const seen = new Set<string>();
+    for (const n of informers.nodes?.list() ?? []) {
+      const name = n.metadata?.name;
+      if (name === undefined) continue;
+      seen.add(name);
+      nodes.push({ name, pool: poolOf(n), registered: true, agent: store.get(name) ?? null });
+    }
+    for (const name of store.names())
+      if (!seen.has(name)) nodes.push({ name, pool: null, registered: false, agent: store.get(name)! });
+    const started = performance.now();
+    const built = buildReport({
+      nowMs: now,
+      silentAfterMs,
+      nodes,
+      events: pullEvents,
+      agentWitnesses: store.witnesses.entries(),
+    });
+    lastBuildMs = performance.now() - started;
+    cached = { report: built, storeVersion: store.version, eventsVersion, at: now };
+    // A 5,000-node report is tens of MiB: keep it only as long as it is reused.
+    clearTimeout(dropCache);
+    dropCache = setTimeout(() => (cached = null), 5000).unref();
+    return built;
+  };
+
+  const metrics = createMetrics(report, {
+    connectedAgents: () => agents.connectedCount,
+    informerRestarts: () => Object.fromEntries(Object.entries(informers).map(([k, i]) => [k, i.restarts])),
+    tokenReviews: () => (tokenReviewer?.calls ?? 0) + (apiTokenReviewer?.calls ?? 0),
+  });
+  metricsRef = metrics;
+
+  const handler = createRequestHandler({
+    report,
+    lastBuildMs: () => lastBuildMs,
+    agents,
+    broker,
+    api: apiAuth,
+    publicReport: options.publicReport ?? options.auth === 'none',
+    limiter: new RateLimiter(10, 1),
+    metrics,
+    traceTimeoutMs: options.traceTimeoutMs ?? 30_000,
+    nodeLabels:
+      informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
+    ready: () => kube === null || (informers.pods?.synced === true && informers.nodes?.synced === true),
+    log,
+  });
+
+  const servers: Server[] = [];
+  const urls: string[] = [];
+  try {
+    for (const address of options.listen) {
+      const server = createServer(handler);
+      server.on('upgrade', (req, socket, head) => agents.handleUpgrade(req, socket, head));
+      server.on('clientError', (_err, socket) => socket.destroy());
+      servers.push(server);
+      urls.push(await listen(server, address));
+    }
+  } catch (err) {
+    agents.close();
+    for (const s of servers) s.close();
+    throw new MirrorscopeError('usage', `cannot listen: ${(err as Error).message}`);
+  }
+
+  let publisher: ReportPublisher | null = null;
+  if (kube !== null) {
+    for (const informer of Object.values(informers)) informer.start();
+    const name = options.configMapName ?? 'mirrorscope-report';
+    publisher = new ReportPublisher(
+      report,
+      (data) =>
+        writeConfigMap(kube.core, options.namespace, name, data, { 'app.kubernetes.io/name': 'mirrorscope' }),
+      log,
+      options.configMapIntervalMs ?? 30_000,
+      (result) => metrics.configMapWrites.inc({ result }),
+      () => store.version + eventsVersion,
+    );
+    publisher.start();
+  }
+  log.info(
+    `collector listening on ${urls.join(', ')} (auth ${options.auth}${kube === null ? ', no Kubernetes API' : `, Kubernetes API ${kube.source}`})`,
+  );
+
+  return {
+    urls,
+    report,
+    async close() {
+      publisher?.stop();
+      agents.close();
+      await Promise.all(Object.values(informers).map((i) => i.stop()));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.closeAllConnections();
+              s.close(() => resolve());
+            }),
+        ),
+      );
+    },
+  };
+}

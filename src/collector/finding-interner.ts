@@ -1,0 +1,67 @@
+// Shares one object per distinct finding across nodes. 5,000 agents that each send the same 200
+// findings would otherwise keep a million parsed copies of the same strings.
+import type { WireFinding } from '../protocol/messages.js';
+
+function same(a: WireFinding, b: WireFinding): boolean {
+  return (
+    a.id === b.id &&
+    a.severity === b.severity &&
+    a.message === b.message &&
+    a.fix === b.fix &&
+    a.file === b.file &&
+    a.line === b.line &&
+    a.scope === b.scope &&
+    (a.image ?? null) === (b.image ?? null) &&
+    (a.host ?? null) === (b.host ?? null)
+  );
+}
+
+/** Distinct variants kept per key; a key whose text differs on every node is not worth sharing. */
+const MAX_VARIANTS = 4;
+
+export class FindingInterner {
+  private table = new Map<string, WireFinding[]>();
+  private entries = 0;
+  private pruneAt = 100_000;
+
+  intern(f: WireFinding): WireFinding {
+    const variants = this.table.get(f.key);
+    if (variants === undefined) {
+      const frozen = Object.freeze(f);
+      this.table.set(f.key, [frozen]);
+      this.entries++;
+      return frozen;
+    }
+    for (const v of variants) if (same(v, f)) return v;
+    if (variants.length < MAX_VARIANTS) {
+      variants.push(Object.freeze(f));
+      this.entries++;
+    }
+    return f;
+  }
+
+  /** True when the table has grown enough that it should be rebuilt from the live findings. */
+  get needsPrune(): boolean {
+    return this.entries > this.pruneAt;
+  }
+
+  /** Keeps only the findings still held by some node. */
+  rebuild(live: Iterable<readonly WireFinding[]>): void {
+    const table = new Map<string, WireFinding[]>();
+    let entries = 0;
+    for (const list of live)
+      for (const f of list) {
+        const variants = table.get(f.key);
+        if (variants === undefined) {
+          table.set(f.key, [f]);
+          entries++;
+        } else if (!variants.includes(f) && variants.length < MAX_VARIANTS) {
+          variants.push(f);
+          entries++;
+        }
+      }
+    this.table = table;
+    this.entries = entries;
+    this.pruneAt = Math.max(100_000, entries * 2);
+  }
+}

@@ -1,0 +1,38 @@
+// Writes the report as JSON without building one giant string: a 5,000-node report with 200
+// findings per node is hundreds of megabytes, beyond what one V8 string may hold.
+import type { ServerResponse } from 'node:http';
+import type { ClusterReport } from '../core/report/types.js';
+
+async function write(res: ServerResponse, chunk: string): Promise<void> {
+  if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve));
+}
+
+async function writeArray(res: ServerResponse, items: readonly unknown[]): Promise<void> {
+  await write(res, '[');
+  let buffer = '';
+  for (let i = 0; i < items.length; i++) {
+    buffer += (i === 0 ? '' : ',') + JSON.stringify(items[i]);
+    if (buffer.length > 256 * 1024) {
+      await write(res, buffer);
+      buffer = '';
+    }
+    if (res.destroyed) return;
+  }
+  await write(res, `${buffer}]`);
+}
+
+export async function streamReport(res: ServerResponse, report: ClusterReport): Promise<void> {
+  const { problems, mirrors, images, nodes, ...head } = report;
+  await write(res, JSON.stringify(head).slice(0, -1));
+  const arrays: [string, readonly unknown[]][] = [
+    ['problems', problems],
+    ['mirrors', mirrors],
+    ['images', images],
+    ['nodes', nodes],
+  ];
+  for (const [name, items] of arrays) {
+    await write(res, `,${JSON.stringify(name)}:`);
+    await writeArray(res, items);
+  }
+  res.end('}\n');
+}

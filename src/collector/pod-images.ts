@@ -1,0 +1,52 @@
+// Every image each node's pods use, init and ephemeral containers included (they are pulled too).
+import type { V1Pod } from '@kubernetes/client-node';
+
+/** Pods that will never start a container again do not make their node pull anything. */
+const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
+
+export function imagesByNode(pods: readonly V1Pod[]): Map<string, string[]> {
+  const sets = new Map<string, Set<string>>();
+  for (const pod of pods) {
+    const node = pod.spec?.nodeName;
+    if (node === undefined || node === '' || TERMINAL_PHASES.has(pod.status?.phase ?? '')) continue;
+    let set = sets.get(node);
+    if (set === undefined) sets.set(node, (set = new Set()));
+    for (const c of pod.spec?.containers ?? []) if (c.image) set.add(c.image);
+    for (const c of pod.spec?.initContainers ?? []) if (c.image) set.add(c.image);
+    for (const c of pod.spec?.ephemeralContainers ?? []) if (c.image) set.add(c.image);
+  }
+  return new Map([...sets].map(([node, set]) => [node, [...set].sort()]));
+}
+
+/** Tracks what each node's agent was last told, and bumps the generation on every change. */
+export class ImageSets {
+  private readonly sets = new Map<string, { generation: number; images: readonly string[] }>();
+  private generation = 0;
+
+  /** Replaces every node's set; returns the nodes whose set changed. */
+  update(next: Map<string, string[]>): string[] {
+    const changed: string[] = [];
+    for (const [node, images] of next) {
+      const prev = this.sets.get(node);
+      if (
+        prev !== undefined &&
+        prev.images.length === images.length &&
+        prev.images.every((x, i) => x === images[i])
+      )
+        continue;
+      this.sets.set(node, { generation: ++this.generation, images });
+      changed.push(node);
+    }
+    for (const node of [...this.sets.keys()])
+      if (!next.has(node)) {
+        this.sets.delete(node);
+        this.generation++;
+        changed.push(node);
+      }
+    return changed;
+  }
+
+  get(node: string): { generation: number; images: readonly string[] } {
+    return this.sets.get(node) ?? { generation: this.generation, images: [] };
+  }
+}

@@ -1,0 +1,25 @@
+// Token buckets per caller: `burst` requests at once, refilled at `perSecond`.
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly burst: number,
+    private readonly perSecond: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** 0 when allowed (and a token is taken), else the seconds to wait. */
+  take(caller: string, cost = 1): number {
+    const now = this.now();
+    const b = this.buckets.get(caller) ?? { tokens: this.burst, at: now };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    b.at = now;
+    if (this.buckets.size > 10_000) this.buckets.clear();
+    this.buckets.set(caller, b);
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
+      return 0;
+    }
+    return Math.ceil((cost - b.tokens) / this.perSecond);
+  }
+}

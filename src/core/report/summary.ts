@@ -1,0 +1,53 @@
+// The short form of the report: what the ConfigMap `mirrorscope-report` holds, so
+// `oc get cm mirrorscope-report -o yaml` answers "what is wrong with my mirrors" without the page.
+import type { ClusterReport, ReportSummary } from './types.js';
+
+const TOP_PROBLEMS = 25;
+const NODES_NAMED = 10;
+
+export interface ReportDigest {
+  readonly generatedAt: string;
+  readonly summary: ReportSummary;
+  readonly problems: readonly {
+    readonly id: string;
+    readonly severity: string;
+    readonly message: string;
+    readonly host: string | null;
+    readonly image: string | null;
+    readonly witnesses: number;
+    /** The first few witnesses; `witnesses` says how many there are. */
+    readonly nodes: readonly string[];
+  }[];
+  readonly mirrorsFailing: readonly {
+    readonly host: string;
+    readonly nodesFailing: number;
+    readonly nodesProbed: number;
+  }[];
+  readonly nodesDrifted: readonly string[];
+}
+
+export function digestOf(report: ClusterReport): ReportDigest {
+  return {
+    generatedAt: report.generatedAt,
+    summary: report.summary,
+    problems: report.problems.slice(0, TOP_PROBLEMS).map((p) => ({
+      id: p.id,
+      severity: p.severity,
+      message: p.message,
+      host: p.host ?? null,
+      image: p.image ?? null,
+      witnesses: p.witnesses ?? 1,
+      nodes: (p.nodes ?? []).slice(0, NODES_NAMED),
+    })),
+    mirrorsFailing: report.mirrors
+      .filter((m) => m.nodesFailing > 0)
+      .map((m) => ({ host: m.host, nodesFailing: m.nodesFailing, nodesProbed: m.nodesProbed })),
+    nodesDrifted: report.nodes.filter((n) => n.drift !== null).map((n) => n.name),
+  };
+}
+
+/** The digest without its timestamp: what decides whether the ConfigMap needs rewriting. */
+export function digestFingerprint(digest: ReportDigest): string {
+  const { generatedAt: _g, ...rest } = digest;
+  return JSON.stringify(rest);
+}

@@ -1,0 +1,154 @@
+// The cluster-wide mirror health report: what the collector knows (input) and what it publishes
+// (output, the JSON of GET /api/v1/report; documented in docs/collector.md).
+import type { Severity } from '../findings/types.js';
+import type { ConfigFileDigest, HostProbe, ImageStatus, WireFinding } from '../../protocol/messages.js';
+import type { Witnesses } from './witnesses.js';
+
+// ---------- input ----------
+
+export interface AgentView {
+  readonly connected: boolean;
+  /** Epoch ms of the last message (any type) from the agent. */
+  readonly lastSeenMs: number;
+  readonly agentVersion: string;
+  readonly configHash: string;
+  readonly files: readonly ConfigFileDigest[];
+  readonly findings: readonly WireFinding[];
+  readonly hosts: readonly HostProbe[];
+  readonly images: readonly ImageStatus[];
+  readonly scanAt: string | null;
+}
+
+export interface NodeInput {
+  readonly name: string;
+  /** MachineConfigPool-like pool from the node's role labels; null when the Node object is unknown. */
+  readonly pool: string | null;
+  /** The Node object exists in the API (false: only an agent says so). */
+  readonly registered: boolean;
+  /** null: no agent has reported from this node since the collector started. */
+  readonly agent: AgentView | null;
+}
+
+/** One source that failed in a real pull (kubelet event), split out of "Mirrors also failed". */
+export interface PullEventCandidate {
+  /** The physical reference tried, or null when the error text names none. */
+  readonly reference: string | null;
+  readonly host: string | null;
+  readonly error: string;
+  /** Catalogue id for the cause (`pull-unreachable`, `pull-manifest-unknown`, …). */
+  readonly findingId: string;
+}
+
+export interface PullEvent {
+  readonly node: string;
+  readonly image: string;
+  readonly namespace: string;
+  readonly pod: string;
+  readonly count: number;
+  readonly lastSeen: string;
+  /** The error text with kubelet/CRI-O wrappers stripped. */
+  readonly error: string;
+  readonly candidates: readonly PullEventCandidate[];
+}
+
+export interface ClusterInput {
+  readonly nowMs: number;
+  /**
+   * Which nodes report each agent finding, kept current by the collector as messages arrive; without
+   * it the builder derives it from `nodes` (same answer, more work per build).
+   */
+  readonly agentWitnesses?: ReadonlyMap<WireFinding, Witnesses>;
+  /** An agent quiet for longer than this is silent. */
+  readonly silentAfterMs: number;
+  readonly nodes: readonly NodeInput[];
+  readonly events: readonly PullEvent[];
+}
+
+// ---------- output ----------
+
+/** A finding as the report shows it. Deduplicated findings carry their witnesses. */
+export interface ReportFinding {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly fix: string;
+  readonly key: string;
+  readonly file?: string | null;
+  readonly line?: number | null;
+  readonly scope?: string | null;
+  readonly image?: string | null;
+  readonly host?: string | null;
+  /** The node, for a finding about one node. */
+  readonly node?: string;
+  /** Every node that sees the problem (deduplicated findings). */
+  readonly nodes?: readonly string[];
+  readonly witnesses?: number;
+}
+
+export type AgentState = 'connected' | 'silent' | 'disconnected' | 'missing';
+
+export interface NodeReport {
+  readonly name: string;
+  readonly pool: string | null;
+  readonly agent: AgentState;
+  readonly configHash: string | null;
+  readonly lastSeen: string | null;
+  readonly counts: Readonly<Record<Severity, number>>;
+  /** The agent's findings (without `node`: it is this entry) and the collector's own about the node. */
+  readonly findings: readonly (WireFinding | ReportFinding)[];
+  readonly drift: {
+    readonly majorityHash: string;
+    readonly nodesInPool: number;
+    /** Node paths whose digest differs from the pool majority. */
+    readonly differingFiles: readonly string[];
+  } | null;
+}
+
+export interface MirrorReport {
+  readonly host: string;
+  readonly nodesProbed: number;
+  readonly nodesReachable: number;
+  readonly nodesFailing: number;
+  readonly failing: readonly { readonly node: string; readonly outcome: string }[];
+  readonly latencyMs: { readonly p50: number; readonly p95: number } | null;
+  readonly authFailures: number;
+  readonly tlsFailures: number;
+  readonly imagesMissing: readonly { readonly image: string; readonly nodes: number }[];
+  readonly imagesStale: readonly { readonly image: string; readonly nodes: number }[];
+  readonly findings: readonly ReportFinding[];
+}
+
+export interface ImageReport {
+  readonly image: string;
+  readonly nodesFailing: readonly string[];
+  readonly nodesPulling: number;
+  /** Where nodes would pull it from (null source: nowhere). */
+  readonly sources: readonly { readonly source: string | null; readonly nodes: readonly string[] }[];
+  readonly findings: readonly ReportFinding[];
+  readonly events: readonly PullEvent[];
+}
+
+export interface ReportSummary {
+  readonly nodes: number;
+  readonly nodesWithAgent: number;
+  readonly nodesSilent: number;
+  readonly nodesWithoutAgent: number;
+  readonly nodesWithErrors: number;
+  readonly nodesDrifted: number;
+  readonly mirrors: number;
+  readonly mirrorsFailing: number;
+  readonly imagesFailing: number;
+  readonly problems: number;
+  readonly findings: Readonly<Record<Severity, number>>;
+}
+
+export interface ClusterReport {
+  readonly schemaVersion: 1;
+  readonly generatedAt: string;
+  readonly summary: ReportSummary;
+  /** Every distinct problem once, most severe and most widely seen first. */
+  readonly problems: readonly ReportFinding[];
+  readonly mirrors: readonly MirrorReport[];
+  readonly images: readonly ImageReport[];
+  readonly nodes: readonly NodeReport[];
+}
