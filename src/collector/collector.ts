@@ -2,6 +2,7 @@
 // HTTP API and the ConfigMap publisher together. `startCollector` is also what `npm start` uses to
 // run a collector next to an agent in one process.
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import { MirrorscopeError } from '../core/errors.js';
@@ -18,6 +19,7 @@ import { AgentServer } from './agent-server.js';
 import { kubeApiAuth, openApiAuth } from './api-auth.js';
 import { createRequestHandler } from './http-routes.js';
 import { formatUrl, isLoopback, type ListenAddress } from './listen-address.js';
+import { readTlsPair, reloadTlsPeriodically, type TlsFiles } from './tls-files.js';
 import type { Log } from './log.js';
 import { createMetrics } from './metrics.js';
 import { NodeStore } from './node-store.js';
@@ -31,6 +33,8 @@ import { TraceBroker } from './trace-broker.js';
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
   readonly auth: 'kube' | 'none';
+  /** Serve HTTPS/WSS with this certificate and key (files, re-read when they change). */
+  readonly tls?: TlsFiles | null;
   /** null: no Kubernetes API (only with --auth none): no informers, no ConfigMap. */
   readonly kube: KubeClients | null;
   /** Namespace of the collector (the ConfigMap and the agent service account live there). */
@@ -62,7 +66,7 @@ export function checkAuthAllowed(auth: 'kube' | 'none', listen: readonly ListenA
   if (open.length > 0)
     throw new MirrorscopeError(
       'usage',
-      `--auth none is only allowed when every listener is on loopback; ${open.map(formatUrl).join(', ')} is not`,
+      `--auth none is only allowed when every listener is on loopback; ${open.map((l) => formatUrl(l)).join(', ')} is not`,
     );
 }
 
@@ -75,13 +79,13 @@ function validateOptions(options: CollectorOptions): void {
     );
 }
 
-function listen(server: Server, address: ListenAddress): Promise<string> {
+function listen(server: Server, address: ListenAddress, scheme: 'http' | 'https'): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(address.port, address.host, () => {
       server.off('error', reject);
       const bound = server.address() as AddressInfo;
-      resolve(formatUrl({ host: address.host, port: bound.port }));
+      resolve(formatUrl({ host: address.host, port: bound.port }, scheme));
     });
   });
 }
@@ -228,19 +232,27 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   const servers: Server[] = [];
   const urls: string[] = [];
+  const tls = options.tls ? readTlsPair(options.tls) : null;
   try {
     for (const address of options.listen) {
-      const server = createServer(handler);
+      const server = tls ? createHttpsServer(tls, handler) : createServer(handler);
       server.on('upgrade', (req, socket, head) => agents.handleUpgrade(req, socket, head));
       server.on('clientError', (_err, socket) => socket.destroy());
       servers.push(server);
-      urls.push(await listen(server, address));
+      urls.push(await listen(server, address, tls ? 'https' : 'http'));
     }
   } catch (err) {
     agents.close();
     for (const s of servers) s.close();
     throw new MirrorscopeError('usage', `cannot listen: ${(err as Error).message}`);
   }
+
+  const stopTlsReload =
+    options.tls && tls
+      ? reloadTlsPeriodically(options.tls, tls, servers as HttpsServer[], (message) =>
+          log.warn(`keeping the current serving certificate: ${message}`),
+        )
+      : () => undefined;
 
   let publisher: ReportPublisher | null = null;
   if (kube !== null) {
@@ -265,6 +277,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     urls,
     report,
     async close() {
+      stopTlsReload();
       publisher?.stop();
       agents.close();
       await Promise.all(Object.values(informers).map((i) => i.stop()));

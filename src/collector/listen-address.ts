@@ -27,6 +27,6 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
-export function formatUrl(address: ListenAddress): string {
-  return `http://${isIP(address.host) === 6 ? `[${address.host}]` : address.host}:${address.port}`;
+export function formatUrl(address: ListenAddress, scheme: 'http' | 'https' = 'http'): string {
+  return `${scheme}://${isIP(address.host) === 6 ? `[${address.host}]` : address.host}:${address.port}`;
 }

@@ -1,12 +1,12 @@
 // The DaemonSet's wiring: kubelet probes and Prometheus on a probe-only listener (traces and the
 // effective configuration stay on loopback), and a wss:// collector whose certificate is signed by a
 // CA the agent is given (the OpenShift service CA).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeRoot } from '../support/cli.js';
+import { makeServerCertificate } from '../support/test-ca.js';
 import { AgentProcess } from './support/agent-process.js';
 import { FakeCollector } from './support/fake-collector.js';
 
@@ -16,64 +16,6 @@ const running: { stop(): Promise<unknown> }[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.stop()));
 });
-
-/** A test CA and a server certificate for 127.0.0.1 signed by it. */
-function makeTls(): { ca: string; key: string; cert: string; caFile: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mirrorscope-wss-'));
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=test service CA',
-  );
-  run(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'srv.key',
-    '-out',
-    'srv.csr',
-    '-subj',
-    '/CN=127.0.0.1',
-  );
-  writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  run(
-    'x509',
-    '-req',
-    '-in',
-    'srv.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'srv.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'ext.cnf',
-  );
-  const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
-  return {
-    ca: read('ca.crt'),
-    key: read('srv.key'),
-    cert: read('srv.crt'),
-    caFile: path.join(dir, 'ca.crt'),
-  };
-}
 
 function tokenFile(token: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'mirrorscope-token-')), 'token');
@@ -109,7 +51,7 @@ describe('agent listeners', () => {
 
 describe('a wss:// collector', () => {
   it('is trusted through --collector-ca and refused without it', async () => {
-    const tls = makeTls();
+    const tls = makeServerCertificate();
     const collector = new FakeCollector('agent-token', { key: tls.key, cert: tls.cert });
     await collector.start();
     running.push(collector);

@@ -37,7 +37,7 @@ export function startCollectorProcess(
       buffered = lines.pop()!;
       for (const line of lines) {
         log.push(line);
-        const m = /collector listening on (http:\/\/[^\s,]+)/.exec(line);
+        const m = /collector listening on (https?:\/\/[^\s,]+)/.exec(line);
         if (m !== null) resolve({ url: m[1]!, child, log, stop });
       }
     });

@@ -4,7 +4,7 @@ import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs } from '../args.js';
 import { EXIT_OK, type CommandIo } from '../command.js';
 
-export const usage = `usage: mirrorscope collector [--listen ADDR]... [--auth kube|none] [--kubeconfig FILE]
+export const usage = `usage: mirrorscope collector [--listen ADDR]... [--auth kube|none] [--kubeconfig FILE] [--tls-cert FILE --tls-key FILE]
                             [--namespace NS] [--agent-service-account NAME]
 
 The control plane: agents connect to it over a WebSocket (${'/api/v1/agents'}); it watches pods, nodes and
@@ -26,6 +26,8 @@ kubelet pull-failure events, serves the cluster mirror health report and runs tr
   --configmap-interval SECONDS   minimum time between ConfigMap writes (default 30)
   --trace-timeout SECONDS        how long a trace waits for its agent (default 30)
   --public-report                serve /, /api/v1/report and /metrics without authentication
+  --tls-cert FILE, --tls-key FILE  serve HTTPS and WSS with this pair (e.g. the OpenShift service-CA
+                                 serving certificate); re-read every minute, so a rotation needs no restart
   --log-level LEVEL              info (default), debug, warn, error, silent
 
 Endpoints: / (report page), /api/v1/report (JSON), /metrics, /api/v1/nodes/NODE/trace?image=REF[&all=1],
@@ -63,6 +65,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     'trace-timeout': { type: 'number' },
     'public-report': { type: 'boolean' },
     'log-level': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
   });
   if (positionals.length > 0) throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}"`);
   const auth = (flags.auth as string | undefined) ?? 'kube';
@@ -72,6 +76,10 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const listen = ((flags.listen as string[] | undefined) ?? ['127.0.0.1:8080']).map(parseListen);
   const namespace = (flags.namespace as string | undefined) ?? defaultNamespace(io.env);
   const kubeconfig = (flags.kubeconfig as string | undefined) ?? null;
+  const certFile = flags['tls-cert'] as string | undefined;
+  const keyFile = flags['tls-key'] as string | undefined;
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new MirrorscopeError('usage', '--tls-cert and --tls-key go together');
 
   const [{ startCollector, checkAuthAllowed }, { pinoLog }, { VERSION }] = await Promise.all([
     import('../../collector/collector.js'),
@@ -95,6 +103,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     configMapIntervalMs: seconds(flags['configmap-interval'], 'configmap-interval', 30_000),
     traceTimeoutMs: seconds(flags['trace-timeout'], 'trace-timeout', 30_000),
     publicReport: flags['public-report'] === true || auth === 'none',
+    tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null,
     log,
   };
   // Refuse a bad --auth/--listen combination before paying for the Kubernetes client.
