@@ -125,13 +125,30 @@ describe('mirrorscope resolve', () => {
 
 describe('mirrorscope start', () => {
   it('explains the example worker: rewritten sources, skipped digest-only mirrors, the hand-edited drop-in', async () => {
-    const { code, stdout } = await runCli(['start']);
+    const { code, stdout } = await runCli(['start', '--no-live']);
     expect(code).toBe(0);
     expect(stdout).toContain('mirror  mirror.corp.example:5000/ocp/release@sha256:');
     expect(stdout).toContain(
       'unknown key "registry[0].mirror[0].mirror-by-digest-onyl" is ignored by containers/image',
     );
     expect(stdout).toContain('replaces the whole entry from /etc/containers/registries.conf');
-    expect(stdout).not.toMatch(/not-a-real-password|fake-quay-token/);
+    expect(stdout).not.toContain('Collector and agent');
+  });
+
+  it('then runs a collector and an agent in one process and prints the report page and the top problems', async () => {
+    const { code, stdout } = await runCli([
+      'start',
+      '--exit-after-report',
+      '--listen',
+      '127.0.0.1:0',
+      '--timeout',
+      '1000',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/report page: http:\/\/127\.0\.0\.1:\d+\//);
+    expect(stdout).toMatch(/Cluster report \(1 node\(s\)\)/);
+    expect(stdout).toContain('signature-storage-local-only');
+    expect(stdout).toContain('source-blocked-no-working-mirror');
+    expect(stdout).not.toMatch(/not-a-real-password|fake-quay-token|"level":/);
   });
 });

@@ -9,11 +9,19 @@ import { loadResolver, parseRuntime } from '../load-resolver.js';
 import { renderNotes, renderResolveResult } from '../render-resolve.js';
 import { styleFor } from '../style.js';
 
-export const usage = `usage: mirrorscope start [--root DIR] [--image REF]... [--runtime crio|podman]
+export const usage = `usage: mirrorscope start [--root DIR] [--image REF]... [--runtime crio|podman] [--listen ADDR]
+                         [--node NAME] [--timeout MS] [--exit-after-report] [--no-live]
 
-Resolves a node's images and explains where CRI-O would pull each one from. Without flags it runs on
-the example OpenShift worker shipped with mirrorscope (examples/node-root) and its images
-(examples/images.txt); --root / reads this machine's configuration.
+The main job on one machine: explains where CRI-O would pull each image from, then runs a collector
+and an agent in this process against the same root and serves the cluster report page until Ctrl-C.
+Without flags it uses the example OpenShift worker shipped with mirrorscope (examples/node-root) and
+its images (examples/images.txt); --root / reads this machine's configuration.
+
+  --listen ADDR          report page and collector address (default 127.0.0.1:8080; loopback only)
+  --node NAME            the node name the agent reports (default: this host's name)
+  --timeout MS           per network step of the probes (default 3000)
+  --exit-after-report    print the first report and exit instead of serving
+  --no-live              only the resolution explanation (no collector, no agent, no network)
 `;
 
 async function readImageList(file: string): Promise<string[]> {
@@ -29,6 +37,11 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     root: { type: 'string' },
     image: { type: 'string', multiple: true },
     runtime: { type: 'string' },
+    listen: { type: 'string' },
+    node: { type: 'string' },
+    timeout: { type: 'number' },
+    'exit-after-report': { type: 'boolean' },
+    'no-live': { type: 'boolean' },
   });
   if (positionals.length > 0) throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}"`);
   const root = typeof flags.root === 'string' ? flags.root : EXAMPLE_ROOT;
@@ -53,5 +66,18 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   for (const image of images)
     io.stdout.write(`${renderResolveResult(loaded.resolver.resolve(image), style)}\n\n`);
   if (config.notes.length > 0) io.stdout.write(`${renderNotes(config.notes, style)}\n`);
-  return EXIT_OK;
+  if (flags['no-live'] === true) return EXIT_OK;
+  const { runLive } = await import('../start-cluster.js');
+  return runLive(
+    {
+      root,
+      images,
+      listen: typeof flags.listen === 'string' ? flags.listen : '127.0.0.1:8080',
+      node: typeof flags.node === 'string' ? flags.node : root === EXAMPLE_ROOT ? 'example-worker-0' : null,
+      timeoutMs: typeof flags.timeout === 'number' ? flags.timeout : 3000,
+      exitAfterReport: flags['exit-after-report'] === true,
+    },
+    io.stdout,
+    style,
+  );
 }
