@@ -10,6 +10,28 @@ import { buildOciLayout } from '../test/support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../test/support/registry-lab.js';
 import { say, type BenchLine } from './types.js';
 
+/**
+ * The agent is measured as the DaemonSet runs it: the node flags of its container `command` and its
+ * NODE_OPTIONS, read from the manifest.
+ */
+async function deployedNodeSettings(): Promise<{ nodeArgs: string[]; nodeOptions: string }> {
+  const { parse } = await import('yaml');
+  const manifest = parse(
+    await readFile(new URL('../daemonset/base/agent-daemonset.yaml', import.meta.url), 'utf8'),
+  ) as {
+    spec: {
+      template: { spec: { containers: { command?: string[]; env?: { name: string; value?: string }[] }[] } };
+    };
+  };
+  const container = manifest.spec.template.spec.containers[0]!;
+  const command = container.command ?? [];
+  const script = command.findIndex((c) => c.endsWith('cli.js'));
+  return {
+    nodeArgs: script > 0 ? command.slice(1, script) : [],
+    nodeOptions: container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '',
+  };
+}
+
 const REPOS = 3;
 const TAGS = 50;
 const TOKEN = 'bench-token';
@@ -86,21 +108,27 @@ export async function run(): Promise<BenchLine[]> {
     await writeNodeRoot(lab.dir, { '/token': TOKEN });
     await collector.start();
 
+    const deployed = await deployedNodeSettings();
+    say(`  node flags as deployed: ${[...deployed.nodeArgs, deployed.nodeOptions].join(' ')}`);
     const started = performance.now();
-    agent = AgentProcess.start([
-      '--root',
-      root,
-      '--node',
-      'bench-node',
-      '--listen',
-      '127.0.0.1:0',
-      '--collector',
-      collector.url,
-      '--token-file',
-      tokenFile,
-      '--log-level',
-      'info',
-    ]);
+    agent = AgentProcess.start(
+      [
+        '--root',
+        root,
+        '--node',
+        'bench-node',
+        '--listen',
+        '127.0.0.1:0',
+        '--collector',
+        collector.url,
+        '--token-file',
+        tokenFile,
+        '--log-level',
+        'info',
+      ],
+      { NODE_OPTIONS: deployed.nodeOptions },
+      deployed.nodeArgs,
+    );
     const firstSnapshot = await collector.waitFor(() => collector.messages('snapshot')[0], 30_000);
     const toSnapshot = performance.now() - started;
     void firstSnapshot;

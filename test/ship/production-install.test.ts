@@ -5,9 +5,22 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { REPO } from '../support/cli.js';
 
 const dockerfile = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
+
+/** The node flags between the node binary and cli.js in the agent DaemonSet's container command. */
+function agentNodeFlags(): string[] {
+  const manifest = parse(readFileSync(path.join(REPO, 'daemonset/base/agent-daemonset.yaml'), 'utf8')) as {
+    spec: { template: { spec: { containers: { command: string[] }[] } } };
+  };
+  const command = manifest.spec.template.spec.containers[0]!.command;
+  return command.slice(
+    1,
+    command.findIndex((c) => c.endsWith('cli.js')),
+  );
+}
 const dirs: string[] = [];
 const tempDir = (name: string) => {
   const dir = mkdtempSync(path.join(tmpdir(), `mirrorscope-${name}-`));
@@ -47,9 +60,11 @@ describe('the container image recipe', () => {
     expect(sh('node', ['dist/cli.js', 'agent', '--help'], app)).toContain('usage: mirrorscope agent');
     let out: string;
     try {
+      // With the node flags the DaemonSet runs the agent with (no JIT, no WebAssembly).
       out = sh(
         'node',
         [
+          ...agentNodeFlags(),
           'dist/cli.js',
           'agent',
           '--once',
