@@ -121,20 +121,13 @@ function configFailure(
     scope: null,
     fix: 'Correct the file at the line named; CRI-O fails every pull until it loads.',
   };
-  return {
+  return failedReport(req, mirror, file, {
     required: true,
     outcome: 'invalid',
     reason: err.upstream ?? err.message,
-    logicalReference: req.logicalReference,
-    physicalReference: req.physicalReference,
-    mirror,
-    policy: { file, scope: '', line: null },
-    store: null,
-    signatureCount: null,
-    verifiedBy: null,
     explanation: [`${file} cannot be loaded, so containers/image refuses every image: ${err.message}`],
     findings: [finding],
-  };
+  });
 }
 
 /** The pull fails before any signature is looked at (e.g. the list has no instance for this platform). */
@@ -145,10 +138,24 @@ function pullFailure(
   required: boolean,
   reason: string,
 ): SignatureReport {
-  return {
+  return failedReport(req, mirror, file, {
     required,
     outcome: 'store-unreachable',
     reason,
+    explanation: [reason],
+    findings: [],
+  });
+}
+
+/** A verdict reached before any signature was read: no store, no count, no signer. */
+function failedReport(
+  req: SignatureRequest,
+  mirror: boolean,
+  file: string,
+  verdict: Pick<SignatureReport, 'required' | 'outcome' | 'reason' | 'explanation' | 'findings'>,
+): SignatureReport {
+  return {
+    ...verdict,
     logicalReference: req.logicalReference,
     physicalReference: req.physicalReference,
     mirror,
@@ -156,8 +163,6 @@ function pullFailure(
     store: null,
     signatureCount: null,
     verifiedBy: null,
-    explanation: [reason],
-    findings: [],
   };
 }
 
