@@ -89,33 +89,41 @@ interface RequirementResult {
 
 const NO_SIGNATURE = 'A signature was required, but no signature exists';
 
+/** A requirement that refuses the image. */
+function refused(
+  outcome: PolicyOutcome,
+  reason: string,
+  signatureCount: number | null,
+  missingKeyPath: string | null = null,
+): RequirementResult {
+  return { allowed: false, outcome, reason, missingKeyPath, signatureCount, verifiedBy: null };
+}
+
+/** A requirement satisfied by a signature from `verifiedBy`. */
+function accepted(signatureCount: number, verifiedBy: string): RequirementResult {
+  return {
+    allowed: true,
+    outcome: 'verified',
+    reason: null,
+    missingKeyPath: null,
+    signatureCount,
+    verifiedBy,
+  };
+}
+
 function summarize(
   rejections: readonly string[],
   allMissingKey: string | null,
   count: number,
 ): RequirementResult {
   if (rejections.length === 0) {
-    return {
-      allowed: false,
-      outcome: 'missing',
-      reason: NO_SIGNATURE,
-      missingKeyPath: null,
-      signatureCount: 0,
-      verifiedBy: null,
-    };
+    return refused('missing', NO_SIGNATURE, 0);
   }
   const reason =
     rejections.length === 1
       ? rejections[0]!
       : `None of the signatures were accepted, reasons: ${rejections.join('; ')}`;
-  return {
-    allowed: false,
-    outcome: 'invalid',
-    reason,
-    missingKeyPath: allMissingKey,
-    signatureCount: count,
-    verifiedBy: null,
-  };
+  return refused('invalid', reason, count, allMissingKey);
 }
 
 function checkPayload(
@@ -178,14 +186,7 @@ async function evaluateSignedBy(
       req.signedIdentity,
     );
     if (problem === null) {
-      return {
-        allowed: true,
-        outcome: 'verified',
-        reason: null,
-        missingKeyPath: null,
-        signatureCount: signatures.simpleSigning.length,
-        verifiedBy: verified.keyFingerprint,
-      };
+      return accepted(signatures.simpleSigning.length, verified.keyFingerprint);
     }
     rejections.push(problem);
   }
@@ -205,47 +206,17 @@ async function evaluateSigstoreSigned(
       others === 0 && nonSignatures === 0
         ? NO_SIGNATURE
         : `${NO_SIGNATURE} (${others} non-sigstore signatures, ${nonSignatures} sigstore non-signature attachments)`;
-    return {
-      allowed: false,
-      outcome: 'missing',
-      reason,
-      missingKeyPath: null,
-      signatureCount: 0,
-      verifiedBy: null,
-    };
+    return refused('missing', reason, 0);
   }
   if (req.keys === null) {
     const reason = `mirrorscope cannot verify ${req.certificateBased} sigstore signatures (certificates and Rekor are not implemented)`;
-    return {
-      allowed: false,
-      outcome: 'invalid',
-      reason,
-      missingKeyPath: null,
-      signatureCount: relevant.length,
-      verifiedBy: null,
-    };
+    return refused('invalid', reason, relevant.length);
   }
   // The keys are loaded when the policy context is built, before any signature is looked at.
   const load = await input.loadKeys(req.keys);
-  if (!load.ok)
-    return {
-      allowed: false,
-      outcome: 'invalid',
-      reason: load.error,
-      missingKeyPath: load.missingPath,
-      signatureCount: relevant.length,
-      verifiedBy: null,
-    };
+  if (!load.ok) return refused('invalid', load.error, relevant.length, load.missingPath);
   const imported = importSigstoreKeys(load.blobs);
-  if (imported.error !== null)
-    return {
-      allowed: false,
-      outcome: 'invalid',
-      reason: imported.error,
-      missingKeyPath: null,
-      signatureCount: relevant.length,
-      verifiedBy: null,
-    };
+  if (imported.error !== null) return refused('invalid', imported.error, relevant.length);
   const rejections: string[] = [];
   for (const attachment of relevant) {
     const cryptoProblem = verifySigstoreSignature(attachment, imported.keys);
@@ -259,14 +230,7 @@ async function evaluateSigstoreSigned(
         req.signedIdentity,
       );
     if (problem === null) {
-      return {
-        allowed: true,
-        outcome: 'verified',
-        reason: null,
-        missingKeyPath: null,
-        signatureCount: relevant.length,
-        verifiedBy: 'public key',
-      };
+      return accepted(relevant.length, 'public key');
     }
     rejections.push(problem);
   }
@@ -289,24 +253,14 @@ export async function evaluatePolicy(input: EvaluationInput): Promise<PolicyVerd
       case 'insecureAcceptAnything':
         continue;
       case 'reject':
-        result = {
-          allowed: false,
-          outcome: 'rejected',
-          reason: `Running image ${dockerImageName(input.logical)} is rejected by policy.`,
-          missingKeyPath: null,
+        result = refused(
+          'rejected',
+          `Running image ${dockerImageName(input.logical)} is rejected by policy.`,
           signatureCount,
-          verifiedBy: null,
-        };
+        );
         break;
       case 'signedBaseLayer':
-        result = {
-          allowed: false,
-          outcome: 'invalid',
-          reason: 'signedBaseLayer not implemented yet!',
-          missingKeyPath: null,
-          signatureCount,
-          verifiedBy: null,
-        };
+        result = refused('invalid', 'signedBaseLayer not implemented yet!', signatureCount);
         break;
       case 'signedBy':
       case 'sigstoreSigned':
@@ -315,15 +269,7 @@ export async function evaluatePolicy(input: EvaluationInput): Promise<PolicyVerd
             signatures = await input.fetchSignatures();
           } catch (err) {
             if (!(err instanceof SignatureFetchError)) throw err;
-            const outcome = err.kind === 'malformed' ? 'invalid' : 'store-unreachable';
-            result = {
-              allowed: false,
-              outcome,
-              reason: err.message,
-              missingKeyPath: null,
-              signatureCount: null,
-              verifiedBy: null,
-            };
+            result = refused(err.kind === 'malformed' ? 'invalid' : 'store-unreachable', err.message, null);
             break;
           }
         }
