@@ -163,16 +163,28 @@ function readMirrorSet(
   acc.mirrorSets.push({ ref, kind, entries });
 }
 
+/** The name of a cluster singleton, or null (with a note) for any other object of that kind. */
+function singletonName(
+  r: Reader,
+  obj: Map<string, Located>,
+  kind: 'Image' | 'ClusterVersion',
+  expected: string,
+  at: Located,
+  acc: Collected,
+): string | null {
+  const name = objectName(r, obj, kind, at);
+  if (name === expected) return name;
+  acc.notes.push({
+    message: `${kind} "${name}" is ignored: the MCO reads only the object named "${expected}"`,
+    file: r.file,
+    line: at.line,
+  });
+  return null;
+}
+
 function readImage(r: Reader, obj: Map<string, Located>, at: Located, acc: Collected): void {
-  const name = objectName(r, obj, 'Image', at);
-  if (name !== 'cluster') {
-    acc.notes.push({
-      message: `Image "${name}" is ignored: the MCO reads only the object named "cluster"`,
-      file: r.file,
-      line: at.line,
-    });
-    return;
-  }
+  const name = singletonName(r, obj, 'Image', 'cluster', at, acc);
+  if (name === null) return;
   const ref: ObjectRef = { kind: 'Image', name, file: r.file, line: at.line };
   remember(r, acc, ref, at);
   const spec = r.optionalMap(obj, 'spec', 'Image spec');
@@ -196,15 +208,8 @@ function readImage(r: Reader, obj: Map<string, Located>, at: Located, acc: Colle
 }
 
 function readClusterVersion(r: Reader, obj: Map<string, Located>, at: Located, acc: Collected): void {
-  const name = objectName(r, obj, 'ClusterVersion', at);
-  if (name !== 'version') {
-    acc.notes.push({
-      message: `ClusterVersion "${name}" is ignored: the MCO reads only the object named "version"`,
-      file: r.file,
-      line: at.line,
-    });
-    return;
-  }
+  const name = singletonName(r, obj, 'ClusterVersion', 'version', at, acc);
+  if (name === null) return;
   remember(r, acc, { kind: 'ClusterVersion', name, file: r.file, line: at.line }, at);
   const status = r.optionalMap(obj, 'status', 'ClusterVersion status');
   const desired = status === undefined ? undefined : r.optionalMap(status, 'desired', 'status.desired');
