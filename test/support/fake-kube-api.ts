@@ -3,30 +3,165 @@
 // collector's production @kubernetes/client-node calls run unchanged against it (a kubeconfig with
 // `insecure-skip-tls-verify` and a bearer token points at it). Not a Kubernetes: just enough of the
 // wire behaviour (resourceVersions, watch replay, field/label selectors, Status errors) to be honest.
+// With `openshift` on it also serves the cluster-scoped OpenShift custom resources the mirror
+// diagnosis reads (ICSP, IDMS, ITMS, Image, ClusterVersion, MachineConfigPool, MachineConfig) under
+// /apis/{group}/{version}/{plural}, and API discovery (/apis, /apis/{group}, /apis/{group}/{version}).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-type Obj = {
+/** A stored API object (what `upsert` takes and `get` returns). */
+export type Obj = {
   metadata: {
     name: string;
     namespace?: string;
     resourceVersion?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
     [k: string]: unknown;
   };
   [k: string]: unknown;
 };
-type Kind = 'pods' | 'nodes' | 'events' | 'configmaps';
+type CoreKind = 'pods' | 'nodes' | 'events' | 'configmaps';
+/** The OpenShift custom resources the fake serves when `openshift` is on (all cluster-scoped). */
+export type OpenShiftKind =
+  | 'imagecontentsourcepolicies'
+  | 'imagedigestmirrorsets'
+  | 'imagetagmirrorsets'
+  | 'images'
+  | 'clusterversions'
+  | 'machineconfigpools'
+  | 'machineconfigs';
+export type Kind = CoreKind | OpenShiftKind;
 
-const KIND_INFO: Record<Kind, { kind: string; list: string; namespaced: boolean }> = {
-  pods: { kind: 'Pod', list: 'PodList', namespaced: true },
-  nodes: { kind: 'Node', list: 'NodeList', namespaced: false },
-  events: { kind: 'Event', list: 'EventList', namespaced: true },
-  configmaps: { kind: 'ConfigMap', list: 'ConfigMapList', namespaced: true },
+interface KindInfo {
+  readonly kind: string;
+  readonly list: string;
+  readonly namespaced: boolean;
+  /** '' for the core group (served under /api/v1). */
+  readonly group: string;
+  readonly version: string;
+  readonly singular: string;
+  readonly shortNames?: readonly string[];
+  /** Has a `status` subresource (listed in discovery as `<plural>/status`). */
+  readonly status?: boolean;
+}
+
+const KIND_INFO: Record<Kind, KindInfo> = {
+  pods: { kind: 'Pod', list: 'PodList', namespaced: true, group: '', version: 'v1', singular: 'pod' },
+  nodes: { kind: 'Node', list: 'NodeList', namespaced: false, group: '', version: 'v1', singular: 'node' },
+  events: { kind: 'Event', list: 'EventList', namespaced: true, group: '', version: 'v1', singular: 'event' },
+  configmaps: {
+    kind: 'ConfigMap',
+    list: 'ConfigMapList',
+    namespaced: true,
+    group: '',
+    version: 'v1',
+    singular: 'configmap',
+  },
+  imagecontentsourcepolicies: {
+    kind: 'ImageContentSourcePolicy',
+    list: 'ImageContentSourcePolicyList',
+    namespaced: false,
+    group: 'operator.openshift.io',
+    version: 'v1alpha1',
+    singular: 'imagecontentsourcepolicy',
+    status: true,
+  },
+  imagedigestmirrorsets: {
+    kind: 'ImageDigestMirrorSet',
+    list: 'ImageDigestMirrorSetList',
+    namespaced: false,
+    group: 'config.openshift.io',
+    version: 'v1',
+    singular: 'imagedigestmirrorset',
+    shortNames: ['idms'],
+    status: true,
+  },
+  imagetagmirrorsets: {
+    kind: 'ImageTagMirrorSet',
+    list: 'ImageTagMirrorSetList',
+    namespaced: false,
+    group: 'config.openshift.io',
+    version: 'v1',
+    singular: 'imagetagmirrorset',
+    shortNames: ['itms'],
+    status: true,
+  },
+  images: {
+    kind: 'Image',
+    list: 'ImageList',
+    namespaced: false,
+    group: 'config.openshift.io',
+    version: 'v1',
+    singular: 'image',
+    status: true,
+  },
+  clusterversions: {
+    kind: 'ClusterVersion',
+    list: 'ClusterVersionList',
+    namespaced: false,
+    group: 'config.openshift.io',
+    version: 'v1',
+    singular: 'clusterversion',
+    status: true,
+  },
+  machineconfigpools: {
+    kind: 'MachineConfigPool',
+    list: 'MachineConfigPoolList',
+    namespaced: false,
+    group: 'machineconfiguration.openshift.io',
+    version: 'v1',
+    singular: 'machineconfigpool',
+    shortNames: ['mcp'],
+    status: true,
+  },
+  machineconfigs: {
+    kind: 'MachineConfig',
+    list: 'MachineConfigList',
+    namespaced: false,
+    group: 'machineconfiguration.openshift.io',
+    version: 'v1',
+    singular: 'machineconfig',
+    shortNames: ['mc'],
+  },
 };
+
+const KINDS = Object.keys(KIND_INFO) as Kind[];
+export const OPENSHIFT_KINDS: readonly OpenShiftKind[] = KINDS.filter(
+  (k): k is OpenShiftKind => KIND_INFO[k].group !== '',
+);
+
+/** `v1` for core kinds, `group/version` for the others. */
+export function apiVersionOf(kind: Kind): string {
+  const info = KIND_INFO[kind];
+  return info.group === '' ? info.version : `${info.group}/${info.version}`;
+}
+
+/** The Kubernetes `kind` (e.g. `MachineConfigPool`) stored for a plural. */
+export function kindOf(kind: Kind): string {
+  return KIND_INFO[kind].kind;
+}
+
+/** Built-in groups the fake serves whatever `openshift` says (discovery lists them as a real server does). */
+const BUILTIN_GROUPS: Record<string, { version: string; resources: { name: string; kind: string }[] }> = {
+  'authentication.k8s.io': { version: 'v1', resources: [{ name: 'tokenreviews', kind: 'TokenReview' }] },
+  'authorization.k8s.io': {
+    version: 'v1',
+    resources: [{ name: 'subjectaccessreviews', kind: 'SubjectAccessReview' }],
+  },
+};
+
+/** Verbs a real API server lists for a CRD's main resource and its status subresource. */
+const CRD_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
+const STATUS_VERBS = ['get', 'patch', 'update'];
+
+export interface FakeKubeApiOptions {
+  /** Serve the OpenShift groups (default false: a plain Kubernetes, where they are unknown). */
+  readonly openshift?: boolean;
+}
 
 export interface FakeToken {
   readonly username: string;
@@ -51,9 +186,21 @@ interface Watcher {
   readonly matches: (o: Obj) => boolean;
 }
 
-function status(code: number, reason: string, message: string): object {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+function status(code: number, reason: string, message: string, details?: object): object {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details === undefined ? {} : { details }),
+    code,
+  };
 }
+
+/** What a real API server answers for a path no installed group/resource serves. */
+const UNKNOWN_RESOURCE = status(404, 'NotFound', 'the server could not find the requested resource', {});
 
 function field(o: Obj, dotted: string): string | undefined {
   let cur: unknown = o;
@@ -61,34 +208,54 @@ function field(o: Obj, dotted: string): string | undefined {
   return cur === undefined || cur === null ? undefined : String(cur);
 }
 
+/** Splits a selector on the commas that are not inside `in (a,b)` value sets. */
+function requirements(selector: string | null): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of selector ?? '') {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur.trim());
+  return out.filter(Boolean);
+}
+
+function labelRequirement(r: string): (labels: Record<string, string>) => boolean {
+  const set = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(r);
+  if (set !== null) {
+    const [, k, op, vs] = set as unknown as [string, string, string, string];
+    const values = vs.split(',').map((v) => v.trim());
+    return (l) => (op === 'in' ? k in l && values.includes(l[k]!) : !(k in l) || !values.includes(l[k]!));
+  }
+  if (r.startsWith('!')) return (l) => !(r.slice(1).trim() in l);
+  const eq = /^([^!=]+?)\s*(!=|==|=)\s*(.*)$/.exec(r);
+  if (eq === null) return (l) => r in l;
+  const [, k, op, v] = eq as unknown as [string, string, string, string];
+  return op === '!=' ? (l) => l[k] !== v : (l) => l[k] === v;
+}
+
 function selectorMatcher(fieldSelector: string | null, labelSelector: string | null): (o: Obj) => boolean {
-  const fields = (fieldSelector ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((r) => {
-      const [k, v] = r.split(/!?==?/) as [string, string];
-      const negate = r.includes('!=');
-      return (o: Obj) => (field(o, k) === v) !== negate;
-    });
-  const labels = (labelSelector ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((r) => {
-      const [k, v] = r.split('=') as [string, string | undefined];
-      return (o: Obj) => (v === undefined ? k in (o.metadata.labels ?? {}) : o.metadata.labels?.[k] === v);
-    });
-  return (o) => fields.every((f) => f(o)) && labels.every((l) => l(o));
+  const fields = requirements(fieldSelector).map((r) => {
+    const [k, v] = r.split(/!?==?/) as [string, string];
+    const negate = r.includes('!=');
+    return (o: Obj) => (field(o, k) === v) !== negate;
+  });
+  const labels = requirements(labelSelector).map(labelRequirement);
+  return (o) => fields.every((f) => f(o)) && labels.every((l) => l(o.metadata.labels ?? {}));
 }
 
 export class FakeKubeApi {
   private server: Server | null = null;
   private rv = 1000;
-  private readonly store: Record<Kind, Map<string, Obj>> = {
-    pods: new Map(),
-    nodes: new Map(),
-    events: new Map(),
-    configmaps: new Map(),
-  };
+  private readonly store = Object.fromEntries(KINDS.map((k) => [k, new Map<string, Obj>()])) as Record<
+    Kind,
+    Map<string, Obj>
+  >;
   private readonly history: { kind: Kind; type: string; object: Obj; rv: number }[] = [];
   private readonly watchers = new Set<Watcher>();
   private readonly failures: { prefix: string; status: number; times: number }[] = [];
@@ -97,8 +264,15 @@ export class FakeKubeApi {
   /** `METHOD /path` → count, to see what the collector asked (and how often). */
   readonly requests = new Map<string, number>();
   url = '';
+  /** Serve the OpenShift groups; may be flipped while running (discovery and paths follow at once). */
+  openshift: boolean;
 
-  constructor(readonly adminToken = 'collector-sa-token') {}
+  constructor(
+    readonly adminToken = 'collector-sa-token',
+    options: FakeKubeApiOptions = {},
+  ) {
+    this.openshift = options.openshift ?? false;
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -170,17 +344,34 @@ current-context: fake
     return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
   }
 
+  /**
+   * Creates or replaces an object (watchers see ADDED or MODIFIED). The stored object always carries
+   * the kind's own apiVersion and kind, as an API server stores it; custom resources also get a
+   * metadata.generation that moves when their spec changes.
+   */
   upsert(kind: Kind, object: Obj): Obj {
     const existing = this.store[kind].get(this.key(object));
     const rv = ++this.rv;
+    const info = KIND_INFO[kind];
+    const generation =
+      info.group === ''
+        ? {}
+        : {
+            generation:
+              existing === undefined
+                ? 1
+                : Number(existing.metadata.generation ?? 1) +
+                  (JSON.stringify(existing.spec) === JSON.stringify(object.spec) ? 0 : 1),
+          };
     const stored: Obj = {
-      apiVersion: 'v1',
-      kind: KIND_INFO[kind].kind,
       ...object,
+      apiVersion: apiVersionOf(kind),
+      kind: info.kind,
       metadata: {
-        uid: `uid-${kind}-${object.metadata.name}`,
-        creationTimestamp: new Date().toISOString(),
+        uid: existing?.metadata.uid ?? `uid-${kind}-${object.metadata.name}`,
+        creationTimestamp: existing?.metadata.creationTimestamp ?? new Date().toISOString(),
         ...object.metadata,
+        ...generation,
         resourceVersion: String(rv),
       },
     };
@@ -254,10 +445,135 @@ current-context: fake
     if (method === 'GET' && cluster !== null) return this.listOrWatch(cluster[1] as Kind, url, res);
     const cm = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(p);
     if (cm !== null) return this.configMap(method, cm[1]!, cm[2], req, res);
+    if (p === '/apis' || p.startsWith('/apis/')) return this.apis(method, p, url, res);
     return this.send(
       res,
       404,
       status(404, 'NotFound', `the server could not find the requested resource (${p})`),
+    );
+  }
+
+  // ---------- /apis: discovery and the OpenShift custom resources ----------
+
+  private servedKinds(): OpenShiftKind[] {
+    return this.openshift ? [...OPENSHIFT_KINDS] : [];
+  }
+
+  /** group → version → resources, for everything this fake serves right now. */
+  private servedGroups(): Map<string, { version: string; resources: object[] }> {
+    const groups = new Map<string, { version: string; resources: object[] }>();
+    for (const [name, g] of Object.entries(BUILTIN_GROUPS))
+      groups.set(name, {
+        version: g.version,
+        resources: g.resources.map((r) => ({
+          name: r.name,
+          singularName: r.kind.toLowerCase(),
+          namespaced: false,
+          kind: r.kind,
+          verbs: ['create'],
+        })),
+      });
+    for (const k of this.servedKinds()) {
+      const info = KIND_INFO[k];
+      const g = groups.get(info.group) ?? { version: info.version, resources: [] };
+      g.resources.push({
+        name: k,
+        singularName: info.singular,
+        namespaced: false,
+        kind: info.kind,
+        verbs: CRD_VERBS,
+        ...(info.shortNames === undefined ? {} : { shortNames: info.shortNames }),
+        storageVersionHash: Buffer.from(`${info.group}/${info.version}/${info.kind}`)
+          .toString('base64')
+          .slice(0, 11),
+      });
+      if (info.status === true)
+        g.resources.push({
+          name: `${k}/status`,
+          singularName: '',
+          namespaced: false,
+          kind: info.kind,
+          verbs: STATUS_VERBS,
+        });
+      groups.set(info.group, g);
+    }
+    return groups;
+  }
+
+  private apiGroup(name: string, version: string): object {
+    const gv = { groupVersion: `${name}/${version}`, version };
+    return { name, versions: [gv], preferredVersion: gv };
+  }
+
+  private apis(method: string, p: string, url: URL, res: ServerResponse): void {
+    const groups = this.servedGroups();
+    const parts = p.split('/').slice(2); // ['', 'apis', ...rest]
+    if (method !== 'GET') {
+      const known = parts.length >= 3 && this.served(parts[0]!, parts[1]!, parts[2]!) !== undefined;
+      return known
+        ? this.send(
+            res,
+            405,
+            status(
+              405,
+              'MethodNotAllowed',
+              `the server does not allow this method on the requested resource`,
+              {},
+            ),
+          )
+        : this.send(res, 404, UNKNOWN_RESOURCE);
+    }
+    if (parts.length === 0)
+      return this.send(res, 200, {
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: [...groups].map(([name, g]) => this.apiGroup(name, g.version)),
+      });
+    const [group, version, plural, name, ...rest] = parts as [string, ...(string | undefined)[]];
+    const g = groups.get(group);
+    if (g === undefined || rest.length > 0) return this.send(res, 404, UNKNOWN_RESOURCE);
+    if (version === undefined)
+      return this.send(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...this.apiGroup(group, g.version) });
+    if (version !== g.version) return this.send(res, 404, UNKNOWN_RESOURCE);
+    if (plural === undefined)
+      return this.send(res, 200, {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion: `${group}/${version}`,
+        resources: g.resources,
+      });
+    const kind = this.served(group, version, plural);
+    if (kind === undefined) return this.send(res, 404, UNKNOWN_RESOURCE);
+    if (name === undefined) {
+      const bad = requirements(url.searchParams.get('fieldSelector'))
+        .map((r) => r.split(/!?==?/)[0]!)
+        .find((f) => f !== 'metadata.name' && f !== 'metadata.namespace');
+      if (bad !== undefined)
+        return this.send(
+          res,
+          400,
+          status(
+            400,
+            'BadRequest',
+            `"${bad}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+          ),
+        );
+      return this.listOrWatch(kind, url, res);
+    }
+    const object = this.get(kind, name);
+    if (object === undefined)
+      return this.send(
+        res,
+        404,
+        status(404, 'NotFound', `${plural}.${group} "${name}" not found`, { name, group, kind: plural }),
+      );
+    return this.send(res, 200, object);
+  }
+
+  /** The kind served at /apis/{group}/{version}/{plural} right now, if any. */
+  private served(group: string, version: string, plural: string): OpenShiftKind | undefined {
+    return this.servedKinds().find(
+      (k) => k === plural && KIND_INFO[k].group === group && KIND_INFO[k].version === version,
     );
   }
 
@@ -269,6 +585,9 @@ current-context: fake
     if (url.searchParams.get('watch') === 'true') {
       const from = Number(url.searchParams.get('resourceVersion') ?? '0');
       res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+      // A real API server answers a watch's headers at once; without this, a client awaiting the
+      // response (client-node's informer start()) would hang until the first event.
+      res.flushHeaders();
       for (const h of this.history)
         if (h.kind === kind && h.rv > from && matches(h.object))
           res.write(`${JSON.stringify({ type: h.type, object: h.object })}\n`);
@@ -279,7 +598,7 @@ current-context: fake
     }
     const items = [...this.store[kind].values()].filter(matches);
     this.send(res, 200, {
-      apiVersion: 'v1',
+      apiVersion: apiVersionOf(kind),
       kind: KIND_INFO[kind].list,
       metadata: { resourceVersion: String(this.rv) },
       items,
