@@ -12,6 +12,7 @@ import { CachedAccessReviewer } from '../kube/access-review.js';
 import { writeConfigMap } from '../kube/config-map-writer.js';
 import type { KubeClients } from '../kube/kube-clients.js';
 import type { SupervisedInformer } from '../kube/supervised-informer.js';
+import type { ClusterIntent } from './cluster-intent.js';
 import { CachedTokenReviewer } from '../kube/token-review.js';
 import { TOKEN_AUDIENCE } from '../protocol/messages.js';
 import { kubeAgentAuth, openAgentAuth } from './agent-auth.js';
@@ -100,6 +101,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const imageSets = new ImageSets();
   let pullEvents: PullEvent[] = [];
   let eventsVersion = 0;
+  let intent: ClusterIntent | null = null;
 
   const tokenReviewer = kube === null ? null : new CachedTokenReviewer(kube.authentication, [TOKEN_AUDIENCE]);
   const apiTokenReviewer = kube === null ? null : new CachedTokenReviewer(kube.authentication, []);
@@ -163,8 +165,18 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       if (existing.size > 0)
         for (const name of [...store.names()]) if (!existing.has(name)) store.forget(name);
       eventsVersion++;
+      intent?.changed();
     });
     informers.events = eventInformer(kube, hooks, refreshEvents);
+    const { ClusterIntent } = await import('./cluster-intent.js');
+    intent = new ClusterIntent({
+      kube,
+      hooks,
+      log,
+      nodes: () => informers.nodes?.list() ?? [],
+      files: (node) => store.get(node)?.files ?? null,
+      onChange: () => eventsVersion++,
+    });
   }
 
   // ---- report ----
@@ -187,7 +199,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       const name = n.metadata?.name;
       if (name === undefined) continue;
       seen.add(name);
-      nodes.push({ name, pool: poolOf(n), registered: true, agent: store.get(name) ?? null });
+      const pool = intent?.enabled ? intent.poolOf(n) : poolOf(n);
+      nodes.push({ name, pool, registered: true, agent: store.get(name) ?? null });
     }
     for (const name of store.names())
       if (!seen.has(name)) nodes.push({ name, pool: null, registered: false, agent: store.get(name)! });
@@ -198,6 +211,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       nodes,
       events: pullEvents,
       agentWitnesses: store.witnesses.entries(),
+      intent: intent?.evaluate(now) ?? null,
     });
     lastBuildMs = performance.now() - started;
     cached = { report: built, storeVersion: store.version, eventsVersion, at: now };
@@ -209,7 +223,10 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   const metrics = createMetrics(report, {
     connectedAgents: () => agents.connectedCount,
-    informerRestarts: () => Object.fromEntries(Object.entries(informers).map(([k, i]) => [k, i.restarts])),
+    informerRestarts: () => ({
+      ...Object.fromEntries(Object.entries(informers).map(([k, i]) => [k, i.restarts])),
+      ...intent?.informerRestarts,
+    }),
     tokenReviews: () => (tokenReviewer?.calls ?? 0) + (apiTokenReviewer?.calls ?? 0),
   });
   metricsRef = metrics;
@@ -257,6 +274,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   let publisher: ReportPublisher | null = null;
   if (kube !== null) {
     for (const informer of Object.values(informers)) informer.start();
+    intent?.start();
     const name = options.configMapName ?? 'mirrorscope-report';
     publisher = new ReportPublisher(
       report,
@@ -280,7 +298,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       stopTlsReload();
       publisher?.stop();
       agents.close();
-      await Promise.all(Object.values(informers).map((i) => i.stop()));
+      await Promise.all([...Object.values(informers).map((i) => i.stop()), intent?.stop()]);
       await Promise.all(
         servers.map(
           (s) =>

@@ -55,6 +55,20 @@ export function createMetrics(
     },
   });
   new Gauge({
+    name: 'mirrorscope_pool_mirror_config_nodes',
+    help: "Nodes per MachineConfigPool by mirror configuration state: done (runs the target's registry files), lagging, drifted (OpenShift).",
+    labelNames: ['pool', 'state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const p of current().rollout?.pools ?? []) {
+        this.set({ pool: p.name, state: 'done' }, p.nodesDone);
+        this.set({ pool: p.name, state: 'lagging' }, p.lagging.length);
+        this.set({ pool: p.name, state: 'drifted' }, p.drifted.length);
+      }
+    },
+  });
+  new Gauge({
     name: 'mirrorscope_mirror_nodes_failing',
     help: 'Nodes whose probe of a mirror/registry host fails.',
     labelNames: ['host'],

@@ -8,6 +8,9 @@ export interface KubeClients {
   readonly core: k8s.CoreV1Api;
   readonly authentication: k8s.AuthenticationV1Api;
   readonly authorization: k8s.AuthorizationV1Api;
+  /** OpenShift's objects (mirror sets, pools, MachineConfigs) and API discovery. */
+  readonly custom: k8s.CustomObjectsApi;
+  readonly apis: k8s.ApisApi;
   /** Where the configuration came from, for the start-up log line. */
   readonly source: string;
 }
@@ -44,6 +47,8 @@ export function loadKubeClients(file: string | null): KubeClients {
     core: config.makeApiClient(k8s.CoreV1Api),
     authentication: config.makeApiClient(k8s.AuthenticationV1Api),
     authorization: config.makeApiClient(k8s.AuthorizationV1Api),
+    custom: config.makeApiClient(k8s.CustomObjectsApi),
+    apis: config.makeApiClient(k8s.ApisApi),
     source: `${source} (${cluster.server})`,
   };
 }

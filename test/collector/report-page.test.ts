@@ -1,12 +1,12 @@
 // The report page in headless Chromium: it renders, the summary reads at a glance, the mirror table
 // shows the broken mirror failing on the nodes that cannot reach it, findings link to their
 // explanation, and the run leaves a screenshot in test/.artifacts/ for a person to look at.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeKubeApi, nodeObject, podObject, pullFailedEvent } from '../support/fake-kube-api.js';
+import { launchChromium, type Chromium } from '../support/chromium.js';
 import { REPO } from '../support/cli.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 import { finding, ProtocolAgent } from './protocol-agent.js';
@@ -18,8 +18,8 @@ const ARTIFACTS = path.join(REPO, 'test/.artifacts');
 
 let api: FakeKubeApi;
 let collector: CollectorProcess;
+let chromium: Chromium;
 let browser: BrowserContext;
-let profile: string;
 const agents: ProtocolAgent[] = [];
 
 beforeAll(async () => {
@@ -107,29 +107,15 @@ beforeAll(async () => {
       `rpc error: code = Unknown desc = (Mirrors also failed: [${BROKEN}/payments/api:2.3: pinging container registry ${BROKEN}: Get "https://${BROKEN}/v2/": dial tcp 10.1.2.3:5000: connect: connection refused]\n[${GOOD}/payments/api:2.3: reading manifest 2.3 in ${GOOD}/payments/api: manifest unknown]): ${APP}: reading manifest 2.3 in quay.example/payments/api: toomanyrequests: rate limit exceeded`,
     ),
   );
-  profile = mkdtempSync(path.join(tmpdir(), 'mirrorscope-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    viewport: { width: 1400, height: 1000 },
-  });
+  chromium = await launchChromium();
+  browser = chromium.browser;
 });
 
 afterAll(async () => {
   for (const a of agents) a.close();
-  await browser?.close();
+  await chromium?.close();
   await collector?.stop();
   await api?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 it('renders the report page: summary, the broken mirror in the mirror table, linked findings; saves a screenshot', async () => {

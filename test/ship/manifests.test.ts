@@ -123,8 +123,10 @@ const COLLECTOR_ALLOWED: Record<string, string[]> = {
   'config.openshift.io/imagedigestmirrorsets': ['get', 'list', 'watch'],
   'config.openshift.io/imagetagmirrorsets': ['get', 'list', 'watch'],
   'config.openshift.io/images': ['get', 'list', 'watch'],
+  'config.openshift.io/clusterversions': ['get', 'list', 'watch'],
   'machineconfiguration.openshift.io/machineconfigpools': ['get', 'list', 'watch'],
-  'machineconfiguration.openshift.io/machineconfigs': ['get', 'list', 'watch'],
+  // Fetched by name only: listing would copy every rendered config (pull secret included).
+  'machineconfiguration.openshift.io/machineconfigs': ['get'],
 };
 
 describe.each(KUSTOMIZATIONS)('%s', (dir) => {

@@ -1,7 +1,7 @@
 // Reads ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, `Image` (cluster) and
 // ClusterVersion objects from YAML files (several documents, or `kind: List`). Field types and enums
 // are checked as the API server would; the MCO's own validation lives in validate.ts.
-import { configError } from '../errors.js';
+import { configError, MirrorscopeError } from '../errors.js';
 import type { ConfigFile } from '../registries/types.js';
 import type {
   ClusterObjects,
@@ -265,6 +265,46 @@ export function parseClusterObjects(files: readonly ConfigFile[]): ClusterObject
     for (const doc of parseYamlDocuments(file)) {
       if (doc.root.value === null) continue;
       readObject(r, doc.root, acc, null);
+    }
+  }
+  return { mirrorSets: acc.mirrorSets, image: acc.image, releaseImage: acc.releaseImage, notes: acc.notes };
+}
+
+/** JSON as the API serves it, in the tree the readers take (API objects have no lines). */
+function locate(value: unknown, depth: number): Located {
+  if (depth > 64) return { value: null, line: null };
+  if (Array.isArray(value)) return { value: value.map((v) => locate(v, depth + 1)), line: null };
+  if (typeof value === 'object' && value !== null) {
+    const map = new Map<string, Located>();
+    for (const [k, v] of Object.entries(value)) map.set(k, locate(v, depth + 1));
+    return { value: map, line: null };
+  }
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return { value, line: null };
+  return { value: null, line: null };
+}
+
+export interface ApiObject {
+  readonly object: unknown;
+  /** How messages name it, e.g. `imagedigestmirrorsets/mirrors`. */
+  readonly label: string;
+  /** The kind and apiVersion of the resource it was listed from (list items may omit them). */
+  readonly kind: string;
+  readonly apiVersion: string;
+}
+
+/**
+ * Objects read from the API server. One malformed object (the API server validates, but a CRD may
+ * be older or newer than ours) becomes a note and is left out; the others still render.
+ */
+export function clusterObjectsFromApi(objects: readonly ApiObject[]): ClusterObjects {
+  const acc: Collected = { mirrorSets: [], image: null, releaseImage: null, notes: [], seen: new Map() };
+  for (const o of objects) {
+    try {
+      readObject(new Reader(o.label), locate(o.object, 0), acc, { kind: o.kind, apiVersion: o.apiVersion });
+    } catch (err) {
+      if (!(err instanceof MirrorscopeError)) throw err;
+      acc.notes.push({ message: `left out: ${err.message}`, file: o.label, line: null });
     }
   }
   return { mirrorSets: acc.mirrorSets, image: acc.image, releaseImage: acc.releaseImage, notes: acc.notes };

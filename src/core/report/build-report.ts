@@ -60,6 +60,33 @@ function agentState(node: NodeInput, input: ClusterInput): AgentState {
   return agent.connected ? 'connected' : 'disconnected';
 }
 
+/** MCO-based findings that explain a node's differing files better than the pool-majority guess. */
+const EXPLAINS_DRIFT = new Set(['mirror-config-not-rolled-out', 'pool-paused', 'mirror-config-drift']);
+
+/** The cluster-intent findings as report findings, and which of them concern each node. */
+function intentFindings(input: ClusterInput): {
+  readonly problems: { readonly finding: ReportFinding; readonly nodes: readonly string[] }[];
+  readonly byNode: Map<string, ReportFinding[]>;
+} {
+  const problems: { finding: ReportFinding; nodes: readonly string[] }[] = [];
+  const byNode = new Map<string, ReportFinding[]>();
+  for (const f of input.intent?.findings ?? []) {
+    const finding: ReportFinding = {
+      ...collectorFinding(f.id, f.key, f.message, f.fix === undefined ? {} : { fix: f.fix }),
+      scope: f.scope ?? null,
+      file: f.file ?? null,
+      line: f.line ?? null,
+    };
+    problems.push({ finding, nodes: f.nodes });
+    for (const node of f.nodes) {
+      const list = byNode.get(node);
+      if (list === undefined) byNode.set(node, [finding]);
+      else list.push(finding);
+    }
+  }
+  return { problems, byNode };
+}
+
 function nodeFindings(
   node: NodeInput,
   state: AgentState,
@@ -226,6 +253,7 @@ export function buildReport(input: ClusterInput): ClusterReport {
     if (list === undefined) eventsByNode.set(e.node, [e]);
     else list.push(e);
   }
+  const intent = intentFindings(input);
   const drift = findDrift(
     input.nodes.flatMap((n) =>
       n.agent === null
@@ -233,6 +261,8 @@ export function buildReport(input: ClusterInput): ClusterReport {
         : [{ name: n.name, pool: n.pool, configHash: n.agent.configHash, files: n.agent.files }],
     ),
   );
+  for (const name of [...drift.keys()])
+    if (intent.byNode.get(name)?.some((f) => EXPLAINS_DRIFT.has(f.id))) drift.delete(name);
 
   const mirrors = new Map<string, MirrorAcc>();
   const images = new Map<string, ImageAcc>();
@@ -271,6 +301,9 @@ export function buildReport(input: ClusterInput): ClusterReport {
       counts[f.severity]++;
       witness(f, node.name);
     }
+    const fromIntent = intent.byNode.get(node.name) ?? [];
+    for (const f of fromIntent) counts[f.severity]++;
+    if (fromIntent.length > 0) own.push(...fromIntent);
     totals.error += counts.error;
     totals.warning += counts.warning;
     totals.info += counts.info;
@@ -359,6 +392,8 @@ export function buildReport(input: ClusterInput): ClusterReport {
   ownWitnesses.forEach((nodes, f) => {
     if (!addProblem(asProblem(f, nodes))) mergeInto(f.key, nodes);
   });
+  for (const { finding, nodes } of intent.problems)
+    if (!addProblem(asProblem(finding, [...nodes]))) mergeInto(finding.key, nodes);
 
   // Collector-level mirror problems: one finding per host and kind, its witnesses the failing nodes.
   for (const [host, m] of mirrors) {
@@ -479,5 +514,6 @@ export function buildReport(input: ClusterInput): ClusterReport {
     mirrors: mirrorReports,
     images: imageReports,
     nodes: nodeReports,
+    rollout: input.intent?.rollout ?? null,
   };
 }

@@ -2,6 +2,7 @@
 // no scripts: summary cards, the mirror health table, problem images, problems (each once, with its
 // witnesses), nodes, and a reference section that every finding id links to.
 import { findingDefinition } from './catalogue-lookup.js';
+import type { GeneratedState, RolloutReport } from '../rollout/types.js';
 import type { ClusterReport, ImageReport, MirrorReport, NodeReport, ReportFinding } from './types.js';
 
 const MAX_NODES_SHOWN = 500;
@@ -112,6 +113,60 @@ function nodeRow(n: NodeReport): string {
   return `<tr id="node-${esc(n.name)}"><td><b>${esc(n.name)}</b></td><td>${esc(n.pool ?? '–')}</td><td>${agent}</td><td><code title="${esc(n.configHash)}">${esc((n.configHash ?? '–').slice(0, 12))}</code>${drift}</td><td class="n err-text">${n.counts.error}</td><td class="n warn-text">${n.counts.warning}</td><td class="n">${n.counts.info}</td><td>${ids}</td><td class="dim">${esc(n.lastSeen ?? 'never')}</td></tr>`;
 }
 
+const GENERATED_PILL: Readonly<Record<GeneratedState, string>> = {
+  matches: '<span class="pill ok">up to date</span>',
+  pending: '<span class="pill warn">being generated</span>',
+  differs: '<span class="pill bad">not generated</span>',
+  missing: '<span class="pill bad">missing</span>',
+  'render-failed': '<span class="pill bad">render failed</span>',
+  unknown: '<span class="dim">–</span>',
+};
+
+function rolloutSection(rollout: RolloutReport): string {
+  const pools = rollout.pools
+    .map((p) => {
+      const lagging =
+        p.lagging.length === 0
+          ? '<span class="dim">–</span>'
+          : p.lagging
+              .slice(0, 6)
+              .map(
+                (l) =>
+                  `<div><a class="node" href="#node-${esc(l.node)}">${esc(l.node)}</a> <span class="dim">on ${esc(l.currentConfig ?? '?')}, ${esc(l.state ?? '?')}${l.reason ? `: ${esc(l.reason)}` : ''}</span></div>`,
+              )
+              .join('') +
+            (p.lagging.length > 6 ? `<div class="dim">and ${p.lagging.length - 6} more</div>` : '');
+      const overridden =
+        p.overriddenBy.length > 0
+          ? ` <span class="pill bad">overridden by ${esc(p.overriddenBy.join(', '))}</span>`
+          : '';
+      const paused = p.paused ? ' <span class="pill warn">paused</span>' : '';
+      return `<tr data-pool="${esc(p.name)}"><td><b>${esc(p.name)}</b>${paused}</td><td><code>${esc(p.target ?? '–')}</code></td><td>${GENERATED_PILL[p.generated]}${overridden}</td><td class="n">${p.nodesDone} / ${p.nodes}</td><td>${lagging}</td><td>${p.drifted.length === 0 ? '<span class="dim">–</span>' : nodeList(p.drifted)}</td></tr>`;
+    })
+    .join('');
+  const objects =
+    rollout.objects.length === 0
+      ? '<p class="dim">No ImageContentSourcePolicy, ImageDigestMirrorSet or ImageTagMirrorSet objects.</p>'
+      : `<table id="object-rollout"><thead><tr><th>Mirror object</th><th>Entries</th><th>Nodes applying it</th><th>By pool (in the pool's target?)</th></tr></thead><tbody>${rollout.objects
+          .map((o) => {
+            const complete = o.nodes > 0 && o.nodesApplying === o.nodes;
+            const perPool = o.pools
+              .filter((p) => p.nodes > 0 || p.inTarget !== null)
+              .map(
+                (p) =>
+                  `<div>${esc(p.pool)}: ${p.nodesApplying} / ${p.nodes} <span class="dim">(target: ${p.inTarget === null ? '?' : p.inTarget ? 'yes' : 'no'})</span></div>`,
+              )
+              .join('');
+            return `<tr data-object="${esc(`${o.kind}/${o.name}`)}"><td>${esc(o.kind)} <b>${esc(o.name)}</b></td><td class="n">${o.entries}</td><td class="n"><span class="pill ${complete ? 'ok' : 'warn'}">${o.nodesApplying} / ${o.nodes}</span></td><td>${perPool}</td></tr>`;
+          })
+          .join('')}</tbody></table>`;
+  const errors = rollout.renderErrors
+    .map((e) => `<li class="err-text">The MCO rejects the objects: ${esc(e)}</li>`)
+    .join('');
+  const warnings = rollout.renderWarnings.map((w) => `<li class="dim">${esc(w)}</li>`).join('');
+  return `<section id="rollout"><h2>Mirror configuration rollout <span class="dim">(cluster intent vs the nodes)</span></h2>${errors || warnings ? `<ul class="plain">${errors}${warnings}</ul>` : ''}<table id="pool-rollout"><thead><tr><th>Pool</th><th>Target config</th><th>Generated registries config</th><th>Nodes done</th><th>Nodes lagging</th><th>Nodes drifted</th></tr></thead><tbody>${pools}</tbody></table><h3>Per mirror object</h3>${objects}</section>`;
+}
+
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2430;background:#f5f6f8}
 header{background:#1d2430;color:#fff;padding:16px 28px}header h1{margin:0;font-size:20px}header .dim{color:#aab}
@@ -185,6 +240,7 @@ export function renderReportHtml(report: ClusterReport): string {
 <main>
 <div class="cards" id="summary">${cards}</div>
 <section id="mirrors"><h2>Mirror and registry health</h2>${mirrors}</section>
+${report.rollout === null ? '' : rolloutSection(report.rollout)}
 <section id="images"><h2>Images that fail to pull</h2>${images}</section>
 <section id="problems"><h2>Problems <span class="dim">(each once, with the nodes that see it)</span></h2>${problems}</section>
 <section id="nodes"><h2>Nodes</h2>${nodes}</section>

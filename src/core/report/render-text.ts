@@ -46,6 +46,30 @@ export function renderReportText(report: ClusterReport, style: TextStyle = plain
       if (m.imagesStale.length > 0) out.push(`    stale: ${m.imagesStale.map((i) => i.image).join(', ')}`);
     }
   }
+  if (report.rollout !== null) {
+    out.push('', style.strong('Mirror configuration rollout'));
+    for (const e of report.rollout.renderErrors)
+      out.push(`  ${style.error('the MCO rejects the objects')}: ${e}`);
+    for (const p of report.rollout.pools) {
+      const notes = [
+        p.paused ? style.warn('paused') : '',
+        p.generated === 'matches' || p.generated === 'unknown'
+          ? ''
+          : style.error(`generated config ${p.generated}`),
+        p.overriddenBy.length > 0 ? style.error(`overridden by ${p.overriddenBy.join(', ')}`) : '',
+        p.drifted.length > 0 ? style.error(`drifted: ${nodesList(p.drifted)}`) : '',
+      ].filter(Boolean);
+      out.push(
+        `  pool ${p.name}: ${p.nodesDone}/${p.nodes} nodes on ${p.target ?? '(no target)'}${notes.length > 0 ? ` — ${notes.join('; ')}` : ''}`,
+      );
+      if (p.lagging.length > 0)
+        out.push(
+          `    lagging: ${nodesList(p.lagging.map((l) => `${l.node} (${l.currentConfig ?? '?'}, ${l.state ?? '?'})`))}`,
+        );
+    }
+    for (const o of report.rollout.objects)
+      out.push(`  ${o.kind} ${o.name}: applied on ${o.nodesApplying}/${o.nodes} nodes`);
+  }
   const images = report.images.filter((i) => i.nodesFailing.length > 0 || i.events.length > 0);
   if (images.length > 0) {
     out.push('', style.strong('Images that fail to pull'));

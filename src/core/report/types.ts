@@ -2,6 +2,7 @@
 // (output, the JSON of GET /api/v1/report; documented in docs/collector.md).
 import type { Severity } from '../findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, WireFinding } from '../../protocol/messages.js';
+import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
 import type { Witnesses } from './witnesses.js';
 
 // ---------- input ----------
@@ -62,6 +63,8 @@ export interface ClusterInput {
   readonly silentAfterMs: number;
   readonly nodes: readonly NodeInput[];
   readonly events: readonly PullEvent[];
+  /** Cluster intent vs node reality (OpenShift: mirror objects, pools, MachineConfigs); null elsewhere. */
+  readonly intent?: IntentEvaluation | null;
 }
 
 // ---------- output ----------
@@ -151,4 +154,6 @@ export interface ClusterReport {
   readonly mirrors: readonly MirrorReport[];
   readonly images: readonly ImageReport[];
   readonly nodes: readonly NodeReport[];
+  /** Per pool and per mirror object, how far the mirror configuration has reached the nodes (OpenShift). */
+  readonly rollout: RolloutReport | null;
 }

@@ -105,4 +105,34 @@ export const CLUSTER_FINDINGS = {
       'The MCO merged the mirror lists of a source into an order the objects do not state: lists interleaved by byte order, a conflicting order broken, or the source placed inside the mirror list.',
     fix: 'Give every object naming the source the same relative mirror order, and never list the source as a mirror.',
   },
+  'mirror-config-not-generated': {
+    severity: 'error',
+    title:
+      "The pool's generated registries MachineConfig (99-<pool>-generated-registries) does not carry what the mirror objects render to, although they render without error: the machine-config-controller failed or stalled.",
+    fix: "Read the controller's reason in the machine-config-controller log (`oc logs -n openshift-machine-config-operator deploy/machine-config-controller -c machine-config-controller`).",
+  },
+  'mirror-config-not-rolled-out': {
+    severity: 'warning',
+    title:
+      "Some nodes of a pool still run a rendered config whose registry files differ from the pool's target: they pull with the old mirror configuration until they update.",
+    fix: 'Wait for the rollout (`oc get mcp`); a Degraded node needs its reason fixed before the pool moves on.',
+  },
+  'mirror-config-drift': {
+    severity: 'error',
+    title:
+      "The registry files a node uses are not the ones the mirror objects rendered: a later MachineConfig replaces the generated files in the pool's rendered config, or the files on the node were edited by hand.",
+    fix: 'Express the change as ImageDigestMirrorSet/ImageTagMirrorSet/image.config objects, delete the overriding MachineConfig, and restore hand-edited files.',
+  },
+  'pool-paused': {
+    severity: 'warning',
+    title:
+      'A paused MachineConfigPool holds back a change of registry files: its nodes keep the old mirror configuration until it is unpaused.',
+    fix: 'Unpause the pool (`oc patch mcp <pool> --type merge -p \'{"spec":{"paused":false}}\'`) when the update may proceed.',
+  },
+  'machine-config-unreadable': {
+    severity: 'warning',
+    title:
+      'A MachineConfig holds registry files whose Ignition data URL or compression cannot be decoded; they are left out of the comparisons.',
+    fix: 'Check the MachineConfig named (`oc get mc <name> -o yaml`); the MCO would refuse it too.',
+  },
 } as const satisfies Record<string, FindingDefinition>;

@@ -1,0 +1,301 @@
+// The collector's view of cluster intent vs node reality on OpenShift: watches the mirror objects,
+// the cluster singletons and the MachineConfigPools, fetches the MachineConfigs an evaluation asks
+// for, and evaluates (pure, src/core/rollout) with the nodes' annotations and their agents' file
+// digests. Off (with one log line) when the API server serves no MachineConfigPools.
+import type { KubernetesObject, V1LabelSelector, V1Node } from '@kubernetes/client-node';
+import { clusterObjectsFromApi } from '../core/mco/parse-objects.js';
+import type { ClusterObjects } from '../core/mco/types.js';
+import { evaluateIntent } from '../core/rollout/evaluate.js';
+import { readMachineConfig } from '../core/rollout/machine-config.js';
+import type {
+  IntentEvaluation,
+  MachineConfigLookup,
+  NodeMcoState,
+  PoolState,
+} from '../core/rollout/types.js';
+import type { ConfigFileDigest } from '../protocol/messages.js';
+import { describeKubeError } from '../kube/api-error.js';
+import type { KubeClients } from '../kube/kube-clients.js';
+import {
+  apiVersionOf,
+  getMachineConfig,
+  MIRROR_RESOURCES,
+  openShiftInformer,
+  POOL_RESOURCE,
+  servedResources,
+  type OpenShiftResource,
+} from '../kube/openshift-objects.js';
+import type { SupervisedInformer } from '../kube/supervised-informer.js';
+import type { InformerHooks } from '../kube/watched-objects.js';
+import type { Log } from './log.js';
+import { poolForNode, poolOf, type PoolSelector } from './node-pools.js';
+
+const ANNOTATION = 'machineconfiguration.openshift.io/';
+const BUILT_IN_LABEL = 'machineconfiguration.openshift.io/mco-built-in';
+const BUILT_IN_POOLS = new Set(['master', 'worker', 'arbiter']);
+/** Rendered configs never change (their name is a hash of their content); keep the recent ones. */
+const MAX_RENDERED_CACHED = 64;
+const FETCH_CONCURRENCY = 4;
+const MAX_FETCH_ROUNDS = 4;
+
+interface PoolObject extends KubernetesObject {
+  spec?: {
+    paused?: boolean;
+    nodeSelector?: V1LabelSelector | null;
+    configuration?: { name?: string; source?: { name?: string }[] };
+  };
+  status?: {
+    configuration?: { name?: string };
+    machineCount?: number;
+    updatedMachineCount?: number;
+    degradedMachineCount?: number;
+  };
+}
+
+export interface ClusterIntentOptions {
+  readonly kube: KubeClients;
+  readonly hooks: InformerHooks;
+  readonly log: Log;
+  /** The Node objects (the collector's node informer). */
+  readonly nodes: () => readonly V1Node[];
+  /** The agent's latest file digests for a node, or null. */
+  readonly files: (node: string) => readonly ConfigFileDigest[] | null;
+  /** Something the report shows changed (MachineConfigs fetched, objects changed). */
+  readonly onChange: () => void;
+  readonly rediscoverMs?: number;
+}
+
+function numberOrNull(v: unknown): number | null {
+  return typeof v === 'number' ? v : null;
+}
+
+function poolState(p: PoolObject): PoolState {
+  const name = p.metadata?.name ?? '';
+  return {
+    name,
+    builtIn: BUILT_IN_POOLS.has(name) || p.metadata?.labels?.[BUILT_IN_LABEL] !== undefined,
+    paused: p.spec?.paused === true,
+    target: p.spec?.configuration?.name || null,
+    targetSources: (p.spec?.configuration?.source ?? []).flatMap((s) => (s.name ? [s.name] : [])),
+    current: p.status?.configuration?.name || null,
+    machineCount: numberOrNull(p.status?.machineCount),
+    updatedMachineCount: numberOrNull(p.status?.updatedMachineCount),
+    degradedMachineCount: numberOrNull(p.status?.degradedMachineCount),
+  };
+}
+
+export class ClusterIntent {
+  private readonly informers = new Map<OpenShiftResource, SupervisedInformer<KubernetesObject>>();
+  private readonly configs = new Map<string, ReturnType<typeof readMachineConfig> | 'not-found'>();
+  private objects: ClusterObjects = { mirrorSets: [], image: null, releaseImage: null, notes: [] };
+  private objectsKey = '';
+  private objectsChangedAtMs = Date.now();
+  private epoch = '';
+  private fetching: Promise<void> | null = null;
+  private retryAfterMs = 0;
+  private discoveryTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** True once discovery found MachineConfigPools. */
+  enabled = false;
+  /** Bumped whenever an evaluation could come out differently. */
+  version = 0;
+  fetches = 0;
+
+  constructor(private readonly options: ClusterIntentOptions) {}
+
+  start(): void {
+    void this.discover();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.discoveryTimer !== null) clearTimeout(this.discoveryTimer);
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    await this.fetching?.catch(() => undefined);
+  }
+
+  get informerRestarts(): Record<string, number> {
+    return Object.fromEntries([...this.informers].map(([r, i]) => [r.plural, i.restarts]));
+  }
+
+  private async discover(): Promise<void> {
+    const { kube, log } = this.options;
+    try {
+      const served = await servedResources(kube, [...Object.values(MIRROR_RESOURCES), POOL_RESOURCE]);
+      if (this.stopped) return;
+      if (!served.includes(POOL_RESOURCE)) {
+        log.info(
+          'no MachineConfigPool API (not an OpenShift cluster): cluster intent vs node checks are off',
+        );
+        return;
+      }
+      this.enabled = true;
+      for (const resource of served) {
+        const informer = openShiftInformer(kube, resource, this.options.hooks, () => this.changed());
+        this.informers.set(resource, informer);
+        informer.start();
+      }
+      log.info(`watching ${served.map((r) => r.plural).join(', ')} for cluster intent vs node checks`);
+    } catch (err) {
+      if (this.stopped) return;
+      const delay = this.options.rediscoverMs ?? 60_000;
+      log.warn(`API discovery failed (${describeKubeError(err)}); retrying in ${Math.round(delay / 1000)} s`);
+      this.discoveryTimer = setTimeout(() => void this.discover(), delay);
+      this.discoveryTimer.unref();
+    }
+  }
+
+  private list(resource: OpenShiftResource): readonly KubernetesObject[] {
+    return this.informers.get(resource)?.list() ?? [];
+  }
+
+  /** By name, so the report lists them in a stable order. */
+  private pools(): PoolObject[] {
+    return ([...this.list(POOL_RESOURCE)] as PoolObject[]).sort((a, b) =>
+      (a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1,
+    );
+  }
+
+  /** An informer changed: re-read the objects, then fetch what an evaluation will need. */
+  changed(): void {
+    const items = Object.values(MIRROR_RESOURCES).flatMap((r) =>
+      [...this.list(r)]
+        .sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1))
+        .map((object) => ({
+          object,
+          label: `${r.plural}/${object.metadata?.name ?? ''}`,
+          kind: r.kind,
+          apiVersion: apiVersionOf(r),
+        })),
+    );
+    this.objects = clusterObjectsFromApi(items);
+    const key = JSON.stringify([
+      this.objects.mirrorSets.map((o) => [
+        o.kind,
+        o.ref.name,
+        o.entries.map((e) => [e.source, e.mirrors, e.policy]),
+      ]),
+      this.objects.image?.registrySources ?? null,
+      this.objects.releaseImage?.value ?? null,
+    ]);
+    if (key !== this.objectsKey) {
+      this.objectsKey = key;
+      this.objectsChangedAtMs = Date.now();
+    }
+    // Every non-rendered MachineConfig that matters feeds some pool's target: when no target changed,
+    // none of them did either.
+    const epoch = `${key}\n${this.pools()
+      .map((p) => `${p.metadata?.name}=${p.spec?.configuration?.name}`)
+      .sort()
+      .join(',')}`;
+    if (epoch !== this.epoch) {
+      this.epoch = epoch;
+      for (const name of [...this.configs.keys()])
+        if (!name.startsWith('rendered-')) this.configs.delete(name);
+    }
+    this.version++;
+    this.options.onChange();
+    this.prefetch();
+  }
+
+  /** The pool of each node the way the MCO assigns it (role labels until the pools are listed). */
+  poolOf(node: V1Node): string | null {
+    const pools = this.pools();
+    if (pools.length === 0) return poolOf(node);
+    const selectors: PoolSelector[] = pools.map((p) => ({
+      name: p.metadata?.name ?? '',
+      nodeSelector: p.spec?.nodeSelector ?? null,
+    }));
+    return poolForNode(node.metadata?.labels ?? {}, selectors);
+  }
+
+  private nodeStates(withFiles: boolean): NodeMcoState[] {
+    return this.options.nodes().map((n) => {
+      const a = n.metadata?.annotations ?? {};
+      const name = n.metadata?.name ?? '';
+      return {
+        name,
+        pool: this.poolOf(n),
+        currentConfig: a[`${ANNOTATION}currentConfig`] || null,
+        desiredConfig: a[`${ANNOTATION}desiredConfig`] || null,
+        state: a[`${ANNOTATION}state`] || null,
+        reason: a[`${ANNOTATION}reason`] || null,
+        files: withFiles ? this.options.files(name) : [],
+      };
+    });
+  }
+
+  private run(nodes: readonly NodeMcoState[], nowMs: number): IntentEvaluation {
+    return evaluateIntent({
+      objects: this.objects,
+      pools: this.pools().map(poolState),
+      nodes,
+      machineConfigs: this.configs as MachineConfigLookup,
+      objectsChangedAtMs: this.objectsChangedAtMs,
+      nowMs,
+    });
+  }
+
+  /** null when this is not an OpenShift cluster (or discovery has not answered yet). */
+  evaluate(nowMs: number): IntentEvaluation | null {
+    if (!this.enabled) return null;
+    const result = this.run(this.nodeStates(true), nowMs);
+    if (result.wanted.length > 0) this.prefetch();
+    return result;
+  }
+
+  /** Fetches, in a few rounds, the MachineConfigs evaluations ask for; one fetch runs at a time. */
+  private prefetch(): void {
+    if (!this.enabled || this.fetching !== null || Date.now() < this.retryAfterMs) return;
+    this.fetching = (async () => {
+      for (let round = 0; round < MAX_FETCH_ROUNDS && !this.stopped; round++) {
+        const wanted = this.run(this.nodeStates(false), Date.now()).wanted;
+        if (wanted.length === 0) break;
+        await this.fetchAll(wanted);
+      }
+    })()
+      .catch((err: unknown) => {
+        this.retryAfterMs = Date.now() + 30_000;
+        this.options.log.warn(`cannot read MachineConfigs (${(err as Error).message}); retrying in 30 s`);
+      })
+      .finally(() => {
+        this.fetching = null;
+        this.version++;
+        this.options.onChange();
+      });
+  }
+
+  private async fetchAll(names: readonly string[]): Promise<void> {
+    const queue = [...names];
+    const worker = async (): Promise<void> => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        const object = await getMachineConfig(this.options.kube, name);
+        this.fetches++;
+        this.configs.set(name, object === null ? 'not-found' : readMachineConfig(object));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
+    this.evictRendered();
+  }
+
+  private evictRendered(): void {
+    const rendered = [...this.configs.keys()].filter((n) => n.startsWith('rendered-'));
+    const inUse = new Set<string>();
+    for (const p of this.pools()) {
+      if (p.spec?.configuration?.name) inUse.add(p.spec.configuration.name);
+      if (p.status?.configuration?.name) inUse.add(p.status.configuration.name);
+    }
+    for (const n of this.options.nodes()) {
+      const a = n.metadata?.annotations ?? {};
+      for (const k of ['currentConfig', 'desiredConfig'])
+        if (a[`${ANNOTATION}${k}`]) inUse.add(a[`${ANNOTATION}${k}`]!);
+    }
+    let excess = rendered.length - MAX_RENDERED_CACHED;
+    for (const name of rendered) {
+      if (excess <= 0) break;
+      if (inUse.has(name)) continue;
+      this.configs.delete(name);
+      excess--;
+    }
+  }
+}

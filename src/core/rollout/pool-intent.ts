@@ -1,0 +1,149 @@
+// What the MCO should have generated for a pool — `99-<pool>-generated-registries`, rendered from
+// the pool's template registries.conf and the mirror objects — and whether it did, and whether the
+// pool's rendered config still carries it or a later MachineConfig replaced its files.
+import { MirrorscopeError } from '../errors.js';
+import {
+  POLICY_JSON_PATH,
+  REGISTRIES_CONF_PATH,
+  renderRegistries,
+  SEARCH_REGISTRIES_DROP_IN_PATH,
+} from '../mco/render.js';
+import type { ClusterObjects, RenderResult } from '../mco/types.js';
+import { contentDifference } from './file-equivalence.js';
+import type { MachineConfigView } from './machine-config.js';
+import type { MachineConfigs } from './machine-config-lookup.js';
+import type { GeneratedState, PoolState } from './types.js';
+
+/** Custom pools get the worker pool's generated config (they select worker MachineConfigs). */
+export function generatorPool(pool: PoolState): string {
+  return pool.builtIn ? pool.name : 'worker';
+}
+
+export function generatedConfigName(generator: string): string {
+  return `99-${generator}-generated-registries`;
+}
+
+/** The MCO renders `templates/<role>/01-<role>-container-runtime/`, registries.conf included, into this. */
+export function templateConfigName(generator: string): string {
+  return `01-${generator}-container-runtime`;
+}
+
+export interface PoolIntent {
+  readonly generator: string;
+  readonly result: RenderResult;
+  /** Where the template came from (a MachineConfig), or null for the MCO's built-in one. */
+  readonly templateFrom: string | null;
+  readonly warnings: readonly string[];
+}
+
+/** undefined while template MachineConfigs are still to be fetched. */
+export function renderIntent(
+  objects: ClusterObjects,
+  generator: string,
+  configs: MachineConfigs,
+): PoolIntent | undefined {
+  const mc = configs.get(templateConfigName(generator));
+  if (mc === undefined) return undefined;
+  const template: MachineConfigView | null = mc?.files.has(REGISTRIES_CONF_PATH) ? mc : null;
+  if (template === null)
+    return { generator, result: renderRegistries(objects), templateFrom: null, warnings: [] };
+  const file = template.files.get(REGISTRIES_CONF_PATH)!;
+  try {
+    const result = renderRegistries(objects, {
+      template: { path: `MachineConfig ${template.name}: ${file.path}`, text: file.text },
+    });
+    return { generator, result, templateFrom: template.name, warnings: [] };
+  } catch (err) {
+    if (!(err instanceof MirrorscopeError)) throw err;
+    return {
+      generator,
+      result: renderRegistries(objects),
+      templateFrom: null,
+      warnings: [
+        `the template registries.conf of ${template.name} cannot be read (${err.message}); rendered from the MCO's built-in template instead`,
+      ],
+    };
+  }
+}
+
+/** The files the generated MachineConfig should hold (null: must not hold it). */
+function expectedFiles(result: RenderResult): [string, string | null][] {
+  return [
+    [REGISTRIES_CONF_PATH, result.registriesConfGenerated ? result.registriesConf : null],
+    [POLICY_JSON_PATH, result.policyJsonText],
+    [SEARCH_REGISTRIES_DROP_IN_PATH, result.searchRegistriesDropIn],
+  ];
+}
+
+export interface GeneratedCheck {
+  readonly state: GeneratedState;
+  /** For `differs`/`pending`/`missing`: what differs, in words. */
+  readonly difference: string | null;
+}
+
+export function checkGenerated(
+  intent: PoolIntent,
+  generated: MachineConfigView | null | undefined,
+  withinGrace: boolean,
+): GeneratedCheck {
+  if (intent.result.errors.length > 0) return { state: 'render-failed', difference: null };
+  if (generated === undefined) return { state: 'unknown', difference: null };
+  const expected = expectedFiles(intent.result);
+  const lagging: GeneratedState = withinGrace ? 'pending' : 'differs';
+  if (generated === null) {
+    const wanted = expected.filter(([, text]) => text !== null).map(([path]) => path);
+    if (wanted.length === 0) return { state: 'matches', difference: null };
+    return {
+      state: withinGrace ? 'pending' : 'missing',
+      difference: `it does not exist, but the objects call for ${wanted.join(', ')}`,
+    };
+  }
+  for (const [path, text] of expected) {
+    const difference = contentDifference(path, text, generated.files.get(path)?.text ?? null);
+    if (difference !== null) return { state: lagging, difference: `${path}: ${difference}` };
+  }
+  return { state: 'matches', difference: null };
+}
+
+export interface OverrideCheck {
+  /** Generated paths whose bytes the target does not carry. */
+  readonly paths: readonly string[];
+  /** The MachineConfigs whose version of those paths the target carries (merge order). */
+  readonly by: readonly string[];
+}
+
+/**
+ * Which generated files the pool's target replaced, and by which MachineConfig: the render controller
+ * merges a pool's configs by name (worker-role ones before a custom pool's own) and the last file
+ * with a path wins. undefined while source MachineConfigs are still to be fetched.
+ */
+export function checkOverride(
+  pool: PoolState,
+  generated: MachineConfigView,
+  target: MachineConfigView,
+  configs: MachineConfigs,
+): OverrideCheck | undefined {
+  const paths = [...generated.files.values()]
+    .filter((f) => target.files.get(f.path)?.sha256 !== f.sha256)
+    .map((f) => f.path)
+    .sort();
+  if (paths.length === 0) return { paths, by: [] };
+  const sources: MachineConfigView[] = [];
+  let pending = false;
+  for (const name of pool.targetSources) {
+    if (name === generated.name) continue;
+    const mc = configs.get(name);
+    if (mc === undefined) pending = true;
+    else if (mc !== null) sources.push(mc);
+  }
+  if (pending) return undefined;
+  const ownFirst = (mc: MachineConfigView): number => (!pool.builtIn && mc.role === pool.name ? 1 : 0);
+  sources.sort((a, b) => ownFirst(a) - ownFirst(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const by = new Set<string>();
+  for (const path of paths) {
+    const carried = target.files.get(path)?.sha256;
+    const winner = sources.filter((mc) => mc.files.get(path)?.sha256 === carried).pop();
+    if (winner !== undefined) by.add(winner.name);
+  }
+  return { paths, by: [...by] };
+}

@@ -1,0 +1,368 @@
+// The collector on an OpenShift cluster (the fake API serving OpenShift's objects): it watches the
+// mirror objects and MachineConfigPools, fetches the MachineConfigs its comparison needs, reads the
+// nodes' MCO annotations and its agents' file digests, and reports intent vs reality — findings and
+// the rollout view — as the API, the page and the metrics show it. Also: a plain Kubernetes.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterReport } from '../../src/core/report/types.js';
+import { launchChromium } from '../support/chromium.js';
+import { REPO } from '../support/cli.js';
+import { FakeKubeApi } from '../support/fake-kube-api.js';
+import {
+  diskDigests,
+  generatedConfig,
+  generatedRegistriesConf,
+  renderedConfig,
+  standardSources,
+  templateConfig,
+} from '../support/mco-cluster.js';
+import {
+  clusterVersion,
+  imageConfig,
+  imageContentSourcePolicy,
+  imageDigestMirrorSet,
+  machineConfig,
+  machineConfigPool,
+  mcoNode,
+} from '../support/openshift-objects.js';
+import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
+import { ProtocolAgent } from './protocol-agent.js';
+
+const IDMS = imageDigestMirrorSet('team-mirrors', [
+  { source: 'quay.example/team', mirrors: ['mirror.lab.example:5000/team'] },
+]);
+const GENERATED = generatedRegistriesConf([IDMS]);
+const OLD = generatedRegistriesConf([
+  imageDigestMirrorSet('team-mirrors', [{ source: 'quay.example/team', mirrors: ['old.lab.example/team'] }]),
+]);
+const EDITED = `${GENERATED}\n[[registry]]\nlocation = "hand.example"\ninsecure = true\n`;
+
+let api: FakeKubeApi;
+let collector: CollectorProcess;
+const agents: ProtocolAgent[] = [];
+
+async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+}
+
+async function report(url = collector.url): Promise<ClusterReport> {
+  const res = await fetch(`${url}/api/v1/report`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as ClusterReport;
+}
+
+async function agent(node: string, registriesConf: string): Promise<ProtocolAgent> {
+  const a = new ProtocolAgent(collector.url, node, null);
+  agents.push(a);
+  await a.connect(`hash-${node}`);
+  await a.waitFor('welcome');
+  a.snapshot({ configHash: `hash-${node}`, files: diskDigests(registriesConf) });
+  return a;
+}
+
+beforeAll(async () => {
+  api = await new FakeKubeApi('collector-sa-token', { openshift: true }).start();
+  api.upsert('imagedigestmirrorsets', IDMS);
+  api.upsert(
+    'imagecontentsourcepolicies',
+    imageContentSourcePolicy('legacy-ocp', [
+      { source: 'quay.example/ocp', mirrors: ['mirror.lab.example:5000/ocp'] },
+    ]),
+  );
+  api.upsert('images', imageConfig());
+  api.upsert(
+    'clusterversions',
+    clusterVersion('quay.example/openshift-release-dev/ocp-release@sha256:' + 'a'.repeat(64)),
+  );
+  const withIcsp = generatedRegistriesConf([
+    IDMS,
+    imageContentSourcePolicy('legacy-ocp', [
+      { source: 'quay.example/ocp', mirrors: ['mirror.lab.example:5000/ocp'] },
+    ]),
+  ]);
+  for (const mc of [
+    templateConfig('worker'),
+    templateConfig('master'),
+    generatedConfig('worker', withIcsp),
+    generatedConfig('master', withIcsp),
+    renderedConfig('rendered-worker-new', withIcsp),
+    renderedConfig('rendered-worker-old', OLD),
+    renderedConfig('rendered-master-a', withIcsp),
+    machineConfig('99-worker-ssh', [], { role: 'worker' }),
+    machineConfig('99-master-ssh', [], { role: 'master' }),
+  ])
+    api.upsert('machineconfigs', mc);
+  api.upsert(
+    'machineconfigpools',
+    machineConfigPool('worker', {
+      target: 'rendered-worker-new',
+      current: 'rendered-worker-old',
+      sources: standardSources('worker'),
+      machineCount: 3,
+      updatedMachineCount: 1,
+    }),
+  );
+  api.upsert(
+    'machineconfigpools',
+    machineConfigPool('master', { target: 'rendered-master-a', sources: standardSources('master') }),
+  );
+  api.upsert('nodes', mcoNode('w1', 'worker', { current: 'rendered-worker-new' }));
+  api.upsert(
+    'nodes',
+    mcoNode('w2', 'worker', {
+      current: 'rendered-worker-old',
+      desired: 'rendered-worker-new',
+      state: 'Working',
+    }),
+  );
+  api.upsert('nodes', mcoNode('w3', 'worker', { current: 'rendered-worker-new' }));
+  api.upsert('nodes', mcoNode('m1', 'master', { current: 'rendered-master-a' }));
+  collector = await startCollectorProcess([
+    '--auth',
+    'none',
+    '--kubeconfig',
+    api.writeKubeconfig(),
+    '--namespace',
+    'mirrorscope',
+    '--heartbeat-interval',
+    '1',
+    '--configmap-interval',
+    '1',
+  ]);
+  await agent('w1', withIcsp);
+  await agent('w2', OLD);
+  await agent('w3', EDITED.replace(GENERATED, withIcsp));
+  await agent('m1', withIcsp);
+});
+
+afterAll(async () => {
+  for (const a of agents) a.close();
+  await collector?.stop();
+  await api?.stop();
+});
+
+describe('cluster intent vs node reality', () => {
+  it('shows each pool and each mirror object in the rollout view', async () => {
+    const r = await eventually(async () => {
+      const got = await report();
+      const worker = got.rollout?.pools.find((p) => p.name === 'worker');
+      if (worker?.generated !== 'matches' || worker.drifted.length === 0)
+        throw new Error(JSON.stringify(got.rollout));
+      return got;
+    }, 'rollout view');
+    const worker = r.rollout!.pools.find((p) => p.name === 'worker')!;
+    expect(worker).toMatchObject({
+      target: 'rendered-worker-new',
+      current: 'rendered-worker-old',
+      generatedConfig: '99-worker-generated-registries',
+      nodes: 3,
+      nodesDone: 2,
+      drifted: ['w3'],
+      overriddenBy: [],
+    });
+    expect(worker.lagging).toEqual([
+      {
+        node: 'w2',
+        currentConfig: 'rendered-worker-old',
+        desiredConfig: 'rendered-worker-new',
+        state: 'Working',
+        reason: null,
+        files: ['/etc/containers/registries.conf'],
+      },
+    ]);
+    const idms = r.rollout!.objects.find((o) => o.name === 'team-mirrors')!;
+    expect(idms).toMatchObject({ kind: 'ImageDigestMirrorSet', nodesApplying: 3, nodes: 4 });
+    expect(idms.pools).toEqual([
+      { pool: 'master', nodesApplying: 1, nodes: 1, inTarget: true },
+      { pool: 'worker', nodesApplying: 2, nodes: 3, inTarget: true },
+    ]);
+    expect(r.nodes.find((n) => n.name === 'm1')?.pool).toBe('master');
+  });
+
+  it('shows the rollout on the report page in Chromium (screenshot in test/.artifacts/)', async () => {
+    const chromium = await launchChromium();
+    try {
+      const page = await chromium.browser.newPage();
+      await page.goto(`${collector.url}/`);
+      const worker = await page.locator('#pool-rollout tr[data-pool="worker"]').innerText();
+      expect(worker).toContain('rendered-worker-new');
+      expect(worker).toContain('up to date');
+      expect(worker).toMatch(/2 \/ 3/);
+      expect(worker).toContain('w2');
+      expect(worker).toContain('Working');
+      const idms = await page
+        .locator('#object-rollout tr[data-object="ImageDigestMirrorSet/team-mirrors"]')
+        .innerText();
+      expect(idms).toMatch(/3 \/ 4/);
+      expect(idms).toMatch(/worker: 2 \/ 3/);
+      expect(await page.locator('#rollout').isVisible()).toBe(true);
+      const artifacts = path.join(REPO, 'test/.artifacts');
+      mkdirSync(artifacts, { recursive: true });
+      await page.locator('#rollout').screenshot({ path: path.join(artifacts, 'report-rollout.png') });
+    } finally {
+      await chromium.close();
+    }
+  });
+
+  it('raises not-rolled-out, drift and icsp-deprecated, each on the nodes concerned', async () => {
+    const r = await report();
+    const byId = (id: string) => r.problems.filter((p) => p.id === id);
+    expect(byId('mirror-config-not-rolled-out').map((p) => p.nodes)).toEqual([['w2']]);
+    expect(byId('mirror-config-not-rolled-out')[0]!.message).toContain(
+      'w2 (currentConfig rendered-worker-old, desiredConfig rendered-worker-new, state Working)',
+    );
+    expect(byId('mirror-config-drift').map((p) => p.nodes)).toEqual([['w3']]);
+    const icsp = byId('icsp-deprecated');
+    expect(icsp).toHaveLength(1);
+    expect(icsp[0]!.file).toBe('imagecontentsourcepolicies/legacy-ocp');
+    expect(icsp[0]!.fix).toContain('kind: ImageDigestMirrorSet');
+    // The MCO findings explain w2/w3's differing files: no pool-majority guess on top.
+    expect(byId('node-config-drift')).toEqual([]);
+    const w3 = r.nodes.find((n) => n.name === 'w3')!;
+    expect(w3.findings.map((f) => f.id)).toContain('mirror-config-drift');
+    expect(w3.counts.error).toBeGreaterThan(0);
+  });
+
+  it('fetches each MachineConfig once, and never the ones nothing refers to', async () => {
+    expect(
+      api.count('GET', '/apis/machineconfiguration.openshift.io/v1/machineconfigs/rendered-worker-new'),
+    ).toBe(1);
+    expect(api.count('GET', '/apis/machineconfiguration.openshift.io/v1/machineconfigs/99-worker-ssh')).toBe(
+      0,
+    );
+    expect(api.count('GET', '/apis/machineconfiguration.openshift.io/v1/machineconfigs')).toBe(0);
+  });
+
+  it('follows the rollout as node annotations change', async () => {
+    api.upsert('nodes', mcoNode('w2', 'worker', { current: 'rendered-worker-new' }));
+    const r = await eventually(async () => {
+      const got = await report();
+      if (got.rollout?.pools.find((p) => p.name === 'worker')?.lagging.length !== 0)
+        throw new Error('still lagging');
+      return got;
+    }, 'w2 done');
+    expect(r.problems.filter((p) => p.id === 'mirror-config-not-rolled-out')).toEqual([]);
+    // The agent on w2 still reports the old files: that is now drift from its current config.
+    expect(r.problems.filter((p) => p.id === 'mirror-config-drift').flatMap((p) => p.nodes)).toEqual(
+      expect.arrayContaining(['w2', 'w3']),
+    );
+  });
+
+  it('reports a render the MCO would reject, with its error text, in the report, the page and the metrics', async () => {
+    api.upsert(
+      'imagedigestmirrorsets',
+      imageDigestMirrorSet('never', [
+        {
+          source: 'quay.example/ocp',
+          mirrors: ['mirror.lab.example:5000/ocp'],
+          mirrorSourcePolicy: 'NeverContactSource',
+        },
+      ]),
+    );
+    const r = await eventually(async () => {
+      const got = await report();
+      if (!got.problems.some((p) => p.id === 'mirror-config-render-failed'))
+        throw new Error('no render failure yet');
+      return got;
+    }, 'render failure');
+    const failed = r.problems.find((p) => p.id === 'mirror-config-render-failed')!;
+    expect(failed.message).toContain(
+      'conflicting mirrorSourcePolicy is set for the same source "quay.example/ocp"',
+    );
+    expect(r.rollout!.renderErrors[0]).toContain('conflicting mirrorSourcePolicy');
+    expect(r.rollout!.pools.map((p) => p.generated)).toEqual(['render-failed', 'render-failed']);
+    const page = await (await fetch(`${collector.url}/`)).text();
+    expect(page).toContain('<section id="rollout">');
+    expect(page).toContain('The MCO rejects the objects: conflicting mirrorSourcePolicy');
+    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(metrics).toContain('mirrorscope_pool_mirror_config_nodes{pool="worker",state="drifted"} 2');
+    api.remove('imagedigestmirrorsets', 'never');
+  });
+
+  it('names the MachineConfig that overrides the generated registries.conf', async () => {
+    api.upsert(
+      'machineconfigs',
+      machineConfig('99-worker-zz-registries', [{ path: '/etc/containers/registries.conf', text: OLD }], {
+        role: 'worker',
+      }),
+    );
+    api.upsert('machineconfigs', renderedConfig('rendered-worker-over', OLD));
+    api.upsert(
+      'machineconfigpools',
+      machineConfigPool('worker', {
+        target: 'rendered-worker-over',
+        current: 'rendered-worker-new',
+        sources: standardSources('worker', ['99-worker-zz-registries']),
+      }),
+    );
+    const r = await eventually(async () => {
+      const got = await report();
+      const worker = got.rollout?.pools.find((p) => p.name === 'worker');
+      if (worker?.overriddenBy.length !== 1) throw new Error(JSON.stringify(worker));
+      return got;
+    }, 'override');
+    expect(r.rollout!.pools.find((p) => p.name === 'worker')!.overriddenBy).toEqual([
+      '99-worker-zz-registries',
+    ]);
+    const drift = r.problems.find(
+      (p) => p.id === 'mirror-config-drift' && p.message.includes('99-worker-zz-registries'),
+    );
+    expect(drift?.nodes).toEqual(['w1', 'w2', 'w3']);
+  });
+
+  it('notices a paused pool holding a change back', async () => {
+    api.upsert(
+      'machineconfigpools',
+      machineConfigPool('worker', {
+        target: 'rendered-worker-over',
+        current: 'rendered-worker-new',
+        sources: standardSources('worker', ['99-worker-zz-registries']),
+        paused: true,
+      }),
+    );
+    const r = await eventually(async () => {
+      const got = await report();
+      if (!got.problems.some((p) => p.id === 'pool-paused')) throw new Error('not yet');
+      return got;
+    }, 'paused');
+    expect(r.problems.find((p) => p.id === 'pool-paused')!.nodes).toEqual(['w1', 'w2', 'w3']);
+    expect(r.problems.some((p) => p.id === 'mirror-config-not-rolled-out')).toBe(false);
+  });
+
+  it('keeps the pull secret of rendered configs out of everything it serves', async () => {
+    const served = [
+      await (await fetch(`${collector.url}/api/v1/report`)).text(),
+      await (await fetch(`${collector.url}/`)).text(),
+      collector.log.join('\n'),
+    ].join('\n');
+    expect(served).not.toContain('c2VjcmV0OnNlY3JldA==');
+    expect(served).not.toContain('secret:secret');
+  });
+});
+
+describe('on a plain Kubernetes', () => {
+  it('says once that the checks are off and reports no rollout view', async () => {
+    const plain = await new FakeKubeApi().start();
+    const other = await startCollectorProcess(['--auth', 'none', '--kubeconfig', plain.writeKubeconfig()]);
+    try {
+      await eventually(() => {
+        if (!other.log.some((l) => l.includes('no MachineConfigPool API')))
+          throw new Error(other.log.join('\n'));
+      }, 'log line');
+      expect((await report(other.url)).rollout).toBeNull();
+      expect(plain.count('GET', '/apis/machineconfiguration.openshift.io/v1/machineconfigpools')).toBe(0);
+    } finally {
+      await other.stop();
+      await plain.stop();
+    }
+  });
+});
