@@ -12,7 +12,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { FakeKubeApi, nodeObject, podObject } from '../test/support/fake-kube-api.js';
+import { FakeKubeApi, podObject } from '../test/support/fake-kube-api.js';
+import {
+  diskDigests,
+  generatedConfig,
+  generatedRegistriesConf,
+  renderedConfig,
+  standardSources,
+  templateConfig,
+} from '../test/support/mco-cluster.js';
+import { imageDigestMirrorSet, machineConfigPool, mcoNode } from '../test/support/openshift-objects.js';
 import { say, type BenchLine } from './types.js';
 
 const AGENTS = Number(process.env.BENCH_COLLECTOR_AGENTS ?? 5000);
@@ -111,12 +120,42 @@ const IMAGES = JSON.stringify(
   })),
 );
 
+// The cluster is an OpenShift one: the collector also evaluates cluster intent vs node reality on
+// every report build. One IDMS; every 100th node still on the previous rendered config (lagging),
+// every 50th with a hand-edited registries.conf (drifted).
+const IDMS = imageDigestMirrorSet('corp-mirrors', [
+  { source: 'quay.io', mirrors: ['mirror1.corp.example:5000', 'mirror2.corp.example:5000'] },
+]);
+const REGISTRIES = generatedRegistriesConf([IDMS]);
+const FILES = JSON.stringify(diskDigests(REGISTRIES));
+const DRIFTED_FILES = JSON.stringify(diskDigests(`${REGISTRIES}# edited by hand\n`));
+
 function snapshotJson(node: string, n: number): string {
   const own = Array.from({ length: FINDINGS_PER_NODE - SHARED_FINDINGS }, (_, i) =>
     findingJson(`own-${node}-${i}`, node, SHARED_FINDINGS + i),
   ).join(',');
-  const hash = n % 50 === 0 ? 'drifted' : 'main';
-  return `{"v":1,"type":"snapshot","seq":1,"generatedAt":"2026-11-23T12:00:00Z","configHash":"${hash}","files":[{"path":"/etc/containers/registries.conf","sha256":"${hash}"}],"findings":[${SHARED},${own}],"hosts":${HOSTS},"images":${IMAGES},"scan":{"at":"2026-11-23T12:00:00Z","durationMs":1200,"probes":25}}`;
+  const drifted = n % 50 === 0;
+  return `{"v":1,"type":"snapshot","seq":1,"generatedAt":"2026-11-23T12:00:00Z","configHash":"${drifted ? 'drifted' : 'main'}","files":${drifted ? DRIFTED_FILES : FILES},"findings":[${SHARED},${own}],"hosts":${HOSTS},"images":${IMAGES},"scan":{"at":"2026-11-23T12:00:00Z","durationMs":1200,"probes":25}}`;
+}
+
+function seedOpenShift(api: FakeKubeApi): void {
+  api.upsert('imagedigestmirrorsets', IDMS);
+  for (const mc of [
+    templateConfig('worker'),
+    generatedConfig('worker', REGISTRIES),
+    renderedConfig('rendered-worker-new', REGISTRIES),
+    renderedConfig('rendered-worker-old', generatedRegistriesConf([])),
+  ])
+    api.upsert('machineconfigs', mc);
+  api.upsert(
+    'machineconfigpools',
+    machineConfigPool('worker', {
+      target: 'rendered-worker-new',
+      current: 'rendered-worker-old',
+      sources: standardSources('worker'),
+      machineCount: AGENTS,
+    }),
+  );
 }
 
 interface SimAgent {
@@ -207,9 +246,18 @@ function nodeName(n: number): string {
 }
 
 export async function run(): Promise<BenchLine[]> {
-  const api = await new FakeKubeApi().start();
+  const api = await new FakeKubeApi('collector-sa-token', { openshift: true }).start();
+  seedOpenShift(api);
   for (let n = 0; n < AGENTS; n++) {
-    api.upsert('nodes', nodeObject(nodeName(n)));
+    const lagging = n % 100 === 1;
+    api.upsert(
+      'nodes',
+      mcoNode(nodeName(n), 'worker', {
+        current: lagging ? 'rendered-worker-old' : 'rendered-worker-new',
+        desired: 'rendered-worker-new',
+        state: lagging ? 'Working' : 'Done',
+      }),
+    );
     api.upsert(
       'pods',
       podObject('apps', `app-${n}`, nodeName(n), { containers: [`quay.io/team${n % 20}/app:1.${n % 20}`] }),
@@ -239,13 +287,17 @@ export async function run(): Promise<BenchLine[]> {
 
     // The first build after ingest, then two more (the collector rebuilds a report older than 2 s).
     const builds: number[] = [];
-    let summary: { summary: { nodes: number; problems: number } } | null = null;
+    type Summary = {
+      summary: { nodes: number; problems: number };
+      rollout: { pools: { nodesDone: number; nodesLagging: number; nodesDrifted: number }[] } | null;
+    };
+    let summary: Summary | null = null;
     let requestMs = 0;
     for (let i = 0; i < 3; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 2100));
       const t0 = performance.now();
       const res = await fetch(`${url}/api/v1/summary`);
-      summary = (await res.json()) as { summary: { nodes: number; problems: number } };
+      summary = (await res.json()) as Summary;
       if (i === 0) requestMs = performance.now() - t0;
       builds.push(Number(/report;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN));
     }
@@ -253,6 +305,12 @@ export async function run(): Promise<BenchLine[]> {
     const buildMedianMs = [...builds].sort((a, b) => a - b)[1]!;
     say(
       `  report build for ${summary!.summary.nodes} nodes, ${summary!.summary.problems} distinct problems: ${builds.map((b) => b.toFixed(0)).join(', ')} ms (first, then two rebuilds; target ≤ 1000 ms)`,
+    );
+    const pool = summary!.rollout?.pools[0];
+    if (pool?.nodesLagging !== Math.ceil((AGENTS - 1) / 100) || pool.nodesDrifted !== Math.ceil(AGENTS / 50))
+      throw new Error(`the rollout view is not what the cluster holds: ${JSON.stringify(summary!.rollout)}`);
+    say(
+      `  rollout view in that build: ${pool.nodesDone} nodes done, ${pool.nodesLagging} lagging, ${pool.nodesDrifted} drifted`,
     );
     const burst = rssMiB(child.pid!);
     // Steady state: 5,000 agents heartbeating (every 30 s in production) leave the collector mostly

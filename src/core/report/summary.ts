@@ -24,6 +24,26 @@ export interface ReportDigest {
     readonly nodesProbed: number;
   }[];
   readonly nodesDrifted: readonly string[];
+  /** OpenShift: per pool and per mirror object, counts only (the report has the nodes). */
+  readonly rollout: {
+    readonly renderErrors: readonly string[];
+    readonly pools: readonly {
+      readonly name: string;
+      readonly target: string | null;
+      readonly generated: string;
+      readonly paused: boolean;
+      readonly nodes: number;
+      readonly nodesDone: number;
+      readonly nodesLagging: number;
+      readonly nodesDrifted: number;
+    }[];
+    readonly objects: readonly {
+      readonly kind: string;
+      readonly name: string;
+      readonly nodesApplying: number;
+      readonly nodes: number;
+    }[];
+  } | null;
 }
 
 export function digestOf(report: ClusterReport): ReportDigest {
@@ -43,6 +63,28 @@ export function digestOf(report: ClusterReport): ReportDigest {
       .filter((m) => m.nodesFailing > 0)
       .map((m) => ({ host: m.host, nodesFailing: m.nodesFailing, nodesProbed: m.nodesProbed })),
     nodesDrifted: report.nodes.filter((n) => n.drift !== null).map((n) => n.name),
+    rollout:
+      report.rollout === null
+        ? null
+        : {
+            renderErrors: report.rollout.renderErrors,
+            pools: report.rollout.pools.map((p) => ({
+              name: p.name,
+              target: p.target,
+              generated: p.generated,
+              paused: p.paused,
+              nodes: p.nodes,
+              nodesDone: p.nodesDone,
+              nodesLagging: p.lagging.length,
+              nodesDrifted: p.drifted.length,
+            })),
+            objects: report.rollout.objects.map((o) => ({
+              kind: o.kind,
+              name: o.name,
+              nodesApplying: o.nodesApplying,
+              nodes: o.nodes,
+            })),
+          },
   };
 }
 
