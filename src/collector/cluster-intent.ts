@@ -69,6 +69,19 @@ function numberOrNull(v: unknown): number | null {
   return typeof v === 'number' ? v : null;
 }
 
+/** The latest creation or field-manager write among the objects (managedFields times are RFC 3339). */
+function lastChange(objects: readonly KubernetesObject[]): number {
+  let latest = 0;
+  for (const o of objects) {
+    const times = [o.metadata?.creationTimestamp, ...(o.metadata?.managedFields ?? []).map((f) => f.time)];
+    for (const t of times) {
+      const ms = t === undefined ? NaN : new Date(t).getTime();
+      if (ms > latest) latest = ms;
+    }
+  }
+  return latest;
+}
+
 function poolState(p: PoolObject): PoolState {
   const name = p.metadata?.name ?? '';
   return {
@@ -89,7 +102,7 @@ export class ClusterIntent {
   private readonly configs = new Map<string, ReturnType<typeof readMachineConfig> | 'not-found'>();
   private objects: ClusterObjects = { mirrorSets: [], image: null, releaseImage: null, notes: [] };
   private objectsKey = '';
-  private objectsChangedAtMs = Date.now();
+  private objectsChangedAtMs = 0;
   private epoch = '';
   private fetching: Promise<void> | null = null;
   private retryAfterMs = 0;
@@ -180,7 +193,12 @@ export class ClusterIntent {
     ]);
     if (key !== this.objectsKey) {
       this.objectsKey = key;
-      this.objectsChangedAtMs = Date.now();
+      // Until every informer has listed, the objects are being read, not changed: their own
+      // timestamps say when they last changed. After that, a change is now.
+      const listing = [...this.informers.values()].some((i) => !i.synced);
+      // (ClusterVersion's status is rewritten all the time; only its desired image matters.)
+      const own = items.filter((i) => i.kind !== MIRROR_RESOURCES.clusterVersion.kind).map((i) => i.object);
+      this.objectsChangedAtMs = listing ? lastChange(own) : Date.now();
     }
     // Every non-rendered MachineConfig that matters feeds some pool's target: when no target changed,
     // none of them did either.
@@ -198,24 +216,28 @@ export class ClusterIntent {
     this.prefetch();
   }
 
-  /** The pool of each node the way the MCO assigns it (role labels until the pools are listed). */
-  poolOf(node: V1Node): string | null {
+  /**
+   * The pool of a node the way the MCO assigns it (role labels until the pools are listed). Take the
+   * function once per pass over the nodes: it holds the pools' selectors.
+   */
+  poolAssigner(): (node: V1Node) => string | null {
     const pools = this.pools();
-    if (pools.length === 0) return poolOf(node);
+    if (pools.length === 0) return poolOf;
     const selectors: PoolSelector[] = pools.map((p) => ({
       name: p.metadata?.name ?? '',
       nodeSelector: p.spec?.nodeSelector ?? null,
     }));
-    return poolForNode(node.metadata?.labels ?? {}, selectors);
+    return (node) => poolForNode(node.metadata?.labels ?? {}, selectors);
   }
 
   private nodeStates(withFiles: boolean): NodeMcoState[] {
+    const poolOfNode = this.poolAssigner();
     return this.options.nodes().map((n) => {
       const a = n.metadata?.annotations ?? {};
       const name = n.metadata?.name ?? '';
       return {
         name,
-        pool: this.poolOf(n),
+        pool: poolOfNode(n),
         currentConfig: a[`${ANNOTATION}currentConfig`] || null,
         desiredConfig: a[`${ANNOTATION}desiredConfig`] || null,
         state: a[`${ANNOTATION}state`] || null,

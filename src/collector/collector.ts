@@ -195,12 +195,12 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       return cached.report;
     const nodes: NodeInput[] = [];
     const seen = new Set<string>();
+    const poolOfNode = intent?.enabled ? intent.poolAssigner() : poolOf;
     for (const n of informers.nodes?.list() ?? []) {
       const name = n.metadata?.name;
       if (name === undefined) continue;
       seen.add(name);
-      const pool = intent?.enabled ? intent.poolOf(n) : poolOf(n);
-      nodes.push({ name, pool, registered: true, agent: store.get(name) ?? null });
+      nodes.push({ name, pool: poolOfNode(n), registered: true, agent: store.get(name) ?? null });
     }
     for (const name of store.names())
       if (!seen.has(name)) nodes.push({ name, pool: null, registered: false, agent: store.get(name)! });

@@ -213,6 +213,30 @@ describe('cluster intent vs node reality', () => {
     }
   });
 
+  it('puts the rollout in the ConfigMap: counts in summary.json, lines in report.txt', async () => {
+    const cm = await eventually(() => {
+      const got = api.get('configmaps', 'mirrorscope-report', 'mirrorscope') as
+        { data: Record<string, string> } | undefined;
+      if (!got?.data['report.txt']?.includes('w2 (rendered-worker-old, Working)')) throw new Error('not yet');
+      return got;
+    }, 'ConfigMap');
+    const text = cm.data['report.txt']!;
+    expect(text).toContain('Mirror configuration rollout');
+    expect(text).toContain('pool worker: 2/3 nodes on rendered-worker-new — drifted: w3');
+    expect(text).toContain('ImageDigestMirrorSet team-mirrors: applied on 3/4 nodes');
+    const summary = JSON.parse(cm.data['summary.json']!) as { rollout: { pools: unknown[] } };
+    expect(summary.rollout.pools).toContainEqual({
+      name: 'worker',
+      target: 'rendered-worker-new',
+      generated: 'matches',
+      paused: false,
+      nodes: 3,
+      nodesDone: 2,
+      nodesLagging: 1,
+      nodesDrifted: 1,
+    });
+  });
+
   it('raises not-rolled-out, drift and icsp-deprecated, each on the nodes concerned', async () => {
     const r = await report();
     const byId = (id: string) => r.problems.filter((p) => p.id === id);

@@ -17,12 +17,14 @@ import {
   generatedConfig,
   generatedRegistriesConf,
   renderedConfig,
+  renderObjects,
   sha256,
   standardSources,
   templateConfig,
 } from '../support/mco-cluster.js';
 import type { Obj } from '../support/fake-kube-api.js';
 import {
+  imageConfig,
   imageContentSourcePolicy,
   imageDigestMirrorSet,
   machineConfig,
@@ -292,6 +294,57 @@ describe('mirror-config-not-generated', () => {
     expect(f?.message).toContain('registry quay.example/team');
     expect(f?.message).toContain('mirror.lab.example:5000/team (digest-only) vs ');
     expect(f?.message).toContain('old-mirror.lab.example/team (digest-only)');
+  });
+});
+
+describe('policy.json from image.config blockedRegistries', () => {
+  const image = imageConfig({ blockedRegistries: ['untrusted.example'] });
+  const rendered = renderObjects([IDMS, image]);
+  const withPolicy = (policy: string) =>
+    machineConfig(
+      '99-worker-generated-registries',
+      [
+        { path: REGISTRIES_CONF_PATH, text: rendered.registriesConf!, encoding: 'base64' },
+        { path: '/etc/containers/policy.json', text: policy, encoding: 'base64' },
+      ],
+      { role: 'worker' },
+    );
+  const run = (policy: string) =>
+    evaluate({
+      objects: [IDMS, image],
+      configs: [
+        templateConfig('worker'),
+        withPolicy(policy),
+        renderedConfig('rendered-worker-x', rendered.registriesConf!),
+      ],
+      pools: [pool('worker', 'rendered-worker-x')],
+      nodes: [],
+    }).rollout.pools[0]!;
+
+  it('matches the MCO-written policy, also with requirements it does not render (ClusterImagePolicy)', () => {
+    expect(rendered.policyJsonText).toContain('untrusted.example');
+    expect(run(rendered.policyJsonText!).generated).toBe('matches');
+    const doc = JSON.parse(rendered.policyJsonText!) as {
+      transports: Record<string, Record<string, unknown>>;
+    };
+    doc.transports['docker']!['quay.example/signed'] = [{ type: 'sigstoreSigned', keyData: 'LS0t' }];
+    expect(run(JSON.stringify(doc)).generated).toBe('matches');
+  });
+
+  it('differs when the blocked scope is missing from the generated policy', () => {
+    const result = evaluate({
+      objects: [IDMS, image],
+      configs: [
+        templateConfig('worker'),
+        withPolicy('{"default":[{"type":"insecureAcceptAnything"}],"transports":{}}'),
+        renderedConfig('rendered-worker-x', rendered.registriesConf!),
+      ],
+      pools: [pool('worker', 'rendered-worker-x')],
+      nodes: [],
+    });
+    expect(result.findings.find((f) => f.id === 'mirror-config-not-generated')?.message).toContain(
+      '/etc/containers/policy.json: docker scope untrusted.example (reject) vs no such scope',
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import { clusterObjectsFromApi } from '../../src/core/mco/parse-objects.js';
 import { MCO_TEMPLATE_POLICY, encodePolicyJson } from '../../src/core/mco/policy-json.js';
 import { renderRegistries, REGISTRIES_CONF_PATH, POLICY_JSON_PATH } from '../../src/core/mco/render.js';
 import { MCO_TEMPLATE_REGISTRIES_CONF } from '../../src/core/mco/template.js';
+import type { RenderResult } from '../../src/core/mco/types.js';
 import type { Obj } from './fake-kube-api.js';
 import { machineConfig, type MachineConfigFile, type MachineConfigObject } from './openshift-objects.js';
 
@@ -27,8 +28,8 @@ const RESOURCE: Record<string, { plural: string; apiVersion: string }> = {
   ClusterVersion: { plural: 'clusterversions', apiVersion: 'config.openshift.io/v1' },
 };
 
-/** The registries.conf the MCO writes for these objects (throws when it would reject them). */
-export function generatedRegistriesConf(objects: readonly Obj[]): string {
+/** What the MCO renders for these objects (throws when it would reject them). */
+export function renderObjects(objects: readonly Obj[]): RenderResult {
   const parsed = clusterObjectsFromApi(
     objects.map((object) => {
       const kind = String(object['kind']);
@@ -38,7 +39,12 @@ export function generatedRegistriesConf(objects: readonly Obj[]): string {
   );
   const result = renderRegistries(parsed);
   if (result.registriesConf === null) throw new Error(result.errors.map((e) => e.message).join('; '));
-  return result.registriesConf;
+  return result;
+}
+
+/** The registries.conf the MCO writes for these objects. */
+export function generatedRegistriesConf(objects: readonly Obj[]): string {
+  return renderObjects(objects).registriesConf!;
 }
 
 /** The MCO's template MachineConfig for a role, holding the template registries.conf and policy.json. */

@@ -12,21 +12,38 @@ export function differingPaths(a: MachineConfigView, b: MachineConfigView): stri
   return out.sort();
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+type Requirements = readonly { readonly type?: unknown }[];
+interface PolicyShape {
+  readonly default?: Requirements;
+  readonly transports?: Readonly<Record<string, Readonly<Record<string, Requirements>>>>;
 }
 
-function jsonDifference(a: string, b: string): string | null {
+function types(reqs: Requirements | undefined): string {
+  return (reqs ?? []).map((r) => String(r.type)).join(', ') || '(none)';
+}
+
+/**
+ * What the MCO's allowed/blocked rendering puts into policy.json: the default and the docker
+ * transport's scopes. Other content (a ClusterImagePolicy's sigstore requirements, say) is not ours
+ * to render, so only its absence of these scopes counts.
+ */
+function policyDifference(expected: string, actual: string): string | null {
+  let want: PolicyShape;
+  let got: PolicyShape;
   try {
-    return canonicalJson(JSON.parse(a)) === canonicalJson(JSON.parse(b)) ? null : 'the policy differs';
+    want = JSON.parse(expected) as PolicyShape;
+    got = JSON.parse(actual) as PolicyShape;
   } catch {
-    return a === b ? null : 'the policy differs (one is not valid JSON)';
+    return expected === actual ? null : 'the policy is not valid JSON';
   }
+  if (types(want.default) !== types(got.default))
+    return `default ${types(want.default)} vs ${types(got.default)}`;
+  for (const [scope, reqs] of Object.entries(want.transports?.['docker'] ?? {})) {
+    const theirs = got.transports?.['docker']?.[scope];
+    if (theirs === undefined) return `docker scope ${scope} (${types(reqs)}) vs no such scope`;
+    if (types(reqs) !== types(theirs)) return `docker scope ${scope}: ${types(reqs)} vs ${types(theirs)}`;
+  }
+  return null;
 }
 
 /** null when `actual` means what `expected` means; else the first difference, "expected vs actual". */
@@ -39,7 +56,7 @@ export function contentDifference(
     if (expected === actual) return null;
     return expected === null ? 'no file expected, but there is one' : 'the file is missing';
   }
-  if (path.endsWith('.json')) return jsonDifference(expected, actual);
+  if (path.endsWith('.json')) return policyDifference(expected, actual);
   if (path.endsWith('.conf')) return registriesDifference(path, expected, actual);
   return expected === actual ? null : 'the contents differ';
 }

@@ -66,13 +66,18 @@ export function renderIntent(
   }
 }
 
-/** The files the generated MachineConfig should hold (null: must not hold it). */
+/**
+ * The files the generated MachineConfig should hold (null: must not hold it). policy.json only when
+ * the objects call for one: the MCO may also write it for reasons outside these objects
+ * (ClusterImagePolicy).
+ */
 function expectedFiles(result: RenderResult): [string, string | null][] {
-  return [
+  const files: [string, string | null][] = [
     [REGISTRIES_CONF_PATH, result.registriesConfGenerated ? result.registriesConf : null],
-    [POLICY_JSON_PATH, result.policyJsonText],
     [SEARCH_REGISTRIES_DROP_IN_PATH, result.searchRegistriesDropIn],
   ];
+  if (result.policyJsonText !== null) files.push([POLICY_JSON_PATH, result.policyJsonText]);
+  return files;
 }
 
 export interface GeneratedCheck {
