@@ -259,7 +259,10 @@ export class Agent {
       },
       `Scan ${this.scanCount} (${reason}) checked ${out.images.length} image(s) in ${out.durationMs} ms: ${pullable} pullable, ${bySeverity.error} error(s), ${bySeverity.warning} warning(s), ${bySeverity.info} note(s); ${out.probes} probe(s) sent, ${change.added.length} finding(s) new, ${change.cleared.length} cleared.`,
     );
-    if (this.link && (change.added.length > 0 || change.cleared.length > 0 || first)) {
+    if (
+      this.link &&
+      (change.added.length > 0 || change.cleared.length > 0 || first || this.link.configBehind)
+    ) {
       this.link.delta({
         added: change.added.map(wire),
         cleared: change.cleared.map((f) => f.key),

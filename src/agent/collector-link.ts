@@ -59,6 +59,8 @@ export class CollectorLink {
   private lastError: string | null = null;
   private stopped = false;
   private seq = 0;
+  /** The configuration hash of the last snapshot sent (deltas carry no file digests). */
+  private sentConfigHash: string | null = null;
   private imagesGeneration = -1;
   private heartbeatMs = DEFAULT_HEARTBEAT_MS;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -81,6 +83,7 @@ export class CollectorLink {
   }
 
   /** Findings changed: send now, or keep (coalesced) for later. */
+  /** Queues finding changes; after a configuration change the next message is a snapshot instead. */
   delta(delta: Omit<PendingDelta, never>): void {
     this.outbox.add(delta);
     this.flush();
@@ -158,8 +161,7 @@ export class CollectorLink {
       );
       this.send({ v: 1, type: 'hello', ...this.options.hello() });
       // The snapshot replaces everything the collector knew: pending deltas are part of it.
-      this.outbox.clear();
-      this.send(this.options.snapshot(++this.seq));
+      this.sendSnapshot();
       this.startHeartbeat();
     });
     ws.on('message', (data, isBinary) => {
@@ -235,8 +237,7 @@ export class CollectorLink {
         this.options.onImages(message.images);
         return;
       case 'snapshot-request':
-        this.outbox.clear();
-        this.send(this.options.snapshot(++this.seq));
+        this.sendSnapshot();
         return;
       case 'trace-request':
         void this.answerTrace(message);
@@ -261,12 +262,22 @@ export class CollectorLink {
     return true;
   }
 
+  /** A full snapshot: the only message that carries the configuration files' digests. */
+  private sendSnapshot(): void {
+    this.outbox.clear();
+    if (this.send(this.options.snapshot(++this.seq))) this.sentConfigHash = this.options.configHash();
+  }
+
+  /** The configuration changed since the collector last got its file digests. */
+  get configBehind(): boolean {
+    return this.options.configHash() !== this.sentConfigHash;
+  }
+
   private flush(): void {
-    if (!this.open || this.outbox.empty) return;
+    if (!this.open || (this.outbox.empty && !this.configBehind)) return;
     if ((this.socket?.bufferedAmount ?? 0) > MAX_BUFFERED_BYTES) return; // the heartbeat retries
-    if (this.outbox.needsSnapshot) {
-      this.outbox.clear();
-      this.send(this.options.snapshot(++this.seq));
+    if (this.outbox.needsSnapshot || this.configBehind) {
+      this.sendSnapshot();
       return;
     }
     const d = this.outbox.take();

@@ -7,8 +7,8 @@ import { cp, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
-  DeltaMessage,
   ImageStatus,
+  SnapshotMessage,
   TraceResultMessage,
   WireFinding,
 } from '../../src/protocol/messages.js';
@@ -511,12 +511,21 @@ describe('mirrorscope agent (long-running)', () => {
       from,
     );
     expect(cleared.msg).toMatch(/^Resolved \(mirror-http-not-insecure\): no longer seen: /);
-    const delta = await collector.waitFor(() =>
-      collector.messages('delta').find((d: DeltaMessage) => d.cleared.includes(String(cleared.key))),
+    // Deltas carry no file digests: after a configuration change the agent sends a whole snapshot,
+    // so the collector's view of the node's files follows the disk.
+    const snapshot = await collector.waitFor(() =>
+      collector
+        .messages('snapshot')
+        .find((m: SnapshotMessage) => m.configHash === changed.configHash && m.findings.length > 0),
     );
-    expect(delta.configHash).toBe(changed.configHash);
+    expect(snapshot.findings.map((f) => f.key)).not.toContain(String(cleared.key));
+    expect(snapshot.files.find((f) => f.path === '/etc/containers/registries.conf')!.sha256).toBe(
+      createHash('sha256')
+        .update(await readFile(path.join(root, 'etc/containers/registries.conf')))
+        .digest('hex'),
+    );
     // The blocked source's mirror now answers "manifest unknown" instead.
-    expect(delta.added.map((f) => f.id)).toContain('mirror-manifest-missing');
+    expect(snapshot.findings.map((f) => f.id)).toContain('mirror-manifest-missing');
     const metrics = (await get(`${base}/metrics`)).text;
     expect(metrics).toContain('mirrorscope_config_generation 2');
   }, 40_000);

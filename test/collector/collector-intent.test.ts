@@ -2,10 +2,13 @@
 // mirror objects and MachineConfigPools, fetches the MachineConfigs its comparison needs, reads the
 // nodes' MCO annotations and its agents' file digests, and reports intent vs reality — findings and
 // the rollout view — as the API, the page and the metrics show it. Also: a plain Kubernetes.
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterReport } from '../../src/core/report/types.js';
+import { readMachineConfig } from '../../src/core/rollout/machine-config.js';
+import { AgentProcess } from '../agent/support/agent-process.js';
 import { launchChromium } from '../support/chromium.js';
 import { REPO } from '../support/cli.js';
 import { FakeKubeApi } from '../support/fake-kube-api.js';
@@ -26,6 +29,7 @@ import {
   machineConfigPool,
   mcoNode,
 } from '../support/openshift-objects.js';
+import { writeNodeRoot } from '../support/registry-lab.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 import { ProtocolAgent } from './protocol-agent.js';
 
@@ -388,5 +392,85 @@ describe('on a plain Kubernetes', () => {
       await other.stop();
       await plain.stop();
     }
+  });
+});
+
+describe('with real agents reading node roots written from the rendered MachineConfig', () => {
+  const LOCAL = imageDigestMirrorSet('local-mirrors', [
+    { source: '127.0.0.1:1/team', mirrors: ['127.0.0.1:2/team'] },
+  ]);
+  const conf = generatedRegistriesConf([LOCAL]);
+  let kube: FakeKubeApi;
+  let local: CollectorProcess;
+  const processes: AgentProcess[] = [];
+
+  beforeAll(async () => {
+    kube = await new FakeKubeApi('collector-sa-token', { openshift: true }).start();
+    kube.upsert('imagedigestmirrorsets', LOCAL);
+    for (const mc of [
+      templateConfig('worker'),
+      generatedConfig('worker', conf),
+      renderedConfig('rendered-worker-l', conf),
+    ])
+      kube.upsert('machineconfigs', mc);
+    kube.upsert(
+      'machineconfigpools',
+      machineConfigPool('worker', { target: 'rendered-worker-l', sources: standardSources('worker') }),
+    );
+    for (const n of ['r1', 'r2'])
+      kube.upsert('nodes', mcoNode(n, 'worker', { current: 'rendered-worker-l' }));
+    local = await startCollectorProcess(['--auth', 'none', '--kubeconfig', kube.writeKubeconfig()]);
+  });
+
+  afterAll(async () => {
+    for (const p of processes) p.child.kill('SIGTERM');
+    await local?.stop();
+    await kube?.stop();
+  });
+
+  it('sees no drift where the files are the MCO bytes, and drift after a hand edit', async () => {
+    // The bytes the machine-config-daemon writes: decoded from the rendered config's data URLs.
+    const rendered = readMachineConfig(renderedConfig('rendered-worker-l', conf));
+    const files = Object.fromEntries([...rendered.files.values()].map((f) => [f.path, f.text]));
+    const roots: Record<string, string> = {};
+    for (const node of ['r1', 'r2']) {
+      roots[node] = await writeNodeRoot(mkdtempSync(path.join(tmpdir(), `root-${node}-`)), files);
+      processes.push(
+        AgentProcess.start([
+          '--root',
+          roots[node],
+          '--node',
+          node,
+          '--collector',
+          local.url.replace('http', 'ws'),
+          '--token-file',
+          path.join(roots[node], 'no-token'),
+          '--listen',
+          'off',
+          '--config-poll',
+          '1',
+        ]),
+      );
+    }
+    const settled = await eventually(async () => {
+      const got = await report(local.url);
+      const pool = got.rollout?.pools[0];
+      if (pool?.generated !== 'matches' || got.nodes.some((n) => n.agent !== 'connected'))
+        throw new Error(JSON.stringify(got.rollout));
+      return got;
+    }, 'agents connected');
+    expect(settled.rollout!.pools[0]).toMatchObject({ nodes: 2, nodesDone: 2, drifted: [], lagging: [] });
+    expect(settled.rollout!.objects[0]).toMatchObject({ name: 'local-mirrors', nodesApplying: 2, nodes: 2 });
+
+    appendFileSync(path.join(roots['r2']!, 'etc/containers/registries.conf'), '\n# edited by hand\n');
+    const drifted = await eventually(async () => {
+      const got = await report(local.url);
+      if (got.rollout?.pools[0]?.drifted.length !== 1) throw new Error(JSON.stringify(got.rollout?.pools));
+      return got;
+    }, 'drift after the edit');
+    expect(drifted.rollout!.pools[0]!.drifted).toEqual(['r2']);
+    expect(drifted.problems.find((p) => p.id === 'mirror-config-drift')?.message).toContain(
+      'On node r2, /etc/containers/registries.conf is not what its current MachineConfig rendered-worker-l wrote',
+    );
   });
 });
