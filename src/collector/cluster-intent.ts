@@ -253,9 +253,17 @@ export class ClusterIntent {
       pools: this.pools().map(poolState),
       nodes,
       machineConfigs: this.configs as MachineConfigLookup,
+      clusterVersion: this.clusterVersion(),
       objectsChangedAtMs: this.objectsChangedAtMs,
       nowMs,
     });
+  }
+
+  private clusterVersion(): string | null {
+    const cv = this.list(MIRROR_RESOURCES.clusterVersion).find((o) => o.metadata?.name === 'version') as
+      { status?: { desired?: { version?: unknown } } } | undefined;
+    const version = cv?.status?.desired?.version;
+    return typeof version === 'string' && version !== '' ? version : null;
   }
 
   /** null when this is not an OpenShift cluster (or discovery has not answered yet). */

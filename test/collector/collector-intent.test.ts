@@ -455,7 +455,8 @@ describe('with real agents reading node roots written from the rendered MachineC
     const settled = await eventually(async () => {
       const got = await report(local.url);
       const pool = got.rollout?.pools[0];
-      if (pool?.generated !== 'matches' || got.nodes.some((n) => n.agent !== 'connected'))
+      const reporting = got.nodes.filter((n) => n.agent === 'connected' && n.configHash !== null);
+      if (pool?.generated !== 'matches' || pool.nodes !== 2 || reporting.length !== 2)
         throw new Error(JSON.stringify(got.rollout));
       return got;
     }, 'agents connected');

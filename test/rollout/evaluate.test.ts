@@ -2,7 +2,8 @@
 // URLs plain, base64 and gzip), pools and nodes as the collector hands them over.
 import { describe, expect, it } from 'vitest';
 import { clusterObjectsFromApi } from '../../src/core/mco/parse-objects.js';
-import { REGISTRIES_CONF_PATH } from '../../src/core/mco/render.js';
+import { REGISTRIES_CONF_PATH, renderRegistries } from '../../src/core/mco/render.js';
+import { mcoProfile } from '../../src/core/mco/versions.js';
 import { MCO_TEMPLATE_REGISTRIES_CONF } from '../../src/core/mco/template.js';
 import { evaluateIntent } from '../../src/core/rollout/evaluate.js';
 import { readMachineConfig } from '../../src/core/rollout/machine-config.js';
@@ -95,6 +96,7 @@ function evaluate(parts: {
   nodes: readonly NodeMcoState[];
   changedAgoMs?: number;
   missing?: readonly string[];
+  clusterVersion?: string | null;
 }): IntentEvaluation {
   const configs = lookup(parts.configs, parts.missing ?? ABSENT);
   const now = 1_800_000_000_000;
@@ -103,6 +105,7 @@ function evaluate(parts: {
     pools: parts.pools,
     nodes: parts.nodes,
     machineConfigs: configs,
+    clusterVersion: parts.clusterVersion === undefined ? '4.18.2' : parts.clusterVersion,
     objectsChangedAtMs: now - (parts.changedAgoMs ?? 600_000),
     nowMs: now,
   });
@@ -348,6 +351,38 @@ describe('policy.json from image.config blockedRegistries', () => {
   });
 });
 
+describe('the MCO rendering of the cluster version', () => {
+  const icsp = imageContentSourcePolicy('legacy', [
+    { source: 'quay.example/ocp', mirrors: ['mirror.lab.example:5000/ocp'] },
+  ]);
+  const legacyConf = renderRegistries(objectsOf([icsp]), { profile: mcoProfile('4.12') }).registriesConf!;
+  const run = (clusterVersion: string | null) =>
+    evaluate({
+      objects: [icsp],
+      configs: [
+        templateConfig('worker'),
+        generatedConfig('worker', legacyConf),
+        renderedConfig('rendered-worker-l', legacyConf),
+      ],
+      pools: [pool('worker', 'rendered-worker-l')],
+      nodes: [node('w1', 'rendered-worker-l')],
+      clusterVersion,
+    });
+
+  it('compares a 4.12 cluster with the 4.12 rendering (registry-level mirror-by-digest-only)', () => {
+    expect(legacyConf).toContain('mirror-by-digest-only = true');
+    const result = run('4.12.40');
+    expect(result.rollout.pools[0]!.generated).toBe('matches');
+    expect(result.rollout.objects[0]).toMatchObject({ nodesApplying: 1, nodes: 1 });
+    expect(result.findings.map((f) => f.id)).toEqual(['icsp-deprecated']);
+  });
+
+  it('would call the same file not generated on a 4.16 cluster, and notes an unmodelled 4.14', () => {
+    expect(run('4.16.9').rollout.pools[0]!.generated).toBe('differs');
+    expect(run('4.14.2').rollout.renderWarnings[0]).toContain('OpenShift 4.14.2');
+  });
+});
+
 describe('mirror-config-render-failed and the other render findings', () => {
   it('reports the MCO error text once, and no generated-config finding on top', () => {
     const conflicting = [
@@ -413,6 +448,22 @@ describe('mirror-config-drift', () => {
     expect(drift[0]!.fix).toContain('oc delete mc 99-worker-zz-registries');
     expect(result.rollout.pools[0]!.overriddenBy).toEqual(['99-worker-zz-registries']);
     expect(result.rollout.objects[0]!.nodesApplying).toBe(0);
+  });
+
+  it('waits two minutes before calling a target no source explains stale', () => {
+    const stale = (changedAgoMs: number) =>
+      evaluate({
+        configs: [
+          templateConfig('worker'),
+          generatedConfig('worker', GENERATED),
+          renderedConfig('rendered-worker-old', MCO_TEMPLATE_REGISTRIES_CONF),
+        ],
+        pools: [pool('worker', 'rendered-worker-old')],
+        nodes: [node('w1', 'rendered-worker-old')],
+        changedAgoMs,
+      }).findings.filter((f) => f.id === 'mirror-config-drift');
+    expect(stale(30_000)).toEqual([]);
+    expect(stale(600_000)[0]?.message).toContain('no source config explains it');
   });
 
   it("in a custom pool, the pool's own MachineConfig wins over worker ones whatever its name", () => {

@@ -12,6 +12,7 @@ import {
   checkOverride,
   generatedConfigName,
   generatorPool,
+  profileFor,
   renderIntent,
   type GeneratedCheck,
   type OverrideCheck,
@@ -171,10 +172,11 @@ export function evaluateIntent(input: IntentInput): IntentEvaluation {
     else list.push(n);
   }
 
+  const { profile, note } = profileFor(input.clusterVersion);
   const intents = new Map<string, PoolIntent | undefined>();
   for (const pool of input.pools) {
     const g = generatorPool(pool);
-    if (!intents.has(g)) intents.set(g, renderIntent(input.objects, g, configs));
+    if (!intents.has(g)) intents.set(g, renderIntent(input.objects, g, configs, profile));
   }
   const rendered = [...intents.values()].filter((i): i is PoolIntent => i !== undefined);
   const findings: ClusterFinding[] = renderFindingsOnce(rendered, input.objects);
@@ -194,7 +196,9 @@ export function evaluateIntent(input: IntentInput): IntentEvaluation {
 
     const target = pool.target === null ? null : configs.get(pool.target);
     const override = generated && target ? checkOverride(pool, generated, target, configs) : undefined;
-    if (override !== undefined) findings.push(...overrideFinding(pool, override, generatedName, names));
+    // A target no source config explains is usually one the render controller is about to replace.
+    if (override !== undefined && (override.by.length > 0 || !withinGrace))
+      findings.push(...overrideFinding(pool, override, generatedName, names));
 
     const lagging: LaggingNode[] = [];
     const drifted: string[] = [];
@@ -243,6 +247,7 @@ export function evaluateIntent(input: IntentInput): IntentEvaluation {
       renderErrors: first?.result.errors.map((e) => e.message) ?? [],
       renderWarnings: [
         ...new Set([
+          ...(note === null ? [] : [note]),
           ...rendered.flatMap((i) => [...i.warnings, ...i.result.warnings]),
           ...input.objects.notes.map((n) => `${n.file}: ${n.message}`),
         ]),

@@ -9,6 +9,7 @@ import {
   SEARCH_REGISTRIES_DROP_IN_PATH,
 } from '../mco/render.js';
 import type { ClusterObjects, RenderResult } from '../mco/types.js';
+import { CURRENT_MCO, mcoProfile, type McoProfile } from '../mco/versions.js';
 import { contentDifference } from './file-equivalence.js';
 import type { MachineConfigView } from './machine-config.js';
 import type { MachineConfigs } from './machine-config-lookup.js';
@@ -28,6 +29,27 @@ export function templateConfigName(generator: string): string {
   return `01-${generator}-container-runtime`;
 }
 
+/** The MCO rendering of the cluster's version, and a note when it is only an approximation. */
+export function profileFor(clusterVersion: string | null): { profile: McoProfile; note: string | null } {
+  const minor = clusterVersion === null ? null : /^4\.(\d+)(?:\.|$)/.exec(clusterVersion)?.[1];
+  if (minor === undefined || minor === null)
+    return {
+      profile: CURRENT_MCO,
+      note:
+        clusterVersion === null
+          ? null
+          : `OpenShift ${clusterVersion}: compared with the current MCO's rendering`,
+    };
+  const n = Number(minor);
+  if (n <= 12) return { profile: mcoProfile(`4.${n}`), note: null };
+  if (n < 16)
+    return {
+      profile: mcoProfile('4.16'),
+      note: `OpenShift ${clusterVersion}: the 4.13–4.15 MCO rendering is compared as 4.16 renders it (same registries semantics, other validation texts)`,
+    };
+  return { profile: mcoProfile(`4.${n}`), note: null };
+}
+
 export interface PoolIntent {
   readonly generator: string;
   readonly result: RenderResult;
@@ -41,15 +63,17 @@ export function renderIntent(
   objects: ClusterObjects,
   generator: string,
   configs: MachineConfigs,
+  profile: McoProfile,
 ): PoolIntent | undefined {
   const mc = configs.get(templateConfigName(generator));
   if (mc === undefined) return undefined;
   const template: MachineConfigView | null = mc?.files.has(REGISTRIES_CONF_PATH) ? mc : null;
   if (template === null)
-    return { generator, result: renderRegistries(objects), templateFrom: null, warnings: [] };
+    return { generator, result: renderRegistries(objects, { profile }), templateFrom: null, warnings: [] };
   const file = template.files.get(REGISTRIES_CONF_PATH)!;
   try {
     const result = renderRegistries(objects, {
+      profile,
       template: { path: `MachineConfig ${template.name}: ${file.path}`, text: file.text },
     });
     return { generator, result, templateFrom: template.name, warnings: [] };
@@ -57,7 +81,7 @@ export function renderIntent(
     if (!(err instanceof MirrorscopeError)) throw err;
     return {
       generator,
-      result: renderRegistries(objects),
+      result: renderRegistries(objects, { profile }),
       templateFrom: null,
       warnings: [
         `the template registries.conf of ${template.name} cannot be read (${err.message}); rendered from the MCO's built-in template instead`,
@@ -133,7 +157,7 @@ export function checkOverride(
     .map((f) => f.path)
     .sort();
   if (paths.length === 0) return { paths, by: [] };
-  const sources: MachineConfigView[] = [];
+  const sources: MachineConfigView[] = [generated];
   let pending = false;
   for (const name of pool.targetSources) {
     if (name === generated.name) continue;
@@ -142,12 +166,14 @@ export function checkOverride(
     else if (mc !== null) sources.push(mc);
   }
   if (pending) return undefined;
-  const ownFirst = (mc: MachineConfigView): number => (!pool.builtIn && mc.role === pool.name ? 1 : 0);
-  sources.sort((a, b) => ownFirst(a) - ownFirst(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ownLast = (mc: MachineConfigView): number => (!pool.builtIn && mc.role === pool.name ? 1 : 0);
+  sources.sort((a, b) => ownLast(a) - ownLast(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Only a config merged after the generated one can replace its files.
+  const later = sources.slice(sources.indexOf(generated) + 1);
   const by = new Set<string>();
   for (const path of paths) {
     const carried = target.files.get(path)?.sha256;
-    const winner = sources.filter((mc) => mc.files.get(path)?.sha256 === carried).pop();
+    const winner = later.filter((mc) => mc.files.get(path)?.sha256 === carried).pop();
     if (winner !== undefined) by.add(winner.name);
   }
   return { paths, by: [...by] };

@@ -41,6 +41,8 @@ export interface IntentInput {
   readonly pools: readonly PoolState[];
   readonly nodes: readonly NodeMcoState[];
   readonly machineConfigs: MachineConfigLookup;
+  /** `ClusterVersion` `status.desired.version` (e.g. 4.16.3): which MCO rendering applies. */
+  readonly clusterVersion: string | null;
   /** Epoch ms since the mirror objects last changed: the MCO needs a moment to write them. */
   readonly objectsChangedAtMs: number;
   readonly nowMs: number;
