@@ -5,11 +5,21 @@ import module from 'node:module';
 // image runs Node 24; /tmp is writable there). Older Nodes do not have it.
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
-const { main } = await import('./cli/main.js');
-const code = await main(process.argv.slice(2), {
+const argv = process.argv.slice(2);
+const io = {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   isTTY: Boolean(process.stdout.isTTY),
-});
-process.exitCode = code;
+};
+// `trace` is run by hand while debugging a pull, so its cold start counts: when the build made it, it
+// runs from a one-file bundle with a code cache of its own (cli/trace-entry.ts, cli/bundle-loader.ts).
+const bundle = argv[0] === 'trace' ? (await import('./cli/bundle-loader.js')).loadTraceBundle() : null;
+if (bundle !== null) {
+  const code = await bundle.runTrace(argv.slice(1), io);
+  process.exitCode = code;
+  bundle.saveCache(code);
+} else {
+  const { main } = await import('./cli/main.js');
+  process.exitCode = await main(argv, io);
+}

@@ -1,5 +1,5 @@
-import { MirrorscopeError } from '../core/errors.js';
 import { EXIT_USAGE, type CommandIo, type CommandModule } from './command.js';
+import { runCommand } from './run-command.js';
 
 /** Command name → lazy loader. Each command lives in its own module under ./commands/. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandModule> }>> = {
@@ -58,22 +58,5 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     io.stderr.write(`mirrorscope: unknown command "${name}"\n\n${usage()}`);
     return EXIT_USAGE;
   }
-  const command = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(command.usage);
-    return 0;
-  }
-  try {
-    return await command.run(rest, io);
-  } catch (err) {
-    if (err instanceof MirrorscopeError && err.code === 'usage') {
-      io.stderr.write(`mirrorscope ${name}: ${err.message}\n\n${command.usage}`);
-      return EXIT_USAGE;
-    }
-    if (err instanceof MirrorscopeError) {
-      io.stderr.write(`mirrorscope ${name}: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw err;
-  }
+  return runCommand(name, await entry.load(), rest, io);
 }

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { MirrorscopeError } from '../core/errors.js';
 import type { ConfigFile } from '../core/registries/types.js';
-import { parseRegistriesD, type RegistriesDConfig } from '../core/signatures/registries-d.js';
+import { emptyRegistriesD, type RegistriesDConfig } from '../core/signatures/registries-d-lookup.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
 import { readNodeFiles } from './read-text.js';
 
@@ -30,5 +30,9 @@ export async function readRegistriesDFiles(
 }
 
 export async function loadNodeRegistriesD(root: NodeRoot): Promise<RegistriesDConfig> {
-  return parseRegistriesD(await readRegistriesDFiles(root));
+  const files = await readRegistriesDFiles(root);
+  // The YAML parser is loaded only when there is YAML to parse (a cold `trace` should not pay for it).
+  if (files.length === 0) return emptyRegistriesD();
+  const { parseRegistriesD } = await import('../core/signatures/registries-d.js');
+  return parseRegistriesD(files);
 }

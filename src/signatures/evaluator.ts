@@ -23,7 +23,7 @@ import {
   redactUrl,
   sigstoreAttachmentsFor,
   type RegistriesDConfig,
-} from '../core/signatures/registries-d.js';
+} from '../core/signatures/registries-d-lookup.js';
 import { chooseInstance, hostPlatform, type Platform } from '../core/signatures/instance.js';
 import type { NodeRoot } from '../host/node-root.js';
 import { loadPolicyFile, locatePolicy, type PolicyLocation } from '../host/policy-files.js';

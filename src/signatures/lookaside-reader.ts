@@ -8,7 +8,7 @@ import {
   redactUrl,
   signatureUrl,
   type LookasideUrl,
-} from '../core/signatures/registries-d.js';
+} from '../core/signatures/registries-d-lookup.js';
 import type { NodeRoot } from '../host/node-root.js';
 import { describeTransportFailure, STATUS_TEXT, type SignatureHttp } from './http-get.js';
 
