@@ -32,6 +32,7 @@ import {
 import { writeNodeRoot } from '../support/registry-lab.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 import { ProtocolAgent } from './protocol-agent.js';
+import { eventually } from '../support/eventually.js';
 
 const IDMS = imageDigestMirrorSet('team-mirrors', [
   { source: 'quay.example/team', mirrors: ['mirror.lab.example:5000/team'] },
@@ -45,18 +46,6 @@ const EDITED = `${GENERATED}\n[[registry]]\nlocation = "hand.example"\ninsecure 
 let api: FakeKubeApi;
 let collector: CollectorProcess;
 const agents: ProtocolAgent[] = [];
-
-async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-}
 
 async function report(url = collector.url): Promise<ClusterReport> {
   const res = await fetch(`${url}/api/v1/report`);

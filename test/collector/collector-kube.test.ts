@@ -14,6 +14,7 @@ import { runCli } from '../support/cli.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 import { finding, ProtocolAgent } from './protocol-agent.js';
 import type { ClusterReport } from '../../src/core/report/types.js';
+import { eventually } from '../support/eventually.js';
 
 const NS = 'mirrorscope';
 const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
@@ -23,18 +24,6 @@ const APP = 'quay.example/team/app:1.0';
 let api: FakeKubeApi;
 let collector: CollectorProcess;
 const agents: ProtocolAgent[] = [];
-
-async function eventually<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-}
 
 function get(path: string, token: string | null = 'admin-token'): Promise<Response> {
   return fetch(`${collector.url}${path}`, {

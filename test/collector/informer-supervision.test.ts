@@ -7,6 +7,7 @@ import { podInformer } from '../../src/kube/watched-objects.js';
 import type { SupervisedInformer } from '../../src/kube/supervised-informer.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { FakeKubeApi, podObject } from '../support/fake-kube-api.js';
+import { eventually } from '../support/eventually.js';
 
 let api: FakeKubeApi;
 let informer: SupervisedInformer<V1Pod>;
@@ -21,19 +22,6 @@ afterAll(async () => {
   await informer?.stop();
   await api?.stop();
 });
-
-async function eventually(check: () => void, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 it('replaces an informer whose watch stays silent, and the replacement relists what changed', async () => {
   const kube = loadKubeClients(api.writeKubeconfig());

@@ -27,6 +27,7 @@ import {
   type MachineConfigObject,
   type MachineConfigPoolObject,
 } from '../support/openshift-objects.js';
+import { eventually } from '../support/eventually.js';
 
 const MCO = { group: 'machineconfiguration.openshift.io', version: 'v1' };
 const CONFIG = { group: 'config.openshift.io', version: 'v1' };
@@ -51,19 +52,6 @@ function config(fake: FakeKubeApi): KubeConfig {
   const c = new KubeConfig();
   c.loadFromFile(fake.writeKubeconfig());
   return c;
-}
-
-async function eventually(check: () => void, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 /** Reverses the MCO's data URL (and gzip) encoding of an Ignition file. */
