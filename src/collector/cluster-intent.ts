@@ -110,9 +110,6 @@ export class ClusterIntent {
   private stopped = false;
   /** True once discovery found MachineConfigPools. */
   enabled = false;
-  /** Bumped whenever an evaluation could come out differently. */
-  version = 0;
-  fetches = 0;
 
   constructor(private readonly options: ClusterIntentOptions) {}
 
@@ -211,7 +208,6 @@ export class ClusterIntent {
       for (const name of [...this.configs.keys()])
         if (!name.startsWith('rendered-')) this.configs.delete(name);
     }
-    this.version++;
     this.options.onChange();
     this.prefetch();
   }
@@ -290,7 +286,6 @@ export class ClusterIntent {
       })
       .finally(() => {
         this.fetching = null;
-        this.version++;
         this.options.onChange();
       });
   }
@@ -300,7 +295,6 @@ export class ClusterIntent {
     const worker = async (): Promise<void> => {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const object = await getMachineConfig(this.options.kube, name);
-        this.fetches++;
         this.configs.set(name, object === null ? 'not-found' : readMachineConfig(object));
       }
     };
