@@ -14,6 +14,7 @@ import { loadBuilt, say, type BenchLine } from './types.js';
 
 const exec = promisify(execFile);
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const WIRE_FLOOR = fileURLToPath(new URL('./trace-wire-floor.cjs', import.meta.url));
 const USER = { username: 'bench', password: 'bench-pass' };
 
 function median(xs: readonly number[]): number {
@@ -102,6 +103,20 @@ export async function run(): Promise<BenchLine[]> {
 
     // The floor under any Node CLI on this machine: starting an empty Node process.
     const nodeFloorMs = median(await wallTimes(10, () => exec(process.execPath, ['-e', ''])));
+    // And under a cold trace: a Node process making only the same five requests.
+    const wireFloorMs = median(
+      await wallTimes(10, () =>
+        exec(process.execPath, [
+          WIRE_FLOOR,
+          tlsMirror.host,
+          src.host,
+          path.join(mirrorRoot, `etc/containers/certs.d/${tlsMirror.host}/ca.crt`),
+          USER.username,
+          USER.password,
+          'lab/hello/manifests/v1',
+        ]),
+      ),
+    );
     // What a user runs (the `mirrorscope` bin is dist/cli.js). `trace` keeps its compiled code between
     // runs (dist/cli/trace.cjs and a code cache; Node ≥ 22's own compile cache for the rest), so every
     // run but the very first uses it; the first run, or one with the cache off, is measured too.
@@ -129,6 +144,9 @@ export async function run(): Promise<BenchLine[]> {
     );
     say(
       `trace: (an empty \`node -e ''\` takes ${round(nodeFloorMs)} ms here = ${round(nodeFloorMs / skopeoMs)}× skopeo)`,
+    );
+    say(
+      `trace: (a Node process making only the same five requests takes ${round(wireFloorMs)} ms = ${round(wireFloorMs / skopeoMs)}× skopeo)`,
     );
     say(`trace: warm --all trace, source + 3 mirrors: ${round(allMs)} ms (target < 50 ms)`);
     lines.push(
@@ -162,6 +180,13 @@ export async function run(): Promise<BenchLine[]> {
         value: round(nodeFloorMs),
         n: 10,
         ratioToSkopeo: round(nodeFloorMs / skopeoMs),
+      },
+      {
+        bench: 'trace',
+        metric: 'nodeWireFloorMs',
+        value: round(wireFloorMs),
+        n: 10,
+        ratioToSkopeo: round(wireFloorMs / skopeoMs),
       },
       { bench: 'trace', metric: 'allWarmMs', value: round(allMs), n: 30, sources: 4, target: '< 50 ms' },
     );
