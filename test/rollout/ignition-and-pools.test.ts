@@ -3,6 +3,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_PATHS } from '../../src/agent/config-files.js';
+import { clusterObjectsFromApi } from '../../src/core/mco/parse-objects.js';
 import { poolForNode, type PoolSelector } from '../../src/collector/node-pools.js';
 import { DataUrlError, decodeDataUrl, MAX_FILE_BYTES } from '../../src/core/rollout/data-url.js';
 import { COMPARED_PATH_PREFIXES, isComparedPath } from '../../src/core/rollout/machine-config.js';
@@ -74,5 +75,55 @@ describe('compared files', () => {
     expect(isComparedPath('/var/lib/kubelet/config.json')).toBe(false);
     expect(isComparedPath('/etc/containers/storage.conf')).toBe(false);
     expect(isComparedPath('/etc/containers/registries.conf.d/01-image-searchRegistries.conf')).toBe(true);
+  });
+});
+
+describe('mirror objects read from the API', () => {
+  const api = (object: unknown, kind: string) => ({
+    object,
+    kind,
+    apiVersion:
+      kind === 'ImageContentSourcePolicy' ? 'operator.openshift.io/v1alpha1' : 'config.openshift.io/v1',
+    label: `${kind.toLowerCase()}s/${(object as { metadata: { name: string } }).metadata.name}`,
+  });
+
+  it('takes list items without kind/apiVersion from the resource they were listed from', () => {
+    const objects = clusterObjectsFromApi([
+      api(
+        {
+          metadata: { name: 'a' },
+          spec: { imageDigestMirrors: [{ source: 'q.example/a', mirrors: ['m.example/a'] }] },
+        },
+        'ImageDigestMirrorSet',
+      ),
+    ]);
+    expect(objects.mirrorSets.map((o) => [o.kind, o.ref.name, o.entries[0]?.mirrors])).toEqual([
+      ['ImageDigestMirrorSet', 'a', ['m.example/a']],
+    ]);
+    expect(objects.notes).toEqual([]);
+  });
+
+  it('leaves a malformed object out with a note naming it, and keeps the others', () => {
+    const objects = clusterObjectsFromApi([
+      api(
+        { metadata: { name: 'broken' }, spec: { imageDigestMirrors: 'not a list' } },
+        'ImageDigestMirrorSet',
+      ),
+      api(
+        {
+          metadata: { name: 'ok' },
+          spec: { imageTagMirrors: [{ source: 'q.example/b', mirrors: ['m.example/b'] }] },
+        },
+        'ImageTagMirrorSet',
+      ),
+    ]);
+    expect(objects.mirrorSets.map((o) => o.ref.name)).toEqual(['ok']);
+    expect(objects.notes).toEqual([
+      {
+        message: 'left out: spec.imageDigestMirrors must be a list, got string "not a list"',
+        file: 'imagedigestmirrorsets/broken',
+        line: null,
+      },
+    ]);
   });
 });

@@ -304,7 +304,11 @@ export function clusterObjectsFromApi(objects: readonly ApiObject[]): ClusterObj
       readObject(new Reader(o.label), locate(o.object, 0), acc, { kind: o.kind, apiVersion: o.apiVersion });
     } catch (err) {
       if (!(err instanceof MirrorscopeError)) throw err;
-      acc.notes.push({ message: `left out: ${err.message}`, file: o.label, line: null });
+      // The note names the object itself; the error's own "label: " prefix would repeat it.
+      const text = err.message.startsWith(`${o.label}: `)
+        ? err.message.slice(o.label.length + 2)
+        : err.message;
+      acc.notes.push({ message: `left out: ${text}`, file: o.label, line: null });
     }
   }
   return { mirrorSets: acc.mirrorSets, image: acc.image, releaseImage: acc.releaseImage, notes: acc.notes };
