@@ -351,6 +351,33 @@ describe('policy.json from image.config blockedRegistries', () => {
   });
 });
 
+describe("the pool's template", () => {
+  it('is read from 01-<pool>-container-runtime, not assumed', () => {
+    const templateText = `unqualified-search-registries = ["registry.example"]\nshort-name-mode = "enforcing"\n`;
+    const template = machineConfig(
+      '01-worker-container-runtime',
+      [{ path: REGISTRIES_CONF_PATH, text: templateText, encoding: 'base64' }],
+      { role: 'worker' },
+    );
+    const conf = renderRegistries(objectsOf([IDMS]), {
+      template: { path: 't', text: templateText },
+    }).registriesConf!;
+    expect(conf).toContain('registry.example');
+    const run = (configs: MachineConfigObject[]) =>
+      evaluate({
+        configs: [...configs, generatedConfig('worker', conf), renderedConfig('rendered-worker-t', conf)],
+        pools: [pool('worker', 'rendered-worker-t')],
+        nodes: [],
+      });
+    expect(run([template]).rollout.pools[0]!.generated).toBe('matches');
+    // With the MCO's stock template the same generated file would look wrong.
+    const stock = run([templateConfig('worker')]);
+    expect(stock.findings.find((f) => f.id === 'mirror-config-not-generated')?.message).toContain(
+      'unqualified-search-registries',
+    );
+  });
+});
+
 describe('the MCO rendering of the cluster version', () => {
   const icsp = imageContentSourcePolicy('legacy', [
     { source: 'quay.example/ocp', mirrors: ['mirror.lab.example:5000/ocp'] },

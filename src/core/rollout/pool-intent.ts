@@ -53,8 +53,6 @@ export function profileFor(clusterVersion: string | null): { profile: McoProfile
 export interface PoolIntent {
   readonly generator: string;
   readonly result: RenderResult;
-  /** Where the template came from (a MachineConfig), or null for the MCO's built-in one. */
-  readonly templateFrom: string | null;
   readonly warnings: readonly string[];
 }
 
@@ -68,21 +66,19 @@ export function renderIntent(
   const mc = configs.get(templateConfigName(generator));
   if (mc === undefined) return undefined;
   const template: MachineConfigView | null = mc?.files.has(REGISTRIES_CONF_PATH) ? mc : null;
-  if (template === null)
-    return { generator, result: renderRegistries(objects, { profile }), templateFrom: null, warnings: [] };
+  if (template === null) return { generator, result: renderRegistries(objects, { profile }), warnings: [] };
   const file = template.files.get(REGISTRIES_CONF_PATH)!;
   try {
     const result = renderRegistries(objects, {
       profile,
       template: { path: `MachineConfig ${template.name}: ${file.path}`, text: file.text },
     });
-    return { generator, result, templateFrom: template.name, warnings: [] };
+    return { generator, result, warnings: [] };
   } catch (err) {
     if (!(err instanceof MirrorscopeError)) throw err;
     return {
       generator,
       result: renderRegistries(objects, { profile }),
-      templateFrom: null,
       warnings: [
         `the template registries.conf of ${template.name} cannot be read (${err.message}); rendered from the MCO's built-in template instead`,
       ],
