@@ -55,18 +55,14 @@ function configDifference(a: RegistriesConfig, b: RegistriesConfig): string | nu
 }
 
 /** null when both texts load to the same configuration; else the first difference ("A vs B"). */
-export function registriesDifference(path: string, a: string | null, b: string | null): string | null {
+export function registriesDifference(path: string, a: string, b: string): string | null {
   if (a === b) return null;
-  if (a === null) return 'no file vs a file';
-  if (b === null) return 'a file vs no file';
   const left = loadRegistriesText(path, a);
   const right = loadRegistriesText(path, b);
-  if ('error' in left || 'error' in right) {
-    if ('error' in left && 'error' in right)
-      return left.error === right.error ? null : 'different invalid files';
-    return 'error' in left
-      ? `invalid (${left.error}) vs valid`
-      : `valid vs invalid (${(right as { error: string }).error})`;
+  if ('error' in left) {
+    if (!('error' in right)) return `invalid (${left.error}) vs valid`;
+    return left.error === right.error ? null : 'different invalid files';
   }
+  if ('error' in right) return `valid vs invalid (${right.error})`;
   return configDifference(left.config, right.config);
 }
