@@ -166,8 +166,8 @@ export class ClusterIntent {
     );
   }
 
-  /** An informer changed: re-read the objects, then fetch what an evaluation will need. */
-  changed(): void {
+  /** One of its informers changed: re-read the objects, then fetch what an evaluation will need. */
+  private changed(): void {
     const items = Object.values(MIRROR_RESOURCES).flatMap((r) =>
       [...this.list(r)]
         .sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1))
@@ -209,6 +209,11 @@ export class ClusterIntent {
         if (!name.startsWith('rendered-')) this.configs.delete(name);
     }
     this.options.onChange();
+    this.prefetch();
+  }
+
+  /** Node annotations changed: the objects did not, but the configs nodes refer to may be new. */
+  nodesChanged(): void {
     this.prefetch();
   }
 

@@ -165,7 +165,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       if (existing.size > 0)
         for (const name of [...store.names()]) if (!existing.has(name)) store.forget(name);
       eventsVersion++;
-      intent?.changed();
+      intent?.nodesChanged();
     });
     informers.events = eventInformer(kube, hooks, refreshEvents);
     const { ClusterIntent } = await import('./cluster-intent.js');
