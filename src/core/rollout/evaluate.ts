@@ -253,7 +253,7 @@ export function evaluateIntent(input: IntentInput): IntentEvaluation {
         ]),
       ],
       pools,
-      objects: objectRollout(input.objects.mirrorSets, input.pools, input.nodes, configs),
+      objects: objectRollout(input.objects.mirrorSets, input.pools, membersOf, configs),
     },
     wanted: configs.wanted,
   };

@@ -27,19 +27,16 @@ function applies(mc: MachineConfigView | null | undefined, object: MirrorSetObje
   return config === null ? object.entries.length === 0 : appliesObject(config, object);
 }
 
+/** `membersOf`: each pool's nodes (evaluate.ts groups them once); those without a currentConfig are not counted. */
 export function objectRollout(
   objects: readonly MirrorSetObject[],
   pools: readonly PoolState[],
-  nodes: readonly NodeMcoState[],
+  membersOf: ReadonlyMap<string, readonly NodeMcoState[]>,
   configs: MachineConfigs,
 ): ObjectRollout[] {
-  const nodesByPool = new Map<string, NodeMcoState[]>();
-  for (const n of nodes) {
-    if (n.pool === null || n.currentConfig === null) continue;
-    const list = nodesByPool.get(n.pool);
-    if (list === undefined) nodesByPool.set(n.pool, [n]);
-    else list.push(n);
-  }
+  const nodesByPool = new Map(
+    [...membersOf].map(([pool, members]) => [pool, members.filter((n) => n.currentConfig !== null)] as const),
+  );
   return objects.map((object) => {
     let nodesApplying = 0;
     let total = 0;
