@@ -2,6 +2,7 @@
 // schedule and on every change, keeps the findings, and reports them to the log, the local HTTP
 // endpoint, the metrics and the collector. `stop()` is the graceful shutdown (SIGTERM/SIGINT).
 import type { KeyedFinding } from '../core/diagnose/types.js';
+import { findingJson } from '../core/findings/types.js';
 import type {
   HostProbe,
   ImageStatus,
@@ -22,19 +23,9 @@ import type { AgentMetrics } from './metrics.js';
 import type { AgentOptions } from './options.js';
 import { Scanner, type ScanOutput } from './scanner.js';
 
+/** The catalogue fields (findingJson) plus what makes the finding unique on its node. */
 function wire(f: KeyedFinding): WireFinding {
-  return {
-    key: f.key,
-    id: f.id,
-    severity: f.severity,
-    message: f.message,
-    file: f.file,
-    line: f.line,
-    scope: f.scope,
-    fix: f.fix,
-    image: f.image,
-    host: f.host,
-  };
+  return { key: f.key, ...findingJson(f), image: f.image, host: f.host };
 }
 
 export class Agent {
