@@ -86,3 +86,48 @@ export function seedsFrom(env: string, fallback: number, count: number): number[
   if (fixed !== undefined && fixed !== '') return fixed.split(',').map((s) => Number(s.trim()));
   return Array.from({ length: count }, (_, i) => fallback + i);
 }
+
+export interface OracleOutcome<R> {
+  readonly c: GeneratedCase;
+  readonly runs: readonly R[];
+  readonly mismatches: readonly Mismatch[];
+  readonly configRejected: boolean;
+}
+
+/** One generated case through the engine and through the real tool (`ask`), compared input by input. */
+export async function runOracleCase<R extends { readonly input: string }>(
+  c: GeneratedCase,
+  inputs: readonly string[],
+  ask: (root: string, inputs: readonly string[]) => Promise<readonly R[]>,
+  compare: (answer: EngineAnswer, run: R) => string[],
+): Promise<OracleOutcome<R>> {
+  return withRoot(c, async (root) => {
+    const answers = await engineAnswers(root, inputs);
+    const runs = await ask(root, inputs);
+    const mismatches: Mismatch[] = [];
+    runs.forEach((run, i) => {
+      const answer = answers[i]!;
+      const problems = compare(answer, run);
+      if (problems.length > 0) {
+        const ours = 'result' in answer ? answer.result : answer;
+        mismatches.push({ seed: c.seed, input: run.input, problems, files: c.files, ours, theirs: run });
+      }
+    });
+    return { c, runs, mismatches, configRejected: 'configError' in answers[0]! };
+  });
+}
+
+/** How many mismatches, and the first ten written out for reproduction with `env`. */
+export function mismatchReport(
+  outcomes: readonly OracleOutcome<unknown>[],
+  env: string,
+): { count: number; text: string } {
+  const all = outcomes.flatMap((o) => o.mismatches);
+  return {
+    count: all.length,
+    text: all
+      .slice(0, 10)
+      .map((m) => formatMismatch(m, env))
+      .join('\n\n'),
+  };
+}

@@ -14,41 +14,14 @@ import {
 } from '../support/config-generator.js';
 import { oracleUnavailableReason, skopeoInspect, type SkopeoRun } from '../support/oracle.js';
 import { compareWithSkopeo } from './compare.js';
-import { engineAnswers, formatMismatch, pool, seedsFrom, withRoot, type Mismatch } from './harness.js';
+import { mismatchReport, pool, runOracleCase, seedsFrom, type OracleOutcome } from './harness.js';
 
 const unavailable = oracleUnavailableReason();
 
-interface Outcome {
-  readonly c: GeneratedCase;
-  readonly runs: readonly SkopeoRun[];
-  readonly mismatches: readonly Mismatch[];
-  readonly configRejected: boolean;
-}
+type Outcome = OracleOutcome<SkopeoRun>;
 
-async function runCase(c: GeneratedCase): Promise<Outcome> {
-  return withRoot(c, async (root) => {
-    const answers = await engineAnswers(root, c.refs);
-    const runs = await skopeoInspect(root, c.refs);
-    const mismatches: Mismatch[] = [];
-    runs.forEach((run, i) => {
-      const answer = answers[i]!;
-      const problems = compareWithSkopeo(answer, run);
-      if (problems.length > 0) {
-        const ours = 'result' in answer ? answer.result : answer;
-        mismatches.push({ seed: c.seed, input: run.input, problems, files: c.files, ours, theirs: run });
-      }
-    });
-    return { c, runs, mismatches, configRejected: 'configError' in answers[0]! };
-  });
-}
-
-function report(outcomes: readonly Outcome[], env: string): string {
-  return outcomes
-    .flatMap((o) => o.mismatches)
-    .slice(0, 10)
-    .map((m) => formatMismatch(m, env))
-    .join('\n\n');
-}
+const runCase = (c: GeneratedCase): Promise<Outcome> =>
+  runOracleCase(c, c.refs, skopeoInspect, compareWithSkopeo);
 
 describe.skipIf(unavailable !== null)('resolution equals skopeo 1.9.3 (containers/image 5.23)', () => {
   let valid: Outcome[] = [];
@@ -68,12 +41,12 @@ describe.skipIf(unavailable !== null)('resolution equals skopeo 1.9.3 (container
   }, 300_000);
 
   it('gives the same sources, blocked and insecure decisions and rejections for generated valid configurations', () => {
-    const text = report(valid, 'DIFF_SEED');
+    const { text } = mismatchReport(valid, 'DIFF_SEED');
     expect(text, text).toBe('');
   });
 
   it('rejects each generated invalid configuration with the error containers/image gives', () => {
-    const text = report(invalid, 'DIFF_INVALID_SEED');
+    const { text } = mismatchReport(invalid, 'DIFF_INVALID_SEED');
     expect(text, text).toBe('');
     for (const kind of DEFECT_KINDS) {
       const cases = invalid.filter((o) => o.c.defect === kind);

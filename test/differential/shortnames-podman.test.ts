@@ -15,44 +15,14 @@ import {
 } from '../support/config-generator.js';
 import { oracleUnavailableReason, podmanPull, type PodmanRun } from '../support/oracle.js';
 import { compareWithPodman } from './compare.js';
-import { engineAnswers, formatMismatch, pool, seedsFrom, withRoot, type Mismatch } from './harness.js';
+import { mismatchReport, pool, runOracleCase, seedsFrom, type OracleOutcome } from './harness.js';
 
 const unavailable = oracleUnavailableReason();
 
-interface Outcome {
-  readonly c: GeneratedCase;
-  readonly runs: readonly PodmanRun[];
-  readonly mismatches: readonly Mismatch[];
-  readonly configRejected: boolean;
-}
+type Outcome = OracleOutcome<PodmanRun>;
 
-async function runCase(c: GeneratedCase): Promise<Outcome> {
-  return withRoot(c, async (root) => {
-    const answers = await engineAnswers(root, c.names);
-    const runs = await podmanPull(root, c.names);
-    const mismatches: Mismatch[] = [];
-    runs.forEach((run, i) => {
-      const answer = answers[i]!;
-      const problems = compareWithPodman(answer, run);
-      if (problems.length > 0) {
-        const ours = 'result' in answer ? answer.result : answer;
-        mismatches.push({ seed: c.seed, input: run.input, problems, files: c.files, ours, theirs: run });
-      }
-    });
-    return { c, runs, mismatches, configRejected: 'configError' in answers[0]! };
-  });
-}
-
-function report(outcomes: readonly Outcome[], env: string): { count: number; text: string } {
-  const all = outcomes.flatMap((o) => o.mismatches);
-  return {
-    count: all.length,
-    text: all
-      .slice(0, 10)
-      .map((m) => formatMismatch(m, env))
-      .join('\n\n'),
-  };
-}
+const runCase = (c: GeneratedCase): Promise<Outcome> =>
+  runOracleCase(c, c.names, podmanPull, compareWithPodman);
 
 describe.skipIf(unavailable !== null)(
   'short-name resolution equals podman 4.3.1 (containers/image 5.23)',
@@ -75,12 +45,12 @@ describe.skipIf(unavailable !== null)(
     }, 300_000);
 
     it('gives the same candidates, description and per-candidate sources for generated configurations', () => {
-      const { count, text } = report(valid, 'DIFF_PODMAN_SEED');
+      const { count, text } = mismatchReport(valid, 'DIFF_PODMAN_SEED');
       expect(count, text).toBe(0);
     });
 
     it('rejects each generated invalid configuration as podman does', () => {
-      const { count, text } = report(invalid, 'DIFF_PODMAN_INVALID_SEED');
+      const { count, text } = mismatchReport(invalid, 'DIFF_PODMAN_INVALID_SEED');
       expect(count, text).toBe(0);
       if (process.env.DIFF_PODMAN_INVALID_SEED) return;
       for (const o of invalid) {
