@@ -19,6 +19,7 @@ import {
 import { buildOciLayout } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
+import { eventually as retryUntil } from '../support/eventually.js';
 
 const NS = 'mirrorscope';
 const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
@@ -82,19 +83,15 @@ async function get(p: string, token: string | null = 'admin-token'): Promise<Res
   });
 }
 
-async function eventually<T>(fn: () => Promise<T>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline)
-        throw new Error(
-          `${what}: ${(err as Error).message}\n${agents.map((a) => `--- ${a.node}\n${a.output().slice(-3000)}`).join('\n')}`,
-          { cause: err },
-        );
-      await new Promise((r) => setTimeout(r, 300));
-    }
+/** The shared retry, with each agent's recent output added to a failure (what the agent saw). */
+async function eventually<T>(fn: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await retryUntil(fn, what, 60_000, 300);
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}\n${agents.map((a) => `--- ${a.node}\n${a.output().slice(-3000)}`).join('\n')}`,
+      { cause: err },
+    );
   }
 }
 
