@@ -6,13 +6,8 @@ import type { KubernetesObject, V1LabelSelector, V1Node } from '@kubernetes/clie
 import { clusterObjectsFromApi } from '../core/mco/parse-objects.js';
 import type { ClusterObjects } from '../core/mco/types.js';
 import { evaluateIntent } from '../core/rollout/evaluate.js';
-import { readMachineConfig } from '../core/rollout/machine-config.js';
-import type {
-  IntentEvaluation,
-  MachineConfigLookup,
-  NodeMcoState,
-  PoolState,
-} from '../core/rollout/types.js';
+import { readMachineConfig, type MachineConfigView } from '../core/rollout/machine-config.js';
+import type { IntentEvaluation, NodeMcoState, PoolState } from '../core/rollout/types.js';
 import type { ConfigFileDigest } from '../protocol/messages.js';
 import { describeKubeError } from '../kube/api-error.js';
 import type { KubeClients } from '../kube/kube-clients.js';
@@ -99,7 +94,7 @@ function poolState(p: PoolObject): PoolState {
 
 export class ClusterIntent {
   private readonly informers = new Map<OpenShiftResource, SupervisedInformer<KubernetesObject>>();
-  private readonly configs = new Map<string, ReturnType<typeof readMachineConfig> | 'not-found'>();
+  private readonly configs = new Map<string, MachineConfigView | 'not-found'>();
   private objects: ClusterObjects = { mirrorSets: [], image: null, releaseImage: null, notes: [] };
   private objectsKey = '';
   private objectsChangedAtMs = 0;
@@ -253,7 +248,7 @@ export class ClusterIntent {
       objects: this.objects,
       pools: this.pools().map(poolState),
       nodes,
-      machineConfigs: this.configs as MachineConfigLookup,
+      machineConfigs: this.configs,
       clusterVersion: this.clusterVersion(),
       objectsChangedAtMs: this.objectsChangedAtMs,
       nowMs,

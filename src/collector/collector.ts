@@ -195,7 +195,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       return cached.report;
     const nodes: NodeInput[] = [];
     const seen = new Set<string>();
-    const poolOfNode = intent?.enabled ? intent.poolAssigner() : poolOf;
+    // Role labels until (or unless) MachineConfigPools are listed: poolAssigner falls back to them.
+    const poolOfNode = intent?.poolAssigner() ?? poolOf;
     for (const n of informers.nodes?.list() ?? []) {
       const name = n.metadata?.name;
       if (name === undefined) continue;
