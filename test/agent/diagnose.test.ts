@@ -180,14 +180,14 @@ describe('probe findings', () => {
     );
   });
 
-  it('a failed pull: mirror findings become errors and explain it; a blocked source says so', () => {
+  it('a failed pull: mirror findings keep their one severity and explain it; a blocked source says so', () => {
     const sources = [
       source({ outcome: 'manifest-unknown', reason: 'manifest unknown' }),
       primary({ outcome: 'blocked', reason: `registry quay.io/acme is blocked in ${MAIN}:2` }),
     ];
     const { findings, explaining } = diagnoseProbe(probe(sources, false), ctx);
     expect(findings.map((f) => [f.id, f.severity])).toEqual([
-      ['mirror-manifest-missing', 'error'],
+      ['mirror-manifest-missing', 'warning'],
       ['source-blocked-no-working-mirror', 'error'],
     ]);
     expect(findings[1]!.key).toBe('source-blocked-no-working-mirror|quay.io/acme|quay.io/acme/app:1.0');

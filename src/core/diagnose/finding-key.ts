@@ -18,8 +18,6 @@ export interface KeyedInput {
   readonly image?: string | null;
   readonly host?: string | null;
   readonly fix?: string;
-  /** Raised above the catalogue default, e.g. when the image cannot be pulled at all. */
-  readonly severity?: Severity;
 }
 
 /** `file:line` (as the resolver and the trace print it) → file and line. */
@@ -35,12 +33,11 @@ export function keyed(input: KeyedInput): KeyedFinding {
     typeof input.location === 'string' || input.location === null
       ? splitLocation(input.location)
       : input.location;
-  const severity =
-    input.severity && RANK[input.severity] > RANK[def.severity] ? input.severity : def.severity;
   return {
     key: findingKey(input.id, input.scope, input.subject),
     id: input.id,
-    severity,
+    // One severity per id everywhere: what a failed pull adds is the severity of its cause.
+    severity: def.severity,
     message: input.message,
     file: loc.file,
     line: loc.line,

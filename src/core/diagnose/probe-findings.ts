@@ -1,7 +1,6 @@
 // What the probes of one image's sources mean, as findings: each source CRI-O reached and that failed
 // says why (unreachable, manifest missing, auth, TLS, plain HTTP, digest), a mirror that served an old
 // tag is stale, and a pull that fails is explained once. Pure: it reads a trace result.
-import type { Severity } from '../findings/types.js';
 import { mismatchedAuthKey } from './auth-key-mismatch.js';
 import { blockedNoMirror } from './static-mirror-findings.js';
 import { findingKey, keyed, keyStatic } from './finding-key.js';
@@ -24,9 +23,9 @@ function repositoryName(reference: string): string {
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
-function mirrorFinding(s: ProbedSource, severity: Severity, ctx: ProbeDiagnosisContext): KeyedFinding | null {
+function mirrorFinding(s: ProbedSource, ctx: ProbeDiagnosisContext): KeyedFinding | null {
   const at = s.configuredAt ? ` (configured at ${s.configuredAt})` : '';
-  const base = { location: s.configuredAt, host: s.host, severity };
+  const base = { location: s.configuredAt, host: s.host };
   switch (s.outcome) {
     case 'unreachable':
     case 'timeout':
@@ -157,7 +156,7 @@ export function diagnoseProbe(
   };
   for (const s of probe.sources) {
     if (!s.reachedByCrio) continue;
-    if (s.mirror) push(mirrorFinding(s, failed ? 'error' : 'warning', ctx), true);
+    if (s.mirror) push(mirrorFinding(s, ctx), true);
     push(staleFinding(s), false);
   }
   for (const f of signatureFindings(probe)) push(f, true);
@@ -207,7 +206,6 @@ export function digestMismatchFindings(
   tagProbe: ProbedImage,
   wanted: string,
 ): KeyedFinding[] {
-  const failed = digestProbe.result.outcome === 'failed';
   const out: KeyedFinding[] = [];
   for (const s of digestProbe.sources) {
     if (!s.mirror || !s.reachedByCrio || s.outcome !== 'manifest-unknown') continue;
@@ -225,7 +223,6 @@ export function digestMismatchFindings(
         subject: s.reference,
         image: digestProbe.image,
         host: s.host,
-        severity: failed ? 'error' : 'warning',
       }),
     );
   }

@@ -12,6 +12,12 @@ export const CONFIG_FINDINGS = {
     title: 'A key containers/image does not know is silently ignored (often a typo of a real setting).',
     fix: 'Rename the key to the setting you meant, or remove it.',
   },
+  'config-key-in-mirror-table': {
+    severity: 'warning',
+    title:
+      'A registry-level key is written after a [[registry.mirror]] table, so TOML gives it to the mirror and the registry keeps its default (containers/podman#14306).',
+    fix: 'Move the key above the first [[registry.mirror]] table of its [[registry]] entry.',
+  },
   'config-toml-1.1-syntax': {
     severity: 'warning',
     title:

@@ -35,6 +35,12 @@ export const MIRROR_FINDINGS = {
       "The pull secret has credentials for the mirror's host under another key (host without the port, or another path); containers/image matches keys exactly, so none are sent.",
     fix: 'Add a pull-secret entry whose key is the mirror exactly as contacted (host:port, or a parent path of the repository).',
   },
+  'auth-key-host-mismatch': {
+    severity: 'warning',
+    title:
+      "A pull-secret key names a mirror's machine but can never match it (another port, or a path that is not a prefix of the mirror's repositories): found from the files, before any pull fails.",
+    fix: 'Add a pull-secret entry whose key is the mirror exactly as contacted (host:port, or a parent path of the repository).',
+  },
   'mirror-tls-untrusted': {
     severity: 'warning',
     title:

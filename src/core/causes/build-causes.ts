@@ -1,0 +1,233 @@
+// Findings → causes, along the causal chain:
+//  1. Findings about a root problem (a host that does not resolve, a missing CA, a typo at a line)
+//     group by their kind and subject, across nodes: a missing CA on three nodes is one cause.
+//  2. Aggregates ("3 nodes cannot reach host") join the cause of the same family on the same host.
+//  3. Consequences (an image that cannot be pulled, a blocked source without a working mirror, a
+//     kubelet pull failure) join the cause that explains them: the first root finding of the image's
+//     failure, in the order CRI-O tried the sources; else one of the same family on the host their
+//     error names; else a cause about the same image. Only what nothing explains stands alone.
+// Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
+import type { Severity } from '../findings/types.js';
+import { causeCommands, defaultTraceCommand } from './commands.js';
+import { causeKindOf, kindFamily } from './finding-kinds.js';
+import { hostInText, hostnameOf, hostScope } from './hosts.js';
+import { CAUSE_KINDS, type CauseKind } from './kinds.js';
+import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
+
+const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
+const MAX_EVIDENCE = 20;
+
+/** Aggregates of what the agents saw: they join a cause about the same host. */
+const AGGREGATES = new Set(['mirror-unreachable-from-nodes', 'mirror-auth-failing', 'mirror-tls-failing']);
+
+function isConsequence(id: string): boolean {
+  return id === 'image-pull-fails' || id === 'source-blocked-no-working-mirror' || id.startsWith('pull-');
+}
+
+interface Placed {
+  readonly finding: CauseFinding;
+  readonly kind: CauseKind;
+  readonly host: string | null;
+}
+
+interface Group {
+  readonly kind: CauseKind;
+  readonly subject: string;
+  readonly host: string | null;
+  /** Root findings first (they word the cause), then what joined. */
+  readonly members: Placed[];
+  /** How many of `members` are root findings (they come first). */
+  roots: number;
+  readonly images: Set<string>;
+}
+
+function hostOf(f: CauseFinding): string | null {
+  return f.host ?? hostScope(f.scope) ?? hostInText(f.message);
+}
+
+function subjectOf(p: Placed): string {
+  const f = p.finding;
+  switch (CAUSE_KINDS[p.kind].subject) {
+    case 'hostname':
+      if (p.host !== null) return hostnameOf(p.host);
+      break;
+    case 'host':
+      if (p.host !== null) return p.host;
+      break;
+    case 'scope': {
+      const scope = f.scope ?? p.host ?? f.image;
+      if (scope) return scope;
+      break;
+    }
+    case 'finding':
+      break;
+  }
+  return f.key;
+}
+
+/** What the headline names for a cause grouped by finding key. */
+function displaySubject(kind: CauseKind, subject: string, first: CauseFinding): string {
+  if (CAUSE_KINDS[kind].subject !== 'finding' || subject !== first.key) return subject;
+  if (first.file) return first.line === null || first.line === undefined ? first.file : `${first.file}:${first.line}`;
+  return first.image ?? first.scope ?? first.host ?? first.node ?? first.id;
+}
+
+function familyKey(kind: CauseKind, host: string): string {
+  const family = kindFamily(kind);
+  return `${family}|${family === 'network' ? hostnameOf(host) : host}`;
+}
+
+function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {
+  if (f.nodes !== undefined) return f.nodes;
+  if (f.node !== undefined) return [f.node];
+  return fallback === null ? [] : [fallback];
+}
+
+function evidenceLine(f: CauseFinding): string {
+  const at = f.file ? `${f.file}${f.line === null || f.line === undefined ? '' : `:${f.line}`}: ` : '';
+  return `${at}${f.message}`;
+}
+
+function bySeverityThenKey(a: Placed, b: Placed): number {
+  return RANK[a.finding.severity] - RANK[b.finding.severity] || (a.finding.key < b.finding.key ? -1 : 1);
+}
+
+function sorted(values: Iterable<string>): string[] {
+  return [...values].sort();
+}
+
+export function causesOf(input: CauseInput): Cause[] {
+  const node = input.node ?? null;
+  const groups = new Map<string, Group>();
+  const byFamilyHost = new Map<string, Group>();
+  const byKey = new Map<string, Group>();
+  const add = (p: Placed, root: boolean): Group => {
+    const subject = subjectOf(p);
+    const id = `${p.kind}:${subject}`;
+    let g = groups.get(id);
+    if (g === undefined) {
+      g = { kind: p.kind, subject, host: p.host, members: [], roots: 0, images: new Set() };
+      groups.set(id, g);
+      if (p.host !== null && !byFamilyHost.has(familyKey(p.kind, p.host)))
+        byFamilyHost.set(familyKey(p.kind, p.host), g);
+    }
+    join(g, p, root);
+    return g;
+  };
+  const join = (g: Group, p: Placed, root: boolean): void => {
+    if (root) {
+      g.members.splice(g.roots, 0, p);
+      g.roots++;
+    } else g.members.push(p);
+    if (p.finding.image) g.images.add(p.finding.image);
+    byKey.set(p.finding.key, g);
+  };
+
+  const placed = input.findings.map((f): Placed => ({ finding: f, kind: causeKindOf(f), host: hostOf(f) }));
+  const aggregates: Placed[] = [];
+  const consequences: Placed[] = [];
+  for (const p of placed) {
+    if (AGGREGATES.has(p.finding.id)) aggregates.push(p);
+    else if (isConsequence(p.finding.id)) consequences.push(p);
+    else add(p, true);
+  }
+  for (const p of aggregates) {
+    const g = p.host === null ? undefined : byFamilyHost.get(familyKey(p.kind, p.host));
+    if (g !== undefined) join(g, p, false);
+    else add(p, true);
+  }
+
+  // Which root causes explain each image's failure, in source order.
+  const rootKeys = new Set(byKey.keys());
+  const failuresByImage = new Map<string, ImageFailure[]>();
+  for (const failure of input.failures ?? []) {
+    const list = failuresByImage.get(failure.image);
+    if (list === undefined) failuresByImage.set(failure.image, [failure]);
+    else list.push(failure);
+    for (const key of failure.keys) if (rootKeys.has(key)) byKey.get(key)!.images.add(failure.image);
+  }
+  const rootGroups = [...groups.values()];
+  for (const p of consequences) {
+    const f = p.finding;
+    let target: Group | undefined;
+    for (const failure of f.image ? (failuresByImage.get(f.image) ?? []) : []) {
+      const key = failure.keys.find((k) => rootKeys.has(k));
+      if (key !== undefined) {
+        target = byKey.get(key);
+        break;
+      }
+    }
+    if (target === undefined && p.host !== null) target = byFamilyHost.get(familyKey(p.kind, p.host));
+    if (target === undefined && f.image) target = rootGroups.find((g) => g.images.has(f.image!));
+    if (target !== undefined) join(target, p, false);
+    else add(p, true);
+  }
+
+  const traceCommand = input.traceCommand ?? defaultTraceCommand;
+  const causes = [...groups.values()].map((g) => toCause(g, node, input, traceCommand));
+  return causes.sort(byImpact);
+}
+
+function toCause(
+  g: Group,
+  node: string | null,
+  input: CauseInput,
+  traceCommand: (image: string, node: string | null) => string,
+): Cause {
+  const members = [...g.members.slice(0, g.roots).sort(bySeverityThenKey), ...g.members.slice(g.roots)];
+  const primary = members[0]!.finding;
+  const def = CAUSE_KINDS[g.kind];
+  let severity: Severity = 'info';
+  const nodes = new Set<string>();
+  const mirrors = new Set<string>();
+  for (const { finding, host } of members) {
+    if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
+    for (const n of nodesOf(finding, node)) nodes.add(n);
+    if (host !== null) mirrors.add(host);
+  }
+  const images = sorted(g.images);
+  const nodeList = sorted(nodes);
+  let pods = 0;
+  if (input.pods !== undefined)
+    for (const image of images)
+      if (nodeList.length === 0) pods += input.pods(image, null);
+      else for (const n of nodeList) pods += input.pods(image, n);
+  const evidence = [...new Set(members.map((p) => evidenceLine(p.finding)))];
+  const shown = evidence.slice(0, MAX_EVIDENCE);
+  if (evidence.length > MAX_EVIDENCE) shown.push(`… and ${evidence.length - MAX_EVIDENCE} more`);
+  const subject = displaySubject(g.kind, g.subject, primary);
+  return {
+    id: `${g.kind}:${g.subject}`,
+    kind: g.kind,
+    severity,
+    title: def.headline(subject),
+    explanation: `${primary.message} ${def.explanation}`,
+    fix: {
+      text: primary.fix,
+      commands: causeCommands(
+        {
+          kind: g.kind,
+          host: g.host,
+          image: images[0] ?? null,
+          node: node === null ? (nodeList[0] ?? null) : null,
+          file: primary.file ?? null,
+        },
+        traceCommand,
+      ),
+    },
+    evidence: shown,
+    affects: { nodes: nodeList, pods, images, mirrors: sorted(mirrors) },
+    findings: members.map((p) => p.finding.key),
+  };
+}
+
+/** Impact order: severity, then pods affected, then nodes, then findings explained, then id. */
+export function byImpact(a: Cause, b: Cause): number {
+  return (
+    RANK[a.severity] - RANK[b.severity] ||
+    b.affects.pods - a.affects.pods ||
+    b.affects.nodes.length - a.affects.nodes.length ||
+    b.findings.length - a.findings.length ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}

@@ -1,0 +1,75 @@
+// The next commands to run for a cause, with its host, image and node filled in. They only read:
+// nothing here changes a node or the cluster.
+import { hostnameOf } from './hosts.js';
+import type { CauseKind } from './kinds.js';
+
+export interface CommandSubject {
+  readonly kind: CauseKind;
+  /** `host[:port]` the cause is about, when it is about one. */
+  readonly host: string | null;
+  readonly image: string | null;
+  readonly node: string | null;
+  readonly file: string | null;
+}
+
+/** Single-quotes a word for a POSIX shell when it needs it. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function defaultTraceCommand(image: string, node: string | null): string {
+  return node === null
+    ? `mirrorscope trace ${shellWord(image)}`
+    : `mirrorscope trace --node ${shellWord(node)} ${shellWord(image)}`;
+}
+
+function hostCommands(kind: CauseKind, host: string): string[] {
+  const name = hostnameOf(host);
+  const port = host.length > name.length ? host.slice(name.length + 1) : '443';
+  switch (kind) {
+    case 'dns-failure':
+      return [`getent hosts ${shellWord(name)}`];
+    case 'connection-refused':
+    case 'timeout':
+    case 'host-unreachable':
+    case 'http-not-insecure':
+      return [`curl -sS -o /dev/null -w '%{http_code}\\n' https://${shellWord(host)}/v2/`];
+    case 'tls-ca-missing':
+    case 'tls-certificate-invalid':
+      return [
+        `openssl s_client -connect ${shellWord(`${name}:${port}`)} -servername ${shellWord(name)} -showcerts </dev/null`,
+      ];
+    case 'credentials-missing':
+    case 'credentials-rejected':
+    case 'auth-key-host-mismatch':
+      // Key names only: the pull secret's credentials never reach the terminal.
+      return [
+        `oc get secret/pull-secret -n openshift-config -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d | jq -r '.auths | keys[]'`,
+      ];
+    default:
+      return [];
+  }
+}
+
+const CONFIG_KINDS: ReadonlySet<CauseKind> = new Set([
+  'config-invalid',
+  'config-typo',
+  'config-surprise',
+  'signature-storage-local-only',
+  'signature-key-missing',
+  'policy-rejects',
+]);
+
+export function causeCommands(
+  s: CommandSubject,
+  traceCommand: (image: string, node: string | null) => string,
+): string[] {
+  const out: string[] = [];
+  if (s.image !== null) out.push(traceCommand(s.image, s.node));
+  if (s.host !== null) out.push(...hostCommands(s.kind, s.host));
+  if (CONFIG_KINDS.has(s.kind)) out.push('mirrorscope check');
+  if (s.kind === 'rollout-lag' || s.kind === 'config-drift') out.push('oc get mcp');
+  if (s.kind === 'agent-not-reporting')
+    out.push('oc get pods -A -l app.kubernetes.io/name=mirrorscope-agent -o wide');
+  return out;
+}
