@@ -17,7 +17,8 @@ describe('cause kinds', () => {
     expect(unmapped, 'add these finding ids to src/core/causes/finding-kinds.ts').toEqual([]);
     const unknown = Object.keys(FINDING_CAUSE_KINDS).filter((id) => !Object.hasOwn(CATALOGUE, id));
     expect(unknown, 'mapped ids that are not in the finding catalogue').toEqual([]);
-    for (const kind of Object.values(FINDING_CAUSE_KINDS)) expect(Object.hasOwn(CAUSE_KINDS, kind)).toBe(true);
+    for (const kind of Object.values(FINDING_CAUSE_KINDS))
+      expect(Object.hasOwn(CAUSE_KINDS, kind)).toBe(true);
   });
 
   it('has at least the kinds issue 14 names', () => {
@@ -53,13 +54,16 @@ describe('cause kinds', () => {
     expect(at('Mirror m.corp:5000 is unreachable: connect ECONNREFUSED 127.0.0.1:5000.')).toBe(
       'connection-refused',
     );
-    expect(at('Mirror m.corp:5000 is unreachable: no complete answer from m.corp:5000 within 10000 ms.')).toBe(
-      'timeout',
-    );
+    expect(
+      at('Mirror m.corp:5000 is unreachable: no complete answer from m.corp:5000 within 10000 ms.'),
+    ).toBe('timeout');
     expect(at('Mirror m.corp:5000 is unreachable: read ECONNRESET.')).toBe('host-unreachable');
     // A TLS finding never becomes a network kind, whatever its text says.
     expect(
-      causeKindOf({ id: 'mirror-tls-untrusted', message: 'x509: certificate has expired (CERT_HAS_EXPIRED)' }),
+      causeKindOf({
+        id: 'mirror-tls-untrusted',
+        message: 'x509: certificate has expired (CERT_HAS_EXPIRED)',
+      }),
     ).toBe('tls-certificate-invalid');
     expect(causeKindOf({ id: 'some-newer-id', message: 'x' })).toBe('unclassified');
   });
@@ -133,7 +137,9 @@ describe('grouping along the causal chain', () => {
     expect(cause!.findings).toHaveLength(findings.length);
     expect(cause!.fix.commands[0]).toBe(`mirrorscope trace --node w1 ${[...TEN_IMAGES].sort()[0]}`);
     expect(cause!.fix.commands).toContain('getent hosts mirror.corp.example');
-    expect(cause!.evidence[0]).toMatch(/^\/etc\/containers\/registries\.conf:7: Mirror mirror\.corp\.example:\d+ is unreachable/);
+    expect(cause!.evidence[0]).toMatch(
+      /^\/etc\/containers\/registries\.conf:7: Mirror mirror\.corp\.example:\d+ is unreachable/,
+    );
   });
 
   it('a failed pull whose error names a host that does not resolve joins that DNS cause without links', () => {
@@ -178,7 +184,8 @@ describe('grouping along the causal chain', () => {
   it('two different problems stay two causes, and a consequence joins the first failing source', () => {
     const lacks = keyed({
       id: 'mirror-manifest-missing',
-      message: 'Mirror m.corp:5000 does not have m.corp:5000/acme/app:1 (manifest unknown), so CRI-O moves on.',
+      message:
+        'Mirror m.corp:5000 does not have m.corp:5000/acme/app:1 (manifest unknown), so CRI-O moves on.',
       location: null,
       scope: 'm.corp:5000',
       subject: 'm.corp:5000/acme/app:1',
@@ -187,7 +194,8 @@ describe('grouping along the causal chain', () => {
     });
     const blocked = keyed({
       id: 'source-blocked-no-working-mirror',
-      message: 'quay.io/acme/app:1 cannot be pulled: the source registry quay.io is blocked and none of its mirrors serves it.',
+      message:
+        'quay.io/acme/app:1 cannot be pulled: the source registry quay.io is blocked and none of its mirrors serves it.',
       location: null,
       scope: 'quay.io',
       subject: 'quay.io/acme/app:1',
@@ -209,12 +217,19 @@ describe('grouping along the causal chain', () => {
       ['mirror-lacks-image', [lacks.key, blocked.key]],
       ['config-typo', [typo.key]],
     ]);
-    expect(causes[1]!.title).toBe('A setting in /etc/containers/registries.conf.d/50-acme.conf:4 is not applied');
+    expect(causes[1]!.title).toBe(
+      'A setting in /etc/containers/registries.conf.d/50-acme.conf:4 is not applied',
+    );
   });
 });
 
 describe('ordering by impact', () => {
-  const finding = (id: keyof typeof CATALOGUE, host: string, nodes: string[], image: string): CauseFinding => ({
+  const finding = (
+    id: keyof typeof CATALOGUE,
+    host: string,
+    nodes: string[],
+    image: string,
+  ): CauseFinding => ({
     ...keyed({ id, message: `about ${host}`, location: null, scope: host, subject: host, host, image }),
     nodes,
   });
@@ -229,7 +244,10 @@ describe('ordering by impact', () => {
         finding('mirror-stale-tag', 'stale.example', ['w1', 'w2', 'w3'], 'c.example/x:1'),
         finding('mirror-auth-missing', 'a.example', ['w1', 'w2', 'w3'], 'a.example/x:1'),
         finding('mirror-auth-rejected', 'b.example', ['w1'], 'b.example/x:1'),
-        { ...finding('mirror-manifest-missing', 'c.example', ['w1', 'w2'], 'c.example/x:2'), severity: 'error' },
+        {
+          ...finding('mirror-manifest-missing', 'c.example', ['w1', 'w2'], 'c.example/x:2'),
+          severity: 'error',
+        },
       ],
       pods: (image) => pods.get(image) ?? 0,
     });

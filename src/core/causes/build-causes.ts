@@ -68,7 +68,8 @@ function subjectOf(p: Placed): string {
 /** What the headline names for a cause grouped by finding key. */
 function displaySubject(kind: CauseKind, subject: string, first: CauseFinding): string {
   if (CAUSE_KINDS[kind].subject !== 'finding' || subject !== first.key) return subject;
-  if (first.file) return first.line === null || first.line === undefined ? first.file : `${first.file}:${first.line}`;
+  if (first.file)
+    return first.line === null || first.line === undefined ? first.file : `${first.file}:${first.line}`;
   return first.image ?? first.scope ?? first.host ?? first.node ?? first.id;
 }
 

@@ -75,8 +75,14 @@ const TEXT_KINDS: readonly (readonly [RegExp, CauseKind])[] = [
   [/no such host|ENOTFOUND|EAI_AGAIN|server misbehaving|name resolution|does not resolve/i, 'dns-failure'],
   [/connection refused|ECONNREFUSED/i, 'connection-refused'],
   [/time(d)? ?out|ETIMEDOUT|deadline exceeded|no complete answer/i, 'timeout'],
-  [/expired|not yet valid|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ALTNAME|is valid for|not valid for/i, 'tls-certificate-invalid'],
-  [/unknown authority|self[- ]signed|UNABLE_TO_(GET|VERIFY)|unable to get local issuer|CA .*is missing|not trust/i, 'tls-ca-missing'],
+  [
+    /expired|not yet valid|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ALTNAME|is valid for|not valid for/i,
+    'tls-certificate-invalid',
+  ],
+  [
+    /unknown authority|self[- ]signed|UNABLE_TO_(GET|VERIFY)|unable to get local issuer|CA .*is missing|not trust/i,
+    'tls-ca-missing',
+  ],
   [/server gave HTTP response to HTTPS client/, 'http-not-insecure'],
   [/toomanyrequests|429 Too Many Requests/i, 'rate-limited'],
   [/A signature was required, but no signature exists/, 'signature-missing'],
@@ -84,7 +90,10 @@ const TEXT_KINDS: readonly (readonly [RegExp, CauseKind])[] = [
   [/unauthorized|authentication required|access to the resource is denied/i, 'credentials-rejected'],
   [/manifest unknown|MANIFEST_UNKNOWN|name unknown/i, 'mirror-lacks-image'],
   [/is blocked/, 'source-blocked-no-mirror'],
-  [/dial tcp|ECONNRESET|EHOSTUNREACH|ENETUNREACH|network is unreachable|connection reset|proxyconnect/i, 'host-unreachable'],
+  [
+    /dial tcp|ECONNRESET|EHOSTUNREACH|ENETUNREACH|network is unreachable|connection reset|proxyconnect/i,
+    'host-unreachable',
+  ],
 ];
 
 /** The kind an error text names, or null when it names none. */
@@ -93,7 +102,12 @@ export function kindOfErrorText(text: string): CauseKind | null {
   return null;
 }
 
-const NETWORK: ReadonlySet<CauseKind> = new Set(['dns-failure', 'connection-refused', 'timeout', 'host-unreachable']);
+const NETWORK: ReadonlySet<CauseKind> = new Set([
+  'dns-failure',
+  'connection-refused',
+  'timeout',
+  'host-unreachable',
+]);
 const TLS: ReadonlySet<CauseKind> = new Set(['tls-ca-missing', 'tls-certificate-invalid']);
 
 /** The cause kind of one finding: its id's kind, made precise by its message where the id allows. */

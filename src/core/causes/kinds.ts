@@ -87,7 +87,7 @@ export const CAUSE_KINDS = {
     title: 'The host requires authentication and the pull secret has no credentials for it.',
     headline: (h) => `No credentials for ${h}`,
     explanation:
-      'containers/image looks the credentials up by the repository path and then host[:port] exactly; mirrors get only their own entry, never the source\'s.',
+      "containers/image looks the credentials up by the repository path and then host[:port] exactly; mirrors get only their own entry, never the source's.",
     fix: 'Add the host exactly as contacted (host:port) to the cluster pull secret (openshift-config/pull-secret).',
     subject: 'host',
   }),
@@ -99,7 +99,8 @@ export const CAUSE_KINDS = {
     subject: 'host',
   }),
   'auth-key-host-mismatch': kind({
-    title: 'A pull-secret key names the mirror\'s machine but can never match it (another port, or another path).',
+    title:
+      "A pull-secret key names the mirror's machine but can never match it (another port, or another path).",
     headline: (h) => `The pull-secret key for ${h} does not match it`,
     explanation:
       'Keys match exactly or by repository-path prefix, ports included: "nexus.example" does not serve "nexus.example:8443", so no credentials are sent and the mirror answers 401.',
@@ -129,7 +130,8 @@ export const CAUSE_KINDS = {
     subject: 'host',
   }),
   'tag-pull-skips-digest-only-mirrors': kind({
-    title: 'Images are pulled by tag while their mirrors are digest-only (ICSP/IDMS): CRI-O goes straight to the source.',
+    title:
+      'Images are pulled by tag while their mirrors are digest-only (ICSP/IDMS): CRI-O goes straight to the source.',
     headline: (s) => `Tag pulls of ${s} skip its digest-only mirrors`,
     explanation:
       'mirror-by-digest-only (or pull-from-mirror = "digest-only") makes containers/image skip the mirror for any reference without a digest: "my ICSP is ignored".',
@@ -139,14 +141,16 @@ export const CAUSE_KINDS = {
   'mirror-shadowed': kind({
     title: 'A more specific [[registry]] entry without mirrors hides the mirrors of a broader one.',
     headline: (s) => `[[registry]] "${s}" hides broader mirrors`,
-    explanation: 'containers/image uses only the longest matching prefix, so the broader entry\'s mirrors are never tried.',
+    explanation:
+      "containers/image uses only the longest matching prefix, so the broader entry's mirrors are never tried.",
     fix: 'Repeat the mirrors in the more specific entry, or remove it.',
     subject: 'scope',
   }),
   'source-blocked-no-mirror': kind({
     title: 'The source registry is blocked and no mirror serves the image.',
     headline: (s) => `${s} is blocked and no mirror serves the images`,
-    explanation: 'With NeverContactSource (blocked = true) the mirrors are the only way; when none serves the image, the pull fails.',
+    explanation:
+      'With NeverContactSource (blocked = true) the mirrors are the only way; when none serves the image, the pull fails.',
     fix: 'Mirror the images (and fix what makes the mirrors fail), or allow contacting the source.',
     subject: 'scope',
   }),
@@ -163,7 +167,7 @@ export const CAUSE_KINDS = {
     headline: (s) => `No signature for ${s}`,
     explanation:
       'containers/image fails with "A signature was required, but no signature exists"; a mirror\'s scope is looked up on its own, with no fallback to the source.',
-    fix: 'Publish the signatures at the http(s) lookaside the node reads (or sign the images), including the mirrors\' lookasides.',
+    fix: "Publish the signatures at the http(s) lookaside the node reads (or sign the images), including the mirrors' lookasides.",
     subject: 'scope',
   }),
   'signature-invalid': kind({
@@ -176,7 +180,8 @@ export const CAUSE_KINDS = {
   'signature-store-unreachable': kind({
     title: 'The signature store (lookaside) cannot be read.',
     headline: (s) => `The signature store for ${s} cannot be read`,
-    explanation: 'Any answer other than 200 or 404 fails the pull; containers/image does not treat it as "no signature".',
+    explanation:
+      'Any answer other than 200 or 404 fails the pull; containers/image does not treat it as "no signature".',
     fix: 'Make the lookaside URL reachable from the nodes.',
     subject: 'scope',
   }),
@@ -197,7 +202,8 @@ export const CAUSE_KINDS = {
   'config-invalid': kind({
     title: 'A configuration file or object is rejected, so every pull (or rollout) that reads it fails.',
     headline: (f) => `${f} is rejected`,
-    explanation: 'containers/image refuses the whole file, not one entry; the MCO refuses the whole set of objects.',
+    explanation:
+      'containers/image refuses the whole file, not one entry; the MCO refuses the whole set of objects.',
     fix: 'Correct the file at the line named; `mirrorscope check` shows the same error until it loads.',
     subject: 'finding',
   }),
@@ -212,28 +218,33 @@ export const CAUSE_KINDS = {
   'config-surprise': kind({
     title: 'The configuration loads but does something other than it reads like (or is deprecated).',
     headline: (f) => `${f} does not do what it reads like`,
-    explanation: 'Duplicate prefixes, drop-ins replacing entries, merged mirror orders and ignored settings change which sources are tried.',
-    fix: 'Follow the finding\'s fix; `mirrorscope resolve IMAGE` shows the order CRI-O uses.',
+    explanation:
+      'Duplicate prefixes, drop-ins replacing entries, merged mirror orders and ignored settings change which sources are tried.',
+    fix: "Follow the finding's fix; `mirrorscope resolve IMAGE` shows the order CRI-O uses.",
     subject: 'finding',
   }),
   'config-drift': kind({
     title: 'A node runs registry files other than the ones the cluster renders for it.',
     headline: (f) => `Registry files drifted: ${f}`,
-    explanation: 'A hand edit or a later MachineConfig overrides the generated files; the node pulls with a configuration nobody declared.',
+    explanation:
+      'A hand edit or a later MachineConfig overrides the generated files; the node pulls with a configuration nobody declared.',
     fix: 'Express the change as mirror objects, remove the override, and restore hand-edited files.',
     subject: 'finding',
   }),
   'rollout-lag': kind({
     title: 'A change of the mirror configuration has not reached every node yet.',
     headline: (f) => `Mirror configuration not rolled out: ${f}`,
-    explanation: 'Nodes keep pulling with the old mirror configuration until their pool updates (or is unpaused).',
+    explanation:
+      'Nodes keep pulling with the old mirror configuration until their pool updates (or is unpaused).',
     fix: 'Watch the MachineConfigPool (`oc get mcp`); fix the reason of a Degraded node or unpause the pool.',
     subject: 'finding',
   }),
   'short-name-ambiguous': kind({
-    title: 'A short image name resolves differently (or not at all) depending on the runtime and its version.',
+    title:
+      'A short image name resolves differently (or not at all) depending on the runtime and its version.',
     headline: (f) => `Short name ${f} is ambiguous`,
-    explanation: 'CRI-O and podman apply short-name aliases and unqualified-search-registries with different modes.',
+    explanation:
+      'CRI-O and podman apply short-name aliases and unqualified-search-registries with different modes.',
     fix: 'Use fully qualified image names, or add a short-name alias.',
     subject: 'finding',
   }),
@@ -254,15 +265,16 @@ export const CAUSE_KINDS = {
   'pull-failure': kind({
     title: 'A pull fails for a reason mirrorscope cannot attribute to one of the kinds above.',
     headline: (f) => `${f} cannot be pulled`,
-    explanation: 'The error text is kept as evidence; a trace shows every source CRI-O tries and what each answers.',
-    fix: 'Run `mirrorscope trace IMAGE` on the node and read each source\'s outcome.',
+    explanation:
+      'The error text is kept as evidence; a trace shows every source CRI-O tries and what each answers.',
+    fix: "Run `mirrorscope trace IMAGE` on the node and read each source's outcome.",
     subject: 'finding',
   }),
   unclassified: kind({
     title: 'A finding id this version of mirrorscope does not know (an agent newer than the collector).',
     headline: (f) => `Unknown finding: ${f}`,
     explanation: 'The finding is shown as the agent sent it.',
-    fix: 'Update the collector to the agents\' version.',
+    fix: "Update the collector to the agents' version.",
     subject: 'finding',
   }),
 } as const satisfies Record<string, CauseKindDefinition>;
