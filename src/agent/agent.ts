@@ -1,6 +1,8 @@
 // The node agent: loads the host configuration, keeps it current, scans the node's images on a
 // schedule and on every change, keeps the findings, and reports them to the log, the local HTTP
 // endpoint, the metrics and the collector. `stop()` is the graceful shutdown (SIGTERM/SIGINT).
+import { causeIdByFinding, causesOfScan } from '../core/causes/of-scan.js';
+import type { Cause } from '../core/causes/types.js';
 import type { KeyedFinding } from '../core/diagnose/types.js';
 import { findingJson } from '../core/findings/types.js';
 import type {
@@ -18,14 +20,20 @@ import { FindingsStore } from './findings-store.js';
 import { loadHostConfig, type HostConfig } from './host-config.js';
 import type { AgentHttpServer } from './http-server.js';
 import { jitter } from './limits.js';
-import { logFindingAppeared, logFindingCleared, type AgentLogger } from './log.js';
+import { logFindingAppeared, logFindingCleared, logFindingUnchecked, type AgentLogger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 import type { AgentOptions } from './options.js';
 import { Scanner, type ScanOutput } from './scanner.js';
 
 /** The catalogue fields (findingJson) plus what makes the finding unique on its node. */
 function wire(f: KeyedFinding): WireFinding {
-  return { key: f.key, ...findingJson(f), image: f.image, host: f.host };
+  return {
+    key: f.key,
+    ...findingJson(f),
+    image: f.image,
+    host: f.host,
+    ...(f.stale === undefined ? {} : { stale: f.stale }),
+  };
 }
 
 export class Agent {
@@ -69,6 +77,11 @@ export class Agent {
 
   get findings(): KeyedFinding[] {
     return this.store.all;
+  }
+
+  /** The causes of the current findings, most important first (the same model the collector builds). */
+  get causes(): Cause[] {
+    return causesOfScan(this.store.all, this.lastScan?.images ?? [], this.options.node);
   }
 
   get last(): ScanOutput | null {
@@ -219,17 +232,21 @@ export class Agent {
     }
     if (this.stopping || scanner !== this.scanner) return null; // superseded by a config change
     this.scanCount++;
-    const change = this.store.replace(out.findings);
+    const change = this.store.replace(out.findings, this.config?.skippedChecks ?? []);
     const first = this.lastScan === null;
     this.lastScan = out;
+    const causes = this.causes;
+    const causeOf = causeIdByFinding(causes);
     for (const e of out.errors)
       this.log.error(
         { event: 'check-failed', image: e.image, err: { message: e.message } },
         `Checking ${e.image} failed unexpectedly: ${e.message}.`,
       );
-    for (const f of change.added) logFindingAppeared(this.log, f);
+    for (const f of change.added) logFindingAppeared(this.log, f, causeOf.get(f.key) ?? null);
+    for (const f of change.unchecked) logFindingUnchecked(this.log, f, causeOf.get(f.key) ?? null);
+    // A cleared finding has no cause any more; the log names the cause kind it belonged to.
     for (const f of change.cleared) logFindingCleared(this.log, f);
-    this.metrics?.scanned(out);
+    this.metrics?.scanned(out, causes);
     if (first) this.metrics?.setReady(true);
     const pullable = out.images.filter((i) => i.pullable).length;
     const bySeverity = { error: 0, warning: 0, info: 0 };
@@ -285,8 +302,9 @@ export class Agent {
     };
   }
 
-  findingsDocument(): { findings: WireFinding[] } {
-    return { findings: this.store.all.map(wire) };
+  /** GET /v1/findings and `--once`: the causes, then every finding with its key. */
+  findingsDocument(): { causes: Cause[]; findings: WireFinding[] } {
+    return { causes: this.causes, findings: this.store.all.map(wire) };
   }
 
   configDocument(): unknown {

@@ -1,10 +1,14 @@
 // The node's current findings, and what changed since the last scan (for log lines and deltas).
+import type { SkippedCheck } from '../core/check/skipped-checks.js';
 import type { KeyedFinding } from '../core/diagnose/types.js';
 
 export interface FindingsChange {
   /** New findings, and findings whose content changed (same key). */
   readonly added: readonly KeyedFinding[];
+  /** Gone because their check ran and did not find them again. */
   readonly cleared: readonly KeyedFinding[];
+  /** Kept, marked stale: the check that found them could not run in this scan. */
+  readonly unchecked: readonly KeyedFinding[];
 }
 
 function same(a: KeyedFinding, b: KeyedFinding): boolean {
@@ -15,7 +19,8 @@ function same(a: KeyedFinding, b: KeyedFinding): boolean {
     a.line === b.line &&
     a.fix === b.fix &&
     a.image === b.image &&
-    a.host === b.host
+    a.host === b.host &&
+    a.stale === b.stale
   );
 }
 
@@ -30,14 +35,27 @@ export class FindingsStore {
     return this.current.size;
   }
 
-  replace(next: readonly KeyedFinding[]): FindingsChange {
+  /** `skipped`: the checks that could not run; their earlier findings stay, marked stale. */
+  replace(next: readonly KeyedFinding[], skipped: readonly SkippedCheck[] = []): FindingsChange {
     const map = new Map(next.map((f) => [f.key, f] as const));
     const added = next.filter((f) => {
       const old = this.current.get(f.key);
       return old === undefined || !same(old, f);
     });
-    const cleared = [...this.current.values()].filter((f) => !map.has(f.key));
+    const cleared: KeyedFinding[] = [];
+    const unchecked: KeyedFinding[] = [];
+    for (const old of this.current.values()) {
+      if (map.has(old.key)) continue;
+      const why = skipped.find((s) => s.ids.has(old.id));
+      if (why === undefined) {
+        cleared.push(old);
+        continue;
+      }
+      const kept = { ...old, stale: why.reason };
+      map.set(old.key, kept);
+      if (old.stale !== why.reason) unchecked.push(kept);
+    }
     this.current = map;
-    return { added, cleared };
+    return { added, cleared, unchecked };
   }
 }

@@ -1,6 +1,7 @@
 // One load of the node's pull configuration: everything a scan needs (the trace context with the
 // resolver, credentials and certs.d; the signature context; the static findings) plus the files'
 // digests and config hash. A broken file is a finding, never a crash: the load keeps going and says so.
+import { skippedChecks, type SkippedCheck } from '../core/check/skipped-checks.js';
 import { runStaticCheck } from '../core/check/static-check.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { keyStatic } from '../core/diagnose/finding-key.js';
@@ -19,6 +20,8 @@ export interface HostConfig {
   readonly loadError: MirrorscopeError | null;
   readonly signatures: SignatureContext | null;
   readonly staticFindings: readonly KeyedFinding[];
+  /** Checks this load cannot run (an input did not load): their earlier findings are kept as stale. */
+  readonly skippedChecks: readonly SkippedCheck[];
   /** Key names of the auth file (never its credentials). */
   readonly authKeys: readonly string[];
   /** Files outside the usual directories that are part of the configuration (global_auth_file, signature_policy). */
@@ -76,5 +79,15 @@ export async function loadHostConfig(rootDir: string, options: { timeoutMs: numb
   ];
   const files = extra.length === 0 ? before : await readConfigFiles(root, extra);
   const authKeys = trace?.authSlot.file?.auths.map((a) => a.key) ?? [];
-  return { root, files, trace, loadError, signatures, staticFindings, authKeys, extraPaths: extra };
+  return {
+    root,
+    files,
+    trace,
+    loadError,
+    signatures,
+    staticFindings,
+    skippedChecks: skippedChecks(checkInput, loadError),
+    authKeys,
+    extraPaths: extra,
+  };
 }

@@ -45,9 +45,10 @@ export function createLogger(options: {
 
 const LEVEL: Record<Severity, 'error' | 'warn' | 'info'> = { error: 'error', warning: 'warn', info: 'info' };
 
-function fields(f: KeyedFinding): Record<string, unknown> {
+function fields(f: KeyedFinding, cause: string | null): Record<string, unknown> {
   return {
     code: f.id,
+    cause,
     key: f.key,
     severity: f.severity,
     scope: f.scope,
@@ -59,13 +60,26 @@ function fields(f: KeyedFinding): Record<string, unknown> {
   };
 }
 
-export function logFindingAppeared(log: AgentLogger, f: KeyedFinding): void {
+/** `cause` is the id of the cause the finding belongs to (`dns-failure:mirror.corp.example`). */
+export function logFindingAppeared(log: AgentLogger, f: KeyedFinding, cause: string | null): void {
   log[LEVEL[f.severity]](
-    { ...fields(f), event: 'finding-appeared' },
-    `${f.severity === 'info' ? 'Note' : f.severity === 'error' ? 'Problem' : 'Warning'} (${f.id}): ${f.message}`,
+    { ...fields(f, cause), event: 'finding-appeared' },
+    `${f.severity === 'info' ? 'Note' : f.severity === 'error' ? 'Problem' : 'Warning'} (${f.id}${cause === null ? '' : `, cause ${cause}`}): ${f.message}`,
   );
 }
 
+/** Only for a finding whose check ran and no longer finds it. */
 export function logFindingCleared(log: AgentLogger, f: KeyedFinding): void {
-  log.info({ ...fields(f), event: 'finding-cleared' }, `Resolved (${f.id}): no longer seen: ${f.message}`);
+  log.info(
+    { ...fields(f, null), event: 'finding-cleared' },
+    `Resolved (${f.id}): no longer seen: ${f.message}`,
+  );
+}
+
+/** A finding kept from an earlier scan because the check that found it could not run this time. */
+export function logFindingUnchecked(log: AgentLogger, f: KeyedFinding, cause: string | null): void {
+  log.warn(
+    { ...fields(f, cause), stale: f.stale, event: 'finding-unchecked' },
+    `Not checked (${f.id}): still reported from an earlier scan, because ${f.stale}: ${f.message}`,
+  );
 }

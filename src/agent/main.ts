@@ -2,14 +2,18 @@
 // image listing, signals. Heavy modules are imported only by the mode that needs them.
 import type { Writable } from 'node:stream';
 import { MirrorscopeError } from '../core/errors.js';
-import { findingJson, type Finding } from '../core/findings/types.js';
+import type { Cause } from '../core/causes/types.js';
+import type { WireFinding } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { Agent } from './agent.js';
 import { createLogger } from './log.js';
 import type { AgentOptions } from './options.js';
 
-/** `--once`: one scan; the findings in the `check --json` shape. */
-export async function runOnce(options: AgentOptions, stderr: Writable): Promise<Finding[]> {
+/** `--once`: one scan; its causes and findings in the `check --json` shape. */
+export async function runOnce(
+  options: AgentOptions,
+  stderr: Writable,
+): Promise<{ causes: Cause[]; findings: WireFinding[] }> {
   const { pino } = await import('pino');
   const log = pino(
     {
@@ -38,7 +42,7 @@ export async function runOnce(options: AgentOptions, stderr: Writable): Promise<
   const out = await agent.scan('once');
   await agent.stop();
   if (out === null) throw new Error('the scan failed');
-  return agent.findings.map(findingJson);
+  return agent.findingsDocument();
 }
 
 const SHUTDOWN_DEADLINE_MS = 8_000;

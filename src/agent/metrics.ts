@@ -1,5 +1,7 @@
 // Prometheus metrics of the agent (prom-client); every series is prefixed `mirrorscope_`. Labels stay
 // low-cardinality: registry host and finding id, never image or tag.
+import { countCauses } from '../core/causes/of-scan.js';
+import type { Cause } from '../core/causes/types.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KeyedFinding } from '../core/diagnose/types.js';
 import type { HostProbe, ImageStatus } from '../protocol/messages.js';
@@ -7,6 +9,7 @@ import type { HostProbe, ImageStatus } from '../protocol/messages.js';
 export class AgentMetrics {
   readonly registry = new Registry();
   private readonly findings: Gauge;
+  private readonly causes: Gauge;
   private readonly probeSeconds: Histogram;
   private readonly probes: Counter;
   private readonly mirrorUp: Gauge;
@@ -26,6 +29,12 @@ export class AgentMetrics {
       register: this.registry,
       prefix: 'mirrorscope_',
       eventLoopMonitoringPrecision: 1000,
+    });
+    this.causes = new Gauge({
+      name: 'mirrorscope_causes',
+      help: 'Current causes on this node (each explains one or more findings) by cause kind and severity.',
+      labelNames: ['kind', 'severity'],
+      registers,
     });
     this.findings = new Gauge({
       name: 'mirrorscope_findings',
@@ -97,14 +106,20 @@ export class AgentMetrics {
     this.probes.inc({ host, outcome });
   }
 
-  scanned(result: {
-    durationMs: number;
-    probes: number;
-    findings: readonly KeyedFinding[];
-    images: readonly ImageStatus[];
-    hosts: readonly HostProbe[];
-  }): void {
+  scanned(
+    result: {
+      durationMs: number;
+      probes: number;
+      findings: readonly KeyedFinding[];
+      images: readonly ImageStatus[];
+      hosts: readonly HostProbe[];
+    },
+    causes: readonly Cause[],
+  ): void {
     this.scans.inc();
+    this.causes.reset();
+    for (const { kind, severity, count } of countCauses(causes).values())
+      this.causes.set({ kind, severity }, count);
     this.scanSeconds.observe(result.durationMs / 1000);
     this.lastScanProbes.set(result.probes);
     this.findings.reset();

@@ -40,6 +40,8 @@ export interface WireFinding {
   readonly image?: string | null;
   /** `host[:port]` of the mirror or registry the finding is about, when it is about one. */
   readonly host?: string | null;
+  /** The check that found it could not run in the latest scan: why (the finding is from an earlier scan). */
+  readonly stale?: string;
 }
 
 /** What the agent saw of one registry host during its last scan. */
@@ -218,6 +220,7 @@ function finding(value: unknown): WireFinding {
     fix: str(o, 'fix', 16_384),
     image: strOrNull(o, 'image', 1024),
     host: strOrNull(o, 'host', 512),
+    ...(typeof o.stale === 'string' ? { stale: str(o, 'stale', 16_384) } : {}),
   };
 }
 

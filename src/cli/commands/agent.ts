@@ -30,7 +30,7 @@ stdout, on a local HTTP endpoint and to the collector over a WebSocket.
   --concurrency N          images checked at once (default 4)
   --host-rate N            probe requests per second per registry host (default 20)
   --log-level LEVEL        info (default), debug, warn, error, silent
-  --once                   one scan of the --image set, print {"findings":[...]} like "check --json", exit
+  --once                   one scan of the --image set, print {"causes","findings"} like "check --json", exit
 
 Exit status with --once: 0 no error-severity finding, 1 some finding is an error, 2 usage error.
 Without --once the agent runs until SIGTERM/SIGINT and exits 0.
@@ -44,9 +44,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const options = agentOptions(flags, io.env);
   if (options.once) {
     const { runOnce } = await import('../../agent/main.js');
-    const findings = await runOnce(options, io.stderr);
-    io.stdout.write(`${JSON.stringify({ findings }, null, 2)}\n`);
-    return findings.some((f) => f.severity === 'error') ? EXIT_FAILED : EXIT_OK;
+    const doc = await runOnce(options, io.stderr);
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return doc.causes.some((c) => c.severity === 'error') ? EXIT_FAILED : EXIT_OK;
   }
   const { runAgent } = await import('../../agent/main.js');
   return runAgent(options);

@@ -1,5 +1,10 @@
+import { causesOfScan } from '../../core/causes/of-scan.js';
+import { countLine, renderCauseText, severityBadge, type TextStyle } from '../../core/causes/render-text.js';
+import type { Cause } from '../../core/causes/types.js';
+import { keyStatic } from '../../core/diagnose/finding-key.js';
+import type { KeyedFinding } from '../../core/diagnose/types.js';
 import { MirrorscopeError } from '../../core/errors.js';
-import { findingJson, type Finding } from '../../core/findings/types.js';
+import { findingJson } from '../../core/findings/types.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
 import { parseRuntime } from '../load-resolver.js';
@@ -15,25 +20,31 @@ policy keys missing on the node, registries the policy rejects, and files CRI-O 
 
   --root DIR        read the node's configuration below DIR (default /)
   --runtime NAME    crio (default) or podman (no crio.conf)
-  --json            {"findings":[{"id","severity","message","file","line","scope","fix"}]}
+  --json            {"causes":[{"id","kind","severity","title","explanation","fix","evidence",
+                    "affects","findings"}],"findings":[{"key","id","severity","message","file","line",
+                    "scope","fix"}]}
+
+Prints the causes first (each with its kind code from docs/causes.md, the fix and the commands to run
+next), then every finding, errors before warnings, and a count line.
 
 Exit status: 0 no error-severity finding, 1 some finding is an error, 2 usage error.
 `;
 
-function render(findings: readonly Finding[], style: Style): string {
+const RANK = { error: 0, warning: 1, info: 2 } as const;
+
+function render(causes: readonly Cause[], findings: readonly KeyedFinding[], style: Style): string {
   if (findings.length === 0) return style.good('no findings');
-  const badge = (f: Finding): string =>
-    f.severity === 'error'
-      ? style.bad('error')
-      : f.severity === 'warning'
-        ? style.warn('warning')
-        : style.dim('info');
-  return findings
-    .map((f) => {
-      const where = f.file === null ? '' : ` ${f.file}${f.line === null ? '' : `:${f.line}`}`;
-      return `${badge(f)} ${style.strong(f.id)}${where}\n  ${f.message}\n  ${style.dim('fix:')} ${f.fix}`;
-    })
-    .join('\n\n');
+  const text: TextStyle = { strong: style.strong, error: style.bad, warn: style.warn, dim: style.dim };
+  const blocks = [style.strong('Causes'), ...causes.map((c) => renderCauseText(c, text).join('\n'))];
+  blocks.push(style.strong('Findings'));
+  for (const f of findings) {
+    const where = f.file === null ? '' : ` ${f.file}${f.line === null ? '' : `:${f.line}`}`;
+    blocks.push(
+      `${severityBadge(f.severity, text)} ${style.strong(f.id)}${where}\n  ${f.message}\n  ${style.dim('fix:')} ${f.fix}`,
+    );
+  }
+  blocks.push(countLine(causes, findings));
+  return blocks.join('\n\n');
 }
 
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -53,11 +64,16 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     new NodeRoot(typeof flags.root === 'string' ? flags.root : '/'),
     runtime,
   );
-  const findings = runStaticCheck(input);
+  // Errors before warnings before notes; the check's own order within each.
+  const findings = runStaticCheck(input)
+    .map((f) => keyStatic(f))
+    .sort((a, b) => RANK[a.severity] - RANK[b.severity]);
+  const causes = causesOfScan(findings);
   if (flags.json === true) {
-    io.stdout.write(`${JSON.stringify({ findings: findings.map(findingJson) }, null, 2)}\n`);
+    const json = findings.map((f) => ({ key: f.key, ...findingJson(f) }));
+    io.stdout.write(`${JSON.stringify({ causes, findings: json }, null, 2)}\n`);
   } else {
-    io.stdout.write(`${render(findings, styleFor(io.isTTY, io.env))}\n`);
+    io.stdout.write(`${render(causes, findings, styleFor(io.isTTY, io.env))}\n`);
   }
   return findings.some((f) => f.severity === 'error') ? EXIT_FAILED : EXIT_OK;
 }

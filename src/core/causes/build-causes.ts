@@ -85,8 +85,9 @@ function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {
 }
 
 function evidenceLine(f: CauseFinding): string {
-  const at = f.file ? `${f.file}${f.line === null || f.line === undefined ? '' : `:${f.line}`}: ` : '';
-  return `${at}${f.message}`;
+  if (!f.file) return f.message;
+  const at = `${f.file}${f.line === null || f.line === undefined ? '' : `:${f.line}`}`;
+  return f.message.includes(at) ? f.message : `${at}: ${f.message}`;
 }
 
 function bySeverityThenKey(a: Placed, b: Placed): number {
@@ -202,7 +203,7 @@ function toCause(
     kind: g.kind,
     severity,
     title: def.headline(subject),
-    explanation: `${primary.message} ${def.explanation}`,
+    explanation: def.explanation,
     fix: {
       text: primary.fix,
       commands: causeCommands(

@@ -8,6 +8,8 @@ export interface KeyedFinding extends Finding {
   readonly key: string;
   readonly image: string | null;
   readonly host: string | null;
+  /** Set when the check that found it could not run in the latest scan: why (the finding is from an earlier one). */
+  readonly stale?: string;
 }
 
 export interface ProbedSource {
