@@ -25,7 +25,7 @@ import type { Log } from './log.js';
 import { createMetrics } from './metrics.js';
 import { NodeStore } from './node-store.js';
 import { poolOf } from './node-pools.js';
-import { ImageSets, imagesByNode } from './pod-images.js';
+import { ImageSets, imagesByNode, podCountsByNode } from './pod-images.js';
 import { pullEventsFrom } from './pull-events.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ReportPublisher } from './report-publisher.js';
@@ -213,6 +213,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       events: pullEvents,
       agentWitnesses: store.witnesses.entries(),
       intent: intent?.evaluate(now) ?? null,
+      ...(informers.pods === undefined ? {} : { pods: podCountsByNode(informers.pods.list()) }),
     });
     lastBuildMs = performance.now() - started;
     cached = { report: built, storeVersion: store.version, eventsVersion, at: now };

@@ -1,6 +1,7 @@
 // GET /metrics: cluster-level series computed from the current report at scrape time, plus the
 // collector's own counters. Labels stay low-cardinality: mirror host, severity, state — never image or node.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { countCauses } from '../core/causes/of-scan.js';
 import type { ClusterReport } from '../core/report/types.js';
 
 export interface CollectorMetrics {
@@ -41,6 +42,17 @@ export function createMetrics(
     collect() {
       const f = current().summary.findings;
       for (const severity of ['error', 'warning', 'info'] as const) this.set({ severity }, f[severity]);
+    },
+  });
+  new Gauge({
+    name: 'mirrorscope_causes',
+    help: 'Causes in the cluster (each explains one or more problems), by cause kind and severity.',
+    labelNames: ['kind', 'severity'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { kind, severity, count } of countCauses(current().causes).values())
+        this.set({ kind, severity }, count);
     },
   });
   new Gauge({

@@ -18,6 +18,22 @@ export function imagesByNode(pods: readonly V1Pod[]): Map<string, string[]> {
   return new Map([...sets].map(([node, set]) => [node, [...set].sort()]));
 }
 
+/** Per node, how many live pods use each image (the impact order of the report's causes). */
+export function podCountsByNode(pods: readonly V1Pod[]): Map<string, Map<string, number>> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const pod of pods) {
+    const node = pod.spec?.nodeName;
+    if (node === undefined || node === '' || TERMINAL_PHASES.has(pod.status?.phase ?? '')) continue;
+    let perImage = counts.get(node);
+    if (perImage === undefined) counts.set(node, (perImage = new Map()));
+    const images = new Set<string>();
+    for (const list of [pod.spec?.containers, pod.spec?.initContainers, pod.spec?.ephemeralContainers])
+      for (const c of list ?? []) if (c.image) images.add(c.image);
+    for (const image of images) perImage.set(image, (perImage.get(image) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /** Tracks what each node's agent was last told, and bumps the generation on every change. */
 export class ImageSets {
   private readonly sets = new Map<string, { generation: number; images: readonly string[] }>();

@@ -137,9 +137,7 @@ describe('grouping along the causal chain', () => {
     expect(cause!.findings).toHaveLength(findings.length);
     expect(cause!.fix.commands[0]).toBe(`mirrorscope trace --node w1 ${[...TEN_IMAGES].sort()[0]}`);
     expect(cause!.fix.commands).toContain('getent hosts mirror.corp.example');
-    expect(cause!.evidence[0]).toMatch(
-      /^\/etc\/containers\/registries\.conf:7: Mirror mirror\.corp\.example:\d+ is unreachable/,
-    );
+    expect(cause!.evidence[0]).toMatch(/^Mirror mirror\.corp\.example:\d+ is unreachable: .*ENOTFOUND/);
   });
 
   it('a failed pull whose error names a host that does not resolve joins that DNS cause without links', () => {

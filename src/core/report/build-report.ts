@@ -3,6 +3,8 @@
 //
 // Dedupe: agents give each finding a `key` that is the same on every node for the same problem
 // (id + scope + subject), so a mirror outage seen by 500 nodes is one problem with 500 witnesses.
+import { causesOf } from '../causes/build-causes.js';
+import type { ImageFailure } from '../causes/types.js';
 import type { Severity } from '../findings/types.js';
 import type { WireFinding } from '../../protocol/messages.js';
 import { catalogueFix, catalogueSeverity, SEVERITY_RANK } from './catalogue-lookup.js';
@@ -246,6 +248,21 @@ function countFindings(findings: readonly WireFinding[]): Readonly<Record<Severi
   return counts;
 }
 
+/** Pods using an image on a node: the pod informer's count, else the pods of kubelet's pull events. */
+function podCounter(input: ClusterInput): (image: string, node: string | null) => number {
+  const fromEvents = new Map<string, Set<string>>();
+  for (const e of input.events) {
+    const id = `${e.node}\0${e.image}`;
+    const pods = fromEvents.get(id);
+    if (pods === undefined) fromEvents.set(id, new Set([`${e.namespace}/${e.pod}`]));
+    else pods.add(`${e.namespace}/${e.pod}`);
+  }
+  return (image, node) => {
+    if (node === null) return 0;
+    return input.pods?.get(node)?.get(image) ?? fromEvents.get(`${node}\0${image}`)?.size ?? 0;
+  };
+}
+
 export function buildReport(input: ClusterInput): ClusterReport {
   const eventsByNode = new Map<string, PullEvent[]>();
   for (const e of input.events) {
@@ -266,6 +283,7 @@ export function buildReport(input: ClusterInput): ClusterReport {
 
   const mirrors = new Map<string, MirrorAcc>();
   const images = new Map<string, ImageAcc>();
+  const failures: ImageFailure[] = [];
   const totals = emptyCounts();
   const nodeReports: NodeReport[] = [];
   let nodesSilent = 0;
@@ -329,7 +347,10 @@ export function buildReport(input: ClusterInput): ClusterReport {
         images.set(status.image, acc);
       }
       if (status.pullable) acc.pulling++;
-      else acc.failing.push(node.name);
+      else {
+        acc.failing.push(node.name);
+        failures.push({ image: status.image, node: node.name, keys: status.findingKeys });
+      }
       const src = status.pullable ? status.source : null;
       const list = acc.sources.get(src);
       if (list === undefined) acc.sources.set(src, [node.name]);
@@ -494,9 +515,12 @@ export function buildReport(input: ClusterInput): ClusterReport {
       b.counts.error - a.counts.error || b.counts.warning - a.counts.warning || (a.name < b.name ? -1 : 1),
   );
 
+  const causes = causesOf({ findings: problems, failures, pods: podCounter(input) });
+
   return {
     schemaVersion: 1,
     generatedAt: new Date(input.nowMs).toISOString(),
+    causes,
     summary: {
       nodes: nodeReports.length,
       nodesWithAgent: nodeReports.length - nodesWithoutAgent,

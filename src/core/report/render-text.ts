@@ -1,14 +1,9 @@
-// `mirrorscope report` in a terminal: the summary, failing mirrors, problem images, top problems.
+// `mirrorscope report` in a terminal: the summary, the causes (what to fix, most important first),
+// failing mirrors, problem images, top problems.
+import { PLAIN, renderCauseText, type TextStyle } from '../causes/render-text.js';
 import type { ClusterReport } from './types.js';
 
-export interface TextStyle {
-  readonly strong: (s: string) => string;
-  readonly error: (s: string) => string;
-  readonly warn: (s: string) => string;
-  readonly dim: (s: string) => string;
-}
-
-const plain: TextStyle = { strong: (s) => s, error: (s) => s, warn: (s) => s, dim: (s) => s };
+const TOP_CAUSES = 10;
 
 function nodesList(nodes: readonly string[], max = 5): string {
   return nodes.length <= max
@@ -16,7 +11,7 @@ function nodesList(nodes: readonly string[], max = 5): string {
     : `${nodes.slice(0, max).join(', ')} and ${nodes.length - max} more`;
 }
 
-export function renderReportText(report: ClusterReport, style: TextStyle = plain): string {
+export function renderReportText(report: ClusterReport, style: TextStyle = PLAIN): string {
   const s = report.summary;
   const out: string[] = [];
   out.push(style.strong(`mirrorscope cluster report — ${report.generatedAt}`));
@@ -29,6 +24,13 @@ export function renderReportText(report: ClusterReport, style: TextStyle = plain
   out.push(
     `  problems: ${s.problems} distinct (${s.findings.error} error, ${s.findings.warning} warning, ${s.findings.info} info findings across nodes)`,
   );
+  if (report.causes.length > 0) {
+    out.push('', style.strong(`Causes (${report.causes.length}, most important first)`));
+    for (const cause of report.causes.slice(0, TOP_CAUSES))
+      out.push(...renderCauseText(cause, style, 2).map((l) => `  ${l}`));
+    if (report.causes.length > TOP_CAUSES)
+      out.push(`  … and ${report.causes.length - TOP_CAUSES} more (--json for all)`);
+  }
   const failing = report.mirrors.filter((m) => m.nodesFailing > 0 || m.findings.length > 0);
   if (failing.length > 0) {
     out.push('', style.strong('Mirrors and registries with problems'));

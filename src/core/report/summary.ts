@@ -1,13 +1,21 @@
 // The short form of the report: what the ConfigMap `mirrorscope-report` holds, so
 // `oc get cm mirrorscope-report -o yaml` answers "what is wrong with my mirrors" without the page.
+import type { Cause } from '../causes/types.js';
 import type { ClusterReport, ReportSummary } from './types.js';
 
+const TOP_CAUSES = 25;
 const TOP_PROBLEMS = 25;
 const NODES_NAMED = 10;
+const LISTED = 20;
 
 export interface ReportDigest {
   readonly generatedAt: string;
   readonly summary: ReportSummary;
+  /**
+   * The most important causes, in the report's cause shape; each `affects` list names at most 20
+   * entries and `findings` at most 20 keys (the ConfigMap must stay small on a 5,000-node cluster).
+   */
+  readonly causes: readonly Cause[];
   readonly problems: readonly {
     readonly id: string;
     readonly severity: string;
@@ -50,6 +58,17 @@ export function digestOf(report: ClusterReport): ReportDigest {
   return {
     generatedAt: report.generatedAt,
     summary: report.summary,
+    causes: report.causes.slice(0, TOP_CAUSES).map((c) => ({
+      ...c,
+      evidence: c.evidence.slice(0, 5),
+      affects: {
+        nodes: c.affects.nodes.slice(0, LISTED),
+        pods: c.affects.pods,
+        images: c.affects.images.slice(0, LISTED),
+        mirrors: c.affects.mirrors.slice(0, LISTED),
+      },
+      findings: c.findings.slice(0, LISTED),
+    })),
     problems: report.problems.slice(0, TOP_PROBLEMS).map((p) => ({
       id: p.id,
       severity: p.severity,

@@ -1,5 +1,6 @@
 // The cluster-wide mirror health report: what the collector knows (input) and what it publishes
 // (output, the JSON of GET /api/v1/report; documented in docs/collector.md).
+import type { Cause } from '../causes/types.js';
 import type { Severity } from '../findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, WireFinding } from '../../protocol/messages.js';
 import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
@@ -65,6 +66,8 @@ export interface ClusterInput {
   readonly events: readonly PullEvent[];
   /** Cluster intent vs node reality (OpenShift: mirror objects, pools, MachineConfigs); null elsewhere. */
   readonly intent?: IntentEvaluation | null;
+  /** Pods per node and image (from the pod informer), for the impact order of the causes. */
+  readonly pods?: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
 // ---------- output ----------
@@ -149,6 +152,8 @@ export interface ClusterReport {
   readonly schemaVersion: 1;
   readonly generatedAt: string;
   readonly summary: ReportSummary;
+  /** What to fix, most important first: every problem below belongs to exactly one cause. */
+  readonly causes: readonly Cause[];
   /** Every distinct problem once, most severe and most widely seen first. */
   readonly problems: readonly ReportFinding[];
   readonly mirrors: readonly MirrorReport[];
