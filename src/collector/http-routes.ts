@@ -2,6 +2,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CATALOGUE } from '../core/findings/catalogue.js';
 import { MirrorscopeError } from '../core/errors.js';
+import {
+  CAUSES_DOC_PATH,
+  FINDINGS_DOC_PATH,
+  renderCausesDocHtml,
+  renderFindingsDocHtml,
+} from '../core/report/render-docs-html.js';
 import { renderReportHtml } from '../core/report/render-html.js';
 import { digestOf } from '../core/report/summary.js';
 import type { ClusterReport } from '../core/report/types.js';
@@ -114,6 +120,15 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     return result;
   }
 
+  function sendHtml(res: ServerResponse, html: string, headers: Record<string, string> = {}): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Length': Buffer.byteLength(html),
+      ...headers,
+    });
+    res.end(html);
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://collector');
     const path = url.pathname;
@@ -123,14 +138,11 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     if (path === '/readyz') return sendJson(res, deps.ready() ? 200 : 503, { ready: deps.ready() });
     if (path === '/') {
       await read(req);
-      const html = renderReportHtml(deps.report());
-      res.writeHead(200, {
-        'Content-Type': 'text/html; charset=utf-8',
-        'Content-Length': Buffer.byteLength(html),
-        'Cache-Control': 'no-store',
-      });
-      res.end(html);
-      return;
+      return sendHtml(res, renderReportHtml(deps.report()), { 'Cache-Control': 'no-store' });
+    }
+    if (path === CAUSES_DOC_PATH || path === FINDINGS_DOC_PATH) {
+      await read(req);
+      return sendHtml(res, path === CAUSES_DOC_PATH ? renderCausesDocHtml() : renderFindingsDocHtml());
     }
     if (path === '/metrics') {
       await read(req);

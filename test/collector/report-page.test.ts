@@ -168,3 +168,68 @@ it('renders the report page: summary, the broken mirror in the mirror table, lin
   await page.screenshot({ path: path.join(ARTIFACTS, 'collector-report-top.png') });
   await page.close();
 });
+
+it('opens with the causes: the top cause readable in 1400×900, its fix, commands and docs link; saves a screenshot', async () => {
+  const page = await browser.newPage();
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.goto(`${collector.url}/`);
+  const top = page.locator('#causes article.cause').first();
+  const title = top.locator('.ctitle');
+  const box = await title.boundingBox();
+  expect(box).not.toBeNull();
+  expect(box!.y + box!.height).toBeLessThan(900);
+  // The mirror that refuses connections explains the failed pulls on three nodes, the kubelet event included.
+  // Impact order: both errors with the one pod; the mirror lacking the image is seen by six nodes.
+  expect(await top.getAttribute('data-kind')).toBe('mirror-lacks-image');
+  expect(await title.innerText()).toBe(`${GOOD} lacks images the nodes pull`);
+  // The mirror that refuses connections explains the failed pulls on three nodes, the kubelet event's
+  // "connection refused" for it included.
+  const refused = page.locator('#causes article[data-kind="connection-refused"]');
+  expect(await refused.locator('.ctitle').innerText()).toBe(`${BROKEN} refuses connections`);
+  const text = await refused.innerText();
+  expect(text).toContain(`$ mirrorscope trace --node worker-1 ${APP}`);
+  expect(text).toMatch(/Affects 3 nodes · 1 pod · 1 image · 1 host/);
+  expect(text).toContain('Evidence (3 findings)');
+  // Nodes and images are folded below the fix.
+  expect(await refused.locator('details summary', { hasText: 'Nodes (3)' }).count()).toBe(1);
+  expect(await refused.locator('details[open]').count()).toBe(0);
+  // The kind code links to the cause's documentation, which the collector serves.
+  const href = await refused.locator('a.kind').getAttribute('href');
+  expect(href).toBe('/docs/causes#connection-refused');
+  const docs = await browser.newPage();
+  await docs.goto(`${collector.url}${href}`);
+  expect(await docs.locator('#connection-refused').innerText()).toContain('connection-refused');
+  await docs.close();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'collector-report-causes-1400x900.png') });
+  await page.close();
+});
+
+it('shows one severity per finding id: the list, the glossary and the catalogue agree', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${collector.url}/`);
+  const { CATALOGUE } = await import('../../src/core/findings/catalogue.js');
+  const shown = await page
+    .locator('#problems ul.findings > li')
+    .evaluateAll((items) =>
+      items.map((li) => [li.querySelector('a.fid')!.textContent, li.querySelector('.sev')!.textContent]),
+    );
+  const glossary = await page
+    .locator('#reference dt')
+    .evaluateAll((items) =>
+      items.map((dt) => [dt.id.replace(/^finding-/, ''), dt.querySelector('.sev')?.textContent ?? null]),
+    );
+  expect(shown.length).toBeGreaterThan(3);
+  for (const [id, severity] of [...shown, ...glossary]) {
+    const def = CATALOGUE[id as keyof typeof CATALOGUE];
+    expect(severity, id!).toBe(def.severity);
+  }
+  const docs = await browser.newPage();
+  await docs.goto(`${collector.url}/docs/findings`);
+  for (const [id] of glossary)
+    expect(await docs.locator(`[id="${id}"] .sev`).innerText(), id!).toBe(
+      CATALOGUE[id as keyof typeof CATALOGUE].severity.toUpperCase(),
+    );
+  await docs.close();
+  await page.close();
+});

@@ -2,10 +2,11 @@
 //  1. Findings about a root problem (a host that does not resolve, a missing CA, a typo at a line)
 //     group by their kind and subject, across nodes: a missing CA on three nodes is one cause.
 //  2. Aggregates ("3 nodes cannot reach host") join the cause of the same family on the same host.
-//  3. Consequences (an image that cannot be pulled, a blocked source without a working mirror, a
-//     kubelet pull failure) join the cause that explains them: the first root finding of the image's
-//     failure, in the order CRI-O tried the sources; else one of the same family on the host their
-//     error names; else a cause about the same image. Only what nothing explains stands alone.
+//  3. Consequences join the cause that explains them. A kubelet pull failure names its source: it
+//     joins the cause of the same family on that host, or stands for one. An image that cannot be
+//     pulled (or a blocked source without a working mirror) joins a cause about the host its error
+//     names, else the first root finding of the image's failure in the order CRI-O tried the
+//     sources, else a cause about the same image. Only what nothing explains stands alone.
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
 import type { Severity } from '../findings/types.js';
 import { causeCommands, defaultTraceCommand } from './commands.js';
@@ -70,7 +71,8 @@ function displaySubject(kind: CauseKind, subject: string, first: CauseFinding): 
   if (CAUSE_KINDS[kind].subject !== 'finding' || subject !== first.key) return subject;
   if (first.file)
     return first.line === null || first.line === undefined ? first.file : `${first.file}:${first.line}`;
-  return first.image ?? first.scope ?? first.host ?? first.node ?? first.id;
+  const nodes = first.node ?? (first.nodes?.length ? first.nodes.slice(0, 3).join(', ') : undefined);
+  return first.image ?? first.scope ?? first.host ?? nodes ?? first.id;
 }
 
 function familyKey(kind: CauseKind, host: string): string {
@@ -92,6 +94,20 @@ function evidenceLine(f: CauseFinding): string {
 
 function bySeverityThenKey(a: Placed, b: Placed): number {
   return RANK[a.finding.severity] - RANK[b.finding.severity] || (a.finding.key < b.finding.key ? -1 : 1);
+}
+
+/** The cause of the first root finding that explains a failure of `image`, in source order. */
+function explaining(
+  image: string | null,
+  failuresByImage: ReadonlyMap<string, readonly ImageFailure[]>,
+  rootKeys: ReadonlySet<string>,
+  byKey: ReadonlyMap<string, Group>,
+): Group | undefined {
+  for (const failure of image === null ? [] : (failuresByImage.get(image) ?? [])) {
+    const key = failure.keys.find((k) => rootKeys.has(k));
+    if (key !== undefined) return byKey.get(key);
+  }
+  return undefined;
 }
 
 function sorted(values: Iterable<string>): string[] {
@@ -151,16 +167,14 @@ export function causesOf(input: CauseInput): Cause[] {
   const rootGroups = [...groups.values()];
   for (const p of consequences) {
     const f = p.finding;
-    let target: Group | undefined;
-    for (const failure of f.image ? (failuresByImage.get(f.image) ?? []) : []) {
-      const key = failure.keys.find((k) => rootKeys.has(k));
-      if (key !== undefined) {
-        target = byKey.get(key);
-        break;
-      }
-    }
-    if (target === undefined && p.host !== null) target = byFamilyHost.get(familyKey(p.kind, p.host));
-    if (target === undefined && f.image) target = rootGroups.find((g) => g.images.has(f.image!));
+    const sameHost = p.host === null ? undefined : byFamilyHost.get(familyKey(p.kind, p.host));
+    // A kubelet event names the source it is about: it joins a cause about that host, or stands for
+    // one. The agent's own consequences are linked to what explains them.
+    let target: Group | undefined = sameHost;
+    if (target === undefined && (p.host === null || !f.id.startsWith('pull-')))
+      target =
+        explaining(f.image ?? null, failuresByImage, rootKeys, byKey) ??
+        (f.image ? rootGroups.find((g) => g.images.has(f.image!)) : undefined);
     if (target !== undefined) join(target, p, false);
     else add(p, true);
   }

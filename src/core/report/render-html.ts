@@ -1,20 +1,17 @@
 // The report page (GET /): what a cluster admin opens first. One self-contained HTML document,
-// no scripts: summary cards, the mirror health table, problem images, problems (each once, with its
-// witnesses), nodes, and a reference section that every finding id links to.
+// no scripts: the causes first (the top one readable without scrolling, each with its fix, the
+// commands to run and what it affects folded below), then summary cards, the mirror health table,
+// problem images, problems (each once, with its witnesses), nodes, and a reference section.
+import type { Cause } from '../causes/types.js';
 import { findingDefinition } from './catalogue-lookup.js';
+import { esc } from './html.js';
+import { causeDocLink, findingDocLink } from './render-docs-html.js';
 import type { GeneratedState, RolloutReport } from '../rollout/types.js';
 import type { ClusterReport, ImageReport, MirrorReport, NodeReport, ReportFinding } from './types.js';
 
 const MAX_NODES_SHOWN = 500;
 const MAX_PROBLEMS_SHOWN = 200;
-
-function esc(value: string | number | null | undefined): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
+const MAX_CAUSES_SHOWN = 50;
 
 function anchor(id: string): string {
   return `finding-${id.replace(/[^a-z0-9-]/gi, '_')}`;
@@ -34,6 +31,46 @@ function nodeList(nodes: readonly string[], max = 6): string {
     .map((n) => `<a class="node" href="#node-${esc(n)}">${esc(n)}</a>`)
     .join(', ');
   return nodes.length > max ? `${shown} <span class="dim">and ${nodes.length - max} more</span>` : shown;
+}
+
+function folded(label: string, items: readonly string[], render: (item: string) => string): string {
+  if (items.length === 0) return '';
+  const shown = items.slice(0, 200).map(render).join(', ');
+  const more = items.length > 200 ? ` <span class="dim">and ${items.length - 200} more</span>` : '';
+  return `<details><summary>${esc(label)} (${items.length})</summary><div class="fold">${shown}${more}</div></details>`;
+}
+
+function causeBlock(c: Cause, index: number): string {
+  const a = c.affects;
+  const counts = [
+    `${a.nodes.length} node${a.nodes.length === 1 ? '' : 's'}`,
+    a.pods > 0 ? `${a.pods} pod${a.pods === 1 ? '' : 's'}` : '',
+    a.images.length > 0 ? `${a.images.length} image${a.images.length === 1 ? '' : 's'}` : '',
+    a.mirrors.length > 0 ? `${a.mirrors.length} host${a.mirrors.length === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  const commands =
+    c.fix.commands.length === 0
+      ? ''
+      : `<pre class="cmds">${c.fix.commands.map((cmd) => `<code>$ ${esc(cmd)}</code>`).join('')}</pre>`;
+  const evidence = `<details><summary>Evidence (${c.findings.length} finding${c.findings.length === 1 ? '' : 's'})</summary><ul class="plain">${c.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul></details>`;
+  return `<article class="cause cause-${esc(c.severity)}" id="cause-${index + 1}" data-cause="${esc(c.id)}" data-kind="${esc(c.kind)}" data-severity="${esc(c.severity)}">
+<h3>${sevBadge(c.severity)} <span class="ctitle">${esc(c.title)}</span> <a class="kind" href="${causeDocLink(c.kind)}" title="what this kind means"><code>${esc(c.kind)}</code></a></h3>
+<div class="fix"><b>Fix:</b> ${esc(c.fix.text)} <a href="${causeDocLink(c.kind)}">docs</a></div>${commands}
+<div class="dim">${esc(c.explanation)}</div>
+<div class="affects">Affects ${counts.join(' · ')}</div>
+${folded('Nodes', a.nodes, (n) => `<a class="node" href="#node-${esc(n)}">${esc(n)}</a>`)}${folded('Images', a.images, (i) => `<code>${esc(i)}</code>`)}${folded('Hosts', a.mirrors, (h) => `<code>${esc(h)}</code>`)}${evidence}
+</article>`;
+}
+
+function causesSection(causes: readonly Cause[]): string {
+  const body =
+    causes.length === 0
+      ? '<p class="ok-banner">Nothing to fix: no finding on any node.</p>'
+      : causes.slice(0, MAX_CAUSES_SHOWN).map(causeBlock).join('') +
+        (causes.length > MAX_CAUSES_SHOWN
+          ? `<p class="dim">${causes.length - MAX_CAUSES_SHOWN} more in <a href="/api/v1/report">the JSON report</a>.</p>`
+          : '');
+  return `<section id="causes"><h2>What to fix <span class="dim">(${causes.length} cause${causes.length === 1 ? '' : 's'}, most important first; every problem below belongs to one)</span></h2>${body}</section>`;
 }
 
 function card(label: string, value: number, tone: 'ok' | 'bad' | 'warn' | 'plain'): string {
@@ -195,7 +232,12 @@ ol.tries{margin:2px 0 4px;padding-left:22px;font-size:13px}ol.tries li{margin:1p
 a{color:#1f5fbf;text-decoration:none}a.node{white-space:nowrap}a:hover{text-decoration:underline}a.fid{font-weight:600}
 .image{border-top:1px solid #eceef2;padding-top:6px}.image:first-of-type{border-top:0}
 dl.ref dt{font-weight:700;margin-top:8px}dl.ref dd{margin:2px 0 0 0}
-.ok-banner{color:#1e6b2a;font-weight:600}`;
+.ok-banner{color:#1e6b2a;font-weight:600}
+#causes h2{margin-bottom:6px}.cause{border-left:5px solid #8a94a6;padding:6px 12px;margin:0 0 10px;background:#fbfcfd;border-radius:4px}
+.cause-error{border-left-color:#c62828}.cause-warning{border-left-color:#ef8f00}.cause h3{font-size:15px;margin:2px 0 4px}
+a.kind code{font-size:12px;color:#1f5fbf}pre.cmds{margin:4px 0;padding:6px 8px;background:#1d2430;border-radius:4px;overflow-x:auto}
+pre.cmds code{background:none;color:#e8edf5;display:block}.affects{font-size:13px;color:#334;margin:3px 0}
+details{font-size:13px;margin:2px 0}summary{cursor:pointer;color:#445}.fold{padding:2px 0 4px 16px}`;
 
 export function renderReportHtml(report: ClusterReport): string {
   const s = report.summary;
@@ -225,12 +267,13 @@ export function renderReportHtml(report: ClusterReport): string {
   const nodes = `<table id="node-table"><thead><tr><th>Node</th><th>Pool</th><th>Agent</th><th>Config hash</th><th>Errors</th><th>Warnings</th><th>Info</th><th>Findings</th><th>Last seen</th></tr></thead><tbody>${report.nodes.slice(0, MAX_NODES_SHOWN).map(nodeRow).join('')}</tbody></table>${report.nodes.length > MAX_NODES_SHOWN ? `<p class="dim">${report.nodes.length - MAX_NODES_SHOWN} more nodes (those with fewer findings) in <a href="/api/v1/report">the JSON report</a>.</p>` : ''}`;
   const ids = new Set<string>();
   for (const p of report.problems) ids.add(p.id);
+  for (const i of report.images) for (const e of i.events) for (const c of e.candidates) ids.add(c.findingId);
   for (const n of report.nodes.slice(0, MAX_NODES_SHOWN)) for (const f of n.findings) ids.add(f.id);
   const reference = [...ids]
     .sort()
     .map((id) => {
       const def = findingDefinition(id);
-      return `<dt id="${anchor(id)}">${def ? sevBadge(def.severity) : ''} ${esc(id)}</dt><dd>${esc(def?.title ?? "Not in this collector's catalogue (the agent may be newer).")}${def ? `<div class="fix"><b>Fix:</b> ${esc(def.fix)}</div>` : ''}</dd>`;
+      return `<dt id="${anchor(id)}">${def ? sevBadge(def.severity) : ''} ${esc(id)} <a class="dim" href="${findingDocLink(id)}">docs</a></dt><dd>${esc(def?.title ?? "Not in this collector's catalogue (the agent may be newer).")}${def ? `<div class="fix"><b>Fix:</b> ${esc(def.fix)}</div>` : ''}</dd>`;
     })
     .join('');
   return `<!doctype html>
@@ -238,6 +281,7 @@ export function renderReportHtml(report: ClusterReport): string {
 <title>mirrorscope — cluster mirror health</title><style>${CSS}</style></head>
 <body><header><h1>mirrorscope — cluster mirror health</h1><div class="dim">Report generated ${esc(report.generatedAt)} · <a style="color:#9cf" href="/api/v1/report">JSON</a> · <a style="color:#9cf" href="/metrics">metrics</a></div></header>
 <main>
+${causesSection(report.causes)}
 <div class="cards" id="summary">${cards}</div>
 <section id="mirrors"><h2>Mirror and registry health</h2>${mirrors}</section>
 ${report.rollout === null ? '' : rolloutSection(report.rollout)}
