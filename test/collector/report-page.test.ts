@@ -7,7 +7,7 @@ import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeKubeApi, nodeObject, podObject, pullFailedEvent } from '../support/fake-kube-api.js';
 import { launchChromium, type Chromium } from '../support/chromium.js';
-import { REPO } from '../support/cli.js';
+import { REPO, runCli } from '../support/cli.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 import { finding, ProtocolAgent } from './protocol-agent.js';
 
@@ -232,4 +232,22 @@ it('shows one severity per finding id: the list, the glossary and the catalogue 
     );
   await docs.close();
   await page.close();
+});
+
+it('the trace command a cause names runs: `mirrorscope trace --node` asks that node through the collector', async () => {
+  const trace = {
+    image: APP,
+    steps: [],
+    sources: [],
+    result: { outcome: 'failed', source: null, digest: null, reason: 'connection refused', signature: null },
+    error: null,
+  };
+  agents[0]!.traceAnswer = (image) => ({ trace: { ...trace, image }, error: null });
+  const r = await runCli(['trace', '--node', 'worker-1', '--collector', collector.url, '--json', APP]);
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout)).toEqual(trace);
+  expect(r.code).toBe(1);
+  const gone = await runCli(['trace', '--node', 'worker-9', '--collector', collector.url, APP]);
+  expect(gone.code).toBe(2);
+  expect(gone.stderr).toContain('no agent is connected for node worker-9');
 });

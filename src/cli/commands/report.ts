@@ -1,7 +1,7 @@
 // `mirrorscope report`: the collector's cluster report in a terminal (or as JSON).
-import { readFile } from 'node:fs/promises';
 import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs } from '../args.js';
+import { collectorBase, COLLECTOR_FLAGS, getFromCollector } from '../collector-client.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import type { ClusterReport } from '../../core/report/types.js';
 
@@ -26,51 +26,14 @@ function fail(io: CommandIo, message: string): number {
 
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const { flags, positionals } = parseArgs(argv, {
-    collector: { type: 'string' },
+    ...COLLECTOR_FLAGS,
     json: { type: 'boolean' },
-    'token-file': { type: 'string' },
   });
   if (positionals.length > 0) throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}"`);
-  const base = (
-    (flags.collector as string | undefined) ??
-    io.env.MIRRORSCOPE_COLLECTOR ??
-    'http://127.0.0.1:8080'
-  ).replace(/\/+$/, '');
-  let url: URL;
-  try {
-    url = new URL(`${base}/api/v1/report`);
-  } catch {
-    throw new MirrorscopeError('usage', `--collector ${base} is not a URL`);
-  }
-  const tokenFile = flags['token-file'] as string | undefined;
-  let token = io.env.MIRRORSCOPE_TOKEN;
-  if (tokenFile !== undefined) {
-    try {
-      token = (await readFile(tokenFile, 'utf8')).trim();
-    } catch (err) {
-      throw new MirrorscopeError('usage', `cannot read --token-file ${tokenFile}: ${(err as Error).message}`);
-    }
-  }
-  let response: Response;
-  try {
-    response = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return fail(
-      io,
-      `cannot reach the collector at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
-    );
-  }
-  const body = await response.text();
-  if (!response.ok) {
-    let reason = body.trim();
-    try {
-      reason = (JSON.parse(body) as { error?: string }).error ?? reason;
-    } catch {
-      // not JSON: keep the text
-    }
-    return fail(io, `the collector at ${base} answered HTTP ${response.status}: ${reason}`);
-  }
+  const base = collectorBase(flags.collector, io);
+  const answer = await getFromCollector(base, '/api/v1/report', flags['token-file'], io);
+  if (!answer.ok) return fail(io, answer.message);
+  const body = answer.body;
   const { renderReportText } = await import('../../core/report/render-text.js');
   const { styleFor } = await import('../style.js');
   let report;

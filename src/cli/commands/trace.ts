@@ -1,10 +1,13 @@
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs } from '../args.js';
+import { parseArgs, type FlagValues } from '../args.js';
+import { collectorBase, COLLECTOR_FLAGS, getFromCollector } from '../collector-client.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { parseRuntime } from '../load-resolver.js';
 import { styleFor } from '../style.js';
+import type { TraceResult } from '../../trace/types.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--json] [--all] [--timeout MS] [--authfile FILE] IMAGE
+       mirrorscope trace --node NODE [--collector URL] [--token-file FILE] [--json] [--all] IMAGE
 
 Does, for IMAGE, what CRI-O would do on the wire — without downloading layers: walks the sources in
 CRI-O's order (mirrors, then the primary), and for each finds the credentials (CRI-O's global_auth_file,
@@ -19,6 +22,11 @@ challenge and asks for the manifest. It stops at the first source that serves it
   --all             also probe the sources CRI-O would not reach
   --timeout MS      per network step (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
+  --node NODE       trace on that node of the cluster: the collector asks the node's agent, which
+                    runs the same trace with the node's own configuration (GET
+                    /api/v1/nodes/NODE/trace; the commands on the report page use this form)
+  --collector URL   the collector's HTTP address (default $MIRRORSCOPE_COLLECTOR or http://127.0.0.1:8080)
+  --token-file FILE bearer token for a collector running with --auth kube (default: $MIRRORSCOPE_TOKEN)
 
 Outcomes per source: found, manifest-unknown, unauthorized, denied, tls-untrusted, unreachable,
 timeout, blocked, skipped-digest-only, skipped-tag-only, error.
@@ -33,8 +41,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     timeout: { type: 'number' },
     authfile: { type: 'string' },
     runtime: { type: 'string' },
+    node: { type: 'string' },
+    ...COLLECTOR_FLAGS,
   });
   if (positionals.length !== 1) throw new MirrorscopeError('usage', 'name exactly one IMAGE');
+  if (typeof flags.node === 'string') return traceOnNode(flags.node, positionals[0]!, flags, io);
+  for (const remote of ['collector', 'token-file'])
+    if (flags[remote] !== undefined) throw new MirrorscopeError('usage', `--${remote} needs --node`);
   const timeoutMs = flags.timeout as number | undefined;
   if (timeoutMs !== undefined && (timeoutMs <= 0 || !Number.isInteger(timeoutMs)))
     throw new MirrorscopeError('usage', '--timeout needs a positive whole number of milliseconds');
@@ -90,5 +103,41 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     io.stdout.write(`${renderTrace(result, styleFor(io.isTTY, io.env))}\n`);
   }
   if (result.error !== null && result.error.code === 'invalid-reference') return EXIT_USAGE;
+  return result.result.outcome === 'pulled' ? EXIT_OK : EXIT_FAILED;
+}
+
+/** `--node`: the node's agent runs the trace (through the collector); printed as a local trace is. */
+async function traceOnNode(node: string, image: string, flags: FlagValues, io: CommandIo): Promise<number> {
+  for (const local of ['root', 'authfile', 'runtime', 'timeout'])
+    if (flags[local] !== undefined)
+      throw new MirrorscopeError('usage', `--${local} describes this machine; it cannot be used with --node`);
+  const base = collectorBase(flags.collector, io);
+  const query = `?image=${encodeURIComponent(image)}${flags.all === true ? '&all=1' : ''}`;
+  const answer = await getFromCollector(
+    base,
+    `/api/v1/nodes/${encodeURIComponent(node)}/trace${query}`,
+    flags['token-file'],
+    io,
+  );
+  if (!answer.ok) {
+    io.stderr.write(`mirrorscope trace: ${answer.message}\n`);
+    return EXIT_USAGE;
+  }
+  let result: TraceResult | { error?: { message?: string } } | undefined;
+  try {
+    result = (JSON.parse(answer.body) as { trace?: typeof result }).trace;
+  } catch {
+    result = undefined;
+  }
+  if (result === undefined || result === null || !('result' in result)) {
+    const why = result?.error?.message ?? 'the collector did not answer with a trace';
+    io.stderr.write(`mirrorscope trace: node ${node} cannot trace ${image}: ${why}\n`);
+    return EXIT_USAGE;
+  }
+  if (flags.json === true) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const { renderTrace } = await import('../../trace/render.js');
+    io.stdout.write(`node ${node}:\n${renderTrace(result, styleFor(io.isTTY, io.env))}\n`);
+  }
   return result.result.outcome === 'pulled' ? EXIT_OK : EXIT_FAILED;
 }
