@@ -129,7 +129,7 @@ describe('mirrorscope start', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('mirror  mirror.corp.example:5000/ocp/release@sha256:');
     expect(stdout).toContain(
-      'unknown key "registry[0].mirror[0].mirror-by-digest-onyl" is ignored by containers/image',
+      '"mirror-by-digest-onyl" (did you mean "mirror-by-digest-only"?) at line 8 comes after the [[registry.mirror]] table at line 6',
     );
     expect(stdout).toContain('replaces the whole entry from /etc/containers/registries.conf');
     expect(stdout).not.toContain('Collector and agent');

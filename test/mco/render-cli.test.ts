@@ -42,6 +42,53 @@ const write = (name: string, text: string) => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('mirrorscope render', () => {
+  it('a misspelled field is not "nothing to apply": the API server would prune it, did you mean, exit 1', async () => {
+    const path = write(
+      'misspelled.yaml',
+      [
+        'apiVersion: config.openshift.io/v1',
+        'kind: ImageDigestMirrorSet',
+        'metadata:',
+        '  name: acme',
+        'spec:',
+        '  imageDigestMirror:',
+        '  - source: quay.io/acme',
+        '    mirrors: [mirror.corp.example:5000/acme]',
+        '',
+      ].join('\n'),
+    );
+    const { code, stderr } = await render('-f', path);
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `${path}:6: ImageDigestMirrorSet "acme" spec.imageDigestMirror: unknown field; the API server prunes it, so it has no effect; did you mean "imageDigestMirrors"?`,
+    );
+    expect(stderr).toContain('the API server would prune 1 field(s)');
+    expect(stderr).not.toContain('nothing to apply');
+    const json = await render('-f', path, '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).warnings[0]).toContain('did you mean "imageDigestMirrors"?');
+  });
+
+  it('a misspelled mirror entry field is named too (mirror → mirrors)', async () => {
+    const path = write(
+      'entry.yaml',
+      [
+        'apiVersion: config.openshift.io/v1',
+        'kind: ImageTagMirrorSet',
+        'metadata: {name: tags}',
+        'spec:',
+        '  imageTagMirrors:',
+        '  - source: quay.io/acme',
+        '    mirror: [mirror.corp.example:5000/acme]',
+        '',
+      ].join('\n'),
+    );
+    const { code, stderr } = await render('-f', path);
+    expect(code).toBe(1);
+    expect(stderr).toContain('spec.imageTagMirrors[0].mirror: unknown field');
+    expect(stderr).toContain('did you mean "mirrors"?');
+  });
+
   it('prints only the registries.conf text when that is the only file', async () => {
     const { code, stdout, stderr } = await render('-f', fixture('merge-order.yaml'));
     expect(code).toBe(0);

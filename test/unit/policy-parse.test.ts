@@ -56,6 +56,10 @@ describe('policy.json parsing (paranoid, upstream texts, file:line)', () => {
       expect(Buffer.from(cosign.keys.data).toString()).toBe('ABC');
   });
 
+  const DID_YOU_MEAN: Readonly<Record<string, string>> = {
+    'Unknown key "transport"': '; did you mean "transports"?',
+    'Unknown policy requirement type "rejected"': '; did you mean "reject"?',
+  };
   it.each([
     ['{"transports": {}}', 1, 'Default policy is missing'],
     ['{"default": [], "x": 1}', 1, 'List of verification policy requirements must not be empty'],
@@ -134,7 +138,8 @@ describe('policy.json parsing (paranoid, upstream texts, file:line)', () => {
     expect(err.code).toBe('config-invalid');
     expect(err.location).toEqual({ file: FILE, line });
     expect(err.upstream).toBe(`invalid policy in "${FILE}": ${message}`);
-    expect(err.message).toBe(`${FILE}:${line}: ${message}`);
+    // Our message adds the name that was probably meant; the upstream text stays containers/image's.
+    expect(err.message).toBe(`${FILE}:${line}: ${message}${DID_YOU_MEAN[message] ?? ''}`);
   });
 
   it('accepts the scope strings the docker transport does not validate', () => {

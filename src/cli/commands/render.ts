@@ -29,7 +29,8 @@ the machine-config-controller would log, and nothing changes on the nodes.
   --mco-version V      4.12 (mirror-by-digest-only form, ICSP only), 4.16 … 4.2x; default current
   --json               {"registriesConf","policyJson","searchRegistriesDropIn","errors","mirrorOrigins",…}
 
-Exit status: 0 rendered, 1 the MCO rejects the objects, 2 usage or unreadable input.
+Exit status: 0 rendered, 1 the MCO rejects the objects or the API server would prune a field of them
+(a misspelled field: the object would do nothing), 2 usage or unreadable input.
 `;
 
 async function readInput(path: string): Promise<ConfigFile> {
@@ -78,11 +79,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   let result;
   let notes;
   let findings;
+  let pruned: number;
   try {
     const inputs = (await Promise.all(files.map(readInputs))).flat();
     const template = typeof flags.template === 'string' ? await readInput(flags.template) : undefined;
     const objects = parseClusterObjects(inputs);
     notes = objects.notes.map((n) => `${n.file}${n.line === null ? '' : `:${n.line}`}: ${n.message}`);
+    pruned = objects.notes.filter((n) => n.pruned === true).length;
     const releaseImage = flags['release-image'] as string | undefined;
     if (
       releaseImage === undefined &&
@@ -129,9 +132,16 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
         2,
       )}\n`,
     );
-    return result.errors.length > 0 ? EXIT_FAILED : EXIT_OK;
+    return result.errors.length > 0 || pruned > 0 ? EXIT_FAILED : EXIT_OK;
   }
   for (const w of warnings) io.stderr.write(`mirrorscope render: note: ${w}\n`);
+  if (pruned > 0) {
+    // Applied as written, the objects would be accepted and do nothing: not "nothing to apply".
+    io.stderr.write(
+      `mirrorscope render: the API server would prune ${pruned} field(s) named above, so these objects would not do what they say; correct the field names\n`,
+    );
+    return EXIT_FAILED;
+  }
   for (const f of findings.filter((x) => x.id !== 'mirror-config-render-failed')) {
     io.stderr.write(
       `mirrorscope render: ${f.severity} [${f.id}]: ${f.message}${f.id === 'icsp-deprecated' ? ' (the IDMS is in --json "findings")' : ''}\n`,

@@ -40,11 +40,15 @@ export interface StaticCheckInput {
 
 const NOTE_FINDINGS: Readonly<Partial<Record<ConfigNoteCode, FindingId>>> = {
   'unknown-key': 'config-unknown-key',
+  'key-in-mirror-table': 'config-key-in-mirror-table',
   'duplicate-prefix-ignored': 'config-duplicate-prefix',
   'toml-1.1-syntax': 'config-toml-1.1-syntax',
   'v1-format': 'config-v1-format',
   'drop-in-replaces-registry': 'config-drop-in-replaces-registry',
 };
+
+const UNKNOWN_KEY_FIX =
+  'Rename the key to the setting named (or remove it); until then containers/image ignores it.';
 
 function finding(
   id: FindingId,
@@ -333,6 +337,10 @@ export function runStaticCheck(input: StaticCheckInput): Finding[] {
     );
   }
   const registriesD = input.registriesD.ok ? input.registriesD.value : null;
+  for (const note of registriesD?.notes ?? [])
+    findings.push(
+      finding('config-unknown-key', note.message, note.origin.file, note.origin.line, null, UNKNOWN_KEY_FIX),
+    );
   if (!input.registriesD.ok)
     findings.push(errorFinding('config-invalid', input.registriesD.error, '/etc/containers/registries.d'));
   for (const entry of input.policies) {

@@ -15,6 +15,7 @@ import type {
   RegistrySources,
   SourceLine,
 } from './types.js';
+import { didYouMeanClause } from '../suggest.js';
 import { parseYamlDocuments, type Located } from './yaml-tree.js';
 
 const MIRROR_KINDS: Readonly<Record<MirrorSetKind, { group: string; listField: string }>> = {
@@ -24,6 +25,46 @@ const MIRROR_KINDS: Readonly<Record<MirrorSetKind, { group: string; listField: s
 };
 
 const POLICIES: readonly string[] = ['NeverContactSource', 'AllowContactingSource'];
+
+/** The fields of each schema level the API server keeps; anything else is pruned on create. */
+const OBJECT_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
+const ENTRY_FIELDS: Readonly<Record<MirrorSetKind, readonly string[]>> = {
+  ImageContentSourcePolicy: ['source', 'mirrors'],
+  ImageDigestMirrorSet: ['source', 'mirrors', 'mirrorSourcePolicy'],
+  ImageTagMirrorSet: ['source', 'mirrors', 'mirrorSourcePolicy'],
+};
+const IMAGE_SPEC_FIELDS = [
+  'allowedRegistriesForImport',
+  'externalRegistryHostnames',
+  'additionalTrustedCA',
+  'registrySources',
+  'imageStreamImportMode',
+];
+const REGISTRY_SOURCES_FIELDS = [
+  'insecureRegistries',
+  'blockedRegistries',
+  'allowedRegistries',
+  'containerRuntimeSearchRegistries',
+];
+
+/** Notes for the fields of `map` the API server would prune, each with the field probably meant. */
+function prunedFields(
+  r: Reader,
+  acc: Collected,
+  map: Map<string, Located>,
+  known: readonly string[],
+  path: string,
+): void {
+  for (const [key, node] of map) {
+    if (known.includes(key)) continue;
+    acc.notes.push({
+      message: `${path}.${key}: unknown field; the API server prunes it, so it has no effect${didYouMeanClause(key, known)}`,
+      file: r.file,
+      line: node.keyLine ?? node.line,
+      pruned: true,
+    });
+  }
+}
 
 class Reader {
   constructor(readonly file: string) {}
@@ -122,12 +163,20 @@ function readMirrorSet(
     return;
   }
   const specMap = r.map(spec, `${kind} "${name}" spec`);
+  prunedFields(r, acc, specMap, [listField], `${kind} "${name}" spec`);
   const listNode = specMap.get(listField);
   const items =
     listNode === undefined || listNode.value === null ? [] : r.list(listNode, `spec.${listField}`);
   const entries: MirrorSetEntry[] = items.map((item, i) => {
     const path = `${kind} "${name}" spec.${listField}[${i}]`;
     const entry = r.map(item, path);
+    prunedFields(
+      r,
+      acc,
+      new Map([...entry].filter(([k]) => k !== 'mirrorSourcePolicy' || kind !== 'ImageContentSourcePolicy')),
+      ENTRY_FIELDS[kind],
+      path,
+    );
     const sourceNode = entry.get('source');
     if (sourceNode === undefined || sourceNode.value === null) r.fail(`${path}.source: Required value`, item);
     const source = r.string(sourceNode, `${path}.source`);
@@ -188,10 +237,12 @@ function readImage(r: Reader, obj: Map<string, Located>, at: Located, acc: Colle
   const ref: ObjectRef = { kind: 'Image', name, file: r.file, line: at.line };
   remember(r, acc, ref, at);
   const spec = r.optionalMap(obj, 'spec', 'Image spec');
+  if (spec !== undefined) prunedFields(r, acc, spec, IMAGE_SPEC_FIELDS, `Image "${name}" spec`);
   const sourcesMap =
     spec === undefined ? undefined : r.optionalMap(spec, 'registrySources', 'spec.registrySources');
   let registrySources: RegistrySources = {};
   if (sourcesMap !== undefined) {
+    prunedFields(r, acc, sourcesMap, REGISTRY_SOURCES_FIELDS, `Image "${name}" spec.registrySources`);
     const list = (key: string) => r.optionalStringList(sourcesMap, key, `spec.registrySources.${key}`);
     const insecureRegistries = list('insecureRegistries');
     const blockedRegistries = list('blockedRegistries');
@@ -243,6 +294,7 @@ function readObject(
     if (apiVersion !== mirrorKind.group) {
       r.fail(`${kind} must have apiVersion ${mirrorKind.group}, got "${apiVersion}"`, node);
     }
+    prunedFields(r, acc, obj, OBJECT_FIELDS, kind);
     readMirrorSet(r, obj, kind as MirrorSetKind, node, acc);
   } else if (kind === 'Image' && apiVersion === 'config.openshift.io/v1') {
     readImage(r, obj, node, acc);

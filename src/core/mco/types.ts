@@ -53,6 +53,8 @@ export interface InputNote {
   readonly message: string;
   readonly file: string;
   readonly line: number | null;
+  /** A field the API server prunes (not in the CRD's schema): the object would not do what it says. */
+  readonly pruned?: true;
 }
 
 export interface ClusterObjects {

@@ -18,6 +18,8 @@ export type Value = string | number | boolean | null | Located[] | Map<string, L
 export interface Located {
   readonly value: Value;
   readonly line: number | null;
+  /** For a mapping value: the line of its key. */
+  readonly keyLine?: number | null;
 }
 
 export interface YamlDocument {
@@ -77,7 +79,8 @@ function convert(
           line: lineAt((pair.key as Node | null)?.range?.[0]),
         });
       }
-      map.set(key, convert(doc, pair.value, lineAt, path, depth + 1));
+      const keyLine = lineAt((pair.key as Node | null)?.range?.[0]);
+      map.set(key, { ...convert(doc, pair.value, lineAt, path, depth + 1), keyLine });
     }
     return { value: map, line };
   }

@@ -5,6 +5,7 @@ import { configError, type MirrorscopeError } from '../errors.js';
 import { isDomain, splitName } from '../reference/grammar.js';
 import { parseNormalizedNamed, ReferenceError } from '../reference/reference.js';
 import type { ConfigFile } from '../registries/types.js';
+import { didYouMeanClause } from '../suggest.js';
 import {
   goTokenText,
   jsonKindName,
@@ -20,13 +21,15 @@ class PolicyFormatError extends Error {
   constructor(
     message: string,
     readonly line: number,
+    /** Ours, not containers/image's: e.g. `; did you mean "keyPath"?`. */
+    readonly hint = '',
   ) {
     super(message);
   }
 }
 
-const fail = (line: number, message: string): never => {
-  throw new PolicyFormatError(message, line);
+const fail = (line: number, message: string, hint = ''): never => {
+  throw new PolicyFormatError(message, line, hint);
 };
 
 /** `ParanoidUnmarshalJSONObject`: the entries of an object, refusing duplicates and unknown keys. */
@@ -34,7 +37,8 @@ const fail = (line: number, message: string): never => {
 // depends on the order of the keys in the file.
 function objectEntries(
   node: JsonNode,
-  allowed: (key: string) => boolean,
+  /** null: any key. */
+  allowed: readonly string[] | null,
   decode?: (entry: JsonEntry) => void,
 ): readonly JsonEntry[] {
   if (node.kind !== 'object') return fail(node.line, `JSON object expected, got ${goTokenText(node)}`);
@@ -42,7 +46,8 @@ function objectEntries(
   for (const entry of node.entries) {
     if (seen.has(entry.key)) fail(entry.keyLine, `Duplicate key "${entry.key}"`);
     seen.add(entry.key);
-    if (!allowed(entry.key)) fail(entry.keyLine, `Unknown key "${entry.key}"`);
+    if (allowed !== null && !allowed.includes(entry.key))
+      fail(entry.keyLine, `Unknown key "${entry.key}"`, didYouMeanClause(entry.key, allowed));
     decode?.(entry);
   }
   return node.entries;
@@ -50,7 +55,7 @@ function objectEntries(
 
 /** `ParanoidUnmarshalJSONObjectExactFields`. */
 function exactFields(node: JsonNode, fields: readonly string[]): Map<string, JsonEntry> {
-  const entries = objectEntries(node, (k) => fields.includes(k));
+  const entries = objectEntries(node, fields);
   const byKey = new Map(entries.map((e) => [e.key, e]));
   for (const field of fields)
     if (!byKey.has(field)) fail(node.line, `Key "${field}" missing in a JSON object`);
@@ -190,7 +195,7 @@ const GPG_KEY_TYPES: readonly string[] = [
 
 function parseSignedBy(node: JsonNode, line: number): Requirement {
   const fields = ['type', 'keyType', 'keyPath', 'keyPaths', 'keyData', 'signedIdentity'];
-  const entries = objectEntries(node, (k) => fields.includes(k));
+  const entries = objectEntries(node, fields);
   const get = (k: string): JsonEntry | undefined => entries.find((e) => e.key === k);
   const type = get('type') ? goString(get('type')!.value) : '';
   const keyTypeEntry = get('keyType');
@@ -239,7 +244,7 @@ const PKI_FIELDS = [
 ];
 
 function checkFulcio(node: JsonNode): void {
-  const e = objectEntries(node, (k) => FULCIO_FIELDS.includes(k));
+  const e = objectEntries(node, FULCIO_FIELDS);
   const has = (k: string): boolean => e.some((x) => x.key === k && x.value.kind !== 'null');
   if (has('caPath') && has('caData')) fail(node.line, 'caPath and caData cannot be used simultaneously');
   if (!has('caPath') && !has('caData'))
@@ -249,7 +254,7 @@ function checkFulcio(node: JsonNode): void {
 }
 
 function checkPki(node: JsonNode): void {
-  const e = objectEntries(node, (k) => PKI_FIELDS.includes(k));
+  const e = objectEntries(node, PKI_FIELDS);
   const has = (k: string): boolean => e.some((x) => x.key === k && x.value.kind !== 'null');
   if (has('caRootsPath') && has('caRootsData'))
     fail(node.line, 'caRootsPath and caRootsData cannot be used simultaneously');
@@ -267,7 +272,7 @@ function parseSigstoreSigned(node: JsonNode, line: number): Requirement {
     'type', 'keyPath', 'keyPaths', 'keyData', 'keyDatas', 'fulcio', 'pki', 'signedIdentity',
     'rekorPublicKeyPath', 'rekorPublicKeyPaths', 'rekorPublicKeyData', 'rekorPublicKeyDatas',
   ]; // prettier-ignore
-  const entries = objectEntries(node, (k) => fields.includes(k));
+  const entries = objectEntries(node, fields);
   const get = (k: string): JsonEntry | undefined => entries.find((e) => e.key === k);
   const type = get('type') ? goString(get('type')!.value) : '';
   for (const list of ['keyPaths', 'rekorPublicKeyPaths']) {
@@ -337,6 +342,14 @@ function parseSigstoreSigned(node: JsonNode, line: number): Requirement {
   return { type: 'sigstoreSigned', line, keys, certificateBased, signedIdentity };
 }
 
+const REQUIREMENT_TYPES = [
+  'insecureAcceptAnything',
+  'reject',
+  'signedBy',
+  'signedBaseLayer',
+  'sigstoreSigned',
+];
+
 function parseRequirement(node: JsonNode): Requirement {
   const type = typeField(node);
   const line = node.line;
@@ -357,7 +370,11 @@ function parseRequirement(node: JsonNode): Requirement {
     case 'sigstoreSigned':
       return parseSigstoreSigned(node, line);
     default:
-      return fail(line, `Unknown policy requirement type "${type}"`);
+      return fail(
+        line,
+        `Unknown policy requirement type "${type}"`,
+        didYouMeanClause(type, REQUIREMENT_TYPES),
+      );
   }
 }
 
@@ -378,33 +395,21 @@ function parseRequirementList(
 function parseTree(root: JsonNode, file: string): Policy {
   let defaultList: RequirementList | null = null;
   const transports = new Map<string, Map<string, RequirementList>>();
-  objectEntries(
-    root,
-    (k) => k === 'default' || k === 'transports',
-    (entry) => {
-      if (entry.key === 'default') {
-        defaultList = parseRequirementList(entry.value, 'default', true, entry.keyLine);
-        return;
-      }
-      if (entry.value.kind === 'null') return;
-      objectEntries(
-        entry.value,
-        () => true,
-        (transport) => {
-          const scopes = new Map<string, RequirementList>();
-          transports.set(transport.key, scopes);
-          if (transport.value.kind === 'null') return;
-          objectEntries(
-            transport.value,
-            () => true,
-            (scope) => {
-              scopes.set(scope.key, parseRequirementList(scope.value, scope.key, false, scope.keyLine));
-            },
-          );
-        },
-      );
-    },
-  );
+  objectEntries(root, ['default', 'transports'], (entry) => {
+    if (entry.key === 'default') {
+      defaultList = parseRequirementList(entry.value, 'default', true, entry.keyLine);
+      return;
+    }
+    if (entry.value.kind === 'null') return;
+    objectEntries(entry.value, null, (transport) => {
+      const scopes = new Map<string, RequirementList>();
+      transports.set(transport.key, scopes);
+      if (transport.value.kind === 'null') return;
+      objectEntries(transport.value, null, (scope) => {
+        scopes.set(scope.key, parseRequirementList(scope.value, scope.key, false, scope.keyLine));
+      });
+    });
+  });
   if (defaultList === null) fail(root.line, 'Default policy is missing');
   return { file, default: defaultList!, transports };
 }
@@ -416,12 +421,12 @@ export function parsePolicy(file: ConfigFile): Policy {
     root = parseJsonTree(file.text);
     return parseTree(root, file.path);
   } catch (err) {
-    if (err instanceof JsonSyntaxError || err instanceof PolicyFormatError)
-      throw policyError(file.path, err.line, err.message);
+    if (err instanceof JsonSyntaxError) throw policyError(file.path, err.line, err.message);
+    if (err instanceof PolicyFormatError) throw policyError(file.path, err.line, err.message, err.hint);
     throw err;
   }
 }
 
-function policyError(path: string, line: number, message: string): MirrorscopeError {
-  return configError(message, { file: path, line }, `invalid policy in "${path}": ${message}`);
+function policyError(path: string, line: number, message: string, hint = ''): MirrorscopeError {
+  return configError(`${message}${hint}`, { file: path, line }, `invalid policy in "${path}": ${message}`);
 }

@@ -1,6 +1,7 @@
 // Decodes one parsed registries.conf document the way containers/image's Go decoder
 // (BurntSushi/toml into `tomlConfig`) does: keys match struct tags exactly, then case-insensitively;
 // unknown keys are ignored (we keep a note); a value of the wrong type fails the whole file.
+import { didYouMean } from '../suggest.js';
 import { pathKey, type TomlPositions } from '../toml/positions.js';
 import type { ConfigNote, Origin } from './types.js';
 
@@ -130,27 +131,68 @@ class Decoder {
 
   /**
    * Visits the keys of a table against the known field names. Go's decoder prefers an exact match of
-   * the tag and otherwise takes a case-insensitive one; anything else is ignored.
+   * the tag and otherwise takes a case-insensitive one; anything else is ignored (with a note that
+   * names the setting it was probably meant to be). `enclosing` describes the [[registry]] around a
+   * [[registry.mirror]] table: a registry-level key written after the mirror table lands in the mirror.
    */
   fields(
     table: Table,
     path: Path,
     known: readonly string[],
     visit: (field: string, value: unknown, keyPath: Path) => void,
+    enclosing?: { readonly fields: readonly string[]; readonly path: Path },
   ): void {
     for (const key of Object.keys(table)) {
       const field = known.includes(key) ? key : known.find((k) => k.toLowerCase() === key.toLowerCase());
       const keyPath = [...path, key];
       if (field === undefined) {
-        this.notes.push({
-          code: 'unknown-key',
-          message: `unknown key "${this.label(keyPath)}" is ignored by containers/image`,
-          origin: this.origin(keyPath),
-        });
+        this.notes.push(this.unknownKey(key, table[key], keyPath, path, known, enclosing));
         continue;
       }
       visit(field, table[key], keyPath);
     }
+  }
+
+  private unknownKey(
+    key: string,
+    value: unknown,
+    keyPath: Path,
+    tablePath: Path,
+    known: readonly string[],
+    enclosing: { readonly fields: readonly string[]; readonly path: Path } | undefined,
+  ): ConfigNote {
+    const origin = this.origin(keyPath);
+    if (enclosing !== undefined) {
+      const outer = enclosing.fields.filter((f) => !known.includes(f));
+      const meant = outer.find((f) => f.toLowerCase() === key.toLowerCase()) ?? didYouMean(key, outer);
+      if (meant !== null) {
+        const spelled = meant === key ? '' : ` (did you mean "${meant}"?)`;
+        const mirrorLine = this.line(tablePath);
+        const registryLine = this.line(enclosing.path);
+        return {
+          code: 'key-in-mirror-table',
+          message:
+            `"${key}"${spelled} at line ${origin.line ?? '?'} comes after the [[registry.mirror]] table at line ${mirrorLine ?? '?'}, ` +
+            `so TOML puts it in that mirror, where containers/image ignores it; the [[registry]] at line ${registryLine ?? '?'} keeps its default ` +
+            `(containers/podman#14306). Move "${meant}" above line ${mirrorLine ?? '?'}`,
+          origin,
+        };
+      }
+    }
+    const meant = didYouMean(key, known);
+    const tableArray = Array.isArray(value) && value.length > 0 && value.every(isTable);
+    const parent = tablePath.filter((p) => typeof p === 'string').join('.');
+    const suggestion =
+      meant === null
+        ? ''
+        : tableArray
+          ? `; did you mean [[${parent === '' ? '' : `${parent}.`}${meant}]]?`
+          : `; did you mean "${meant}"?`;
+    return {
+      code: 'unknown-key',
+      message: `unknown key "${this.label(keyPath)}" is ignored by containers/image${suggestion}`,
+      origin,
+    };
   }
 }
 
@@ -173,6 +215,7 @@ function decodeEndpoint(
   path: Path,
   known: readonly string[],
   extra: (field: string, value: unknown, p: Path) => void,
+  enclosing?: { readonly fields: readonly string[]; readonly path: Path },
 ): RawEndpoint {
   const endpoint: RawEndpoint = {
     location: '',
@@ -182,16 +225,22 @@ function decodeEndpoint(
     insecureOrigin: null,
     pullFromMirrorOrigin: null,
   };
-  d.fields(table, path, known, (field, value, p) => {
-    if (field === 'location') endpoint.location = d.string(value, p);
-    else if (field === 'insecure') {
-      endpoint.insecure = d.bool(value, p);
-      endpoint.insecureOrigin = d.origin(p);
-    } else if (field === 'pull-from-mirror') {
-      endpoint.pullFromMirror = d.string(value, p);
-      endpoint.pullFromMirrorOrigin = d.origin(p);
-    } else extra(field, value, p);
-  });
+  d.fields(
+    table,
+    path,
+    known,
+    (field, value, p) => {
+      if (field === 'location') endpoint.location = d.string(value, p);
+      else if (field === 'insecure') {
+        endpoint.insecure = d.bool(value, p);
+        endpoint.insecureOrigin = d.origin(p);
+      } else if (field === 'pull-from-mirror') {
+        endpoint.pullFromMirror = d.string(value, p);
+        endpoint.pullFromMirrorOrigin = d.origin(p);
+      } else extra(field, value, p);
+    },
+    enclosing,
+  );
   return endpoint;
 }
 
@@ -213,7 +262,12 @@ function decodeRegistry(d: Decoder, table: Table, path: Path): RawRegistry {
     } else if (field === 'mirror') {
       mirrors = d
         .tableArray(value, p)
-        .map((m, i) => decodeEndpoint(d, m, [...p, i], ENDPOINT_FIELDS, () => undefined));
+        .map((m, i) =>
+          decodeEndpoint(d, m, [...p, i], ENDPOINT_FIELDS, () => undefined, {
+            fields: REGISTRY_FIELDS,
+            path,
+          }),
+        );
     }
   });
   return {

@@ -39,6 +39,7 @@ export interface Alias {
 
 export type ConfigNoteCode =
   | 'unknown-key'
+  | 'key-in-mirror-table'
   | 'duplicate-prefix-ignored'
   | 'toml-1.1-syntax'
   | 'v1-format'

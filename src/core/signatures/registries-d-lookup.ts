@@ -5,7 +5,7 @@
 // without registries.d files never loads a YAML parser.
 import { policyScopeSearchOrder } from '../reference/policy-scopes.js';
 import type { ImageReference } from '../reference/reference.js';
-import type { Origin } from '../registries/types.js';
+import type { Origin, ConfigNote } from '../registries/types.js';
 
 /** Where c/image reads signatures when nothing is configured (rootful, as CRI-O runs). */
 export const BUILTIN_DEFAULT_LOOKASIDE = 'file:///var/lib/containers/sigstore';
@@ -28,6 +28,8 @@ export interface RegistriesDConfig {
   readonly docker: ReadonlyMap<string, RegistriesDSection>;
   /** The `.yaml` files read, in the order applied. */
   readonly files: readonly string[];
+  /** Keys yaml.v3 ignores (unknown struct fields), each with the setting it was probably meant to be. */
+  readonly notes?: readonly ConfigNote[];
 }
 
 export const DEFAULT_DOCKER_SCOPE = 'default-docker';

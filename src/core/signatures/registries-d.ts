@@ -3,7 +3,8 @@
 // YAML files; the configuration's types and lookups are in ./registries-d-lookup.js (re-exported).
 import { isMap, isScalar, LineCounter, parseAllDocuments, type Node, type Pair } from 'yaml';
 import { configError } from '../errors.js';
-import type { ConfigFile, Origin } from '../registries/types.js';
+import type { ConfigFile, ConfigNote, Origin } from '../registries/types.js';
+import { didYouMeanClause } from '../suggest.js';
 import {
   DEFAULT_DOCKER_SCOPE,
   type LookasideKey,
@@ -34,8 +35,12 @@ function yamlKind(node: Node | null): string {
   return '!!seq';
 }
 
+const SECTION_FIELDS: readonly string[] = [...SECTION_KEYS, 'use-sigstore-attachments'];
+const TOP_FIELDS: readonly string[] = ['default-docker', 'docker'];
+
 class FileParser {
   readonly lines = new LineCounter();
+  readonly notes: ConfigNote[] = [];
 
   constructor(readonly file: ConfigFile) {}
 
@@ -53,6 +58,15 @@ class FileParser {
     if (node === null || (isScalar(node) && node.value === null)) return [];
     if (!isMap(node)) this.fail(this.lineOf(node), `cannot unmarshal ${yamlKind(node)} into ${into}`);
     return node.items as Pair<Node | null, Node | null>[];
+  }
+
+  /** A key yaml.v3 ignores: kept as a note naming the setting it was probably meant to be. */
+  ignored(key: string, pair: Pair<Node | null, Node | null>, where: string, known: readonly string[]): void {
+    this.notes.push({
+      code: 'unknown-key',
+      message: `unknown key "${key}" in ${where} is ignored by containers/image${didYouMeanClause(key, known)}`,
+      origin: { file: this.file.path, line: this.lineOf(pair.key as Node) },
+    });
   }
 
   keyText(pair: Pair<Node | null, Node | null>): string {
@@ -83,8 +97,8 @@ class FileParser {
           this.fail(this.lineOf(value), `cannot unmarshal ${yamlKind(value)} \`${text ?? ''}\` into bool`);
         }
         useSigstoreAttachments = { value: bool, origin: at };
-      }
-      // Other keys are ignored, as yaml.v3 does for unknown struct fields.
+        // Other keys are ignored, as yaml.v3 does for unknown struct fields.
+      } else this.ignored(key, entry, `the "${scope}" section`, SECTION_FIELDS);
     }
     return { scope, origin, values, useSigstoreAttachments };
   }
@@ -93,6 +107,7 @@ class FileParser {
 interface ParsedFile {
   readonly defaultDocker: RegistriesDSection | null;
   readonly docker: RegistriesDSection[];
+  readonly notes: readonly ConfigNote[];
 }
 
 function parseFile(file: ConfigFile): ParsedFile {
@@ -100,7 +115,7 @@ function parseFile(file: ConfigFile): ParsedFile {
   const docs = parseAllDocuments(file.text, { lineCounter: parser.lines, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [docs];
   const first = list[0];
-  if (first === undefined) return { defaultDocker: null, docker: [] };
+  if (first === undefined) return { defaultDocker: null, docker: [], notes: [] };
   const error = first.errors[0];
   if (error !== undefined) {
     const line = error.linePos?.[0].line ?? null;
@@ -123,9 +138,9 @@ function parseFile(file: ConfigFile): ParsedFile {
       for (const scopePair of parser.entries(pair.value, 'map[string]docker.registryNamespace')) {
         docker.push(parser.section(parser.keyText(scopePair), scopePair));
       }
-    }
+    } else parser.ignored(key, pair, 'the file', TOP_FIELDS);
   }
-  return { defaultDocker, docker };
+  return { defaultDocker, docker, notes: parser.notes };
 }
 
 function duplicateError(what: string, first: Origin, second: Origin): never {
@@ -148,8 +163,10 @@ export function parseRegistriesD(files: readonly ConfigFile[]): RegistriesDConfi
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   let defaultDocker: RegistriesDSection | null = null;
   const docker = new Map<string, RegistriesDSection>();
+  const notes: ConfigNote[] = [];
   for (const file of sorted) {
     const parsed = parseFile(file);
+    notes.push(...parsed.notes);
     if (parsed.defaultDocker !== null) {
       if (defaultDocker !== null)
         duplicateError('"default-docker"', defaultDocker.origin, parsed.defaultDocker.origin);
@@ -167,5 +184,5 @@ export function parseRegistriesD(files: readonly ConfigFile[]): RegistriesDConfi
       docker.set(section.scope, section);
     }
   }
-  return { defaultDocker, docker, files: sorted.map((f) => f.path) };
+  return { defaultDocker, docker, files: sorted.map((f) => f.path), notes };
 }
