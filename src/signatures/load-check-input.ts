@@ -5,6 +5,8 @@ import type { Loaded, LoadedPolicy, StaticCheckInput } from '../core/check/stati
 import { policyKeyPaths } from '../core/check/static-check.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { parsePolicy } from '../core/policy/parse-policy.js';
+import type { CrioImageConfig } from '../core/crio/crio-config.js';
+import { chooseAuthFiles, readAuthFileSlot } from '../host/auth-files.js';
 import { loadNodeCrioConfig } from '../host/crio-files.js';
 import type { NodeRoot } from '../host/node-root.js';
 import { loadPolicyFile, locatePolicy, readNamespacedPolicies } from '../host/policy-files.js';
@@ -18,6 +20,24 @@ async function settle<T>(p: Promise<T>): Promise<Loaded<T>> {
     if (err instanceof MirrorscopeError) return { ok: false, error: err };
     throw err;
   }
+}
+
+/** Key names of the first auth file the runtime searches; null when it is missing or unreadable. */
+async function authKeys(
+  root: NodeRoot,
+  runtime: 'crio' | 'podman',
+  crio: CrioImageConfig | null,
+): Promise<{ file: string; keys: string[] } | null> {
+  for (const choice of chooseAuthFiles(runtime, crio, undefined)) {
+    try {
+      const slot = await readAuthFileSlot(root, choice);
+      if (slot.file !== null) return { file: slot.path, keys: slot.file.auths.map((a) => a.key) };
+    } catch {
+      // A broken auth file is the trace's to report (config-invalid); the key check just cannot run.
+      return null;
+    }
+  }
+  return null;
 }
 
 export async function loadCheckInput(root: NodeRoot, runtime: 'crio' | 'podman'): Promise<StaticCheckInput> {
@@ -50,5 +70,12 @@ export async function loadCheckInput(root: NodeRoot, runtime: 'crio' | 'podman')
       );
     }
   }
-  return { registries, crio, registriesD, policies, keyFiles };
+  return {
+    registries,
+    crio,
+    registriesD,
+    policies,
+    keyFiles,
+    auth: await authKeys(root, runtime, crioValue),
+  };
 }

@@ -2,6 +2,7 @@
 // network. Pure: the shell hands over what it loaded (or the error it got) and which key files exist.
 import type { CrioImageConfig } from '../crio/crio-config.js';
 import type { MirrorscopeError } from '../errors.js';
+import { unmatchedAuthKeys } from '../diagnose/auth-key-mismatch.js';
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { Finding } from '../findings/types.js';
 import { describeRequirementList, requirementsFor } from '../policy/select-scope.js';
@@ -36,6 +37,8 @@ export interface StaticCheckInput {
   readonly policies: readonly LoadedPolicy[];
   /** Every keyPath named by a policy → whether it exists on the node. */
   readonly keyFiles: ReadonlyMap<string, boolean>;
+  /** The key names (never the credentials) of the auth file the runtime searches first, when it exists. */
+  readonly auth?: { readonly file: string; readonly keys: readonly string[] } | null;
 }
 
 const NOTE_FINDINGS: Readonly<Partial<Record<ConfigNoteCode, FindingId>>> = {
@@ -313,6 +316,24 @@ function rejectFindings(policy: Policy, registries: RegistriesConfig | null): Fi
   return out;
 }
 
+function authKeyFindings(
+  registries: RegistriesConfig,
+  auth: { readonly file: string; readonly keys: readonly string[] },
+): Finding[] {
+  const endpoints = registries.registries.flatMap((r) => [...r.mirrors, r]);
+  return unmatchedAuthKeys(endpoints, auth.keys).map((m) => {
+    const host = m.location.split('/')[0]!;
+    return finding(
+      'auth-key-host-mismatch',
+      `${auth.file} has credentials under "${m.key}", which names the machine of ${m.location} but can never match it: containers/image matches keys exactly or by repository-path prefix, ports included, so pulls through ${m.location} send no credentials (a mirror that requires them answers 401).`,
+      m.origin.file,
+      m.origin.line,
+      host,
+      `Add an entry "${host}" (exactly as the mirror is contacted, port included) to the pull secret, beside or instead of "${m.key}".`,
+    );
+  });
+}
+
 export function runStaticCheck(input: StaticCheckInput): Finding[] {
   const findings: Finding[] = [];
   const registries = input.registries.ok ? input.registries.value : null;
@@ -336,6 +357,7 @@ export function runStaticCheck(input: StaticCheckInput): Finding[] {
       ),
     );
   }
+  if (registries !== null && input.auth) findings.push(...authKeyFindings(registries, input.auth));
   const registriesD = input.registriesD.ok ? input.registriesD.value : null;
   for (const note of registriesD?.notes ?? [])
     findings.push(

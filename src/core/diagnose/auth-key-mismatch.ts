@@ -31,3 +31,45 @@ export function mismatchedAuthKey(repositoryName: string, keys: readonly string[
     null
   );
 }
+
+function normalizeKey(key: string): string {
+  let k = key;
+  for (const scheme of ['https://', 'http://']) if (k.startsWith(scheme)) k = k.slice(scheme.length);
+  return k.replace(/\/+$/, '');
+}
+
+/** Whether some image pulled through `location` (host[:port]/path) can find credentials under `key`. */
+function keyServes(key: string, location: string): boolean {
+  return key === location || location.startsWith(`${key}/`) || key.startsWith(`${location}/`);
+}
+
+export interface AuthKeyMismatch {
+  /** The mirror (or registry) location as configured. */
+  readonly location: string;
+  readonly key: string;
+  /** `file:line` of its [[registry]] or [[registry.mirror]] table. */
+  readonly origin: { readonly file: string; readonly line: number | null };
+}
+
+/**
+ * Found from the files alone, before any pull fails: a mirror location that no pull-secret key can
+ * match (keys match exactly or by repository-path prefix, ports included) while a key names the same
+ * machine — `nexus.corp.example` in the pull secret, the mirror at `nexus.corp.example:8443`.
+ */
+export function unmatchedAuthKeys(
+  endpoints: readonly { readonly location: string; readonly origin: AuthKeyMismatch['origin'] }[],
+  keys: readonly string[],
+): AuthKeyMismatch[] {
+  const normalized = keys.map(normalizeKey);
+  const out: AuthKeyMismatch[] = [];
+  const seen = new Set<string>();
+  for (const e of endpoints) {
+    const location = e.location.replace(/\/+$/, '');
+    if (location === '' || seen.has(location)) continue;
+    seen.add(location);
+    if (normalized.some((k) => keyServes(k, location))) continue;
+    const key = mismatchedAuthKey(location, normalized);
+    if (key !== null) out.push({ location, key, origin: e.origin });
+  }
+  return out;
+}

@@ -260,14 +260,12 @@ function decodeRegistry(d: Decoder, table: Table, path: Path): RawRegistry {
       mirrorByDigestOnly = d.bool(value, p);
       mirrorByDigestOnlyOrigin = d.origin(p);
     } else if (field === 'mirror') {
-      mirrors = d
-        .tableArray(value, p)
-        .map((m, i) =>
-          decodeEndpoint(d, m, [...p, i], ENDPOINT_FIELDS, () => undefined, {
-            fields: REGISTRY_FIELDS,
-            path,
-          }),
-        );
+      mirrors = d.tableArray(value, p).map((m, i) =>
+        decodeEndpoint(d, m, [...p, i], ENDPOINT_FIELDS, () => undefined, {
+          fields: REGISTRY_FIELDS,
+          path,
+        }),
+      );
     }
   });
   return {
