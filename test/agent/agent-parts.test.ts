@@ -2,7 +2,7 @@
 // and watching, the probe answer cache (against a real HTTP server), pod image listing.
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { mkdtemp, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { cp, mkdtemp, rename, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ import { MirrorscopeError } from '../../src/core/errors.js';
 import { NodeRoot } from '../../src/host/node-root.js';
 import type { ProbeFailure } from '../../src/probe/registry-client.js';
 import type { KeyedFinding } from '../../src/core/diagnose/types.js';
+import { REPO } from '../support/cli.js';
 
 const finding = (subject: string, message = 'm'): KeyedFinding =>
   keyed({ id: 'mirror-unreachable', message, location: null, scope: 'h', subject });
@@ -105,7 +106,7 @@ describe('findings store', () => {
     expect(change.added.map((f) => f.key)).toEqual([finding('b').key, finding('c').key]);
     const cleared = store.replace([finding('c')]);
     expect(cleared.cleared.map((f) => f.key)).toEqual([finding('a').key, finding('b').key]);
-    expect(store.replace([finding('c')])).toEqual({ added: [], cleared: [] });
+    expect(store.replace([finding('c')])).toEqual({ added: [], cleared: [], unchecked: [] });
   });
 });
 
@@ -354,6 +355,51 @@ describe('probe answer cache', () => {
       );
     } finally {
       cache.close();
+    }
+  });
+});
+
+describe('a partial scan', () => {
+  it('keeps the findings of a check that could not run, marked stale, and never logs them as resolved', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mirrorscope-partial-'));
+    try {
+      await cp(path.join(REPO, 'examples/node-root'), dir, { recursive: true });
+      const lines: string[] = [];
+      const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
+      const log = pino({ level: 'info', base: { node: 'w1' } }, sink);
+      const agent = new Agent(agentOptions({ node: 'w1', root: dir, listen: 'off' }, {}), log, null);
+      await agent.load();
+      await agent.scan('test');
+      const local = () => agent.findings.filter((f) => f.id === 'signature-storage-local-only');
+      const before = local().length;
+      expect(before).toBeGreaterThan(0);
+      expect(local().every((f) => f.stale === undefined)).toBe(true);
+      // Break a registries.d drop-in: registries.d cannot load, so the check cannot run.
+      const dropIn = path.join(dir, 'etc/containers/registries.d/registry.redhat.io.yaml');
+      await writeFile(dropIn, 'docker: [unclosed\n');
+      await agent.load();
+      lines.length = 0;
+      await agent.scan('test');
+      expect(local()).toHaveLength(before);
+      for (const f of local()) expect(f.stale).toMatch(/^registries\.d cannot be loaded \(/);
+      const logged = lines.map((l) => JSON.parse(l) as { event?: string; code?: string; msg: string });
+      expect(
+        logged.filter((l) => l.event === 'finding-cleared' && l.code === 'signature-storage-local-only'),
+      ).toEqual([]);
+      expect(logged.filter((l) => l.event === 'finding-unchecked')).toHaveLength(before);
+      expect(logged.find((l) => l.event === 'finding-unchecked')!.msg).toMatch(
+        /^Not checked \(signature-storage-local-only\)/,
+      );
+      expect(
+        agent.findingsDocument().findings.find((f) => f.id === 'signature-storage-local-only')!.stale,
+      ).toMatch(/registries\.d cannot be loaded/);
+      // The cause id is on every finding line.
+      const appeared = logged.filter((l) => l.event === 'finding-appeared') as unknown as { cause: string }[];
+      expect(appeared.length).toBeGreaterThan(0);
+      for (const l of appeared) expect(l.cause).toMatch(/^[a-z-]+:/);
+      await agent.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
