@@ -10,6 +10,7 @@ import { runStaticCheck } from '../../src/core/check/static-check.js';
 import type { Finding } from '../../src/core/findings/types.js';
 import { NodeRoot } from '../../src/host/node-root.js';
 import { loadCheckInput } from '../../src/signatures/load-check-input.js';
+import { REPO } from '../support/cli.js';
 import { writeNodeRoot } from '../support/registry-lab.js';
 
 const roots: string[] = [];
@@ -170,13 +171,47 @@ describe('mirrorscope check (command)', () => {
     };
   }
 
-  it('exit 0 and an empty list for a clean node; the JSON shape of each finding', async () => {
+  it('the example node: causes first with their kind codes, errors before warnings, a count line; fixes never say to publish at file://', async () => {
+    const example = path.join(REPO, 'examples/node-root');
+    const text = io();
+    expect(await runCheck(['--root', example], text.io)).toBe(1);
+    const out = text.out();
+    expect(out.startsWith('Causes\n')).toBe(true);
+    expect(out).toMatch(
+      /^warning A setting in \/etc\/containers\/registries\.conf\.d\/99-team-cache\.conf:8 is not applied \[config-typo\]$/m,
+    );
+    expect(out).toContain('did you mean "mirror-by-digest-only"?');
+    expect(out).toMatch(
+      /^warning The pull-secret key for nexus\.corp\.example:8443 does not match it \[auth-key-host-mismatch\]$/m,
+    );
+    const findings = out.slice(out.indexOf('\nFindings\n'));
+    const badges = [...findings.matchAll(/^(error|warning|info) /gm)].map((m) => m[1]);
+    expect(badges.length).toBeGreaterThan(3);
+    expect(badges).toEqual(
+      [...badges].sort(
+        (a, b) => ['error', 'warning', 'info'].indexOf(a!) - ['error', 'warning', 'info'].indexOf(b!),
+      ),
+    );
+    expect(out.trimEnd().split('\n').at(-1)).toMatch(
+      /^\d+ cause\(s\): \d+ error\(s\), \d+ warning\(s\), \d+ info; \d+ finding\(s\): \d+ error\(s\), \d+ warning\(s\), \d+ info$/,
+    );
+    const json = io();
+    await runCheck(['--root', example, '--json'], json.io);
+    const doc = JSON.parse(json.out()) as {
+      causes: { fix: { text: string } }[];
+      findings: { fix: string }[];
+    };
+    for (const fix of [...doc.causes.map((c) => c.fix.text), ...doc.findings.map((f) => f.fix)])
+      expect(fix).not.toMatch(/(publish|Publish)[^.]*file:\/\//);
+  });
+
+  it('exit 0 and empty lists for a clean node; the JSON shape of each cause and finding', async () => {
     const clean = await root({
       '/etc/containers/policy.json': '{"default":[{"type":"insecureAcceptAnything"}]}',
     });
     const a = io();
     expect(await runCheck(['--root', clean, '--json'], a.io)).toBe(0);
-    expect(JSON.parse(a.out())).toEqual({ findings: [] });
+    expect(JSON.parse(a.out())).toEqual({ causes: [], findings: [] });
 
     const rejecting = await root({
       '/etc/containers/policy.json':
@@ -186,9 +221,37 @@ describe('mirrorscope check (command)', () => {
     });
     const b = io();
     expect(await runCheck(['--root', rejecting, '--json'], b.io)).toBe(1);
-    const { findings } = JSON.parse(b.out()) as { findings: Record<string, unknown>[] };
+    const { causes, findings } = JSON.parse(b.out()) as {
+      causes: Record<string, unknown>[];
+      findings: Record<string, unknown>[];
+    };
+    expect(causes).toEqual([
+      {
+        id: 'policy-rejects:default',
+        kind: 'policy-rejects',
+        severity: 'error',
+        title: 'The policy rejects default',
+        explanation: expect.any(String) as unknown,
+        fix: { text: findings[0]!.fix, commands: ['mirrorscope check'] },
+        evidence: [expect.stringContaining('quay.io/blocked-by-policy') as unknown],
+        affects: { nodes: [], pods: 0, images: [], mirrors: [] },
+        findings: [findings[0]!.key],
+      },
+    ]);
+    expect(Object.keys(causes[0]!)).toEqual([
+      'id',
+      'kind',
+      'severity',
+      'title',
+      'explanation',
+      'fix',
+      'evidence',
+      'affects',
+      'findings',
+    ]);
     expect(findings).toEqual([
       {
+        key: expect.stringMatching(/^policy-rejects\|default\|/) as unknown,
         id: 'policy-rejects',
         severity: 'error',
         message: expect.stringContaining(

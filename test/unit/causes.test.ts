@@ -257,3 +257,41 @@ describe('ordering by impact', () => {
     ]);
   });
 });
+
+describe('fixes never contradict each other', () => {
+  it('a signature missing from a local file:// store is the local-store cause, and no fix says to publish there', async () => {
+    const { findingsForSignatureVerdict } = await import('../../src/core/check/signature-result-findings.js');
+    const { keyStatic } = await import('../../src/core/diagnose/finding-key.js');
+    const store = 'file:///var/lib/containers/sigstore';
+    const origin = { file: '/etc/containers/registries.d/default.yaml', line: 3 };
+    const findings = findingsForSignatureVerdict({
+      logicalReference: 'quay.io/acme/app:1',
+      physicalReference: 'mirror.corp.example:5000/acme/app:1',
+      mirror: true,
+      verdict: {
+        allowed: false,
+        required: true,
+        outcome: 'missing',
+        reason: 'A signature was required, but no signature exists',
+        requirement: null,
+        missingKeyPath: null,
+        signatureCount: 0,
+      } as never,
+      policyFile: '/etc/containers/policy.json',
+      policyLine: 9,
+      policyScope: 'quay.io/acme',
+      store,
+      storeIsLocal: true,
+      storeOrigin: origin,
+      storeScope: 'default-docker',
+    }).map((f) => keyStatic(f));
+    expect(findings.map((f) => f.id)).toEqual(['mirror-signature-missing', 'signature-storage-local-only']);
+    for (const f of findings) expect(f.fix).not.toMatch(/[Pp]ublish[^.]*file:\/\//);
+    const causes = causesOf({ findings });
+    expect(causes.map((c) => [c.kind, c.findings.length])).toEqual([['signature-storage-local-only', 2]]);
+    expect(causes[0]!.title).toBe(
+      `Signatures are read from a local store only (${origin.file}:${origin.line})`,
+    );
+    expect(causes[0]!.fix.text).not.toContain('file://');
+  });
+});

@@ -10,7 +10,7 @@
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
 import type { Severity } from '../findings/types.js';
 import { causeCommands, defaultTraceCommand } from './commands.js';
-import { causeKindOf, kindFamily } from './finding-kinds.js';
+import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
 import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
@@ -55,7 +55,10 @@ function subjectOf(p: Placed): string {
     case 'host':
       if (p.host !== null) return p.host;
       break;
+    case 'location':
     case 'scope': {
+      if (CAUSE_KINDS[p.kind].subject === 'location' && f.file)
+        return f.line === null || f.line === undefined ? f.file : `${f.file}:${f.line}`;
       const scope = f.scope ?? p.host ?? f.image;
       if (scope) return scope;
       break;
@@ -94,6 +97,12 @@ function evidenceLine(f: CauseFinding): string {
 
 function bySeverityThenKey(a: Placed, b: Placed): number {
   return RANK[a.finding.severity] - RANK[b.finding.severity] || (a.finding.key < b.finding.key ? -1 : 1);
+}
+
+/** The finding that words a cause: one whose id is of the cause's kind, then the most severe. */
+function primaryFirst(kind: CauseKind): (a: Placed, b: Placed) => number {
+  const direct = (p: Placed) => (FINDING_CAUSE_KINDS[p.finding.id] === kind ? 0 : 1);
+  return (a, b) => direct(a) - direct(b) || bySeverityThenKey(a, b);
 }
 
 /** The cause of the first root finding that explains a failure of `image`, in source order. */
@@ -190,7 +199,7 @@ function toCause(
   input: CauseInput,
   traceCommand: (image: string, node: string | null) => string,
 ): Cause {
-  const members = [...g.members.slice(0, g.roots).sort(bySeverityThenKey), ...g.members.slice(g.roots)];
+  const members = [...g.members.slice(0, g.roots).sort(primaryFirst(g.kind)), ...g.members.slice(g.roots)];
   const primary = members[0]!.finding;
   const def = CAUSE_KINDS[g.kind];
   let severity: Severity = 'info';
@@ -219,7 +228,8 @@ function toCause(
     title: def.headline(subject),
     explanation: def.explanation,
     fix: {
-      text: primary.fix,
+      // One concrete fix when the findings agree on it; the kind's own when each says something else.
+      text: new Set(members.slice(0, g.roots).map((p) => p.finding.fix)).size > 1 ? def.fix : primary.fix,
       commands: causeCommands(
         {
           kind: g.kind,

@@ -68,7 +68,12 @@ export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
 };
 
 /** Kinds whose findings say more precisely what went wrong in their error text. */
-const REFINED: ReadonlySet<CauseKind> = new Set(['host-unreachable', 'tls-ca-missing', 'pull-failure']);
+const REFINED: ReadonlySet<CauseKind> = new Set([
+  'host-unreachable',
+  'tls-ca-missing',
+  'pull-failure',
+  'signature-missing',
+]);
 
 /** Error texts, Go's (containers/image, kubelet events) and Node's (our probes), per precise kind. */
 const TEXT_KINDS: readonly (readonly [RegExp, CauseKind])[] = [
@@ -114,6 +119,9 @@ const TLS: ReadonlySet<CauseKind> = new Set(['tls-ca-missing', 'tls-certificate-
 export function causeKindOf(finding: { readonly id: string; readonly message: string }): CauseKind {
   const base = FINDING_CAUSE_KINDS[finding.id] ?? 'unclassified';
   if (!REFINED.has(base)) return base;
+  // A signature missing from a file:// store is missing because the store is local.
+  if (base === 'signature-missing')
+    return /looked in file:\/\//.test(finding.message) ? 'signature-storage-local-only' : base;
   const precise = kindOfErrorText(finding.message);
   if (precise === null) return base;
   // A network finding stays a network kind, a TLS finding a TLS kind; a failed pull may be anything.

@@ -25,8 +25,9 @@ export function hostInText(text: string): string | null {
   return null;
 }
 
-/** A scope that names a host (`host[:port]`, no path), or null. */
+/** A scope that names a host (`host[:port]`, no path; a dot, a port or localhost, as in a reference), or null. */
 export function hostScope(scope: string | null | undefined): string | null {
   if (scope === null || scope === undefined || scope === '' || scope.includes('/')) return null;
+  if (!scope.includes('.') && !scope.includes(':') && scope !== 'localhost') return null;
   return /^[\w.-]+(?::\d+)?$|^\[[\da-f:]+\](?::\d+)?$/i.test(scope) ? scope : null;
 }

@@ -10,6 +10,8 @@ export type CauseSubject =
   | 'host'
   /** A registry or policy scope (`registry.example.com/team`). */
   | 'scope'
+  /** The line of a file the finding points at (else its scope): one line to change. */
+  | 'location'
   /** The finding's own key: the same problem in the same place (a line of a file, a node). */
   | 'finding';
 
@@ -156,11 +158,11 @@ export const CAUSE_KINDS = {
   }),
   'signature-storage-local-only': kind({
     title: 'The policy requires signatures that the node reads from a local file:// store only.',
-    headline: (s) => `Signatures for ${s} are read from a local store only`,
+    headline: (s) => `Signatures are read from a local store only (${s})`,
     explanation:
       'registries.d points the scope at a file:// lookaside (or only sets lookaside-staging), so a node verifies only images signed on itself; every other signed pull fails.',
     fix: 'Set `lookaside:` for the registry in registries.d to the http(s) URL where the signatures are published.',
-    subject: 'scope',
+    subject: 'location',
   }),
   'signature-missing': kind({
     title: 'The policy requires a signature and the signature store has none for the image.',

@@ -47,9 +47,12 @@ export function findingsForSignatureVerdict(f: SignaturePullFacts): Finding[] {
         finding(
           id,
           `${f.logicalReference}: ${v.reason ?? ''} (looked in ${f.store}).${via}${noFallback}`,
-          f.mirror
-            ? `Publish the signature at ${f.store} (the lookaside of the mirror scope ${f.storeScope}), or set that scope's lookaside to the store that has it.`
-            : `Publish the signature at ${f.store}, or point registries.d for ${f.storeScope} at the store that has it.`,
+          f.storeIsLocal
+            ? // Never "publish at file://…": that directory is the problem (signature-storage-local-only).
+              `${f.store} is a directory only this node writes: set the lookaside of ${f.storeScope} in registries.d to the http(s) URL where the signatures are published.`
+            : f.mirror
+              ? `Publish the signature at ${f.store} (the lookaside of the mirror scope ${f.storeScope}), or set that scope's lookaside to the store that has it.`
+              : `Publish the signature at ${f.store}, or point registries.d for ${f.storeScope} at the store that has it.`,
           f.storeOrigin?.file ?? f.policyFile,
           f.storeOrigin?.line ?? f.policyLine,
           f.physicalReference,
