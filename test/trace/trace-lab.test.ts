@@ -729,6 +729,12 @@ describe('mirrorscope trace (CLI)', () => {
     expect(decisive).toHaveLength(1);
     expect(decisive[0]).toContain('manifest-unknown');
     expect(stdout).toMatch(/FAILED: .*missing:v1: manifest unknown/);
+    // The final line names every source's outcome, as containers/image's "Mirrors also failed" does.
+    const last = stdout.trimEnd().split('\n').at(-1)!;
+    expect(last).toContain(
+      `FAILED: (Mirrors also failed: [${deadHost}/lab/missing:v1: pinging container registry`,
+    );
+    expect(last).toContain(`]): ${src.host}/lab/missing:v1: manifest unknown`);
     expectNoSecret(stdout);
   });
 
