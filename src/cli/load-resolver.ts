@@ -17,6 +17,11 @@ export interface LoadedResolver {
   readonly resolver: Resolver;
 }
 
+/** The puller, as messages name it. */
+export function runtimeName(runtime: Runtime): string {
+  return runtime === 'podman' ? 'podman' : 'CRI-O';
+}
+
 export function parseRuntime(value: unknown): Runtime {
   if (value === undefined) return 'crio';
   if (value === 'crio' || value === 'podman') return value;
@@ -29,6 +34,7 @@ export async function loadResolver(rootDir: string, runtime: Runtime = 'crio'): 
   const crio = runtime === 'crio' ? await loadNodeCrioConfig(root) : null;
   const resolver = new Resolver(loaded.config, {
     ...loaded.resolverOptions,
+    runtimeName: runtimeName(runtime),
     ...(crio
       ? { shortNameModeOverride: { mode: crio.shortNameMode.value, origin: crio.shortNameMode.origin } }
       : {}),

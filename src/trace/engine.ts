@@ -178,7 +178,7 @@ export class TraceEngine {
         },
       );
       if (fails) {
-        const reason = `${winner.source.reference}: ${signature.value.reason} (CRI-O does not fall back to another source)`;
+        const reason = `${winner.source.reference}: ${signature.value.reason} (${this.context.resolver.runtimeName} does not fall back to another source)`;
         step(null, 'result', `the pull fails: ${reason}`, { level: 'fail' });
         return {
           image,
@@ -335,7 +335,7 @@ export class TraceEngine {
     }
     const src = planned.source;
     const configuredAt = src.origin ? where(src.origin) : null;
-    const prefix = reachedByCrio ? '' : '(--all; CRI-O would not get here) ';
+    const prefix = reachedByCrio ? '' : `(--all; ${this.context.resolver.runtimeName} would not get here) `;
     step(
       index,
       'source',

@@ -91,6 +91,20 @@ describe('mirrorscope resolve', () => {
     expect(JSON.parse(podman.stdout).results[0].candidates).toHaveLength(2);
   });
 
+  it('--runtime podman speaks of podman, not CRI-O', async () => {
+    const root = makeRoot({
+      '/etc/containers/registries.conf':
+        'unqualified-search-registries = ["a.example", "b.example"]\n[[registry]]\nlocation = "quay.io/acme"\nblocked = true\n',
+    });
+    const args = ['resolve', '--root', root, '--json', 'quay.io/acme/app:1', 'app:1'];
+    const podman = await runCli([...args, '--runtime', 'podman']);
+    expect(podman.stdout).toContain('podman fails this attempt with \\"registry quay.io/acme is blocked');
+    expect(podman.stdout).toContain('podman tries the 2 candidates one after another');
+    expect(podman.stdout).not.toContain('CRI-O');
+    const crio = await runCli(args);
+    expect(crio.stdout).toContain('CRI-O fails this attempt');
+  });
+
   it('reports a broken configuration on every result, naming file and line', async () => {
     const broken = makeRoot({
       '/etc/containers/registries.conf':

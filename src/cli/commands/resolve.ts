@@ -2,7 +2,7 @@ import { MirrorscopeError } from '../../core/errors.js';
 import type { ResolveResult } from '../../core/resolve/types.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
-import { loadResolver, parseRuntime } from '../load-resolver.js';
+import { loadResolver, parseRuntime, runtimeName } from '../load-resolver.js';
 import { renderNotes, renderResolveResult } from '../render-resolve.js';
 import { styleFor } from '../style.js';
 
@@ -41,7 +41,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       io.stdout.write(`${JSON.stringify({ results, notes: [] }, null, 2)}\n`);
     } else {
       io.stderr.write(
-        `mirrorscope resolve: the configuration cannot be loaded, so CRI-O would fail every pull:\n  ${err.message}\n`,
+        `mirrorscope resolve: the configuration cannot be loaded, so ${runtimeName(runtime)} would fail every pull:\n  ${err.message}\n`,
       );
       if (err.upstream) io.stderr.write(`  containers/image: ${err.upstream}\n`);
     }

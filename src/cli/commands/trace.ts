@@ -2,7 +2,7 @@ import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs, type FlagValues } from '../args.js';
 import { collectorBase, COLLECTOR_FLAGS, getFromCollector } from '../collector-client.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
-import { parseRuntime } from '../load-resolver.js';
+import { parseRuntime, runtimeName } from '../load-resolver.js';
 import { styleFor } from '../style.js';
 import type { TraceResult } from '../../trace/types.js';
 
@@ -68,7 +68,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       io.stdout.write(`${JSON.stringify({ image: positionals[0], error: err.toJSON() }, null, 2)}\n`);
     else {
       io.stderr.write(
-        `mirrorscope trace: the configuration cannot be loaded, so CRI-O would fail this pull:\n  ${err.message}\n`,
+        `mirrorscope trace: the configuration cannot be loaded, so ${runtimeName(runtime)} would fail this pull:\n  ${err.message}\n`,
       );
       if (err.upstream) io.stderr.write(`  containers/image: ${err.upstream}\n`);
     }

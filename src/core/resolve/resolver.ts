@@ -35,6 +35,8 @@ export interface ResolverOptions {
   readonly shortNameModeOverride?: ShortNameContext['modeOverride'];
   /** `ConfigurationSourceDescription`, used in the "is blocked in …" error text. */
   readonly configDescription?: string;
+  /** Who pulls, in messages: "CRI-O" (default) or "podman" (`--runtime podman`). */
+  readonly runtimeName?: string;
 }
 
 const SKIP_TEXT: Record<SkippedMirror['reason'], string> = {
@@ -130,6 +132,8 @@ export class Resolver {
   private readonly index: RegistryIndex<CompiledRegistry>;
   private readonly shortNames: ShortNameContext;
   private readonly configDescription: string;
+  /** Who pulls, in messages. */
+  readonly runtimeName: string;
 
   constructor(
     readonly config: RegistriesConfig,
@@ -149,6 +153,7 @@ export class Resolver {
       modeOverride: options.shortNameModeOverride,
     };
     this.configDescription = options.configDescription ?? config.files.join(', ');
+    this.runtimeName = options.runtimeName ?? 'CRI-O';
   }
 
   /** `FindRegistry` for a reference name (no tag or digest). */
@@ -186,7 +191,7 @@ export class Resolver {
         explanation.push(`unqualified-search-registries is set at ${where(first.origin)}`);
       if (candidates.length > 1)
         explanation.push(
-          `CRI-O tries the ${candidates.length} candidates one after another; the first that pulls wins`,
+          `${this.runtimeName} tries the ${candidates.length} candidates one after another; the first that pulls wins`,
         );
     }
     return {
@@ -216,7 +221,7 @@ export class Resolver {
     let ref = candidate.reference;
     if (ref.tag !== undefined && ref.digest !== undefined) {
       explanation.push(
-        `"${stringOf(ref)}" has both a tag and a digest: CRI-O drops the tag and pulls by digest`,
+        `"${stringOf(ref)}" has both a tag and a digest: ${this.runtimeName} drops the tag and pulls by digest`,
       );
       ref = { domain: ref.domain, path: ref.path, tag: undefined, digest: ref.digest };
     }
@@ -246,7 +251,7 @@ export class Resolver {
       plan = pullSourcesFromReference(registry, ref, compiled.canonical);
     } catch (err) {
       if (!(err instanceof RewriteError)) throw err;
-      const message = `${err.message}: entry at ${where(err.endpoint.origin)}; CRI-O fails this pull before trying any source`;
+      const message = `${err.message}: entry at ${where(err.endpoint.origin)}; ${this.runtimeName} fails this pull before trying any source`;
       explanation.push(message);
       return {
         image,
@@ -307,7 +312,7 @@ export class Resolver {
     const kind = mirror ? 'mirror' : 'primary';
     let explanation = facts ? `${kind} ${referenceText} (${facts.where})` : `${kind} ${referenceText}`;
     if (blocked) {
-      explanation += `: blocked by [[registry]] "${blocking.prefix}" (${where(blocking.blockedOrigin ?? blocking.origin)}); CRI-O fails this attempt with "registry ${blocking.prefix} is blocked in ${this.configDescription}"`;
+      explanation += `: blocked by [[registry]] "${blocking.prefix}" (${where(blocking.blockedOrigin ?? blocking.origin)}); ${this.runtimeName} fails this attempt with "registry ${blocking.prefix} is blocked in ${this.configDescription}"`;
     } else if (insecure) {
       explanation += `: insecure = true (${where(endpoint?.insecureOrigin ?? null)}): TLS is not verified and plain HTTP is tried when HTTPS fails`;
     } else if (blocking !== undefined && blocking.insecure) {
