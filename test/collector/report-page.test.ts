@@ -251,3 +251,23 @@ it('the trace command a cause names runs: `mirrorscope trace --node` asks that n
   expect(gone.code).toBe(2);
   expect(gone.stderr).toContain('no agent is connected for node worker-9');
 });
+
+it('every surface carries the same causes: /api/v1/report, /api/v1/summary, /metrics', async () => {
+  const report = (await (await fetch(`${collector.url}/api/v1/report`)).json()) as {
+    causes: { id: string; kind: string; severity: string }[];
+    problems: { key: string }[];
+  };
+  const summary = (await (await fetch(`${collector.url}/api/v1/summary`)).json()) as {
+    causes: { id: string }[];
+  };
+  expect(summary.causes.map((c) => c.id)).toEqual(report.causes.map((c) => c.id));
+  expect(report.problems.every((p) => typeof p.key === 'string')).toBe(true);
+  const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+  const kinds = new Map<string, number>();
+  for (const c of report.causes)
+    kinds.set(`${c.kind}|${c.severity}`, (kinds.get(`${c.kind}|${c.severity}`) ?? 0) + 1);
+  for (const [k, n] of kinds) {
+    const [kind, severity] = k.split('|');
+    expect(metrics).toContain(`mirrorscope_causes{kind="${kind}",severity="${severity}"} ${n}`);
+  }
+});
