@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FINDING_CAUSE_KINDS } from '../src/core/causes/finding-kinds.js';
-import { CAUSE_KINDS, type CauseKind } from '../src/core/causes/kinds.js';
+import { CAUSE_KINDS, type CauseKind, type CauseSubject } from '../src/core/causes/kinds.js';
 import { CATALOGUE } from '../src/core/findings/catalogue.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -37,9 +37,10 @@ export function renderFindingsDoc(): string {
   return `${lines.join('\n')}\n`;
 }
 
-const SUBJECTS: Readonly<Record<string, string>> = {
+const SUBJECTS: Readonly<Record<CauseSubject, string>> = {
   hostname: 'host name (every port)',
   host: 'host[:port]',
+  location: 'line of a file to change (else registry or policy scope)',
   scope: 'registry or policy scope',
   finding: 'the finding (same place, any node)',
 };

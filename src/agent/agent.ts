@@ -81,7 +81,12 @@ export class Agent {
 
   /** The causes of the current findings, most important first (the same model the collector builds). */
   get causes(): Cause[] {
-    return causesOfScan(this.store.all, this.lastScan?.images ?? [], this.options.node);
+    // Beside a collector the commands go through it (`trace --node`); `--once` runs on the node root.
+    const place =
+      this.options.collector !== null
+        ? ({ kind: 'cluster' } as const)
+        : ({ kind: 'local', root: this.options.root, runtime: 'crio' } as const);
+    return causesOfScan(this.store.all, this.lastScan?.images ?? [], this.options.node, { place });
   }
 
   get last(): ScanOutput | null {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { cp, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cause } from '../../src/core/causes/types.js';
 import type {
   ImageStatus,
   SnapshotMessage,
@@ -198,12 +199,38 @@ describe('mirrorscope agent --once', () => {
       ...Object.values(IMG).flatMap((i) => ['--image', i]),
     ]);
     expect(r.code, r.stderr).toBe(1);
-    const doc = JSON.parse(r.stdout) as { findings: WireFinding[] };
-    expect(Object.keys(doc)).toEqual(['findings']);
+    const doc = JSON.parse(r.stdout) as { causes: Cause[]; findings: WireFinding[] };
+    expect(Object.keys(doc)).toEqual(['causes', 'findings']);
     for (const f of doc.findings)
-      expect(Object.keys(f).sort()).toEqual(['file', 'fix', 'id', 'line', 'message', 'scope', 'severity']);
+      expect(Object.keys(f).sort()).toEqual([
+        'file',
+        'fix',
+        'host',
+        'id',
+        'image',
+        'key',
+        'line',
+        'message',
+        'scope',
+        'severity',
+      ]);
+    // Every finding belongs to exactly one cause; the causes are in impact order.
+    expect(doc.causes.flatMap((c) => c.findings).sort()).toEqual(doc.findings.map((f) => f.key).sort());
+    expect(doc.causes.map((c) => c.severity)).toEqual(
+      [...doc.causes.map((c) => c.severity)].sort((a, b) =>
+        a === b ? 0 : a === 'error' ? -1 : b === 'error' ? 1 : 0,
+      ),
+    );
+    // The static and the probed auth-key findings for the TLS mirror are one cause.
+    const authCause = doc.causes.find((c) => c.id === `auth-key-host-mismatch:${tls2.host}`)!;
+    expect(authCause.affects.mirrors).toEqual([tls2.host]);
+    expect(authCause.findings.map((k) => doc.findings.find((f) => f.key === k)!.id).sort()).toEqual([
+      'auth-key-host-mismatch',
+      'mirror-auth-key-mismatch',
+    ]);
     expect(ids(doc.findings)).toEqual(
       [
+        'auth-key-host-mismatch',
         'mirror-auth-key-mismatch',
         'mirror-digest-mismatch',
         'mirror-http-not-insecure',
@@ -276,6 +303,7 @@ describe('mirrorscope agent --once', () => {
     expect(p.stderr).not.toContain('client-node imported');
     expect(exit.code, p.stderr).toBe(0);
     expect(ids((JSON.parse(p.stdout) as { findings: WireFinding[] }).findings)).toEqual([
+      'auth-key-host-mismatch',
       'mirror-manifest-missing',
       'mirror-unreachable',
     ]);
@@ -343,6 +371,7 @@ describe('mirrorscope agent (long-running)', () => {
     const appeared = agent.lines.filter((l) => l.event === 'finding-appeared');
     expect(ids(appeared.map((l) => ({ id: String(l.code) })))).toEqual(
       [
+        'auth-key-host-mismatch',
         'mirror-auth-key-mismatch',
         'mirror-http-not-insecure',
         'mirror-manifest-missing',
@@ -354,9 +383,14 @@ describe('mirrorscope agent (long-running)', () => {
     );
     for (const l of agent.lines) expect(l.node).toBe('node-a');
     const unreachable = appeared.find((l) => l.code === 'mirror-unreachable')!;
+    // Each finding line names the cause it belongs to.
+    expect(unreachable.cause).toBe(`connection-refused:${dead}`);
     expect(unreachable.msg).toMatch(
-      new RegExp(`^Warning \\(mirror-unreachable\\): Mirror ${dead} is unreachable: .*\\.$`),
+      new RegExp(
+        `^Warning \\(mirror-unreachable, cause connection-refused:${dead}\\): Mirror ${dead} is unreachable: .*\\.$`,
+      ),
     );
+    for (const l of appeared) expect(typeof l.cause, String(l.code)).toBe('string');
     const blocked = appeared.find((l) => l.code === 'source-blocked-no-working-mirror')!;
     expect(blocked.level).toBe('error');
     const scan = agent.lines.find((l) => l.event === 'scan')!;
@@ -367,8 +401,11 @@ describe('mirrorscope agent (long-running)', () => {
   it('serves /healthz, /readyz, /v1/findings, /metrics and /v1/config', async () => {
     expect((await get(`${base}/healthz`)).status).toBe(200);
     expect((await get(`${base}/readyz`)).status).toBe(200);
-    const findings = await getJson<{ findings: WireFinding[] }>(`${base}/v1/findings`);
+    const findings = await getJson<{ causes: Cause[]; findings: WireFinding[] }>(`${base}/v1/findings`);
     expect(ids(findings.findings)).toContain('mirror-stale-tag');
+    expect(findings.causes.flatMap((c) => c.findings).sort()).toEqual(
+      findings.findings.map((f) => f.key).sort(),
+    );
     const stale = findings.findings.find((f) => f.id === 'mirror-stale-tag')!;
     expect(stale).toMatchObject({
       image: IMG.stale,
@@ -377,6 +414,7 @@ describe('mirrorscope agent (long-running)', () => {
     });
     const metrics = (await get(`${base}/metrics`)).text;
     expect(metrics).toContain(`mirrorscope_findings{code="mirror-unreachable",severity="warning"} 1`);
+    expect(metrics).toContain(`mirrorscope_causes{kind="connection-refused",severity="warning"} 1`);
     expect(metrics).toContain(`mirrorscope_mirror_up{host="${dead}"} 0`);
     expect(metrics).toContain(`mirrorscope_mirror_up{host="${src.host}"} 1`);
     expect(metrics).toMatch(

@@ -81,7 +81,8 @@ describe('the container image recipe', () => {
       // --once exits 1 when it finds errors; the example node has some on purpose.
       out = (err as { stdout: string }).stdout;
     }
-    const doc = JSON.parse(out) as { findings: { id: string }[] };
-    expect(doc.findings.map((f) => f.id)).toContain('config-unknown-key');
+    const doc = JSON.parse(out) as { causes: { kind: string }[]; findings: { id: string }[] };
+    expect(doc.findings.map((f) => f.id)).toContain('config-key-in-mirror-table');
+    expect(doc.causes.map((c) => c.kind)).toContain('config-typo');
   });
 });

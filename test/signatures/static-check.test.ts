@@ -232,7 +232,7 @@ describe('mirrorscope check (command)', () => {
         severity: 'error',
         title: 'The policy rejects default',
         explanation: expect.any(String) as unknown,
-        fix: { text: findings[0]!.fix, commands: ['mirrorscope check'] },
+        fix: { text: findings[0]!.fix, commands: [`mirrorscope check --root ${rejecting}`] },
         evidence: [expect.stringContaining('quay.io/blocked-by-policy') as unknown],
         affects: { nodes: [], pods: 0, images: [], mirrors: [] },
         findings: [findings[0]!.key],

@@ -68,7 +68,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const findings = runStaticCheck(input)
     .map((f) => keyStatic(f))
     .sort((a, b) => RANK[a.severity] - RANK[b.severity]);
-  const causes = causesOfScan(findings);
+  const root = typeof flags.root === 'string' ? flags.root : '/';
+  const causes = causesOfScan(findings, [], null, { place: { kind: 'local', root, runtime } });
   if (flags.json === true) {
     const json = findings.map((f) => ({ key: f.key, ...findingJson(f) }));
     io.stdout.write(`${JSON.stringify({ causes, findings: json }, null, 2)}\n`);

@@ -9,7 +9,7 @@
 //     sources, else a cause about the same image. Only what nothing explains stands alone.
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
 import type { Severity } from '../findings/types.js';
-import { causeCommands, defaultTraceCommand } from './commands.js';
+import { causeCommands, type CommandPlace } from './commands.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
@@ -188,17 +188,12 @@ export function causesOf(input: CauseInput): Cause[] {
     else add(p, true);
   }
 
-  const traceCommand = input.traceCommand ?? defaultTraceCommand;
-  const causes = [...groups.values()].map((g) => toCause(g, node, input, traceCommand));
+  const place = input.place ?? { kind: 'cluster' };
+  const causes = [...groups.values()].map((g) => toCause(g, node, input, place));
   return causes.sort(byImpact);
 }
 
-function toCause(
-  g: Group,
-  node: string | null,
-  input: CauseInput,
-  traceCommand: (image: string, node: string | null) => string,
-): Cause {
+function toCause(g: Group, node: string | null, input: CauseInput, place: CommandPlace): Cause {
   const members = [...g.members.slice(0, g.roots).sort(primaryFirst(g.kind)), ...g.members.slice(g.roots)];
   const primary = members[0]!.finding;
   const def = CAUSE_KINDS[g.kind];
@@ -235,10 +230,10 @@ function toCause(
           kind: g.kind,
           host: g.host,
           image: images[0] ?? null,
-          node: node === null ? (nodeList[0] ?? null) : null,
+          node: node ?? nodeList[0] ?? null,
           file: primary.file ?? null,
         },
-        traceCommand,
+        place,
       ),
     },
     evidence: shown,

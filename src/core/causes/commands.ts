@@ -17,10 +17,20 @@ export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-export function defaultTraceCommand(image: string, node: string | null): string {
-  return node === null
-    ? `mirrorscope trace ${shellWord(image)}`
-    : `mirrorscope trace --node ${shellWord(node)} ${shellWord(image)}`;
+/** Where the commands will be typed: beside a collector (`--node`), or on a machine with a node root. */
+export type CommandPlace =
+  | { readonly kind: 'cluster' }
+  | { readonly kind: 'local'; readonly root: string; readonly runtime: 'crio' | 'podman' };
+
+function localFlags(place: CommandPlace): string {
+  if (place.kind !== 'local') return '';
+  return `${place.root === '/' ? '' : ` --root ${shellWord(place.root)}`}${place.runtime === 'podman' ? ' --runtime podman' : ''}`;
+}
+
+function traceCommand(place: CommandPlace, image: string, node: string | null): string {
+  if (place.kind === 'local' || node === null)
+    return `mirrorscope trace${localFlags(place)} ${shellWord(image)}`;
+  return `mirrorscope trace --node ${shellWord(node)} ${shellWord(image)}`;
 }
 
 function hostCommands(kind: CauseKind, host: string): string[] {
@@ -60,14 +70,11 @@ const CONFIG_KINDS: ReadonlySet<CauseKind> = new Set([
   'policy-rejects',
 ]);
 
-export function causeCommands(
-  s: CommandSubject,
-  traceCommand: (image: string, node: string | null) => string,
-): string[] {
+export function causeCommands(s: CommandSubject, place: CommandPlace): string[] {
   const out: string[] = [];
-  if (s.image !== null) out.push(traceCommand(s.image, s.node));
+  if (s.image !== null) out.push(traceCommand(place, s.image, s.node));
   if (s.host !== null) out.push(...hostCommands(s.kind, s.host));
-  if (CONFIG_KINDS.has(s.kind)) out.push('mirrorscope check');
+  if (CONFIG_KINDS.has(s.kind)) out.push(`mirrorscope check${localFlags(place)}`);
   if (s.kind === 'rollout-lag' || s.kind === 'config-drift') out.push('oc get mcp');
   if (s.kind === 'agent-not-reporting')
     out.push('oc get pods -A -l app.kubernetes.io/name=mirrorscope-agent -o wide');

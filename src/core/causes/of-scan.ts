@@ -20,7 +20,7 @@ export function causesOfScan(
   findings: readonly CauseFinding[],
   images: readonly ScannedImage[] = [],
   node: string | null = null,
-  options: Pick<CauseInput, 'pods' | 'traceCommand'> = {},
+  options: Pick<CauseInput, 'pods' | 'place'> = {},
 ): Cause[] {
   return causesOf({
     findings,

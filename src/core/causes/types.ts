@@ -1,6 +1,7 @@
 // The cause model: what every surface (CLI text and JSON, the agent, the report, the page, logs,
 // metrics) shows first. Built by `causesOf` from findings; no surface groups findings on its own.
 import type { Finding, Severity } from '../findings/types.js';
+import type { CommandPlace } from './commands.js';
 import type { CauseKind } from './kinds.js';
 
 export interface Cause {
@@ -49,6 +50,9 @@ export interface CauseInput {
   readonly pods?: (image: string, node: string | null) => number;
   /** The node every finding is about (the agent's own node), when there is one. */
   readonly node?: string | null;
-  /** How to spell "trace this image (on this node)" where the causes are read. */
-  readonly traceCommand?: (image: string, node: string | null) => string;
+  /**
+   * Where the suggested commands will be typed: beside a collector (`trace --node NODE`, the
+   * default) or on a machine with the node's files (`trace --root DIR`).
+   */
+  readonly place?: CommandPlace;
 }
