@@ -12,7 +12,8 @@ function same(a: WireFinding, b: WireFinding): boolean {
     a.line === b.line &&
     a.scope === b.scope &&
     (a.image ?? null) === (b.image ?? null) &&
-    (a.host ?? null) === (b.host ?? null)
+    (a.host ?? null) === (b.host ?? null) &&
+    (a.stale ?? null) === (b.stale ?? null)
   );
 }
 

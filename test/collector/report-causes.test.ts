@@ -33,3 +33,19 @@ describe('the report causes', () => {
     expect(text.indexOf('[dns-failure]')).toBeLessThan(text.indexOf('Mirrors and registries with problems'));
   });
 });
+
+describe('a partial scan in the report', () => {
+  it('a stale finding stays in its cause, its evidence saying why it was not checked again', () => {
+    const stale = 'registries.d cannot be loaded (/etc/containers/registries.d/x.yaml:1: invalid YAML)';
+    const node = dnsNode('w1');
+    const findings = node.agent!.findings.map((f) => (f.id === 'mirror-unreachable' ? { ...f, stale } : f));
+    const report = buildReport({
+      nowMs: NOW,
+      silentAfterMs: 90_000,
+      nodes: [{ ...node, agent: { ...node.agent!, findings } }],
+      events: [],
+    });
+    expect(report.problems.find((p) => p.id === 'mirror-unreachable')!.stale).toBe(stale);
+    expect(report.causes[0]!.evidence[0]).toContain(`(not checked again: ${stale})`);
+  });
+});

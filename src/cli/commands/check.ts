@@ -33,7 +33,7 @@ Exit status: 0 no error-severity finding, 1 some finding is an error, 2 usage er
 const RANK = { error: 0, warning: 1, info: 2 } as const;
 
 function render(causes: readonly Cause[], findings: readonly KeyedFinding[], style: Style): string {
-  if (findings.length === 0) return style.good('no findings');
+  if (findings.length === 0) return `${style.good('no findings')}\n\n${countLine(causes, findings)}`;
   const text: TextStyle = { strong: style.strong, error: style.bad, warn: style.warn, dim: style.dim };
   const blocks = [style.strong('Causes'), ...causes.map((c) => renderCauseText(c, text).join('\n'))];
   blocks.push(style.strong('Findings'));

@@ -90,9 +90,10 @@ function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {
 }
 
 function evidenceLine(f: CauseFinding): string {
-  if (!f.file) return f.message;
+  const stale = f.stale === undefined ? '' : ` (not checked again: ${f.stale})`;
+  if (!f.file) return `${f.message}${stale}`;
   const at = `${f.file}${f.line === null || f.line === undefined ? '' : `:${f.line}`}`;
-  return f.message.includes(at) ? f.message : `${at}: ${f.message}`;
+  return `${f.message.includes(at) ? f.message : `${at}: ${f.message}`}${stale}`;
 }
 
 function bySeverityThenKey(a: Placed, b: Placed): number {

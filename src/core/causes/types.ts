@@ -34,6 +34,8 @@ export type CauseFinding = Pick<Finding, 'id' | 'severity' | 'message' | 'fix'> 
     readonly node?: string;
     /** Every node that sees it (deduplicated findings). */
     readonly nodes?: readonly string[];
+    /** The check that found it could not run in the latest scan: why. */
+    readonly stale?: string;
   };
 
 /** An image that cannot be pulled (on a node), and the keys of the findings that explain it, in source order. */

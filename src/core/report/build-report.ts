@@ -216,6 +216,7 @@ function asProblem(f: AnyFinding, nodes: string[]): ReportFinding {
     host: f.host ?? null,
     nodes,
     witnesses: nodes.length,
+    ...(f.stale === undefined ? {} : { stale: f.stale }),
   };
 }
 

@@ -89,6 +89,8 @@ export interface ReportFinding {
   /** Every node that sees the problem (deduplicated findings). */
   readonly nodes?: readonly string[];
   readonly witnesses?: number;
+  /** The agent could not run the check that found it in its latest scan: why. */
+  readonly stale?: string;
 }
 
 export type AgentState = 'connected' | 'silent' | 'disconnected' | 'missing';
