@@ -284,7 +284,6 @@ export function buildReport(input: ClusterInput): ClusterReport {
 
   const mirrors = new Map<string, MirrorAcc>();
   const images = new Map<string, ImageAcc>();
-  const failures: ImageFailure[] = [];
   const totals = emptyCounts();
   const nodeReports: NodeReport[] = [];
   let nodesSilent = 0;
@@ -348,10 +347,7 @@ export function buildReport(input: ClusterInput): ClusterReport {
         images.set(status.image, acc);
       }
       if (status.pullable) acc.pulling++;
-      else {
-        acc.failing.push(node.name);
-        failures.push({ image: status.image, node: node.name, keys: status.findingKeys });
-      }
+      else acc.failing.push(node.name);
       const src = status.pullable ? status.source : null;
       const list = acc.sources.get(src);
       if (list === undefined) acc.sources.set(src, [node.name]);
@@ -516,6 +512,10 @@ export function buildReport(input: ClusterInput): ClusterReport {
       b.counts.error - a.counts.error || b.counts.warning - a.counts.warning || (a.name < b.name ? -1 : 1),
   );
 
+  // What explains each image's failures, across nodes (the keys in the order the nodes gave them).
+  const failures: ImageFailure[] = [];
+  for (const [image, acc] of images)
+    if (acc.failing.length > 0) failures.push({ image, node: null, keys: [...acc.keys] });
   const causes = causesOf({ findings: problems, failures, pods: podCounter(input) });
 
   return {
