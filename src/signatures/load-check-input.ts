@@ -1,6 +1,5 @@
 // Loads, from a node root, everything `mirrorscope check` looks at, keeping each load error as a
 // value (a broken file is a finding, not a crash).
-import { stat } from 'node:fs/promises';
 import type { Loaded, LoadedPolicy, StaticCheckInput } from '../core/check/static-check.js';
 import { policyKeyPaths } from '../core/check/static-check.js';
 import { MirrorscopeError } from '../core/errors.js';
@@ -43,8 +42,8 @@ export async function loadCheckInput(root: NodeRoot, runtime: 'crio' | 'podman')
       if (keyFiles.has(p)) continue;
       keyFiles.set(
         p,
-        await stat(root.hostPath(p)).then(
-          (s) => s.isFile(),
+        await root.resolve(p).then(
+          (found) => found.kind === 'file',
           () => false,
         ),
       );
