@@ -77,32 +77,32 @@ function tokenize(src: string, notes: TomlSyntaxNote[]): Token[] {
       while (i < n && src[i] !== '\n') i++;
     } else if (c === '"' || c === "'") {
       const startLine = line;
-      const triple = src.startsWith(c.repeat(3), i);
-      const quote = triple ? c.repeat(3) : c;
-      let j = i + quote.length;
-      let raw = '';
+      const triple = src.startsWith(c === '"' ? '"""' : "'''", i);
+      const quote = triple ? 3 : 1;
+      const start = i + quote;
+      let j = start;
+      let escapes = false;
       while (j < n) {
-        if (c === '"' && src[j] === '\\') {
-          raw += src.slice(j, j + 2);
+        const d = src[j];
+        if (c === '"' && d === '\\') {
+          escapes = true;
           if (src[j + 1] === '\n') line++;
           j += 2;
           continue;
         }
-        if (src.startsWith(quote, j)) {
+        if (d === c && (!triple || (src[j + 1] === c && src[j + 2] === c))) {
           // A multi-line string may end with up to two extra quote characters.
-          while (triple && src[j + 3] === c) {
-            raw += c;
-            j++;
-          }
+          while (triple && src[j + 3] === c) j++;
           break;
         }
-        if (src[j] === '\n') line++;
-        raw += src[j];
+        if (d === '\n') line++;
         j++;
       }
-      if (c === '"') noteEscapes(raw, startLine);
+      // Slices, not a string built a character at a time: a 16 MiB file must not churn the heap.
+      const raw = src.slice(start, Math.min(j, n));
+      if (escapes) noteEscapes(raw, startLine);
       tokens.push({ kind: 'string', text: raw, line: startLine });
-      i = j + quote.length;
+      i = j + quote;
     } else if ('[]{}=,.'.includes(c)) {
       tokens.push({ kind: 'punct', text: c, line });
       i++;
