@@ -44,6 +44,14 @@ describe('YAML (registries.d, mirror objects)', () => {
     expect(objects.location?.file).toBe('objects.yaml');
   });
 
+  it('flow brackets nested inside one parser node (after an error) are counted too (found by the fuzzer)', () => {
+    const text = ` a: b:\na: b:\n   a: b:\n  a: b:\n  a: b:\n  ${'['.repeat(16_000)}${']'.repeat(16_000)}\n`;
+    const err = classified(() => parseRegistriesD([{ path: `${D}/flow.yaml`, text }]));
+    expect(err.message).toBe(
+      `${D}/flow.yaml:6: nested more than 500 levels deep: mirrorscope stops parsing here (containers/image allows up to 10000 levels)`,
+    );
+  });
+
   it('20,000 scopes load (the duplicate-key check is a Set, not every key against every other)', () => {
     const text = `docker:\n${Array.from({ length: 20_000 }, (_, i) => `  reg${i}.example.com:\n    lookaside: https://sigs.example.com/${i}\n`).join('')}`;
     const config = parseRegistriesD([{ path: `${D}/many.yaml`, text }]);

@@ -38,9 +38,16 @@ export function parseYamlBounded(text: string): ParsedYaml {
   const lineAt = (offset: number | undefined): number | null =>
     offset === undefined ? null : lineCounter.linePos(offset).line;
   function* tokens() {
+    // Flow collections can nest inside one parser node (e.g. after an error), where the parser's
+    // stack does not show it and nesting gets quadratic: their brackets are counted too. A bracket
+    // inside a quoted scalar is part of the scalar's lexeme, so it is not counted.
+    let flow = 0;
     for (const lexeme of new Lexer().lex(text)) {
+      if (lexeme === '[' || lexeme === '{') flow++;
+      else if ((lexeme === ']' || lexeme === '}') && flow > 0) flow--;
       yield* parser.next(lexeme);
-      if (parser.stack.length > MAX_YAML_DEPTH) throw new YamlDepthError(lineAt(parser.offset) ?? 1);
+      if (parser.stack.length > MAX_YAML_DEPTH || flow > MAX_YAML_DEPTH)
+        throw new YamlDepthError(lineAt(parser.offset) ?? 1);
     }
     yield* parser.end();
   }
