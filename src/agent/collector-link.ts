@@ -3,7 +3,7 @@
 // deltas while connected (coalesced in a bounded outbox while the socket is down or backed up),
 // heartbeats, reconnect with jittered exponential backoff, and the collector's requests
 // (images, trace-request, snapshot-request).
-import { readFile } from 'node:fs/promises';
+import { readLocalFile } from '../host/node-fs.js';
 import WebSocket from 'ws';
 import {
   AGENT_PATH,
@@ -50,6 +50,14 @@ export function agentEndpoint(base: string): string {
   url.username = '';
   url.password = '';
   return url.toString();
+}
+
+/** A token or CA file: refused when it is a FIFO or huge (re-read at every connect, it must never block). */
+async function readSmallFile(file: string): Promise<string> {
+  const bytes = await readLocalFile(file);
+  if (bytes === null)
+    throw Object.assign(new Error(`${file}: no such file or directory`), { code: 'ENOENT' });
+  return bytes.toString('utf8');
 }
 
 export class CollectorLink {
@@ -112,7 +120,7 @@ export class CollectorLink {
 
   private async readToken(): Promise<string | null> {
     try {
-      const token = (await readFile(this.options.tokenFile, 'utf8')).trim();
+      const token = (await readSmallFile(this.options.tokenFile)).trim();
       return token === '' ? null : token;
     } catch (err) {
       this.options.log.warn(
@@ -126,7 +134,7 @@ export class CollectorLink {
   private async readCa(): Promise<string | undefined> {
     if (this.options.caFile === null) return undefined;
     try {
-      return await readFile(this.options.caFile, 'utf8');
+      return await readSmallFile(this.options.caFile);
     } catch (err) {
       this.options.log.warn(
         { caFile: this.options.caFile, err: { code: (err as NodeJS.ErrnoException).code } },
