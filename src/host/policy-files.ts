@@ -2,12 +2,12 @@
 // when it exists for the pod's namespace, else crio.conf's `signature_policy`, else the system default.
 import path from 'node:path';
 import type { CrioImageConfig } from '../core/crio/crio-config.js';
-import { configError } from '../core/errors.js';
+import { configError, MirrorscopeError } from '../core/errors.js';
 import { parsePolicy } from '../core/policy/parse-policy.js';
 import type { Policy } from '../core/policy/types.js';
-import type { ConfigFile, Origin } from '../core/registries/types.js';
+import type { Origin } from '../core/registries/types.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
-import { readNodeFiles, readNodeText } from './read-text.js';
+import { readNodeText } from './read-text.js';
 
 export interface PolicyLocation {
   readonly path: string;
@@ -24,8 +24,13 @@ export async function locatePolicy(
 ): Promise<PolicyLocation> {
   if (crio !== null && namespace !== undefined && namespace !== '') {
     const candidate = path.posix.join(crio.signaturePolicyDir.value, `${namespace}.json`);
-    // CRI-O stats the file: whatever exists there is chosen (and a bad one then fails to load).
-    if ((await root.resolve(candidate)).kind !== 'missing') {
+    // CRI-O stats the file: whatever exists there is chosen (and a bad one then fails to load, as
+    // does one whose directory cannot be searched: the load names the error).
+    const found = await root.resolve(candidate).catch((err: unknown) => {
+      if (err instanceof MirrorscopeError) return { kind: 'unreadable' as const };
+      throw err;
+    });
+    if (found.kind !== 'missing') {
       return { path: candidate, chosenBy: crio.signaturePolicyDir.origin, reason: 'namespace' };
     }
   }
@@ -56,17 +61,12 @@ export async function loadPolicyFile(root: NodeRoot, location: PolicyLocation): 
   return parsePolicy({ path: location.path, text });
 }
 
-/** Every per-namespace policy below signature_policy_dir, for static checks. */
-export async function readNamespacedPolicies(
-  root: NodeRoot,
-  crio: CrioImageConfig | null,
-): Promise<ConfigFile[]> {
+/** The node path of every per-namespace policy below signature_policy_dir, for static checks. */
+export async function namespacedPolicyPaths(root: NodeRoot, crio: CrioImageConfig | null): Promise<string[]> {
   if (crio === null) return [];
   const dir = crio.signaturePolicyDir.value;
   const entries = await root.readDir(dir);
-  const names = (entries ?? []).filter((e) => !e.isDirectory && e.name.endsWith('.json')).map((e) => e.name);
-  return readNodeFiles(
-    root,
-    names.map((name) => path.posix.join(dir, name)),
-  );
+  return (entries ?? [])
+    .filter((e) => !e.isDirectory && e.name.endsWith('.json'))
+    .map((e) => path.posix.join(dir, e.name));
 }
