@@ -20,8 +20,8 @@ const { values } = parseArgs({
     time: { type: 'string', default: '300' },
     rounds: { type: 'string', default: '1000000000' },
     target: { type: 'string', multiple: true, default: [] },
-    'slow-ms': { type: 'string', default: '3000' },
-    'hang-ms': { type: 'string', default: '15000' },
+    'slow-ms': { type: 'string', default: '10000' },
+    'hang-ms': { type: 'string', default: '30000' },
     'self-test': { type: 'boolean', default: false },
   },
 });
