@@ -75,15 +75,6 @@ async function walk(
   for (const e of entries) await walk(root, path.posix.join(nodePath, e.name), depth + 1, files, dirs);
 }
 
-async function isDirectory(root: NodeRoot, nodePath: string): Promise<boolean> {
-  try {
-    return (await root.resolve(nodePath)).kind === 'directory';
-  } catch (err) {
-    if (err instanceof MirrorscopeError) return false;
-    throw err;
-  }
-}
-
 export async function readConfigFiles(root: NodeRoot, extra: readonly string[] = []): Promise<ConfigFiles> {
   const files: ConfigFileDigest[] = [];
   const dirs = new Set<string>();
@@ -96,7 +87,7 @@ export async function readConfigFiles(root: NodeRoot, extra: readonly string[] =
   for (const p of [...CONFIG_PATHS, ...extra]) {
     for (let d = path.posix.dirname(p); d !== '/' && d !== '.'; d = path.posix.dirname(d)) {
       if (dirs.has(d)) break;
-      if (await isDirectory(root, d)) {
+      if (await root.isDirectory(d)) {
         dirs.add(d);
         break;
       }

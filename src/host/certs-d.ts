@@ -22,16 +22,6 @@ export interface CertsDir {
   readonly clientKey: CertFile | null;
 }
 
-async function isDirectory(root: NodeRoot, nodePath: string): Promise<boolean> {
-  try {
-    return (await root.resolve(nodePath)).kind === 'directory';
-  } catch (err) {
-    // Missing and permission errors both move on to the next candidate, as upstream's dockerCertDir.
-    if (err instanceof MirrorscopeError) return false;
-    throw err;
-  }
-}
-
 function certError(dir: string, message: string): MirrorscopeError {
   return new MirrorscopeError('config-invalid', `${dir}: ${message}`, {
     location: { file: dir, line: null },
@@ -73,7 +63,8 @@ export async function findCertsDir(root: NodeRoot, hostPort: string): Promise<Ce
     path.posix.join(d, hostPort),
   );
   for (const dir of searched) {
-    if (!(await isDirectory(root, dir))) continue;
+    // Missing and permission errors both move on to the next candidate, as upstream's dockerCertDir.
+    if (!(await root.isDirectory(dir))) continue;
     let names: string[];
     try {
       names = ((await root.readDir(dir)) ?? []).map((e) => e.name);

@@ -2,6 +2,7 @@
 // `--root DIR` they are read below DIR (as if DIR were the node's `/`, see ./node-fs.js) but still
 // reported as node paths.
 import path from 'node:path';
+import { MirrorscopeError } from '../core/errors.js';
 import { listDirectory, readResolved, resolveNodePath, type NodeDirEntry, type Resolved } from './node-fs.js';
 
 export const NODE_PATHS = {
@@ -38,6 +39,16 @@ export class NodeRoot {
   /** What a node path is, resolved inside the root with chroot semantics. */
   resolve(nodePath: string): Promise<Resolved> {
     return resolveNodePath(this.root, nodePath);
+  }
+
+  /** Whether a directory is there; false when it is missing or cannot be looked at (permission). */
+  async isDirectory(nodePath: string): Promise<boolean> {
+    try {
+      return (await this.resolve(nodePath)).kind === 'directory';
+    } catch (err) {
+      if (err instanceof MirrorscopeError) return false;
+      throw err;
+    }
   }
 
   /** The bytes of the regular file at a node path; null when it does not exist (see readResolved for the errors). */

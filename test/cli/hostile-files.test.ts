@@ -182,13 +182,16 @@ describe('EISDIR and EACCES are classified errors naming the file', () => {
     );
   });
 
-  it('agent --once with unreadable crio.conf.d and policies directory: findings, not a crash', async () => {
+  it.each([
+    ['the policies directory', '/etc/crio/policies'],
+    ['crio.conf.d', '/etc/crio/crio.conf.d'],
+  ])('agent --once with an unreadable %s: a config-invalid finding, not a crash', async (_what, dir) => {
     const root = nodeRoot({
       '/etc/crio/crio.conf.d/10-image': '[crio.image]\n',
       '/etc/crio/policies/team.json': POLICY,
     });
     openToAll(root);
-    chmodSync(path.join(root, 'etc/crio/policies'), 0o000);
+    chmodSync(path.join(root, dir), 0o000);
     const once = await runCliUnprivileged([
       'agent',
       '--once',
@@ -200,23 +203,8 @@ describe('EISDIR and EACCES are classified errors naming the file', () => {
       IMAGE,
     ]);
     expect(once.code, once.stderr).toBe(1);
-    const files = checkFindings(once).map((f) => f.file);
-    expect(files).toContain('/etc/crio/policies');
-    chmodSync(path.join(root, 'etc/crio/policies'), 0o755);
-    chmodSync(path.join(root, 'etc/crio/crio.conf.d'), 0o000);
-    const again = await runCliUnprivileged([
-      'agent',
-      '--once',
-      '--root',
-      root,
-      '--node',
-      'n1',
-      '--image',
-      IMAGE,
-    ]);
-    expect(again.code, again.stderr).toBe(1);
-    expect(checkFindings(again)).toContainEqual(
-      expect.objectContaining({ id: 'config-invalid', file: '/etc/crio/crio.conf.d' }),
+    expect(checkFindings(once)).toContainEqual(
+      expect.objectContaining({ id: expect.stringMatching(/-invalid$/), file: dir }),
     );
   });
 });

@@ -242,6 +242,16 @@ function crash(err: unknown): Verdict {
   };
 }
 
+/** OK when `parse` returns; else what `onError` makes of what it threw. */
+function judged(parse: (text: string) => unknown, text: string, onError: (err: unknown) => Verdict): Verdict {
+  try {
+    parse(text);
+    return OK;
+  } catch (err) {
+    return onError(err);
+  }
+}
+
 /** A file parser: a result, or a MirrorscopeError whose location names one of `files`. */
 function fileTarget(
   name: string,
@@ -254,22 +264,17 @@ function fileTarget(
     name,
     dialect,
     seeds,
-    run(text) {
-      try {
-        parse(text);
-        return OK;
-      } catch (err) {
+    run: (text) =>
+      judged(parse, text, (err) => {
         if (!(err instanceof MirrorscopeError)) return crash(err);
         const file = err.location?.file;
-        if (file === undefined || !files.includes(file) || !err.message.startsWith(file))
-          return {
-            ok: false,
-            kind: 'unnamed',
-            message: `${err.message} (location: ${JSON.stringify(err.location)})`,
-          };
-        return OK;
-      }
-    },
+        if (file !== undefined && files.includes(file) && err.message.startsWith(file)) return OK;
+        return {
+          ok: false,
+          kind: 'unnamed',
+          message: `${err.message} (location: ${JSON.stringify(err.location)})`,
+        };
+      }),
   };
 }
 
@@ -279,14 +284,7 @@ function messageTarget(name: string, seeds: readonly string[], parse: (text: str
     name,
     dialect: JSON_DIALECT,
     seeds,
-    run(text) {
-      try {
-        parse(text);
-        return OK;
-      } catch (err) {
-        return err instanceof ProtocolError ? OK : crash(err);
-      }
-    },
+    run: (text) => judged(parse, text, (err) => (err instanceof ProtocolError ? OK : crash(err))),
   };
 }
 
