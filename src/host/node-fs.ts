@@ -209,7 +209,7 @@ function tooLarge(shownPath: string): MirrorscopeError {
  * symlinks followed as usual. Null when it does not exist.
  */
 export async function readLocalFile(filePath: string): Promise<Buffer | null> {
-  const found = await resolveNodePath('/', filePath);
+  const found = await resolveNodePath('/', path.resolve(filePath));
   if (found.kind === 'missing') return null;
   return readResolved(filePath, found, false);
 }

@@ -152,6 +152,12 @@ describe('files that are not regular files', () => {
     expect((await root.readFile('/etc/containers/registries.conf'))?.length).toBe(MAX_FILE_BYTES);
   });
 
+  it('a file named on the command line may be relative to the working directory', async () => {
+    const file = path.join(base, 'local.json');
+    writeFileSync(file, '{}');
+    expect((await readLocalFile(path.relative(process.cwd(), file)))?.toString()).toBe('{}');
+  });
+
   it('a dangling symlink reads as missing', async () => {
     link('/etc/containers/registries.conf', '/nowhere');
     expect(await root.readFile('/etc/containers/registries.conf')).toBeNull();
