@@ -153,9 +153,11 @@ describe('files that are not regular files', () => {
   });
 
   it('a file named on the command line may be relative to the working directory', async () => {
-    const file = path.join(base, 'local.json');
-    writeFileSync(file, '{}');
-    expect((await readLocalFile(path.relative(process.cwd(), file)))?.toString()).toBe('{}');
+    const dir = mkdtempSync(path.join(process.cwd(), 'test/.artifacts/nodefs-'));
+    writeFileSync(path.join(dir, 'local.json'), '{}');
+    const relative = path.relative(process.cwd(), path.join(dir, 'local.json'));
+    expect(relative.startsWith('test/')).toBe(true);
+    expect((await readLocalFile(relative))?.toString()).toBe('{}');
   });
 
   it('a dangling symlink reads as missing', async () => {
