@@ -153,6 +153,7 @@ describe('files that are not regular files', () => {
   });
 
   it('a file named on the command line may be relative to the working directory', async () => {
+    mkdirSync(path.join(process.cwd(), 'test/.artifacts'), { recursive: true });
     const dir = mkdtempSync(path.join(process.cwd(), 'test/.artifacts/nodefs-'));
     writeFileSync(path.join(dir, 'local.json'), '{}');
     const relative = path.relative(process.cwd(), path.join(dir, 'local.json'));
