@@ -8,14 +8,14 @@ import { lstat, open, readdir, readlink, stat, type FileHandle } from 'node:fs/p
 import path from 'node:path';
 import { MirrorscopeError } from '../core/errors.js';
 
-/** The largest file read (documented in docs/): a configuration file, key or certificate beyond it is an error. */
+/** The largest file read (README, "What is read from a node"): a configuration file, key or certificate beyond it is an error. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /** Linux's MAXSYMLINKS: more symlinks than this in one resolution is ELOOP. */
 const MAX_SYMLINKS = 40;
 
 /** Go's `syscall.Errno` texts, which is what CRI-O and podman print. */
-export const ERRNO_TEXT: Readonly<Record<string, string>> = {
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
@@ -27,7 +27,7 @@ export const ERRNO_TEXT: Readonly<Record<string, string>> = {
   ENAMETOOLONG: 'file name too long',
 };
 
-export function errnoText(err: unknown): string {
+function errnoText(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   return ERRNO_TEXT[code] ?? (code !== '' ? code : 'read failed');
 }
@@ -179,7 +179,10 @@ export async function readResolved(
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, MAX_FILE_BYTES + 1 - total));
+      // Sized from fstat (plus one byte to see the end): one read for a file that does not change.
+      const chunk = Buffer.allocUnsafe(
+        Math.min(Math.max(st.size + 1, 64 * 1024), MAX_FILE_BYTES + 1 - total),
+      );
       let n;
       try {
         ({ bytesRead: n } = await handle.read(chunk, 0, chunk.length, null));
