@@ -1,5 +1,6 @@
 // Signatures a registry serves itself: the X-Registry-Supports-Signatures API extension (simple
 // signing) and sigstore attachments (`sha256-HEX.sig` tags), as containers/image reads them.
+import { parseJsonText } from '../core/json-text.js';
 import { SignatureFetchError } from '../core/policy/evaluate.js';
 import { sha256Digest } from '../core/signatures/payload.js';
 import type { SigstoreAttachment } from '../core/signatures/sigstore-verify.js';
@@ -47,7 +48,7 @@ export async function readExtensionSignatures(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(answer.body).toString('utf8'));
+    parsed = parseJsonText(Buffer.from(answer.body).toString('utf8'));
   } catch (err) {
     throw new SignatureFetchError(
       `decoding signature list from ${access.host}: ${(err as Error).message}`,
@@ -105,7 +106,7 @@ export async function readSigstoreAttachments(
   }
   let layers: OciDescriptor[];
   try {
-    const parsed = JSON.parse(Buffer.from(answer.bytes).toString('utf8')) as { layers?: unknown };
+    const parsed = parseJsonText(Buffer.from(answer.bytes).toString('utf8')) as { layers?: unknown };
     layers = Array.isArray(parsed.layers) ? (parsed.layers as OciDescriptor[]) : [];
   } catch (err) {
     throw new SignatureFetchError(

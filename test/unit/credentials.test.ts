@@ -174,6 +174,28 @@ describe('auth file parsing', () => {
     expect(e.upstream).toMatch(/^reading JSON file "\/var\/lib\/kubelet\/config.json"/);
   });
 
+  it('a malformed pull secret gives position only: no character of the token in message or upstream', () => {
+    const token = b64('robot:S3CR3T-t0ken-value');
+    for (const text of [
+      `{"auths": {"quay.io": {"auth": ${token}}}}`,
+      `{"auths": {"quay.io": {"auth": "${token}" x}}}`,
+      `{"auths": {"quay.io": {"auth": "${token}`,
+      `{"auths": {"quay.io": {"identitytoken": "${token}\\q"}}}`,
+      `"${token}"x`,
+    ]) {
+      let error: MirrorscopeError | undefined;
+      try {
+        parseAuthFile({ path: '/var/lib/kubelet/config.json', text });
+      } catch (err) {
+        error = err as MirrorscopeError;
+      }
+      expect(error?.location?.line).toBe(1);
+      const shown = `${error!.message}\n${error!.upstream}\n${JSON.stringify(error)}`;
+      expect(shown).toMatch(/column \d+/);
+      for (let i = 0; i + 4 <= token.length; i++) expect(shown).not.toContain(token.slice(i, i + 4));
+    }
+  });
+
   it('a wrongly typed section is an error naming its line', () => {
     expect(() => parseAuthFile({ path: '/a.json', text: '{\n"auths": []\n}' })).toThrow(
       /\/a\.json:2: "auths" must be an object/,

@@ -1,6 +1,7 @@
 // Parsing of containers-auth.json / docker config.json / legacy .dockercfg files, as
 // containers/image's `pkg/docker/config` reads them: only `auth` and `identitytoken` count.
 import { configError } from '../errors.js';
+import { JsonTextError, lineAndColumn, parseJsonText } from '../json-text.js';
 import type { ConfigFile } from '../registries/types.js';
 import { Credentials } from './secret.js';
 
@@ -21,24 +22,9 @@ export interface AuthFile {
   readonly credHelpers: ReadonlyMap<string, string>;
 }
 
-function lineOfOffset(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}
-
-/** The line of a JSON.parse error, from the "position N" or "line N" in V8's message. */
-function jsonErrorLine(text: string, message: string): number | null {
-  const lineMatch = /line (\d+)/.exec(message);
-  if (lineMatch) return Number(lineMatch[1]);
-  const posMatch = /position (\d+)/.exec(message);
-  if (posMatch) return lineOfOffset(text, Number(posMatch[1]));
-  return null;
-}
-
 function lineOfKey(text: string, key: string): number | null {
   const offset = text.indexOf(JSON.stringify(key));
-  return offset === -1 ? null : lineOfOffset(text, offset);
+  return offset === -1 ? null : lineAndColumn(text, offset).line;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -83,13 +69,14 @@ export function parseAuthFile(file: ConfigFile, options: { legacy?: boolean } = 
     `reading JSON file "${file.path}": unmarshaling JSON at "${file.path}": ${detail}`;
   let doc: unknown;
   try {
-    doc = JSON.parse(file.text);
+    doc = parseJsonText(file.text);
   } catch (err) {
-    const message = (err as Error).message;
+    if (!(err instanceof JsonTextError)) throw err;
+    // Position only: the text around the error may be part of a password or token.
     throw configError(
-      `invalid JSON: ${message}`,
-      { file: file.path, line: jsonErrorLine(file.text, message) },
-      upstream(message),
+      `invalid JSON: ${err.message}`,
+      { file: file.path, line: err.line },
+      upstream(`invalid JSON: ${err.message}`),
     );
   }
   if (!isObject(doc)) {
