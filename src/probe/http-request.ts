@@ -20,6 +20,8 @@ export interface HttpExchange {
   readonly body?: string;
   readonly agent: http.Agent | https.Agent;
   readonly timeoutMs: number;
+  /** How the deadline is described in a timeout error (`within N ms`); defaults to `timeoutMs`. */
+  readonly timeoutText?: string;
   readonly maxBodyBytes: number;
   /** 'truncate' keeps the first maxBodyBytes (error bodies); 'fail' rejects (manifests, tokens). */
   readonly overflow: 'truncate' | 'fail';
@@ -87,7 +89,7 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
     const timer = setTimeout(() => {
       const err = new TransportError(
         'TIMEOUT',
-        `no complete answer from ${x.url.host} within ${x.timeoutMs} ms (${x.method} ${x.url.pathname})`,
+        `no complete answer from ${x.url.host} ${x.timeoutText ?? `within ${x.timeoutMs} ms`} (${x.method} ${x.url.pathname})`,
       );
       finish(err);
       req.destroy(err);
