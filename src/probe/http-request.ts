@@ -23,7 +23,10 @@ export interface HttpExchange {
   /** How the deadline is described in a timeout error (`within N ms`); defaults to `timeoutMs`. */
   readonly timeoutText?: string;
   readonly maxBodyBytes: number;
-  /** 'truncate' keeps the first maxBodyBytes (error bodies); 'fail' rejects (manifests, tokens). */
+  /**
+   * 'truncate' keeps the first maxBodyBytes; 'fail' rejects a 2xx answer beyond it (manifests, tokens)
+   * and truncates any other (an error body is only read for its error codes, as c/image does).
+   */
   readonly overflow: 'truncate' | 'fail';
   /** Skip reading the body at all (ping): the socket is reused only if the body was small. */
   readonly discardBody?: boolean;
@@ -117,7 +120,8 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > x.maxBodyBytes) {
-          if (x.overflow === 'fail') {
+          const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
+          if (x.overflow === 'fail' && ok) {
             const err = new TransportError(
               'BODY_TOO_LARGE',
               `the answer to ${x.method} ${x.url.pathname} is larger than ${x.maxBodyBytes} bytes`,

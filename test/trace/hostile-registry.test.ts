@@ -1,0 +1,427 @@
+// The prober against a hostile registry on 127.0.0.1: every way a registry can stall or flood it is
+// bounded, and credentials go only where containers/image sends them (docker/docker_client.go at
+// v5.23.1 a3bfb869 and v5.36.1 dc805b9e; redirects by Go's http.Client), never further.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Credentials } from '../../src/core/credentials/secret.js';
+import { TransportError } from '../../src/probe/http-request.js';
+import { isDomainOrSubdomain, redirectDecision } from '../../src/probe/redirect-policy.js';
+import {
+  ProbeFailure,
+  RegistryClient,
+  type ProbeStep,
+  type RegistryClientConfig,
+} from '../../src/probe/registry-client.js';
+import {
+  dripForever,
+  startHostileServer,
+  startSilentListener,
+  streamFiller,
+  type Handler,
+  type HostileServer,
+} from '../support/hostile-registry.js';
+import { makeServerCertificate, type TestTls } from '../support/test-ca.js';
+
+const PASSWORD = 'Pl4nted-pa55word-7731';
+const IDENTITY_TOKEN = 'Pl4nted-identity-token-9044';
+const BASIC = `Basic ${Buffer.from(`robot:${PASSWORD}`).toString('base64')}`;
+const MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}';
+
+let tlsMaterial: TestTls;
+const started: { stop(): Promise<void> }[] = [];
+
+beforeAll(() => {
+  tlsMaterial = makeServerCertificate();
+});
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((s) => s.stop()));
+});
+
+afterAll(async () => {
+  await Promise.all(started.splice(0).map((s) => s.stop()));
+});
+
+async function server(handler: Handler, tls = false): Promise<HostileServer> {
+  const s = await startHostileServer(handler, tls ? tlsMaterial : undefined);
+  started.push(s);
+  return s;
+}
+
+/** A registry: `/v2/` answers with `challenge` (none: 200), everything else goes to `rest`. */
+function registry(challenge: string | null, rest: Handler): Handler {
+  return (req, res, body) => {
+    if (req.url === '/v2/') {
+      if (challenge === null) res.writeHead(200).end('{}');
+      else res.writeHead(401, { 'WWW-Authenticate': challenge }).end();
+      return;
+    }
+    rest(req, res, body);
+  };
+}
+
+const serveManifest: Handler = (_req, res) =>
+  res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }).end(MANIFEST);
+
+interface ClientOptions {
+  readonly credentials?: { username?: string; password?: string; identityToken?: string };
+  readonly timeoutMs?: number;
+  readonly insecure?: boolean;
+}
+
+function client(host: string, options: ClientOptions = {}): RegistryClient {
+  const c = options.credentials;
+  const config: RegistryClientConfig = {
+    host,
+    insecure: options.insecure ?? true,
+    tls: {
+      dir: null,
+      cas: [{ file: '/etc/containers/certs.d/test/ca.crt', pem: Buffer.from(tlsMaterial.ca) }],
+      clientCert: null,
+      clientKey: null,
+    },
+    credentials:
+      c === undefined
+        ? Credentials.anonymous
+        : new Credentials({
+            username: c.username ?? '',
+            password: c.password ?? '',
+            identityToken: c.identityToken ?? '',
+          }),
+    credentialsFound: c !== undefined,
+    timeoutMs: options.timeoutMs ?? 3000,
+    userAgent: 'mirrorscope-test',
+  };
+  const made = new RegistryClient(config);
+  started.push({ stop: async () => made.close() });
+  return made;
+}
+
+interface Probed {
+  readonly outcome: string;
+  readonly reason: string;
+  readonly ms: number;
+  readonly steps: ProbeStep[];
+}
+
+async function probe(c: RegistryClient, method: 'GET' | 'HEAD' = 'GET'): Promise<Probed> {
+  const steps: ProbeStep[] = [];
+  const start = performance.now();
+  try {
+    const answer = await c.manifest('lab/app', 'v1', method, (s) => steps.push(s));
+    return { ...answer.classified, ms: performance.now() - start, steps };
+  } catch (err) {
+    if (!(err instanceof ProbeFailure)) throw err;
+    return { ...err.classified, ms: performance.now() - start, steps };
+  }
+}
+
+function expectNoSecret(p: Probed): void {
+  const text = JSON.stringify(p);
+  for (const s of [PASSWORD, IDENTITY_TOKEN, BASIC.slice(6)]) expect(text).not.toContain(s);
+}
+
+describe('a hostile registry cannot stall the prober', () => {
+  it('a TLS handshake that never completes ends at the deadline', async () => {
+    const silent = await startSilentListener();
+    started.push(silent);
+    const p = await probe(client(silent.host, { timeoutMs: 300, insecure: false }));
+    expect(p).toMatchObject({ outcome: 'timeout', reason: expect.stringMatching(/within 300 ms/) });
+    expect(p.ms).toBeLessThan(2000);
+  });
+
+  it('response headers that never come end at the deadline', async () => {
+    const s = await server(registry(null, () => {}));
+    const p = await probe(client(s.host, { timeoutMs: 300 }));
+    expect(p).toMatchObject({ outcome: 'timeout', reason: expect.stringMatching(/within 300 ms/) });
+    expect(p.ms).toBeLessThan(2000);
+  });
+
+  it('a body that trickles forever ends at the deadline', async () => {
+    const s = await server(
+      registry(null, (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' });
+        dripForever(res, 20);
+      }),
+    );
+    const p = await probe(client(s.host, { timeoutMs: 400 }));
+    expect(p.outcome).toBe('timeout');
+    expect(p.ms).toBeLessThan(2000);
+  });
+
+  it('one deadline covers a whole redirect chain, however slow each hop', async () => {
+    const s = await server(
+      registry(null, (req, res) => {
+        setTimeout(() => res.writeHead(302, { Location: `${req.url!}x` }).end(), 150);
+      }),
+    );
+    const p = await probe(client(s.host, { timeoutMs: 500 }));
+    expect(p).toMatchObject({ outcome: 'timeout', reason: expect.stringMatching(/within 500 ms/) });
+    expect(p.ms).toBeLessThan(1500);
+    expect(s.seen.filter((r) => r.url !== '/v2/').length).toBeLessThanOrEqual(4);
+  });
+
+  it('a redirect loop stops after 10 redirects (11 requests), as Go does', async () => {
+    const s = await server(registry(null, (req, res) => res.writeHead(307, { Location: req.url }).end()));
+    const p = await probe(client(s.host));
+    expect(p).toMatchObject({
+      outcome: 'error',
+      reason: expect.stringMatching(/stopped after 10 redirects/),
+    });
+    expect(s.seen.filter((r) => r.url.includes('/manifests/'))).toHaveLength(11);
+  });
+
+  it('a huge manifest fails at 4 MiB without reading the rest', async () => {
+    const s = await server(
+      registry(null, (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' });
+        streamFiller(res, 512 * 1024 * 1024);
+      }),
+    );
+    const p = await probe(client(s.host));
+    expect(p).toMatchObject({ outcome: 'error', reason: expect.stringMatching(/larger than 4194304 bytes/) });
+    expect(p.ms).toBeLessThan(3000);
+  });
+
+  it('a huge error body is cut at 64 KiB and the status still classifies', async () => {
+    const s = await server(
+      registry(null, (_req, res) => {
+        res.writeHead(404, { 'Content-Type': 'application/json' });
+        streamFiller(res, 512 * 1024 * 1024);
+      }),
+    );
+    const p = await probe(client(s.host));
+    expect(p.outcome).toBe('manifest-unknown');
+    expect(p.ms).toBeLessThan(3000);
+  });
+
+  it('a huge token answer fails at 1 MiB (c/image MaxAuthTokenBodySize)', async () => {
+    const realm = await server((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      streamFiller(res, 512 * 1024 * 1024);
+    });
+    const s = await server(registry(`Bearer realm="${realm.origin}/token",service="x"`, serveManifest));
+    const p = await probe(client(s.host));
+    expect(p).toMatchObject({ outcome: 'error', reason: expect.stringMatching(/larger than 1048576 bytes/) });
+  });
+
+  it('a huge signature body fails at the cap the caller gives', async () => {
+    const s = await server(
+      registry(null, (_req, res) => {
+        res.writeHead(200);
+        streamFiller(res, 512 * 1024 * 1024);
+      }),
+    );
+    const c = client(s.host);
+    const err = await c
+      .get('lab/app', '/extensions/v2/lab/app/signatures/sha256:00', 4 << 20, () => {})
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).code).toBe('BODY_TOO_LARGE');
+  });
+});
+
+describe('credentials go where containers/image sends them, never further', () => {
+  it('Basic: a redirect to another host name drops Authorization (Go keeps it only for the host or a subdomain)', async () => {
+    const other = await server((_req, res) => res.writeHead(404).end());
+    const s = await server(
+      registry('Basic realm="r"', (req, res) =>
+        res.writeHead(302, { Location: `http://localhost:${other.port}${req.url!}` }).end(),
+      ),
+    );
+    const p = await probe(client(s.host, { credentials: { username: 'robot', password: PASSWORD } }));
+    expect(s.seen.find((r) => r.url.includes('/manifests/'))?.authorization).toBe(BASIC);
+    expect(other.seen.length).toBeGreaterThan(0);
+    for (const r of other.seen) expect(r.authorization).toBeUndefined();
+    expect(p.outcome).toBe('manifest-unknown');
+    expect(p.steps.some((x) => /Authorization dropped/.test(x.message))).toBe(true);
+    expectNoSecret(p);
+  });
+
+  it('Basic: a redirect to another port of the same host is not followed with credentials (Go would send them)', async () => {
+    const other = await server((_req, res) => res.writeHead(200).end(MANIFEST));
+    const s = await server(
+      registry('Basic realm="r"', (req, res) =>
+        res.writeHead(307, { Location: `http://127.0.0.1:${other.port}${req.url!}` }).end(),
+      ),
+    );
+    const p = await probe(client(s.host, { credentials: { username: 'robot', password: PASSWORD } }));
+    expect(other.seen).toHaveLength(0);
+    expect(p).toMatchObject({
+      outcome: 'error',
+      reason: expect.stringMatching(/another port .*cannot tell what CRI-O gets/),
+    });
+    expectNoSecret(p);
+  });
+
+  it('without credentials the same redirect is followed as Go follows it (empty Basic kept: same host name)', async () => {
+    const other = await server(serveManifest);
+    const s = await server(
+      registry('Basic realm="r"', (req, res) =>
+        res.writeHead(307, { Location: `http://127.0.0.1:${other.port}${req.url!}` }).end(),
+      ),
+    );
+    const p = await probe(client(s.host));
+    expect(p.outcome).toBe('found');
+    expect(other.seen[0]?.authorization).toBe(`Basic ${Buffer.from(':').toString('base64')}`);
+  });
+
+  it('a plain-http token realm on another host gets no credentials: nothing is sent to it', async () => {
+    const realm = await server((_req, res) => res.writeHead(200).end('{"token":"t"}'));
+    const s = await server(
+      registry(`Bearer realm="http://localhost:${realm.port}/token",service="x"`, serveManifest),
+    );
+    for (const credentials of [
+      { username: 'robot', password: PASSWORD },
+      { identityToken: IDENTITY_TOKEN },
+    ]) {
+      const p = await probe(client(s.host, { credentials }));
+      expect(p).toMatchObject({
+        outcome: 'error',
+        reason: expect.stringMatching(/token realm http:\/\/localhost:\d+\/token is plain http/),
+      });
+      expectNoSecret(p);
+    }
+    expect(realm.seen).toHaveLength(0);
+  });
+
+  it('anonymous token requests go to any realm (no secret in them)', async () => {
+    const realm = await server((_req, res) => res.writeHead(200).end('{"token":"anon"}'));
+    const s = await server(
+      registry(`Bearer realm="http://localhost:${realm.port}/token",service="x"`, serveManifest),
+    );
+    const p = await probe(client(s.host));
+    expect(p.outcome).toBe('found');
+    expect(realm.seen[0]).toMatchObject({ method: 'GET', authorization: undefined });
+    expect(s.seen.find((r) => r.url.includes('/manifests/'))?.authorization).toBe('Bearer anon');
+  });
+
+  it('an https token realm on another host gets Basic credentials, as c/image sends them (docker.io: auth.docker.io)', async () => {
+    const realm = await server((_req, res) => res.writeHead(200).end('{"token":"granted"}'), true);
+    const s = await server(registry(`Bearer realm="${realm.origin}/token",service="svc"`, serveManifest));
+    const p = await probe(client(s.host, { credentials: { username: 'robot', password: PASSWORD } }));
+    expect(p.outcome).toBe('found');
+    expect(realm.seen[0]).toMatchObject({ method: 'GET', authorization: BASIC });
+    expect(realm.seen[0]!.url).toMatch(/account=robot&service=svc&scope=repository%3Alab%2Fapp%3Apull/);
+    expect(s.seen.find((r) => r.url.includes('/manifests/'))?.authorization).toBe('Bearer granted');
+  });
+
+  it('identity token: the realm on the registry host gets the refresh_token POST (c/image getBearerTokenOAuth2)', async () => {
+    const realmHits: { body: string; contentType: string | undefined }[] = [];
+    const s = await server((req, res, body) => {
+      if (req.url === '/v2/') {
+        res
+          .writeHead(401, {
+            'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${(req.socket.localPort ?? 0).toString()}/token",service="svc"`,
+          })
+          .end();
+      } else if (req.url === '/token') {
+        realmHits.push({ body, contentType: req.headers['content-type'] });
+        res.writeHead(200).end('{"access_token":"from-refresh"}');
+      } else serveManifest(req, res, body);
+    });
+    const p = await probe(client(s.host, { credentials: { identityToken: IDENTITY_TOKEN } }));
+    expect(p.outcome).toBe('found');
+    expect(realmHits).toHaveLength(1);
+    const form = new URLSearchParams(realmHits[0]!.body);
+    expect(Object.fromEntries(form)).toMatchObject({
+      service: 'svc',
+      scope: 'repository:lab/app:pull',
+      grant_type: 'refresh_token',
+      refresh_token: IDENTITY_TOKEN,
+      client_id: 'containers/image',
+    });
+    expect(realmHits[0]!.contentType).toBe('application/x-www-form-urlencoded');
+    expectNoSecret(p);
+  });
+
+  it.each([307, 308])(
+    'identity token: a %i from the realm is not followed (Go cannot replay the body); nothing reaches the target',
+    async (status) => {
+      const other = await server((_req, res) => res.writeHead(200).end('{"token":"stolen"}'));
+      const s = await server((req, res, body) => {
+        if (req.url === '/v2/') {
+          res
+            .writeHead(401, {
+              'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${req.socket.localPort}/token",service="svc"`,
+            })
+            .end();
+        } else if (req.url === '/token') {
+          res.writeHead(status, { Location: `http://localhost:${other.port}/token` }).end();
+        } else serveManifest(req, res, body);
+      });
+      const p = await probe(client(s.host, { credentials: { identityToken: IDENTITY_TOKEN } }));
+      expect(other.seen).toHaveLength(0);
+      expect(p).toMatchObject({
+        outcome: 'error',
+        reason: expect.stringMatching(
+          new RegExp(`Trying to obtain access token: invalid status code from registry ${status}`),
+        ),
+      });
+      expectNoSecret(p);
+    },
+  );
+
+  it.each([301, 302, 303])(
+    'identity token: a %i from the realm becomes a GET without the body, as in Go; the token never leaves',
+    async (status) => {
+      const other = await server((_req, res) => res.writeHead(400).end('{"error":"invalid_request"}'));
+      const s = await server((req, res, body) => {
+        if (req.url === '/v2/') {
+          res
+            .writeHead(401, {
+              'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${req.socket.localPort}/token",service="svc"`,
+            })
+            .end();
+        } else if (req.url === '/token') {
+          res.writeHead(status, { Location: `http://localhost:${other.port}/elsewhere` }).end();
+        } else serveManifest(req, res, body);
+      });
+      const p = await probe(client(s.host, { credentials: { identityToken: IDENTITY_TOKEN } }));
+      expect(other.seen).toEqual([
+        { method: 'GET', url: '/elsewhere', authorization: undefined, contentType: undefined, body: '' },
+      ]);
+      expect(p).toMatchObject({
+        outcome: 'error',
+        reason: expect.stringMatching(/invalid status code from registry 400/),
+      });
+      expectNoSecret(p);
+    },
+  );
+});
+
+describe('redirect policy (Go net/http client.go)', () => {
+  const u = (s: string) => new URL(s);
+  it('host names compare as Go isDomainOrSubdomain does', () => {
+    expect(isDomainOrSubdomain('cdn.quay.io', 'quay.io')).toBe(true);
+    expect(isDomainOrSubdomain('QUAY.io', 'quay.io')).toBe(true);
+    expect(isDomainOrSubdomain('evilquay.io', 'quay.io')).toBe(false);
+    expect(isDomainOrSubdomain('quay.io', 'cdn.quay.io')).toBe(false);
+    expect(isDomainOrSubdomain('::1', '1')).toBe(false);
+  });
+
+  it('secret Authorization: kept for a subdomain, dropped for another host, withheld for a downgrade', () => {
+    const base = { status: 302, method: 'GET' as const, hasBody: false, authorization: 'secret' as const };
+    const first = u('https://quay.io/v2/x');
+    expect(redirectDecision({ ...base, first, next: u('https://cdn.quay.io/b') })).toEqual({
+      kind: 'follow',
+      method: 'GET',
+      keepBody: false,
+      dropAuthorization: false,
+    });
+    expect(redirectDecision({ ...base, first, next: u('https://s3.example.com/b') })).toMatchObject({
+      kind: 'follow',
+      dropAuthorization: true,
+    });
+    expect(redirectDecision({ ...base, first, next: u('http://quay.io/b') })).toMatchObject({
+      kind: 'withhold',
+      reason: expect.stringMatching(/plain http/),
+    });
+    expect(redirectDecision({ ...base, first, next: u('https://quay.io:8443/b') })).toMatchObject({
+      kind: 'withhold',
+    });
+    expect(redirectDecision({ ...base, first, next: u('https://quay.io:443/b') }).kind).toBe('follow');
+  });
+});
