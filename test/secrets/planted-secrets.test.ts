@@ -3,7 +3,7 @@
 // default auth files, --authfile — and in key files (policy keys, a certs.d client key), well-formed
 // and malformed (V8's JSON messages quoted the text around a syntax error). Then every output is
 // searched for any 8-character piece of them: resolve/trace/check/render (text and --json, stdout and
-// stderr), two real agents (log, /v1/findings, /v1/trace, /v1/config, /metrics) and the real
+// stderr), four real agents (log, /v1/findings, /v1/trace, /v1/config, /metrics) and the real
 // collector (report, summary, page, metrics, ConfigMap, its log, a trace through it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -363,9 +363,12 @@ describe('no agent or collector output carries a planted secret', () => {
     await api?.stop();
   });
 
+  /** The status line and body; anything but 200 would make the search pointless. */
   async function text(url: string, token: string | null = null): Promise<string> {
     const res = await fetch(url, { headers: token === null ? {} : { Authorization: `Bearer ${token}` } });
-    return `${res.status}\n${await res.text()}`;
+    const body = `${res.status}\n${await res.text()}`;
+    expect(res.status, `${url}: ${body.slice(0, 500)}`).toBe(200);
+    return body;
   }
 
   it('agents: log, findings, trace, config, metrics', async () => {
