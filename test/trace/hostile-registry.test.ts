@@ -1,10 +1,17 @@
 // The prober against a hostile registry on 127.0.0.1: every way a registry can stall or flood it is
 // bounded, and credentials go only where containers/image sends them (docker/docker_client.go at
 // v5.23.1 a3bfb869 and v5.36.1 dc805b9e; redirects by Go's http.Client), never further.
+import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Credentials } from '../../src/core/credentials/secret.js';
 import { TransportError } from '../../src/probe/http-request.js';
 import { isDomainOrSubdomain, redirectDecision } from '../../src/probe/redirect-policy.js';
+import {
+  MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENT_LAYERS,
+  readSigstoreAttachments,
+  type SignatureRegistryAccess,
+} from '../../src/signatures/registry-signatures.js';
 import {
   ProbeFailure,
   RegistryClient,
@@ -220,6 +227,54 @@ describe('a hostile registry cannot stall the prober', () => {
       );
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).code).toBe('BODY_TOO_LARGE');
+  });
+});
+
+describe('sigstore attachments a hostile registry lists', () => {
+  /** A registry whose attachment manifest lists `layers` blobs of `blobBytes` each (digests valid). */
+  function access(layers: number, blobBytes: number): SignatureRegistryAccess & { gets: number } {
+    const blob = (i: number) => Buffer.alloc(blobBytes, i % 256);
+    const digests = new Map<string, number>();
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      layers: Array.from({ length: layers }, (_, i) => {
+        const digest = `sha256:${createHash('sha256').update(blob(i)).digest('hex')}`;
+        digests.set(digest, i);
+        return { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest, size: blobBytes };
+      }),
+    });
+    const a = {
+      host: '127.0.0.1:1',
+      gets: 0,
+      supportsSignatureExtension: async () => false,
+      manifest: async () => ({
+        status: 200,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        bytes: new Uint8Array(Buffer.from(manifest)),
+      }),
+      get: async (_repo: string, path: string) => {
+        a.gets++;
+        return { status: 200, body: new Uint8Array(blob(digests.get(path.split('/').at(-1)!) ?? 0)) };
+      },
+    };
+    return a;
+  }
+
+  it(`more than ${MAX_ATTACHMENT_LAYERS} layers are refused before any is fetched`, async () => {
+    const a = access(MAX_ATTACHMENT_LAYERS + 1, 10);
+    await expect(readSigstoreAttachments(a, 'lab/app', `sha256:${'a'.repeat(64)}`)).rejects.toThrow(
+      /lists 129 layers; mirrorscope reads at most 128/,
+    );
+    expect(a.gets).toBe(0);
+  });
+
+  it(`fetching stops once the attachments pass ${MAX_ATTACHMENT_BYTES} bytes in all`, async () => {
+    const a = access(10, 4 << 20);
+    await expect(readSigstoreAttachments(a, 'lab/app', `sha256:${'a'.repeat(64)}`)).rejects.toThrow(
+      /exceed 33554432 bytes in all/,
+    );
+    expect(a.gets).toBe(MAX_ATTACHMENT_BYTES / (4 << 20) + 1);
   });
 });
 
