@@ -6,6 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Credentials } from '../../src/core/credentials/secret.js';
 import { TransportError } from '../../src/probe/http-request.js';
 import { isDomainOrSubdomain, redirectDecision } from '../../src/probe/redirect-policy.js';
+import { parseLookasideUrl } from '../../src/core/signatures/registries-d-lookup.js';
+import { NodeRoot } from '../../src/host/node-root.js';
+import { createSignatureHttp } from '../../src/signatures/http-get.js';
+import { readLookaside } from '../../src/signatures/lookaside-reader.js';
 import {
   MAX_ATTACHMENT_BYTES,
   MAX_ATTACHMENT_LAYERS,
@@ -275,6 +279,46 @@ describe('sigstore attachments a hostile registry lists', () => {
       /exceed 33554432 bytes in all/,
     );
     expect(a.gets).toBe(MAX_ATTACHMENT_BYTES / (4 << 20) + 1);
+  });
+});
+
+describe('a hostile lookaside signature server', () => {
+  it('signature bodies stop at 32 MiB in all (c/image would read up to 128 of 4 MiB each)', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end(Buffer.alloc(4 << 20, 0xa0)));
+    const http = createSignatureHttp({ timeoutMs: 5000 });
+    try {
+      await expect(
+        readLookaside(
+          parseLookasideUrl(`${s.origin}/sigs`),
+          `sha256:${'a'.repeat(64)}`,
+          new NodeRoot('/'),
+          http,
+        ),
+      ).rejects.toThrow(/exceed 33554432 bytes in all/);
+    } finally {
+      http.close();
+    }
+    expect(s.seen).toHaveLength(9);
+  });
+
+  it('a signature body over 4 MiB fails (c/image MaxSignatureBodySize)', async () => {
+    const s = await server((_req, res) => {
+      res.writeHead(200);
+      streamFiller(res, 512 * 1024 * 1024);
+    });
+    const http = createSignatureHttp({ timeoutMs: 5000 });
+    try {
+      await expect(
+        readLookaside(
+          parseLookasideUrl(`${s.origin}/sigs`),
+          `sha256:${'a'.repeat(64)}`,
+          new NodeRoot('/'),
+          http,
+        ),
+      ).rejects.toThrow(/larger than 4194304 bytes/);
+    } finally {
+      http.close();
+    }
   });
 });
 
