@@ -10,6 +10,8 @@ export interface AuthEntry {
   readonly credentials: Credentials;
   /** Why the entry decodes to empty credentials, when it does (c/image logs a warning). */
   readonly problem: string | null;
+  /** c/image fails the credential lookup on this entry (base64 it cannot decode). */
+  readonly decodeError: string | null;
 }
 
 export interface AuthFile {
@@ -31,32 +33,47 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `decodeDockerAuth`: padded standard base64 of `user:password`, password NULs trimmed. */
+const NO_CREDENTIALS = (key: string, problem: string | null): AuthEntry => ({
+  key,
+  credentials: Credentials.anonymous,
+  problem,
+  decodeError: null,
+});
+
+/**
+ * `decodeDockerAuth` (containers/image pkg/docker/config, v5.23.1 a3bfb869 to v5.36.1 dc805b9e):
+ * padded standard base64 of `user:password` (newlines ignored), password NULs trimmed. The identity
+ * token counts only beside a valid `user:password`: an entry without one yields no credentials at all,
+ * and `auth` that is not base64 fails the whole lookup.
+ */
 function decodeAuth(key: string, raw: unknown, identityToken: string): AuthEntry {
-  const auth = typeof raw === 'string' ? raw : '';
-  if (auth === '') {
-    return {
-      key,
-      credentials: new Credentials({ username: '', password: '', identityToken }),
-      problem: identityToken === '' ? 'the "auth" field is empty' : null,
-    };
-  }
+  const auth = (typeof raw === 'string' ? raw : '').replace(/[\r\n]/g, '');
+  const ignoredToken = identityToken === '' ? '' : '; its "identitytoken" is ignored without one';
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(auth) || auth.length % 4 !== 0) {
-    return { key, credentials: Credentials.anonymous, problem: 'the "auth" field is not valid base64' };
+    return {
+      ...NO_CREDENTIALS(key, 'the "auth" field is not valid base64'),
+      decodeError: 'illegal base64 data',
+    };
   }
   const decoded = Buffer.from(auth, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon === -1) {
-    return {
+    return NO_CREDENTIALS(
       key,
-      credentials: new Credentials({ username: '', password: '', identityToken }),
-      problem: 'the "auth" field has no ":" between user and password',
-    };
+      decoded === ''
+        ? `the "auth" field is empty${ignoredToken}`
+        : `the "auth" field has no ":" between user and password${ignoredToken}`,
+    );
   }
   const username = decoded.slice(0, colon);
   // eslint-disable-next-line no-control-regex
   const password = decoded.slice(colon + 1).replace(/^\u0000+|\u0000+$/g, '');
-  return { key, credentials: new Credentials({ username, password, identityToken }), problem: null };
+  return {
+    key,
+    credentials: new Credentials({ username, password, identityToken }),
+    problem: null,
+    decodeError: null,
+  };
 }
 
 /**
@@ -105,7 +122,7 @@ export function parseAuthFile(file: ConfigFile, options: { legacy?: boolean } = 
   const auths: AuthEntry[] = [];
   for (const [key, value] of Object.entries(authsValue ?? {})) {
     if (value === null) {
-      auths.push({ key, credentials: Credentials.anonymous, problem: 'the entry is null' });
+      auths.push(NO_CREDENTIALS(key, 'the entry is null'));
       continue;
     }
     if (!isObject(value)) {
