@@ -1,28 +1,28 @@
 // What happens to a request on a redirect. containers/image (docker/docker_client.go, v5.23.1
 // a3bfb869 through v5.36.1 dc805b9e) follows redirects with Go's default http.Client policy
-// (net/http client.go `redirectBehavior`, `shouldCopyHeaderOnRedirect`), so this module models Go:
+// (net/http client.go `redirectBehavior`, `makeHeadersCopier`, `shouldCopyHeaderOnRedirect`):
 //   - at most 10 redirects;
 //   - 301/302/303 turn a POST into a GET without its body (and without Content-Type);
 //   - 307/308 re-send the body only when Go can replay it; c/image's token POST sets `Body` directly
 //     (no `GetBody`), so Go does not follow and the 3xx itself is the answer;
-//   - `Authorization` is kept only while the target's host name is the first request's host name or
-//     a subdomain of it, compared without the port; once dropped it stays dropped (Go ≥ 1.22.11/1.23.5).
-// One deliberate difference: Go keeps `Authorization` on a redirect to another port of the same host,
-// or from https to plain http. When that header carries credentials mirrorscope does not send it; it
-// stops and says that it cannot tell what CRI-O would get there (`withhold`).
+//   - each hop copies the FIRST request's headers, `Authorization` only when the target is that
+//     request's host:port (default port by scheme) or a subdomain of it on the same port. That is
+//     Go 1.19's `canonicalAddr` comparison, as built into Debian's skopeo 1.9 (c/image 5.23), which
+//     test/differential/credentials-skopeo.test.ts checks. Newer Go compares host names only, so there
+//     a redirect to another port of the same host keeps the header; mirrorscope does not send it.
+// One deliberate difference: Go keeps `Authorization` from https to plain http on the same host and
+// port. When that header carries credentials mirrorscope does not follow; it stops and says it cannot
+// tell what CRI-O would get there (`withhold`).
 
 export const MAX_REDIRECTS = 10;
 
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
-/** Go's `isDomainOrSubdomain` on host names (no port, lower case). */
+/** Go's `isDomainOrSubdomain` (Go 1.19: on `host:port` strings). */
 export function isDomainOrSubdomain(sub: string, parent: string): boolean {
   const s = sub.toLowerCase();
   const p = parent.toLowerCase();
-  if (s === p) return true;
-  // An IPv6 literal (or zone) is never a subdomain of anything.
-  if (/[:%]/.test(s)) return false;
-  return s.endsWith(`.${p}`);
+  return s === p || s.endsWith(`.${p}`);
 }
 
 /** Node's URL.hostname keeps IPv6 brackets; Go's Hostname() does not. */
@@ -30,8 +30,14 @@ function hostName(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
 }
 
-function effectivePort(url: URL): string {
-  return url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80';
+/** Go's `canonicalAddr`: host:port with the scheme's default port. */
+function canonicalAddr(url: URL): string {
+  return `${url.hostname}:${url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80'}`;
+}
+
+/** Whether Go copies the first request's `Authorization` to a hop to `next`. */
+export function keepsAuthorization(first: URL, next: URL): boolean {
+  return isDomainOrSubdomain(canonicalAddr(next), canonicalAddr(first));
 }
 
 /** What the Authorization header of the request holds: nothing, something public (empty Basic, an anonymous token), or credentials. */
@@ -43,8 +49,8 @@ export type RedirectDecision =
       readonly method: 'GET' | 'HEAD' | 'POST';
       /** False when the body is dropped (POST turned into GET). */
       readonly keepBody: boolean;
-      /** Drop Authorization from here on. */
-      readonly dropAuthorization: boolean;
+      /** Whether this hop carries the first request's Authorization. */
+      readonly authorization: boolean;
     }
   /** Go does not follow: the redirect answer is the answer. */
   | { readonly kind: 'stop' }
@@ -57,7 +63,7 @@ export function redirectDecision(input: {
   readonly hasBody: boolean;
   readonly first: URL;
   readonly next: URL;
-  /** What the Authorization header still carries (after earlier drops). */
+  /** What the first request's Authorization header carries. */
   readonly authorization: AuthorizationKind;
 }): RedirectDecision {
   const { status, first, next } = input;
@@ -69,23 +75,18 @@ export function redirectDecision(input: {
     method = 'GET';
     keepBody = false;
   }
-  if (input.authorization === 'none') return { kind: 'follow', method, keepBody, dropAuthorization: false };
-  if (!isDomainOrSubdomain(hostName(next), hostName(first)))
-    return { kind: 'follow', method, keepBody, dropAuthorization: true };
-  if (input.authorization === 'secret') {
-    const target = `${next.protocol}//${next.host}`;
-    if (first.protocol === 'https:' && next.protocol === 'http:')
-      return {
-        kind: 'withhold',
-        reason: `redirected from https to plain http (${target}): containers/image would send the credentials there unencrypted; mirrorscope does not, so it cannot tell what CRI-O gets`,
-      };
-    if (effectivePort(next) !== effectivePort(first))
-      return {
-        kind: 'withhold',
-        reason: `redirected to another port (${target}): containers/image would send the credentials there (Go compares host names only); mirrorscope does not, so it cannot tell what CRI-O gets`,
-      };
-  }
-  return { kind: 'follow', method, keepBody, dropAuthorization: false };
+  const authorization = input.authorization !== 'none' && keepsAuthorization(first, next);
+  if (
+    authorization &&
+    input.authorization === 'secret' &&
+    first.protocol === 'https:' &&
+    next.protocol === 'http:'
+  )
+    return {
+      kind: 'withhold',
+      reason: `redirected from https to plain http (${next.protocol}//${next.host}): containers/image would send the credentials there unencrypted; mirrorscope does not, so it cannot tell what CRI-O gets`,
+    };
+  return { kind: 'follow', method, keepBody, authorization };
 }
 
 /**

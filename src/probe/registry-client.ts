@@ -194,9 +194,10 @@ export class RegistryClient {
   ): Promise<HttpAnswer> {
     let current = url;
     let currentMethod = method;
-    let currentHeaders: Record<string, string> = { 'User-Agent': this.config.userAgent, ...headers };
+    // Go copies the FIRST request's headers to every hop, Authorization only where it may go.
+    const firstHeaders: Record<string, string> = { 'User-Agent': this.config.userAgent, ...headers };
+    let currentHeaders = firstHeaders;
     let body = limits.body;
-    let carried = authorization;
     const deadline = now() + this.config.timeoutMs;
     for (let hop = 0; ; hop++) {
       const send = () => {
@@ -245,24 +246,22 @@ export class RegistryClient {
         hasBody: body !== undefined,
         first: url,
         next,
-        authorization: carried,
+        authorization,
       });
       if (decision.kind === 'stop') return answer;
       if (decision.kind === 'withhold') throw new TransportError('CREDENTIALS_WITHHELD', decision.reason);
-      if (decision.dropAuthorization) {
-        const { Authorization: _dropped, ...rest } = currentHeaders;
-        currentHeaders = rest;
-        carried = 'none';
-      }
-      if (!decision.keepBody && body !== undefined) {
-        const { 'Content-Type': _type, ...rest } = currentHeaders;
-        currentHeaders = rest;
-        body = undefined;
-      }
+      const { Authorization: _auth, 'Content-Type': _type, ...rest } = firstHeaders;
+      if (!decision.keepBody) body = undefined;
+      currentHeaders = {
+        ...rest,
+        ...(decision.authorization && _auth !== undefined ? { Authorization: _auth } : {}),
+        ...(body !== undefined && _type !== undefined ? { 'Content-Type': _type } : {}),
+      };
+      const dropped = authorization !== 'none' && !decision.authorization;
       currentMethod = decision.method;
       log({
         kind: 'redirect',
-        message: `${answer.status} redirect to ${next.protocol}//${next.host}${next.pathname}${currentMethod !== method ? ` (now ${currentMethod}, without the body)` : ''}${decision.dropAuthorization ? ' (Authorization dropped: another host)' : ''}`,
+        message: `${answer.status} redirect to ${next.protocol}//${next.host}${next.pathname}${currentMethod !== method ? ` (now ${currentMethod}, without the body)` : ''}${dropped ? ' (without Authorization: another host or port)' : ''}`,
         durationMs: 0,
         status: answer.status,
       });

@@ -162,7 +162,10 @@ beforeAll(async () => {
     bad
       ? malformedAuth(SECRET.global)
       : JSON.stringify({
-          auths: { [tokenReg.host]: { identitytoken: SECRET.global }, [basic.host]: auth(SECRET.global) },
+          auths: {
+            [tokenReg.host]: { auth: b64('<token>:'), identitytoken: SECRET.global },
+            [basic.host]: auth(SECRET.global),
+          },
         });
   await Promise.all([
     makeRoot('kubelet', { '/var/lib/kubelet/config.json': kubelet }),

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Credentials } from '../../src/core/credentials/secret.js';
 import { TransportError } from '../../src/probe/http-request.js';
-import { isDomainOrSubdomain, redirectDecision } from '../../src/probe/redirect-policy.js';
+import { keepsAuthorization, redirectDecision } from '../../src/probe/redirect-policy.js';
 import { parseLookasideUrl } from '../../src/core/signatures/registries-d-lookup.js';
 import { NodeRoot } from '../../src/host/node-root.js';
 import { createSignatureHttp } from '../../src/signatures/http-get.js';
@@ -335,37 +335,29 @@ describe('credentials go where containers/image sends them, never further', () =
     expect(other.seen.length).toBeGreaterThan(0);
     for (const r of other.seen) expect(r.authorization).toBeUndefined();
     expect(p.outcome).toBe('manifest-unknown');
-    expect(p.steps.some((x) => /Authorization dropped/.test(x.message))).toBe(true);
+    expect(p.steps.some((x) => /without Authorization: another host or port/.test(x.message))).toBe(true);
     expectNoSecret(p);
   });
 
-  it('Basic: a redirect to another port of the same host is not followed with credentials (Go would send them)', async () => {
-    const other = await server((_req, res) => res.writeHead(200).end(MANIFEST));
-    const s = await server(
-      registry('Basic realm="r"', (req, res) =>
-        res.writeHead(307, { Location: `http://127.0.0.1:${other.port}${req.url!}` }).end(),
-      ),
-    );
-    const p = await probe(client(s.host, { credentials: { username: 'robot', password: PASSWORD } }));
-    expect(other.seen).toHaveLength(0);
-    expect(p).toMatchObject({
-      outcome: 'error',
-      reason: expect.stringMatching(/another port .*cannot tell what CRI-O gets/),
-    });
-    expectNoSecret(p);
-  });
-
-  it('without credentials the same redirect is followed as Go follows it (empty Basic kept: same host name)', async () => {
-    const other = await server(serveManifest);
-    const s = await server(
-      registry('Basic realm="r"', (req, res) =>
-        res.writeHead(307, { Location: `http://127.0.0.1:${other.port}${req.url!}` }).end(),
-      ),
-    );
-    const p = await probe(client(s.host));
-    expect(p.outcome).toBe('found');
-    expect(other.seen[0]?.authorization).toBe(`Basic ${Buffer.from(':').toString('base64')}`);
-  });
+  it.each([
+    ['with credentials', { username: 'robot', password: PASSWORD }],
+    ['without credentials', undefined],
+  ] as const)(
+    'a redirect to another port of the same host drops Authorization (Go 1.19 compares host:port), %s',
+    async (_what, credentials) => {
+      const other = await server(serveManifest);
+      const s = await server(
+        registry('Basic realm="r"', (req, res) =>
+          res.writeHead(307, { Location: `http://127.0.0.1:${other.port}${req.url!}` }).end(),
+        ),
+      );
+      const p = await probe(client(s.host, credentials === undefined ? {} : { credentials }));
+      expect(p.outcome).toBe('found');
+      expect(other.seen.length).toBeGreaterThan(0);
+      for (const r of other.seen) expect(r.authorization).toBeUndefined();
+      expectNoSecret(p);
+    },
+  );
 
   it('a plain-http token realm on another host gets no credentials: nothing is sent to it', async () => {
     const realm = await server((_req, res) => res.writeHead(200).end('{"token":"t"}'));
@@ -491,36 +483,49 @@ describe('credentials go where containers/image sends them, never further', () =
   );
 });
 
-describe('redirect policy (Go net/http client.go)', () => {
+describe('redirect policy (Go net/http client.go, as in Go 1.19)', () => {
   const u = (s: string) => new URL(s);
-  it('host names compare as Go isDomainOrSubdomain does', () => {
-    expect(isDomainOrSubdomain('cdn.quay.io', 'quay.io')).toBe(true);
-    expect(isDomainOrSubdomain('QUAY.io', 'quay.io')).toBe(true);
-    expect(isDomainOrSubdomain('evilquay.io', 'quay.io')).toBe(false);
-    expect(isDomainOrSubdomain('quay.io', 'cdn.quay.io')).toBe(false);
-    expect(isDomainOrSubdomain('::1', '1')).toBe(false);
+  it('Authorization follows to the same host:port or a subdomain on the same port only', () => {
+    const first = u('https://quay.io/v2/x');
+    expect(keepsAuthorization(first, u('https://quay.io:443/b'))).toBe(true);
+    expect(keepsAuthorization(first, u('https://cdn.quay.io/b'))).toBe(true);
+    expect(keepsAuthorization(first, u('https://QUAY.io/b'))).toBe(true);
+    expect(keepsAuthorization(first, u('https://evilquay.io/b'))).toBe(false);
+    expect(keepsAuthorization(first, u('https://quay.io:8443/b'))).toBe(false);
+    expect(keepsAuthorization(first, u('http://quay.io/b'))).toBe(false);
+    expect(keepsAuthorization(u('https://cdn.quay.io/x'), u('https://quay.io/b'))).toBe(false);
   });
 
-  it('secret Authorization: kept for a subdomain, dropped for another host, withheld for a downgrade', () => {
+  it('a secret Authorization is withheld from a same-port downgrade to plain http, where Go would send it', () => {
     const base = { status: 302, method: 'GET' as const, hasBody: false, authorization: 'secret' as const };
-    const first = u('https://quay.io/v2/x');
-    expect(redirectDecision({ ...base, first, next: u('https://cdn.quay.io/b') })).toEqual({
-      kind: 'follow',
-      method: 'GET',
-      keepBody: false,
-      dropAuthorization: false,
-    });
-    expect(redirectDecision({ ...base, first, next: u('https://s3.example.com/b') })).toMatchObject({
-      kind: 'follow',
-      dropAuthorization: true,
-    });
-    expect(redirectDecision({ ...base, first, next: u('http://quay.io/b') })).toMatchObject({
+    const first = u('https://quay.io:5000/v2/x');
+    expect(redirectDecision({ ...base, first, next: u('http://quay.io:5000/b') })).toMatchObject({
       kind: 'withhold',
       reason: expect.stringMatching(/plain http/),
     });
-    expect(redirectDecision({ ...base, first, next: u('https://quay.io:8443/b') })).toMatchObject({
-      kind: 'withhold',
+    expect(
+      redirectDecision({ ...base, authorization: 'public', first, next: u('http://quay.io:5000/b') }),
+    ).toEqual({ kind: 'follow', method: 'GET', keepBody: false, authorization: true });
+    expect(redirectDecision({ ...base, first, next: u('https://s3.example.com/b') })).toEqual({
+      kind: 'follow',
+      method: 'GET',
+      keepBody: false,
+      authorization: false,
     });
-    expect(redirectDecision({ ...base, first, next: u('https://quay.io:443/b') }).kind).toBe('follow');
+  });
+
+  it('the token POST: 301-303 become a GET without body, 307/308 are not followed', () => {
+    const base = { method: 'POST' as const, hasBody: true, authorization: 'none' as const };
+    const first = u('https://auth.example.com/token');
+    const next = u('https://elsewhere.example.com/token');
+    for (const status of [301, 302, 303])
+      expect(redirectDecision({ ...base, status, first, next })).toEqual({
+        kind: 'follow',
+        method: 'GET',
+        keepBody: false,
+        authorization: false,
+      });
+    for (const status of [307, 308])
+      expect(redirectDecision({ ...base, status, first, next })).toEqual({ kind: 'stop' });
   });
 });
