@@ -6,6 +6,7 @@
 // stderr), four real agents (log, /v1/findings, /v1/trace, /v1/config, /metrics) and the real
 // collector (report, summary, page, metrics, ConfigMap, its log, a trace through it).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { runCli, type CliResult } from '../support/cli.js';
 import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
 import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject, podObject, API_AUDIENCE } from '../support/fake-kube-api.js';
-import { buildOciLayout } from '../support/oci-image.js';
+import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry, type TokenServer } from '../support/registry-lab.js';
 
 const NS = 'mirrorscope';
@@ -106,6 +107,55 @@ function malformedAuth(secret: string): string {
   return `{\n  "auths": {\n    "${basic.host}": {"auth": ${b64(`${USER}:${secret}`)}},\n    "x": {"identitytoken": "${secret}" "}\n  }\n}\n`;
 }
 
+/** The image digest: a lookaside signature for lab/signed and a sigstore attachment for lab/cosigned make the policy read the key files. */
+let imageDigest = '';
+
+/** A blob upload with Basic credentials (docker-registry's monolithic upload). */
+async function putBlob(repo: string, data: Buffer): Promise<{ digest: string; size: number }> {
+  const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  const authorization = `Basic ${b64(`${USER}:${SECRET.kubelet}`)}`;
+  const start = await fetch(`http://${basic.host}/v2/${repo}/blobs/uploads/`, {
+    method: 'POST',
+    headers: { Authorization: authorization },
+  });
+  const location = new URL(start.headers.get('location')!, `http://${basic.host}`);
+  location.searchParams.set('digest', digest);
+  const put = await fetch(location, {
+    method: 'PUT',
+    body: data,
+    headers: { Authorization: authorization, 'Content-Type': 'application/octet-stream' },
+  });
+  expect(put.status).toBe(201);
+  return { digest, size: data.length };
+}
+
+/** A cosign-style attachment (`sha256-HEX.sig`) whose signature no key can verify. */
+async function pushAttachment(repo: string): Promise<void> {
+  const config = await putBlob(repo, Buffer.from('{}'));
+  const layer = await putBlob(repo, Buffer.from('{"critical":{}}'));
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+    layers: [
+      {
+        mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+        ...layer,
+        annotations: { 'dev.cosignproject.cosign/signature': b64('not a signature') },
+      },
+    ],
+  };
+  const res = await fetch(`http://${basic.host}/v2/${repo}/manifests/${imageDigest.replace(':', '-')}.sig`, {
+    method: 'PUT',
+    body: JSON.stringify(manifest),
+    headers: {
+      Authorization: `Basic ${b64(`${USER}:${SECRET.kubelet}`)}`,
+      'Content-Type': 'application/vnd.oci.image.manifest.v1+json',
+    },
+  });
+  expect(res.status).toBe(201);
+}
+
 async function makeRoot(name: string, files: Record<string, string>): Promise<string> {
   const root = await writeNodeRoot(mkdtempSync(path.join(workDir, `root-${name}-`)), {
     '/etc/containers/registries.conf': registriesConf(),
@@ -113,6 +163,10 @@ async function makeRoot(name: string, files: Record<string, string>): Promise<st
     '/etc/containers/registries.d/default.yaml': 'default-docker:\n  use-sigstore-attachments: true\n',
     '/etc/pki/planted.gpg': `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${b64(SECRET.gpgKey)}\n${SECRET.gpgKey}\n-----END PGP PUBLIC KEY BLOCK-----\n`,
     '/etc/pki/planted-cosign.pub': `-----BEGIN PUBLIC KEY-----\n${b64(SECRET.sigstoreKey)}\n-----END PUBLIC KEY-----\n`,
+    [`/var/lib/containers/sigstore/lab/signed@${imageDigest.replace(':', '=')}/signature-1`]: Buffer.concat([
+      Buffer.from([0xa3, 0x01]),
+      Buffer.from(`${SECRET.gpgKey} is not in this signature`),
+    ]),
     [`/etc/containers/certs.d/${tokenReg.host}/client.cert`]:
       '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
     [`/etc/containers/certs.d/${tokenReg.host}/client.key`]: `-----BEGIN PRIVATE KEY-----\n${b64(SECRET.clientKey)}\n${SECRET.clientKey}\n-----END PRIVATE KEY-----\n`,
@@ -143,7 +197,9 @@ beforeAll(async () => {
   lab = await RegistryLab.create();
   workDir = lab.dir;
   const layout = path.join(lab.dir, 'layout');
-  await buildOciLayout(layout, [{ tag: 'v1', content: 'planted secrets app' }]);
+  [{ digest: imageDigest }] = (await buildOciLayout(layout, [
+    { tag: 'v1', content: 'planted secrets app' },
+  ])) as [BuiltImage];
   tokenServer = await lab.startTokenServer([{ username: USER, password: SECRET.kubeletOther }]);
   [basic, tokenReg] = await Promise.all([
     lab.startRegistry({ name: 'basic', basic: { username: USER, password: SECRET.kubelet } }),
@@ -154,6 +210,7 @@ beforeAll(async () => {
     lab.push(layout, 'v1', basic, 'lab/signed:v1', { username: USER, password: SECRET.kubelet }),
     lab.push(layout, 'v1', basic, 'lab/cosigned:v1', { username: USER, password: SECRET.kubelet }),
   ]);
+  await pushAttachment('lab/cosigned');
   const kubelet = JSON.stringify({
     auths: { [basic.host]: auth(SECRET.kubelet), [tokenReg.host]: auth(SECRET.kubeletOther) },
   });
@@ -241,6 +298,10 @@ describe('no output of any command carries a planted secret', () => {
     // The secrets were really used: the kubelet pull secret's password pulls from the Basic registry.
     const traced = outputs.find((o) => o.label === `trace kubelet --json ${APP()}: stdout`)!;
     expect(JSON.parse(traced.text)).toMatchObject({ result: { outcome: 'pulled' } });
+    // …and the key files were read: the policy got as far as importing the planted keys.
+    const text = (image: string) => outputs.find((o) => o.label === `trace kubelet ${image}: stdout`)!.text;
+    expect(text(`${basic.host}/lab/signed:v1`)).toContain('No public keys imported');
+    expect(text(`${basic.host}/lab/cosigned:v1`)).toContain('parsing public key 1:');
   }, 240_000);
 
   it('--authfile, well-formed and malformed', async () => {
