@@ -10,13 +10,18 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Credentials } from '../../src/core/credentials/secret.js';
 import { ProbeFailure, RegistryClient } from '../../src/probe/registry-client.js';
-import { startHostileServer, type Handler, type HostileServer } from '../support/hostile-registry.js';
+import {
+  ownRealmRegistry,
+  serveManifest,
+  startHostileServer,
+  type Handler,
+  type HostileServer,
+} from '../support/hostile-registry.js';
 
 const USER = 'robot';
 const PASSWORD = 'Diff-pa55word-4410';
 const IDENTITY_TOKEN = 'Diff-identity-token-8812';
 const BASIC = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
-const MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}';
 
 const started: HostileServer[] = [];
 afterEach(async () => {
@@ -75,20 +80,6 @@ async function mirrorscope(host: string, creds: Creds): Promise<{ outcome: strin
   }
 }
 
-/** A registry with a Bearer realm on itself; `/token` answers with `token`. */
-function tokenRegistry(token: Handler): Handler {
-  return (req, res, body) => {
-    if (req.url === '/v2/') {
-      res
-        .writeHead(401, {
-          'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${req.socket.localPort}/token",service="svc"`,
-        })
-        .end();
-    } else if (req.url!.startsWith('/token')) token(req, res, body);
-    else res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }).end(MANIFEST);
-  };
-}
-
 /** What a server saw, without the noise of TLS probes. */
 function requests(s: HostileServer): { method: string; authorization?: string; body: string }[] {
   return s.seen.map((r) => ({
@@ -102,8 +93,9 @@ describe('credentials across redirects and realms: mirrorscope vs skopeo (contai
   it('identity token, realm answers 307 to another host: neither follows; the token goes nowhere else', async () => {
     const other = await server((_req, res) => res.writeHead(200).end('{"token":"stolen"}'));
     const reg = await server(
-      tokenRegistry((_req, res) =>
-        res.writeHead(307, { Location: `http://localhost:${other.port}/token` }).end(),
+      ownRealmRegistry(
+        (_req, res) => res.writeHead(307, { Location: `http://localhost:${other.port}/token` }).end(),
+        serveManifest,
       ),
     );
     const sk = await skopeo(reg.host, { identityToken: IDENTITY_TOKEN });
@@ -118,8 +110,9 @@ describe('credentials across redirects and realms: mirrorscope vs skopeo (contai
   it('identity token, realm answers 302 to another host: both send a GET without the body there', async () => {
     const other = await server((_req, res) => res.writeHead(400).end('{"error":"invalid_request"}'));
     const reg = await server(
-      tokenRegistry((_req, res) =>
-        res.writeHead(302, { Location: `http://localhost:${other.port}/x` }).end(),
+      ownRealmRegistry(
+        (_req, res) => res.writeHead(302, { Location: `http://localhost:${other.port}/x` }).end(),
+        serveManifest,
       ),
     );
     await skopeo(reg.host, { identityToken: IDENTITY_TOKEN });
@@ -149,9 +142,7 @@ describe('credentials across redirects and realms: mirrorscope vs skopeo (contai
   });
 
   it('Basic, manifest redirected to another port of the same host: both drop Authorization (Go 1.19 compares host:port)', async () => {
-    const other = await server((_req, res) =>
-      res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }).end(MANIFEST),
-    );
+    const other = await server(serveManifest);
     const reg = await server((req, res) => {
       if (req.url === '/v2/') res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
       else res.writeHead(307, { Location: `http://127.0.0.1:${other.port}${req.url!}` }).end();
@@ -176,7 +167,7 @@ describe('credentials across redirects and realms: mirrorscope vs skopeo (contai
             'WWW-Authenticate': `Bearer realm="http://localhost:${realm.port}/token",service="svc"`,
           })
           .end();
-      else res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }).end(MANIFEST);
+      else serveManifest(req, res, '');
     });
     const creds = { username: USER, password: PASSWORD };
     const sk = await skopeo(reg.host, creds);

@@ -5,16 +5,16 @@
 // searched for any 8-character piece of them: resolve/trace/check/render (text and --json, stdout and
 // stderr), four real agents (log, /v1/findings, /v1/trace, /v1/config, /metrics) and the real
 // collector (report, summary, page, metrics, ConfigMap, its log, a trace through it).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../support/cli.js';
+import { AgentProcess } from '../agent/support/agent-process.js';
 import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
 import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject, podObject, API_AUDIENCE } from '../support/fake-kube-api.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
+import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry, type TokenServer } from '../support/registry-lab.js';
 
 const NS = 'mirrorscope';
@@ -110,52 +110,6 @@ function malformedAuth(secret: string): string {
 /** The image digest: a lookaside signature for lab/signed and a sigstore attachment for lab/cosigned make the policy read the key files. */
 let imageDigest = '';
 
-/** A blob upload with Basic credentials (docker-registry's monolithic upload). */
-async function putBlob(repo: string, data: Buffer): Promise<{ digest: string; size: number }> {
-  const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-  const authorization = `Basic ${b64(`${USER}:${SECRET.kubelet}`)}`;
-  const start = await fetch(`http://${basic.host}/v2/${repo}/blobs/uploads/`, {
-    method: 'POST',
-    headers: { Authorization: authorization },
-  });
-  const location = new URL(start.headers.get('location')!, `http://${basic.host}`);
-  location.searchParams.set('digest', digest);
-  const put = await fetch(location, {
-    method: 'PUT',
-    body: data,
-    headers: { Authorization: authorization, 'Content-Type': 'application/octet-stream' },
-  });
-  expect(put.status).toBe(201);
-  return { digest, size: data.length };
-}
-
-/** A cosign-style attachment (`sha256-HEX.sig`) whose signature no key can verify. */
-async function pushAttachment(repo: string): Promise<void> {
-  const config = await putBlob(repo, Buffer.from('{}'));
-  const layer = await putBlob(repo, Buffer.from('{"critical":{}}'));
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: [
-      {
-        mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
-        ...layer,
-        annotations: { 'dev.cosignproject.cosign/signature': b64('not a signature') },
-      },
-    ],
-  };
-  const res = await fetch(`http://${basic.host}/v2/${repo}/manifests/${imageDigest.replace(':', '-')}.sig`, {
-    method: 'PUT',
-    body: JSON.stringify(manifest),
-    headers: {
-      Authorization: `Basic ${b64(`${USER}:${SECRET.kubelet}`)}`,
-      'Content-Type': 'application/vnd.oci.image.manifest.v1+json',
-    },
-  });
-  expect(res.status).toBe(201);
-}
-
 async function makeRoot(name: string, files: Record<string, string>): Promise<string> {
   const root = await writeNodeRoot(mkdtempSync(path.join(workDir, `root-${name}-`)), {
     '/etc/containers/registries.conf': registriesConf(),
@@ -210,7 +164,14 @@ beforeAll(async () => {
     lab.push(layout, 'v1', basic, 'lab/signed:v1', { username: USER, password: SECRET.kubelet }),
     lab.push(layout, 'v1', basic, 'lab/cosigned:v1', { username: USER, password: SECRET.kubelet }),
   ]);
-  await pushAttachment('lab/cosigned');
+  // A cosign-style attachment no key verifies: the policy then loads the planted sigstore key file.
+  await pushSigstoreAttachment(
+    { host: basic.host, authorization: `Basic ${b64(`${USER}:${SECRET.kubelet}`)}` },
+    'lab/cosigned',
+    imageDigest,
+    Buffer.from('{"critical":{}}'),
+    b64('not a signature'),
+  );
   const kubelet = JSON.stringify({
     auths: { [basic.host]: auth(SECRET.kubelet), [tokenReg.host]: auth(SECRET.kubeletOther) },
   });
@@ -338,7 +299,7 @@ describe('no output of any command carries a planted secret', () => {
 describe('no agent or collector output carries a planted secret', () => {
   let api: FakeKubeApi;
   let collector: CollectorProcess;
-  const agents: { node: string; child: ChildProcess; out: () => string; base: Promise<string> }[] = [];
+  const agents: { node: string; agent: AgentProcess }[] = [];
 
   beforeAll(async () => {
     api = await new FakeKubeApi().start();
@@ -372,11 +333,8 @@ describe('no agent or collector output carries a planted secret', () => {
       api.upsert('pods', podObject('shop', `app-${node}`, node, { containers: IMAGES() }));
       const tokenFile = path.join(workDir, `token-${node}`);
       writeFileSync(tokenFile, `token-${node}\n`);
-      const child = spawn(
-        process.execPath,
+      const agent = AgentProcess.start(
         [
-          path.join(process.cwd(), 'dist/cli.js'),
-          'agent',
           '--root',
           roots[node]!,
           '--node',
@@ -393,36 +351,14 @@ describe('no agent or collector output carries a planted secret', () => {
           '5000',
           ...IMAGES().flatMap((i) => ['--image', i]),
         ],
-        {
-          env: { ...process.env, NO_COLOR: '1', KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
+        { KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' },
       );
-      let out = '';
-      const base = new Promise<string>((resolve) => {
-        child.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /"event":"listening"[^\n]*"address":"([^"]+)"/.exec(out);
-          if (m) resolve(`http://${m[1]}`);
-        });
-      });
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      agents.push({ node, child, out: () => out, base });
+      agents.push({ node, agent });
     }
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(
-      agents.map(
-        (a) =>
-          new Promise<void>((resolve) => {
-            if (a.child.exitCode !== null) return resolve();
-            a.child.once('exit', () => resolve());
-            a.child.kill('SIGTERM');
-            setTimeout(() => a.child.kill('SIGKILL'), 5000).unref();
-          }),
-      ),
-    );
+    await Promise.all(agents.map((a) => a.agent.stop()));
     await collector?.stop();
     await api?.stop();
   });
@@ -437,7 +373,7 @@ describe('no agent or collector output carries a planted secret', () => {
 
   it('agents: log, findings, trace, config, metrics', async () => {
     for (const a of agents) {
-      const base = await a.base;
+      const base = await a.agent.httpBase();
       const findings = await eventually(
         async () => {
           const t = await text(`${base}/v1/findings`);
@@ -498,7 +434,7 @@ describe('no agent or collector output carries a planted secret', () => {
     );
     record('collector ConfigMap', JSON.stringify(configMap));
     record('collector log', collector.log.join('\n'));
-    for (const a of agents) record(`agent ${a.node} log`, a.out());
+    for (const a of agents) record(`agent ${a.node} log`, `${a.agent.stdout}\n${a.agent.stderr}`);
   }, 150_000);
 });
 

@@ -64,6 +64,29 @@ export async function startHostileServer(handler: Handler, tls?: TestTls): Promi
   };
 }
 
+/** A small OCI manifest, and a handler that serves it. */
+export const MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}';
+
+export const serveManifest: Handler = (_req, res) =>
+  res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }).end(MANIFEST);
+
+/**
+ * A registry whose Bearer realm is its own `/token` (service "svc"): `/v2/` challenges, `/token…` goes
+ * to `token`, everything else to `rest`.
+ */
+export function ownRealmRegistry(token: Handler, rest: Handler): Handler {
+  return (req, res, body) => {
+    if (req.url === '/v2/') {
+      res
+        .writeHead(401, {
+          'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${req.socket.localPort}/token",service="svc"`,
+        })
+        .end();
+    } else if (req.url!.startsWith('/token')) token(req, res, body);
+    else rest(req, res, body);
+  };
+}
+
 /** Accepts connections and never writes a byte (a TLS handshake or an HTTP answer that never comes). */
 export async function startSilentListener(): Promise<{ host: string; stop(): Promise<void> }> {
   const sockets = new Set<net.Socket>();

@@ -24,6 +24,8 @@ import {
 } from '../../src/probe/registry-client.js';
 import {
   dripForever,
+  ownRealmRegistry,
+  serveManifest,
   startHostileServer,
   startSilentListener,
   streamFiller,
@@ -35,7 +37,6 @@ import { makeServerCertificate, type TestTls } from '../support/test-ca.js';
 const PASSWORD = 'Pl4nted-pa55word-7731';
 const IDENTITY_TOKEN = 'Pl4nted-identity-token-9044';
 const BASIC = `Basic ${Buffer.from(`robot:${PASSWORD}`).toString('base64')}`;
-const MANIFEST = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}';
 
 let tlsMaterial: TestTls;
 const started: { stop(): Promise<void> }[] = [];
@@ -69,9 +70,6 @@ function registry(challenge: string | null, rest: Handler): Handler {
     rest(req, res, body);
   };
 }
-
-const serveManifest: Handler = (_req, res) =>
-  res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }).end(MANIFEST);
 
 interface ClientOptions {
   readonly credentials?: { username?: string; password?: string; identityToken?: string };
@@ -401,18 +399,12 @@ describe('credentials go where containers/image sends them, never further', () =
 
   it('identity token: the realm on the registry host gets the refresh_token POST (c/image getBearerTokenOAuth2)', async () => {
     const realmHits: { body: string; contentType: string | undefined }[] = [];
-    const s = await server((req, res, body) => {
-      if (req.url === '/v2/') {
-        res
-          .writeHead(401, {
-            'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${(req.socket.localPort ?? 0).toString()}/token",service="svc"`,
-          })
-          .end();
-      } else if (req.url === '/token') {
+    const s = await server(
+      ownRealmRegistry((req, res, body) => {
         realmHits.push({ body, contentType: req.headers['content-type'] });
         res.writeHead(200).end('{"access_token":"from-refresh"}');
-      } else serveManifest(req, res, body);
-    });
+      }, serveManifest),
+    );
     const p = await probe(client(s.host, { credentials: { identityToken: IDENTITY_TOKEN } }));
     expect(p.outcome).toBe('found');
     expect(realmHits).toHaveLength(1);
@@ -432,17 +424,12 @@ describe('credentials go where containers/image sends them, never further', () =
     'identity token: a %i from the realm is not followed (Go cannot replay the body); nothing reaches the target',
     async (status) => {
       const other = await server((_req, res) => res.writeHead(200).end('{"token":"stolen"}'));
-      const s = await server((req, res, body) => {
-        if (req.url === '/v2/') {
-          res
-            .writeHead(401, {
-              'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${req.socket.localPort}/token",service="svc"`,
-            })
-            .end();
-        } else if (req.url === '/token') {
-          res.writeHead(status, { Location: `http://localhost:${other.port}/token` }).end();
-        } else serveManifest(req, res, body);
-      });
+      const s = await server(
+        ownRealmRegistry(
+          (_req, res) => res.writeHead(status, { Location: `http://localhost:${other.port}/token` }).end(),
+          serveManifest,
+        ),
+      );
       const p = await probe(client(s.host, { credentials: { identityToken: IDENTITY_TOKEN } }));
       expect(other.seen).toHaveLength(0);
       expect(p).toMatchObject({
@@ -459,17 +446,13 @@ describe('credentials go where containers/image sends them, never further', () =
     'identity token: a %i from the realm becomes a GET without the body, as in Go; the token never leaves',
     async (status) => {
       const other = await server((_req, res) => res.writeHead(400).end('{"error":"invalid_request"}'));
-      const s = await server((req, res, body) => {
-        if (req.url === '/v2/') {
-          res
-            .writeHead(401, {
-              'WWW-Authenticate': `Bearer realm="http://127.0.0.1:${req.socket.localPort}/token",service="svc"`,
-            })
-            .end();
-        } else if (req.url === '/token') {
-          res.writeHead(status, { Location: `http://localhost:${other.port}/elsewhere` }).end();
-        } else serveManifest(req, res, body);
-      });
+      const s = await server(
+        ownRealmRegistry(
+          (_req, res) =>
+            res.writeHead(status, { Location: `http://localhost:${other.port}/elsewhere` }).end(),
+          serveManifest,
+        ),
+      );
       const p = await probe(client(s.host, { credentials: { identityToken: IDENTITY_TOKEN } }));
       expect(other.seen).toEqual([
         { method: 'GET', url: '/elsewhere', authorization: undefined, contentType: undefined, body: '' },
