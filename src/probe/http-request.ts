@@ -64,6 +64,14 @@ function transportError(err: unknown): TransportError {
   return new TransportError(code, e.message);
 }
 
+/** The deadline passed before a complete answer; `within` says which deadline (`within N ms`). */
+export function timeoutError(url: URL, method: string, within: string): TransportError {
+  return new TransportError(
+    'TIMEOUT',
+    `no complete answer from ${url.host} ${within} (${method} ${url.pathname})`,
+  );
+}
+
 /** An error on the response stream: the headers came, the rest did not. */
 function dropped(): TransportError {
   return new TransportError('CONNECTION_DROPPED', 'the registry closed the connection mid-answer');
@@ -90,10 +98,7 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       maxHeaderSize: MAX_HEADER_BYTES,
     });
     const timer = setTimeout(() => {
-      const err = new TransportError(
-        'TIMEOUT',
-        `no complete answer from ${x.url.host} ${x.timeoutText ?? `within ${x.timeoutMs} ms`} (${x.method} ${x.url.pathname})`,
-      );
+      const err = timeoutError(x.url, x.method, x.timeoutText ?? `within ${x.timeoutMs} ms`);
       finish(err);
       req.destroy(err);
     }, x.timeoutMs);

@@ -30,7 +30,7 @@ import {
   type Classified,
 } from '../core/registry-protocol/outcome.js';
 import type { CertFile } from '../host/certs-d.js';
-import { exchange, TransportError, type HttpAnswer } from './http-request.js';
+import { exchange, timeoutError, TransportError, type HttpAnswer } from './http-request.js';
 import {
   MAX_REDIRECTS,
   realmWithholdReason,
@@ -199,17 +199,18 @@ export class RegistryClient {
     let currentHeaders = firstHeaders;
     let body = limits.body;
     const deadline = now() + this.config.timeoutMs;
+    const within = `within ${this.config.timeoutMs} ms`;
     for (let hop = 0; ; hop++) {
       const send = () => {
         const left = Math.floor(deadline - now());
-        if (left <= 0) throw this.timedOut(current, currentMethod);
+        if (left <= 0) throw timeoutError(current, currentMethod, within);
         return exchange({
           url: current,
           method: currentMethod,
           headers: currentHeaders,
           agent: this.agentFor(current),
           timeoutMs: left,
-          timeoutText: `within ${this.config.timeoutMs} ms`,
+          timeoutText: within,
           maxBodyBytes: limits.maxBodyBytes,
           overflow: limits.overflow,
           ...(limits.discardBody ? { discardBody: true } : {}),
@@ -272,13 +273,6 @@ export class RegistryClient {
   /** What an Authorization header of this client carries: credentials, or nothing secret. */
   private secrecy(): AuthorizationKind {
     return this.config.credentials.isEmpty ? 'public' : 'secret';
-  }
-
-  private timedOut(url: URL, method: string): TransportError {
-    return new TransportError(
-      'TIMEOUT',
-      `no complete answer from ${url.host} within ${this.config.timeoutMs} ms (${method} ${url.pathname})`,
-    );
   }
 
   /** `what` is the upstream error prefix, e.g. `pinging container registry HOST`. */
