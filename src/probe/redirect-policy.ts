@@ -5,11 +5,14 @@
 //   - 301/302/303 turn a POST into a GET without its body (and without Content-Type);
 //   - 307/308 re-send the body only when Go can replay it; c/image's token POST sets `Body` directly
 //     (no `GetBody`), so Go does not follow and the 3xx itself is the answer;
-//   - each hop copies the FIRST request's headers, `Authorization` only when the target is that
-//     request's host:port (default port by scheme) or a subdomain of it on the same port. That is
-//     Go 1.19's `canonicalAddr` comparison, as built into Debian's skopeo 1.9 (c/image 5.23), which
-//     test/differential/credentials-skopeo.test.ts checks. Newer Go compares host names only, so there
-//     a redirect to another port of the same host keeps the header; mirrorscope does not send it.
+//   - each hop copies the FIRST request's headers, `Authorization` only while the targets are that
+//     request's host:port (default port by scheme) or subdomains of it on the same port; once dropped
+//     it stays dropped. The host:port comparison is Go 1.19's `canonicalAddr`, as built into Debian's
+//     skopeo 1.9 (c/image 5.23), checked by test/differential/credentials-skopeo.test.ts; newer Go
+//     compares host names only (so another port of the same host would keep the header there). The
+//     comparison with the first request, sticky, is Go's since 1.22.11/1.23.5 (CVE-2024-45336): Go 1.19
+//     compared each hop with the previous one, which could carry the header on to a subdomain of an
+//     unrelated host. mirrorscope never sends it further than the newest or the oldest rule would.
 // One deliberate difference: Go keeps `Authorization` from https to plain http on the same host and
 // port. When that header carries credentials mirrorscope does not follow; it stops and says it cannot
 // tell what CRI-O would get there (`withhold`).

@@ -194,7 +194,7 @@ export class RegistryClient {
   ): Promise<HttpAnswer> {
     let current = url;
     let currentMethod = method;
-    // Go copies the FIRST request's headers to every hop, Authorization only where it may go.
+    // Go copies the FIRST request's headers to every hop, Authorization only while it may go there.
     const firstHeaders: Record<string, string> = { 'User-Agent': this.config.userAgent, ...headers };
     let currentHeaders = firstHeaders;
     let body = limits.body;
@@ -253,12 +253,13 @@ export class RegistryClient {
       if (decision.kind === 'withhold') throw new TransportError('CREDENTIALS_WITHHELD', decision.reason);
       const { Authorization: _auth, 'Content-Type': _type, ...rest } = firstHeaders;
       if (!decision.keepBody) body = undefined;
+      const dropped = authorization !== 'none' && !decision.authorization;
+      if (dropped) authorization = 'none'; // once dropped, never restored in this chain
       currentHeaders = {
         ...rest,
-        ...(decision.authorization && _auth !== undefined ? { Authorization: _auth } : {}),
+        ...(authorization !== 'none' && _auth !== undefined ? { Authorization: _auth } : {}),
         ...(body !== undefined && _type !== undefined ? { 'Content-Type': _type } : {}),
       };
-      const dropped = authorization !== 'none' && !decision.authorization;
       currentMethod = decision.method;
       log({
         kind: 'redirect',

@@ -337,6 +337,25 @@ describe('credentials go where containers/image sends them, never further', () =
     expectNoSecret(p);
   });
 
+  it('once dropped, Authorization stays dropped: not restored when the chain comes back (Go since CVE-2024-45336)', async () => {
+    let port = 0;
+    const other = await server((_req, res) =>
+      res.writeHead(302, { Location: `http://127.0.0.1:${port}/back` }).end(),
+    );
+    const s = await server(
+      registry('Basic realm="r"', (req, res, body) => {
+        if (req.url === '/back') serveManifest(req, res, body);
+        else res.writeHead(302, { Location: `http://localhost:${other.port}/away` }).end();
+      }),
+    );
+    port = s.port;
+    const p = await probe(client(s.host, { credentials: { username: 'robot', password: PASSWORD } }));
+    expect(p.outcome).toBe('found');
+    expect(s.seen.find((r) => r.url.includes('/manifests/'))?.authorization).toBe(BASIC);
+    expect(other.seen[0]?.authorization).toBeUndefined();
+    expect(s.seen.find((r) => r.url === '/back')?.authorization).toBeUndefined();
+  });
+
   it.each([
     ['with credentials', { username: 'robot', password: PASSWORD }],
     ['without credentials', undefined],
