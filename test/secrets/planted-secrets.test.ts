@@ -233,29 +233,31 @@ describe('no output of any command carries a planted secret', () => {
   });
 
   it('resolve, trace and check, text and --json, on every root', async () => {
+    const runs: { label: string; args: string[]; malformed: boolean }[] = [];
     for (const [name, root] of Object.entries(roots)) {
       const runtime = name.startsWith('podman') ? ['--runtime', 'podman'] : [];
+      const malformed = name.includes('malformed');
       for (const json of [[], ['--json']]) {
         const tag = `${name}${json.length ? ' --json' : ''}`;
-        await cli(`resolve ${tag}`, ['resolve', '--root', root, ...runtime, ...json, APP()]);
-        await cli(`check ${tag}`, ['check', '--root', root, ...runtime, ...json]);
-        for (const image of IMAGES()) {
-          const r = await cli(`trace ${tag} ${image}`, [
-            'trace',
-            '--root',
-            root,
-            ...runtime,
-            ...json,
-            '--all',
-            image,
-          ]);
-          if (name.endsWith('malformed') || name.startsWith('podman-malformed')) {
-            expect(r.code, r.stderr).toBe(2);
-            expect(r.stderr + r.stdout).toMatch(/line \d+, column \d+/);
-          }
-        }
+        const base = ['--root', root, ...runtime, ...json];
+        runs.push({ label: `resolve ${tag}`, args: ['resolve', ...base, APP()], malformed: false });
+        runs.push({ label: `check ${tag}`, args: ['check', ...base], malformed: false });
+        for (const image of IMAGES())
+          runs.push({ label: `trace ${tag} ${image}`, args: ['trace', ...base, '--all', image], malformed });
       }
     }
+    // Two at a time: the machine has two cores.
+    const queue = [...runs];
+    const worker = async () => {
+      for (let run = queue.shift(); run !== undefined; run = queue.shift()) {
+        const r = await cli(run.label, run.args);
+        if (run.malformed) {
+          expect(r.code, r.stderr).toBe(2);
+          expect(r.stderr + r.stdout).toMatch(/line \d+, column \d+/);
+        }
+      }
+    };
+    await Promise.all([worker(), worker()]);
     // The secrets were really used: the kubelet pull secret's password pulls from the Basic registry.
     const traced = outputs.find((o) => o.label === `trace kubelet --json ${APP()}: stdout`)!;
     expect(JSON.parse(traced.text)).toMatchObject({ result: { outcome: 'pulled' } });
@@ -282,6 +284,24 @@ describe('no output of any command carries a planted secret', () => {
     const malformed = outputs.find((o) => o.label === 'trace --authfile authfile-malformed.json: stderr')!;
     expect(malformed.text).toMatch(/authfile-malformed\.json:3: invalid JSON/);
   });
+
+  it('agent --once, on every CRI-O root', async () => {
+    for (const [name, root] of Object.entries(roots)) {
+      if (name.startsWith('podman')) continue;
+      const r = await cli(`agent --once ${name}`, [
+        'agent',
+        '--once',
+        '--root',
+        root,
+        '--node',
+        name,
+        '--timeout',
+        '5000',
+        ...IMAGES().flatMap((i) => ['--image', i]),
+      ]);
+      expect(r.stdout).toMatch(/"findings": \[/);
+    }
+  }, 120_000);
 
   it('render, with a planted value in well-formed and malformed mirror objects', async () => {
     const good = path.join(workDir, 'idms.yaml');
@@ -433,6 +453,19 @@ describe('no agent or collector output carries a planted secret', () => {
       300,
     );
     record('collector ConfigMap', JSON.stringify(configMap));
+    const adminToken = path.join(workDir, 'admin-token');
+    writeFileSync(adminToken, 'admin-token\n');
+    for (const json of [[], ['--json']]) {
+      const r = await cli(`report${json.join('')}`, [
+        'report',
+        '--collector',
+        collector.url,
+        '--token-file',
+        adminToken,
+        ...json,
+      ]);
+      expect(r.stdout).toContain('kubelet-malformed');
+    }
     record('collector log', collector.log.join('\n'));
     for (const a of agents) record(`agent ${a.node} log`, `${a.agent.stdout}\n${a.agent.stderr}`);
   }, 150_000);
