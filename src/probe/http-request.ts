@@ -24,10 +24,12 @@ export interface HttpExchange {
   readonly timeoutText?: string;
   readonly maxBodyBytes: number;
   /**
-   * 'truncate' keeps the first maxBodyBytes; 'fail' rejects a 2xx answer beyond it (manifests, tokens)
-   * and truncates any other (an error body is only read for its error codes, as c/image does).
+   * 'truncate' keeps the first maxBodyBytes; 'fail' rejects a 2xx answer beyond it (manifests, tokens).
+   * Any other answer is truncated: an error body is only read for its error codes, as c/image does.
    */
   readonly overflow: 'truncate' | 'fail';
+  /** The cap for a non-2xx body (default: maxBodyBytes). */
+  readonly maxErrorBodyBytes?: number;
   /** Skip reading the body at all (ping): the socket is reused only if the body was small. */
   readonly discardBody?: boolean;
 }
@@ -122,10 +124,11 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
         res.on('error', () => finish(dropped()));
         return;
       }
+      const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
+      const cap = ok ? x.maxBodyBytes : Math.min(x.maxBodyBytes, x.maxErrorBodyBytes ?? x.maxBodyBytes);
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > x.maxBodyBytes) {
-          const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
+        if (size > cap) {
           if (x.overflow === 'fail' && ok) {
             const err = new TransportError(
               'BODY_TOO_LARGE',

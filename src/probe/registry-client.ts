@@ -212,6 +212,7 @@ export class RegistryClient {
           timeoutMs: left,
           timeoutText: within,
           maxBodyBytes: limits.maxBodyBytes,
+          maxErrorBodyBytes: MAX_ERROR_BODY_BYTES,
           overflow: limits.overflow,
           ...(limits.discardBody ? { discardBody: true } : {}),
           ...(body !== undefined ? { body } : {}),

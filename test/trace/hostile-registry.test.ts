@@ -198,9 +198,13 @@ describe('a hostile registry cannot stall the prober', () => {
         streamFiller(res, 512 * 1024 * 1024);
       }),
     );
-    const p = await probe(client(s.host));
+    const c = client(s.host);
+    const p = await probe(c);
     expect(p.outcome).toBe('manifest-unknown');
     expect(p.ms).toBeLessThan(3000);
+    const answer = await c.get('lab/app', '/v2/lab/app/blobs/sha256:00', 4 << 20, () => {});
+    expect(answer.status).toBe(404);
+    expect(answer.body.length).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('a huge token answer fails at 1 MiB (c/image MaxAuthTokenBodySize)', async () => {
