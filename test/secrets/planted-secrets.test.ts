@@ -39,6 +39,7 @@ const SECRET = {
   sigstoreKey: planted('X2'),
   clientKey: planted('X3'),
   mirrorObject: planted('M1'),
+  configFiles: planted('C1'),
 } as const;
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -197,6 +198,16 @@ beforeAll(async () => {
       '/etc/crio/crio.conf.d/10-auth.conf': globalConf,
       '/etc/crio/pull-secret.json': globalAuth(true),
     }),
+    // Every other configuration file malformed at a planted value (not secrets, but no error text
+    // should quote a file either).
+    makeRoot('config-malformed', {
+      '/etc/containers/registries.conf': `[[registry]]\nlocation = "${SECRET.configFiles}\\q"\n`,
+      '/etc/containers/registries.conf.d/50-x.conf': `[[registry]]\nprefix = ${SECRET.configFiles}\n`,
+      '/etc/containers/registries.d/default.yaml': `docker:\n  ${SECRET.configFiles}: [\n`,
+      '/etc/containers/policy.json': `{"default": [{"type": ${SECRET.configFiles}}]}`,
+      '/etc/crio/crio.conf': `[crio.image]\nglobal_auth_file = ${SECRET.configFiles}\n`,
+      '/var/lib/kubelet/config.json': kubelet,
+    }),
     makeRoot('podman', podmanFiles(null)),
     ...['run', 'config', 'docker', 'dockercfg'].map((bad) =>
       makeRoot(`podman-malformed-${bad}`, podmanFiles(bad)),
@@ -253,7 +264,8 @@ describe('no output of any command carries a planted secret', () => {
         const r = await cli(run.label, run.args);
         if (run.malformed) {
           expect(r.code, r.stderr).toBe(2);
-          expect(r.stderr + r.stdout).toMatch(/line \d+, column \d+/);
+          if (!run.label.includes('config-malformed'))
+            expect(r.stderr + r.stdout).toMatch(/line \d+, column \d+/);
         }
       }
     };
@@ -261,6 +273,10 @@ describe('no output of any command carries a planted secret', () => {
     // The secrets were really used: the kubelet pull secret's password pulls from the Basic registry.
     const traced = outputs.find((o) => o.label === `trace kubelet --json ${APP()}: stdout`)!;
     expect(JSON.parse(traced.text)).toMatchObject({ result: { outcome: 'pulled' } });
+    // Each malformed configuration file was reached and reported.
+    const configCheck = outputs.find((o) => o.label === 'check config-malformed: stdout')!.text;
+    for (const file of ['registries.conf:2', 'crio.conf:2', 'registries.d/default.yaml:3', 'policy.json:1'])
+      expect(configCheck).toContain(file);
     // …and the key files were read: the policy got as far as importing the planted keys.
     const text = (image: string) => outputs.find((o) => o.label === `trace kubelet ${image}: stdout`)!.text;
     expect(text(`${basic.host}/lab/signed:v1`)).toContain('No public keys imported');
