@@ -1,6 +1,7 @@
-// The agents' WebSocket endpoint: authentication at upgrade, hello/welcome, snapshots and deltas
-// into the node store, trace results to the broker, and ping-based liveness (dead peers are
-// terminated, not closed, so a half-open TCP connection cannot hold a slot).
+// The agents' WebSocket endpoint: authentication at upgrade, hello/welcome (within a deadline),
+// snapshots and deltas into the node store, trace results to the broker, a message budget per node
+// that reconnecting does not refill, and ping-based liveness (dead peers are terminated, not
+// closed, so a half-open TCP connection cannot hold a slot).
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -17,6 +18,7 @@ import { AgentConnection } from './agent-connection.js';
 import type { AgentAuthenticator, AgentIdentity } from './agent-auth.js';
 import type { Log } from './log.js';
 import type { NodeStore } from './node-store.js';
+import { RateLimiter } from './rate-limiter.js';
 import type { TraceBroker } from './trace-broker.js';
 
 export interface AgentServerHooks {
@@ -29,7 +31,20 @@ export interface AgentServerHooks {
   readonly imagesFor: (node: string) => { generation: number; images: readonly string[] };
   readonly onMessage?: (type: AgentMessage['type'] | 'invalid') => void;
   readonly onAuthFailure?: (status: number) => void;
+  /** Default HELLO_DEADLINE_MS. */
+  readonly helloDeadlineMs?: number;
 }
+
+/** A connection that has not said hello this long after the upgrade is closed. */
+export const HELLO_DEADLINE_MS = 10_000;
+/**
+ * Messages per node: a burst of 300, refilled at 30 a second. An agent sends a heartbeat every
+ * interval and a delta when a scan changes something; more is a broken or hostile peer, which is
+ * disconnected (it reconnects with backoff). The budget belongs to the node, not the connection,
+ * so reconnecting does not refill it.
+ */
+export const MESSAGE_BURST = 300;
+export const MESSAGES_PER_SECOND = 30;
 
 const CLOSE_POLICY = 1008;
 const CLOSE_UNSUPPORTED = 1003;
@@ -60,8 +75,12 @@ export class AgentServer {
   private readonly all = new Set<AgentConnection>();
   private connections = 0;
   private readonly pingTimer: NodeJS.Timeout;
+  private readonly messageBudget = new RateLimiter(MESSAGE_BURST, MESSAGES_PER_SECOND, Date.now, 100_000);
+
+  private readonly helloDeadlineMs: number;
 
   constructor(private readonly hooks: AgentServerHooks) {
+    this.helloDeadlineMs = hooks.helloDeadlineMs ?? HELLO_DEADLINE_MS;
     this.pingTimer = setInterval(() => this.checkLiveness(), hooks.heartbeatIntervalMs);
     this.pingTimer.unref();
   }
@@ -98,19 +117,31 @@ export class AgentServer {
     const conn = new AgentConnection(ws, ++this.connections, req.socket.remoteAddress ?? '?');
     this.all.add(conn);
     let storeConnection = 0;
+    let limitsLogged = 0;
+    const helloDeadline = setTimeout(() => {
+      if (conn.node !== null || ws.readyState !== ws.OPEN) return;
+      this.hooks.log.warn(`agent ${conn.remote} sent no hello within ${this.helloDeadlineMs} ms; closing`);
+      ws.close(CLOSE_POLICY, 'no hello in time');
+    }, this.helloDeadlineMs);
+    helloDeadline.unref();
+    const overBudget = (node: string): boolean => {
+      if (this.messageBudget.take(node) === 0) return false;
+      if (ws.readyState === ws.OPEN) {
+        this.hooks.log.warn(`agent ${node} sends too many messages; disconnecting it`);
+        ws.close(CLOSE_POLICY, 'too many messages');
+      }
+      return true;
+    };
     ws.on('error', (err) => this.hooks.log.warn(`agent ${conn.node ?? conn.remote}: ${err.message}`));
     ws.on('pong', () => {
       conn.alive = true;
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
       conn.alive = true;
-      if (conn.overBudget(Date.now())) {
-        if (ws.readyState === ws.OPEN) {
-          this.hooks.log.warn(`agent ${conn.node ?? conn.remote} sends too many messages; disconnecting it`);
-          ws.close(CLOSE_POLICY, 'too many messages');
-        }
-        return;
-      }
+      if (ws.readyState !== ws.OPEN) return;
+      // Charged before parsing when the node is known (after hello, or from a bound token).
+      const knownNode = conn.node ?? identity.nodeName;
+      if (knownNode !== null && overBudget(knownNode)) return;
       if (isBinary) {
         ws.close(CLOSE_UNSUPPORTED, 'binary frames are not part of the protocol');
         return;
@@ -139,6 +170,8 @@ export class AgentServer {
           ws.close(CLOSE_POLICY, 'the token was issued for another node');
           return;
         }
+        if (knownNode === null && overBudget(message.node)) return;
+        clearTimeout(helloDeadline);
         storeConnection = this.hello(conn, message, now);
         return;
       }
@@ -149,9 +182,11 @@ export class AgentServer {
           return;
         case 'snapshot':
           this.hooks.store.snapshot(node, storeConnection, message, now);
+          limitsLogged = this.reportLimits(node, 0);
           return;
         case 'delta':
           this.hooks.store.delta(node, storeConnection, message, now);
+          limitsLogged = this.reportLimits(node, limitsLogged);
           return;
         case 'heartbeat':
           this.hooks.store.heartbeat(node, storeConnection, now);
@@ -163,6 +198,7 @@ export class AgentServer {
       }
     });
     ws.on('close', () => {
+      clearTimeout(helloDeadline);
       conn.dispose();
       this.all.delete(conn);
       this.hooks.broker.connectionClosed(conn.id);
@@ -171,6 +207,16 @@ export class AgentServer {
         this.hooks.store.disconnected(conn.node, storeConnection);
       }
     });
+  }
+
+  /** Logs limits newly hit by the node's last message; returns how many are now logged. */
+  private reportLimits(node: string, logged: number): number {
+    const hit = this.hooks.store.limitsHit(node);
+    if (hit.size > logged)
+      this.hooks.log.warn(
+        `agent ${node} sent more than the collector keeps per node (${[...hit].join(', ')}); the excess is dropped`,
+      );
+    return hit.size;
   }
 
   private hello(conn: AgentConnection, hello: HelloMessage, now: number): number {
