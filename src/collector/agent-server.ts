@@ -49,19 +49,25 @@ export const MESSAGES_PER_SECOND = 30;
 const CLOSE_POLICY = 1008;
 const CLOSE_UNSUPPORTED = 1003;
 
-function reject(socket: Duplex, status: number, reason: string): void {
-  const text =
-    status === 401
-      ? 'Unauthorized'
-      : status === 403
-        ? 'Forbidden'
-        : status === 404
-          ? 'Not Found'
-          : 'Service Unavailable';
+const STATUS_TEXT: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+function reject(socket: Duplex, status: number, reason: string, retryAfterSeconds?: number): void {
   const body = `${reason}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}\r\n${body}`,
-  );
+  const headers = [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...(status === 401 ? ['WWW-Authenticate: Bearer'] : []),
+    ...(retryAfterSeconds !== undefined ? [`Retry-After: ${retryAfterSeconds}`] : []),
+  ];
+  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }
 
 export class AgentServer {
@@ -100,7 +106,7 @@ export class AgentServer {
           this.hooks.log.warn(
             `agent from ${req.socket.remoteAddress ?? '?'} refused (${auth.status}): ${auth.reason}`,
           );
-          reject(socket, auth.status, auth.reason);
+          reject(socket, auth.status, auth.reason, auth.retryAfterSeconds);
           return;
         }
         if (socket.destroyed) return;

@@ -17,6 +17,7 @@ export function createMetrics(
     connectedAgents: () => number;
     informerRestarts: () => Record<string, number>;
     tokenReviews: () => number;
+    tokenReviewsThrottled: () => number;
   },
 ): CollectorMetrics {
   const registry = new Registry();
@@ -141,6 +142,14 @@ export function createMetrics(
     registers,
     collect() {
       this.set(extra.tokenReviews());
+    },
+  });
+  new Gauge({
+    name: 'mirrorscope_collector_token_reviews_throttled',
+    help: 'TokenReviews not sent because a source (or all together) sent too many unknown tokens; the caller got 429.',
+    registers,
+    collect() {
+      this.set(extra.tokenReviewsThrottled());
     },
   });
   return {
