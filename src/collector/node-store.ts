@@ -193,7 +193,7 @@ export class NodeStore {
     state.findings = combined;
     state.scanAt = message.scan?.at ?? message.generatedAt;
     this.version++;
-    if (this.interner.needsPrune) this.interner.rebuild([...this.nodes.values()].map((n) => n.findings));
+    this.pruneInterner();
     return true;
   }
 
@@ -235,29 +235,32 @@ export class NodeStore {
     let added: readonly WireFinding[] = [];
     if (message.added.length > 0 || message.cleared.length > 0) {
       const cleared = new Set(message.cleared);
-      added = lastByKey(message.added.map((f) => this.interner.intern(f)));
-      for (const f of added) cleared.add(f.key);
+      // Interned only once kept: what the limits drop must not stay alive in the interner.
+      const incoming = lastByKey(message.added);
+      for (const f of incoming) cleared.add(f.key);
       const kept: WireFinding[] = [];
       const dropped: WireFinding[] = [];
       for (const f of before) (cleared.has(f.key) ? dropped : kept).push(f);
       const allowance = NODE_LIMITS.bytes - b.files - b.hosts - b.images;
       let bytes = b.findings;
       for (const f of dropped) bytes -= findingBytes(f);
-      for (const f of added) bytes += findingBytes(f);
-      const candidates = [...kept, ...added];
+      for (const f of incoming) bytes += findingBytes(f);
+      let findings: Fitted<WireFinding>;
       // Only a delta that may cross a limit pays for a full pass over the node's findings.
-      const findings: Fitted<WireFinding> =
-        candidates.length <= NODE_LIMITS.findings && bytes <= allowance
-          ? { kept: candidates, bytes, hit: null }
-          : fit(candidates, NODE_LIMITS.findings, allowance, findingBytes);
-      note(hit, findings, 'findings');
-      if (findings.hit === null) removed = dropped;
-      else {
-        const now = new Set(findings.kept);
+      if (kept.length + incoming.length <= NODE_LIMITS.findings && bytes <= allowance) {
+        added = incoming.map((f) => this.interner.intern(f));
+        removed = dropped;
+        findings = { kept: [...kept, ...added], bytes, hit: null };
+      } else {
+        const fitted = fit([...kept, ...incoming], NODE_LIMITS.findings, allowance, findingBytes);
         const had = new Set(before);
-        removed = before.filter((f) => !now.has(f));
-        added = findings.kept.filter((f) => !had.has(f));
+        const now = fitted.kept.map((f) => (had.has(f) ? f : this.interner.intern(f)));
+        const nowSet = new Set(now);
+        removed = before.filter((f) => !nowSet.has(f));
+        added = now.filter((f) => !had.has(f));
+        findings = { ...fitted, kept: now };
       }
+      note(hit, findings, 'findings');
       state.agentFindings = findings.kept;
       b.findings = findings.bytes;
     }
@@ -272,7 +275,12 @@ export class NodeStore {
       state.findings = hit.size === 0 ? state.agentFindings : [...state.agentFindings, ...limitFindings(hit)];
     }
     this.version++;
+    this.pruneInterner();
     return true;
+  }
+
+  private pruneInterner(): void {
+    if (this.interner.needsPrune) this.interner.rebuild([...this.nodes.values()].map((n) => n.findings));
   }
 
   /** Limits the node's stored state has hit since its last snapshot. */
