@@ -37,6 +37,8 @@ export interface AgentServerHooks {
 
 /** A connection that has not said hello this long after the upgrade is closed. */
 export const HELLO_DEADLINE_MS = 10_000;
+/** Upgrades refused (429) while this many connections of the token's node have not said hello yet. */
+export const MAX_AWAITING_HELLO_PER_NODE = 2;
 /**
  * Messages per node: a burst of 300, refilled at 30 a second. An agent sends a heartbeat every
  * interval and a delta when a scan changes something; more is a broken or hostile peer, which is
@@ -78,6 +80,8 @@ export class AgentServer {
     clientTracking: false,
   });
   private readonly byNode = new Map<string, AgentConnection>();
+  /** Connections that have not said hello yet, by the node their token proves. */
+  private readonly awaitingHello = new Map<string, number>();
   private readonly all = new Set<AgentConnection>();
   private connections = 0;
   private readonly pingTimer: NodeJS.Timeout;
@@ -110,6 +114,12 @@ export class AgentServer {
           return;
         }
         if (socket.destroyed) return;
+        const node = auth.identity.nodeName;
+        if (node !== null && (this.awaitingHello.get(node) ?? 0) >= MAX_AWAITING_HELLO_PER_NODE) {
+          this.hooks.onAuthFailure?.(429);
+          reject(socket, 429, `too many connections for node ${node} have not said hello`, 10);
+          return;
+        }
         this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, auth.identity));
       },
       (err: unknown) => {
@@ -124,6 +134,15 @@ export class AgentServer {
     this.all.add(conn);
     let storeConnection = 0;
     let limitsLogged = 0;
+    let awaiting = identity.nodeName;
+    const helloDone = (): void => {
+      if (awaiting === null) return;
+      const left = (this.awaitingHello.get(awaiting) ?? 1) - 1;
+      if (left > 0) this.awaitingHello.set(awaiting, left);
+      else this.awaitingHello.delete(awaiting);
+      awaiting = null;
+    };
+    if (awaiting !== null) this.awaitingHello.set(awaiting, (this.awaitingHello.get(awaiting) ?? 0) + 1);
     const helloDeadline = setTimeout(() => {
       if (conn.node !== null || ws.readyState !== ws.OPEN) return;
       this.hooks.log.warn(`agent ${conn.remote} sent no hello within ${this.helloDeadlineMs} ms; closing`);
@@ -178,6 +197,7 @@ export class AgentServer {
         }
         if (knownNode === null && overBudget(message.node)) return;
         clearTimeout(helloDeadline);
+        helloDone();
         storeConnection = this.hello(conn, message, now);
         return;
       }
@@ -205,6 +225,7 @@ export class AgentServer {
     });
     ws.on('close', () => {
       clearTimeout(helloDeadline);
+      helloDone();
       conn.dispose();
       this.all.delete(conn);
       this.hooks.broker.connectionClosed(conn.id);
