@@ -56,14 +56,20 @@ function mergeBy<T>(current: readonly T[], updates: readonly T[], key: (t: T) =>
 /** Image statuses are usually identical on every node of a pool; share one object per distinct status. */
 class ImageStatusInterner {
   private table = new Map<string, ImageStatus>();
+  private bytes = 0;
 
   intern(status: ImageStatus): ImageStatus {
     const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}`;
     const shared = this.table.get(key);
     if (shared !== undefined) return shared;
-    if (this.table.size >= 200_000) this.table = new Map();
+    // Starting afresh only loses sharing; entries still held by nodes stay alive through them.
+    if (this.table.size >= 200_000 || this.bytes > 64 * 1024 * 1024) {
+      this.table = new Map();
+      this.bytes = 0;
+    }
     const frozen = Object.freeze(status);
     this.table.set(key, frozen);
+    this.bytes += key.length;
     return frozen;
   }
 }
@@ -217,17 +223,14 @@ export class NodeStore {
     }
     if (message.images.length > 0) {
       const images = fit(
-        mergeBy(
-          state.images,
-          message.images.map((i) => this.images.intern(i)),
-          (i) => i.image,
-        ),
+        mergeBy(state.images, message.images, (i) => i.image),
         NODE_LIMITS.images,
         NODE_LIMITS.bytes - b.files - b.hosts - b.findings,
         imageBytes,
       );
       note(hit, images, 'images');
-      state.images = images.kept;
+      const had = new Set(state.images);
+      state.images = images.kept.map((i) => (had.has(i) ? i : this.images.intern(i)));
       b.images = images.bytes;
     }
     const before = state.agentFindings;

@@ -33,6 +33,10 @@ function podToken(token: string, pod: string, uid = `uid-pods-${pod}`): void {
   });
 }
 
+function kubeAuth(): string[] {
+  return ['--auth', 'kube', '--kubeconfig', api.writeKubeconfig(), '--namespace', NS];
+}
+
 function agent(node: string, token: string | null, url = collector.url): ProtocolAgent {
   const a = new ProtocolAgent(url, node, token);
   opened.push(a);
@@ -86,16 +90,7 @@ beforeAll(async () => {
   api.tokens.set('unbound', { username: AGENT_SA, audiences: ['mirrorscope'] });
   api.tokens.set('admin-token', { username: 'alice', audiences: [API_AUDIENCE] });
   api.rules.push({ user: 'alice', verb: 'get', resource: 'nodes' });
-  collector = await startCollectorProcess([
-    '--auth',
-    'kube',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    NS,
-    '--heartbeat-interval',
-    '5',
-  ]);
+  collector = await startCollectorProcess([...kubeAuth(), '--heartbeat-interval', '5']);
 });
 
 afterAll(async () => {
@@ -327,15 +322,7 @@ describe('TokenReviews for unknown tokens', () => {
 
 describe('--allow-unbound-agent-tokens', () => {
   it('takes the agent at its word for tokens bound to no pod, and only with --auth kube', async () => {
-    const open = await startCollectorProcess([
-      '--auth',
-      'kube',
-      '--kubeconfig',
-      api.writeKubeconfig(),
-      '--namespace',
-      NS,
-      '--allow-unbound-agent-tokens',
-    ]);
+    const open = await startCollectorProcess([...kubeAuth(), '--allow-unbound-agent-tokens']);
     try {
       const a = agent('node-c', 'unbound', open.url);
       await a.connect();
