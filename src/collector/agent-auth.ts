@@ -13,6 +13,8 @@ export interface AgentIdentity {
   readonly username: string | null;
   /** The node the token proves; null only when no node binding is required (`--auth none`, unbound tokens allowed). */
   readonly nodeName: string | null;
+  /** The node named in hello must exist as a Node object (an unbound token: the agent's word is all there is). */
+  readonly nodeMustExist?: boolean;
 }
 
 export type AgentAuthResult =
@@ -76,7 +78,7 @@ export function kubeAgentAuth(options: KubeAgentAuthOptions): AgentAuthenticator
           return { ok: false, status: 403, reason: bound.reason };
         case 'unbound':
           return options.allowUnbound
-            ? { ok: true, identity: { username, nodeName: null } }
+            ? { ok: true, identity: { username, nodeName: null, nodeMustExist: true } }
             : {
                 ok: false,
                 status: 403,

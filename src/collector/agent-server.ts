@@ -33,6 +33,8 @@ export interface AgentServerHooks {
   readonly onAuthFailure?: (status: number) => void;
   /** Default HELLO_DEADLINE_MS. */
   readonly helloDeadlineMs?: number;
+  /** Whether a Node object of that name exists; undefined while the collector cannot tell. */
+  readonly nodeExists?: (node: string) => boolean | undefined;
 }
 
 /** A connection that has not said hello this long after the upgrade is closed. */
@@ -193,6 +195,13 @@ export class AgentServer {
             `agent token issued on node ${identity.nodeName} claims node ${message.node}; refused`,
           );
           ws.close(CLOSE_POLICY, 'the token was issued for another node');
+          return;
+        }
+        if (identity.nodeMustExist === true && this.hooks.nodeExists?.(message.node) === false) {
+          this.hooks.log.warn(
+            `agent with an unbound token claims node ${message.node}, which does not exist; refused`,
+          );
+          ws.close(CLOSE_POLICY, 'no such node');
           return;
         }
         if (knownNode === null && overBudget(message.node)) return;

@@ -144,6 +144,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     onMessage: (type) => metricsRef?.messages.inc({ type }),
     onAuthFailure: (status) => metricsRef?.agentAuthFailures.inc({ status: String(status) }),
     ...(options.helloDeadlineMs !== undefined ? { helloDeadlineMs: options.helloDeadlineMs } : {}),
+    nodeExists: (node) =>
+      informers.nodes?.synced === true ? informers.nodes.get(node) !== undefined : undefined,
   });
 
   // ---- informers ----

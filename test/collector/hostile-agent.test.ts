@@ -321,12 +321,18 @@ describe('TokenReviews for unknown tokens', () => {
 });
 
 describe('--allow-unbound-agent-tokens', () => {
-  it('takes the agent at its word for tokens bound to no pod, and only with --auth kube', async () => {
+  it('takes the agent at its word for tokens bound to no pod, for nodes that exist, and only with --auth kube', async () => {
     const open = await startCollectorProcess([...kubeAuth(), '--allow-unbound-agent-tokens']);
     try {
+      await eventually(async () => expect((await fetch(`${open.url}/readyz`)).status).toBe(200), 'ready');
       const a = agent('node-c', 'unbound', open.url);
       await a.connect();
       await a.waitFor('welcome');
+      // Only for a node that exists: the agent's word is all the collector has.
+      const invented = agent('invented-node', 'unbound', open.url);
+      await invented.connect();
+      expect(await invented.closed()).toBe(1008);
+      expect(open.log.join('\n')).toContain('claims node invented-node, which does not exist');
     } finally {
       await open.stop();
     }

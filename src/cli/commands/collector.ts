@@ -22,7 +22,8 @@ kubelet pull-failure events, serves the cluster mirror health report and runs tr
                                  namespace, or "mirrorscope")
   --agent-service-account NAME   service account agent tokens must belong to (default mirrorscope-agent)
   --allow-unbound-agent-tokens   accept agent tokens bound to no pod and take the agent's word for its
-                                 node (default: refused, as such a token proves no node; --auth kube only)
+                                 node, if that Node exists (default: refused, as such a token proves no
+                                 node; --auth kube only)
   --heartbeat-interval SECONDS   agent heartbeat and ping interval (default 30)
   --silent-after SECONDS         an agent quiet this long is agent-silent (default 3 × heartbeat)
   --configmap-interval SECONDS   minimum time between ConfigMap writes (default 30)
