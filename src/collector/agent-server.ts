@@ -31,6 +31,8 @@ export interface AgentServerHooks {
   readonly imagesFor: (node: string) => { generation: number; images: readonly string[] };
   readonly onMessage?: (type: AgentMessage['type'] | 'invalid') => void;
   readonly onAuthFailure?: (status: number) => void;
+  readonly onLimitHit?: (limit: string) => void;
+  readonly onPolicyClose?: (reason: PolicyCloseReason) => void;
   /** Default HELLO_DEADLINE_MS. */
   readonly helloDeadlineMs?: number;
   /** Whether a Node object of that name exists; undefined while the collector cannot tell. */
@@ -51,6 +53,8 @@ export const MESSAGE_BURST = 300;
 export const MESSAGES_PER_SECOND = 30;
 
 const CLOSE_POLICY = 1008;
+
+export type PolicyCloseReason = 'no-hello' | 'too-many-messages' | 'wrong-node' | 'invalid-message';
 const CLOSE_UNSUPPORTED = 1003;
 
 const STATUS_TEXT: Record<number, string> = {
@@ -148,6 +152,7 @@ export class AgentServer {
     const helloDeadline = setTimeout(() => {
       if (conn.node !== null || ws.readyState !== ws.OPEN) return;
       this.hooks.log.warn(`agent ${conn.remote} sent no hello within ${this.helloDeadlineMs} ms; closing`);
+      this.hooks.onPolicyClose?.('no-hello');
       ws.close(CLOSE_POLICY, 'no hello in time');
     }, this.helloDeadlineMs);
     helloDeadline.unref();
@@ -155,6 +160,7 @@ export class AgentServer {
       if (this.messageBudget.take(node) === 0) return false;
       if (ws.readyState === ws.OPEN) {
         this.hooks.log.warn(`agent ${node} sends too many messages; disconnecting it`);
+        this.hooks.onPolicyClose?.('too-many-messages');
         ws.close(CLOSE_POLICY, 'too many messages');
       }
       return true;
@@ -180,6 +186,7 @@ export class AgentServer {
         this.hooks.onMessage?.('invalid');
         const reason = err instanceof ProtocolError ? err.message : 'invalid message';
         this.hooks.log.warn(`agent ${conn.node ?? conn.remote} sent an invalid message: ${reason}`);
+        this.hooks.onPolicyClose?.('invalid-message');
         ws.close(CLOSE_POLICY, reason.slice(0, 120));
         return;
       }
@@ -194,6 +201,7 @@ export class AgentServer {
           this.hooks.log.warn(
             `agent token issued on node ${identity.nodeName} claims node ${message.node}; refused`,
           );
+          this.hooks.onPolicyClose?.('wrong-node');
           ws.close(CLOSE_POLICY, 'the token was issued for another node');
           return;
         }
@@ -201,6 +209,7 @@ export class AgentServer {
           this.hooks.log.warn(
             `agent with an unbound token claims node ${message.node}, which does not exist; refused`,
           );
+          this.hooks.onPolicyClose?.('wrong-node');
           ws.close(CLOSE_POLICY, 'no such node');
           return;
         }
@@ -248,10 +257,12 @@ export class AgentServer {
   /** Logs limits newly hit by the node's last message; returns how many are now logged. */
   private reportLimits(node: string, logged: number): number {
     const hit = this.hooks.store.limitsHit(node);
-    if (hit.size > logged)
+    if (hit.size > logged) {
       this.hooks.log.warn(
         `agent ${node} sent more than the collector keeps per node (${[...hit].join(', ')}); the excess is dropped`,
       );
+      for (const limit of [...hit].slice(logged)) this.hooks.onLimitHit?.(limit);
+    }
     return hit.size;
   }
 

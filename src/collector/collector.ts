@@ -143,6 +143,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     imagesFor: (node) => imageSets.get(node),
     onMessage: (type) => metricsRef?.messages.inc({ type }),
     onAuthFailure: (status) => metricsRef?.agentAuthFailures.inc({ status: String(status) }),
+    onLimitHit: (limit) => metricsRef?.agentLimitHits.inc({ limit }),
+    onPolicyClose: (reason) => metricsRef?.agentPolicyCloses.inc({ reason }),
     ...(options.helloDeadlineMs !== undefined ? { helloDeadlineMs: options.helloDeadlineMs } : {}),
     nodeExists: (node) =>
       informers.nodes?.synced === true ? informers.nodes.get(node) !== undefined : undefined,

@@ -310,13 +310,20 @@ describe('TokenReviews for unknown tokens', () => {
     expect(answers.filter((a) => a.status === 401)).toHaveLength(reviews);
   });
 
-  it('count in the metrics', async () => {
+  it('count in the metrics, with every other refusal of this file', async () => {
     const metrics = await (
       await fetch(`${collector.url}/metrics`, { headers: { Authorization: 'Bearer admin-token' } })
     ).text();
-    expect(
-      Number(/^mirrorscope_collector_token_reviews_throttled (\d+)/m.exec(metrics)?.[1]),
-    ).toBeGreaterThan(0);
+    const value = (series: string): number =>
+      Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    expect(value('mirrorscope_collector_token_reviews_throttled')).toBeGreaterThan(0);
+    expect(value('mirrorscope_collector_agent_limit_hits_total{limit="findings"}')).toBeGreaterThan(0);
+    for (const reason of ['no-hello', 'too-many-messages', 'wrong-node'])
+      expect(
+        value(`mirrorscope_collector_agent_policy_closes_total{reason="${reason}"}`),
+        reason,
+      ).toBeGreaterThan(0);
+    expect(value('mirrorscope_collector_agent_auth_failures_total{status="429"}')).toBeGreaterThan(0);
   });
 });
 
