@@ -1,8 +1,9 @@
 // An HTTP fake of the Kubernetes API for the collector's tests: it serves real API object JSON (Pods,
-// Nodes, Events — lists and watch streams —, TokenReview, SubjectAccessReview, ConfigMaps) so the
-// collector's production @kubernetes/client-node calls run unchanged against it (a kubeconfig with
-// `insecure-skip-tls-verify` and a bearer token points at it). Not a Kubernetes: just enough of the
-// wire behaviour (resourceVersions, watch replay, field/label selectors, Status errors) to be honest.
+// Nodes, Events — lists and watch streams —, a Pod by name, TokenReview, SubjectAccessReview,
+// ConfigMaps) so the collector's production @kubernetes/client-node calls run unchanged against it
+// (a kubeconfig with `insecure-skip-tls-verify` and a bearer token points at it). Not a Kubernetes:
+// just enough of the wire behaviour (resourceVersions, watch replay, field/label selectors, Status
+// errors) to be honest.
 // With `openshift` on it also serves the cluster-scoped OpenShift custom resources the mirror
 // diagnosis reads (ICSP, IDMS, ITMS, Image, ClusterVersion, MachineConfigPool, MachineConfig) under
 // /apis/{group}/{version}/{plural}, and API discovery (/apis, /apis/{group}, /apis/{group}/{version}).
@@ -443,6 +444,17 @@ current-context: fake
 
     const cluster = /^\/api\/v1\/(pods|nodes|events)$/.exec(p);
     if (method === 'GET' && cluster !== null) return this.listOrWatch(cluster[1] as Kind, url, res);
+    const pod = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(p);
+    if (method === 'GET' && pod !== null) {
+      const object = this.get('pods', pod[2]!, pod[1]!);
+      return object === undefined
+        ? this.send(
+            res,
+            404,
+            status(404, 'NotFound', `pods "${pod[2]}" not found`, { name: pod[2], kind: 'pods' }),
+          )
+        : this.send(res, 200, object);
+    }
     const cm = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(p);
     if (cm !== null) return this.configMap(method, cm[1]!, cm[2], req, res);
     if (p === '/apis' || p.startsWith('/apis/')) return this.apis(method, p, url, res);
