@@ -524,7 +524,10 @@ export function parseAdmissionObjects(files: readonly ConfigFile[]): AdmissionOb
   };
   for (const file of files) {
     const r = new ObjectReader(file.path);
-    for (const doc of parseYamlDocuments(file)) readObject(r, acc, doc.root, null);
+    for (const doc of parseYamlDocuments(file)) {
+      // An empty document (`---` with nothing after it) is skipped, as kubectl skips it.
+      if (doc.root.value !== null) readObject(r, acc, doc.root, null);
+    }
   }
   return acc;
 }
