@@ -6,7 +6,11 @@ import { admissionPullDisagreements, type PullSource } from '../core/admission/d
 import { decideGatekeeper, type GatekeeperContainer } from '../core/admission/gatekeeper-decision.js';
 import type { PodFacts } from '../core/admission/gatekeeper-match.js';
 import type { AdmissionObjects } from '../core/admission/objects.js';
-import { concludePortieris, preparePortieris, type PortierisSignatureOutcome } from '../core/admission/portieris-decision.js';
+import {
+  concludePortieris,
+  preparePortieris,
+  type PortierisSignatureOutcome,
+} from '../core/admission/portieris-decision.js';
 import { combineAllowed, type AdmissionDecision } from '../core/admission/types.js';
 import { verifyPortierisSignature } from './portieris-verify.js';
 
@@ -74,16 +78,34 @@ export async function evaluateAdmission(
         let outcome: PortierisSignatureOutcome | null = null;
         if (prep.signature !== null && prep.denials.length === 0) {
           outcome = options.verifySignatures
-            ? await verifyPortierisSignature(prep.signature, { timeoutMs: options.timeoutMs, cas: options.cas })
-            : { kind: 'unknown', detail: 'not checked: --offline (signatures live in the registry or store)' };
+            ? await verifyPortierisSignature(prep.signature, {
+                timeoutMs: options.timeoutMs,
+                cas: options.cas,
+              })
+            : {
+                kind: 'unknown',
+                detail: 'not checked: --offline (signatures live in the registry or store)',
+              };
         }
         portieris = concludePortieris(prep, outcome);
-        if (outcome?.kind === 'verified' && prep.mutate && portieris.allowed !== false && prep.parsed !== null)
+        if (
+          outcome?.kind === 'verified' &&
+          prep.mutate &&
+          portieris.allowed !== false &&
+          prep.parsed !== null
+        )
           mutatedTo = `${prep.parsed.name}@${outcome.digest}`;
       }
       const decisions = portieris === null ? gatekeeper : [portieris, ...gatekeeper];
       const sources = options.pullSources?.(q.image) ?? null;
-      const notes = admissionPullDisagreements({ image: q.image, sources, gatekeeper, gatekeeperFor, portieris, mutatedTo });
+      const notes = admissionPullDisagreements({
+        image: q.image,
+        sources,
+        gatekeeper,
+        gatekeeperFor,
+        portieris,
+        mutatedTo,
+      });
       return {
         image: q.image,
         namespace: q.namespace,

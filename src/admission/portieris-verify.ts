@@ -5,12 +5,20 @@
 // reads simple signatures from the registry's signature API or the policy's lookaside store.
 import type { CertFile } from '../host/certs-d.js';
 import { Credentials } from '../core/credentials/secret.js';
-import { evaluatePolicy, SignatureFetchError, type KeyLoad, type SignatureSet } from '../core/policy/evaluate.js';
+import {
+  evaluatePolicy,
+  SignatureFetchError,
+  type KeyLoad,
+  type SignatureSet,
+} from '../core/policy/evaluate.js';
 import type { KeySource } from '../core/policy/types.js';
 import { nameOf, stringOf } from '../core/reference/reference.js';
 import { lookasideBase, LookasideUrlError, redactUrl } from '../core/signatures/registries-d-lookup.js';
 import { sha256Digest } from '../core/signatures/payload.js';
-import type { PortierisSignatureOutcome, PortierisSignaturePlan } from '../core/admission/portieris-decision.js';
+import type {
+  PortierisSignatureOutcome,
+  PortierisSignaturePlan,
+} from '../core/admission/portieris-decision.js';
 import { goQuote } from '../core/mco/go-format.js';
 import { NodeRoot } from '../host/node-root.js';
 import { ProbeFailure, RegistryClient } from '../probe/registry-client.js';
@@ -52,7 +60,9 @@ function storeTopLevel(store: NonNullable<PortierisSignaturePlan['store']>): str
 }
 
 const keyDataOnly = async (source: KeySource): Promise<KeyLoad> =>
-  source.kind === 'keyData' ? { ok: true, blobs: [source.data] } : { ok: false, error: 'Portieris passes keys as data', missingPath: null };
+  source.kind === 'keyData'
+    ? { ok: true, blobs: [source.data] }
+    : { ok: false, error: 'Portieris passes keys as data', missingPath: null };
 
 export async function verifyPortierisSignature(
   plan: PortierisSignaturePlan,
@@ -71,7 +81,9 @@ export async function verifyPortierisSignature(
     timeoutMs: options.timeoutMs,
     userAgent: 'mirrorscope (as portieris)',
   });
-  const http = withUrlCredentials(createSignatureHttp({ timeoutMs: options.timeoutMs, ca: options.cas.map((c) => c.pem.toString('utf8')) }));
+  const http = withUrlCredentials(
+    createSignatureHttp({ timeoutMs: options.timeoutMs, ca: options.cas.map((c) => c.pem.toString('utf8')) }),
+  );
   try {
     let manifest;
     try {
@@ -106,7 +118,11 @@ export async function verifyPortierisSignature(
       try {
         base = lookasideBase(storeTopLevel(plan.store), ref);
       } catch (err) {
-        if (err instanceof LookasideUrlError) throw new SignatureFetchError(err.message.replaceAll(plan.store.password, '***'), redactUrl(plan.store.url));
+        if (err instanceof LookasideUrlError)
+          throw new SignatureFetchError(
+            err.message.replaceAll(plan.store.password, '***'),
+            redactUrl(plan.store.url),
+          );
         throw err;
       }
       where.push(`the lookaside ${plan.store.url}/${ref.path}@${digest.replace(':', '=')}/`);

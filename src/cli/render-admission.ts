@@ -4,7 +4,12 @@ import type { AdmissionResult } from '../admission/evaluate.js';
 import type { AdmissionCheck, AdmissionDecision } from '../core/admission/types.js';
 import type { Style } from './style.js';
 
-const MARK: Readonly<Record<AdmissionCheck['outcome'], string>> = { pass: '✓', fail: '✗', unknown: '?', info: '·' };
+const MARK: Readonly<Record<AdmissionCheck['outcome'], string>> = {
+  pass: '✓',
+  fail: '✗',
+  unknown: '?',
+  info: '·',
+};
 
 function verdict(allowed: boolean | null, style: Style): string {
   if (allowed === true) return style.good('allowed');
@@ -20,8 +25,14 @@ function indent(text: string, prefix: string): string {
 }
 
 function renderDecision(d: AdmissionDecision, style: Style): string {
-  const policy = d.policy === null ? '' : ` ${d.policy.kind} ${d.policy.namespace === null ? '' : `${d.policy.namespace}/`}${d.policy.name}`;
-  const lines = [`  ${style.strong(d.controller)}${policy}: ${verdict(d.allowed, style)}`, indent(d.message, '      ')];
+  const policy =
+    d.policy === null
+      ? ''
+      : ` ${d.policy.kind} ${d.policy.namespace === null ? '' : `${d.policy.namespace}/`}${d.policy.name}`;
+  const lines = [
+    `  ${style.strong(d.controller)}${policy}: ${verdict(d.allowed, style)}`,
+    indent(d.message, '      '),
+  ];
   for (const c of d.checks) lines.push(`      ${MARK[c.outcome]} ${style.dim(`${c.kind}:`)} ${c.detail}`);
   return lines.join('\n');
 }
@@ -31,7 +42,9 @@ export function renderAdmissionResult(r: AdmissionResult, style: Style): string 
   if (r.decisions.length === 0) lines.push('  no admission controller given applies to this image');
   for (const d of r.decisions) lines.push(renderDecision(d, style));
   if (r.pull !== null)
-    lines.push(`  pull: CRI-O tries ${r.pull.sources.map((s) => `${s.reference}${s.mirror ? ' (mirror)' : ''}`).join(', ') || 'no source'}`);
+    lines.push(
+      `  pull: CRI-O tries ${r.pull.sources.map((s) => `${s.reference}${s.mirror ? ' (mirror)' : ''}`).join(', ') || 'no source'}`,
+    );
   for (const n of r.notes) lines.push(`  ${style.warn('!')} ${n}`);
   return lines.join('\n');
 }

@@ -94,7 +94,13 @@ interface AdmissionJson {
   results: {
     image: string;
     allowed: boolean | null;
-    decisions: { controller: string; allowed: boolean | null; message: string; policy: unknown; checks: { kind: string; outcome: string; detail: string }[] }[];
+    decisions: {
+      controller: string;
+      allowed: boolean | null;
+      message: string;
+      policy: unknown;
+      checks: { kind: string; outcome: string; detail: string }[];
+    }[];
     notes: string[];
   }[];
   notes: string[];
@@ -108,7 +114,13 @@ async function skopeoAccepts(image: string): Promise<{ ok: boolean; stderr: stri
   await writeFile(keyFile, await readFile(signer.publicKeyFile));
   await writeFile(
     path.join(dir, 'policy.json'),
-    JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { '': [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: keyFile }] }, dir: { '': [{ type: 'insecureAcceptAnything' }] } } }),
+    JSON.stringify({
+      default: [{ type: 'reject' }],
+      transports: {
+        docker: { '': [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: keyFile }] },
+        dir: { '': [{ type: 'insecureAcceptAnything' }] },
+      },
+    }),
   );
   const auth = `http://${STORE_USER}:${STORE_PASSWORD}@${storeUrl.slice('http://'.length)}`;
   await writeFile(path.join(dir, 'registries.d', 'default.yaml'), `default-docker:\n  sigstore: ${auth}\n`);
@@ -123,25 +135,36 @@ async function skopeoAccepts(image: string): Promise<{ ok: boolean; stderr: stri
 beforeAll(async () => {
   lab = await RegistryLab.create();
   signing = await SigningLab.create();
-  [reg, mirror] = await Promise.all([lab.startRegistry({ name: 'src', tls: true }), lab.startRegistry({ name: 'mirror' })]);
+  [reg, mirror] = await Promise.all([
+    lab.startRegistry({ name: 'src', tls: true }),
+    lab.startRegistry({ name: 'mirror' }),
+  ]);
   caCert = (await lab.pki()).caCert;
   signer = await signing.generateKey('Signer');
   const other = await signing.generateKey('Other');
   const layout = path.join(signing.dir, 'layout');
   const nonce = randomUUID();
-  for (const image of await buildOciLayout(layout, ['signed', 'unsigned', 'wrongkey'].map((tag) => ({ tag, content: `${tag} ${nonce}` }))))
+  for (const image of await buildOciLayout(
+    layout,
+    ['signed', 'unsigned', 'wrongkey'].map((tag) => ({ tag, content: `${tag} ${nonce}` })),
+  ))
     images.set(image.tag, image);
   const sigDir = path.join(signing.dir, 'sigstore');
   const signerRegistriesD = path.join(signing.dir, 'registries.d');
   await mkdir(signerRegistriesD, { recursive: true });
-  await writeFile(path.join(signerRegistriesD, 'sign.yaml'), `docker:\n  ${reg.host}:\n    lookaside-staging: file://${sigDir}\n`);
+  await writeFile(
+    path.join(signerRegistriesD, 'sign.yaml'),
+    `docker:\n  ${reg.host}:\n    lookaside-staging: file://${sigDir}\n`,
+  );
   await signing.pushSigned(`oci:${layout}:signed`, `docker://${ref('signed')}`, signer, signerRegistriesD);
   await signing.pushSigned(`oci:${layout}:wrongkey`, `docker://${ref('wrongkey')}`, other, signerRegistriesD);
   await lab.push(layout, 'unsigned', reg, 'lab/app:unsigned');
   await lab.push(layout, 'signed', mirror, 'lab/app:signed');
   await startStore(sigDir);
 
-  const { stdout: armored } = await exec('gpg', ['--armor', '--export', signer.fingerprint], { env: signing.env });
+  const { stdout: armored } = await exec('gpg', ['--armor', '--export', signer.fingerprint], {
+    env: signing.env,
+  });
   policiesDir = path.join(signing.dir, 'policies');
   await mkdir(policiesDir, { recursive: true });
   await writeFile(
@@ -181,7 +204,9 @@ describe('Portieris simple signedBy against a real registry and store', () => {
     expect(d.allowed, JSON.stringify(d, null, 1)).toBe(true);
     expect(d.policy).toEqual({ kind: 'ClusterImagePolicy', name: 'lab-signed', namespace: null });
     expect(d.checks.find((c) => c.kind === 'simple')!.detail).toContain(signer.fingerprint);
-    expect(d.checks.find((c) => c.kind === 'mutate-image')!.detail).toContain(`${reg.host}/lab/app@${images.get('signed')!.digest}`);
+    expect(d.checks.find((c) => c.kind === 'mutate-image')!.detail).toContain(
+      `${reg.host}/lab/app@${images.get('signed')!.digest}`,
+    );
     expect(code).toBe(0);
     expect((await skopeoAccepts(ref('signed'))).ok).toBe(true);
     expect(JSON.stringify(json)).not.toContain(STORE_PASSWORD);
@@ -214,14 +239,18 @@ describe('Portieris simple signedBy against a real registry and store', () => {
     const { json } = await admission([...args, ref('signed')]);
     const d = json.results[0]!.decisions[0]!;
     expect(d.allowed).toBe(false);
-    expect(d.message).toMatch(/^simple: reading signature from http:\/\/127\.0\.0\.1:\d+\/lab\/app@sha256=[0-9a-f]{64}\/signature-1: status 401 \(Unauthorized\)$/);
+    expect(d.message).toMatch(
+      /^simple: reading signature from http:\/\/127\.0\.0\.1:\d+\/lab\/app@sha256=[0-9a-f]{64}\/signature-1: status 401 \(Unauthorized\)$/,
+    );
     expect(storeRequests.length).toBeGreaterThan(before);
   });
 
   it('mutateImage: false keeps the tag', async () => {
     const args = await withPolicy(policies({ storeSecret: true, mutate: false }));
     const { json } = await admission([...args, ref('signed')]);
-    expect(json.results[0]!.decisions[0]!.checks.find((c) => c.kind === 'mutate-image')!.detail).toMatch(/^mutateImage: false/);
+    expect(json.results[0]!.decisions[0]!.checks.find((c) => c.kind === 'mutate-image')!.detail).toMatch(
+      /^mutateImage: false/,
+    );
   });
 
   it('cannot tell when the registry cannot be verified from here (no CA) or --offline', async () => {
@@ -230,7 +259,9 @@ describe('Portieris simple signedBy against a real registry and store', () => {
     expect(noCa.json.results[0]!.allowed).toBeNull();
     expect(noCa.code).toBe(0);
     const offline = await admission([...args, '--offline', '--strict', ref('signed')]);
-    expect(offline.json.results[0]!.decisions[0]!.checks.find((c) => c.kind === 'simple')!.outcome).toBe('unknown');
+    expect(offline.json.results[0]!.decisions[0]!.checks.find((c) => c.kind === 'simple')!.outcome).toBe(
+      'unknown',
+    );
     expect(offline.code).toBe(1);
   });
 });
@@ -254,7 +285,9 @@ describe('admission and the pull through a mirror', () => {
     );
     expect(r.notes).toEqual([
       `Gatekeeper checks ${ref('signed')} as written in the pod spec; CRI-O pulls it from ${mirror.host}/lab/app:signed first, a host the allow-list never sees`,
-      expect.stringContaining(`naming the mirror ${mirror.host}/lab/app:signed in the pod spec would pass only-mirror`),
+      expect.stringContaining(
+        `naming the mirror ${mirror.host}/lab/app:signed in the pod spec would pass only-mirror`,
+      ),
     ]);
     expect(code).toBe(1);
   });

@@ -102,36 +102,58 @@ describe('Portieris policy choice (pkg/policy GetPolicyToEnforce)', () => {
   });
   it('finds the matching repository across cluster policies and within one', () => {
     expect(
-      chosen(clusterPolicy('policy-one', ['icr.io/hello/earth'], trustOff) + clusterPolicy('policy-two', ['icr.io/hello/world'], trustOn)),
+      chosen(
+        clusterPolicy('policy-one', ['icr.io/hello/earth'], trustOff) +
+          clusterPolicy('policy-two', ['icr.io/hello/world'], trustOn),
+      ),
     ).toBe(true);
-    expect(chosen(clusterPolicy('policy-one', ['icr.io/hello/earth', 'icr.io/hello/world'], trustOn))).toBe(true);
+    expect(chosen(clusterPolicy('policy-one', ['icr.io/hello/earth', 'icr.io/hello/world'], trustOn))).toBe(
+      true,
+    );
   });
   it('prefers the namespace ImagePolicy over a ClusterImagePolicy', () => {
     expect(
-      chosen(clusterPolicy('policy-one', ['icr.io/hello/world'], trustOff) + imagePolicy('policy-two', 'default', ['icr.io/hello/world'], trustOn)),
+      chosen(
+        clusterPolicy('policy-one', ['icr.io/hello/world'], trustOff) +
+          imagePolicy('policy-two', 'default', ['icr.io/hello/world'], trustOn),
+      ),
     ).toBe(true);
   });
   it('ignores ImagePolicies of other namespaces', () => {
     expect(
-      chosen(imagePolicy('policy-one', 'nonDefault', ['icr.io/hello/world'], trustOff) + imagePolicy('policy-two', 'default', ['icr.io/hello/world'], trustOn)),
+      chosen(
+        imagePolicy('policy-one', 'nonDefault', ['icr.io/hello/world'], trustOff) +
+          imagePolicy('policy-two', 'default', ['icr.io/hello/world'], trustOn),
+      ),
     ).toBe(true);
   });
   it('never falls back to cluster policies once the namespace has an ImagePolicy', () => {
     const deny = 'Deny "icr.io/hello/world", no matching repositories in the ImagePolicies';
     expect(chosen(imagePolicy('policy-one', 'default', ['icr.io/hello/earth'], trustOff))).toBe(deny);
     expect(
-      chosen(imagePolicy('policy-one', 'default', ['icr.io/hello/earth'], trustOn) + clusterPolicy('policy-one', ['icr.io/hello/world'], trustOn)),
+      chosen(
+        imagePolicy('policy-one', 'default', ['icr.io/hello/earth'], trustOn) +
+          clusterPolicy('policy-one', ['icr.io/hello/world'], trustOn),
+      ),
     ).toBe(deny);
   });
 
   it('takes an exact name at once, otherwise the longest pattern not counting "*"', () => {
-    const text = clusterPolicy('a', ['icr.io/*'], trustOff) + clusterPolicy('b', ['icr.io/cise/*'], trustOn) + clusterPolicy('c', ['*'], trustOff);
+    const text =
+      clusterPolicy('a', ['icr.io/*'], trustOff) +
+      clusterPolicy('b', ['icr.io/cise/*'], trustOn) +
+      clusterPolicy('c', ['*'], trustOff);
     const policies = objects(text).portierisPolicies;
     const m = findPortierisPolicy(policies, 'icr.io/cise/nginx:1');
     expect(m?.repository.name).toBe('icr.io/cise/*');
     expect(m?.quality).toBe('icr.io/cise/'.length);
-    const exact = objects(clusterPolicy('a', ['icr.io/cise/*'], trustOff) + clusterPolicy('z', ['icr.io/cise/nginx:1'], trustOn)).portierisPolicies;
-    expect(findPortierisPolicy(exact, 'icr.io/cise/nginx:1')).toMatchObject({ exact: true, quality: 'icr.io/cise/nginx:1'.length });
+    const exact = objects(
+      clusterPolicy('a', ['icr.io/cise/*'], trustOff) + clusterPolicy('z', ['icr.io/cise/nginx:1'], trustOn),
+    ).portierisPolicies;
+    expect(findPortierisPolicy(exact, 'icr.io/cise/nginx:1')).toMatchObject({
+      exact: true,
+      quality: 'icr.io/cise/nginx:1'.length,
+    });
   });
 
   it('matches the image as written, not normalised: "nginx" is not docker.io/library/nginx', () => {
@@ -157,7 +179,13 @@ describe('Portieris image reading (helpers/image NewReference)', () => {
   it('keeps the string as written, normalises the name, defaults the tag', () => {
     expect(portierisImage('nginx')).toEqual({
       ok: true,
-      image: { original: 'nginx', name: 'docker.io/library/nginx', tag: 'latest', digest: '', hostname: 'docker.io' },
+      image: {
+        original: 'nginx',
+        name: 'docker.io/library/nginx',
+        tag: 'latest',
+        digest: '',
+        hostname: 'docker.io',
+      },
     });
     const withPort = portierisImage('localhost:5000/app');
     expect(withPort.ok && withPort.image.hostname).toBe('localhost');
@@ -184,7 +212,15 @@ describe('Portieris decisions', () => {
   });
 
   it('trust (Notary v1) is not checked here, and says why', () => {
-    const d = decide(imagePolicy('pinned', 'default', ['de.icr.io/testing-authn/nginx'], '{trust: {enabled: true, trustServer: "https://notary.de.icr.io", signerSecrets: [{name: signer1}]}}'), 'de.icr.io/testing-authn/nginx:1');
+    const d = decide(
+      imagePolicy(
+        'pinned',
+        'default',
+        ['de.icr.io/testing-authn/nginx'],
+        '{trust: {enabled: true, trustServer: "https://notary.de.icr.io", signerSecrets: [{name: signer1}]}}',
+      ),
+      'de.icr.io/testing-authn/nginx:1',
+    );
     expect(d.allowed).toBeNull();
     expect(d.checks.find((c) => c.kind === 'trust')).toMatchObject({ outcome: 'unknown' });
     expect(d.checks.find((c) => c.kind === 'trust')!.detail).toContain('Notary v1');
@@ -201,7 +237,8 @@ describe('Portieris decisions', () => {
     expect(ibm.checks.find((c) => c.kind === 'vulnerability')?.outcome).toBe('unknown');
   });
 
-  const signedBy = (extra = '') => `{simple: {requirements: [{type: signedBy, keySecret: simple1pubkey${extra}}]}}`;
+  const signedBy = (extra = '') =>
+    `{simple: {requirements: [{type: signedBy, keySecret: simple1pubkey${extra}}]}}`;
 
   it('signedBy with a missing key Secret fails as Portieris does (Kubernetes NotFound text)', () => {
     expect(decide(clusterPolicy('s', ['icr.io/cise/*'], signedBy()), 'icr.io/cise/nginx:1')).toMatchObject({
@@ -209,10 +246,16 @@ describe('Portieris decisions', () => {
       message: 'secrets "simple1pubkey" not found',
     });
     expect(
-      decide(clusterPolicy('s', ['icr.io/cise/*'], '{simple: {requirements: [{type: signedBy}]}}'), 'icr.io/cise/nginx:1').message,
+      decide(
+        clusterPolicy('s', ['icr.io/cise/*'], '{simple: {requirements: [{type: signedBy}]}}'),
+        'icr.io/cise/nginx:1',
+      ).message,
     ).toBe('KeySecret missing in signedBy requirement');
     expect(
-      decide(clusterPolicy('s', ['icr.io/cise/*'], '{simple: {requirements: [{type: cosign}]}}'), 'icr.io/cise/nginx:1').message,
+      decide(
+        clusterPolicy('s', ['icr.io/cise/*'], '{simple: {requirements: [{type: cosign}]}}'),
+        'icr.io/cise/nginx:1',
+      ).message,
     ).toBe('simple policy invalid Type: cosign');
   });
 
@@ -226,32 +269,63 @@ describe('Portieris decisions', () => {
     const inOther = secret('secretnamespace');
     const base = clusterPolicy('s', ['icr.io/cise/*'], signedBy());
     expect(decide(base + inOther, 'icr.io/cise/nginx:1').message).toBe('secrets "simple1pubkey" not found');
-    const override = preparePortieris('icr.io/cise/nginx:1', 'default', objects(clusterPolicy('s', ['icr.io/cise/*'], signedBy(', keySecretNamespace: secretnamespace')) + inOther));
+    const override = preparePortieris(
+      'icr.io/cise/nginx:1',
+      'default',
+      objects(
+        clusterPolicy('s', ['icr.io/cise/*'], signedBy(', keySecretNamespace: secretnamespace')) + inOther,
+      ),
+    );
     expect(override.denials).toEqual([]);
-    expect(override.signature?.requirements.requirements[0]).toMatchObject({ type: 'signedBy', signedIdentity: { type: 'matchRepoDigestOrExact' } });
+    expect(override.signature?.requirements.requirements[0]).toMatchObject({
+      type: 'signedBy',
+      signedIdentity: { type: 'matchRepoDigestOrExact' },
+    });
     expect(override.signature?.store).toBeNull();
     // Without a conclusion from the network, the decision is "cannot tell".
     expect(concludePortieris(override, null).allowed).toBeNull();
-    expect(concludePortieris(override, { kind: 'denied', reason: 'A signature was required, but no signature exists', detail: 'no signature' })).toMatchObject({
+    expect(
+      concludePortieris(override, {
+        kind: 'denied',
+        reason: 'A signature was required, but no signature exists',
+        detail: 'no signature',
+      }),
+    ).toMatchObject({
       allowed: false,
       message: 'simple: policy denied the request: A signature was required, but no signature exists',
     });
     const digest = `sha256:${'a'.repeat(64)}`;
     const ok = concludePortieris(override, { kind: 'verified', digest, detail: 'verified' });
     expect(ok.allowed).toBe(true);
-    expect(ok.checks.find((c) => c.kind === 'mutate-image')?.detail).toContain(`icr.io/cise/nginx@sha256:${'a'.repeat(64)}`);
+    expect(ok.checks.find((c) => c.kind === 'mutate-image')?.detail).toContain(
+      `icr.io/cise/nginx@sha256:${'a'.repeat(64)}`,
+    );
   });
 
   it('storeURL must be http(s); the store Secret is read from the pod namespace', async () => {
     const { publicKey } = await generateKey({ userIDs: [{ name: 'Lab' }], format: 'armored' });
     const key = `apiVersion: v1\nkind: Secret\nmetadata: {name: k}\nstringData: {key: ${JSON.stringify(publicKey)}}\n---\n`;
-    const pol = (store: string) => clusterPolicy('s', ['icr.io/*'], `{simple: {storeURL: "${store}", storeSecret: store, requirements: [{type: signedBy, keySecret: k}]}}`);
+    const pol = (store: string) =>
+      clusterPolicy(
+        's',
+        ['icr.io/*'],
+        `{simple: {storeURL: "${store}", storeSecret: store, requirements: [{type: signedBy, keySecret: k}]}}`,
+      );
     expect(decide(pol('ftp://x') + key, 'icr.io/a/b:1').message).toBe('secrets "store" not found');
     const store = 'apiVersion: v1\nkind: Secret\nmetadata: {name: store}\nstringData: {username: u}\n---\n';
-    expect(decide(pol('https://sigs.example') + key + store, 'icr.io/a/b:1').message).toBe('secret: store, does not contain password');
-    const full = 'apiVersion: v1\nkind: Secret\nmetadata: {name: store}\nstringData: {username: u, password: p}\n---\n';
-    expect(decide(pol('ftp://x') + key + full, 'icr.io/a/b:1').message).toBe('expecting https:// or http:// URL, got: ftp://x');
-    const prep = preparePortieris('icr.io/a/b:1', 'default', objects(pol('https://sigs.example') + key + full));
+    expect(decide(pol('https://sigs.example') + key + store, 'icr.io/a/b:1').message).toBe(
+      'secret: store, does not contain password',
+    );
+    const full =
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: store}\nstringData: {username: u, password: p}\n---\n';
+    expect(decide(pol('ftp://x') + key + full, 'icr.io/a/b:1').message).toBe(
+      'expecting https:// or http:// URL, got: ftp://x',
+    );
+    const prep = preparePortieris(
+      'icr.io/a/b:1',
+      'default',
+      objects(pol('https://sigs.example') + key + full),
+    );
     expect(prep.signature?.store).toEqual({ url: 'https://sigs.example', username: 'u', password: 'p' });
     expect(JSON.stringify(concludePortieris(prep, null))).not.toContain('"p"');
   });
@@ -259,8 +333,13 @@ describe('Portieris decisions', () => {
   it('a tag and a digest together: containers/image refuses the reference', async () => {
     const { publicKey } = await generateKey({ userIDs: [{ name: 'Lab' }], format: 'armored' });
     const key = `apiVersion: v1\nkind: Secret\nmetadata: {name: simple1pubkey}\nstringData: {key: ${JSON.stringify(publicKey)}}\n---\n`;
-    const d = decide(clusterPolicy('s', ['icr.io/*'], signedBy()) + key, `icr.io/a/b:1@sha256:${'b'.repeat(64)}`);
-    expect(d.message).toBe('simple: Docker references with both a tag and digest are currently not supported');
+    const d = decide(
+      clusterPolicy('s', ['icr.io/*'], signedBy()) + key,
+      `icr.io/a/b:1@sha256:${'b'.repeat(64)}`,
+    );
+    expect(d.message).toBe(
+      'simple: Docker references with both a tag and digest are currently not supported',
+    );
   });
 
   it('notes fields the CRD schema prunes (the e2e simpleStore block is never read)', () => {
@@ -276,7 +355,10 @@ describe('decodeArmoredKey (pkg/verifier/simple/gpgArmour.go)', () => {
     const { publicKey, privateKey } = await generateKey({ userIDs: [{ name: 'Lab' }], format: 'armored' });
     expect(decodeArmoredKey(new TextEncoder().encode(publicKey)).ok).toBe(true);
     expect(decodeArmoredKey(new Uint8Array())).toEqual({ ok: false, error: 'Key: empty' });
-    expect(decodeArmoredKey(new TextEncoder().encode('not armor'))).toEqual({ ok: false, error: 'Unable to decode key: EOF' });
+    expect(decodeArmoredKey(new TextEncoder().encode('not armor'))).toEqual({
+      ok: false,
+      error: 'Unable to decode key: EOF',
+    });
     expect(decodeArmoredKey(new TextEncoder().encode(privateKey))).toEqual({
       ok: false,
       error: 'Expected "PGP PUBLIC KEY BLOCK" not found: PGP PRIVATE KEY BLOCK',

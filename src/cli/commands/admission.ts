@@ -53,7 +53,10 @@ async function readCas(paths: readonly string[]): Promise<CertFile[]> {
       try {
         return { file, pem: await readFile(file) };
       } catch (err) {
-        throw new MirrorscopeError('config-invalid', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new MirrorscopeError(
+          'config-invalid',
+          `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
     }),
   );
@@ -78,7 +81,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const labels = parseLabels((flags.label as string[] | undefined) ?? []);
   const json = flags.json === true;
   const paths = (flags.policies as string[] | undefined) ?? [];
-  const objects = paths.length === 0 ? emptyAdmissionObjects() : parseAdmissionObjects(await readPolicyInputs(paths));
+  const objects =
+    paths.length === 0 ? emptyAdmissionObjects() : parseAdmissionObjects(await readPolicyInputs(paths));
   const cas = await readCas((flags.ca as string[] | undefined) ?? []);
   const resolver = typeof flags.root === 'string' ? (await loadResolver(flags.root)).resolver : null;
   const queries: AdmissionQuery[] = positionals.map((image) => ({
@@ -98,7 +102,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       : {
           pullSources: (image: string) => {
             const candidate = resolver.resolve(image).candidates[0];
-            return candidate === undefined ? null : candidate.sources.map((s) => ({ reference: s.reference, mirror: s.mirror }));
+            return candidate === undefined
+              ? null
+              : candidate.sources.map((s) => ({ reference: s.reference, mirror: s.mirror }));
           },
         }),
   });

@@ -3,7 +3,8 @@
 
 const BEGIN = /^-----BEGIN (.+)-----[ \t]*$/;
 
-export type ArmorDecode = { readonly ok: true; readonly data: Uint8Array } | { readonly ok: false; readonly error: string };
+export type ArmorDecode =
+  { readonly ok: true; readonly data: Uint8Array } | { readonly ok: false; readonly error: string };
 
 /** OpenPGP's CRC-24 (RFC 4880 §6.1). */
 function crc24(data: Uint8Array): number {

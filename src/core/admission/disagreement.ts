@@ -43,7 +43,9 @@ export function admissionPullDisagreements(input: DisagreementInput): string[] {
         notes.push(
           `naming the mirror ${m.reference} in the pod spec would pass ${passes.map((d) => d.policy?.name).join(', ')}: mirroring into the allowed registry only helps when the pod spec names the mirror`,
         );
-      const refused = repoDecisions.filter((d) => d.allowed === true && asMirror.get(key(d))?.allowed === false);
+      const refused = repoDecisions.filter(
+        (d) => d.allowed === true && asMirror.get(key(d))?.allowed === false,
+      );
       if (refused.length > 0)
         notes.push(
           `admitted, yet CRI-O may pull from the mirror ${m.reference}, which ${refused.map((d) => d.policy?.name).join(', ')} would refuse if the pod spec named it`,

@@ -39,12 +39,20 @@ function chooseTemplate(constraint: ConstraintObject, objects: AdmissionObjects)
         variant: current,
         detail: `no ConstraintTemplate for ${kind} was given: evaluated as the gatekeeper-library template ${current.template} ${current.version}`,
       };
-    return { kind: 'opaque', name: kind.toLowerCase(), detail: `no ConstraintTemplate for ${kind} was given` };
+    return {
+      kind: 'opaque',
+      name: kind.toLowerCase(),
+      detail: `no ConstraintTemplate for ${kind} was given`,
+    };
   }
   const name = template.meta.name;
   if (template.rego === null) {
     const engines = template.codeEngines.length > 0 ? ` (only ${template.codeEngines.join(', ')} code)` : '';
-    return { kind: 'opaque', name, detail: `ConstraintTemplate ${name} has no Rego${engines}; mirrorscope evaluates no policy engine` };
+    return {
+      kind: 'opaque',
+      name,
+      detail: `ConstraintTemplate ${name} has no Rego${engines}; mirrorscope evaluates no policy engine`,
+    };
   }
   const variant = libraryVariantOfRego(template.rego);
   if (variant === null)
@@ -53,12 +61,18 @@ function chooseTemplate(constraint: ConstraintObject, objects: AdmissionObjects)
       name,
       detail: `ConstraintTemplate ${name} has its own Rego; no maintained Rego engine runs in-process from npm (opa-wasm needs policies compiled by the opa tool), so only the audit's status.violations can speak for it`,
     };
-  return { kind: 'library', variant, detail: `ConstraintTemplate ${name} is the gatekeeper-library ${variant.template} ${variant.version} (its Rego, up to whitespace)` };
+  return {
+    kind: 'library',
+    variant,
+    detail: `ConstraintTemplate ${name} is the gatekeeper-library ${variant.template} ${variant.version} (its Rego, up to whitespace)`,
+  };
 }
 
 /** The actions the admission webhook applies: `scoped` lists them per enforcement point. */
 export function webhookActions(constraint: ConstraintObject): readonly string[] {
-  return constraint.enforcementAction === 'scoped' ? constraint.webhookActions : [constraint.enforcementAction];
+  return constraint.enforcementAction === 'scoped'
+    ? constraint.webhookActions
+    : [constraint.enforcementAction];
 }
 
 /** The audit violations whose message names `image` the way the library templates quote it. */
@@ -77,7 +91,13 @@ function auditChecks(constraint: ConstraintObject, named: readonly AuditViolatio
     ),
   ];
   for (const v of named)
-    out.push(check('audit-violation', 'info', `${v.kind} ${v.namespace === null ? '' : `${v.namespace}/`}${v.name}: ${v.message}`));
+    out.push(
+      check(
+        'audit-violation',
+        'info',
+        `${v.kind} ${v.namespace === null ? '' : `${v.namespace}/`}${v.name}: ${v.message}`,
+      ),
+    );
   return out;
 }
 
@@ -90,7 +110,9 @@ function decideOne(
   const match = matchPod(constraint.match, pod);
   if (match.matches === false) return null;
   const policy = { kind: constraint.meta.kind, name: constraint.meta.name, namespace: null };
-  const checks: AdmissionCheck[] = [check('match', match.matches === null ? 'unknown' : 'pass', match.detail)];
+  const checks: AdmissionCheck[] = [
+    check('match', match.matches === null ? 'unknown' : 'pass', match.detail),
+  ];
   const named = auditViolationsNaming(constraint, container.image);
   const audit = auditChecks(constraint, named);
   const actions = webhookActions(constraint);
@@ -106,11 +128,26 @@ function decideOne(
   if (template.kind === 'opaque') {
     checks.push(check('template', 'unknown', template.detail));
     const deniedHere = named.some(
-      (v) => v.namespace === pod.namespace && (v.enforcementAction || 'deny') === 'deny' && actions.includes('deny'),
+      (v) =>
+        v.namespace === pod.namespace &&
+        (v.enforcementAction || 'deny') === 'deny' &&
+        actions.includes('deny'),
     );
     if (deniedHere && match.matches === true) {
-      checks.push(check('audit', 'fail', `the audit found this image violating the constraint in namespace ${pod.namespace}, with enforcementAction deny`));
-      return decision(false, named.filter((v) => v.namespace === pod.namespace).map((v) => `[${constraint.meta.name}] ${v.message}`).join('\n'));
+      checks.push(
+        check(
+          'audit',
+          'fail',
+          `the audit found this image violating the constraint in namespace ${pod.namespace}, with enforcementAction deny`,
+        ),
+      );
+      return decision(
+        false,
+        named
+          .filter((v) => v.namespace === pod.namespace)
+          .map((v) => `[${constraint.meta.name}] ${v.message}`)
+          .join('\n'),
+      );
     }
     return decision(null, `not evaluated: template ${template.name}`);
   }
@@ -143,20 +180,37 @@ function decideOne(
         : `${container.image} (as written in the pod spec) starts with the disallowed prefix ${result.matchedRepos.map((r) => `"${r}"`).join(', ')}`,
     ),
   );
-  if (match.matches === null) return decision(null, `cannot tell whether the constraint applies; if it does: ${lines.join('\n')}`);
+  if (match.matches === null)
+    return decision(null, `cannot tell whether the constraint applies; if it does: ${lines.join('\n')}`);
   if (actions.includes('deny')) {
-    checks.push(check('enforcement', 'fail', `enforcementAction ${constraint.enforcementAction}: the webhook denies`));
+    checks.push(
+      check('enforcement', 'fail', `enforcementAction ${constraint.enforcementAction}: the webhook denies`),
+    );
     return decision(false, lines.join('\n'));
   }
   if (actions.includes('warn')) {
-    checks.push(check('enforcement', 'info', 'enforcementAction warn: the pod is admitted, the client sees a warning'));
+    checks.push(
+      check('enforcement', 'info', 'enforcementAction warn: the pod is admitted, the client sees a warning'),
+    );
     return decision(true, lines.map((l) => `warning: ${l}`).join('\n'));
   }
   if (actions.length === 1 && actions[0] === 'dryrun') {
-    checks.push(check('enforcement', 'info', 'enforcementAction dryrun: admitted; only the audit records the violation'));
+    checks.push(
+      check(
+        'enforcement',
+        'info',
+        'enforcementAction dryrun: admitted; only the audit records the violation',
+      ),
+    );
     return decision(true, lines.map((l) => `dryrun: ${l}`).join('\n'));
   }
-  checks.push(check('enforcement', 'unknown', `enforcementAction ${actions.join(', ') || '(none for the webhook)'} is not one the webhook acts on as deny, warn or dryrun`));
+  checks.push(
+    check(
+      'enforcement',
+      'unknown',
+      `enforcementAction ${actions.join(', ') || '(none for the webhook)'} is not one the webhook acts on as deny, warn or dryrun`,
+    ),
+  );
   return decision(actions.length === 0 ? true : null, lines.join('\n'));
 }
 
@@ -175,12 +229,20 @@ export function decideGatekeeper(
             policy: null,
             allowed: true,
             message: `namespace ${pod.namespace} has the label ${GATEKEEPER_IGNORE_LABEL}: the webhook is not called`,
-            checks: [check('exempt', 'pass', `Gatekeeper's webhook configuration skips namespaces labelled ${GATEKEEPER_IGNORE_LABEL}`)],
+            checks: [
+              check(
+                'exempt',
+                'pass',
+                `Gatekeeper's webhook configuration skips namespaces labelled ${GATEKEEPER_IGNORE_LABEL}`,
+              ),
+            ],
           },
         ];
   }
   const out: AdmissionDecision[] = [];
-  for (const constraint of [...objects.constraints].sort((a, b) => (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0))) {
+  for (const constraint of [...objects.constraints].sort((a, b) =>
+    a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0,
+  )) {
     const d = decideOne(constraint, container, pod, objects);
     if (d !== null) out.push(d);
   }

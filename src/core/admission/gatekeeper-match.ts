@@ -41,37 +41,60 @@ function kindsMatch(match: ConstraintMatch): boolean {
 
 export function matchPod(match: ConstraintMatch, pod: PodFacts): MatchResult {
   if (!kindsMatch(match)) return { matches: false, detail: 'match.kinds does not include Pod (group "")' };
-  if (match.scope === 'Cluster') return { matches: false, detail: 'match.scope is Cluster; a Pod is namespaced' };
+  if (match.scope === 'Cluster')
+    return { matches: false, detail: 'match.scope is Cluster; a Pod is namespaced' };
   if (match.namespaces.length > 0 && !match.namespaces.some((n) => gatekeeperWildcard(n, pod.namespace)))
-    return { matches: false, detail: `namespace ${pod.namespace} is not in match.namespaces [${match.namespaces.join(', ')}]` };
+    return {
+      matches: false,
+      detail: `namespace ${pod.namespace} is not in match.namespaces [${match.namespaces.join(', ')}]`,
+    };
   const excludedBy = match.excludedNamespaces.find((n) => gatekeeperWildcard(n, pod.namespace));
   if (excludedBy !== undefined)
-    return { matches: false, detail: `namespace ${pod.namespace} is excluded by match.excludedNamespaces entry ${excludedBy}` };
+    return {
+      matches: false,
+      detail: `namespace ${pod.namespace} is excluded by match.excludedNamespaces entry ${excludedBy}`,
+    };
   const undecided: string[] = [];
   if (match.labelSelector !== null && !isEmptySelector(match.labelSelector)) {
-    if (pod.labels === null) undecided.push(`match.labelSelector (${describeSelector(match.labelSelector)}) depends on the pod's labels`);
+    if (pod.labels === null)
+      undecided.push(
+        `match.labelSelector (${describeSelector(match.labelSelector)}) depends on the pod's labels`,
+      );
     else {
       const r = selectorMatches(match.labelSelector, pod.labels);
       if (!r.ok) return { matches: null, detail: `match.labelSelector is invalid: ${r.error}` };
-      if (!r.matches) return { matches: false, detail: `the pod's labels do not satisfy match.labelSelector (${describeSelector(match.labelSelector)})` };
+      if (!r.matches)
+        return {
+          matches: false,
+          detail: `the pod's labels do not satisfy match.labelSelector (${describeSelector(match.labelSelector)})`,
+        };
     }
   }
   if (match.namespaceSelector !== null) {
     if (pod.namespaceObject === null)
-      undecided.push(`match.namespaceSelector (${describeSelector(match.namespaceSelector)}) needs the Namespace object ${pod.namespace}`);
+      undecided.push(
+        `match.namespaceSelector (${describeSelector(match.namespaceSelector)}) needs the Namespace object ${pod.namespace}`,
+      );
     else {
       const r = selectorMatches(match.namespaceSelector, pod.namespaceObject.meta.labels);
       if (!r.ok) return { matches: null, detail: `match.namespaceSelector is invalid: ${r.error}` };
       if (!r.matches)
-        return { matches: false, detail: `Namespace ${pod.namespace}'s labels do not satisfy match.namespaceSelector (${describeSelector(match.namespaceSelector)})` };
+        return {
+          matches: false,
+          detail: `Namespace ${pod.namespace}'s labels do not satisfy match.namespaceSelector (${describeSelector(match.namespaceSelector)})`,
+        };
     }
   }
   if (match.name !== '') {
     if (pod.name === null) undecided.push(`match.name ${match.name} depends on the pod's name`);
-    else if (!gatekeeperWildcard(match.name, pod.name)) return { matches: false, detail: `the pod's name does not match match.name ${match.name}` };
+    else if (!gatekeeperWildcard(match.name, pod.name))
+      return { matches: false, detail: `the pod's name does not match match.name ${match.name}` };
   }
   if (match.source === 'Generated')
-    return { matches: false, detail: 'match.source is Generated: only pods expanded from workloads by an ExpansionTemplate' };
+    return {
+      matches: false,
+      detail: 'match.source is Generated: only pods expanded from workloads by an ExpansionTemplate',
+    };
   if (match.source !== '' && match.source !== 'All' && match.source !== 'Original')
     return { matches: null, detail: `match.source ${match.source} is invalid (Gatekeeper fails the match)` };
   if (undecided.length > 0) return { matches: null, detail: undecided.join('; ') };
@@ -81,6 +104,7 @@ export function matchPod(match: ConstraintMatch, pod: PodFacts): MatchResult {
 function describeMatch(match: ConstraintMatch, pod: PodFacts): string {
   const parts = [`applies to a Pod in namespace ${pod.namespace}`];
   if (match.kinds.length === 0) parts.push('match.kinds is empty (every kind)');
-  if (match.namespaces.length === 0 && match.excludedNamespaces.length === 0) parts.push('no namespace restriction');
+  if (match.namespaces.length === 0 && match.excludedNamespaces.length === 0)
+    parts.push('no namespace restriction');
   return parts.join('; ');
 }

@@ -17,7 +17,11 @@ interface LibraryVariant {
   readonly label: Readonly<Record<ContainerField, string>>;
 }
 
-const LABELS = { containers: 'container', initContainers: 'initContainer', ephemeralContainers: 'ephemeralContainer' } as const;
+const LABELS = {
+  containers: 'container',
+  initContainers: 'initContainer',
+  ephemeralContainers: 'ephemeralContainer',
+} as const;
 const ALL: readonly ContainerField[] = ['containers', 'initContainers', 'ephemeralContainers'];
 
 /** sha256 of the whitespace-normalised Rego → the library version it is. */
@@ -33,7 +37,12 @@ const LIBRARY_REGO: ReadonlyMap<string, LibraryVariant> = new Map([
   ],
   [
     '2436a3299b5fbc6fb39c8feea624afa34f44c1d72fa358c5ce83cb441599c2ba',
-    { template: 'k8sallowedrepos', version: 'library 2022-03 (no version annotation)', fields: ['containers', 'initContainers'], label: LABELS },
+    {
+      template: 'k8sallowedrepos',
+      version: 'library 2022-03 (no version annotation)',
+      fields: ['containers', 'initContainers'],
+      label: LABELS,
+    },
   ],
   [
     '0e935164a03d4cdd31466ad2302a1a088764edc26d9e9500428b0a37a79754d3',
@@ -56,7 +65,10 @@ const CURRENT: Readonly<Record<string, LibraryVariant>> = {
 };
 
 export function regoFingerprint(rego: string): string {
-  const normalised = rego.split(/\s+/).filter((w) => w !== '').join(' ');
+  const normalised = rego
+    .split(/\s+/)
+    .filter((w) => w !== '')
+    .join(' ');
   return createHash('sha256').update(normalised).digest('hex');
 }
 
@@ -96,7 +108,10 @@ export function evaluateRepoTemplate(
   const repos = (parameters as { repos?: unknown } | undefined)?.repos;
   if (repos === undefined || repos === null) return { ok: true, violations: [], matchedRepos: [] };
   if (!Array.isArray(repos) || repos.some((r) => typeof r !== 'string'))
-    return { ok: false, error: 'parameters.repos is not a list of strings (the template schema makes the API server refuse it)' };
+    return {
+      ok: false,
+      error: 'parameters.repos is not a list of strings (the template schema makes the API server refuse it)',
+    };
   const list = repos as string[];
   const matchedRepos = list.filter((r) => container.image.startsWith(r));
   const allowed = variant.template === 'k8sallowedrepos';

@@ -3,9 +3,13 @@
 // as they are for Gatekeeper's match (it then fails the request instead of guessing).
 import type { LabelSelector } from './objects.js';
 
-export type SelectorResult = { readonly ok: true; readonly matches: boolean } | { readonly ok: false; readonly error: string };
+export type SelectorResult =
+  { readonly ok: true; readonly matches: boolean } | { readonly ok: false; readonly error: string };
 
-export function selectorMatches(selector: LabelSelector, labels: ReadonlyMap<string, string>): SelectorResult {
+export function selectorMatches(
+  selector: LabelSelector,
+  labels: ReadonlyMap<string, string>,
+): SelectorResult {
   for (const [key, value] of selector.matchLabels) {
     if (labels.get(key) !== value) return { ok: true, matches: false };
   }
@@ -17,14 +21,24 @@ export function selectorMatches(selector: LabelSelector, labels: ReadonlyMap<str
       case 'In':
       case 'NotIn':
         if (values.length === 0)
-          return { ok: false, error: `values: Invalid value: for 'in', 'notin' operators, values set can't be empty` };
-        if (e.operator === 'In' ? !(has && values.includes(labels.get(e.key)!)) : has && values.includes(labels.get(e.key)!))
+          return {
+            ok: false,
+            error: `values: Invalid value: for 'in', 'notin' operators, values set can't be empty`,
+          };
+        if (
+          e.operator === 'In'
+            ? !(has && values.includes(labels.get(e.key)!))
+            : has && values.includes(labels.get(e.key)!)
+        )
           matches = false;
         break;
       case 'Exists':
       case 'DoesNotExist':
         if (values.length > 0)
-          return { ok: false, error: `values: Invalid value: values set must be empty for exists and does not exist` };
+          return {
+            ok: false,
+            error: `values: Invalid value: values set must be empty for exists and does not exist`,
+          };
         if (e.operator === 'Exists' ? !has : has) matches = false;
         break;
       default:
@@ -43,7 +57,11 @@ export function describeSelector(selector: LabelSelector): string {
   for (const e of selector.matchExpressions) {
     const vs = (e.values ?? []).join(',');
     parts.push(
-      e.operator === 'Exists' ? e.key : e.operator === 'DoesNotExist' ? `!${e.key}` : `${e.key} ${e.operator.toLowerCase()} (${vs})`,
+      e.operator === 'Exists'
+        ? e.key
+        : e.operator === 'DoesNotExist'
+          ? `!${e.key}`
+          : `${e.key} ${e.operator.toLowerCase()} (${vs})`,
     );
   }
   return parts.length === 0 ? '(everything)' : parts.join(', ');

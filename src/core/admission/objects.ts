@@ -131,7 +131,11 @@ export interface AdmissionObjects {
   readonly templates: readonly ConstraintTemplateObject[];
   readonly constraints: readonly ConstraintObject[];
   /** Objects or fields the controllers never see (pruned or not theirs), with where they are. */
-  readonly notes: readonly { readonly file: string; readonly line: number | null; readonly message: string }[];
+  readonly notes: readonly {
+    readonly file: string;
+    readonly line: number | null;
+    readonly message: string;
+  }[];
 }
 
 type Fields = Map<string, Located>;
@@ -157,7 +161,8 @@ class ObjectReader {
   text(parent: Fields, key: string, what: string): string {
     const node = this.child(parent, key);
     if (node === undefined) return '';
-    if (typeof node.value !== 'string') this.fail(`${what}.${key} must be a string, got ${kindOf(node)}`, node);
+    if (typeof node.value !== 'string')
+      this.fail(`${what}.${key} must be a string, got ${kindOf(node)}`, node);
     return node.value;
   }
 
@@ -274,11 +279,14 @@ function readPortierisPolicy(r: ObjectReader, acc: Collector, node: Located | un
   const trustNode = r.child(f, 'trust');
   const trust = trustNode === undefined ? new Map<string, Located>() : r.fields(trustNode, `${what}.trust`);
   const simpleNode = r.child(f, 'simple');
-  const simple = simpleNode === undefined ? new Map<string, Located>() : r.fields(simpleNode, `${what}.simple`);
+  const simple =
+    simpleNode === undefined ? new Map<string, Located>() : r.fields(simpleNode, `${what}.simple`);
   const vulnNode = r.child(f, 'vulnerability');
-  const vuln = vulnNode === undefined ? new Map<string, Located>() : r.fields(vulnNode, `${what}.vulnerability`);
+  const vuln =
+    vulnNode === undefined ? new Map<string, Located>() : r.fields(vulnNode, `${what}.vulnerability`);
   const vaNode = r.child(vuln, 'ICCRVA');
-  const va = vaNode === undefined ? new Map<string, Located>() : r.fields(vaNode, `${what}.vulnerability.ICCRVA`);
+  const va =
+    vaNode === undefined ? new Map<string, Located>() : r.fields(vaNode, `${what}.vulnerability.ICCRVA`);
   const requirements = r.items(simple, 'requirements', `${what}.simple`).map((item, i) => {
     const w = `${what}.simple.requirements[${i}]`;
     const req = r.fields(item, w);
@@ -290,9 +298,15 @@ function readPortierisPolicy(r: ObjectReader, acc: Collector, node: Located | un
       line: item.line,
     };
   });
-  const signerSecrets = r.items(trust, 'signerSecrets', `${what}.trust`).map((item, i) =>
-    r.text(r.fields(item, `${what}.trust.signerSecrets[${i}]`), 'name', `${what}.trust.signerSecrets[${i}]`),
-  );
+  const signerSecrets = r
+    .items(trust, 'signerSecrets', `${what}.trust`)
+    .map((item, i) =>
+      r.text(
+        r.fields(item, `${what}.trust.signerSecrets[${i}]`),
+        'name',
+        `${what}.trust.signerSecrets[${i}]`,
+      ),
+    );
   return {
     trust: {
       enabled: r.flag(trust, 'enabled', `${what}.trust`),
@@ -369,9 +383,11 @@ function readTemplate(r: ObjectReader, acc: Collector, obj: Fields, at: Located)
   const crdNode = r.child(spec, 'crd');
   const crd = crdNode === undefined ? new Map<string, Located>() : r.fields(crdNode, `${what}.crd`);
   const crdSpecNode = r.child(crd, 'spec');
-  const crdSpec = crdSpecNode === undefined ? new Map<string, Located>() : r.fields(crdSpecNode, `${what}.crd.spec`);
+  const crdSpec =
+    crdSpecNode === undefined ? new Map<string, Located>() : r.fields(crdSpecNode, `${what}.crd.spec`);
   const namesNode = r.child(crdSpec, 'names');
-  const names = namesNode === undefined ? new Map<string, Located>() : r.fields(namesNode, `${what}.crd.spec.names`);
+  const names =
+    namesNode === undefined ? new Map<string, Located>() : r.fields(namesNode, `${what}.crd.spec.names`);
   const constraintKind = r.text(names, 'kind', `${what}.crd.spec.names`);
   if (constraintKind === '') r.fail(`${what}.crd.spec.names.kind: Required value`, at);
   let rego: string | null = null;
@@ -434,10 +450,13 @@ function readScopedActions(r: ObjectReader, spec: Fields, what: string): string[
   for (const [i, item] of r.items(spec, 'scopedEnforcementActions', what).entries()) {
     const w = `${what}.scopedEnforcementActions[${i}]`;
     const f = r.fields(item, w);
-    const points = r.items(f, 'enforcementPoints', w).map((p, j) =>
-      r.text(r.fields(p, `${w}.enforcementPoints[${j}]`), 'name', `${w}.enforcementPoints[${j}]`),
-    );
-    if (points.includes('validation.gatekeeper.sh') || points.includes('*')) actions.push(r.text(f, 'action', w));
+    const points = r
+      .items(f, 'enforcementPoints', w)
+      .map((p, j) =>
+        r.text(r.fields(p, `${w}.enforcementPoints[${j}]`), 'name', `${w}.enforcementPoints[${j}]`),
+      );
+    if (points.includes('validation.gatekeeper.sh') || points.includes('*'))
+      actions.push(r.text(f, 'action', w));
   }
   return actions;
 }
@@ -448,7 +467,10 @@ function readConstraint(r: ObjectReader, acc: Collector, obj: Fields, kind: stri
   const specNode = r.child(obj, 'spec');
   const spec = specNode === undefined ? new Map<string, Located>() : r.fields(specNode, what);
   const statusNode = r.child(obj, 'status');
-  const status = statusNode === undefined ? new Map<string, Located>() : r.fields(statusNode, `${kind} "${meta.name}" status`);
+  const status =
+    statusNode === undefined
+      ? new Map<string, Located>()
+      : r.fields(statusNode, `${kind} "${meta.name}" status`);
   const sw = `${kind} "${meta.name}" status`;
   const violations = r.items(status, 'violations', sw).map((item, i) => {
     const w = `${sw}.violations[${i}]`;
@@ -498,7 +520,8 @@ function readObject(
   else if (apiVersion === 'v1' && kind === 'Secret') readSecret(r, acc, obj, node);
   else if (apiVersion === 'v1' && kind === 'Namespace')
     acc.namespaces.push({ meta: { ...readMeta(r, obj, kind, node), namespace: null } });
-  else if (group === 'templates.gatekeeper.sh' && kind === 'ConstraintTemplate') readTemplate(r, acc, obj, node);
+  else if (group === 'templates.gatekeeper.sh' && kind === 'ConstraintTemplate')
+    readTemplate(r, acc, obj, node);
   else if (group === 'constraints.gatekeeper.sh') readConstraint(r, acc, obj, kind, node);
   else
     acc.notes.push({

@@ -153,7 +153,11 @@ function policyRef(kind: string, name: string, namespace: string | null): Admiss
   return { kind, name, namespace };
 }
 
-export function preparePortieris(image: string, namespace: string, objects: AdmissionObjects): PortierisPrepared {
+export function preparePortieris(
+  image: string,
+  namespace: string,
+  objects: AdmissionObjects,
+): PortierisPrepared {
   const checks: AdmissionCheck[] = [];
   const denials: string[] = [];
   const base = { image, signature: null, mutate: false, undecided: false } as const;
@@ -164,7 +168,13 @@ export function preparePortieris(image: string, namespace: string, objects: Admi
   const parsed = portierisImage(image);
   if (!parsed.ok) {
     checks.push(check('image', 'fail', `not a valid image reference: ${parsed.error}`));
-    return { ...base, parsed: null, policy: null, checks, denials: [`Deny ${goQuote(image)}, invalid image name`] };
+    return {
+      ...base,
+      parsed: null,
+      policy: null,
+      checks,
+      denials: [`Deny ${goQuote(image)}, invalid image name`],
+    };
   }
   const img = parsed.image;
   const choice = portierisPolicyToEnforce(objects.portierisPolicies, namespace, image);
@@ -181,7 +191,11 @@ export function preparePortieris(image: string, namespace: string, objects: Admi
     return { ...base, parsed: img, policy: null, checks, denials: [choice.denial] };
   }
   const { object, repository, exact } = choice.match;
-  const policy = policyRef(object.kind, object.meta.name, object.kind === 'ImagePolicy' ? (object.meta.namespace ?? namespace) : null);
+  const policy = policyRef(
+    object.kind,
+    object.meta.name,
+    object.kind === 'ImagePolicy' ? (object.meta.namespace ?? namespace) : null,
+  );
   checks.push(
     check(
       'policy-choice',
@@ -195,7 +209,13 @@ export function preparePortieris(image: string, namespace: string, objects: Admi
   if (p.vulnerability.iccrvaEnabled === true) {
     if (!hasIbmRepo(img)) {
       const reason = `Cannot use Vulnerability Advisor for IBM Cloud Container Registry with image ${goQuote(image)}`;
-      checks.push(check('vulnerability', 'fail', `vulnerability.ICCRVA is enabled but ${img.hostname} is not IBM Cloud Container Registry`));
+      checks.push(
+        check(
+          'vulnerability',
+          'fail',
+          `vulnerability.ICCRVA is enabled but ${img.hostname} is not IBM Cloud Container Registry`,
+        ),
+      );
       denials.push(reason);
     } else {
       undecided = true;
@@ -203,7 +223,7 @@ export function preparePortieris(image: string, namespace: string, objects: Admi
         check(
           'vulnerability',
           'unknown',
-          'not checked: IBM Cloud Vulnerability Advisor is a cloud service that needs the pod\'s IBM Cloud credentials; mirrorscope does not call it',
+          "not checked: IBM Cloud Vulnerability Advisor is a cloud service that needs the pod's IBM Cloud credentials; mirrorscope does not call it",
         ),
       );
     }
@@ -225,18 +245,31 @@ export function preparePortieris(image: string, namespace: string, objects: Admi
       check(
         'trust',
         'unknown',
-        `not checked: trust is Docker Content Trust (Notary v1) — signed TUF metadata for ${img.name} on ${p.trust.trustServer || 'the registry\'s default trust server'}${p.trust.signerSecrets.length > 0 ? `, signers ${p.trust.signerSecrets.join(', ')}` : ''}; mirrorscope has no Notary client`,
+        `not checked: trust is Docker Content Trust (Notary v1) — signed TUF metadata for ${img.name} on ${p.trust.trustServer || "the registry's default trust server"}${p.trust.signerSecrets.length > 0 ? `, signers ${p.trust.signerSecrets.join(', ')}` : ''}; mirrorscope has no Notary client`,
       ),
     );
   }
-  return { image, parsed: img, policy, checks, denials, undecided, signature, mutate: p.mutateImage !== false };
+  return {
+    image,
+    parsed: img,
+    policy,
+    checks,
+    denials,
+    undecided,
+    signature,
+    mutate: p.mutateImage !== false,
+  };
 }
 
 function prepareSimple(
   objects: AdmissionObjects,
   namespace: string,
   image: string,
-  simple: { readonly requirements: readonly SimpleRequirementSpec[]; readonly storeURL: string; readonly storeSecret: string },
+  simple: {
+    readonly requirements: readonly SimpleRequirementSpec[];
+    readonly storeURL: string;
+    readonly storeSecret: string;
+  },
   checks: AdmissionCheck[],
 ): PortierisSignaturePlan | string {
   const requirements = transformRequirements(objects, namespace, simple.requirements, checks);
@@ -275,7 +308,7 @@ function prepareSimple(
       'simple-store',
       'info',
       store === null
-        ? 'no simple.storeURL: Portieris reads signatures only through the registry\'s signature API (X-Registry-Supports-Signatures), else from /var/lib/containers/sigstore inside its own container, which holds none'
+        ? "no simple.storeURL: Portieris reads signatures only through the registry's signature API (X-Registry-Supports-Signatures), else from /var/lib/containers/sigstore inside its own container, which holds none"
         : `signatures are read from the lookaside ${store.url}${simple.storeSecret === '' ? '' : ` with the credentials of Secret ${namespace}/${simple.storeSecret}`}, unless the registry serves them through its signature API`,
     ),
   );
@@ -320,8 +353,16 @@ export function concludePortieris(
     const hex = digest.replace(/^sha256:/, '');
     checks.push(
       prep.mutate
-        ? check('mutate-image', 'info', `the pod's image is rewritten to ${prep.parsed.name}@sha256:${hex} (mutateImage unset or true)`)
-        : check('mutate-image', 'info', `mutateImage: false: the image stays ${prep.image} (verified digest sha256:${hex})`),
+        ? check(
+            'mutate-image',
+            'info',
+            `the pod's image is rewritten to ${prep.parsed.name}@sha256:${hex} (mutateImage unset or true)`,
+          )
+        : check(
+            'mutate-image',
+            'info',
+            `mutateImage: false: the image stays ${prep.image} (verified digest sha256:${hex})`,
+          ),
     );
   }
   const allowed = denials.length > 0 ? false : undecided ? null : true;
@@ -330,7 +371,10 @@ export function concludePortieris(
     denials.length > 0
       ? denials.join('\n')
       : allowed === null
-        ? `cannot tell: ${checks.filter((c) => c.outcome === 'unknown').map((c) => c.kind).join(', ')} not checked here`
+        ? `cannot tell: ${checks
+            .filter((c) => c.outcome === 'unknown')
+            .map((c) => c.kind)
+            .join(', ')} not checked here`
         : `Allow for images: [${digest !== null && prep.parsed !== null ? `${prep.parsed.name}:${digest.replace(/^sha256:/, '')}` : key}]`;
   return { controller: 'portieris', policy: prep.policy, allowed, message, checks };
 }

@@ -17,8 +17,7 @@ export interface PortierisImage {
 }
 
 export type PortierisImageParse =
-  | { readonly ok: true; readonly image: PortierisImage }
-  | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly image: PortierisImage } | { readonly ok: false; readonly error: string };
 
 export function portierisImage(original: string): PortierisImageParse {
   let name = original;

@@ -65,7 +65,9 @@ export function portierisPolicyToEnforce(
   namespace: string,
   image: string,
 ): PortierisPolicyChoice {
-  const local = policies.filter((p) => p.kind === 'ImagePolicy' && (p.meta.namespace ?? namespace) === namespace);
+  const local = policies.filter(
+    (p) => p.kind === 'ImagePolicy' && (p.meta.namespace ?? namespace) === namespace,
+  );
   if (local.length === 0) {
     const cluster = policies.filter((p) => p.kind === 'ClusterImagePolicy');
     if (cluster.length === 0) {
