@@ -366,6 +366,14 @@ export function concludePortieris(
     );
   }
   const allowed = denials.length > 0 ? false : undecided ? null : true;
+  if (allowed === false)
+    checks.push(
+      check(
+        'where-denied',
+        'info',
+        'Portieris checks the top-level object (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, …) when it is created or updated, and admits pods and ReplicaSets owned by those unchecked: the denial shows where the workload is applied, not as a FailedCreate event',
+      ),
+    );
   const key = prep.parsed === null ? prep.image : nameWithTag(prep.parsed);
   const message =
     denials.length > 0
