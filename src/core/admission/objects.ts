@@ -158,6 +158,12 @@ class ObjectReader {
     return node === undefined || node.value === null ? undefined : node;
   }
 
+  /** A nested object; absent or null reads as an empty one (Go's zero struct). */
+  object(parent: Fields, key: string, what: string): Fields {
+    const node = this.child(parent, key);
+    return node === undefined ? new Map<string, Located>() : this.fields(node, what);
+  }
+
   text(parent: Fields, key: string, what: string): string {
     const node = this.child(parent, key);
     if (node === undefined) return '';
@@ -226,8 +232,7 @@ interface Collector {
 }
 
 function readMeta(r: ObjectReader, obj: Fields, kind: string, at: Located): ObjectMeta {
-  const metaNode = r.child(obj, 'metadata');
-  const meta = metaNode === undefined ? new Map<string, Located>() : r.fields(metaNode, `${kind} metadata`);
+  const meta = r.object(obj, 'metadata', `${kind} metadata`);
   const name = r.text(meta, 'name', `${kind} metadata`);
   if (name === '') r.fail(`${kind} has no metadata.name`, at);
   const namespace = r.text(meta, 'namespace', `${kind} "${name}" metadata`);
@@ -261,9 +266,8 @@ function notePruned(
 }
 
 function readIdentity(r: ObjectReader, parent: Fields, what: string): SignedIdentitySpec {
-  const node = r.child(parent, 'signedIdentity');
-  const f = node === undefined ? new Map<string, Located>() : r.fields(node, `${what}.signedIdentity`);
   const w = `${what}.signedIdentity`;
+  const f = r.object(parent, 'signedIdentity', w);
   return {
     type: r.text(f, 'type', w),
     dockerReference: r.text(f, 'dockerReference', w),
@@ -273,20 +277,18 @@ function readIdentity(r: ObjectReader, parent: Fields, what: string): SignedIden
   };
 }
 
-function readPortierisPolicy(r: ObjectReader, acc: Collector, node: Located | undefined, what: string) {
-  const f = node === undefined ? new Map<string, Located>() : r.fields(node, what);
+function readPortierisPolicy(
+  r: ObjectReader,
+  acc: Collector,
+  repo: Fields,
+  what: string,
+): PortierisPolicySpec {
+  const f = r.object(repo, 'policy', what);
   notePruned(r, acc, f, ['trust', 'simple', 'vulnerability', 'mutateImage'], what, 'Portieris never sees it');
-  const trustNode = r.child(f, 'trust');
-  const trust = trustNode === undefined ? new Map<string, Located>() : r.fields(trustNode, `${what}.trust`);
-  const simpleNode = r.child(f, 'simple');
-  const simple =
-    simpleNode === undefined ? new Map<string, Located>() : r.fields(simpleNode, `${what}.simple`);
-  const vulnNode = r.child(f, 'vulnerability');
-  const vuln =
-    vulnNode === undefined ? new Map<string, Located>() : r.fields(vulnNode, `${what}.vulnerability`);
-  const vaNode = r.child(vuln, 'ICCRVA');
-  const va =
-    vaNode === undefined ? new Map<string, Located>() : r.fields(vaNode, `${what}.vulnerability.ICCRVA`);
+  const trust = r.object(f, 'trust', `${what}.trust`);
+  const simple = r.object(f, 'simple', `${what}.simple`);
+  const vuln = r.object(f, 'vulnerability', `${what}.vulnerability`);
+  const va = r.object(vuln, 'ICCRVA', `${what}.vulnerability.ICCRVA`);
   const requirements = r.items(simple, 'requirements', `${what}.simple`).map((item, i) => {
     const w = `${what}.simple.requirements[${i}]`;
     const req = r.fields(item, w);
@@ -335,8 +337,7 @@ function readPortieris(
 ): void {
   const meta = readMeta(r, obj, kind, at);
   const what = `${kind} "${meta.name}" spec`;
-  const specNode = r.child(obj, 'spec');
-  const spec = specNode === undefined ? new Map<string, Located>() : r.fields(specNode, what);
+  const spec = r.object(obj, 'spec', what);
   const repositories = r.items(spec, 'repositories', what).map((item, i) => {
     const w = `${what}.repositories[${i}]`;
     const repo = r.fields(item, w);
@@ -344,7 +345,7 @@ function readPortieris(
     return {
       name: r.text(repo, 'name', w),
       line: item.line,
-      policy: readPortierisPolicy(r, acc, r.child(repo, 'policy'), `${w}.policy`),
+      policy: readPortierisPolicy(r, acc, repo, `${w}.policy`),
     };
   });
   acc.portierisPolicies.push({
@@ -378,16 +379,10 @@ function readSecret(r: ObjectReader, acc: Collector, obj: Fields, at: Located): 
 function readTemplate(r: ObjectReader, acc: Collector, obj: Fields, at: Located): void {
   const meta = readMeta(r, obj, 'ConstraintTemplate', at);
   const what = `ConstraintTemplate "${meta.name}" spec`;
-  const specNode = r.child(obj, 'spec');
-  const spec = specNode === undefined ? new Map<string, Located>() : r.fields(specNode, what);
-  const crdNode = r.child(spec, 'crd');
-  const crd = crdNode === undefined ? new Map<string, Located>() : r.fields(crdNode, `${what}.crd`);
-  const crdSpecNode = r.child(crd, 'spec');
-  const crdSpec =
-    crdSpecNode === undefined ? new Map<string, Located>() : r.fields(crdSpecNode, `${what}.crd.spec`);
-  const namesNode = r.child(crdSpec, 'names');
-  const names =
-    namesNode === undefined ? new Map<string, Located>() : r.fields(namesNode, `${what}.crd.spec.names`);
+  const spec = r.object(obj, 'spec', what);
+  const crd = r.object(spec, 'crd', `${what}.crd`);
+  const crdSpec = r.object(crd, 'spec', `${what}.crd.spec`);
+  const names = r.object(crdSpec, 'names', `${what}.crd.spec.names`);
   const constraintKind = r.text(names, 'kind', `${what}.crd.spec.names`);
   if (constraintKind === '') r.fail(`${what}.crd.spec.names.kind: Required value`, at);
   let rego: string | null = null;
@@ -423,9 +418,8 @@ function readSelector(r: ObjectReader, parent: Fields, key: string, what: string
 }
 
 function readMatch(r: ObjectReader, spec: Fields, what: string): ConstraintMatch {
-  const node = r.child(spec, 'match');
-  const f = node === undefined ? new Map<string, Located>() : r.fields(node, `${what}.match`);
   const w = `${what}.match`;
+  const f = r.object(spec, 'match', w);
   return {
     kinds: r.items(f, 'kinds', w).map((item, i) => {
       const k = r.fields(item, `${w}.kinds[${i}]`);
@@ -464,14 +458,9 @@ function readScopedActions(r: ObjectReader, spec: Fields, what: string): string[
 function readConstraint(r: ObjectReader, acc: Collector, obj: Fields, kind: string, at: Located): void {
   const meta = readMeta(r, obj, kind, at);
   const what = `${kind} "${meta.name}" spec`;
-  const specNode = r.child(obj, 'spec');
-  const spec = specNode === undefined ? new Map<string, Located>() : r.fields(specNode, what);
-  const statusNode = r.child(obj, 'status');
-  const status =
-    statusNode === undefined
-      ? new Map<string, Located>()
-      : r.fields(statusNode, `${kind} "${meta.name}" status`);
+  const spec = r.object(obj, 'spec', what);
   const sw = `${kind} "${meta.name}" status`;
+  const status = r.object(obj, 'status', sw);
   const violations = r.items(status, 'violations', sw).map((item, i) => {
     const w = `${sw}.violations[${i}]`;
     const v = r.fields(item, w);
