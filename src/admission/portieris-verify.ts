@@ -2,7 +2,8 @@
 // signature store: it reads the manifest from the registry NAMED in the pod spec (Portieris runs
 // containers/image with no registries.conf, so no mirrors and no insecure registries), asks
 // `IsRunningImageAllowed` of the top-level manifest (a manifest list is verified as the list), and
-// reads simple signatures from the registry's signature API or the policy's lookaside store.
+// reads simple signatures from the registry's signature API or the policy's lookaside store. Portieris
+// is built with containers_image_openpgp (its Makefile), so refusal texts are the openpgp mechanism's.
 import type { CertFile } from '../host/certs-d.js';
 import { Credentials } from '../core/credentials/secret.js';
 import {
