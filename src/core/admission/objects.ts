@@ -3,8 +3,9 @@
 // namespaceSelector), Gatekeeper ConstraintTemplates and constraints (with their audit status).
 // Field types are checked as the CRD schemas make the API server check them; fields a schema does
 // not have are pruned by the API server, so they are reported and dropped, never read.
-import { configError } from '../errors.js';
+import { configError, MirrorscopeError } from '../errors.js';
 import type { ConfigFile } from '../registries/types.js';
+import { locate, type ApiObject } from '../mco/parse-objects.js';
 import { parseYamlDocuments, type Located } from '../mco/yaml-tree.js';
 import type { ObjectSource } from './types.js';
 
@@ -521,24 +522,41 @@ function readObject(
 }
 
 export function emptyAdmissionObjects(): AdmissionObjects {
+  return collector();
+}
+
+function collector(): Collector {
   return { portierisPolicies: [], secrets: [], namespaces: [], templates: [], constraints: [], notes: [] };
 }
 
 /** Every object of every file; throws `config-invalid` naming the file and line of the first bad one. */
 export function parseAdmissionObjects(files: readonly ConfigFile[]): AdmissionObjects {
-  const acc: Collector = {
-    portierisPolicies: [],
-    secrets: [],
-    namespaces: [],
-    templates: [],
-    constraints: [],
-    notes: [],
-  };
+  const acc = collector();
   for (const file of files) {
     const r = new ObjectReader(file.path);
     for (const doc of parseYamlDocuments(file)) {
       // An empty document (`---` with nothing after it) is skipped, as kubectl skips it.
       if (doc.root.value !== null) readObject(r, acc, doc.root, null);
+    }
+  }
+  return acc;
+}
+
+/**
+ * Objects listed from the API server. One the API server should have refused is skipped with a
+ * note instead of stopping the others.
+ */
+export function admissionObjectsFromApi(objects: readonly ApiObject[]): AdmissionObjects {
+  const acc = collector();
+  for (const o of objects) {
+    try {
+      readObject(new ObjectReader(o.label), acc, locate(o.object, 0), {
+        kind: o.kind,
+        apiVersion: o.apiVersion,
+      });
+    } catch (err) {
+      if (!(err instanceof MirrorscopeError)) throw err;
+      acc.notes.push({ file: o.label, line: null, message: `${err.message}; skipped` });
     }
   }
   return acc;

@@ -153,10 +153,19 @@ function policyRef(kind: string, name: string, namespace: string | null): Admiss
   return { kind, name, namespace };
 }
 
+export interface PortierisPrepareOptions {
+  /**
+   * false: the Secrets are not known (the collector reads none), so `simple` requirements are left
+   * undecided instead of failing on a key Secret that only seems to be missing.
+   */
+  readonly secretsKnown: boolean;
+}
+
 export function preparePortieris(
   image: string,
   namespace: string,
   objects: AdmissionObjects,
+  options: PortierisPrepareOptions = { secretsKnown: true },
 ): PortierisPrepared {
   const checks: AdmissionCheck[] = [];
   const denials: string[] = [];
@@ -230,7 +239,16 @@ export function preparePortieris(
   }
 
   let signature: PortierisSignaturePlan | null = null;
-  if (p.simple.requirements.length > 0) {
+  if (p.simple.requirements.length > 0 && !options.secretsKnown) {
+    undecided = true;
+    checks.push(
+      check(
+        'simple',
+        'unknown',
+        `not checked: ${p.simple.requirements.length} simple requirement${p.simple.requirements.length === 1 ? '' : 's'} (${p.simple.requirements.map((r) => r.type || '(no type)').join(', ')}) need the key Secrets, which are not read here; \`mirrorscope admission\` with the Secret verifies the signatures`,
+      ),
+    );
+  } else if (p.simple.requirements.length > 0) {
     const prepared = prepareSimple(objects, namespace, image, p.simple, checks);
     if (typeof prepared === 'string') {
       checks.push(check('simple', 'fail', `Portieris fails while preparing the simple policy: ${prepared}`));
