@@ -12,6 +12,7 @@ import { CachedAccessReviewer } from '../kube/access-review.js';
 import { writeConfigMap } from '../kube/config-map-writer.js';
 import type { KubeClients } from '../kube/kube-clients.js';
 import type { SupervisedInformer } from '../kube/supervised-informer.js';
+import type { AdmissionWatch } from './admission-watch.js';
 import type { ClusterIntent } from './cluster-intent.js';
 import { CachedTokenReviewer } from '../kube/token-review.js';
 import { TOKEN_AUDIENCE } from '../protocol/messages.js';
@@ -51,6 +52,10 @@ export interface CollectorOptions {
   readonly traceTimeoutMs?: number;
   readonly eventMaxAgeMs?: number;
   readonly informerWatchdogMs?: number;
+  /** Read Portieris/Gatekeeper objects and FailedCreate events for the Admission section. */
+  readonly admission?: boolean;
+  /** How often the admission objects are re-read (default 60 s). */
+  readonly admissionIntervalMs?: number;
   readonly log: Log;
 }
 
@@ -102,6 +107,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   let pullEvents: PullEvent[] = [];
   let eventsVersion = 0;
   let intent: ClusterIntent | null = null;
+  let admission: AdmissionWatch | null = null;
 
   const tokenReviewer = kube === null ? null : new CachedTokenReviewer(kube.authentication, [TOKEN_AUDIENCE]);
   const apiTokenReviewer = kube === null ? null : new CachedTokenReviewer(kube.authentication, []);
@@ -177,6 +183,15 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       files: (node) => store.get(node)?.files ?? null,
       onChange: () => eventsVersion++,
     });
+    if (options.admission === true) {
+      const { AdmissionWatch } = await import('./admission-watch.js');
+      admission = new AdmissionWatch(kube, {
+        intervalMs: options.admissionIntervalMs ?? 60_000,
+        eventMaxAgeMs: options.eventMaxAgeMs ?? 3_600_000,
+        log: informerLog,
+        onChange: () => eventsVersion++,
+      });
+    }
   }
 
   // ---- report ----
@@ -213,6 +228,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       events: pullEvents,
       agentWitnesses: store.witnesses.entries(),
       intent: intent?.evaluate(now) ?? null,
+      admission: admission?.section(informers.pods?.list() ?? [], now) ?? null,
     });
     lastBuildMs = performance.now() - started;
     cached = { report: built, storeVersion: store.version, eventsVersion, at: now };
@@ -276,6 +292,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   if (kube !== null) {
     for (const informer of Object.values(informers)) informer.start();
     intent?.start();
+    admission?.start();
     const name = options.configMapName ?? 'mirrorscope-report';
     publisher = new ReportPublisher(
       report,
@@ -299,6 +316,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       stopTlsReload();
       publisher?.stop();
       agents.close();
+      admission?.stop();
       await Promise.all([...Object.values(informers).map((i) => i.stop()), intent?.stop()]);
       await Promise.all(
         servers.map(
