@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../support/cli.js';
 
-type Obj = { kind: string; metadata: { name: string }; [k: string]: unknown };
+type Obj = { kind: string; metadata: { name: string }; spec?: unknown; rules?: unknown };
 
 describe('daemonset/components/admission', () => {
   it('renders over the base: --admission on the collector, get/list only, no secrets', () => {
