@@ -189,3 +189,44 @@ describe('buildAdmissionSection', () => {
     });
   });
 });
+
+describe('admissionFindings', () => {
+  it('turns classified denials into errors and would-be refusals into warnings, once each', async () => {
+    const { admissionFindings } = await import('../../src/core/admission/findings.js');
+    const objects = admissionObjectsFromApi([
+      api(
+        { metadata: { name: 'only-harbor' }, spec: { parameters: { repos: ['harbor.example.com/'] } } },
+        'K8sAllowedRepos',
+        'constraints.gatekeeper.sh/v1beta1',
+      ),
+    ]);
+    const section = buildAdmissionSection({
+      portieris: false,
+      gatekeeper: true,
+      objects,
+      pods: podAdmissionInputs([
+        {
+          metadata: { name: 'web-1', namespace: 'shop' },
+          spec: { containers: [{ name: 'web', image: 'nginx:1.25' }] },
+        },
+      ]),
+      events: denialEventInputs(
+        [
+          {
+            metadata: { name: 'e', namespace: 'shop' },
+            involvedObject: { kind: 'ReplicaSet', name: 'web-1a', namespace: 'shop' },
+            reason: 'FailedCreate',
+            message: `${GK}[only-harbor] container <web> has an invalid image repo <nginx:1.26>, allowed repos are ["harbor.example.com/"]`,
+            lastTimestamp: new Date('2026-12-03T09:59:00Z'),
+          },
+        ],
+        Date.parse('2026-12-03T10:00:00Z'),
+        3_600_000,
+      ),
+    });
+    expect(admissionFindings(section).map((f) => [f.id, f.severity, f.image, f.scope])).toEqual([
+      ['admission-repo-not-allowed', 'error', 'nginx:1.26', 'only-harbor'],
+      ['admission-repo-not-allowed', 'warning', 'nginx:1.25', 'only-harbor'],
+    ]);
+  });
+});
