@@ -76,7 +76,8 @@ export async function evaluateAdmission(
       if (portierisActive) {
         const prep = preparePortieris(q.image, q.namespace, objects);
         let outcome: PortierisSignatureOutcome | null = null;
-        if (prep.signature !== null && prep.denials.length === 0) {
+        if (prep.signature !== null) {
+          // Portieris verifies even after a Vulnerability Advisor denial: both lines reach the response.
           outcome = options.verifySignatures
             ? await verifyPortierisSignature(prep.signature, {
                 timeoutMs: options.timeoutMs,

@@ -3,7 +3,7 @@
 // miss new ones), and builds the Admission section from the latest read and the pods it is given.
 import type { V1Pod } from '@kubernetes/client-node';
 import { buildAdmissionSection, type AdmissionSection } from '../core/admission/cluster-section.js';
-import { admissionObjectsFromApi } from '../core/admission/objects.js';
+import { admissionObjectsFromApi, type AdmissionObjects } from '../core/admission/objects.js';
 import { describeKubeError } from '../kube/api-error.js';
 import { readAdmissionState, type AdmissionApiState } from '../kube/admission-source.js';
 import type { KubeClients } from '../kube/kube-clients.js';
@@ -20,6 +20,8 @@ export interface AdmissionWatchOptions {
 
 export class AdmissionWatch {
   private state: AdmissionApiState | null = null;
+  /** The state's objects, parsed once per read rather than once per report build. */
+  private objects: AdmissionObjects | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reading: Promise<void> | null = null;
   private lastError: string | null = null;
@@ -56,6 +58,7 @@ export class AdmissionWatch {
         for (const e of next.errors)
           if (!this.state?.errors.includes(e)) this.options.log('warn', `admission: ${e}`);
         this.state = next;
+        this.objects = admissionObjectsFromApi(next.objects);
         this.lastError = null;
         this.options.onChange();
       } catch (err) {
@@ -76,7 +79,7 @@ export class AdmissionWatch {
     const section = buildAdmissionSection({
       portieris: s.portieris,
       gatekeeper: s.gatekeeper,
-      objects: admissionObjectsFromApi(s.objects),
+      objects: this.objects ?? admissionObjectsFromApi(s.objects),
       pods: podAdmissionInputs(pods),
       events: denialEventInputs(s.events, nowMs, this.options.eventMaxAgeMs),
     });
