@@ -119,11 +119,15 @@ export async function verifyPortierisSignature(
       try {
         base = lookasideBase(storeTopLevel(plan.store), ref);
       } catch (err) {
-        if (err instanceof LookasideUrlError)
-          throw new SignatureFetchError(
-            err.message.replaceAll(plan.store.password, '***'),
-            redactUrl(plan.store.url),
-          );
+        if (err instanceof LookasideUrlError) {
+          // The URL carries the store password (raw and encoded): never let it into a message.
+          const { password } = plan.store;
+          const shown =
+            password === ''
+              ? err.message
+              : err.message.replaceAll(encodeURIComponent(password), 'xxxxx').replaceAll(password, 'xxxxx');
+          throw new SignatureFetchError(shown, redactUrl(plan.store.url));
+        }
         throw err;
       }
       where.push(`the lookaside ${plan.store.url}/${ref.path}@${digest.replace(':', '=')}/`);
