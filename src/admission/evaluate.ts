@@ -23,11 +23,15 @@ export interface AdmissionQuery {
   /** null: not known. */
   readonly labels: ReadonlyMap<string, string> | null;
   readonly podName: string | null;
+  /** `Deployment/web`, when the query comes from a manifest. */
+  readonly workload?: string;
 }
 
 export interface AdmissionResult {
   readonly image: string;
   readonly namespace: string;
+  /** The manifest's workload and container, when the image came from one. */
+  readonly workload?: { readonly name: string; readonly container: string };
   readonly decisions: readonly AdmissionDecision[];
   readonly allowed: boolean | null;
   /** CRI-O's sources for the image on the node given, or null. */
@@ -110,6 +114,7 @@ export async function evaluateAdmission(
       return {
         image: q.image,
         namespace: q.namespace,
+        ...(q.workload === undefined ? {} : { workload: { name: q.workload, container: q.container } }),
         decisions,
         allowed: combineAllowed(decisions),
         pull: sources === null ? null : { sources },

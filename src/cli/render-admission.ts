@@ -38,7 +38,8 @@ function renderDecision(d: AdmissionDecision, style: Style): string {
 }
 
 export function renderAdmissionResult(r: AdmissionResult, style: Style): string {
-  const lines = [`${style.strong(r.image)} in namespace ${r.namespace}: ${verdict(r.allowed, style)}`];
+  const from = r.workload === undefined ? '' : ` (${r.workload.name}, container ${r.workload.container})`;
+  const lines = [`${style.strong(r.image)}${from} in namespace ${r.namespace}: ${verdict(r.allowed, style)}`];
   if (r.decisions.length === 0) lines.push('  no admission controller given applies to this image');
   for (const d of r.decisions) lines.push(renderDecision(d, style));
   if (r.pull !== null)

@@ -63,6 +63,44 @@ describe('mirrorscope admission (built CLI)', () => {
     ]);
   });
 
+  it('-f: every container of a workload, with its own name, labels and namespace', async () => {
+    const d = dir({
+      'gk.yaml': allowList,
+      'deploy.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers: [{name: init, image: busybox}]
+      containers: [{name: web, image: harbor.example.com/lib/nginx:1}]
+`,
+    });
+    const r = await runCli([
+      'admission',
+      '--policies',
+      path.join(d, 'gk.yaml'),
+      '-f',
+      path.join(d, 'deploy.yaml'),
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(1);
+    const json = JSON.parse(r.stdout) as {
+      results: { workload: unknown; namespace: string; allowed: boolean; decisions: { message: string }[] }[];
+    };
+    expect(json.results.map((x) => [x.workload, x.namespace, x.allowed])).toEqual([
+      [{ name: 'Deployment/web', container: 'init' }, 'shop', false],
+      [{ name: 'Deployment/web', container: 'web' }, 'shop', true],
+    ]);
+    expect(json.results[0]!.decisions[0]!.message).toBe(
+      '[require-harbor-repo] initContainer <init> has an invalid image repo <busybox>, allowed repos are ["harbor.example.com/"]',
+    );
+    const notWorkload = await runCli(['admission', '-f', path.join(d, 'gk.yaml')]);
+    expect(notWorkload.code).toBe(2);
+    expect(notWorkload.stderr).toContain('is not a workload');
+  });
+
   it('exits 0 when nothing is denied (an excluded namespace)', async () => {
     const d = dir({ 'gk.yaml': allowList });
     const r = await runCli([

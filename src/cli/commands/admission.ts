@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { defaultContainerName, evaluateAdmission, type AdmissionQuery } from '../../admission/evaluate.js';
 import { readPolicyInputs } from '../../admission/read-inputs.js';
 import { emptyAdmissionObjects, parseAdmissionObjects } from '../../core/admission/objects.js';
+import { parseWorkloads } from '../../core/admission/workloads.js';
 import { MirrorscopeError } from '../../core/errors.js';
 import type { CertFile } from '../../host/certs-d.js';
 import { parseArgs } from '../args.js';
@@ -11,6 +12,7 @@ import { renderAdmissionResult } from '../render-admission.js';
 import { styleFor } from '../style.js';
 
 export const usage = `usage: mirrorscope admission [--policies FILE|DIR]... [--namespace NS] [--json] IMAGE...
+       mirrorscope admission [--policies FILE|DIR]... -f WORKLOAD.yaml [--json]
 
 What the admission controllers would decide for a pod in NS naming each IMAGE, exactly as their code
 does: Portieris (ImagePolicy/ClusterImagePolicy: policy choice, simple signatures verified against
@@ -24,6 +26,8 @@ image). With --root, also where admission and CRI-O's pull through the node's mi
                        documents or a List); a directory means its *.yaml/*.yml/*.json files
   --namespace NS       the pod's namespace (default "default"); objects without a namespace are
                        read as being in NS, as "kubectl apply -n NS" would create them
+  -f, --filename FILE  Pods or workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob):
+                       every container of the pod (template), with its name, labels and namespace
   --label KEY=VALUE    a label of the pod (for labelSelector); without any, labels are unknown
   --container NAME     the container's name in messages (default: the image's last path component)
   --portieris          Portieris is installed even if no policy is given (it then denies every image)
@@ -65,6 +69,7 @@ async function readCas(paths: readonly string[]): Promise<CertFile[]> {
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const { flags, positionals } = parseArgs(argv, {
     policies: { type: 'string', multiple: true },
+    filename: { type: 'string', multiple: true, short: 'f' },
     namespace: { type: 'string' },
     label: { type: 'string', multiple: true },
     container: { type: 'string' },
@@ -75,7 +80,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     strict: { type: 'boolean' },
     json: { type: 'boolean' },
   });
-  if (positionals.length === 0) throw new MirrorscopeError('usage', 'name at least one IMAGE');
+  const workloadPaths = (flags.filename as string[] | undefined) ?? [];
+  if (positionals.length === 0 && workloadPaths.length === 0)
+    throw new MirrorscopeError('usage', 'name at least one IMAGE or -f WORKLOAD');
   const namespace = typeof flags.namespace === 'string' ? flags.namespace : 'default';
   if (namespace === '') throw new MirrorscopeError('usage', '--namespace must not be empty');
   const labels = parseLabels((flags.label as string[] | undefined) ?? []);
@@ -92,6 +99,17 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     labels,
     podName: null,
   }));
+  for (const w of parseWorkloads(await readPolicyInputs(workloadPaths)))
+    queries.push({
+      image: w.image,
+      namespace: w.namespace ?? namespace,
+      container: w.name,
+      field: w.field,
+      labels: w.labels,
+      podName: w.podName,
+      workload: w.workload,
+    });
+
   const results = await evaluateAdmission(queries, objects, {
     portierisInstalled: flags.portieris === true,
     verifySignatures: flags.offline !== true,
