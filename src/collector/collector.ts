@@ -12,6 +12,7 @@ import { CachedAccessReviewer } from '../kube/access-review.js';
 import { writeConfigMap } from '../kube/config-map-writer.js';
 import type { KubeClients } from '../kube/kube-clients.js';
 import type { SupervisedInformer } from '../kube/supervised-informer.js';
+import type { AdmissionWatch } from './admission-watch.js';
 import type { ClusterIntent } from './cluster-intent.js';
 import { PodBoundNodes } from '../kube/bound-pod.js';
 import { CachedTokenReviewer } from '../kube/token-review.js';
@@ -61,6 +62,10 @@ export interface CollectorOptions {
   readonly traceTimeoutMs?: number;
   readonly eventMaxAgeMs?: number;
   readonly informerWatchdogMs?: number;
+  /** Read Portieris/Gatekeeper objects and FailedCreate events for the Admission section. */
+  readonly admission?: boolean;
+  /** How often the admission objects are re-read (default 60 s). */
+  readonly admissionIntervalMs?: number;
   readonly log: Log;
 }
 
@@ -112,6 +117,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   let pullEvents: PullEvent[] = [];
   let eventsVersion = 0;
   let intent: ClusterIntent | null = null;
+  let admission: AdmissionWatch | null = null;
 
   // One throttle for both reviewers: it protects the API server, whoever sends the unknown tokens.
   const throttle = new ReviewThrottle();
@@ -203,6 +209,15 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       files: (node) => store.get(node)?.files ?? null,
       onChange: () => eventsVersion++,
     });
+    if (options.admission === true) {
+      const { AdmissionWatch } = await import('./admission-watch.js');
+      admission = new AdmissionWatch(kube, {
+        intervalMs: options.admissionIntervalMs ?? 60_000,
+        eventMaxAgeMs: options.eventMaxAgeMs ?? 3_600_000,
+        log: informerLog,
+        onChange: () => eventsVersion++,
+      });
+    }
   }
 
   // ---- report ----
@@ -239,6 +254,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       events: pullEvents,
       agentWitnesses: store.witnesses.entries(),
       intent: intent?.evaluate(now) ?? null,
+      admission: admission?.section(informers.pods?.list() ?? [], now) ?? null,
     });
     lastBuildMs = performance.now() - started;
     cached = { report: built, storeVersion: store.version, eventsVersion, at: now };
@@ -305,6 +321,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   if (kube !== null) {
     for (const informer of Object.values(informers)) informer.start();
     intent?.start();
+    admission?.start();
     const name = options.configMapName ?? 'mirrorscope-report';
     publisher = new ReportPublisher(
       report,
@@ -328,6 +345,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       stopTlsReload();
       publisher?.stop();
       agents.close();
+      admission?.stop();
       await Promise.all([...Object.values(informers).map((i) => i.stop()), intent?.stop()]);
       await Promise.all(
         servers.map(

@@ -29,6 +29,8 @@ kubelet pull-failure events, serves the cluster mirror health report and runs tr
   --configmap-interval SECONDS   minimum time between ConfigMap writes (default 30)
   --trace-timeout SECONDS        how long a trace waits for its agent (default 30)
   --public-report                serve /, /api/v1/report and /metrics without authentication
+  --admission                    read Portieris and Gatekeeper objects and FailedCreate events for the
+                                 Admission section (needs the read-only admission role; every minute)
   --tls-cert FILE, --tls-key FILE  serve HTTPS and WSS with this pair (e.g. the OpenShift service-CA
                                  serving certificate); re-read every minute, so a rotation needs no restart
   --log-level LEVEL              info (default), debug, warn, error, silent
@@ -68,6 +70,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     'configmap-interval': { type: 'number' },
     'trace-timeout': { type: 'number' },
     'public-report': { type: 'boolean' },
+    admission: { type: 'boolean' },
     'log-level': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
@@ -111,6 +114,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     configMapIntervalMs: seconds(flags['configmap-interval'], 'configmap-interval', 30_000),
     traceTimeoutMs: seconds(flags['trace-timeout'], 'trace-timeout', 30_000),
     publicReport: flags['public-report'] === true || auth === 'none',
+    admission: flags.admission === true,
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null,
     log,
   };
