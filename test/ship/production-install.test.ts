@@ -84,5 +84,6 @@ describe('the container image recipe', () => {
     const doc = JSON.parse(out) as { causes: { kind: string }[]; findings: { id: string }[] };
     expect(doc.findings.map((f) => f.id)).toContain('config-key-in-mirror-table');
     expect(doc.causes.map((c) => c.kind)).toContain('config-typo');
-  });
+    // Two npm installs and a build: about 50 s alone on two cores, more beside the other suites.
+  }, 300_000);
 });

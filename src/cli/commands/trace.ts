@@ -20,7 +20,7 @@ challenge and asks for the manifest. It stops at the first source that serves it
                     auth.json, ~/.docker/config.json, ~/.dockercfg)
   --json            {"image","steps":[...],"sources":[...],"result":{...}}
   --all             also probe the sources CRI-O would not reach
-  --timeout MS      per network step (default 10000)
+  --timeout MS      per request, its redirects included (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
   --node NODE       trace on that node of the cluster: the collector asks the node's agent, which
                     runs the same trace with the node's own configuration (GET

@@ -21,6 +21,7 @@ export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
   // the cluster
   'agent-silent': 'agent-not-reporting',
   'agent-missing': 'agent-not-reporting',
+  'agent-limit-exceeded': 'agent-not-reporting',
   'node-config-drift': 'config-drift',
   'mirror-config-drift': 'config-drift',
   'mirror-config-not-generated': 'rollout-lag',

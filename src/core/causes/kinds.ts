@@ -258,7 +258,8 @@ export const CAUSE_KINDS = {
     subject: 'finding',
   }),
   'agent-not-reporting': kind({
-    title: 'A node has no mirrorscope agent reporting, so its pulls are not simulated.',
+    title:
+      'A node has no mirrorscope agent reporting (or one whose reports the collector had to cut), so its pulls are not simulated in full.',
     headline: (f) => `No agent reports: ${f}`,
     explanation: 'What the report says about the node may be missing or out of date.',
     fix: 'Check the mirrorscope-agent DaemonSet pod on the node (tolerations, logs, network path to the collector).',

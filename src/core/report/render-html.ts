@@ -3,6 +3,7 @@
 // commands to run and what it affects folded below), then summary cards, the mirror health table,
 // problem images, problems (each once, with its witnesses), nodes, and a reference section.
 import type { Cause } from '../causes/types.js';
+import { admissionSectionHtml } from './admission-render.js';
 import { findingDefinition } from './catalogue-lookup.js';
 import { esc } from './html.js';
 import { causeDocLink, findingDocLink } from './render-docs-html.js';
@@ -285,6 +286,7 @@ ${causesSection(report.causes)}
 <div class="cards" id="summary">${cards}</div>
 <section id="mirrors"><h2>Mirror and registry health</h2>${mirrors}</section>
 ${report.rollout === null ? '' : rolloutSection(report.rollout)}
+${report.admission ? admissionSectionHtml(report.admission) : ''}
 <section id="images"><h2>Images that fail to pull</h2>${images}</section>
 <section id="problems"><h2>Problems <span class="dim">(each once, with the nodes that see it)</span></h2>${problems}</section>
 <section id="nodes"><h2>Nodes</h2>${nodes}</section>

@@ -1,6 +1,7 @@
 // `mirrorscope report` in a terminal: the summary, the causes (what to fix, most important first),
 // failing mirrors, problem images, top problems.
 import { PLAIN, renderCauseText, type TextStyle } from '../causes/render-text.js';
+import { admissionSectionText } from './admission-render.js';
 import type { ClusterReport } from './types.js';
 
 const TOP_CAUSES = 10;
@@ -48,6 +49,7 @@ export function renderReportText(report: ClusterReport, style: TextStyle = PLAIN
       if (m.imagesStale.length > 0) out.push(`    stale: ${m.imagesStale.map((i) => i.image).join(', ')}`);
     }
   }
+  if (report.admission) out.push(...admissionSectionText(report.admission, style));
   if (report.rollout !== null) {
     out.push('', style.strong('Mirror configuration rollout'));
     for (const e of report.rollout.renderErrors)

@@ -1,6 +1,7 @@
 // The short form of the report: what the ConfigMap `mirrorscope-report` holds, so
 // `oc get cm mirrorscope-report -o yaml` answers "what is wrong with my mirrors" without the page.
 import type { Cause } from '../causes/types.js';
+import { admissionDigest, type AdmissionDigest } from './admission-render.js';
 import type { ClusterReport, ReportSummary } from './types.js';
 
 const TOP_CAUSES = 25;
@@ -52,10 +53,13 @@ export interface ReportDigest {
       readonly nodes: number;
     }[];
   } | null;
+  /** Admission denials and counts (collector `--admission`). */
+  readonly admission: AdmissionDigest | null;
 }
 
 export function digestOf(report: ClusterReport): ReportDigest {
   return {
+    admission: report.admission ? admissionDigest(report.admission) : null,
     generatedAt: report.generatedAt,
     summary: report.summary,
     causes: report.causes.slice(0, TOP_CAUSES).map((c) => ({

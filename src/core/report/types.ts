@@ -5,6 +5,7 @@ import type { Severity } from '../findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, WireFinding } from '../../protocol/messages.js';
 import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
 import type { Witnesses } from './witnesses.js';
+import type { AdmissionSection } from '../admission/cluster-section.js';
 
 // ---------- input ----------
 
@@ -68,6 +69,8 @@ export interface ClusterInput {
   readonly intent?: IntentEvaluation | null;
   /** Pods per node and image (from the pod informer), for the impact order of the causes. */
   readonly pods?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Portieris/Gatekeeper decisions and denials (collector `--admission`); null elsewhere. */
+  readonly admission?: AdmissionSection | null;
 }
 
 // ---------- output ----------
@@ -163,4 +166,6 @@ export interface ClusterReport {
   readonly nodes: readonly NodeReport[];
   /** Per pool and per mirror object, how far the mirror configuration has reached the nodes (OpenShift). */
   readonly rollout: RolloutReport | null;
+  /** What the admission controllers decide and denied (collector `--admission`); null or absent otherwise. */
+  readonly admission?: AdmissionSection | null;
 }
