@@ -69,6 +69,17 @@ describe('mirrorscope render', () => {
     expect(JSON.parse(json.stdout).warnings[0]).toContain('did you mean "imageDigestMirrors"?');
   });
 
+  it('a misspelled kind is named with the kind it probably is', async () => {
+    const path = write(
+      'kind.yaml',
+      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSets\nmetadata: {name: x}\nspec: {}\n',
+    );
+    const { stderr } = await render('-f', path);
+    expect(stderr).toContain(
+      `config.openshift.io/v1 ImageDigestMirrorSets is not read by the MCO's registries rendering; ignored; did you mean "ImageDigestMirrorSet"?`,
+    );
+  });
+
   it('a misspelled mirror entry field is named too (mirror → mirrors)', async () => {
     const path = write(
       'entry.yaml',

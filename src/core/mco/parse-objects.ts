@@ -302,7 +302,7 @@ function readObject(
     readClusterVersion(r, obj, node, acc);
   } else {
     acc.notes.push({
-      message: `${apiVersion || '(no apiVersion)'} ${kind} is not read by the MCO's registries rendering; ignored`,
+      message: `${apiVersion || '(no apiVersion)'} ${kind} is not read by the MCO's registries rendering; ignored${didYouMeanClause(kind, [...Object.keys(MIRROR_KINDS), 'Image', 'ClusterVersion'])}`,
       file: r.file,
       line: node.line,
     });
