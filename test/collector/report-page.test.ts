@@ -182,6 +182,8 @@ it('opens with the causes: the top cause readable in 1400×900, its fix, command
   // Impact order: both errors with the one pod; the mirror lacking the image is seen by six nodes.
   expect(await top.getAttribute('data-kind')).toBe('mirror-lacks-image');
   expect(await title.innerText()).toBe(`${GOOD} lacks images the nodes pull`);
+  // Its command names a node where the pull really failed (kubelet's event on worker-1).
+  expect(await top.locator('pre.cmds').innerText()).toBe(`$ mirrorscope trace --node worker-1 ${APP}`);
   // The mirror that refuses connections explains the failed pulls on three nodes, the kubelet event's
   // "connection refused" for it included.
   const refused = page.locator('#causes article[data-kind="connection-refused"]');

@@ -120,6 +120,14 @@ function explaining(
   return undefined;
 }
 
+function failingNode(joined: readonly Placed[]): string | undefined {
+  for (const { finding } of joined) {
+    const n = finding.node ?? [...(finding.nodes ?? [])].sort()[0];
+    if (n !== undefined) return n;
+  }
+  return undefined;
+}
+
 function sorted(values: Iterable<string>): string[] {
   return [...values].sort();
 }
@@ -231,7 +239,8 @@ function toCause(g: Group, node: string | null, input: CauseInput, place: Comman
           kind: g.kind,
           host: g.host,
           image: images[0] ?? null,
-          node: node ?? nodeList[0] ?? null,
+          // A node where the pull fails (what joined the cause says so), else the first one.
+          node: node ?? failingNode(members.slice(g.roots)) ?? nodeList[0] ?? null,
           file: primary.file ?? null,
         },
         place,
