@@ -1,4 +1,15 @@
 import type { CrioImageConfig } from '../core/crio/crio-config.js';
+import {
+  formatCrioVersion,
+  modelledVersion,
+  parseCrioVersion,
+  runtimeJson,
+  shortNameRule,
+  versionNote,
+  type CrioVersion,
+  type RuntimeJson,
+  type VersionNote,
+} from '../core/crio/versions.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { Resolver } from '../core/resolve/resolver.js';
 import { loadNodeCrioConfig } from '../host/crio-files.js';
@@ -8,9 +19,18 @@ import { loadNodeRegistries, type LoadedRegistries } from '../host/registries-fi
 /** Whose pull to simulate: CRI-O (kubelet pulls) or podman/skopeo on the node. */
 export type Runtime = 'crio' | 'podman';
 
+/** The runtime simulated: which one, which version (null: unknown), and what depends on it. */
+export interface RuntimeChoice {
+  readonly runtime: Runtime;
+  /** The CRI-O version as given (null: unknown, or podman). */
+  readonly version: CrioVersion | null;
+}
+
 export interface LoadedResolver {
   readonly root: NodeRoot;
   readonly runtime: Runtime;
+  /** The CRI-O version whose rules were applied (null: unknown, the newest rules). */
+  readonly crioVersion: CrioVersion | null;
   readonly loaded: LoadedRegistries;
   /** null when simulating podman, which does not read crio.conf. */
   readonly crio: CrioImageConfig | null;
@@ -23,15 +43,56 @@ export function parseRuntime(value: unknown): Runtime {
   throw new MirrorscopeError('usage', `--runtime must be "crio" or "podman", got "${String(value)}"`);
 }
 
-export async function loadResolver(rootDir: string, runtime: Runtime = 'crio'): Promise<LoadedResolver> {
+/** `--runtime` and `--crio-version` together (a CRI-O version makes no sense for podman). */
+export function parseRuntimeChoice(runtimeFlag: unknown, versionFlag: unknown): RuntimeChoice {
+  const runtime = parseRuntime(runtimeFlag);
+  if (versionFlag === undefined) return { runtime, version: null };
+  if (runtime === 'podman')
+    throw new MirrorscopeError('usage', '--crio-version applies to --runtime crio only');
+  return { runtime, version: parseCrioVersion(String(versionFlag)) };
+}
+
+/** The `"runtime"` member of the resolve/trace/check JSON. */
+export function runtimeOf(choice: RuntimeChoice): RuntimeJson {
+  return runtimeJson(choice.runtime, choice.version);
+}
+
+/** `crio-version-dependent` when CRI-O's version is unknown or outside the modelled table. */
+export function versionNotes(choice: RuntimeChoice): VersionNote[] {
+  if (choice.runtime !== 'crio') return [];
+  const note = versionNote(choice.version);
+  return note === null ? [] : [note];
+}
+
+export async function loadCrioConfigFor(
+  root: NodeRoot,
+  version: CrioVersion | null,
+): Promise<CrioImageConfig> {
+  return loadNodeCrioConfig(root, {
+    shortNameModeKey: shortNameRule(modelledVersion(version)) === 'crio-conf',
+  });
+}
+
+export async function loadResolver(
+  rootDir: string,
+  runtime: Runtime = 'crio',
+  version: CrioVersion | null = null,
+): Promise<LoadedResolver> {
   const root = new NodeRoot(rootDir);
   const loaded = await loadNodeRegistries(root);
-  const crio = runtime === 'crio' ? await loadNodeCrioConfig(root) : null;
+  const crio = runtime === 'crio' ? await loadCrioConfigFor(root, version) : null;
+  const modelled = modelledVersion(version);
+  const forced = crio !== null && shortNameRule(modelled) === 'forced-disabled';
   const resolver = new Resolver(loaded.config, {
     ...loaded.resolverOptions,
     ...(crio
-      ? { shortNameModeOverride: { mode: crio.shortNameMode.value, origin: crio.shortNameMode.origin } }
+      ? {
+          shortNameModeOverride: forced
+            ? { mode: 'disabled', origin: null, forcedBy: `CRI-O ${formatCrioVersion(version!)}` }
+            : { mode: crio.shortNameMode.value, origin: crio.shortNameMode.origin },
+          insecureRegistries: crio.insecureRegistries,
+        }
       : {}),
   });
-  return { root, runtime, loaded, crio, resolver };
+  return { root, runtime, crioVersion: version, loaded, crio, resolver };
 }

@@ -2,7 +2,7 @@
 // `filepath.Walk`).
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readCrioImageConfig, type CrioImageConfig } from '../core/crio/crio-config.js';
+import { readCrioImageConfig, type CrioConfigOptions, type CrioImageConfig } from '../core/crio/crio-config.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
 import { readNodeFiles } from './read-text.js';
 
@@ -26,7 +26,10 @@ async function walkFiles(root: NodeRoot, nodeDir: string): Promise<string[]> {
   return files;
 }
 
-export async function loadNodeCrioConfig(root: NodeRoot): Promise<CrioImageConfig> {
+export async function loadNodeCrioConfig(
+  root: NodeRoot,
+  options: CrioConfigOptions = {},
+): Promise<CrioImageConfig> {
   const paths = [NODE_PATHS.crioConf, ...(await walkFiles(root, NODE_PATHS.crioConfD))];
-  return readCrioImageConfig(await readNodeFiles(root, paths));
+  return readCrioImageConfig(await readNodeFiles(root, paths), options);
 }

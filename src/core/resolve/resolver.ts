@@ -9,10 +9,13 @@ import {
   type PullSource,
   type SkippedMirror,
 } from '../registries/pull-sources.js';
+import type { CrioSetting } from '../crio/crio-config.js';
+import { cidrNeedsDns, matchInsecureRegistry, type InsecureMatch } from '../crio/insecure-registries.js';
 import { RegistryIndex } from '../registries/registry-index.js';
 import type { Alias, Endpoint, RegistriesConfig, Registry } from '../registries/types.js';
 import {
   effectiveShortNameMode,
+  referenceError,
   resolveShortName,
   ShortNameError,
   type PullCandidate,
@@ -35,6 +38,8 @@ export interface ResolverOptions {
   readonly shortNameModeOverride?: ShortNameContext['modeOverride'];
   /** `ConfigurationSourceDescription`, used in the "is blocked in …" error text. */
   readonly configDescription?: string;
+  /** crio.conf `insecure_registries` (CRI-O only). */
+  readonly insecureRegistries?: readonly CrioSetting<string>[];
 }
 
 const SKIP_TEXT: Record<SkippedMirror['reason'], string> = {
@@ -126,10 +131,37 @@ function compileRegistry(registry: Registry): CompiledRegistry {
   };
 }
 
+function failedResult(rawInput: string, err: ShortNameError): ResolveResult {
+  const origin = err.origin;
+  return {
+    input: rawInput,
+    shortName: null,
+    candidates: [],
+    error: {
+      code: err.code,
+      message: err.message,
+      upstream: err.upstream,
+      ...(origin ? { file: origin.file, line: origin.line } : {}),
+    },
+    explanation: [err.message],
+  };
+}
+
+/**
+ * CRI-O parses the image name before it reads any configuration: an invalid name is the answer
+ * even when registries.conf cannot be loaded (podman loads the configuration first).
+ */
+export function invalidReferenceResult(rawInput: string): ResolveResult | null {
+  const input = rawInput.startsWith('docker://') ? rawInput.slice('docker://'.length) : rawInput;
+  const err = referenceError(input);
+  return err === null ? null : failedResult(rawInput, err);
+}
+
 export class Resolver {
   private readonly index: RegistryIndex<CompiledRegistry>;
   private readonly shortNames: ShortNameContext;
   private readonly configDescription: string;
+  private readonly insecureRegistries: readonly CrioSetting<string>[];
 
   constructor(
     readonly config: RegistriesConfig,
@@ -149,6 +181,7 @@ export class Resolver {
       modeOverride: options.shortNameModeOverride,
     };
     this.configDescription = options.configDescription ?? config.files.join(', ');
+    this.insecureRegistries = options.insecureRegistries ?? [];
   }
 
   /** `FindRegistry` for a reference name (no tag or digest). */
@@ -163,19 +196,7 @@ export class Resolver {
       outcome = resolveShortName(this.shortNames, input);
     } catch (err) {
       if (!(err instanceof ShortNameError)) throw err;
-      const origin = err.origin;
-      return {
-        input: rawInput,
-        shortName: null,
-        candidates: [],
-        error: {
-          code: err.code,
-          message: err.message,
-          upstream: err.upstream,
-          ...(origin ? { file: origin.file, line: origin.line } : {}),
-        },
-        explanation: [err.message],
-      };
+      return failedResult(rawInput, err);
     }
     const candidates = outcome.candidates.map((c) => this.resolveCandidate(c));
     const explanation: string[] = [];
@@ -202,13 +223,34 @@ export class Resolver {
 
   private describeMode(): string {
     const { mode, origin } = effectiveShortNameMode(this.shortNames);
-    if (this.shortNames.modeOverride === undefined) {
+    const override = this.shortNames.modeOverride;
+    if (override === undefined) {
       return `short-name-mode is ${mode} (${origin ? where(origin) : 'default'})`;
     }
     const ignored = this.config.shortNameModeOrigin
       ? `; CRI-O ignores short-name-mode at ${where(this.config.shortNameModeOrigin)}`
       : '';
+    if (override.forcedBy !== undefined)
+      return `${override.forcedBy} forces short-name mode ${mode} on every pull (crio.conf short_name_mode is read only from CRI-O 1.34)${ignored}`;
     return `CRI-O short_name_mode is ${mode} (${origin ? where(origin) : 'CRI-O default'})${ignored}`;
+  }
+
+  /** crio.conf insecure_registries for the registry CRI-O is asked for (per candidate). */
+  private insecureRequest(ref: ImageReference, explanation: string[]): InsecureMatch | null {
+    if (this.insecureRegistries.length === 0) return null;
+    const match = matchInsecureRegistry(this.insecureRegistries, ref.domain);
+    if (match !== null) {
+      explanation.push(
+        `crio.conf insecure_registries lists "${match.entry}" (${where(match.origin)}), which matches the requested registry ${ref.domain}${match.how === 'cidr' ? ' by its IP address' : ''}: CRI-O skips TLS verification (and allows plain HTTP) for every source of this pull, mirrors included`,
+      );
+      return match;
+    }
+    const dns = cidrNeedsDns(this.insecureRegistries, ref.domain);
+    if (dns.length > 0)
+      explanation.push(
+        `crio.conf insecure_registries lists ${dns.join(', ')}: CRI-O also skips TLS verification for this pull when ${ref.domain.replace(/:\d+$/, '')} resolves into one of them; mirrorscope does not resolve host names`,
+      );
+    return null;
   }
 
   private resolveCandidate(candidate: PullCandidate): CandidateResolution {
@@ -224,11 +266,12 @@ export class Resolver {
     const image = stringOf(ref);
     const name = nameOf(ref);
     const compiled = this.index.find(name);
+    const insecureRequest = this.insecureRequest(ref, explanation);
     if (compiled === undefined) {
       explanation.push(
         `no [[registry]] prefix matches "${name}": pulled directly from ${ref.domain}, no mirrors`,
       );
-      const source = this.describeSource(ref, null, false, undefined);
+      const source = this.describeSource(ref, null, false, undefined, undefined, insecureRequest);
       return {
         image,
         via: candidate.via,
@@ -269,7 +312,7 @@ export class Resolver {
     );
     for (const s of skippedMirrors) explanation.push(s.explanation);
     const sources = plan.sources.map((s) =>
-      this.describePlannedSource(s, compiled.endpoints[s.endpointIndex]!),
+      this.describePlannedSource(s, compiled.endpoints[s.endpointIndex]!, insecureRequest),
     );
     if (registry.mirrors.length > 0 && sources.length === 1) {
       explanation.push('every mirror was filtered out: this pull goes to the primary location only');
@@ -285,12 +328,23 @@ export class Resolver {
     };
   }
 
-  private describePlannedSource(source: PullSource, facts: EndpointFacts): SourceResolution {
+  private describePlannedSource(
+    source: PullSource,
+    facts: EndpointFacts,
+    insecureRequest: InsecureMatch | null,
+  ): SourceResolution {
     const blocking =
       source.belowLocation && facts.blockingBelow !== 'depends'
         ? facts.blockingBelow
         : this.index.find(nameOf(source.reference))?.registry;
-    return this.describeSource(source.reference, source.endpoint, source.mirror, blocking, facts);
+    return this.describeSource(
+      source.reference,
+      source.endpoint,
+      source.mirror,
+      blocking,
+      facts,
+      insecureRequest,
+    );
   }
 
   /** `blocking` is FindRegistry of the physical name: CRI-O checks `blocked` there, not on the matched entry. */
@@ -300,16 +354,20 @@ export class Resolver {
     mirror: boolean,
     blocking: Registry | undefined,
     facts?: EndpointFacts,
+    insecureRequest: InsecureMatch | null = null,
   ): SourceResolution {
     const blocked = blocking?.blocked === true;
-    const insecure = endpoint?.insecure ?? false;
+    const insecureByEntry = endpoint?.insecure ?? false;
+    const insecure = insecureByEntry || insecureRequest !== null;
     const referenceText = stringOf(reference);
     const kind = mirror ? 'mirror' : 'primary';
     let explanation = facts ? `${kind} ${referenceText} (${facts.where})` : `${kind} ${referenceText}`;
     if (blocked) {
       explanation += `: blocked by [[registry]] "${blocking.prefix}" (${where(blocking.blockedOrigin ?? blocking.origin)}); CRI-O fails this attempt with "registry ${blocking.prefix} is blocked in ${this.configDescription}"`;
-    } else if (insecure) {
+    } else if (insecureByEntry) {
       explanation += `: insecure = true (${where(endpoint?.insecureOrigin ?? null)}): TLS is not verified and plain HTTP is tried when HTTPS fails`;
+    } else if (insecureRequest !== null) {
+      explanation += `: crio.conf insecure_registries "${insecureRequest.entry}" (${where(insecureRequest.origin)}) covers this pull: TLS is not verified and plain HTTP is tried when HTTPS fails`;
     } else if (blocking !== undefined && blocking.insecure) {
       explanation += `; note: [[registry]] "${blocking.prefix}" sets insecure = true, but the flag of this ${kind} entry decides, so TLS is verified`;
     }
@@ -325,7 +383,11 @@ export class Resolver {
       blockedBy: blocked
         ? { prefix: blocking.prefix, ...located(blocking.blockedOrigin ?? blocking.origin)! }
         : null,
-      insecureOrigin: insecure && facts ? facts.insecureOrigin : null,
+      insecureOrigin: insecureByEntry
+        ? (facts?.insecureOrigin ?? null)
+        : insecureRequest !== null
+          ? located(insecureRequest.origin)
+          : null,
       explanation,
     };
   }
