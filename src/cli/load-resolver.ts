@@ -52,6 +52,18 @@ export function parseRuntimeChoice(runtimeFlag: unknown, versionFlag: unknown): 
   return { runtime, version: parseCrioVersion(String(versionFlag)) };
 }
 
+/** `--namespace NS`: a Kubernetes namespace name (it becomes a file name below signature_policy_dir). */
+export function parseNamespace(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const ns = String(value);
+  if (ns.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns))
+    throw new MirrorscopeError(
+      'usage',
+      `--namespace needs a Kubernetes namespace name (RFC 1123 label), got "${ns}"`,
+    );
+  return ns;
+}
+
 /** The `"runtime"` member of the resolve/trace/check JSON. */
 export function runtimeOf(choice: RuntimeChoice): RuntimeJson {
   return runtimeJson(choice.runtime, choice.version);

@@ -2,7 +2,11 @@
 // `filepath.Walk`).
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readCrioImageConfig, type CrioConfigOptions, type CrioImageConfig } from '../core/crio/crio-config.js';
+import {
+  readCrioImageConfig,
+  type CrioConfigOptions,
+  type CrioImageConfig,
+} from '../core/crio/crio-config.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
 import { readNodeFiles } from './read-text.js';
 

@@ -22,8 +22,10 @@ export async function locatePolicy(
   root: NodeRoot,
   crio: CrioImageConfig | null,
   namespace?: string,
+  /** false for a CRI-O before 1.28, which has no signature_policy_dir. */
+  namespaced = true,
 ): Promise<PolicyLocation> {
-  if (crio !== null && namespace !== undefined && namespace !== '') {
+  if (crio !== null && namespaced && namespace !== undefined && namespace !== '') {
     const candidate = path.posix.join(crio.signaturePolicyDir.value, `${namespace}.json`);
     if ((await readTextFile(root.hostPath(candidate), candidate)) !== null) {
       return { path: candidate, chosenBy: crio.signaturePolicyDir.origin, reason: 'namespace' };

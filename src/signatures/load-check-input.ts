@@ -5,6 +5,12 @@ import type { Loaded, LoadedPolicy, StaticCheckInput } from '../core/check/stati
 import { policyKeyPaths } from '../core/check/static-check.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { parsePolicy } from '../core/policy/parse-policy.js';
+import {
+  hasNamespacedPolicies,
+  modelledVersion,
+  shortNameRule,
+  type CrioVersion,
+} from '../core/crio/versions.js';
 import { loadNodeCrioConfig } from '../host/crio-files.js';
 import type { NodeRoot } from '../host/node-root.js';
 import { loadPolicyFile, locatePolicy, readNamespacedPolicies } from '../host/policy-files.js';
@@ -20,16 +26,34 @@ async function settle<T>(p: Promise<T>): Promise<Loaded<T>> {
   }
 }
 
-export async function loadCheckInput(root: NodeRoot, runtime: 'crio' | 'podman'): Promise<StaticCheckInput> {
+export interface CheckOptions {
+  /** The node's CRI-O; null or absent: unknown. */
+  readonly crioVersion?: CrioVersion | null;
+  /** Check as for a pod of this namespace: its `signature_policy_dir/<ns>.json` is the policy. */
+  readonly namespace?: string;
+}
+
+export async function loadCheckInput(
+  root: NodeRoot,
+  runtime: 'crio' | 'podman',
+  options: CheckOptions = {},
+): Promise<StaticCheckInput> {
+  const version = modelledVersion(options.crioVersion ?? null);
   const registries = await settle(loadNodeRegistries(root).then((l) => l.config));
-  const crio = runtime === 'crio' ? await settle(loadNodeCrioConfig(root)) : null;
+  const crio =
+    runtime === 'crio'
+      ? await settle(loadNodeCrioConfig(root, { shortNameModeKey: shortNameRule(version) === 'crio-conf' }))
+      : null;
   const crioValue = crio?.ok === true ? crio.value : null;
   const registriesD = await settle(loadNodeRegistriesD(root));
-  const location = await locatePolicy(root, crioValue);
+  const namespaced = hasNamespacedPolicies(version);
+  const location = await locatePolicy(root, crioValue, options.namespace, namespaced);
   const policies: LoadedPolicy[] = [
     { path: location.path, role: 'main', policy: await settle(loadPolicyFile(root, location)) },
   ];
-  for (const file of await readNamespacedPolicies(root, crioValue)) {
+  // A CRI-O before 1.28 never reads signature_policy_dir.
+  const namespacedFiles = namespaced ? await readNamespacedPolicies(root, crioValue) : [];
+  for (const file of namespacedFiles.filter((f) => f.path !== location.path)) {
     policies.push({
       path: file.path,
       role: 'namespace',
@@ -50,5 +74,5 @@ export async function loadCheckInput(root: NodeRoot, runtime: 'crio' | 'podman')
       );
     }
   }
-  return { registries, crio, registriesD, policies, keyFiles };
+  return { registries, crio, registriesD, policies, keyFiles, crioVersion: options.crioVersion ?? null };
 }

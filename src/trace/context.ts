@@ -3,7 +3,15 @@ import type { AuthFileSlot } from '../core/credentials/lookup.js';
 import type { Resolver } from '../core/resolve/resolver.js';
 import { chooseAuthFiles, readAuthFileSlot, type AuthFileChoice } from '../host/auth-files.js';
 import { findCertsDir, findSystemTrust, type CertFile, type CertsDir } from '../host/certs-d.js';
-import { loadResolver, type Runtime } from '../cli/load-resolver.js';
+import { loadResolver, runtimeOf, versionNotes, type RuntimeChoice } from '../cli/load-resolver.js';
+import { namespacedAuthNote, namespacedPolicyNote, type RuntimeNote } from '../core/crio/runtime-notes.js';
+import {
+  hasNamespacedPolicies,
+  modelledVersion,
+  type RuntimeJson,
+  type VersionNote,
+} from '../core/crio/versions.js';
+import { locatePolicy } from '../host/policy-files.js';
 
 export interface TraceContext {
   readonly resolver: Resolver;
@@ -21,10 +29,18 @@ export interface TraceContext {
   certsFor(hostPort: string): Promise<CertsDir & { readonly system: CertFile | null }>;
   /** For messages: a node path with its real path under --root. */
   describePath(nodePath: string): string;
+  /** The runtime simulated, as the JSON shows it. */
+  readonly runtime: RuntimeJson;
+  /** What depends on the CRI-O version or on files that exist only during a pull. */
+  readonly notes: readonly (VersionNote | RuntimeNote)[];
 }
 
 export interface LoadContextOptions {
-  readonly runtime?: Runtime;
+  readonly runtime?: RuntimeChoice['runtime'];
+  /** The node's CRI-O (null or absent: unknown, the newest rules). */
+  readonly crioVersion?: RuntimeChoice['version'];
+  /** The pod's namespace: it chooses `signature_policy_dir/<namespace>.json` (CRI-O ≥ 1.28). */
+  readonly namespace?: string;
   /** `--authfile FILE`: a path on this machine, replacing global_auth_file / the node pull secret. */
   readonly authfile?: string;
 }
@@ -33,11 +49,34 @@ export async function loadTraceContext(
   rootDir: string,
   options: LoadContextOptions = {},
 ): Promise<TraceContext> {
-  const loaded = await loadResolver(rootDir, options.runtime ?? 'crio');
+  const choice: RuntimeChoice = { runtime: options.runtime ?? 'crio', version: options.crioVersion ?? null };
+  const loaded = await loadResolver(rootDir, choice.runtime, choice.version);
   const authFiles = chooseAuthFiles(loaded.runtime, loaded.crio, options.authfile);
   const authSlots = await Promise.all(authFiles.map((f) => readAuthFileSlot(loaded.root, f)));
   const authFile = authFiles[0]!;
   const authSlot = authSlots[0]!;
+  const notes: (VersionNote | RuntimeNote)[] = versionNotes(choice);
+  if (loaded.crio !== null) {
+    const namespace = options.namespace ?? null;
+    if (namespace !== null) {
+      const version = modelledVersion(choice.version);
+      const [chosen, fallback] = await Promise.all([
+        locatePolicy(loaded.root, loaded.crio, namespace, hasNamespacedPolicies(version)),
+        locatePolicy(loaded.root, loaded.crio),
+      ]);
+      notes.push(
+        namespacedPolicyNote(
+          version,
+          loaded.crio,
+          namespace,
+          chosen.reason === 'namespace' ? chosen.path : null,
+          fallback.path,
+        ),
+      );
+    }
+    const auth = namespacedAuthNote(modelledVersion(choice.version), loaded.crio, namespace, authFile.path);
+    if (auth !== null) notes.push(auth);
+  }
   const certs = new Map<string, Promise<CertsDir & { readonly system: CertFile | null }>>();
   let system: Promise<CertFile | null> | null = null;
   const config = loaded.loaded.config;
@@ -66,5 +105,7 @@ export async function loadTraceContext(
       return found;
     },
     describePath: (p) => (authFile.external && p === authFile.path ? p : loaded.root.describe(p)),
+    runtime: runtimeOf(choice),
+    notes,
   };
 }

@@ -63,6 +63,12 @@ export class TraceEngine {
   }
 
   async trace(image: string, options: TraceOptions = {}): Promise<TraceResult> {
+    const result = await this.walk(image, options);
+    const { runtime, notes } = this.context;
+    return { ...result, ...(runtime ? { runtime } : {}), ...(notes?.length ? { notes } : {}) };
+  }
+
+  private async walk(image: string, options: TraceOptions): Promise<TraceResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const steps: TraceStep[] = [];
     const sources: TraceSource[] = [];

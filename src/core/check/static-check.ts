@@ -1,6 +1,8 @@
 // `mirrorscope check`: everything that can be said about a node's pull configuration without the
 // network. Pure: the shell hands over what it loaded (or the error it got) and which key files exist.
 import type { CrioImageConfig } from '../crio/crio-config.js';
+import type { CrioVersion } from '../crio/versions.js';
+import { insecureRegistriesFindings, unsupportedPolicyFindings } from './runtime-findings.js';
 import type { MirrorscopeError } from '../errors.js';
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { Finding } from '../findings/types.js';
@@ -36,6 +38,8 @@ export interface StaticCheckInput {
   readonly policies: readonly LoadedPolicy[];
   /** Every keyPath named by a policy → whether it exists on the node. */
   readonly keyFiles: ReadonlyMap<string, boolean>;
+  /** The node's CRI-O (null or absent: unknown; only certain version findings are then made). */
+  readonly crioVersion?: CrioVersion | null;
 }
 
 const NOTE_FINDINGS: Readonly<Partial<Record<ConfigNoteCode, FindingId>>> = {
@@ -320,6 +324,8 @@ export function runStaticCheck(input: StaticCheckInput): Finding[] {
   }
   if (input.crio !== null && !input.crio.ok)
     findings.push(errorFinding('config-invalid', input.crio.error, '/etc/crio/crio.conf'));
+  if (input.crio?.ok === true)
+    findings.push(...insecureRegistriesFindings(input.crio.value, input.crioVersion ?? null));
   if (input.crio !== null && registries?.shortNameModeOrigin) {
     const o = registries.shortNameModeOrigin;
     findings.push(
@@ -341,6 +347,8 @@ export function runStaticCheck(input: StaticCheckInput): Finding[] {
       continue;
     }
     const policy = entry.policy.value;
+    if (input.crio !== null)
+      findings.push(...unsupportedPolicyFindings(policy, entry.role, input.crioVersion ?? null));
     findings.push(...keyFindings(policy, input.keyFiles));
     if (registriesD !== null) findings.push(...localStorageFindings(policy, registries, registriesD));
     if (entry.role === 'main') findings.push(...rejectFindings(policy, registries));

@@ -1,0 +1,88 @@
+// Findings that depend on the node's CRI-O: policy.json features its containers/image cannot parse,
+// and crio.conf insecure_registries (deprecated from 1.34). Pure, like the rest of the static check.
+import type { CrioImageConfig } from '../crio/crio-config.js';
+import {
+  containersImageText,
+  formatCrioVersion,
+  insecureRegistriesDeprecated,
+  modelledVersion,
+  parsesPolicyFeature,
+  POLICY_FEATURES,
+  type CrioVersion,
+} from '../crio/versions.js';
+import { definitionOf, type FindingId } from '../findings/catalogue.js';
+import type { Finding } from '../findings/types.js';
+import type { Policy, VersionedPolicyKey } from '../policy/types.js';
+
+function make(
+  id: FindingId,
+  message: string,
+  file: string | null,
+  line: number | null,
+  scope: string | null,
+  fix?: string,
+): Finding {
+  const def = definitionOf(id);
+  return { id, severity: def.severity, message, file, line, scope, fix: fix ?? def.fix };
+}
+
+function versionedKeys(policy: Policy): { key: VersionedPolicyKey; scope: string }[] {
+  const lists = [policy.default, ...[...policy.transports.values()].flatMap((m) => [...m.values()])];
+  return lists.flatMap((list) =>
+    list.requirements.flatMap((r) =>
+      r.type === 'sigstoreSigned'
+        ? r.versionedKeys.map((key) => ({ key, scope: list.isDefault ? 'default' : list.scope }))
+        : [],
+    ),
+  );
+}
+
+/**
+ * policy.json is parsed whole before any pull is evaluated: one key the node's containers/image does not
+ * know fails every pull that uses the file (all of them for the main policy, a namespace's for its own).
+ * Only what is certain for the version is reported; an unknown version is the caller's note.
+ */
+export function unsupportedPolicyFindings(
+  policy: Policy,
+  role: 'main' | 'namespace',
+  version: CrioVersion | null,
+): Finding[] {
+  const modelled = modelledVersion(version);
+  if (modelled === null) return [];
+  const lib = containersImageText(modelled);
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  for (const { key, scope } of versionedKeys(policy)) {
+    if (seen.has(key.feature) || parsesPolicyFeature(modelled, key.feature) !== 'no') continue;
+    seen.add(key.feature);
+    const feature = POLICY_FEATURES[key.feature];
+    const who =
+      role === 'main'
+        ? 'every pull on this node fails'
+        : `every pull in namespace ${policy.file.replace(/^.*\//, '').replace(/\.json$/, '')} fails`;
+    out.push(
+      make(
+        'policy-unsupported-by-runtime',
+        `${who}: containers/image ${lib ?? '(unknown)'} in CRI-O ${formatCrioVersion(version!)} cannot parse ${feature.text} ("${key.key}" at ${policy.file}:${key.line}; it rejects the whole file with "Unknown key \\"${key.key}\\"", which needs containers/image ${feature.since.join('.')} or later).`,
+        policy.file,
+        key.line,
+        scope,
+      ),
+    );
+  }
+  return out;
+}
+
+export function insecureRegistriesFindings(crio: CrioImageConfig, version: CrioVersion | null): Finding[] {
+  const deprecated = insecureRegistriesDeprecated(modelledVersion(version));
+  const runtime = version === null ? 'CRI-O' : `CRI-O ${formatCrioVersion(version)}`;
+  return crio.insecureRegistries.map((e) =>
+    make(
+      deprecated ? 'crio-insecure-registries-deprecated' : 'crio-insecure-registries',
+      `crio.conf insecure_registries lists "${e.value}": ${runtime} skips TLS verification (and allows plain HTTP) for every source of a pull from ${e.value}, its mirrors included${deprecated ? '; the setting is deprecated from CRI-O 1.34' : ''}.`,
+      e.origin?.file ?? null,
+      e.origin?.line ?? null,
+      e.value,
+    ),
+  );
+}
