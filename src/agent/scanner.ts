@@ -159,8 +159,8 @@ export class Scanner {
             if (result.result.outcome === 'failed') explaining.push(...mismatches.map((f) => f.key));
           }
           perImage[i] = [...staticOnes, ...probed];
-          const blockedNoMirror = staticOnes
-            .filter((f) => f.id === 'source-blocked-no-working-mirror')
+          const explainedStatically = staticOnes
+            .filter((f) => f.id === 'source-blocked-no-working-mirror' || f.id === 'short-name-ambiguous')
             .map((f) => f.key);
           const pulled = result.result.outcome === 'pulled';
           statuses.push({
@@ -168,7 +168,7 @@ export class Scanner {
             pullable: pulled,
             source: result.result.source,
             digest: result.result.digest,
-            findingKeys: pulled ? [] : [...new Set([...explaining, ...blockedNoMirror])],
+            findingKeys: pulled ? [] : [...new Set([...explaining, ...explainedStatically])],
           });
           for (const s of result.sources) {
             if (!s.reachedByCrio || s.outcome === 'blocked' || s.outcome.startsWith('skipped')) continue;

@@ -17,6 +17,7 @@ import { AgentConnection } from './agent-connection.js';
 import type { AgentAuthenticator, AgentIdentity } from './agent-auth.js';
 import type { Log } from './log.js';
 import type { NodeStore } from './node-store.js';
+import type { NodeImageSet } from './pod-images.js';
 import type { TraceBroker } from './trace-broker.js';
 
 export interface AgentServerHooks {
@@ -26,7 +27,7 @@ export interface AgentServerHooks {
   readonly heartbeatIntervalMs: number;
   readonly log: Log;
   /** The images message for a node that just said hello. */
-  readonly imagesFor: (node: string) => { generation: number; images: readonly string[] };
+  readonly imagesFor: (node: string) => NodeImageSet;
   readonly onMessage?: (type: AgentMessage['type'] | 'invalid') => void;
   readonly onAuthFailure?: (status: number) => void;
 }
@@ -188,8 +189,8 @@ export class AgentServer {
       collectorVersion: VERSION,
       heartbeatIntervalMs: this.hooks.heartbeatIntervalMs,
     });
-    const { generation, images } = this.hooks.imagesFor(hello.node);
-    conn.send({ v: 1, type: 'images', generation, images: [...images] });
+    const { generation, images, runtimeVersion } = this.hooks.imagesFor(hello.node);
+    conn.send({ v: 1, type: 'images', generation, images: [...images], runtimeVersion });
     return id;
   }
 

@@ -12,6 +12,9 @@ import {
 } from '../reference/reference.js';
 import type { Alias, Origin, RegistriesConfig, ShortNameMode } from '../registries/types.js';
 
+/** containers/common's error for an ambiguous short name without a terminal (CRI-O words it its own way). */
+export const AMBIGUOUS_UPSTREAM = 'short-name resolution enforced but cannot prompt without a TTY';
+
 export type CandidateVia = 'fully-qualified' | 'alias' | 'unqualified-search';
 
 export interface PullCandidate {
@@ -175,7 +178,7 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
     throw new ShortNameError(
       'short-name-error',
       `short name mode is enforcing, but image name ${input} returns ambiguous list`,
-      'short-name resolution enforced but cannot prompt without a TTY',
+      AMBIGUOUS_UPSTREAM,
       modeOrigin,
     );
   }
