@@ -1,4 +1,5 @@
 import type { CrioImageConfig } from '../core/crio/crio-config.js';
+import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import {
   formatCrioVersion,
   modelledVersion,
@@ -56,7 +57,7 @@ export function parseRuntimeChoice(runtimeFlag: unknown, versionFlag: unknown): 
 export function parseNamespace(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const ns = String(value);
-  if (ns.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns))
+  if (!isNamespaceName(ns))
     throw new MirrorscopeError(
       'usage',
       `--namespace needs a Kubernetes namespace name (RFC 1123 label), got "${ns}"`,

@@ -1,4 +1,5 @@
 // The collector's HTTP API: the report (HTML, JSON, metrics), on-demand traces, health.
+import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CATALOGUE } from '../core/findings/catalogue.js';
 import { MirrorscopeError } from '../core/errors.js';
@@ -99,7 +100,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   function namespaceParam(url: URL): string | null {
     const ns = url.searchParams.get('namespace');
     if (ns === null || ns === '') return null;
-    if (ns.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns))
+    if (!isNamespaceName(ns))
       throw new HttpError(400, 'the "namespace" query parameter must be a Kubernetes namespace name');
     return ns;
   }

@@ -6,6 +6,7 @@ import type {
   HelloMessage,
   HostProbe,
   ImageStatus,
+  RuntimeInfo,
   SnapshotMessage,
   WireFinding,
 } from '../protocol/messages.js';
@@ -23,6 +24,7 @@ interface MutableAgent {
   hosts: readonly HostProbe[];
   images: readonly ImageStatus[];
   scanAt: string | null;
+  runtime: RuntimeInfo | null;
   /** Connection generation: a late message from a replaced connection must not win. */
   connection: number;
 }
@@ -39,7 +41,7 @@ class ImageStatusInterner {
   private table = new Map<string, ImageStatus>();
 
   intern(status: ImageStatus): ImageStatus {
-    const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}`;
+    const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}\u0000${status.resolution ?? ''}`;
     const shared = this.table.get(key);
     if (shared !== undefined) return shared;
     if (this.table.size >= 200_000) this.table = new Map();
@@ -73,6 +75,7 @@ export class NodeStore {
       hosts: previous?.hosts ?? [],
       images: previous?.images ?? [],
       scanAt: previous?.scanAt ?? null,
+      runtime: previous?.runtime ?? null,
       connection,
     });
     this.version++;
@@ -96,6 +99,7 @@ export class NodeStore {
     state.hosts = message.hosts;
     state.images = message.images.map((i) => this.images.intern(i));
     state.scanAt = message.scan?.at ?? message.generatedAt;
+    state.runtime = message.runtime ?? null;
     this.version++;
     if (this.interner.needsPrune) this.interner.rebuild([...this.nodes.values()].map((n) => n.findings));
     return true;

@@ -4,6 +4,11 @@ import type { Origin } from '../registries/types.js';
 import type { CrioImageConfig } from './crio-config.js';
 import { formatCrioVersion, hasNamespacedAuth, hasNamespacedPolicies, type CrioVersion } from './versions.js';
 
+/** A Kubernetes namespace name (RFC 1123 label): it becomes a file name below signature_policy_dir. */
+export function isNamespaceName(text: string): boolean {
+  return text.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(text);
+}
+
 export interface RuntimeNote {
   readonly code: 'crio-namespaced-policy' | 'crio-namespaced-auth';
   readonly message: string;

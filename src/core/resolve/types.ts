@@ -98,7 +98,9 @@ export function resolutionSummary(result: ResolveResult): string {
       const sources = c.sources.map(
         (s) => `${s.reference}${s.blocked ? ' (blocked)' : ''}${s.insecure ? ' (insecure)' : ''}`,
       );
-      return c.sources.length === 1 && sources[0] === c.image ? c.image : `${c.image} via ${sources.join(', ')}`;
+      return c.sources.length === 1 && sources[0] === c.image
+        ? c.image
+        : `${c.image} via ${sources.join(', ')}`;
     })
     .join(' | then ');
 }
