@@ -98,9 +98,9 @@ export function resolutionSummary(result: ResolveResult): string {
       const sources = c.sources.map(
         (s) => `${s.reference}${s.blocked ? ' (blocked)' : ''}${s.insecure ? ' (insecure)' : ''}`,
       );
-      return c.sources.length === 1 && sources[0] === c.image
-        ? c.image
-        : `${c.image} via ${sources.join(', ')}`;
+      // Pulled straight from where it is named: the source says it all.
+      if (c.sources.length === 1 && c.sources[0]!.reference === c.image) return sources[0]!;
+      return `${c.image} via ${sources.join(', ')}`;
     })
     .join(' | then ');
 }
