@@ -340,11 +340,12 @@ export class Agent {
   configDocument(): unknown {
     if (this.config === null)
       return { node: this.options.node, error: 'the configuration is not loaded yet' };
-    return effectiveConfig(this.config, {
+    const document = effectiveConfig(this.config, {
       node: this.options.node,
       generation: this.generation,
       loadedAt: this.loadedAt,
     });
+    return { ...(document as Record<string, unknown>), runtime: this.runtimeInfo };
   }
 
   async trace(image: string, all: boolean, timeoutMs?: number, namespace?: string): Promise<unknown> {

@@ -173,7 +173,11 @@ export class Scanner {
           }
           const resolution = this.config.trace.resolver.resolve(image);
           const summary = resolutionSummary(resolution);
-          const staticOnes = staticMirrorFindings(resolution, this.config.trace.resolver.config);
+          const staticOnes = staticMirrorFindings(
+            resolution,
+            this.config.trace.resolver.config,
+            this.config.crioVersion !== null,
+          );
           let result;
           try {
             result = await this.scanEngine.trace(image, {

@@ -2,7 +2,7 @@ import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { invalidReferenceResult } from '../../core/resolve/resolver.js';
-import { parseNamespace, parseRuntimeChoice } from '../load-resolver.js';
+import { parseNamespace, parseRuntimeChoice, runtimeOf } from '../load-resolver.js';
 import { styleFor } from '../style.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--crio-version V] [--namespace NS] [--json] [--all]
@@ -67,12 +67,16 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     const rejected = runtime === 'crio' ? invalidReferenceResult(positionals[0]!) : null;
     if (rejected !== null) {
       if (flags.json === true)
-        io.stdout.write(`${JSON.stringify({ image: positionals[0], error: rejected.error }, null, 2)}\n`);
+        io.stdout.write(
+          `${JSON.stringify({ image: positionals[0], error: rejected.error, runtime: runtimeOf(choice) }, null, 2)}\n`,
+        );
       else io.stderr.write(`mirrorscope trace: ${rejected.error!.message}\n`);
       return EXIT_USAGE;
     }
     if (flags.json === true)
-      io.stdout.write(`${JSON.stringify({ image: positionals[0], error: err.toJSON() }, null, 2)}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ image: positionals[0], error: err.toJSON(), runtime: runtimeOf(choice) }, null, 2)}\n`,
+      );
     else {
       io.stderr.write(
         `mirrorscope trace: the configuration cannot be loaded, so CRI-O would fail this pull:\n  ${err.message}\n`,

@@ -90,7 +90,11 @@ function mirrorShadowed(c: CandidateResolution, config: RegistriesConfig): Keyed
 }
 
 /** CRI-O ≥ 1.34 in enforcing mode: a short name several search registries could serve is refused. */
-function shortNameAmbiguous(result: ResolveResult, config: RegistriesConfig): KeyedFinding[] {
+function shortNameAmbiguous(
+  result: ResolveResult,
+  config: RegistriesConfig,
+  crioVersionKnown: boolean,
+): KeyedFinding[] {
   if (result.error?.upstream !== AMBIGUOUS_UPSTREAM) return [];
   const mode =
     result.error.file === undefined
@@ -100,7 +104,7 @@ function shortNameAmbiguous(result: ResolveResult, config: RegistriesConfig): Ke
   return [
     keyed({
       id: 'short-name-ambiguous',
-      message: `CRI-O refuses ${result.input}: short_name_mode is enforcing (${mode}) and ${registries.length} unqualified-search registries (${registries.join(', ')}${config.unqualifiedSearchRegistriesOrigin ? `, ${where(config.unqualifiedSearchRegistriesOrigin)}` : ''}) could serve it, so every pull fails with "${result.error.message}".`,
+      message: `CRI-O refuses ${result.input}: short_name_mode is enforcing (${mode}) and ${registries.length} unqualified-search registries (${registries.join(', ')}${config.unqualifiedSearchRegistriesOrigin ? `, ${where(config.unqualifiedSearchRegistriesOrigin)}` : ''}) could serve it, so every pull fails with "${result.error.message}".${crioVersionKnown ? '' : " The node's CRI-O version is unknown: this is what CRI-O 1.34 and later do; CRI-O 1.33 and earlier try every search registry in order instead."}`,
       location:
         result.error.file === undefined ? null : { file: result.error.file, line: result.error.line ?? null },
       scope: null,
@@ -111,9 +115,16 @@ function shortNameAmbiguous(result: ResolveResult, config: RegistriesConfig): Ke
   ];
 }
 
-/** Findings for one image from its resolution; `config` is the registries configuration it came from. */
-export function staticMirrorFindings(result: ResolveResult, config: RegistriesConfig): KeyedFinding[] {
-  const out: KeyedFinding[] = [...shortNameAmbiguous(result, config)];
+/**
+ * Findings for one image from its resolution; `config` is the registries configuration it came from,
+ * `crioVersionKnown` whether the resolution followed a known CRI-O version (else its newest rules).
+ */
+export function staticMirrorFindings(
+  result: ResolveResult,
+  config: RegistriesConfig,
+  crioVersionKnown = true,
+): KeyedFinding[] {
+  const out: KeyedFinding[] = [...shortNameAmbiguous(result, config, crioVersionKnown)];
   for (const c of result.candidates) {
     if (c.error !== null) continue;
     out.push(...tagPullBypassesMirrors(c), ...mirrorShadowed(c, config));
