@@ -88,8 +88,11 @@ export class Agent {
     return { name: 'crio', version: json.version, containersImage: json.containersImage, source };
   }
 
-  /** The node's containerRuntimeVersion from the collector; a change of the simulated version reloads. */
-  setReportedRuntime(runtimeVersion: string | null | undefined): void {
+  /**
+   * The node's containerRuntimeVersion from the collector; a change of the simulated version reloads
+   * the configuration (and rescans). Resolves when that reload is done.
+   */
+  async setReportedRuntime(runtimeVersion: string | null | undefined): Promise<void> {
     if (runtimeVersion === undefined || runtimeVersion === this.reportedRuntime) return;
     const before = this.runtimeInfo.version;
     this.reportedRuntime = runtimeVersion;
@@ -104,7 +107,7 @@ export class Agent {
       { event: 'runtime', runtimeVersion, crioVersion: after.version },
       `The collector reports ${runtimeVersion ?? 'no runtime version'} for this node: simulating CRI-O ${after.version ?? '(unknown version, newest rules)'}.`,
     );
-    if (this.config !== null) void this.configChanged(null);
+    if (this.config !== null) await this.configChanged(null);
   }
 
   get ready(): boolean {

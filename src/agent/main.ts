@@ -143,7 +143,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
       configHash: () => agent.configHash,
       onImages: (images, runtimeVersion) => {
         // The version first: a changed version reloads, and the images then scan with it.
-        agent.setReportedRuntime(runtimeVersion);
+        void agent.setReportedRuntime(runtimeVersion);
         agent.setCollectorImages(images);
       },
       onTraceRequest: (req) => agent.answerTraceRequest(req),
