@@ -257,6 +257,19 @@ describe('policy.json features per containers/image version', () => {
     expect(found[0]).toMatchObject({ severity: 'error', file: '/etc/containers/policy.json', line: 4 });
     expect(found[0]!.message).toMatch(/^every pull on this node fails: containers\/image 5\.\d+/);
   });
+
+  it('says, without a finding, when only the patch release decides', async () => {
+    const root = makeRoot({ '/etc/containers/policy.json': policy(FULCIO) });
+    const run = await runCli(['check', '--root', root, '--json', '--crio-version', '1.26']);
+    const doc = JSON.parse(run.stdout) as {
+      findings: { id: string }[];
+      notes: { code: string; message: string; behaviours: { older: string }[] }[];
+    };
+    expect(doc.findings.map((f) => f.id)).not.toContain('policy-unsupported-by-runtime');
+    expect(doc.notes).toHaveLength(1);
+    expect(doc.notes[0]!.message).toContain('depends on its patch release (containers/image 5.23–5.24)');
+    expect(doc.notes[0]!.behaviours[0]!.older).toContain('CRI-O 1.25 before 1.25.5, 1.26 before 1.26.4');
+  });
 });
 
 describe('per-namespace signature policies', () => {

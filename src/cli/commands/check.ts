@@ -64,6 +64,12 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   });
   const findings = runStaticCheck(input);
   const notes: { code: string; message: string }[] = versionNotes(choice);
+  const { uncertainPolicyFeatures } = await import('../../core/check/runtime-findings.js');
+  const uncertain = uncertainPolicyFeatures(
+    input.policies.flatMap((p) => (p.policy.ok ? [p.policy.value] : [])),
+    choice.version,
+  );
+  if (uncertain !== null) notes.push(uncertain);
   const crio = input.crio?.ok === true ? input.crio.value : null;
   if (namespace !== undefined && crio !== null) {
     const [{ namespacedPolicyNote }, { modelledVersion }, { locatePolicy }] = await Promise.all([

@@ -3,12 +3,15 @@
 import type { CrioImageConfig } from '../crio/crio-config.js';
 import {
   containersImageText,
+  crioReleasesBefore,
   formatCrioVersion,
   insecureRegistriesDeprecated,
   modelledVersion,
   parsesPolicyFeature,
   POLICY_FEATURES,
   type CrioVersion,
+  type VersionDependentBehaviour,
+  type VersionNote,
 } from '../crio/versions.js';
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { Finding } from '../findings/types.js';
@@ -71,6 +74,39 @@ export function unsupportedPolicyFindings(
     );
   }
   return out;
+}
+
+/**
+ * Features whose support depends on the patch release (`1.26` given without one: 1.26.0–1.26.3 vendor
+ * containers/image 5.23, 1.26.4 5.24): no finding, but a note saying what each patch does.
+ */
+export function uncertainPolicyFeatures(
+  policies: readonly Policy[],
+  version: CrioVersion | null,
+): VersionNote | null {
+  const modelled = modelledVersion(version);
+  if (version === null || modelled === null) return null;
+  const behaviours: VersionDependentBehaviour[] = [];
+  const seen = new Set<string>();
+  for (const policy of policies)
+    for (const { key } of versionedKeys(policy)) {
+      if (seen.has(key.feature) || parsesPolicyFeature(modelled, key.feature) !== 'unknown') continue;
+      seen.add(key.feature);
+      const feature = POLICY_FEATURES[key.feature];
+      behaviours.push({
+        behaviour: 'policy-features',
+        applied: `no finding for "${key.key}" at ${policy.file}:${key.line}`,
+        older: `a CRI-O ${formatCrioVersion(version)}.x whose containers/image is older than ${feature.since.join('.')} (CRI-O ${crioReleasesBefore(feature.since)}) cannot parse ${feature.text}: every pull using ${policy.file} fails`,
+        newer: `from containers/image ${feature.since.join('.')} it parses`,
+      });
+    }
+  if (behaviours.length === 0) return null;
+  return {
+    code: 'crio-version-dependent',
+    version: formatCrioVersion(version),
+    message: `Whether CRI-O ${formatCrioVersion(version)} parses the signature policy depends on its patch release (containers/image ${containersImageText(modelled) ?? '?'}): give the full version (e.g. ${formatCrioVersion(version)}.4).`,
+    behaviours,
+  };
 }
 
 export function insecureRegistriesFindings(crio: CrioImageConfig, version: CrioVersion | null): Finding[] {
