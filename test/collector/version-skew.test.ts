@@ -5,16 +5,15 @@
 // registry and pulls from the first, the 1.34 node refuses the name as ambiguous, and the report says
 // runtime-version-skew, naming the image, both nodes and both answers. Real agent and collector
 // processes, the fake Kubernetes API, a real registry on 127.0.0.1.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterReport } from '../../src/core/report/types.js';
-import { CLI } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject, podObject } from '../support/fake-kube-api.js';
 import { buildOciLayout } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
+import { startAgentProcess, stopAgentProcesses, type AgentProcess } from './agent-process.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 
 const RUNTIMES = {
@@ -26,36 +25,10 @@ let lab: RegistryLab;
 let src: LabRegistry;
 let api: FakeKubeApi;
 let collector: CollectorProcess;
-const agents: { node: string; child: ChildProcess; output: () => string }[] = [];
+const agents: AgentProcess[] = [];
 
-function startAgent(node: string, root: string, tokenFile: string): void {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'agent',
-      '--root',
-      root,
-      '--node',
-      node,
-      '--collector',
-      collector.url.replace('http', 'ws'),
-      '--token-file',
-      tokenFile,
-      '--listen',
-      'off',
-      '--timeout',
-      '3000',
-    ],
-    {
-      env: { ...process.env, NO_COLOR: '1', KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  agents.push({ node, child, output: () => out });
+function startAgent(node: string, root: string, tokenFile: string, extra: readonly string[] = []): void {
+  agents.push(startAgentProcess(collector.url, node, root, tokenFile, extra));
 }
 
 beforeAll(async () => {
@@ -98,22 +71,12 @@ insecure = true
       '/etc/containers/registries.conf': registriesConf,
       '/etc/containers/policy.json': '{"default":[{"type":"insecureAcceptAnything"}]}\n',
     });
-    startAgent(node, root, token);
+    startAgent(node, root, token, ['--timeout', '3000']);
   }
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(
-    agents.map(
-      (a) =>
-        new Promise<void>((resolve) => {
-          if (a.child.exitCode !== null) return resolve();
-          a.child.once('exit', () => resolve());
-          a.child.kill('SIGTERM');
-          setTimeout(() => a.child.kill('SIGKILL'), 5000).unref();
-        }),
-    ),
-  );
+  await stopAgentProcesses(agents);
   await collector?.stop();
   await api?.stop();
   await lab?.stop();

@@ -13,21 +13,9 @@ import {
   type VersionDependentBehaviour,
   type VersionNote,
 } from '../crio/versions.js';
-import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { Finding } from '../findings/types.js';
+import { finding } from './finding.js';
 import type { Policy, VersionedPolicyKey } from '../policy/types.js';
-
-function make(
-  id: FindingId,
-  message: string,
-  file: string | null,
-  line: number | null,
-  scope: string | null,
-  fix?: string,
-): Finding {
-  const def = definitionOf(id);
-  return { id, severity: def.severity, message, file, line, scope, fix: fix ?? def.fix };
-}
 
 function versionedKeys(policy: Policy): { key: VersionedPolicyKey; scope: string }[] {
   const lists = [policy.default, ...[...policy.transports.values()].flatMap((m) => [...m.values()])];
@@ -64,7 +52,7 @@ export function unsupportedPolicyFindings(
         ? 'every pull on this node fails'
         : `every pull in namespace ${policy.file.replace(/^.*\//, '').replace(/\.json$/, '')} fails`;
     out.push(
-      make(
+      finding(
         'policy-unsupported-by-runtime',
         `${who}: containers/image ${lib ?? '(unknown)'} in CRI-O ${formatCrioVersion(version!)} cannot parse ${feature.text} ("${key.key}" at ${policy.file}:${key.line}; it rejects the whole file with "Unknown key \\"${key.key}\\"", which needs containers/image ${feature.since.join('.')} or later).`,
         policy.file,
@@ -113,7 +101,7 @@ export function insecureRegistriesFindings(crio: CrioImageConfig, version: CrioV
   const deprecated = insecureRegistriesDeprecated(modelledVersion(version));
   const runtime = version === null ? 'CRI-O' : `CRI-O ${formatCrioVersion(version)}`;
   return crio.insecureRegistries.map((e) =>
-    make(
+    finding(
       deprecated ? 'crio-insecure-registries-deprecated' : 'crio-insecure-registries',
       `crio.conf insecure_registries lists "${e.value}": ${runtime} skips TLS verification (and allows plain HTTP) for every source of a pull from ${e.value}, its mirrors included${deprecated ? '; the setting is deprecated from CRI-O 1.34' : ''}.`,
       e.origin?.file ?? null,

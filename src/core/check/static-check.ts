@@ -2,9 +2,10 @@
 // network. Pure: the shell hands over what it loaded (or the error it got) and which key files exist.
 import type { CrioImageConfig } from '../crio/crio-config.js';
 import type { CrioVersion } from '../crio/versions.js';
+import { finding } from './finding.js';
 import { insecureRegistriesFindings, unsupportedPolicyFindings } from './runtime-findings.js';
 import type { MirrorscopeError } from '../errors.js';
-import { definitionOf, type FindingId } from '../findings/catalogue.js';
+import type { FindingId } from '../findings/catalogue.js';
 import type { Finding } from '../findings/types.js';
 import { describeRequirementList, requirementsFor } from '../policy/select-scope.js';
 import type { Policy, Requirement } from '../policy/types.js';
@@ -49,18 +50,6 @@ const NOTE_FINDINGS: Readonly<Partial<Record<ConfigNoteCode, FindingId>>> = {
   'v1-format': 'config-v1-format',
   'drop-in-replaces-registry': 'config-drop-in-replaces-registry',
 };
-
-function finding(
-  id: FindingId,
-  message: string,
-  file: string | null,
-  line: number | null,
-  scope: string | null,
-  fix?: string,
-): Finding {
-  const def = definitionOf(id);
-  return { id, severity: def.severity, message, file, line, scope, fix: fix ?? def.fix };
-}
 
 function errorFinding(id: FindingId, error: MirrorscopeError, fallbackFile: string): Finding {
   const upstream =
