@@ -7,6 +7,7 @@ import {
   runtimeJson,
   shortNameRule,
   versionNote,
+  type BehaviourName,
   type CrioVersion,
   type RuntimeJson,
   type VersionNote,
@@ -70,10 +71,13 @@ export function runtimeOf(choice: RuntimeChoice): RuntimeJson {
   return runtimeJson(choice.runtime, choice.version);
 }
 
-/** `crio-version-dependent` when CRI-O's version is unknown or outside the modelled table. */
-export function versionNotes(choice: RuntimeChoice): VersionNote[] {
+/**
+ * `crio-version-dependent` when CRI-O's version is unknown or outside the modelled table, naming the
+ * behaviours in `affected` (those the answer rests on).
+ */
+export function versionNotes(choice: RuntimeChoice, affected: ReadonlySet<BehaviourName>): VersionNote[] {
   if (choice.runtime !== 'crio') return [];
-  const note = versionNote(choice.version);
+  const note = versionNote(choice.version, affected);
   return note === null ? [] : [note];
 }
 

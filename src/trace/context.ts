@@ -8,6 +8,7 @@ import { namespacedAuthNote, namespacedPolicyNote, type RuntimeNote } from '../c
 import {
   hasNamespacedPolicies,
   modelledVersion,
+  type BehaviourName,
   type RuntimeJson,
   type VersionNote,
 } from '../core/crio/versions.js';
@@ -31,8 +32,11 @@ export interface TraceContext {
   describePath(nodePath: string): string;
   /** The runtime simulated, as the JSON shows it. */
   readonly runtime: RuntimeJson;
-  /** What depends on the CRI-O version or on files that exist only during a pull. */
-  readonly notes: readonly (VersionNote | RuntimeNote)[];
+  /**
+   * What depends on the CRI-O version or on files that exist only during a pull, for a trace of a
+   * short name (`shortName`) or not.
+   */
+  notesFor(shortName: boolean): readonly (VersionNote | RuntimeNote)[];
 }
 
 export interface LoadContextOptions {
@@ -55,7 +59,11 @@ export async function loadTraceContext(
   const authSlots = await Promise.all(authFiles.map((f) => readAuthFileSlot(loaded.root, f)));
   const authFile = authFiles[0]!;
   const authSlot = authSlots[0]!;
-  const notes: (VersionNote | RuntimeNote)[] = versionNotes(choice);
+  // A trace rests on credentials and the signature policy; on the rest only when it is in play.
+  const affected = new Set<BehaviourName>(['namespaced-auth', 'policy-features']);
+  if (options.namespace !== undefined) affected.add('namespaced-policy');
+  if ((loaded.crio?.insecureRegistries.length ?? 0) > 0) affected.add('insecure-registries');
+  const notes: RuntimeNote[] = [];
   if (loaded.crio !== null) {
     const namespace = options.namespace ?? null;
     if (namespace !== null) {
@@ -106,6 +114,9 @@ export async function loadTraceContext(
     },
     describePath: (p) => (authFile.external && p === authFile.path ? p : loaded.root.describe(p)),
     runtime: runtimeOf(choice),
-    notes,
+    notesFor: (shortName) => [
+      ...versionNotes(choice, shortName ? new Set([...affected, 'short-names']) : affected),
+      ...notes,
+    ],
   };
 }

@@ -64,8 +64,10 @@ export class TraceEngine {
 
   async trace(image: string, options: TraceOptions = {}): Promise<TraceResult> {
     const result = await this.walk(image, options);
-    const { runtime, notes } = this.context;
-    return { ...result, ...(runtime ? { runtime } : {}), ...(notes?.length ? { notes } : {}) };
+    const resolution = this.context.resolver.resolve(image);
+    const short = resolution.shortName !== null || resolution.error?.code === 'short-name-error';
+    const notes = this.context.notesFor(short);
+    return { ...result, runtime: this.context.runtime, ...(notes.length > 0 ? { notes } : {}) };
   }
 
   private async walk(image: string, options: TraceOptions): Promise<TraceResult> {

@@ -118,21 +118,32 @@ describe('the same node root under each CRI-O version', () => {
     expect(newer.code).toBe(2);
   });
 
-  it('without a version: the newest rules, and a note naming each behaviour and what older CRI-O does', async () => {
+  it('without a version: the newest rules, and a note naming each behaviour the answer rests on', async () => {
     const { code, doc } = await resolve(plain, null, 'nginx');
     expect(code).toBe(1);
     expect(doc.results[0]!.error?.message).toBe(AMBIGUOUS);
     expect(doc.runtime).toEqual({ name: 'crio', version: null, containersImage: null });
     const note = doc.notes.find((n) => n.code === 'crio-version-dependent');
-    expect(note?.behaviours?.map((b) => b.behaviour)).toEqual([
-      'short-names',
-      'namespaced-policy',
-      'namespaced-auth',
-      'policy-features',
-      'insecure-registries',
-    ]);
+    expect(note?.behaviours?.map((b) => b.behaviour)).toEqual(['short-names']);
     const text = await runCli(['resolve', '--root', plain, 'nginx']);
     expect(text.stdout).toContain('older: CRI-O ≤ 1.33 (OpenShift ≤ 4.20) forces short-name mode disabled');
+    // A fully qualified name does not depend on the version: said once, without a list.
+    const qualified = await resolve(plain, null, 'quay.io/acme/app:1');
+    expect(qualified.doc.notes).toEqual([
+      expect.objectContaining({
+        code: 'crio-version-dependent',
+        message: expect.stringContaining('nothing in this answer depends on it') as unknown,
+        behaviours: [],
+      }),
+    ]);
+    // A trace rests on the credentials and the policy too.
+    const trace = await runCli(['trace', '--root', plain, '--json', '--timeout', '500', 'nginx']);
+    const traced = JSON.parse(trace.stdout) as Resolved;
+    expect(traced.notes[0]!.behaviours!.map((b) => b.behaviour)).toEqual([
+      'short-names',
+      'namespaced-auth',
+      'policy-features',
+    ]);
   });
 
   it('says so when the version is newer than the table, and refuses what is not a CRI-O version', async () => {

@@ -1,3 +1,4 @@
+import type { BehaviourName } from '../../core/crio/versions.js';
 import { MirrorscopeError } from '../../core/errors.js';
 import { findingJson, type Finding } from '../../core/findings/types.js';
 import { parseArgs } from '../args.js';
@@ -63,12 +64,18 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     ...(namespace !== undefined ? { namespace } : {}),
   });
   const findings = runStaticCheck(input);
-  const notes: { code: string; message: string }[] = versionNotes(choice);
-  const { uncertainPolicyFeatures } = await import('../../core/check/runtime-findings.js');
-  const uncertain = uncertainPolicyFeatures(
-    input.policies.flatMap((p) => (p.policy.ok ? [p.policy.value] : [])),
-    choice.version,
-  );
+  const { uncertainPolicyFeatures, usesVersionedPolicyKeys } =
+    await import('../../core/check/runtime-findings.js');
+  const policies = input.policies.flatMap((p) => (p.policy.ok ? [p.policy.value] : []));
+  // What the findings rest on: the policy features used, per-namespace policies, insecure_registries.
+  const affected = new Set<BehaviourName>();
+  if (policies.some(usesVersionedPolicyKeys)) affected.add('policy-features');
+  if (namespace !== undefined || input.policies.some((p) => p.role === 'namespace'))
+    affected.add('namespaced-policy');
+  if (input.crio?.ok === true && input.crio.value.insecureRegistries.length > 0)
+    affected.add('insecure-registries');
+  const notes: { code: string; message: string }[] = versionNotes(choice, affected);
+  const uncertain = uncertainPolicyFeatures(policies, choice.version);
   if (uncertain !== null) notes.push(uncertain);
   const crio = input.crio?.ok === true ? input.crio.value : null;
   if (namespace !== undefined && crio !== null) {

@@ -1,4 +1,5 @@
 import { MirrorscopeError } from '../../core/errors.js';
+import type { BehaviourName } from '../../core/crio/versions.js';
 import { invalidReferenceResult } from '../../core/resolve/resolver.js';
 import type { ResolveResult } from '../../core/resolve/types.js';
 import { parseArgs } from '../args.js';
@@ -37,7 +38,6 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const json = flags.json === true;
   const style = styleFor(io.isTTY, io.env);
   const runtime = runtimeOf(choice);
-  const versionDependent = versionNotes(choice);
   let loaded;
   try {
     loaded = await loadResolver(
@@ -54,7 +54,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     if (json) {
       const error = err.toJSON();
       const results = positionals.map((input, i) => rejected[i] ?? { input, candidates: [], error });
-      io.stdout.write(`${JSON.stringify({ results, notes: versionDependent, runtime }, null, 2)}\n`);
+      const notes = versionNotes(choice, new Set());
+      io.stdout.write(`${JSON.stringify({ results, notes, runtime }, null, 2)}\n`);
     } else {
       for (const r of rejected) if (r !== null) io.stdout.write(`${renderResolveResult(r, style)}\n\n`);
       if (rejected.some((r) => r === null)) {
@@ -67,7 +68,12 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     return EXIT_USAGE;
   }
   const results: ResolveResult[] = positionals.map((input) => loaded.resolver.resolve(input));
-  const notes = [...versionDependent, ...loaded.loaded.config.notes];
+  // What the answers rest on: short-name resolution, and crio.conf insecure_registries.
+  const affected = new Set<BehaviourName>();
+  if (results.some((r) => r.shortName !== null || r.error?.code === 'short-name-error'))
+    affected.add('short-names');
+  if ((loaded.crio?.insecureRegistries.length ?? 0) > 0) affected.add('insecure-registries');
+  const notes = [...versionNotes(choice, affected), ...loaded.loaded.config.notes];
   if (json) {
     io.stdout.write(`${JSON.stringify({ results, notes, runtime }, null, 2)}\n`);
   } else {

@@ -28,6 +28,11 @@ function versionedKeys(policy: Policy): { key: VersionedPolicyKey; scope: string
   );
 }
 
+/** Whether a policy uses a key that only some containers/image versions parse. */
+export function usesVersionedPolicyKeys(policy: Policy): boolean {
+  return versionedKeys(policy).length > 0;
+}
+
 /**
  * policy.json is parsed whole before any pull is evaluated: one key the node's containers/image does not
  * know fails every pull that uses the file (all of them for the main policy, a namespace's for its own).

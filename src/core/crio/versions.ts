@@ -239,9 +239,11 @@ export function runtimeJson(runtime: 'crio' | 'podman', v: CrioVersion | null): 
   };
 }
 
+export type BehaviourName =
+  'short-names' | 'namespaced-policy' | 'namespaced-auth' | 'policy-features' | 'insecure-registries';
+
 export interface VersionDependentBehaviour {
-  /** short-names, namespaced-policy, namespaced-auth, insecure-registries, policy-features */
-  readonly behaviour: string;
+  readonly behaviour: BehaviourName;
   /** What mirrorscope applied. */
   readonly applied: string;
   readonly older: string | null;
@@ -291,29 +293,48 @@ const BEHAVIOURS: readonly VersionDependentBehaviour[] = [
   },
 ];
 
-/** The note for a CRI-O whose version is unknown (or outside the table): newest rules, and what differs. */
-export function versionNote(v: CrioVersion | null): VersionNote | null {
+/**
+ * The note for a CRI-O whose version is unknown (or outside the table): the newest rules, and, of the
+ * behaviours in `affected` (those the answer rests on; default all), what another version does instead.
+ */
+export function versionNote(
+  v: CrioVersion | null,
+  affected: ReadonlySet<BehaviourName> = new Set(BEHAVIOURS.map((b) => b.behaviour)),
+): VersionNote | null {
   if (v !== null && rowOf(v) !== undefined) return null;
-  if (v !== null && atLeast(v, NEWEST + 1))
+  const relevant = BEHAVIOURS.filter((b) => affected.has(b.behaviour));
+  const version = v === null ? null : formatCrioVersion(v);
+  const range = `1.${OLDEST}–1.${NEWEST}`;
+  if (v !== null && !atLeast(v, NEWEST + 1))
     return {
       code: 'crio-version-dependent',
-      version: formatCrioVersion(v),
-      message: `CRI-O ${formatCrioVersion(v)} is newer than the versions mirrorscope models (1.${OLDEST}–1.${NEWEST}): the 1.${NEWEST} rules are applied; a later change of CRI-O or containers/image is not reflected.`,
-      behaviours: BEHAVIOURS.map((b) => ({ ...b, older: null, newer: 'not modelled' })),
+      version,
+      message: `CRI-O ${version} is older than the versions mirrorscope models (${range}): the 1.${OLDEST} rules are applied; its containers/image is not known.`,
+      behaviours: [],
+    };
+  const subject =
+    v === null
+      ? 'The CRI-O version is unknown (give --crio-version, e.g. the CONTAINER-RUNTIME column of "oc get nodes -o wide")'
+      : `CRI-O ${version} is newer than the versions mirrorscope models (${range})`;
+  if (relevant.length === 0)
+    return {
+      code: 'crio-version-dependent',
+      version,
+      message: `${subject}; nothing in this answer depends on it.`,
+      behaviours: [],
     };
   if (v !== null)
     return {
       code: 'crio-version-dependent',
-      version: formatCrioVersion(v),
-      message: `CRI-O ${formatCrioVersion(v)} is older than the versions mirrorscope models (1.${OLDEST}–1.${NEWEST}): the 1.${OLDEST} rules are applied; its containers/image is not known.`,
-      behaviours: [],
+      version,
+      message: `${subject}: the 1.${NEWEST} rules are applied; a later change of CRI-O or containers/image is not reflected.`,
+      behaviours: relevant.map((b) => ({ ...b, older: null, newer: 'not modelled' })),
     };
   return {
     code: 'crio-version-dependent',
-    version: null,
-    message:
-      'The CRI-O version is unknown (give --crio-version, e.g. the node\'s "oc get node -o wide" CONTAINER-RUNTIME): the newest rules are applied; the conclusions listed depend on the version.',
-    behaviours: BEHAVIOURS,
+    version,
+    message: `${subject}: the newest rules are applied; the conclusions listed depend on the version.`,
+    behaviours: relevant,
   };
 }
 
