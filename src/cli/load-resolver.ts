@@ -4,29 +4,19 @@ import {
   formatCrioVersion,
   modelledVersion,
   parseCrioVersion,
-  runtimeJson,
   shortNameRule,
-  versionNote,
-  type BehaviourName,
   type CrioVersion,
-  type RuntimeJson,
-  type VersionNote,
+  type RuntimeChoice,
 } from '../core/crio/versions.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { Resolver } from '../core/resolve/resolver.js';
-import { loadNodeCrioConfig } from '../host/crio-files.js';
+import { loadCrioConfigFor } from '../host/crio-files.js';
 import { NodeRoot } from '../host/node-root.js';
 import { loadNodeRegistries, type LoadedRegistries } from '../host/registries-files.js';
 
 /** Whose pull to simulate: CRI-O (kubelet pulls) or podman/skopeo on the node. */
-export type Runtime = 'crio' | 'podman';
-
-/** The runtime simulated: which one, which version (null: unknown), and what depends on it. */
-export interface RuntimeChoice {
-  readonly runtime: Runtime;
-  /** The CRI-O version as given (null: unknown, or podman). */
-  readonly version: CrioVersion | null;
-}
+export type Runtime = RuntimeChoice['runtime'];
+export type { RuntimeChoice };
 
 export interface LoadedResolver {
   readonly root: NodeRoot;
@@ -64,30 +54,6 @@ export function parseNamespace(value: unknown): string | undefined {
       `--namespace needs a Kubernetes namespace name (RFC 1123 label), got "${ns}"`,
     );
   return ns;
-}
-
-/** The `"runtime"` member of the resolve/trace/check JSON. */
-export function runtimeOf(choice: RuntimeChoice): RuntimeJson {
-  return runtimeJson(choice.runtime, choice.version);
-}
-
-/**
- * `crio-version-dependent` when CRI-O's version is unknown or outside the modelled table, naming the
- * behaviours in `affected` (those the answer rests on).
- */
-export function versionNotes(choice: RuntimeChoice, affected: ReadonlySet<BehaviourName>): VersionNote[] {
-  if (choice.runtime !== 'crio') return [];
-  const note = versionNote(choice.version, affected);
-  return note === null ? [] : [note];
-}
-
-export async function loadCrioConfigFor(
-  root: NodeRoot,
-  version: CrioVersion | null,
-): Promise<CrioImageConfig> {
-  return loadNodeCrioConfig(root, {
-    shortNameModeKey: shortNameRule(modelledVersion(version)) === 'crio-conf',
-  });
 }
 
 export async function loadResolver(

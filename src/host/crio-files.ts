@@ -7,6 +7,7 @@ import {
   type CrioConfigOptions,
   type CrioImageConfig,
 } from '../core/crio/crio-config.js';
+import { modelledVersion, shortNameRule, type CrioVersion } from '../core/crio/versions.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
 import { readNodeFiles } from './read-text.js';
 
@@ -36,4 +37,11 @@ export async function loadNodeCrioConfig(
 ): Promise<CrioImageConfig> {
   const paths = [NODE_PATHS.crioConf, ...(await walkFiles(root, NODE_PATHS.crioConfD))];
   return readCrioImageConfig(await readNodeFiles(root, paths), options);
+}
+
+/** crio.conf as the CRI-O of `version` reads it (null: unknown, the newest). */
+export function loadCrioConfigFor(root: NodeRoot, version: CrioVersion | null): Promise<CrioImageConfig> {
+  return loadNodeCrioConfig(root, {
+    shortNameModeKey: shortNameRule(modelledVersion(version)) === 'crio-conf',
+  });
 }

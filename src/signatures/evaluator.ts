@@ -27,12 +27,7 @@ import {
 import { chooseInstance, hostPlatform, type Platform } from '../core/signatures/instance.js';
 import type { NodeRoot } from '../host/node-root.js';
 import { loadPolicyFile, locatePolicy, type PolicyLocation } from '../host/policy-files.js';
-import {
-  hasNamespacedPolicies,
-  modelledVersion,
-  shortNameRule,
-  type CrioVersion,
-} from '../core/crio/versions.js';
+import { hasNamespacedPolicies, modelledVersion, type CrioVersion } from '../core/crio/versions.js';
 import { loadNodeRegistriesD } from '../host/registries-d-files.js';
 import type { RegistryClient } from '../probe/registry-client.js';
 import type { SignatureEvaluator, TraceSignature } from '../trace/types.js';
@@ -382,20 +377,17 @@ export async function loadNodeSignatureEvaluator(
     readonly namespace?: string;
   } = {},
 ): Promise<{ evaluator: SignatureEvaluator; close(): void }> {
-  const [{ NodeRoot }, { loadNodeCrioConfig }] = await Promise.all([
+  const [{ NodeRoot }, { loadCrioConfigFor }] = await Promise.all([
     import('../host/node-root.js'),
     import('../host/crio-files.js'),
   ]);
   const root = new NodeRoot(rootDir);
-  const version = modelledVersion(options.crioVersion ?? null);
-  const crio =
-    runtime === 'crio'
-      ? await loadNodeCrioConfig(root, { shortNameModeKey: shortNameRule(version) === 'crio-conf' })
-      : null;
+  const version = options.crioVersion ?? null;
+  const crio = runtime === 'crio' ? await loadCrioConfigFor(root, version) : null;
   const ctx = await loadSignatureContext(root, crio, {
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-    namespaced: hasNamespacedPolicies(version),
+    namespaced: hasNamespacedPolicies(modelledVersion(version)),
   });
   return { evaluator: createSignatureEvaluator(ctx), close: () => closeSignatureContext(ctx) };
 }

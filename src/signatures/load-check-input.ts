@@ -5,13 +5,8 @@ import type { Loaded, LoadedPolicy, StaticCheckInput } from '../core/check/stati
 import { policyKeyPaths } from '../core/check/static-check.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { parsePolicy } from '../core/policy/parse-policy.js';
-import {
-  hasNamespacedPolicies,
-  modelledVersion,
-  shortNameRule,
-  type CrioVersion,
-} from '../core/crio/versions.js';
-import { loadNodeCrioConfig } from '../host/crio-files.js';
+import { hasNamespacedPolicies, modelledVersion, type CrioVersion } from '../core/crio/versions.js';
+import { loadCrioConfigFor } from '../host/crio-files.js';
 import type { NodeRoot } from '../host/node-root.js';
 import { loadPolicyFile, locatePolicy, readNamespacedPolicies } from '../host/policy-files.js';
 import { loadNodeRegistriesD } from '../host/registries-d-files.js';
@@ -40,10 +35,7 @@ export async function loadCheckInput(
 ): Promise<StaticCheckInput> {
   const version = modelledVersion(options.crioVersion ?? null);
   const registries = await settle(loadNodeRegistries(root).then((l) => l.config));
-  const crio =
-    runtime === 'crio'
-      ? await settle(loadNodeCrioConfig(root, { shortNameModeKey: shortNameRule(version) === 'crio-conf' }))
-      : null;
+  const crio = runtime === 'crio' ? await settle(loadCrioConfigFor(root, options.crioVersion ?? null)) : null;
   const crioValue = crio?.ok === true ? crio.value : null;
   const registriesD = await settle(loadNodeRegistriesD(root));
   const namespaced = hasNamespacedPolicies(version);

@@ -3,15 +3,18 @@ import type { AuthFileSlot } from '../core/credentials/lookup.js';
 import type { Resolver } from '../core/resolve/resolver.js';
 import { chooseAuthFiles, readAuthFileSlot, type AuthFileChoice } from '../host/auth-files.js';
 import { findCertsDir, findSystemTrust, type CertFile, type CertsDir } from '../host/certs-d.js';
-import { loadResolver, runtimeOf, versionNotes, type RuntimeChoice } from '../cli/load-resolver.js';
-import { namespacedAuthNote, namespacedPolicyNote, type RuntimeNote } from '../core/crio/runtime-notes.js';
+import { loadResolver } from '../cli/load-resolver.js';
 import {
   hasNamespacedPolicies,
   modelledVersion,
+  runtimeOf,
+  versionNotes,
   type BehaviourName,
+  type RuntimeChoice,
   type RuntimeJson,
   type VersionNote,
 } from '../core/crio/versions.js';
+import { namespacedAuthNote, namespacedPolicyNote, type RuntimeNote } from '../core/crio/runtime-notes.js';
 import { locatePolicy } from '../host/policy-files.js';
 
 export interface TraceContext {

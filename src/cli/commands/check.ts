@@ -1,9 +1,9 @@
-import type { BehaviourName } from '../../core/crio/versions.js';
+import { modelledVersion, runtimeOf, versionNotes, type BehaviourName } from '../../core/crio/versions.js';
 import { MirrorscopeError } from '../../core/errors.js';
 import { findingJson, type Finding } from '../../core/findings/types.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
-import { parseNamespace, parseRuntimeChoice, runtimeOf, versionNotes } from '../load-resolver.js';
+import { parseNamespace, parseRuntimeChoice } from '../load-resolver.js';
 import { styleFor, type Style } from '../style.js';
 
 export const usage = `usage: mirrorscope check [--root DIR] [--crio-version V] [--namespace NS] [--json]
@@ -79,9 +79,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   if (uncertain !== null) notes.push(uncertain);
   const crio = input.crio?.ok === true ? input.crio.value : null;
   if (namespace !== undefined && crio !== null) {
-    const [{ namespacedPolicyNote }, { modelledVersion }, { locatePolicy }] = await Promise.all([
+    const [{ namespacedPolicyNote }, { locatePolicy }] = await Promise.all([
       import('../../core/crio/runtime-notes.js'),
-      import('../../core/crio/versions.js'),
       import('../../host/policy-files.js'),
     ]);
     const main = input.policies.find((p) => p.role === 'main')!;

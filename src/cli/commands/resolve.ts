@@ -1,10 +1,10 @@
 import { MirrorscopeError } from '../../core/errors.js';
-import type { BehaviourName } from '../../core/crio/versions.js';
+import { runtimeOf, versionNotes, type BehaviourName } from '../../core/crio/versions.js';
 import { invalidReferenceResult } from '../../core/resolve/resolver.js';
 import type { ResolveResult } from '../../core/resolve/types.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
-import { loadResolver, parseRuntimeChoice, runtimeOf, versionNotes } from '../load-resolver.js';
+import { loadResolver, parseRuntimeChoice } from '../load-resolver.js';
 import { renderNotes, renderResolveResult } from '../render-resolve.js';
 import { styleFor } from '../style.js';
 

@@ -2,7 +2,8 @@ import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { invalidReferenceResult } from '../../core/resolve/resolver.js';
-import { parseNamespace, parseRuntimeChoice, runtimeOf } from '../load-resolver.js';
+import { parseNamespace, parseRuntimeChoice } from '../load-resolver.js';
+import { runtimeOf } from '../../core/crio/versions.js';
 import { styleFor } from '../style.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--crio-version V] [--namespace NS] [--json] [--all]

@@ -224,6 +224,12 @@ export function crioReleasesBefore(since: LibVersion): string {
 
 // ---------- the runtime as JSON, and what depends on an unknown or unmodelled version ----------
 
+/** The runtime simulated: which one, and which CRI-O version (null: unknown, or podman). */
+export interface RuntimeChoice {
+  readonly runtime: 'crio' | 'podman';
+  readonly version: CrioVersion | null;
+}
+
 export interface RuntimeJson {
   readonly name: 'crio' | 'podman';
   readonly version: string | null;
@@ -343,4 +349,19 @@ export function modelledVersion(v: CrioVersion | null): CrioVersion | null {
   if (v === null || rowOf(v) !== undefined) return v;
   if (atLeast(v, NEWEST + 1)) return v;
   return { major: 1, minor: OLDEST, patch: 0, raw: v.raw };
+}
+
+/** The `"runtime"` member of the resolve/trace/check JSON. */
+export function runtimeOf(choice: RuntimeChoice): RuntimeJson {
+  return runtimeJson(choice.runtime, choice.version);
+}
+
+/**
+ * `crio-version-dependent` when CRI-O's version is unknown or outside the modelled table, naming the
+ * behaviours in `affected` (those the answer rests on); nothing for podman.
+ */
+export function versionNotes(choice: RuntimeChoice, affected: ReadonlySet<BehaviourName>): VersionNote[] {
+  if (choice.runtime !== 'crio') return [];
+  const note = versionNote(choice.version, affected);
+  return note === null ? [] : [note];
 }
