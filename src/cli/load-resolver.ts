@@ -2,6 +2,8 @@ import type { CrioImageConfig } from '../core/crio/crio-config.js';
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import {
   formatCrioVersion,
+  IMPLICIT_INSECURE_CIDR,
+  insecureRegistriesRule,
   modelledVersion,
   parseCrioVersion,
   shortNameRule,
@@ -56,6 +58,15 @@ export function parseNamespace(value: unknown): string | undefined {
   return ns;
 }
 
+/** What CRI-O of this version makes of insecure_registries: the list plus 127.0.0.0/8, or nothing. */
+function effectiveInsecureRegistries(
+  crio: CrioImageConfig,
+  version: CrioVersion | null,
+): CrioImageConfig['insecureRegistries'] {
+  if (insecureRegistriesRule(version) === 'ignored') return [];
+  return [...crio.insecureRegistries, { value: IMPLICIT_INSECURE_CIDR, origin: null }];
+}
+
 export async function loadResolver(
   rootDir: string,
   runtime: Runtime = 'crio',
@@ -73,7 +84,7 @@ export async function loadResolver(
           shortNameModeOverride: forced
             ? { mode: 'disabled', origin: null, forcedBy: `CRI-O ${formatCrioVersion(version!)}` }
             : { mode: crio.shortNameMode.value, origin: crio.shortNameMode.origin },
-          insecureRegistries: crio.insecureRegistries,
+          insecureRegistries: effectiveInsecureRegistries(crio, modelled),
         }
       : {}),
   });

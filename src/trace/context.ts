@@ -1,6 +1,8 @@
 // What the trace engine needs to know about a node, and how to load it from a node root.
 import type { AuthFileSlot } from '../core/credentials/lookup.js';
+import { isLoopbackRegistry } from '../core/crio/insecure-registries.js';
 import type { Resolver } from '../core/resolve/resolver.js';
+import type { ResolveResult } from '../core/resolve/types.js';
 import { chooseAuthFiles, readAuthFileSlot, type AuthFileChoice } from '../host/auth-files.js';
 import { findCertsDir, findSystemTrust, type CertFile, type CertsDir } from '../host/certs-d.js';
 import { loadResolver } from '../cli/load-resolver.js';
@@ -35,11 +37,8 @@ export interface TraceContext {
   describePath(nodePath: string): string;
   /** The runtime simulated, as the JSON shows it. */
   readonly runtime: RuntimeJson;
-  /**
-   * What depends on the CRI-O version or on files that exist only during a pull, for a trace of a
-   * short name (`shortName`) or not.
-   */
-  notesFor(shortName: boolean): readonly (VersionNote | RuntimeNote)[];
+  /** What a trace with this resolution rests on that depends on the CRI-O version, or on files that exist only during a pull. */
+  notesFor(resolution: ResolveResult): readonly (VersionNote | RuntimeNote)[];
 }
 
 export interface LoadContextOptions {
@@ -117,9 +116,13 @@ export async function loadTraceContext(
     },
     describePath: (p) => (authFile.external && p === authFile.path ? p : loaded.root.describe(p)),
     runtime: runtimeOf(choice),
-    notesFor: (shortName) => [
-      ...versionNotes(choice, shortName ? new Set([...affected, 'short-names']) : affected),
-      ...notes,
-    ],
+    notesFor: (resolution) => {
+      const also = new Set(affected);
+      if (resolution.shortName !== null || resolution.error?.code === 'short-name-error')
+        also.add('short-names');
+      if (resolution.candidates.some((c) => isLoopbackRegistry(c.image.slice(0, c.image.indexOf('/')))))
+        also.add('insecure-registries');
+      return [...versionNotes(choice, also), ...notes];
+    },
   };
 }

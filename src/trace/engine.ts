@@ -64,9 +64,7 @@ export class TraceEngine {
 
   async trace(image: string, options: TraceOptions = {}): Promise<TraceResult> {
     const result = await this.walk(image, options);
-    const resolution = this.context.resolver.resolve(image);
-    const short = resolution.shortName !== null || resolution.error?.code === 'short-name-error';
-    const notes = this.context.notesFor(short);
+    const notes = this.context.notesFor(this.context.resolver.resolve(image));
     return { ...result, runtime: this.context.runtime, ...(notes.length > 0 ? { notes } : {}) };
   }
 

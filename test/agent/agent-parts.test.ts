@@ -302,7 +302,10 @@ describe('the CRI-O version the agent simulates', () => {
         containersImage: '5.35',
         source: 'collector',
       });
-      expect(agent.snapshot(2).images[0]?.resolution).toBe('127.0.0.1:9/app:1 | then 127.0.0.1:10/app:1');
+      // CRI-O up to 1.34 skips TLS for registries on 127.0.0.0/8 (its built-in insecure_registries entry).
+      expect(agent.snapshot(2).images[0]?.resolution).toBe(
+        '127.0.0.1:9/app:1 (insecure) | then 127.0.0.1:10/app:1 (insecure)',
+      );
       expect(lines.join('')).toContain('simulating CRI-O 1.33.2');
 
       await agent.setReportedRuntime('containerd://1.7.2');

@@ -185,7 +185,7 @@ describe('error precedence', () => {
   });
 });
 
-describe('crio.conf insecure_registries', () => {
+describe('crio.conf insecure_registries (internal/storage/image.go isSecureIndex; removed in 1.35.0, 93f9201606)', () => {
   const root = makeRoot({
     '/etc/containers/registries.conf': `[[registry]]
 location = "quay.io/team"
@@ -194,22 +194,39 @@ location = "mirror.corp.example:5000/team"
 `,
     '/etc/crio/crio.conf': '[crio.image]\ninsecure_registries = ["quay.io", "10.0.0.0/8"]\n',
   });
-
-  it('skips TLS for every source of a matching pull, mirrors included, and only for it', async () => {
-    const { doc } = await resolve(
-      root,
-      '1.29',
-      'quay.io/team/app:1',
-      'registry.example.com/app:1',
-      '10.1.2.3:5000/x:1',
-    );
-    const insecure = doc.results.map((r) =>
+  const IMAGES = [
+    'quay.io/team/app:1',
+    'registry.example.com/app:1',
+    '10.1.2.3:5000/x:1',
+    '127.0.0.1:5000/x:1',
+    'localhost:5000/x:1',
+  ];
+  async function insecureFlags(version: string | null): Promise<boolean[][]> {
+    const { doc } = await resolve(root, version, ...IMAGES);
+    return doc.results.map((r) =>
       (r.candidates[0] as unknown as { sources: { insecure: boolean }[] }).sources.map((s) => s.insecure),
     );
-    expect(insecure).toEqual([[true, true], [false], [true]]);
+  }
+
+  it('up to CRI-O 1.34 skips TLS for every source of a matching pull, mirrors included, and always for 127.0.0.0/8', async () => {
+    const expected = [[true, true], [false], [true], [true], [true]];
+    expect(await insecureFlags('1.29')).toEqual(expected);
+    expect(await insecureFlags('1.34.2')).toEqual(expected);
+    const text = await runCli(['resolve', '--root', root, '--crio-version', '1.33', 'localhost:5000/x:1']);
+    expect(text.stdout).toContain(
+      'CRI-O adds "127.0.0.0/8" to insecure_registries itself (up to CRI-O 1.34)',
+    );
   });
 
-  it('is an info finding up to CRI-O 1.33 and deprecated (warning) from 1.34', async () => {
+  it('from CRI-O 1.35 (and for an unknown version: the newest rules) has no effect', async () => {
+    const none = [[false, false], [false], [false], [false], [false]];
+    expect(await insecureFlags('1.35.0')).toEqual(none);
+    expect(await insecureFlags(null)).toEqual(none);
+    const { doc } = await resolve(root, null, 'quay.io/team/app:1');
+    expect(doc.notes[0]!.behaviours!.map((b) => b.behaviour)).toEqual(['insecure-registries']);
+  });
+
+  it('is an info finding up to CRI-O 1.33, deprecated (warning) in 1.34, ignored (warning) from 1.35', async () => {
     const ids = async (version: string) => {
       const run = await runCli(['check', '--root', root, '--json', '--crio-version', version]);
       return (JSON.parse(run.stdout) as { findings: { id: string; line: number }[] }).findings
@@ -220,6 +237,10 @@ location = "mirror.corp.example:5000/team"
     expect(await ids('1.34')).toEqual([
       'crio-insecure-registries-deprecated:2',
       'crio-insecure-registries-deprecated:2',
+    ]);
+    expect(await ids('1.35')).toEqual([
+      'crio-insecure-registries-ignored:2',
+      'crio-insecure-registries-ignored:2',
     ]);
   });
 });

@@ -7,6 +7,7 @@ import {
   crioReleasesBefore,
   hasNamespacedAuth,
   hasNamespacedPolicies,
+  insecureRegistriesRule,
   parseCrioVersion,
   parsesPolicyFeature,
   shortNameRule,
@@ -65,6 +66,10 @@ describe('the table', () => {
     expect(hasNamespacedAuth(v('1.34.2'))).toBe(false);
     expect(hasNamespacedAuth(v('1.34.3'))).toBe(true);
     expect(hasNamespacedAuth(v('1.35.0'))).toBe(true);
+    expect(insecureRegistriesRule(v('1.33.9'))).toBe('honoured');
+    expect(insecureRegistriesRule(v('1.34.0'))).toBe('deprecated');
+    expect(insecureRegistriesRule(v('1.35.0'))).toBe('ignored');
+    expect(insecureRegistriesRule(null)).toBe('ignored');
     expect(parsesPolicyFeature(v('1.26'), 'fulcio')).toBe('unknown'); // 1.26.0–1.26.3 no, 1.26.4 yes
     expect(parsesPolicyFeature(v('1.24.1'), 'fulcio')).toBe('no');
     expect(parsesPolicyFeature(v('1.41.0'), 'pki')).toBe('yes');
@@ -92,6 +97,10 @@ describe('crio.conf insecure_registries matching', () => {
     expect(matchInsecureRegistry(entries, 'sub.quay.io')).toBeNull();
     expect(matchInsecureRegistry(entries, '10.200.3.4:5000')?.how).toBe('cidr');
     expect(matchInsecureRegistry(entries, '11.0.0.1')).toBeNull();
+    const loopback = [{ value: '127.0.0.0/8', origin: null }];
+    expect(matchInsecureRegistry(loopback, 'localhost:5000')?.how).toBe('cidr');
+    expect(matchInsecureRegistry(loopback, '127.3.4.5')?.how).toBe('cidr');
+    expect(matchInsecureRegistry(loopback, 'registry.local')).toBeNull();
   });
 });
 

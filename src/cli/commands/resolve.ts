@@ -1,5 +1,6 @@
 import { MirrorscopeError } from '../../core/errors.js';
 import { runtimeOf, versionNotes, type BehaviourName } from '../../core/crio/versions.js';
+import { isLoopbackRegistry } from '../../core/crio/insecure-registries.js';
 import { invalidReferenceResult } from '../../core/resolve/resolver.js';
 import type { ResolveResult } from '../../core/resolve/types.js';
 import { parseArgs } from '../args.js';
@@ -72,7 +73,10 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const affected = new Set<BehaviourName>();
   if (results.some((r) => r.shortName !== null || r.error?.code === 'short-name-error'))
     affected.add('short-names');
-  if ((loaded.crio?.insecureRegistries.length ?? 0) > 0) affected.add('insecure-registries');
+  const loopback = results.some((r) =>
+    r.candidates.some((c) => isLoopbackRegistry(c.image.slice(0, c.image.indexOf('/')))),
+  );
+  if ((loaded.crio?.insecureRegistries.length ?? 0) > 0 || loopback) affected.add('insecure-registries');
   const notes = [...versionNotes(choice, affected), ...loaded.loaded.config.notes];
   if (json) {
     io.stdout.write(`${JSON.stringify({ results, notes, runtime }, null, 2)}\n`);

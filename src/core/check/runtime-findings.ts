@@ -5,7 +5,7 @@ import {
   containersImageText,
   crioReleasesBefore,
   formatCrioVersion,
-  insecureRegistriesDeprecated,
+  insecureRegistriesRule,
   modelledVersion,
   parsesPolicyFeature,
   POLICY_FEATURES,
@@ -102,13 +102,22 @@ export function uncertainPolicyFeatures(
   };
 }
 
+const INSECURE_IDS = {
+  honoured: 'crio-insecure-registries',
+  deprecated: 'crio-insecure-registries-deprecated',
+  ignored: 'crio-insecure-registries-ignored',
+} as const;
+
 export function insecureRegistriesFindings(crio: CrioImageConfig, version: CrioVersion | null): Finding[] {
-  const deprecated = insecureRegistriesDeprecated(modelledVersion(version));
-  const runtime = version === null ? 'CRI-O' : `CRI-O ${formatCrioVersion(version)}`;
+  const rule = insecureRegistriesRule(modelledVersion(version));
+  const runtime =
+    version === null ? 'CRI-O (version unknown: the newest rules)' : `CRI-O ${formatCrioVersion(version)}`;
   return crio.insecureRegistries.map((e) =>
     finding(
-      deprecated ? 'crio-insecure-registries-deprecated' : 'crio-insecure-registries',
-      `crio.conf insecure_registries lists "${e.value}": ${runtime} skips TLS verification (and allows plain HTTP) for every source of a pull from ${e.value}, its mirrors included${deprecated ? '; the setting is deprecated from CRI-O 1.34' : ''}.`,
+      INSECURE_IDS[rule],
+      rule === 'ignored'
+        ? `crio.conf insecure_registries lists "${e.value}", which ${runtime} ignores (removed in CRI-O 1.35): pulls from ${e.value} verify TLS on every source unless registries.conf marks the source insecure.`
+        : `crio.conf insecure_registries lists "${e.value}": ${runtime} skips TLS verification (and allows plain HTTP) for every source of a pull from ${e.value}, its mirrors included${rule === 'deprecated' ? '; the setting is deprecated in CRI-O 1.34 and has no effect from 1.35' : ''}.`,
       e.origin?.file ?? null,
       e.origin?.line ?? null,
       e.value,

@@ -1,6 +1,7 @@
 // crio.conf `insecure_registries`: CRI-O's `IsSecureIndex` for the registry of the requested image.
 // A match sets `DockerInsecureSkipTLSVerify` for the whole pull, so every source of it (mirrors
-// included) skips TLS verification and may fall back to plain HTTP.
+// included) skips TLS verification and may fall back to plain HTTP. Up to CRI-O 1.34 the list always
+// ends with 127.0.0.0/8 (an entry without origin here); from 1.35 the setting has no effect.
 import type { CrioSetting } from './crio-config.js';
 
 export interface InsecureMatch {
@@ -37,6 +38,12 @@ function hostOf(domain: string): string {
   return m?.[1] ?? domain;
 }
 
+/** The IPv4 address CRI-O's lookup gives: a literal, or localhost (/etc/hosts); null for a name it must resolve. */
+function addressOf(domain: string): number | null {
+  const host = hostOf(domain);
+  return host === 'localhost' ? ipv4('127.0.0.1') : ipv4(host);
+}
+
 /**
  * The entry that makes a pull of `domain` insecure. Host names are compared as CRI-O's index map
  * does (the exact `host[:port]`); a CIDR matches only a literal IPv4 here: CRI-O also resolves
@@ -49,7 +56,7 @@ export function matchInsecureRegistry(
   for (const e of entries)
     if (cidr(e.value) === null && e.value === domain)
       return { entry: e.value, origin: e.origin, how: 'name' };
-  const ip = ipv4(hostOf(domain));
+  const ip = addressOf(domain);
   if (ip === null) return null;
   for (const e of entries) {
     const net = cidr(e.value);
@@ -60,6 +67,12 @@ export function matchInsecureRegistry(
 
 /** CIDR entries that CRI-O would compare with the DNS answer for a host name. */
 export function cidrNeedsDns(entries: readonly CrioSetting<string>[], domain: string): string[] {
-  if (ipv4(hostOf(domain)) !== null) return [];
+  if (addressOf(domain) !== null) return [];
   return entries.filter((e) => cidr(e.value) !== null).map((e) => e.value);
+}
+
+/** A registry CRI-O reaches on 127.0.0.0/8 (a literal address, or localhost). */
+export function isLoopbackRegistry(domain: string): boolean {
+  const ip = addressOf(domain);
+  return ip !== null && inCidr(ip, cidr('127.0.0.0/8')!);
 }

@@ -164,10 +164,20 @@ export function hasNamespacedAuth(v: CrioVersion | null): boolean {
   return v === null || (v.major === 1 && v.minor === 34 ? (v.patch ?? 0) >= 3 : atLeast(v, 35));
 }
 
-/** crio.conf `insecure_registries` is deprecated from CRI-O 1.34.0. */
-export function insecureRegistriesDeprecated(v: CrioVersion | null): boolean {
-  return v === null || atLeast(v, 34);
+/**
+ * crio.conf `insecure_registries` (internal/storage/image.go, `isSecureIndex`): honoured, with
+ * 127.0.0.0/8 always appended, up to 1.33; deprecated (a warning in CRI-O's log) in 1.34; without
+ * any effect from 1.35.0 (commit 93f9201606), which also drops the implicit 127.0.0.0/8.
+ */
+export type InsecureRegistriesRule = 'honoured' | 'deprecated' | 'ignored';
+
+export function insecureRegistriesRule(v: CrioVersion | null): InsecureRegistriesRule {
+  if (v === null || atLeast(v, 35)) return 'ignored';
+  return atLeast(v, 34) ? 'deprecated' : 'honoured';
 }
+
+/** The entry CRI-O up to 1.34 appends to insecure_registries itself. */
+export const IMPLICIT_INSECURE_CIDR = '127.0.0.0/8';
 
 /** policy.json features and the containers/image that first parses them. */
 export const POLICY_FEATURES = {
@@ -293,8 +303,9 @@ const BEHAVIOURS: readonly VersionDependentBehaviour[] = [
   },
   {
     behaviour: 'insecure-registries',
-    applied: 'crio.conf insecure_registries is honoured and reported as deprecated (CRI-O ≥ 1.34)',
-    older: 'CRI-O ≤ 1.33 honours insecure_registries without deprecation',
+    applied:
+      'CRI-O ≥ 1.35 rules: crio.conf insecure_registries has no effect, so every source verifies TLS unless registries.conf marks it insecure',
+    older: `CRI-O ≤ 1.34 skips TLS verification (and allows plain HTTP) for every source of a pull whose requested registry is listed in insecure_registries or lies in ${IMPLICIT_INSECURE_CIDR} (localhost), mirrors included; 1.34 logs it as deprecated`,
     newer: null,
   },
 ];

@@ -240,12 +240,18 @@ export class Resolver {
     if (this.insecureRegistries.length === 0) return null;
     const match = matchInsecureRegistry(this.insecureRegistries, ref.domain);
     if (match !== null) {
+      const listed =
+        match.origin === null
+          ? `CRI-O adds "${match.entry}" to insecure_registries itself (up to CRI-O 1.34)`
+          : `crio.conf insecure_registries lists "${match.entry}" (${where(match.origin)})`;
       explanation.push(
-        `crio.conf insecure_registries lists "${match.entry}" (${where(match.origin)}), which matches the requested registry ${ref.domain}${match.how === 'cidr' ? ' by its IP address' : ''}: CRI-O skips TLS verification (and allows plain HTTP) for every source of this pull, mirrors included`,
+        `${listed}, which matches the requested registry ${ref.domain}${match.how === 'cidr' ? ' by its IP address' : ''}: CRI-O skips TLS verification (and allows plain HTTP) for every source of this pull, mirrors included`,
       );
       return match;
     }
-    const dns = cidrNeedsDns(this.insecureRegistries, ref.domain);
+    // Only the configured CIDRs: a registry name does not resolve to CRI-O's own 127.0.0.0/8.
+    const configured = this.insecureRegistries.filter((e) => e.origin !== null);
+    const dns = cidrNeedsDns(configured, ref.domain);
     if (dns.length > 0)
       explanation.push(
         `crio.conf insecure_registries lists ${dns.join(', ')}: CRI-O also skips TLS verification for this pull when ${ref.domain.replace(/:\d+$/, '')} resolves into one of them; mirrorscope does not resolve host names`,
@@ -266,10 +272,13 @@ export class Resolver {
     const image = stringOf(ref);
     const name = nameOf(ref);
     const compiled = this.index.find(name);
-    const insecureRequest = this.insecureRequest(ref, explanation);
+    // Said after the line about the matching entry (the first line a reader sees for the candidate).
+    const insecureLines: string[] = [];
+    const insecureRequest = this.insecureRequest(ref, insecureLines);
     if (compiled === undefined) {
       explanation.push(
         `no [[registry]] prefix matches "${name}": pulled directly from ${ref.domain}, no mirrors`,
+        ...insecureLines,
       );
       const source = this.describeSource(ref, null, false, undefined, undefined, insecureRequest);
       return {
@@ -283,7 +292,7 @@ export class Resolver {
       };
     }
     const { registry } = compiled;
-    explanation.push(compiled.explanation);
+    explanation.push(compiled.explanation, ...insecureLines);
     let plan;
     try {
       plan = pullSourcesFromReference(registry, ref, compiled.canonical);
@@ -367,7 +376,7 @@ export class Resolver {
     } else if (insecureByEntry) {
       explanation += `: insecure = true (${where(endpoint?.insecureOrigin ?? null)}): TLS is not verified and plain HTTP is tried when HTTPS fails`;
     } else if (insecureRequest !== null) {
-      explanation += `: crio.conf insecure_registries "${insecureRequest.entry}" (${where(insecureRequest.origin)}) covers this pull: TLS is not verified and plain HTTP is tried when HTTPS fails`;
+      explanation += `: CRI-O's insecure_registries "${insecureRequest.entry}" (${insecureRequest.origin === null ? 'built in up to CRI-O 1.34' : where(insecureRequest.origin)}) covers this pull: TLS is not verified and plain HTTP is tried when HTTPS fails`;
     } else if (blocking !== undefined && blocking.insecure) {
       explanation += `; note: [[registry]] "${blocking.prefix}" sets insecure = true, but the flag of this ${kind} entry decides, so TLS is verified`;
     }

@@ -23,8 +23,14 @@ export const RUNTIME_FINDINGS = {
   'crio-insecure-registries-deprecated': {
     severity: 'warning',
     title:
-      'crio.conf insecure_registries is deprecated from CRI-O 1.34; it still skips TLS verification for every source of a matching pull, mirrors included.',
+      'crio.conf insecure_registries is deprecated in CRI-O 1.34 (and has no effect from 1.35); it still skips TLS verification for every source of a matching pull, mirrors included.',
     fix: 'Move the setting to registries.conf: insecure = true on the [[registry]] or [[registry.mirror]] entry that needs it, then remove insecure_registries from crio.conf.',
+  },
+  'crio-insecure-registries-ignored': {
+    severity: 'warning',
+    title:
+      'crio.conf insecure_registries has no effect from CRI-O 1.35: pulls it was meant to relax verify TLS (a self-signed or plain-HTTP registry then fails).',
+    fix: 'Set insecure = true on the [[registry]] or [[registry.mirror]] entry in registries.conf (image.config.openshift.io insecureRegistries), then remove insecure_registries from crio.conf.',
   },
   'runtime-version-skew': {
     severity: 'warning',
