@@ -9,8 +9,9 @@
 //     "short name mode is enforcing, but image name %s returns ambiguous list".
 //   - OpenShift 4.21+ pins short_name_mode = "disabled" in /etc/crio/crio.conf.d/00-default
 //     (machine-config-operator 23650384f on main, e6c28adef on release-4.21).
-//   - signature_policy_dir from v1.28.0; namespaced_auth_dir from v1.34.3; insecure_registries deprecated
-//     in v1.34.0. containers/image per CRI-O minor: the go.mod at the first and last patch tag.
+//   - signature_policy_dir from v1.28.0; namespaced_auth_dir from v1.34.3; insecure_registries (with a
+//     built-in 127.0.0.0/8) deprecated in v1.34.0 and without effect from v1.35.0 (commit 93f9201606).
+//     containers/image per CRI-O release: the go.mod at every patch tag.
 import { describe, expect, it } from 'vitest';
 import { makeRoot, runCli } from '../support/cli.js';
 
@@ -271,8 +272,10 @@ describe('policy.json features per containers/image version', () => {
 
   it.each([
     ['fulcio', '1.25.0', true, FULCIO],
-    ['fulcio', '1.26.3', true, FULCIO],
-    ['fulcio', '1.26.4', false, FULCIO],
+    ['fulcio', '1.25.4', true, FULCIO],
+    ['fulcio', '1.25.5', false, FULCIO],
+    ['fulcio', '1.26.1', true, FULCIO],
+    ['fulcio', '1.26.2', false, FULCIO],
     ['fulcio', '1.27', false, FULCIO],
     ['several keys', '1.31', true, KEYS],
     ['several keys', '1.32', false, KEYS],
@@ -300,7 +303,7 @@ describe('policy.json features per containers/image version', () => {
     expect(doc.findings.map((f) => f.id)).not.toContain('policy-unsupported-by-runtime');
     expect(doc.notes).toHaveLength(1);
     expect(doc.notes[0]!.message).toContain('depends on its patch release (containers/image 5.23–5.24)');
-    expect(doc.notes[0]!.behaviours[0]!.older).toContain('CRI-O 1.25 before 1.25.5, 1.26 before 1.26.4');
+    expect(doc.notes[0]!.behaviours[0]!.older).toContain('CRI-O 1.25 before 1.25.5, 1.26 before 1.26.2');
   });
 });
 

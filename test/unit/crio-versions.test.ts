@@ -1,5 +1,6 @@
 // The CRI-O version model: parsing what users and the kubelet write, the containers/image table
-// (go.mod of cri-o/cri-o at the first and last patch tag of each minor), the behaviour boundaries, and
+// (go.mod of cri-o/cri-o at every v1.25.0–v1.36.3 patch tag: v1.25.2 5.23.1, v1.25.5 5.25.0,
+// v1.26.2 5.24.2, v1.32.3 5.34.1, v1.35.0 go.podman.io/image 5.38.0), the behaviour boundaries, and
 // the skew finding of the cluster report.
 import { describe, expect, it } from 'vitest';
 import {
@@ -45,13 +46,16 @@ describe('the table', () => {
   it('gives the containers/image each CRI-O vendors, as a range where the patch decides', () => {
     expect(containersImageText(v('1.25'))).toBe('5.22–5.25');
     expect(containersImageText(v('1.25.0'))).toBe('5.22');
-    expect(containersImageText(v('1.25.3'))).toBe('5.22–5.25'); // go.mod of 1.25.1–1.25.4 not confirmed
+    expect(containersImageText(v('1.25.1'))).toBe('5.22');
+    expect(containersImageText(v('1.25.3'))).toBe('5.23');
     expect(containersImageText(v('1.25.5'))).toBe('5.25');
-    expect(containersImageText(v('1.26.3'))).toBe('5.23');
-    expect(containersImageText(v('1.26.4'))).toBe('5.24');
+    expect(containersImageText(v('1.26.1'))).toBe('5.23');
+    expect(containersImageText(v('1.26.2'))).toBe('5.24');
     expect(containersImageText(v('1.30.2'))).toBe('5.29');
     expect(containersImageText(v('1.32.0'))).toBe('5.33');
-    expect(containersImageText(v('1.32.5'))).toBe('5.33–5.34');
+    expect(containersImageText(v('1.32.2'))).toBe('5.33');
+    expect(containersImageText(v('1.32.3'))).toBe('5.34');
+    expect(containersImageText(v('1.32'))).toBe('5.33–5.34');
     expect(containersImageText(v('1.35.0'))).toBe('5.38');
     expect(containersImageText(v('1.24.6'))).toBeNull();
     expect(containersImageText(v('1.40.0'))).toBeNull();
@@ -70,11 +74,11 @@ describe('the table', () => {
     expect(insecureRegistriesRule(v('1.34.0'))).toBe('deprecated');
     expect(insecureRegistriesRule(v('1.35.0'))).toBe('ignored');
     expect(insecureRegistriesRule(null)).toBe('ignored');
-    expect(parsesPolicyFeature(v('1.26'), 'fulcio')).toBe('unknown'); // 1.26.0–1.26.3 no, 1.26.4 yes
+    expect(parsesPolicyFeature(v('1.26'), 'fulcio')).toBe('unknown'); // 1.26.0–1.26.1 no, 1.26.2 yes
     expect(parsesPolicyFeature(v('1.24.1'), 'fulcio')).toBe('no');
     expect(parsesPolicyFeature(v('1.41.0'), 'pki')).toBe('yes');
     expect(parsesPolicyFeature(null, 'pki')).toBe('unknown');
-    expect(crioReleasesBefore([5, 24])).toBe('1.25 before 1.25.5, 1.26 before 1.26.4');
+    expect(crioReleasesBefore([5, 24])).toBe('1.25 before 1.25.5, 1.26 before 1.26.2');
     expect(crioReleasesBefore([5, 35])).toBe('1.25–1.32');
   });
 

@@ -70,8 +70,8 @@ export function unsupportedPolicyFindings(
 }
 
 /**
- * Features whose support depends on the patch release (`1.26` given without one: 1.26.0–1.26.3 vendor
- * containers/image 5.23, 1.26.4 5.24): no finding, but a note saying what each patch does.
+ * Features whose support depends on the patch release (`1.26` given without one: 1.26.0–1.26.1 vendor
+ * containers/image 5.23, 1.26.2 5.24): no finding, but a note saying what each patch does.
  */
 export function uncertainPolicyFeatures(
   policies: readonly Policy[],

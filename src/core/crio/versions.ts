@@ -19,13 +19,11 @@ interface TableRow {
   readonly minor: number;
   readonly openshift: string;
   readonly kubernetes: string;
-  /** containers/image at the first patch tag of the minor, and from which patch on a later one is vendored. */
+  /** containers/image from each patch on (the go.mod of cri-o/cri-o at every v1.MINOR.PATCH tag). */
   readonly containersImage: readonly { readonly fromPatch: number; readonly version: LibVersion }[];
-  /** Patches between two known tags whose go.mod was not confirmed. */
-  readonly unconfirmedPatches?: readonly [number, number];
 }
 
-/** The versions mirrorscope models, oldest first (crio-versions.md, "Which library each CRI-O minor vendors"). */
+/** The versions mirrorscope models, oldest first. */
 export const CRIO_TABLE: readonly TableRow[] = [
   {
     minor: 25,
@@ -33,9 +31,9 @@ export const CRIO_TABLE: readonly TableRow[] = [
     kubernetes: '1.25',
     containersImage: [
       { fromPatch: 0, version: [5, 22] },
+      { fromPatch: 2, version: [5, 23] },
       { fromPatch: 5, version: [5, 25] },
     ],
-    unconfirmedPatches: [1, 4],
   },
   {
     minor: 26,
@@ -43,7 +41,7 @@ export const CRIO_TABLE: readonly TableRow[] = [
     kubernetes: '1.26',
     containersImage: [
       { fromPatch: 0, version: [5, 23] },
-      { fromPatch: 4, version: [5, 24] },
+      { fromPatch: 2, version: [5, 24] },
     ],
   },
   { minor: 27, openshift: '4.14', kubernetes: '1.27', containersImage: [{ fromPatch: 0, version: [5, 25] }] },
@@ -57,9 +55,8 @@ export const CRIO_TABLE: readonly TableRow[] = [
     kubernetes: '1.32',
     containersImage: [
       { fromPatch: 0, version: [5, 33] },
-      { fromPatch: 1, version: [5, 34] },
+      { fromPatch: 3, version: [5, 34] },
     ],
-    unconfirmedPatches: [1, 99],
   },
   { minor: 33, openshift: '4.20', kubernetes: '1.33', containersImage: [{ fromPatch: 0, version: [5, 35] }] },
   { minor: 34, openshift: '4.21', kubernetes: '1.34', containersImage: [{ fromPatch: 0, version: [5, 36] }] },
@@ -125,11 +122,6 @@ export function containersImageRange(v: CrioVersion): { low: LibVersion; high: L
   if (row === undefined) return null;
   const steps = row.containersImage;
   if (v.patch === null) return { low: steps[0]!.version, high: steps[steps.length - 1]!.version };
-  const unconfirmed = row.unconfirmedPatches;
-  if (unconfirmed !== undefined && v.patch >= unconfirmed[0] && v.patch <= unconfirmed[1]) {
-    const low = [...steps].reverse().find((s) => s.fromPatch < unconfirmed[0])!.version;
-    return { low, high: steps[steps.length - 1]!.version };
-  }
   const step = [...steps].reverse().find((s) => s.fromPatch <= v.patch!)!;
   return { low: step.version, high: step.version };
 }
@@ -203,7 +195,7 @@ export function parsesPolicyFeature(v: CrioVersion | null, feature: PolicyFeatur
   return 'unknown';
 }
 
-/** The CRI-O releases of the table whose containers/image is older than `since`, e.g. "1.25 before 1.25.5, 1.26 before 1.26.4". */
+/** The CRI-O releases of the table whose containers/image is older than `since`, e.g. "1.25 before 1.25.5, 1.26 before 1.26.2". */
 export function crioReleasesBefore(since: LibVersion): string {
   const parts: string[] = [];
   let run: [number, number] | null = null;
