@@ -116,7 +116,8 @@ describe('a pool in the middle of a CRI-O upgrade', () => {
       'Pool worker runs CRI-O 1.33.2 and 1.34.1, which resolve lab/app:v1 differently',
     );
     expect(found.message).toContain(
-      `on CRI-O 1.33.2 (node-old): ${src.host}/lab/app:v1 (insecure) | then 127.0.0.1:9/lab/app:v1;`,
+      // CRI-O 1.33 also skips TLS for registries on 127.0.0.0/8, its built-in insecure_registries entry.
+      `on CRI-O 1.33.2 (node-old): ${src.host}/lab/app:v1 (insecure) | then 127.0.0.1:9/lab/app:v1 (insecure);`,
     );
     expect(found.message).toContain(
       'on CRI-O 1.34.1 (node-new): fails: short name mode is enforcing, but image name lab/app:v1 returns ambiguous list',
