@@ -48,6 +48,7 @@ export function renderResolveResult(result: ResolveResult, style: Style): string
     lines.push(`  ${style.bad('error:')} ${result.error.message}`);
     if (result.error.upstream && result.error.upstream !== result.error.message)
       lines.push(`  ${style.dim(`containers/image: ${result.error.upstream}`)}`);
+    for (const line of result.explanation.slice(1)) lines.push(`  ${style.dim(line)}`);
     return lines.join('\n');
   }
   for (const line of result.explanation) lines.push(`  ${line}`);

@@ -107,6 +107,12 @@ describe('the same node root under each CRI-O version', () => {
     ]);
     expect(old.stdout).toContain('CRI-O 1.29.4 forces short-name mode disabled on every pull');
     expect(old.stdout).toContain('CRI-O ignores short-name-mode at /etc/containers/registries.conf:2');
+    const refused = await runCli(['resolve', '--root', plain, '--crio-version', '1.34.2', 'nginx']);
+    expect(refused.stdout).toContain(`error: ${AMBIGUOUS}`);
+    expect(refused.stdout).toContain('CRI-O short_name_mode is enforcing (CRI-O default)');
+    expect(refused.stdout).toContain(
+      'unqualified-search-registries (/etc/containers/registries.conf:1) offers 2 registries: registry.access.redhat.com, docker.io',
+    );
     const current = await runCli(['resolve', '--root', pinned, '--crio-version', '1.34.2', 'nginx']);
     expect(current.stdout).toContain(
       'CRI-O short_name_mode is disabled (/etc/crio/crio.conf.d/00-default:2)',

@@ -14,6 +14,7 @@ import { cidrNeedsDns, matchInsecureRegistry, type InsecureMatch } from '../crio
 import { RegistryIndex } from '../registries/registry-index.js';
 import type { Alias, Endpoint, RegistriesConfig, Registry } from '../registries/types.js';
 import {
+  AMBIGUOUS_UPSTREAM,
   effectiveShortNameMode,
   referenceError,
   resolveShortName,
@@ -196,7 +197,18 @@ export class Resolver {
       outcome = resolveShortName(this.shortNames, input);
     } catch (err) {
       if (!(err instanceof ShortNameError)) throw err;
-      return failedResult(rawInput, err);
+      const failed = failedResult(rawInput, err);
+      if (err.upstream !== AMBIGUOUS_UPSTREAM) return failed;
+      // Why CRI-O refuses it: the mode and where it comes from, and the registries it would not choose between.
+      const registries = this.config.unqualifiedSearchRegistries;
+      return {
+        ...failed,
+        explanation: [
+          ...failed.explanation,
+          this.describeMode(),
+          `unqualified-search-registries (${where(this.config.unqualifiedSearchRegistriesOrigin)}) offers ${registries.length} registries: ${registries.join(', ')}`,
+        ],
+      };
     }
     const candidates = outcome.candidates.map((c) => this.resolveCandidate(c));
     const explanation: string[] = [];
