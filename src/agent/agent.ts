@@ -39,6 +39,8 @@ export class Agent {
   private loadedAt = '';
   private readonly store = new FindingsStore();
   private lastScan: ScanOutput | null = null;
+  /** The files the last scan ran with: what the collector is told its findings belong to. */
+  private scannedFiles: ConfigFiles | null = null;
   private scanCount = 0;
   private scanning: Promise<void> | null = null;
   private rescan: string | null = null;
@@ -108,6 +110,15 @@ export class Agent {
       `The collector reports ${runtimeVersion ?? 'no runtime version'} for this node: simulating CRI-O ${after.version ?? '(unknown version, newest rules)'}.`,
     );
     if (this.config !== null) await this.configChanged(null);
+  }
+
+  /**
+   * The hash of the configuration the current findings came from. Between a reload and the rescan
+   * it differs from configHash: a snapshot sent then must not pair the new hash with old findings.
+   * Before the first scan there are no findings, so the loaded configuration speaks for itself.
+   */
+  get scannedConfigHash(): string {
+    return (this.scannedFiles ?? this.config?.files)?.hash ?? '';
   }
 
   get ready(): boolean {
@@ -269,6 +280,7 @@ export class Agent {
     }
     if (this.stopping || scanner !== this.scanner) return null; // superseded by a config change
     this.scanCount++;
+    this.scannedFiles = this.config!.files;
     const change = this.store.replace(out.findings);
     const first = this.lastScan === null;
     this.lastScan = out;
@@ -326,8 +338,8 @@ export class Agent {
       type: 'snapshot',
       seq,
       generatedAt: new Date().toISOString(),
-      configHash: this.configHash,
-      files: this.config?.files.files ?? [],
+      configHash: this.scannedConfigHash,
+      files: (this.scannedFiles ?? this.config?.files)?.files ?? [],
       findings: this.store.all.map(wire),
       hosts: (s?.hosts ?? []) as HostProbe[],
       images: (s?.images ?? []) as ImageStatus[],

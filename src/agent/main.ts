@@ -140,7 +140,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         pod: options.pod,
       }),
       snapshot: (seq) => agent.snapshot(seq),
-      configHash: () => agent.configHash,
+      configHash: () => agent.scannedConfigHash,
       onImages: (images, runtimeVersion) => {
         // The version first: a changed version reloads, and the images then scan with it.
         void agent.setReportedRuntime(runtimeVersion);

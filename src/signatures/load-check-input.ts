@@ -1,14 +1,12 @@
 // Loads, from a node root, everything `mirrorscope check` looks at, keeping each load error as a
 // value (a broken file is a finding, not a crash).
-import { stat } from 'node:fs/promises';
 import type { Loaded, LoadedPolicy, StaticCheckInput } from '../core/check/static-check.js';
 import { policyKeyPaths } from '../core/check/static-check.js';
 import { MirrorscopeError } from '../core/errors.js';
-import { parsePolicy } from '../core/policy/parse-policy.js';
 import { hasNamespacedPolicies, modelledVersion, type CrioVersion } from '../core/crio/versions.js';
 import { loadCrioConfigFor } from '../host/crio-files.js';
 import type { NodeRoot } from '../host/node-root.js';
-import { loadPolicyFile, locatePolicy, readNamespacedPolicies } from '../host/policy-files.js';
+import { loadPolicyFile, locatePolicy, namespacedPolicyPaths } from '../host/policy-files.js';
 import { loadNodeRegistriesD } from '../host/registries-d-files.js';
 import { loadNodeRegistries } from '../host/registries-files.js';
 
@@ -43,14 +41,16 @@ export async function loadCheckInput(
   const policies: LoadedPolicy[] = [
     { path: location.path, role: 'main', policy: await settle(loadPolicyFile(root, location)) },
   ];
+  // Each file on its own: an unreadable one (or an unreadable directory) is a finding, not the end.
   // A CRI-O before 1.28 never reads signature_policy_dir.
-  const namespacedFiles = namespaced ? await readNamespacedPolicies(root, crioValue) : [];
-  for (const file of namespacedFiles.filter((f) => f.path !== location.path)) {
-    policies.push({
-      path: file.path,
-      role: 'namespace',
-      policy: await settle(Promise.resolve().then(() => parsePolicy(file))),
-    });
+  const dir = crioValue?.signaturePolicyDir;
+  const paths = namespaced
+    ? await settle(namespacedPolicyPaths(root, crioValue))
+    : ({ ok: true, value: [] } as const);
+  if (!paths.ok) policies.push({ path: dir!.value, role: 'namespace', policy: paths });
+  for (const p of paths.ok ? paths.value.filter((v) => v !== location.path) : []) {
+    const at = { path: p, chosenBy: dir?.origin ?? null, reason: 'namespace' } as const;
+    policies.push({ path: p, role: 'namespace', policy: await settle(loadPolicyFile(root, at)) });
   }
   const keyFiles = new Map<string, boolean>();
   for (const entry of policies) {
@@ -59,8 +59,8 @@ export async function loadCheckInput(
       if (keyFiles.has(p)) continue;
       keyFiles.set(
         p,
-        await stat(root.hostPath(p)).then(
-          (s) => s.isFile(),
+        await root.resolve(p).then(
+          (found) => found.kind === 'file',
           () => false,
         ),
       );

@@ -24,7 +24,7 @@ challenge and asks for the manifest. It stops at the first source that serves it
                     (default /etc/crio/policies) when it exists
   --json            {"image","steps":[...],"sources":[...],"result":{...},"runtime":{...},"notes":[...]}
   --all             also probe the sources CRI-O would not reach
-  --timeout MS      per network step (default 10000)
+  --timeout MS      per request, its redirects included (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
 
 Outcomes per source: found, manifest-unknown, unauthorized, denied, tls-untrusted, unreachable,

@@ -2,7 +2,7 @@
 // crio.conf.d in lexical order (each file overrides the keys it sets), as CRI-O's `UpdateFromPath`.
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { configError } from '../errors.js';
-import { pathKey, scanTomlPositions } from '../toml/positions.js';
+import { scanTomlPositions } from '../toml/positions.js';
 import type { ConfigFile, Origin } from '../registries/types.js';
 
 export type CrioShortNameMode = 'enforcing' | 'disabled';
@@ -89,11 +89,11 @@ export function readCrioImageConfig(
     }
     const image = tableIn(tableIn(doc, 'crio'), 'image');
     if (image === undefined) continue;
-    const lines = scanTomlPositions(file.text).lines;
+    const positions = scanTomlPositions(file.text);
     const insecureKey = Object.keys(image).find((k) => k.toLowerCase() === 'insecure_registries');
     if (insecureKey !== undefined) {
       const value = image[insecureKey];
-      const line = lines.get(pathKey(['crio', 'image', insecureKey])) ?? null;
+      const line = positions.lineOf(['crio', 'image', insecureKey]) ?? null;
       const origin = { file: file.path, line };
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
         throw configError(
@@ -110,7 +110,7 @@ export function readCrioImageConfig(
         Object.keys(image).find((k) => k.toLowerCase() === tomlKey);
       if (key === undefined) continue;
       const value = image[key];
-      const origin = { file: file.path, line: lines.get(pathKey(['crio', 'image', key])) ?? null };
+      const origin = { file: file.path, line: positions.lineOf(['crio', 'image', key]) ?? null };
       if (typeof value !== 'string') {
         throw configError(
           `crio.image.${tomlKey}: expected a string`,

@@ -10,6 +10,7 @@ import type {
 } from '../../protocol/messages.js';
 import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
 import type { Witnesses } from './witnesses.js';
+import type { AdmissionSection } from '../admission/cluster-section.js';
 
 // ---------- input ----------
 
@@ -75,6 +76,8 @@ export interface ClusterInput {
   readonly events: readonly PullEvent[];
   /** Cluster intent vs node reality (OpenShift: mirror objects, pools, MachineConfigs); null elsewhere. */
   readonly intent?: IntentEvaluation | null;
+  /** Portieris/Gatekeeper decisions and denials (collector `--admission`); null elsewhere. */
+  readonly admission?: AdmissionSection | null;
 }
 
 // ---------- output ----------
@@ -171,4 +174,6 @@ export interface ClusterReport {
   readonly nodes: readonly NodeReport[];
   /** Per pool and per mirror object, how far the mirror configuration has reached the nodes (OpenShift). */
   readonly rollout: RolloutReport | null;
+  /** What the admission controllers decide and denied (collector `--admission`); null or absent otherwise. */
+  readonly admission?: AdmissionSection | null;
 }
