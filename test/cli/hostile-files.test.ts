@@ -136,6 +136,29 @@ describe('non-regular files are refused, never read (no command blocks)', () => 
   });
 });
 
+describe('parser bombs on a node root', () => {
+  it('deep registries.d YAML and deep policy.json: check --json names file and line, valid JSON', async () => {
+    const root = nodeRoot({
+      '/etc/containers/policy.json': `{"default":${'['.repeat(3000)}${']'.repeat(3000)}}`,
+      '/etc/containers/registries.d/deep.yaml': `docker:\n${'  a: b:\n'.repeat(4000)} c:\n`,
+    });
+    const checked = await runCli(['check', '--root', root, '--json']);
+    expect(checked.code, checked.stderr).toBe(1);
+    expect(checked.stderr).toBe('');
+    const findings = checkFindings(checked) as (CheckFinding & { line: number | null })[];
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        id: 'config-invalid',
+        file: '/etc/containers/registries.d/deep.yaml',
+        line: 499,
+      }),
+    );
+    expect(findings).toContainEqual(
+      expect.objectContaining({ id: 'policy-invalid', file: '/etc/containers/policy.json', line: 1 }),
+    );
+  });
+});
+
 describe('EISDIR and EACCES are classified errors naming the file', () => {
   it('a directory named certs.d/HOST/x.crt fails that source, as os.ReadFile does', async () => {
     const root = nodeRoot();
