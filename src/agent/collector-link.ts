@@ -60,6 +60,12 @@ async function readSmallFile(file: string): Promise<string> {
   return bytes.toString('utf8');
 }
 
+/** A `Retry-After: SECONDS` header in ms (capped at 5 minutes); 0 when absent or not seconds. */
+function retryAfterMs(header: string | undefined): number {
+  const seconds = Number(header);
+  return header !== undefined && /^\d+$/.test(header.trim()) ? Math.min(seconds, 300) * 1000 : 0;
+}
+
 export class CollectorLink {
   private socket: WebSocket | null = null;
   private open = false;
@@ -74,6 +80,8 @@ export class CollectorLink {
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnect: NodeJS.Timeout | null = null;
   private lastPong = Date.now();
+  /** Epoch ms before which the collector asked not to be tried again (429 Retry-After). */
+  private notBefore = 0;
   private readonly backoff = new Backoff();
   private readonly outbox = new Outbox(OUTBOX_ENTRIES);
   private readonly endpoint: string;
@@ -178,6 +186,7 @@ export class CollectorLink {
     });
     ws.on('pong', () => (this.lastPong = Date.now()));
     ws.on('unexpected-response', (_req, res) => {
+      this.notBefore = Date.now() + retryAfterMs(res.headers['retry-after']);
       this.options.log.warn(
         { collector: this.endpoint, status: res.statusCode, event: 'collector-refused' },
         `The collector refused the connection (HTTP ${res.statusCode}); retrying later.`,
@@ -214,7 +223,7 @@ export class CollectorLink {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
-    const delay = this.backoff.next();
+    const delay = Math.max(this.backoff.next(), this.notBefore - Date.now());
     this.options.log.debug({ delayMs: delay }, `Reconnecting to the collector in ${delay} ms.`);
     this.reconnect = setTimeout(() => void this.connect(), delay);
   }

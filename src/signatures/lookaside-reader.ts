@@ -13,6 +13,8 @@ import type { NodeRoot } from '../host/node-root.js';
 import { describeTransportFailure, STATUS_TEXT, type SignatureHttp } from './http-get.js';
 
 const MAX_LOOKASIDE_SIGNATURES = 128;
+/** 128 signatures of up to 4 MiB each would be 512 MiB in memory; mirrorscope stops at this total. */
+const MAX_LOOKASIDE_BYTES = 32 * 1024 * 1024;
 
 export interface LookasideRead {
   readonly blobs: Uint8Array[];
@@ -86,6 +88,7 @@ export async function readLookaside(
 ): Promise<LookasideRead> {
   const blobs: Uint8Array[] = [];
   const urls: string[] = [];
+  let total = 0;
   for (let i = 0; ; i++) {
     if (i >= MAX_LOOKASIDE_SIGNATURES) {
       throw new SignatureFetchError(
@@ -104,6 +107,12 @@ export async function readLookaside(
         redactUrl(url),
       );
     if (blob === null) break;
+    total += blob.length;
+    if (total > MAX_LOOKASIDE_BYTES)
+      throw new SignatureFetchError(
+        `signatures at ${redactUrl(formatLookasideUrl(base))} exceed ${MAX_LOOKASIDE_BYTES} bytes in all; mirrorscope reads no more (containers/image would)`,
+        redactUrl(formatLookasideUrl(base)),
+      );
     const bytes = simpleSigningBytes(blob);
     if (bytes !== null) blobs.push(bytes); // a sigstore-format blob is not a simple signature
   }

@@ -17,7 +17,7 @@ challenge and asks for the manifest. It stops at the first source that serves it
                     auth.json, ~/.docker/config.json, ~/.dockercfg)
   --json            {"image","steps":[...],"sources":[...],"result":{...}}
   --all             also probe the sources CRI-O would not reach
-  --timeout MS      per network step (default 10000)
+  --timeout MS      per request, its redirects included (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
 
 Outcomes per source: found, manifest-unknown, unauthorized, denied, tls-untrusted, unreachable,
