@@ -489,6 +489,41 @@ describe('credentials go where containers/image sends them, never further', () =
   );
 });
 
+describe('a registry that echoes what it was sent', () => {
+  it('Basic: password, user:password and the Basic value in an error body are redacted', async () => {
+    const s = await server(
+      registry('Basic realm="r"', (req, res) => {
+        const errors = [
+          {
+            code: 'DENIED',
+            message: `you sent ${req.headers.authorization} = robot:${PASSWORD} (${PASSWORD})`,
+          },
+        ];
+        res.writeHead(403, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors }));
+      }),
+    );
+    const p = await probe(client(s.host, { credentials: { username: 'robot', password: PASSWORD } }));
+    expect(p.outcome).toBe('denied');
+    expect(p.reason).toContain('you sent Basic [redacted] = [redacted] ([redacted])');
+    expectNoSecret(p);
+  });
+
+  it('Bearer: the token it granted, echoed in an error body, is redacted too', async () => {
+    const granted = 'Echoed-bearer-token-5521';
+    const realm = await server((_req, res) => res.writeHead(200).end(JSON.stringify({ token: granted })));
+    const s = await server(
+      registry(`Bearer realm="${realm.origin}/token",service="svc"`, (req, res) => {
+        const errors = [{ code: 'UNAUTHORIZED', message: `token ${req.headers.authorization} expired` }];
+        res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors }));
+      }),
+    );
+    const p = await probe(client(s.host, { credentials: { username: 'robot', password: PASSWORD } }));
+    expect(p.outcome).toBe('unauthorized');
+    expect(p.reason).toContain('token Bearer [redacted] expired');
+    expect(JSON.stringify(p)).not.toContain(granted);
+  });
+});
+
 describe('redirect policy (Go net/http client.go, as in Go 1.19)', () => {
   const u = (s: string) => new URL(s);
   it('Authorization follows to the same host:port or a subdomain on the same port only', () => {
