@@ -8,6 +8,12 @@ import { exchange, TransportError, type HttpAnswer } from '../probe/http-request
 /** c/image `iolimits.MaxSignatureBodySize`. */
 export const MAX_SIGNATURE_BYTES = 4 * 1024 * 1024;
 
+/** A deadline (`performance.now()` time) shared by the signature fetches of one image. */
+export interface FetchBudget {
+  readonly deadline: number;
+  readonly ms: number;
+}
+
 export interface SignatureHttp {
   get(url: URL, headers?: Readonly<Record<string, string>>): Promise<HttpAnswer>;
   close(): void;

@@ -275,6 +275,24 @@ describe('sigstore attachments a hostile registry lists', () => {
     expect(a.gets).toBe(0);
   });
 
+  it('attachment fetches share one budget for the image', async () => {
+    const a = access(50, 16);
+    const slow = {
+      ...a,
+      get: async (repo: string, path: string) => {
+        await new Promise((r) => setTimeout(r, 50));
+        return a.get(repo, path);
+      },
+    };
+    await expect(
+      readSigstoreAttachments(slow, 'lab/app', `sha256:${'a'.repeat(64)}`, {
+        deadline: performance.now() + 200,
+        ms: 200,
+      }),
+    ).rejects.toThrow(/took more than 200 ms in all/);
+    expect(a.gets).toBeLessThan(10);
+  });
+
   it(`fetching stops once the attachments pass ${MAX_ATTACHMENT_BYTES} bytes in all`, async () => {
     const a = access(10, 4 << 20);
     await expect(readSigstoreAttachments(a, 'lab/app', `sha256:${'a'.repeat(64)}`)).rejects.toThrow(
@@ -301,6 +319,29 @@ describe('a hostile lookaside signature server', () => {
       http.close();
     }
     expect(s.seen).toHaveLength(9);
+  });
+
+  it('signatures that each come just in time share one budget for the image', async () => {
+    const s = await server((_req, res) => {
+      setTimeout(() => res.writeHead(200).end(Buffer.from([0xa3, 0x01, 0x02])), 100);
+    });
+    const http = createSignatureHttp({ timeoutMs: 5000 });
+    const start = performance.now();
+    try {
+      await expect(
+        readLookaside(
+          parseLookasideUrl(`${s.origin}/sigs`),
+          `sha256:${'a'.repeat(64)}`,
+          new NodeRoot('/'),
+          http,
+          { deadline: performance.now() + 450, ms: 450 },
+        ),
+      ).rejects.toThrow(/took more than 450 ms in all/);
+    } finally {
+      http.close();
+    }
+    expect(s.seen.length).toBeLessThan(10);
+    expect(performance.now() - start).toBeLessThan(2000);
   });
 
   it('a signature body over 4 MiB fails (c/image MaxSignatureBodySize)', async () => {
