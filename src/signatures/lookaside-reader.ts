@@ -1,6 +1,6 @@
 // Reads simple-signing signatures from a lookaside store, as containers/image's
 // `appendSignaturesFromLookaside`/`getOneSignature`: signature-1, -2, … until the first "missing".
-import { readFile } from 'node:fs/promises';
+import { MirrorscopeError } from '../core/errors.js';
 import { SignatureFetchError } from '../core/policy/evaluate.js';
 import { simpleSigningBlobError, simpleSigningBytes } from '../core/signatures/gpg-verify.js';
 import {
@@ -38,14 +38,15 @@ function pathOf(url: string): string {
 
 async function readFileSignature(url: string, root: NodeRoot): Promise<Uint8Array | null> {
   const nodePath = decodePath(pathOf(url));
-  let blob: Uint8Array;
+  let bytes;
   try {
-    blob = new Uint8Array(await readFile(root.hostPath(nodePath)));
+    bytes = await root.readFile(nodePath);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw new SignatureFetchError(`open ${nodePath}: ${(err as Error).message}`, redactUrl(url));
+    if (!(err instanceof MirrorscopeError)) throw err;
+    throw new SignatureFetchError(err.upstream ?? err.message, redactUrl(url));
   }
+  if (bytes === null) return null;
+  const blob = new Uint8Array(bytes);
   const bad = simpleSigningBlobError(blob);
   if (bad !== null)
     throw new SignatureFetchError(`parsing signature "${nodePath}": ${bad}`, redactUrl(url), 'malformed');
