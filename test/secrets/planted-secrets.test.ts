@@ -14,6 +14,7 @@ import { startCollectorProcess, type CollectorProcess } from '../collector/colle
 import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject, podObject, API_AUDIENCE } from '../support/fake-kube-api.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
+import { startHostileServer } from '../support/hostile-registry.js';
 import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry, type TokenServer } from '../support/registry-lab.js';
 
@@ -40,6 +41,9 @@ const SECRET = {
   clientKey: planted('X3'),
   mirrorObject: planted('M1'),
   configFiles: planted('C1'),
+  storeUser: planted('S1'),
+  storePassword: planted('S2'),
+  portierisKey: planted('X4'),
 } as const;
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -330,6 +334,78 @@ describe('no output of any command carries a planted secret', () => {
       for (const json of [[], ['--json']])
         await cli(`render ${path.basename(file)}${json.join('')}`, ['render', '-f', file, ...json]);
   });
+});
+
+describe('admission: Portieris store credentials and key Secrets', () => {
+  it('admission --policies, well-formed and malformed, text and --json', async () => {
+    // Portieris reads the image from its registry over https only.
+    const open = await lab.startRegistry({ name: 'open', tls: true });
+    const layout = path.join(workDir, 'layout');
+    await lab.push(layout, 'v1', open, 'lab/app:v1');
+    // The signature store: one "signature" for any image, and the credentials it was sent.
+    const store = await startHostileServer((req, res) =>
+      req.url!.endsWith('/signature-1')
+        ? res.writeHead(200).end(Buffer.from([0xa3, 0x01, 0x02]))
+        : res.writeHead(404).end(),
+    );
+    try {
+      const secrets = (malformed: boolean) => `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: signer, namespace: portieris}
+  stringData:
+    key: "-----BEGIN PGP PUBLIC KEY BLOCK-----\\n\\n${b64(SECRET.portierisKey)}\\n-----END PGP PUBLIC KEY BLOCK-----\\n"
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: store-creds, namespace: shop}
+  stringData: {username: ${SECRET.storeUser}, password: ${malformed ? `[${SECRET.storePassword}` : SECRET.storePassword}}
+`;
+      const policy = `apiVersion: portieris.cloud.ibm.com/v1
+kind: ClusterImagePolicy
+metadata: {name: planted}
+spec:
+  repositories:
+  - name: "${open.host}/lab/*"
+    policy:
+      simple:
+        storeURL: ${store.origin}
+        storeSecret: store-creds
+        requirements:
+        - type: signedBy
+          keySecret: signer
+          keySecretNamespace: portieris
+`;
+      for (const malformed of [false, true]) {
+        const dir = mkdtempSync(path.join(workDir, 'policies-'));
+        writeFileSync(path.join(dir, 'secrets.yaml'), secrets(malformed));
+        writeFileSync(path.join(dir, 'policy.yaml'), policy);
+        for (const json of [[], ['--json']]) {
+          const r = await cli(`admission${malformed ? ' malformed' : ''}${json.join('')}`, [
+            'admission',
+            '--policies',
+            dir,
+            '--namespace',
+            'shop',
+            '--ca',
+            (await lab.pki()).caCert,
+            ...json,
+            `${open.host}/lab/app:v1`,
+          ]);
+          if (malformed) expect(r.code, r.stdout + r.stderr).toBe(2);
+          else expect(r.stdout).toMatch(/signature|signedBy|key/i);
+        }
+      }
+      // The store credentials were really used: the store got them as Basic auth.
+      expect(store.seen.map((x) => x.authorization)).toContain(
+        `Basic ${b64(`${SECRET.storeUser}:${SECRET.storePassword}`)}`,
+      );
+    } finally {
+      await store.stop();
+      await open.stop();
+    }
+  }, 120_000);
 });
 
 describe('no agent or collector output carries a planted secret', () => {
