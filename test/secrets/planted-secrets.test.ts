@@ -1,10 +1,11 @@
 // Planted secrets, end to end. Recognisable passwords and identity tokens (plain and base64) sit in
 // every credential file mirrorscope reads — the kubelet pull secret, CRI-O's global_auth_file, podman's
-// default auth files, --authfile — and in key files (policy keys, a certs.d client key), well-formed
-// and malformed (V8's JSON messages quoted the text around a syntax error). Then every output is
-// searched for any 8-character piece of them: resolve/trace/check/render (text and --json, stdout and
-// stderr), four real agents (log, /v1/findings, /v1/trace, /v1/config, /metrics) and the real
-// collector (report, summary, page, metrics, ConfigMap, its log, a trace through it).
+// default auth files, --authfile, Portieris store Secrets — and in key files (policy keys, a certs.d
+// client key, a Portieris key Secret), well-formed and malformed (V8's JSON messages quoted the text
+// around a syntax error). Then every output is searched for any 8-character piece of them:
+// resolve/trace/check/render/admission/report and agent --once (text and --json, stdout and stderr),
+// four real agents (log, /v1/findings, /v1/trace, /v1/config, /metrics) and the real collector
+// (report, summary, page, metrics, ConfigMap, its log, a trace through it).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
