@@ -344,6 +344,35 @@ describe('a hostile lookaside signature server', () => {
     expect(performance.now() - start).toBeLessThan(2000);
   });
 
+  it('redirects are followed as c/image follows them (getOneSignature uses its http.Client); loops stop at 10', async () => {
+    const blob = Buffer.from([0xa3, 0x01, 0x02]);
+    const cdn = await server((req, res) =>
+      req.url === '/blob-1' ? res.writeHead(200).end(blob) : res.writeHead(404).end(),
+    );
+    const s = await server((req, res) => {
+      const n = /signature-(\d+)$/.exec(req.url!)?.[1];
+      res.writeHead(302, { Location: `http://localhost:${cdn.port}/blob-${n}` }).end();
+    });
+    const loop = await server((req, res) => res.writeHead(307, { Location: req.url }).end());
+    const http = createSignatureHttp({ timeoutMs: 5000 });
+    const digest = `sha256:${'a'.repeat(64)}`;
+    try {
+      const read = await readLookaside(
+        parseLookasideUrl(`${s.origin}/sigs`),
+        digest,
+        new NodeRoot('/'),
+        http,
+      );
+      expect(read.blobs.map((b) => Buffer.from(b))).toEqual([blob]);
+      await expect(
+        readLookaside(parseLookasideUrl(`${loop.origin}/sigs`), digest, new NodeRoot('/'), http),
+      ).rejects.toThrow(/stopped after 10 redirects/);
+    } finally {
+      http.close();
+    }
+    expect(loop.seen).toHaveLength(11);
+  });
+
   it('a signature body over 4 MiB fails (c/image MaxSignatureBodySize)', async () => {
     const s = await server((_req, res) => {
       res.writeHead(200);
