@@ -8,7 +8,7 @@ import { TransportError } from '../../src/probe/http-request.js';
 import { keepsAuthorization, redirectDecision } from '../../src/probe/redirect-policy.js';
 import { parseLookasideUrl } from '../../src/core/signatures/registries-d-lookup.js';
 import { NodeRoot } from '../../src/host/node-root.js';
-import { createSignatureHttp } from '../../src/signatures/http-get.js';
+import { createSignatureHttp, type FetchBudget } from '../../src/signatures/http-get.js';
 import { readLookaside } from '../../src/signatures/lookaside-reader.js';
 import {
   MAX_ATTACHMENT_BYTES,
@@ -303,21 +303,26 @@ describe('sigstore attachments a hostile registry lists', () => {
 });
 
 describe('a hostile lookaside signature server', () => {
-  it('signature bodies stop at 32 MiB in all (c/image would read up to 128 of 4 MiB each)', async () => {
-    const s = await server((_req, res) => res.writeHead(200).end(Buffer.alloc(4 << 20, 0xa0)));
+  const DIGEST = `sha256:${'a'.repeat(64)}`;
+  /** readLookaside of `${origin}/sigs` with a fresh signature client. */
+  async function lookaside(origin: string, budget: FetchBudget | null = null) {
     const http = createSignatureHttp({ timeoutMs: 5000 });
     try {
-      await expect(
-        readLookaside(
-          parseLookasideUrl(`${s.origin}/sigs`),
-          `sha256:${'a'.repeat(64)}`,
-          new NodeRoot('/'),
-          http,
-        ),
-      ).rejects.toThrow(/exceed 33554432 bytes in all/);
+      return await readLookaside(
+        parseLookasideUrl(`${origin}/sigs`),
+        DIGEST,
+        new NodeRoot('/'),
+        http,
+        budget,
+      );
     } finally {
       http.close();
     }
+  }
+
+  it('signature bodies stop at 32 MiB in all (c/image would read up to 128 of 4 MiB each)', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end(Buffer.alloc(4 << 20, 0xa0)));
+    await expect(lookaside(s.origin)).rejects.toThrow(/exceed 33554432 bytes in all/);
     expect(s.seen).toHaveLength(9);
   });
 
@@ -325,21 +330,10 @@ describe('a hostile lookaside signature server', () => {
     const s = await server((_req, res) => {
       setTimeout(() => res.writeHead(200).end(Buffer.from([0xa3, 0x01, 0x02])), 100);
     });
-    const http = createSignatureHttp({ timeoutMs: 5000 });
     const start = performance.now();
-    try {
-      await expect(
-        readLookaside(
-          parseLookasideUrl(`${s.origin}/sigs`),
-          `sha256:${'a'.repeat(64)}`,
-          new NodeRoot('/'),
-          http,
-          { deadline: performance.now() + 450, ms: 450 },
-        ),
-      ).rejects.toThrow(/took more than 450 ms in all/);
-    } finally {
-      http.close();
-    }
+    await expect(lookaside(s.origin, { deadline: performance.now() + 450, ms: 450 })).rejects.toThrow(
+      /took more than 450 ms in all/,
+    );
     expect(s.seen.length).toBeLessThan(10);
     expect(performance.now() - start).toBeLessThan(2000);
   });
@@ -354,22 +348,8 @@ describe('a hostile lookaside signature server', () => {
       res.writeHead(302, { Location: `http://localhost:${cdn.port}/blob-${n}` }).end();
     });
     const loop = await server((req, res) => res.writeHead(307, { Location: req.url }).end());
-    const http = createSignatureHttp({ timeoutMs: 5000 });
-    const digest = `sha256:${'a'.repeat(64)}`;
-    try {
-      const read = await readLookaside(
-        parseLookasideUrl(`${s.origin}/sigs`),
-        digest,
-        new NodeRoot('/'),
-        http,
-      );
-      expect(read.blobs.map((b) => Buffer.from(b))).toEqual([blob]);
-      await expect(
-        readLookaside(parseLookasideUrl(`${loop.origin}/sigs`), digest, new NodeRoot('/'), http),
-      ).rejects.toThrow(/stopped after 10 redirects/);
-    } finally {
-      http.close();
-    }
+    expect((await lookaside(s.origin)).blobs.map((b) => Buffer.from(b))).toEqual([blob]);
+    await expect(lookaside(loop.origin)).rejects.toThrow(/stopped after 10 redirects/);
     expect(loop.seen).toHaveLength(11);
   });
 
@@ -378,19 +358,7 @@ describe('a hostile lookaside signature server', () => {
       res.writeHead(200);
       streamFiller(res, 512 * 1024 * 1024);
     });
-    const http = createSignatureHttp({ timeoutMs: 5000 });
-    try {
-      await expect(
-        readLookaside(
-          parseLookasideUrl(`${s.origin}/sigs`),
-          `sha256:${'a'.repeat(64)}`,
-          new NodeRoot('/'),
-          http,
-        ),
-      ).rejects.toThrow(/larger than 4194304 bytes/);
-    } finally {
-      http.close();
-    }
+    await expect(lookaside(s.origin)).rejects.toThrow(/larger than 4194304 bytes/);
   });
 });
 
