@@ -66,7 +66,8 @@ export async function verifyPortierisSignature(
     userAgent: 'mirrorscope (as portieris)',
   });
   // Portieris passes the store credentials inside the lookaside URL; Go's client (and Node's, for a
-  // URL with user info) sends them as Basic auth to that URL only, never to where it redirects.
+  // URL with user info) sends them as Basic auth to it, and to a relative redirect (the resolved URL
+  // keeps the user info), never to another host.
   const http = createSignatureHttp({
     timeoutMs: options.timeoutMs,
     ca: options.cas.map((c) => c.pem.toString('utf8')),

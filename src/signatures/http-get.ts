@@ -47,8 +47,8 @@ export function createSignatureHttp(options: {
   return {
     // c/image reads lookaside signatures with its http.Client, which follows redirects (Go's policy,
     // src/probe/redirect-policy.ts); one deadline covers the chain. Credentials written into the URL
-    // go only to that URL (Go derives them per request from the URL), an explicit Authorization
-    // header as Go copies it.
+    // are sent for each URL that carries them (a relative redirect keeps them, as Go's
+    // ResolveReference does); an explicit Authorization header follows Go's copy rule.
     get: async (url, headers = {}) => {
       const deadline = performance.now() + options.timeoutMs;
       let current = url;

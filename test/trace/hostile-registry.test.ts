@@ -353,6 +353,27 @@ describe('a hostile lookaside signature server', () => {
     expect(loop.seen).toHaveLength(11);
   });
 
+  it('credentials in the store URL follow a relative redirect (Go ResolveReference keeps the user) but no other host', async () => {
+    const s = await server((req, res) => {
+      if (req.url === '/blob-1') res.writeHead(200).end(Buffer.from([0xa3, 0x01, 0x02]));
+      else if (req.url!.endsWith('signature-1')) res.writeHead(302, { Location: '/blob-1' }).end();
+      else if (req.url!.endsWith('signature-2'))
+        res.writeHead(302, { Location: `http://localhost:${s.port}/blob-2` }).end();
+      else res.writeHead(404).end();
+    });
+    const read = await lookaside(`http://store:${encodeURIComponent(PASSWORD)}@${s.host}`);
+    expect(read.blobs).toHaveLength(1);
+    expect(read.urls.join(' ')).not.toContain(PASSWORD);
+    const basic = `Basic ${Buffer.from(`store:${PASSWORD}`).toString('base64')}`;
+    const auth = (path: string) => s.seen.find((r) => r.url.endsWith(path))?.authorization;
+    expect([auth('signature-1'), auth('/blob-1'), auth('signature-2'), auth('/blob-2')]).toEqual([
+      basic,
+      basic,
+      basic,
+      undefined,
+    ]);
+  });
+
   it('a signature body over 4 MiB fails (c/image MaxSignatureBodySize)', async () => {
     const s = await server((_req, res) => {
       res.writeHead(200);
