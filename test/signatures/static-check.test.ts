@@ -211,7 +211,20 @@ describe('mirrorscope check (command)', () => {
     });
     const a = io();
     expect(await runCheck(['--root', clean, '--json'], a.io)).toBe(0);
-    expect(JSON.parse(a.out())).toEqual({ causes: [], findings: [] });
+    expect(JSON.parse(a.out())).toMatchObject({
+      causes: [],
+      findings: [],
+      runtime: { name: 'crio', version: null, containersImage: null },
+      notes: [{ code: 'crio-version-dependent' }],
+    });
+    const known = io();
+    expect(await runCheck(['--root', clean, '--json', '--crio-version', '1.29.4'], known.io)).toBe(0);
+    expect(JSON.parse(known.out())).toEqual({
+      causes: [],
+      findings: [],
+      runtime: { name: 'crio', version: '1.29.4', containersImage: '5.29' },
+      notes: [],
+    });
 
     const rejecting = await root({
       '/etc/containers/policy.json':

@@ -18,6 +18,13 @@ export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
   'short-name-mode-ignored': 'config-surprise',
   'icsp-deprecated': 'config-surprise',
   'mirror-order-surprise': 'config-surprise',
+  'crio-insecure-registries': 'config-surprise',
+  // what depends on the runtime version
+  'crio-insecure-registries-deprecated': 'runtime-version-skew',
+  'crio-insecure-registries-ignored': 'runtime-version-skew',
+  'policy-unsupported-by-runtime': 'runtime-version-skew',
+  'runtime-version-skew': 'runtime-version-skew',
+  'short-name-ambiguous': 'short-name-ambiguous',
   // the cluster
   'agent-silent': 'agent-not-reporting',
   'agent-missing': 'agent-not-reporting',
