@@ -731,7 +731,8 @@ describe('mirrorscope trace (CLI)', () => {
     expect(decisive[0]).toContain('manifest-unknown');
     expect(stdout).toMatch(/FAILED: .*missing:v1: manifest unknown/);
     // The final line names every source's outcome, as containers/image's "Mirrors also failed" does.
-    const last = stdout.trimEnd().split('\n').at(-1)!;
+    // (The version notes, when there are any, follow the trace.)
+    const last = stdout.split('\n').find((l) => l.startsWith('FAILED'))!;
     expect(last).toContain(
       `FAILED: (Mirrors also failed: [${deadHost}/lab/missing:v1: pinging container registry`,
     );
