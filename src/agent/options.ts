@@ -1,7 +1,7 @@
 // The agent's settings, from its flags and environment (the DaemonSet sets NODE_NAME, POD_NAME,
 // POD_NAMESPACE through the downward API).
 import { MirrorscopeError } from '../core/errors.js';
-import type { FlagValues } from '../cli/args.js';
+import type { FlagValues } from '../core/args.js';
 
 export interface AgentOptions {
   readonly root: string;

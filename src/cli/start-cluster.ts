@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { ClusterReport } from '../core/report/types.js';
-import type { Style } from './style.js';
+import type { Style } from '../core/style.js';
 
 export interface LiveOptions {
   readonly root: string;

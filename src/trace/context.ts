@@ -3,7 +3,7 @@ import type { AuthFileSlot } from '../core/credentials/lookup.js';
 import type { Resolver } from '../core/resolve/resolver.js';
 import { chooseAuthFiles, readAuthFileSlot, type AuthFileChoice } from '../host/auth-files.js';
 import { findCertsDir, findSystemTrust, type CertFile, type CertsDir } from '../host/certs-d.js';
-import { loadResolver, type Runtime } from '../cli/load-resolver.js';
+import { loadResolver, type Runtime } from '../host/load-resolver.js';
 
 export interface TraceContext {
   readonly resolver: Resolver;

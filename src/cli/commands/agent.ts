@@ -1,5 +1,5 @@
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
 
 export const usage = `usage: mirrorscope agent [--root DIR] [--node NAME] [--image REF]... [--listen ADDR]

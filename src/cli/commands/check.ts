@@ -1,9 +1,9 @@
 import { MirrorscopeError } from '../../core/errors.js';
 import { findingJson, type Finding } from '../../core/findings/types.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
-import { parseRuntime } from '../load-resolver.js';
-import { styleFor, type Style } from '../style.js';
+import { parseRuntime } from '../../host/load-resolver.js';
+import { styleFor, type Style } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope check [--root DIR] [--json]
 

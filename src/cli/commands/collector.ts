@@ -1,7 +1,7 @@
 // `mirrorscope collector`: the control plane every agent connects to (see src/collector/).
 import { readFileSync } from 'node:fs';
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_OK, type CommandIo } from '../command.js';
 
 export const usage = `usage: mirrorscope collector [--listen ADDR]... [--auth kube|none] [--kubeconfig FILE] [--tls-cert FILE --tls-key FILE]

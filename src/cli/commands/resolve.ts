@@ -1,10 +1,10 @@
 import { MirrorscopeError } from '../../core/errors.js';
 import type { ResolveResult } from '../../core/resolve/types.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
-import { loadResolver, parseRuntime } from '../load-resolver.js';
+import { loadResolver, parseRuntime } from '../../host/load-resolver.js';
 import { renderNotes, renderResolveResult } from '../render-resolve.js';
-import { styleFor } from '../style.js';
+import { styleFor } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope resolve [--root DIR] [--json] IMAGE...
 

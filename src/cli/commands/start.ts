@@ -2,12 +2,12 @@
 // or on a real root with `--root /`.
 import { readFile } from 'node:fs/promises';
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { EXAMPLE_IMAGES, EXAMPLE_ROOT } from '../example-root.js';
-import { loadResolver, parseRuntime } from '../load-resolver.js';
+import { loadResolver, parseRuntime } from '../../host/load-resolver.js';
 import { renderNotes, renderResolveResult } from '../render-resolve.js';
-import { styleFor } from '../style.js';
+import { styleFor } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope start [--root DIR] [--image REF]... [--runtime crio|podman] [--listen ADDR]
                          [--node NAME] [--timeout MS] [--exit-after-report] [--no-live]

@@ -1,8 +1,8 @@
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
-import { parseRuntime } from '../load-resolver.js';
-import { styleFor } from '../style.js';
+import { parseRuntime } from '../../host/load-resolver.js';
+import { styleFor } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--json] [--all] [--timeout MS] [--authfile FILE] IMAGE
 

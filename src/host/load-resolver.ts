@@ -1,9 +1,9 @@
 import type { CrioImageConfig } from '../core/crio/crio-config.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { Resolver } from '../core/resolve/resolver.js';
-import { loadNodeCrioConfig } from '../host/crio-files.js';
-import { NodeRoot } from '../host/node-root.js';
-import { loadNodeRegistries, type LoadedRegistries } from '../host/registries-files.js';
+import { loadNodeCrioConfig } from './crio-files.js';
+import { NodeRoot } from './node-root.js';
+import { loadNodeRegistries, type LoadedRegistries } from './registries-files.js';
 
 /** Whose pull to simulate: CRI-O (kubelet pulls) or podman/skopeo on the node. */
 export type Runtime = 'crio' | 'podman';
