@@ -3,7 +3,13 @@
 // would print, so a user can match our answer with a CRI-O or podman log.
 
 export type ErrorCode =
-  'config-invalid' | 'invalid-reference' | 'short-name-error' | 'rewrite-invalid' | 'usage';
+  | 'config-invalid'
+  | 'invalid-reference'
+  | 'short-name-error'
+  | 'rewrite-invalid'
+  | 'usage'
+  /** A file or directory named on the command line is missing or unusable (exit 2). */
+  | 'input-invalid';
 
 export interface ErrorLocation {
   readonly file: string;

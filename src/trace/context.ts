@@ -4,6 +4,7 @@ import type { Resolver } from '../core/resolve/resolver.js';
 import { chooseAuthFiles, readAuthFileSlot, type AuthFileChoice } from '../host/auth-files.js';
 import { findCertsDir, findSystemTrust, type CertFile, type CertsDir } from '../host/certs-d.js';
 import { loadResolver, type Runtime } from '../host/load-resolver.js';
+import { requireNamedFile } from '../host/named-file.js';
 
 export interface TraceContext {
   readonly resolver: Resolver;
@@ -35,6 +36,8 @@ export async function loadTraceContext(
 ): Promise<TraceContext> {
   const loaded = await loadResolver(rootDir, options.runtime ?? 'crio');
   const authFiles = chooseAuthFiles(loaded.runtime, loaded.crio, options.authfile);
+  // A file the user named is never "not there, so anonymous": that answer would be plausible and wrong.
+  if (options.authfile !== undefined) await requireNamedFile('--authfile', options.authfile);
   const authSlots = await Promise.all(authFiles.map((f) => readAuthFileSlot(loaded.root, f)));
   const authFile = authFiles[0]!;
   const authSlot = authSlots[0]!;

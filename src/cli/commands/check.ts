@@ -2,7 +2,7 @@ import { MirrorscopeError } from '../../core/errors.js';
 import { findingJson, type Finding } from '../../core/findings/types.js';
 import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
-import { parseRuntime } from '../../host/load-resolver.js';
+import { parseRuntime, requireContainersDir } from '../../host/load-resolver.js';
 import { styleFor, type Style } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope check [--root DIR] [--json]
@@ -16,8 +16,9 @@ policy keys missing on the node, registries the policy rejects, and files CRI-O 
   --root DIR        read the node's configuration below DIR (default /)
   --runtime NAME    crio (default) or podman (no crio.conf)
   --json            {"findings":[{"id","severity","message","file","line","scope","fix"}]}
+  --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
 
-Exit status: 0 no error-severity finding, 1 some finding is an error, 2 usage error.
+Exit status: 0 no error-severity finding, 1 some finding is an error, 2 usage or input error.
 `;
 
 function render(findings: readonly Finding[], style: Style): string {
@@ -41,18 +42,18 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     root: { type: 'string' },
     json: { type: 'boolean' },
     runtime: { type: 'string' },
+    'allow-empty-root': { type: 'boolean' },
   });
   if (positionals.length > 0) throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}"`);
   const runtime = parseRuntime(flags.runtime);
+  const root = typeof flags.root === 'string' ? flags.root : '/';
+  await requireContainersDir(root, flags['allow-empty-root'] === true);
   const [{ NodeRoot }, { loadCheckInput }, { runStaticCheck }] = await Promise.all([
     import('../../host/node-root.js'),
     import('../../signatures/load-check-input.js'),
     import('../../core/check/static-check.js'),
   ]);
-  const input = await loadCheckInput(
-    new NodeRoot(typeof flags.root === 'string' ? flags.root : '/'),
-    runtime,
-  );
+  const input = await loadCheckInput(new NodeRoot(root), runtime);
   const findings = runStaticCheck(input);
   if (flags.json === true) {
     io.stdout.write(`${JSON.stringify({ findings: findings.map(findingJson) }, null, 2)}\n`);

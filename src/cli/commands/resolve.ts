@@ -2,7 +2,7 @@ import { MirrorscopeError } from '../../core/errors.js';
 import type { ResolveResult } from '../../core/resolve/types.js';
 import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
-import { loadResolver, parseRuntime } from '../../host/load-resolver.js';
+import { loadResolver, parseRuntime, requireContainersDir } from '../../host/load-resolver.js';
 import { renderNotes, renderResolveResult } from '../render-resolve.js';
 import { styleFor } from '../../core/style.js';
 
@@ -16,6 +16,7 @@ line, which mirrors were skipped, what is blocked or insecure. Short names list 
   --runtime NAME    crio (default: kubelet pulls; short_name_mode from crio.conf) or podman
                     (podman/skopeo on the node: short-name-mode from registries.conf)
   --json            one JSON document: {"results":[...],"notes":[...]}
+  --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
 
 Exit status: 0 every image resolves, 1 some image cannot be pulled as written, 2 usage or config error.
 `;
@@ -25,14 +26,17 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     root: { type: 'string' },
     json: { type: 'boolean' },
     runtime: { type: 'string' },
+    'allow-empty-root': { type: 'boolean' },
   });
   const runtime = parseRuntime(flags.runtime);
   if (positionals.length === 0) throw new MirrorscopeError('usage', 'name at least one IMAGE');
   const json = flags.json === true;
   const style = styleFor(io.isTTY, io.env);
+  const root = typeof flags.root === 'string' ? flags.root : '/';
+  await requireContainersDir(root, flags['allow-empty-root'] === true);
   let loaded;
   try {
-    loaded = await loadResolver(typeof flags.root === 'string' ? flags.root : '/', runtime);
+    loaded = await loadResolver(root, runtime);
   } catch (err) {
     if (!(err instanceof MirrorscopeError) || err.code !== 'config-invalid') throw err;
     if (json) {

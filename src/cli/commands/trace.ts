@@ -1,7 +1,7 @@
 import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
-import { parseRuntime } from '../../host/load-resolver.js';
+import { parseRuntime, requireContainersDir } from '../../host/load-resolver.js';
 import { styleFor } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--json] [--all] [--timeout MS] [--authfile FILE] IMAGE
@@ -19,6 +19,8 @@ challenge and asks for the manifest. It stops at the first source that serves it
   --all             also probe the sources CRI-O would not reach
   --timeout MS      per network step (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
+                    (a missing or unreadable FILE is an error)
+  --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
 
 Outcomes per source: found, manifest-unknown, unauthorized, denied, tls-untrusted, unreachable,
 timeout, blocked, skipped-digest-only, skipped-tag-only, error.
@@ -33,19 +35,22 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     timeout: { type: 'number' },
     authfile: { type: 'string' },
     runtime: { type: 'string' },
+    'allow-empty-root': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new MirrorscopeError('usage', 'name exactly one IMAGE');
   const timeoutMs = flags.timeout as number | undefined;
   if (timeoutMs !== undefined && (timeoutMs <= 0 || !Number.isInteger(timeoutMs)))
     throw new MirrorscopeError('usage', '--timeout needs a positive whole number of milliseconds');
   const runtime = parseRuntime(flags.runtime);
+  const root = typeof flags.root === 'string' ? flags.root : '/';
+  await requireContainersDir(root, flags['allow-empty-root'] === true);
   const [{ loadTraceContext }, { TraceEngine }] = await Promise.all([
     import('../../trace/context.js'),
     import('../../trace/engine.js'),
   ]);
   let context;
   try {
-    context = await loadTraceContext(typeof flags.root === 'string' ? flags.root : '/', {
+    context = await loadTraceContext(root, {
       runtime,
       ...(typeof flags.authfile === 'string' ? { authfile: flags.authfile } : {}),
     });
@@ -65,7 +70,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   // The signature side loads while the first registries answer: the trace waits on the network,
   // module loading on the CPU, so a cold run pays for the longer of the two, not the sum.
   const signaturesLoading = import('../../signatures/evaluator.js').then(({ loadNodeSignatureEvaluator }) =>
-    loadNodeSignatureEvaluator(typeof flags.root === 'string' ? flags.root : '/', runtime, timeoutMs),
+    loadNodeSignatureEvaluator(root, runtime, timeoutMs),
   );
   signaturesLoading.catch(() => undefined); // reported below, after the trace
   let result;
