@@ -74,3 +74,25 @@ describe('trace --authfile', () => {
     expect(r.stdout).toContain('blocked');
   });
 });
+
+describe('collector without cluster credentials', () => {
+  it('says once that none were found and what to pass (exit 2), instead of retrying forever', async () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'mirrorscope-home-'));
+    const r = await runCli(['collector', '--listen', '127.0.0.1:0'], {
+      HOME: home,
+      KUBECONFIG: '',
+      KUBERNETES_SERVICE_HOST: '',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `mirrorscope collector: no Kubernetes cluster credentials found: no --kubeconfig, $KUBECONFIG is not set, ${home}/.kube/config does not exist and this is not a pod with a service account. Pass --kubeconfig FILE, or --auth none to run without the Kubernetes API (loopback listeners only)`,
+    ]);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a named --kubeconfig that is missing is an error too', async () => {
+    const r = await runCli(['collector', '--listen', '127.0.0.1:0', '--kubeconfig', '/missing/kubeconfig']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('/missing/kubeconfig');
+  });
+});

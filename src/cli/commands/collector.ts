@@ -111,7 +111,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   let kube = null;
   if (wantsKube) {
     const { loadKubeClients } = await import('../../kube/kube-clients.js');
-    kube = loadKubeClients(kubeconfig);
+    kube = loadKubeClients(kubeconfig, io.env);
   } else
     log.info(
       'no Kubernetes configuration: running without the Kubernetes API (no pod images, events or ConfigMap)',
