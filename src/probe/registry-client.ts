@@ -4,8 +4,8 @@
 // `repository:PATH:pull`), HEAD/GET the manifest with c/image's Accept list. Keep-alive agents, the
 // ping and the tokens are kept so that a warm trace in the same process costs one round trip.
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import tls from 'node:tls';
 import type { Credentials } from '../core/credentials/secret.js';
 import {
@@ -30,6 +30,7 @@ import {
   type Classified,
 } from '../core/registry-protocol/outcome.js';
 import type { CertFile } from '../host/certs-d.js';
+import { RoutedHttpAgent, RoutedHttpsAgent } from './connect-to.js';
 import { exchange, TransportError, type HttpAnswer } from './http-request.js';
 
 export interface ClientTls {
@@ -132,7 +133,7 @@ export class RegistryClient {
   private readonly tokens = new Map<string, { token: string; expires: number }>();
 
   constructor(readonly config: RegistryClientConfig) {
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    this.httpAgent = new RoutedHttpAgent({ keepAlive: true, maxSockets: 8 });
     this.trust = config.tls.cas.length > 0 && !config.insecure ? 'certs-d' : 'full';
   }
 
@@ -155,7 +156,7 @@ export class RegistryClient {
       ...(ca !== undefined ? { ca } : {}),
       ...(clientCert && clientKey ? { cert: clientCert.pem, key: clientKey.pem } : {}),
     });
-    return new https.Agent({
+    return new RoutedHttpsAgent({
       keepAlive: true,
       maxSockets: 8,
       rejectUnauthorized: !this.config.insecure,

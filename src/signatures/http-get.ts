@@ -1,7 +1,7 @@
 // One bounded GET for signature material (lookaside, API extension, attachment blobs), reusing the
 // probe's exchange so deadlines and size caps are the same as for manifests.
 import http from 'node:http';
-import https from 'node:https';
+import { RoutedHttpAgent, RoutedHttpsAgent } from '../probe/connect-to.js';
 import { exchange, TransportError, type HttpAnswer } from '../probe/http-request.js';
 
 /** c/image `iolimits.MaxSignatureBodySize`. */
@@ -17,8 +17,8 @@ export function createSignatureHttp(options: {
   insecureTls?: boolean;
   ca?: readonly string[];
 }): SignatureHttp {
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const httpsAgent = new https.Agent({
+  const httpAgent = new RoutedHttpAgent({ keepAlive: true, maxSockets: 8 });
+  const httpsAgent = new RoutedHttpsAgent({
     keepAlive: true,
     maxSockets: 8,
     rejectUnauthorized: options.insecureTls !== true,
