@@ -48,6 +48,7 @@ export const AGENT_FLAGS = {
   'host-rate': { type: 'number' },
   once: { type: 'boolean' },
   'log-level': { type: 'string' },
+  'connect-to': { type: 'string', multiple: true },
 } as const;
 
 function positive(flags: FlagValues, name: string, fallback: number): number {

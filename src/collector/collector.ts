@@ -51,6 +51,11 @@ export interface CollectorOptions {
   readonly traceTimeoutMs?: number;
   readonly eventMaxAgeMs?: number;
   readonly informerWatchdogMs?: number;
+  /**
+   * Without the Kubernetes API (the embedded demo), the nodes that exist and their pools: node →
+   * pool. They count as registered nodes, so pool-level checks (drift) apply to them.
+   */
+  readonly nodePools?: ReadonlyMap<string, string>;
   readonly log: Log;
 }
 
@@ -203,6 +208,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       seen.add(name);
       nodes.push({ name, pool: poolOfNode(n), registered: true, agent: store.get(name) ?? null });
     }
+    for (const [name, pool] of options.nodePools ?? [])
+      if (!seen.has(name)) {
+        seen.add(name);
+        nodes.push({ name, pool, registered: true, agent: store.get(name) ?? null });
+      }
     for (const name of store.names())
       if (!seen.has(name)) nodes.push({ name, pool: null, registered: false, agent: store.get(name)! });
     const started = performance.now();

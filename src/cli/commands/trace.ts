@@ -2,6 +2,7 @@ import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { parseRuntime, requireContainersDir } from '../../host/load-resolver.js';
+import { installConnectTo } from '../connect-to-flag.js';
 import { styleFor } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--json] [--all] [--timeout MS] [--authfile FILE] IMAGE
@@ -21,6 +22,9 @@ challenge and asks for the manifest. It stops at the first source that serves it
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
                     (a missing or unreadable FILE is an error)
   --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
+  --connect-to HOST[:PORT]=ADDR:PORT
+                    connect to ADDR:PORT whenever HOST[:PORT] is contacted (repeatable, as curl's
+                    option); names, TLS SNI and certificate checks stay HOST's; ADDR is an IP address
 
 Outcomes per source: found, manifest-unknown, unauthorized, denied, tls-untrusted, unreachable,
 timeout, blocked, skipped-digest-only, skipped-tag-only, error.
@@ -36,6 +40,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     authfile: { type: 'string' },
     runtime: { type: 'string' },
     'allow-empty-root': { type: 'boolean' },
+    'connect-to': { type: 'string', multiple: true },
   });
   if (positionals.length !== 1) throw new MirrorscopeError('usage', 'name exactly one IMAGE');
   const timeoutMs = flags.timeout as number | undefined;
@@ -43,6 +48,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     throw new MirrorscopeError('usage', '--timeout needs a positive whole number of milliseconds');
   const runtime = parseRuntime(flags.runtime);
   const root = typeof flags.root === 'string' ? flags.root : '/';
+  installConnectTo(flags['connect-to']);
   await requireContainersDir(root, flags['allow-empty-root'] === true);
   const [{ loadTraceContext }, { TraceEngine }] = await Promise.all([
     import('../../trace/context.js'),
