@@ -16,12 +16,20 @@ export interface ScreenCause {
   readonly title: string;
   readonly nodes: readonly string[];
   readonly images: readonly string[];
-  /** A node configuration file the cause is about (node path), when it is about one. */
-  readonly file: string | null;
+  /** Registry hosts the cause is about. */
+  readonly hosts: readonly string[];
 }
 
 function nodesOf(f: ReportFinding): readonly string[] {
   return f.nodes ?? (f.node !== undefined ? [f.node] : []);
+}
+
+/** Images whose pulls met one of `hosts` on some node (the nodes' own findings say so). */
+function imagesMeeting(report: ClusterReport, hosts: readonly string[]): string[] {
+  const found = new Set<string>();
+  for (const node of report.nodes)
+    for (const f of node.findings) if (f.image && f.host && hosts.includes(f.host)) found.add(f.image);
+  return [...found];
 }
 
 /** One cause per finding id; the worst finding's words; impact = severity, then nodes, then images. */
@@ -39,13 +47,17 @@ export function screenCauses(report: ClusterReport): ScreenCause[] {
         SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || nodesOf(b).length - nodesOf(a).length,
     );
     const first = sorted[0]!;
+    const hosts = [...new Set(sorted.flatMap((f) => (f.host ? [f.host] : [])))];
+    let images = [...new Set(sorted.flatMap((f) => (f.image ? [f.image] : [])))];
+    // A mirror-level cause names no image: trace one its nodes met that mirror with.
+    if (images.length === 0 && hosts.length > 0) images = imagesMeeting(report, hosts);
     causes.push({
       kind,
       severity: first.severity,
       title: first.message,
       nodes: [...new Set(sorted.flatMap(nodesOf))].sort(),
-      images: [...new Set(sorted.flatMap((f) => (f.image ? [f.image] : [])))],
-      file: sorted.find((f) => f.file)?.file ?? null,
+      images,
+      hosts,
     });
   }
   return causes.sort(
@@ -62,18 +74,32 @@ export interface CommandContext {
   readonly connect: string;
   /** The root to name for a node. */
   rootOf(node: string | null): string;
+  /** An image whose pull on `node` contacts `host`, as the node's configuration resolves it. */
+  imageVia?(host: string, node: string | null): string | null;
 }
 
 function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Causes in the node's files: `check` names the file and line and needs no network. */
+function isConfigKind(kind: string): boolean {
+  return (
+    kind.startsWith('config-') ||
+    kind.startsWith('policy-') ||
+    kind === 'node-config-drift' ||
+    kind === 'signature-storage-local-only' ||
+    kind === 'signature-key-missing'
+  );
+}
+
 /** The command to try next: trace an image the cause breaks, else check the node's configuration. */
 export function nextCommand(cause: ScreenCause, context: CommandContext): string {
   const node = cause.nodes[0] ?? null;
   const root = shellWord(context.rootOf(node));
-  const image = cause.images[0];
-  if (image !== undefined && cause.file === null)
+  const image =
+    cause.images[0] ?? cause.hosts.map((h) => context.imageVia?.(h, node) ?? null).find((i) => i !== null);
+  if (image !== undefined && image !== null && !isConfigKind(cause.kind))
     return `npx mirrorscope trace --root ${root}${context.connect ? ` ${context.connect}` : ''} ${shellWord(image)}`;
   return `npx mirrorscope check --root ${root}`;
 }

@@ -114,6 +114,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
         `${style.dim('Nodes:')} ${lab.nodes.map((n) => `${n.name} (${n.story})`).join(', ')}`,
     };
   }
+  extra = { ...extra, commands: { ...extra.commands, imageVia: await imageLocator(nodes, images, runtime) } };
   try {
     if (flags['no-live'] === true) return await explain(nodes[0]!.root, runtime, images, io, style);
     const { runLive } = await import('../start-cluster.js');
@@ -121,6 +122,28 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   } finally {
     await stopLab();
   }
+}
+
+/** For a mirror-level cause: an image whose pull on that node tries the host (resolution only). */
+async function imageLocator(
+  nodes: readonly LiveNode[],
+  images: readonly string[],
+  runtime: ReturnType<typeof parseRuntime>,
+): Promise<(host: string, node: string | null) => string | null> {
+  const byNode = new Map<string, Map<string, string>>();
+  for (const node of nodes) {
+    const hosts = new Map<string, string>();
+    try {
+      const { resolver } = await loadResolver(node.root, runtime);
+      for (const image of images)
+        for (const c of resolver.resolve(image).candidates)
+          for (const s of c.sources) if (!hosts.has(s.host)) hosts.set(s.host, image);
+    } catch {
+      // a configuration that does not load has its own cause; no image to offer here
+    }
+    byNode.set(node.name, hosts);
+  }
+  return (host, node) => byNode.get(node ?? nodes[0]!.name)?.get(host) ?? null;
 }
 
 /** `--no-live`: where CRI-O would pull each image from, for the first node; no network. */
