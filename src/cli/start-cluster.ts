@@ -1,6 +1,7 @@
 // The live half of `npm start`: a collector and one agent per node in this one process, on loopback;
 // once every node's first scan is in, the first screen (root causes, then the page address).
 import type { Writable } from 'node:stream';
+import { MirrorscopeError } from '../core/errors.js';
 import type { ClusterReport } from '../core/report/types.js';
 import type { Style } from '../core/style.js';
 import { renderFirstScreen, screenCauses, type CommandContext } from './first-screen.js';
@@ -68,9 +69,14 @@ export async function runLive(options: LiveOptions, out: Writable, style: Style)
   try {
     collector = await startCollector({ ...base, listen: [parseListen(options.listen ?? DEFAULT_LISTEN)] });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = /\b(EADDRINUSE|EACCES)\b/.exec((err as Error).message)?.[1];
+    if (code === undefined) throw err;
     // An address the user named is kept or refused; only the default gives way.
-    if (options.listen !== null || (code !== 'EADDRINUSE' && code !== 'EACCES')) throw err;
+    if (options.listen !== null)
+      throw new MirrorscopeError(
+        'input-invalid',
+        `--listen ${options.listen}: ${code === 'EADDRINUSE' ? 'the address is in use' : 'not allowed for this user'} (${code})`,
+      );
     collector = await startCollector({ ...base, listen: [parseListen('127.0.0.1:0')] });
     const why = code === 'EADDRINUSE' ? 'is in use' : 'is not allowed for this user';
     portNote = `  ${DEFAULT_LISTEN} ${why} (${code}): serving on ${collector.urls[0]!.replace(/^https?:\/\//, '')} instead\n`;
