@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
+import { EXAMPLE_ROOT } from '../../src/cli/example-root.js';
 
 function inNamespace(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -70,5 +71,22 @@ describe('npm start on the embedded lab, offline', () => {
     expect(r.stderr).toBe(
       'mirrorscope start: --listen 127.0.0.1:18080: the address is in use (EADDRINUSE)\n',
     );
+  });
+
+  it('--root DIR keeps working: that one root, its causes, then the page', async () => {
+    const r = await inNamespace(
+      `${node} ${cli} start --root ${JSON.stringify(EXAMPLE_ROOT)} --node example-0 --exit-after-report --listen 127.0.0.1:0 --timeout 1000`,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^Root causes, most impact first/);
+    expect(r.stdout).toContain(`next: npx mirrorscope`);
+    expect(r.stdout).toMatch(/Report page: http:\/\/127\.0\.0\.1:\d+\//);
+  });
+
+  it('--root without etc/containers is refused before anything starts', async () => {
+    const r = await inNamespace(`${node} ${cli} start --root /nonexistent --exit-after-report`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--allow-empty-root');
+    expect(r.stdout).toBe('');
   });
 });
