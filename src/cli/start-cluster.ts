@@ -9,6 +9,8 @@ import { renderFirstScreen, screenCauses, type CommandContext } from './first-sc
 export interface LiveNode {
   readonly name: string;
   readonly root: string;
+  /** What the node shows (the lab's nodes). */
+  readonly story?: string;
 }
 
 export interface LiveOptions {

@@ -101,7 +101,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       exclusive: true,
       scope: 'the embedded lab',
     });
-    nodes = lab.nodes.map((n) => ({ name: n.name, root: n.root }));
+    nodes = lab.nodes.map((n) => ({ name: n.name, root: n.root, story: n.story }));
     images = (flags.image as string[] | undefined) ?? [...lab.images];
     const rootOf = (node: string | null) =>
       lab.nodes.find((n) => n.name === node)?.root ?? lab.nodes[0]!.root;
@@ -116,7 +116,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   }
   extra = { ...extra, commands: { ...extra.commands, imageVia: await imageLocator(nodes, images, runtime) } };
   try {
-    if (flags['no-live'] === true) return await explain(nodes[0]!.root, runtime, images, io, style);
+    if (flags['no-live'] === true) {
+      for (const node of nodes) {
+        const code = await explain(node, runtime, images, io, style);
+        if (code !== EXIT_OK) return code;
+      }
+      return EXIT_OK;
+    }
     const { runLive } = await import('../start-cluster.js');
     return await runLive({ nodes, images, ...live, ...extra }, io.stdout, style);
   } finally {
@@ -146,9 +152,9 @@ async function imageLocator(
   return (host, node) => byNode.get(node ?? nodes[0]!.name)?.get(host) ?? null;
 }
 
-/** `--no-live`: where CRI-O would pull each image from, for the first node; no network. */
+/** `--no-live`: where CRI-O would pull each image from, on one node; no network. */
 async function explain(
-  root: string,
+  node: LiveNode,
   runtime: ReturnType<typeof parseRuntime>,
   images: readonly string[],
   io: CommandIo,
@@ -156,17 +162,17 @@ async function explain(
 ): Promise<number> {
   let loaded;
   try {
-    loaded = await loadResolver(root, runtime);
+    loaded = await loadResolver(node.root, runtime);
   } catch (err) {
     if (!(err instanceof MirrorscopeError) || err.code !== 'config-invalid') throw err;
     io.stderr.write(
-      `mirrorscope: the configuration under ${root} cannot be loaded; CRI-O would fail every pull:\n  ${err.message}\n`,
+      `mirrorscope: the configuration under ${node.root} cannot be loaded; CRI-O would fail every pull:\n  ${err.message}\n`,
     );
     return EXIT_USAGE;
   }
   const { config } = loaded.loaded;
   io.stdout.write(
-    `${style.strong('mirrorscope')} — node root ${root}\n` +
+    `${style.strong('mirrorscope')} — node ${node.name}${node.story ? ` (${node.story})` : ''}, root ${node.root}\n` +
       `  read ${config.files.length} registries file(s): ${config.files.join(', ') || 'none (CRI-O starts from an empty configuration)'}\n` +
       `  ${config.registries.length} [[registry]] entries, ${config.registries.reduce((n, r) => n + r.mirrors.length, 0)} mirrors\n\n`,
   );
