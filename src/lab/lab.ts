@@ -16,12 +16,13 @@
 //     nexus.corp.example:8443);
 //   - a missing CA (worker-1's trust bundle lacks the corporate CA);
 //   - drift from the rendered configuration (worker-2's hand-written registries.conf.d drop-in).
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readImageList } from '../host/image-list.js';
 import type { ConnectRoute } from '../probe/connect-to.js';
 import { buildImage, type OciImage } from './oci.js';
 import { RegistryServer, type LabUser } from './registry-server.js';
@@ -80,13 +81,6 @@ const USERS = {
 
 /** Where an OpenShift additionalTrustBundle ends up on RHCOS (and the first bundle Go finds there). */
 const TRUST_BUNDLE = '/etc/pki/tls/certs/ca-bundle.crt';
-
-async function readImageList(file: string): Promise<string[]> {
-  return (await readFile(file, 'utf8'))
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-}
 
 /** A plain-HTTP signature store (lookaside): `path → bytes`, 404 for everything else. */
 function lookasideServer(files: ReadonlyMap<string, Buffer>): http.Server {

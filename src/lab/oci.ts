@@ -32,7 +32,7 @@ function octal(value: number, width: number): string {
 }
 
 /** A ustar archive holding one regular file, mtime 0, owner 0:0. */
-function singleFileTar(name: string, content: Buffer): Buffer {
+export function singleFileTar(name: string, content: Buffer): Buffer {
   const header = Buffer.alloc(512);
   header.write(name, 0, 100, 'utf8');
   header.write(octal(0o644, 8), 100);

@@ -4,6 +4,20 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { buildArtifact, type OciImage } from './oci.js';
 
+/** The JSON both signature formats sign: what the image is (digest) and what it is called (identity). */
+function signaturePayload(type: string, identity: string, digest: string, optional: unknown): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': identity },
+        image: { 'docker-manifest-digest': digest },
+        type,
+      },
+      optional,
+    }),
+  );
+}
+
 export interface GpgSigner {
   /** The public key, binary (what a policy's `keyPath` names). */
   readonly publicKey: Buffer;
@@ -21,16 +35,10 @@ export async function createGpgSigner(name: string, email: string): Promise<GpgS
   return {
     publicKey: Buffer.from(publicKey.write()),
     async sign(identity, digest) {
-      const payload = Buffer.from(
-        JSON.stringify({
-          critical: {
-            identity: { 'docker-reference': identity },
-            image: { 'docker-manifest-digest': digest },
-            type: 'atomic container signature',
-          },
-          optional: { creator: 'mirrorscope embedded lab', timestamp: Math.floor(Date.now() / 1000) },
-        }),
-      );
+      const payload = signaturePayload('atomic container signature', identity, digest, {
+        creator: 'mirrorscope embedded lab',
+        timestamp: Math.floor(Date.now() / 1000),
+      });
       const signed = await openpgp.sign({
         message: await openpgp.createMessage({ binary: payload }),
         signingKeys: privateKey,
@@ -53,16 +61,7 @@ export function createSigstoreSigner(): SigstoreSigner {
   return {
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     attachment(identity, digest) {
-      const payload = Buffer.from(
-        JSON.stringify({
-          critical: {
-            identity: { 'docker-reference': identity },
-            image: { 'docker-manifest-digest': digest },
-            type: 'cosign container image signature',
-          },
-          optional: null,
-        }),
-      );
+      const payload = signaturePayload('cosign container image signature', identity, digest, null);
       return buildArtifact([
         {
           mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',

@@ -1,12 +1,12 @@
 // `npm start`: the main job on an embedded default — the lab cluster (three example nodes and
 // in-process registries, no network needed) — or on a real root with `--root /`.
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs } from '../../core/args.js';
 import { EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { EXAMPLE_IMAGES } from '../example-root.js';
+import { readImageList } from '../../host/image-list.js';
 import { loadResolver, parseRuntime, requireContainersDir } from '../../host/load-resolver.js';
 import { renderNotes, renderResolveResult } from '../render-resolve.js';
 import { styleFor } from '../../core/style.js';
@@ -38,14 +38,6 @@ lab is ever looked up. --root / checks this machine's own configuration instead.
   --exit-after-report    print the first screen and exit: 0 no error cause, 1 otherwise
   --no-live              only the resolution explanation of each image (no network)
 `;
-
-async function readImageList(file: string): Promise<string[]> {
-  const text = await readFile(file, 'utf8');
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-}
 
 /** A path as the user would type it from here. */
 function shown(p: string): string {
