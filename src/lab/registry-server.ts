@@ -25,7 +25,7 @@ export type LabAuth =
     };
 
 export interface RegistryServerOptions {
-  /** The name clients use (`quay.io`, `mirror.corp.example:5000`), for the token realm. */
+  /** The name clients use (`quay.io`, `mirror.corp.example:5000`): the token realm's host when a request has no usable Host header. */
   readonly name: string;
   readonly auth: LabAuth;
   readonly tls: { readonly cert: string; readonly key: string };
@@ -181,7 +181,11 @@ export class RegistryServer {
       unauthorized(`Basic realm="${auth.realm}"`);
       return false;
     }
-    const realm = `realm="https://${this.options.name}/token",service="${auth.service}"`;
+    // The realm is on the name the client used (what it verified the certificate against).
+    const host = /^[\w.-]+(:\d+)?$|^\[[\w:.]+\](:\d+)?$/.test(req.headers.host ?? '')
+      ? req.headers.host!
+      : this.options.name;
+    const realm = `realm="https://${host}/token",service="${auth.service}"`;
     const header = req.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? this.tokens.get(header.slice(7)) : undefined;
     if (header.startsWith('Bearer ') && (token === undefined || token.expires < Date.now())) {

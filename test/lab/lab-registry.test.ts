@@ -1,0 +1,177 @@
+// The embedded lab against the real clients: skopeo (containers/image 5.23, Go's crypto/x509 and
+// net/http) reads the in-process registries over TLS with certificates made by src/lab/x509.ts,
+// through Basic and Bearer auth, and verifies the lab's GPG simple signatures with gpgme.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildImage } from '../../src/lab/oci.js';
+import { RegistryServer, type LabAuth } from '../../src/lab/registry-server.js';
+import { createGpgSigner } from '../../src/lab/signing.js';
+import { createCertificateAuthority } from '../../src/lab/x509.js';
+
+const run = promisify(execFile);
+const ca = createCertificateAuthority('lab test CA');
+const image = buildImage('lab registry test');
+const user = { username: 'reader', password: 'lab-test-password' };
+const certDir = mkdtempSync(path.join(tmpdir(), 'mirrorscope-lab-certs-'));
+writeFileSync(path.join(certDir, 'ca.crt'), ca.certificate.pem);
+const servers: RegistryServer[] = [];
+
+async function serve(auth: LabAuth): Promise<string> {
+  const c = ca.issue(['127.0.0.1']);
+  const server = new RegistryServer({ name: 'lab.invalid', auth, tls: { cert: c.pem, key: c.keyPem } });
+  server.put('team/app', image, ['1.0']);
+  servers.push(server);
+  return `127.0.0.1:${await server.listen()}`;
+}
+
+let open = '';
+let basic = '';
+let bearer = '';
+beforeAll(async () => {
+  [open, basic, bearer] = await Promise.all([
+    serve({ type: 'none' }),
+    serve({ type: 'basic', realm: 'lab', users: [user] }),
+    serve({ type: 'bearer', service: 'lab', users: [user], publicRepos: [] }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+async function skopeo(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('skopeo', args, { timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('lab registries, read by skopeo', () => {
+  it('serves the manifest by tag and by digest over TLS from the lab CA (Go verifies the certificate)', async () => {
+    const byTag = await skopeo('inspect', '--raw', '--cert-dir', certDir, `docker://${open}/team/app:1.0`);
+    expect(byTag.stderr).toBe('');
+    expect(byTag.stdout).toBe(image.manifest.toString());
+    const byDigest = await skopeo(
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      certDir,
+      `docker://${open}/team/app@${image.digest}`,
+    );
+    expect(byDigest.stdout).toBe(image.manifest.toString());
+  });
+
+  it('without the CA, Go refuses the certificate', async () => {
+    const r = await skopeo('inspect', '--raw', `docker://${open}/team/app:1.0`);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('x509: certificate signed by unknown authority');
+  });
+
+  it('lists tags and copies the image with its blobs (config, layer) intact', async () => {
+    const tags = await skopeo('list-tags', '--cert-dir', certDir, `docker://${open}/team/app`);
+    expect(JSON.parse(tags.stdout)).toEqual({ Repository: `${open}/team/app`, Tags: ['1.0'] });
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'mirrorscope-lab-copy-')), 'out');
+    const copy = await skopeo(
+      'copy',
+      '--src-cert-dir',
+      certDir,
+      `docker://${open}/team/app:1.0`,
+      `dir:${dir}`,
+    );
+    expect(copy.code, copy.stderr).toBe(0);
+  });
+
+  it('Basic auth: the right credentials pass, none are refused as c/image words it', async () => {
+    const ok = await skopeo(
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      certDir,
+      '--creds',
+      `${user.username}:${user.password}`,
+      `docker://${basic}/team/app:1.0`,
+    );
+    expect(ok.stdout).toBe(image.manifest.toString());
+    const refused = await skopeo(
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      certDir,
+      '--no-creds',
+      `docker://${basic}/team/app:1.0`,
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('authentication required');
+  });
+
+  it('Bearer auth: a token from the realm for users; anonymous clients are denied the private repo', async () => {
+    const ok = await skopeo(
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      certDir,
+      '--creds',
+      `${user.username}:${user.password}`,
+      `docker://${bearer}/team/app:1.0`,
+    );
+    expect(ok.stdout).toBe(image.manifest.toString());
+    const wrong = await skopeo(
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      certDir,
+      '--creds',
+      `${user.username}:wrong`,
+      `docker://${bearer}/team/app:1.0`,
+    );
+    expect(wrong.stderr).toContain('unable to retrieve auth token: invalid username/password');
+    const anonymous = await skopeo(
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      certDir,
+      '--no-creds',
+      `docker://${bearer}/team/app:1.0`,
+    );
+    expect(anonymous.stderr).toContain('requested access to the resource is denied');
+  });
+});
+
+describe('lab GPG signatures, verified by gpgme', () => {
+  it('skopeo standalone-verify accepts the signature for its identity and digest', async () => {
+    const signer = await createGpgSigner('Lab Test Signer', 'signer@lab.test');
+    const home = mkdtempSync(path.join(tmpdir(), 'mirrorscope-gnupg-'));
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const keyFile = path.join(home, 'key.gpg');
+    writeFileSync(keyFile, signer.publicKey);
+    const env = { ...process.env, GNUPGHOME: home };
+    await run('gpg', ['--batch', '--import', keyFile], { env });
+    const { stdout } = await run('gpg', ['--batch', '--with-colons', '--list-keys'], { env });
+    const fingerprint = /^fpr:+([0-9A-F]+):/m.exec(stdout)![1]!;
+    const identity = 'quay.io/team/app:1.0';
+    const sigFile = path.join(home, 'signature-1');
+    writeFileSync(sigFile, await signer.sign(identity, image.digest));
+    const manifestFile = path.join(home, 'manifest.json');
+    writeFileSync(manifestFile, image.manifest);
+    try {
+      const ok = await run('skopeo', ['standalone-verify', manifestFile, identity, fingerprint, sigFile], {
+        env,
+      });
+      expect(ok.stdout).toBe(`Signature verified, digest ${image.digest}
+`);
+      await expect(
+        run('skopeo', ['standalone-verify', manifestFile, 'quay.io/team/other:1.0', fingerprint, sigFile], {
+          env,
+        }),
+      ).rejects.toThrow(/not accepted|does not match/);
+    } finally {
+      await run('gpgconf', ['--kill', 'gpg-agent'], { env }).catch(() => undefined);
+    }
+  });
+});
