@@ -65,8 +65,6 @@ export class RegistryServer {
   private readonly repos = new Map<string, Repository>();
   private readonly tokens = new Map<string, { repos: Set<string>; expires: number }>();
   private server: https.Server | null = null;
-  /** Requests served, by path (tests and the demo's own checks). */
-  readonly requests: string[] = [];
 
   constructor(readonly options: RegistryServerOptions) {}
 
@@ -105,7 +103,6 @@ export class RegistryServer {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'https://lab.invalid');
-    this.requests.push(`${req.method} ${url.pathname}`);
     const send = (status: number, headers: Record<string, string>, body?: string | Buffer) => {
       const payload = body === undefined ? undefined : Buffer.from(body);
       res.writeHead(status, {
@@ -227,8 +224,11 @@ export class RegistryServer {
       if (type !== 'repository' || name === undefined || !actions?.split(',').includes('pull')) continue;
       if (user !== null || auth.publicRepos.includes(name)) repos.add(name);
     }
+    const now = Date.now();
+    // `npm start` serves for hours: expired tokens go.
+    for (const [t, grant] of this.tokens) if (grant.expires < now) this.tokens.delete(t);
     const token = randomBytes(24).toString('hex');
-    this.tokens.set(token, { repos, expires: Date.now() + TOKEN_LIFETIME_S * 1000 });
+    this.tokens.set(token, { repos, expires: now + TOKEN_LIFETIME_S * 1000 });
     json(
       200,
       JSON.stringify({
