@@ -175,3 +175,101 @@ describe('lab GPG signatures, verified by gpgme', () => {
     }
   });
 });
+
+describe('lab registry protocol details (as distribution 2.8 answers)', () => {
+  async function get(
+    host: string,
+    pathname: string,
+    headers: Record<string, string> = {},
+    method = 'GET',
+  ): Promise<{ status: number; headers: Headers; body: string }> {
+    const https = await import('node:https');
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: Number(host.split(':')[1]),
+          path: pathname,
+          method,
+          headers,
+          ca: ca.certificate.pem,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: new Headers(res.headers as Record<string, string>),
+              body,
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+  const OCI = 'application/vnd.oci.image.manifest.v1+json';
+
+  it('an OCI manifest asked for without the OCI type in Accept is "unknown", by tag and by digest', async () => {
+    for (const ref of ['1.0', image.digest]) {
+      const r = await get(open, `/v2/team/app/manifests/${ref}`, {
+        Accept: 'application/vnd.docker.distribution.manifest.v2+json',
+      });
+      expect(r.status).toBe(404);
+      expect(JSON.parse(r.body)).toEqual({
+        errors: [
+          {
+            code: 'MANIFEST_UNKNOWN',
+            message: 'OCI manifest found, but accept header does not support OCI manifests',
+            detail: null,
+          },
+        ],
+      });
+    }
+    const ok = await get(open, '/v2/team/app/manifests/1.0', { Accept: OCI }, 'HEAD');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('docker-content-digest')).toBe(image.digest);
+    expect(ok.headers.get('content-length')).toBe(String(image.manifest.length));
+    expect(ok.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+  });
+
+  it('unknown tag, unknown repository, unknown blob, writes', async () => {
+    expect(JSON.parse((await get(open, '/v2/team/app/manifests/nope', { Accept: OCI })).body)).toEqual({
+      errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown', detail: { Tag: 'nope' } }],
+    });
+    const tags = await get(open, '/v2/team/none/tags/list');
+    expect(tags.status).toBe(404);
+    expect(tags.body).toContain('NAME_UNKNOWN');
+    const blob = await get(open, `/v2/team/app/blobs/sha256:${'0'.repeat(64)}`);
+    expect(blob.status).toBe(404);
+    expect(blob.body).toContain('BLOB_UNKNOWN');
+    const push = await get(open, '/v2/team/app/blobs/uploads/', {}, 'POST');
+    expect(push.status).toBe(405);
+    expect(push.body).toContain('UNSUPPORTED');
+  });
+
+  it('Bearer challenges: the realm on the name used, the scope, insufficient_scope for a token without it', async () => {
+    const ping = await get(bearer, '/v2/');
+    expect(ping.status).toBe(401);
+    expect(ping.headers.get('www-authenticate')).toBe(`Bearer realm="https://${bearer}/token",service="lab"`);
+    const anonymous = await get(bearer, '/v2/team/app/manifests/1.0', { Accept: OCI });
+    expect(anonymous.headers.get('www-authenticate')).toBe(
+      `Bearer realm="https://${bearer}/token",service="lab",scope="repository:team/app:pull"`,
+    );
+    const token = (
+      JSON.parse((await get(bearer, '/token?service=lab&scope=repository:team/app:pull')).body) as {
+        token: string;
+      }
+    ).token;
+    const denied = await get(bearer, '/v2/team/app/manifests/1.0', {
+      Accept: OCI,
+      Authorization: `Bearer ${token}`,
+    });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    const garbage = await get(bearer, '/v2/', { Authorization: 'Bearer nope' });
+    expect(garbage.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+});
