@@ -24,7 +24,11 @@ export class MirrorscopeError extends Error {
     message: string,
     readonly details: {
       readonly location?: ErrorLocation;
-      /** The error text containers/image (and so CRI-O/podman) gives for the same condition. */
+      /**
+       * The error text containers/image (and so CRI-O/podman) gives for the same condition, where we
+       * reproduce it. TOML and JSON syntax errors keep c/image's wrapper around our parsers' words
+       * (smol-toml, JSON.parse), not BurntSushi/toml's or encoding/json's: match those by file and line.
+       */
       readonly upstream?: string;
     } = {},
   ) {
