@@ -31,11 +31,12 @@ export interface LiveOptions {
 const DEFAULT_LISTEN = '127.0.0.1:8080';
 const FIRST_REPORT_DEADLINE_MS = 120_000;
 
-/** Every node has reported on every image (or the deadline passed). */
+/** Every node has reported on every image (or the deadline passed, or Ctrl-C). */
 async function waitForFirstScans(
   report: () => ClusterReport,
   nodes: number,
   images: number,
+  stopped: () => boolean,
 ): Promise<ClusterReport> {
   const deadline = Date.now() + FIRST_REPORT_DEADLINE_MS;
   for (;;) {
@@ -43,12 +44,50 @@ async function waitForFirstScans(
     const complete =
       current.images.length >= images &&
       current.images.every((i) => i.nodesPulling + i.nodesFailing.length >= nodes);
-    if (complete || Date.now() > deadline) return current;
+    if (complete || stopped() || Date.now() > deadline) return current;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
+/** SIGINT/SIGTERM from the start: an interrupted first scan still stops the agents and the lab. */
+function interruption(): { readonly requested: () => boolean; readonly done: Promise<void>; off(): void } {
+  let requested = false;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  const stop = () => {
+    requested = true;
+    resolve();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    requested: () => requested,
+    done,
+    off: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}
+
+/** The exit status of a run stopped by a signal before its first screen (128 + SIGINT). */
+const EXIT_INTERRUPTED = 130;
+
 export async function runLive(options: LiveOptions, out: Writable, style: Style): Promise<number> {
+  const interrupt = interruption();
+  try {
+    return await serve(options, out, style, interrupt);
+  } finally {
+    interrupt.off();
+  }
+}
+
+async function serve(
+  options: LiveOptions,
+  out: Writable,
+  style: Style,
+  interrupt: ReturnType<typeof interruption>,
+): Promise<number> {
   const [{ startCollector }, { silentLog }, { parseListen }, { agentOptions }, { startAgent }] =
     await Promise.all([
       import('../collector/collector.js'),
@@ -112,7 +151,12 @@ export async function runLive(options: LiveOptions, out: Writable, style: Style)
     collector.report,
     options.nodes.length,
     new Set(options.images).size,
+    interrupt.requested,
   );
+  if (interrupt.requested()) {
+    await stopAll();
+    return EXIT_INTERRUPTED;
+  }
   const causes = screenCauses(report);
   out.write(`${renderFirstScreen(causes, options.commands, style)}\n\n`);
   if (options.commandsNote !== null) out.write(`${options.commandsNote}\n\n`);
@@ -125,15 +169,7 @@ export async function runLive(options: LiveOptions, out: Writable, style: Style)
     return code;
   }
   out.write(`Serving until Ctrl-C.\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await interrupt.done;
   await stopAll();
   return 0;
 }

@@ -2,7 +2,7 @@
 // net/http) reads the in-process registries over TLS with certificates made by src/lab/x509.ts,
 // through Basic and Bearer auth, and verifies the lab's GPG simple signatures with gpgme.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,14 @@ const run = promisify(execFile);
 const ca = createCertificateAuthority('lab test CA');
 const image = buildImage('lab registry test');
 const user = { username: 'reader', password: 'lab-test-password' };
-const certDir = mkdtempSync(path.join(tmpdir(), 'mirrorscope-lab-certs-'));
+/** Every directory this file makes, removed at the end. */
+const scratch: string[] = [];
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+const certDir = scratchDir('mirrorscope-lab-certs-');
 writeFileSync(path.join(certDir, 'ca.crt'), ca.certificate.pem);
 const servers: RegistryServer[] = [];
 
@@ -40,6 +47,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
 
 async function skopeo(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -76,7 +84,7 @@ describe('lab registries, read by skopeo', () => {
   it('lists tags and copies the image with its blobs (config, layer) intact', async () => {
     const tags = await skopeo('list-tags', '--cert-dir', certDir, `docker://${open}/team/app`);
     expect(JSON.parse(tags.stdout)).toEqual({ Repository: `${open}/team/app`, Tags: ['1.0'] });
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'mirrorscope-lab-copy-')), 'out');
+    const dir = path.join(scratchDir('mirrorscope-lab-copy-'), 'out');
     const copy = await skopeo(
       'copy',
       '--src-cert-dir',
@@ -146,7 +154,7 @@ describe('lab registries, read by skopeo', () => {
 describe('lab GPG signatures, verified by gpgme', () => {
   it('skopeo standalone-verify accepts the signature for its identity and digest', async () => {
     const signer = await createGpgSigner('Lab Test Signer', 'signer@lab.test');
-    const home = mkdtempSync(path.join(tmpdir(), 'mirrorscope-gnupg-'));
+    const home = scratchDir('mirrorscope-gnupg-');
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const keyFile = path.join(home, 'key.gpg');
     writeFileSync(keyFile, signer.publicKey);
