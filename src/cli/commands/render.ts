@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MirrorscopeError } from '../../core/errors.js';
 import { renderFindings } from '../../core/mco/findings.js';
@@ -11,6 +11,7 @@ import {
 } from '../../core/mco/render.js';
 import { mcoProfile } from '../../core/mco/versions.js';
 import type { ConfigFile } from '../../core/registries/types.js';
+import { readLocalText } from '../../host/read-text.js';
 import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 
@@ -38,12 +39,10 @@ async function readInput(path: string): Promise<ConfigFile> {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return { path: '(stdin)', text: Buffer.concat(chunks).toString('utf8') };
   }
-  try {
-    return { path, text: await readFile(path, 'utf8') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new MirrorscopeError('config-invalid', `${path}: cannot read (${code})`);
-  }
+  // A FIFO, a device or a file over the size limit is refused like any node file.
+  const text = await readLocalText(path);
+  if (text === null) throw new MirrorscopeError('config-invalid', `${path}: no such file or directory`);
+  return { path, text };
 }
 
 /** A directory stands for its *.yaml, *.yml and *.json files in name order, as `oc apply -f DIR` reads them. */

@@ -18,7 +18,7 @@ challenge and asks for the manifest. It stops at the first source that serves it
                     auth.json, ~/.docker/config.json, ~/.dockercfg)
   --json            {"image","steps":[...],"sources":[...],"result":{...}}
   --all             also probe the sources CRI-O would not reach
-  --timeout MS      per network step (default 10000)
+  --timeout MS      per request, its redirects included (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
                     (a missing or unreadable FILE is an error)
   --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
