@@ -60,6 +60,18 @@ async function skopeo(...args: string[]): Promise<{ code: number; stdout: string
   }
 }
 
+/** `skopeo inspect --raw` of team/app:1.0 on `host`, trusting the lab CA; `creds` null: --no-creds. */
+function inspect(host: string, creds: string | null) {
+  return skopeo(
+    'inspect',
+    '--raw',
+    '--cert-dir',
+    certDir,
+    ...(creds === null ? ['--no-creds'] : ['--creds', creds]),
+    `docker://${host}/team/app:1.0`,
+  );
+}
+
 describe('lab registries, read by skopeo', () => {
   it('serves the manifest by tag and by digest over TLS from the lab CA (Go verifies the certificate)', async () => {
     const byTag = await skopeo('inspect', '--raw', '--cert-dir', certDir, `docker://${open}/team/app:1.0`);
@@ -96,57 +108,19 @@ describe('lab registries, read by skopeo', () => {
   });
 
   it('Basic auth: the right credentials pass, none are refused as c/image words it', async () => {
-    const ok = await skopeo(
-      'inspect',
-      '--raw',
-      '--cert-dir',
-      certDir,
-      '--creds',
-      `${user.username}:${user.password}`,
-      `docker://${basic}/team/app:1.0`,
-    );
+    const ok = await inspect(basic, `${user.username}:${user.password}`);
     expect(ok.stdout).toBe(image.manifest.toString());
-    const refused = await skopeo(
-      'inspect',
-      '--raw',
-      '--cert-dir',
-      certDir,
-      '--no-creds',
-      `docker://${basic}/team/app:1.0`,
-    );
+    const refused = await inspect(basic, null);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('authentication required');
   });
 
   it('Bearer auth: a token from the realm for users; anonymous clients are denied the private repo', async () => {
-    const ok = await skopeo(
-      'inspect',
-      '--raw',
-      '--cert-dir',
-      certDir,
-      '--creds',
-      `${user.username}:${user.password}`,
-      `docker://${bearer}/team/app:1.0`,
-    );
+    const ok = await inspect(bearer, `${user.username}:${user.password}`);
     expect(ok.stdout).toBe(image.manifest.toString());
-    const wrong = await skopeo(
-      'inspect',
-      '--raw',
-      '--cert-dir',
-      certDir,
-      '--creds',
-      `${user.username}:wrong`,
-      `docker://${bearer}/team/app:1.0`,
-    );
+    const wrong = await inspect(bearer, `${user.username}:wrong`);
     expect(wrong.stderr).toContain('unable to retrieve auth token: invalid username/password');
-    const anonymous = await skopeo(
-      'inspect',
-      '--raw',
-      '--cert-dir',
-      certDir,
-      '--no-creds',
-      `docker://${bearer}/team/app:1.0`,
-    );
+    const anonymous = await inspect(bearer, null);
     expect(anonymous.stderr).toContain('requested access to the resource is denied');
   });
 });
