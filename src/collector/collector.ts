@@ -216,7 +216,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       hooks,
       log,
       nodes: () => informers.nodes?.list() ?? [],
-      files: (node) => store.get(node)?.files ?? null,
+      files: (node) => store.currentFiles(node),
       onChange: () => eventsVersion++,
     });
     if (options.admission === true) {
