@@ -6,7 +6,7 @@ import type { Cause } from '../core/causes/types.js';
 import type { WireFinding } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { Agent } from './agent.js';
-import { createLogger } from './log.js';
+import { createLogger, type AgentLogger } from './log.js';
 import type { AgentOptions } from './options.js';
 
 /** `--once`: one scan; its causes and findings in the `check --json` shape. */
@@ -47,39 +47,64 @@ export async function runOnce(
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
-/** The long-running agent; resolves with the exit code after SIGTERM/SIGINT. */
-export async function runAgent(options: AgentOptions): Promise<number> {
-  const log = createLogger({
+export interface RunningAgent {
+  /** Readiness off, the collector socket closed, listeners stopped; the log is flushed. */
+  stop(): Promise<void>;
+}
+
+function agentLogger(options: AgentOptions): AgentLogger {
+  return createLogger({
     node: options.node,
     pod: options.pod.name,
     level: options.logLevel,
     version: VERSION,
   });
+}
+
+/** The long-running agent; resolves with the exit code after SIGTERM/SIGINT. */
+export async function runAgent(options: AgentOptions): Promise<number> {
+  const log = agentLogger(options);
+  return new Promise<number>((resolve, reject) => {
+    // The signals are handled from the start: a SIGTERM during the first load still stops cleanly.
+    const running = startAgent(options, log);
+    running.catch(reject);
+    const shutdown = (signal: string) => {
+      log.info({ event: 'shutdown', signal }, `Received ${signal}: shutting down.`);
+      const hard = setTimeout(() => {
+        log.warn({ event: 'shutdown-forced' }, 'Shutdown took too long; exiting anyway.');
+        log.flush();
+        process.exit(0);
+      }, SHUTDOWN_DEADLINE_MS);
+      hard.unref();
+      void running
+        .then((agent) => agent.stop())
+        .then(() => {
+          resolve(0);
+          // Whatever still holds the event loop (a socket closing slowly) must not delay the exit.
+          setTimeout(() => process.exit(0), 500).unref();
+        });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+/** An agent running in this process (several for `mirrorscope start`); the caller handles signals. */
+export async function startAgent(
+  options: AgentOptions,
+  log: AgentLogger = agentLogger(options),
+): Promise<RunningAgent> {
   const { AgentMetrics } = await import('./metrics.js');
   const metrics = new AgentMetrics();
   const agent = new Agent(options, log, metrics);
-
-  let stopped!: (code: number) => void;
-  const done = new Promise<number>((resolve) => (stopped = resolve));
-  const shutdown = (signal: string) => {
-    log.info({ event: 'shutdown', signal }, `Received ${signal}: shutting down.`);
-    const hard = setTimeout(() => {
-      log.warn({ event: 'shutdown-forced' }, 'Shutdown took too long; exiting anyway.');
-      log.flush();
-      process.exit(0);
-    }, SHUTDOWN_DEADLINE_MS);
-    hard.unref();
-    void agent.stop().then(() => {
-      log.info({ event: 'stopped' }, 'The agent stopped.');
-      log.flush(() => {
-        stopped(0);
-        // Whatever still holds the event loop (a socket closing slowly) must not delay the exit.
-        setTimeout(() => process.exit(0), 500).unref();
-      });
-    });
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  const stop = () =>
+    agent.stop().then(
+      () =>
+        new Promise<void>((resolve) => {
+          log.info({ event: 'stopped' }, 'The agent stopped.');
+          log.flush(() => resolve());
+        }),
+    );
 
   log.info(
     {
@@ -174,5 +199,5 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   }
 
   agent.startLoops();
-  return done;
+  return { stop };
 }

@@ -1,6 +1,6 @@
 // `mirrorscope report`: the collector's cluster report in a terminal (or as JSON).
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { collectorBase, COLLECTOR_FLAGS, getFromCollector } from '../collector-client.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import type { ClusterReport } from '../../core/report/types.js';
@@ -35,7 +35,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   if (!answer.ok) return fail(io, answer.message);
   const body = answer.body;
   const { renderReportText } = await import('../../core/report/render-text.js');
-  const { styleFor } = await import('../style.js');
+  const { styleFor } = await import('../../core/style.js');
   let report;
   try {
     report = JSON.parse(body) as ClusterReport;

@@ -1,11 +1,17 @@
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs, type FlagValues } from '../args.js';
+import { parseArgs, type FlagValues } from '../../core/args.js';
 import { collectorBase, COLLECTOR_FLAGS, getFromCollector } from '../collector-client.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { invalidReferenceResult } from '../../core/resolve/resolver.js';
-import { parseNamespace, parseRuntimeChoice, runtimeName } from '../load-resolver.js';
+import {
+  parseNamespace,
+  parseRuntimeChoice,
+  requireContainersDir,
+  runtimeName,
+} from '../../host/load-resolver.js';
 import { runtimeOf } from '../../core/crio/versions.js';
-import { styleFor } from '../style.js';
+import { installConnectTo } from '../connect-to-flag.js';
+import { styleFor } from '../../core/style.js';
 import type { TraceResult } from '../../trace/types.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--crio-version V] [--namespace NS] [--json] [--all]
@@ -29,6 +35,11 @@ challenge and asks for the manifest. It stops at the first source that serves it
   --all             also probe the sources CRI-O would not reach
   --timeout MS      per request, its redirects included (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
+                    (a missing or unreadable FILE is an error)
+  --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
+  --connect-to HOST[:PORT]=ADDR:PORT
+                    connect to ADDR:PORT whenever HOST[:PORT] is contacted (repeatable, as curl's
+                    option); names, TLS SNI and certificate checks stay HOST's; ADDR is an IP address
   --node NODE       trace on that node of the cluster: the collector asks the node's agent, which
                     runs the same trace with the node's own configuration (GET
                     /api/v1/nodes/NODE/trace; the commands on the report page use this form)
@@ -48,6 +59,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     timeout: { type: 'number' },
     authfile: { type: 'string' },
     runtime: { type: 'string' },
+    'allow-empty-root': { type: 'boolean' },
+    'connect-to': { type: 'string', multiple: true },
     'crio-version': { type: 'string' },
     namespace: { type: 'string' },
     node: { type: 'string' },
@@ -63,13 +76,16 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   if (timeoutMs !== undefined && (timeoutMs <= 0 || !Number.isInteger(timeoutMs)))
     throw new MirrorscopeError('usage', '--timeout needs a positive whole number of milliseconds');
   const runtime = choice.runtime;
+  const root = typeof flags.root === 'string' ? flags.root : '/';
+  installConnectTo(flags['connect-to']);
+  await requireContainersDir(root, flags['allow-empty-root'] === true);
   const [{ loadTraceContext }, { TraceEngine }] = await Promise.all([
     import('../../trace/context.js'),
     import('../../trace/engine.js'),
   ]);
   let context;
   try {
-    context = await loadTraceContext(typeof flags.root === 'string' ? flags.root : '/', {
+    context = await loadTraceContext(root, {
       runtime,
       crioVersion: choice.version,
       ...(namespace !== undefined ? { namespace } : {}),
@@ -103,7 +119,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   // The signature side loads while the first registries answer: the trace waits on the network,
   // module loading on the CPU, so a cold run pays for the longer of the two, not the sum.
   const signaturesLoading = import('../../signatures/evaluator.js').then(({ loadNodeSignatureEvaluator }) =>
-    loadNodeSignatureEvaluator(typeof flags.root === 'string' ? flags.root : '/', runtime, {
+    loadNodeSignatureEvaluator(root, runtime, {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       crioVersion: choice.version,
       ...(namespace !== undefined ? { namespace } : {}),
