@@ -144,7 +144,7 @@ describe('mirrorscope start', () => {
     expect(stdout).toMatch(/^mirrorscope — node worker-0 \(healthy worker\), root \S+worker-0$/m);
     expect(stdout).toContain('mirror  mirror.corp.example:5000/ocp/release@sha256:');
     expect(stdout).toContain(
-      '"mirror-by-digest-onyl" (did you mean "mirror-by-digest-only"?) at line 8 comes after the [[registry.mirror]] table at line 6',
+      '"mirror-by-digest-onyl" (did you mean "mirror-by-digest-only"?) at line 7 comes after the [[registry.mirror]] table at line 5',
     );
     expect(stdout).toContain('replaces the whole entry from /etc/containers/registries.conf');
     expect(stdout).not.toContain('Report page');
