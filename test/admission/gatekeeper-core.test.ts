@@ -238,6 +238,18 @@ describe('match (pkg/mutation/match)', () => {
     expect(matchPod(m('{kinds: [{apiGroups: ["apps"], kinds: ["Pod"]}]}'), pod()).matches).toBe(false);
     expect(matchPod(m('{kinds: [{apiGroups: [""], kinds: ["Deployment"]}]}'), pod()).matches).toBe(false);
   });
+  it('a repo constraint that matches Deployments but not Pods is reported as never firing', () => {
+    const o = objects(
+      `apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sAllowedRepos\nmetadata: {name: deployments-only}\nspec:\n  match: {kinds: [{apiGroups: [apps], kinds: [Deployment]}]}\n  parameters: {repos: ["harbor.example.com/"]}\n`,
+    );
+    expect(decideGatekeeper(container('nginx'), pod(), o)).toMatchObject([
+      {
+        allowed: true,
+        message:
+          'never fires: match.kinds names Deployment but not Pod, and the template reads spec.containers, which only a Pod has',
+      },
+    ]);
+  });
   it('namespace wildcards and exclusions', () => {
     expect(gatekeeperWildcard('kube-*', 'kube-system')).toBe(true);
     expect(gatekeeperWildcard('*-system', 'kube-system')).toBe(true);
