@@ -161,6 +161,56 @@ describe('AdmissionWatch', () => {
     expect(api!.count('GET', '/api/v1/events')).toBe(1);
   });
 
+  it("honours Gatekeeper's Config: an exempt namespace's images are not refused", async () => {
+    const w = await watch((a) => {
+      a.serveCustom(
+        {
+          group: 'templates.gatekeeper.sh',
+          version: 'v1',
+          plural: 'constrainttemplates',
+          kind: 'ConstraintTemplate',
+          namespaced: false,
+        },
+        [
+          {
+            metadata: { name: 'k8sallowedrepos' },
+            spec: { crd: { spec: { names: { kind: 'K8sAllowedRepos' } } } },
+          },
+        ],
+      );
+      a.serveCustom(
+        {
+          group: 'constraints.gatekeeper.sh',
+          version: 'v1beta1',
+          plural: 'k8sallowedrepos',
+          kind: 'K8sAllowedRepos',
+          namespaced: false,
+        },
+        [{ metadata: { name: 'only-harbor' }, spec: { parameters: { repos: ['harbor.example.com/'] } } }],
+      );
+      a.serveCustom(
+        {
+          group: 'config.gatekeeper.sh',
+          version: 'v1alpha1',
+          plural: 'configs',
+          kind: 'Config',
+          namespaced: true,
+        },
+        [
+          {
+            metadata: { name: 'config', namespace: 'gatekeeper-system' },
+            spec: { match: [{ excludedNamespaces: ['kube-*'], processes: ['*'] }] },
+          },
+        ],
+      );
+    });
+    const section = w.section(
+      [pod('kube-system', 'dns', 'coredns:1'), pod('shop', 'web', 'nginx:1')] as never,
+      Date.now(),
+    )!;
+    expect(section.images.map((i) => i.namespace)).toEqual(['shop']);
+  });
+
   it('says what it could not read when a list is refused', async () => {
     const w = await watch((a) => {
       a.serveCustom(
