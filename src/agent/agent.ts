@@ -35,6 +35,8 @@ export class Agent {
   private loadedAt = '';
   private readonly store = new FindingsStore();
   private lastScan: ScanOutput | null = null;
+  /** The files the last scan ran with: what the collector is told its findings belong to. */
+  private scannedFiles: ConfigFiles | null = null;
   private scanCount = 0;
   private scanning: Promise<void> | null = null;
   private rescan: string | null = null;
@@ -61,6 +63,15 @@ export class Agent {
 
   get configHash(): string {
     return this.config?.files.hash ?? '';
+  }
+
+  /**
+   * The hash of the configuration the current findings came from. Between a reload and the rescan
+   * it differs from configHash: a snapshot sent then must not pair the new hash with old findings.
+   * Before the first scan there are no findings, so the loaded configuration speaks for itself.
+   */
+  get scannedConfigHash(): string {
+    return (this.scannedFiles ?? this.config?.files)?.hash ?? '';
   }
 
   get ready(): boolean {
@@ -219,6 +230,7 @@ export class Agent {
     }
     if (this.stopping || scanner !== this.scanner) return null; // superseded by a config change
     this.scanCount++;
+    this.scannedFiles = this.config!.files;
     const change = this.store.replace(out.findings);
     const first = this.lastScan === null;
     this.lastScan = out;
@@ -276,8 +288,8 @@ export class Agent {
       type: 'snapshot',
       seq,
       generatedAt: new Date().toISOString(),
-      configHash: this.configHash,
-      files: this.config?.files.files ?? [],
+      configHash: this.scannedConfigHash,
+      files: (this.scannedFiles ?? this.config?.files)?.files ?? [],
       findings: this.store.all.map(wire),
       hosts: (s?.hosts ?? []) as HostProbe[],
       images: (s?.images ?? []) as ImageStatus[],

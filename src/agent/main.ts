@@ -139,7 +139,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         pod: options.pod,
       }),
       snapshot: (seq) => agent.snapshot(seq),
-      configHash: () => agent.configHash,
+      configHash: () => agent.scannedConfigHash,
       onImages: (images) => agent.setCollectorImages(images),
       onTraceRequest: (req) => agent.answerTraceRequest(req),
       onConnected: (up) => metrics.connected(up),
