@@ -86,18 +86,25 @@ export class AdmissionWatch {
   }
 
   /** null until the first read succeeded, and when the cluster runs no admission controller we read. */
-  section(pods: readonly V1Pod[], nowMs: number): AdmissionSection | null {
+  /** `pulledFrom`: where the nodes pull each image from (built only when the section is rebuilt). */
+  section(
+    pods: readonly V1Pod[],
+    nowMs: number,
+    pulledFrom: () => ReadonlyMap<string, readonly string[]> = () => new Map(),
+  ): AdmissionSection | null {
     const s = this.state;
     if (s === null || !(s.portieris || s.gatekeeper)) return null;
     const b = this.built;
     if (b !== null && b.state === s && b.pods === pods.length && nowMs - b.atMs < SECTION_REUSE_MS)
       return b.section;
+    const sources = pulledFrom();
     const section = buildAdmissionSection({
       portieris: s.portieris,
       gatekeeper: s.gatekeeper,
       objects: this.objects ?? admissionObjectsFromApi(s.objects),
       pods: podAdmissionInputs(pods),
       events: denialEventInputs(s.events, nowMs, this.options.eventMaxAgeMs),
+      pulledFrom: (image) => sources.get(image) ?? [],
     });
     const result =
       s.errors.length === 0

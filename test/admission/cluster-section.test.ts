@@ -150,7 +150,14 @@ describe('buildAdmissionSection', () => {
     now,
     3_600_000,
   );
-  const section = buildAdmissionSection({ portieris: true, gatekeeper: true, objects, pods, events });
+  const section = buildAdmissionSection({
+    portieris: true,
+    gatekeeper: true,
+    objects,
+    pods,
+    events,
+    pulledFrom: (image) => (image === 'nginx:1.25' ? ['harbor.example.com/mirror/nginx:1.25'] : []),
+  });
 
   it('lists the recent denial events with their workload', () => {
     expect(section.denials).toEqual([
@@ -183,6 +190,11 @@ describe('buildAdmissionSection', () => {
       'Deny "nginx:1.25", no matching repositories in ClusterImagePolicy and no ImagePolicies in the "shop" namespace',
     );
     expect(section.counts).toMatchObject({ imagesDenied: 1, imagesUndecided: 1, violations: 1, denials: 1 });
+    // The nodes pull nginx from the harbor mirror, which the allow-list would accept if the pod named it.
+    expect(section.images[0]!.pulledFrom).toEqual(['harbor.example.com/mirror/nginx:1.25']);
+    expect(section.images[0]!.notes).toContain(
+      'naming the mirror harbor.example.com/mirror/nginx:1.25 in the pod spec would pass require-harbor-repo: mirroring into the allowed registry only helps when the pod spec names the mirror',
+    );
     expect(section.controllers).toEqual({
       portieris: { imagePolicies: 0, clusterImagePolicies: 1 },
       gatekeeper: { templates: 0, constraints: 1 },

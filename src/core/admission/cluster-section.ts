@@ -5,6 +5,8 @@
 import type { AdmissionDenial, AdmissionDenialKind } from './denial-events.js';
 import { auditViolationsNaming, decideGatekeeper } from './gatekeeper-decision.js';
 import type { ContainerField } from './gatekeeper-repos.js';
+import { nameOf, parseNormalizedNamed } from '../reference/reference.js';
+import { admissionPullDisagreements } from './disagreement.js';
 import { isEmptySelector } from './label-selector.js';
 import type { AdmissionObjects } from './objects.js';
 import { concludePortieris, preparePortieris } from './portieris-decision.js';
@@ -37,6 +39,8 @@ export interface AdmissionInput {
   readonly objects: AdmissionObjects;
   readonly pods: readonly PodAdmissionInput[];
   readonly events: readonly DenialEventInput[];
+  /** The references the nodes' agents pull an image from (their trace's winning sources). */
+  readonly pulledFrom?: (image: string) => readonly string[];
 }
 
 export interface AdmissionDenialReport extends AdmissionDenial {
@@ -62,6 +66,10 @@ export interface AdmissionImageReport {
   readonly pods: readonly string[];
   readonly allowed: boolean | null;
   readonly decisions: readonly AdmissionDecision[];
+  /** Where the nodes pull it from (agents' traces); empty when no agent reported it. */
+  readonly pulledFrom: readonly string[];
+  /** Where admission and the pull look at different names. */
+  readonly notes: readonly string[];
 }
 
 export interface AdmissionSection {
@@ -84,6 +92,15 @@ export interface AdmissionSection {
 }
 
 const MAX_PODS_NAMED = 5;
+
+/** A source is a mirror when it names another repository than the image (after normalisation). */
+function isMirrorOf(source: string, image: string): boolean {
+  try {
+    return nameOf(parseNormalizedNamed(source)) !== nameOf(parseNormalizedNamed(image));
+  } catch {
+    return source !== image;
+  }
+}
 /** Undecided images (mostly signature checks the collector cannot do) are listed up to this many. */
 const MAX_UNDECIDED_LISTED = 20;
 
@@ -150,6 +167,7 @@ export function buildAdmissionSection(input: AdmissionInput): AdmissionSection {
     )
     .sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0));
   const images: AdmissionImageReport[] = [];
+  const namespaceOf = (name: string) => objects.namespaces.find((n) => n.meta.name === name) ?? null;
   // Portieris decides on the namespace and the image alone.
   const portieris = new Map<string, AdmissionDecision>();
   for (const { pod, container, pods } of podCases(input.pods, objects).values()) {
@@ -167,7 +185,7 @@ export function buildAdmissionSection(input: AdmissionInput): AdmissionSection {
       decisions.push(decision);
     }
     if (input.gatekeeper) {
-      const namespaceObject = objects.namespaces.find((n) => n.meta.name === pod.namespace) ?? null;
+      const namespaceObject = namespaceOf(pod.namespace);
       decisions.push(
         ...decideGatekeeper(
           container,
@@ -178,11 +196,31 @@ export function buildAdmissionSection(input: AdmissionInput): AdmissionSection {
     }
     const allowed = combineAllowed(decisions);
     if (allowed === true) continue;
+    const pulledFrom = input.pulledFrom?.(container.image) ?? [];
+    const podFacts = {
+      namespace: pod.namespace,
+      labels: pod.labels,
+      name: pod.name,
+      namespaceObject: namespaceOf(pod.namespace),
+    };
+    const notes = admissionPullDisagreements({
+      image: container.image,
+      sources:
+        pulledFrom.length === 0
+          ? null
+          : pulledFrom.map((reference) => ({ reference, mirror: isMirrorOf(reference, container.image) })),
+      gatekeeper: decisions.filter((d) => d.controller === 'gatekeeper'),
+      gatekeeperFor: (image) => decideGatekeeper({ ...container, image }, podFacts, objects),
+      portieris: decisions.find((d) => d.controller === 'portieris') ?? null,
+      mutatedTo: null,
+    });
     images.push({
       image: container.image,
       namespace: pod.namespace,
       pods,
       allowed,
+      pulledFrom,
+      notes,
       decisions,
     });
   }
