@@ -1,6 +1,7 @@
 // FailedCreate messages as the ReplicaSet/Job/DaemonSet controllers write them around the API
 // server's webhook denial, and the Admission section built from API objects, pods and events.
 import { describe, expect, it } from 'vitest';
+import { harborViolation } from './support/admission-api.js';
 import { buildAdmissionSection } from '../../src/core/admission/cluster-section.js';
 import { parseAdmissionDenials } from '../../src/core/admission/denial-events.js';
 import { admissionObjectsFromApi } from '../../src/core/admission/objects.js';
@@ -81,14 +82,7 @@ describe('buildAdmissionSection', () => {
           auditTimestamp: '2026-12-03T09:00:00Z',
           totalViolations: 1,
           violations: [
-            {
-              enforcementAction: 'deny',
-              kind: 'Pod',
-              name: 'web-1',
-              namespace: 'shop',
-              message:
-                'container <web> has an invalid image repo <nginx:1.25>, allowed repos are ["harbor.example.com/"]',
-            },
+            harborViolation({ namespace: 'shop', name: 'web-1', container: 'web', image: 'nginx:1.25' }),
           ],
         },
       },
