@@ -104,7 +104,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         contentType: metrics.registry.contentType,
         body: await metrics.registry.metrics(),
       }),
-      trace: (image: string, all: boolean) => agent.trace(image, all),
+      trace: (image: string, all: boolean, namespace?: string) =>
+        agent.trace(image, all, undefined, namespace),
       findings: () => agent.findingsDocument(),
       config: () => agent.configDocument(),
     };
@@ -140,7 +141,11 @@ export async function runAgent(options: AgentOptions): Promise<number> {
       }),
       snapshot: (seq) => agent.snapshot(seq),
       configHash: () => agent.scannedConfigHash,
-      onImages: (images) => agent.setCollectorImages(images),
+      onImages: (images, runtimeVersion) => {
+        // The version first: a changed version reloads, and the images then scan with it.
+        void agent.setReportedRuntime(runtimeVersion);
+        agent.setCollectorImages(images);
+      },
       onTraceRequest: (req) => agent.answerTraceRequest(req),
       onConnected: (up) => metrics.connected(up),
     });

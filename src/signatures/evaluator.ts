@@ -27,6 +27,7 @@ import {
 import { chooseInstance, hostPlatform, type Platform } from '../core/signatures/instance.js';
 import type { NodeRoot } from '../host/node-root.js';
 import { loadPolicyFile, locatePolicy, type PolicyLocation } from '../host/policy-files.js';
+import { hasNamespacedPolicies, modelledVersion, type CrioVersion } from '../core/crio/versions.js';
 import { loadNodeRegistriesD } from '../host/registries-d-files.js';
 import type { RegistryClient } from '../probe/registry-client.js';
 import type { SignatureEvaluator, TraceSignature } from '../trace/types.js';
@@ -47,14 +48,23 @@ export interface SignatureContext {
   readonly policy: Policy | MirrorscopeError;
   readonly registriesD: RegistriesDConfig | MirrorscopeError;
   readonly http: SignatureHttp;
+  /** Per request; all the signature fetches of one image share SIGNATURE_BUDGET_REQUESTS of these. */
+  readonly timeoutMs: number;
 }
+
+/**
+ * Every fetch is bounded, but up to 128 lookaside signatures and 128 attachment layers, each slow
+ * just short of the timeout, would hold one image's check for hours. The fetches of one image share
+ * this many timeouts in all; containers/image has no such bound.
+ */
+const SIGNATURE_BUDGET_REQUESTS = 4;
 
 export async function loadSignatureContext(
   root: NodeRoot,
   crio: CrioImageConfig | null,
-  options: { readonly namespace?: string; readonly timeoutMs?: number } = {},
+  options: { readonly namespace?: string; readonly timeoutMs?: number; readonly namespaced?: boolean } = {},
 ): Promise<SignatureContext> {
-  const policyLocation = await locatePolicy(root, crio, options.namespace);
+  const policyLocation = await locatePolicy(root, crio, options.namespace, options.namespaced ?? true);
   const settle = async <T>(p: Promise<T>): Promise<T | MirrorscopeError> => {
     try {
       return await p;
@@ -69,6 +79,7 @@ export async function loadSignatureContext(
     policy: await settle(loadPolicyFile(root, policyLocation)),
     registriesD: await settle(loadNodeRegistriesD(root)),
     http: createSignatureHttp({ timeoutMs: options.timeoutMs ?? 10_000 }),
+    timeoutMs: options.timeoutMs ?? 10_000,
   };
 }
 
@@ -211,6 +222,10 @@ export async function evaluateSignatures(
     storeKind: 'none',
   };
   const fetchSignatures = async (): Promise<SignatureSet> => {
+    const budget = {
+      deadline: performance.now() + SIGNATURE_BUDGET_REQUESTS * ctx.timeoutMs,
+      ms: SIGNATURE_BUDGET_REQUESTS * ctx.timeoutMs,
+    };
     let simpleSigning: Uint8Array[];
     const repoPath = physical.path;
     if (req.access !== null && (await req.access.supportsSignatureExtension())) {
@@ -240,14 +255,14 @@ export async function evaluateSignatures(
             : `scope ${choice.scope} at ${choice.origin?.file}:${choice.origin?.line}`
         })`,
       );
-      simpleSigning = (await readLookaside(base, manifestDigest, ctx.root, ctx.http)).blobs;
+      simpleSigning = (await readLookaside(base, manifestDigest, ctx.root, ctx.http, budget)).blobs;
     }
     let sigstore: SignatureSet['sigstore'] = [];
     if (attachments.value && req.access !== null) {
       explanation.push(
         `use-sigstore-attachments is on for ${attachments.scope}: reading ${manifestDigest.replace(':', '-')}.sig`,
       );
-      sigstore = await readSigstoreAttachments(req.access, repoPath, manifestDigest);
+      sigstore = await readSigstoreAttachments(req.access, repoPath, manifestDigest, budget);
     }
     return { simpleSigning, sigstore };
   };
@@ -370,14 +385,23 @@ export function closeSignatureContext(ctx: SignatureContext): void {
 export async function loadNodeSignatureEvaluator(
   rootDir: string,
   runtime: 'crio' | 'podman',
-  timeoutMs?: number,
+  options: {
+    readonly timeoutMs?: number;
+    readonly crioVersion?: CrioVersion | null;
+    readonly namespace?: string;
+  } = {},
 ): Promise<{ evaluator: SignatureEvaluator; close(): void }> {
-  const [{ NodeRoot }, { loadNodeCrioConfig }] = await Promise.all([
+  const [{ NodeRoot }, { loadCrioConfigFor }] = await Promise.all([
     import('../host/node-root.js'),
     import('../host/crio-files.js'),
   ]);
   const root = new NodeRoot(rootDir);
-  const crio = runtime === 'crio' ? await loadNodeCrioConfig(root) : null;
-  const ctx = await loadSignatureContext(root, crio, timeoutMs === undefined ? {} : { timeoutMs });
+  const version = options.crioVersion ?? null;
+  const crio = runtime === 'crio' ? await loadCrioConfigFor(root, version) : null;
+  const ctx = await loadSignatureContext(root, crio, {
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    namespaced: hasNamespacedPolicies(modelledVersion(version)),
+  });
   return { evaluator: createSignatureEvaluator(ctx), close: () => closeSignatureContext(ctx) };
 }
