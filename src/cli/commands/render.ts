@@ -12,7 +12,7 @@ import {
 import { mcoProfile } from '../../core/mco/versions.js';
 import type { ConfigFile } from '../../core/registries/types.js';
 import { readLocalText } from '../../host/read-text.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 
 export const usage = `usage: mirrorscope render -f FILE [-f FILE]... [--template FILE] [--mco-version 4.X] [--json]
