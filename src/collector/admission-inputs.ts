@@ -2,6 +2,7 @@
 // and labels, and FailedCreate events that quote an admission webhook's denial.
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { DenialEventInput, PodAdmissionInput } from '../core/admission/cluster-section.js';
+import type { NodeInput } from '../core/report/types.js';
 import { parseAdmissionDenials } from '../core/admission/denial-events.js';
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
@@ -63,4 +64,17 @@ export function denialEventInputs(
     });
   }
   return out;
+}
+
+/** Where the nodes' agents pull each image from (the winning source of their traces). */
+export function pullSourcesByImage(nodes: readonly NodeInput[]): Map<string, string[]> {
+  const sources = new Map<string, Set<string>>();
+  for (const n of nodes)
+    for (const i of n.agent?.images ?? []) {
+      if (i.source === null) continue;
+      let set = sources.get(i.image);
+      if (set === undefined) sources.set(i.image, (set = new Set()));
+      set.add(i.source);
+    }
+  return new Map([...sources].map(([image, set]) => [image, [...set].sort()]));
 }

@@ -12,6 +12,7 @@ import { CachedAccessReviewer } from '../kube/access-review.js';
 import { writeConfigMap } from '../kube/config-map-writer.js';
 import type { KubeClients } from '../kube/kube-clients.js';
 import type { SupervisedInformer } from '../kube/supervised-informer.js';
+import { pullSourcesByImage } from './admission-inputs.js';
 import type { AdmissionWatch } from './admission-watch.js';
 import type { ClusterIntent } from './cluster-intent.js';
 import { PodBoundNodes } from '../kube/bound-pod.js';
@@ -276,7 +277,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       events: pullEvents,
       agentWitnesses: store.witnesses.entries(),
       intent: intent?.evaluate(now) ?? null,
-      admission: admission?.section(informers.pods?.list() ?? [], now) ?? null,
+      admission:
+        admission?.section(informers.pods?.list() ?? [], now, () => pullSourcesByImage(nodes)) ?? null,
       ...(informers.pods === undefined ? {} : { pods: podCountsByNode(informers.pods.list()) }),
     });
     lastBuildMs = performance.now() - started;

@@ -23,6 +23,13 @@ export const TEMPLATE_RESOURCE: OpenShiftResource = {
   plural: 'constrainttemplates',
   kind: 'ConstraintTemplate',
 };
+/** Gatekeeper's own Config (namespaces its webhook skips). */
+export const GATEKEEPER_CONFIG_RESOURCE: OpenShiftResource = {
+  group: 'config.gatekeeper.sh',
+  version: 'v1alpha1',
+  plural: 'configs',
+  kind: 'Config',
+};
 const CONSTRAINTS_GROUP = 'constraints.gatekeeper.sh';
 const CONSTRAINTS_VERSION = 'v1beta1';
 
@@ -70,7 +77,11 @@ export async function readAdmissionState(kube: KubeClients): Promise<AdmissionAp
       return empty;
     }
   };
-  const served = await servedResources(kube, [...PORTIERIS_RESOURCES, TEMPLATE_RESOURCE]);
+  const served = await servedResources(kube, [
+    ...PORTIERIS_RESOURCES,
+    TEMPLATE_RESOURCE,
+    GATEKEEPER_CONFIG_RESOURCE,
+  ]);
   const portieris = PORTIERIS_RESOURCES.some((r) => served.includes(r));
   const gatekeeper = served.includes(TEMPLATE_RESOURCE);
   const objects: ApiObject[] = [];

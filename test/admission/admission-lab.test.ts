@@ -251,6 +251,25 @@ describe('Portieris simple signedBy against a real registry and store', () => {
     expect(storeRequests.length).toBeGreaterThan(before);
   });
 
+  it('a store URL that does not parse is an error whose text never carries the store password', async () => {
+    const args = await withPolicy(
+      policies({ storeSecret: true }).replace(`storeURL: ${storeUrl}`, `storeURL: "${storeUrl}/sig\\x01"`),
+    );
+    const { json } = await admission([...args, ref('signed')]);
+    const d = json.results[0]!.decisions[0]!;
+    expect(d.allowed).toBe(false);
+    expect(d.message).toMatch(
+      /^simple: Invalid signature storage URL http:\/\/sigreader:xxxxx@127\.0\.0\.1:/,
+    );
+    const text = JSON.stringify(json);
+    for (const form of [
+      STORE_PASSWORD,
+      encodeURIComponent(STORE_PASSWORD),
+      Buffer.from(STORE_PASSWORD).toString('base64'),
+    ])
+      expect(text).not.toContain(form);
+  });
+
   it('mutateImage: false keeps the tag', async () => {
     const args = await withPolicy(policies({ storeSecret: true, mutate: false }));
     const { json } = await admission([...args, ref('signed')]);

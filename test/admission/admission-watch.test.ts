@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdmissionWatch } from '../../src/collector/admission-watch.js';
 import { loadKubeClients } from '../../src/kube/kube-clients.js';
+import { harborViolation, serveAllowedRepos, servePortieris } from './support/admission-api.js';
 import { FakeKubeApi } from '../support/fake-kube-api.js';
 
 let api: FakeKubeApi | null = null;
@@ -43,65 +44,33 @@ describe('AdmissionWatch', () => {
 
   it('builds the section from the CRDs, the audit status and a ReplicaSet FailedCreate event', async () => {
     const w = await watch((a) => {
-      a.serveCustom({ ...PORTIERIS, plural: 'imagepolicies', kind: 'ImagePolicy', namespaced: true }, [
+      servePortieris(a, {
+        namespaced: [
+          {
+            metadata: { name: 'shop-policy', namespace: 'shop' },
+            spec: { repositories: [{ name: 'harbor.example.com/*', policy: {} }] },
+          },
+        ],
+        cluster: [],
+      });
+      serveAllowedRepos(a, [
         {
-          metadata: { name: 'shop-policy', namespace: 'shop' },
-          spec: { repositories: [{ name: 'harbor.example.com/*', policy: {} }] },
+          metadata: { name: 'require-harbor-repo' },
+          spec: {
+            match: {
+              kinds: [{ apiGroups: [''], kinds: ['Pod'] }],
+              namespaceSelector: { matchLabels: { tier: 'prod' } },
+            },
+            parameters: { repos: ['harbor.example.com/'] },
+          },
+          status: {
+            totalViolations: 1,
+            violations: [
+              harborViolation({ namespace: 'shop', name: 'web-1', container: 'app', image: 'nginx:1.25' }),
+            ],
+          },
         },
       ]);
-      a.serveCustom(
-        { ...PORTIERIS, plural: 'clusterimagepolicies', kind: 'ClusterImagePolicy', namespaced: false },
-        [],
-      );
-      a.serveCustom(
-        {
-          group: 'templates.gatekeeper.sh',
-          version: 'v1',
-          plural: 'constrainttemplates',
-          kind: 'ConstraintTemplate',
-          namespaced: false,
-        },
-        [
-          {
-            metadata: { name: 'k8sallowedrepos' },
-            spec: { crd: { spec: { names: { kind: 'K8sAllowedRepos' } } }, targets: [] },
-          },
-        ],
-      );
-      a.serveCustom(
-        {
-          group: 'constraints.gatekeeper.sh',
-          version: 'v1beta1',
-          plural: 'k8sallowedrepos',
-          kind: 'K8sAllowedRepos',
-          namespaced: false,
-        },
-        [
-          {
-            metadata: { name: 'require-harbor-repo' },
-            spec: {
-              match: {
-                kinds: [{ apiGroups: [''], kinds: ['Pod'] }],
-                namespaceSelector: { matchLabels: { tier: 'prod' } },
-              },
-              parameters: { repos: ['harbor.example.com/'] },
-            },
-            status: {
-              totalViolations: 1,
-              violations: [
-                {
-                  enforcementAction: 'deny',
-                  kind: 'Pod',
-                  name: 'web-1',
-                  namespace: 'shop',
-                  message:
-                    'container <app> has an invalid image repo <nginx:1.25>, allowed repos are ["harbor.example.com/"]',
-                },
-              ],
-            },
-          },
-        ],
-      );
       a.namespaces.push(
         { metadata: { name: 'shop', labels: { tier: 'prod' } } },
         { metadata: { name: 'dev', labels: {} } },
@@ -159,6 +128,34 @@ describe('AdmissionWatch', () => {
     ]);
     // The events list asked the API server for FailedCreate only.
     expect(api!.count('GET', '/api/v1/events')).toBe(1);
+  });
+
+  it("honours Gatekeeper's Config: an exempt namespace's images are not refused", async () => {
+    const w = await watch((a) => {
+      serveAllowedRepos(a, [
+        { metadata: { name: 'only-harbor' }, spec: { parameters: { repos: ['harbor.example.com/'] } } },
+      ]);
+      a.serveCustom(
+        {
+          group: 'config.gatekeeper.sh',
+          version: 'v1alpha1',
+          plural: 'configs',
+          kind: 'Config',
+          namespaced: true,
+        },
+        [
+          {
+            metadata: { name: 'config', namespace: 'gatekeeper-system' },
+            spec: { match: [{ excludedNamespaces: ['kube-*'], processes: ['*'] }] },
+          },
+        ],
+      );
+    });
+    const section = w.section(
+      [pod('kube-system', 'dns', 'coredns:1'), pod('shop', 'web', 'nginx:1')] as never,
+      Date.now(),
+    )!;
+    expect(section.images.map((i) => i.namespace)).toEqual(['shop']);
   });
 
   it('says what it could not read when a list is refused', async () => {

@@ -1,6 +1,7 @@
 // FailedCreate messages as the ReplicaSet/Job/DaemonSet controllers write them around the API
 // server's webhook denial, and the Admission section built from API objects, pods and events.
 import { describe, expect, it } from 'vitest';
+import { harborViolation } from './support/admission-api.js';
 import { buildAdmissionSection } from '../../src/core/admission/cluster-section.js';
 import { parseAdmissionDenials } from '../../src/core/admission/denial-events.js';
 import { admissionObjectsFromApi } from '../../src/core/admission/objects.js';
@@ -81,14 +82,7 @@ describe('buildAdmissionSection', () => {
           auditTimestamp: '2026-12-03T09:00:00Z',
           totalViolations: 1,
           violations: [
-            {
-              enforcementAction: 'deny',
-              kind: 'Pod',
-              name: 'web-1',
-              namespace: 'shop',
-              message:
-                'container <web> has an invalid image repo <nginx:1.25>, allowed repos are ["harbor.example.com/"]',
-            },
+            harborViolation({ namespace: 'shop', name: 'web-1', container: 'web', image: 'nginx:1.25' }),
           ],
         },
       },
@@ -150,7 +144,14 @@ describe('buildAdmissionSection', () => {
     now,
     3_600_000,
   );
-  const section = buildAdmissionSection({ portieris: true, gatekeeper: true, objects, pods, events });
+  const section = buildAdmissionSection({
+    portieris: true,
+    gatekeeper: true,
+    objects,
+    pods,
+    events,
+    pulledFrom: (image) => (image === 'nginx:1.25' ? ['harbor.example.com/mirror/nginx:1.25'] : []),
+  });
 
   it('lists the recent denial events with their workload', () => {
     expect(section.denials).toEqual([
@@ -183,6 +184,11 @@ describe('buildAdmissionSection', () => {
       'Deny "nginx:1.25", no matching repositories in ClusterImagePolicy and no ImagePolicies in the "shop" namespace',
     );
     expect(section.counts).toMatchObject({ imagesDenied: 1, imagesUndecided: 1, violations: 1, denials: 1 });
+    // The nodes pull nginx from the harbor mirror, which the allow-list would accept if the pod named it.
+    expect(section.images[0]!.pulledFrom).toEqual(['harbor.example.com/mirror/nginx:1.25']);
+    expect(section.images[0]!.notes).toContain(
+      'naming the mirror harbor.example.com/mirror/nginx:1.25 in the pod spec would pass require-harbor-repo: mirroring into the allowed registry only helps when the pod spec names the mirror',
+    );
     expect(section.controllers).toEqual({
       portieris: { imagePolicies: 0, clusterImagePolicies: 1 },
       gatekeeper: { templates: 0, constraints: 1 },

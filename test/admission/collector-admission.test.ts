@@ -6,6 +6,7 @@ import type { ClusterReport } from '../../src/core/report/types.js';
 import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
 import { runCli } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
+import { harborViolation, serveAllowedRepos, servePortieris } from './support/admission-api.js';
 import { FakeKubeApi, nodeObject, podObject } from '../support/fake-kube-api.js';
 
 const NS = 'mirrorscope';
@@ -19,66 +20,29 @@ beforeAll(async () => {
   api = await new FakeKubeApi().start();
   api.upsert('nodes', nodeObject('node-a'));
   api.upsert('pods', podObject('shop', 'web-1', 'node-a', { containers: ['nginx:1.25'] }));
-  api.serveCustom(
-    {
-      group: 'portieris.cloud.ibm.com',
-      version: 'v1',
-      plural: 'clusterimagepolicies',
-      kind: 'ClusterImagePolicy',
-      namespaced: false,
-    },
-    [
+  servePortieris(api, {
+    namespaced: [],
+    cluster: [
       {
         metadata: { name: 'harbor-only' },
         spec: { repositories: [{ name: 'harbor.example.com/*', policy: {} }] },
       },
     ],
-  );
-  api.serveCustom(
+  });
+  serveAllowedRepos(api, [
     {
-      group: 'templates.gatekeeper.sh',
-      version: 'v1',
-      plural: 'constrainttemplates',
-      kind: 'ConstraintTemplate',
-      namespaced: false,
-    },
-    [
-      {
-        metadata: { name: 'k8sallowedrepos' },
-        spec: { crd: { spec: { names: { kind: 'K8sAllowedRepos' } } } },
+      metadata: { name: 'require-harbor-repo' },
+      spec: {
+        match: { kinds: [{ apiGroups: [''], kinds: ['Pod'] }] },
+        parameters: { repos: ['harbor.example.com/'] },
       },
-    ],
-  );
-  api.serveCustom(
-    {
-      group: 'constraints.gatekeeper.sh',
-      version: 'v1beta1',
-      plural: 'k8sallowedrepos',
-      kind: 'K8sAllowedRepos',
-      namespaced: false,
-    },
-    [
-      {
-        metadata: { name: 'require-harbor-repo' },
-        spec: {
-          match: { kinds: [{ apiGroups: [''], kinds: ['Pod'] }] },
-          parameters: { repos: ['harbor.example.com/'] },
-        },
-        status: {
-          violations: [
-            {
-              enforcementAction: 'deny',
-              kind: 'Pod',
-              name: 'web-1',
-              namespace: 'shop',
-              message:
-                'container <web> has an invalid image repo <nginx:1.25>, allowed repos are ["harbor.example.com/"]',
-            },
-          ],
-        },
+      status: {
+        violations: [
+          harborViolation({ namespace: 'shop', name: 'web-1', container: 'web', image: 'nginx:1.25' }),
+        ],
       },
-    ],
-  );
+    },
+  ]);
   api.upsert('events', {
     metadata: { name: 'web-7d9f.1', namespace: 'shop' },
     involvedObject: { kind: 'ReplicaSet', name: 'web-7d9f', namespace: 'shop' },

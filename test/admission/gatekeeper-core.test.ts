@@ -217,6 +217,18 @@ status:
     expect(d!.checks.filter((c) => c.kind === 'audit-violation')).toHaveLength(1);
     expect(decideGatekeeper(container('nginx:1.25', 'web'), pod('other'), o)[0]!.allowed).toBeNull();
   });
+  it('a namespace excluded for the webhook by Gatekeeper\'s Config "config" is exempt; other processes are not', () => {
+    const config = (processes: string) =>
+      `---\napiVersion: config.gatekeeper.sh/v1alpha1\nkind: Config\nmetadata: {name: config, namespace: gatekeeper-system}\nspec:\n  match:\n  - excludedNamespaces: ["kube-*", "default"]\n    processes: [${processes}]\n`;
+    const exempt = objects(allowedConstraint() + config('"*"'));
+    expect(decideGatekeeper(container('nginx'), pod(), exempt)).toMatchObject([
+      { allowed: true, policy: null, message: expect.stringContaining('namespace default is exempt') },
+    ]);
+    const auditOnly = objects(allowedConstraint() + config('"audit"'));
+    expect(decideGatekeeper(container('nginx'), pod(), auditOnly)[0]!.allowed).toBe(false);
+    const otherName = objects(allowedConstraint() + config('"*"').replace('name: config,', 'name: cfg,'));
+    expect(decideGatekeeper(container('nginx'), pod(), otherName)[0]!.allowed).toBe(false);
+  });
   it('a namespace labelled admission.gatekeeper.sh/ignore never reaches the webhook', () => {
     const o = objects(
       allowedConstraint() +
@@ -237,6 +249,18 @@ describe('match (pkg/mutation/match)', () => {
     expect(matchPod(m('{kinds: [{apiGroups: ["*"], kinds: ["*"]}]}'), pod()).matches).toBe(true);
     expect(matchPod(m('{kinds: [{apiGroups: ["apps"], kinds: ["Pod"]}]}'), pod()).matches).toBe(false);
     expect(matchPod(m('{kinds: [{apiGroups: [""], kinds: ["Deployment"]}]}'), pod()).matches).toBe(false);
+  });
+  it('a repo constraint that matches Deployments but not Pods is reported as never firing', () => {
+    const o = objects(
+      `apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sAllowedRepos\nmetadata: {name: deployments-only}\nspec:\n  match: {kinds: [{apiGroups: [apps], kinds: [Deployment]}]}\n  parameters: {repos: ["harbor.example.com/"]}\n`,
+    );
+    expect(decideGatekeeper(container('nginx'), pod(), o)).toMatchObject([
+      {
+        allowed: true,
+        message:
+          'never fires: match.kinds names Deployment but not Pod, and the template reads spec.containers, which only a Pod has',
+      },
+    ]);
   });
   it('namespace wildcards and exclusions', () => {
     expect(gatekeeperWildcard('kube-*', 'kube-system')).toBe(true);

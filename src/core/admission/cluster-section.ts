@@ -5,6 +5,9 @@
 import type { AdmissionDenial, AdmissionDenialKind } from './denial-events.js';
 import { auditViolationsNaming, decideGatekeeper } from './gatekeeper-decision.js';
 import type { ContainerField } from './gatekeeper-repos.js';
+import { nameOf, parseNormalizedNamed } from '../reference/reference.js';
+import { admissionPullDisagreements } from './disagreement.js';
+import { isEmptySelector } from './label-selector.js';
 import type { AdmissionObjects } from './objects.js';
 import { concludePortieris, preparePortieris } from './portieris-decision.js';
 import { combineAllowed, type AdmissionDecision } from './types.js';
@@ -36,6 +39,8 @@ export interface AdmissionInput {
   readonly objects: AdmissionObjects;
   readonly pods: readonly PodAdmissionInput[];
   readonly events: readonly DenialEventInput[];
+  /** The references the nodes' agents pull an image from (their trace's winning sources). */
+  readonly pulledFrom?: (image: string) => readonly string[];
 }
 
 export interface AdmissionDenialReport extends AdmissionDenial {
@@ -61,6 +66,10 @@ export interface AdmissionImageReport {
   readonly pods: readonly string[];
   readonly allowed: boolean | null;
   readonly decisions: readonly AdmissionDecision[];
+  /** Where the nodes pull it from (agents' traces); empty when no agent reported it. */
+  readonly pulledFrom: readonly string[];
+  /** Where admission and the pull look at different names. */
+  readonly notes: readonly string[];
 }
 
 export interface AdmissionSection {
@@ -83,32 +92,44 @@ export interface AdmissionSection {
 }
 
 const MAX_PODS_NAMED = 5;
+
+/** A source is a mirror when it names another repository than the image (after normalisation). */
+function isMirrorOf(source: string, image: string): boolean {
+  try {
+    return nameOf(parseNormalizedNamed(source)) !== nameOf(parseNormalizedNamed(image));
+  } catch {
+    return source !== image;
+  }
+}
 /** Undecided images (mostly signature checks the collector cannot do) are listed up to this many. */
 const MAX_UNDECIDED_LISTED = 20;
 
-function podsByKey(
-  pods: readonly PodAdmissionInput[],
-): Map<
-  string,
-  { pod: PodAdmissionInput; container: PodAdmissionInput['containers'][number]; pods: string[] }
-> {
-  const out = new Map<
-    string,
-    { pod: PodAdmissionInput; container: PodAdmissionInput['containers'][number]; pods: string[] }
-  >();
+type PodCase = {
+  pod: PodAdmissionInput;
+  container: PodAdmissionInput['containers'][number];
+  pods: string[];
+};
+
+/**
+ * The distinct cases to decide: pods whose decisions cannot differ share one. Labels matter only
+ * when a constraint selects on them, pod names only when one matches names.
+ */
+function podCases(pods: readonly PodAdmissionInput[], objects: AdmissionObjects): Map<string, PodCase> {
+  const labelsMatter = objects.constraints.some(
+    (c) => c.match.labelSelector !== null && !isEmptySelector(c.match.labelSelector),
+  );
+  const namesMatter = objects.constraints.some((c) => c.match.name !== '');
+  const out = new Map<string, PodCase>();
   for (const pod of pods) {
+    const labels = labelsMatter ? JSON.stringify([...pod.labels].sort()) : '';
     for (const container of pod.containers) {
-      // Labels decide labelSelector matches: pods with other labels are other cases.
-      const key = [
-        pod.namespace,
-        container.image,
-        container.field,
-        container.name,
-        JSON.stringify([...pod.labels].sort()),
-      ].join('\u0000');
+      const key = [pod.namespace, container.image, container.field, labels, namesMatter ? pod.name : ''].join(
+        '\u0000',
+      );
       const entry = out.get(key);
       if (entry === undefined) out.set(key, { pod, container, pods: [pod.name] });
-      else if (!entry.pods.includes(pod.name)) entry.pods.push(pod.name);
+      else if (entry.pods.length < MAX_PODS_NAMED && entry.pods.at(-1) !== pod.name)
+        entry.pods.push(pod.name);
     }
   }
   return out;
@@ -146,14 +167,25 @@ export function buildAdmissionSection(input: AdmissionInput): AdmissionSection {
     )
     .sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0));
   const images: AdmissionImageReport[] = [];
-  for (const { pod, container, pods } of podsByKey(input.pods).values()) {
+  const namespaceOf = (name: string) => objects.namespaces.find((n) => n.meta.name === name) ?? null;
+  // Portieris decides on the namespace and the image alone.
+  const portieris = new Map<string, AdmissionDecision>();
+  for (const { pod, container, pods } of podCases(input.pods, objects).values()) {
     const decisions: AdmissionDecision[] = [];
     if (input.portieris) {
-      const prep = preparePortieris(container.image, pod.namespace, objects, { secretsKnown: false });
-      decisions.push(concludePortieris(prep, null));
+      const key = `${pod.namespace}\u0000${container.image}`;
+      let decision = portieris.get(key);
+      if (decision === undefined) {
+        decision = concludePortieris(
+          preparePortieris(container.image, pod.namespace, objects, { secretsKnown: false }),
+          null,
+        );
+        portieris.set(key, decision);
+      }
+      decisions.push(decision);
     }
     if (input.gatekeeper) {
-      const namespaceObject = objects.namespaces.find((n) => n.meta.name === pod.namespace) ?? null;
+      const namespaceObject = namespaceOf(pod.namespace);
       decisions.push(
         ...decideGatekeeper(
           container,
@@ -164,11 +196,31 @@ export function buildAdmissionSection(input: AdmissionInput): AdmissionSection {
     }
     const allowed = combineAllowed(decisions);
     if (allowed === true) continue;
+    const pulledFrom = input.pulledFrom?.(container.image) ?? [];
+    const podFacts = {
+      namespace: pod.namespace,
+      labels: pod.labels,
+      name: pod.name,
+      namespaceObject: namespaceOf(pod.namespace),
+    };
+    const notes = admissionPullDisagreements({
+      image: container.image,
+      sources:
+        pulledFrom.length === 0
+          ? null
+          : pulledFrom.map((reference) => ({ reference, mirror: isMirrorOf(reference, container.image) })),
+      gatekeeper: decisions.filter((d) => d.controller === 'gatekeeper'),
+      gatekeeperFor: (image) => decideGatekeeper({ ...container, image }, podFacts, objects),
+      portieris: decisions.find((d) => d.controller === 'portieris') ?? null,
+      mutatedTo: null,
+    });
     images.push({
       image: container.image,
       namespace: pod.namespace,
-      pods: pods.slice(0, MAX_PODS_NAMED),
+      pods,
       allowed,
+      pulledFrom,
+      notes,
       decisions,
     });
   }

@@ -5,7 +5,7 @@
 // Denials read as Gatekeeper composes them: `[constraint-name] message` (since v3.4; `[denied by
 // name]` before). Reference: open-policy-agent/gatekeeper dd8507eb pkg/webhook/policy.go.
 import type { AdmissionObjects, AuditViolation, ConstraintObject } from './objects.js';
-import { matchPod, type PodFacts } from './gatekeeper-match.js';
+import { gatekeeperWildcard, kindsMatchPod, matchPod, type PodFacts } from './gatekeeper-match.js';
 import {
   currentLibraryVariant,
   evaluateRepoTemplate,
@@ -108,8 +108,26 @@ function decideOne(
   objects: AdmissionObjects,
 ): AdmissionDecision | null {
   const match = matchPod(constraint.match, pod);
-  if (match.matches === false) return null;
   const policy = { kind: constraint.meta.kind, name: constraint.meta.name, namespace: null };
+  if (match.matches === false) {
+    if (kindsMatchPod(constraint.match) || chooseTemplate(constraint, objects).kind !== 'library')
+      return null;
+    // A common mistake: the repo templates read spec.containers, which only a Pod has.
+    const kinds = constraint.match.kinds.flatMap((k) => k.kinds).join(', ');
+    return {
+      controller: 'gatekeeper',
+      policy,
+      allowed: true,
+      message: `never fires: match.kinds names ${kinds || 'no kind'} but not Pod, and the template reads spec.containers, which only a Pod has`,
+      checks: [
+        check(
+          'match',
+          'info',
+          `${match.detail}; a workload's pod template is checked only when its pods are created, as Pods`,
+        ),
+      ],
+    };
+  }
   const checks: AdmissionCheck[] = [
     check('match', match.matches === null ? 'unknown' : 'pass', match.detail),
   ];
@@ -239,6 +257,29 @@ export function decideGatekeeper(
           },
         ];
   }
+  // Gatekeeper reads only the Config named "config" (in its own namespace).
+  const exemption = objects.exemptions.find(
+    (e) =>
+      e.source.config === 'config' &&
+      (e.processes.includes('*') || e.processes.includes('webhook')) &&
+      e.excludedNamespaces.some((n) => gatekeeperWildcard(n, pod.namespace)),
+  );
+  if (exemption !== undefined && objects.constraints.length > 0)
+    return [
+      {
+        controller: 'gatekeeper',
+        policy: null,
+        allowed: true,
+        message: `namespace ${pod.namespace} is exempt: Config "config" spec.match excludes it for the ${exemption.processes.includes('*') ? 'webhook (processes: "*")' : 'webhook'}`,
+        checks: [
+          check(
+            'exempt',
+            'pass',
+            `${exemption.source.file}${exemption.source.line === null ? '' : `:${exemption.source.line}`}: excludedNamespaces [${exemption.excludedNamespaces.join(', ')}] for processes [${exemption.processes.join(', ')}]`,
+          ),
+        ],
+      },
+    ];
   const out: AdmissionDecision[] = [];
   for (const constraint of [...objects.constraints].sort((a, b) =>
     a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0,

@@ -30,7 +30,8 @@ export function gatekeeperWildcard(pattern: string, candidate: string): boolean 
   return pattern === candidate;
 }
 
-function kindsMatch(match: ConstraintMatch): boolean {
+/** Whether `match.kinds` includes Pod (group ""). */
+export function kindsMatchPod(match: ConstraintMatch): boolean {
   if (match.kinds.length === 0) return true;
   return match.kinds.some(
     (k) =>
@@ -40,7 +41,7 @@ function kindsMatch(match: ConstraintMatch): boolean {
 }
 
 export function matchPod(match: ConstraintMatch, pod: PodFacts): MatchResult {
-  if (!kindsMatch(match)) return { matches: false, detail: 'match.kinds does not include Pod (group "")' };
+  if (!kindsMatchPod(match)) return { matches: false, detail: 'match.kinds does not include Pod (group "")' };
   if (match.scope === 'Cluster')
     return { matches: false, detail: 'match.scope is Cluster; a Pod is namespaced' };
   if (match.namespaces.length > 0 && !match.namespaces.some((n) => gatekeeperWildcard(n, pod.namespace)))

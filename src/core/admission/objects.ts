@@ -125,12 +125,22 @@ export interface ConstraintObject {
   readonly auditTimestamp: string | null;
 }
 
+/** An entry of Gatekeeper's Config `spec.match`: namespaces some processes skip. */
+export interface GatekeeperExemption {
+  /** Namespace patterns (pkg/wildcard: a leading or trailing `*`). */
+  readonly excludedNamespaces: readonly string[];
+  /** `*`, `webhook`, `audit`, `sync`, `mutation-webhook`, … */
+  readonly processes: readonly string[];
+  readonly source: ObjectSource & { readonly config: string };
+}
+
 export interface AdmissionObjects {
   readonly portierisPolicies: readonly PortierisPolicyObject[];
   readonly secrets: readonly SecretObject[];
   readonly namespaces: readonly NamespaceObject[];
   readonly templates: readonly ConstraintTemplateObject[];
   readonly constraints: readonly ConstraintObject[];
+  readonly exemptions: readonly GatekeeperExemption[];
   /** Objects or fields the controllers never see (pruned or not theirs), with where they are. */
   readonly notes: readonly {
     readonly file: string;
@@ -229,6 +239,7 @@ interface Collector {
   namespaces: NamespaceObject[];
   templates: ConstraintTemplateObject[];
   constraints: ConstraintObject[];
+  exemptions: GatekeeperExemption[];
   notes: { file: string; line: number | null; message: string }[];
 }
 
@@ -488,6 +499,22 @@ function readConstraint(r: ObjectReader, acc: Collector, obj: Fields, kind: stri
   });
 }
 
+/** Gatekeeper's Config (gatekeeper-system/config): namespaces its processes leave alone. */
+function readGatekeeperConfig(r: ObjectReader, acc: Collector, obj: Fields, at: Located): void {
+  const meta = readMeta(r, obj, 'Config', at);
+  const what = `Config "${meta.name}" spec`;
+  const spec = r.object(obj, 'spec', what);
+  for (const [i, item] of r.items(spec, 'match', what).entries()) {
+    const w = `${what}.match[${i}]`;
+    const f = r.fields(item, w);
+    acc.exemptions.push({
+      excludedNamespaces: r.strings(f, 'excludedNamespaces', w),
+      processes: r.strings(f, 'processes', w),
+      source: { file: r.file, line: item.line, config: meta.name },
+    });
+  }
+}
+
 function readObject(
   r: ObjectReader,
   acc: Collector,
@@ -513,6 +540,7 @@ function readObject(
   else if (group === 'templates.gatekeeper.sh' && kind === 'ConstraintTemplate')
     readTemplate(r, acc, obj, node);
   else if (group === 'constraints.gatekeeper.sh') readConstraint(r, acc, obj, kind, node);
+  else if (group === 'config.gatekeeper.sh' && kind === 'Config') readGatekeeperConfig(r, acc, obj, node);
   else
     acc.notes.push({
       file: r.file,
@@ -526,7 +554,15 @@ export function emptyAdmissionObjects(): AdmissionObjects {
 }
 
 function collector(): Collector {
-  return { portierisPolicies: [], secrets: [], namespaces: [], templates: [], constraints: [], notes: [] };
+  return {
+    portierisPolicies: [],
+    secrets: [],
+    namespaces: [],
+    templates: [],
+    constraints: [],
+    exemptions: [],
+    notes: [],
+  };
 }
 
 /** Every object of every file; throws `config-invalid` naming the file and line of the first bad one. */

@@ -48,7 +48,7 @@ export function admissionSectionHtml(section: AdmissionSection): string {
           .slice(0, MAX_ROWS)
           .map(
             (i) =>
-              `<tr><td>${esc(i.namespace)}</td><td>${esc(i.image)}</td><td>${esc(i.pods.join(', '))}</td><td>${esc(verdict(i.allowed))}</td><td><ul class="plain">${i.decisions.map((d) => `<li>${esc(decisionText(d))}</li>`).join('')}</ul></td></tr>`,
+              `<tr><td>${esc(i.namespace)}</td><td>${esc(i.image)}</td><td>${esc(i.pods.join(', '))}</td><td>${esc(verdict(i.allowed))}</td><td><ul class="plain">${i.decisions.map((d) => `<li>${esc(decisionText(d))}</li>`).join('')}${i.pulledFrom.length === 0 ? '' : `<li class="dim">nodes pull it from ${esc(i.pulledFrom.join(', '))}</li>`}${i.notes.map((n) => `<li class="dim">${esc(n)}</li>`).join('')}</ul></td></tr>`,
           )
           .join('')}</tbody></table>`;
   const violations =
@@ -83,7 +83,7 @@ export function admissionSectionText(
     );
   for (const i of section.images.filter((x) => x.allowed === false).slice(0, DIGEST_DENIALS))
     out.push(
-      `  ${i.namespace} ${i.image}: a new pod would be denied — ${i.decisions
+      `  ${i.namespace} ${i.image}${i.pulledFrom.length === 0 ? '' : ` (pulled from ${i.pulledFrom.join(', ')})`}: a new pod would be denied — ${i.decisions
         .filter((d) => d.allowed === false)
         .map(decisionText)
         .join('; ')}`,
