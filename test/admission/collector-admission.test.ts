@@ -83,6 +83,10 @@ describe('collector --admission', () => {
       'Deny "nginx:1.25", no matching repositories in ClusterImagePolicy and no ImagePolicies in the "shop" namespace',
       '[require-harbor-repo] container <web> has an invalid image repo <nginx:1.25>, allowed repos are ["harbor.example.com/"]',
     ]);
+    // The refusals are causes of the report like any pull failure: the pod never reaches a pull.
+    const kinds = report.causes.map((c) => c.kind);
+    expect(kinds).toContain('admission-repo-not-allowed');
+    expect(kinds).toContain('admission-no-policy');
   });
 
   it('shows the section on the page, in `mirrorscope report` and in the ConfigMap', async () => {

@@ -4,6 +4,10 @@
 import type { CauseKind } from './kinds.js';
 
 export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
+  // admission (Portieris, Gatekeeper): the pod is refused before any pull
+  'admission-no-policy': 'admission-no-policy',
+  'admission-signature-missing': 'admission-signature-missing',
+  'admission-repo-not-allowed': 'admission-repo-not-allowed',
   // registries.conf and friends
   'config-invalid': 'config-invalid',
   'policy-invalid': 'config-invalid',

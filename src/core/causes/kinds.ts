@@ -273,6 +273,31 @@ export const CAUSE_KINDS = {
     fix: "Run `mirrorscope trace IMAGE` on the node and read each source's outcome.",
     subject: 'finding',
   }),
+  'admission-no-policy': kind({
+    title:
+      "Portieris refuses an image no repository of the namespace's ImagePolicies (or, without any, of the ClusterImagePolicies) matches, as the pod spec writes it.",
+    headline: (s) => `Portieris has no policy that admits the image (${s})`,
+    explanation:
+      'The pod is refused at admission, so no pull is ever tried; Portieris matches the name in the pod spec, never the mirror CRI-O would pull from.',
+    fix: "Add a repository pattern for the image as written in the pod spec to the namespace's ImagePolicy, or to a ClusterImagePolicy when the namespace has none.",
+    subject: 'scope',
+  }),
+  'admission-signature-missing': kind({
+    title: 'Portieris requires a simple signature for the image and finds none.',
+    headline: (s) => `Portieris finds no signature (${s})`,
+    explanation:
+      "Portieris reads signatures from the registry named in the pod spec or the policy's storeURL, never from a mirror; without one the pod is refused before any pull.",
+    fix: "Sign the image and publish the signature where the policy's storeURL points (or the registry's signature API).",
+    subject: 'scope',
+  }),
+  'admission-repo-not-allowed': kind({
+    title: 'A Gatekeeper repository constraint refuses the image as written in the pod spec.',
+    headline: (s) => `Gatekeeper constraint ${s} refuses the image's repository`,
+    explanation:
+      'The allow-list is a prefix match on the name in the pod spec; the mirror CRI-O pulls from is never seen, so mirroring into the allowed registry only helps when the pod spec names the mirror.',
+    fix: 'Name an allowed registry in the pod spec (the mirror itself, when mirroring is the point), or add its prefix, ending in "/", to the constraint\'s parameters.repos.',
+    subject: 'scope',
+  }),
   unclassified: kind({
     title: 'A finding id this version of mirrorscope does not know (an agent newer than the collector).',
     headline: (f) => `Unknown finding: ${f}`,

@@ -1,5 +1,6 @@
 // The single catalogue of finding ids. Each area keeps its definitions in ./catalogue/<area>.ts and
 // is listed here once.
+import { ADMISSION_FINDINGS } from './catalogue/admission.js';
 import { CLUSTER_FINDINGS } from './catalogue/cluster.js';
 import { CONFIG_FINDINGS } from './catalogue/config.js';
 import { MIRROR_FINDINGS } from './catalogue/mirror.js';
@@ -12,6 +13,7 @@ export const CATALOGUE = {
   ...CLUSTER_FINDINGS,
   ...SIGNATURE_FINDINGS,
   ...MIRROR_FINDINGS,
+  ...ADMISSION_FINDINGS,
   ...RUNTIME_FINDINGS,
 } as const satisfies Record<string, FindingDefinition>;
 

@@ -3,6 +3,7 @@
 //
 // Dedupe: agents give each finding a `key` that is the same on every node for the same problem
 // (id + scope + subject), so a mirror outage seen by 500 nodes is one problem with 500 witnesses.
+import { admissionFindings } from '../admission/findings.js';
 import { causesOf } from '../causes/build-causes.js';
 import type { ImageFailure } from '../causes/types.js';
 import type { Severity } from '../findings/types.js';
@@ -527,7 +528,11 @@ export function buildReport(input: ClusterInput): ClusterReport {
   const failures: ImageFailure[] = [];
   for (const [image, acc] of images)
     if (acc.failing.length > 0) failures.push({ image, node: null, keys: [...acc.keys] });
-  const causes = causesOf({ findings: problems, failures, pods: podCounter(input) });
+  // Admission refusals (collector --admission) are causes too: the pod never reaches a pull.
+  const admission = input.admission
+    ? admissionFindings(input.admission).map((f) => ({ ...f, host: null, nodes: [], witnesses: 0 }))
+    : [];
+  const causes = causesOf({ findings: [...problems, ...admission], failures, pods: podCounter(input) });
 
   return {
     schemaVersion: 1,
