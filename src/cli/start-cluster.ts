@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import { MirrorscopeError } from '../core/errors.js';
 import type { ClusterReport } from '../core/report/types.js';
 import type { Style } from '../core/style.js';
-import { renderFirstScreen, screenCauses, type CommandContext } from './first-screen.js';
+import { renderFirstScreen, type CommandContext } from './first-screen.js';
 
 export interface LiveNode {
   readonly name: string;
@@ -23,9 +23,10 @@ export interface LiveOptions {
   readonly timeoutMs: number;
   /** Stop after printing the first screen (for scripts and tests) instead of serving until Ctrl-C. */
   readonly exitAfterReport: boolean;
-  readonly commands: CommandContext;
-  /** Printed between the causes and the page address (how to reach the lab from a shell). */
-  readonly commandsNote: string | null;
+  /** The root of a node, for the commands that read its files. */
+  rootOf(node: string | null): string;
+  /** Printed between the causes and the page address (what the nodes are). */
+  readonly note: string | null;
 }
 
 const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -157,13 +158,17 @@ async function serve(
     await stopAll();
     return EXIT_INTERRUPTED;
   }
-  const causes = screenCauses(report);
-  out.write(`${renderFirstScreen(causes, options.commands, style)}\n\n`);
-  if (options.commandsNote !== null) out.write(`${options.commandsNote}\n\n`);
+  const commands: CommandContext = {
+    // `mirrorscope trace --node` asks http://127.0.0.1:8080 unless told otherwise.
+    collector: url === `http://${DEFAULT_LISTEN}` ? null : url,
+    rootOf: options.rootOf,
+  };
+  out.write(`${renderFirstScreen(report, commands, style)}\n\n`);
+  if (options.note !== null) out.write(`${options.note}\n\n`);
   out.write(
     `${style.strong('Report page')}: ${url}/   JSON: ${url}/api/v1/report   metrics: ${url}/metrics\n${portNote}`,
   );
-  const code = causes.some((c) => c.severity === 'error') ? 1 : 0;
+  const code = report.causes.some((c) => c.severity === 'error') ? 1 : 0;
   if (options.exitAfterReport) {
     await stopAll();
     return code;

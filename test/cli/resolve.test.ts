@@ -163,7 +163,7 @@ describe('mirrorscope start', () => {
     expect(stdout).toMatch(/^Root causes, most impact first/);
     expect(stdout).toMatch(/Report page: http:\/\/127\.0\.0\.1:\d+\//);
     expect(stdout).toContain('signature-storage-local-only');
-    expect(stdout).toContain('source-blocked-no-working-mirror');
+    expect(stdout).toContain('tag-pull-skips-digest-only-mirrors');
     expect(stdout).not.toMatch(
       /lab-mirror-password|lab-quay-token|lab-nexus-password|lab-redhat-token|"level":/,
     );

@@ -3,16 +3,29 @@
 // a failure. The first screen must list the root causes of the three example nodes — each failure
 // class once — and the busy default port must be named.
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
 import { EXAMPLE_ROOT } from '../../src/cli/example-root.js';
 
-function inNamespace(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+const workdir = mkdtempSync(path.join(tmpdir(), 'mirrorscope-start-'));
+
+function inNamespace(
+  script: string,
+  cwd?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       'unshare',
       ['-n', 'sh', '-c', `ip link set lo up && ${script}`],
-      { env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000, maxBuffer: 8 * 1024 * 1024 },
+      {
+        env: { ...process.env, NO_COLOR: '1' },
+        timeout: 120_000,
+        maxBuffer: 8 * 1024 * 1024,
+        ...(cwd ? { cwd } : {}),
+      },
       (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
@@ -35,15 +48,15 @@ describe('npm start on the embedded lab, offline', () => {
     expect(r.code).toBe(1);
     const out = r.stdout;
     const causes = [...out.matchAll(/^\s*\d+\. (?:error|warning|info)\s+(\S+)\s/gm)].map((m) => m[1]);
-    // The seven failure classes the three example nodes show.
+    // The seven failure classes the three example nodes show, as cause kinds (docs/causes.md).
     for (const kind of [
-      'tag-pull-bypasses-mirrors',
-      'mirror-manifest-missing',
-      'mirror-stale-tag',
+      'tag-pull-skips-digest-only-mirrors',
+      'mirror-lacks-image',
+      'stale-mirror',
       'signature-storage-local-only',
-      'mirror-auth-key-mismatch',
-      'mirror-tls-untrusted',
-      'node-config-drift',
+      'auth-key-host-mismatch',
+      'tls-ca-missing',
+      'config-drift',
     ])
       expect(causes, `${kind} in\n${out}`).toContain(kind);
     // Impact order: every error cause before every warning.
@@ -52,7 +65,10 @@ describe('npm start on the embedded lab, offline', () => {
     // Each cause comes with a command that runs against the lab.
     const commands = [...out.matchAll(/next: (.*)$/gm)].map((m) => m[1]!);
     expect(commands.length).toBe(causes.length);
-    for (const c of commands) expect(c).toMatch(/^npx mirrorscope (trace|check) --root \S+/);
+    for (const c of commands)
+      expect(c).toMatch(
+        /^npx mirrorscope (trace --collector http:\/\/127\.0\.0\.1:\d+ --node worker-\d \S+|check --root \S+)$/,
+      );
     // The signed release verifies (GPG lookaside) and the art-dev image too (sigstore): no cause names them.
     expect(out).not.toMatch(/ocp-v4\.0-art-dev.*(rejected|not accepted)/);
     expect(out).not.toContain('not part of the embedded lab');
@@ -88,5 +104,27 @@ describe('npm start on the embedded lab, offline', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--allow-empty-root');
     expect(r.stdout).toBe('');
+  });
+
+  it('the next commands run while start serves: a trace on worker-1 through the collector, a check of its root', async () => {
+    // start serves in the namespace; once its first screen is out, run the commands it printed.
+    const r = await inNamespace(
+      [
+        `${node} ${cli} start --listen 127.0.0.1:18080 > out.txt 2>&1 & started=$!;`,
+        'for i in $(seq 100); do grep -q "Report page" out.txt && break; sleep 0.1; done;',
+        `trace=$(grep -o "next: npx mirrorscope trace .*--node worker-1 .*" out.txt | head -1 | sed "s/^next: npx mirrorscope //");`,
+        `check=$(grep -o "next: npx mirrorscope check --root .*worker-2" out.txt | head -1 | sed "s/^next: npx mirrorscope //");`,
+        'echo "== $trace"; ' + `${node} ${cli} $trace; echo "== exit $?";`,
+        'echo "== $check"; ' + `${node} ${cli} $check; echo "== exit $?";`,
+        'kill -INT $started; wait $started',
+      ].join(' '),
+      workdir,
+    );
+    expect(r.stdout).toMatch(/== trace --collector http:\/\/127\.0\.0\.1:18080 --node worker-1 \S+/);
+    // The trace ran on worker-1 (its agent, its files): the mirror's certificate is not trusted there.
+    expect(r.stdout).toMatch(/tls-untrusted: .*mirror\.corp\.example:5000/);
+    expect(r.stdout).toMatch(/== check --root \S+worker-2/);
+    expect(r.stdout).toContain('mirror-by-digest-onyl');
+    expect(r.stdout).not.toMatch(/cannot reach the collector|== exit 2/);
   });
 });

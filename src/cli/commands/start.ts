@@ -70,7 +70,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
 
   let nodes: LiveNode[];
   let images: string[];
-  let extra: Pick<LiveOptions, 'commands' | 'commandsNote' | 'nodePools'>;
+  let extra: Pick<LiveOptions, 'rootOf' | 'note' | 'nodePools'>;
   let stopLab = async () => {};
   if (typeof flags.root === 'string') {
     const root = flags.root;
@@ -80,10 +80,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     );
     nodes = [{ name: typeof flags.node === 'string' ? flags.node : hostname(), root }];
     images = (flags.image as string[] | undefined) ?? (await readImageList(EXAMPLE_IMAGES));
-    const connect = ((flags['connect-to'] as string[] | undefined) ?? [])
-      .map((v) => `--connect-to=${v}`)
-      .join(' ');
-    extra = { commands: { connect, rootOf: () => shown(root) }, commandsNote: null };
+    extra = { rootOf: () => shown(root), note: null };
   } else {
     const { startLab } = await import('../../lab/lab.js');
     const lab = await startLab();
@@ -99,14 +96,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       lab.nodes.find((n) => n.name === node)?.root ?? lab.nodes[0]!.root;
     extra = {
       nodePools: new Map(lab.nodes.map((n) => [n.name, 'worker'])),
-      commands: { connect: '$LAB', rootOf },
-      commandsNote:
-        `${style.dim('The next commands reach the lab while this runs; in another shell, first:')}\n` +
-        `  LAB='${lab.connectToFlags.join(' ')}'\n` +
-        `${style.dim('Nodes:')} ${lab.nodes.map((n) => `${n.name} (${n.story})`).join(', ')}`,
+      rootOf,
+      note:
+        `${style.dim('Nodes:')} ${lab.nodes.map((n) => `${n.name} (${n.story})`).join(', ')}\n` +
+        `${style.dim('The traces above run on the nodes through this collector while it serves; to trace from here instead:')}\n` +
+        `  npx mirrorscope trace --root ${lab.nodes[0]!.root} ${lab.connectToFlags.join(' ')} IMAGE`,
     };
   }
-  extra = { ...extra, commands: { ...extra.commands, imageVia: await imageLocator(nodes, images, runtime) } };
   try {
     if (flags['no-live'] === true) {
       for (const node of nodes) {
@@ -120,28 +116,6 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   } finally {
     await stopLab();
   }
-}
-
-/** For a mirror-level cause: an image whose pull on that node tries the host (resolution only). */
-async function imageLocator(
-  nodes: readonly LiveNode[],
-  images: readonly string[],
-  runtime: ReturnType<typeof parseRuntime>,
-): Promise<(host: string, node: string | null) => string | null> {
-  const byNode = new Map<string, Map<string, string>>();
-  for (const node of nodes) {
-    const hosts = new Map<string, string>();
-    try {
-      const { resolver } = await loadResolver(node.root, runtime);
-      for (const image of images)
-        for (const c of resolver.resolve(image).candidates)
-          for (const s of c.sources) if (!hosts.has(s.host)) hosts.set(s.host, image);
-    } catch {
-      // a configuration that does not load has its own cause; no image to offer here
-    }
-    byNode.set(node.name, hosts);
-  }
-  return (host, node) => byNode.get(node ?? nodes[0]!.name)?.get(host) ?? null;
 }
 
 /** `--no-live`: where CRI-O would pull each image from, on one node; no network. */
