@@ -1,15 +1,18 @@
 import { MirrorscopeError } from '../../core/errors.js';
+import { parsePlatform } from '../../core/registry-protocol/manifest-blobs.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { parseRuntime } from '../load-resolver.js';
 import { styleFor } from '../style.js';
 
-export const usage = `usage: mirrorscope trace [--root DIR] [--json] [--all] [--timeout MS] [--authfile FILE] IMAGE
+export const usage = `usage: mirrorscope trace [--root DIR] [--json] [--all] [--timeout MS] [--authfile FILE] [--platform OS/ARCH[/VARIANT]] IMAGE
 
 Does, for IMAGE, what CRI-O would do on the wire — without downloading layers: walks the sources in
 CRI-O's order (mirrors, then the primary), and for each finds the credentials (CRI-O's global_auth_file,
 else the node pull secret /var/lib/kubelet/config.json), the certs.d CAs, pings /v2/, follows the auth
-challenge and asks for the manifest. It stops at the first source that serves it, as CRI-O does.
+challenge and asks for the manifest. It stops at the first source that serves it, as CRI-O does, and
+checks there (HEAD) that the config and every layer exist: a blob missing there fails the pull, because
+CRI-O never falls back to the next source once it has the manifest.
 
   --root DIR        read the node's configuration below DIR (default /)
   --runtime NAME    crio (default) or podman (podman as root on the node: short-name-mode from
@@ -19,9 +22,11 @@ challenge and asks for the manifest. It stops at the first source that serves it
   --all             also probe the sources CRI-O would not reach
   --timeout MS      per network step (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
+  --platform P      os/arch[/variant] whose image of an index is checked (default: this machine's,
+                    as CRI-O on it would choose)
 
 Outcomes per source: found, manifest-unknown, unauthorized, denied, tls-untrusted, unreachable,
-timeout, blocked, skipped-digest-only, skipped-tag-only, error.
+timeout, blocked, skipped-digest-only, skipped-tag-only, blob-missing, error.
 Exit status: 0 the pull would succeed, 1 it would fail, 2 usage or config error.
 `;
 
@@ -33,12 +38,16 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     timeout: { type: 'number' },
     authfile: { type: 'string' },
     runtime: { type: 'string' },
+    platform: { type: 'string' },
   });
   if (positionals.length !== 1) throw new MirrorscopeError('usage', 'name exactly one IMAGE');
   const timeoutMs = flags.timeout as number | undefined;
   if (timeoutMs !== undefined && (timeoutMs <= 0 || !Number.isInteger(timeoutMs)))
     throw new MirrorscopeError('usage', '--timeout needs a positive whole number of milliseconds');
   const runtime = parseRuntime(flags.runtime);
+  const platform = typeof flags.platform === 'string' ? parsePlatform(flags.platform) : undefined;
+  if (platform === null)
+    throw new MirrorscopeError('usage', '--platform needs os/arch or os/arch/variant, e.g. linux/arm64/v8');
   const [{ loadTraceContext }, { TraceEngine }] = await Promise.all([
     import('../../trace/context.js'),
     import('../../trace/engine.js'),
@@ -73,6 +82,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     result = await engine.trace(positionals[0]!, {
       all: flags.all === true,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(platform !== undefined ? { platform } : {}),
       signatureEvaluator: async (input) => (await signaturesLoading).evaluator(input),
     });
   } finally {

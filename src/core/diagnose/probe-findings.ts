@@ -56,6 +56,8 @@ function mirrorFinding(s: ProbedSource, severity: Severity, ctx: ProbeDiagnosisC
         image: s.image,
         fix: `Mirror ${s.image} to ${s.reference} (oc-mirror, or skopeo copy --all docker://${s.image} docker://${s.reference}).`,
       });
+    case 'blob-missing':
+      return blobMissingFinding(s, base, at);
     case 'unauthorized':
     case 'denied': {
       if (s.credentials !== null) {
@@ -117,6 +119,37 @@ function mirrorFinding(s: ProbedSource, severity: Severity, ctx: ProbeDiagnosisC
     default:
       return null;
   }
+}
+
+function blobMissingFinding(
+  s: ProbedSource,
+  base: { location: string | null; host: string; severity: Severity },
+  at: string,
+): KeyedFinding {
+  const missing = s.blobs?.missing ?? [];
+  const first = missing[0];
+  const what =
+    first === undefined
+      ? 'a blob of the image'
+      : first.role === 'layer'
+        ? `layer ${first.layer} (${first.digest})`
+        : `the ${first.role} ${first.digest}`;
+  const more = missing.length > 1 ? ` and ${missing.length - 1} more blob(s)` : '';
+  const platform = s.blobs?.platform ? ` for ${s.blobs.platform}` : '';
+  // c/image reuses a layer the node already stores: only a node without it fails on that layer.
+  const reuse =
+    first?.role === 'layer' ? ' (a node that already stores that layer, from another image, skips it)' : '';
+  return keyed({
+    ...base,
+    // Always an error: the pull fails at this mirror whatever the other sources have.
+    severity: 'error',
+    id: 'mirror-blob-missing',
+    message: `Mirror ${s.host} serves the manifest of ${s.reference}${platform} but not ${what}${more}${reuse}; the pull fails there, and CRI-O does not fall back to the next source${at}.`,
+    scope: s.host,
+    subject: `${s.reference}|${first?.digest ?? ''}`,
+    image: s.image,
+    fix: `Mirror ${s.image} to ${s.reference} again completely (oc-mirror, or skopeo copy --all docker://${s.image} docker://${s.reference}), and look for what deleted the blob (registry garbage collection, an interrupted copy).`,
+  });
 }
 
 function staleFinding(s: ProbedSource): KeyedFinding | null {

@@ -25,6 +25,15 @@ export interface ProbedSource {
   readonly configuredAt: string | null;
   readonly reachedByCrio: boolean;
   readonly stale: { readonly stale: boolean | null; readonly reason: string } | null;
+  /** The blob check of the winning source (absent from older agents' results). */
+  readonly blobs?: {
+    readonly platform: string | null;
+    readonly missing: readonly {
+      readonly digest: string;
+      readonly role: string;
+      readonly layer: number | null;
+    }[];
+  } | null;
 }
 
 export interface ProbedImage {

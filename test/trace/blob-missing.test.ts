@@ -1,0 +1,197 @@
+// A mirror that serves the manifest but lacks a blob (an interrupted oc-mirror run, registry garbage
+// collection): real docker-registry instances on 127.0.0.1 with a blob deleted from their storage.
+// The trace must stop at that mirror and fail, as CRI-O does (test/differential/blob-missing-podman).
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diagnoseProbe } from '../../src/core/diagnose/probe-findings.js';
+import { loadTraceContext } from '../../src/trace/context.js';
+import { TraceEngine } from '../../src/trace/engine.js';
+import type { TraceOptions, TraceResult } from '../../src/trace/types.js';
+import { buildOciIndex, buildOciLayout, type BuiltImage } from '../support/oci-image.js';
+import { authEntry, RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
+
+const USER = { username: 'puller', password: 'blob-check-pass-never-printed' };
+const AMD64 = { os: 'linux', architecture: 'amd64', variant: '' };
+const ARM64 = { os: 'linux', architecture: 'arm64', variant: '' };
+
+let lab: RegistryLab;
+let single: BuiltImage;
+let noConfig: BuiltImage;
+let index: { index: BuiltImage; instances: BuiltImage[] };
+let partial: LabRegistry;
+let partialToken: LabRegistry;
+let complete: LabRegistry;
+let rootCounter = 0;
+/** The images' source registry: nobody listens there, as on a disconnected cluster. */
+let source: string;
+
+beforeAll(async () => {
+  lab = await RegistryLab.create();
+  const layout = path.join(lab.dir, 'layout');
+  [single, noConfig] = (await buildOciLayout(layout, [
+    { tag: 'single', content: 'single-arch image' },
+    { tag: 'noconfig', content: 'image whose config goes missing' },
+  ])) as [BuiltImage, BuiltImage];
+  index = await buildOciIndex(layout, 'multi', ['linux/amd64', 'linux/arm64', 'linux/s390x']);
+  source = `127.0.0.1:${await lab.deadPort()}`;
+  const tokens = await lab.startTokenServer([USER]);
+  [partial, partialToken, complete] = await Promise.all([
+    lab.startRegistry({ name: 'partial' }),
+    lab.startRegistry({ name: 'partial-token', token: tokens }),
+    lab.startRegistry({ name: 'complete' }),
+  ]);
+  const pushes: Promise<void>[] = [];
+  for (const reg of [partial, complete]) {
+    pushes.push(
+      lab.push(layout, 'single', reg, 'lab/single:v1'),
+      lab.push(layout, 'noconfig', reg, 'lab/noconfig:v1'),
+      lab.push(layout, 'multi', reg, 'lab/multi:v1', undefined, true),
+    );
+  }
+  pushes.push(lab.push(layout, 'single', partialToken, 'lab/single:v1', USER));
+  await Promise.all(pushes);
+  // The partial mirror: single's layer, noconfig's config, the amd64 instance's layer, the s390x manifest.
+  await lab.deleteBlob(partial, single.layers[0]!);
+  await lab.deleteBlob(partialToken, single.layers[0]!);
+  await lab.deleteBlob(partial, noConfig.config!);
+  await lab.deleteBlob(partial, index.instances[0]!.layers[0]!);
+  await lab.deleteManifest(partial, 'lab/multi', index.instances[2]!.digest);
+}, 120_000);
+
+afterAll(async () => {
+  await lab?.stop();
+});
+
+/** registries.conf: `lab/*` of an unreachable source, mirrored by `mirrors` in order. */
+async function makeRoot(mirrors: readonly LabRegistry[]): Promise<string> {
+  const lines = [`[[registry]]`, `prefix = "${source}/lab"`, `location = "${source}/lab"`, 'insecure = true'];
+  for (const m of mirrors) lines.push('[[registry.mirror]]', `location = "${m.host}/lab"`, 'insecure = true');
+  const root = path.join(lab.dir, `root-${++rootCounter}`);
+  await writeNodeRoot(root, {
+    '/etc/containers/registries.conf': `${lines.join('\n')}\n`,
+    '/etc/containers/policy.json': '{"default":[{"type":"insecureAcceptAnything"}]}',
+    '/var/lib/kubelet/config.json': JSON.stringify({ auths: { [partialToken.host]: authEntry(USER) } }),
+  });
+  return root;
+}
+
+async function trace(root: string, repo: string, options: TraceOptions = {}): Promise<TraceResult> {
+  const engine = new TraceEngine(await loadTraceContext(root));
+  try {
+    return await engine.trace(`${source}/lab/${repo}`, { timeoutMs: 5000, ...options });
+  } finally {
+    engine.close();
+  }
+}
+
+describe('a mirror with the manifest but not every blob', () => {
+  it('fails the pull at that mirror, names the layer, and does not try the complete mirror', async () => {
+    const root = await makeRoot([partial, complete]);
+    const r = await trace(root, 'single:v1', { platform: AMD64 });
+    expect(r.sources.map((s) => [s.host, s.outcome])).toEqual([[partial.host, 'blob-missing']]);
+    expect(r.result.outcome).toBe('failed');
+    expect(r.result.reason).toContain(`layer 1 ${single.layers[0]}`);
+    expect(r.result.reason).toContain('does not fall back to the next source');
+    const blobs = r.sources[0]!.blobs!;
+    expect(blobs).toMatchObject({ outcome: 'missing', platform: null, checked: 2 });
+    expect(blobs.missing).toEqual([{ digest: single.layers[0], role: 'layer', layer: 1, status: 404 }]);
+    const decisive = r.steps.filter((s) => s.decisive);
+    expect(decisive).toHaveLength(1);
+    expect(decisive[0]!.message).toMatch(/^blob-missing: /);
+  });
+
+  it('names a missing config blob', async () => {
+    const r = await trace(await makeRoot([partial, complete]), 'noconfig:v1');
+    expect(r.sources[0]!.outcome).toBe('blob-missing');
+    expect(r.sources[0]!.blobs!.missing.map((m) => [m.role, m.digest])).toEqual([
+      ['config', noConfig.config],
+    ]);
+    expect(r.result.reason).toContain(`config ${noConfig.config}`);
+  });
+
+  it('authenticates the blob checks as the manifest request (token registry)', async () => {
+    const r = await trace(await makeRoot([partialToken, complete]), 'single:v1');
+    expect(r.sources.map((s) => s.outcome)).toEqual(['blob-missing']);
+    expect(r.sources[0]!.blobs!.missing[0]!.digest).toBe(single.layers[0]);
+    expect(JSON.stringify(r)).not.toContain(USER.password);
+  });
+
+  it('pulls from a complete mirror after checking the config and every layer', async () => {
+    const r = await trace(await makeRoot([complete, partial]), 'single:v1');
+    expect(r.result.outcome).toBe('pulled');
+    expect(r.sources.map((s) => s.outcome)).toEqual(['found']);
+    expect(r.sources[0]!.blobs).toMatchObject({ outcome: 'complete', checked: 2, missing: [] });
+    expect(r.steps.some((s) => s.kind === 'blobs' && s.message.includes(`/blobs/${single.config}`))).toBe(
+      true,
+    );
+  });
+
+  it('for an index, checks only the instance of the node platform', async () => {
+    const root = await makeRoot([partial, complete]);
+    const amd = await trace(root, 'multi:v1', { platform: AMD64 });
+    expect(amd.sources[0]!.outcome).toBe('blob-missing');
+    expect(amd.sources[0]!.blobs).toMatchObject({
+      outcome: 'missing',
+      platform: 'linux/amd64',
+      instance: index.instances[0]!.digest,
+    });
+    expect(amd.result.reason).toContain(`of the linux/amd64 image ${index.instances[0]!.digest}`);
+    const arm = await trace(root, 'multi:v1', { platform: ARM64 });
+    expect(arm.result.outcome).toBe('pulled');
+    expect(arm.sources[0]!.blobs).toMatchObject({
+      outcome: 'complete',
+      platform: 'linux/arm64',
+      instance: index.instances[1]!.digest,
+    });
+  });
+
+  it("reports an index whose platform's image manifest is gone", async () => {
+    const r = await trace(await makeRoot([partial, complete]), 'multi:v1', {
+      platform: { os: 'linux', architecture: 's390x', variant: '' },
+    });
+    expect(r.sources[0]!.outcome).toBe('blob-missing');
+    expect(r.sources[0]!.blobs!.missing).toEqual([
+      { digest: index.instances[2]!.digest, role: 'manifest', layer: null, status: 404 },
+    ]);
+  });
+
+  it('fails with c/image’s message when the index has nothing for the platform', async () => {
+    const r = await trace(await makeRoot([complete]), 'multi:v1', {
+      platform: { os: 'linux', architecture: 'ppc64le', variant: '' },
+    });
+    expect(r.result.outcome).toBe('failed');
+    expect(r.sources[0]!.outcome).toBe('error');
+    expect(r.result.reason).toContain(
+      'no image found in image index for architecture "ppc64le", variant "", OS "linux"',
+    );
+  });
+
+  it('reuses blob answers across images of a repository within the TTL, and not without one', async () => {
+    const root = await makeRoot([complete]);
+    const engine = new TraceEngine(await loadTraceContext(root));
+    try {
+      const name = `${source}/lab/single:v1`;
+      await engine.trace(name, { timeoutMs: 5000, blobCacheTtlMs: 60_000 });
+      const warm = await engine.trace(name, { timeoutMs: 5000, blobCacheTtlMs: 60_000 });
+      expect(warm.steps.filter((s) => s.message.includes('answer reused'))).toHaveLength(2);
+      expect(warm.steps.some((s) => s.message.startsWith('HEAD '))).toBe(false);
+      const fresh = await engine.trace(name, { timeoutMs: 5000 });
+      expect(fresh.steps.filter((s) => s.message.startsWith('HEAD '))).toHaveLength(2);
+    } finally {
+      engine.close();
+    }
+  });
+
+  it('becomes an agent finding naming the image, the mirror and the blob', async () => {
+    const r = await trace(await makeRoot([partial, complete]), 'single:v1');
+    const { findings, explaining } = diagnoseProbe(r, {
+      authKeys: [],
+      authFile: '/var/lib/kubelet/config.json',
+    });
+    const f = findings.find((x) => x.id === 'mirror-blob-missing')!;
+    expect(f).toMatchObject({ severity: 'error', host: partial.host, image: r.image });
+    expect(f.message).toContain(single.layers[0]!);
+    expect(f.message).toContain(`${partial.host}/lab/single:v1`);
+    expect(explaining).toContain(f.key);
+  });
+});
