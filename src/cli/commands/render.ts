@@ -9,6 +9,7 @@ import {
   renderRegistries,
   SEARCH_REGISTRIES_DROP_IN_PATH,
 } from '../../core/mco/render.js';
+import { SIGSTORE_REGISTRIES_D_PATH } from '../../core/mco/sigstore-render.js';
 import { mcoProfile } from '../../core/mco/versions.js';
 import type { ConfigFile } from '../../core/registries/types.js';
 import { parseArgs } from '../args.js';
@@ -16,9 +17,10 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js'
 
 export const usage = `usage: mirrorscope render -f FILE [-f FILE]... [--template FILE] [--mco-version 4.X] [--json]
 
-Renders ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet and the
-image.config.openshift.io "cluster" object exactly as the machine-config-operator does, and prints
-the /etc/containers/registries.conf every node of the pool receives (with policy.json and the
+Renders ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, ClusterImagePolicy,
+ImagePolicy and the image.config.openshift.io "cluster" object exactly as the machine-config-operator
+does, and prints the /etc/containers/registries.conf every node of the pool receives (with
+policy.json, registries.d/sigstore-registries.yaml, /etc/crio/policies/<namespace>.json and the
 search-registries drop-in when the objects produce them). A set the MCO rejects prints the error
 the machine-config-controller would log, and nothing changes on the nodes.
 
@@ -27,7 +29,8 @@ the machine-config-controller would log, and nothing changes on the nodes.
   --template FILE      the pool's base registries.conf (default: the MCO template)
   --release-image REF  the release payload (default: ClusterVersion status.desired.image, if given)
   --mco-version V      4.12 (mirror-by-digest-only form, ICSP only), 4.16 … 4.2x; default current
-  --json               {"registriesConf","policyJson","searchRegistriesDropIn","errors","mirrorOrigins",…}
+  --json               {"registriesConf","policyJson","searchRegistriesDropIn","sigstoreRegistriesYaml",
+                       "namespacedPolicies","imagePolicyStatuses","errors","mirrorOrigins",…}
 
 Exit status: 0 rendered, 1 the MCO rejects the objects, 2 usage or unreadable input.
 `;
@@ -120,6 +123,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
           policyJson: result.policyJson,
           policyJsonText: result.policyJsonText,
           searchRegistriesDropIn: result.searchRegistriesDropIn,
+          sigstoreRegistriesYaml: result.sigstoreRegistriesYaml,
+          namespacedPolicies: result.namespacedPolicies,
+          imagePolicyStatuses: result.imagePolicyStatuses,
           errors: result.errors,
           warnings,
           mirrorOrigins: result.mirrorOrigins,
@@ -151,8 +157,15 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       `mirrorscope render: note: nothing to apply to registries.conf; the nodes keep the template file (shown)\n`,
     );
   }
+  for (const st of result.imagePolicyStatuses)
+    io.stderr.write(
+      `mirrorscope render: note: ImagePolicy ${st.namespace}/${st.name} gets status ${st.type}=${st.status} (${st.reason}): ${st.message}\n`,
+    );
   const extra: [string, string][] = [];
   if (result.policyJsonText !== null) extra.push([POLICY_JSON_PATH, `${result.policyJsonText}\n`]);
+  if (result.sigstoreRegistriesYaml !== null)
+    extra.push([SIGSTORE_REGISTRIES_D_PATH, result.sigstoreRegistriesYaml]);
+  for (const p of result.namespacedPolicies) extra.push([p.path, `${p.text}\n`]);
   if (result.searchRegistriesDropIn !== null)
     extra.push([SEARCH_REGISTRIES_DROP_IN_PATH, result.searchRegistriesDropIn]);
   const registriesConf = result.registriesConf ?? '';
