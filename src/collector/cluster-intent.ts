@@ -173,7 +173,10 @@ export class ClusterIntent {
           apiVersion: apiVersionOf(r),
         })),
     );
-    this.objects = clusterObjectsFromApi(items);
+    const objects = clusterObjectsFromApi(items);
+    // The policy files are compared only when the collector could read the objects behind them.
+    const policiesRead = [...this.informers.keys()].some((r) => r.plural === 'clusterimagepolicies');
+    this.objects = policiesRead ? objects : { ...objects, imagePolicies: undefined };
     const key = JSON.stringify([
       this.objects.mirrorSets.map((o) => [
         o.kind,
@@ -182,6 +185,13 @@ export class ClusterIntent {
       ]),
       this.objects.image?.registrySources ?? null,
       this.objects.releaseImage?.value ?? null,
+      (this.objects.imagePolicies ?? []).map((p) => [
+        p.kind,
+        p.namespace,
+        p.ref.name,
+        p.scopes.map((x) => x.value),
+        p.requirement,
+      ]),
     ]);
     if (key !== this.objectsKey) {
       this.objectsKey = key;
