@@ -7,6 +7,7 @@ import { POLICY_JSON_PATH } from '../../src/core/mco/render.js';
 import { SIGSTORE_REGISTRIES_D_PATH } from '../../src/core/mco/sigstore-render.js';
 import { CURRENT_MCO } from '../../src/core/mco/versions.js';
 import { readMachineConfig } from '../../src/core/rollout/machine-config.js';
+import { MachineConfigs } from '../../src/core/rollout/machine-config-lookup.js';
 import { checkGenerated, renderIntent } from '../../src/core/rollout/pool-intent.js';
 import { templateConfig } from '../support/mco-cluster.js';
 import { machineConfig, type MachineConfigFile } from '../support/openshift-objects.js';
@@ -37,7 +38,9 @@ function objects(list: ReturnType<typeof policy>[], read = true) {
   return read ? parsed : { ...parsed, imagePolicies: undefined };
 }
 
-const CONFIGS = new Map([['01-worker-container-runtime', readMachineConfig(templateConfig('worker'))]]);
+const CONFIGS = new MachineConfigs(
+  new Map([['01-worker-container-runtime', readMachineConfig(templateConfig('worker'))]]),
+);
 
 function intentFor(list: ReturnType<typeof policy>[], read = true) {
   return renderIntent(objects(list, read), 'worker', CONFIGS, CURRENT_MCO)!;
