@@ -18,6 +18,7 @@ import {
 import { BlobChecker } from './blob-check.js';
 import type { TraceContext } from './context.js';
 import { hostPlatform } from './platform.js';
+import { checkReleaseSignature } from './release-signature.js';
 import {
   signatureFailsPull,
   type BlobCheck,
@@ -154,7 +155,7 @@ export class TraceEngine {
     const staleCandidate = winner.source.mirror ? winnerCandidate : null;
     const staleSteps: TraceStep[] = [];
     const blobSteps: TraceStep[] = [];
-    const [stale, signature, blobs] = await Promise.all([
+    const [stale, signature, blobs, releaseSignature] = await Promise.all([
       staleCandidate === null
         ? null
         : this.staleCheck(staleCandidate, winner, sources, timeoutMs, (kind, message, extra = {}) =>
@@ -169,8 +170,23 @@ export class TraceEngine {
           ),
       this.evaluateSignature(winner, options),
       this.checkBlobs(winner, options, (s) => blobSteps.push({ ...s, source: winIndex })),
+      winner.client && winner.source.digest
+        ? checkReleaseSignature({
+            logicalReference: winner.source.image,
+            physicalReference: winner.source.reference,
+            mirror: winner.source.mirror,
+            manifestDigest: winner.source.digest,
+            client: winner.client,
+            log: (s) =>
+              blobSteps.push({ ...s, kind: 'signature', source: winIndex, decisive: false, level: 'info' }),
+          })
+        : null,
     ]);
     steps.push(...staleSteps, ...blobSteps);
+    if (releaseSignature !== null)
+      step(winIndex, 'signature', `release payload signature on the mirror: ${releaseSignature.reason}`, {
+        level: releaseSignature.present === true ? 'ok' : 'warn',
+      });
     if (stale !== null) sources[winIndex] = { ...sources[winIndex]!, stale };
     if (blobs !== null) sources[winIndex] = { ...sources[winIndex]!, blobs };
     // c/image chooses the platform's instance before it checks signatures, and copies blobs after.
@@ -195,7 +211,14 @@ export class TraceEngine {
           image,
           steps,
           sources,
-          result: { outcome: 'failed', source: null, digest: null, reason, signature: signature.value },
+          result: {
+            outcome: 'failed',
+            source: null,
+            digest: null,
+            reason,
+            signature: signature.value,
+            ...(releaseSignature !== null ? { releaseSignature } : {}),
+          },
           error: null,
         };
       }
@@ -223,6 +246,7 @@ export class TraceEngine {
         digest: winner.source.digest,
         reason,
         signature: signature?.value ?? null,
+        ...(releaseSignature !== null ? { releaseSignature } : {}),
       },
       error: null,
     };

@@ -127,6 +127,18 @@ export interface TraceSummary {
   readonly reason: string;
   /** null when no signature evaluator was given (or nothing was found to evaluate). */
   readonly signature: TraceSignature | null;
+  /** For a release payload image pulled from a mirror: whether the mirror has its sigstore signature. */
+  readonly releaseSignature?: ReleaseSignatureCheck;
+}
+
+export interface ReleaseSignatureCheck {
+  /** The payload repository (logical). */
+  readonly repository: string;
+  /** `mirror/repo:sha256-<hex>.sig`. */
+  readonly attachment: string;
+  /** null: the mirror's answer does not tell. */
+  readonly present: boolean | null;
+  readonly reason: string;
 }
 
 export interface TraceResult {

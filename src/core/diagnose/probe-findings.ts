@@ -175,6 +175,24 @@ function signatureFindings(probe: ProbedImage): KeyedFinding[] {
   }));
 }
 
+/** A release payload image whose mirror lacks the sigstore signature the 4.21+ default policy requires. */
+function releaseSignatureFinding(probe: ProbedImage): KeyedFinding | null {
+  const check = probe.result.releaseSignature;
+  if (check === undefined || check.present !== false) return null;
+  const mirror = check.attachment.split('/')[0]!;
+  const required = probe.result.signature?.['required'] === true;
+  return keyed({
+    id: 'release-signature-missing-on-mirror',
+    message: `${probe.image} is an OpenShift release payload image and its mirror has no sigstore signature: ${check.reason}. ${required ? 'The signature policy requires it, so the pull fails' : 'From 4.21 the default "openshift" ClusterImagePolicy requires it for ocp-release (4.22: every payload image), so the pull or the next upgrade will fail'}.`,
+    location: null,
+    scope: mirror,
+    subject: check.attachment,
+    image: probe.image,
+    host: mirror,
+    severity: required ? 'error' : 'warning',
+  });
+}
+
 /** Findings for one probed image. The keys of those that explain a failed pull are in `explaining`. */
 export function diagnoseProbe(
   probe: ProbedImage,
@@ -194,6 +212,7 @@ export function diagnoseProbe(
     push(staleFinding(s), false);
   }
   for (const f of signatureFindings(probe)) push(f, true);
+  push(releaseSignatureFinding(probe), true);
   if (failed) {
     const tried = probe.sources.filter((s) => s.reachedByCrio);
     const blocked = tried.find((s) => !s.mirror && s.outcome === 'blocked');

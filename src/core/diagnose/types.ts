@@ -45,6 +45,12 @@ export interface ProbedImage {
     readonly digest: string | null;
     readonly reason: string;
     readonly signature: { readonly [detail: string]: unknown } | null;
+    readonly releaseSignature?: {
+      readonly repository: string;
+      readonly attachment: string;
+      readonly present: boolean | null;
+      readonly reason: string;
+    };
   };
   readonly error: { readonly code: string; readonly message: string } | null;
 }
