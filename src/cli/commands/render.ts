@@ -1,5 +1,3 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { MirrorscopeError } from '../../core/errors.js';
 import { renderFindings } from '../../core/mco/findings.js';
 import { parseClusterObjects } from '../../core/mco/parse-objects.js';
@@ -11,9 +9,9 @@ import {
 } from '../../core/mco/render.js';
 import { SIGSTORE_REGISTRIES_D_PATH } from '../../core/mco/sigstore-render.js';
 import { mcoProfile } from '../../core/mco/versions.js';
-import type { ConfigFile } from '../../core/registries/types.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
+import { readInput, readObjectFiles } from '../object-files.js';
 
 export const usage = `usage: mirrorscope render -f FILE [-f FILE]... [--template FILE] [--mco-version 4.X] [--json]
 
@@ -25,7 +23,8 @@ search-registries drop-in when the objects produce them). A set the MCO rejects 
 the machine-config-controller would log, and nothing changes on the nodes.
 
   -f, --filename FILE  YAML or JSON with the objects (several documents or a List); a directory
-                       means its *.yaml/*.yml/*.json files; "-" = stdin
+                       means its *.yaml/*.yml/*.json files (an oc-mirror output directory: its
+                       working-dir/cluster-resources, or v1's newest results-*); "-" = stdin
   --template FILE      the pool's base registries.conf (default: the MCO template)
   --release-image REF  the release payload (default: ClusterVersion status.desired.image, if given)
   --mco-version V      4.12 (mirror-by-digest-only form, ICSP only), 4.16 … 4.2x; default current
@@ -34,34 +33,6 @@ the machine-config-controller would log, and nothing changes on the nodes.
 
 Exit status: 0 rendered, 1 the MCO rejects the objects, 2 usage or unreadable input.
 `;
-
-async function readInput(path: string): Promise<ConfigFile> {
-  if (path === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return { path: '(stdin)', text: Buffer.concat(chunks).toString('utf8') };
-  }
-  try {
-    return { path, text: await readFile(path, 'utf8') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new MirrorscopeError('config-invalid', `${path}: cannot read (${code})`);
-  }
-}
-
-/** A directory stands for its *.yaml, *.yml and *.json files in name order, as `oc apply -f DIR` reads them. */
-async function readInputs(path: string): Promise<ConfigFile[]> {
-  if (
-    path === '-' ||
-    !(await stat(path).then(
-      (s) => s.isDirectory(),
-      () => false,
-    ))
-  )
-    return [await readInput(path)];
-  const names = (await readdir(path)).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
-  return Promise.all(names.map((n) => readInput(join(path, n))));
-}
 
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const { flags, positionals } = parseArgs(argv, {
@@ -82,10 +53,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   let notes;
   let findings;
   try {
-    const inputs = (await Promise.all(files.map(readInputs))).flat();
+    const inputs = await readObjectFiles(files);
     const template = typeof flags.template === 'string' ? await readInput(flags.template) : undefined;
-    const objects = parseClusterObjects(inputs);
-    notes = objects.notes.map((n) => `${n.file}${n.line === null ? '' : `:${n.line}`}: ${n.message}`);
+    const objects = parseClusterObjects(inputs.files);
+    notes = [
+      ...inputs.notes,
+      ...objects.notes.map((n) => `${n.file}${n.line === null ? '' : `:${n.line}`}: ${n.message}`),
+    ];
     const releaseImage = flags['release-image'] as string | undefined;
     if (
       releaseImage === undefined &&
