@@ -9,10 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parsePullFailure } from '../../src/core/report/pull-error-text.js';
-import { loadTraceContext } from '../../src/trace/context.js';
-import { TraceEngine } from '../../src/trace/engine.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
+import { traceOnce } from '../support/trace-once.js';
 
 let lab: RegistryLab;
 let image: BuiltImage;
@@ -81,14 +80,7 @@ async function podmanPull(root: string, ref: string): Promise<{ code: number; lo
   }
 }
 
-async function trace(root: string, ref: string) {
-  const engine = new TraceEngine(await loadTraceContext(root));
-  try {
-    return await engine.trace(ref, { timeoutMs: 5000 });
-  } finally {
-    engine.close();
-  }
-}
+const trace = (root: string, ref: string) => traceOnce(root, ref);
 
 it('podman fails on the missing layer and never tries the complete mirror; the trace agrees', async () => {
   const ref = `${source}/lab/app:v1`;

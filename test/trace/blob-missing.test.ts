@@ -9,6 +9,7 @@ import { TraceEngine } from '../../src/trace/engine.js';
 import type { TraceOptions, TraceResult } from '../../src/trace/types.js';
 import { buildOciIndex, buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { authEntry, RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
+import { traceOnce } from '../support/trace-once.js';
 
 const USER = { username: 'puller', password: 'blob-check-pass-never-printed' };
 const AMD64 = { os: 'linux', architecture: 'amd64', variant: '' };
@@ -75,13 +76,8 @@ async function makeRoot(mirrors: readonly LabRegistry[]): Promise<string> {
   return root;
 }
 
-async function trace(root: string, repo: string, options: TraceOptions = {}): Promise<TraceResult> {
-  const engine = new TraceEngine(await loadTraceContext(root));
-  try {
-    return await engine.trace(`${source}/lab/${repo}`, { timeoutMs: 5000, ...options });
-  } finally {
-    engine.close();
-  }
+function trace(root: string, repo: string, options: TraceOptions = {}): Promise<TraceResult> {
+  return traceOnce(root, `${source}/lab/${repo}`, options);
 }
 
 describe('a mirror with the manifest but not every blob', () => {

@@ -4,10 +4,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { diagnoseProbe } from '../../src/core/diagnose/probe-findings.js';
-import { loadTraceContext } from '../../src/trace/context.js';
-import { TraceEngine } from '../../src/trace/engine.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
+import { traceOnce } from '../support/trace-once.js';
 
 const PAYLOAD = 'quay.io/openshift-release-dev/ocp-release';
 let lab: RegistryLab;
@@ -46,13 +45,8 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-async function trace(image: string) {
-  const engine = new TraceEngine(await loadTraceContext(root));
-  try {
-    return await engine.trace(image, { timeoutMs: 5000 });
-  } finally {
-    engine.close();
-  }
+function trace(image: string) {
+  return traceOnce(root, image);
 }
 
 it('finds the payload signature missing on the mirror, then present once it is mirrored', async () => {

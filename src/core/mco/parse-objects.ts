@@ -270,16 +270,18 @@ function readObject(
   }
 }
 
+function collecting(): Collected {
+  return { mirrorSets: [], image: null, releaseImage: null, notes: [], seen: new Map(), imagePolicies: [] };
+}
+
+function collected(acc: Collected): ClusterObjects {
+  const { mirrorSets, image, releaseImage, notes, imagePolicies } = acc;
+  return { mirrorSets, image, releaseImage, notes, imagePolicies };
+}
+
 /** Reads every object of every file, in order. Throws `config-invalid` naming file and line. */
 export function parseClusterObjects(files: readonly ConfigFile[]): ClusterObjects {
-  const acc: Collected = {
-    mirrorSets: [],
-    image: null,
-    releaseImage: null,
-    notes: [],
-    seen: new Map(),
-    imagePolicies: [],
-  };
+  const acc = collecting();
   for (const file of files) {
     const r = new Reader(file.path);
     for (const doc of parseYamlDocuments(file)) {
@@ -287,13 +289,7 @@ export function parseClusterObjects(files: readonly ConfigFile[]): ClusterObject
       readObject(r, doc.root, acc, null);
     }
   }
-  return {
-    mirrorSets: acc.mirrorSets,
-    image: acc.image,
-    releaseImage: acc.releaseImage,
-    notes: acc.notes,
-    imagePolicies: acc.imagePolicies,
-  };
+  return collected(acc);
 }
 
 /** JSON as the API serves it, in the tree the readers take (API objects have no lines). */
@@ -324,14 +320,7 @@ export interface ApiObject {
  * be older or newer than ours) becomes a note and is left out; the others still render.
  */
 export function clusterObjectsFromApi(objects: readonly ApiObject[]): ClusterObjects {
-  const acc: Collected = {
-    mirrorSets: [],
-    image: null,
-    releaseImage: null,
-    notes: [],
-    seen: new Map(),
-    imagePolicies: [],
-  };
+  const acc = collecting();
   for (const o of objects) {
     try {
       readObject(new Reader(o.label), locate(o.object, 0), acc, { kind: o.kind, apiVersion: o.apiVersion });
@@ -344,11 +333,5 @@ export function clusterObjectsFromApi(objects: readonly ApiObject[]): ClusterObj
       acc.notes.push({ message: `left out: ${text}`, file: o.label, line: null });
     }
   }
-  return {
-    mirrorSets: acc.mirrorSets,
-    image: acc.image,
-    releaseImage: acc.releaseImage,
-    notes: acc.notes,
-    imagePolicies: acc.imagePolicies,
-  };
+  return collected(acc);
 }
