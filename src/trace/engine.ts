@@ -17,11 +17,9 @@ import {
 } from '../probe/registry-client.js';
 import { BlobChecker } from './blob-check.js';
 import type { TraceContext } from './context.js';
-import { hostPlatform } from './platform.js';
-import { checkReleaseSignature } from './release-signature.js';
+import { failAtWinner, winnerChecks } from './winner-checks.js';
 import {
   signatureFailsPull,
-  type BlobCheck,
   type StaleCheck,
   type TraceOptions,
   type TraceResult,
@@ -154,8 +152,7 @@ export class TraceEngine {
     // The stale check (another registry) and the signature evaluation are independent: run them together.
     const staleCandidate = winner.source.mirror ? winnerCandidate : null;
     const staleSteps: TraceStep[] = [];
-    const blobSteps: TraceStep[] = [];
-    const [stale, signature, blobs, releaseSignature] = await Promise.all([
+    const [stale, signature, checks] = await Promise.all([
       staleCandidate === null
         ? null
         : this.staleCheck(staleCandidate, winner, sources, timeoutMs, (kind, message, extra = {}) =>
@@ -169,29 +166,15 @@ export class TraceEngine {
             }),
           ),
       this.evaluateSignature(winner, options),
-      this.checkBlobs(winner, options, (s) => blobSteps.push({ ...s, source: winIndex })),
-      winner.client && winner.source.digest
-        ? checkReleaseSignature({
-            logicalReference: winner.source.image,
-            physicalReference: winner.source.reference,
-            mirror: winner.source.mirror,
-            manifestDigest: winner.source.digest,
-            client: winner.client,
-            log: (s) =>
-              blobSteps.push({ ...s, kind: 'signature', source: winIndex, decisive: false, level: 'info' }),
-          })
-        : null,
+      winnerChecks(this.blobChecker, winner, options),
     ]);
-    steps.push(...staleSteps, ...blobSteps);
-    if (releaseSignature !== null)
-      step(winIndex, 'signature', `release payload signature on the mirror: ${releaseSignature.reason}`, {
-        level: releaseSignature.present === true ? 'ok' : 'warn',
-      });
+    steps.push(...staleSteps, ...checks.steps.map((s) => ({ ...s, source: winIndex })));
     if (stale !== null) sources[winIndex] = { ...sources[winIndex]!, stale };
+    const { blobs, releaseSignature } = checks;
     if (blobs !== null) sources[winIndex] = { ...sources[winIndex]!, blobs };
     // c/image chooses the platform's instance before it checks signatures, and copies blobs after.
     if (blobs?.outcome === 'no-platform')
-      return this.failAtWinner(image, steps, sources, winIndex, 'error', blobs.reason, null);
+      return failAtWinner({ image, steps, sources }, winIndex, 'error', blobs.reason, null, releaseSignature);
     if (signature !== null) {
       const fails = signatureFailsPull(signature.value);
       step(
@@ -224,14 +207,13 @@ export class TraceEngine {
       }
     }
     if (blobs?.outcome === 'missing')
-      return this.failAtWinner(
-        image,
-        steps,
-        sources,
+      return failAtWinner(
+        { image, steps, sources },
         winIndex,
         'blob-missing',
         blobs.reason,
         signature?.value ?? null,
+        releaseSignature,
       );
     this.markDecisive(steps, winIndex);
     const reason = `pulled from ${winner.source.reference} (${winner.source.mirror ? 'mirror' : 'primary'})`;
@@ -248,83 +230,6 @@ export class TraceEngine {
         signature: signature?.value ?? null,
         ...(releaseSignature !== null ? { releaseSignature } : {}),
       },
-      error: null,
-    };
-  }
-
-  /** The blobs of the winning source's image (config and layers; the platform's instance of an index). */
-  private async checkBlobs(
-    winner: Probed,
-    options: TraceOptions,
-    record: (step: Omit<TraceStep, 'source'>) => void,
-  ): Promise<BlobCheck | null> {
-    const bytes = winner.answer?.bytes;
-    if (!bytes || !winner.client) return null;
-    const start = performance.now();
-    const check = await this.blobChecker.check({
-      client: winner.client,
-      repoPath: parseCanonicalNamed(winner.source.reference).path,
-      bytes,
-      mediaType: winner.answer!.mediaType,
-      platform: options.platform ?? hostPlatform(),
-      cacheTtlMs: options.blobCacheTtlMs ?? 0,
-      log: (s) =>
-        record({
-          kind: s.kind === 'fetch' ? 'blobs' : s.kind,
-          message: s.message,
-          durationMs: s.durationMs,
-          decisive: false,
-          level: s.status === 404 ? 'warn' : 'info',
-        }),
-    });
-    const level = check.outcome === 'complete' ? 'ok' : check.outcome === 'unknown' ? 'warn' : 'fail';
-    record({
-      kind: 'blobs',
-      message: `blobs: ${check.outcome}${check.platform ? ` (${check.platform})` : ''}: ${check.reason}`,
-      durationMs: round(performance.now() - start),
-      decisive: false,
-      level,
-    });
-    return check;
-  }
-
-  /**
-   * The winning source served the manifest, but the pull fails there afterwards (no image for the
-   * platform, a missing blob): CRI-O reports that error and never tries the next source.
-   */
-  private failAtWinner(
-    image: string,
-    steps: TraceStep[],
-    sources: TraceSource[],
-    winIndex: number,
-    outcome: SourceOutcome,
-    why: string,
-    signature: TraceSignature | null,
-  ): TraceResult {
-    const winner = sources[winIndex]!;
-    sources[winIndex] = { ...winner, outcome, reason: why };
-    steps.push({
-      source: winIndex,
-      kind: 'outcome',
-      message: `${outcome}: ${why}`,
-      durationMs: null,
-      decisive: true,
-      level: 'fail',
-    });
-    const reason = `${winner.reference}: ${why} (CRI-O does not fall back to the next source: the manifest came from here, so the pull fails here)`;
-    steps.push({
-      source: null,
-      kind: 'result',
-      message: `the pull fails: ${reason}`,
-      durationMs: null,
-      decisive: false,
-      level: 'fail',
-    });
-    return {
-      image,
-      steps,
-      sources,
-      result: { outcome: 'failed', source: null, digest: null, reason, signature },
       error: null,
     };
   }
