@@ -14,6 +14,8 @@ import type { BlobCheck, MissingBlob } from './types.js';
 
 /** containers/image `maxParallelDownloads`: at most this many blobs of one image in flight. */
 const PARALLEL_BLOBS = 6;
+/** Blobs checked per image at most: a hostile manifest may list tens of thousands. */
+const MAX_BLOBS = 1000;
 /** Bounds the answers kept in a long-running agent. */
 const MAX_CACHED = 20_000;
 
@@ -106,27 +108,40 @@ export class BlobChecker {
     platform: string | null,
     instance: string | null,
   ): Promise<BlobCheck> {
-    const answers = new Array<BlobAnswer>(blobs.length);
+    const answers = new Array<BlobAnswer | undefined>(blobs.length);
     // The steps of each blob are kept apart and logged in manifest order, whatever answers first.
     const logs = blobs.map(() => [] as ProbeStep[]);
+    const limit = Math.min(blobs.length, MAX_BLOBS);
     let next = 0;
+    // A registry that stops answering would otherwise cost a timeout per remaining blob.
+    let transportFailed = false;
     const worker = async () => {
-      while (next < blobs.length) {
+      while (next < limit && !transportFailed) {
         const i = next++;
-        answers[i] = await this.blobAnswer(input, blobs[i]!.digest, (step) => logs[i]!.push(step));
+        const answer = await this.blobAnswer(input, blobs[i]!.digest, (step) => logs[i]!.push(step));
+        answers[i] = answer;
+        if (answer.state === 'unknown' && answer.status === null) transportFailed = true;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, blobs.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, limit) }, worker));
     for (const step of logs.flat()) input.log(step);
     const missing: MissingBlob[] = [];
     const unclear: string[] = [];
+    let unasked = 0;
     blobs.forEach((b, i) => {
-      const a = answers[i]!;
-      if (a.state === 'missing')
+      const a = answers[i];
+      if (a === undefined) unasked++;
+      else if (a.state === 'missing')
         missing.push({ digest: b.digest, role: b.role, layer: b.layer, status: a.status });
       else if (a.state === 'unknown') unclear.push(`${describeBlob(b)}: ${a.detail}`);
     });
-    const checked = blobs.length - unclear.length;
+    if (unasked > 0)
+      unclear.push(
+        transportFailed
+          ? `${unasked} more blob(s) not asked after the registry stopped answering`
+          : `${unasked} more blob(s) not asked (at most ${MAX_BLOBS} are checked)`,
+      );
+    const checked = answers.filter((a) => a !== undefined && a.state !== 'unknown').length;
     const of = platform === null ? '' : ` of the ${platform} image ${instance}`;
     if (missing.length > 0) {
       const first = missing[0]!;

@@ -1,6 +1,8 @@
 // A mirror that serves the manifest but lacks a blob (an interrupted oc-mirror run, registry garbage
 // collection): real docker-registry instances on 127.0.0.1 with a blob deleted from their storage.
 // The trace must stop at that mirror and fail, as CRI-O does (test/differential/blob-missing-podman).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diagnoseProbe } from '../../src/core/diagnose/probe-findings.js';
@@ -189,5 +191,74 @@ describe('a mirror with the manifest but not every blob', () => {
     expect(f.message).toContain(single.layers[0]!);
     expect(f.message).toContain(`${partial.host}/lab/single:v1`);
     expect(explaining).toContain(f.key);
+  });
+});
+
+describe('a hostile registry behind the manifest', () => {
+  /** A registry serving one manifest with `layers` layers; blob HEADs answer 200, or never when `hang`. */
+  async function hostile(layers: number, hang: boolean) {
+    const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digest(0), size: 2 },
+      layers: Array.from({ length: layers }, (_, i) => ({
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: digest(i + 1),
+        size: 2,
+      })),
+    });
+    let heads = 0;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+      if (req.url?.includes('/manifests/'))
+        return void res
+          .writeHead(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' })
+          .end(manifest);
+      heads++;
+      if (!hang) res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const root = await writeNodeRoot(path.join(lab.dir, `hostile-${++rootCounter}`), {
+      '/etc/containers/registries.conf': `[[registry]]\nlocation = "${host}"\ninsecure = true\n`,
+      '/etc/containers/policy.json': '{"default":[{"type":"insecureAcceptAnything"}]}',
+    });
+    return {
+      host,
+      root,
+      heads: () => heads,
+      close: () => {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  }
+
+  it('checks at most 1000 blobs of a manifest that lists more, and says the answer is incomplete', async () => {
+    const h = await hostile(1500, false);
+    try {
+      const r = await traceOnce(h.root, `${h.host}/big/image:v1`);
+      expect(h.heads()).toBe(1000);
+      expect(r.sources[0]!.blobs).toMatchObject({ outcome: 'unknown', checked: 1000 });
+      expect(r.sources[0]!.blobs!.reason).toContain('501 more blob(s) not asked (at most 1000 are checked)');
+      expect(r.result.outcome).toBe('pulled');
+    } finally {
+      h.close();
+    }
+  });
+
+  it('stops asking once the registry stops answering, instead of waiting a timeout per blob', async () => {
+    const h = await hostile(200, true);
+    try {
+      const started = performance.now();
+      const r = await traceOnce(h.root, `${h.host}/hang/image:v1`, { timeoutMs: 300 });
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(h.heads()).toBeLessThanOrEqual(6);
+      expect(r.sources[0]!.blobs!.outcome).toBe('unknown');
+      expect(r.sources[0]!.blobs!.reason).toContain('not asked after the registry stopped answering');
+    } finally {
+      h.close();
+    }
   });
 });
