@@ -5,6 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { main } from '../../src/cli/main.js';
 import { diagnoseProbe } from '../../src/core/diagnose/probe-findings.js';
 import { loadTraceContext } from '../../src/trace/context.js';
 import { TraceEngine } from '../../src/trace/engine.js';
@@ -191,6 +193,34 @@ describe('a mirror with the manifest but not every blob', () => {
     expect(f.message).toContain(single.layers[0]!);
     expect(f.message).toContain(`${partial.host}/lab/single:v1`);
     expect(explaining).toContain(f.key);
+  });
+});
+
+describe('the agent', () => {
+  it('reports the missing blob as an error finding naming the image, the mirror and the blob', async () => {
+    const root = await makeRoot([partial, complete]);
+    const image = `${source}/lab/single:v1`;
+    let stdout = '';
+    const code = await main(['agent', '--once', '--root', root, '--image', image, '--listen', 'off'], {
+      stdout: new Writable({
+        write(chunk: Buffer, _enc, done) {
+          stdout += chunk.toString();
+          done();
+        },
+      }),
+      stderr: new Writable({ write: (_c, _e, done) => done() }),
+      env: { NODE_NAME: 'worker-1' },
+      isTTY: false,
+    });
+    expect(code).toBe(1);
+    const { findings } = JSON.parse(stdout) as {
+      findings: { id: string; severity: string; scope: string; message: string }[];
+    };
+    const f = findings.find((x) => x.id === 'mirror-blob-missing')!;
+    // The `check --json` shape: the mirror is the scope, the message names the image and the blob.
+    expect(f).toMatchObject({ severity: 'error', scope: partial.host });
+    expect(f.message).toContain(`serves the manifest of ${partial.host}/lab/single:v1`);
+    expect(f.message).toContain(`layer 1 (${single.layers[0]})`);
   });
 });
 
