@@ -154,6 +154,19 @@ export class ClusterIntent {
     return this.informers.get(resource)?.list() ?? [];
   }
 
+  /**
+   * The release image an upgrade is set to (ClusterVersion `spec.desiredUpdate.image`) while the
+   * cluster does not run it yet; null otherwise.
+   */
+  upgradeImage(): string | null {
+    const cv = this.list(MIRROR_RESOURCES.clusterVersion).find((o) => o.metadata?.name === 'version') as
+      | { spec?: { desiredUpdate?: { image?: unknown } }; status?: { desired?: { image?: unknown } } }
+      | undefined;
+    const wanted = cv?.spec?.desiredUpdate?.image;
+    if (typeof wanted !== 'string' || wanted === '') return null;
+    return wanted === cv?.status?.desired?.image ? null : wanted;
+  }
+
   /** By name, so the report lists them in a stable order. */
   private pools(): PoolObject[] {
     return ([...this.list(POOL_RESOURCE)] as PoolObject[]).sort((a, b) =>

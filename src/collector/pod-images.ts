@@ -1,5 +1,5 @@
 // Every image each node's pods use, init and ephemeral containers included (they are pulled too).
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 
 /** Pods that will never start a container again do not make their node pull anything. */
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
@@ -16,6 +16,29 @@ export function imagesByNode(pods: readonly V1Pod[]): Map<string, string[]> {
     for (const c of pod.spec?.ephemeralContainers ?? []) if (c.image) set.add(c.image);
   }
   return new Map([...sets].map(([node, set]) => [node, [...set].sort()]));
+}
+
+const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane'];
+
+/**
+ * The release an upgrade is set to (ClusterVersion spec.desiredUpdate) is pulled by the
+ * cluster-version-operator on a control-plane node before anything else: checking it there ahead of
+ * time says whether its mirror serves it, signature included (release-signature-missing-on-mirror).
+ */
+export function withUpgradeImage(
+  byNode: Map<string, string[]>,
+  nodes: readonly V1Node[],
+  image: string | null,
+): Map<string, string[]> {
+  if (image === null) return byNode;
+  for (const node of nodes) {
+    const name = node.metadata?.name;
+    const labels = node.metadata?.labels ?? {};
+    if (name === undefined || !CONTROL_PLANE_LABELS.some((l) => l in labels)) continue;
+    const images = byNode.get(name) ?? [];
+    if (!images.includes(image)) byNode.set(name, [...images, image].sort());
+  }
+  return byNode;
 }
 
 /** Tracks what each node's agent was last told, and bumps the generation on every change. */
