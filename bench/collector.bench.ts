@@ -35,7 +35,7 @@ const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PRODUCTION_NODE_ARGS = '--max-old-space-size=384';
 
 /** The collector as it runs in a cluster: with the Kubernetes API (the test fake), its informers and ConfigMap. */
-function startCollector(kubeconfig: string): Promise<{ child: ChildProcess; url: string }> {
+export function startCollector(kubeconfig: string): Promise<{ child: ChildProcess; url: string }> {
   // The heap cap the Deployment sets (daemonset/base/collector-deployment.yaml, NODE_OPTIONS);
   // BENCH_COLLECTOR_NODE_ARGS replaces it, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" or "" for V8's default.
   const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? PRODUCTION_NODE_ARGS).split(' ').filter(Boolean);
@@ -77,7 +77,7 @@ function startCollector(kubeconfig: string): Promise<{ child: ChildProcess; url:
   });
 }
 
-function rssMiB(pid: number): { rss: number; peak: number } {
+export function rssMiB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };

@@ -3,7 +3,7 @@
 // deltas while connected (coalesced in a bounded outbox while the socket is down or backed up),
 // heartbeats, reconnect with jittered exponential backoff, and the collector's requests
 // (images, trace-request, snapshot-request).
-import { readFile } from 'node:fs/promises';
+import { readLocalFile } from '../host/node-fs.js';
 import WebSocket from 'ws';
 import {
   AGENT_PATH,
@@ -52,6 +52,20 @@ export function agentEndpoint(base: string): string {
   return url.toString();
 }
 
+/** A token or CA file: refused when it is a FIFO or huge (re-read at every connect, it must never block). */
+async function readSmallFile(file: string): Promise<string> {
+  const bytes = await readLocalFile(file);
+  if (bytes === null)
+    throw Object.assign(new Error(`${file}: no such file or directory`), { code: 'ENOENT' });
+  return bytes.toString('utf8');
+}
+
+/** A `Retry-After: SECONDS` header in ms (capped at 5 minutes); 0 when absent or not seconds. */
+function retryAfterMs(header: string | undefined): number {
+  const seconds = Number(header);
+  return header !== undefined && /^\d+$/.test(header.trim()) ? Math.min(seconds, 300) * 1000 : 0;
+}
+
 export class CollectorLink {
   private socket: WebSocket | null = null;
   private open = false;
@@ -66,6 +80,8 @@ export class CollectorLink {
   private heartbeat: NodeJS.Timeout | null = null;
   private reconnect: NodeJS.Timeout | null = null;
   private lastPong = Date.now();
+  /** Epoch ms before which the collector asked not to be tried again (429 Retry-After). */
+  private notBefore = 0;
   private readonly backoff = new Backoff();
   private readonly outbox = new Outbox(OUTBOX_ENTRIES);
   private readonly endpoint: string;
@@ -112,7 +128,7 @@ export class CollectorLink {
 
   private async readToken(): Promise<string | null> {
     try {
-      const token = (await readFile(this.options.tokenFile, 'utf8')).trim();
+      const token = (await readSmallFile(this.options.tokenFile)).trim();
       return token === '' ? null : token;
     } catch (err) {
       this.options.log.warn(
@@ -126,7 +142,7 @@ export class CollectorLink {
   private async readCa(): Promise<string | undefined> {
     if (this.options.caFile === null) return undefined;
     try {
-      return await readFile(this.options.caFile, 'utf8');
+      return await readSmallFile(this.options.caFile);
     } catch (err) {
       this.options.log.warn(
         { caFile: this.options.caFile, err: { code: (err as NodeJS.ErrnoException).code } },
@@ -170,6 +186,7 @@ export class CollectorLink {
     });
     ws.on('pong', () => (this.lastPong = Date.now()));
     ws.on('unexpected-response', (_req, res) => {
+      this.notBefore = Date.now() + retryAfterMs(res.headers['retry-after']);
       this.options.log.warn(
         { collector: this.endpoint, status: res.statusCode, event: 'collector-refused' },
         `The collector refused the connection (HTTP ${res.statusCode}); retrying later.`,
@@ -206,7 +223,7 @@ export class CollectorLink {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
-    const delay = this.backoff.next();
+    const delay = Math.max(this.backoff.next(), this.notBefore - Date.now());
     this.options.log.debug({ delayMs: delay }, `Reconnecting to the collector in ${delay} ms.`);
     this.reconnect = setTimeout(() => void this.connect(), delay);
   }

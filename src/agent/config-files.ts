@@ -2,8 +2,8 @@
 // directories are what the agent watches: the MCO replaces files atomically (a new inode), which a
 // watch on the file itself would miss.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MirrorscopeError } from '../core/errors.js';
 import type { ConfigFileDigest } from '../protocol/messages.js';
 import { NODE_PATHS, type NodeRoot } from '../host/node-root.js';
 
@@ -34,6 +34,22 @@ export interface ConfigFiles {
   readonly hash: string;
 }
 
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/**
+ * The digest of one file. A file that cannot be read (a FIFO, too large, no permission) gets the
+ * digest of why, so that it turning readable is a change; it is never opened for a blocking read.
+ */
+async function digestOf(root: NodeRoot, nodePath: string): Promise<string | null> {
+  try {
+    const bytes = await root.readFile(nodePath);
+    return bytes === null ? null : sha256(bytes);
+  } catch (err) {
+    if (!(err instanceof MirrorscopeError)) throw err;
+    return sha256(`unreadable\0${err.message}`);
+  }
+}
+
 async function walk(
   root: NodeRoot,
   nodePath: string,
@@ -42,30 +58,21 @@ async function walk(
   dirs: Set<string>,
 ): Promise<void> {
   if (files.length >= MAX_FILES) return;
-  const real = root.hostPath(nodePath);
   let entries;
   try {
-    entries = await readdir(real, { withFileTypes: true });
+    entries = await root.readDir(nodePath);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTDIR') return; // missing or unreadable: not part of the configuration
-    try {
-      files.push({
-        path: nodePath,
-        sha256: createHash('sha256')
-          .update(await readFile(real))
-          .digest('hex'),
-      });
-    } catch {
-      // vanished between the two calls
-    }
+    if (err instanceof MirrorscopeError) return; // unreadable: the load reports it
+    throw err;
+  }
+  if (entries === null) {
+    const digest = await digestOf(root, nodePath);
+    if (digest !== null) files.push({ path: nodePath, sha256: digest });
     return;
   }
   dirs.add(nodePath);
   if (depth >= MAX_DEPTH) return;
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    await walk(root, path.posix.join(nodePath, e.name), depth + 1, files, dirs);
-  }
+  for (const e of entries) await walk(root, path.posix.join(nodePath, e.name), depth + 1, files, dirs);
 }
 
 export async function readConfigFiles(root: NodeRoot, extra: readonly string[] = []): Promise<ConfigFiles> {
@@ -79,15 +86,11 @@ export async function readConfigFiles(root: NodeRoot, extra: readonly string[] =
   // file or directory that appears later is noticed.
   for (const p of [...CONFIG_PATHS, ...extra]) {
     for (let d = path.posix.dirname(p); d !== '/' && d !== '.'; d = path.posix.dirname(d)) {
-      if (!dirs.has(d)) {
-        try {
-          await readdir(root.hostPath(d));
-          dirs.add(d);
-          break;
-        } catch {
-          // keep climbing
-        }
-      } else break;
+      if (dirs.has(d)) break;
+      if (await root.isDirectory(d)) {
+        dirs.add(d);
+        break;
+      }
     }
   }
   return { files, directories: [...dirs].sort(), hash: `sha256:${h.digest('hex')}` };

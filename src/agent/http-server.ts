@@ -2,6 +2,7 @@
 // node's view: on-demand traces, current findings, effective configuration.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { httpServerOptions } from '../protocol/http-limits.js';
 
 export interface HttpHandlers {
   /** Alive: never depends on mirrors or the API. */
@@ -46,16 +47,13 @@ export class AgentHttpServer {
     private readonly handlers: HttpHandlers,
     private readonly scope: HttpScope = 'full',
   ) {
-    this.server = http.createServer((req, res) => {
+    this.server = http.createServer(httpServerOptions(), (req, res) => {
       this.route(req, res).catch((err: unknown) => {
         if (!res.headersSent)
           send(res, 500, { error: { code: 'internal', message: (err as Error).message } });
         else res.destroy();
       });
     });
-    this.server.keepAliveTimeout = 5_000;
-    this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 120_000;
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

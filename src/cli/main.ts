@@ -31,6 +31,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: "print a running collector's cluster mirror health report",
     load: () => import('./commands/report.js'),
   },
+  admission: {
+    summary: 'what Portieris and Gatekeeper would decide for a pod naming each image, next to the pull',
+    load: () => import('./commands/admission.js'),
+  },
   render: {
     summary: 'render ICSP/IDMS/ITMS/Image objects into the registries.conf the MCO writes',
     load: () => import('./commands/render.js'),

@@ -3,10 +3,11 @@
 // cluster resources read: v2 `working-dir/cluster-resources/` (idms-oc-mirror.yaml,
 // itms-oc-mirror.yaml, catalog sources, the release signature ConfigMap), v1
 // `oc-mirror-workspace/results-<time>/` (the newest).
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MirrorscopeError } from '../core/errors.js';
 import type { ConfigFile } from '../core/registries/types.js';
+import { readLocalText } from '../host/read-text.js';
 
 /** One named file ("-": stdin); a missing or unreadable file is a config error naming it. */
 export async function readInput(path: string): Promise<ConfigFile> {
@@ -15,12 +16,10 @@ export async function readInput(path: string): Promise<ConfigFile> {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return { path: '(stdin)', text: Buffer.concat(chunks).toString('utf8') };
   }
-  try {
-    return { path, text: await readFile(path, 'utf8') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new MirrorscopeError('config-invalid', `${path}: cannot read (${code})`);
-  }
+  // A FIFO, a device or a file over the size limit is refused like any node file.
+  const text = await readLocalText(path);
+  if (text === null) throw new MirrorscopeError('config-invalid', `${path}: no such file or directory`);
+  return { path, text };
 }
 
 function isDirectory(path: string): Promise<boolean> {

@@ -5,35 +5,17 @@ import { encode, type CollectorMessage, type ImagesMessage } from '../protocol/m
 
 /** Above this many unsent bytes the peer is not keeping up. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
-/**
- * An agent sends a heartbeat every interval and a delta when a scan changes something; this many
- * messages in one window means a broken or hostile peer, which is disconnected (it reconnects with backoff).
- */
-export const MAX_MESSAGES_PER_WINDOW = 300;
-export const MESSAGE_WINDOW_MS = 10_000;
-
 export class AgentConnection {
   node: string | null = null;
   alive = true;
   private pendingImages: ImagesMessage | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
-  private windowStart = 0;
-  private windowCount = 0;
 
   constructor(
     readonly socket: WebSocket,
     readonly id: number,
     readonly remote: string,
   ) {}
-
-  /** Counts one received message; true when the peer exceeded its message budget. */
-  overBudget(nowMs: number): boolean {
-    if (nowMs - this.windowStart >= MESSAGE_WINDOW_MS) {
-      this.windowStart = nowMs;
-      this.windowCount = 0;
-    }
-    return ++this.windowCount > MAX_MESSAGES_PER_WINDOW;
-  }
 
   get congested(): boolean {
     return this.socket.bufferedAmount > HIGH_WATER_BYTES;

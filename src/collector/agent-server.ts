@@ -1,6 +1,7 @@
-// The agents' WebSocket endpoint: authentication at upgrade, hello/welcome, snapshots and deltas
-// into the node store, trace results to the broker, and ping-based liveness (dead peers are
-// terminated, not closed, so a half-open TCP connection cannot hold a slot).
+// The agents' WebSocket endpoint: authentication at upgrade, hello/welcome (within a deadline),
+// snapshots and deltas into the node store, trace results to the broker, a message budget per node
+// that reconnecting does not refill, and ping-based liveness (dead peers are terminated, not
+// closed, so a half-open TCP connection cannot hold a slot).
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -17,6 +18,7 @@ import { AgentConnection } from './agent-connection.js';
 import type { AgentAuthenticator, AgentIdentity } from './agent-auth.js';
 import type { Log } from './log.js';
 import type { NodeStore } from './node-store.js';
+import { RateLimiter } from './rate-limiter.js';
 import type { TraceBroker } from './trace-broker.js';
 
 export interface AgentServerHooks {
@@ -29,24 +31,51 @@ export interface AgentServerHooks {
   readonly imagesFor: (node: string) => { generation: number; images: readonly string[] };
   readonly onMessage?: (type: AgentMessage['type'] | 'invalid') => void;
   readonly onAuthFailure?: (status: number) => void;
+  readonly onLimitHit?: (limit: string) => void;
+  readonly onPolicyClose?: (reason: PolicyCloseReason) => void;
+  /** Default HELLO_DEADLINE_MS. */
+  readonly helloDeadlineMs?: number;
+  /** Whether a Node object of that name exists; undefined while the collector cannot tell. */
+  readonly nodeExists?: (node: string) => boolean | undefined;
 }
 
+/** A connection that has not said hello this long after the upgrade is closed. */
+export const HELLO_DEADLINE_MS = 10_000;
+/** Upgrades refused (429) while this many connections of the token's node have not said hello yet. */
+export const MAX_AWAITING_HELLO_PER_NODE = 2;
+/**
+ * Messages per node: a burst of 300, refilled at 30 a second. An agent sends a heartbeat every
+ * interval and a delta when a scan changes something; more is a broken or hostile peer, which is
+ * disconnected (it reconnects with backoff). The budget belongs to the node, not the connection,
+ * so reconnecting does not refill it.
+ */
+export const MESSAGE_BURST = 300;
+export const MESSAGES_PER_SECOND = 30;
+
 const CLOSE_POLICY = 1008;
+
+export type PolicyCloseReason = 'no-hello' | 'too-many-messages' | 'wrong-node' | 'invalid-message';
 const CLOSE_UNSUPPORTED = 1003;
 
-function reject(socket: Duplex, status: number, reason: string): void {
-  const text =
-    status === 401
-      ? 'Unauthorized'
-      : status === 403
-        ? 'Forbidden'
-        : status === 404
-          ? 'Not Found'
-          : 'Service Unavailable';
+const STATUS_TEXT: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+function reject(socket: Duplex, status: number, reason: string, retryAfterSeconds?: number): void {
   const body = `${reason}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}\r\n${body}`,
-  );
+  const headers = [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...(status === 401 ? ['WWW-Authenticate: Bearer'] : []),
+    ...(retryAfterSeconds !== undefined ? [`Retry-After: ${retryAfterSeconds}`] : []),
+  ];
+  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }
 
 export class AgentServer {
@@ -57,11 +86,17 @@ export class AgentServer {
     clientTracking: false,
   });
   private readonly byNode = new Map<string, AgentConnection>();
+  /** Connections that have not said hello yet, by the node their token proves. */
+  private readonly awaitingHello = new Map<string, number>();
   private readonly all = new Set<AgentConnection>();
   private connections = 0;
   private readonly pingTimer: NodeJS.Timeout;
+  private readonly messageBudget = new RateLimiter(MESSAGE_BURST, MESSAGES_PER_SECOND, Date.now, 100_000);
+
+  private readonly helloDeadlineMs: number;
 
   constructor(private readonly hooks: AgentServerHooks) {
+    this.helloDeadlineMs = hooks.helloDeadlineMs ?? HELLO_DEADLINE_MS;
     this.pingTimer = setInterval(() => this.checkLiveness(), hooks.heartbeatIntervalMs);
     this.pingTimer.unref();
   }
@@ -81,10 +116,16 @@ export class AgentServer {
           this.hooks.log.warn(
             `agent from ${req.socket.remoteAddress ?? '?'} refused (${auth.status}): ${auth.reason}`,
           );
-          reject(socket, auth.status, auth.reason);
+          reject(socket, auth.status, auth.reason, auth.retryAfterSeconds);
           return;
         }
         if (socket.destroyed) return;
+        const node = auth.identity.nodeName;
+        if (node !== null && (this.awaitingHello.get(node) ?? 0) >= MAX_AWAITING_HELLO_PER_NODE) {
+          this.hooks.onAuthFailure?.(429);
+          reject(socket, 429, `too many connections for node ${node} have not said hello`, 10);
+          return;
+        }
         this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, auth.identity));
       },
       (err: unknown) => {
@@ -98,19 +139,42 @@ export class AgentServer {
     const conn = new AgentConnection(ws, ++this.connections, req.socket.remoteAddress ?? '?');
     this.all.add(conn);
     let storeConnection = 0;
+    let limitsLogged = 0;
+    let awaiting = identity.nodeName;
+    const helloDone = (): void => {
+      if (awaiting === null) return;
+      const left = (this.awaitingHello.get(awaiting) ?? 1) - 1;
+      if (left > 0) this.awaitingHello.set(awaiting, left);
+      else this.awaitingHello.delete(awaiting);
+      awaiting = null;
+    };
+    if (awaiting !== null) this.awaitingHello.set(awaiting, (this.awaitingHello.get(awaiting) ?? 0) + 1);
+    const helloDeadline = setTimeout(() => {
+      if (conn.node !== null || ws.readyState !== ws.OPEN) return;
+      this.hooks.log.warn(`agent ${conn.remote} sent no hello within ${this.helloDeadlineMs} ms; closing`);
+      this.hooks.onPolicyClose?.('no-hello');
+      ws.close(CLOSE_POLICY, 'no hello in time');
+    }, this.helloDeadlineMs);
+    helloDeadline.unref();
+    const overBudget = (node: string): boolean => {
+      if (this.messageBudget.take(node) === 0) return false;
+      if (ws.readyState === ws.OPEN) {
+        this.hooks.log.warn(`agent ${node} sends too many messages; disconnecting it`);
+        this.hooks.onPolicyClose?.('too-many-messages');
+        ws.close(CLOSE_POLICY, 'too many messages');
+      }
+      return true;
+    };
     ws.on('error', (err) => this.hooks.log.warn(`agent ${conn.node ?? conn.remote}: ${err.message}`));
     ws.on('pong', () => {
       conn.alive = true;
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
       conn.alive = true;
-      if (conn.overBudget(Date.now())) {
-        if (ws.readyState === ws.OPEN) {
-          this.hooks.log.warn(`agent ${conn.node ?? conn.remote} sends too many messages; disconnecting it`);
-          ws.close(CLOSE_POLICY, 'too many messages');
-        }
-        return;
-      }
+      if (ws.readyState !== ws.OPEN) return;
+      // Charged before parsing when the node is known (after hello, or from a bound token).
+      const knownNode = conn.node ?? identity.nodeName;
+      if (knownNode !== null && overBudget(knownNode)) return;
       if (isBinary) {
         ws.close(CLOSE_UNSUPPORTED, 'binary frames are not part of the protocol');
         return;
@@ -122,6 +186,7 @@ export class AgentServer {
         this.hooks.onMessage?.('invalid');
         const reason = err instanceof ProtocolError ? err.message : 'invalid message';
         this.hooks.log.warn(`agent ${conn.node ?? conn.remote} sent an invalid message: ${reason}`);
+        this.hooks.onPolicyClose?.('invalid-message');
         ws.close(CLOSE_POLICY, reason.slice(0, 120));
         return;
       }
@@ -136,9 +201,21 @@ export class AgentServer {
           this.hooks.log.warn(
             `agent token issued on node ${identity.nodeName} claims node ${message.node}; refused`,
           );
+          this.hooks.onPolicyClose?.('wrong-node');
           ws.close(CLOSE_POLICY, 'the token was issued for another node');
           return;
         }
+        if (identity.nodeMustExist === true && this.hooks.nodeExists?.(message.node) === false) {
+          this.hooks.log.warn(
+            `agent with an unbound token claims node ${message.node}, which does not exist; refused`,
+          );
+          this.hooks.onPolicyClose?.('wrong-node');
+          ws.close(CLOSE_POLICY, 'no such node');
+          return;
+        }
+        if (knownNode === null && overBudget(message.node)) return;
+        clearTimeout(helloDeadline);
+        helloDone();
         storeConnection = this.hello(conn, message, now);
         return;
       }
@@ -149,9 +226,11 @@ export class AgentServer {
           return;
         case 'snapshot':
           this.hooks.store.snapshot(node, storeConnection, message, now);
+          limitsLogged = this.reportLimits(node, 0);
           return;
         case 'delta':
           this.hooks.store.delta(node, storeConnection, message, now);
+          limitsLogged = this.reportLimits(node, limitsLogged);
           return;
         case 'heartbeat':
           this.hooks.store.heartbeat(node, storeConnection, now);
@@ -163,6 +242,8 @@ export class AgentServer {
       }
     });
     ws.on('close', () => {
+      clearTimeout(helloDeadline);
+      helloDone();
       conn.dispose();
       this.all.delete(conn);
       this.hooks.broker.connectionClosed(conn.id);
@@ -171,6 +252,18 @@ export class AgentServer {
         this.hooks.store.disconnected(conn.node, storeConnection);
       }
     });
+  }
+
+  /** Logs limits newly hit by the node's last message; returns how many are now logged. */
+  private reportLimits(node: string, logged: number): number {
+    const hit = this.hooks.store.limitsHit(node);
+    if (hit.size > logged) {
+      this.hooks.log.warn(
+        `agent ${node} sent more than the collector keeps per node (${[...hit].join(', ')}); the excess is dropped`,
+      );
+      for (const limit of [...hit].slice(logged)) this.hooks.onLimitHit?.(limit);
+    }
+    return hit.size;
   }
 
   private hello(conn: AgentConnection, hello: HelloMessage, now: number): number {

@@ -8,7 +8,12 @@ import { bearerToken } from './bearer-token.js';
 
 export type ApiAuthResult =
   | { readonly ok: true; readonly user: string }
-  | { readonly ok: false; readonly status: 401 | 403 | 503; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly status: 401 | 403 | 429 | 503;
+      readonly reason: string;
+      readonly retryAfterSeconds?: number;
+    };
 
 export interface ApiAuthorizer {
   authorize(req: IncomingMessage, action: ResourceAction): Promise<ApiAuthResult>;
@@ -32,8 +37,11 @@ export function kubeApiAuth(tokens: TokenReviewer, access: AccessReviewer): ApiA
       const token = bearerToken(req);
       if (token === null) return { ok: false, status: 401, reason: 'a bearer token is required' };
       try {
-        const answer = await tokens.review(token);
-        if (!answer.ok) return { ok: false, status: 401, reason: answer.reason };
+        const answer = await tokens.review(token, req.socket.remoteAddress ?? '');
+        if (!answer.ok)
+          return answer.retryAfterSeconds === undefined
+            ? { ok: false, status: 401, reason: answer.reason }
+            : { ok: false, status: 429, reason: answer.reason, retryAfterSeconds: answer.retryAfterSeconds };
         const allowed = await access.allowed(answer.user, action);
         if (!allowed) {
           const what = `${action.verb} ${action.resource}${action.subresource ? `/${action.subresource}` : ''}`;

@@ -12,8 +12,11 @@ import { CachedAccessReviewer } from '../kube/access-review.js';
 import { writeConfigMap } from '../kube/config-map-writer.js';
 import type { KubeClients } from '../kube/kube-clients.js';
 import type { SupervisedInformer } from '../kube/supervised-informer.js';
+import type { AdmissionWatch } from './admission-watch.js';
 import type { ClusterIntent } from './cluster-intent.js';
+import { PodBoundNodes } from '../kube/bound-pod.js';
 import { CachedTokenReviewer } from '../kube/token-review.js';
+import { httpServerOptions } from '../protocol/http-limits.js';
 import { TOKEN_AUDIENCE } from '../protocol/messages.js';
 import { kubeAgentAuth, openAgentAuth } from './agent-auth.js';
 import { AgentServer } from './agent-server.js';
@@ -29,6 +32,7 @@ import { ImageSets, imagesByNode, withUpgradeImage } from './pod-images.js';
 import { pullEventsFrom } from './pull-events.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ReportPublisher } from './report-publisher.js';
+import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
 
 export interface CollectorOptions {
@@ -42,6 +46,13 @@ export interface CollectorOptions {
   readonly namespace: string;
   /** `system:serviceaccount:<ns>:<name>` every agent token must belong to. */
   readonly agentUser: string;
+  /**
+   * Accept agent tokens bound to no pod and take the agent's word for its node name
+   * (--allow-unbound-agent-tokens). Off: such a token is refused, since it proves no node.
+   */
+  readonly allowUnboundAgentTokens?: boolean;
+  /** How long an agent may take to say hello after the upgrade (default 10 s). */
+  readonly helloDeadlineMs?: number;
   readonly heartbeatIntervalMs?: number;
   /** An agent quiet this long is `agent-silent` (default 3 heartbeat intervals). */
   readonly silentAfterMs?: number;
@@ -51,6 +62,10 @@ export interface CollectorOptions {
   readonly traceTimeoutMs?: number;
   readonly eventMaxAgeMs?: number;
   readonly informerWatchdogMs?: number;
+  /** Read Portieris/Gatekeeper objects and FailedCreate events for the Admission section. */
+  readonly admission?: boolean;
+  /** How often the admission objects are re-read (default 60 s). */
+  readonly admissionIntervalMs?: number;
   readonly log: Log;
 }
 
@@ -102,11 +117,23 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   let pullEvents: PullEvent[] = [];
   let eventsVersion = 0;
   let intent: ClusterIntent | null = null;
+  let admission: AdmissionWatch | null = null;
 
-  const tokenReviewer = kube === null ? null : new CachedTokenReviewer(kube.authentication, [TOKEN_AUDIENCE]);
-  const apiTokenReviewer = kube === null ? null : new CachedTokenReviewer(kube.authentication, []);
+  // One throttle for both reviewers: it protects the API server, whoever sends the unknown tokens.
+  const throttle = new ReviewThrottle();
+  const admit = (source: string): number => throttle.admit(source);
+  const tokenReviewer =
+    kube === null ? null : new CachedTokenReviewer(kube.authentication, [TOKEN_AUDIENCE], { admit });
+  const apiTokenReviewer = kube === null ? null : new CachedTokenReviewer(kube.authentication, [], { admit });
   const agentAuth =
-    options.auth === 'kube' ? kubeAgentAuth(tokenReviewer!, options.agentUser) : openAgentAuth;
+    options.auth === 'kube'
+      ? kubeAgentAuth({
+          reviewer: tokenReviewer!,
+          serviceAccountUser: options.agentUser,
+          nodes: new PodBoundNodes(kube!.core, (namespace, name) => informers.pods?.get(name, namespace)),
+          allowUnbound: options.allowUnboundAgentTokens === true,
+        })
+      : openAgentAuth;
   const apiAuth =
     options.auth === 'kube'
       ? kubeApiAuth(apiTokenReviewer!, new CachedAccessReviewer(kube!.authorization))
@@ -122,6 +149,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     imagesFor: (node) => imageSets.get(node),
     onMessage: (type) => metricsRef?.messages.inc({ type }),
     onAuthFailure: (status) => metricsRef?.agentAuthFailures.inc({ status: String(status) }),
+    onLimitHit: (limit) => metricsRef?.agentLimitHits.inc({ limit }),
+    onPolicyClose: (reason) => metricsRef?.agentPolicyCloses.inc({ reason }),
+    ...(options.helloDeadlineMs !== undefined ? { helloDeadlineMs: options.helloDeadlineMs } : {}),
+    nodeExists: (node) =>
+      informers.nodes?.synced === true ? informers.nodes.get(node) !== undefined : undefined,
   });
 
   // ---- informers ----
@@ -190,6 +222,15 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         refreshImages();
       },
     });
+    if (options.admission === true) {
+      const { AdmissionWatch } = await import('./admission-watch.js');
+      admission = new AdmissionWatch(kube, {
+        intervalMs: options.admissionIntervalMs ?? 60_000,
+        eventMaxAgeMs: options.eventMaxAgeMs ?? 3_600_000,
+        log: informerLog,
+        onChange: () => eventsVersion++,
+      });
+    }
   }
 
   // ---- report ----
@@ -226,6 +267,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       events: pullEvents,
       agentWitnesses: store.witnesses.entries(),
       intent: intent?.evaluate(now) ?? null,
+      admission: admission?.section(informers.pods?.list() ?? [], now) ?? null,
     });
     lastBuildMs = performance.now() - started;
     cached = { report: built, storeVersion: store.version, eventsVersion, at: now };
@@ -242,6 +284,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       ...intent?.informerRestarts,
     }),
     tokenReviews: () => (tokenReviewer?.calls ?? 0) + (apiTokenReviewer?.calls ?? 0),
+    tokenReviewsThrottled: () => throttle.refused,
   });
   metricsRef = metrics;
 
@@ -266,7 +309,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const tls = options.tls ? readTlsPair(options.tls) : null;
   try {
     for (const address of options.listen) {
-      const server = tls ? createHttpsServer(tls, handler) : createServer(handler);
+      const server = tls
+        ? createHttpsServer({ ...httpServerOptions(), ...tls }, handler)
+        : createServer(httpServerOptions(), handler);
       server.on('upgrade', (req, socket, head) => agents.handleUpgrade(req, socket, head));
       server.on('clientError', (_err, socket) => socket.destroy());
       servers.push(server);
@@ -289,6 +334,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   if (kube !== null) {
     for (const informer of Object.values(informers)) informer.start();
     intent?.start();
+    admission?.start();
     const name = options.configMapName ?? 'mirrorscope-report';
     publisher = new ReportPublisher(
       report,
@@ -312,6 +358,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       stopTlsReload();
       publisher?.stop();
       agents.close();
+      admission?.stop();
       await Promise.all([...Object.values(informers).map((i) => i.stop()), intent?.stop()]);
       await Promise.all(
         servers.map(

@@ -70,7 +70,11 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       throw new HttpError(
         answer.status,
         answer.reason,
-        answer.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {},
+        answer.status === 401
+          ? { 'WWW-Authenticate': 'Bearer' }
+          : answer.retryAfterSeconds !== undefined
+            ? { 'Retry-After': String(answer.retryAfterSeconds) }
+            : {},
       );
     }
     return answer.user;

@@ -7,6 +7,8 @@ export interface CollectorMetrics {
   readonly registry: Registry;
   readonly messages: Counter<'type'>;
   readonly agentAuthFailures: Counter<'status'>;
+  readonly agentLimitHits: Counter<'limit'>;
+  readonly agentPolicyCloses: Counter<'reason'>;
   readonly apiAuthFailures: Counter<'status'>;
   readonly configMapWrites: Counter<'result'>;
 }
@@ -17,6 +19,7 @@ export function createMetrics(
     connectedAgents: () => number;
     informerRestarts: () => Record<string, number>;
     tokenReviews: () => number;
+    tokenReviewsThrottled: () => number;
   },
 ): CollectorMetrics {
   const registry = new Registry();
@@ -143,6 +146,14 @@ export function createMetrics(
       this.set(extra.tokenReviews());
     },
   });
+  new Gauge({
+    name: 'mirrorscope_collector_token_reviews_throttled',
+    help: 'TokenReviews not sent because a source (or all together) sent too many unknown tokens; the caller got 429.',
+    registers,
+    collect() {
+      this.set(extra.tokenReviewsThrottled());
+    },
+  });
   return {
     registry,
     messages: new Counter({
@@ -155,6 +166,18 @@ export function createMetrics(
       name: 'mirrorscope_collector_agent_auth_failures_total',
       help: 'Agent connections refused at upgrade, by HTTP status.',
       labelNames: ['status'],
+      registers,
+    }),
+    agentLimitHits: new Counter({
+      name: 'mirrorscope_collector_agent_limit_hits_total',
+      help: 'Times an agent sent more than the collector keeps per node (findings, hosts, images, bytes); the excess was dropped.',
+      labelNames: ['limit'],
+      registers,
+    }),
+    agentPolicyCloses: new Counter({
+      name: 'mirrorscope_collector_agent_policy_closes_total',
+      help: 'Agent connections the collector closed for breaking the rules (no-hello, too-many-messages, wrong-node, invalid-message).',
+      labelNames: ['reason'],
       registers,
     }),
     apiAuthFailures: new Counter({

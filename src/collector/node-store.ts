@@ -1,6 +1,8 @@
 // Each node's latest state as its agent reported it. Agents are the source of truth: a snapshot
 // replaces everything known about the node, deltas patch it, and a restarted collector simply
-// waits for agents to reconnect and send their snapshots.
+// waits for agents to reconnect and send their snapshots. What is kept per node is bounded
+// (NODE_LIMITS) across connections; what does not fit is dropped and said with an
+// `agent-limit-exceeded` finding on the node.
 import type {
   DeltaMessage,
   HelloMessage,
@@ -9,9 +11,20 @@ import type {
   SnapshotMessage,
   WireFinding,
 } from '../protocol/messages.js';
+import { definitionOf } from '../core/findings/catalogue.js';
 import type { AgentView } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
 import { FindingInterner } from './finding-interner.js';
+import {
+  fileBytes,
+  findingBytes,
+  fit,
+  hostBytes,
+  imageBytes,
+  NODE_LIMITS,
+  type Fitted,
+  type NodeLimit,
+} from './node-limits.js';
 
 interface MutableAgent {
   connected: boolean;
@@ -19,12 +32,18 @@ interface MutableAgent {
   agentVersion: string;
   configHash: string;
   files: AgentView['files'];
+  /** What the agent reported and the limits let in, then the limit findings. */
   findings: readonly WireFinding[];
+  /** What the agent reported and the limits let in. */
+  agentFindings: readonly WireFinding[];
   hosts: readonly HostProbe[];
   images: readonly ImageStatus[];
   scanAt: string | null;
   /** Connection generation: a late message from a replaced connection must not win. */
   connection: number;
+  /** Limits that dropped something since the last snapshot (which starts afresh). */
+  limitsHit: ReadonlySet<NodeLimit>;
+  bytes: { files: number; hosts: number; images: number; findings: number };
 }
 
 function mergeBy<T>(current: readonly T[], updates: readonly T[], key: (t: T) => string): T[] {
@@ -37,16 +56,78 @@ function mergeBy<T>(current: readonly T[], updates: readonly T[], key: (t: T) =>
 /** Image statuses are usually identical on every node of a pool; share one object per distinct status. */
 class ImageStatusInterner {
   private table = new Map<string, ImageStatus>();
+  private bytes = 0;
 
   intern(status: ImageStatus): ImageStatus {
     const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}`;
     const shared = this.table.get(key);
     if (shared !== undefined) return shared;
-    if (this.table.size >= 200_000) this.table = new Map();
+    // Starting afresh only loses sharing; entries still held by nodes stay alive through them.
+    if (this.table.size >= 200_000 || this.bytes > 64 * 1024 * 1024) {
+      this.table = new Map();
+      this.bytes = 0;
+    }
     const frozen = Object.freeze(status);
     this.table.set(key, frozen);
+    this.bytes += key.length;
     return frozen;
   }
+}
+
+const LIMIT_TEXT: Record<NodeLimit, string> = {
+  findings: `more findings than the collector keeps for one node (${NODE_LIMITS.findings.toLocaleString('en-US')})`,
+  hosts: `more registry hosts than the collector keeps for one node (${NODE_LIMITS.hosts.toLocaleString('en-US')})`,
+  images: `more images than the collector keeps for one node (${NODE_LIMITS.images.toLocaleString('en-US')})`,
+  bytes: `more data than the collector keeps for one node (${NODE_LIMITS.bytes / 1024 / 1024} MiB)`,
+};
+
+/** One shared object per limit, so every node that hits it witnesses the same problem. */
+const LIMIT_FINDINGS = Object.fromEntries(
+  (Object.keys(LIMIT_TEXT) as NodeLimit[]).map((limit) => [
+    limit,
+    Object.freeze<WireFinding>({
+      key: `agent-limit-exceeded:${limit}`,
+      id: 'agent-limit-exceeded',
+      severity: definitionOf('agent-limit-exceeded').severity,
+      message: `The agent on this node sent ${LIMIT_TEXT[limit]}; the rest was dropped, so this node's entry in the report is incomplete.`,
+      file: null,
+      line: null,
+      scope: null,
+      fix: definitionOf('agent-limit-exceeded').fix,
+      image: null,
+      host: null,
+    }),
+  ]),
+) as Record<NodeLimit, WireFinding>;
+
+function limitFindings(hit: ReadonlySet<NodeLimit>): WireFinding[] {
+  return [...hit].sort().map((l) => LIMIT_FINDINGS[l]);
+}
+
+function note(hit: Set<NodeLimit>, fitted: Fitted<unknown>, countLimit: NodeLimit): void {
+  if (fitted.hit === 'count') hit.add(countLimit);
+  else if (fitted.hit === 'bytes') hit.add('bytes');
+}
+
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+
+/** Errors first, so that the findings that matter most are the ones kept when a list is cut. */
+function mostSevereFirst(findings: readonly WireFinding[]): WireFinding[] {
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)
+    .map((e) => e.f);
+}
+
+/** The last finding of each key (a delta naming a key twice means its latest version). */
+function lastByKey(findings: readonly WireFinding[]): readonly WireFinding[] {
+  const keys = new Set<string>();
+  let duplicate = false;
+  for (const f of findings) {
+    if (keys.has(f.key)) duplicate = true;
+    keys.add(f.key);
+  }
+  return duplicate ? [...new Map(findings.map((f) => [f.key, f])).values()] : findings;
 }
 
 export class NodeStore {
@@ -70,10 +151,13 @@ export class NodeStore {
       configHash: hello.configHash,
       files: previous?.files ?? [],
       findings: previous?.findings ?? [],
+      agentFindings: previous?.agentFindings ?? [],
       hosts: previous?.hosts ?? [],
       images: previous?.images ?? [],
       scanAt: previous?.scanAt ?? null,
       connection,
+      limitsHit: previous?.limitsHit ?? new Set(),
+      bytes: previous?.bytes ?? { files: 0, hosts: 0, images: 0, findings: 0 },
     });
     this.version++;
     return connection;
@@ -89,15 +173,33 @@ export class NodeStore {
     if (state === undefined) return false;
     state.lastSeenMs = nowMs;
     state.configHash = message.configHash;
-    state.files = message.files;
-    const findings = message.findings.map((f) => this.interner.intern(f));
-    this.witnesses.replace(node, state.findings, findings);
-    state.findings = findings;
-    state.hosts = message.hosts;
-    state.images = message.images.map((i) => this.images.intern(i));
+    const hit = new Set<NodeLimit>();
+    let allowance = NODE_LIMITS.bytes;
+    const files = fit(message.files, Infinity, allowance, fileBytes);
+    note(hit, files, 'bytes');
+    allowance -= files.bytes;
+    const hosts = fit(message.hosts, NODE_LIMITS.hosts, allowance, hostBytes);
+    note(hit, hosts, 'hosts');
+    allowance -= hosts.bytes;
+    const images = fit(message.images, NODE_LIMITS.images, allowance, imageBytes);
+    note(hit, images, 'images');
+    allowance -= images.bytes;
+    let findings = fit(message.findings, NODE_LIMITS.findings, allowance, findingBytes);
+    if (findings.hit !== null)
+      findings = fit(mostSevereFirst(message.findings), NODE_LIMITS.findings, allowance, findingBytes);
+    note(hit, findings, 'findings');
+    state.files = files.kept;
+    state.hosts = hosts.kept;
+    state.images = images.kept.map((i) => this.images.intern(i));
+    state.agentFindings = findings.kept.map((f) => this.interner.intern(f));
+    state.limitsHit = hit;
+    state.bytes = { files: files.bytes, hosts: hosts.bytes, images: images.bytes, findings: findings.bytes };
+    const combined = hit.size === 0 ? state.agentFindings : [...state.agentFindings, ...limitFindings(hit)];
+    this.witnesses.replace(node, state.findings, combined);
+    state.findings = combined;
     state.scanAt = message.scan?.at ?? message.generatedAt;
     this.version++;
-    if (this.interner.needsPrune) this.interner.rebuild([...this.nodes.values()].map((n) => n.findings));
+    this.pruneInterner();
     return true;
   }
 
@@ -106,24 +208,87 @@ export class NodeStore {
     if (state === undefined) return false;
     state.lastSeenMs = nowMs;
     state.configHash = message.configHash;
+    const hit = new Set(state.limitsHit);
+    const b = state.bytes;
+    if (message.hosts.length > 0) {
+      const hosts = fit(
+        mergeBy(state.hosts, message.hosts, (h) => h.host),
+        NODE_LIMITS.hosts,
+        NODE_LIMITS.bytes - b.files - b.images - b.findings,
+        hostBytes,
+      );
+      note(hit, hosts, 'hosts');
+      state.hosts = hosts.kept;
+      b.hosts = hosts.bytes;
+    }
+    if (message.images.length > 0) {
+      const images = fit(
+        mergeBy(state.images, message.images, (i) => i.image),
+        NODE_LIMITS.images,
+        NODE_LIMITS.bytes - b.files - b.hosts - b.findings,
+        imageBytes,
+      );
+      note(hit, images, 'images');
+      const had = new Set(state.images);
+      state.images = images.kept.map((i) => (had.has(i) ? i : this.images.intern(i)));
+      b.images = images.bytes;
+    }
+    const before = state.agentFindings;
+    let removed: readonly WireFinding[] = [];
+    let added: readonly WireFinding[] = [];
     if (message.added.length > 0 || message.cleared.length > 0) {
       const cleared = new Set(message.cleared);
-      const added = message.added.map((f) => this.interner.intern(f));
-      for (const f of added) cleared.add(f.key);
+      // Interned only once kept: what the limits drop must not stay alive in the interner.
+      const incoming = lastByKey(message.added);
+      for (const f of incoming) cleared.add(f.key);
       const kept: WireFinding[] = [];
-      const removed: WireFinding[] = [];
-      for (const f of state.findings) (cleared.has(f.key) ? removed : kept).push(f);
-      this.witnesses.patch(node, removed, added);
-      state.findings = [...kept, ...added];
+      const dropped: WireFinding[] = [];
+      for (const f of before) (cleared.has(f.key) ? dropped : kept).push(f);
+      const allowance = NODE_LIMITS.bytes - b.files - b.hosts - b.images;
+      let bytes = b.findings;
+      for (const f of dropped) bytes -= findingBytes(f);
+      for (const f of incoming) bytes += findingBytes(f);
+      let findings: Fitted<WireFinding>;
+      // Only a delta that may cross a limit pays for a full pass over the node's findings.
+      if (kept.length + incoming.length <= NODE_LIMITS.findings && bytes <= allowance) {
+        added = incoming.map((f) => this.interner.intern(f));
+        removed = dropped;
+        findings = { kept: [...kept, ...added], bytes, hit: null };
+      } else {
+        const fitted = fit([...kept, ...incoming], NODE_LIMITS.findings, allowance, findingBytes);
+        const had = new Set(before);
+        const now = fitted.kept.map((f) => (had.has(f) ? f : this.interner.intern(f)));
+        const nowSet = new Set(now);
+        removed = before.filter((f) => !nowSet.has(f));
+        added = now.filter((f) => !had.has(f));
+        findings = { ...fitted, kept: now };
+      }
+      note(hit, findings, 'findings');
+      state.agentFindings = findings.kept;
+      b.findings = findings.bytes;
     }
-    state.hosts = mergeBy(state.hosts, message.hosts, (h) => h.host);
-    state.images = mergeBy(
-      state.images,
-      message.images.map((i) => this.images.intern(i)),
-      (i) => i.image,
-    );
+    const limitsChanged = hit.size !== state.limitsHit.size;
+    if (limitsChanged) {
+      removed = [...removed, ...limitFindings(state.limitsHit)];
+      added = [...added, ...limitFindings(hit)];
+      state.limitsHit = hit;
+    }
+    if (before !== state.agentFindings || limitsChanged) {
+      this.witnesses.patch(node, removed, added);
+      state.findings = hit.size === 0 ? state.agentFindings : [...state.agentFindings, ...limitFindings(hit)];
+    }
     this.version++;
+    this.pruneInterner();
     return true;
+  }
+
+  private pruneInterner(): void {
+    if (this.interner.needsPrune) this.interner.rebuild([...this.nodes.values()].map((n) => n.findings));
+  }
+
+  /** Limits the node's stored state has hit since its last snapshot. */
+  limitsHit(node: string): ReadonlySet<NodeLimit> {
+    return this.nodes.get(node)?.limitsHit ?? new Set();
   }
 
   heartbeat(node: string, connection: number, nowMs: number): void {

@@ -6,6 +6,8 @@ export class RateLimiter {
     private readonly burst: number,
     private readonly perSecond: number,
     private readonly now: () => number = Date.now,
+    /** Past this many callers the table starts afresh (a flood of distinct callers cannot grow it). */
+    private readonly maxCallers = 10_000,
   ) {}
 
   /** 0 when allowed (and a token is taken), else the seconds to wait. */
@@ -14,7 +16,7 @@ export class RateLimiter {
     const b = this.buckets.get(caller) ?? { tokens: this.burst, at: now };
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
     b.at = now;
-    if (this.buckets.size > 10_000) this.buckets.clear();
+    if (this.buckets.size >= this.maxCallers && !this.buckets.has(caller)) this.buckets.clear();
     this.buckets.set(caller, b);
     if (b.tokens >= cost) {
       b.tokens -= cost;

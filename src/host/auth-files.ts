@@ -3,7 +3,7 @@ import { parseAuthFile } from '../core/credentials/auth-file.js';
 import type { AuthFileSlot } from '../core/credentials/lookup.js';
 import type { CrioImageConfig } from '../core/crio/crio-config.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
-import { readTextFile } from './read-text.js';
+import { readLocalText, readNodeText } from './read-text.js';
 
 export interface AuthFileChoice {
   /** Node path (or the --authfile path as given). */
@@ -67,8 +67,7 @@ export function chooseAuthFiles(
 }
 
 export async function readAuthFileSlot(root: NodeRoot, choice: AuthFileChoice): Promise<AuthFileSlot> {
-  const real = choice.external ? choice.path : root.hostPath(choice.path);
-  const text = await readTextFile(real, choice.path);
+  const text = choice.external ? await readLocalText(choice.path) : await readNodeText(root, choice.path);
   if (text === null) return { path: choice.path, file: null };
   return {
     path: choice.path,

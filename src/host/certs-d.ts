@@ -2,7 +2,6 @@
 // `tlsclientconfig.SetupCertificates`: the first EXISTING of ROOT/etc/containers/certs.d/HOST[:PORT]
 // and ROOT/etc/docker/certs.d/HOST[:PORT] (never merged; the port must match exactly); `*.crt` are CAs
 // added to the system trust, `*.cert` + `*.key` are client pairs.
-import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MirrorscopeError } from '../core/errors.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
@@ -21,15 +20,6 @@ export interface CertsDir {
   readonly cas: readonly CertFile[];
   readonly clientCert: CertFile | null;
   readonly clientKey: CertFile | null;
-}
-
-async function isDirectory(realPath: string): Promise<boolean> {
-  try {
-    return (await stat(realPath)).isDirectory();
-  } catch {
-    // Missing and permission errors both move on to the next candidate, as upstream.
-    return false;
-  }
 }
 
 function certError(dir: string, message: string): MirrorscopeError {
@@ -58,9 +48,11 @@ const SYSTEM_BUNDLES = [
 export async function findSystemTrust(root: NodeRoot): Promise<CertFile | null> {
   for (const file of SYSTEM_BUNDLES) {
     try {
-      return { file, pem: await readFile(root.hostPath(file)) };
-    } catch {
-      // not there (or unreadable): try the next one, as Go does
+      const pem = await root.readFile(file);
+      if (pem !== null) return { file, pem };
+    } catch (err) {
+      // unreadable: try the next one, as Go does
+      if (!(err instanceof MirrorscopeError)) throw err;
     }
   }
   return null;
@@ -71,26 +63,33 @@ export async function findCertsDir(root: NodeRoot, hostPort: string): Promise<Ce
     path.posix.join(d, hostPort),
   );
   for (const dir of searched) {
-    const real = root.hostPath(dir);
-    if (!(await isDirectory(real))) continue;
+    // Missing and permission errors both move on to the next candidate, as upstream's dockerCertDir.
+    if (!(await root.isDirectory(dir))) continue;
     let names: string[];
     try {
-      names = (await readdir(real)).sort();
-    } catch {
-      continue;
+      names = ((await root.readDir(dir)) ?? []).map((e) => e.name);
+    } catch (err) {
+      // SetupCertificates skips a directory it may not list: the directory is used, with no files.
+      if (!(err instanceof MirrorscopeError)) throw err;
+      names = [];
     }
+    const present = new Set(names);
     const cas: CertFile[] = [];
     let clientCert: CertFile | null = null;
     let clientKey: CertFile | null = null;
-    const read = async (name: string): Promise<CertFile> => ({
-      file: path.posix.join(dir, name),
-      pem: await readFile(path.join(real, name)),
-    });
+    // A file that vanished (or a dangling symlink) is skipped, as upstream; any other read error fails.
+    const read = async (name: string): Promise<CertFile | null> => {
+      const file = path.posix.join(dir, name);
+      const pem = await root.readFile(file);
+      return pem === null ? null : { file, pem };
+    };
     for (const name of names) {
-      if (name.endsWith('.crt')) cas.push(await read(name));
-      else if (name.endsWith('.cert')) {
+      if (name.endsWith('.crt')) {
+        const ca = await read(name);
+        if (ca !== null) cas.push(ca);
+      } else if (name.endsWith('.cert')) {
         const keyName = `${name.slice(0, -'.cert'.length)}.key`;
-        if (!names.includes(keyName)) {
+        if (!present.has(keyName)) {
           throw certError(
             dir,
             `missing key ${keyName} for client certificate ${name}. Note that CA certificates should use the extension .crt`,
@@ -99,7 +98,7 @@ export async function findCertsDir(root: NodeRoot, hostPort: string): Promise<Ce
         clientCert = await read(name);
       } else if (name.endsWith('.key')) {
         const certName = `${name.slice(0, -'.key'.length)}.cert`;
-        if (!names.includes(certName))
+        if (!present.has(certName))
           throw certError(dir, `missing client certificate ${certName} for key ${name}`);
         clientKey = await read(name);
       }

@@ -1,26 +1,30 @@
 // Reads crio.conf and every file below crio.conf.d (recursively, lexical order, like CRI-O's
 // `filepath.Walk`).
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readCrioImageConfig, type CrioImageConfig } from '../core/crio/crio-config.js';
+import { fileError } from './node-fs.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
 import { readNodeFiles } from './read-text.js';
 
-async function walkFiles(root: NodeRoot, nodeDir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(root.hostPath(nodeDir), { withFileTypes: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw err;
-  }
-  const names = entries.map((e) => e.name).sort();
-  const files: string[] = [];
-  for (const name of names) {
-    const entry = entries.find((e) => e.name === name)!;
-    const nodePath = path.posix.join(nodeDir, name);
-    if (entry.isDirectory()) files.push(...(await walkFiles(root, nodePath)));
+/** Directory levels walked below crio.conf.d; a deeper tree is an error rather than unbounded work. */
+const MAX_WALK_DEPTH = 32;
+
+async function walkFiles(
+  root: NodeRoot,
+  nodeDir: string,
+  depth = 0,
+  files: string[] = [],
+): Promise<string[]> {
+  const entries = await root.readDir(nodeDir);
+  if (entries === null) return files;
+  if (depth > MAX_WALK_DEPTH)
+    throw fileError(
+      nodeDir,
+      `directories nested more than ${MAX_WALK_DEPTH} levels below ${NODE_PATHS.crioConfD}`,
+    );
+  for (const entry of entries) {
+    const nodePath = path.posix.join(nodeDir, entry.name);
+    if (entry.isDirectory) await walkFiles(root, nodePath, depth + 1, files);
     else files.push(nodePath);
   }
   return files;

@@ -1,14 +1,13 @@
 // Finds and reads the policy.json CRI-O would use on a node: `<signature_policy_dir>/<namespace>.json`
 // when it exists for the pod's namespace, else crio.conf's `signature_policy`, else the system default.
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CrioImageConfig } from '../core/crio/crio-config.js';
-import { configError } from '../core/errors.js';
+import { configError, MirrorscopeError } from '../core/errors.js';
 import { parsePolicy } from '../core/policy/parse-policy.js';
 import type { Policy } from '../core/policy/types.js';
-import type { ConfigFile, Origin } from '../core/registries/types.js';
+import type { Origin } from '../core/registries/types.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
-import { readNodeFiles, readTextFile } from './read-text.js';
+import { readNodeText } from './read-text.js';
 
 export interface PolicyLocation {
   readonly path: string;
@@ -25,7 +24,13 @@ export async function locatePolicy(
 ): Promise<PolicyLocation> {
   if (crio !== null && namespace !== undefined && namespace !== '') {
     const candidate = path.posix.join(crio.signaturePolicyDir.value, `${namespace}.json`);
-    if ((await readTextFile(root.hostPath(candidate), candidate)) !== null) {
+    // CRI-O stats the file: whatever exists there is chosen (and a bad one then fails to load, as
+    // does one whose directory cannot be searched: the load names the error).
+    const found = await root.resolve(candidate).catch((err: unknown) => {
+      if (err instanceof MirrorscopeError) return { kind: 'unreadable' as const };
+      throw err;
+    });
+    if (found.kind !== 'missing') {
       return { path: candidate, chosenBy: crio.signaturePolicyDir.origin, reason: 'namespace' };
     }
   }
@@ -41,7 +46,7 @@ export async function locatePolicy(
 
 /** Reads and parses the policy; a missing file is the error containers/image gives (it has no built-in policy). */
 export async function loadPolicyFile(root: NodeRoot, location: PolicyLocation): Promise<Policy> {
-  const text = await readTextFile(root.hostPath(location.path), location.path);
+  const text = await readNodeText(root, location.path);
   if (text === null) {
     const upstream =
       location.reason === 'default'
@@ -56,23 +61,12 @@ export async function loadPolicyFile(root: NodeRoot, location: PolicyLocation): 
   return parsePolicy({ path: location.path, text });
 }
 
-/** Every per-namespace policy below signature_policy_dir, for static checks. */
-export async function readNamespacedPolicies(
-  root: NodeRoot,
-  crio: CrioImageConfig | null,
-): Promise<ConfigFile[]> {
+/** The node path of every per-namespace policy below signature_policy_dir, for static checks. */
+export async function namespacedPolicyPaths(root: NodeRoot, crio: CrioImageConfig | null): Promise<string[]> {
   if (crio === null) return [];
   const dir = crio.signaturePolicyDir.value;
-  let names: string[];
-  try {
-    names = (await readdir(root.hostPath(dir), { withFileTypes: true }))
-      .filter((e) => !e.isDirectory() && e.name.endsWith('.json'))
-      .map((e) => e.name);
-  } catch {
-    return [];
-  }
-  return readNodeFiles(
-    root,
-    names.sort().map((name) => path.posix.join(dir, name)),
-  );
+  const entries = await root.readDir(dir);
+  return (entries ?? [])
+    .filter((e) => !e.isDirectory && e.name.endsWith('.json'))
+    .map((e) => path.posix.join(dir, e.name));
 }

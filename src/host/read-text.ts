@@ -1,29 +1,27 @@
-import { readFile } from 'node:fs/promises';
-import { MirrorscopeError } from '../core/errors.js';
 import type { ConfigFile } from '../core/registries/types.js';
+import { fileError, readLocalFile } from './node-fs.js';
 import type { NodeRoot } from './node-root.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Reads a UTF-8 file; null when it does not exist. Invalid UTF-8 is a config error, as in Go's TOML/YAML decoders. */
-export async function readTextFile(realPath: string, nodePath: string): Promise<string | null> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(realPath);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw new MirrorscopeError('config-invalid', `${nodePath}: cannot read: ${(err as Error).message}`, {
-      location: { file: nodePath, line: null },
-    });
-  }
+function decode(bytes: Buffer, shownPath: string): string {
   try {
     return decoder.decode(bytes);
   } catch {
-    throw new MirrorscopeError('config-invalid', `${nodePath}: the file is not valid UTF-8`, {
-      location: { file: nodePath, line: null },
-    });
+    throw fileError(shownPath, 'the file is not valid UTF-8');
   }
+}
+
+/** Reads a UTF-8 file at a node path; null when it does not exist. Invalid UTF-8 is a config error, as in Go's TOML/YAML decoders. */
+export async function readNodeText(root: NodeRoot, nodePath: string): Promise<string | null> {
+  const bytes = await root.readFile(nodePath);
+  return bytes === null ? null : decode(bytes, nodePath);
+}
+
+/** Reads a UTF-8 file named on the command line (not under the node root); null when it does not exist. */
+export async function readLocalText(filePath: string): Promise<string | null> {
+  const bytes = await readLocalFile(filePath);
+  return bytes === null ? null : decode(bytes, filePath);
 }
 
 /**
@@ -33,7 +31,7 @@ export async function readTextFile(realPath: string, nodePath: string): Promise<
 export async function readNodeFiles(root: NodeRoot, nodePaths: readonly string[]): Promise<ConfigFile[]> {
   const files: ConfigFile[] = [];
   for (const nodePath of nodePaths) {
-    const text = await readTextFile(root.hostPath(nodePath), nodePath);
+    const text = await readNodeText(root, nodePath);
     if (text !== null) files.push({ path: nodePath, text });
   }
   return files;

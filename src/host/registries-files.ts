@@ -1,7 +1,5 @@
 // Reads registries.conf, its drop-ins and the machine alias file from a node root.
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { MirrorscopeError } from '../core/errors.js';
 import { assembleRegistriesConfig } from '../core/registries/assemble.js';
 import { loadMachineAliases } from '../core/registries/machine-aliases.js';
 import type { ConfigFile, RegistriesConfig } from '../core/registries/types.js';
@@ -15,20 +13,10 @@ async function readConfigFile(root: NodeRoot, nodePath: string): Promise<ConfigF
 
 /** `.conf` entries in lexical order; subdirectories are not descended into (containers/image `dropInConfigs`). */
 async function listDropIns(root: NodeRoot, nodeDir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(root.hostPath(nodeDir), { withFileTypes: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw new MirrorscopeError('config-invalid', `reading registries.conf.d: ${(err as Error).message}`, {
-      location: { file: nodeDir, line: null },
-    });
-  }
+  const entries = (await root.readDir(nodeDir)) ?? [];
   return entries
-    .filter((e) => !e.isDirectory() && e.name.endsWith('.conf'))
-    .map((e) => path.posix.join(nodeDir, e.name))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    .filter((e) => !e.isDirectory && e.name.endsWith('.conf'))
+    .map((e) => path.posix.join(nodeDir, e.name));
 }
 
 export interface LoadedRegistries {

@@ -1,6 +1,8 @@
 // Who a bearer token belongs to, as the API server says (TokenReview). Positive answers are cached
 // for a minute so a mass reconnect of every agent is not a TokenReview storm; the cache is keyed by
 // the token's SHA-256, so no token is kept in memory longer than the request that carried it.
+// Refusals are cached for 10 s, and a throttle (the `admit` option) may hold back a review that
+// neither cache answers.
 import { createHash } from 'node:crypto';
 import type { AuthenticationV1Api } from '@kubernetes/client-node';
 import { TtlCache } from './ttl-cache.js';
@@ -14,10 +16,13 @@ export interface ReviewedUser {
 }
 
 export type TokenReviewAnswer =
-  { readonly ok: true; readonly user: ReviewedUser } | { readonly ok: false; readonly reason: string };
+  | { readonly ok: true; readonly user: ReviewedUser }
+  /** `retryAfterSeconds`: not reviewed at all, the caller sent too many unknown tokens. */
+  | { readonly ok: false; readonly reason: string; readonly retryAfterSeconds?: number };
 
 export interface TokenReviewer {
-  review(token: string): Promise<TokenReviewAnswer>;
+  /** `source`: the caller's address, for the throttle of reviews. */
+  review(token: string, source?: string): Promise<TokenReviewAnswer>;
 }
 
 export function tokenDigest(token: string): string {
@@ -29,6 +34,7 @@ export class CachedTokenReviewer implements TokenReviewer {
   /** Refusals are remembered briefly, so one bad client retrying fast is not a TokenReview each time. */
   private readonly refused: TtlCache<string>;
   private readonly inflight = new Map<string, Promise<TokenReviewAnswer>>();
+  private readonly admit: (source: string) => number;
   /** TokenReview calls actually sent (the cache's effect is visible in metrics and tests). */
   calls = 0;
 
@@ -36,13 +42,20 @@ export class CachedTokenReviewer implements TokenReviewer {
     private readonly api: AuthenticationV1Api,
     /** Empty: the API server's own audiences (a user's token for API calls). */
     private readonly audiences: readonly string[],
-    options: { readonly ttlMs?: number; readonly maxEntries?: number; readonly refusedTtlMs?: number } = {},
+    options: {
+      readonly ttlMs?: number;
+      readonly maxEntries?: number;
+      readonly refusedTtlMs?: number;
+      /** Asked before each TokenReview actually sent: 0 to send it, else the seconds to wait. */
+      readonly admit?: (source: string) => number;
+    } = {},
   ) {
+    this.admit = options.admit ?? (() => 0);
     this.cache = new TtlCache(options.ttlMs ?? 60_000, options.maxEntries ?? 20_000);
     this.refused = new TtlCache(options.refusedTtlMs ?? 10_000, 5_000);
   }
 
-  async review(token: string): Promise<TokenReviewAnswer> {
+  async review(token: string, source = ''): Promise<TokenReviewAnswer> {
     const key = tokenDigest(token);
     const cached = this.cache.get(key);
     if (cached !== undefined) return { ok: true, user: cached };
@@ -50,6 +63,9 @@ export class CachedTokenReviewer implements TokenReviewer {
     if (refusal !== undefined) return { ok: false, reason: refusal };
     const pending = this.inflight.get(key);
     if (pending !== undefined) return pending;
+    const wait = this.admit(source);
+    if (wait > 0)
+      return { ok: false, reason: 'too many unknown tokens; retry later', retryAfterSeconds: wait };
     const request = this.send(token).finally(() => this.inflight.delete(key));
     this.inflight.set(key, request);
     const answer = await request;

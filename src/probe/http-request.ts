@@ -20,9 +20,16 @@ export interface HttpExchange {
   readonly body?: string;
   readonly agent: http.Agent | https.Agent;
   readonly timeoutMs: number;
+  /** How the deadline is described in a timeout error (`within N ms`); defaults to `timeoutMs`. */
+  readonly timeoutText?: string;
   readonly maxBodyBytes: number;
-  /** 'truncate' keeps the first maxBodyBytes (error bodies); 'fail' rejects (manifests, tokens). */
+  /**
+   * 'truncate' keeps the first maxBodyBytes; 'fail' rejects a 2xx answer beyond it (manifests, tokens).
+   * Any other answer is truncated: an error body is only read for its error codes, as c/image does.
+   */
   readonly overflow: 'truncate' | 'fail';
+  /** The cap for a non-2xx body (default: maxBodyBytes). */
+  readonly maxErrorBodyBytes?: number;
   /** Skip reading the body at all (ping): the socket is reused only if the body was small. */
   readonly discardBody?: boolean;
 }
@@ -59,6 +66,14 @@ function transportError(err: unknown): TransportError {
   return new TransportError(code, e.message);
 }
 
+/** The deadline passed before a complete answer; `within` says which deadline (`within N ms`). */
+export function timeoutError(url: URL, method: string, within: string): TransportError {
+  return new TransportError(
+    'TIMEOUT',
+    `no complete answer from ${url.host} ${within} (${method} ${url.pathname})`,
+  );
+}
+
 /** An error on the response stream: the headers came, the rest did not. */
 function dropped(): TransportError {
   return new TransportError('CONNECTION_DROPPED', 'the registry closed the connection mid-answer');
@@ -85,10 +100,7 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       maxHeaderSize: MAX_HEADER_BYTES,
     });
     const timer = setTimeout(() => {
-      const err = new TransportError(
-        'TIMEOUT',
-        `no complete answer from ${x.url.host} within ${x.timeoutMs} ms (${x.method} ${x.url.pathname})`,
-      );
+      const err = timeoutError(x.url, x.method, x.timeoutText ?? `within ${x.timeoutMs} ms`);
       finish(err);
       req.destroy(err);
     }, x.timeoutMs);
@@ -112,10 +124,12 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
         res.on('error', () => finish(dropped()));
         return;
       }
+      const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
+      const cap = ok ? x.maxBodyBytes : Math.min(x.maxBodyBytes, x.maxErrorBodyBytes ?? x.maxBodyBytes);
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > x.maxBodyBytes) {
-          if (x.overflow === 'fail') {
+        if (size > cap) {
+          if (x.overflow === 'fail' && ok) {
             const err = new TransportError(
               'BODY_TOO_LARGE',
               `the answer to ${x.method} ${x.url.pathname} is larger than ${x.maxBodyBytes} bytes`,

@@ -30,7 +30,14 @@ import {
   type Classified,
 } from '../core/registry-protocol/outcome.js';
 import type { CertFile } from '../host/certs-d.js';
-import { exchange, TransportError, type HttpAnswer } from './http-request.js';
+import { exchange, timeoutError, TransportError, type HttpAnswer } from './http-request.js';
+import {
+  MAX_REDIRECTS,
+  realmWithholdReason,
+  redirectDecision,
+  REDIRECT_STATUSES,
+  type AuthorizationKind,
+} from './redirect-policy.js';
 
 export interface ClientTls {
   /** Node path of the certs.d directory in use, null when none exists. */
@@ -90,11 +97,9 @@ export interface ManifestAnswer {
   readonly bytes: Buffer | null;
 }
 
-const MAX_REDIRECTS = 10;
 const PING_TTL_MS = 30_000;
 /** c/image `minimumTokenLifetimeSeconds`. */
 const MIN_TOKEN_LIFETIME_S = 60;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 function now(): number {
   return performance.now();
@@ -175,26 +180,44 @@ export class RegistryClient {
     this.httpsAgent = null;
   }
 
-  /** GET/HEAD with redirects (at most 10, Authorization dropped when the host changes, as Go's client). */
+  /**
+   * One request and its redirects, as Go's http.Client follows them for c/image (redirect-policy.ts).
+   * One deadline covers the whole chain, so a slow registry cannot multiply it by redirecting.
+   */
   private async request(
     method: 'GET' | 'HEAD' | 'POST',
     url: URL,
     headers: Record<string, string>,
     limits: { maxBodyBytes: number; overflow: 'truncate' | 'fail'; discardBody?: boolean; body?: string },
     log: StepLog,
+    authorization: AuthorizationKind = headers.Authorization === undefined ? 'none' : this.secrecy(),
   ): Promise<HttpAnswer> {
     let current = url;
-    let currentHeaders = { 'User-Agent': this.config.userAgent, ...headers };
+    let currentMethod = method;
+    // Go copies the FIRST request's headers to every hop, Authorization only while it may go there.
+    const firstHeaders: Record<string, string> = { 'User-Agent': this.config.userAgent, ...headers };
+    let currentHeaders = firstHeaders;
+    let body = limits.body;
+    const deadline = now() + this.config.timeoutMs;
+    const within = `within ${this.config.timeoutMs} ms`;
     for (let hop = 0; ; hop++) {
-      const send = () =>
-        exchange({
+      const send = () => {
+        const left = Math.floor(deadline - now());
+        if (left <= 0) throw timeoutError(current, currentMethod, within);
+        return exchange({
           url: current,
-          method,
+          method: currentMethod,
           headers: currentHeaders,
           agent: this.agentFor(current),
-          timeoutMs: this.config.timeoutMs,
-          ...limits,
+          timeoutMs: left,
+          timeoutText: within,
+          maxBodyBytes: limits.maxBodyBytes,
+          maxErrorBodyBytes: MAX_ERROR_BODY_BYTES,
+          overflow: limits.overflow,
+          ...(limits.discardBody ? { discardBody: true } : {}),
+          ...(body !== undefined ? { body } : {}),
         });
+      };
       let answer: HttpAnswer;
       try {
         answer = await send();
@@ -219,18 +242,39 @@ export class RegistryClient {
       }
       if (next.protocol !== 'http:' && next.protocol !== 'https:')
         throw new TransportError('BAD_REDIRECT', `redirect to unsupported scheme ${next.protocol}`);
-      if (next.host !== current.host) {
-        const { Authorization: _dropped, ...rest } = currentHeaders as Record<string, string>;
-        currentHeaders = rest as typeof currentHeaders;
-      }
+      const decision = redirectDecision({
+        status: answer.status,
+        method: currentMethod,
+        hasBody: body !== undefined,
+        first: url,
+        next,
+        authorization,
+      });
+      if (decision.kind === 'stop') return answer;
+      if (decision.kind === 'withhold') throw new TransportError('CREDENTIALS_WITHHELD', decision.reason);
+      const { Authorization: _auth, 'Content-Type': _type, ...rest } = firstHeaders;
+      if (!decision.keepBody) body = undefined;
+      const dropped = authorization !== 'none' && !decision.authorization;
+      if (dropped) authorization = 'none'; // once dropped, never restored in this chain
+      currentHeaders = {
+        ...rest,
+        ...(authorization !== 'none' && _auth !== undefined ? { Authorization: _auth } : {}),
+        ...(body !== undefined && _type !== undefined ? { 'Content-Type': _type } : {}),
+      };
+      currentMethod = decision.method;
       log({
         kind: 'redirect',
-        message: `${answer.status} redirect to ${next.protocol}//${next.host}${next.pathname}`,
+        message: `${answer.status} redirect to ${next.protocol}//${next.host}${next.pathname}${currentMethod !== method ? ` (now ${currentMethod}, without the body)` : ''}${dropped ? ' (without Authorization: another host or port)' : ''}`,
         durationMs: 0,
         status: answer.status,
       });
       current = next;
     }
+  }
+
+  /** What an Authorization header of this client carries: credentials, or nothing secret. */
+  private secrecy(): AuthorizationKind {
+    return this.config.credentials.isEmpty ? 'public' : 'secret';
   }
 
   /** `what` is the upstream error prefix, e.g. `pinging container registry HOST`. */
@@ -332,13 +376,14 @@ export class RegistryClient {
       }
       if (challenge.scheme === 'bearer') {
         const scopes = extraScope === null ? [pullScope(repoPath)] : [pullScope(repoPath), extraScope];
-        return `Bearer ${await this.bearerToken(challenge, scopes, log)}`;
+        return `Bearer ${await this.bearerToken(ping, challenge, scopes, log)}`;
       }
     }
     return null;
   }
 
   private async bearerToken(
+    ping: PingInfo,
     challenge: AuthChallenge,
     scopes: readonly string[],
     log: StepLog,
@@ -358,6 +403,14 @@ export class RegistryClient {
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new ProbeFailure({ outcome: 'error', reason: `unsupported bearer realm scheme ${url.protocol}` });
     const creds = this.config.credentials.reveal();
+    const sendsSecret = creds.identityToken !== '' || (creds.username !== '' && creds.password !== '');
+    const withheld = sendsSecret
+      ? realmWithholdReason(url, { scheme: ping.scheme, host: this.config.host })
+      : null;
+    if (withheld !== null) {
+      log({ kind: 'auth', message: `token request not sent: ${withheld}`, durationMs: 0, status: null });
+      throw new ProbeFailure({ outcome: 'error', reason: `requesting bearer token: ${withheld}` });
+    }
     const service = challenge.params.service;
     const headers: Record<string, string> = {};
     let method: 'GET' | 'POST' = 'GET';
@@ -390,6 +443,7 @@ export class RegistryClient {
         headers,
         { maxBodyBytes: MAX_TOKEN_BYTES, overflow: 'fail', ...(body !== undefined ? { body } : {}) },
         log,
+        headers.Authorization === undefined ? 'none' : 'secret',
       );
     } catch (err) {
       log({
@@ -412,11 +466,18 @@ export class RegistryClient {
         reason: `unable to retrieve auth token: ${this.config.credentialsFound ? 'invalid username/password' : 'anonymous access refused'} (HTTP ${answer.status} from ${url.host})`,
       });
     }
-    if (answer.status !== 200)
+    if (answer.status !== 200) {
+      // c/image's httpResponseToError texts; a redirect left unfollowed is the answer itself.
+      const context = method === 'POST' ? 'Trying to obtain access token' : 'Requesting bearer token';
+      const unfollowed =
+        method === 'POST' && REDIRECT_STATUSES.has(answer.status)
+          ? '; Go does not replay the identity-token body on this redirect, so CRI-O gets the same'
+          : '';
       throw new ProbeFailure({
         outcome: 'error',
-        reason: `requesting bearer token: HTTP ${answer.status} from ${url.host}`,
+        reason: `${context}: invalid status code from registry ${answer.status} (${http.STATUS_CODES[answer.status] ?? 'Unknown'}) from ${url.host}${unfollowed}`,
       });
+    }
     let doc: unknown;
     try {
       doc = JSON.parse(answer.body.toString('utf8'));

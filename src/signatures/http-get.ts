@@ -2,6 +2,7 @@
 // probe's exchange so deadlines and size caps are the same as for manifests.
 import http from 'node:http';
 import https from 'node:https';
+import { MAX_ERROR_BODY_BYTES } from '../core/registry-protocol/manifest-types.js';
 import { exchange, TransportError, type HttpAnswer } from '../probe/http-request.js';
 
 /** c/image `iolimits.MaxSignatureBodySize`. */
@@ -33,6 +34,7 @@ export function createSignatureHttp(options: {
         agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
         timeoutMs: options.timeoutMs,
         maxBodyBytes: MAX_SIGNATURE_BYTES,
+        maxErrorBodyBytes: MAX_ERROR_BODY_BYTES,
         overflow: 'fail',
       }),
     close: () => {

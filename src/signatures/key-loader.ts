@@ -1,33 +1,24 @@
 // Loads the key material a policy requirement names. Paths in policy.json are paths on the node:
 // under `--root DIR` they are read below DIR, but reported as the node path.
-import { readFile } from 'node:fs/promises';
+import { MirrorscopeError } from '../core/errors.js';
 import type { KeyLoad } from '../core/policy/evaluate.js';
 import type { KeySource } from '../core/policy/types.js';
 import type { NodeRoot } from '../host/node-root.js';
 
-const ERRNO_TEXT: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'not a directory',
-};
-
 export function keyLoaderFor(root: NodeRoot): (source: KeySource) => Promise<KeyLoad> {
   const cache = new Map<string, Promise<KeyLoad>>();
   const readOne = async (nodePath: string): Promise<KeyLoad> => {
+    let bytes;
     try {
-      return { ok: true, blobs: [new Uint8Array(await readFile(root.hostPath(nodePath)))] };
+      bytes = await root.readFile(nodePath);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      const text = ERRNO_TEXT[code] ?? (err as Error).message;
-      // os.ReadFile's error; a directory reads as "read PATH: is a directory" in Go.
-      const verb = code === 'EISDIR' ? 'read' : 'open';
-      return {
-        ok: false,
-        error: `${verb} ${nodePath}: ${text}`,
-        missingPath: code === 'ENOENT' || code === 'ENOTDIR' ? nodePath : null,
-      };
+      if (!(err instanceof MirrorscopeError)) throw err;
+      // os.ReadFile's error where Go has one ("read PATH: is a directory"), else ours.
+      return { ok: false, error: err.upstream ?? err.message, missingPath: null };
     }
+    if (bytes === null)
+      return { ok: false, error: `open ${nodePath}: no such file or directory`, missingPath: nodePath };
+    return { ok: true, blobs: [new Uint8Array(bytes)] };
   };
   const load = async (source: KeySource): Promise<KeyLoad> => {
     switch (source.kind) {

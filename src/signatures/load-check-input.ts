@@ -1,13 +1,11 @@
 // Loads, from a node root, everything `mirrorscope check` looks at, keeping each load error as a
 // value (a broken file is a finding, not a crash).
-import { stat } from 'node:fs/promises';
 import type { Loaded, LoadedPolicy, StaticCheckInput } from '../core/check/static-check.js';
 import { policyKeyPaths } from '../core/check/static-check.js';
 import { MirrorscopeError } from '../core/errors.js';
-import { parsePolicy } from '../core/policy/parse-policy.js';
 import { loadNodeCrioConfig } from '../host/crio-files.js';
 import type { NodeRoot } from '../host/node-root.js';
-import { loadPolicyFile, locatePolicy, readNamespacedPolicies } from '../host/policy-files.js';
+import { loadPolicyFile, locatePolicy, namespacedPolicyPaths } from '../host/policy-files.js';
 import { loadNodeRegistriesD } from '../host/registries-d-files.js';
 import { loadNodeRegistries } from '../host/registries-files.js';
 
@@ -29,12 +27,13 @@ export async function loadCheckInput(root: NodeRoot, runtime: 'crio' | 'podman')
   const policies: LoadedPolicy[] = [
     { path: location.path, role: 'main', policy: await settle(loadPolicyFile(root, location)) },
   ];
-  for (const file of await readNamespacedPolicies(root, crioValue)) {
-    policies.push({
-      path: file.path,
-      role: 'namespace',
-      policy: await settle(Promise.resolve().then(() => parsePolicy(file))),
-    });
+  // Each file on its own: an unreadable one (or an unreadable directory) is a finding, not the end.
+  const dir = crioValue?.signaturePolicyDir;
+  const paths = await settle(namespacedPolicyPaths(root, crioValue));
+  if (!paths.ok) policies.push({ path: dir!.value, role: 'namespace', policy: paths });
+  for (const p of paths.ok ? paths.value : []) {
+    const location = { path: p, chosenBy: dir?.origin ?? null, reason: 'namespace' } as const;
+    policies.push({ path: p, role: 'namespace', policy: await settle(loadPolicyFile(root, location)) });
   }
   const keyFiles = new Map<string, boolean>();
   for (const entry of policies) {
@@ -43,8 +42,8 @@ export async function loadCheckInput(root: NodeRoot, runtime: 'crio' | 'podman')
       if (keyFiles.has(p)) continue;
       keyFiles.set(
         p,
-        await stat(root.hostPath(p)).then(
-          (s) => s.isFile(),
+        await root.resolve(p).then(
+          (found) => found.kind === 'file',
           () => false,
         ),
       );

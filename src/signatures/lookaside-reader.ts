@@ -1,6 +1,6 @@
 // Reads simple-signing signatures from a lookaside store, as containers/image's
 // `appendSignaturesFromLookaside`/`getOneSignature`: signature-1, -2, … until the first "missing".
-import { readFile } from 'node:fs/promises';
+import { MirrorscopeError } from '../core/errors.js';
 import { SignatureFetchError } from '../core/policy/evaluate.js';
 import { simpleSigningBlobError, simpleSigningBytes } from '../core/signatures/gpg-verify.js';
 import {
@@ -13,6 +13,8 @@ import type { NodeRoot } from '../host/node-root.js';
 import { describeTransportFailure, STATUS_TEXT, type SignatureHttp } from './http-get.js';
 
 const MAX_LOOKASIDE_SIGNATURES = 128;
+/** 128 signatures of up to 4 MiB each would be 512 MiB in memory; mirrorscope stops at this total. */
+const MAX_LOOKASIDE_BYTES = 32 * 1024 * 1024;
 
 export interface LookasideRead {
   readonly blobs: Uint8Array[];
@@ -36,14 +38,15 @@ function pathOf(url: string): string {
 
 async function readFileSignature(url: string, root: NodeRoot): Promise<Uint8Array | null> {
   const nodePath = decodePath(pathOf(url));
-  let blob: Uint8Array;
+  let bytes;
   try {
-    blob = new Uint8Array(await readFile(root.hostPath(nodePath)));
+    bytes = await root.readFile(nodePath);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw new SignatureFetchError(`open ${nodePath}: ${(err as Error).message}`, redactUrl(url));
+    if (!(err instanceof MirrorscopeError)) throw err;
+    throw new SignatureFetchError(err.upstream ?? err.message, redactUrl(url));
   }
+  if (bytes === null) return null;
+  const blob = new Uint8Array(bytes);
   const bad = simpleSigningBlobError(blob);
   if (bad !== null)
     throw new SignatureFetchError(`parsing signature "${nodePath}": ${bad}`, redactUrl(url), 'malformed');
@@ -85,6 +88,7 @@ export async function readLookaside(
 ): Promise<LookasideRead> {
   const blobs: Uint8Array[] = [];
   const urls: string[] = [];
+  let total = 0;
   for (let i = 0; ; i++) {
     if (i >= MAX_LOOKASIDE_SIGNATURES) {
       throw new SignatureFetchError(
@@ -103,6 +107,12 @@ export async function readLookaside(
         redactUrl(url),
       );
     if (blob === null) break;
+    total += blob.length;
+    if (total > MAX_LOOKASIDE_BYTES)
+      throw new SignatureFetchError(
+        `signatures at ${redactUrl(formatLookasideUrl(base))} exceed ${MAX_LOOKASIDE_BYTES} bytes in all; mirrorscope reads no more (containers/image would)`,
+        redactUrl(formatLookasideUrl(base)),
+      );
     const bytes = simpleSigningBytes(blob);
     if (bytes !== null) blobs.push(bytes); // a sigstore-format blob is not a simple signature
   }

@@ -1,5 +1,6 @@
 // Signatures a registry serves itself: the X-Registry-Supports-Signatures API extension (simple
 // signing) and sigstore attachments (`sha256-HEX.sig` tags), as containers/image reads them.
+import { parseJsonText } from '../core/json-text.js';
 import { SignatureFetchError } from '../core/policy/evaluate.js';
 import { sha256Digest } from '../core/signatures/payload.js';
 import type { SigstoreAttachment } from '../core/signatures/sigstore-verify.js';
@@ -21,6 +22,13 @@ export interface SignatureRegistryAccess {
 }
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+/**
+ * containers/image fetches every layer of an attachment manifest (each up to MaxSignatureBodySize);
+ * a 4 MiB manifest can list tens of thousands. mirrorscope reads at most this many, and at most
+ * MAX_ATTACHMENT_BYTES in all, and says so beyond that rather than fetch gigabytes.
+ */
+export const MAX_ATTACHMENT_LAYERS = 128;
+export const MAX_ATTACHMENT_BYTES = 32 * 1024 * 1024;
 const EXTENSION_SCHEMA_VERSION = 2;
 
 /** `appendSignaturesFromAPIExtension`: only `schemaVersion: 2`, `type: "atomic"` entries count. */
@@ -47,7 +55,7 @@ export async function readExtensionSignatures(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(answer.body).toString('utf8'));
+    parsed = parseJsonText(Buffer.from(answer.body).toString('utf8'));
   } catch (err) {
     throw new SignatureFetchError(
       `decoding signature list from ${access.host}: ${(err as Error).message}`,
@@ -105,7 +113,7 @@ export async function readSigstoreAttachments(
   }
   let layers: OciDescriptor[];
   try {
-    const parsed = JSON.parse(Buffer.from(answer.bytes).toString('utf8')) as { layers?: unknown };
+    const parsed = parseJsonText(Buffer.from(answer.bytes).toString('utf8')) as { layers?: unknown };
     layers = Array.isArray(parsed.layers) ? (parsed.layers as OciDescriptor[]) : [];
   } catch (err) {
     throw new SignatureFetchError(
@@ -113,7 +121,13 @@ export async function readSigstoreAttachments(
       access.host,
     );
   }
+  if (layers.length > MAX_ATTACHMENT_LAYERS)
+    throw new SignatureFetchError(
+      `sigstore attachment manifest ${ref} lists ${layers.length} layers; mirrorscope reads at most ${MAX_ATTACHMENT_LAYERS} (containers/image would fetch them all)`,
+      access.host,
+    );
   const attachments: SigstoreAttachment[] = [];
+  let total = 0;
   for (const layer of layers) {
     const digest = typeof layer.digest === 'string' ? layer.digest : '';
     if (!/^sha256:[a-f0-9]{64}$/.test(digest))
@@ -128,6 +142,12 @@ export async function readSigstoreAttachments(
         access.host,
       );
     }
+    total += blob.body.length;
+    if (total > MAX_ATTACHMENT_BYTES)
+      throw new SignatureFetchError(
+        `sigstore attachments of ${ref} exceed ${MAX_ATTACHMENT_BYTES} bytes in all; mirrorscope reads no more (containers/image would)`,
+        access.host,
+      );
     if (sha256Digest(blob.body) !== digest)
       throw new SignatureFetchError(
         `sigstore attachment ${digest} from ${access.host}/${repoPath}: digest mismatch`,

@@ -2,6 +2,7 @@
 // real agent trusts it through --collector-ca.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,34 @@ function getJson(url: string, ca: string): Promise<{ status: number; body: unkno
   });
 }
 
+/** Ms until the server drops a TCP client that starts a TLS handshake and never finishes it. */
+function stalledHandshake(port: number): Promise<number> {
+  const started = Date.now();
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.resume();
+  // The first bytes of a TLS record header (handshake, TLS 1.2), then silence.
+  socket.once('connect', () => socket.write(Buffer.from([0x16, 0x03, 0x03])));
+  return new Promise((resolve) => socket.once('close', () => resolve(Date.now() - started)));
+}
+
 describe('collector over TLS', () => {
+  it('drops a client that never finishes its TLS handshake after 10 s (Node: 120 s)', async () => {
+    const tls = makeServerCertificate();
+    const collector = await startCollectorProcess([
+      '--auth',
+      'none',
+      '--tls-cert',
+      tls.certFile,
+      '--tls-key',
+      tls.keyFile,
+    ]);
+    stops.push(() => collector.stop());
+    const ms = await stalledHandshake(Number(new URL(collector.url).port));
+    expect(ms).toBeGreaterThanOrEqual(9_000);
+    expect(ms).toBeLessThan(15_000);
+  });
+
   it('serves the report over HTTPS and accepts an agent over WSS with the service CA', async () => {
     const tls = makeServerCertificate();
     const collector: CollectorProcess = await startCollectorProcess([

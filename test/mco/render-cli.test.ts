@@ -130,7 +130,7 @@ spec:
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${bad}:5: spec.imageDigestMirrors must be a list, got number 7`);
     expect((await render('-f', join(dir, 'missing.yaml'))).stderr).toContain(
-      'missing.yaml: cannot read (ENOENT)',
+      'missing.yaml: no such file or directory',
     );
     expect((await render()).code).toBe(2);
     expect((await render('-f', bad, '--mco-version', '5')).code).toBe(2);

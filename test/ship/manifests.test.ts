@@ -115,7 +115,8 @@ function grants(
 const COLLECTOR_ALLOWED: Record<string, string[]> = {
   'authentication.k8s.io/tokenreviews': ['create'],
   'authorization.k8s.io/subjectaccessreviews': ['create'],
-  '/pods': ['list', 'watch'],
+  // get: the agent pod a token is bound to, in the collector's namespace only (a Role, see below).
+  '/pods': ['list', 'watch', 'get'],
   '/nodes': ['list', 'watch'],
   '/events': ['list', 'watch'],
   '/configmaps': ['create', 'get', 'update', 'patch'],
@@ -208,6 +209,14 @@ describe.each(KUSTOMIZATIONS)('%s', (dir) => {
         }
       }
     }
+    const podReaders = objects.filter(
+      (o) =>
+        (o.kind === 'ClusterRole' || o.kind === 'Role') &&
+        (o.rules as { resources: string[]; verbs: string[] }[]).some(
+          (r) => r.resources.includes('pods') && r.verbs.includes('get'),
+        ),
+    );
+    expect(podReaders.map((o) => o.kind)).toEqual(['Role']);
   });
 });
 

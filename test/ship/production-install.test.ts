@@ -83,5 +83,6 @@ describe('the container image recipe', () => {
     }
     const doc = JSON.parse(out) as { findings: { id: string }[] };
     expect(doc.findings.map((f) => f.id)).toContain('config-unknown-key');
-  });
+    // Two npm installs and a build: about 50 s alone on two cores, more beside the other suites.
+  }, 300_000);
 });

@@ -3,7 +3,7 @@
 // the X-Registry-Supports-Signatures API extension (a proxy in front of docker-registry, verified
 // against podman, which reads signatures through it).
 import { execFile } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { loadTraceContext } from '../../src/trace/context.js';
 import { TraceEngine } from '../../src/trace/engine.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
+import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
 import { SigningLab, type GpgKey } from './support/signing-lab.js';
 
 const exec = promisify(execFile);
@@ -27,27 +28,6 @@ let cosignKey: { privateKey: KeyObject; publicKey: KeyObject };
 let proxy: { host: string; requests: string[]; close(): Promise<void> };
 let sigDir: string;
 const shortDirs: string[] = [];
-
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-async function putBlob(
-  registry: LabRegistry,
-  repo: string,
-  data: Buffer,
-): Promise<{ digest: string; size: number }> {
-  const digest = sha256(data);
-  const start = await fetch(`http://${registry.host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  expect(start.status).toBe(202);
-  const location = new URL(start.headers.get('location')!, `http://${registry.host}`);
-  location.searchParams.set('digest', digest);
-  const put = await fetch(location, {
-    method: 'PUT',
-    body: data,
-    headers: { 'Content-Type': 'application/octet-stream' },
-  });
-  expect(put.status).toBe(201);
-  return { digest, size: data.length };
-}
 
 /** A cosign-style attachment: tag sha256-HEX.sig, one simple-signing layer signed with an ECDSA key. */
 async function pushAttachment(
@@ -67,28 +47,13 @@ async function pushAttachment(
       optional: null,
     }),
   );
-  const config = await putBlob(registry, repo, Buffer.from('{}'));
-  const layer = await putBlob(registry, repo, payload);
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: [
-      {
-        mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
-        ...layer,
-        annotations: {
-          'dev.cosignproject.cosign/signature': sign('sha256', payload, key).toString('base64'),
-        },
-      },
-    ],
-  };
-  const res = await fetch(`http://${registry.host}/v2/${repo}/manifests/${digest.replace(':', '-')}.sig`, {
-    method: 'PUT',
-    body: JSON.stringify(manifest),
-    headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
-  });
-  expect(res.status).toBe(201);
+  await pushSigstoreAttachment(
+    { host: registry.host },
+    repo,
+    digest,
+    payload,
+    sign('sha256', payload, key).toString('base64'),
+  );
 }
 
 /** A reverse proxy that announces the signature API and serves it from a lookaside-layout directory. */

@@ -1,8 +1,9 @@
 // An HTTP fake of the Kubernetes API for the collector's tests: it serves real API object JSON (Pods,
-// Nodes, Events — lists and watch streams —, TokenReview, SubjectAccessReview, ConfigMaps) so the
-// collector's production @kubernetes/client-node calls run unchanged against it (a kubeconfig with
-// `insecure-skip-tls-verify` and a bearer token points at it). Not a Kubernetes: just enough of the
-// wire behaviour (resourceVersions, watch replay, field/label selectors, Status errors) to be honest.
+// Nodes, Events — lists and watch streams —, a Pod by name, TokenReview, SubjectAccessReview,
+// ConfigMaps) so the collector's production @kubernetes/client-node calls run unchanged against it
+// (a kubeconfig with `insecure-skip-tls-verify` and a bearer token points at it). Not a Kubernetes:
+// just enough of the wire behaviour (resourceVersions, watch replay, field/label selectors, Status
+// errors) to be honest.
 // With `openshift` on it also serves the cluster-scoped OpenShift custom resources the mirror
 // diagnosis reads (ICSP, IDMS, ITMS, Image, ClusterVersion, MachineConfigPool, MachineConfig) under
 // /apis/{group}/{version}/{plural}, and API discovery (/apis, /apis/{group}, /apis/{group}/{version}).
@@ -178,6 +179,15 @@ const BUILTIN_GROUPS: Record<string, { version: string; resources: { name: strin
 const CRD_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
 const STATUS_VERBS = ['get', 'patch', 'update'];
 
+/** A custom resource the fake lists (no watch), e.g. Portieris' imagepolicies. */
+export interface CustomResourceDef {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+}
+
 export interface FakeKubeApiOptions {
   /** Serve the OpenShift groups (default false: a plain Kubernetes, where they are unknown). */
   readonly openshift?: boolean;
@@ -284,6 +294,13 @@ export class FakeKubeApi {
   /** `METHOD /path` → count, to see what the collector asked (and how often). */
   readonly requests = new Map<string, number>();
   url = '';
+  /**
+   * Other custom resources (Portieris, Gatekeeper, …), listed but not watched: `group/version/plural`
+   * → definition and objects. Discovery lists them while they are here.
+   */
+  readonly customResources = new Map<string, { def: CustomResourceDef; items: Obj[] }>();
+  /** Namespaces served at /api/v1/namespaces (list only). */
+  readonly namespaces: Obj[] = [];
   /** Serve the OpenShift groups; may be flipped while running (discovery and paths follow at once). */
   openshift: boolean;
 
@@ -369,6 +386,15 @@ current-context: fake
    * the kind's own apiVersion and kind, as an API server stores it; custom resources also get a
    * metadata.generation that moves when their spec changes.
    */
+  /** Serves `def` (discovery and list) with these objects, replacing what it served before. */
+  serveCustom(def: CustomResourceDef, items: readonly Obj[]): void {
+    const apiVersion = `${def.group}/${def.version}`;
+    this.customResources.set(`${apiVersion}/${def.plural}`, {
+      def,
+      items: items.map((o) => ({ apiVersion, kind: def.kind, ...o })),
+    });
+  }
+
   upsert(kind: Kind, object: Obj): Obj {
     const existing = this.store[kind].get(this.key(object));
     const rv = ++this.rv;
@@ -461,8 +487,26 @@ current-context: fake
     if (method === 'POST' && p === '/apis/authorization.k8s.io/v1/subjectaccessreviews')
       return this.accessReview(req, res);
 
+    if (method === 'GET' && p === '/api/v1/namespaces')
+      return this.send(res, 200, {
+        apiVersion: 'v1',
+        kind: 'NamespaceList',
+        metadata: { resourceVersion: String(this.rv) },
+        items: this.namespaces,
+      });
     const cluster = /^\/api\/v1\/(pods|nodes|events)$/.exec(p);
     if (method === 'GET' && cluster !== null) return this.listOrWatch(cluster[1] as Kind, url, res);
+    const pod = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(p);
+    if (method === 'GET' && pod !== null) {
+      const object = this.get('pods', pod[2]!, pod[1]!);
+      return object === undefined
+        ? this.send(
+            res,
+            404,
+            status(404, 'NotFound', `pods "${pod[2]}" not found`, { name: pod[2], kind: 'pods' }),
+          )
+        : this.send(res, 200, object);
+    }
     const cm = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(p);
     if (cm !== null) return this.configMap(method, cm[1]!, cm[2], req, res);
     if (p === '/apis' || p.startsWith('/apis/')) return this.apis(method, p, url, res);
@@ -493,6 +537,17 @@ current-context: fake
           verbs: ['create'],
         })),
       });
+    for (const { def } of this.customResources.values()) {
+      const g = groups.get(def.group) ?? { version: def.version, resources: [] };
+      g.resources.push({
+        name: def.plural,
+        singularName: def.kind.toLowerCase(),
+        namespaced: def.namespaced,
+        kind: def.kind,
+        verbs: CRD_VERBS,
+      });
+      groups.set(def.group, g);
+    }
     for (const k of this.servedKinds()) {
       const info = KIND_INFO[k];
       const g = groups.get(info.group) ?? { version: info.version, resources: [] };
@@ -561,6 +616,14 @@ current-context: fake
         apiVersion: 'v1',
         groupVersion: `${group}/${version}`,
         resources: g.resources,
+      });
+    const custom = this.customResources.get(`${group}/${version}/${plural}`);
+    if (custom !== undefined && name === undefined)
+      return this.send(res, 200, {
+        apiVersion: `${group}/${version}`,
+        kind: `${custom.def.kind}List`,
+        metadata: { resourceVersion: String(this.rv) },
+        items: custom.items,
       });
     const kind = this.served(group, version, plural);
     if (kind === undefined) return this.send(res, 404, UNKNOWN_RESOURCE);

@@ -578,7 +578,8 @@ describe('trace over real registries', () => {
         return;
       }
       const port = (other.address() as AddressInfo).port;
-      res.writeHead(307, { Location: `http://127.0.0.1:${port}${req.url}` }).end();
+      // Another host name for the same loopback address: Go compares host names, not ports.
+      res.writeHead(307, { Location: `http://localhost:${port}${req.url}` }).end();
     });
     const listen = (server: http.Server) =>
       new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -149,12 +149,39 @@ describe('auth file parsing', () => {
     expect(f.auths[0]!.problem).toContain('no ":"');
   });
 
-  it('keeps identity tokens', () => {
+  it('keeps identity tokens only beside a valid user:password, as c/image decodeDockerAuth (v5.23.1, v5.36.1)', () => {
     const f = parseAuthFile({
       path: '/a.json',
-      text: JSON.stringify({ auths: { h: { identitytoken: 'tok' } } }),
+      text: JSON.stringify({
+        auths: {
+          both: { auth: b64('<token>:'), identitytoken: 'tok' },
+          alone: { identitytoken: 'tok' },
+          nocolon: { auth: b64('x'), identitytoken: 'tok' },
+        },
+      }),
     });
-    expect(f.auths[0]!.credentials.isEmpty).toBe(false);
+    expect(f.auths[0]!.credentials.reveal()).toEqual({
+      username: '<token>',
+      password: '',
+      identityToken: 'tok',
+    });
+    for (const e of f.auths.slice(1)) {
+      expect(e.credentials.isEmpty).toBe(true);
+      expect(e.problem).toMatch(/"identitytoken" is ignored/);
+    }
+  });
+
+  it('an auth value that is not base64 fails the lookup that reaches it, as c/image does', () => {
+    const file = parseAuthFile({
+      path: '/a.json',
+      text: JSON.stringify({ auths: { 'h/ns': { auth: 'not*base64' }, h: { auth: b64('u:p') } } }),
+    });
+    const bad = lookupCredentials('h/ns/img', [], [{ path: '/a.json', file }]);
+    expect(bad.error).toMatch(
+      /^getting username and password: illegal base64 data: the "auth" field of key "h\/ns"/,
+    );
+    expect(bad.error).not.toContain('not*base64');
+    expect(lookupCredentials('h/other', [], [{ path: '/a.json', file }]).match?.key).toBe('h');
   });
 
   it('broken JSON is an error naming file and line, with the upstream text', () => {
@@ -172,6 +199,28 @@ describe('auth file parsing', () => {
     expect(e.code).toBe('config-invalid');
     expect(e.location).toEqual({ file: '/var/lib/kubelet/config.json', line: 4 });
     expect(e.upstream).toMatch(/^reading JSON file "\/var\/lib\/kubelet\/config.json"/);
+  });
+
+  it('a malformed pull secret gives position only: no character of the token in message or upstream', () => {
+    const token = b64('robot:S3CR3T-t0ken-value');
+    for (const text of [
+      `{"auths": {"quay.io": {"auth": ${token}}}}`,
+      `{"auths": {"quay.io": {"auth": "${token}" x}}}`,
+      `{"auths": {"quay.io": {"auth": "${token}`,
+      `{"auths": {"quay.io": {"identitytoken": "${token}\\q"}}}`,
+      `"${token}"x`,
+    ]) {
+      let error: MirrorscopeError | undefined;
+      try {
+        parseAuthFile({ path: '/var/lib/kubelet/config.json', text });
+      } catch (err) {
+        error = err as MirrorscopeError;
+      }
+      expect(error?.location?.line).toBe(1);
+      const shown = `${error!.message}\n${error!.upstream}\n${JSON.stringify(error)}`;
+      expect(shown).toMatch(/column \d+/);
+      for (let i = 0; i + 4 <= token.length; i++) expect(shown).not.toContain(token.slice(i, i + 4));
+    }
   });
 
   it('a wrongly typed section is an error naming its line', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pathKey, scanTomlPositions } from '../../src/core/toml/positions.js';
+import { scanTomlPositions } from '../../src/core/toml/positions.js';
 
 describe('scanTomlPositions', () => {
   it('locates keys in nested arrays of tables, dotted keys and multi-line values', () => {
@@ -19,13 +19,13 @@ list = [
   "two",
 ]
 `;
-    const { lines } = scanTomlPositions(src);
-    expect(lines.get(pathKey(['a']))).toBe(1);
-    expect(lines.get(pathKey(['registry', 0]))).toBe(4);
-    expect(lines.get(pathKey(['registry', 0, 'prefix']))).toBe(5);
-    expect(lines.get(pathKey(['registry', 0, 'mirror', 1, 'location']))).toBe(9);
-    expect(lines.get(pathKey(['registry', 1, 'blocked', 'deep']))).toBe(11);
-    expect(lines.get(pathKey(['registry', 1, 'list', 1]))).toBe(14);
+    const { lineOf } = scanTomlPositions(src);
+    expect(lineOf(['a'])).toBe(1);
+    expect(lineOf(['registry', 0])).toBe(4);
+    expect(lineOf(['registry', 0, 'prefix'])).toBe(5);
+    expect(lineOf(['registry', 0, 'mirror', 1, 'location'])).toBe(9);
+    expect(lineOf(['registry', 1, 'blocked', 'deep'])).toBe(11);
+    expect(lineOf(['registry', 1, 'list', 1])).toBe(14);
   });
 
   it('flags TOML 1.1-only constructs with their lines', () => {

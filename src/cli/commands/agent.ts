@@ -26,7 +26,7 @@ stdout, on a local HTTP endpoint and to the collector over a WebSocket.
   --scan-interval SECONDS  time between periodic scans (default 300; also on every config or image change)
   --config-poll SECONDS    periodic re-read of the configuration besides file watches (default 60)
   --probe-ttl SECONDS      how long a registry answer is reused (default 0.9 × scan interval)
-  --timeout MS             per network step (default 10000)
+  --timeout MS             per request, its redirects included (default 10000)
   --concurrency N          images checked at once (default 4)
   --host-rate N            probe requests per second per registry host (default 20)
   --log-level LEVEL        info (default), debug, warn, error, silent

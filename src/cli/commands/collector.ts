@@ -5,7 +5,7 @@ import { parseArgs } from '../args.js';
 import { EXIT_OK, type CommandIo } from '../command.js';
 
 export const usage = `usage: mirrorscope collector [--listen ADDR]... [--auth kube|none] [--kubeconfig FILE] [--tls-cert FILE --tls-key FILE]
-                            [--namespace NS] [--agent-service-account NAME]
+                            [--namespace NS] [--agent-service-account NAME] [--allow-unbound-agent-tokens]
 
 The control plane: agents connect to it over a WebSocket (${'/api/v1/agents'}); it watches pods, nodes and
 kubelet pull-failure events, serves the cluster mirror health report and runs traces on nodes.
@@ -21,11 +21,16 @@ kubelet pull-failure events, serves the cluster mirror health report and runs tr
                                  agent service account (default $POD_NAMESPACE, the service account's
                                  namespace, or "mirrorscope")
   --agent-service-account NAME   service account agent tokens must belong to (default mirrorscope-agent)
+  --allow-unbound-agent-tokens   accept agent tokens bound to no pod and take the agent's word for its
+                                 node, if that Node exists (default: refused, as such a token proves no
+                                 node; --auth kube only)
   --heartbeat-interval SECONDS   agent heartbeat and ping interval (default 30)
   --silent-after SECONDS         an agent quiet this long is agent-silent (default 3 × heartbeat)
   --configmap-interval SECONDS   minimum time between ConfigMap writes (default 30)
   --trace-timeout SECONDS        how long a trace waits for its agent (default 30)
   --public-report                serve /, /api/v1/report and /metrics without authentication
+  --admission                    read Portieris and Gatekeeper objects and FailedCreate events for the
+                                 Admission section (needs the read-only admission role; every minute)
   --tls-cert FILE, --tls-key FILE  serve HTTPS and WSS with this pair (e.g. the OpenShift service-CA
                                  serving certificate); re-read every minute, so a rotation needs no restart
   --log-level LEVEL              info (default), debug, warn, error, silent
@@ -59,11 +64,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     kubeconfig: { type: 'string' },
     namespace: { type: 'string' },
     'agent-service-account': { type: 'string' },
+    'allow-unbound-agent-tokens': { type: 'boolean' },
     'heartbeat-interval': { type: 'number' },
     'silent-after': { type: 'number' },
     'configmap-interval': { type: 'number' },
     'trace-timeout': { type: 'number' },
     'public-report': { type: 'boolean' },
+    admission: { type: 'boolean' },
     'log-level': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
@@ -72,6 +79,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const auth = (flags.auth as string | undefined) ?? 'kube';
   if (auth !== 'kube' && auth !== 'none')
     throw new MirrorscopeError('usage', `--auth must be kube or none, got "${auth}"`);
+  const allowUnbound = flags['allow-unbound-agent-tokens'] === true;
+  if (allowUnbound && auth !== 'kube')
+    throw new MirrorscopeError('usage', '--allow-unbound-agent-tokens only applies to --auth kube');
   const { parseListen } = await import('../../collector/listen-address.js');
   const listen = ((flags.listen as string[] | undefined) ?? ['127.0.0.1:8080']).map(parseListen);
   const namespace = (flags.namespace as string | undefined) ?? defaultNamespace(io.env);
@@ -98,11 +108,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     auth: auth as 'kube' | 'none',
     namespace,
     agentUser: `system:serviceaccount:${namespace}:${(flags['agent-service-account'] as string | undefined) ?? 'mirrorscope-agent'}`,
+    allowUnboundAgentTokens: allowUnbound,
     heartbeatIntervalMs,
     silentAfterMs: seconds(flags['silent-after'], 'silent-after', heartbeatIntervalMs * 3),
     configMapIntervalMs: seconds(flags['configmap-interval'], 'configmap-interval', 30_000),
     traceTimeoutMs: seconds(flags['trace-timeout'], 'trace-timeout', 30_000),
     publicReport: flags['public-report'] === true || auth === 'none',
+    admission: flags.admission === true,
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null,
     log,
   };

@@ -20,7 +20,7 @@ CRI-O never falls back to the next source once it has the manifest.
                     auth.json, ~/.docker/config.json, ~/.dockercfg)
   --json            {"image","steps":[...],"sources":[...],"result":{...}}
   --all             also probe the sources CRI-O would not reach
-  --timeout MS      per network step (default 10000)
+  --timeout MS      per request, its redirects included (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
   --platform P      os/arch[/variant] whose image of an index is checked (default: this machine's,
                     as CRI-O on it would choose)

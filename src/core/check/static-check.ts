@@ -79,7 +79,7 @@ export function policyKeyPaths(policy: Policy): string[] {
     for (const req of list.requirements) {
       const keys = req.type === 'signedBy' || req.type === 'sigstoreSigned' ? req.keys : null;
       if (keys?.kind === 'keyPath') paths.push(keys.path);
-      if (keys?.kind === 'keyPaths') paths.push(...keys.paths);
+      if (keys?.kind === 'keyPaths') for (const p of keys.paths) paths.push(p);
     }
   }
   return paths;
@@ -87,7 +87,8 @@ export function policyKeyPaths(policy: Policy): string[] {
 
 function allLists(policy: Policy): Policy['default'][] {
   const lists = [policy.default];
-  for (const scopes of policy.transports.values()) lists.push(...scopes.values());
+  // Loops, not push(...spread): a policy with 130,000 scopes would overflow the argument list.
+  for (const scopes of policy.transports.values()) for (const list of scopes.values()) lists.push(list);
   return lists;
 }
 
@@ -252,7 +253,7 @@ function localStorageFindings(
       );
     }
   }
-  out.push(...catchAllFindings(policy, registriesD));
+  for (const f of catchAllFindings(policy, registriesD)) out.push(f);
   return out;
 }
 
@@ -341,9 +342,12 @@ export function runStaticCheck(input: StaticCheckInput): Finding[] {
       continue;
     }
     const policy = entry.policy.value;
-    findings.push(...keyFindings(policy, input.keyFiles));
-    if (registriesD !== null) findings.push(...localStorageFindings(policy, registries, registriesD));
-    if (entry.role === 'main') findings.push(...rejectFindings(policy, registries));
+    const found = [
+      keyFindings(policy, input.keyFiles),
+      registriesD !== null ? localStorageFindings(policy, registries, registriesD) : [],
+      entry.role === 'main' ? rejectFindings(policy, registries) : [],
+    ];
+    for (const list of found) for (const f of list) findings.push(f);
   }
   return findings;
 }

@@ -1,6 +1,7 @@
 // Parsing of containers-auth.json / docker config.json / legacy .dockercfg files, as
 // containers/image's `pkg/docker/config` reads them: only `auth` and `identitytoken` count.
 import { configError } from '../errors.js';
+import { JsonTextError, lineAndColumn, parseJsonText } from '../json-text.js';
 import type { ConfigFile } from '../registries/types.js';
 import { Credentials } from './secret.js';
 
@@ -9,6 +10,8 @@ export interface AuthEntry {
   readonly credentials: Credentials;
   /** Why the entry decodes to empty credentials, when it does (c/image logs a warning). */
   readonly problem: string | null;
+  /** c/image fails the credential lookup on this entry (base64 it cannot decode). */
+  readonly decodeError: string | null;
 }
 
 export interface AuthFile {
@@ -21,56 +24,56 @@ export interface AuthFile {
   readonly credHelpers: ReadonlyMap<string, string>;
 }
 
-function lineOfOffset(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}
-
-/** The line of a JSON.parse error, from the "position N" or "line N" in V8's message. */
-function jsonErrorLine(text: string, message: string): number | null {
-  const lineMatch = /line (\d+)/.exec(message);
-  if (lineMatch) return Number(lineMatch[1]);
-  const posMatch = /position (\d+)/.exec(message);
-  if (posMatch) return lineOfOffset(text, Number(posMatch[1]));
-  return null;
-}
-
 function lineOfKey(text: string, key: string): number | null {
   const offset = text.indexOf(JSON.stringify(key));
-  return offset === -1 ? null : lineOfOffset(text, offset);
+  return offset === -1 ? null : lineAndColumn(text, offset).line;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `decodeDockerAuth`: padded standard base64 of `user:password`, password NULs trimmed. */
+const NO_CREDENTIALS = (key: string, problem: string | null): AuthEntry => ({
+  key,
+  credentials: Credentials.anonymous,
+  problem,
+  decodeError: null,
+});
+
+/**
+ * `decodeDockerAuth` (containers/image pkg/docker/config, v5.23.1 a3bfb869 to v5.36.1 dc805b9e):
+ * padded standard base64 of `user:password` (newlines ignored), password NULs trimmed. The identity
+ * token counts only beside a valid `user:password`: an entry without one yields no credentials at all,
+ * and `auth` that is not base64 fails the whole lookup.
+ */
 function decodeAuth(key: string, raw: unknown, identityToken: string): AuthEntry {
-  const auth = typeof raw === 'string' ? raw : '';
-  if (auth === '') {
-    return {
-      key,
-      credentials: new Credentials({ username: '', password: '', identityToken }),
-      problem: identityToken === '' ? 'the "auth" field is empty' : null,
-    };
-  }
+  const auth = (typeof raw === 'string' ? raw : '').replace(/[\r\n]/g, '');
+  const ignoredToken = identityToken === '' ? '' : '; its "identitytoken" is ignored without one';
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(auth) || auth.length % 4 !== 0) {
-    return { key, credentials: Credentials.anonymous, problem: 'the "auth" field is not valid base64' };
+    return {
+      ...NO_CREDENTIALS(key, 'the "auth" field is not valid base64'),
+      decodeError: 'illegal base64 data',
+    };
   }
   const decoded = Buffer.from(auth, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon === -1) {
-    return {
+    return NO_CREDENTIALS(
       key,
-      credentials: new Credentials({ username: '', password: '', identityToken }),
-      problem: 'the "auth" field has no ":" between user and password',
-    };
+      decoded === ''
+        ? `the "auth" field is empty${ignoredToken}`
+        : `the "auth" field has no ":" between user and password${ignoredToken}`,
+    );
   }
   const username = decoded.slice(0, colon);
   // eslint-disable-next-line no-control-regex
   const password = decoded.slice(colon + 1).replace(/^\u0000+|\u0000+$/g, '');
-  return { key, credentials: new Credentials({ username, password, identityToken }), problem: null };
+  return {
+    key,
+    credentials: new Credentials({ username, password, identityToken }),
+    problem: null,
+    decodeError: null,
+  };
 }
 
 /**
@@ -83,13 +86,14 @@ export function parseAuthFile(file: ConfigFile, options: { legacy?: boolean } = 
     `reading JSON file "${file.path}": unmarshaling JSON at "${file.path}": ${detail}`;
   let doc: unknown;
   try {
-    doc = JSON.parse(file.text);
+    doc = parseJsonText(file.text);
   } catch (err) {
-    const message = (err as Error).message;
+    if (!(err instanceof JsonTextError)) throw err;
+    // Position only: the text around the error may be part of a password or token.
     throw configError(
-      `invalid JSON: ${message}`,
-      { file: file.path, line: jsonErrorLine(file.text, message) },
-      upstream(message),
+      `invalid JSON: ${err.message}`,
+      { file: file.path, line: err.line },
+      upstream(`invalid JSON: ${err.message}`),
     );
   }
   if (!isObject(doc)) {
@@ -118,7 +122,7 @@ export function parseAuthFile(file: ConfigFile, options: { legacy?: boolean } = 
   const auths: AuthEntry[] = [];
   for (const [key, value] of Object.entries(authsValue ?? {})) {
     if (value === null) {
-      auths.push({ key, credentials: Credentials.anonymous, problem: 'the entry is null' });
+      auths.push(NO_CREDENTIALS(key, 'the entry is null'));
       continue;
     }
     if (!isObject(value)) {

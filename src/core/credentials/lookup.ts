@@ -2,7 +2,7 @@
 // reference: the helper order from registries.conf, then per auth file: credHelpers[registry], the
 // repository-path hierarchy down to the host (the first EXISTING key wins, even if it is empty), and
 // the normalised-host fallback. Credential helper programs are not run; the lookup says so.
-import type { AuthFile } from './auth-file.js';
+import type { AuthEntry, AuthFile } from './auth-file.js';
 import { Credentials } from './secret.js';
 
 /** The reserved helper name meaning "the auth files". */
@@ -44,7 +44,7 @@ export interface CredentialLookup {
   /** Only for the HTTP layer. Anonymous when `match` is null. */
   readonly credentials: Credentials;
   readonly events: readonly LookupEvent[];
-  /** `validateKey` failure; the lookup (and so the pull attempt) fails with it. */
+  /** `validateKey` failure, or an `auth` value c/image cannot decode: the lookup (and so the pull attempt) fails with it. */
   readonly error: string | null;
 }
 
@@ -89,6 +89,21 @@ export function validateKey(key: string): string | null {
 interface FileResult {
   readonly entryKey: string | null;
   readonly credentials: Credentials;
+  /** c/image's lookup fails on this entry. */
+  readonly error?: string;
+}
+
+/** The entry that matched: its credentials, or the decoding error that fails c/image's lookup. */
+function matched(file: AuthFile, entry: AuthEntry, events: LookupEvent[]): FileResult {
+  if (entry.decodeError !== null)
+    return {
+      entryKey: entry.key,
+      credentials: Credentials.anonymous,
+      error: `getting username and password: ${entry.decodeError}: the "auth" field of key "${entry.key}" in ${file.path} is not valid base64, so containers/image fails the credential lookup and this pull`,
+    };
+  if (entry.credentials.isEmpty)
+    events.push({ kind: 'key-empty', file: file.path, key: entry.key, problem: entry.problem });
+  return { entryKey: entry.key, credentials: entry.credentials };
 }
 
 function findInFile(key: string, registry: string, slot: AuthFileSlot, events: LookupEvent[]): FileResult {
@@ -105,20 +120,13 @@ function findInFile(key: string, registry: string, slot: AuthFileSlot, events: L
   const byKey = new Map(file.auths.map((e) => [e.key, e] as const));
   for (const candidate of authKeyLookupOrder(key, registry, file.legacy)) {
     const entry = byKey.get(candidate);
-    if (entry === undefined) continue;
-    if (entry.credentials.isEmpty)
-      events.push({ kind: 'key-empty', file: file.path, key: entry.key, problem: entry.problem });
-    return { entryKey: entry.key, credentials: entry.credentials };
+    if (entry !== undefined) return matched(file, entry, events);
   }
   // Go iterates a map here, so the winner among several keys normalising to the same host is
   // random; we take the first in file order.
   const normalized = normalizeRegistry(registry);
   const entry = file.auths.find((e) => normalizeAuthFileKey(e.key, file.legacy) === normalized);
-  if (entry !== undefined) {
-    if (entry.credentials.isEmpty)
-      events.push({ kind: 'key-empty', file: file.path, key: entry.key, problem: entry.problem });
-    return { entryKey: entry.key, credentials: entry.credentials };
-  }
+  if (entry !== undefined) return matched(file, entry, events);
   events.push({ kind: 'no-match', file: file.path });
   return { entryKey: null, credentials: Credentials.anonymous };
 }
@@ -146,6 +154,8 @@ export function lookupCredentials(
     }
     for (const slot of files) {
       const found = findInFile(key, registry, slot, events);
+      if (found.error !== undefined)
+        return { key, registry, match: null, credentials: Credentials.anonymous, events, error: found.error };
       if (!found.credentials.isEmpty) {
         return {
           key,
@@ -163,7 +173,7 @@ export function lookupCredentials(
 
 /** One line per event, for the trace; never includes a secret. */
 export function describeLookup(lookup: CredentialLookup): string {
-  if (lookup.error !== null) return `invalid credentials key: ${lookup.error}`;
+  if (lookup.error !== null) return lookup.error;
   const notes = lookup.events.flatMap((e): string[] => {
     switch (e.kind) {
       case 'key-empty':

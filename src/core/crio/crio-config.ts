@@ -2,7 +2,7 @@
 // crio.conf.d in lexical order (each file overrides the keys it sets), as CRI-O's `UpdateFromPath`.
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { configError } from '../errors.js';
-import { pathKey, scanTomlPositions } from '../toml/positions.js';
+import { scanTomlPositions } from '../toml/positions.js';
 import type { ConfigFile, Origin } from '../registries/types.js';
 
 export type CrioShortNameMode = 'enforcing' | 'disabled';
@@ -75,14 +75,14 @@ export function readCrioImageConfig(files: readonly ConfigFile[]): CrioImageConf
     }
     const image = tableIn(tableIn(doc, 'crio'), 'image');
     if (image === undefined) continue;
-    const lines = scanTomlPositions(file.text).lines;
+    const positions = scanTomlPositions(file.text);
     for (const [tomlKey, field] of Object.entries(KEYS)) {
       const key =
         Object.keys(image).find((k) => k === tomlKey) ??
         Object.keys(image).find((k) => k.toLowerCase() === tomlKey);
       if (key === undefined) continue;
       const value = image[key];
-      const origin = { file: file.path, line: lines.get(pathKey(['crio', 'image', key])) ?? null };
+      const origin = { file: file.path, line: positions.lineOf(['crio', 'image', key]) ?? null };
       if (typeof value !== 'string') {
         throw configError(
           `crio.image.${tomlKey}: expected a string`,

@@ -293,7 +293,7 @@ export function parseClusterObjects(files: readonly ConfigFile[]): ClusterObject
 }
 
 /** JSON as the API serves it, in the tree the readers take (API objects have no lines). */
-function locate(value: unknown, depth: number): Located {
+export function locate(value: unknown, depth: number): Located {
   if (depth > 64) return { value: null, line: null };
   if (Array.isArray(value)) return { value: value.map((v) => locate(v, depth + 1)), line: null };
   if (typeof value === 'object' && value !== null) {

@@ -187,7 +187,7 @@ export function renderRegistries(objects: ClusterObjects, options: RenderOptions
       );
     throw err;
   }
-  warnings.push(...split.warnings);
+  for (const w of split.warnings) warnings.push(w);
 
   // Registries: only when something asks for a change; otherwise the node keeps the template file.
   const insecure = sources.insecureRegistries;
@@ -197,7 +197,7 @@ export function renderRegistries(objects: ClusterObjects, options: RenderOptions
     digestEntries.length > 0 ||
     itmsEntries.length > 0;
   const decoded = decodeTemplate(template);
-  warnings.push(...decoded.warnings);
+  for (const w of decoded.warnings) warnings.push(w);
   let registriesConf = template.text;
   let mirrorOrigins: Record<string, MirrorOrigin[]> = {};
   if (wantsRegistries) {

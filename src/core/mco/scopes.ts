@@ -1,8 +1,14 @@
 // Scope helpers of openshift/runtime-utils `pkg/registries` and the MCO's source/mirror patterns
 // (`helpers.go` sourceRegex / mirrorRegex, identical to the IDMS/ITMS CRD validation).
 
-const LABEL = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const MIRROR = `^((?:${LABEL})(?:(?:\\.(?:${LABEL}))+)?(?::[0-9]+)?)(?:(?:/[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?)+)?$`;
+// The MCO's patterns run in Go's RE2, which is linear; a backtracking engine is exponential on them
+// (a path component `[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)+` splits a run of letters in 2^n ways
+// through the empty `[-]*`, and a 1 KB mirror hung `render`). These are the same languages written
+// without ambiguity: a label is `x` or `x…x`, and a separator inside a component is never empty
+// (an empty one only joins two runs of [a-z0-9] into one).
+const LABEL = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?';
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const MIRROR = `^((?:${LABEL})(?:\\.(?:${LABEL}))*(?::[0-9]+)?)(?:/${COMPONENT})*$`;
 const WILDCARD_SOURCE = `^\\*(?:\\.(?:${LABEL}))+$`;
 
 export const MIRROR_PATTERN = new RegExp(MIRROR);

@@ -24,7 +24,13 @@ export class JsonSyntaxError extends Error {
   }
 }
 
+/** encoding/json's maxNestingDepth. The parser keeps its own stack, so any depth up to it parses. */
 const MAX_DEPTH = 10_000;
+
+/** An object or array still open, innermost last. */
+type Frame =
+  | { kind: 'object'; line: number; entries: JsonEntry[]; key: string; keyLine: number }
+  | { kind: 'array'; line: number; items: JsonNode[] };
 
 class Parser {
   private pos = 0;
@@ -56,18 +62,77 @@ class Parser {
 
   parseDocument(): JsonNode {
     this.skipSpace();
-    const node = this.value(0);
+    const node = this.value();
     this.skipSpace();
     if (this.pos < this.text.length) this.fail('Unexpected data after JSON object');
     return node;
   }
 
-  private value(depth: number): JsonNode {
-    if (depth > MAX_DEPTH) this.fail('exceeded max depth');
+  /** `"key":` of an object member, then the spaces before its value. */
+  private memberKey(frame: Frame & { kind: 'object' }): void {
+    if (this.text[this.pos] !== '"') this.expectEnd('looking for beginning of object key string');
+    frame.keyLine = this.line;
+    frame.key = this.string();
+    this.skipSpace();
+    if (this.text[this.pos] !== ':') this.expectEnd('after object key');
+    this.pos++;
+    this.skipSpace();
+  }
+
+  /** One value with everything nested in it, iteratively: nesting costs heap, never call stack. */
+  private value(): JsonNode {
+    const stack: Frame[] = [];
+    for (;;) {
+      if (stack.length > MAX_DEPTH) this.fail('exceeded max depth');
+      const line = this.line;
+      const c = this.text[this.pos];
+      let done: JsonNode;
+      if (c === '{' || c === '[') {
+        this.pos++;
+        this.skipSpace();
+        const close = c === '{' ? '}' : ']';
+        if (this.text[this.pos] === close) {
+          this.pos++;
+          done = c === '{' ? { kind: 'object', line, entries: [] } : { kind: 'array', line, items: [] };
+        } else {
+          if (c === '{') {
+            const frame = { kind: 'object' as const, line, entries: [], key: '', keyLine: line };
+            stack.push(frame);
+            this.memberKey(frame);
+          } else stack.push({ kind: 'array', line, items: [] });
+          continue;
+        }
+      } else done = this.scalar(line);
+      // A complete value: add it to the open collections, closing each that ends here.
+      for (;;) {
+        const top = stack[stack.length - 1];
+        if (top === undefined) return done;
+        if (top.kind === 'object') top.entries.push({ key: top.key, keyLine: top.keyLine, value: done });
+        else top.items.push(done);
+        this.skipSpace();
+        const next = this.text[this.pos];
+        this.pos++;
+        if (next === (top.kind === 'object' ? '}' : ']')) {
+          stack.pop();
+          done =
+            top.kind === 'object'
+              ? { kind: 'object', line: top.line, entries: top.entries }
+              : { kind: 'array', line: top.line, items: top.items };
+          continue;
+        }
+        if (next !== ',') {
+          this.pos--;
+          this.expectEnd(top.kind === 'object' ? 'after object key:value pair' : 'after array element');
+        }
+        this.skipSpace();
+        if (top.kind === 'object') this.memberKey(top);
+        break;
+      }
+    }
+  }
+
+  private scalar(line: number): JsonNode {
     const c = this.text[this.pos];
-    const line = this.line;
-    if (c === '{') return this.object(depth, line);
-    if (c === '[') return this.array(depth, line);
     if (c === '"') return { kind: 'string', line, value: this.string() };
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number(line);
     for (const [word, node] of [
@@ -81,57 +146,6 @@ class Parser {
       }
     }
     return this.expectEnd('looking for beginning of value');
-  }
-
-  private object(depth: number, line: number): JsonNode {
-    this.pos++;
-    const entries: JsonEntry[] = [];
-    this.skipSpace();
-    if (this.text[this.pos] === '}') {
-      this.pos++;
-      return { kind: 'object', line, entries };
-    }
-    for (;;) {
-      this.skipSpace();
-      if (this.text[this.pos] !== '"') this.expectEnd('looking for beginning of object key string');
-      const keyLine = this.line;
-      const key = this.string();
-      this.skipSpace();
-      if (this.text[this.pos] !== ':') this.expectEnd('after object key');
-      this.pos++;
-      this.skipSpace();
-      entries.push({ key, keyLine, value: this.value(depth + 1) });
-      this.skipSpace();
-      const c = this.text[this.pos];
-      this.pos++;
-      if (c === '}') return { kind: 'object', line, entries };
-      if (c !== ',') {
-        this.pos--;
-        this.expectEnd('after object key:value pair');
-      }
-    }
-  }
-
-  private array(depth: number, line: number): JsonNode {
-    this.pos++;
-    const items: JsonNode[] = [];
-    this.skipSpace();
-    if (this.text[this.pos] === ']') {
-      this.pos++;
-      return { kind: 'array', line, items };
-    }
-    for (;;) {
-      this.skipSpace();
-      items.push(this.value(depth + 1));
-      this.skipSpace();
-      const c = this.text[this.pos];
-      this.pos++;
-      if (c === ']') return { kind: 'array', line, items };
-      if (c !== ',') {
-        this.pos--;
-        this.expectEnd('after array element');
-      }
-    }
   }
 
   private string(): string {

@@ -53,7 +53,7 @@ class Accumulator {
 
   apply(file: ParsedFile, dropIn: boolean): void {
     this.files.push(file.path);
-    this.notes.push(...file.notes);
+    for (const note of file.notes) this.notes.push(note); // unbounded: no push(...spread)
     for (const reg of file.registries) {
       const replaced = this.registries.get(reg.prefix);
       if (replaced !== undefined && dropIn) {

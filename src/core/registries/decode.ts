@@ -1,7 +1,7 @@
 // Decodes one parsed registries.conf document the way containers/image's Go decoder
 // (BurntSushi/toml into `tomlConfig`) does: keys match struct tags exactly, then case-insensitively;
 // unknown keys are ignored (we keep a note); a value of the wrong type fails the whole file.
-import { pathKey, type TomlPositions } from '../toml/positions.js';
+import type { TomlPositions } from '../toml/positions.js';
 import type { ConfigNote, Origin } from './types.js';
 
 export interface RawEndpoint {
@@ -77,12 +77,8 @@ class Decoder {
   ) {}
 
   line(path: Path): number | null {
-    // Fall back to the closest enclosing element that has a line (e.g. an implicit table).
-    for (let n = path.length; n > 0; n--) {
-      const line = this.positions.lines.get(pathKey(path.slice(0, n)));
-      if (line !== undefined) return line;
-    }
-    return null;
+    // Falls back to the closest enclosing element that has a line (e.g. an implicit table).
+    return this.positions.closestLineOf(path) ?? null;
   }
 
   origin(path: Path): Origin {

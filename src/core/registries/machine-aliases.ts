@@ -1,7 +1,7 @@
 // The machine-written alias file (`/var/cache/containers/short-name-aliases.conf` for root, which is
 // what CRI-O runs as). It holds only `[aliases]` and wins over every registries.conf alias.
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { scanTomlPositions, pathKey } from '../toml/positions.js';
+import { scanTomlPositions } from '../toml/positions.js';
 import { parseAliasName, parseAliasValue } from './alias-syntax.js';
 import type { Alias, ConfigFile, Origin } from './types.js';
 
@@ -25,16 +25,16 @@ export function loadMachineAliases(file: ConfigFile): MachineAliases {
     if (err instanceof TomlError) return failWith(`invalid TOML: ${err.message.split('\n')[0]}`, err.line);
     throw err;
   }
-  const lines = scanTomlPositions(file.text).lines;
+  const positions = scanTomlPositions(file.text);
   const aliases = new Map<string, Alias>();
   const table = Object.entries(doc).find(([k]) => k.toLowerCase() === 'aliases')?.[1];
   if (table === undefined) return { ok: true, aliases };
   if (typeof table !== 'object' || table === null || Array.isArray(table))
-    return failWith('"aliases" must be a table', lines.get(pathKey(['aliases'])) ?? null);
+    return failWith('"aliases" must be a table', positions.lineOf(['aliases']) ?? null);
   const problems: string[] = [];
   let firstLine: number | null = null;
   for (const [name, value] of Object.entries(table)) {
-    const line = lines.get(pathKey(['aliases', name])) ?? null;
+    const line = positions.lineOf(['aliases', name]) ?? null;
     const origin = { file: file.path, line };
     const nameError = parseAliasName(name);
     if (nameError !== undefined) problems.push(nameError);

@@ -515,5 +515,6 @@ export function buildReport(input: ClusterInput): ClusterReport {
     images: imageReports,
     nodes: nodeReports,
     rollout: input.intent?.rollout ?? null,
+    admission: input.admission ?? null,
   };
 }

@@ -1,6 +1,7 @@
 // The report page (GET /): what a cluster admin opens first. One self-contained HTML document,
 // no scripts: summary cards, the mirror health table, problem images, problems (each once, with its
 // witnesses), nodes, and a reference section that every finding id links to.
+import { admissionSectionHtml } from './admission-render.js';
 import { findingDefinition } from './catalogue-lookup.js';
 import type { GeneratedState, RolloutReport } from '../rollout/types.js';
 import type { ClusterReport, ImageReport, MirrorReport, NodeReport, ReportFinding } from './types.js';
@@ -241,6 +242,7 @@ export function renderReportHtml(report: ClusterReport): string {
 <div class="cards" id="summary">${cards}</div>
 <section id="mirrors"><h2>Mirror and registry health</h2>${mirrors}</section>
 ${report.rollout === null ? '' : rolloutSection(report.rollout)}
+${report.admission ? admissionSectionHtml(report.admission) : ''}
 <section id="images"><h2>Images that fail to pull</h2>${images}</section>
 <section id="problems"><h2>Problems <span class="dim">(each once, with the nodes that see it)</span></h2>${problems}</section>
 <section id="nodes"><h2>Nodes</h2>${nodes}</section>

@@ -1,4 +1,5 @@
 // `mirrorscope report` in a terminal: the summary, failing mirrors, problem images, top problems.
+import { admissionSectionText } from './admission-render.js';
 import type { ClusterReport } from './types.js';
 
 export interface TextStyle {
@@ -46,6 +47,7 @@ export function renderReportText(report: ClusterReport, style: TextStyle = plain
       if (m.imagesStale.length > 0) out.push(`    stale: ${m.imagesStale.map((i) => i.image).join(', ')}`);
     }
   }
+  if (report.admission) out.push(...admissionSectionText(report.admission, style));
   if (report.rollout !== null) {
     out.push('', style.strong('Mirror configuration rollout'));
     for (const e of report.rollout.renderErrors)

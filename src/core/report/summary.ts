@@ -1,5 +1,6 @@
 // The short form of the report: what the ConfigMap `mirrorscope-report` holds, so
 // `oc get cm mirrorscope-report -o yaml` answers "what is wrong with my mirrors" without the page.
+import { admissionDigest, type AdmissionDigest } from './admission-render.js';
 import type { ClusterReport, ReportSummary } from './types.js';
 
 const TOP_PROBLEMS = 25;
@@ -44,10 +45,13 @@ export interface ReportDigest {
       readonly nodes: number;
     }[];
   } | null;
+  /** Admission denials and counts (collector `--admission`). */
+  readonly admission: AdmissionDigest | null;
 }
 
 export function digestOf(report: ClusterReport): ReportDigest {
   return {
+    admission: report.admission ? admissionDigest(report.admission) : null,
     generatedAt: report.generatedAt,
     summary: report.summary,
     problems: report.problems.slice(0, TOP_PROBLEMS).map((p) => ({

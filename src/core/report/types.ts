@@ -4,6 +4,7 @@ import type { Severity } from '../findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, WireFinding } from '../../protocol/messages.js';
 import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
 import type { Witnesses } from './witnesses.js';
+import type { AdmissionSection } from '../admission/cluster-section.js';
 
 // ---------- input ----------
 
@@ -65,6 +66,8 @@ export interface ClusterInput {
   readonly events: readonly PullEvent[];
   /** Cluster intent vs node reality (OpenShift: mirror objects, pools, MachineConfigs); null elsewhere. */
   readonly intent?: IntentEvaluation | null;
+  /** Portieris/Gatekeeper decisions and denials (collector `--admission`); null elsewhere. */
+  readonly admission?: AdmissionSection | null;
 }
 
 // ---------- output ----------
@@ -156,4 +159,6 @@ export interface ClusterReport {
   readonly nodes: readonly NodeReport[];
   /** Per pool and per mirror object, how far the mirror configuration has reached the nodes (OpenShift). */
   readonly rollout: RolloutReport | null;
+  /** What the admission controllers decide and denied (collector `--admission`); null or absent otherwise. */
+  readonly admission?: AdmissionSection | null;
 }

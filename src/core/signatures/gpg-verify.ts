@@ -48,7 +48,7 @@ async function parseKeys(blobs: readonly Uint8Array[]): Promise<GpgKeyring> {
       const read = text.includes('-----BEGIN PGP')
         ? await pgp.readKeys({ armoredKeys: new TextDecoder().decode(blob) })
         : await pgp.readKeys({ binaryKeys: blob });
-      keys.push(...read);
+      for (const key of read) keys.push(key); // a keyring may hold more keys than arguments fit
     } catch {
       // Not key material: contributes no key.
     }

@@ -1,8 +1,9 @@
 // registries.d: where containers/image reads (and writes) simple-signing signatures and whether it
 // looks for sigstore attachments, per docker scope (`docker/registries_d.go`). This module parses the
 // YAML files; the configuration's types and lookups are in ./registries-d-lookup.js (re-exported).
-import { isMap, isScalar, LineCounter, parseAllDocuments, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, type Node, type Pair } from 'yaml';
 import { configError } from '../errors.js';
+import { parseYamlBounded, YamlDepthError, type ParsedYaml } from '../yaml/bounded-parse.js';
 import type { ConfigFile, Origin } from '../registries/types.js';
 import {
   DEFAULT_DOCKER_SCOPE,
@@ -19,6 +20,7 @@ const SECTION_KEYS: readonly LookasideKey[] = [
   'sigstore',
   'sigstore-staging',
 ];
+const SECTION_FIELDS: readonly string[] = [...SECTION_KEYS, 'use-sigstore-attachments'];
 
 // yaml.v3 accepts the YAML 1.1 spellings too when it decodes into a typed bool.
 const BOOLEANS: Readonly<Record<string, boolean>> = Object.fromEntries([
@@ -35,13 +37,13 @@ function yamlKind(node: Node | null): string {
 }
 
 class FileParser {
-  readonly lines = new LineCounter();
-
-  constructor(readonly file: ConfigFile) {}
+  constructor(
+    readonly file: ConfigFile,
+    private readonly yaml: ParsedYaml,
+  ) {}
 
   lineOf(node: { range?: readonly number[] | null } | null | undefined): number | null {
-    const offset = node?.range?.[0];
-    return offset === undefined ? null : this.lines.linePos(offset).line;
+    return this.yaml.lineAt(node?.range?.[0]);
   }
 
   fail(line: number | null, detail: string): never {
@@ -49,10 +51,30 @@ class FileParser {
     throw configError(detail, { file: this.file.path, line }, `parsing ${this.file.path}: ${yamlText}`);
   }
 
-  entries(node: Node | null, into: string): Pair<Node | null, Node | null>[] {
+  /**
+   * The pairs of a mapping decoded into `into`: a Go map when `fields` is absent, else a struct with
+   * those fields. Duplicates are yaml.v3's errors (a struct ignores unknown keys, duplicates too).
+   */
+  entries(node: Node | null, into: string, fields?: readonly string[]): Pair<Node | null, Node | null>[] {
     if (node === null || (isScalar(node) && node.value === null)) return [];
     if (!isMap(node)) this.fail(this.lineOf(node), `cannot unmarshal ${yamlKind(node)} into ${into}`);
-    return node.items as Pair<Node | null, Node | null>[];
+    const pairs = node.items as Pair<Node | null, Node | null>[];
+    const seen = new Map<string, number | null>();
+    for (const pair of pairs) {
+      const key = this.keyText(pair);
+      if (fields !== undefined && !fields.includes(key)) continue;
+      const line = this.lineOf(pair.key as Node);
+      if (seen.has(key)) {
+        this.fail(
+          line,
+          fields === undefined
+            ? `mapping key ${JSON.stringify(key)} already defined at line ${seen.get(key) ?? '?'}`
+            : `field ${key} already set in type ${into}`,
+        );
+      }
+      seen.set(key, line);
+    }
+    return pairs;
   }
 
   keyText(pair: Pair<Node | null, Node | null>): string {
@@ -66,7 +88,7 @@ class FileParser {
     const origin = { file: this.file.path, line: this.lineOf(pair.key as Node) };
     const values: Partial<Record<LookasideKey, { value: string; origin: Origin }>> = {};
     let useSigstoreAttachments: RegistriesDSection['useSigstoreAttachments'] = null;
-    for (const entry of this.entries(pair.value, 'docker.registryNamespace')) {
+    for (const entry of this.entries(pair.value, 'docker.registryNamespace', SECTION_FIELDS)) {
       const key = this.keyText(entry);
       const value = entry.value;
       const at = { file: this.file.path, line: this.lineOf(entry.key as Node) };
@@ -96,14 +118,21 @@ interface ParsedFile {
 }
 
 function parseFile(file: ConfigFile): ParsedFile {
-  const parser = new FileParser(file);
-  const docs = parseAllDocuments(file.text, { lineCounter: parser.lines, uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [docs];
-  const first = list[0];
+  let yaml: ParsedYaml;
+  try {
+    yaml = parseYamlBounded(file.text);
+  } catch (err) {
+    if (!(err instanceof YamlDepthError)) throw err;
+    // No upstream text: yaml.v3 parses deeper (to 10,000 levels) and would say something else.
+    throw configError(err.message, { file: file.path, line: err.line });
+  }
+  const parser = new FileParser(file, yaml);
+  const first = yaml.docs[0];
   if (first === undefined) return { defaultDocker: null, docker: [] };
   const error = first.errors[0];
   if (error !== undefined) {
-    const line = error.linePos?.[0].line ?? null;
+    const line = yaml.lineAt(error.pos[0]);
+    // The first line of the message only: the rest quotes the file.
     const detail = error.message.split('\n')[0] ?? error.message;
     throw configError(
       `invalid YAML: ${detail}`,
@@ -113,7 +142,10 @@ function parseFile(file: ConfigFile): ParsedFile {
   }
   let defaultDocker: RegistriesDSection | null = null;
   const docker: RegistriesDSection[] = [];
-  for (const pair of parser.entries(first.contents as Node | null, 'docker.registryConfiguration')) {
+  for (const pair of parser.entries(first.contents as Node | null, 'docker.registryConfiguration', [
+    DEFAULT_DOCKER_SCOPE,
+    'docker',
+  ])) {
     const key = parser.keyText(pair);
     if (key === DEFAULT_DOCKER_SCOPE) {
       // A null `default-docker:` (as in the shipped default.yaml) stays unset and conflicts with nothing.

@@ -9,14 +9,39 @@ export interface TomlSyntaxNote {
     'inline-table-newline' | 'inline-table-trailing-comma' | 'escape-e' | 'escape-x' | 'time-without-seconds';
 }
 
+export type TomlPath = readonly (string | number)[];
+
 export interface TomlPositions {
-  /** Line (1-based) of a value, keyed by its path joined with `pathKey`. */
-  lines: Map<string, number>;
+  /** Line (1-based) of the key, table header or array element at a path; undefined when it has none. */
+  lineOf(path: TomlPath): number | undefined;
+  /** The line of the path, else of its closest enclosing element that has one (e.g. an implicit table). */
+  closestLineOf(path: TomlPath): number | undefined;
   toml11: TomlSyntaxNote[];
 }
 
-export function pathKey(path: readonly (string | number)[]): string {
-  return path.join('\u0000');
+/**
+ * One node per path (a trie), so that every step costs O(1) whatever the depth: a table header with
+ * 60,000 dotted parts, or many keys below it, stays linear (joined path strings were quadratic).
+ */
+class PathNode {
+  line: number | undefined;
+  /** `[[x]]` headers seen for this path so far: its elements are children 0 … count-1. */
+  arrayCount: number | undefined;
+  private children: Map<string | number, PathNode> | undefined;
+
+  child(part: string | number): PathNode {
+    this.children ??= new Map();
+    let node = this.children.get(part);
+    if (node === undefined) {
+      node = new PathNode();
+      this.children.set(part, node);
+    }
+    return node;
+  }
+
+  find(part: string | number): PathNode | undefined {
+    return this.children?.get(part);
+  }
 }
 
 type Token =
@@ -52,32 +77,32 @@ function tokenize(src: string, notes: TomlSyntaxNote[]): Token[] {
       while (i < n && src[i] !== '\n') i++;
     } else if (c === '"' || c === "'") {
       const startLine = line;
-      const triple = src.startsWith(c.repeat(3), i);
-      const quote = triple ? c.repeat(3) : c;
-      let j = i + quote.length;
-      let raw = '';
+      const triple = src.startsWith(c === '"' ? '"""' : "'''", i);
+      const quote = triple ? 3 : 1;
+      const start = i + quote;
+      let j = start;
+      let escapes = false;
       while (j < n) {
-        if (c === '"' && src[j] === '\\') {
-          raw += src.slice(j, j + 2);
+        const d = src[j];
+        if (c === '"' && d === '\\') {
+          escapes = true;
           if (src[j + 1] === '\n') line++;
           j += 2;
           continue;
         }
-        if (src.startsWith(quote, j)) {
+        if (d === c && (!triple || (src[j + 1] === c && src[j + 2] === c))) {
           // A multi-line string may end with up to two extra quote characters.
-          while (triple && src[j + 3] === c) {
-            raw += c;
-            j++;
-          }
+          while (triple && src[j + 3] === c) j++;
           break;
         }
-        if (src[j] === '\n') line++;
-        raw += src[j];
+        if (d === '\n') line++;
         j++;
       }
-      if (c === '"') noteEscapes(raw, startLine);
+      // Slices, not a string built a character at a time: a 16 MiB file must not churn the heap.
+      const raw = src.slice(start, Math.min(j, n));
+      if (escapes) noteEscapes(raw, startLine);
       tokens.push({ kind: 'string', text: raw, line: startLine });
-      i = j + quote.length;
+      i = j + quote;
     } else if ('[]{}=,.'.includes(c)) {
       tokens.push({ kind: 'punct', text: c, line });
       i++;
@@ -94,8 +119,7 @@ function tokenize(src: string, notes: TomlSyntaxNote[]): Token[] {
 
 class Scanner {
   private pos = 0;
-  readonly lines = new Map<string, number>();
-  private readonly arrayCounts = new Map<string, number>();
+  readonly tree = new PathNode();
 
   constructor(
     private readonly tokens: Token[],
@@ -125,7 +149,7 @@ class Scanner {
       const t = this.next();
       if (t === undefined) return parts;
       if (t.kind === 'string') parts.push(t.text);
-      else if (t.kind === 'atom') parts.push(...t.text.split('.').filter((p) => p !== ''));
+      else if (t.kind === 'atom') for (const p of t.text.split('.')) if (p !== '') parts.push(p);
       if (this.isPunct(this.peek(), '.')) {
         this.pos++;
         continue;
@@ -134,19 +158,18 @@ class Scanner {
     }
   }
 
-  /** Resolves `[[a.b]]` style paths against the array-of-tables counters. */
-  private resolveTablePath(parts: string[]): (string | number)[] {
-    const resolved: (string | number)[] = [];
-    for (const part of parts) {
-      resolved.push(part);
-      const count = this.arrayCounts.get(pathKey(resolved));
-      if (count !== undefined) resolved.push(count - 1);
+  /** Resolves `[a.b]` style paths against the array-of-tables counters: each array means its last element. */
+  private resolveTablePath(parts: readonly string[], count = parts.length): PathNode {
+    let node = this.tree;
+    for (let i = 0; i < count; i++) {
+      node = node.child(parts[i]!);
+      if (node.arrayCount !== undefined) node = node.child(node.arrayCount - 1);
     }
-    return resolved;
+    return node;
   }
 
   run(): void {
-    let table: (string | number)[] = [];
+    let table = this.tree;
     for (;;) {
       this.skipNewlines();
       const t = this.peek();
@@ -157,33 +180,33 @@ class Scanner {
         if (isArray) this.pos++;
         const parts = this.readKey();
         this.pos += isArray ? 2 : 1;
-        if (isArray) {
-          const parent = this.resolveTablePath(parts.slice(0, -1));
-          const arrayPath = [...parent, parts[parts.length - 1]!];
-          const count = (this.arrayCounts.get(pathKey(arrayPath)) ?? 0) + 1;
-          this.arrayCounts.set(pathKey(arrayPath), count);
-          table = [...arrayPath, count - 1];
-          if (!this.lines.has(pathKey(arrayPath))) this.lines.set(pathKey(arrayPath), t.line);
+        if (isArray && parts.length > 0) {
+          const array = this.resolveTablePath(parts, parts.length - 1).child(parts[parts.length - 1]!);
+          array.arrayCount = (array.arrayCount ?? 0) + 1;
+          array.line ??= t.line;
+          table = array.child(array.arrayCount - 1);
         } else {
           table = this.resolveTablePath(parts);
         }
-        this.lines.set(pathKey(table), t.line);
+        table.line = t.line;
         continue;
       }
       this.keyValue(table);
     }
   }
 
-  private keyValue(base: (string | number)[]): void {
+  private keyValue(base: PathNode): void {
     const keyToken = this.peek();
-    const parts = this.readKey();
-    const path = [...base, ...parts];
-    if (keyToken !== undefined) this.lines.set(pathKey(path), keyToken.line);
+    let node = base;
+    for (const part of this.readKey()) node = node.child(part);
+    if (keyToken !== undefined) node.line = keyToken.line;
     if (this.isPunct(this.peek(), '=')) this.pos++;
-    this.value(path);
+    this.value(node);
   }
 
-  private value(path: (string | number)[]): void {
+  // Recursive over nested arrays and inline tables: the TOML parser has accepted the document first,
+  // and it refuses nesting deeper than its maxDepth (1000), which bounds this recursion.
+  private value(node: PathNode): void {
     const t = this.next();
     if (t === undefined) return;
     if (this.isPunct(t, '[')) {
@@ -200,8 +223,9 @@ class Scanner {
           this.pos++;
           continue;
         }
-        this.lines.set(pathKey([...path, index]), p.line);
-        this.value([...path, index]);
+        const element = node.child(index);
+        element.line = p.line;
+        this.value(element);
         index++;
       }
     }
@@ -226,7 +250,7 @@ class Scanner {
           continue;
         }
         lastWasComma = false;
-        this.keyValue(path);
+        this.keyValue(node);
       }
     }
     if (t.kind === 'atom') {
@@ -249,5 +273,20 @@ export function scanTomlPositions(src: string): TomlPositions {
   const toml11: TomlSyntaxNote[] = [];
   const scanner = new Scanner(tokenize(src, toml11), toml11);
   scanner.run();
-  return { lines: scanner.lines, toml11 };
+  const tree = scanner.tree;
+  const walk = (path: TomlPath, closest: boolean): number | undefined => {
+    let node: PathNode | undefined = tree;
+    let line: number | undefined;
+    for (const part of path) {
+      node = node.find(part);
+      if (node === undefined) return closest ? line : undefined;
+      line = node.line ?? (closest ? line : undefined);
+    }
+    return line;
+  };
+  return {
+    lineOf: (path) => walk(path, false),
+    closestLineOf: (path) => walk(path, true),
+    toml11,
+  };
 }

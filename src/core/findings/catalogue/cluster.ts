@@ -13,6 +13,12 @@ export const CLUSTER_FINDINGS = {
     title: 'No mirrorscope agent has ever reported from this node, so its pulls are not simulated.',
     fix: "Check that the mirrorscope-agent DaemonSet tolerates the node's taints and that its pod on the node is running.",
   },
+  'agent-limit-exceeded': {
+    severity: 'warning',
+    title:
+      'The agent on this node sent more than the collector keeps for one node (findings, registry hosts, images or bytes); the excess was dropped, so what the report shows for the node is incomplete.',
+    fix: 'A healthy agent stays far below these limits: check the agent pod on the node (its version and logs). A compromised node or a stolen agent token can also cause this.',
+  },
   'node-config-drift': {
     severity: 'warning',
     title:
