@@ -84,6 +84,26 @@ function trace(root: string, repo: string, options: TraceOptions = {}): Promise<
   return traceOnce(root, `${source}/lab/${repo}`, options);
 }
 
+/** The CLI in-process. */
+async function cli(env: Record<string, string>, ...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const sink = (add: (t: string) => void) =>
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        add(chunk.toString());
+        done();
+      },
+    });
+  const code = await main(args, {
+    stdout: sink((t) => (stdout += t)),
+    stderr: sink((t) => (stderr += t)),
+    env: {},
+    isTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
 describe('a mirror with the manifest but not every blob', () => {
   it('fails the pull at that mirror, names the layer, and does not try the complete mirror', async () => {
     const root = await makeRoot([partial, complete]);
@@ -200,19 +220,20 @@ describe('the agent', () => {
   it('reports the missing blob as an error finding naming the image, the mirror and the blob', async () => {
     const root = await makeRoot([partial, complete]);
     const image = `${source}/lab/single:v1`;
-    let stdout = '';
-    const code = await main(['agent', '--once', '--root', root, '--image', image, '--listen', 'off'], {
-      stdout: new Writable({
-        write(chunk: Buffer, _enc, done) {
-          stdout += chunk.toString();
-          done();
-        },
-      }),
-      stderr: new Writable({ write: (_c, _e, done) => done() }),
-      env: { NODE_NAME: 'worker-1' },
-      isTTY: false,
-    });
-    expect(code).toBe(1);
+    const { code, stdout, stderr } = await cli(
+      {},
+      'agent',
+      '--once',
+      '--node',
+      'worker-1',
+      '--root',
+      root,
+      '--image',
+      image,
+      '--listen',
+      'off',
+    );
+    expect(code, stderr).toBe(1);
     const { findings } = JSON.parse(stdout) as {
       findings: { id: string; severity: string; scope: string; message: string }[];
     };
@@ -221,6 +242,22 @@ describe('the agent', () => {
     expect(f).toMatchObject({ severity: 'error', scope: partial.host });
     expect(f.message).toContain(`serves the manifest of ${partial.host}/lab/single:v1`);
     expect(f.message).toContain(`layer 1 (${single.layers[0]})`);
+  });
+});
+
+describe('trace --platform', () => {
+  it('chooses the index instance for the platform given, and refuses a malformed one', async () => {
+    const root = await makeRoot([partial, complete]);
+    const image = `${source}/lab/multi:v1`;
+    const arm = await cli({}, 'trace', '--root', root, '--platform', 'linux/arm64', '--json', image);
+    expect(arm.code).toBe(0);
+    expect((JSON.parse(arm.stdout) as TraceResult).sources[0]!.blobs!.platform).toBe('linux/arm64');
+    const amd = await cli({}, 'trace', '--root', root, '--platform', 'linux/amd64', image);
+    expect(amd.code).toBe(1);
+    expect(amd.stdout).toContain('blob-missing: the manifest is there but layer 1');
+    const bad = await cli({}, 'trace', '--root', root, '--platform', 'amd64', image);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--platform needs os/arch or os/arch/variant');
   });
 });
 
