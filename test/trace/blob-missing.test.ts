@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
+import { HostPacer } from '../../src/agent/limits.js';
+import { CachingClientCache } from '../../src/agent/probe-cache.js';
 import { diagnoseProbe } from '../../src/core/diagnose/probe-findings.js';
 import { loadTraceContext } from '../../src/trace/context.js';
 import { TraceEngine } from '../../src/trace/engine.js';
@@ -242,6 +244,23 @@ describe('the agent', () => {
     expect(f).toMatchObject({ severity: 'error', scope: partial.host });
     expect(f.message).toContain(`serves the manifest of ${partial.host}/lab/single:v1`);
     expect(f.message).toContain(`layer 1 (${single.layers[0]})`);
+  });
+});
+
+describe("the agent's scans", () => {
+  it('keeps blob checks to the host request rate, like manifest probes', async () => {
+    const root = await makeRoot([complete]);
+    const cache = new CachingClientCache(60_000, new HostPacer(5), { probe: () => undefined });
+    const engine = new TraceEngine(await loadTraceContext(root), cache);
+    try {
+      const started = performance.now();
+      const r = await engine.trace(`${source}/lab/single:v1`, { timeoutMs: 5000 });
+      // Manifest, config and layer: three starts 200 ms apart on the mirror host.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(380);
+      expect(r.sources[0]!.blobs).toMatchObject({ outcome: 'complete', checked: 2 });
+    } finally {
+      engine.close();
+    }
   });
 });
 
