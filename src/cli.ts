@@ -5,6 +5,13 @@ import module from 'node:module';
 // image runs Node 24; /tmp is writable there). Older Nodes do not have it.
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
+// A reader that stops early (`mirrorscope resolve … | head`) closes the pipe: end quietly with the
+// status a shell reports for a program killed by SIGPIPE, as skopeo and podman end, not with a stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(141);
+});
+
 const argv = process.argv.slice(2);
 const io = {
   stdout: process.stdout,

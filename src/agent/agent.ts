@@ -1,11 +1,15 @@
 // The node agent: loads the host configuration, keeps it current, scans the node's images on a
 // schedule and on every change, keeps the findings, and reports them to the log, the local HTTP
 // endpoint, the metrics and the collector. `stop()` is the graceful shutdown (SIGTERM/SIGINT).
+import { isNamespaceName } from '../core/crio/runtime-notes.js';
+import { parseCrioVersion, runtimeJson, type CrioVersion } from '../core/crio/versions.js';
 import type { KeyedFinding } from '../core/diagnose/types.js';
+import { MirrorscopeError } from '../core/errors.js';
 import { findingJson } from '../core/findings/types.js';
 import type {
   HostProbe,
   ImageStatus,
+  RuntimeInfo,
   SnapshotMessage,
   TraceRequestMessage,
   WireFinding,
@@ -35,6 +39,8 @@ export class Agent {
   private loadedAt = '';
   private readonly store = new FindingsStore();
   private lastScan: ScanOutput | null = null;
+  /** The files the last scan ran with: what the collector is told its findings belong to. */
+  private scannedFiles: ConfigFiles | null = null;
   private scanCount = 0;
   private scanning: Promise<void> | null = null;
   private rescan: string | null = null;
@@ -46,6 +52,8 @@ export class Agent {
   private flagImages: readonly string[];
   private collectorImages: readonly string[] = [];
   private kubeImages: readonly string[] = [];
+  /** The node's containerRuntimeVersion as the collector last reported it (null: not known). */
+  private reportedRuntime: string | null = null;
 
   constructor(
     readonly options: AgentOptions,
@@ -61,6 +69,56 @@ export class Agent {
 
   get configHash(): string {
     return this.config?.files.hash ?? '';
+  }
+
+  /** The CRI-O version simulated: --crio-version, else what the collector reads from the Node. */
+  get runtime(): { version: CrioVersion | null; source: RuntimeInfo['source'] } {
+    if (this.options.crioVersion !== null) return { version: this.options.crioVersion, source: 'flag' };
+    if (this.reportedRuntime !== null) {
+      try {
+        return { version: parseCrioVersion(this.reportedRuntime), source: 'collector' };
+      } catch (err) {
+        if (!(err instanceof MirrorscopeError)) throw err;
+      }
+    }
+    return { version: null, source: null };
+  }
+
+  get runtimeInfo(): RuntimeInfo {
+    const { version, source } = this.runtime;
+    const json = runtimeJson('crio', version);
+    return { name: 'crio', version: json.version, containersImage: json.containersImage, source };
+  }
+
+  /**
+   * The node's containerRuntimeVersion from the collector; a change of the simulated version reloads
+   * the configuration (and rescans). Resolves when that reload is done.
+   */
+  async setReportedRuntime(runtimeVersion: string | null | undefined): Promise<void> {
+    if (runtimeVersion === undefined || runtimeVersion === this.reportedRuntime) return;
+    const before = this.runtimeInfo.version;
+    this.reportedRuntime = runtimeVersion;
+    const after = this.runtimeInfo;
+    if (runtimeVersion !== null && after.source !== 'collector' && this.options.crioVersion === null)
+      this.log.warn(
+        { event: 'runtime', runtimeVersion },
+        `The node reports container runtime "${runtimeVersion}", which is not CRI-O: the newest CRI-O rules are applied.`,
+      );
+    if (after.version === before) return;
+    this.log.info(
+      { event: 'runtime', runtimeVersion, crioVersion: after.version },
+      `The collector reports ${runtimeVersion ?? 'no runtime version'} for this node: simulating CRI-O ${after.version ?? '(unknown version, newest rules)'}.`,
+    );
+    if (this.config !== null) await this.configChanged(null);
+  }
+
+  /**
+   * The hash of the configuration the current findings came from. Between a reload and the rescan
+   * it differs from configHash: a snapshot sent then must not pair the new hash with old findings.
+   * Before the first scan there are no findings, so the loaded configuration speaks for itself.
+   */
+  get scannedConfigHash(): string {
+    return (this.scannedFiles ?? this.config?.files)?.hash ?? '';
   }
 
   get ready(): boolean {
@@ -106,7 +164,10 @@ export class Agent {
 
   private async reload(files: ConfigFiles | null): Promise<void> {
     const previous = this.config;
-    const config = await loadHostConfig(this.options.root, { timeoutMs: this.options.timeoutMs });
+    const config = await loadHostConfig(this.options.root, {
+      timeoutMs: this.options.timeoutMs,
+      crioVersion: this.runtime.version,
+    });
     if (this.stopping) return;
     this.config = config;
     this.generation++;
@@ -137,7 +198,7 @@ export class Agent {
     void files;
   }
 
-  private async configChanged(files: ConfigFiles): Promise<void> {
+  private async configChanged(files: ConfigFiles | null): Promise<void> {
     if (this.stopping) return;
     try {
       await this.reload(files);
@@ -219,6 +280,7 @@ export class Agent {
     }
     if (this.stopping || scanner !== this.scanner) return null; // superseded by a config change
     this.scanCount++;
+    this.scannedFiles = this.config!.files;
     const change = this.store.replace(out.findings);
     const first = this.lastScan === null;
     this.lastScan = out;
@@ -276,12 +338,13 @@ export class Agent {
       type: 'snapshot',
       seq,
       generatedAt: new Date().toISOString(),
-      configHash: this.configHash,
-      files: this.config?.files.files ?? [],
+      configHash: this.scannedConfigHash,
+      files: (this.scannedFiles ?? this.config?.files)?.files ?? [],
       findings: this.store.all.map(wire),
       hosts: (s?.hosts ?? []) as HostProbe[],
       images: (s?.images ?? []) as ImageStatus[],
       scan: s === null ? null : { at: s.at, durationMs: s.durationMs, probes: s.probes },
+      runtime: this.runtimeInfo,
     };
   }
 
@@ -292,24 +355,31 @@ export class Agent {
   configDocument(): unknown {
     if (this.config === null)
       return { node: this.options.node, error: 'the configuration is not loaded yet' };
-    return effectiveConfig(this.config, {
+    const document = effectiveConfig(this.config, {
       node: this.options.node,
       generation: this.generation,
       loadedAt: this.loadedAt,
     });
+    return { ...(document as Record<string, unknown>), runtime: this.runtimeInfo };
   }
 
-  async trace(image: string, all: boolean, timeoutMs?: number): Promise<unknown> {
+  async trace(image: string, all: boolean, timeoutMs?: number, namespace?: string): Promise<unknown> {
     if (this.scanner === null)
       return { image, error: { code: 'not-ready', message: 'the configuration is not loaded yet' } };
-    return this.scanner.trace(image, all, timeoutMs);
+    return this.scanner.trace(image, all, timeoutMs, namespace);
   }
 
   async answerTraceRequest(
     req: TraceRequestMessage,
   ): Promise<{ trace: unknown; error: { code: string; message: string } | null }> {
     const timeout = Math.min(Math.max(req.timeoutMs, 1_000), 120_000);
-    const trace = await this.trace(req.image, req.all, Math.min(this.options.timeoutMs, timeout));
+    const namespace = req.namespace ?? undefined;
+    if (namespace !== undefined && !isNamespaceName(namespace))
+      return {
+        trace: null,
+        error: { code: 'bad-request', message: 'namespace is not a Kubernetes namespace name' },
+      };
+    const trace = await this.trace(req.image, req.all, Math.min(this.options.timeoutMs, timeout), namespace);
     return { trace, error: null };
   }
 

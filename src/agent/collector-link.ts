@@ -30,7 +30,8 @@ export interface CollectorLinkOptions {
   hello(): Omit<HelloMessage, 'v' | 'type'>;
   snapshot(seq: number): SnapshotMessage;
   configHash(): string;
-  onImages(images: readonly string[]): void;
+  /** `runtimeVersion`: the Node's containerRuntimeVersion (undefined: the collector does not say). */
+  onImages(images: readonly string[], runtimeVersion: string | null | undefined): void;
   onTraceRequest(
     request: TraceRequestMessage,
   ): Promise<{ trace: unknown; error: { code: string; message: string } | null }>;
@@ -251,7 +252,7 @@ export class CollectorLink {
       case 'images':
         if (message.generation <= this.imagesGeneration) return;
         this.imagesGeneration = message.generation;
-        this.options.onImages(message.images);
+        this.options.onImages(message.images, message.runtimeVersion);
         return;
       case 'snapshot-request':
         this.sendSnapshot();

@@ -2,6 +2,8 @@
 // resolver, credentials and certs.d; the signature context; the static findings) plus the files'
 // digests and config hash. A broken file is a finding, never a crash: the load keeps going and says so.
 import { runStaticCheck } from '../core/check/static-check.js';
+import type { CrioImageConfig } from '../core/crio/crio-config.js';
+import { hasNamespacedPolicies, modelledVersion, type CrioVersion } from '../core/crio/versions.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { keyStatic } from '../core/diagnose/finding-key.js';
 import type { KeyedFinding } from '../core/diagnose/types.js';
@@ -13,6 +15,10 @@ import { readConfigFiles, type ConfigFiles } from './config-files.js';
 
 export interface HostConfig {
   readonly root: NodeRoot;
+  /** The CRI-O version whose rules were applied (null: unknown, the newest). */
+  readonly crioVersion: CrioVersion | null;
+  /** crio.conf and its drop-ins, null when they cannot be loaded. */
+  readonly crio: CrioImageConfig | null;
   readonly files: ConfigFiles;
   /** null when the registries/CRI-O/auth configuration cannot be loaded (see `loadError`). */
   readonly trace: TraceContext | null;
@@ -38,14 +44,18 @@ function crioPaths(trace: TraceContext | null): string[] {
   return trace === null || trace.authFile.external ? [] : [trace.authFile.path];
 }
 
-export async function loadHostConfig(rootDir: string, options: { timeoutMs: number }): Promise<HostConfig> {
+export async function loadHostConfig(
+  rootDir: string,
+  options: { timeoutMs: number; crioVersion?: CrioVersion | null },
+): Promise<HostConfig> {
   const root = new NodeRoot(rootDir);
+  const crioVersion = options.crioVersion ?? null;
   // Digests first: a file replaced while the load runs then shows as a change at the next check.
   const before = await readConfigFiles(root);
-  const traced = await settle(loadTraceContext(rootDir));
+  const traced = await settle(loadTraceContext(rootDir, { crioVersion }));
   const trace = traced instanceof MirrorscopeError ? null : traced;
   const loadError = traced instanceof MirrorscopeError ? traced : null;
-  const checkInput = await loadCheckInput(root, 'crio');
+  const checkInput = await loadCheckInput(root, 'crio', { crioVersion });
   const staticFindings = runStaticCheck(checkInput).map((f) => keyStatic(f));
   if (
     loadError !== null &&
@@ -68,7 +78,10 @@ export async function loadHostConfig(rootDir: string, options: { timeoutMs: numb
   const crio = checkInput.crio?.ok === true ? checkInput.crio.value : null;
   if (trace !== null) {
     const { loadSignatureContext } = await import('../signatures/evaluator.js');
-    signatures = await loadSignatureContext(root, crio, { timeoutMs: options.timeoutMs });
+    signatures = await loadSignatureContext(root, crio, {
+      timeoutMs: options.timeoutMs,
+      namespaced: hasNamespacedPolicies(modelledVersion(crioVersion)),
+    });
   }
   const extra = [
     ...crioPaths(trace),
@@ -76,5 +89,16 @@ export async function loadHostConfig(rootDir: string, options: { timeoutMs: numb
   ];
   const files = extra.length === 0 ? before : await readConfigFiles(root, extra);
   const authKeys = trace?.authSlot.file?.auths.map((a) => a.key) ?? [];
-  return { root, files, trace, loadError, signatures, staticFindings, authKeys, extraPaths: extra };
+  return {
+    root,
+    crioVersion,
+    crio,
+    files,
+    trace,
+    loadError,
+    signatures,
+    staticFindings,
+    authKeys,
+    extraPaths: extra,
+  };
 }

@@ -1,5 +1,6 @@
 // The local HTTP endpoint (reached with `oc port-forward`): health, readiness, metrics, and the
 // node's view: on-demand traces, current findings, effective configuration.
+import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { httpServerOptions } from '../protocol/http-limits.js';
@@ -9,7 +10,7 @@ export interface HttpHandlers {
   healthy(): boolean;
   readiness(): { ready: boolean; reason: string };
   metrics(): Promise<{ contentType: string; body: string }>;
-  trace(image: string, all: boolean): Promise<unknown>;
+  trace(image: string, all: boolean, namespace?: string): Promise<unknown>;
   findings(): unknown;
   config(): unknown;
 }
@@ -108,9 +109,15 @@ export class AgentHttpServer {
         return;
       case '/v1/trace': {
         const image = url.searchParams.get('image');
-        if (image === null || image === '' || image.length > 1024) {
+        const namespace = url.searchParams.get('namespace') ?? undefined;
+        if (
+          image === null ||
+          image === '' ||
+          image.length > 1024 ||
+          (namespace !== undefined && !isNamespaceName(namespace))
+        ) {
           send(res, 400, {
-            error: { code: 'usage', message: 'name the image: /v1/trace?image=REF[&all=1]' },
+            error: { code: 'usage', message: 'name the image: /v1/trace?image=REF[&all=1][&namespace=NS]' },
           });
           return;
         }
@@ -124,7 +131,7 @@ export class AgentHttpServer {
         this.traces++;
         try {
           const all = ['1', 'true'].includes(url.searchParams.get('all') ?? '');
-          send(res, 200, await this.handlers.trace(image, all));
+          send(res, 200, await this.handlers.trace(image, all, namespace));
         } finally {
           this.traces--;
         }

@@ -104,7 +104,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         contentType: metrics.registry.contentType,
         body: await metrics.registry.metrics(),
       }),
-      trace: (image: string, all: boolean) => agent.trace(image, all),
+      trace: (image: string, all: boolean, namespace?: string) =>
+        agent.trace(image, all, undefined, namespace),
       findings: () => agent.findingsDocument(),
       config: () => agent.configDocument(),
     };
@@ -139,8 +140,12 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         pod: options.pod,
       }),
       snapshot: (seq) => agent.snapshot(seq),
-      configHash: () => agent.configHash,
-      onImages: (images) => agent.setCollectorImages(images),
+      configHash: () => agent.scannedConfigHash,
+      onImages: (images, runtimeVersion) => {
+        // The version first: a changed version reloads, and the images then scan with it.
+        void agent.setReportedRuntime(runtimeVersion);
+        agent.setCollectorImages(images);
+      },
       onTraceRequest: (req) => agent.answerTraceRequest(req),
       onConnected: (up) => metrics.connected(up),
     });

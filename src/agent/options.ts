@@ -1,10 +1,13 @@
 // The agent's settings, from its flags and environment (the DaemonSet sets NODE_NAME, POD_NAME,
 // POD_NAMESPACE through the downward API).
+import { parseCrioVersion, type CrioVersion } from '../core/crio/versions.js';
 import { MirrorscopeError } from '../core/errors.js';
 import type { FlagValues } from '../cli/args.js';
 
 export interface AgentOptions {
   readonly root: string;
+  /** `--crio-version`: wins over the version the collector reports for the node. */
+  readonly crioVersion: CrioVersion | null;
   readonly node: string;
   readonly pod: { readonly name: string | null; readonly namespace: string | null };
   readonly images: readonly string[];
@@ -33,6 +36,7 @@ export const DEFAULT_TOKEN_FILE = '/var/run/secrets/mirrorscope/token';
 export const AGENT_FLAGS = {
   root: { type: 'string' },
   node: { type: 'string' },
+  'crio-version': { type: 'string' },
   image: { type: 'string', multiple: true },
   'images-from-kube': { type: 'boolean' },
   listen: { type: 'string' },
@@ -81,6 +85,7 @@ export function agentOptions(flags: FlagValues, env: NodeJS.ProcessEnv): AgentOp
   const concurrency = Math.floor(positive(flags, 'concurrency', 4));
   return {
     root: typeof flags.root === 'string' ? flags.root : '/',
+    crioVersion: typeof flags['crio-version'] === 'string' ? parseCrioVersion(flags['crio-version']) : null,
     node,
     pod: { name: env.POD_NAME ?? null, namespace: env.POD_NAMESPACE ?? null },
     images: (flags.image as string[] | undefined) ?? [],

@@ -7,7 +7,15 @@ import { staticMirrorFindings } from '../core/diagnose/static-mirror-findings.js
 import type { KeyedFinding } from '../core/diagnose/types.js';
 import type { HostProbe, ImageStatus } from '../protocol/messages.js';
 import { ClientCache } from '../probe/client-cache.js';
-import { createSignatureEvaluator } from '../signatures/evaluator.js';
+import { namespacedPolicyNote } from '../core/crio/runtime-notes.js';
+import { hasNamespacedPolicies, modelledVersion } from '../core/crio/versions.js';
+import { invalidReferenceResult } from '../core/resolve/resolver.js';
+import { resolutionSummary } from '../core/resolve/types.js';
+import {
+  closeSignatureContext,
+  createSignatureEvaluator,
+  loadSignatureContext,
+} from '../signatures/evaluator.js';
 import { TraceEngine } from '../trace/engine.js';
 import type { SignatureEvaluator, TraceResult, TraceSignature } from '../trace/types.js';
 import type { HostConfig } from './host-config.js';
@@ -87,18 +95,46 @@ export class Scanner {
     this.config.signatures?.http.close();
   }
 
-  /** The same document `mirrorscope trace --json` prints, with this node's configuration. */
+  /**
+   * The same document `mirrorscope trace --json` prints, with this node's configuration; for a pod
+   * namespace, verified with the policy CRI-O picks for it (signature_policy_dir/<namespace>.json).
+   */
   async trace(
     image: string,
     all: boolean,
     timeoutMs = this.settings.timeoutMs,
+    namespace?: string,
   ): Promise<TraceResult | { image: string; error: unknown }> {
-    if (this.traceEngine === null) return { image, error: this.config.loadError?.toJSON() ?? null };
-    return this.traceEngine.trace(image, {
-      all,
+    if (this.traceEngine === null) {
+      const rejected = invalidReferenceResult(image);
+      return { image, error: rejected?.error ?? this.config.loadError?.toJSON() ?? null };
+    }
+    if (namespace === undefined || this.config.crio === null)
+      return this.traceEngine.trace(image, {
+        all,
+        timeoutMs,
+        ...(this.liveEvaluator ? { signatureEvaluator: this.liveEvaluator } : {}),
+      });
+    const version = modelledVersion(this.config.crioVersion);
+    const namespaced = hasNamespacedPolicies(version);
+    const signatures = await loadSignatureContext(this.config.root, this.config.crio, {
+      namespace,
+      namespaced,
       timeoutMs,
-      ...(this.liveEvaluator ? { signatureEvaluator: this.liveEvaluator } : {}),
     });
+    try {
+      const result = await this.traceEngine.trace(image, {
+        all,
+        timeoutMs,
+        signatureEvaluator: createSignatureEvaluator(signatures),
+      });
+      const fallback = this.config.signatures?.policyLocation.path ?? signatures.policyLocation.path;
+      const chosen = signatures.policyLocation.reason === 'namespace' ? signatures.policyLocation.path : null;
+      const note = namespacedPolicyNote(version, this.config.crio, namespace, chosen, fallback);
+      return { ...result, notes: [...(result.notes ?? []), note] };
+    } finally {
+      closeSignatureContext(signatures);
+    }
   }
 
   async scan(images: readonly string[]): Promise<ScanOutput> {
@@ -120,17 +156,28 @@ export class Scanner {
         this.limit.run(async () => {
           if (i >= this.settings.concurrency) await new Promise((r) => setTimeout(r, jitter(20)));
           if (this.scanEngine === null || this.config.trace === null) {
+            // CRI-O parses the name before it reads the configuration it cannot load.
+            const rejected = invalidReferenceResult(image);
             statuses.push({
               image,
               pullable: false,
               source: null,
               digest: null,
               findingKeys: configErrorKeys,
+              resolution:
+                rejected !== null
+                  ? resolutionSummary(rejected)
+                  : `fails: ${this.config.loadError?.message ?? 'the configuration cannot be loaded'}`,
             });
             return;
           }
           const resolution = this.config.trace.resolver.resolve(image);
-          const staticOnes = staticMirrorFindings(resolution, this.config.trace.resolver.config);
+          const summary = resolutionSummary(resolution);
+          const staticOnes = staticMirrorFindings(
+            resolution,
+            this.config.trace.resolver.config,
+            this.config.crioVersion !== null,
+          );
           let result;
           try {
             result = await this.scanEngine.trace(image, {
@@ -141,7 +188,14 @@ export class Scanner {
           } catch (err) {
             // A defect must not stop the other images from being checked; the agent logs it.
             errors.push({ image, message: (err as Error).message });
-            statuses.push({ image, pullable: false, source: null, digest: null, findingKeys: [] });
+            statuses.push({
+              image,
+              pullable: false,
+              source: null,
+              digest: null,
+              findingKeys: [],
+              resolution: summary,
+            });
             return;
           }
           const { findings: probed, explaining } = diagnoseProbe(result, ctx);
@@ -160,8 +214,8 @@ export class Scanner {
             if (result.result.outcome === 'failed') explaining.push(...mismatches.map((f) => f.key));
           }
           perImage[i] = [...staticOnes, ...probed];
-          const blockedNoMirror = staticOnes
-            .filter((f) => f.id === 'source-blocked-no-working-mirror')
+          const explainedStatically = staticOnes
+            .filter((f) => f.id === 'source-blocked-no-working-mirror' || f.id === 'short-name-ambiguous')
             .map((f) => f.key);
           const pulled = result.result.outcome === 'pulled';
           statuses.push({
@@ -169,7 +223,8 @@ export class Scanner {
             pullable: pulled,
             source: result.result.source,
             digest: result.result.digest,
-            findingKeys: pulled ? [] : [...new Set([...explaining, ...blockedNoMirror])],
+            findingKeys: pulled ? [] : [...new Set([...explaining, ...explainedStatically])],
+            resolution: summary,
           });
           for (const s of result.sources) {
             if (!s.reachedByCrio || s.outcome === 'blocked' || s.outcome.startsWith('skipped')) continue;

@@ -1,4 +1,5 @@
 // Human text for resolve results: one block per image, sources numbered in pull order.
+import type { VersionNote } from '../core/crio/versions.js';
 import type { ConfigNote } from '../core/registries/types.js';
 import {
   where,
@@ -47,6 +48,7 @@ export function renderResolveResult(result: ResolveResult, style: Style): string
     lines.push(`  ${style.bad('error:')} ${result.error.message}`);
     if (result.error.upstream && result.error.upstream !== result.error.message)
       lines.push(`  ${style.dim(`containers/image: ${result.error.upstream}`)}`);
+    for (const line of result.explanation.slice(1)) lines.push(`  ${style.dim(line)}`);
     return lines.join('\n');
   }
   for (const line of result.explanation) lines.push(`  ${line}`);
@@ -58,6 +60,17 @@ export function renderResolveResult(result: ResolveResult, style: Style): string
   return lines.join('\n');
 }
 
-export function renderNotes(notes: readonly ConfigNote[], style: Style): string {
-  return notes.map((n) => `${style.warn('note:')} ${where(n.origin)}: ${n.message}`).join('\n');
+export function renderNotes(notes: readonly (ConfigNote | VersionNote)[], style: Style): string {
+  return notes
+    .map((n) => {
+      if (!('behaviours' in n)) return `${style.warn('note:')} ${where(n.origin)}: ${n.message}`;
+      const lines = [`${style.warn('note:')} ${n.message}`];
+      for (const b of n.behaviours) {
+        lines.push(`  ${style.strong(b.behaviour)}: applied ${b.applied}`);
+        if (b.older !== null) lines.push(`    ${style.dim(`older: ${b.older}`)}`);
+        if (b.newer !== null) lines.push(`    ${style.dim(`newer: ${b.newer}`)}`);
+      }
+      return lines.join('\n');
+    })
+    .join('\n');
 }

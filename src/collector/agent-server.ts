@@ -18,6 +18,7 @@ import { AgentConnection } from './agent-connection.js';
 import type { AgentAuthenticator, AgentIdentity } from './agent-auth.js';
 import type { Log } from './log.js';
 import type { NodeStore } from './node-store.js';
+import type { NodeImageSet } from './pod-images.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { TraceBroker } from './trace-broker.js';
 
@@ -28,7 +29,7 @@ export interface AgentServerHooks {
   readonly heartbeatIntervalMs: number;
   readonly log: Log;
   /** The images message for a node that just said hello. */
-  readonly imagesFor: (node: string) => { generation: number; images: readonly string[] };
+  readonly imagesFor: (node: string) => NodeImageSet;
   readonly onMessage?: (type: AgentMessage['type'] | 'invalid') => void;
   readonly onAuthFailure?: (status: number) => void;
   readonly onLimitHit?: (limit: string) => void;
@@ -281,8 +282,8 @@ export class AgentServer {
       collectorVersion: VERSION,
       heartbeatIntervalMs: this.hooks.heartbeatIntervalMs,
     });
-    const { generation, images } = this.hooks.imagesFor(hello.node);
-    conn.send({ v: 1, type: 'images', generation, images: [...images] });
+    const { generation, images, runtimeVersion } = this.hooks.imagesFor(hello.node);
+    conn.send({ v: 1, type: 'images', generation, images: [...images], runtimeVersion });
     return id;
   }
 

@@ -28,7 +28,7 @@ import type { Log } from './log.js';
 import { createMetrics } from './metrics.js';
 import { NodeStore } from './node-store.js';
 import { poolOf } from './node-pools.js';
-import { ImageSets, imagesByNode, withUpgradeImage } from './pod-images.js';
+import { ImageSets, imagesByNode, runtimeVersionsByNode, withUpgradeImage } from './pod-images.js';
 import { pullEventsFrom } from './pull-events.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ReportPublisher } from './report-publisher.js';
@@ -156,6 +156,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       informers.nodes?.synced === true ? informers.nodes.get(node) !== undefined : undefined,
   });
 
+  const sendImages = (node: string): void => {
+    const { generation, images, runtimeVersion } = imageSets.get(node);
+    agents.connection(node)?.send({ v: 1, type: 'images', generation, images: [...images], runtimeVersion });
+  };
+
   // ---- informers ----
   const informers: {
     pods?: SupervisedInformer<V1Pod>;
@@ -190,10 +195,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         intent?.upgradeImage() ?? null,
       );
       const changed = imageSets.update(byNode);
-      for (const node of changed) {
-        const { generation, images } = imageSets.get(node);
-        agents.connection(node)?.send({ v: 1, type: 'images', generation, images: [...images] });
-      }
+      for (const node of changed) sendImages(node);
       if (changed.length > 0) log.info(`image sets changed on ${changed.length} node(s)`);
     };
     informers.pods = podInformer(kube, hooks, () => {
@@ -201,6 +203,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       refreshEvents();
     });
     informers.nodes = nodeInformer(kube, hooks, () => {
+      // A node whose CRI-O changed (an upgrade) gets its images again with the new version.
+      for (const node of imageSets.updateRuntimes(runtimeVersionsByNode(informers.nodes!.list())))
+        sendImages(node);
       // A deleted node whose agent has left is forgotten; one whose agent still talks stays.
       const existing = new Set(informers.nodes!.list().map((n) => n.metadata?.name));
       if (existing.size > 0)
@@ -255,10 +260,17 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       const name = n.metadata?.name;
       if (name === undefined) continue;
       seen.add(name);
-      nodes.push({ name, pool: poolOfNode(n), registered: true, agent: store.get(name) ?? null });
+      nodes.push({
+        name,
+        pool: poolOfNode(n),
+        registered: true,
+        agent: store.get(name) ?? null,
+        runtimeVersion: n.status?.nodeInfo?.containerRuntimeVersion ?? null,
+      });
     }
     for (const name of store.names())
-      if (!seen.has(name)) nodes.push({ name, pool: null, registered: false, agent: store.get(name)! });
+      if (!seen.has(name))
+        nodes.push({ name, pool: null, registered: false, agent: store.get(name)!, runtimeVersion: null });
     const started = performance.now();
     const built = buildReport({
       nowMs: now,

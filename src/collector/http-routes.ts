@@ -1,4 +1,5 @@
 // The collector's HTTP API: the report (HTML, JSON, metrics), on-demand traces, health.
+import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CATALOGUE } from '../core/findings/catalogue.js';
 import { MirrorscopeError } from '../core/errors.js';
@@ -99,7 +100,21 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     return image;
   }
 
-  async function traceOn(node: string, image: string, all: boolean): Promise<TraceOutcome> {
+  /** `namespace`: the pod's namespace, which chooses CRI-O's per-namespace signature policy. */
+  function namespaceParam(url: URL): string | null {
+    const ns = url.searchParams.get('namespace');
+    if (ns === null || ns === '') return null;
+    if (!isNamespaceName(ns))
+      throw new HttpError(400, 'the "namespace" query parameter must be a Kubernetes namespace name');
+    return ns;
+  }
+
+  async function traceOn(
+    node: string,
+    image: string,
+    all: boolean,
+    namespace: string | null,
+  ): Promise<TraceOutcome> {
     const conn = deps.agents.connection(node);
     if (conn === undefined) throw new HttpError(404, `no agent is connected for node ${node}`);
     const { requestId, result } = deps.broker.open(conn.id, deps.traceTimeoutMs);
@@ -110,6 +125,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       image,
       all,
       timeoutMs: Math.max(1000, deps.traceTimeoutMs - 1000),
+      ...(namespace !== null ? { namespace } : {}),
     });
     if (!sent) {
       deps.broker.cancel(requestId);
@@ -160,8 +176,9 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       const user = await authorize(req, TRACE_ACTION);
       const node = decodeURIComponent(nodeTrace[1]!);
       const image = imageParam(url);
+      const namespace = namespaceParam(url);
       rateLimit(user, 1);
-      const outcome = await traceOn(node, image, url.searchParams.get('all') === '1');
+      const outcome = await traceOn(node, image, url.searchParams.get('all') === '1', namespace);
       if (outcome.kind === 'timeout')
         throw new HttpError(504, `the agent on node ${node} did not answer within ${deps.traceTimeoutMs} ms`);
       if (outcome.kind === 'disconnected')
@@ -173,6 +190,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     if (path === '/api/v1/trace') {
       const user = await authorize(req, TRACE_ACTION);
       const image = imageParam(url);
+      const namespace = namespaceParam(url);
       const selector = url.searchParams.get('labelSelector');
       let nodes = deps.agents.connectedNodes().sort();
       if (selector !== null && selector !== '') {
@@ -190,7 +208,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       const all = url.searchParams.get('all') === '1';
       const answers = await mapBounded(nodes, FAN_OUT_CONCURRENCY, async (node) => {
         try {
-          return { node, outcome: await traceOn(node, image, all) };
+          return { node, outcome: await traceOn(node, image, all, namespace) };
         } catch {
           return { node, outcome: { kind: 'disconnected' } as TraceOutcome };
         }

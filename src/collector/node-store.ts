@@ -8,6 +8,7 @@ import type {
   HelloMessage,
   HostProbe,
   ImageStatus,
+  RuntimeInfo,
   SnapshotMessage,
   WireFinding,
 } from '../protocol/messages.js';
@@ -39,6 +40,7 @@ interface MutableAgent {
   hosts: readonly HostProbe[];
   images: readonly ImageStatus[];
   scanAt: string | null;
+  runtime: RuntimeInfo | null;
   /** Connection generation: a late message from a replaced connection must not win. */
   connection: number;
   /** Limits that dropped something since the last snapshot (which starts afresh). */
@@ -59,7 +61,7 @@ class ImageStatusInterner {
   private bytes = 0;
 
   intern(status: ImageStatus): ImageStatus {
-    const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}`;
+    const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}\u0000${status.resolution ?? ''}`;
     const shared = this.table.get(key);
     if (shared !== undefined) return shared;
     // Starting afresh only loses sharing; entries still held by nodes stay alive through them.
@@ -155,6 +157,7 @@ export class NodeStore {
       hosts: previous?.hosts ?? [],
       images: previous?.images ?? [],
       scanAt: previous?.scanAt ?? null,
+      runtime: previous?.runtime ?? null,
       connection,
       limitsHit: previous?.limitsHit ?? new Set(),
       bytes: previous?.bytes ?? { files: 0, hosts: 0, images: 0, findings: 0 },
@@ -198,6 +201,7 @@ export class NodeStore {
     this.witnesses.replace(node, state.findings, combined);
     state.findings = combined;
     state.scanAt = message.scan?.at ?? message.generatedAt;
+    state.runtime = message.runtime ?? null;
     this.version++;
     this.pruneInterner();
     return true;

@@ -41,9 +41,17 @@ export function withUpgradeImage(
   return byNode;
 }
 
+/** What one node's agent was last told: its images and the runtime version its Node reports. */
+export interface NodeImageSet {
+  readonly generation: number;
+  readonly images: readonly string[];
+  readonly runtimeVersion: string | null;
+}
+
 /** Tracks what each node's agent was last told, and bumps the generation on every change. */
 export class ImageSets {
   private readonly sets = new Map<string, { generation: number; images: readonly string[] }>();
+  private readonly runtimes = new Map<string, string>();
   private generation = 0;
 
   /** Replaces every node's set; returns the nodes whose set changed. */
@@ -69,7 +77,45 @@ export class ImageSets {
     return changed;
   }
 
-  get(node: string): { generation: number; images: readonly string[] } {
-    return this.sets.get(node) ?? { generation: this.generation, images: [] };
+  /** Replaces every node's `containerRuntimeVersion`; returns the nodes whose version changed. */
+  updateRuntimes(next: ReadonlyMap<string, string>): string[] {
+    const changed: string[] = [];
+    for (const [node, version] of next) {
+      if (this.runtimes.get(node) === version) continue;
+      this.runtimes.set(node, version);
+      changed.push(node);
+    }
+    for (const node of [...this.runtimes.keys()])
+      if (!next.has(node)) {
+        this.runtimes.delete(node);
+        changed.push(node);
+      }
+    // The agent ignores an images message whose generation it has seen: a new version is a new generation.
+    for (const node of changed) {
+      const set = this.sets.get(node);
+      if (set !== undefined) set.generation = ++this.generation;
+      else this.generation++;
+    }
+    return changed;
   }
+
+  get(node: string): NodeImageSet {
+    const set = this.sets.get(node);
+    return {
+      generation: set?.generation ?? this.generation,
+      images: set?.images ?? [],
+      runtimeVersion: this.runtimes.get(node) ?? null,
+    };
+  }
+}
+
+/** Every Node's `status.nodeInfo.containerRuntimeVersion` (nodes that report none are left out). */
+export function runtimeVersionsByNode(nodes: readonly V1Node[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of nodes) {
+    const name = n.metadata?.name;
+    const version = n.status?.nodeInfo?.containerRuntimeVersion;
+    if (name !== undefined && version !== undefined && version !== '') out.set(name, version);
+  }
+  return out;
 }

@@ -1,7 +1,12 @@
 // Reads crio.conf and every file below crio.conf.d (recursively, lexical order, like CRI-O's
 // `filepath.Walk`).
 import path from 'node:path';
-import { readCrioImageConfig, type CrioImageConfig } from '../core/crio/crio-config.js';
+import {
+  readCrioImageConfig,
+  type CrioConfigOptions,
+  type CrioImageConfig,
+} from '../core/crio/crio-config.js';
+import { modelledVersion, shortNameRule, type CrioVersion } from '../core/crio/versions.js';
 import { fileError } from './node-fs.js';
 import { NODE_PATHS, type NodeRoot } from './node-root.js';
 import { readNodeFiles } from './read-text.js';
@@ -30,7 +35,17 @@ async function walkFiles(
   return files;
 }
 
-export async function loadNodeCrioConfig(root: NodeRoot): Promise<CrioImageConfig> {
+export async function loadNodeCrioConfig(
+  root: NodeRoot,
+  options: CrioConfigOptions = {},
+): Promise<CrioImageConfig> {
   const paths = [NODE_PATHS.crioConf, ...(await walkFiles(root, NODE_PATHS.crioConfD))];
-  return readCrioImageConfig(await readNodeFiles(root, paths));
+  return readCrioImageConfig(await readNodeFiles(root, paths), options);
+}
+
+/** crio.conf as the CRI-O of `version` reads it (null: unknown, the newest). */
+export function loadCrioConfigFor(root: NodeRoot, version: CrioVersion | null): Promise<CrioImageConfig> {
+  return loadNodeCrioConfig(root, {
+    shortNameModeKey: shortNameRule(modelledVersion(version)) === 'crio-conf',
+  });
 }

@@ -21,8 +21,10 @@ export async function locatePolicy(
   root: NodeRoot,
   crio: CrioImageConfig | null,
   namespace?: string,
+  /** false for a CRI-O before 1.28, which has no signature_policy_dir. */
+  namespaced = true,
 ): Promise<PolicyLocation> {
-  if (crio !== null && namespace !== undefined && namespace !== '') {
+  if (crio !== null && namespaced && namespace !== undefined && namespace !== '') {
     const candidate = path.posix.join(crio.signaturePolicyDir.value, `${namespace}.json`);
     // CRI-O stats the file: whatever exists there is chosen (and a bad one then fails to load, as
     // does one whose directory cannot be searched: the load names the error).

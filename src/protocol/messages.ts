@@ -9,8 +9,9 @@
 //   heartbeat     every heartbeatIntervalMs, so a live agent whose scans are quiet is not "silent"
 // collector → agent
 //   welcome       the answer to hello: heartbeat interval and the collector's version
-//   images        every image the pods on this node use (replaces the previous set)
-//   trace-request run a trace on this node and answer with trace-result
+//   images        every image the pods on this node use (replaces the previous set), and the
+//                 node's containerRuntimeVersion (the CRI-O version the agent simulates)
+//   trace-request run a trace on this node (optionally for a pod namespace) and answer with trace-result
 //   snapshot-request  send a fresh snapshot
 //
 // The collector never needs history: a reconnecting agent sends hello + snapshot, and the snapshot
@@ -61,6 +62,22 @@ export interface ImageStatus {
   readonly digest: string | null;
   /** Finding keys that explain a failure. */
   readonly findingKeys: readonly string[];
+  /**
+   * What the configuration alone makes of the image on this node (candidates and sources, or the
+   * error), independent of the network: nodes whose answers differ resolve it differently. Optional
+   * (added in 0.2; older agents omit it).
+   */
+  readonly resolution?: string;
+}
+
+/** The runtime whose pulls the agent simulates (optional in a snapshot; older agents omit it). */
+export interface RuntimeInfo {
+  readonly name: 'crio';
+  /** The CRI-O version applied, null when unknown (the newest rules). */
+  readonly version: string | null;
+  readonly containersImage: string | null;
+  /** Where the version came from: the agent's --crio-version, the collector (Node status), or nowhere. */
+  readonly source: 'flag' | 'collector' | null;
 }
 
 export interface ConfigFileDigest {
@@ -90,6 +107,7 @@ export interface SnapshotMessage {
   readonly hosts: readonly HostProbe[];
   readonly images: readonly ImageStatus[];
   readonly scan: { readonly at: string; readonly durationMs: number; readonly probes: number } | null;
+  readonly runtime?: RuntimeInfo;
 }
 
 export interface DeltaMessage {
@@ -135,6 +153,11 @@ export interface ImagesMessage {
   /** Increases with every change; the agent ignores an older generation. */
   readonly generation: number;
   readonly images: readonly string[];
+  /**
+   * The node's `status.nodeInfo.containerRuntimeVersion` (e.g. `cri-o://1.29.4-2.rhaos4.16.el9`),
+   * null when the collector does not know it. Optional: a collector before 0.2 omits it.
+   */
+  readonly runtimeVersion?: string | null;
 }
 
 export interface TraceRequestMessage {
@@ -144,6 +167,8 @@ export interface TraceRequestMessage {
   readonly image: string;
   readonly all: boolean;
   readonly timeoutMs: number;
+  /** The pod's namespace: CRI-O ≥ 1.28 verifies with signature_policy_dir/<namespace>.json. Optional. */
+  readonly namespace?: string | null;
 }
 
 export interface SnapshotRequestMessage {
@@ -243,6 +268,23 @@ function imageStatus(value: unknown): ImageStatus {
       if (typeof k !== 'string') throw new ProtocolError('"findingKeys" entries must be strings');
       return k;
     }),
+    ...(o.resolution === undefined ? {} : { resolution: str(o, 'resolution', 4096) }),
+  };
+}
+
+const RUNTIME_SOURCES: readonly string[] = ['flag', 'collector'];
+
+function runtimeInfo(value: unknown): RuntimeInfo {
+  const o = object(value, 'runtime');
+  if (o.name !== 'crio') throw new ProtocolError('"runtime.name" must be "crio"');
+  const source = strOrNull(o, 'source', 16);
+  if (source !== null && !RUNTIME_SOURCES.includes(source))
+    throw new ProtocolError(`unknown runtime source "${source}"`);
+  return {
+    name: 'crio',
+    version: strOrNull(o, 'version', 64),
+    containersImage: strOrNull(o, 'containersImage', 64),
+    source: source as RuntimeInfo['source'],
   };
 }
 
@@ -304,6 +346,7 @@ export function parseAgentMessage(text: string): AgentMessage {
                 durationMs: num(scan, 'durationMs'),
                 probes: num(scan, 'probes'),
               },
+        ...(o.runtime === undefined ? {} : { runtime: runtimeInfo(o.runtime) }),
       };
     }
     case 'delta':
@@ -359,6 +402,7 @@ export function parseCollectorMessage(text: string): CollectorMessage {
             throw new ProtocolError('"images" entries must be strings of at most 1024 characters');
           return v;
         }),
+        ...(o.runtimeVersion === undefined ? {} : { runtimeVersion: strOrNull(o, 'runtimeVersion', 256) }),
       };
     case 'trace-request':
       return {
@@ -368,6 +412,7 @@ export function parseCollectorMessage(text: string): CollectorMessage {
         image: str(o, 'image', 1024),
         all: bool(o, 'all'),
         timeoutMs: num(o, 'timeoutMs'),
+        ...(o.namespace === undefined ? {} : { namespace: strOrNull(o, 'namespace', 63) }),
       };
     case 'snapshot-request':
       return { v: 1, type: 'snapshot-request' };

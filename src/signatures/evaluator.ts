@@ -27,6 +27,7 @@ import {
 import { chooseInstance, hostPlatform, type Platform } from '../core/signatures/instance.js';
 import type { NodeRoot } from '../host/node-root.js';
 import { loadPolicyFile, locatePolicy, type PolicyLocation } from '../host/policy-files.js';
+import { hasNamespacedPolicies, modelledVersion, type CrioVersion } from '../core/crio/versions.js';
 import { loadNodeRegistriesD } from '../host/registries-d-files.js';
 import type { RegistryClient } from '../probe/registry-client.js';
 import type { SignatureEvaluator, TraceSignature } from '../trace/types.js';
@@ -52,9 +53,9 @@ export interface SignatureContext {
 export async function loadSignatureContext(
   root: NodeRoot,
   crio: CrioImageConfig | null,
-  options: { readonly namespace?: string; readonly timeoutMs?: number } = {},
+  options: { readonly namespace?: string; readonly timeoutMs?: number; readonly namespaced?: boolean } = {},
 ): Promise<SignatureContext> {
-  const policyLocation = await locatePolicy(root, crio, options.namespace);
+  const policyLocation = await locatePolicy(root, crio, options.namespace, options.namespaced ?? true);
   const settle = async <T>(p: Promise<T>): Promise<T | MirrorscopeError> => {
     try {
       return await p;
@@ -370,14 +371,23 @@ export function closeSignatureContext(ctx: SignatureContext): void {
 export async function loadNodeSignatureEvaluator(
   rootDir: string,
   runtime: 'crio' | 'podman',
-  timeoutMs?: number,
+  options: {
+    readonly timeoutMs?: number;
+    readonly crioVersion?: CrioVersion | null;
+    readonly namespace?: string;
+  } = {},
 ): Promise<{ evaluator: SignatureEvaluator; close(): void }> {
-  const [{ NodeRoot }, { loadNodeCrioConfig }] = await Promise.all([
+  const [{ NodeRoot }, { loadCrioConfigFor }] = await Promise.all([
     import('../host/node-root.js'),
     import('../host/crio-files.js'),
   ]);
   const root = new NodeRoot(rootDir);
-  const crio = runtime === 'crio' ? await loadNodeCrioConfig(root) : null;
-  const ctx = await loadSignatureContext(root, crio, timeoutMs === undefined ? {} : { timeoutMs });
+  const version = options.crioVersion ?? null;
+  const crio = runtime === 'crio' ? await loadCrioConfigFor(root, version) : null;
+  const ctx = await loadSignatureContext(root, crio, {
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    namespaced: hasNamespacedPolicies(modelledVersion(version)),
+  });
   return { evaluator: createSignatureEvaluator(ctx), close: () => closeSignatureContext(ctx) };
 }

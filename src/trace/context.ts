@@ -1,9 +1,23 @@
 // What the trace engine needs to know about a node, and how to load it from a node root.
 import type { AuthFileSlot } from '../core/credentials/lookup.js';
+import { isLoopbackRegistry } from '../core/crio/insecure-registries.js';
 import type { Resolver } from '../core/resolve/resolver.js';
+import type { ResolveResult } from '../core/resolve/types.js';
 import { chooseAuthFiles, readAuthFileSlot, type AuthFileChoice } from '../host/auth-files.js';
 import { findCertsDir, findSystemTrust, type CertFile, type CertsDir } from '../host/certs-d.js';
-import { loadResolver, type Runtime } from '../cli/load-resolver.js';
+import { loadResolver } from '../cli/load-resolver.js';
+import {
+  hasNamespacedPolicies,
+  modelledVersion,
+  runtimeOf,
+  versionNotes,
+  type BehaviourName,
+  type RuntimeChoice,
+  type RuntimeJson,
+  type VersionNote,
+} from '../core/crio/versions.js';
+import { namespacedAuthNote, namespacedPolicyNote, type RuntimeNote } from '../core/crio/runtime-notes.js';
+import { locatePolicy } from '../host/policy-files.js';
 
 export interface TraceContext {
   readonly resolver: Resolver;
@@ -21,10 +35,18 @@ export interface TraceContext {
   certsFor(hostPort: string): Promise<CertsDir & { readonly system: CertFile | null }>;
   /** For messages: a node path with its real path under --root. */
   describePath(nodePath: string): string;
+  /** The runtime simulated, as the JSON shows it. */
+  readonly runtime: RuntimeJson;
+  /** What a trace with this resolution rests on that depends on the CRI-O version, or on files that exist only during a pull. */
+  notesFor(resolution: ResolveResult): readonly (VersionNote | RuntimeNote)[];
 }
 
 export interface LoadContextOptions {
-  readonly runtime?: Runtime;
+  readonly runtime?: RuntimeChoice['runtime'];
+  /** The node's CRI-O (null or absent: unknown, the newest rules). */
+  readonly crioVersion?: RuntimeChoice['version'];
+  /** The pod's namespace: it chooses `signature_policy_dir/<namespace>.json` (CRI-O ≥ 1.28). */
+  readonly namespace?: string;
   /** `--authfile FILE`: a path on this machine, replacing global_auth_file / the node pull secret. */
   readonly authfile?: string;
 }
@@ -33,11 +55,38 @@ export async function loadTraceContext(
   rootDir: string,
   options: LoadContextOptions = {},
 ): Promise<TraceContext> {
-  const loaded = await loadResolver(rootDir, options.runtime ?? 'crio');
+  const choice: RuntimeChoice = { runtime: options.runtime ?? 'crio', version: options.crioVersion ?? null };
+  const loaded = await loadResolver(rootDir, choice.runtime, choice.version);
   const authFiles = chooseAuthFiles(loaded.runtime, loaded.crio, options.authfile);
   const authSlots = await Promise.all(authFiles.map((f) => readAuthFileSlot(loaded.root, f)));
   const authFile = authFiles[0]!;
   const authSlot = authSlots[0]!;
+  // A trace rests on credentials and the signature policy; on the rest only when it is in play.
+  const affected = new Set<BehaviourName>(['namespaced-auth', 'policy-features']);
+  if (options.namespace !== undefined) affected.add('namespaced-policy');
+  if ((loaded.crio?.insecureRegistries.length ?? 0) > 0) affected.add('insecure-registries');
+  const notes: RuntimeNote[] = [];
+  if (loaded.crio !== null) {
+    const namespace = options.namespace ?? null;
+    if (namespace !== null) {
+      const version = modelledVersion(choice.version);
+      const [chosen, fallback] = await Promise.all([
+        locatePolicy(loaded.root, loaded.crio, namespace, hasNamespacedPolicies(version)),
+        locatePolicy(loaded.root, loaded.crio),
+      ]);
+      notes.push(
+        namespacedPolicyNote(
+          version,
+          loaded.crio,
+          namespace,
+          chosen.reason === 'namespace' ? chosen.path : null,
+          fallback.path,
+        ),
+      );
+    }
+    const auth = namespacedAuthNote(modelledVersion(choice.version), loaded.crio, namespace, authFile.path);
+    if (auth !== null) notes.push(auth);
+  }
   const certs = new Map<string, Promise<CertsDir & { readonly system: CertFile | null }>>();
   let system: Promise<CertFile | null> | null = null;
   const config = loaded.loaded.config;
@@ -66,5 +115,14 @@ export async function loadTraceContext(
       return found;
     },
     describePath: (p) => (authFile.external && p === authFile.path ? p : loaded.root.describe(p)),
+    runtime: runtimeOf(choice),
+    notesFor: (resolution) => {
+      const also = new Set(affected);
+      if (resolution.shortName !== null || resolution.error?.code === 'short-name-error')
+        also.add('short-names');
+      if (resolution.candidates.some((c) => isLoopbackRegistry(c.image.slice(0, c.image.indexOf('/')))))
+        also.add('insecure-registries');
+      return [...versionNotes(choice, also), ...notes];
+    },
   };
 }

@@ -67,6 +67,12 @@ export class TraceEngine {
   }
 
   async trace(image: string, options: TraceOptions = {}): Promise<TraceResult> {
+    const result = await this.walk(image, options);
+    const notes = this.context.notesFor(this.context.resolver.resolve(image));
+    return { ...result, runtime: this.context.runtime, ...(notes.length > 0 ? { notes } : {}) };
+  }
+
+  private async walk(image: string, options: TraceOptions): Promise<TraceResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const steps: TraceStep[] = [];
     const sources: TraceSource[] = [];

@@ -31,5 +31,11 @@ export function renderTrace(result: TraceResult, style: Style): string {
       ? style.good(`PULLED from ${r.source} ${r.digest ?? ''}`.trim())
       : style.bad(`FAILED: ${r.reason}`);
   lines.push(style.strong(verdict));
+  for (const note of result.notes ?? []) {
+    lines.push(`${style.warn('note:')} ${note.message}`);
+    if ('behaviours' in note)
+      for (const b of note.behaviours)
+        if (b.older !== null) lines.push(style.dim(`  ${b.behaviour}: older ${b.older}`));
+  }
   return lines.join('\n');
 }

@@ -1,4 +1,6 @@
 // The answer of `mirrorscope trace`: what CRI-O would do on the wire for one image, source by source.
+import type { RuntimeNote } from '../core/crio/runtime-notes.js';
+import type { RuntimeJson, VersionNote } from '../core/crio/versions.js';
 import type { Platform } from '../core/registry-protocol/manifest-blobs.js';
 import type { SourceOutcome } from '../core/registry-protocol/outcome.js';
 import type { ResolveError } from '../core/resolve/types.js';
@@ -148,6 +150,10 @@ export interface TraceResult {
   readonly result: TraceSummary;
   /** Set when the pull fails before any source is tried (invalid reference, short-name error, …). */
   readonly error: ResolveError | null;
+  /** The runtime simulated (CRI-O and its version, or podman). */
+  readonly runtime?: RuntimeJson;
+  /** What depends on the CRI-O version, or on files that exist only during a pull. */
+  readonly notes?: readonly (VersionNote | RuntimeNote)[];
 }
 
 export interface TraceOptions {

@@ -210,23 +210,39 @@ describe('config digests and watching', () => {
   });
 });
 
+/** An agent on a fresh node root with this registries.conf, loaded; stopped and removed after `body`. */
+async function withAgent(
+  registriesConf: string,
+  flags: Record<string, string | number>,
+  body: (agent: Agent, lines: string[]) => Promise<void>,
+  images: readonly string[] = [],
+): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'mirrorscope-agent-'));
+  try {
+    await mkdir(path.join(dir, 'etc/containers'), { recursive: true });
+    await writeFile(path.join(dir, 'etc/containers/registries.conf'), registriesConf);
+    await writeFile(
+      path.join(dir, 'etc/containers/policy.json'),
+      '{"default":[{"type":"insecureAcceptAnything"}]}',
+    );
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
+    const log = pino({ level: 'info', base: { node: 'n' } }, sink);
+    const options = agentOptions({ node: 'n', root: dir, listen: 'off', ...flags }, {});
+    const agent = new Agent({ ...options, images }, log, null);
+    try {
+      await body(agent, lines);
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('agent lifecycle', () => {
   it('is ready once the configuration is loaded and the first scan is done, and not while stopping', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'mirrorscope-agent-'));
-    try {
-      await mkdir(path.join(dir, 'etc/containers'), { recursive: true });
-      await writeFile(
-        path.join(dir, 'etc/containers/registries.conf'),
-        'unqualified-search-registries = []\n',
-      );
-      await writeFile(
-        path.join(dir, 'etc/containers/policy.json'),
-        '{"default":[{"type":"insecureAcceptAnything"}]}',
-      );
-      const lines: string[] = [];
-      const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
-      const log = pino({ level: 'info', base: { node: 'n' } }, sink);
-      const agent = new Agent(agentOptions({ node: 'n', root: dir, listen: 'off' }, {}), log, null);
+    await withAgent('unqualified-search-registries = []\n', {}, async (agent, lines) => {
       expect(agent.ready).toBe(false);
       await agent.load();
       expect(agent.ready).toBe(false);
@@ -242,9 +258,73 @@ describe('agent lifecycle', () => {
       await agent.stop();
       expect(agent.ready).toBe(false);
       expect(lines.join('')).toContain('"event":"scan"');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
+  });
+});
+
+describe('the CRI-O version the agent simulates', () => {
+  // Two search registries nothing listens on: the short name is ambiguous for CRI-O ≥ 1.34 only.
+  const SEARCH = 'unqualified-search-registries = ["127.0.0.1:9", "127.0.0.1:10"]\n';
+  const withVersionAgent = (
+    flags: Record<string, string>,
+    body: (agent: Agent, lines: string[]) => Promise<void>,
+  ): Promise<void> =>
+    withAgent(
+      SEARCH,
+      { timeout: 500, ...flags },
+      async (agent, lines) => {
+        await agent.load();
+        await body(agent, lines);
+      },
+      ['app:1'],
+    );
+  const ids = (agent: Agent): string[] => agent.findings.map((f) => f.id);
+
+  it("follows the collector's containerRuntimeVersion, reloading when it changes", async () => {
+    await withVersionAgent({}, async (agent, lines) => {
+      expect(agent.snapshot(1).runtime).toEqual({
+        name: 'crio',
+        version: null,
+        containersImage: null,
+        source: null,
+      });
+      await agent.scan('test');
+      const unknown = agent.findings.find((f) => f.id === 'short-name-ambiguous');
+      expect(unknown?.message).toContain("The node's CRI-O version is unknown");
+
+      await agent.setReportedRuntime('cri-o://1.33.2-3.rhaos4.20.el9');
+      await agent.settled();
+      await agent.scan('test');
+      expect(ids(agent)).not.toContain('short-name-ambiguous');
+      expect(agent.snapshot(2).runtime).toEqual({
+        name: 'crio',
+        version: '1.33.2',
+        containersImage: '5.35',
+        source: 'collector',
+      });
+      // CRI-O up to 1.34 skips TLS for registries on 127.0.0.0/8 (its built-in insecure_registries entry).
+      expect(agent.snapshot(2).images[0]?.resolution).toBe(
+        '127.0.0.1:9/app:1 (insecure) | then 127.0.0.1:10/app:1 (insecure)',
+      );
+      expect(lines.join('')).toContain('simulating CRI-O 1.33.2');
+
+      await agent.setReportedRuntime('containerd://1.7.2');
+      expect(lines.join('')).toContain('which is not CRI-O');
+      expect(agent.runtimeInfo.version).toBeNull();
+    });
+  });
+
+  it('lets --crio-version win over the collector', async () => {
+    await withVersionAgent({ 'crio-version': '1.34.1' }, async (agent) => {
+      await agent.setReportedRuntime('cri-o://1.33.2-3.rhaos4.20.el9');
+      await agent.scan('test');
+      expect(agent.runtimeInfo).toMatchObject({ version: '1.34.1', source: 'flag' });
+      const finding = agent.findings.find((f) => f.id === 'short-name-ambiguous');
+      expect(finding?.message).toContain(
+        'short name mode is enforcing, but image name app:1 returns ambiguous list',
+      );
+      expect(finding?.message).not.toContain('unknown');
+    });
   });
 });
 

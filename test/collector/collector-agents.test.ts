@@ -3,12 +3,10 @@
 // four nodes trust and one does not (its CA is missing from that node's certs.d), and a node whose
 // registries.conf differs from its pool. The report names the mirror, the images, the nodes and the
 // drift; a trace through the collector returns the agent's own trace; a wrong token is refused.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterReport } from '../../src/core/report/types.js';
-import { CLI } from '../support/cli.js';
 import {
   FakeKubeApi,
   nodeObject,
@@ -18,6 +16,7 @@ import {
 } from '../support/fake-kube-api.js';
 import { buildOciLayout } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
+import { startAgentProcess, stopAgentProcesses, type AgentProcess } from './agent-process.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 import { eventually as retryUntil } from '../support/eventually.js';
 
@@ -32,7 +31,7 @@ let api: FakeKubeApi;
 let collector: CollectorProcess;
 let app: string;
 let missing: string;
-const agents: { node: string; child: ChildProcess; output: () => string }[] = [];
+const agents: AgentProcess[] = [];
 
 function registriesConf(mirrorLocation: string, extra = ''): string {
   return `[[registry]]
@@ -46,35 +45,7 @@ ${extra}`;
 }
 
 function startAgent(node: string, root: string, tokenFile: string): void {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'agent',
-      '--root',
-      root,
-      '--node',
-      node,
-      '--collector',
-      collector.url.replace('http', 'ws'),
-      '--token-file',
-      tokenFile,
-      '--listen',
-      'off',
-      '--scan-interval',
-      '300',
-      '--timeout',
-      '5000',
-    ],
-    {
-      env: { ...process.env, NO_COLOR: '1', KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  agents.push({ node, child, output: () => out });
+  agents.push(startAgentProcess(collector.url, node, root, tokenFile));
 }
 
 async function get(p: string, token: string | null = 'admin-token'): Promise<Response> {
@@ -175,17 +146,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(
-    agents.map(
-      (a) =>
-        new Promise<void>((resolve) => {
-          if (a.child.exitCode !== null) return resolve();
-          a.child.once('exit', () => resolve());
-          a.child.kill('SIGTERM');
-          setTimeout(() => a.child.kill('SIGKILL'), 5000).unref();
-        }),
-    ),
-  );
+  await stopAgentProcesses(agents);
   await collector?.stop();
   await api?.stop();
   await lab?.stop();

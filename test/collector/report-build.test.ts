@@ -354,7 +354,18 @@ describe('collector helpers', () => {
     expect(sets.update(imagesByNode(pods))).toEqual([]);
     const g = sets.get('n1').generation;
     expect(sets.update(new Map())).toEqual(['n1']);
-    expect(sets.get('n1')).toEqual({ generation: g + 1, images: [] });
+    expect(sets.get('n1')).toEqual({ generation: g + 1, images: [], runtimeVersion: null });
+    // A node's CRI-O changing is a new generation for its agent, with the same images.
+    expect(sets.update(imagesByNode(pods))).toEqual(['n1']);
+    const before = sets.get('n1').generation;
+    const nodes = new Map([['n1', 'cri-o://1.33.2-3.rhaos4.20.el9']]);
+    expect(sets.updateRuntimes(nodes)).toEqual(['n1']);
+    expect(sets.updateRuntimes(nodes)).toEqual([]);
+    expect(sets.get('n1')).toEqual({
+      generation: before + 1,
+      images: ['d:1', 'i:1', 'x:1', 'y:1'],
+      runtimeVersion: 'cri-o://1.33.2-3.rhaos4.20.el9',
+    });
   });
 
   it('evaluates label selectors like the API server', () => {

@@ -5,15 +5,38 @@ import os from 'node:os';
 import path from 'node:path';
 import { MirrorscopeError } from '../../src/core/errors.js';
 import { loadResolver } from '../../src/cli/load-resolver.js';
+import { parseCrioVersion } from '../../src/core/crio/versions.js';
+import { invalidReferenceResult } from '../../src/core/resolve/resolver.js';
 import type { GeneratedCase } from '../support/config-generator.js';
 import { writeRoot } from '../support/oracle.js';
 import type { EngineAnswer } from './compare.js';
 
-/** The engine as podman/skopeo on the node would use it (registries.conf's short-name-mode). */
-export async function engineAnswers(rootDir: string, inputs: readonly string[]): Promise<EngineAnswer[]> {
+/** Which engine answers: podman/skopeo on the node, or a given CRI-O. */
+export type Engine = { readonly runtime: 'podman' } | { readonly runtime: 'crio'; readonly version: string };
+
+export const PODMAN: Engine = { runtime: 'podman' };
+/** CRI-O 1.26 (OpenShift 4.13) vendors containers/image 5.23–5.24, the library of the Debian tools. */
+export const CRIO_1_26: Engine = { runtime: 'crio', version: '1.26' };
+
+export function engineLabel(engine: Engine): string {
+  return engine.runtime === 'podman' ? 'podman' : `CRI-O ${engine.version}`;
+}
+
+/**
+ * The engine's answers: as podman/skopeo on the node would resolve (registries.conf's short-name-mode),
+ * or as `--crio-version V` does (CRI-O's mode; the image name parsed before the configuration).
+ */
+export async function engineAnswers(
+  rootDir: string,
+  inputs: readonly string[],
+  engine: Engine = PODMAN,
+): Promise<EngineAnswer[]> {
   let loaded;
   try {
-    loaded = await loadResolver(rootDir, 'podman');
+    loaded =
+      engine.runtime === 'podman'
+        ? await loadResolver(rootDir, 'podman')
+        : await loadResolver(rootDir, 'crio', parseCrioVersion(engine.version));
   } catch (err) {
     if (!(err instanceof MirrorscopeError) || err.code !== 'config-invalid') throw err;
     const configError = {
@@ -21,13 +44,17 @@ export async function engineAnswers(rootDir: string, inputs: readonly string[]):
       message: err.message,
       ...(err.upstream !== undefined ? { upstream: err.upstream } : {}),
     };
-    return inputs.map(() => ({ configError }));
+    return inputs.map((input) => {
+      const rejected = engine.runtime === 'crio' ? invalidReferenceResult(input) : null;
+      return rejected !== null ? { result: rejected } : { configError };
+    });
   }
   return inputs.map((input) => ({ result: loaded.resolver.resolve(input) }));
 }
 
 export interface Mismatch {
   readonly seed: number;
+  readonly engine: string;
   readonly input: string;
   readonly problems: readonly string[];
   readonly files: GeneratedCase['files'];
@@ -42,7 +69,7 @@ export function formatMismatch(m: Mismatch, env: string): string {
   const slim = (v: unknown): string =>
     JSON.stringify(v, (k, x: unknown) => (k === 'log' || k === 'explanation' ? undefined : x), 1);
   return [
-    `seed ${m.seed} (reproduce: ${env}=${m.seed}), input ${JSON.stringify(m.input)}`,
+    `seed ${m.seed} (reproduce: ${env}=${m.seed}), ${m.engine}, input ${JSON.stringify(m.input)}`,
     ...m.problems.map((p) => `  - ${p}`),
     'config tree:',
     tree,
@@ -94,26 +121,40 @@ export interface OracleOutcome<R> {
   readonly configRejected: boolean;
 }
 
-/** One generated case through the engine and through the real tool (`ask`), compared input by input. */
+/**
+ * One generated case through the engine and through the real tool (`ask`, run once), compared input
+ * by input for each engine (`compare` gets the engine, for the differences it expects of it).
+ */
 export async function runOracleCase<R extends { readonly input: string }>(
   c: GeneratedCase,
   inputs: readonly string[],
   ask: (root: string, inputs: readonly string[]) => Promise<readonly R[]>,
-  compare: (answer: EngineAnswer, run: R) => string[],
+  compare: (answer: EngineAnswer, run: R, engine: Engine) => string[],
+  engines: readonly Engine[] = [PODMAN],
 ): Promise<OracleOutcome<R>> {
   return withRoot(c, async (root) => {
-    const answers = await engineAnswers(root, inputs);
+    const answersByEngine = await Promise.all(engines.map((e) => engineAnswers(root, inputs, e)));
     const runs = await ask(root, inputs);
     const mismatches: Mismatch[] = [];
-    runs.forEach((run, i) => {
-      const answer = answers[i]!;
-      const problems = compare(answer, run);
-      if (problems.length > 0) {
-        const ours = 'result' in answer ? answer.result : answer;
-        mismatches.push({ seed: c.seed, input: run.input, problems, files: c.files, ours, theirs: run });
-      }
+    engines.forEach((engine, e) => {
+      runs.forEach((run, i) => {
+        const answer = answersByEngine[e]![i]!;
+        const problems = compare(answer, run, engine);
+        if (problems.length > 0) {
+          const ours = 'result' in answer ? answer.result : answer;
+          mismatches.push({
+            seed: c.seed,
+            engine: engineLabel(engine),
+            input: run.input,
+            problems,
+            files: c.files,
+            ours,
+            theirs: run,
+          });
+        }
+      });
     });
-    return { c, runs, mismatches, configRejected: 'configError' in answers[0]! };
+    return { c, runs, mismatches, configRejected: 'configError' in answersByEngine[0]![0]! };
   });
 }
 

@@ -246,6 +246,7 @@ async function check(quirk: Quirk): Promise<Mismatch[]> {
       if (problems.length > 0)
         mismatches.push({
           seed: 0,
+          engine: 'podman',
           input,
           problems: [`[${quirk.name}]`, ...problems],
           files: c.files,

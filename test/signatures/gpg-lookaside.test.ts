@@ -100,7 +100,7 @@ async function trace(
 ): Promise<{ result: TraceResult; signature: SignatureReport }> {
   const context = await loadTraceContext(node.root, { runtime: 'crio' });
   const engine = new TraceEngine(context);
-  const signatures = await loadNodeSignatureEvaluator(node.root, 'crio', 5000);
+  const signatures = await loadNodeSignatureEvaluator(node.root, 'crio', { timeoutMs: 5000 });
   try {
     const result = await engine.trace(image, { signatureEvaluator: signatures.evaluator, timeoutMs: 5000 });
     expect(result.result.signature, JSON.stringify(result.steps, null, 1)).not.toBeNull();

@@ -104,7 +104,7 @@ async function startSignatureProxy(upstream: LabRegistry, dir: string): Promise<
 
 async function traceSignature(root: string, ref: string): Promise<SignatureReport> {
   const engine = new TraceEngine(await loadTraceContext(root, { runtime: 'crio' }));
-  const signatures = await loadNodeSignatureEvaluator(root, 'crio', 5000);
+  const signatures = await loadNodeSignatureEvaluator(root, 'crio', { timeoutMs: 5000 });
   try {
     const result = await engine.trace(ref, { signatureEvaluator: signatures.evaluator, timeoutMs: 5000 });
     expect(result.result.signature, JSON.stringify(result.steps, null, 1)).not.toBeNull();

@@ -176,7 +176,18 @@ describe('mirrorscope check (command)', () => {
     });
     const a = io();
     expect(await runCheck(['--root', clean, '--json'], a.io)).toBe(0);
-    expect(JSON.parse(a.out())).toEqual({ findings: [] });
+    expect(JSON.parse(a.out())).toMatchObject({
+      findings: [],
+      runtime: { name: 'crio', version: null, containersImage: null },
+      notes: [{ code: 'crio-version-dependent' }],
+    });
+    const known = io();
+    expect(await runCheck(['--root', clean, '--json', '--crio-version', '1.29.4'], known.io)).toBe(0);
+    expect(JSON.parse(known.out())).toEqual({
+      findings: [],
+      runtime: { name: 'crio', version: '1.29.4', containersImage: '5.29' },
+      notes: [],
+    });
 
     const rejecting = await root({
       '/etc/containers/policy.json':

@@ -12,10 +12,14 @@ stdout, on a local HTTP endpoint and to the collector over a WebSocket.
 
   --root DIR               the node's root (default /; the DaemonSet mounts host directories under /host)
   --node NAME              this node's name (default $NODE_NAME)
+  --crio-version V         the node's CRI-O (1.29, 1.29.4, cri-o://1.29.4-…); default: the version the
+                           collector reads from the Node (status.nodeInfo.containerRuntimeVersion);
+                           unknown: the newest rules, with a crio-version-dependent note
   --image REF              an image to check (repeatable); added to the collector's image set
   --images-from-kube       list the pods on this node with the Kubernetes API (standalone, no collector)
   --listen ADDR            local HTTP endpoint (default 127.0.0.1:9464; "off" disables it):
-                           /healthz /readyz /metrics /v1/trace?image=REF[&all=1] /v1/findings /v1/config
+                           /healthz /readyz /metrics /v1/trace?image=REF[&all=1][&namespace=NS]
+                           /v1/findings /v1/config
   --probe-listen ADDR      a second endpoint with only /healthz /readyz /metrics, for kubelet probes
                            and Prometheus on the pod IP (default off)
   --collector URL          ws(s)://HOST:PORT of the collector

@@ -1,11 +1,12 @@
+import { modelledVersion, runtimeOf, versionNotes, type BehaviourName } from '../../core/crio/versions.js';
 import { MirrorscopeError } from '../../core/errors.js';
 import { findingJson, type Finding } from '../../core/findings/types.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
-import { parseRuntime } from '../load-resolver.js';
+import { parseNamespace, parseRuntimeChoice } from '../load-resolver.js';
 import { styleFor, type Style } from '../style.js';
 
-export const usage = `usage: mirrorscope check [--root DIR] [--json]
+export const usage = `usage: mirrorscope check [--root DIR] [--crio-version V] [--namespace NS] [--json]
 
 Checks a node's pull configuration without touching the network: registries.conf and its drop-ins,
 crio.conf, registries.d (signature storage) and the signature policy CRI-O uses (signature_policy,
@@ -15,7 +16,12 @@ policy keys missing on the node, registries the policy rejects, and files CRI-O 
 
   --root DIR        read the node's configuration below DIR (default /)
   --runtime NAME    crio (default) or podman (no crio.conf)
-  --json            {"findings":[{"id","severity","message","file","line","scope","fix"}]}
+  --crio-version V  the node's CRI-O (1.29, 1.29.4, cri-o://1.29.4-…): policy.json features its
+                    containers/image cannot parse, insecure_registries deprecation, per-namespace
+                    policies (1.28+); unknown: only what holds for every version, with a note
+  --namespace NS    check as for a pod of namespace NS (signature_policy_dir/NS.json when it exists)
+  --json            {"findings":[{"id","severity","message","file","line","scope","fix"}],
+                     "runtime":{"name","version","containersImage"},"notes":[...]}
 
 Exit status: 0 no error-severity finding, 1 some finding is an error, 2 usage error.
 `;
@@ -41,23 +47,54 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     root: { type: 'string' },
     json: { type: 'boolean' },
     runtime: { type: 'string' },
+    'crio-version': { type: 'string' },
+    namespace: { type: 'string' },
   });
   if (positionals.length > 0) throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}"`);
-  const runtime = parseRuntime(flags.runtime);
+  const choice = parseRuntimeChoice(flags.runtime, flags['crio-version']);
+  const namespace = parseNamespace(flags.namespace);
   const [{ NodeRoot }, { loadCheckInput }, { runStaticCheck }] = await Promise.all([
     import('../../host/node-root.js'),
     import('../../signatures/load-check-input.js'),
     import('../../core/check/static-check.js'),
   ]);
-  const input = await loadCheckInput(
-    new NodeRoot(typeof flags.root === 'string' ? flags.root : '/'),
-    runtime,
-  );
+  const root = new NodeRoot(typeof flags.root === 'string' ? flags.root : '/');
+  const input = await loadCheckInput(root, choice.runtime, {
+    crioVersion: choice.version,
+    ...(namespace !== undefined ? { namespace } : {}),
+  });
   const findings = runStaticCheck(input);
+  const { uncertainPolicyFeatures, usesVersionedPolicyKeys } =
+    await import('../../core/check/runtime-findings.js');
+  const policies = input.policies.flatMap((p) => (p.policy.ok ? [p.policy.value] : []));
+  // What the findings rest on: the policy features used, per-namespace policies, insecure_registries.
+  const affected = new Set<BehaviourName>();
+  if (policies.some(usesVersionedPolicyKeys)) affected.add('policy-features');
+  if (namespace !== undefined || input.policies.some((p) => p.role === 'namespace'))
+    affected.add('namespaced-policy');
+  if (input.crio?.ok === true && input.crio.value.insecureRegistries.length > 0)
+    affected.add('insecure-registries');
+  const notes: { code: string; message: string }[] = versionNotes(choice, affected);
+  const uncertain = uncertainPolicyFeatures(policies, choice.version);
+  if (uncertain !== null) notes.push(uncertain);
+  const crio = input.crio?.ok === true ? input.crio.value : null;
+  if (namespace !== undefined && crio !== null) {
+    const [{ namespacedPolicyNote }, { locatePolicy }] = await Promise.all([
+      import('../../core/crio/runtime-notes.js'),
+      import('../../host/policy-files.js'),
+    ]);
+    const main = input.policies.find((p) => p.role === 'main')!;
+    const fallback = await locatePolicy(root, crio);
+    const chosen = main.path !== fallback.path ? main.path : null;
+    notes.push(namespacedPolicyNote(modelledVersion(choice.version), crio, namespace, chosen, fallback.path));
+  }
+  const style = styleFor(io.isTTY, io.env);
   if (flags.json === true) {
-    io.stdout.write(`${JSON.stringify({ findings: findings.map(findingJson) }, null, 2)}\n`);
+    const doc = { findings: findings.map(findingJson), runtime: runtimeOf(choice), notes };
+    io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    io.stdout.write(`${render(findings, styleFor(io.isTTY, io.env))}\n`);
+    io.stdout.write(`${render(findings, style)}\n`);
+    for (const n of notes) io.stdout.write(`\n${style.warn('note:')} ${n.message}\n`);
   }
   return findings.some((f) => f.severity === 'error') ? EXIT_FAILED : EXIT_OK;
 }

@@ -2,10 +2,13 @@ import { MirrorscopeError } from '../../core/errors.js';
 import { parsePlatform } from '../../core/registry-protocol/manifest-blobs.js';
 import { parseArgs } from '../args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
-import { parseRuntime } from '../load-resolver.js';
+import { invalidReferenceResult } from '../../core/resolve/resolver.js';
+import { parseNamespace, parseRuntimeChoice } from '../load-resolver.js';
+import { runtimeOf } from '../../core/crio/versions.js';
 import { styleFor } from '../style.js';
 
-export const usage = `usage: mirrorscope trace [--root DIR] [--json] [--all] [--timeout MS] [--authfile FILE] [--platform OS/ARCH[/VARIANT]] IMAGE
+export const usage = `usage: mirrorscope trace [--root DIR] [--crio-version V] [--namespace NS] [--json] [--all]
+                       [--timeout MS] [--authfile FILE] [--platform OS/ARCH[/VARIANT]] IMAGE
 
 Does, for IMAGE, what CRI-O would do on the wire — without downloading layers: walks the sources in
 CRI-O's order (mirrors, then the primary), and for each finds the credentials (CRI-O's global_auth_file,
@@ -18,7 +21,11 @@ CRI-O never falls back to the next source once it has the manifest.
   --runtime NAME    crio (default) or podman (podman as root on the node: short-name-mode from
                     registries.conf, auth files /run/containers/0/auth.json, ~/.config/containers/
                     auth.json, ~/.docker/config.json, ~/.dockercfg)
-  --json            {"image","steps":[...],"sources":[...],"result":{...}}
+  --crio-version V  the node's CRI-O (1.29, 1.29.4, cri-o://1.29.4-…): short names, per-namespace
+                    policies and credentials follow it; unknown: the newest rules, with a note
+  --namespace NS    the pod's namespace: CRI-O ≥ 1.28 verifies with signature_policy_dir/NS.json
+                    (default /etc/crio/policies) when it exists
+  --json            {"image","steps":[...],"sources":[...],"result":{...},"runtime":{...},"notes":[...]}
   --all             also probe the sources CRI-O would not reach
   --timeout MS      per request, its redirects included (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
@@ -38,13 +45,17 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     timeout: { type: 'number' },
     authfile: { type: 'string' },
     runtime: { type: 'string' },
+    'crio-version': { type: 'string' },
+    namespace: { type: 'string' },
     platform: { type: 'string' },
   });
   if (positionals.length !== 1) throw new MirrorscopeError('usage', 'name exactly one IMAGE');
+  const choice = parseRuntimeChoice(flags.runtime, flags['crio-version']);
+  const namespace = parseNamespace(flags.namespace);
   const timeoutMs = flags.timeout as number | undefined;
   if (timeoutMs !== undefined && (timeoutMs <= 0 || !Number.isInteger(timeoutMs)))
     throw new MirrorscopeError('usage', '--timeout needs a positive whole number of milliseconds');
-  const runtime = parseRuntime(flags.runtime);
+  const runtime = choice.runtime;
   const platform = typeof flags.platform === 'string' ? parsePlatform(flags.platform) : undefined;
   if (platform === null)
     throw new MirrorscopeError('usage', '--platform needs os/arch or os/arch/variant, e.g. linux/arm64/v8');
@@ -56,12 +67,26 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   try {
     context = await loadTraceContext(typeof flags.root === 'string' ? flags.root : '/', {
       runtime,
+      crioVersion: choice.version,
+      ...(namespace !== undefined ? { namespace } : {}),
       ...(typeof flags.authfile === 'string' ? { authfile: flags.authfile } : {}),
     });
   } catch (err) {
     if (!(err instanceof MirrorscopeError) || err.code !== 'config-invalid') throw err;
+    // CRI-O parses the image name before reading any file: an invalid name is what it reports.
+    const rejected = runtime === 'crio' ? invalidReferenceResult(positionals[0]!) : null;
+    if (rejected !== null) {
+      if (flags.json === true)
+        io.stdout.write(
+          `${JSON.stringify({ image: positionals[0], error: rejected.error, runtime: runtimeOf(choice) }, null, 2)}\n`,
+        );
+      else io.stderr.write(`mirrorscope trace: ${rejected.error!.message}\n`);
+      return EXIT_USAGE;
+    }
     if (flags.json === true)
-      io.stdout.write(`${JSON.stringify({ image: positionals[0], error: err.toJSON() }, null, 2)}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ image: positionals[0], error: err.toJSON(), runtime: runtimeOf(choice) }, null, 2)}\n`,
+      );
     else {
       io.stderr.write(
         `mirrorscope trace: the configuration cannot be loaded, so CRI-O would fail this pull:\n  ${err.message}\n`,
@@ -74,7 +99,11 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   // The signature side loads while the first registries answer: the trace waits on the network,
   // module loading on the CPU, so a cold run pays for the longer of the two, not the sum.
   const signaturesLoading = import('../../signatures/evaluator.js').then(({ loadNodeSignatureEvaluator }) =>
-    loadNodeSignatureEvaluator(typeof flags.root === 'string' ? flags.root : '/', runtime, timeoutMs),
+    loadNodeSignatureEvaluator(typeof flags.root === 'string' ? flags.root : '/', runtime, {
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      crioVersion: choice.version,
+      ...(namespace !== undefined ? { namespace } : {}),
+    }),
   );
   signaturesLoading.catch(() => undefined); // reported below, after the trace
   let result;

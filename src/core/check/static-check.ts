@@ -1,8 +1,11 @@
 // `mirrorscope check`: everything that can be said about a node's pull configuration without the
 // network. Pure: the shell hands over what it loaded (or the error it got) and which key files exist.
 import type { CrioImageConfig } from '../crio/crio-config.js';
+import type { CrioVersion } from '../crio/versions.js';
+import { finding } from './finding.js';
+import { insecureRegistriesFindings, unsupportedPolicyFindings } from './runtime-findings.js';
 import type { MirrorscopeError } from '../errors.js';
-import { definitionOf, type FindingId } from '../findings/catalogue.js';
+import type { FindingId } from '../findings/catalogue.js';
 import type { Finding } from '../findings/types.js';
 import { describeRequirementList, requirementsFor } from '../policy/select-scope.js';
 import type { Policy, Requirement } from '../policy/types.js';
@@ -36,6 +39,8 @@ export interface StaticCheckInput {
   readonly policies: readonly LoadedPolicy[];
   /** Every keyPath named by a policy → whether it exists on the node. */
   readonly keyFiles: ReadonlyMap<string, boolean>;
+  /** The node's CRI-O (null or absent: unknown; only certain version findings are then made). */
+  readonly crioVersion?: CrioVersion | null;
 }
 
 const NOTE_FINDINGS: Readonly<Partial<Record<ConfigNoteCode, FindingId>>> = {
@@ -45,18 +50,6 @@ const NOTE_FINDINGS: Readonly<Partial<Record<ConfigNoteCode, FindingId>>> = {
   'v1-format': 'config-v1-format',
   'drop-in-replaces-registry': 'config-drop-in-replaces-registry',
 };
-
-function finding(
-  id: FindingId,
-  message: string,
-  file: string | null,
-  line: number | null,
-  scope: string | null,
-  fix?: string,
-): Finding {
-  const def = definitionOf(id);
-  return { id, severity: def.severity, message, file, line, scope, fix: fix ?? def.fix };
-}
 
 function errorFinding(id: FindingId, error: MirrorscopeError, fallbackFile: string): Finding {
   const upstream =
@@ -321,6 +314,8 @@ export function runStaticCheck(input: StaticCheckInput): Finding[] {
   }
   if (input.crio !== null && !input.crio.ok)
     findings.push(errorFinding('config-invalid', input.crio.error, '/etc/crio/crio.conf'));
+  if (input.crio?.ok === true)
+    findings.push(...insecureRegistriesFindings(input.crio.value, input.crioVersion ?? null));
   if (input.crio !== null && registries?.shortNameModeOrigin) {
     const o = registries.shortNameModeOrigin;
     findings.push(
@@ -343,6 +338,7 @@ export function runStaticCheck(input: StaticCheckInput): Finding[] {
     }
     const policy = entry.policy.value;
     const found = [
+      input.crio !== null ? unsupportedPolicyFindings(policy, entry.role, input.crioVersion ?? null) : [],
       keyFindings(policy, input.keyFiles),
       registriesD !== null ? localStorageFindings(policy, registries, registriesD) : [],
       entry.role === 'main' ? rejectFindings(policy, registries) : [],

@@ -21,7 +21,17 @@ export interface CrioImageConfig {
   readonly signaturePolicyDir: CrioSetting<string>;
   readonly namespacedAuthDir: CrioSetting<string>;
   readonly pauseImage: CrioSetting<string>;
+  /** `insecure_registries`: hosts (and CIDRs) whose pulls skip TLS verification on every source. */
+  readonly insecureRegistries: readonly CrioSetting<string>[];
   readonly files: readonly string[];
+}
+
+export interface CrioConfigOptions {
+  /**
+   * Whether this CRI-O reads `short_name_mode` (1.34.0 and later). An older one ignores the key,
+   * so a value it would not accept is no error there.
+   */
+  readonly shortNameModeKey?: boolean;
 }
 
 const KEYS = {
@@ -58,8 +68,12 @@ function tableIn(table: unknown, key: string): Record<string, unknown> | undefin
 }
 
 /** Settings from crio.conf and its drop-ins, in the order CRI-O applies them. */
-export function readCrioImageConfig(files: readonly ConfigFile[]): CrioImageConfig {
+export function readCrioImageConfig(
+  files: readonly ConfigFile[],
+  options: CrioConfigOptions = {},
+): CrioImageConfig {
   const settings = defaults();
+  let insecureRegistries: CrioSetting<string>[] = [];
   for (const file of files) {
     let doc: unknown;
     try {
@@ -76,6 +90,20 @@ export function readCrioImageConfig(files: readonly ConfigFile[]): CrioImageConf
     const image = tableIn(tableIn(doc, 'crio'), 'image');
     if (image === undefined) continue;
     const positions = scanTomlPositions(file.text);
+    const insecureKey = Object.keys(image).find((k) => k.toLowerCase() === 'insecure_registries');
+    if (insecureKey !== undefined) {
+      const value = image[insecureKey];
+      const line = positions.lineOf(['crio', 'image', insecureKey]) ?? null;
+      const origin = { file: file.path, line };
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+        throw configError(
+          'crio.image.insecure_registries: expected an array of strings',
+          origin,
+          `unable to decode configuration ${file.path}: crio.image.insecure_registries: incompatible types`,
+        );
+      // A later file that sets the key replaces the whole list, as TOML decoding into the same struct does.
+      insecureRegistries = (value as string[]).map((v) => ({ value: v, origin }));
+    }
     for (const [tomlKey, field] of Object.entries(KEYS)) {
       const key =
         Object.keys(image).find((k) => k === tomlKey) ??
@@ -96,6 +124,13 @@ export function readCrioImageConfig(files: readonly ConfigFile[]): CrioImageConf
   const mode = settings.shortNameMode;
   if (mode.value === '') settings.shortNameMode = { value: 'enforcing', origin: mode.origin };
   else if (mode.value !== 'enforcing' && mode.value !== 'disabled') {
+    if (options.shortNameModeKey === false)
+      return {
+        ...settings,
+        shortNameMode: { value: 'enforcing', origin: null },
+        insecureRegistries,
+        files: files.map((f) => f.path),
+      };
     throw configError(
       `short_name_mode must be "enforcing" or "disabled", got "${mode.value}"`,
       mode.origin!,
@@ -105,6 +140,7 @@ export function readCrioImageConfig(files: readonly ConfigFile[]): CrioImageConf
   return {
     ...settings,
     shortNameMode: settings.shortNameMode as CrioSetting<CrioShortNameMode>,
+    insecureRegistries,
     files: files.map((f) => f.path),
   };
 }

@@ -5,6 +5,7 @@ import { refMatchingPrefix } from '../registries/prefix-match.js';
 import type { RegistriesConfig, Registry } from '../registries/types.js';
 import type { CandidateResolution, ResolveResult } from '../resolve/types.js';
 import { where } from '../resolve/types.js';
+import { AMBIGUOUS_UPSTREAM } from '../shortnames/short-names.js';
 import { keyed } from './finding-key.js';
 import type { KeyedFinding } from './types.js';
 
@@ -88,9 +89,42 @@ function mirrorShadowed(c: CandidateResolution, config: RegistriesConfig): Keyed
   );
 }
 
-/** Findings for one image from its resolution; `config` is the registries configuration it came from. */
-export function staticMirrorFindings(result: ResolveResult, config: RegistriesConfig): KeyedFinding[] {
-  const out: KeyedFinding[] = [];
+/** CRI-O ≥ 1.34 in enforcing mode: a short name several search registries could serve is refused. */
+function shortNameAmbiguous(
+  result: ResolveResult,
+  config: RegistriesConfig,
+  crioVersionKnown: boolean,
+): KeyedFinding[] {
+  if (result.error?.upstream !== AMBIGUOUS_UPSTREAM) return [];
+  const mode =
+    result.error.file === undefined
+      ? 'the CRI-O default'
+      : where({ file: result.error.file, line: result.error.line ?? null });
+  const registries = config.unqualifiedSearchRegistries;
+  return [
+    keyed({
+      id: 'short-name-ambiguous',
+      message: `CRI-O refuses ${result.input}: short_name_mode is enforcing (${mode}) and ${registries.length} unqualified-search registries (${registries.join(', ')}${config.unqualifiedSearchRegistriesOrigin ? `, ${where(config.unqualifiedSearchRegistriesOrigin)}` : ''}) could serve it, so every pull fails with "${result.error.message}".${crioVersionKnown ? '' : " The node's CRI-O version is unknown: this is what CRI-O 1.34 and later do; CRI-O 1.33 and earlier try every search registry in order instead."}`,
+      location:
+        result.error.file === undefined ? null : { file: result.error.file, line: result.error.line ?? null },
+      scope: null,
+      subject: result.input,
+      image: result.input,
+      fix: `Use the fully qualified name (e.g. ${registries[0] ?? 'registry.example.com'}/${result.input}), add a [aliases] entry for it, or set [crio.image] short_name_mode = "disabled" in a crio.conf.d drop-in.`,
+    }),
+  ];
+}
+
+/**
+ * Findings for one image from its resolution; `config` is the registries configuration it came from,
+ * `crioVersionKnown` whether the resolution followed a known CRI-O version (else its newest rules).
+ */
+export function staticMirrorFindings(
+  result: ResolveResult,
+  config: RegistriesConfig,
+  crioVersionKnown = true,
+): KeyedFinding[] {
+  const out: KeyedFinding[] = [...shortNameAmbiguous(result, config, crioVersionKnown)];
   for (const c of result.candidates) {
     if (c.error !== null) continue;
     out.push(...tagPullBypassesMirrors(c), ...mirrorShadowed(c, config));

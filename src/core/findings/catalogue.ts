@@ -3,6 +3,7 @@
 import { CLUSTER_FINDINGS } from './catalogue/cluster.js';
 import { CONFIG_FINDINGS } from './catalogue/config.js';
 import { MIRROR_FINDINGS } from './catalogue/mirror.js';
+import { RUNTIME_FINDINGS } from './catalogue/runtime.js';
 import { SIGNATURE_FINDINGS } from './catalogue/signatures.js';
 import type { FindingDefinition } from './types.js';
 
@@ -11,6 +12,7 @@ export const CATALOGUE = {
   ...CLUSTER_FINDINGS,
   ...SIGNATURE_FINDINGS,
   ...MIRROR_FINDINGS,
+  ...RUNTIME_FINDINGS,
 } as const satisfies Record<string, FindingDefinition>;
 
 export type FindingId = keyof typeof CATALOGUE;

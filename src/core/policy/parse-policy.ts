@@ -13,7 +13,15 @@ import {
   type JsonEntry,
   type JsonNode,
 } from './json-tree.js';
-import type { GpgKeyType, IdentityMatch, KeySource, Policy, Requirement, RequirementList } from './types.js';
+import type {
+  GpgKeyType,
+  IdentityMatch,
+  KeySource,
+  Policy,
+  Requirement,
+  RequirementList,
+  VersionedPolicyKey,
+} from './types.js';
 
 /** A policy error at a line; `message` is the upstream InvalidPolicyFormatError text. */
 class PolicyFormatError extends Error {
@@ -262,6 +270,18 @@ function checkPki(node: JsonNode): void {
     fail(node.line, 'At least one of subjectEmail, subjectHostname must be specified');
 }
 
+/** sigstoreSigned keys by the containers/image feature that introduced them (5.24, 5.33, 5.35). */
+const VERSIONED_KEYS: Readonly<Record<string, VersionedPolicyKey['feature']>> = {
+  fulcio: 'fulcio',
+  rekorPublicKeyPath: 'fulcio',
+  rekorPublicKeyData: 'fulcio',
+  keyPaths: 'multipleKeys',
+  keyDatas: 'multipleKeys',
+  rekorPublicKeyPaths: 'multipleKeys',
+  rekorPublicKeyDatas: 'multipleKeys',
+  pki: 'pki',
+};
+
 function parseSigstoreSigned(node: JsonNode, line: number): Requirement {
   const fields = [
     'type', 'keyPath', 'keyPaths', 'keyData', 'keyDatas', 'fulcio', 'pki', 'signedIdentity',
@@ -334,7 +354,11 @@ function parseSigstoreSigned(node: JsonNode, line: number): Requirement {
   else if (which === 'keyDatas')
     keys = { kind: 'keyDatas', datas: goBytesList(entry.value)!, line: entry.keyLine };
   const certificateBased = which === 'fulcio' || which === 'pki' ? which : null;
-  return { type: 'sigstoreSigned', line, keys, certificateBased, signedIdentity };
+  const versionedKeys = entries.flatMap((e): VersionedPolicyKey[] => {
+    const feature = VERSIONED_KEYS[e.key];
+    return feature === undefined ? [] : [{ key: e.key, feature, line: e.keyLine }];
+  });
+  return { type: 'sigstoreSigned', line, keys, certificateBased, signedIdentity, versionedKeys };
 }
 
 function parseRequirement(node: JsonNode): Requirement {

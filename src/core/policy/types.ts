@@ -9,6 +9,13 @@ export type IdentityMatch =
   | { readonly type: 'exactRepository'; readonly dockerRepository: string }
   | { readonly type: 'remapIdentity'; readonly prefix: string; readonly signedPrefix: string };
 
+/** A sigstoreSigned key added to containers/image after 5.23, and the feature it belongs to. */
+export interface VersionedPolicyKey {
+  readonly key: string;
+  readonly feature: 'fulcio' | 'multipleKeys' | 'pki';
+  readonly line: number;
+}
+
 export type GpgKeyType = 'GPGKeys' | 'signedByGPGKeys' | 'X509Certificates' | 'signedByX509CAs';
 
 /** Exactly one key source, as the policy wrote it; paths are paths on the node. */
@@ -34,6 +41,8 @@ export type Requirement = { readonly line: number } & (
       readonly keys: KeySource | null;
       readonly certificateBased: 'fulcio' | 'pki' | null;
       readonly signedIdentity: IdentityMatch;
+      /** Keys that only newer containers/image versions know (for runtime-version checks). */
+      readonly versionedKeys: readonly VersionedPolicyKey[];
     }
 );
 

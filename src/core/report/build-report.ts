@@ -19,6 +19,7 @@ import type {
   PullEvent,
   ReportFinding,
 } from './types.js';
+import { nodeRuntimeVersion, versionSkew } from './version-skew.js';
 import type { Witnesses } from './witnesses.js';
 
 /** Agent finding ids that mean "this mirror lacks the image" / "serves an old copy of it". */
@@ -254,6 +255,15 @@ export function buildReport(input: ClusterInput): ClusterReport {
     else list.push(e);
   }
   const intent = intentFindings(input);
+  // Version skew is the pool's problem, witnessed by the nodes of every version involved.
+  for (const { finding, nodes } of versionSkew(input.nodes)) {
+    intent.problems.push({ finding, nodes });
+    for (const node of nodes) {
+      const list = intent.byNode.get(node);
+      if (list === undefined) intent.byNode.set(node, [finding]);
+      else list.push(finding);
+    }
+  }
   const drift = findDrift(
     input.nodes.flatMap((n) =>
       n.agent === null
@@ -344,6 +354,7 @@ export function buildReport(input: ClusterInput): ClusterReport {
       agent: state,
       configHash: node.agent?.configHash ?? null,
       lastSeen: node.agent === null ? null : new Date(node.agent.lastSeenMs).toISOString(),
+      runtimeVersion: nodeRuntimeVersion(node),
       counts,
       findings: own.length === 0 ? agentFindings : [...own, ...agentFindings],
       drift:

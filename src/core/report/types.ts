@@ -1,7 +1,13 @@
 // The cluster-wide mirror health report: what the collector knows (input) and what it publishes
 // (output, the JSON of GET /api/v1/report; documented in docs/collector.md).
 import type { Severity } from '../findings/types.js';
-import type { ConfigFileDigest, HostProbe, ImageStatus, WireFinding } from '../../protocol/messages.js';
+import type {
+  ConfigFileDigest,
+  HostProbe,
+  ImageStatus,
+  RuntimeInfo,
+  WireFinding,
+} from '../../protocol/messages.js';
 import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
 import type { Witnesses } from './witnesses.js';
 import type { AdmissionSection } from '../admission/cluster-section.js';
@@ -19,6 +25,8 @@ export interface AgentView {
   readonly hosts: readonly HostProbe[];
   readonly images: readonly ImageStatus[];
   readonly scanAt: string | null;
+  /** The runtime the agent simulates (agents before 0.2 do not say). */
+  readonly runtime?: RuntimeInfo | null;
 }
 
 export interface NodeInput {
@@ -29,6 +37,8 @@ export interface NodeInput {
   readonly registered: boolean;
   /** null: no agent has reported from this node since the collector started. */
   readonly agent: AgentView | null;
+  /** `status.nodeInfo.containerRuntimeVersion` of the Node object (`cri-o://1.29.4-…`), when known. */
+  readonly runtimeVersion?: string | null;
 }
 
 /** One source that failed in a real pull (kubelet event), split out of "Mirrors also failed". */
@@ -99,6 +109,11 @@ export interface NodeReport {
   readonly agent: AgentState;
   readonly configHash: string | null;
   readonly lastSeen: string | null;
+  /**
+   * The node's CRI-O version (`1.29.4`) from its Node status, else the one its agent simulates; the
+   * kubelet's text as is for another runtime; null when nobody says.
+   */
+  readonly runtimeVersion: string | null;
   readonly counts: Readonly<Record<Severity, number>>;
   /** The agent's findings (without `node`: it is this entry) and the collector's own about the node. */
   readonly findings: readonly (WireFinding | ReportFinding)[];

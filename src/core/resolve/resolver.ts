@@ -9,10 +9,14 @@ import {
   type PullSource,
   type SkippedMirror,
 } from '../registries/pull-sources.js';
+import type { CrioSetting } from '../crio/crio-config.js';
+import { cidrNeedsDns, matchInsecureRegistry, type InsecureMatch } from '../crio/insecure-registries.js';
 import { RegistryIndex } from '../registries/registry-index.js';
 import type { Alias, Endpoint, RegistriesConfig, Registry } from '../registries/types.js';
 import {
+  AMBIGUOUS_UPSTREAM,
   effectiveShortNameMode,
+  referenceError,
   resolveShortName,
   ShortNameError,
   type PullCandidate,
@@ -35,6 +39,8 @@ export interface ResolverOptions {
   readonly shortNameModeOverride?: ShortNameContext['modeOverride'];
   /** `ConfigurationSourceDescription`, used in the "is blocked in …" error text. */
   readonly configDescription?: string;
+  /** crio.conf `insecure_registries` (CRI-O only). */
+  readonly insecureRegistries?: readonly CrioSetting<string>[];
 }
 
 const SKIP_TEXT: Record<SkippedMirror['reason'], string> = {
@@ -126,10 +132,37 @@ function compileRegistry(registry: Registry): CompiledRegistry {
   };
 }
 
+function failedResult(rawInput: string, err: ShortNameError): ResolveResult {
+  const origin = err.origin;
+  return {
+    input: rawInput,
+    shortName: null,
+    candidates: [],
+    error: {
+      code: err.code,
+      message: err.message,
+      upstream: err.upstream,
+      ...(origin ? { file: origin.file, line: origin.line } : {}),
+    },
+    explanation: [err.message],
+  };
+}
+
+/**
+ * CRI-O parses the image name before it reads any configuration: an invalid name is the answer
+ * even when registries.conf cannot be loaded (podman loads the configuration first).
+ */
+export function invalidReferenceResult(rawInput: string): ResolveResult | null {
+  const input = rawInput.startsWith('docker://') ? rawInput.slice('docker://'.length) : rawInput;
+  const err = referenceError(input);
+  return err === null ? null : failedResult(rawInput, err);
+}
+
 export class Resolver {
   private readonly index: RegistryIndex<CompiledRegistry>;
   private readonly shortNames: ShortNameContext;
   private readonly configDescription: string;
+  private readonly insecureRegistries: readonly CrioSetting<string>[];
 
   constructor(
     readonly config: RegistriesConfig,
@@ -149,6 +182,7 @@ export class Resolver {
       modeOverride: options.shortNameModeOverride,
     };
     this.configDescription = options.configDescription ?? config.files.join(', ');
+    this.insecureRegistries = options.insecureRegistries ?? [];
   }
 
   /** `FindRegistry` for a reference name (no tag or digest). */
@@ -163,18 +197,17 @@ export class Resolver {
       outcome = resolveShortName(this.shortNames, input);
     } catch (err) {
       if (!(err instanceof ShortNameError)) throw err;
-      const origin = err.origin;
+      const failed = failedResult(rawInput, err);
+      if (err.upstream !== AMBIGUOUS_UPSTREAM) return failed;
+      // Why CRI-O refuses it: the mode and where it comes from, and the registries it would not choose between.
+      const registries = this.config.unqualifiedSearchRegistries;
       return {
-        input: rawInput,
-        shortName: null,
-        candidates: [],
-        error: {
-          code: err.code,
-          message: err.message,
-          upstream: err.upstream,
-          ...(origin ? { file: origin.file, line: origin.line } : {}),
-        },
-        explanation: [err.message],
+        ...failed,
+        explanation: [
+          ...failed.explanation,
+          this.describeMode(),
+          `unqualified-search-registries (${where(this.config.unqualifiedSearchRegistriesOrigin)}) offers ${registries.length} registries: ${registries.join(', ')}`,
+        ],
       };
     }
     const candidates = outcome.candidates.map((c) => this.resolveCandidate(c));
@@ -202,13 +235,40 @@ export class Resolver {
 
   private describeMode(): string {
     const { mode, origin } = effectiveShortNameMode(this.shortNames);
-    if (this.shortNames.modeOverride === undefined) {
+    const override = this.shortNames.modeOverride;
+    if (override === undefined) {
       return `short-name-mode is ${mode} (${origin ? where(origin) : 'default'})`;
     }
     const ignored = this.config.shortNameModeOrigin
       ? `; CRI-O ignores short-name-mode at ${where(this.config.shortNameModeOrigin)}`
       : '';
+    if (override.forcedBy !== undefined)
+      return `${override.forcedBy} forces short-name mode ${mode} on every pull (crio.conf short_name_mode is read only from CRI-O 1.34)${ignored}`;
     return `CRI-O short_name_mode is ${mode} (${origin ? where(origin) : 'CRI-O default'})${ignored}`;
+  }
+
+  /** crio.conf insecure_registries for the registry CRI-O is asked for (per candidate). */
+  private insecureRequest(ref: ImageReference, explanation: string[]): InsecureMatch | null {
+    if (this.insecureRegistries.length === 0) return null;
+    const match = matchInsecureRegistry(this.insecureRegistries, ref.domain);
+    if (match !== null) {
+      const listed =
+        match.origin === null
+          ? `CRI-O adds "${match.entry}" to insecure_registries itself (up to CRI-O 1.34)`
+          : `crio.conf insecure_registries lists "${match.entry}" (${where(match.origin)})`;
+      explanation.push(
+        `${listed}, which matches the requested registry ${ref.domain}${match.how === 'cidr' ? ' by its IP address' : ''}: CRI-O skips TLS verification (and allows plain HTTP) for every source of this pull, mirrors included`,
+      );
+      return match;
+    }
+    // Only the configured CIDRs: a registry name does not resolve to CRI-O's own 127.0.0.0/8.
+    const configured = this.insecureRegistries.filter((e) => e.origin !== null);
+    const dns = cidrNeedsDns(configured, ref.domain);
+    if (dns.length > 0)
+      explanation.push(
+        `crio.conf insecure_registries lists ${dns.join(', ')}: CRI-O also skips TLS verification for this pull when ${ref.domain.replace(/:\d+$/, '')} resolves into one of them; mirrorscope does not resolve host names`,
+      );
+    return null;
   }
 
   private resolveCandidate(candidate: PullCandidate): CandidateResolution {
@@ -224,11 +284,15 @@ export class Resolver {
     const image = stringOf(ref);
     const name = nameOf(ref);
     const compiled = this.index.find(name);
+    // Said after the line about the matching entry (the first line a reader sees for the candidate).
+    const insecureLines: string[] = [];
+    const insecureRequest = this.insecureRequest(ref, insecureLines);
     if (compiled === undefined) {
       explanation.push(
         `no [[registry]] prefix matches "${name}": pulled directly from ${ref.domain}, no mirrors`,
+        ...insecureLines,
       );
-      const source = this.describeSource(ref, null, false, undefined);
+      const source = this.describeSource(ref, null, false, undefined, undefined, insecureRequest);
       return {
         image,
         via: candidate.via,
@@ -240,7 +304,7 @@ export class Resolver {
       };
     }
     const { registry } = compiled;
-    explanation.push(compiled.explanation);
+    explanation.push(compiled.explanation, ...insecureLines);
     let plan;
     try {
       plan = pullSourcesFromReference(registry, ref, compiled.canonical);
@@ -269,7 +333,7 @@ export class Resolver {
     );
     for (const s of skippedMirrors) explanation.push(s.explanation);
     const sources = plan.sources.map((s) =>
-      this.describePlannedSource(s, compiled.endpoints[s.endpointIndex]!),
+      this.describePlannedSource(s, compiled.endpoints[s.endpointIndex]!, insecureRequest),
     );
     if (registry.mirrors.length > 0 && sources.length === 1) {
       explanation.push('every mirror was filtered out: this pull goes to the primary location only');
@@ -285,12 +349,23 @@ export class Resolver {
     };
   }
 
-  private describePlannedSource(source: PullSource, facts: EndpointFacts): SourceResolution {
+  private describePlannedSource(
+    source: PullSource,
+    facts: EndpointFacts,
+    insecureRequest: InsecureMatch | null,
+  ): SourceResolution {
     const blocking =
       source.belowLocation && facts.blockingBelow !== 'depends'
         ? facts.blockingBelow
         : this.index.find(nameOf(source.reference))?.registry;
-    return this.describeSource(source.reference, source.endpoint, source.mirror, blocking, facts);
+    return this.describeSource(
+      source.reference,
+      source.endpoint,
+      source.mirror,
+      blocking,
+      facts,
+      insecureRequest,
+    );
   }
 
   /** `blocking` is FindRegistry of the physical name: CRI-O checks `blocked` there, not on the matched entry. */
@@ -300,16 +375,20 @@ export class Resolver {
     mirror: boolean,
     blocking: Registry | undefined,
     facts?: EndpointFacts,
+    insecureRequest: InsecureMatch | null = null,
   ): SourceResolution {
     const blocked = blocking?.blocked === true;
-    const insecure = endpoint?.insecure ?? false;
+    const insecureByEntry = endpoint?.insecure ?? false;
+    const insecure = insecureByEntry || insecureRequest !== null;
     const referenceText = stringOf(reference);
     const kind = mirror ? 'mirror' : 'primary';
     let explanation = facts ? `${kind} ${referenceText} (${facts.where})` : `${kind} ${referenceText}`;
     if (blocked) {
       explanation += `: blocked by [[registry]] "${blocking.prefix}" (${where(blocking.blockedOrigin ?? blocking.origin)}); CRI-O fails this attempt with "registry ${blocking.prefix} is blocked in ${this.configDescription}"`;
-    } else if (insecure) {
+    } else if (insecureByEntry) {
       explanation += `: insecure = true (${where(endpoint?.insecureOrigin ?? null)}): TLS is not verified and plain HTTP is tried when HTTPS fails`;
+    } else if (insecureRequest !== null) {
+      explanation += `: CRI-O's insecure_registries "${insecureRequest.entry}" (${insecureRequest.origin === null ? 'built in up to CRI-O 1.34' : where(insecureRequest.origin)}) covers this pull: TLS is not verified and plain HTTP is tried when HTTPS fails`;
     } else if (blocking !== undefined && blocking.insecure) {
       explanation += `; note: [[registry]] "${blocking.prefix}" sets insecure = true, but the flag of this ${kind} entry decides, so TLS is verified`;
     }
@@ -325,7 +404,11 @@ export class Resolver {
       blockedBy: blocked
         ? { prefix: blocking.prefix, ...located(blocking.blockedOrigin ?? blocking.origin)! }
         : null,
-      insecureOrigin: insecure && facts ? facts.insecureOrigin : null,
+      insecureOrigin: insecureByEntry
+        ? (facts?.insecureOrigin ?? null)
+        : insecureRequest !== null
+          ? located(insecureRequest.origin)
+          : null,
       explanation,
     };
   }

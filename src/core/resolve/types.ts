@@ -85,3 +85,22 @@ export function where(origin: Origin | Located | null): string {
   if (origin === null) return 'built-in default';
   return origin.line === null ? origin.file : `${origin.file}:${origin.line}`;
 }
+
+/**
+ * One line that is equal for two results exactly when they pull from the same sources in the same
+ * order (or fail the same way): what nodes compare to find that they resolve an image differently.
+ */
+export function resolutionSummary(result: ResolveResult): string {
+  if (result.error !== null && result.candidates.length === 0) return `fails: ${result.error.message}`;
+  return result.candidates
+    .map((c) => {
+      if (c.error !== null) return `${c.image} fails: ${c.error.message}`;
+      const sources = c.sources.map(
+        (s) => `${s.reference}${s.blocked ? ' (blocked)' : ''}${s.insecure ? ' (insecure)' : ''}`,
+      );
+      // Pulled straight from where it is named: the source says it all.
+      if (c.sources.length === 1 && c.sources[0]!.reference === c.image) return sources[0]!;
+      return `${c.image} via ${sources.join(', ')}`;
+    })
+    .join(' | then ');
+}

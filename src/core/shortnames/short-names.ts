@@ -12,6 +12,9 @@ import {
 } from '../reference/reference.js';
 import type { Alias, Origin, RegistriesConfig, ShortNameMode } from '../registries/types.js';
 
+/** containers/common's error for an ambiguous short name without a terminal (CRI-O words it its own way). */
+export const AMBIGUOUS_UPSTREAM = 'short-name resolution enforced but cannot prompt without a TTY';
+
 export type CandidateVia = 'fully-qualified' | 'alias' | 'unqualified-search';
 
 export interface PullCandidate {
@@ -58,7 +61,14 @@ export interface ShortNameContext {
    * The caller's own mode. CRI-O always sets one (crio.conf `short_name_mode`, default "enforcing"),
    * so registries.conf's `short-name-mode` only matters to podman and skopeo.
    */
-  readonly modeOverride?: { readonly mode: ShortNameMode; readonly origin: Origin | null } | undefined;
+  readonly modeOverride?:
+    | {
+        readonly mode: ShortNameMode;
+        readonly origin: Origin | null;
+        /** Set when the runtime imposes the mode whatever any file says, e.g. "CRI-O 1.29". */
+        readonly forcedBy?: string;
+      }
+    | undefined;
 }
 
 export function effectiveShortNameMode(ctx: ShortNameContext): {
@@ -68,12 +78,24 @@ export function effectiveShortNameMode(ctx: ShortNameContext): {
   return ctx.modeOverride ?? { mode: ctx.config.shortNameMode, origin: ctx.config.shortNameModeOrigin };
 }
 
-export function resolveShortName(ctx: ShortNameContext, input: string): ShortNameOutcome {
-  const { config } = ctx;
-  const { mode, origin: modeOrigin } = effectiveShortNameMode(ctx);
-  let parsed: ImageReference;
+/**
+ * The image name as CRI-O parses it before it reads any configuration: a ShortNameError for an
+ * invalid reference, else null.
+ */
+export function referenceError(input: string): ShortNameError | null {
   try {
-    parsed = parseReference(input);
+    const parsed = parseImageInput(input);
+    if (hasRegistry(parsed.domain)) qualifiedReference(parsed, input);
+    return null;
+  } catch (err) {
+    if (err instanceof ShortNameError) return err;
+    throw err;
+  }
+}
+
+function parseImageInput(input: string): ImageReference {
+  try {
+    return parseReference(input);
   } catch (err) {
     if (!(err instanceof ReferenceError)) throw err;
     const upstream = `cannot parse input: ${JSON.stringify(input)}: ${err.message}`;
@@ -83,19 +105,27 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
       upstream,
     );
   }
+}
 
+function qualifiedReference(parsed: ImageReference, input: string): ImageReference {
+  try {
+    return normalizeQualified(parsed);
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    throw new ShortNameError(
+      'invalid-reference',
+      `invalid image reference "${input}": ${err.message}`,
+      err.message,
+    );
+  }
+}
+
+export function resolveShortName(ctx: ShortNameContext, input: string): ShortNameOutcome {
+  const { config } = ctx;
+  const { mode, origin: modeOrigin } = effectiveShortNameMode(ctx);
+  const parsed = parseImageInput(input);
   if (hasRegistry(parsed.domain)) {
-    let normalized: ImageReference;
-    try {
-      normalized = normalizeQualified(parsed);
-    } catch (err) {
-      if (!(err instanceof ReferenceError)) throw err;
-      throw new ShortNameError(
-        'invalid-reference',
-        `invalid image reference "${input}": ${err.message}`,
-        err.message,
-      );
-    }
+    const normalized = qualifiedReference(parsed, input);
     return {
       isShort: false,
       mode,
@@ -148,7 +178,7 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
     throw new ShortNameError(
       'short-name-error',
       `short name mode is enforcing, but image name ${input} returns ambiguous list`,
-      'short-name resolution enforced but cannot prompt without a TTY',
+      AMBIGUOUS_UPSTREAM,
       modeOrigin,
     );
   }

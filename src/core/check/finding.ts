@@ -1,0 +1,15 @@
+// A static-check finding: the catalogue's severity and usual fix, with this problem's message and place.
+import { definitionOf, type FindingId } from '../findings/catalogue.js';
+import type { Finding } from '../findings/types.js';
+
+export function finding(
+  id: FindingId,
+  message: string,
+  file: string | null,
+  line: number | null,
+  scope: string | null,
+  fix?: string,
+): Finding {
+  const def = definitionOf(id);
+  return { id, severity: def.severity, message, file, line, scope, fix: fix ?? def.fix };
+}
