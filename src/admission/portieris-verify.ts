@@ -23,7 +23,7 @@ import type {
 import { goQuote } from '../core/mco/go-format.js';
 import { NodeRoot } from '../host/node-root.js';
 import { ProbeFailure, RegistryClient } from '../probe/registry-client.js';
-import { createSignatureHttp, type SignatureHttp } from '../signatures/http-get.js';
+import { createSignatureHttp } from '../signatures/http-get.js';
 import { readLookaside } from '../signatures/lookaside-reader.js';
 import { accessFromRegistryClient } from '../signatures/probe-access.js';
 import { readExtensionSignatures } from '../signatures/registry-signatures.js';
@@ -35,23 +35,6 @@ export interface PortierisVerifyOptions {
 }
 
 const noLog = (): void => {};
-
-/** Portieris passes store credentials inside the lookaside URL; Go's client sends them as Basic auth. */
-function withUrlCredentials(base: SignatureHttp): SignatureHttp {
-  return {
-    get(url, headers = {}) {
-      if (url.username === '' && url.password === '') return base.get(url, headers);
-      const bare = new URL(url);
-      const user = decodeURIComponent(bare.username);
-      const password = decodeURIComponent(bare.password);
-      bare.username = '';
-      bare.password = '';
-      const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-      return base.get(bare, { ...headers, Authorization: authorization });
-    },
-    close: () => base.close(),
-  };
-}
 
 function storeTopLevel(store: NonNullable<PortierisSignaturePlan['store']>): string {
   if (store.username === '') return store.url;
@@ -82,9 +65,13 @@ export async function verifyPortierisSignature(
     timeoutMs: options.timeoutMs,
     userAgent: 'mirrorscope (as portieris)',
   });
-  const http = withUrlCredentials(
-    createSignatureHttp({ timeoutMs: options.timeoutMs, ca: options.cas.map((c) => c.pem.toString('utf8')) }),
-  );
+  // Portieris passes the store credentials inside the lookaside URL; Go's client (and Node's, for a
+  // URL with user info) sends them as Basic auth to it, and to a relative redirect (the resolved URL
+  // keeps the user info), never to another host.
+  const http = createSignatureHttp({
+    timeoutMs: options.timeoutMs,
+    ca: options.cas.map((c) => c.pem.toString('utf8')),
+  });
   try {
     let manifest;
     try {

@@ -22,7 +22,7 @@ export const MAX_REDIRECTS = 10;
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** Go's `isDomainOrSubdomain` (Go 1.19: on `host:port` strings). */
-export function isDomainOrSubdomain(sub: string, parent: string): boolean {
+function isDomainOrSubdomain(sub: string, parent: string): boolean {
   const s = sub.toLowerCase();
   const p = parent.toLowerCase();
   return s === p || s.endsWith(`.${p}`);

@@ -31,6 +31,7 @@ import {
 } from '../core/registry-protocol/outcome.js';
 import type { CertFile } from '../host/certs-d.js';
 import { exchange, timeoutError, TransportError, type HttpAnswer } from './http-request.js';
+import { SentSecrets } from './sent-secrets.js';
 import {
   MAX_REDIRECTS,
   realmWithholdReason,
@@ -136,7 +137,10 @@ export class RegistryClient {
   private pingInfo: { info: PingInfo; at: number } | null = null;
   private readonly tokens = new Map<string, { token: string; expires: number }>();
 
+  private readonly sent: SentSecrets;
+
   constructor(readonly config: RegistryClientConfig) {
+    this.sent = new SentSecrets(config.credentials);
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     this.trust = config.tls.cas.length > 0 && !config.insecure ? 'certs-d' : 'full';
   }
@@ -292,7 +296,11 @@ export class RegistryClient {
   }
 
   /** `detectProperties`: ping https, then http when insecure; 200 and 401 mean "a v2 registry". */
-  async ping(log: StepLog): Promise<PingInfo> {
+  ping(log: StepLog): Promise<PingInfo> {
+    return this.unechoed(() => this.detectProperties(this.redacting(log)));
+  }
+
+  private async detectProperties(log: StepLog): Promise<PingInfo> {
     if (this.pingInfo !== null && now() - this.pingInfo.at < PING_TTL_MS) return this.pingInfo.info;
     const host = this.config.host;
     const attempt = async (scheme: 'https' | 'http'): Promise<PingInfo> => {
@@ -504,6 +512,7 @@ export class RegistryClient {
       typeof t.issued_at === 'string' && !Number.isNaN(Date.parse(t.issued_at))
         ? Date.parse(t.issued_at)
         : Date.now();
+    this.sent.add(token);
     this.tokens.set(scope, { token, expires: issued + lifetime * 1000 });
     return token;
   }
@@ -513,7 +522,16 @@ export class RegistryClient {
    * credentials and token are those of `repoPath`'s pull scope, as for its manifests; redirects
    * (blob storage) lose the Authorization header when they leave the host.
    */
-  async get(
+  get(
+    repoPath: string,
+    path: string,
+    maxBodyBytes: number,
+    log: StepLog,
+  ): Promise<{ status: number; body: Buffer }> {
+    return this.unechoed(() => this.fetchPath(repoPath, path, maxBodyBytes, this.redacting(log)));
+  }
+
+  private async fetchPath(
     repoPath: string,
     path: string,
     maxBodyBytes: number,
@@ -594,6 +612,39 @@ export class RegistryClient {
    * transport failures throw ProbeFailure.
    */
   async manifest(
+    repoPath: string,
+    tagOrDigest: string,
+    method: 'HEAD' | 'GET',
+    log: StepLog,
+  ): Promise<ManifestAnswer> {
+    const answer = await this.unechoed(() =>
+      this.fetchManifest(repoPath, tagOrDigest, method, this.redacting(log)),
+    );
+    return {
+      ...answer,
+      mediaType: this.sent.redact(answer.mediaType),
+      classified: { ...answer.classified, reason: this.sent.redact(answer.classified.reason) },
+    };
+  }
+
+  /** Every step this client logs, with anything it sent and the registry echoed redacted. */
+  private redacting(log: StepLog): StepLog {
+    return (step) => log({ ...step, message: this.sent.redact(step.message) });
+  }
+
+  /** Failures leave the client with any echoed secret redacted. */
+  private async unechoed<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof ProbeFailure)
+        throw new ProbeFailure({ ...err.classified, reason: this.sent.redact(err.classified.reason) });
+      if (err instanceof TransportError) throw new TransportError(err.code, this.sent.redact(err.message));
+      throw err;
+    }
+  }
+
+  private async fetchManifest(
     repoPath: string,
     tagOrDigest: string,
     method: 'HEAD' | 'GET',

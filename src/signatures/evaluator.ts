@@ -48,7 +48,16 @@ export interface SignatureContext {
   readonly policy: Policy | MirrorscopeError;
   readonly registriesD: RegistriesDConfig | MirrorscopeError;
   readonly http: SignatureHttp;
+  /** Per request; all the signature fetches of one image share SIGNATURE_BUDGET_REQUESTS of these. */
+  readonly timeoutMs: number;
 }
+
+/**
+ * Every fetch is bounded, but up to 128 lookaside signatures and 128 attachment layers, each slow
+ * just short of the timeout, would hold one image's check for hours. The fetches of one image share
+ * this many timeouts in all; containers/image has no such bound.
+ */
+const SIGNATURE_BUDGET_REQUESTS = 4;
 
 export async function loadSignatureContext(
   root: NodeRoot,
@@ -70,6 +79,7 @@ export async function loadSignatureContext(
     policy: await settle(loadPolicyFile(root, policyLocation)),
     registriesD: await settle(loadNodeRegistriesD(root)),
     http: createSignatureHttp({ timeoutMs: options.timeoutMs ?? 10_000 }),
+    timeoutMs: options.timeoutMs ?? 10_000,
   };
 }
 
@@ -212,6 +222,10 @@ export async function evaluateSignatures(
     storeKind: 'none',
   };
   const fetchSignatures = async (): Promise<SignatureSet> => {
+    const budget = {
+      deadline: performance.now() + SIGNATURE_BUDGET_REQUESTS * ctx.timeoutMs,
+      ms: SIGNATURE_BUDGET_REQUESTS * ctx.timeoutMs,
+    };
     let simpleSigning: Uint8Array[];
     const repoPath = physical.path;
     if (req.access !== null && (await req.access.supportsSignatureExtension())) {
@@ -241,14 +255,14 @@ export async function evaluateSignatures(
             : `scope ${choice.scope} at ${choice.origin?.file}:${choice.origin?.line}`
         })`,
       );
-      simpleSigning = (await readLookaside(base, manifestDigest, ctx.root, ctx.http)).blobs;
+      simpleSigning = (await readLookaside(base, manifestDigest, ctx.root, ctx.http, budget)).blobs;
     }
     let sigstore: SignatureSet['sigstore'] = [];
     if (attachments.value && req.access !== null) {
       explanation.push(
         `use-sigstore-attachments is on for ${attachments.scope}: reading ${manifestDigest.replace(':', '-')}.sig`,
       );
-      sigstore = await readSigstoreAttachments(req.access, repoPath, manifestDigest);
+      sigstore = await readSigstoreAttachments(req.access, repoPath, manifestDigest, budget);
     }
     return { simpleSigning, sigstore };
   };

@@ -10,7 +10,7 @@ import {
   type LookasideUrl,
 } from '../core/signatures/registries-d-lookup.js';
 import type { NodeRoot } from '../host/node-root.js';
-import { describeTransportFailure, STATUS_TEXT, type SignatureHttp } from './http-get.js';
+import { describeTransportFailure, STATUS_TEXT, type FetchBudget, type SignatureHttp } from './http-get.js';
 
 const MAX_LOOKASIDE_SIGNATURES = 128;
 /** 128 signatures of up to 4 MiB each would be 512 MiB in memory; mirrorscope stops at this total. */
@@ -85,6 +85,7 @@ export async function readLookaside(
   manifestDigest: string,
   root: NodeRoot,
   http: SignatureHttp,
+  budget: FetchBudget | null = null,
 ): Promise<LookasideRead> {
   const blobs: Uint8Array[] = [];
   const urls: string[] = [];
@@ -96,6 +97,11 @@ export async function readLookaside(
         redactUrl(formatLookasideUrl(base)),
       );
     }
+    if (budget !== null && performance.now() > budget.deadline)
+      throw new SignatureFetchError(
+        `reading signatures from ${redactUrl(formatLookasideUrl(base))} took more than ${budget.ms} ms in all; mirrorscope stops (containers/image would go on)`,
+        redactUrl(formatLookasideUrl(base)),
+      );
     const url = formatLookasideUrl(signatureUrl(base, manifestDigest, i));
     urls.push(redactUrl(url));
     let blob: Uint8Array | null;

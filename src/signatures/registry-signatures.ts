@@ -4,7 +4,7 @@ import { parseJsonText } from '../core/json-text.js';
 import { SignatureFetchError } from '../core/policy/evaluate.js';
 import { sha256Digest } from '../core/signatures/payload.js';
 import type { SigstoreAttachment } from '../core/signatures/sigstore-verify.js';
-import { describeTransportFailure, STATUS_TEXT } from './http-get.js';
+import { describeTransportFailure, STATUS_TEXT, type FetchBudget } from './http-get.js';
 
 /** What signature fetching needs from the registry client of the winning source. */
 export interface SignatureRegistryAccess {
@@ -94,6 +94,7 @@ export async function readSigstoreAttachments(
   access: SignatureRegistryAccess,
   repoPath: string,
   manifestDigest: string,
+  budget: FetchBudget | null = null,
 ): Promise<SigstoreAttachment[]> {
   const tag = sigstoreAttachmentTag(manifestDigest);
   const ref = `${access.host}/${repoPath}:${tag}`;
@@ -133,6 +134,11 @@ export async function readSigstoreAttachments(
     if (!/^sha256:[a-f0-9]{64}$/.test(digest))
       throw new SignatureFetchError(
         `invalid digest "${digest}" in sigstore attachment manifest ${ref}`,
+        access.host,
+      );
+    if (budget !== null && performance.now() > budget.deadline)
+      throw new SignatureFetchError(
+        `reading the sigstore attachments of ${ref} took more than ${budget.ms} ms in all; mirrorscope stops (containers/image would go on)`,
         access.host,
       );
     const blob = await access.get(repoPath, `/v2/${repoPath}/blobs/${digest}`);

@@ -3,7 +3,7 @@
 // exit 1), valid JSON under --json, and nothing blocks. Permission errors are real: the CLI runs as
 // an unprivileged user (setpriv) when the tests run as root, where chmod 000 would not stop a read.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, makeRoot, type CliResult } from '../support/cli.js';
@@ -132,6 +132,44 @@ describe('non-regular files are refused, never read (no command blocks)', () => 
       outcome: 'error',
       reason:
         '/etc/containers/certs.d/127.0.0.1:1/ca.crt: is a FIFO, not a regular file: mirrorscope does not read it',
+    });
+  });
+});
+
+describe('parser bombs on a node root', () => {
+  it('deep registries.d YAML and deep policy.json: check --json names file and line, valid JSON', async () => {
+    const root = nodeRoot({
+      '/etc/containers/policy.json': `{"default":${'['.repeat(3000)}${']'.repeat(3000)}}`,
+      '/etc/containers/registries.d/deep.yaml': `docker:\n${'  a: b:\n'.repeat(4000)} c:\n`,
+    });
+    const checked = await runCli(['check', '--root', root, '--json']);
+    expect(checked.code, checked.stderr).toBe(1);
+    expect(checked.stderr).toBe('');
+    const findings = checkFindings(checked) as (CheckFinding & { line: number | null })[];
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        id: 'config-invalid',
+        file: '/etc/containers/registries.d/deep.yaml',
+        line: 499,
+      }),
+    );
+    expect(findings).toContainEqual(
+      expect.objectContaining({ id: 'policy-invalid', file: '/etc/containers/policy.json', line: 1 }),
+    );
+  });
+});
+
+describe('the per-file size limit', () => {
+  it('a registries.conf over 16 MiB is refused before it is read: exit 2, the file named', async () => {
+    const root = nodeRoot();
+    truncateSync(path.join(root, 'etc/containers/registries.conf'), 16 * 1024 * 1024 + 1); // sparse
+    const resolved = await runCli(['resolve', '--root', root, '--json', IMAGE]);
+    expect(resolved.code, resolved.stderr).toBe(2);
+    expect(resolveError(resolved)).toMatchObject({
+      code: 'config-invalid',
+      file: '/etc/containers/registries.conf',
+      message:
+        '/etc/containers/registries.conf: is larger than 16 MiB, the most mirrorscope reads from one file',
     });
   });
 });

@@ -1,10 +1,11 @@
 // Planted secrets, end to end. Recognisable passwords and identity tokens (plain and base64) sit in
 // every credential file mirrorscope reads — the kubelet pull secret, CRI-O's global_auth_file, podman's
-// default auth files, --authfile — and in key files (policy keys, a certs.d client key), well-formed
-// and malformed (V8's JSON messages quoted the text around a syntax error). Then every output is
-// searched for any 8-character piece of them: resolve/trace/check/render (text and --json, stdout and
-// stderr), four real agents (log, /v1/findings, /v1/trace, /v1/config, /metrics) and the real
-// collector (report, summary, page, metrics, ConfigMap, its log, a trace through it).
+// default auth files, --authfile, Portieris store Secrets — and in key files (policy keys, a certs.d
+// client key, a Portieris key Secret), well-formed and malformed (V8's JSON messages quoted the text
+// around a syntax error). Then every output is searched for any 8-character piece of them:
+// resolve/trace/check/render/admission/report and agent --once (text and --json, stdout and stderr),
+// four real agents (log, /v1/findings, /v1/trace, /v1/config, /metrics) and the real collector
+// (report, summary, page, metrics, ConfigMap, its log, a trace through it).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { startCollectorProcess, type CollectorProcess } from '../collector/colle
 import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject, podObject, API_AUDIENCE } from '../support/fake-kube-api.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
+import { startHostileServer } from '../support/hostile-registry.js';
 import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry, type TokenServer } from '../support/registry-lab.js';
 
@@ -40,6 +42,9 @@ const SECRET = {
   clientKey: planted('X3'),
   mirrorObject: planted('M1'),
   configFiles: planted('C1'),
+  storeUser: planted('S1'),
+  storePassword: planted('S2'),
+  portierisKey: planted('X4'),
 } as const;
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -330,6 +335,78 @@ describe('no output of any command carries a planted secret', () => {
       for (const json of [[], ['--json']])
         await cli(`render ${path.basename(file)}${json.join('')}`, ['render', '-f', file, ...json]);
   });
+});
+
+describe('admission: Portieris store credentials and key Secrets', () => {
+  it('admission --policies, well-formed and malformed, text and --json', async () => {
+    // Portieris reads the image from its registry over https only.
+    const open = await lab.startRegistry({ name: 'open', tls: true });
+    const layout = path.join(workDir, 'layout');
+    await lab.push(layout, 'v1', open, 'lab/app:v1');
+    // The signature store: one "signature" for any image, and the credentials it was sent.
+    const store = await startHostileServer((req, res) =>
+      req.url!.endsWith('/signature-1')
+        ? res.writeHead(200).end(Buffer.from([0xa3, 0x01, 0x02]))
+        : res.writeHead(404).end(),
+    );
+    try {
+      const secrets = (malformed: boolean) => `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: signer, namespace: portieris}
+  stringData:
+    key: "-----BEGIN PGP PUBLIC KEY BLOCK-----\\n\\n${b64(SECRET.portierisKey)}\\n-----END PGP PUBLIC KEY BLOCK-----\\n"
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: store-creds, namespace: shop}
+  stringData: {username: ${SECRET.storeUser}, password: ${malformed ? `[${SECRET.storePassword}` : SECRET.storePassword}}
+`;
+      const policy = `apiVersion: portieris.cloud.ibm.com/v1
+kind: ClusterImagePolicy
+metadata: {name: planted}
+spec:
+  repositories:
+  - name: "${open.host}/lab/*"
+    policy:
+      simple:
+        storeURL: ${store.origin}
+        storeSecret: store-creds
+        requirements:
+        - type: signedBy
+          keySecret: signer
+          keySecretNamespace: portieris
+`;
+      for (const malformed of [false, true]) {
+        const dir = mkdtempSync(path.join(workDir, 'policies-'));
+        writeFileSync(path.join(dir, 'secrets.yaml'), secrets(malformed));
+        writeFileSync(path.join(dir, 'policy.yaml'), policy);
+        for (const json of [[], ['--json']]) {
+          const r = await cli(`admission${malformed ? ' malformed' : ''}${json.join('')}`, [
+            'admission',
+            '--policies',
+            dir,
+            '--namespace',
+            'shop',
+            '--ca',
+            (await lab.pki()).caCert,
+            ...json,
+            `${open.host}/lab/app:v1`,
+          ]);
+          if (malformed) expect(r.code, r.stdout + r.stderr).toBe(2);
+          else expect(r.stdout).toMatch(/signature|signedBy|key/i);
+        }
+      }
+      // The store credentials were really used: the store got them as Basic auth.
+      expect(store.seen.map((x) => x.authorization)).toContain(
+        `Basic ${b64(`${SECRET.storeUser}:${SECRET.storePassword}`)}`,
+      );
+    } finally {
+      await store.stop();
+      await open.stop();
+    }
+  }, 120_000);
 });
 
 describe('no agent or collector output carries a planted secret', () => {

@@ -8,7 +8,7 @@ import { TransportError } from '../../src/probe/http-request.js';
 import { keepsAuthorization, redirectDecision } from '../../src/probe/redirect-policy.js';
 import { parseLookasideUrl } from '../../src/core/signatures/registries-d-lookup.js';
 import { NodeRoot } from '../../src/host/node-root.js';
-import { createSignatureHttp } from '../../src/signatures/http-get.js';
+import { createSignatureHttp, type FetchBudget } from '../../src/signatures/http-get.js';
 import { readLookaside } from '../../src/signatures/lookaside-reader.js';
 import {
   MAX_ATTACHMENT_BYTES,
@@ -275,6 +275,24 @@ describe('sigstore attachments a hostile registry lists', () => {
     expect(a.gets).toBe(0);
   });
 
+  it('attachment fetches share one budget for the image', async () => {
+    const a = access(50, 16);
+    const slow = {
+      ...a,
+      get: async (repo: string, path: string) => {
+        await new Promise((r) => setTimeout(r, 50));
+        return a.get(repo, path);
+      },
+    };
+    await expect(
+      readSigstoreAttachments(slow, 'lab/app', `sha256:${'a'.repeat(64)}`, {
+        deadline: performance.now() + 200,
+        ms: 200,
+      }),
+    ).rejects.toThrow(/took more than 200 ms in all/);
+    expect(a.gets).toBeLessThan(10);
+  });
+
   it(`fetching stops once the attachments pass ${MAX_ATTACHMENT_BYTES} bytes in all`, async () => {
     const a = access(10, 4 << 20);
     await expect(readSigstoreAttachments(a, 'lab/app', `sha256:${'a'.repeat(64)}`)).rejects.toThrow(
@@ -285,22 +303,75 @@ describe('sigstore attachments a hostile registry lists', () => {
 });
 
 describe('a hostile lookaside signature server', () => {
-  it('signature bodies stop at 32 MiB in all (c/image would read up to 128 of 4 MiB each)', async () => {
-    const s = await server((_req, res) => res.writeHead(200).end(Buffer.alloc(4 << 20, 0xa0)));
+  const DIGEST = `sha256:${'a'.repeat(64)}`;
+  /** readLookaside of `${origin}/sigs` with a fresh signature client. */
+  async function lookaside(origin: string, budget: FetchBudget | null = null) {
     const http = createSignatureHttp({ timeoutMs: 5000 });
     try {
-      await expect(
-        readLookaside(
-          parseLookasideUrl(`${s.origin}/sigs`),
-          `sha256:${'a'.repeat(64)}`,
-          new NodeRoot('/'),
-          http,
-        ),
-      ).rejects.toThrow(/exceed 33554432 bytes in all/);
+      return await readLookaside(
+        parseLookasideUrl(`${origin}/sigs`),
+        DIGEST,
+        new NodeRoot('/'),
+        http,
+        budget,
+      );
     } finally {
       http.close();
     }
+  }
+
+  it('signature bodies stop at 32 MiB in all (c/image would read up to 128 of 4 MiB each)', async () => {
+    const s = await server((_req, res) => res.writeHead(200).end(Buffer.alloc(4 << 20, 0xa0)));
+    await expect(lookaside(s.origin)).rejects.toThrow(/exceed 33554432 bytes in all/);
     expect(s.seen).toHaveLength(9);
+  });
+
+  it('signatures that each come just in time share one budget for the image', async () => {
+    const s = await server((_req, res) => {
+      setTimeout(() => res.writeHead(200).end(Buffer.from([0xa3, 0x01, 0x02])), 100);
+    });
+    const start = performance.now();
+    await expect(lookaside(s.origin, { deadline: performance.now() + 450, ms: 450 })).rejects.toThrow(
+      /took more than 450 ms in all/,
+    );
+    expect(s.seen.length).toBeLessThan(10);
+    expect(performance.now() - start).toBeLessThan(2000);
+  });
+
+  it('redirects are followed as c/image follows them (getOneSignature uses its http.Client); loops stop at 10', async () => {
+    const blob = Buffer.from([0xa3, 0x01, 0x02]);
+    const cdn = await server((req, res) =>
+      req.url === '/blob-1' ? res.writeHead(200).end(blob) : res.writeHead(404).end(),
+    );
+    const s = await server((req, res) => {
+      const n = /signature-(\d+)$/.exec(req.url!)?.[1];
+      res.writeHead(302, { Location: `http://localhost:${cdn.port}/blob-${n}` }).end();
+    });
+    const loop = await server((req, res) => res.writeHead(307, { Location: req.url }).end());
+    expect((await lookaside(s.origin)).blobs.map((b) => Buffer.from(b))).toEqual([blob]);
+    await expect(lookaside(loop.origin)).rejects.toThrow(/stopped after 10 redirects/);
+    expect(loop.seen).toHaveLength(11);
+  });
+
+  it('credentials in the store URL follow a relative redirect (Go ResolveReference keeps the user) but no other host', async () => {
+    const s = await server((req, res) => {
+      if (req.url === '/blob-1') res.writeHead(200).end(Buffer.from([0xa3, 0x01, 0x02]));
+      else if (req.url!.endsWith('signature-1')) res.writeHead(302, { Location: '/blob-1' }).end();
+      else if (req.url!.endsWith('signature-2'))
+        res.writeHead(302, { Location: `http://localhost:${s.port}/blob-2` }).end();
+      else res.writeHead(404).end();
+    });
+    const read = await lookaside(`http://store:${encodeURIComponent(PASSWORD)}@${s.host}`);
+    expect(read.blobs).toHaveLength(1);
+    expect(read.urls.join(' ')).not.toContain(PASSWORD);
+    const basic = `Basic ${Buffer.from(`store:${PASSWORD}`).toString('base64')}`;
+    const auth = (path: string) => s.seen.find((r) => r.url.endsWith(path))?.authorization;
+    expect([auth('signature-1'), auth('/blob-1'), auth('signature-2'), auth('/blob-2')]).toEqual([
+      basic,
+      basic,
+      basic,
+      undefined,
+    ]);
   });
 
   it('a signature body over 4 MiB fails (c/image MaxSignatureBodySize)', async () => {
@@ -308,19 +379,7 @@ describe('a hostile lookaside signature server', () => {
       res.writeHead(200);
       streamFiller(res, 512 * 1024 * 1024);
     });
-    const http = createSignatureHttp({ timeoutMs: 5000 });
-    try {
-      await expect(
-        readLookaside(
-          parseLookasideUrl(`${s.origin}/sigs`),
-          `sha256:${'a'.repeat(64)}`,
-          new NodeRoot('/'),
-          http,
-        ),
-      ).rejects.toThrow(/larger than 4194304 bytes/);
-    } finally {
-      http.close();
-    }
+    await expect(lookaside(s.origin)).rejects.toThrow(/larger than 4194304 bytes/);
   });
 });
 
@@ -487,6 +546,41 @@ describe('credentials go where containers/image sends them, never further', () =
       expectNoSecret(p);
     },
   );
+});
+
+describe('a registry that echoes what it was sent', () => {
+  it('Basic: password, user:password and the Basic value in an error body are redacted', async () => {
+    const s = await server(
+      registry('Basic realm="r"', (req, res) => {
+        const errors = [
+          {
+            code: 'DENIED',
+            message: `you sent ${req.headers.authorization} = robot:${PASSWORD} (${PASSWORD})`,
+          },
+        ];
+        res.writeHead(403, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors }));
+      }),
+    );
+    const p = await probe(client(s.host, { credentials: { username: 'robot', password: PASSWORD } }));
+    expect(p.outcome).toBe('denied');
+    expect(p.reason).toContain('you sent Basic [redacted] = [redacted] ([redacted])');
+    expectNoSecret(p);
+  });
+
+  it('Bearer: the token it granted, echoed in an error body, is redacted too', async () => {
+    const granted = 'Echoed-bearer-token-5521';
+    const realm = await server((_req, res) => res.writeHead(200).end(JSON.stringify({ token: granted })));
+    const s = await server(
+      registry(`Bearer realm="${realm.origin}/token",service="svc"`, (req, res) => {
+        const errors = [{ code: 'UNAUTHORIZED', message: `token ${req.headers.authorization} expired` }];
+        res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors }));
+      }),
+    );
+    const p = await probe(client(s.host, { credentials: { username: 'robot', password: PASSWORD } }));
+    expect(p.outcome).toBe('unauthorized');
+    expect(p.reason).toContain('token Bearer [redacted] expired');
+    expect(JSON.stringify(p)).not.toContain(granted);
+  });
 });
 
 describe('redirect policy (Go net/http client.go, as in Go 1.19)', () => {

@@ -1,7 +1,7 @@
 // The node file reader on real files: --root as a wall (chroot semantics), non-regular files refused
 // without a blocking read, the size limit, and errors that name the node path and never the content.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readlinkSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -164,5 +164,65 @@ describe('files that are not regular files', () => {
   it('a dangling symlink reads as missing', async () => {
     link('/etc/containers/registries.conf', '/nowhere');
     expect(await root.readFile('/etc/containers/registries.conf')).toBeNull();
+  });
+});
+
+describe('resolution against the kernel (random symlink trees)', () => {
+  const DIRS = ['a', 'a/b', 'a/b/c', 'd', 'd/e'];
+  const FILES = ['a/f1', 'a/b/f2', 'd/e/f3', 'f4'];
+
+  /** A random tree of directories, files and symlinks below rootDir; returns the symlink paths. */
+  function randomTree(rng: () => number, relativeOnly: boolean): string[] {
+    for (const d of DIRS) mkdirSync(path.join(rootDir, d), { recursive: true });
+    for (const f of FILES) writeFileSync(path.join(rootDir, f), f);
+    const links: string[] = [];
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+    for (let i = 0; i < 8; i++) {
+      const at = `${pick(DIRS)}/l${i}`;
+      const target = pick([...DIRS, ...FILES, 'nowhere', `l${(i + 1) % 8}`]);
+      const depth = at.split('/').length - 1;
+      // Relative targets that stay inside the root, so the kernel's answer is the chroot's answer;
+      // otherwise anything: absolute, or climbing far above the root.
+      const climb = relativeOnly ? depth : depth + Math.floor(rng() * 4);
+      const text = !relativeOnly && rng() < 0.4 ? `/${target}` : `${'../'.repeat(climb)}${target}`;
+      symlinkSync(text, path.join(rootDir, at));
+      links.push(at);
+    }
+    return links;
+  }
+
+  it('matches realpath where the two must agree, and never leaves the root', async () => {
+    const { realpath } = await import('node:fs/promises');
+    const { rmSync } = await import('node:fs');
+    const { prng } = await import('../fuzz/mutate.js');
+    const rng = prng(2026);
+    for (let round = 0; round < 40; round++) {
+      rmSync(rootDir, { recursive: true, force: true });
+      mkdirSync(rootDir);
+      const relativeOnly = round % 2 === 0;
+      const links = randomTree(rng, relativeOnly);
+      for (const link of links) {
+        for (const suffix of ['', '/f2', '/../f4', '/c/..']) {
+          const nodePath = `/${link}${suffix}`;
+          let ours: Awaited<ReturnType<NodeRoot['resolve']>> | 'error';
+          try {
+            ours = await root.resolve(nodePath);
+          } catch {
+            ours = 'error'; // a loop
+          }
+          if (ours !== 'error' && ours.kind !== 'missing') {
+            expect(ours.real === rootDir || ours.real.startsWith(`${rootDir}/`), nodePath).toBe(true);
+          }
+          if (!relativeOnly) continue;
+          // Concatenated, not path.join: that would fold `l0/..` lexically, which the kernel does not.
+          const kernel = await realpath(`${rootDir}${nodePath}`).catch(
+            (err: NodeJS.ErrnoException) => err.code,
+          );
+          if (ours === 'error') expect(kernel, nodePath).toBe('ELOOP');
+          else if (ours.kind === 'missing') expect(['ENOENT', 'ENOTDIR'], nodePath).toContain(kernel);
+          else expect(ours.real, `${nodePath} (${readlinkSync(path.join(rootDir, link))})`).toBe(kernel);
+        }
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scanTomlPositions } from '../../src/core/toml/positions.js';
+import { pathKey, scanTomlPositions } from '../../src/core/toml/positions.js';
 
 describe('scanTomlPositions', () => {
   it('locates keys in nested arrays of tables, dotted keys and multi-line values', () => {
@@ -26,6 +26,7 @@ list = [
     expect(lineOf(['registry', 0, 'mirror', 1, 'location'])).toBe(9);
     expect(lineOf(['registry', 1, 'blocked', 'deep'])).toBe(11);
     expect(lineOf(['registry', 1, 'list', 1])).toBe(14);
+    expect(scanTomlPositions(src).lines.get(pathKey(['registry', 0, 'mirror', 1, 'location']))).toBe(9);
   });
 
   it('flags TOML 1.1-only constructs with their lines', () => {

@@ -16,7 +16,15 @@ export interface TomlPositions {
   lineOf(path: TomlPath): number | undefined;
   /** The line of the path, else of its closest enclosing element that has one (e.g. an implicit table). */
   closestLineOf(path: TomlPath): number | undefined;
+  /** `lines.get(pathKey(path))` is `lineOf(path)`, for callers that build keys. */
+  lines: { get(key: string): number | undefined };
   toml11: TomlSyntaxNote[];
+}
+
+const SEPARATOR = '\u0000';
+
+export function pathKey(path: TomlPath): string {
+  return path.join(SEPARATOR);
 }
 
 /**
@@ -27,9 +35,12 @@ class PathNode {
   line: number | undefined;
   /** `[[x]]` headers seen for this path so far: its elements are children 0 … count-1. */
   arrayCount: number | undefined;
-  private children: Map<string | number, PathNode> | undefined;
+  private children: Map<string, PathNode> | undefined;
 
+  // Keys and indices share one map: a node is a table (string keys) or an array (indices), never both,
+  // and `lines.get` gets indices back as strings from pathKey.
   child(part: string | number): PathNode {
+    part = String(part);
     this.children ??= new Map();
     let node = this.children.get(part);
     if (node === undefined) {
@@ -40,7 +51,7 @@ class PathNode {
   }
 
   find(part: string | number): PathNode | undefined {
-    return this.children?.get(part);
+    return this.children?.get(String(part));
   }
 }
 
@@ -287,6 +298,7 @@ export function scanTomlPositions(src: string): TomlPositions {
   return {
     lineOf: (path) => walk(path, false),
     closestLineOf: (path) => walk(path, true),
+    lines: { get: (key) => walk(key.split(SEPARATOR), false) },
     toml11,
   };
 }
