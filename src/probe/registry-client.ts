@@ -571,7 +571,15 @@ export class RegistryClient {
    * An authenticated HEAD of a blob of `repoPath` (whether the registry would serve it). Redirects to
    * blob storage are followed as a GET would be. Transport failures throw ProbeFailure.
    */
-  async blobHead(repoPath: string, digest: string, log: StepLog): Promise<{ status: number; via: string }> {
+  blobHead(repoPath: string, digest: string, log: StepLog): Promise<{ status: number; via: string }> {
+    return this.unechoed(() => this.headBlob(repoPath, digest, this.redacting(log)));
+  }
+
+  private async headBlob(
+    repoPath: string,
+    digest: string,
+    log: StepLog,
+  ): Promise<{ status: number; via: string }> {
     const ping = await this.ping(log);
     const url = new URL(`${ping.scheme}://${this.config.host}/v2/${repoPath}/blobs/${digest}`);
     const authorization = await this.authorization(ping, repoPath, log);
