@@ -5,7 +5,7 @@ import { MirrorscopeError } from '../core/errors.js';
 import { findingJson, type Finding } from '../core/findings/types.js';
 import { VERSION } from '../version.js';
 import { Agent } from './agent.js';
-import { createLogger } from './log.js';
+import { createLogger, type AgentLogger } from './log.js';
 import type { AgentOptions } from './options.js';
 
 /** `--once`: one scan; the findings in the `check --json` shape. */
@@ -43,39 +43,64 @@ export async function runOnce(options: AgentOptions, stderr: Writable): Promise<
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
-/** The long-running agent; resolves with the exit code after SIGTERM/SIGINT. */
-export async function runAgent(options: AgentOptions): Promise<number> {
-  const log = createLogger({
+export interface RunningAgent {
+  /** Readiness off, the collector socket closed, listeners stopped; the log is flushed. */
+  stop(): Promise<void>;
+}
+
+function agentLogger(options: AgentOptions): AgentLogger {
+  return createLogger({
     node: options.node,
     pod: options.pod.name,
     level: options.logLevel,
     version: VERSION,
   });
+}
+
+/** The long-running agent; resolves with the exit code after SIGTERM/SIGINT. */
+export async function runAgent(options: AgentOptions): Promise<number> {
+  const log = agentLogger(options);
+  return new Promise<number>((resolve, reject) => {
+    // The signals are handled from the start: a SIGTERM during the first load still stops cleanly.
+    const running = startAgent(options, log);
+    running.catch(reject);
+    const shutdown = (signal: string) => {
+      log.info({ event: 'shutdown', signal }, `Received ${signal}: shutting down.`);
+      const hard = setTimeout(() => {
+        log.warn({ event: 'shutdown-forced' }, 'Shutdown took too long; exiting anyway.');
+        log.flush();
+        process.exit(0);
+      }, SHUTDOWN_DEADLINE_MS);
+      hard.unref();
+      void running
+        .then((agent) => agent.stop())
+        .then(() => {
+          resolve(0);
+          // Whatever still holds the event loop (a socket closing slowly) must not delay the exit.
+          setTimeout(() => process.exit(0), 500).unref();
+        });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+/** An agent running in this process (several for `mirrorscope start`); the caller handles signals. */
+export async function startAgent(
+  options: AgentOptions,
+  log: AgentLogger = agentLogger(options),
+): Promise<RunningAgent> {
   const { AgentMetrics } = await import('./metrics.js');
   const metrics = new AgentMetrics();
   const agent = new Agent(options, log, metrics);
-
-  let stopped!: (code: number) => void;
-  const done = new Promise<number>((resolve) => (stopped = resolve));
-  const shutdown = (signal: string) => {
-    log.info({ event: 'shutdown', signal }, `Received ${signal}: shutting down.`);
-    const hard = setTimeout(() => {
-      log.warn({ event: 'shutdown-forced' }, 'Shutdown took too long; exiting anyway.');
-      log.flush();
-      process.exit(0);
-    }, SHUTDOWN_DEADLINE_MS);
-    hard.unref();
-    void agent.stop().then(() => {
-      log.info({ event: 'stopped' }, 'The agent stopped.');
-      log.flush(() => {
-        stopped(0);
-        // Whatever still holds the event loop (a socket closing slowly) must not delay the exit.
-        setTimeout(() => process.exit(0), 500).unref();
-      });
-    });
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  const stop = () =>
+    agent.stop().then(
+      () =>
+        new Promise<void>((resolve) => {
+          log.info({ event: 'stopped' }, 'The agent stopped.');
+          log.flush(() => resolve());
+        }),
+    );
 
   log.info(
     {
@@ -170,5 +195,5 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   }
 
   agent.startLoops();
-  return done;
+  return { stop };
 }

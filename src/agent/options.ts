@@ -2,7 +2,7 @@
 // POD_NAMESPACE through the downward API).
 import { parseCrioVersion, type CrioVersion } from '../core/crio/versions.js';
 import { MirrorscopeError } from '../core/errors.js';
-import type { FlagValues } from '../cli/args.js';
+import type { FlagValues } from '../core/args.js';
 
 export interface AgentOptions {
   readonly root: string;
@@ -52,6 +52,7 @@ export const AGENT_FLAGS = {
   'host-rate': { type: 'number' },
   once: { type: 'boolean' },
   'log-level': { type: 'string' },
+  'connect-to': { type: 'string', multiple: true },
 } as const;
 
 function positive(flags: FlagValues, name: string, fallback: number): number {

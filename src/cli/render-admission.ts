@@ -2,7 +2,7 @@
 // with its own message and the checks behind it, then where admission and the pull disagree.
 import type { AdmissionResult } from '../admission/evaluate.js';
 import type { AdmissionCheck, AdmissionDecision } from '../core/admission/types.js';
-import type { Style } from './style.js';
+import type { Style } from '../core/style.js';
 
 const MARK: Readonly<Record<AdmissionCheck['outcome'], string>> = {
   pass: '✓',

@@ -7,7 +7,7 @@ import {
   type ResolveResult,
   type SourceResolution,
 } from '../core/resolve/types.js';
-import type { Style } from './style.js';
+import type { Style } from '../core/style.js';
 
 function sourceLine(s: SourceResolution, n: number, style: Style): string {
   const kind = s.mirror ? 'mirror ' : 'primary';

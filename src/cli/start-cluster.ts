@@ -1,61 +1,94 @@
-// The live half of `npm start`: a collector and an agent in this one process, on loopback, against
-// the node root; prints where the report page is and the top problems once the first scan is in.
-import { hostname } from 'node:os';
+// The live half of `npm start`: a collector and one agent per node in this one process, on loopback;
+// once every node's first scan is in, the first screen (root causes, then the page address).
 import type { Writable } from 'node:stream';
+import { MirrorscopeError } from '../core/errors.js';
 import type { ClusterReport } from '../core/report/types.js';
-import type { Style } from './style.js';
+import type { Style } from '../core/style.js';
+import { renderFirstScreen, screenCauses, type CommandContext } from './first-screen.js';
 
-export interface LiveOptions {
+export interface LiveNode {
+  readonly name: string;
   readonly root: string;
-  readonly images: readonly string[];
-  readonly listen: string;
-  readonly node: string | null;
-  readonly timeoutMs: number;
-  /** Stop after printing the first report (for scripts and tests) instead of serving until Ctrl-C. */
-  readonly exitAfterReport: boolean;
+  /** What the node shows (the lab's nodes). */
+  readonly story?: string;
 }
 
-const FIRST_REPORT_DEADLINE_MS = 120_000;
-const TOP = 10;
+export interface LiveOptions {
+  readonly nodes: readonly LiveNode[];
+  readonly images: readonly string[];
+  /** null: the default address (127.0.0.1:8080), or any free port when that one is taken. */
+  readonly listen: string | null;
+  /** Pools of the nodes when there is no Kubernetes API to ask (the embedded lab). */
+  readonly nodePools?: ReadonlyMap<string, string>;
+  readonly timeoutMs: number;
+  /** Stop after printing the first screen (for scripts and tests) instead of serving until Ctrl-C. */
+  readonly exitAfterReport: boolean;
+  readonly commands: CommandContext;
+  /** Printed between the causes and the page address (how to reach the lab from a shell). */
+  readonly commandsNote: string | null;
+}
 
-async function waitForFirstScan(report: () => ClusterReport, images: number): Promise<ClusterReport> {
+const DEFAULT_LISTEN = '127.0.0.1:8080';
+const FIRST_REPORT_DEADLINE_MS = 120_000;
+
+/** Every node has reported on every image (or the deadline passed, or Ctrl-C). */
+async function waitForFirstScans(
+  report: () => ClusterReport,
+  nodes: number,
+  images: number,
+  stopped: () => boolean,
+): Promise<ClusterReport> {
   const deadline = Date.now() + FIRST_REPORT_DEADLINE_MS;
   for (;;) {
     const current = report();
-    if (current.images.length >= images || Date.now() > deadline) return current;
-    await new Promise((r) => setTimeout(r, 250));
+    const complete =
+      current.images.length >= images &&
+      current.images.every((i) => i.nodesPulling + i.nodesFailing.length >= nodes);
+    if (complete || stopped() || Date.now() > deadline) return current;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-/** One line per finding id (most severe first), with how many distinct problems share it. */
-function topProblems(report: ClusterReport, style: Style): string {
-  const s = report.summary;
-  const failing = report.images.filter((i) => i.nodesFailing.length > 0).length;
-  const lines = [
-    `${style.strong('Cluster report')} (${s.nodes} node(s)): ${report.problems.length} distinct problem(s), ${failing} image(s) that fail to pull`,
-  ];
-  const byId = new Map<string, { first: ClusterReport['problems'][number]; count: number }>();
-  for (const p of report.problems) {
-    const entry = byId.get(p.id);
-    if (entry === undefined) byId.set(p.id, { first: p, count: 1 });
-    else entry.count++;
-  }
-  for (const { first, count } of [...byId.values()].slice(0, TOP)) {
-    const mark =
-      first.severity === 'error'
-        ? style.bad('error  ')
-        : first.severity === 'warning'
-          ? style.warn('warning')
-          : 'info   ';
-    const more = count > 1 ? ` (and ${count - 1} more like it)` : '';
-    lines.push(`  ${mark} ${style.strong(first.id)}: ${first.message}${more}`);
-  }
-  if (byId.size > TOP) lines.push(`  … ${byId.size - TOP} more kinds of problem on the report page`);
-  return lines.join('\n');
+/** SIGINT/SIGTERM from the start: an interrupted first scan still stops the agents and the lab. */
+function interruption(): { readonly requested: () => boolean; readonly done: Promise<void>; off(): void } {
+  let requested = false;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  const stop = () => {
+    requested = true;
+    resolve();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    requested: () => requested,
+    done,
+    off: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
 }
+
+/** The exit status of a run stopped by a signal before its first screen (128 + SIGINT). */
+const EXIT_INTERRUPTED = 130;
 
 export async function runLive(options: LiveOptions, out: Writable, style: Style): Promise<number> {
-  const [{ startCollector }, { silentLog }, { parseListen }, { agentOptions }, { runAgent }] =
+  const interrupt = interruption();
+  try {
+    return await serve(options, out, style, interrupt);
+  } finally {
+    interrupt.off();
+  }
+}
+
+async function serve(
+  options: LiveOptions,
+  out: Writable,
+  style: Style,
+  interrupt: ReturnType<typeof interruption>,
+): Promise<number> {
+  const [{ startCollector }, { silentLog }, { parseListen }, { agentOptions }, { startAgent }] =
     await Promise.all([
       import('../collector/collector.js'),
       import('../collector/log.js'),
@@ -70,49 +103,73 @@ export async function runLive(options: LiveOptions, out: Writable, style: Style)
     agentUser: 'system:serviceaccount:mirrorscope:mirrorscope-agent',
     publicReport: true,
     log: silentLog,
+    ...(options.nodePools ? { nodePools: options.nodePools } : {}),
   };
   let collector;
+  let portNote = '';
   try {
-    collector = await startCollector({ ...base, listen: [parseListen(options.listen)] });
-  } catch {
-    // The port is taken (another mirrorscope?): any free port will do for a local run.
-    collector = await startCollector({
-      ...base,
-      listen: [parseListen(options.listen.replace(/:\d+$/, ':0'))],
-    });
+    collector = await startCollector({ ...base, listen: [parseListen(options.listen ?? DEFAULT_LISTEN)] });
+  } catch (err) {
+    const code = /\b(EADDRINUSE|EACCES)\b/.exec((err as Error).message)?.[1];
+    if (code === undefined) throw err;
+    // An address the user named is kept or refused; only the default gives way.
+    if (options.listen !== null)
+      throw new MirrorscopeError(
+        'input-invalid',
+        `--listen ${options.listen}: ${code === 'EADDRINUSE' ? 'the address is in use' : 'not allowed for this user'} (${code})`,
+      );
+    collector = await startCollector({ ...base, listen: [parseListen('127.0.0.1:0')] });
+    const why = code === 'EADDRINUSE' ? 'is in use' : 'is not allowed for this user';
+    portNote = `  ${DEFAULT_LISTEN} ${why} (${code}): serving on ${collector.urls[0]!.replace(/^https?:\/\//, '')} instead\n`;
   }
   const url = collector.urls[0]!;
-  const node = options.node ?? hostname();
-  out.write(
-    `\n${style.strong('Collector and agent')} running in this process (node "${node}", ${options.images.length} image(s)).\n` +
-      `  report page: ${url}/   JSON: ${url}/api/v1/report   metrics: ${url}/metrics\n` +
-      `  waiting for the first scan (probes time out after ${options.timeoutMs} ms)…\n\n`,
+  const agents = await Promise.all(
+    options.nodes.map((node) =>
+      startAgent(
+        agentOptions(
+          {
+            root: node.root,
+            node: node.name,
+            image: [...options.images],
+            collector: url.replace(/^http/, 'ws'),
+            listen: 'off',
+            timeout: options.timeoutMs,
+            // The first screen is the output here; the agents' own logs would only repeat it.
+            'log-level': 'fatal',
+            'token-file': '/nonexistent',
+          },
+          {},
+        ),
+      ),
+    ),
   );
-  const agent = agentOptions(
-    {
-      root: options.root,
-      node,
-      image: [...options.images],
-      collector: url.replace(/^http/, 'ws'),
-      listen: 'off',
-      timeout: options.timeoutMs,
-      // The report is the output here; the agent's own log would only repeat it.
-      'log-level': 'fatal',
-      'token-file': '/nonexistent',
-    },
-    {},
-  );
-  const agentDone = runAgent(agent);
-  const report = await waitForFirstScan(collector.report, new Set(options.images).size);
-  out.write(`${topProblems(report, style)}\n\n`);
-  if (options.exitAfterReport) {
+  const stopAll = async () => {
+    await Promise.all(agents.map((a) => a.stop()));
     await collector.close();
-    // The agent stops the way it always does, on SIGTERM (readiness off, socket closed, logs flushed).
-    process.kill(process.pid, 'SIGTERM');
-    return agentDone;
+  };
+  const report = await waitForFirstScans(
+    collector.report,
+    options.nodes.length,
+    new Set(options.images).size,
+    interrupt.requested,
+  );
+  if (interrupt.requested()) {
+    await stopAll();
+    return EXIT_INTERRUPTED;
   }
-  out.write(`Serving ${url}/ until Ctrl-C.\n`);
-  const code = await agentDone;
-  await collector.close();
-  return code;
+  const causes = screenCauses(report);
+  out.write(`${renderFirstScreen(causes, options.commands, style)}\n\n`);
+  if (options.commandsNote !== null) out.write(`${options.commandsNote}\n\n`);
+  out.write(
+    `${style.strong('Report page')}: ${url}/   JSON: ${url}/api/v1/report   metrics: ${url}/metrics\n${portNote}`,
+  );
+  const code = causes.some((c) => c.severity === 'error') ? 1 : 0;
+  if (options.exitAfterReport) {
+    await stopAll();
+    return code;
+  }
+  out.write(`Serving until Ctrl-C.\n`);
+  await interrupt.done;
+  await stopAll();
+  return 0;
 }

@@ -62,6 +62,11 @@ export interface CollectorOptions {
   readonly traceTimeoutMs?: number;
   readonly eventMaxAgeMs?: number;
   readonly informerWatchdogMs?: number;
+  /**
+   * Without the Kubernetes API (the embedded demo), the nodes that exist and their pools: node →
+   * pool. They count as registered nodes, so pool-level checks (drift) apply to them.
+   */
+  readonly nodePools?: ReadonlyMap<string, string>;
   /** Read Portieris/Gatekeeper objects and FailedCreate events for the Admission section. */
   readonly admission?: boolean;
   /** How often the admission objects are re-read (default 60 s). */
@@ -221,7 +226,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       hooks,
       log,
       nodes: () => informers.nodes?.list() ?? [],
-      files: (node) => store.get(node)?.files ?? null,
+      files: (node) => store.currentFiles(node),
       onChange: () => {
         eventsVersion++;
         refreshImages();
@@ -268,6 +273,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         runtimeVersion: n.status?.nodeInfo?.containerRuntimeVersion ?? null,
       });
     }
+    for (const [name, pool] of options.nodePools ?? [])
+      if (!seen.has(name)) {
+        seen.add(name);
+        nodes.push({ name, pool, registered: true, agent: store.get(name) ?? null });
+      }
     for (const name of store.names())
       if (!seen.has(name))
         nodes.push({ name, pool: null, registered: false, agent: store.get(name)!, runtimeVersion: null });

@@ -33,6 +33,8 @@ interface MutableAgent {
   agentVersion: string;
   configHash: string;
   files: AgentView['files'];
+  /** The configuration hash the files came with: hello announces a hash before its snapshot arrives. */
+  filesHash: string | null;
   /** What the agent reported and the limits let in, then the limit findings. */
   findings: readonly WireFinding[];
   /** What the agent reported and the limits let in. */
@@ -152,6 +154,7 @@ export class NodeStore {
       agentVersion: hello.agentVersion,
       configHash: hello.configHash,
       files: previous?.files ?? [],
+      filesHash: previous?.filesHash ?? null,
       findings: previous?.findings ?? [],
       agentFindings: previous?.agentFindings ?? [],
       hosts: previous?.hosts ?? [],
@@ -192,6 +195,7 @@ export class NodeStore {
       findings = fit(mostSevereFirst(message.findings), NODE_LIMITS.findings, allowance, findingBytes);
     note(hit, findings, 'findings');
     state.files = files.kept;
+    state.filesHash = message.configHash;
     state.hosts = hosts.kept;
     state.images = images.kept.map((i) => this.images.intern(i));
     state.agentFindings = findings.kept.map((f) => this.interner.intern(f));
@@ -318,6 +322,12 @@ export class NodeStore {
 
   get(node: string): AgentView | undefined {
     return this.nodes.get(node);
+  }
+
+  /** The node's configuration file digests, or null until a snapshot for its current hash arrives. */
+  currentFiles(node: string): AgentView['files'] | null {
+    const state = this.nodes.get(node);
+    return state !== undefined && state.filesHash === state.configHash ? state.files : null;
   }
 
   names(): IterableIterator<string> {

@@ -3,7 +3,13 @@
 // would print, so a user can match our answer with a CRI-O or podman log.
 
 export type ErrorCode =
-  'config-invalid' | 'invalid-reference' | 'short-name-error' | 'rewrite-invalid' | 'usage';
+  | 'config-invalid'
+  | 'invalid-reference'
+  | 'short-name-error'
+  | 'rewrite-invalid'
+  | 'usage'
+  /** A file or directory named on the command line is missing or unusable (exit 2). */
+  | 'input-invalid';
 
 export interface ErrorLocation {
   readonly file: string;
@@ -18,7 +24,11 @@ export class MirrorscopeError extends Error {
     message: string,
     readonly details: {
       readonly location?: ErrorLocation;
-      /** The error text containers/image (and so CRI-O/podman) gives for the same condition. */
+      /**
+       * The error text containers/image (and so CRI-O/podman) gives for the same condition, where we
+       * reproduce it. TOML and JSON syntax errors keep c/image's wrapper around our parsers' words
+       * (smol-toml, JSON.parse), not BurntSushi/toml's or encoding/json's: match those by file and line.
+       */
       readonly upstream?: string;
     } = {},
   ) {

@@ -5,7 +5,7 @@
 // ping and the tokens are kept so that a warm trace in the same process costs one round trip.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import tls from 'node:tls';
 import type { Credentials } from '../core/credentials/secret.js';
 import {
@@ -30,6 +30,7 @@ import {
   type Classified,
 } from '../core/registry-protocol/outcome.js';
 import type { CertFile } from '../host/certs-d.js';
+import { RoutedHttpAgent, RoutedHttpsAgent } from './connect-to.js';
 import { exchange, timeoutError, TransportError, type HttpAnswer } from './http-request.js';
 import { SentSecrets } from './sent-secrets.js';
 import {
@@ -141,7 +142,7 @@ export class RegistryClient {
 
   constructor(readonly config: RegistryClientConfig) {
     this.sent = new SentSecrets(config.credentials);
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    this.httpAgent = new RoutedHttpAgent({ keepAlive: true, maxSockets: 8 });
     this.trust = config.tls.cas.length > 0 && !config.insecure ? 'certs-d' : 'full';
   }
 
@@ -164,7 +165,7 @@ export class RegistryClient {
       ...(ca !== undefined ? { ca } : {}),
       ...(clientCert && clientKey ? { cert: clientCert.pem, key: clientKey.pem } : {}),
     });
-    return new https.Agent({
+    return new RoutedHttpsAgent({
       keepAlive: true,
       maxSockets: 8,
       rejectUnauthorized: !this.config.insecure,

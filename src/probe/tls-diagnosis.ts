@@ -1,6 +1,7 @@
 // When a certificate is not trusted, say who issued it: one extra TLS handshake without verification,
 // only to read the peer certificate's issuer (nothing is sent after the handshake).
 import tls from 'node:tls';
+import { routedTlsOptions } from './connect-to.js';
 
 function name(dn: tls.Certificate | undefined): string {
   if (dn === undefined) return 'an unknown issuer';
@@ -12,12 +13,14 @@ function name(dn: tls.Certificate | undefined): string {
 
 export function peerIssuer(host: string, port: number, timeoutMs: number): Promise<string | null> {
   return new Promise((resolve) => {
-    const socket = tls.connect({
-      host,
-      port,
-      rejectUnauthorized: false,
-      ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
-    });
+    let where: tls.ConnectionOptions;
+    try {
+      where = routedTlsOptions(host, port);
+    } catch {
+      resolve(null);
+      return;
+    }
+    const socket = tls.connect({ ...where, rejectUnauthorized: false });
     const timer = setTimeout(() => {
       socket.destroy();
       resolve(null);

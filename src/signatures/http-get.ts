@@ -1,7 +1,7 @@
 // One bounded GET for signature material from lookaside stores, reusing the probe's exchange and
 // redirect policy so deadlines, size caps and redirects are the same as for manifests.
 import http from 'node:http';
-import https from 'node:https';
+import { RoutedHttpAgent, RoutedHttpsAgent } from '../probe/connect-to.js';
 import { MAX_ERROR_BODY_BYTES } from '../core/registry-protocol/manifest-types.js';
 import { exchange, timeoutError, TransportError, type HttpAnswer } from '../probe/http-request.js';
 import { keepsAuthorization, MAX_REDIRECTS, REDIRECT_STATUSES } from '../probe/redirect-policy.js';
@@ -25,8 +25,8 @@ export function createSignatureHttp(options: {
   insecureTls?: boolean;
   ca?: readonly string[];
 }): SignatureHttp {
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const httpsAgent = new https.Agent({
+  const httpAgent = new RoutedHttpAgent({ keepAlive: true, maxSockets: 8 });
+  const httpsAgent = new RoutedHttpsAgent({
     keepAlive: true,
     maxSockets: 8,
     rejectUnauthorized: options.insecureTls !== true,

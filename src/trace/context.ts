@@ -5,7 +5,8 @@ import type { Resolver } from '../core/resolve/resolver.js';
 import type { ResolveResult } from '../core/resolve/types.js';
 import { chooseAuthFiles, readAuthFileSlot, type AuthFileChoice } from '../host/auth-files.js';
 import { findCertsDir, findSystemTrust, type CertFile, type CertsDir } from '../host/certs-d.js';
-import { loadResolver } from '../cli/load-resolver.js';
+import { loadResolver } from '../host/load-resolver.js';
+import { requireNamedFile } from '../host/named-file.js';
 import {
   hasNamespacedPolicies,
   modelledVersion,
@@ -58,6 +59,8 @@ export async function loadTraceContext(
   const choice: RuntimeChoice = { runtime: options.runtime ?? 'crio', version: options.crioVersion ?? null };
   const loaded = await loadResolver(rootDir, choice.runtime, choice.version);
   const authFiles = chooseAuthFiles(loaded.runtime, loaded.crio, options.authfile);
+  // A file the user named is never "not there, so anonymous": that answer would be plausible and wrong.
+  if (options.authfile !== undefined) await requireNamedFile('--authfile', options.authfile);
   const authSlots = await Promise.all(authFiles.map((f) => readAuthFileSlot(loaded.root, f)));
   const authFile = authFiles[0]!;
   const authSlot = authSlots[0]!;

@@ -1,5 +1,5 @@
 // The human form of a trace: a clean podman debug log, one line per step, the decisive line marked.
-import type { Style } from '../cli/style.js';
+import type { Style } from '../core/style.js';
 import type { TraceResult, TraceStep } from './types.js';
 
 function paint(step: TraceStep, style: Style, text: string): string {

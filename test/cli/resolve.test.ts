@@ -124,18 +124,19 @@ describe('mirrorscope resolve', () => {
 });
 
 describe('mirrorscope start', () => {
-  it('explains the example worker: rewritten sources, skipped digest-only mirrors, the hand-edited drop-in', async () => {
+  it('explains the lab workers: rewritten sources, skipped digest-only mirrors, the hand-edited drop-in', async () => {
     const { code, stdout } = await runCli(['start', '--no-live']);
     expect(code).toBe(0);
+    expect(stdout).toMatch(/^mirrorscope — node worker-0 \(healthy worker\), root \S+worker-0$/m);
     expect(stdout).toContain('mirror  mirror.corp.example:5000/ocp/release@sha256:');
     expect(stdout).toContain(
       'unknown key "registry[0].mirror[0].mirror-by-digest-onyl" is ignored by containers/image',
     );
     expect(stdout).toContain('replaces the whole entry from /etc/containers/registries.conf');
-    expect(stdout).not.toContain('Collector and agent');
+    expect(stdout).not.toContain('Report page');
   });
 
-  it('then runs a collector and an agent in one process and prints the report page and the top problems', async () => {
+  it('then runs a collector and the agents in one process: root causes first, then the report page', async () => {
     const { code, stdout } = await runCli([
       'start',
       '--exit-after-report',
@@ -144,11 +145,13 @@ describe('mirrorscope start', () => {
       '--timeout',
       '1000',
     ]);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/report page: http:\/\/127\.0\.0\.1:\d+\//);
-    expect(stdout).toMatch(/Cluster report \(1 node\(s\)\)/);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^Root causes, most impact first/);
+    expect(stdout).toMatch(/Report page: http:\/\/127\.0\.0\.1:\d+\//);
     expect(stdout).toContain('signature-storage-local-only');
     expect(stdout).toContain('source-blocked-no-working-mirror');
-    expect(stdout).not.toMatch(/not-a-real-password|fake-quay-token|"level":/);
+    expect(stdout).not.toMatch(
+      /lab-mirror-password|lab-quay-token|lab-nexus-password|lab-redhat-token|"level":/,
+    );
   });
 });

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MirrorscopeError } from '../../src/core/errors.js';
-import { loadResolver } from '../../src/cli/load-resolver.js';
+import { loadResolver } from '../../src/host/load-resolver.js';
 import { parseCrioVersion } from '../../src/core/crio/versions.js';
 import { invalidReferenceResult } from '../../src/core/resolve/resolver.js';
 import type { GeneratedCase } from '../support/config-generator.js';

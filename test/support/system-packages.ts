@@ -11,6 +11,7 @@ export const SYSTEM_TOOLS: Readonly<Record<string, string>> = {
   gpg: 'gnupg',
   openssl: 'openssl',
   unshare: 'util-linux',
+  ip: 'iproute2',
   chromium: 'chromium',
 };
 

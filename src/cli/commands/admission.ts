@@ -5,11 +5,11 @@ import { emptyAdmissionObjects, parseAdmissionObjects } from '../../core/admissi
 import { parseWorkloads } from '../../core/admission/workloads.js';
 import { MirrorscopeError } from '../../core/errors.js';
 import type { CertFile } from '../../host/certs-d.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
-import { loadResolver } from '../load-resolver.js';
+import { loadResolver } from '../../host/load-resolver.js';
 import { renderAdmissionResult } from '../render-admission.js';
-import { styleFor } from '../style.js';
+import { styleFor } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope admission [--policies FILE|DIR]... [--namespace NS] [--json] IMAGE...
        mirrorscope admission [--policies FILE|DIR]... -f WORKLOAD.yaml [--json]

@@ -1,6 +1,7 @@
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
+import { installConnectTo } from '../connect-to-flag.js';
 
 export const usage = `usage: mirrorscope agent [--root DIR] [--node NAME] [--image REF]... [--listen ADDR]
                         [--collector URL] [--scan-interval SECONDS] [--once]
@@ -34,6 +35,9 @@ stdout, on a local HTTP endpoint and to the collector over a WebSocket.
   --concurrency N          images checked at once (default 4)
   --host-rate N            probe requests per second per registry host (default 20)
   --log-level LEVEL        info (default), debug, warn, error, silent
+  --connect-to HOST[:PORT]=ADDR:PORT
+                           connect to ADDR:PORT whenever HOST[:PORT] is contacted (repeatable, as
+                           curl's option); names, SNI and certificate checks stay HOST's
   --once                   one scan of the --image set, print {"findings":[...]} like "check --json", exit
 
 Exit status with --once: 0 no error-severity finding, 1 some finding is an error, 2 usage error.
@@ -46,6 +50,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   if (positionals.length > 0)
     throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}" (use --image REF)`);
   const options = agentOptions(flags, io.env);
+  installConnectTo(flags['connect-to']);
   if (options.once) {
     const { runOnce } = await import('../../agent/main.js');
     const findings = await runOnce(options, io.stderr);

@@ -1,10 +1,10 @@
 import { modelledVersion, runtimeOf, versionNotes, type BehaviourName } from '../../core/crio/versions.js';
 import { MirrorscopeError } from '../../core/errors.js';
 import { findingJson, type Finding } from '../../core/findings/types.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
-import { parseNamespace, parseRuntimeChoice } from '../load-resolver.js';
-import { styleFor, type Style } from '../style.js';
+import { parseNamespace, parseRuntimeChoice, requireContainersDir } from '../../host/load-resolver.js';
+import { styleFor, type Style } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope check [--root DIR] [--crio-version V] [--namespace NS] [--json]
 
@@ -22,8 +22,9 @@ policy keys missing on the node, registries the policy rejects, and files CRI-O 
   --namespace NS    check as for a pod of namespace NS (signature_policy_dir/NS.json when it exists)
   --json            {"findings":[{"id","severity","message","file","line","scope","fix"}],
                      "runtime":{"name","version","containersImage"},"notes":[...]}
+  --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
 
-Exit status: 0 no error-severity finding, 1 some finding is an error, 2 usage error.
+Exit status: 0 no error-severity finding, 1 some finding is an error, 2 usage or input error.
 `;
 
 function render(findings: readonly Finding[], style: Style): string {
@@ -49,16 +50,19 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     runtime: { type: 'string' },
     'crio-version': { type: 'string' },
     namespace: { type: 'string' },
+    'allow-empty-root': { type: 'boolean' },
   });
   if (positionals.length > 0) throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}"`);
   const choice = parseRuntimeChoice(flags.runtime, flags['crio-version']);
   const namespace = parseNamespace(flags.namespace);
+  const rootDir = typeof flags.root === 'string' ? flags.root : '/';
+  await requireContainersDir(rootDir, flags['allow-empty-root'] === true);
   const [{ NodeRoot }, { loadCheckInput }, { runStaticCheck }] = await Promise.all([
     import('../../host/node-root.js'),
     import('../../signatures/load-check-input.js'),
     import('../../core/check/static-check.js'),
   ]);
-  const root = new NodeRoot(typeof flags.root === 'string' ? flags.root : '/');
+  const root = new NodeRoot(rootDir);
   const input = await loadCheckInput(root, choice.runtime, {
     crioVersion: choice.version,
     ...(namespace !== undefined ? { namespace } : {}),

@@ -1,7 +1,7 @@
 // `mirrorscope collector`: the control plane every agent connects to (see src/collector/).
 import { readFileSync } from 'node:fs';
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_OK, type CommandIo } from '../command.js';
 
 export const usage = `usage: mirrorscope collector [--listen ADDR]... [--auth kube|none] [--kubeconfig FILE] [--tls-cert FILE --tls-key FILE]
@@ -123,7 +123,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   let kube = null;
   if (wantsKube) {
     const { loadKubeClients } = await import('../../kube/kube-clients.js');
-    kube = loadKubeClients(kubeconfig);
+    kube = loadKubeClients(kubeconfig, io.env);
   } else
     log.info(
       'no Kubernetes configuration: running without the Kubernetes API (no pod images, events or ConfigMap)',

@@ -11,7 +11,7 @@ import { mcoProfile } from '../../core/mco/versions.js';
 import { assembleRegistriesConfig } from '../../core/registries/assemble.js';
 import type { ClusterReport } from '../../core/report/types.js';
 import { Resolver } from '../../core/resolve/resolver.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { readInput, readObjectFiles } from '../object-files.js';
 

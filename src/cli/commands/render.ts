@@ -9,7 +9,7 @@ import {
 } from '../../core/mco/render.js';
 import { SIGSTORE_REGISTRIES_D_PATH } from '../../core/mco/sigstore-render.js';
 import { mcoProfile } from '../../core/mco/versions.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { readInput, readObjectFiles } from '../object-files.js';
 

@@ -1,7 +1,7 @@
 // `mirrorscope report`: the collector's cluster report in a terminal (or as JSON).
 import { readFile } from 'node:fs/promises';
 import { MirrorscopeError } from '../../core/errors.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import type { ClusterReport } from '../../core/report/types.js';
 
@@ -72,7 +72,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     return fail(io, `the collector at ${base} answered HTTP ${response.status}: ${reason}`);
   }
   const { renderReportText } = await import('../../core/report/render-text.js');
-  const { styleFor } = await import('../style.js');
+  const { styleFor } = await import('../../core/style.js');
   let report;
   try {
     report = JSON.parse(body) as ClusterReport;

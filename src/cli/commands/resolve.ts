@@ -3,11 +3,11 @@ import { runtimeOf, versionNotes, type BehaviourName } from '../../core/crio/ver
 import { isLoopbackRegistry } from '../../core/crio/insecure-registries.js';
 import { invalidReferenceResult } from '../../core/resolve/resolver.js';
 import type { ResolveResult } from '../../core/resolve/types.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
-import { loadResolver, parseRuntimeChoice } from '../load-resolver.js';
+import { loadResolver, parseRuntimeChoice, requireContainersDir } from '../../host/load-resolver.js';
 import { renderNotes, renderResolveResult } from '../render-resolve.js';
-import { styleFor } from '../style.js';
+import { styleFor } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope resolve [--root DIR] [--crio-version V] [--json] IMAGE...
 
@@ -23,6 +23,7 @@ line, which mirrors were skipped, what is blocked or insecure. Short names list 
                     unqualified-search registry; from 1.34 crio.conf short_name_mode decides.
                     Unknown: the newest rules, with a crio-version-dependent note.
   --json            one JSON document: {"results":[...],"notes":[...],"runtime":{...}}
+  --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
 
 Exit status: 0 every image resolves, 1 some image cannot be pulled as written, 2 usage or config error.
 `;
@@ -32,6 +33,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     root: { type: 'string' },
     json: { type: 'boolean' },
     runtime: { type: 'string' },
+    'allow-empty-root': { type: 'boolean' },
     'crio-version': { type: 'string' },
   });
   const choice = parseRuntimeChoice(flags.runtime, flags['crio-version']);
@@ -39,13 +41,11 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const json = flags.json === true;
   const style = styleFor(io.isTTY, io.env);
   const runtime = runtimeOf(choice);
+  const root = typeof flags.root === 'string' ? flags.root : '/';
+  await requireContainersDir(root, flags['allow-empty-root'] === true);
   let loaded;
   try {
-    loaded = await loadResolver(
-      typeof flags.root === 'string' ? flags.root : '/',
-      choice.runtime,
-      choice.version,
-    );
+    loaded = await loadResolver(root, choice.runtime, choice.version);
   } catch (err) {
     if (!(err instanceof MirrorscopeError) || err.code !== 'config-invalid') throw err;
     // CRI-O parses the name first, so an invalid one is reported as such; podman loads the files first.

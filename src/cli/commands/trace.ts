@@ -1,11 +1,12 @@
 import { MirrorscopeError } from '../../core/errors.js';
 import { parsePlatform } from '../../core/registry-protocol/manifest-blobs.js';
-import { parseArgs } from '../args.js';
+import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { invalidReferenceResult } from '../../core/resolve/resolver.js';
-import { parseNamespace, parseRuntimeChoice } from '../load-resolver.js';
+import { parseNamespace, parseRuntimeChoice, requireContainersDir } from '../../host/load-resolver.js';
 import { runtimeOf } from '../../core/crio/versions.js';
-import { styleFor } from '../style.js';
+import { installConnectTo } from '../connect-to-flag.js';
+import { styleFor } from '../../core/style.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--crio-version V] [--namespace NS] [--json] [--all]
                        [--timeout MS] [--authfile FILE] [--platform OS/ARCH[/VARIANT]] IMAGE
@@ -29,8 +30,13 @@ CRI-O never falls back to the next source once it has the manifest.
   --all             also probe the sources CRI-O would not reach
   --timeout MS      per request, its redirects included (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
+                    (a missing or unreadable FILE is an error)
   --platform P      os/arch[/variant] whose image of an index is checked (default: this machine's,
                     as CRI-O on it would choose)
+  --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
+  --connect-to HOST[:PORT]=ADDR:PORT
+                    connect to ADDR:PORT whenever HOST[:PORT] is contacted (repeatable, as curl's
+                    option); names, TLS SNI and certificate checks stay HOST's; ADDR is an IP address
 
 Outcomes per source: found, manifest-unknown, unauthorized, denied, tls-untrusted, unreachable,
 timeout, blocked, skipped-digest-only, skipped-tag-only, blob-missing, error.
@@ -45,6 +51,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     timeout: { type: 'number' },
     authfile: { type: 'string' },
     runtime: { type: 'string' },
+    'allow-empty-root': { type: 'boolean' },
+    'connect-to': { type: 'string', multiple: true },
     'crio-version': { type: 'string' },
     namespace: { type: 'string' },
     platform: { type: 'string' },
@@ -59,13 +67,16 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const platform = typeof flags.platform === 'string' ? parsePlatform(flags.platform) : undefined;
   if (platform === null)
     throw new MirrorscopeError('usage', '--platform needs os/arch or os/arch/variant, e.g. linux/arm64/v8');
+  const root = typeof flags.root === 'string' ? flags.root : '/';
+  installConnectTo(flags['connect-to']);
+  await requireContainersDir(root, flags['allow-empty-root'] === true);
   const [{ loadTraceContext }, { TraceEngine }] = await Promise.all([
     import('../../trace/context.js'),
     import('../../trace/engine.js'),
   ]);
   let context;
   try {
-    context = await loadTraceContext(typeof flags.root === 'string' ? flags.root : '/', {
+    context = await loadTraceContext(root, {
       runtime,
       crioVersion: choice.version,
       ...(namespace !== undefined ? { namespace } : {}),
@@ -99,7 +110,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   // The signature side loads while the first registries answer: the trace waits on the network,
   // module loading on the CPU, so a cold run pays for the longer of the two, not the sum.
   const signaturesLoading = import('../../signatures/evaluator.js').then(({ loadNodeSignatureEvaluator }) =>
-    loadNodeSignatureEvaluator(typeof flags.root === 'string' ? flags.root : '/', runtime, {
+    loadNodeSignatureEvaluator(root, runtime, {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       crioVersion: choice.version,
       ...(namespace !== undefined ? { namespace } : {}),

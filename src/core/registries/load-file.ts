@@ -36,7 +36,10 @@ export interface ParsedFile {
   readonly notes: readonly ConfigNote[];
 }
 
-/** A file that containers/image refuses to load. `upstream` is the error text it gives. */
+/**
+ * A file that containers/image refuses to load. `upstream` is the error text it gives, except for TOML
+ * syntax errors, where the words after `toml: line N:` are smol-toml's (README, "upstream").
+ */
 export class FileLoadError extends Error {
   constructor(
     message: string,

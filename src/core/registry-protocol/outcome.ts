@@ -65,6 +65,13 @@ export function classifyTransport(
 ): Classified {
   const { code, message } = failure;
   if (code === 'TIMEOUT') return { outcome: 'timeout', reason: message };
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    // A trusted CA, the wrong name: adding a CA would not help (Go: "certificate is valid for …, not …").
+    return {
+      outcome: 'tls-untrusted',
+      reason: `x509: the certificate is not valid for ${context.host}: ${message} (${code})`,
+    };
+  }
   if (TLS_TRUST_CODES.has(code)) {
     const where =
       context.caFiles.length === 0

@@ -1,5 +1,5 @@
 // A small, strict argument parser: every command declares its flags; unknown flags are usage errors.
-import { MirrorscopeError } from '../core/errors.js';
+import { MirrorscopeError } from './errors.js';
 
 export interface FlagSpec {
   readonly type: 'boolean' | 'string' | 'number';

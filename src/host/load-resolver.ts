@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { CrioImageConfig } from '../core/crio/crio-config.js';
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import {
@@ -12,9 +13,9 @@ import {
 } from '../core/crio/versions.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { Resolver } from '../core/resolve/resolver.js';
-import { loadCrioConfigFor } from '../host/crio-files.js';
-import { NodeRoot } from '../host/node-root.js';
-import { loadNodeRegistries, type LoadedRegistries } from '../host/registries-files.js';
+import { loadCrioConfigFor } from './crio-files.js';
+import { NodeRoot } from './node-root.js';
+import { loadNodeRegistries, type LoadedRegistries } from './registries-files.js';
 
 /** Whose pull to simulate: CRI-O (kubelet pulls) or podman/skopeo on the node. */
 export type Runtime = RuntimeChoice['runtime'];
@@ -35,6 +36,27 @@ export function parseRuntime(value: unknown): Runtime {
   if (value === undefined) return 'crio';
   if (value === 'crio' || value === 'podman') return value;
   throw new MirrorscopeError('usage', `--runtime must be "crio" or "podman", got "${String(value)}"`);
+}
+
+/**
+ * A root with no `etc/containers` is almost always a typo or a missing mount: CRI-O would start from
+ * an empty configuration there, and every answer would look plausible and be wrong. It is an error
+ * unless the caller says it is intended (`--allow-empty-root`).
+ */
+export async function requireContainersDir(rootDir: string, allowEmptyRoot: boolean): Promise<void> {
+  if (allowEmptyRoot) return;
+  const root = new NodeRoot(rootDir);
+  const dir = root.hostPath('/etc/containers');
+  const isDir = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!isDir)
+    throw new MirrorscopeError(
+      'input-invalid',
+      `${root.root === '/' ? '/' : `--root ${rootDir}`}: ${dir} is not a directory, so this is not a node root ` +
+        '(CRI-O would start from an empty configuration there); pass --allow-empty-root if that is intended',
+    );
 }
 
 /** `--runtime` and `--crio-version` together (a CRI-O version makes no sense for podman). */
