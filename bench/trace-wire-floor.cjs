@@ -1,8 +1,9 @@
 'use strict';
-// The least any Node process has to do for the bench's cold trace: start, and make the same five
-// requests (mirror ping and manifest over TLS with Basic auth; the stale check's HTTPS attempt, ping
-// and HEAD on the plain-HTTP source), with nothing else: no configuration, no output. Its wall time
-// is the floor under a cold `mirrorscope trace` on this machine.
+// The least any Node process has to do for the bench's cold trace: start, and make the same requests
+// (mirror ping and manifest over TLS with Basic auth; then, side by side, a HEAD of the manifest's
+// config and layers on the mirror and the stale check's HTTPS attempt, ping and HEAD on the plain-HTTP
+// source), with nothing else: no configuration, no output. Its wall time is the floor under a cold
+// `mirrorscope trace` on this machine.
 const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
@@ -16,10 +17,11 @@ const sourceAgent = new http.Agent({ keepAlive: true });
 function request(client, url, options) {
   return new Promise((resolve) => {
     const req = client.request(url, options, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
     });
-    req.on('error', () => resolve(-1));
+    req.on('error', () => resolve({ status: -1, body: Buffer.alloc(0) }));
     req.end();
   });
 }
@@ -31,10 +33,23 @@ function request(client, url, options) {
     agent: mirrorAgent,
     headers: { authorization: auth, accept: 'application/vnd.oci.image.manifest.v1+json' },
   });
-  await request(https, `https://${source}/v2/`, { rejectUnauthorized: false });
-  await request(http, `http://${source}/v2/`, { agent: sourceAgent });
-  await request(http, `http://${source}/v2/${repoPath}`, { agent: sourceAgent, method: 'HEAD' });
+  const doc = JSON.parse(manifest.body.toString('utf8'));
+  const repo = repoPath.slice(0, repoPath.indexOf('/manifests/'));
+  const blobs = [doc.config.digest, ...doc.layers.map((l) => l.digest)].map((digest) =>
+    request(https, `https://${mirror}/v2/${repo}/blobs/${digest}`, {
+      agent: mirrorAgent,
+      method: 'HEAD',
+      headers: { authorization: auth },
+    }),
+  );
+  const staleCheck = (async () => {
+    await request(https, `https://${source}/v2/`, { rejectUnauthorized: false });
+    await request(http, `http://${source}/v2/`, { agent: sourceAgent });
+    await request(http, `http://${source}/v2/${repoPath}`, { agent: sourceAgent, method: 'HEAD' });
+  })();
+  const heads = await Promise.all(blobs);
+  await staleCheck;
   mirrorAgent.destroy();
   sourceAgent.destroy();
-  process.exitCode = manifest === 200 ? 0 : 1;
+  process.exitCode = manifest.status === 200 && heads.every((h) => h.status === 200) ? 0 : 1;
 })();

@@ -103,7 +103,7 @@ export async function run(): Promise<BenchLine[]> {
 
     // The floor under any Node CLI on this machine: starting an empty Node process.
     const nodeFloorMs = median(await wallTimes(10, () => exec(process.execPath, ['-e', ''])));
-    // And under a cold trace: a Node process making only the same five requests.
+    // And under a cold trace: a Node process making only the same requests (manifest, blobs, stale check).
     const wireFloorMs = median(
       await wallTimes(10, () =>
         exec(process.execPath, [
@@ -146,7 +146,7 @@ export async function run(): Promise<BenchLine[]> {
       `trace: (an empty \`node -e ''\` takes ${round(nodeFloorMs)} ms here = ${round(nodeFloorMs / skopeoMs)}× skopeo)`,
     );
     say(
-      `trace: (a Node process making only the same five requests takes ${round(wireFloorMs)} ms = ${round(wireFloorMs / skopeoMs)}× skopeo)`,
+      `trace: (a Node process making only the same requests takes ${round(wireFloorMs)} ms = ${round(wireFloorMs / skopeoMs)}× skopeo)`,
     );
     say(`trace: warm --all trace, source + 3 mirrors: ${round(allMs)} ms (target < 50 ms)`);
     lines.push(

@@ -63,13 +63,29 @@ export class CachingClientCache extends ClientCache {
     if (proxy === undefined) {
       this.ids.set(inner, ++this.nextId);
       const manifest = this.cachedManifest(inner);
+      const blobHead = this.pacedBlobHead(inner);
       proxy = new Proxy(inner, {
         get: (target, prop, receiver) =>
-          prop === 'manifest' ? manifest : Reflect.get(target, prop, receiver),
+          prop === 'manifest'
+            ? manifest
+            : prop === 'blobHead'
+              ? blobHead
+              : Reflect.get(target, prop, receiver),
       });
       this.wrapped.set(inner, proxy);
     }
     return proxy;
+  }
+
+  /**
+   * Blob checks keep to the host's request rate like the manifest probes (the trace engine caches
+   * their answers per repository and digest for the probe TTL).
+   */
+  private pacedBlobHead(inner: RegistryClient): RegistryClient['blobHead'] {
+    return async (repoPath, digest, log) => {
+      await this.pacer.take(inner.config.host);
+      return inner.blobHead(repoPath, digest, log);
+    };
   }
 
   private cachedManifest(inner: RegistryClient): RegistryClient['manifest'] {

@@ -41,7 +41,7 @@ export interface ScanOutput {
   readonly errors: readonly { readonly image: string; readonly message: string }[];
 }
 
-const REACHABLE = new Set(['found', 'manifest-unknown', 'unauthorized', 'denied']);
+const REACHABLE = new Set(['found', 'manifest-unknown', 'unauthorized', 'denied', 'blob-missing']);
 
 /** `name:tag@digest` → the tag-only reference and the digest; null for other references. */
 function taggedAndDigested(image: string): { tagOnly: string; digest: string } | null {
@@ -182,6 +182,7 @@ export class Scanner {
           try {
             result = await this.scanEngine.trace(image, {
               timeoutMs: this.settings.timeoutMs,
+              blobCacheTtlMs: this.settings.probeTtlMs,
               ...(this.evaluator ? { signatureEvaluator: this.evaluator } : {}),
             });
           } catch (err) {

@@ -39,6 +39,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'render ICSP/IDMS/ITMS/Image objects into the registries.conf the MCO writes',
     load: () => import('./commands/render.js'),
   },
+  coverage: {
+    summary: 'which images in use the mirror objects (or an oc-mirror directory) leave without a source',
+    load: () => import('./commands/coverage.js'),
+  },
 };
 
 export function usage(): string {

@@ -154,6 +154,19 @@ export class ClusterIntent {
     return this.informers.get(resource)?.list() ?? [];
   }
 
+  /**
+   * The release image an upgrade is set to (ClusterVersion `spec.desiredUpdate.image`) while the
+   * cluster does not run it yet; null otherwise.
+   */
+  upgradeImage(): string | null {
+    const cv = this.list(MIRROR_RESOURCES.clusterVersion).find((o) => o.metadata?.name === 'version') as
+      | { spec?: { desiredUpdate?: { image?: unknown } }; status?: { desired?: { image?: unknown } } }
+      | undefined;
+    const wanted = cv?.spec?.desiredUpdate?.image;
+    if (typeof wanted !== 'string' || wanted === '') return null;
+    return wanted === cv?.status?.desired?.image ? null : wanted;
+  }
+
   /** By name, so the report lists them in a stable order. */
   private pools(): PoolObject[] {
     return ([...this.list(POOL_RESOURCE)] as PoolObject[]).sort((a, b) =>
@@ -173,7 +186,10 @@ export class ClusterIntent {
           apiVersion: apiVersionOf(r),
         })),
     );
-    this.objects = clusterObjectsFromApi(items);
+    const objects = clusterObjectsFromApi(items);
+    // The policy files are compared only when the collector could read the objects behind them.
+    const policiesRead = [...this.informers.keys()].some((r) => r.plural === 'clusterimagepolicies');
+    this.objects = policiesRead ? objects : { ...objects, imagePolicies: undefined };
     const key = JSON.stringify([
       this.objects.mirrorSets.map((o) => [
         o.kind,
@@ -182,6 +198,13 @@ export class ClusterIntent {
       ]),
       this.objects.image?.registrySources ?? null,
       this.objects.releaseImage?.value ?? null,
+      (this.objects.imagePolicies ?? []).map((p) => [
+        p.kind,
+        p.namespace,
+        p.ref.name,
+        p.scopes.map((x) => x.value),
+        p.requirement,
+      ]),
     ]);
     if (key !== this.objectsKey) {
       this.objectsKey = key;

@@ -29,7 +29,13 @@ import type { Log } from './log.js';
 import { createMetrics } from './metrics.js';
 import { NodeStore } from './node-store.js';
 import { poolOf } from './node-pools.js';
-import { ImageSets, imagesByNode, podCountsByNode, runtimeVersionsByNode } from './pod-images.js';
+import {
+  ImageSets,
+  imagesByNode,
+  podCountsByNode,
+  runtimeVersionsByNode,
+  withUpgradeImage,
+} from './pod-images.js';
 import { pullEventsFrom } from './pull-events.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ReportPublisher } from './report-publisher.js';
@@ -193,10 +199,19 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   if (kube !== null) {
     // Loaded only with a Kubernetes API: client-node costs ~70 MiB and ~300 ms at import.
     const { eventInformer, nodeInformer, podInformer } = await import('../kube/watched-objects.js');
-    informers.pods = podInformer(kube, hooks, () => {
-      const changed = imageSets.update(imagesByNode(informers.pods!.list()));
+    const refreshImages = (): void => {
+      if (informers.pods === undefined) return;
+      const byNode = withUpgradeImage(
+        imagesByNode(informers.pods.list()),
+        informers.nodes?.list() ?? [],
+        intent?.upgradeImage() ?? null,
+      );
+      const changed = imageSets.update(byNode);
       for (const node of changed) sendImages(node);
       if (changed.length > 0) log.info(`image sets changed on ${changed.length} node(s)`);
+    };
+    informers.pods = podInformer(kube, hooks, () => {
+      refreshImages();
       refreshEvents();
     });
     informers.nodes = nodeInformer(kube, hooks, () => {
@@ -209,6 +224,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         for (const name of [...store.names()]) if (!existing.has(name)) store.forget(name);
       eventsVersion++;
       intent?.nodesChanged();
+      refreshImages();
     });
     informers.events = eventInformer(kube, hooks, refreshEvents);
     const { ClusterIntent } = await import('./cluster-intent.js');
@@ -218,7 +234,10 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       log,
       nodes: () => informers.nodes?.list() ?? [],
       files: (node) => store.currentFiles(node),
-      onChange: () => eventsVersion++,
+      onChange: () => {
+        eventsVersion++;
+        refreshImages();
+      },
     });
     if (options.admission === true) {
       const { AdmissionWatch } = await import('./admission-watch.js');

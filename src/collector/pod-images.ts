@@ -34,6 +34,29 @@ export function podCountsByNode(pods: readonly V1Pod[]): Map<string, Map<string,
   return counts;
 }
 
+const CONTROL_PLANE_LABELS = ['node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane'];
+
+/**
+ * The release an upgrade is set to (ClusterVersion spec.desiredUpdate) is pulled by the
+ * cluster-version-operator on a control-plane node before anything else: checking it there ahead of
+ * time says whether its mirror serves it, signature included (release-signature-missing-on-mirror).
+ */
+export function withUpgradeImage(
+  byNode: Map<string, string[]>,
+  nodes: readonly V1Node[],
+  image: string | null,
+): Map<string, string[]> {
+  if (image === null) return byNode;
+  for (const node of nodes) {
+    const name = node.metadata?.name;
+    const labels = node.metadata?.labels ?? {};
+    if (name === undefined || !CONTROL_PLANE_LABELS.some((l) => l in labels)) continue;
+    const images = byNode.get(name) ?? [];
+    if (!images.includes(image)) byNode.set(name, [...images, image].sort());
+  }
+  return byNode;
+}
+
 /** What one node's agent was last told: its images and the runtime version its Node reports. */
 export interface NodeImageSet {
   readonly generation: number;

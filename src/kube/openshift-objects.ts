@@ -35,6 +35,31 @@ export const MIRROR_RESOURCES = {
     kind: 'ImageTagMirrorSet',
   },
   image: { group: 'config.openshift.io', version: 'v1', plural: 'images', kind: 'Image' },
+  // Signature policies: v1 from 4.20, v1alpha1 in 4.16–4.21 (the same objects where both are served).
+  clusterImagePolicies: {
+    group: 'config.openshift.io',
+    version: 'v1',
+    plural: 'clusterimagepolicies',
+    kind: 'ClusterImagePolicy',
+  },
+  clusterImagePoliciesAlpha: {
+    group: 'config.openshift.io',
+    version: 'v1alpha1',
+    plural: 'clusterimagepolicies',
+    kind: 'ClusterImagePolicy',
+  },
+  imagePolicies: {
+    group: 'config.openshift.io',
+    version: 'v1',
+    plural: 'imagepolicies',
+    kind: 'ImagePolicy',
+  },
+  imagePoliciesAlpha: {
+    group: 'config.openshift.io',
+    version: 'v1alpha1',
+    plural: 'imagepolicies',
+    kind: 'ImagePolicy',
+  },
   clusterVersion: {
     group: 'config.openshift.io',
     version: 'v1',
@@ -82,7 +107,10 @@ export async function servedResources(
     const names = new Set((list.resources ?? []).map((r) => r.name));
     served.push(...resources.filter((r) => apiVersionOf(r) === groupVersion && names.has(r.plural)));
   }
-  return served;
+  // One version of a resource is enough: the API server serves the same objects under each.
+  return served.filter(
+    (r) => !served.some((o) => o !== r && o.group === r.group && o.plural === r.plural && o.version === 'v1'),
+  );
 }
 
 export function openShiftInformer(

@@ -569,6 +569,54 @@ export class RegistryClient {
   }
 
   /**
+   * An authenticated HEAD of a blob of `repoPath` (whether the registry would serve it). Redirects to
+   * blob storage are followed as a GET would be. Transport failures throw ProbeFailure.
+   */
+  blobHead(repoPath: string, digest: string, log: StepLog): Promise<{ status: number; via: string }> {
+    return this.unechoed(() => this.headBlob(repoPath, digest, this.redacting(log)));
+  }
+
+  private async headBlob(
+    repoPath: string,
+    digest: string,
+    log: StepLog,
+  ): Promise<{ status: number; via: string }> {
+    const ping = await this.ping(log);
+    const url = new URL(`${ping.scheme}://${this.config.host}/v2/${repoPath}/blobs/${digest}`);
+    const authorization = await this.authorization(ping, repoPath, log);
+    const start = now();
+    let answer: HttpAnswer;
+    try {
+      answer = await this.request(
+        'HEAD',
+        url,
+        authorization === null ? {} : { Authorization: authorization },
+        { maxBodyBytes: MAX_ERROR_BODY_BYTES, overflow: 'truncate', discardBody: true },
+        log,
+      );
+    } catch (err) {
+      log({
+        kind: 'fetch',
+        message: `HEAD ${url.href}: ${(err as Error).message}`,
+        durationMs: ms(start),
+        status: null,
+      });
+      return this.failTransport(
+        err,
+        this.config.host,
+        `checking blob ${digest} in ${this.config.host}/${repoPath}`,
+      );
+    }
+    log({
+      kind: 'fetch',
+      message: `HEAD ${url.href} → ${answer.status}`,
+      durationMs: ms(start),
+      status: answer.status,
+    });
+    return { status: answer.status, via: answer.url.host };
+  }
+
+  /**
    * The manifest answer for `repoPath` at `tagOrDigest`. A non-200 answer is returned classified;
    * transport failures throw ProbeFailure.
    */

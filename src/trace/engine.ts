@@ -15,7 +15,9 @@ import {
   type ProbeStep,
   type RegistryClient,
 } from '../probe/registry-client.js';
+import { BlobChecker } from './blob-check.js';
 import type { TraceContext } from './context.js';
+import { failAtWinner, winnerChecks } from './winner-checks.js';
 import {
   signatureFailsPull,
   type StaleCheck,
@@ -51,6 +53,8 @@ function skipOutcome(reason: string): SourceOutcome {
 }
 
 export class TraceEngine {
+  private readonly blobChecker = new BlobChecker();
+
   constructor(
     private readonly context: TraceContext,
     readonly clients: ClientCache = new ClientCache(),
@@ -154,7 +158,7 @@ export class TraceEngine {
     // The stale check (another registry) and the signature evaluation are independent: run them together.
     const staleCandidate = winner.source.mirror ? winnerCandidate : null;
     const staleSteps: TraceStep[] = [];
-    const [stale, signature] = await Promise.all([
+    const [stale, signature, checks] = await Promise.all([
       staleCandidate === null
         ? null
         : this.staleCheck(staleCandidate, winner, sources, timeoutMs, (kind, message, extra = {}) =>
@@ -168,9 +172,15 @@ export class TraceEngine {
             }),
           ),
       this.evaluateSignature(winner, options),
+      winnerChecks(this.blobChecker, winner, options),
     ]);
-    steps.push(...staleSteps);
+    steps.push(...staleSteps, ...checks.steps.map((s) => ({ ...s, source: winIndex })));
     if (stale !== null) sources[winIndex] = { ...sources[winIndex]!, stale };
+    const { blobs, releaseSignature } = checks;
+    if (blobs !== null) sources[winIndex] = { ...sources[winIndex]!, blobs };
+    // c/image chooses the platform's instance before it checks signatures, and copies blobs after.
+    if (blobs?.outcome === 'no-platform')
+      return failAtWinner({ image, steps, sources }, winIndex, 'error', blobs.reason, null, releaseSignature);
     if (signature !== null) {
       const fails = signatureFailsPull(signature.value);
       step(
@@ -190,11 +200,27 @@ export class TraceEngine {
           image,
           steps,
           sources,
-          result: { outcome: 'failed', source: null, digest: null, reason, signature: signature.value },
+          result: {
+            outcome: 'failed',
+            source: null,
+            digest: null,
+            reason,
+            signature: signature.value,
+            ...(releaseSignature !== null ? { releaseSignature } : {}),
+          },
           error: null,
         };
       }
     }
+    if (blobs?.outcome === 'missing')
+      return failAtWinner(
+        { image, steps, sources },
+        winIndex,
+        'blob-missing',
+        blobs.reason,
+        signature?.value ?? null,
+        releaseSignature,
+      );
     this.markDecisive(steps, winIndex);
     const reason = `pulled from ${winner.source.reference} (${winner.source.mirror ? 'mirror' : 'primary'})`;
     step(null, 'result', `${reason}: ${winner.source.digest ?? 'no digest'}`, { level: 'ok' });
@@ -208,6 +234,7 @@ export class TraceEngine {
         digest: winner.source.digest,
         reason,
         signature: signature?.value ?? null,
+        ...(releaseSignature !== null ? { releaseSignature } : {}),
       },
       error: null,
     };
@@ -316,6 +343,7 @@ export class TraceEngine {
       certsDir: null,
       reachedByCrio,
       stale: null,
+      blobs: null,
     };
     if (planned.kind === 'skip') {
       const skipped = candidate.skippedMirrors[planned.index]!;

@@ -1,6 +1,7 @@
 // The answer of `mirrorscope trace`: what CRI-O would do on the wire for one image, source by source.
 import type { RuntimeNote } from '../core/crio/runtime-notes.js';
 import type { RuntimeJson, VersionNote } from '../core/crio/versions.js';
+import type { Platform } from '../core/registry-protocol/manifest-blobs.js';
 import type { SourceOutcome } from '../core/registry-protocol/outcome.js';
 import type { ResolveError } from '../core/resolve/types.js';
 import type { RegistryClient } from '../probe/registry-client.js';
@@ -19,6 +20,7 @@ export type TraceStepKind =
   | 'fetch'
   | 'outcome'
   | 'stale-check'
+  | 'blobs'
   | 'signature'
   | 'result';
 
@@ -67,6 +69,31 @@ export interface TraceSource {
   /** False for sources CRI-O would not reach (after the winner), probed only because of --all. */
   readonly reachedByCrio: boolean;
   readonly stale: StaleCheck | null;
+  /** The blob check of the winning source (null for the others, and when it was not reached). */
+  readonly blobs: BlobCheck | null;
+}
+
+export interface MissingBlob {
+  readonly digest: string;
+  /** 'manifest': the index is there but the platform's image manifest is not. */
+  readonly role: 'config' | 'layer' | 'manifest';
+  /** 1-based layer number, null otherwise. */
+  readonly layer: number | null;
+  readonly status: number | null;
+}
+
+export interface BlobCheck {
+  /** 'no-platform': the index has no image for the node's platform (the pull fails too). */
+  readonly outcome: 'complete' | 'missing' | 'unknown' | 'no-platform';
+  /** `os/arch[/variant]` the instance was chosen for; null for a single-image manifest. */
+  readonly platform: string | null;
+  /** The chosen instance's manifest digest; null for a single-image manifest. */
+  readonly instance: string | null;
+  /** Blobs whose presence is known (answered 2xx or 404). */
+  readonly checked: number;
+  /** In manifest order: config first, then the layers. */
+  readonly missing: readonly MissingBlob[];
+  readonly reason: string;
 }
 
 export type TraceSignatureOutcome =
@@ -102,6 +129,18 @@ export interface TraceSummary {
   readonly reason: string;
   /** null when no signature evaluator was given (or nothing was found to evaluate). */
   readonly signature: TraceSignature | null;
+  /** For a release payload image pulled from a mirror: whether the mirror has its sigstore signature. */
+  readonly releaseSignature?: ReleaseSignatureCheck;
+}
+
+export interface ReleaseSignatureCheck {
+  /** The payload repository (logical). */
+  readonly repository: string;
+  /** `mirror/repo:sha256-<hex>.sig`. */
+  readonly attachment: string;
+  /** null: the mirror's answer does not tell. */
+  readonly present: boolean | null;
+  readonly reason: string;
 }
 
 export interface TraceResult {
@@ -123,6 +162,10 @@ export interface TraceOptions {
   /** Per network step. */
   readonly timeoutMs?: number;
   readonly signatureEvaluator?: SignatureEvaluator;
+  /** The platform an index instance is chosen for (default: this machine, i.e. the agent's node). */
+  readonly platform?: Platform;
+  /** How long a blob's answer is reused by later traces of the same repository (default 0: not). */
+  readonly blobCacheTtlMs?: number;
 }
 
 /** Which signature answers make CRI-O refuse the image it fetched (it never falls back to another source). */

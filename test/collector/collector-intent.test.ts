@@ -289,6 +289,8 @@ describe('cluster intent vs node reality', () => {
       const got = await report();
       if (!got.problems.some((p) => p.id === 'mirror-config-render-failed'))
         throw new Error('no render failure yet');
+      // Each pool's evaluation may need a MachineConfig fetch first (a loaded machine shows it).
+      if (got.rollout?.pools.some((p) => p.generated === 'unknown')) throw new Error('a pool is pending');
       return got;
     }, 'render failure');
     const failed = r.problems.find((p) => p.id === 'mirror-config-render-failed')!;

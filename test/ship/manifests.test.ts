@@ -125,6 +125,8 @@ const COLLECTOR_ALLOWED: Record<string, string[]> = {
   'config.openshift.io/imagetagmirrorsets': ['get', 'list', 'watch'],
   'config.openshift.io/images': ['get', 'list', 'watch'],
   'config.openshift.io/clusterversions': ['get', 'list', 'watch'],
+  'config.openshift.io/clusterimagepolicies': ['get', 'list', 'watch'],
+  'config.openshift.io/imagepolicies': ['get', 'list', 'watch'],
   'machineconfiguration.openshift.io/machineconfigpools': ['get', 'list', 'watch'],
   // Fetched by name only: listing would copy every rendered config (pull secret included).
   'machineconfiguration.openshift.io/machineconfigs': ['get'],

@@ -26,9 +26,11 @@ export type Obj = {
   [k: string]: unknown;
 };
 type CoreKind = 'pods' | 'nodes' | 'events' | 'configmaps';
-/** The OpenShift custom resources the fake serves when `openshift` is on (all cluster-scoped). */
+/** The OpenShift custom resources the fake serves when `openshift` is on (imagepolicies namespaced). */
 export type OpenShiftKind =
   | 'imagecontentsourcepolicies'
+  | 'clusterimagepolicies'
+  | 'imagepolicies'
   | 'imagedigestmirrorsets'
   | 'imagetagmirrorsets'
   | 'images'
@@ -89,6 +91,24 @@ const KIND_INFO: Record<Kind, KindInfo> = {
     version: 'v1',
     singular: 'imagetagmirrorset',
     shortNames: ['itms'],
+    status: true,
+  },
+  clusterimagepolicies: {
+    kind: 'ClusterImagePolicy',
+    list: 'ClusterImagePolicyList',
+    namespaced: false,
+    group: 'config.openshift.io',
+    version: 'v1',
+    singular: 'clusterimagepolicy',
+    status: true,
+  },
+  imagepolicies: {
+    kind: 'ImagePolicy',
+    list: 'ImagePolicyList',
+    namespaced: true,
+    group: 'config.openshift.io',
+    version: 'v1',
+    singular: 'imagepolicy',
     status: true,
   },
   images: {
@@ -534,7 +554,7 @@ current-context: fake
       g.resources.push({
         name: k,
         singularName: info.singular,
-        namespaced: false,
+        namespaced: info.namespaced,
         kind: info.kind,
         verbs: CRD_VERBS,
         ...(info.shortNames === undefined ? {} : { shortNames: info.shortNames }),
@@ -546,7 +566,7 @@ current-context: fake
         g.resources.push({
           name: `${k}/status`,
           singularName: '',
-          namespaced: false,
+          namespaced: info.namespaced,
           kind: info.kind,
           verbs: STATUS_VERBS,
         });

@@ -18,6 +18,9 @@ export interface BuiltImage {
   readonly tag: string;
   readonly digest: string;
   readonly manifest: Buffer;
+  /** The config blob's digest and the layers' (empty for an index). */
+  readonly config: string | null;
+  readonly layers: readonly string[];
 }
 
 function sha256(data: Buffer): string {
@@ -75,8 +78,52 @@ export async function buildOciLayout(layout: string, images: readonly LabImage[]
       ...m,
       annotations: { 'org.opencontainers.image.ref.name': image.tag },
     });
-    built.push({ tag: image.tag, digest: m.digest, manifest });
+    built.push({ tag: image.tag, digest: m.digest, manifest, config: config.digest, layers: [layer.digest] });
   }
   await writeFile(path.join(layout, 'index.json'), JSON.stringify(index));
   return built;
+}
+
+/**
+ * Adds to the layout one image per platform (`os/arch[/variant]`) and an OCI index of them tagged
+ * `tag`; returns the index and its instances, in the order given.
+ */
+export async function buildOciIndex(
+  layout: string,
+  tag: string,
+  platforms: readonly string[],
+): Promise<{ index: BuiltImage; instances: BuiltImage[] }> {
+  const instances = await buildOciLayout(
+    layout,
+    platforms.map((p) => ({
+      tag: `${tag}-${p.replaceAll('/', '-')}`,
+      content: `${tag} for ${p}`,
+      architecture: p.split('/')[1]!,
+    })),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: instances.map((m, i) => {
+        const [os, architecture, variant] = platforms[i]!.split('/');
+        return {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: m.digest,
+          size: m.manifest.length,
+          platform: { os, architecture, ...(variant ? { variant } : {}) },
+        };
+      }),
+    }),
+  );
+  const written = await writeBlob(layout, manifest);
+  const indexPath = path.join(layout, 'index.json');
+  const top = JSON.parse(await readFile(indexPath, 'utf8')) as { manifests: unknown[] };
+  top.manifests.push({
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    ...written,
+    annotations: { 'org.opencontainers.image.ref.name': tag },
+  });
+  await writeFile(indexPath, JSON.stringify(top));
+  return { index: { tag, digest: written.digest, manifest, config: null, layers: [] }, instances };
 }

@@ -20,6 +20,8 @@ export interface LabRegistry {
   readonly port: number;
   readonly tls: boolean;
   readonly auth: 'none' | 'basic' | 'token';
+  /** The registry's storage root (filesystem driver), to break it on purpose. */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -273,6 +275,7 @@ export class RegistryLab {
       port,
       tls: options.tls === true,
       auth: options.basic ? 'basic' : options.token ? 'token' : 'none',
+      dataDir: path.join(d, 'data'),
       stop: () => this.kill(child),
     };
   }
@@ -443,6 +446,32 @@ export class RegistryLab {
     return { host: `127.0.0.1:${port}`, behaviour, stop: () => closeServer(server) };
   }
 
+  /**
+   * Deletes a blob's content from the registry's storage, as an interrupted copy or a garbage
+   * collection leaves it: manifests that reference it are still served, the blob answers 404.
+   */
+  async deleteBlob(registry: LabRegistry, digest: string): Promise<void> {
+    const hex = digest.slice('sha256:'.length);
+    await rm(path.join(registry.dataDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex), {
+      recursive: true,
+    });
+  }
+
+  /** Unlinks a manifest (e.g. one instance of an index) from a repository: it answers 404 by digest. */
+  async deleteManifest(registry: LabRegistry, repo: string, digest: string): Promise<void> {
+    const hex = digest.slice('sha256:'.length);
+    await rm(
+      path.join(
+        registry.dataDir,
+        'docker/registry/v2/repositories',
+        repo,
+        '_manifests/revisions/sha256',
+        hex,
+      ),
+      { recursive: true },
+    );
+  }
+
   /** A port nothing listens on (bound, then released). */
   async deadPort(): Promise<number> {
     const server = net.createServer();
@@ -459,8 +488,10 @@ export class RegistryLab {
     registry: LabRegistry,
     repoRef: string,
     user?: LabUser,
+    all = false,
   ): Promise<void> {
     const args = ['copy', '--quiet', `oci:${layout}:${tag}`, `docker://${registry.host}/${repoRef}`];
+    if (all) args.push('--all');
     if (registry.tls) {
       const certDir = await this.certDir();
       args.push('--dest-cert-dir', certDir);

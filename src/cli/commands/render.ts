@@ -1,5 +1,3 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { MirrorscopeError } from '../../core/errors.js';
 import { renderFindings } from '../../core/mco/findings.js';
 import { parseClusterObjects } from '../../core/mco/parse-objects.js';
@@ -9,56 +7,33 @@ import {
   renderRegistries,
   SEARCH_REGISTRIES_DROP_IN_PATH,
 } from '../../core/mco/render.js';
+import { SIGSTORE_REGISTRIES_D_PATH } from '../../core/mco/sigstore-render.js';
 import { mcoProfile } from '../../core/mco/versions.js';
-import type { ConfigFile } from '../../core/registries/types.js';
-import { readLocalText } from '../../host/read-text.js';
 import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
+import { readInput, readObjectFiles } from '../object-files.js';
 
 export const usage = `usage: mirrorscope render -f FILE [-f FILE]... [--template FILE] [--mco-version 4.X] [--json]
 
-Renders ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet and the
-image.config.openshift.io "cluster" object exactly as the machine-config-operator does, and prints
-the /etc/containers/registries.conf every node of the pool receives (with policy.json and the
+Renders ImageContentSourcePolicy, ImageDigestMirrorSet, ImageTagMirrorSet, ClusterImagePolicy,
+ImagePolicy and the image.config.openshift.io "cluster" object exactly as the machine-config-operator
+does, and prints the /etc/containers/registries.conf every node of the pool receives (with
+policy.json, registries.d/sigstore-registries.yaml, /etc/crio/policies/<namespace>.json and the
 search-registries drop-in when the objects produce them). A set the MCO rejects prints the error
 the machine-config-controller would log, and nothing changes on the nodes.
 
   -f, --filename FILE  YAML or JSON with the objects (several documents or a List); a directory
-                       means its *.yaml/*.yml/*.json files; "-" = stdin
+                       means its *.yaml/*.yml/*.json files (an oc-mirror output directory: its
+                       working-dir/cluster-resources, or v1's newest results-*); "-" = stdin
   --template FILE      the pool's base registries.conf (default: the MCO template)
   --release-image REF  the release payload (default: ClusterVersion status.desired.image, if given)
   --mco-version V      4.12 (mirror-by-digest-only form, ICSP only), 4.16 … 4.2x; default current
-  --json               {"registriesConf","policyJson","searchRegistriesDropIn","errors","mirrorOrigins",…}
+  --json               {"registriesConf","policyJson","searchRegistriesDropIn","sigstoreRegistriesYaml",
+                       "namespacedPolicies","imagePolicyStatuses","errors","mirrorOrigins",…}
 
 Exit status: 0 rendered, 1 the MCO rejects the objects or the API server would prune a field of them
 (a misspelled field: the object would do nothing), 2 usage or unreadable input.
 `;
-
-async function readInput(path: string): Promise<ConfigFile> {
-  if (path === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return { path: '(stdin)', text: Buffer.concat(chunks).toString('utf8') };
-  }
-  // A FIFO, a device or a file over the size limit is refused like any node file.
-  const text = await readLocalText(path);
-  if (text === null) throw new MirrorscopeError('config-invalid', `${path}: no such file or directory`);
-  return { path, text };
-}
-
-/** A directory stands for its *.yaml, *.yml and *.json files in name order, as `oc apply -f DIR` reads them. */
-async function readInputs(path: string): Promise<ConfigFile[]> {
-  if (
-    path === '-' ||
-    !(await stat(path).then(
-      (s) => s.isDirectory(),
-      () => false,
-    ))
-  )
-    return [await readInput(path)];
-  const names = (await readdir(path)).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
-  return Promise.all(names.map((n) => readInput(join(path, n))));
-}
 
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const { flags, positionals } = parseArgs(argv, {
@@ -80,10 +55,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   let findings;
   let pruned: number;
   try {
-    const inputs = (await Promise.all(files.map(readInputs))).flat();
+    const inputs = await readObjectFiles(files);
     const template = typeof flags.template === 'string' ? await readInput(flags.template) : undefined;
-    const objects = parseClusterObjects(inputs);
-    notes = objects.notes.map((n) => `${n.file}${n.line === null ? '' : `:${n.line}`}: ${n.message}`);
+    const objects = parseClusterObjects(inputs.files);
+    notes = [
+      ...inputs.notes,
+      ...objects.notes.map((n) => `${n.file}${n.line === null ? '' : `:${n.line}`}: ${n.message}`),
+    ];
     pruned = objects.notes.filter((n) => n.pruned === true).length;
     const releaseImage = flags['release-image'] as string | undefined;
     if (
@@ -122,6 +100,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
           policyJson: result.policyJson,
           policyJsonText: result.policyJsonText,
           searchRegistriesDropIn: result.searchRegistriesDropIn,
+          sigstoreRegistriesYaml: result.sigstoreRegistriesYaml,
+          namespacedPolicies: result.namespacedPolicies,
+          imagePolicyStatuses: result.imagePolicyStatuses,
           errors: result.errors,
           warnings,
           mirrorOrigins: result.mirrorOrigins,
@@ -160,8 +141,15 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       `mirrorscope render: note: nothing to apply to registries.conf; the nodes keep the template file (shown)\n`,
     );
   }
+  for (const st of result.imagePolicyStatuses)
+    io.stderr.write(
+      `mirrorscope render: note: ImagePolicy ${st.namespace}/${st.name} gets status ${st.type}=${st.status} (${st.reason}): ${st.message}\n`,
+    );
   const extra: [string, string][] = [];
   if (result.policyJsonText !== null) extra.push([POLICY_JSON_PATH, `${result.policyJsonText}\n`]);
+  if (result.sigstoreRegistriesYaml !== null)
+    extra.push([SIGSTORE_REGISTRIES_D_PATH, result.sigstoreRegistriesYaml]);
+  for (const p of result.namespacedPolicies) extra.push([p.path, `${p.text}\n`]);
   if (result.searchRegistriesDropIn !== null)
     extra.push([SEARCH_REGISTRIES_DROP_IN_PATH, result.searchRegistriesDropIn]);
   const registriesConf = result.registriesConf ?? '';

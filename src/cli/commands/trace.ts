@@ -1,5 +1,6 @@
 import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs, type FlagValues } from '../../core/args.js';
+import { parsePlatform } from '../../core/registry-protocol/manifest-blobs.js';
 import { collectorBase, COLLECTOR_FLAGS, getFromCollector } from '../collector-client.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { invalidReferenceResult } from '../../core/resolve/resolver.js';
@@ -15,13 +16,15 @@ import { styleFor } from '../../core/style.js';
 import type { TraceResult } from '../../trace/types.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--crio-version V] [--namespace NS] [--json] [--all]
-                       [--timeout MS] [--authfile FILE] IMAGE
+                       [--timeout MS] [--authfile FILE] [--platform OS/ARCH[/VARIANT]] IMAGE
        mirrorscope trace --node NODE [--collector URL] [--token-file FILE] [--json] [--all] IMAGE
 
 Does, for IMAGE, what CRI-O would do on the wire — without downloading layers: walks the sources in
 CRI-O's order (mirrors, then the primary), and for each finds the credentials (CRI-O's global_auth_file,
 else the node pull secret /var/lib/kubelet/config.json), the certs.d CAs, pings /v2/, follows the auth
-challenge and asks for the manifest. It stops at the first source that serves it, as CRI-O does.
+challenge and asks for the manifest. It stops at the first source that serves it, as CRI-O does, and
+checks there (HEAD) that the config and every layer exist: a blob missing there fails the pull, because
+CRI-O never falls back to the next source once it has the manifest.
 
   --root DIR        read the node's configuration below DIR (default /)
   --runtime NAME    crio (default) or podman (podman as root on the node: short-name-mode from
@@ -36,6 +39,8 @@ challenge and asks for the manifest. It stops at the first source that serves it
   --timeout MS      per request, its redirects included (default 10000)
   --authfile FILE   use this auth file instead of global_auth_file / the node pull secret
                     (a missing or unreadable FILE is an error)
+  --platform P      os/arch[/variant] whose image of an index is checked (default: this machine's,
+                    as CRI-O on it would choose)
   --allow-empty-root  accept a root without etc/containers (CRI-O's empty configuration)
   --connect-to HOST[:PORT]=ADDR:PORT
                     connect to ADDR:PORT whenever HOST[:PORT] is contacted (repeatable, as curl's
@@ -47,7 +52,7 @@ challenge and asks for the manifest. It stops at the first source that serves it
   --token-file FILE bearer token for a collector running with --auth kube (default: $MIRRORSCOPE_TOKEN)
 
 Outcomes per source: found, manifest-unknown, unauthorized, denied, tls-untrusted, unreachable,
-timeout, blocked, skipped-digest-only, skipped-tag-only, error.
+timeout, blocked, skipped-digest-only, skipped-tag-only, blob-missing, error.
 Exit status: 0 the pull would succeed, 1 it would fail, 2 usage or config error.
 `;
 
@@ -65,6 +70,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     namespace: { type: 'string' },
     node: { type: 'string' },
     ...COLLECTOR_FLAGS,
+    platform: { type: 'string' },
   });
   if (positionals.length !== 1) throw new MirrorscopeError('usage', 'name exactly one IMAGE');
   if (typeof flags.node === 'string') return traceOnNode(flags.node, positionals[0]!, flags, io);
@@ -76,6 +82,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   if (timeoutMs !== undefined && (timeoutMs <= 0 || !Number.isInteger(timeoutMs)))
     throw new MirrorscopeError('usage', '--timeout needs a positive whole number of milliseconds');
   const runtime = choice.runtime;
+  const platform = typeof flags.platform === 'string' ? parsePlatform(flags.platform) : undefined;
+  if (platform === null)
+    throw new MirrorscopeError('usage', '--platform needs os/arch or os/arch/variant, e.g. linux/arm64/v8');
   const root = typeof flags.root === 'string' ? flags.root : '/';
   installConnectTo(flags['connect-to']);
   await requireContainersDir(root, flags['allow-empty-root'] === true);
@@ -131,6 +140,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     result = await engine.trace(positionals[0]!, {
       all: flags.all === true,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(platform !== undefined ? { platform } : {}),
       signatureEvaluator: async (input) => (await signaturesLoading).evaluator(input),
     });
   } finally {

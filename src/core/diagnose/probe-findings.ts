@@ -55,6 +55,8 @@ function mirrorFinding(s: ProbedSource, ctx: ProbeDiagnosisContext): KeyedFindin
         image: s.image,
         fix: `Mirror ${s.image} to ${s.reference} (oc-mirror, or skopeo copy --all docker://${s.image} docker://${s.reference}).`,
       });
+    case 'blob-missing':
+      return blobMissingFinding(s, base, at);
     case 'unauthorized':
     case 'denied': {
       if (s.credentials !== null) {
@@ -118,6 +120,35 @@ function mirrorFinding(s: ProbedSource, ctx: ProbeDiagnosisContext): KeyedFindin
   }
 }
 
+function blobMissingFinding(
+  s: ProbedSource,
+  base: { location: string | null; host: string },
+  at: string,
+): KeyedFinding {
+  const missing = s.blobs?.missing ?? [];
+  const first = missing[0];
+  const what =
+    first === undefined
+      ? 'a blob of the image'
+      : first.role === 'layer'
+        ? `layer ${first.layer} (${first.digest})`
+        : `the ${first.role} ${first.digest}`;
+  const more = missing.length > 1 ? ` and ${missing.length - 1} more blob(s)` : '';
+  const platform = s.blobs?.platform ? ` for ${s.blobs.platform}` : '';
+  // c/image reuses a layer the node already stores: only a node without it fails on that layer.
+  const reuse =
+    first?.role === 'layer' ? ' (a node that already stores that layer, from another image, skips it)' : '';
+  return keyed({
+    ...base,
+    id: 'mirror-blob-missing',
+    message: `Mirror ${s.host} serves the manifest of ${s.reference}${platform} but not ${what}${more}${reuse}; the pull fails there, and CRI-O does not fall back to the next source${at}.`,
+    scope: s.host,
+    subject: `${s.reference}|${first?.digest ?? ''}`,
+    image: s.image,
+    fix: `Mirror ${s.image} to ${s.reference} again completely (oc-mirror, or skopeo copy --all docker://${s.image} docker://${s.reference}), and look for what deleted the blob (registry garbage collection, an interrupted copy).`,
+  });
+}
+
 function staleFinding(s: ProbedSource): KeyedFinding | null {
   if (s.stale?.stale !== true) return null;
   return keyed({
@@ -141,6 +172,23 @@ function signatureFindings(probe: ProbedImage): KeyedFinding[] {
   }));
 }
 
+/** A release payload image whose mirror lacks the sigstore signature the 4.21+ default policy requires. */
+function releaseSignatureFinding(probe: ProbedImage): KeyedFinding | null {
+  const check = probe.result.releaseSignature;
+  if (check === undefined || check.present !== false) return null;
+  const mirror = check.attachment.split('/')[0]!;
+  const required = probe.result.signature?.['required'] === true;
+  return keyed({
+    id: 'release-signature-missing-on-mirror',
+    message: `${probe.image} is an OpenShift release payload image and its mirror has no sigstore signature: ${check.reason}. ${required ? 'The signature policy requires it, so the pull fails' : 'From 4.21 the default "openshift" ClusterImagePolicy requires it for ocp-release (4.22: every payload image), so the pull or the next upgrade will fail'}.`,
+    location: null,
+    scope: mirror,
+    subject: check.attachment,
+    image: probe.image,
+    host: mirror,
+  });
+}
+
 /** Findings for one probed image. The keys of those that explain a failed pull are in `explaining`. */
 export function diagnoseProbe(
   probe: ProbedImage,
@@ -160,6 +208,7 @@ export function diagnoseProbe(
     push(staleFinding(s), false);
   }
   for (const f of signatureFindings(probe)) push(f, true);
+  push(releaseSignatureFinding(probe), true);
   if (failed) {
     const tried = probe.sources.filter((s) => s.reachedByCrio);
     const blocked = tried.find((s) => !s.mirror && s.outcome === 'blocked');

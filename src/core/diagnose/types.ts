@@ -27,6 +27,15 @@ export interface ProbedSource {
   readonly configuredAt: string | null;
   readonly reachedByCrio: boolean;
   readonly stale: { readonly stale: boolean | null; readonly reason: string } | null;
+  /** The blob check of the winning source (absent from older agents' results). */
+  readonly blobs?: {
+    readonly platform: string | null;
+    readonly missing: readonly {
+      readonly digest: string;
+      readonly role: string;
+      readonly layer: number | null;
+    }[];
+  } | null;
 }
 
 export interface ProbedImage {
@@ -38,6 +47,12 @@ export interface ProbedImage {
     readonly digest: string | null;
     readonly reason: string;
     readonly signature: { readonly [detail: string]: unknown } | null;
+    readonly releaseSignature?: {
+      readonly repository: string;
+      readonly attachment: string;
+      readonly present: boolean | null;
+      readonly reason: string;
+    };
   };
   readonly error: { readonly code: string; readonly message: string } | null;
 }

@@ -16,6 +16,13 @@ import type {
   SourceLine,
 } from './types.js';
 import { didYouMeanClause } from '../suggest.js';
+import {
+  IMAGE_POLICY_API_VERSIONS,
+  IMAGE_POLICY_KINDS,
+  readImagePolicy,
+  type ImagePolicyKind,
+  type ImagePolicyObject,
+} from './image-policies.js';
 import { parseYamlDocuments, type Located } from './yaml-tree.js';
 
 const MIRROR_KINDS: Readonly<Record<MirrorSetKind, { group: string; listField: string }>> = {
@@ -123,6 +130,7 @@ interface Collected {
   releaseImage: ClusterObjects['releaseImage'];
   notes: InputNote[];
   seen: Map<string, ObjectRef>;
+  imagePolicies: ImagePolicyObject[];
 }
 
 function objectName(r: Reader, obj: Map<string, Located>, kind: string, at: Located): string {
@@ -296,6 +304,11 @@ function readObject(
     }
     prunedFields(r, acc, obj, OBJECT_FIELDS, kind);
     readMirrorSet(r, obj, kind as MirrorSetKind, node, acc);
+  } else if (IMAGE_POLICY_KINDS.includes(kind) && IMAGE_POLICY_API_VERSIONS.includes(apiVersion)) {
+    const policy = readImagePolicy(r.file, obj, kind as ImagePolicyKind, apiVersion, node);
+    const name = policy.namespace === null ? policy.ref.name : `${policy.namespace}/${policy.ref.name}`;
+    remember(r, acc, { ...policy.ref, name }, node);
+    acc.imagePolicies.push(policy);
   } else if (kind === 'Image' && apiVersion === 'config.openshift.io/v1') {
     readImage(r, obj, node, acc);
   } else if (kind === 'ClusterVersion' && apiVersion === 'config.openshift.io/v1') {
@@ -309,9 +322,18 @@ function readObject(
   }
 }
 
+function collecting(): Collected {
+  return { mirrorSets: [], image: null, releaseImage: null, notes: [], seen: new Map(), imagePolicies: [] };
+}
+
+function collected(acc: Collected): ClusterObjects {
+  const { mirrorSets, image, releaseImage, notes, imagePolicies } = acc;
+  return { mirrorSets, image, releaseImage, notes, imagePolicies };
+}
+
 /** Reads every object of every file, in order. Throws `config-invalid` naming file and line. */
 export function parseClusterObjects(files: readonly ConfigFile[]): ClusterObjects {
-  const acc: Collected = { mirrorSets: [], image: null, releaseImage: null, notes: [], seen: new Map() };
+  const acc = collecting();
   for (const file of files) {
     const r = new Reader(file.path);
     for (const doc of parseYamlDocuments(file)) {
@@ -319,7 +341,7 @@ export function parseClusterObjects(files: readonly ConfigFile[]): ClusterObject
       readObject(r, doc.root, acc, null);
     }
   }
-  return { mirrorSets: acc.mirrorSets, image: acc.image, releaseImage: acc.releaseImage, notes: acc.notes };
+  return collected(acc);
 }
 
 /** JSON as the API serves it, in the tree the readers take (API objects have no lines). */
@@ -350,7 +372,7 @@ export interface ApiObject {
  * be older or newer than ours) becomes a note and is left out; the others still render.
  */
 export function clusterObjectsFromApi(objects: readonly ApiObject[]): ClusterObjects {
-  const acc: Collected = { mirrorSets: [], image: null, releaseImage: null, notes: [], seen: new Map() };
+  const acc = collecting();
   for (const o of objects) {
     try {
       readObject(new Reader(o.label), locate(o.object, 0), acc, { kind: o.kind, apiVersion: o.apiVersion });
@@ -363,5 +385,5 @@ export function clusterObjectsFromApi(objects: readonly ApiObject[]): ClusterObj
       acc.notes.push({ message: `left out: ${text}`, file: o.label, line: null });
     }
   }
-  return { mirrorSets: acc.mirrorSets, image: acc.image, releaseImage: acc.releaseImage, notes: acc.notes };
+  return collected(acc);
 }

@@ -2,6 +2,7 @@
 // starting from the pool's template policy, encoded as Go's encoding/json does (map keys sorted).
 import { goJsonString, goQuote } from './go-format.js';
 import { isValidRegistriesConfScope } from './scopes.js';
+import { ScopePolicyError, validateAgainstAllowedBlocked } from './sigstore-render.js';
 import type { PolicyDocument, PolicyRequirement } from './types.js';
 
 export class PolicyError extends Error {
@@ -23,6 +24,8 @@ export interface PolicyInput {
   /** `Name()` of the release payload; null when no release image is known. */
   readonly payloadRepo: string | null;
   readonly legacy: boolean;
+  /** ClusterImagePolicy scopes → their sigstoreSigned requirements (empty: none). */
+  readonly clusterScopes?: ReadonlyMap<string, readonly PolicyRequirement[]>;
 }
 
 function byKey<T>(entries: Iterable<[string, T]>): Record<string, T> {
@@ -41,7 +44,14 @@ export function updatePolicyJson(template: PolicyDocument, input: PolicyInput): 
       );
     }
   }
-  if (input.allowed === null && input.blocked === null) return null;
+  const clusterScopes = input.clusterScopes ?? new Map<string, readonly PolicyRequirement[]>();
+  try {
+    validateAgainstAllowedBlocked(clusterScopes.keys(), 'clusterimagePolicy', allowed, blocked);
+  } catch (err) {
+    if (err instanceof ScopePolicyError) throw new PolicyError(err.message);
+    throw err;
+  }
+  if (input.allowed === null && input.blocked === null && clusterScopes.size === 0) return null;
   for (const scope of blocked)
     if (!isValidRegistriesConfScope(scope))
       throw new PolicyError(`invalid entry for blocked registries ${goQuote(scope)}`);
@@ -53,12 +63,14 @@ export function updatePolicyJson(template: PolicyDocument, input: PolicyInput): 
   const scopes = new Map<string, readonly PolicyRequirement[]>();
   if (allowed.length > 0) {
     defaultReqs = [REJECT];
-    for (const reg of allowed) scopes.set(reg, [ACCEPT]);
+    // A registry a ClusterImagePolicy covers gets only the policy's requirement.
+    for (const reg of allowed) if (!clusterScopes.has(reg)) scopes.set(reg, [ACCEPT]);
   }
   if (blocked.length > 0) {
     defaultReqs = [ACCEPT];
     for (const reg of blocked) scopes.set(reg, [REJECT]);
   }
+  for (const [scope, reqs] of clusterScopes) scopes.set(scope, [...(scopes.get(scope) ?? []), ...reqs]);
   const transports = new Map(Object.entries(template.transports));
   if (input.legacy) {
     transports.set('docker', byKey(scopes));
@@ -71,9 +83,22 @@ export function updatePolicyJson(template: PolicyDocument, input: PolicyInput): 
   return { default: defaultReqs, transports: byKey(transports) };
 }
 
+/** A requirement's fields as encoding/json writes a Go struct: in field order, nested objects alike. */
+function valueJson(value: unknown, indent: string | null, level: number): string {
+  if (typeof value === 'string') return goJsonString(value);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const entries = Object.entries(value).map(([k, v]): [string, string] => [
+      k,
+      valueJson(v, indent, level + 1),
+    ]);
+    return objectJson(entries, indent, level);
+  }
+  return JSON.stringify(value);
+}
+
 function requirementsJson(reqs: readonly PolicyRequirement[], indent: string | null, level: number): string {
   if (reqs.length === 0) return '[]';
-  const items = reqs.map((r) => objectJson([['type', goJsonString(r.type)]], indent, level + 1));
+  const items = reqs.map((r) => valueJson(r, indent, level + 1));
   if (indent === null) return `[${items.join(',')}]`;
   const pad = indent.repeat(level + 1);
   return `[\n${items.map((i) => pad + i).join(',\n')}\n${indent.repeat(level)}]`;

@@ -8,6 +8,15 @@ import { editRegistriesConfig, EditError } from './edit-registries.js';
 import { encodePolicyJson, MCO_TEMPLATE_POLICY, PolicyError, updatePolicyJson } from './policy-json.js';
 import { ReleaseImageError, parsePayload, validBlockedAndAllowed } from './payload.js';
 import { emptyRegistriesConf, registryScope, type RegistriesConfValue } from './registries-model.js';
+import {
+  CRIO_POLICIES_DIR,
+  namespacedPolicies,
+  scopePolicies,
+  ScopePolicyError,
+  sigstoreRegistriesYaml,
+  validateAgainstAllowedBlocked,
+  type ScopePolicies,
+} from './sigstore-render.js';
 import { decodeTemplate, MCO_TEMPLATE_REGISTRIES_CONF } from './template.js';
 import { encodeRegistriesConf } from './toml-encode.js';
 import type {
@@ -84,10 +93,26 @@ function rejected(errors: RenderError[], warnings: string[]): RenderResult {
     policyJson: null,
     policyJsonText: null,
     searchRegistriesDropIn: null,
+    sigstoreRegistriesYaml: null,
+    namespacedPolicies: [],
+    imagePolicyStatuses: [],
     errors,
     warnings,
     mirrorOrigins: {},
   };
+}
+
+/** The ClusterImagePolicy / ImagePolicy objects this MCO version reads, as scope maps. */
+function imagePolicyScopes(objects: ClusterObjects, profile: McoProfile, warnings: string[]): ScopePolicies {
+  const all = objects.imagePolicies ?? [];
+  const read = all.filter((o) =>
+    o.kind === 'ClusterImagePolicy' ? profile.clusterImagePolicies : profile.namespacedPolicies,
+  );
+  for (const o of all.filter((x) => !read.includes(x)))
+    warnings.push(
+      `${o.kind} "${o.namespace === null ? '' : `${o.namespace}/`}${o.ref.name}" is ignored: MCO ${profile.label} does not render ${o.kind} objects`,
+    );
+  return scopePolicies(read, profile.namespacedPolicies);
 }
 
 interface EditLists {
@@ -190,8 +215,16 @@ export function renderRegistries(objects: ClusterObjects, options: RenderOptions
     if (refusal !== null) warnings.push(refusal);
   }
 
+  const policies = imagePolicyScopes(objects, profile, warnings);
   let policyJson: PolicyDocument | null = null;
-  if (split.policyBlocked !== null || split.allowed !== null) {
+  let sigstoreYaml: string | null = null;
+  const perNamespace: { namespace: string; path: string; text: string }[] = [];
+  if (
+    split.policyBlocked !== null ||
+    split.allowed !== null ||
+    policies.cluster.size > 0 ||
+    policies.namespaced.size > 0
+  ) {
     let payloadRepo: string | null = null;
     if (releaseImage !== null) payloadRepo = nameOf(parsePayload(releaseImage));
     try {
@@ -200,11 +233,41 @@ export function renderRegistries(objects: ClusterObjects, options: RenderOptions
         allowed: split.allowed,
         payloadRepo,
         legacy: profile.legacy,
+        clusterScopes: policies.cluster,
       });
     } catch (err) {
       if (err instanceof PolicyError)
         return rejected([failure(err.message, 'could not update policy json with new changes: ')], warnings);
       throw err;
+    }
+    try {
+      validateAgainstAllowedBlocked(
+        policies.namespaced.keys(),
+        'imagePolicy',
+        split.allowed ?? [],
+        split.policyBlocked ?? [],
+      );
+      // Each namespace file starts from the cluster policy.json (the template when that is unchanged).
+      for (const [namespace, doc] of namespacedPolicies(
+        policyJson ?? MCO_TEMPLATE_POLICY,
+        policies.namespaced,
+      ))
+        perNamespace.push({
+          namespace,
+          path: `${CRIO_POLICIES_DIR}/${namespace}.json`,
+          text: encodePolicyJson(doc, true),
+        });
+      sigstoreYaml = sigstoreRegistriesYaml(
+        [...policies.cluster.keys(), ...policies.namespaced.keys()],
+        wantsRegistries ? registriesConf : null,
+        profile.sigstoreMirrors,
+      );
+    } catch (err) {
+      if (!(err instanceof ScopePolicyError)) throw err;
+      const wrapper = err.message.startsWith('imagePolicy configured')
+        ? 'could not update namespace policy JSON from imagepolicy: '
+        : '';
+      return rejected([failure(err.message, wrapper)], warnings);
     }
   }
   const searchList = sources.containerRuntimeSearchRegistries;
@@ -214,6 +277,9 @@ export function renderRegistries(objects: ClusterObjects, options: RenderOptions
     policyJson,
     policyJsonText: policyJson === null ? null : encodePolicyJson(policyJson, profile.indentPolicyJson),
     searchRegistriesDropIn: searchList === undefined ? null : searchDropIn(searchList, profile),
+    sigstoreRegistriesYaml: sigstoreYaml,
+    namespacedPolicies: perNamespace,
+    imagePolicyStatuses: policies.statuses,
     errors: [],
     warnings,
     mirrorOrigins,

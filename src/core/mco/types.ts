@@ -1,3 +1,5 @@
+import type { ImagePolicyObject } from './image-policies.js';
+import type { ImagePolicyStatus } from './sigstore-render.js';
 // The cluster objects the machine-config-operator renders into the node's registry configuration,
 // as read from YAML (with the file and line of everything), and the result of a render.
 
@@ -64,6 +66,8 @@ export interface ClusterObjects {
   /** `ClusterVersion/version` `status.desired.image`, when an object gave it. */
   readonly releaseImage: { readonly value: string; readonly origin: SourceLine } | null;
   readonly notes: readonly InputNote[];
+  /** ClusterImagePolicy and ImagePolicy objects in input order (absent: none were read). */
+  readonly imagePolicies?: readonly ImagePolicyObject[];
 }
 
 /** The objects an output mirror came from. */
@@ -94,6 +98,16 @@ export interface RenderResult {
   readonly policyJsonText: string | null;
   /** `/etc/containers/registries.conf.d/01-image-searchRegistries.conf`, when written. */
   readonly searchRegistriesDropIn: string | null;
+  /** `/etc/containers/registries.d/sigstore-registries.yaml`, when a (Cluster)ImagePolicy asks for it. */
+  readonly sigstoreRegistriesYaml: string | null;
+  /** `/etc/crio/policies/<namespace>.json` per namespace with ImagePolicy scopes (4.18+). */
+  readonly namespacedPolicies: readonly {
+    readonly namespace: string;
+    readonly path: string;
+    readonly text: string;
+  }[];
+  /** The status the MCO writes on ImagePolicies whose scopes a ClusterImagePolicy covers. */
+  readonly imagePolicyStatuses: readonly ImagePolicyStatus[];
   readonly errors: readonly RenderError[];
   /** Non-fatal messages the controller logs (payload-repository exceptions, objects a version ignores). */
   readonly warnings: readonly string[];
@@ -103,6 +117,8 @@ export interface RenderResult {
 
 export interface PolicyRequirement {
   readonly type: string;
+  /** Further fields (sigstoreSigned), in the order containers/image's JSON encoding writes them. */
+  readonly [field: string]: unknown;
 }
 
 /** The subset of containers-policy.json the MCO edits. */

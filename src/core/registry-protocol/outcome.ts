@@ -13,6 +13,8 @@ export type SourceOutcome =
   | 'blocked'
   | 'skipped-digest-only'
   | 'skipped-tag-only'
+  /** The manifest was served but a blob of the image is missing: the pull fails, no fallback. */
+  | 'blob-missing'
   | 'error';
 
 export interface Classified {

@@ -28,6 +28,8 @@ const CAUSES: readonly (readonly [RegExp, string])[] = [
     /Signature for identity .* is not accepted|is rejected by policy|[Ii]nvalid (GPG )?signature|signature verification failed/,
     'pull-signature-rejected',
   ],
+  // Before "Not Found": a blob 404 after the manifest is not a missing image (no fallback happened).
+  [/reading blob sha(256|384|512):[0-9a-f]+: .*(404|BLOB_UNKNOWN|blob unknown)/, 'pull-blob-missing'],
   [/server gave HTTP response to HTTPS client/, 'pull-http-to-https'],
   [/x509: |tls: failed to verify|certificate signed by unknown authority/, 'pull-tls-untrusted'],
   [/toomanyrequests|TOOMANYREQUESTS|429 Too Many Requests/, 'pull-rate-limited'],

@@ -2,6 +2,7 @@
 // MachineConfigs the bytes are what the daemon writes, so bytes decide; between a render of ours and
 // the MCO's MachineConfig only the meaning can be compared (TOML/JSON formatting may differ).
 import type { MachineConfigView } from './machine-config.js';
+import { parse as parseYaml } from 'yaml';
 import { registriesDifference } from './registries-equivalence.js';
 
 /** Compared paths whose bytes differ (or exist in only one), sorted. */
@@ -20,6 +21,45 @@ interface PolicyShape {
 
 function types(reqs: Requirements | undefined): string {
   return (reqs ?? []).map((r) => String(r.type)).join(', ') || '(none)';
+}
+
+/** A requirement's meaning, key order aside (a sigstoreSigned one carries its keys and identity). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/** The scopes a registries.d file turns `use-sigstore-attachments` on for, sorted. */
+function attachmentScopes(text: string): string[] | null {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch {
+    return null;
+  }
+  const docker = (doc as { docker?: Record<string, { 'use-sigstore-attachments'?: unknown }> } | null)
+    ?.docker;
+  if (typeof docker !== 'object' || docker === null) return [];
+  return Object.entries(docker)
+    .filter(([, v]) => v?.['use-sigstore-attachments'] === true)
+    .map(([k]) => k)
+    .sort();
+}
+
+function registriesDDifference(expected: string, actual: string): string | null {
+  const want = attachmentScopes(expected);
+  const got = attachmentScopes(actual);
+  if (want === null || got === null) return expected === actual ? null : 'the file is not valid YAML';
+  const missing = want.filter((s) => !got.includes(s));
+  const extra = got.filter((s) => !want.includes(s));
+  if (missing.length > 0) return `use-sigstore-attachments for ${missing.join(', ')} vs not set`;
+  if (extra.length > 0) return `use-sigstore-attachments not called for on ${extra.join(', ')}`;
+  return null;
 }
 
 /**
@@ -42,6 +82,8 @@ function policyDifference(expected: string, actual: string): string | null {
     const theirs = got.transports?.['docker']?.[scope];
     if (theirs === undefined) return `docker scope ${scope} (${types(reqs)}) vs no such scope`;
     if (types(reqs) !== types(theirs)) return `docker scope ${scope}: ${types(reqs)} vs ${types(theirs)}`;
+    if (canonical(reqs) !== canonical(theirs))
+      return `docker scope ${scope}: the ${types(reqs)} requirement's keys or identity differ`;
   }
   return null;
 }
@@ -58,5 +100,6 @@ export function contentDifference(
   }
   if (path.endsWith('.json')) return policyDifference(expected, actual);
   if (path.endsWith('.conf')) return registriesDifference(path, expected, actual);
+  if (path.endsWith('.yaml')) return registriesDDifference(expected, actual);
   return expected === actual ? null : 'the contents differ';
 }

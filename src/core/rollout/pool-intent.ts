@@ -8,6 +8,7 @@ import {
   renderRegistries,
   SEARCH_REGISTRIES_DROP_IN_PATH,
 } from '../mco/render.js';
+import { CRIO_POLICIES_DIR, SIGSTORE_REGISTRIES_D_PATH } from '../mco/sigstore-render.js';
 import type { ClusterObjects, RenderResult } from '../mco/types.js';
 import { CURRENT_MCO, mcoProfile, type McoProfile } from '../mco/versions.js';
 import { contentDifference } from './file-equivalence.js';
@@ -54,6 +55,8 @@ export interface PoolIntent {
   readonly generator: string;
   readonly result: RenderResult;
   readonly warnings: readonly string[];
+  /** The ClusterImagePolicy / ImagePolicy objects were read, so their files can be compared. */
+  readonly policyFilesKnown: boolean;
 }
 
 /** undefined while template MachineConfigs are still to be fetched. */
@@ -65,15 +68,17 @@ export function renderIntent(
 ): PoolIntent | undefined {
   const mc = configs.get(templateConfigName(generator));
   if (mc === undefined) return undefined;
+  const policyFilesKnown = objects.imagePolicies !== undefined;
   const template: MachineConfigView | null = mc?.files.has(REGISTRIES_CONF_PATH) ? mc : null;
-  if (template === null) return { generator, result: renderRegistries(objects, { profile }), warnings: [] };
+  if (template === null)
+    return { generator, result: renderRegistries(objects, { profile }), warnings: [], policyFilesKnown };
   const file = template.files.get(REGISTRIES_CONF_PATH)!;
   try {
     const result = renderRegistries(objects, {
       profile,
       template: { path: `MachineConfig ${template.name}: ${file.path}`, text: file.text },
     });
-    return { generator, result, warnings: [] };
+    return { generator, result, warnings: [], policyFilesKnown };
   } catch (err) {
     if (!(err instanceof MirrorscopeError)) throw err;
     return {
@@ -82,21 +87,34 @@ export function renderIntent(
       warnings: [
         `the template registries.conf of ${template.name} cannot be read (${err.message}); rendered from the MCO's built-in template instead`,
       ],
+      policyFilesKnown,
     };
   }
 }
 
 /**
  * The files the generated MachineConfig should hold (null: must not hold it). policy.json only when
- * the objects call for one: the MCO may also write it for reasons outside these objects
- * (ClusterImagePolicy).
+ * the objects call for one (with only ImagePolicies the MCO copies the template's bytes). The
+ * signature policy files only when the collector read the (Cluster)ImagePolicies: otherwise it
+ * cannot tell what the MCO wrote there.
  */
-function expectedFiles(result: RenderResult): [string, string | null][] {
+function expectedFiles(intent: PoolIntent, generated: MachineConfigView | null): [string, string | null][] {
+  const result = intent.result;
   const files: [string, string | null][] = [
     [REGISTRIES_CONF_PATH, result.registriesConfGenerated ? result.registriesConf : null],
     [SEARCH_REGISTRIES_DROP_IN_PATH, result.searchRegistriesDropIn],
   ];
   if (result.policyJsonText !== null) files.push([POLICY_JSON_PATH, result.policyJsonText]);
+  if (!intent.policyFilesKnown) return files;
+  files.push([SIGSTORE_REGISTRIES_D_PATH, result.sigstoreRegistriesYaml]);
+  const expected = new Set<string>();
+  for (const p of result.namespacedPolicies) {
+    files.push([p.path, p.text]);
+    expected.add(p.path);
+  }
+  // A namespace file the objects no longer call for must be gone too.
+  for (const path of generated?.files.keys() ?? [])
+    if (path.startsWith(`${CRIO_POLICIES_DIR}/`) && !expected.has(path)) files.push([path, null]);
   return files;
 }
 
@@ -113,7 +131,7 @@ export function checkGenerated(
 ): GeneratedCheck {
   if (intent.result.errors.length > 0) return { state: 'render-failed', difference: null };
   if (generated === undefined) return { state: 'unknown', difference: null };
-  const expected = expectedFiles(intent.result);
+  const expected = expectedFiles(intent, generated);
   const lagging: GeneratedState = withinGrace ? 'pending' : 'differs';
   if (generated === null) {
     const wanted = expected.filter(([, text]) => text !== null).map(([path]) => path);

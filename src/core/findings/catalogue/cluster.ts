@@ -52,6 +52,12 @@ export const CLUSTER_FINDINGS = {
       'A real pull failed: a source answered that it does not have the image (manifest or repository unknown).',
     fix: 'Mirror the image (with `oc mirror`/`skopeo copy --all`) into the source named, or fix the mirror path mapping.',
   },
+  'pull-blob-missing': {
+    severity: 'error',
+    title:
+      'A real pull failed: the source that served the manifest lacks a blob (layer or config); CRI-O does not try the next mirror after that.',
+    fix: 'Mirror the image again completely into that mirror (oc-mirror, skopeo copy --all); `mirrorscope trace IMAGE` names the mirror and the blob.',
+  },
   'pull-unauthorized': {
     severity: 'error',
     title: 'A real pull failed: a source refused the pull (authentication required or access denied).',

@@ -53,6 +53,12 @@ export const MIRROR_FINDINGS = {
       'The mirror speaks plain HTTP but is not declared insecure, so CRI-O refuses it ("server gave HTTP response to HTTPS client").',
     fix: 'Serve the mirror over TLS, or list it in image.config.openshift.io/cluster insecureRegistries (insecure = true).',
   },
+  'mirror-blob-missing': {
+    severity: 'error',
+    title:
+      'The mirror serves the manifest but not a blob of the image (an interrupted mirroring run, garbage collection): the pull fails there, and CRI-O does not fall back to the next mirror or the source.',
+    fix: 'Mirror the image again completely (oc-mirror, or skopeo copy --all) and check the mirror registry for deleted blobs (garbage collection, storage quota).',
+  },
   'mirror-stale-tag': {
     severity: 'warning',
     title:

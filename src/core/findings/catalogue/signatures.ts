@@ -48,4 +48,10 @@ export const SIGNATURE_FINDINGS = {
       'The mirror serves the image but its signature store lacks the signature; CRI-O does not fall back to the source, so the pull fails.',
     fix: "Copy the signatures to the mirror's lookaside (skopeo copy copies them when the mirror scope has lookaside-staging) or point the mirror scope at the source's lookaside.",
   },
+  'release-signature-missing-on-mirror': {
+    severity: 'warning',
+    title:
+      'An OpenShift release payload image comes from a mirror that lacks its sigstore signature (sha256-<digest>.sig); from 4.21 the default "openshift" ClusterImagePolicy requires it, so pulls and the next upgrade fail.',
+    fix: 'Mirror the signatures too: oc-mirror v2 without --remove-signatures, or copy the `sha256-<digest>.sig` tag of each payload digest to the mirror (skopeo copy --all of the .sig tag).',
+  },
 } as const satisfies Record<string, FindingDefinition>;
