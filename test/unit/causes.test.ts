@@ -48,6 +48,12 @@ describe('cause kinds', () => {
       expect(Object.keys(CAUSE_KINDS)).toContain(kind);
   });
 
+  it('a partial mirror (manifest served, blob missing) is its own kind, apart from a mirror lacking the image', () => {
+    expect(causeKindOf({ id: 'mirror-blob-missing', message: '' })).toBe('mirror-lacks-blob');
+    expect(causeKindOf({ id: 'pull-blob-missing', message: '' })).toBe('mirror-lacks-blob');
+    expect(causeKindOf({ id: 'mirror-manifest-missing', message: '' })).toBe('mirror-lacks-image');
+  });
+
   it('a network finding names its kind from the error: DNS, refused, timeout', () => {
     const at = (message: string) => causeKindOf({ id: 'mirror-unreachable', message });
     expect(at('Mirror m.corp:5000 is unreachable: getaddrinfo ENOTFOUND m.corp.')).toBe('dns-failure');

@@ -59,6 +59,8 @@ export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
   'mirror-digest-mismatch': 'mirror-lacks-image',
   'pull-manifest-unknown': 'mirror-lacks-image',
   'mirror-stale-tag': 'stale-mirror',
+  'mirror-blob-missing': 'mirror-lacks-blob',
+  'pull-blob-missing': 'mirror-lacks-blob',
   // which sources are tried
   'tag-pull-bypasses-mirrors': 'tag-pull-skips-digest-only-mirrors',
   'mirror-shadowed': 'mirror-shadowed',
@@ -69,6 +71,7 @@ export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
   'signature-missing': 'signature-missing',
   'mirror-signature-missing': 'signature-missing',
   'pull-signature-missing': 'signature-missing',
+  'release-signature-missing-on-mirror': 'signature-missing',
   'signature-invalid': 'signature-invalid',
   'pull-signature-rejected': 'signature-invalid',
   'signature-store-unreachable': 'signature-store-unreachable',

@@ -124,6 +124,14 @@ export const CAUSE_KINDS = {
     fix: 'Mirror the images with their digests preserved (oc-mirror, or skopeo copy --all --preserve-digests) to the path the rewrite rule produces.',
     subject: 'host',
   }),
+  'mirror-lacks-blob': kind({
+    title: 'A mirror serves the manifest of an image but not all of its blobs: a partial mirror.',
+    headline: (h) => `${h} serves manifests whose blobs it lacks`,
+    explanation:
+      'containers/image chooses the first source whose manifest it reads; a blob missing afterwards fails the pull, and CRI-O never tries the next mirror or the source (containers/podman#20374).',
+    fix: 'Mirror the images again completely (oc-mirror, or skopeo copy --all) and find what removed the blobs (registry garbage collection, an interrupted copy, a storage quota).',
+    subject: 'host',
+  }),
   'stale-mirror': kind({
     title: 'A mirror serves tags whose source has moved on: the nodes run old builds.',
     headline: (h) => `${h} serves stale tags`,
