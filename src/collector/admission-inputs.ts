@@ -4,6 +4,7 @@ import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { DenialEventInput, PodAdmissionInput } from '../core/admission/cluster-section.js';
 import type { NodeInput } from '../core/report/types.js';
 import { parseAdmissionDenials } from '../core/admission/denial-events.js';
+import { eventLastSeen } from './event-time.js';
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
 
@@ -30,18 +31,6 @@ export function podAdmissionInputs(pods: readonly V1Pod[]): PodAdmissionInput[] 
   return out;
 }
 
-function lastSeen(e: CoreV1Event): Date | null {
-  const t =
-    e.lastTimestamp ??
-    e.series?.lastObservedTime ??
-    e.eventTime ??
-    e.firstTimestamp ??
-    e.metadata.creationTimestamp;
-  if (t === undefined || t === null) return null;
-  const d = t instanceof Date ? t : new Date(String(t));
-  return Number.isNaN(d.getTime()) ? null : d;
-}
-
 /** FailedCreate events within `maxAgeMs` that quote an admission denial. */
 export function denialEventInputs(
   events: readonly CoreV1Event[],
@@ -53,7 +42,7 @@ export function denialEventInputs(
     if (e.reason !== 'FailedCreate') continue;
     const denials = parseAdmissionDenials(e.message ?? '');
     if (denials.length === 0) continue;
-    const at = lastSeen(e);
+    const at = eventLastSeen(e);
     if (at === null || nowMs - at.getTime() > maxAgeMs) continue;
     out.push({
       namespace: e.involvedObject.namespace ?? e.metadata.namespace ?? '',

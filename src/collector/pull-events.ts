@@ -2,20 +2,9 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { parsePullFailure } from '../core/report/pull-error-text.js';
 import type { PullEvent } from '../core/report/types.js';
+import { eventLastSeen } from './event-time.js';
 
 const PULL_FAILURE_REASONS = new Set(['Failed', 'ErrImagePull']);
-
-function when(e: CoreV1Event): Date | null {
-  const t =
-    e.lastTimestamp ??
-    e.series?.lastObservedTime ??
-    e.eventTime ??
-    e.firstTimestamp ??
-    e.metadata.creationTimestamp;
-  if (t === undefined || t === null) return null;
-  const d = t instanceof Date ? t : new Date(String(t));
-  return Number.isNaN(d.getTime()) ? null : d;
-}
 
 /**
  * The latest pull failure per (node, image) seen within `maxAgeMs`. `nodeOfPod` finds the node of
@@ -32,7 +21,7 @@ export function pullEventsFrom(
     if (!PULL_FAILURE_REASONS.has(e.reason ?? '') || e.involvedObject.kind !== 'Pod') continue;
     const parsed = parsePullFailure(e.message ?? '');
     if (parsed === null) continue;
-    const at = when(e);
+    const at = eventLastSeen(e);
     if (at === null || nowMs - at.getTime() > maxAgeMs) continue;
     const namespace = e.involvedObject.namespace ?? e.metadata.namespace ?? '';
     const pod = e.involvedObject.name ?? '';
