@@ -17,7 +17,7 @@ import {
 } from '../probe/registry-client.js';
 import { BlobChecker } from './blob-check.js';
 import type { TraceContext } from './context.js';
-import { failAtWinner, winnerChecks } from './winner-checks.js';
+import { failAtWinner, failedResult, winnerChecks } from './winner-checks.js';
 import {
   signatureFailsPull,
   type StaleCheck,
@@ -180,7 +180,15 @@ export class TraceEngine {
     if (blobs !== null) sources[winIndex] = { ...sources[winIndex]!, blobs };
     // c/image chooses the platform's instance before it checks signatures, and copies blobs after.
     if (blobs?.outcome === 'no-platform')
-      return failAtWinner({ image, steps, sources }, winIndex, 'error', blobs.reason, null, releaseSignature);
+      return failAtWinner(
+        { image, steps, sources },
+        winIndex,
+        'error',
+        blobs.reason,
+        null,
+        releaseSignature,
+        this.context.resolver.runtimeName,
+      );
     if (signature !== null) {
       const fails = signatureFailsPull(signature.value);
       step(
@@ -200,14 +208,7 @@ export class TraceEngine {
           image,
           steps,
           sources,
-          result: {
-            outcome: 'failed',
-            source: null,
-            digest: null,
-            reason,
-            signature: signature.value,
-            ...(releaseSignature !== null ? { releaseSignature } : {}),
-          },
+          result: failedResult(reason, signature.value, releaseSignature),
           error: null,
         };
       }
@@ -220,6 +221,7 @@ export class TraceEngine {
         blobs.reason,
         signature?.value ?? null,
         releaseSignature,
+        this.context.resolver.runtimeName,
       );
     this.markDecisive(steps, winIndex);
     const reason = `pulled from ${winner.source.reference} (${winner.source.mirror ? 'mirror' : 'primary'})`;

@@ -99,11 +99,12 @@ export function failAtWinner(
   why: string,
   signature: TraceSignature | null,
   releaseSignature: ReleaseSignatureCheck | null,
+  runtimeName: string,
 ): TraceResult {
   const sources = [...partial.sources];
   const winner = sources[winIndex]!;
   sources[winIndex] = { ...winner, outcome, reason: why };
-  const reason = `${winner.reference}: ${why} (CRI-O does not fall back to the next source: the manifest came from here, so the pull fails here)`;
+  const reason = `${winner.reference}: ${why} (${runtimeName} does not fall back to the next source: the manifest came from here, so the pull fails here)`;
   const steps: TraceStep[] = [
     ...partial.steps,
     {
@@ -127,14 +128,23 @@ export function failAtWinner(
     image: partial.image,
     steps,
     sources,
-    result: {
-      outcome: 'failed',
-      source: null,
-      digest: null,
-      reason,
-      signature,
-      ...(releaseSignature !== null ? { releaseSignature } : {}),
-    },
+    result: failedResult(reason, signature, releaseSignature),
     error: null,
+  };
+}
+
+/** The result of a pull that failed at the source it chose: no other source is tried. */
+export function failedResult(
+  reason: string,
+  signature: TraceSignature | null,
+  releaseSignature: ReleaseSignatureCheck | null,
+): TraceResult['result'] {
+  return {
+    outcome: 'failed',
+    source: null,
+    digest: null,
+    reason,
+    signature,
+    ...(releaseSignature !== null ? { releaseSignature } : {}),
   };
 }

@@ -278,6 +278,17 @@ describe('trace --platform', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--platform needs os/arch or os/arch/variant');
   });
+
+  it('names the runtime asked for in the reason: podman does not fall back either', async () => {
+    const root = await makeRoot([partial, complete]);
+    const image = `${source}/lab/multi:v1`;
+    const args = ['trace', '--root', root, '--platform', 'linux/amd64', '--json', image];
+    const podman = JSON.parse((await cli({}, ...args, '--runtime', 'podman')).stdout) as TraceResult;
+    expect(podman.result.reason).toContain('(podman does not fall back to the next source');
+    expect(podman.result.reason).not.toContain('CRI-O');
+    const crio = JSON.parse((await cli({}, ...args)).stdout) as TraceResult;
+    expect(crio.result.reason).toContain('(CRI-O does not fall back to the next source');
+  });
 });
 
 describe('a hostile registry behind the manifest', () => {
