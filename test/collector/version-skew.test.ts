@@ -126,6 +126,11 @@ describe('a pool in the middle of a CRI-O upgrade', () => {
       'node-old': '1.33.2',
       'node-new': '1.34.1',
     });
+    // The page's node table says which CRI-O each node runs, beside its agent.
+    const page = await (await fetch(`${collector.url}/`)).text();
+    expect(page).toContain('<th>Agent</th><th>CRI-O</th>');
+    expect(page).toMatch(/<tr id="node-node-old">.*?<td>1\.33\.2<\/td>/);
+    expect(page).toMatch(/<tr id="node-node-new">.*?<td>1\.34\.1<\/td>/);
     // What each node would really do: 1.33 pulls from the first search registry, 1.34 cannot pull.
     const image = r.images.find((i) => i.image === 'lab/app:v1')!;
     expect(image.nodesFailing).toEqual(['node-new']);

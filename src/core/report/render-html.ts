@@ -148,7 +148,7 @@ function nodeRow(n: NodeReport): string {
       ? ''
       : ` <span class="pill warn" title="pool majority ${esc(n.drift.majorityHash)}">drift: ${esc(n.drift.differingFiles.join(', ') || 'config')}</span>`;
   const ids = [...new Set(n.findings.map((f) => f.id))].slice(0, 8).map(idLink).join(' ');
-  return `<tr id="node-${esc(n.name)}"><td><b>${esc(n.name)}</b></td><td>${esc(n.pool ?? '–')}</td><td>${agent}</td><td><code title="${esc(n.configHash)}">${esc((n.configHash ?? '–').slice(0, 12))}</code>${drift}</td><td class="n err-text">${n.counts.error}</td><td class="n warn-text">${n.counts.warning}</td><td class="n">${n.counts.info}</td><td>${ids}</td><td class="dim">${esc(n.lastSeen ?? 'never')}</td></tr>`;
+  return `<tr id="node-${esc(n.name)}"><td><b>${esc(n.name)}</b></td><td>${esc(n.pool ?? '–')}</td><td>${agent}</td><td>${esc(n.runtimeVersion ?? '–')}</td><td><code title="${esc(n.configHash)}">${esc((n.configHash ?? '–').slice(0, 12))}</code>${drift}</td><td class="n err-text">${n.counts.error}</td><td class="n warn-text">${n.counts.warning}</td><td class="n">${n.counts.info}</td><td>${ids}</td><td class="dim">${esc(n.lastSeen ?? 'never')}</td></tr>`;
 }
 
 const GENERATED_PILL: Readonly<Record<GeneratedState, string>> = {
@@ -265,7 +265,7 @@ export function renderReportHtml(report: ClusterReport): string {
     report.problems.length === 0
       ? '<p class="ok-banner">No problems found.</p>'
       : `<ul class="findings">${report.problems.slice(0, MAX_PROBLEMS_SHOWN).map(findingLine).join('')}</ul>${report.problems.length > MAX_PROBLEMS_SHOWN ? `<p class="dim">${report.problems.length - MAX_PROBLEMS_SHOWN} more in <a href="/api/v1/report">the JSON report</a>.</p>` : ''}`;
-  const nodes = `<table id="node-table"><thead><tr><th>Node</th><th>Pool</th><th>Agent</th><th>Config hash</th><th>Errors</th><th>Warnings</th><th>Info</th><th>Findings</th><th>Last seen</th></tr></thead><tbody>${report.nodes.slice(0, MAX_NODES_SHOWN).map(nodeRow).join('')}</tbody></table>${report.nodes.length > MAX_NODES_SHOWN ? `<p class="dim">${report.nodes.length - MAX_NODES_SHOWN} more nodes (those with fewer findings) in <a href="/api/v1/report">the JSON report</a>.</p>` : ''}`;
+  const nodes = `<table id="node-table"><thead><tr><th>Node</th><th>Pool</th><th>Agent</th><th>CRI-O</th><th>Config hash</th><th>Errors</th><th>Warnings</th><th>Info</th><th>Findings</th><th>Last seen</th></tr></thead><tbody>${report.nodes.slice(0, MAX_NODES_SHOWN).map(nodeRow).join('')}</tbody></table>${report.nodes.length > MAX_NODES_SHOWN ? `<p class="dim">${report.nodes.length - MAX_NODES_SHOWN} more nodes (those with fewer findings) in <a href="/api/v1/report">the JSON report</a>.</p>` : ''}`;
   const ids = new Set<string>();
   for (const p of report.problems) ids.add(p.id);
   for (const i of report.images) for (const e of i.events) for (const c of e.candidates) ids.add(c.findingId);
