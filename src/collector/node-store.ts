@@ -47,7 +47,19 @@ interface MutableAgent {
   connection: number;
   /** Limits that dropped something since the last snapshot (which starts afresh). */
   limitsHit: ReadonlySet<NodeLimit>;
-  bytes: { files: number; hosts: number; images: number; findings: number };
+  bytes: PartBytes;
+}
+
+interface PartBytes {
+  files: number;
+  hosts: number;
+  images: number;
+  findings: number;
+}
+
+/** What the node's byte limit leaves for one part, given what the other parts already hold. */
+function allowanceFor(b: PartBytes, part: keyof PartBytes): number {
+  return NODE_LIMITS.bytes - (b.files + b.hosts + b.images + b.findings - b[part]);
 }
 
 function mergeBy<T>(current: readonly T[], updates: readonly T[], key: (t: T) => string): T[] {
@@ -222,7 +234,7 @@ export class NodeStore {
       const hosts = fit(
         mergeBy(state.hosts, message.hosts, (h) => h.host),
         NODE_LIMITS.hosts,
-        NODE_LIMITS.bytes - b.files - b.images - b.findings,
+        allowanceFor(b, 'hosts'),
         hostBytes,
       );
       note(hit, hosts, 'hosts');
@@ -233,7 +245,7 @@ export class NodeStore {
       const images = fit(
         mergeBy(state.images, message.images, (i) => i.image),
         NODE_LIMITS.images,
-        NODE_LIMITS.bytes - b.files - b.hosts - b.findings,
+        allowanceFor(b, 'images'),
         imageBytes,
       );
       note(hit, images, 'images');
@@ -252,7 +264,7 @@ export class NodeStore {
       const kept: WireFinding[] = [];
       const dropped: WireFinding[] = [];
       for (const f of before) (cleared.has(f.key) ? dropped : kept).push(f);
-      const allowance = NODE_LIMITS.bytes - b.files - b.hosts - b.images;
+      const allowance = allowanceFor(b, 'findings');
       let bytes = b.findings;
       for (const f of dropped) bytes -= findingBytes(f);
       for (const f of incoming) bytes += findingBytes(f);
