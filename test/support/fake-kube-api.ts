@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { FakeKubeWrites } from './fake-kube-writes.js';
 
 /** A stored API object (what `upsert` takes and `get` returns). */
 export type Obj = {
@@ -303,6 +304,8 @@ export class FakeKubeApi {
   readonly namespaces: Obj[] = [];
   /** Serve the OpenShift groups; may be flipped while running (discovery and paths follow at once). */
   openshift: boolean;
+  /** nodes/status server-side apply, Event writes and writable CRDs (./fake-kube-writes.ts). */
+  readonly writes = new FakeKubeWrites(this);
 
   constructor(
     readonly adminToken = 'collector-sa-token',
@@ -481,6 +484,7 @@ current-context: fake
       failure.times--;
       return this.send(res, failure.status, status(failure.status, 'InternalError', 'injected failure'));
     }
+    if (await this.writes.handle(method, url, req, res)) return;
 
     if (method === 'POST' && p === '/apis/authentication.k8s.io/v1/tokenreviews')
       return this.tokenReview(req, res);
