@@ -41,6 +41,7 @@ import { RateLimiter } from './rate-limiter.js';
 import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
+import type { KubeWritesOptions } from './kube-writes.js';
 
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
@@ -78,6 +79,8 @@ export interface CollectorOptions {
   readonly admission?: boolean;
   /** How often the admission objects are re-read (default 60 s). */
   readonly admissionIntervalMs?: number;
+  /** Node conditions, Events and PolicyReports written back (docs/kubernetes-surfaces.md); off when absent. */
+  readonly kubeWrites?: KubeWritesOptions | null;
   readonly log: Log;
 }
 
@@ -362,6 +365,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       : () => undefined;
 
   let publisher: ReportPublisher | null = null;
+  let kubeWrites: { stop(): void } | null = null;
   if (kube !== null) {
     for (const informer of Object.values(informers)) informer.start();
     intent?.start();
@@ -377,6 +381,21 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       () => store.version + eventsVersion,
     );
     publisher.start();
+    if (options.kubeWrites) {
+      const { startKubeWrites } = await import('./kube-writes.js');
+      kubeWrites = startKubeWrites(
+        {
+          kube,
+          report,
+          agent: (node) => store.get(node),
+          node: (name) => informers.nodes?.get(name),
+          pods: () => informers.pods?.list() ?? [],
+          synced: () => informers.pods?.synced === true && informers.nodes?.synced === true,
+          log,
+        },
+        options.kubeWrites,
+      );
+    }
   }
   log.info(
     `collector listening on ${urls.join(', ')} (auth ${options.auth}${kube === null ? ', no Kubernetes API' : `, Kubernetes API ${kube.source}`})`,
@@ -388,6 +407,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     async close() {
       stopTlsReload();
       publisher?.stop();
+      kubeWrites?.stop();
       agents.close();
       admission?.stop();
       await Promise.all([...Object.values(informers).map((i) => i.stop()), intent?.stop()]);

@@ -447,6 +447,11 @@ current-context: fake
     return this.store[kind].get(`${namespace ?? ''}/${name}`);
   }
 
+  /** Every stored object of a kind. */
+  list(kind: Kind): Obj[] {
+    return [...this.store[kind].values()];
+  }
+
   private publish(kind: Kind, type: string, object: Obj, rv: number): void {
     this.history.push({ kind, type, object, rv });
     for (const w of this.watchers)

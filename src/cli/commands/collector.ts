@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs } from '../../core/args.js';
 import { EXIT_OK, type CommandIo } from '../command.js';
+import { KUBE_WRITE_FLAGS, KUBE_WRITE_USAGE, kubeWritesFrom } from './collector-write-flags.js';
 
 export const usage = `usage: mirrorscope collector [--listen ADDR]... [--auth kube|none] [--kubeconfig FILE] [--tls-cert FILE --tls-key FILE]
                             [--namespace NS] [--agent-service-account NAME] [--allow-unbound-agent-tokens]
@@ -34,7 +35,7 @@ kubelet pull-failure events, serves the cluster mirror health report and runs tr
   --tls-cert FILE, --tls-key FILE  serve HTTPS and WSS with this pair (e.g. the OpenShift service-CA
                                  serving certificate); re-read every minute, so a rotation needs no restart
   --log-level LEVEL              info (default), debug, warn, error, silent
-
+${KUBE_WRITE_USAGE}
 Endpoints: / (report page), /api/v1/report (JSON), /metrics, /api/v1/nodes/NODE/trace?image=REF[&all=1],
 /api/v1/trace?image=REF[&labelSelector=SEL], /healthz, /readyz. Runs until SIGTERM/SIGINT.
 `;
@@ -74,6 +75,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     'log-level': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    ...KUBE_WRITE_FLAGS,
   });
   if (positionals.length > 0) throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}"`);
   const auth = (flags.auth as string | undefined) ?? 'kube';
@@ -128,7 +130,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     log.info(
       'no Kubernetes configuration: running without the Kubernetes API (no pod images, events or ConfigMap)',
     );
-  const collector = await startCollector({ ...base, kube });
+  const collector = await startCollector({ ...base, kube, kubeWrites: kubeWritesFrom(flags, io.env) });
   io.stderr.write(`mirrorscope collector: report at ${collector.urls[0]}/\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
