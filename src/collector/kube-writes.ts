@@ -16,9 +16,16 @@ import {
   patchEventSeries,
   readEventCount,
 } from '../kube/event-writes.js';
+import {
+  applyPolicyReport,
+  deletePolicyReport,
+  discoverPolicyReportVersion,
+  ownPolicyReportNamespaces,
+} from '../kube/policy-report-writes.js';
 import type { Log } from './log.js';
 import { conditionOf, NodeConditions } from './node-conditions.js';
 import { PredictedPullEvents } from './pod-events.js';
+import { PolicyReports } from './policy-reports.js';
 
 export interface KubeWritesOptions {
   /** The ImagePullsPredicted condition on every node (--no-node-conditions turns it off). */
@@ -27,6 +34,8 @@ export interface KubeWritesOptions {
   readonly events: boolean;
   /** wgpolicyk8s.io PolicyReports where the CRDs exist (--no-policy-reports). */
   readonly policyReports: boolean;
+  /** How often the PolicyReport CRDs are looked for again (default 5 min). */
+  readonly policyReportRediscoverMs?: number;
   readonly conditionQps?: number;
   readonly conditionBurst?: number;
   readonly conditionHeartbeatMs?: number;
@@ -152,17 +161,33 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
         onWrite: (action, result) => sources.onWrite?.(`event-${action}`, result),
       })
     : null;
+  const reports = options.policyReports
+    ? new PolicyReports({
+        discover: () => discoverPolicyReportVersion(kube),
+        apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
+        existing: (version) => ownPolicyReportNamespaces(kube, version),
+        remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
+        ...(options.policyReportRediscoverMs === undefined
+          ? {}
+          : { rediscoverMs: options.policyReportRediscoverMs }),
+        log,
+        onWrite: (action, result) => sources.onWrite?.(`policy-report-${action}`, result),
+      })
+    : null;
   conditions?.start();
   void events?.start();
+  void reports?.start();
 
   const reconcile = (): void => {
     if (!sources.synced()) return;
-    const predictions = predictionsOf(sources.report(), sources.agent);
+    const report = sources.report();
+    const predictions = predictionsOf(report, sources.agent);
     conditions?.reconcile(predictions);
-    if (events !== null) {
-      const pods = sources.pods().flatMap((p) => podView(p) ?? []);
-      events.reconcile(predictions, pods, (node) => sources.node(node)?.metadata?.uid);
-    }
+    if (events === null && reports === null) return;
+    const pods = sources.pods().flatMap((p) => podView(p) ?? []);
+    const nodeUid = (node: string): string | undefined => sources.node(node)?.metadata?.uid;
+    events?.reconcile(predictions, pods, nodeUid);
+    void reports?.reconcile(predictions, pods, report.causes, nodeUid);
   };
   const timer = setInterval(reconcile, o.reconcileMs);
   timer.unref();
@@ -171,6 +196,7 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
       clearInterval(timer);
       conditions?.stop();
       events?.stop();
+      reports?.stop();
     },
   };
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageStatus, WireFinding } from '../../src/protocol/messages.js';
 import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject, podObject, type Obj } from '../support/fake-kube-api.js';
+import { CLUSTER_POLICY_REPORT_CRD, POLICY_REPORT_CRD } from '../support/fake-kube-writes.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 import { finding, ProtocolAgent } from './protocol-agent.js';
 
@@ -71,7 +72,6 @@ function start(): Promise<CollectorProcess> {
     '0.3',
     '--node-condition-grace',
     '6',
-    '--no-policy-reports',
   ]);
 }
 
@@ -120,6 +120,9 @@ beforeAll(async () => {
     },
   });
   api.upsert('pods', podObject('shop', 'web', 'worker-1', { containers: [WEB] }, 'Pending'));
+  api.upsert('pods', podObject('batch', 'nightly', 'worker-1', { containers: [WEB] }, 'Pending'));
+  api.writes.serveCrd(POLICY_REPORT_CRD);
+  api.writes.serveCrd(CLUSTER_POLICY_REPORT_CRD);
   kubeconfig = api.writeKubeconfig();
   collector = await start();
   agent = await connect();
@@ -170,6 +173,40 @@ describe('the ImagePullsPredicted condition and the PredictedPullFailure Events'
     expect(node.message).toContain('1 image in use on this node would fail to pull');
     // No agent on worker-2 yet: nothing is claimed about it.
     expect(condition('worker-2')).toBeUndefined();
+  });
+
+  it('PolicyReports: the failing pods in their namespace, the node in the ClusterPolicyReport; pruned when a namespace empties', async () => {
+    const shop = await eventually(() => {
+      const r = api.writes.objects(POLICY_REPORT_CRD).find((o) => o.metadata.namespace === 'shop');
+      expect(r).toMatchObject({ summary: { fail: 2, pass: 1 } });
+      return r as Obj & { results: { policy: string; result: string; resources: { name: string }[] }[] };
+    }, 'the shop PolicyReport');
+    expect(shop.results.map((r) => [r.policy, r.result, r.resources.map((x) => x.name)])).toEqual([
+      ['tls-ca-missing', 'fail', ['app-new', 'app-old']],
+      ['image-pulls-predicted', 'pass', ['web']],
+    ]);
+    expect(api.writes.objects(CLUSTER_POLICY_REPORT_CRD)).toEqual([
+      expect.objectContaining({
+        results: [
+          expect.objectContaining({
+            policy: 'tls-ca-missing',
+            result: 'fail',
+            resources: [expect.objectContaining({ name: 'worker-1' })],
+          }),
+        ],
+      }),
+    ]);
+    expect(
+      api.writes
+        .objects(POLICY_REPORT_CRD)
+        .map((o) => o.metadata.namespace)
+        .sort(),
+    ).toEqual(['batch', 'shop']);
+    api.remove('pods', 'nightly', 'batch');
+    await eventually(
+      () => expect(api.writes.objects(POLICY_REPORT_CRD).map((o) => o.metadata.namespace)).toEqual(['shop']),
+      'the batch report pruned',
+    );
   });
 
   it('a cause that only repeats writes nothing more', async () => {
