@@ -19,7 +19,7 @@ import {
 import {
   applyPolicyReport,
   deletePolicyReport,
-  discoverPolicyReportVersion,
+  discoverPolicyReports,
   ownPolicyReportNamespaces,
 } from '../kube/policy-report-writes.js';
 import type { Log } from './log.js';
@@ -163,7 +163,7 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
     : null;
   const reports = options.policyReports
     ? new PolicyReports({
-        discover: () => discoverPolicyReportVersion(kube),
+        discover: () => discoverPolicyReports(kube),
         apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
         existing: (version) => ownPolicyReportNamespaces(kube, version),
         remove: (version, namespace) => deletePolicyReport(kube, version, namespace),

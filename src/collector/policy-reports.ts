@@ -17,7 +17,8 @@ import { RateLimiter } from './rate-limiter.js';
 
 export interface PolicyReportsOptions {
   /** The served version of the report CRDs, null when they are not installed. */
-  readonly discover: () => Promise<string | null>;
+  /** The served version of the report CRDs and whether RBAC lets us write them; null without the CRDs. */
+  readonly discover: () => Promise<{ readonly version: string; readonly writable: boolean } | null>;
   readonly apply: (version: string, namespace: string | null, content: ReportContent) => Promise<void>;
   readonly existing: (version: string) => Promise<string[]>;
   readonly remove: (version: string, namespace: string) => Promise<void>;
@@ -33,6 +34,8 @@ const CLUSTER = '';
 
 export class PolicyReports {
   private version: string | null = null;
+  /** What discovery last found, as a string to compare. */
+  private discovered = '';
   /** namespace ('' for the cluster) → fingerprint of what the API holds; unknown content is ''. */
   private readonly written = new Map<string, string>();
   private readonly firstSeen = new Map<string, number>();
@@ -66,12 +69,20 @@ export class PolicyReports {
 
   private async discover(): Promise<void> {
     try {
-      const version = await this.options.discover();
-      if (version === this.version) return;
+      const found = await this.options.discover();
+      const state = found === null ? 'absent' : `${found.version} ${found.writable}`;
+      // Said and acted on when it changes (CRDs installed or removed, the component applied).
+      if (state === this.discovered && (this.version !== null || found?.writable !== true)) return;
+      this.discovered = state;
+      const version = found?.writable === true ? found.version : null;
       this.written.clear();
       this.version = version;
-      if (version === null)
+      if (found === null)
         return this.options.log.info('no wgpolicyk8s.io PolicyReport CRDs: no PolicyReports written');
+      if (version === null)
+        return this.options.log.info(
+          `the wgpolicyk8s.io/${found.version} PolicyReport CRDs exist but the collector may not write them: apply daemonset/components/policy-reports (or pass --no-policy-reports)`,
+        );
       // Reports a previous collector left: unknown content, so rewritten or pruned at the next reconcile.
       for (const namespace of await this.options.existing(version)) this.written.set(namespace, '');
       this.options.log.info(`writing wgpolicyk8s.io/${version} PolicyReports`);

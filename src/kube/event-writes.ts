@@ -95,8 +95,10 @@ export async function listOwnEvents(core: CoreV1Api): Promise<WrittenEvent[]> {
   return out;
 }
 
-/** The count of an Event that exists (a create found it already there). */
+/** The count of an Event that exists (a create found it already there); listed, since RBAC grants list, not get. */
 export async function readEventCount(core: CoreV1Api, namespace: string, name: string): Promise<number> {
-  const e = await core.readNamespacedEvent({ name, namespace });
-  return e.count ?? 1;
+  const list = await core.listEventForAllNamespaces({
+    fieldSelector: `metadata.namespace=${namespace},metadata.name=${name}`,
+  });
+  return list.items[0]?.count ?? 1;
 }

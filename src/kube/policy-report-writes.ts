@@ -19,10 +19,26 @@ function resources(version: string): OpenShiftResource[] {
   ];
 }
 
-/** The version serving both report kinds, or null when the CRDs are not installed. */
-export async function discoverPolicyReportVersion(kube: KubeClients): Promise<string | null> {
+export interface PolicyReportApi {
+  readonly version: string;
+  /** RBAC lets the collector apply both kinds (the optional policy-reports component grants it). */
+  readonly writable: boolean;
+}
+
+async function mayPatch(kube: KubeClients, resource: string): Promise<boolean> {
+  const review = await kube.authorization.createSelfSubjectAccessReview({
+    body: { spec: { resourceAttributes: { group: GROUP, resource, verb: 'patch' } } },
+  });
+  return review.status?.allowed === true;
+}
+
+/** The version serving both report kinds and whether the collector may write them; null without the CRDs. */
+export async function discoverPolicyReports(kube: KubeClients): Promise<PolicyReportApi | null> {
   const served = await servedResources(kube, VERSIONS.flatMap(resources));
-  return VERSIONS.find((v) => served.filter((r) => r.version === v).length === 2) ?? null;
+  const version = VERSIONS.find((v) => served.filter((r) => r.version === v).length === 2);
+  if (version === undefined) return null;
+  const writable = (await mayPatch(kube, 'policyreports')) && (await mayPatch(kube, 'clusterpolicyreports'));
+  return { version, writable };
 }
 
 /** Applies the namespace's PolicyReport (namespace null: the ClusterPolicyReport). */

@@ -12,7 +12,7 @@ import { loadKubeClients } from '../../src/kube/kube-clients.js';
 import {
   applyPolicyReport,
   deletePolicyReport,
-  discoverPolicyReportVersion,
+  discoverPolicyReports,
   ownPolicyReportNamespaces,
 } from '../../src/kube/policy-report-writes.js';
 import { eventually } from '../support/eventually.js';
@@ -146,6 +146,7 @@ describe('what the reports say', () => {
 describe('the writer against the API', () => {
   let api: FakeKubeApi;
   let reports: PolicyReports;
+  const logged: string[] = [];
   const reconcile = (p: NodePrediction[], pods: PodView[]): Promise<void> =>
     reports.reconcile(p, pods, [CA], uid);
 
@@ -153,13 +154,13 @@ describe('the writer against the API', () => {
     api = await new FakeKubeApi().start();
     const kube = loadKubeClients(api.writeKubeconfig());
     reports = new PolicyReports({
-      discover: () => discoverPolicyReportVersion(kube),
+      discover: () => discoverPolicyReports(kube),
       apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
       existing: (version) => ownPolicyReportNamespaces(kube, version),
       remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
       rediscoverMs: 100,
       perSecond: 100,
-      log: silentLog,
+      log: { ...silentLog, info: (m) => logged.push(m) },
     });
     await reports.start();
   });
@@ -176,9 +177,21 @@ describe('the writer against the API', () => {
     ).toBe(0);
   });
 
-  it('finds the CRDs once installed, prunes what a previous collector left, and writes the reports', async () => {
+  it('writes nothing where the CRDs exist but RBAC does not allow it, and says what grants it', async () => {
+    api.writes.forbidden.add('patch wgpolicyk8s.io/clusterpolicyreports');
     api.writes.serveCrd(POLICY_REPORT_CRD);
     api.writes.serveCrd(CLUSTER_POLICY_REPORT_CRD);
+    await eventually(
+      () => expect(logged.join('\n')).toContain('apply daemonset/components/policy-reports'),
+      'the RBAC hint',
+    );
+    expect(reports.servedVersion).toBeNull();
+    await reconcile([prediction('worker-1', false)], [pod('shop', 'app-1', 'worker-1', APP)]);
+    expect(api.writes.objects(POLICY_REPORT_CRD)).toEqual([]);
+  });
+
+  it('finds the CRDs once installed, prunes what a previous collector left, and writes the reports', async () => {
+    api.writes.forbidden.clear();
     // Left by a previous collector in a namespace that has no pod any more; Kyverno's own stays.
     const kube = loadKubeClients(api.writeKubeconfig());
     await applyPolicyReport(kube, 'v1alpha2', 'gone', {

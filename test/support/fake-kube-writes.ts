@@ -5,6 +5,7 @@
 //    it. Conditions written otherwise (the kubelet, `upsert`) belong to no apply manager and stay.
 //  - core/v1 Events: POST (the legacy namespace rules: a Node's events live in `default`), GET, and
 //    PATCH (strategic-merge or merge patch of the top-level fields, as the event correlator sends).
+//  - SelfSubjectAccessReview: allowed unless `forbidden` names the verb and resource.
 //  - writable custom resources (the wgpolicyk8s.io PolicyReport CRDs): list (label selectors), get,
 //    create, replace, delete and server-side apply, listed in discovery while they are served.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -78,9 +79,23 @@ export class FakeKubeWrites {
     return [...(this.served.get(`${def.group}/${def.version}/${def.plural}`)?.objects.values() ?? [])];
   }
 
+  /** `verb group/resource` the caller may not do, as its SelfSubjectAccessReviews answer (default: all allowed). */
+  readonly forbidden = new Set<string>();
+
   /** Handles the request when it is one of the writes above (or a read of a served CRD). */
   async handle(method: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const p = url.pathname;
+    if (method === 'POST' && p === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+      const body = (await readBody(req)) as { spec?: { resourceAttributes?: Record<string, string> } } | null;
+      const a = body?.spec?.resourceAttributes ?? {};
+      const allowed = !this.forbidden.has(`${a.verb} ${a.group ?? ''}/${a.resource}`);
+      return send(res, 201, {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: body?.spec ?? {},
+        status: { allowed },
+      });
+    }
     const nodeStatus = /^\/api\/v1\/nodes\/([^/]+)\/status$/.exec(p);
     if (nodeStatus !== null && method === 'PATCH') return this.applyNodeStatus(nodeStatus[1]!, url, req, res);
     const event = /^\/api\/v1\/namespaces\/([^/]+)\/events(?:\/([^/]+))?$/.exec(p);
