@@ -5,9 +5,8 @@ import { causeIdByFinding, causesOfScan } from '../core/causes/of-scan.js';
 import type { Cause } from '../core/causes/types.js';
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import { parseCrioVersion, runtimeJson, type CrioVersion } from '../core/crio/versions.js';
-import type { KeyedFinding } from '../core/diagnose/types.js';
+import { nodeFindingJson, type NodeFinding } from '../core/findings/types.js';
 import { MirrorscopeError } from '../core/errors.js';
-import { findingJson } from '../core/findings/types.js';
 import type {
   HostProbe,
   ImageStatus,
@@ -28,17 +27,6 @@ import { logFindingAppeared, logFindingCleared, logFindingUnchecked, type AgentL
 import type { AgentMetrics } from './metrics.js';
 import type { AgentOptions } from './options.js';
 import { Scanner, type ScanOutput } from './scanner.js';
-
-/** The catalogue fields (findingJson) plus what makes the finding unique on its node. */
-function wire(f: KeyedFinding): WireFinding {
-  return {
-    key: f.key,
-    ...findingJson(f),
-    image: f.image,
-    host: f.host,
-    ...(f.stale === undefined ? {} : { stale: f.stale }),
-  };
-}
 
 export class Agent {
   private config: HostConfig | null = null;
@@ -133,7 +121,7 @@ export class Agent {
     return !this.stopping && this.config !== null && this.lastScan !== null;
   }
 
-  get findings(): KeyedFinding[] {
+  get findings(): NodeFinding[] {
     return this.store.all;
   }
 
@@ -339,7 +327,7 @@ export class Agent {
       (change.added.length > 0 || change.cleared.length > 0 || first || this.link.configBehind)
     ) {
       this.link.delta({
-        added: change.added.map(wire),
+        added: change.added.map(nodeFindingJson),
         cleared: change.cleared.map((f) => f.key),
         hosts: [...out.hosts],
         images: [...out.images],
@@ -362,7 +350,7 @@ export class Agent {
       generatedAt: new Date().toISOString(),
       configHash: this.scannedConfigHash,
       files: (this.scannedFiles ?? this.config?.files)?.files ?? [],
-      findings: this.store.all.map(wire),
+      findings: this.store.all.map(nodeFindingJson),
       hosts: (s?.hosts ?? []) as HostProbe[],
       images: (s?.images ?? []) as ImageStatus[],
       scan: s === null ? null : { at: s.at, durationMs: s.durationMs, probes: s.probes },
@@ -372,7 +360,7 @@ export class Agent {
 
   /** GET /v1/findings and `--once`: the causes, then every finding with its key. */
   findingsDocument(): { causes: Cause[]; findings: WireFinding[] } {
-    return { causes: this.causes, findings: this.store.all.map(wire) };
+    return { causes: this.causes, findings: this.store.all.map(nodeFindingJson) };
   }
 
   configDocument(): unknown {

@@ -3,7 +3,7 @@
 import { countCauses } from '../core/causes/of-scan.js';
 import type { Cause } from '../core/causes/types.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { KeyedFinding } from '../core/diagnose/types.js';
+import type { NodeFinding } from '../core/findings/types.js';
 import type { HostProbe, ImageStatus } from '../protocol/messages.js';
 
 export class AgentMetrics {
@@ -110,7 +110,7 @@ export class AgentMetrics {
     result: {
       durationMs: number;
       probes: number;
-      findings: readonly KeyedFinding[];
+      findings: readonly NodeFinding[];
       images: readonly ImageStatus[];
       hosts: readonly HostProbe[];
     },

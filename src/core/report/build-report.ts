@@ -6,9 +6,9 @@
 import { admissionFindings } from '../admission/findings.js';
 import { causesOf } from '../causes/build-causes.js';
 import type { ImageFailure } from '../causes/types.js';
-import type { Severity } from '../findings/types.js';
-import type { WireFinding } from '../../protocol/messages.js';
-import { catalogueFix, catalogueSeverity, SEVERITY_RANK } from './catalogue-lookup.js';
+import { definitionOf, type FindingId } from '../findings/catalogue.js';
+import { nodeFindingJson, type NodeFinding, type Severity } from '../findings/types.js';
+import { SEVERITY_RANK } from './catalogue-lookup.js';
 import { findDrift, type NodeDrift } from './config-drift.js';
 import { percentile } from './percentile.js';
 import type {
@@ -33,23 +33,23 @@ const TLS_OUTCOMES = new Set(['tls-untrusted']);
 const MAX_EVENT_TEXT = 600;
 const NO_EVENTS: readonly PullEvent[] = [];
 
-type AnyFinding = WireFinding | ReportFinding;
+type AnyFinding = NodeFinding | ReportFinding;
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function collectorFinding(
-  id: string,
+  id: FindingId,
   key: string,
   message: string,
   extra: { node?: string; host?: string | null; image?: string | null; fix?: string } = {},
 ): ReportFinding {
   return {
     id,
-    severity: catalogueSeverity(id),
+    severity: definitionOf(id).severity,
     message,
-    fix: extra.fix ?? catalogueFix(id),
+    fix: extra.fix ?? definitionOf(id).fix,
     key,
     ...(extra.node !== undefined ? { node: extra.node } : {}),
     ...(extra.host !== undefined ? { host: extra.host } : {}),
@@ -204,32 +204,26 @@ function bySeverityThenWitnesses(a: ReportFinding, b: ReportFinding): number {
   );
 }
 
+/** A problem: the finding's fields in wire order (a place it does not have is null), and its witnesses. */
 function asProblem(f: AnyFinding, nodes: string[]): ReportFinding {
-  return {
-    id: f.id,
-    severity: f.severity,
-    message: f.message,
-    fix: f.fix,
-    key: f.key,
+  const place = {
     file: f.file ?? null,
     line: f.line ?? null,
     scope: f.scope ?? null,
     image: f.image ?? null,
     host: f.host ?? null,
-    nodes,
-    witnesses: nodes.length,
-    ...(f.stale === undefined ? {} : { stale: f.stale }),
   };
+  return { ...nodeFindingJson({ ...f, ...place }), nodes, witnesses: nodes.length };
 }
 
 /** Problems built from an unchanged witness set are reused by the next build. */
 const problemCache = new WeakMap<
-  WireFinding,
+  NodeFinding,
   { readonly version: number; readonly problem: ReportFinding }
 >();
 
-function witnessesFrom(nodes: readonly NodeInput[]): Map<WireFinding, Witnesses> {
-  const index = new Map<WireFinding, { nodes: Set<string>; version: number }>();
+function witnessesFrom(nodes: readonly NodeInput[]): Map<NodeFinding, Witnesses> {
+  const index = new Map<NodeFinding, { nodes: Set<string>; version: number }>();
   for (const n of nodes)
     for (const f of n.agent?.findings ?? []) {
       const entry = index.get(f);
@@ -240,9 +234,9 @@ function witnessesFrom(nodes: readonly NodeInput[]): Map<WireFinding, Witnesses>
 }
 
 /** Severity counts of one node's agent findings, cached per findings array (unchanged between builds). */
-const countsCache = new WeakMap<readonly WireFinding[], Readonly<Record<Severity, number>>>();
+const countsCache = new WeakMap<readonly NodeFinding[], Readonly<Record<Severity, number>>>();
 
-function countFindings(findings: readonly WireFinding[]): Readonly<Record<Severity, number>> {
+function countFindings(findings: readonly NodeFinding[]): Readonly<Record<Severity, number>> {
   const cached = countsCache.get(findings);
   if (cached !== undefined) return cached;
   const counts = emptyCounts();
@@ -427,7 +421,7 @@ export function buildReport(input: ClusterInput): ClusterReport {
 
   // Collector-level mirror problems: one finding per host and kind, its witnesses the failing nodes.
   for (const [host, m] of mirrors) {
-    const kinds: [string, string[], string][] = [
+    const kinds: [FindingId, string[], string][] = [
       ['mirror-unreachable-from-nodes', m.unreachable, 'cannot reach'],
       ['mirror-auth-failing', m.auth, 'are refused by'],
       ['mirror-tls-failing', m.tls, 'do not trust the TLS certificate of'],
