@@ -316,7 +316,7 @@ describe('TokenReviews for unknown tokens', () => {
     ).text();
     const value = (series: string): number =>
       Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
-    expect(value('mirrorscope_collector_token_reviews_throttled')).toBeGreaterThan(0);
+    expect(value('mirrorscope_collector_token_reviews_throttled_total')).toBeGreaterThan(0);
     expect(value('mirrorscope_collector_agent_limit_hits_total{limit="findings"}')).toBeGreaterThan(0);
     for (const reason of ['no-hello', 'too-many-messages', 'wrong-node'])
       expect(
