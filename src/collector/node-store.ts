@@ -350,6 +350,13 @@ export class NodeStore {
     return this.nodes.size;
   }
 
+  /** Nodes whose agent is connected now. */
+  get connectedCount(): number {
+    let count = 0;
+    for (const state of this.nodes.values()) if (state.connected) count++;
+    return count;
+  }
+
   isConnected(node: string): boolean {
     return this.nodes.get(node)?.connected === true;
   }

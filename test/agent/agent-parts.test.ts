@@ -18,6 +18,8 @@ import { imagesOfPods } from '../../src/agent/kube-images.js';
 import { ConcurrencyLimit, HostPacer } from '../../src/agent/limits.js';
 import { agentOptions, parseListen } from '../../src/agent/options.js';
 import { Outbox } from '../../src/agent/outbox.js';
+import { ScanLog } from '../../src/agent/scan-log.js';
+import { ScanState } from '../../src/agent/scan-state.js';
 import { CachingClientCache } from '../../src/agent/probe-cache.js';
 import { keyed } from '../../src/core/diagnose/finding-key.js';
 import { Credentials } from '../../src/core/credentials/secret.js';
@@ -215,7 +217,7 @@ describe('config digests and watching', () => {
 async function withAgent(
   registriesConf: string,
   flags: Record<string, string | number>,
-  body: (agent: Agent, lines: string[]) => Promise<void>,
+  body: (agent: Agent, lines: string[], state: ScanState) => Promise<void>,
   images: readonly string[] = [],
 ): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mirrorscope-agent-'));
@@ -230,9 +232,10 @@ async function withAgent(
     const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
     const log = pino({ level: 'info', base: { node: 'n' } }, sink);
     const options = agentOptions({ node: 'n', root: dir, listen: 'off', ...flags }, {});
-    const agent = new Agent({ ...options, images }, log, null);
+    const state = new ScanState();
+    const agent = new Agent({ ...options, images }, log, [new ScanLog(log), state]);
     try {
-      await body(agent, lines);
+      await body(agent, lines, state);
     } finally {
       await agent.stop();
     }
@@ -243,12 +246,12 @@ async function withAgent(
 
 describe('agent lifecycle', () => {
   it('is ready once the configuration is loaded and the first scan is done, and not while stopping', async () => {
-    await withAgent('unqualified-search-registries = []\n', {}, async (agent, lines) => {
-      expect(agent.ready).toBe(false);
+    await withAgent('unqualified-search-registries = []\n', {}, async (agent, lines, state) => {
+      expect(state.ready).toBe(false);
       await agent.load();
-      expect(agent.ready).toBe(false);
+      expect(state.ready).toBe(false);
       await agent.scan('test');
-      expect(agent.ready).toBe(true);
+      expect(state.ready).toBe(true);
       expect(agent.snapshot(1)).toMatchObject({
         type: 'snapshot',
         seq: 1,
@@ -257,7 +260,7 @@ describe('agent lifecycle', () => {
         configHash: agent.configHash,
       });
       await agent.stop();
-      expect(agent.ready).toBe(false);
+      expect(state.ready).toBe(false);
       expect(lines.join('')).toContain('"event":"scan"');
     });
   });
@@ -447,7 +450,11 @@ describe('a partial scan', () => {
       const lines: string[] = [];
       const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
       const log = pino({ level: 'info', base: { node: 'w1' } }, sink);
-      const agent = new Agent(agentOptions({ node: 'w1', root: dir, listen: 'off' }, {}), log, null);
+      const state = new ScanState();
+      const agent = new Agent(agentOptions({ node: 'w1', root: dir, listen: 'off' }, {}), log, [
+        new ScanLog(log),
+        state,
+      ]);
       await agent.load();
       await agent.scan('test');
       const local = () => agent.findings.filter((f) => f.id === 'signature-storage-local-only');
@@ -471,7 +478,7 @@ describe('a partial scan', () => {
         /^Not checked \(signature-storage-local-only\)/,
       );
       expect(
-        agent.findingsDocument().findings.find((f) => f.id === 'signature-storage-local-only')!.stale,
+        state.findingsDocument().findings.find((f) => f.id === 'signature-storage-local-only')!.stale,
       ).toMatch(/registries\.d cannot be loaded/);
       // The cause id is on every finding line.
       const appeared = logged.filter((l) => l.event === 'finding-appeared') as unknown as { cause: string }[];
