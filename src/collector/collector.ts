@@ -253,11 +253,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       kubeWrites = startKubeWrites(
         {
           kube,
-          report,
+          report: reports.current,
           agent: (node) => store.get(node),
           node: (name) => informers.nodes?.get(name),
           pods: () => informers.pods?.list() ?? [],
-          synced: () => informers.pods?.synced === true && informers.nodes?.synced === true,
+          synced: () => cluster.synced,
           log,
         },
         options.kubeWrites,

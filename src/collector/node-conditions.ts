@@ -81,6 +81,11 @@ export class NodeConditions {
     return this.queue.size;
   }
 
+  /** Nothing queued and nothing in flight. */
+  get idle(): boolean {
+    return this.queue.size === 0 && this.inFlight.size === 0;
+  }
+
   /** Decides what each node needs now; replaces whatever was still queued for it. */
   reconcile(predictions: Iterable<NodePrediction>): void {
     const nowMs = this.now();

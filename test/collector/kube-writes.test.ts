@@ -185,6 +185,10 @@ describe('the ImagePullsPredicted condition and the PredictedPullFailure Events'
       ['tls-ca-missing', 'fail', ['app-new', 'app-old']],
       ['image-pulls-predicted', 'pass', ['web']],
     ]);
+    await eventually(
+      () => expect(api.writes.objects(CLUSTER_POLICY_REPORT_CRD)).toHaveLength(1),
+      'the ClusterPolicyReport',
+    );
     expect(api.writes.objects(CLUSTER_POLICY_REPORT_CRD)).toEqual([
       expect.objectContaining({
         results: [

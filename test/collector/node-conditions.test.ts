@@ -21,6 +21,7 @@ import { conditionOf, NodeConditions } from '../../src/collector/node-conditions
 import { silentLog } from '../../src/collector/log.js';
 import { loadKubeClients } from '../../src/kube/kube-clients.js';
 import { applyNodeCondition } from '../../src/kube/node-status-apply.js';
+import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject } from '../support/fake-kube-api.js';
 
 const MIRROR = 'mirror.corp.example:5000';
@@ -151,11 +152,11 @@ describe('nodes/status server-side apply against the API', () => {
   const condition = (): NodeCondition | undefined =>
     conditionOf((api.get('nodes', 'worker-1')?.status as { conditions?: unknown[] }).conditions);
   const settle = async (): Promise<void> => {
-    for (let i = 0; i < 50 && (writer.queued > 0 || writer.sent === 0); i++) {
+    writer.pump();
+    await eventually(() => {
       writer.pump();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await new Promise((r) => setTimeout(r, 50));
+      expect(writer.idle).toBe(true);
+    }, 'the writes');
   };
 
   beforeAll(async () => {

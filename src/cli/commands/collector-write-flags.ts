@@ -2,10 +2,10 @@
 // every write is on by default and each has its opt-out.
 import { hostname } from 'node:os';
 import { MirrorscopeError } from '../../core/errors.js';
-import type { FlagSpec, FlagValues } from '../../core/args.js';
+import type { FlagSpec, TypedFlags } from '../../core/args.js';
 import type { KubeWritesOptions } from '../../collector/kube-writes.js';
 
-export const KUBE_WRITE_FLAGS: Readonly<Record<string, FlagSpec>> = {
+export const KUBE_WRITE_FLAGS = {
   'no-node-conditions': { type: 'boolean' },
   'no-events': { type: 'boolean' },
   'no-policy-reports': { type: 'boolean' },
@@ -14,7 +14,9 @@ export const KUBE_WRITE_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'node-condition-grace': { type: 'number' },
   'event-rate': { type: 'number' },
   'kube-write-interval': { type: 'number' },
-};
+} as const satisfies Readonly<Record<string, FlagSpec>>;
+
+type KubeWriteFlags = TypedFlags<typeof KUBE_WRITE_FLAGS>;
 
 export const KUBE_WRITE_USAGE = `  --no-node-conditions           do not keep the ImagePullsPredicted condition on the nodes
   --node-condition-qps N         at most N nodes/status writes a second (default 10, burst 2 × N)
@@ -27,14 +29,21 @@ export const KUBE_WRITE_USAGE = `  --no-node-conditions           do not keep th
   --no-policy-reports            do not write wgpolicyk8s.io PolicyReports (written only where the CRDs exist)
 `;
 
-function positive(flags: FlagValues, name: string): number | undefined {
-  const value = flags[name] as number | undefined;
+type NumberFlag =
+  | 'node-condition-qps'
+  | 'node-condition-heartbeat'
+  | 'node-condition-grace'
+  | 'event-rate'
+  | 'kube-write-interval';
+
+function positive(flags: KubeWriteFlags, name: NumberFlag): number | undefined {
+  const value = flags[name];
   if (value !== undefined && !(value > 0))
     throw new MirrorscopeError('usage', `--${name} must be a positive number`);
   return value;
 }
 
-export function kubeWritesFrom(flags: FlagValues, env: NodeJS.ProcessEnv): KubeWritesOptions {
+export function kubeWritesFrom(flags: KubeWriteFlags, env: NodeJS.ProcessEnv): KubeWritesOptions {
   const qps = positive(flags, 'node-condition-qps');
   const heartbeat = positive(flags, 'node-condition-heartbeat');
   const grace = positive(flags, 'node-condition-grace');
