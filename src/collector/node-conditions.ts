@@ -130,14 +130,25 @@ export class NodeConditions {
     if (this.queue.size === 0 || this.now() < this.pausedUntilMs) return;
     const room = (this.options.concurrency ?? 4) - this.inFlight.size;
     if (room <= 0) return;
-    const next = [...this.queue].sort(
-      (a, b) => WRITE_PRIORITY[a[1].reason] - WRITE_PRIORITY[b[1].reason] || (a[0] < b[0] ? -1 : 1),
-    );
-    for (const [node, write] of next.slice(0, room)) {
-      if (this.budget.take('nodes/status') > 0) return;
-      this.queue.delete(node);
-      void this.send(node, write);
+    for (let i = 0; i < room; i++) {
+      const next = this.mostUrgent();
+      if (next === undefined || this.budget.take('nodes/status') > 0) return;
+      this.queue.delete(next[0]);
+      void this.send(next[0], next[1]);
     }
+  }
+
+  /** The queued write to send first: by WRITE_PRIORITY, then node name (a scan: the queue is large, `room` small). */
+  private mostUrgent(): [string, ConditionWrite] | undefined {
+    let best: [string, ConditionWrite] | undefined;
+    for (const entry of this.queue) {
+      if (best === undefined) best = entry;
+      else {
+        const d = WRITE_PRIORITY[entry[1].reason] - WRITE_PRIORITY[best[1].reason];
+        if (d < 0 || (d === 0 && entry[0] < best[0])) best = entry;
+      }
+    }
+    return best;
   }
 
   private async send(node: string, write: ConditionWrite): Promise<void> {
