@@ -18,8 +18,9 @@ import { TOKEN_AUDIENCE } from '../protocol/messages.js';
 import { kubeAgentAuth, openAgentAuth } from './agent-auth.js';
 import { AgentServer } from './agent-server.js';
 import { kubeApiAuth, openApiAuth } from './api-auth.js';
+import { COLLECTOR_DEFAULTS } from './defaults.js';
 import { createRequestHandler } from './http-routes.js';
-import { formatUrl, isLoopback, type ListenAddress } from './listen-address.js';
+import { formatUrl, isLoopback, type ListenAddress } from '../protocol/listen-address.js';
 import { readTlsPair, reloadTlsPeriodically, type TlsFiles } from './tls-files.js';
 import type { Log } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -119,8 +120,9 @@ function pushImages(agents: AgentServer, imageSets: ImageSets, nodes: readonly s
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   validateOptions(options);
   const { log, kube } = options;
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
-  const silentAfterMs = options.silentAfterMs ?? heartbeatIntervalMs * 3;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? COLLECTOR_DEFAULTS.heartbeatIntervalMs;
+  const silentAfterMs =
+    options.silentAfterMs ?? heartbeatIntervalMs * COLLECTOR_DEFAULTS.silentAfterHeartbeats;
   const store = new NodeStore();
   const broker = new TraceBroker();
   const imageSets = new ImageSets();
@@ -195,7 +197,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     publicReport: options.publicReport ?? options.auth === 'none',
     limiter: new RateLimiter(10, 1),
     metrics,
-    traceTimeoutMs: options.traceTimeoutMs ?? 30_000,
+    traceTimeoutMs: options.traceTimeoutMs ?? COLLECTOR_DEFAULTS.traceTimeoutMs,
     nodeLabels:
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
     ready: () => cluster.synced,
@@ -237,7 +239,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       (data) =>
         writeConfigMap(kube.core, options.namespace, name, data, { 'app.kubernetes.io/name': 'mirrorscope' }),
       log,
-      options.configMapIntervalMs ?? 30_000,
+      options.configMapIntervalMs ?? COLLECTOR_DEFAULTS.configMapIntervalMs,
       (result) => metrics.configMapWrites.inc({ result }),
       inputsVersion,
     );

@@ -16,8 +16,9 @@ import { ConfigWatcher } from '../../src/agent/config-watcher.js';
 import { FindingsStore } from '../../src/agent/findings-store.js';
 import { imagesOfPods } from '../../src/agent/kube-images.js';
 import { ConcurrencyLimit, HostPacer } from '../../src/agent/limits.js';
-import { agentOptions, parseListen } from '../../src/agent/options.js';
+import { agentOptions, listenFlag } from '../../src/agent/options.js';
 import { Outbox } from '../../src/agent/outbox.js';
+import { parseListen } from '../../src/protocol/listen-address.js';
 import { ScanLog } from '../../src/agent/scan-log.js';
 import { ScanState } from '../../src/agent/scan-state.js';
 import { CachingClientCache } from '../../src/agent/probe-cache.js';
@@ -52,10 +53,13 @@ describe('options', () => {
     expect(() => agentOptions({}, {})).toThrow(MirrorscopeError);
     expect(() => agentOptions({ node: 'n', collector: 'http://x' }, {})).toThrow(/ws:\/\/ or wss:\/\//);
     expect(() => agentOptions({ node: 'n', 'scan-interval': 0 }, {})).toThrow(/positive/);
-    expect(parseListen('off')).toBeNull();
-    expect(parseListen('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
-    expect(parseListen(':9000')).toEqual({ host: '127.0.0.1', port: 9000 });
-    expect(() => parseListen('9464')).toThrow(/HOST:PORT/);
+    expect(listenFlag('off')).toBeNull();
+    expect(listenFlag('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
+    expect(listenFlag(':9000')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(() => listenFlag('9464')).toThrow(/HOST:PORT/);
+    // The collector's --listen is the same function: an empty host is loopback there too.
+    expect(parseListen(':8080')).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(() => parseListen('off')).toThrow(/--listen off: expected HOST:PORT/);
     expect(agentEndpoint('ws://c:8080')).toBe('ws://c:8080/api/v1/agents');
     expect(agentEndpoint('wss://c/custom/path')).toBe('wss://c/custom/path');
     expect(agentEndpoint('wss://user:pw@c:8443')).toBe('wss://c:8443/api/v1/agents');
