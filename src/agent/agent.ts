@@ -6,7 +6,7 @@ import type { Cause } from '../core/causes/types.js';
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import { parseCrioVersion, runtimeJson, type CrioVersion } from '../core/crio/versions.js';
 import { nodeFindingJson, type NodeFinding } from '../core/findings/types.js';
-import { MirrorscopeError } from '../core/errors.js';
+import { MirrorscopeError, type ErrorBody } from '../core/errors.js';
 import type {
   HelloMessage,
   HostProbe,
@@ -331,9 +331,7 @@ export class Agent implements CollectorPeer {
     return this.scanner.trace(image, all, timeoutMs, namespace);
   }
 
-  async answerTraceRequest(
-    req: TraceRequestMessage,
-  ): Promise<{ trace: unknown; error: { code: string; message: string } | null }> {
+  async answerTraceRequest(req: TraceRequestMessage): Promise<{ trace: unknown; error: ErrorBody | null }> {
     const timeout = Math.min(Math.max(req.timeoutMs, 1_000), 120_000);
     const namespace = req.namespace ?? undefined;
     if (namespace !== undefined && !isNamespaceName(namespace))
