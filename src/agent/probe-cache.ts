@@ -86,6 +86,15 @@ export class CachingClientCache extends ClientCache {
       }
   }
 
+  /**
+   * A new configuration: hosts marked as not answering are asked again (the change may be what fixes
+   * them); the answers of clients that stayed the same are kept.
+   */
+  forgetSilentHosts(): void {
+    for (const host of this.down.keys()) this.bump(host);
+    this.down.clear();
+  }
+
   override close(): void {
     this.answers.clear();
     this.blobsAsked.clear();

@@ -100,6 +100,16 @@ interface ImageCheck {
   readonly verdictEpoch: number;
 }
 
+/** The scan answer cache of one agent, shared by the Scanners of its successive configurations. */
+export function scanAnswers(settings: ScanSettings, observer: ProbeObserver): CachingClientCache {
+  return new CachingClientCache(
+    settings.probeTtlMs,
+    new HostPacer(settings.hostRate),
+    observer,
+    new HostLimit(settings.concurrency),
+  );
+}
+
 export class Scanner {
   private readonly cache: CachingClientCache;
   private readonly scanEngine: TraceEngine | null;
@@ -111,17 +121,17 @@ export class Scanner {
   /** The last scan's check of each image, reused while still valid. */
   private readonly checked = new Map<string, ImageCheck>();
 
+  /**
+   * `answers` (scanAnswers) outlives the Scanner: after a configuration change, the sources that are
+   * contacted as before (same host, TLS settings and credentials: the same client) keep their
+   * answers for the rest of the TTL, and only what the change touched is probed again.
+   */
   constructor(
     readonly config: HostConfig,
     private readonly settings: ScanSettings,
-    observer: ProbeObserver,
+    answers: CachingClientCache,
   ) {
-    this.cache = new CachingClientCache(
-      settings.probeTtlMs,
-      new HostPacer(settings.hostRate),
-      observer,
-      new HostLimit(settings.concurrency),
-    );
+    this.cache = answers;
     this.scanEngine = config.trace ? new TraceEngine(config.trace, this.cache) : null;
     // On-demand traces probe for real (no cached answers), with their own warm connections.
     this.traceEngine = config.trace ? new TraceEngine(config.trace, new ClientCache()) : null;
@@ -133,8 +143,8 @@ export class Scanner {
     this.diagnoseContext = { authKeys: config.authKeys, authFile: config.trace?.authFile.path ?? '' };
   }
 
+  /** Closes what this configuration opened; the shared answers stay (their owner closes them). */
   close(): void {
-    this.scanEngine?.close();
     this.traceEngine?.close();
     this.config.signatures?.http.close();
   }

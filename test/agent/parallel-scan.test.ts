@@ -2,10 +2,11 @@
 // nothing but the time: the parallel scan's findings, image statuses and host health equal those of
 // the same images checked one at a time, one request at a time; a registry that never answers holds
 // only its own probes; and a rescan within the answer TTL redoes only what is new, after it all.
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadHostConfig, type HostConfig } from '../../src/agent/host-config.js';
-import { Scanner, type ScanOutput, type ScanSettings } from '../../src/agent/scanner.js';
+import { scanAnswers, Scanner, type ScanOutput, type ScanSettings } from '../../src/agent/scanner.js';
 import { mergeFindings } from '../../src/core/diagnose/finding-key.js';
 import { TraceEngine } from '../../src/trace/engine.js';
 import { buildOciLayout } from '../support/oci-image.js';
@@ -100,11 +101,13 @@ async function withScanner<T>(
   probeTtlMs?: number,
 ): Promise<T> {
   const config = await loadHostConfig(root, { timeoutMs: TIMEOUT_MS });
-  const scanner = new Scanner(config, settings(concurrency, probeTtlMs), { probe });
+  const answers = scanAnswers(settings(concurrency, probeTtlMs), { probe });
+  const scanner = new Scanner(config, settings(concurrency, probeTtlMs), answers);
   try {
     return await body(scanner, config);
   } finally {
     scanner.close();
+    answers.close();
   }
 }
 
@@ -217,6 +220,48 @@ describe('a parallel scan', () => {
       );
     } finally {
       traces.mockRestore();
+    }
+  }, 60_000);
+
+  it('keeps, across a configuration change, the answers of the sources the change did not touch', async () => {
+    const copy = path.join(lab.dir, 'root-changed');
+    await cp(root, copy, { recursive: true });
+    const conf = path.join(copy, 'etc/containers/registries.conf');
+    const observed = settings(4);
+    const answers = scanAnswers(observed, { probe: () => undefined });
+    const scanWith = async (): Promise<ScanOutput> => {
+      const scanner = new Scanner(await loadHostConfig(copy, { timeoutMs: TIMEOUT_MS }), observed, answers);
+      try {
+        return await scanner.scan(goodImages);
+      } finally {
+        scanner.close();
+      }
+    };
+    try {
+      const before = await scanWith();
+      // A new entry for other images: every good.example source is contacted as before.
+      await writeFile(
+        conf,
+        `${await readFile(conf, 'utf8')}[[registry]]\nprefix = "other.example"\nlocation = "${src.host}/other"\n`,
+      );
+      const after = await scanWith();
+      expect(after.probes).toBe(0);
+      expect(after.images).toEqual(before.images);
+      // The mirror now TLS-verified: another client for it, so its sources are probed again.
+      await writeFile(
+        conf,
+        (await readFile(conf, 'utf8')).replace(
+          `location = "${mirror.host}/p"\ninsecure = true`,
+          `location = "${mirror.host}/p"`,
+        ),
+      );
+      const verified = await scanWith();
+      expect(verified.probes).toBeGreaterThan(0);
+      expect(verified.images.find((i) => i.image === 'good.example/p/app-0:one')!.source).toBe(
+        `${src.host}/p/app-0:one`,
+      );
+    } finally {
+      answers.close();
     }
   }, 60_000);
 });
