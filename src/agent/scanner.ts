@@ -21,6 +21,7 @@ import type { SignatureEvaluator, TraceResult, TraceSignature } from '../trace/t
 import type { HostConfig } from './host-config.js';
 import { ConcurrencyLimit, HostPacer, jitter } from './limits.js';
 import { CachingClientCache, type ProbeObserver } from './probe-cache.js';
+import { authFileVisibility, imageSourceCredentials } from './source-credentials.js';
 
 export interface ScanSettings {
   readonly concurrency: number;
@@ -151,6 +152,7 @@ export class Scanner {
       .map((f) => f.key);
     const ctx = { authKeys: this.config.authKeys, authFile: this.config.trace?.authFile.path ?? '' };
     const unique = [...new Set(images)].sort();
+    const authVisible = await authFileVisibility(this.config);
     await Promise.all(
       unique.map((image, i) =>
         this.limit.run(async () => {
@@ -173,6 +175,7 @@ export class Scanner {
           }
           const resolution = this.config.trace.resolver.resolve(image);
           const summary = resolutionSummary(resolution);
+          const sources = imageSourceCredentials(this.config, resolution, authVisible);
           const staticOnes = staticMirrorFindings(
             resolution,
             this.config.trace.resolver.config,
@@ -195,6 +198,7 @@ export class Scanner {
               digest: null,
               findingKeys: [],
               resolution: summary,
+              sources,
             });
             return;
           }
@@ -225,6 +229,7 @@ export class Scanner {
             digest: result.result.digest,
             findingKeys: pulled ? [] : [...new Set([...explaining, ...explainedStatically])],
             resolution: summary,
+            sources,
           });
           for (const s of result.sources) {
             if (!s.reachedByCrio || s.outcome === 'blocked' || s.outcome.startsWith('skipped')) continue;

@@ -36,6 +36,7 @@ import {
   runtimeVersionsByNode,
   withUpgradeImage,
 } from './pod-images.js';
+import type { PodPullSecrets } from './pod-pull-secrets.js';
 import { pullEventsFrom } from './pull-events.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ReportPublisher } from './report-publisher.js';
@@ -78,6 +79,8 @@ export interface CollectorOptions {
   readonly admission?: boolean;
   /** How often the admission objects are re-read (default 60 s). */
   readonly admissionIntervalMs?: number;
+  /** Read the pull secrets pods name (`get` by name): mirror-credentials-only-in-pod-secret, pod traces. */
+  readonly podPullSecrets?: boolean;
   readonly log: Log;
 }
 
@@ -130,6 +133,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   let eventsVersion = 0;
   let intent: ClusterIntent | null = null;
   let admission: AdmissionWatch | null = null;
+  let podSecrets: PodPullSecrets | null = null;
 
   // One throttle for both reviewers: it protects the API server, whoever sends the unknown tokens.
   const throttle = new ReviewThrottle();
@@ -213,7 +217,12 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     informers.pods = podInformer(kube, hooks, () => {
       refreshImages();
       refreshEvents();
+      podSecrets?.podsChanged(informers.pods!.list());
     });
+    if (options.podPullSecrets === true) {
+      const { PodPullSecrets } = await import('./pod-pull-secrets.js');
+      podSecrets = new PodPullSecrets(kube.core, { log: informerLog, onChange: () => eventsVersion++ });
+    }
     informers.nodes = nodeInformer(kube, hooks, () => {
       // A node whose CRI-O changed (an upgrade) gets its images again with the new version.
       for (const node of imageSets.updateRuntimes(runtimeVersionsByNode(informers.nodes!.list())))
@@ -299,6 +308,15 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       admission:
         admission?.section(informers.pods?.list() ?? [], now, () => pullSourcesByImage(nodes)) ?? null,
       ...(informers.pods === undefined ? {} : { pods: podCountsByNode(informers.pods.list()) }),
+      ...(podSecrets === null
+        ? {}
+        : {
+            collectorFindings: podSecrets.findings(
+              informers.pods?.list() ?? [],
+              nodes,
+              intent?.enabled === true ? true : null,
+            ),
+          }),
     });
     lastBuildMs = performance.now() - started;
     cached = { report: built, storeVersion: store.version, eventsVersion, at: now };
@@ -366,6 +384,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     for (const informer of Object.values(informers)) informer.start();
     intent?.start();
     admission?.start();
+    podSecrets?.start(() => informers.pods?.list() ?? []);
     const name = options.configMapName ?? 'mirrorscope-report';
     publisher = new ReportPublisher(
       report,
@@ -390,6 +409,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       publisher?.stop();
       agents.close();
       admission?.stop();
+      podSecrets?.stop();
       await Promise.all([...Object.values(informers).map((i) => i.stop()), intent?.stop()]);
       await Promise.all(
         servers.map(

@@ -74,9 +74,13 @@ function intentFindings(input: ClusterInput): {
 } {
   const problems: { finding: ReportFinding; nodes: readonly string[] }[] = [];
   const byNode = new Map<string, ReportFinding[]>();
-  for (const f of input.intent?.findings ?? []) {
+  for (const f of [...(input.intent?.findings ?? []), ...(input.collectorFindings ?? [])]) {
     const finding: ReportFinding = {
-      ...collectorFinding(f.id, f.key, f.message, f.fix === undefined ? {} : { fix: f.fix }),
+      ...collectorFinding(f.id, f.key, f.message, {
+        ...(f.fix === undefined ? {} : { fix: f.fix }),
+        ...(f.image === undefined ? {} : { image: f.image }),
+        ...(f.host === undefined ? {} : { host: f.host }),
+      }),
       scope: f.scope ?? null,
       file: f.file ?? null,
       line: f.line ?? null,

@@ -9,7 +9,7 @@ import type {
   RuntimeInfo,
   WireFinding,
 } from '../../protocol/messages.js';
-import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
+import type { ClusterFinding, IntentEvaluation, RolloutReport } from '../rollout/types.js';
 import type { Witnesses } from './witnesses.js';
 import type { AdmissionSection } from '../admission/cluster-section.js';
 
@@ -81,6 +81,8 @@ export interface ClusterInput {
   readonly pods?: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Portieris/Gatekeeper decisions and denials (collector `--admission`); null elsewhere. */
   readonly admission?: AdmissionSection | null;
+  /** Other findings the collector raises about nodes (pods' pull secrets, `--pod-pull-secrets`). */
+  readonly collectorFindings?: readonly ClusterFinding[];
 }
 
 // ---------- output ----------

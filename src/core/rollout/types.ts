@@ -59,6 +59,8 @@ export interface ClusterFinding {
   readonly scope?: string | null;
   readonly file?: string | null;
   readonly line?: number | null;
+  readonly image?: string | null;
+  readonly host?: string | null;
   readonly nodes: readonly string[];
 }
 
