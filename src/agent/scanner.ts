@@ -5,7 +5,7 @@ import { mergeFindings } from '../core/diagnose/finding-key.js';
 import { diagnoseProbe, digestMismatchFindings } from '../core/diagnose/probe-findings.js';
 import { staticMirrorFindings } from '../core/diagnose/static-mirror-findings.js';
 import type { KeyedFinding } from '../core/diagnose/types.js';
-import type { HostProbe, ImageStatus } from '../protocol/messages.js';
+import type { HostProbe, ImageStatus, WirePullCredential } from '../protocol/messages.js';
 import { ClientCache } from '../probe/client-cache.js';
 import { namespacedPolicyNote } from '../core/crio/runtime-notes.js';
 import { hasNamespacedPolicies, modelledVersion } from '../core/crio/versions.js';
@@ -20,6 +20,7 @@ import { TraceEngine } from '../trace/engine.js';
 import type { SignatureEvaluator, TraceResult, TraceSignature } from '../trace/types.js';
 import type { HostConfig } from './host-config.js';
 import { ConcurrencyLimit, HostPacer, jitter } from './limits.js';
+import { traceAsKubelet } from './kubelet-trace.js';
 import { CachingClientCache, type ProbeObserver } from './probe-cache.js';
 import { authFileVisibility, imageSourceCredentials } from './source-credentials.js';
 
@@ -105,13 +106,35 @@ export class Scanner {
     all: boolean,
     timeoutMs = this.settings.timeoutMs,
     namespace?: string,
+    pullCredentials?: readonly WirePullCredential[],
   ): Promise<TraceResult | { image: string; error: unknown }> {
-    if (this.traceEngine === null) {
+    if (this.traceEngine === null || this.config.trace === null) {
       const rejected = invalidReferenceResult(image);
       return { image, error: rejected?.error ?? this.config.loadError?.toJSON() ?? null };
     }
+    if (pullCredentials === undefined)
+      return this.traceWith(this.traceEngine, image, all, timeoutMs, namespace);
+    // A pod's pull: fresh clients per credential, closed after, so no secret outlives the trace.
+    const context = this.config.trace;
+    return traceAsKubelet(image, pullCredentials, context, async (cri) => {
+      const engine = new TraceEngine(context, new ClientCache(), undefined, cri);
+      try {
+        return await this.traceWith(engine, image, all, timeoutMs, namespace);
+      } finally {
+        engine.close();
+      }
+    });
+  }
+
+  private async traceWith(
+    engine: TraceEngine,
+    image: string,
+    all: boolean,
+    timeoutMs: number,
+    namespace: string | undefined,
+  ): Promise<TraceResult> {
     if (namespace === undefined || this.config.crio === null)
-      return this.traceEngine.trace(image, {
+      return engine.trace(image, {
         all,
         timeoutMs,
         ...(this.liveEvaluator ? { signatureEvaluator: this.liveEvaluator } : {}),
@@ -124,7 +147,7 @@ export class Scanner {
       timeoutMs,
     });
     try {
-      const result = await this.traceEngine.trace(image, {
+      const result = await engine.trace(image, {
         all,
         timeoutMs,
         signatureEvaluator: createSignatureEvaluator(signatures),

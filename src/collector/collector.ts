@@ -351,6 +351,12 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
     ready: () => kube === null || (informers.pods?.synced === true && informers.nodes?.synced === true),
     log,
+    podCredentials:
+      podSecrets === null
+        ? null
+        : (await import('./pod-pull-secrets.js')).podCredentialSource(podSecrets, (namespace, name) =>
+            informers.pods?.get(name, namespace),
+          ),
   });
 
   const servers: Server[] = [];

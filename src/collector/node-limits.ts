@@ -45,7 +45,12 @@ export function imageBytes(i: ImageStatus): number {
   let keys = 0;
   for (const k of i.findingKeys) keys += k.length + 8;
   return (
-    ITEM_OVERHEAD + i.image.length + length(i.source) + length(i.digest) + keys + sourceCredentialsBytes(i.sources)
+    ITEM_OVERHEAD +
+    i.image.length +
+    length(i.source) +
+    length(i.digest) +
+    keys +
+    sourceCredentialsBytes(i.sources)
   );
 }
 

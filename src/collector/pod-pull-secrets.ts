@@ -18,6 +18,8 @@ import {
   type SecretKeys,
 } from '../core/diagnose/pod-secret-credentials.js';
 import type { NodeInput } from '../core/report/types.js';
+import { nameOf, parseNormalizedNamed } from '../core/reference/reference.js';
+import type { WirePullCredential } from '../protocol/messages.js';
 import { kubeStatusCode } from '../kube/api-error.js';
 
 export interface PodPullSecretsOptions {
@@ -44,6 +46,23 @@ export interface PodCredentials {
 }
 
 const RETRY_MS = 30_000;
+
+/** What a trace for a pod sends its agent, and what its answer may show (never a value). */
+export type PodTraceCredentials =
+  | {
+      readonly ok: true;
+      /** Only for the trace-request over the authenticated agent link. */
+      readonly credentials: readonly WirePullCredential[];
+      readonly used: readonly { readonly secret: string; readonly key: string }[];
+      readonly notes: readonly string[];
+    }
+  | { readonly ok: false; readonly status: number; readonly message: string };
+
+export type PodCredentialSource = (
+  namespace: string,
+  pod: string,
+  image: string,
+) => Promise<PodTraceCredentials>;
 
 /** `spec.imagePullSecrets` names, in order; empty names are skipped as the kubelet skips them. */
 export function pullSecretNames(pod: V1Pod): string[] {
@@ -100,7 +119,11 @@ export class PodPullSecrets {
   }
 
   /** The report's findings about pods' pull secrets, from what is known now. */
-  findings(pods: readonly V1Pod[], nodes: readonly NodeInput[], openshift: boolean | null): PodSecretFinding[] {
+  findings(
+    pods: readonly V1Pod[],
+    nodes: readonly NodeInput[],
+    openshift: boolean | null,
+  ): PodSecretFinding[] {
     const byNode = new Map(nodes.map((n) => [n.name, n.agent?.images]));
     return podSecretFindings({
       pods: podPulls(pods),
@@ -160,7 +183,8 @@ export class PodPullSecrets {
       // Refused by RBAC: ask again at the usual pace; anything else (a 5xx, a timeout) sooner.
       if (answer.status !== 403) at = at - this.ttlMs + RETRY_MS;
       this.options.log('warn', `pull secret ${id}: ${answer.reason}`);
-    } else if (answer.parsed!.ok) keys = { state: 'keys', keys: [...new Set(answer.parsed!.entries.map((e) => e.key))] };
+    } else if (answer.parsed!.ok)
+      keys = { state: 'keys', keys: [...new Set(answer.parsed!.entries.map((e) => e.key))] };
     else
       keys = {
         state: 'unreadable',
@@ -203,17 +227,54 @@ export class PodPullSecrets {
     const notes: string[] = [];
     const parsed: { entries: readonly KeyringEntry[] }[] = [];
     const names = pullSecretNames(pod);
-    if (names.length === 0) notes.push(`pod ${namespace}/${pod.metadata?.name ?? ''} names no imagePullSecrets`);
+    if (names.length === 0)
+      notes.push(`pod ${namespace}/${pod.metadata?.name ?? ''} names no imagePullSecrets`);
     for (const name of names) {
       const answer = await this.read(namespace, name);
       if (answer.kind === 'absent' || (answer.kind === 'secret' && answer.parsed === null))
-        notes.push(`pull secret ${namespace}/${name} does not exist or is not a docker config secret; the kubelet skips it`);
+        notes.push(
+          `pull secret ${namespace}/${name} does not exist or is not a docker config secret; the kubelet skips it`,
+        );
       else if (answer.kind === 'unreadable')
-        notes.push(`cannot tell what pull secret ${namespace}/${name} holds: ${answer.reason}; this trace goes without it`);
+        notes.push(
+          `cannot tell what pull secret ${namespace}/${name} holds: ${answer.reason}; this trace goes without it`,
+        );
       else if (!answer.parsed!.ok)
-        return { entries: [], notes, failure: `${answer.parsed!.problem}: the kubelet fails the pull before CRI-O is asked` };
+        return {
+          entries: [],
+          notes,
+          failure: `${answer.parsed!.problem}: the kubelet fails the pull before CRI-O is asked`,
+        };
       else parsed.push(answer.parsed!);
     }
     return { entries: kubeletCredentialsFor(parsed, imageName), notes, failure: null };
   }
+}
+
+/** The collector's answer for `/api/v1/nodes/{node}/trace?…&namespace=NS&pod=P`. */
+export function podCredentialSource(
+  secrets: PodPullSecrets,
+  podOf: (namespace: string, name: string) => V1Pod | undefined,
+): PodCredentialSource {
+  return async (namespace, name, image) => {
+    const pod = podOf(namespace, name);
+    if (pod === undefined) return { ok: false, status: 404, message: `no pod ${namespace}/${name}` };
+    let imageName: string;
+    try {
+      imageName = nameOf(parseNormalizedNamed(image));
+    } catch (err) {
+      return { ok: false, status: 400, message: `the "image" query parameter: ${(err as Error).message}` };
+    }
+    const found = await secrets.credentialsFor(pod, imageName);
+    if (found.failure !== null) return { ok: false, status: 409, message: found.failure };
+    return {
+      ok: true,
+      credentials: found.entries.map((e) => {
+        const { username, password } = e.credentials.reveal();
+        return { secret: e.secret, key: e.key, username, password };
+      }),
+      used: found.entries.map((e) => ({ secret: e.secret, key: e.key })),
+      notes: found.notes,
+    };
+  };
 }

@@ -1,7 +1,6 @@
 // The trace engine: for one image, walk the sources in CRI-O's order and, for each, do what
 // containers/image does on the wire (credentials, certs.d, ping, auth, manifest) without layers.
 // It stops at the first source that serves the manifest, as CRI-O does, unless `all` is asked.
-import { describeLookup, lookupCredentials } from '../core/credentials/lookup.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { nameOf, parseCanonicalNamed, stringOf, type ImageReference } from '../core/reference/reference.js';
 import { rewriteReference } from '../core/registries/pull-sources.js';
@@ -16,6 +15,7 @@ import {
   type RegistryClient,
 } from '../probe/registry-client.js';
 import { BlobChecker } from './blob-check.js';
+import { sourceLookup, type CriAuth } from './cri-credentials.js';
 import type { TraceContext } from './context.js';
 import { failAtWinner, failedResult, winnerChecks } from './winner-checks.js';
 import {
@@ -59,6 +59,8 @@ export class TraceEngine {
     private readonly context: TraceContext,
     readonly clients: ClientCache = new ClientCache(),
     private readonly userAgent = 'mirrorscope',
+    /** The credentials the kubelet sends with this pull (a trace for a pod), null for none. */
+    private readonly criAuth: CriAuth | null = null,
   ) {}
 
   /** Closes the kept connections. */
@@ -401,17 +403,11 @@ export class TraceEngine {
       const reason = `registry ${blockedBy?.prefix ?? src.location} is blocked in ${blockedBy ? where(blockedBy) : 'registries.conf'}`;
       return finish('blocked', reason, 'fail');
     }
-    // Credentials: by the physical reference name, in the auth file(s) the runtime is told to use.
-    const lookup = lookupCredentials(
-      nameOf(physical),
-      this.context.credentialHelpers,
-      this.context.authSlots,
-    );
+    // Credentials: the kubelet's for the requested image's domain, else by the physical reference
+    // name in the auth file(s) the runtime is told to use.
+    const { lookup, text } = sourceLookup(this.context, physical, candidate.image, this.criAuth);
     if (lookup.error !== null) return finish('error', lookup.error, 'fail');
-    const slots = this.context.authSlots;
-    const listed = slots.map((f) => (f.file === null ? `${f.path} (does not exist)` : f.path)).join(', ');
-    const searched = lookup.match ? '' : ` (searched ${listed})`;
-    step(index, 'credentials', `${describeLookup(lookup)}${searched}`);
+    step(index, 'credentials', text);
     source.credentials = lookup.match;
     let certs;
     try {
@@ -534,11 +530,7 @@ export class TraceEngine {
       digest = known.digest;
     } else {
       const physical = parseCanonicalNamed(primary.reference);
-      const lookup = lookupCredentials(
-        nameOf(physical),
-        this.context.credentialHelpers,
-        this.context.authSlots,
-      );
+      const { lookup } = sourceLookup(this.context, physical, candidate.image, this.criAuth);
       let certs;
       try {
         certs = await this.context.certsFor(physical.domain);

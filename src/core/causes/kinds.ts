@@ -101,7 +101,8 @@ export const CAUSE_KINDS = {
     subject: 'host',
   }),
   'credentials-only-in-pod-secret': kind({
-    title: "The mirror's credentials are in pods' pull secrets only, and CRI-O never sends those to a mirror on another registry.",
+    title:
+      "The mirror's credentials are in pods' pull secrets only, and CRI-O never sends those to a mirror on another registry.",
     headline: (h) => `${h}: credentials only in pod pull secrets`,
     explanation:
       "The kubelet passes the pod's pull-secret credentials with the pull; containers/image uses them only for sources on the requested image's registry and gives every other mirror the node's auth file, which has nothing for this one.",
@@ -109,7 +110,8 @@ export const CAUSE_KINDS = {
     subject: 'host',
   }),
   'pod-pull-secret-unreadable': kind({
-    title: "A pod's pull secret could not be read, so whether it holds a mirror's credentials cannot be told.",
+    title:
+      "A pod's pull secret could not be read, so whether it holds a mirror's credentials cannot be told.",
     headline: (s) => `Cannot read pull secret ${s}`,
     explanation:
       "The kubelet sends a pod's pull-secret credentials only to the requested image's registry; whether a mirror depends on them is known only from the secret's keys.",

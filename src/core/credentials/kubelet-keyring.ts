@@ -75,7 +75,8 @@ function entryCredentials(secret: string, key: string, value: unknown): Credenti
   const decoded = decodeBase64(auth, auth.trim().endsWith('='));
   if (decoded === null) return `secret ${secret}: the "auth" field of "${key}" is not valid base64`;
   const colon = decoded.indexOf(':');
-  if (colon === -1) return `secret ${secret}: the "auth" field of "${key}" has no ":" between user and password`;
+  if (colon === -1)
+    return `secret ${secret}: the "auth" field of "${key}" has no ":" between user and password`;
   return new Credentials({
     username: decoded.slice(0, colon),
     password: decoded.slice(colon + 1),
@@ -89,7 +90,11 @@ function entryCredentials(secret: string, key: string, value: unknown): Credenti
  */
 export function parsePullSecret(secret: PullSecretObject): ParsedPullSecret | null {
   const field =
-    secret.type === DOCKER_CONFIG_JSON ? '.dockerconfigjson' : secret.type === DOCKERCFG ? '.dockercfg' : null;
+    secret.type === DOCKER_CONFIG_JSON
+      ? '.dockerconfigjson'
+      : secret.type === DOCKERCFG
+        ? '.dockercfg'
+        : null;
   const raw = field === null ? undefined : secret.data?.[field];
   if (raw === undefined || raw === '') return null;
   const fail = (problem: string): ParsedPullSecret => ({ secret: secret.name, ok: false, problem });

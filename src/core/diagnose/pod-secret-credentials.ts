@@ -78,7 +78,8 @@ function fixFor(openshift: boolean | null, keys: readonly string[], reference: s
   const entry = `an entry for ${keys.length === 1 ? `"${keys[0]}"` : reference}`;
   const openshiftFix = `oc set data secret/pull-secret -n openshift-config --from-file=.dockerconfigjson=<the current pull secret with ${entry} added>`;
   const nodeFix = `add ${entry} to CRI-O's global_auth_file (the node pull secret /var/lib/kubelet/config.json) on every node`;
-  if (openshift === true) return `${openshiftFix[0]!.toUpperCase()}${openshiftFix.slice(1)} (the MCO writes it to every node).`;
+  if (openshift === true)
+    return `${openshiftFix[0]!.toUpperCase()}${openshiftFix.slice(1)} (the MCO writes it to every node).`;
   if (openshift === false) return `${nodeFix[0]!.toUpperCase()}${nodeFix.slice(1)}.`;
   return `On OpenShift: ${openshiftFix}. Elsewhere: ${nodeFix}.`;
 }
@@ -134,7 +135,14 @@ export function podSecretFindings(input: PodSecretInput): PodSecretFinding[] {
           const id = `${source.reference}\u0000${image}\u0000${pod.namespace}`;
           let acc = found.get(id);
           if (acc === undefined) {
-            acc = { image, source, namespace: pod.namespace, secrets: new Map(), pods: new Set(), nodes: new Set() };
+            acc = {
+              image,
+              source,
+              namespace: pod.namespace,
+              secrets: new Map(),
+              pods: new Set(),
+              nodes: new Set(),
+            };
             found.set(id, acc);
           }
           let secretKeys = acc.secrets.get(secretName);
