@@ -76,12 +76,11 @@ function reached(status: NodeImageSources): readonly SourceCredentialStatus[] {
 
 function fixFor(openshift: boolean | null, keys: readonly string[], reference: string): string {
   const entry = `an entry for ${keys.length === 1 ? `"${keys[0]}"` : reference}`;
-  const openshiftFix = `oc set data secret/pull-secret -n openshift-config --from-file=.dockerconfigjson=<the current pull secret with ${entry} added>`;
+  const openshiftFix = `run \`oc set data secret/pull-secret -n openshift-config --from-file=.dockerconfigjson=FILE\` with FILE the current pull secret plus ${entry} (the MCO writes it to every node)`;
   const nodeFix = `add ${entry} to CRI-O's global_auth_file (the node pull secret /var/lib/kubelet/config.json) on every node`;
-  if (openshift === true)
-    return `${openshiftFix[0]!.toUpperCase()}${openshiftFix.slice(1)} (the MCO writes it to every node).`;
-  if (openshift === false) return `${nodeFix[0]!.toUpperCase()}${nodeFix.slice(1)}.`;
-  return `On OpenShift: ${openshiftFix}. Elsewhere: ${nodeFix}.`;
+  if (openshift === true) return `Run${openshiftFix.slice(3)}.`;
+  if (openshift === false) return `Add${nodeFix.slice(3)}.`;
+  return `On OpenShift, ${openshiftFix}; elsewhere, ${nodeFix}.`;
 }
 
 function podList(pods: readonly string[]): string {
