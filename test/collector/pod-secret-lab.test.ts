@@ -29,6 +29,7 @@ import {
   type LabUser,
 } from '../support/registry-lab.js';
 import { eventually as retryUntil } from '../support/eventually.js';
+import { runCli } from '../support/cli.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from './agent-process.js';
 import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
 
@@ -128,6 +129,15 @@ beforeAll(async () => {
     });
     agents.push(startAgentProcess(collector.url, node, root, path.join(tokens, node)));
   }
+  await eventually(async () => {
+    const report = (await (await get('/api/v1/report')).json()) as ClusterReport;
+    expect(
+      report.nodes
+        .filter((n) => n.agent === 'connected')
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual(['node-a', 'node-b']);
+  }, 'both agents connected');
 }, 120_000);
 
 afterAll(async () => {
@@ -176,6 +186,32 @@ describe('mirror credentials only in the pod pull secret, with real registries',
     expect(body.trace.result.outcome).toBe('pulled');
     expect(body.trace.result.source).toBe(`${mirror.host}/lab/app:v1`);
     expect(body.trace.kubelet.attempts).toHaveLength(1);
+  });
+
+  it('mirrorscope trace --node --pod prints the kubelet attempts, names only', async () => {
+    const r = await runCli(
+      ['trace', '--node', 'node-a', '--pod', 'shop/app-node-a', '--collector', collector.url, app],
+      {
+        MIRRORSCOPE_TOKEN: 'admin-token',
+      },
+    );
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain(`kubelet PullImage 1: pull secret shop/regcred, key "${src.host}": failed`);
+    expect(r.stdout).toContain('containers/image drops them for a source on another domain');
+    for (const secret of [SOURCE_USER.password, MIRROR_USER.password])
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    const bad = await runCli([
+      'trace',
+      '--node',
+      'node-a',
+      '--pod',
+      'app-node-a',
+      '--collector',
+      collector.url,
+      app,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--pod takes NAMESPACE/NAME');
   });
 
   it('never prints or logs a password: collector log, agent output', () => {
