@@ -354,8 +354,10 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     podCredentials:
       podSecrets === null
         ? null
-        : (await import('./pod-pull-secrets.js')).podCredentialSource(podSecrets, (namespace, name) =>
-            informers.pods?.get(name, namespace),
+        : (await import('./pod-pull-secrets.js')).podCredentialSource(
+            podSecrets,
+            (namespace, name) => informers.pods?.get(name, namespace),
+            options.tls != null || options.listen.every((l) => isLoopback(l.host)),
           ),
   });
 

@@ -124,7 +124,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     url: URL,
     namespace: string | null,
     image: string,
-  ): Promise<PodTraceCredentials | null> {
+  ): Promise<Extract<PodTraceCredentials, { ok: true }> | null> {
     const pod = url.searchParams.get('pod');
     if (pod === null || pod === '') return null;
     if (namespace === null) throw new HttpError(400, 'the "pod" query parameter needs "namespace"');
@@ -216,7 +216,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       rateLimit(user, 1);
       const pod = await podParam(url, namespace, image);
       const all = url.searchParams.get('all') === '1';
-      const outcome = await traceOn(node, image, all, namespace, pod?.ok ? pod.credentials : undefined);
+      const outcome = await traceOn(node, image, all, namespace, pod?.credentials);
       if (outcome.kind === 'timeout')
         throw new HttpError(504, `the agent on node ${node} did not answer within ${deps.traceTimeoutMs} ms`);
       if (outcome.kind === 'disconnected')
@@ -224,9 +224,18 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       const { message } = outcome;
       if (message.error !== null) return sendJson(res, 502, { node, image, error: message.error });
       // Secret and key names only: the credentials went to the agent and nowhere else.
-      const podJson = pod?.ok
-        ? { pod: { namespace, name: url.searchParams.get('pod'), credentials: pod.used, notes: pod.notes } }
-        : {};
+      const agentUsedThem =
+        typeof message.trace === 'object' && message.trace !== null && 'kubelet' in message.trace;
+      const notes = agentUsedThem
+        ? (pod?.notes ?? [])
+        : [
+            ...(pod?.notes ?? []),
+            `the agent on node ${node} predates traces for a pod: it traced without the pod's credentials`,
+          ];
+      const podJson =
+        pod === null
+          ? {}
+          : { pod: { namespace, name: url.searchParams.get('pod'), credentials: pod.used, notes } };
       return sendJson(res, 200, { node, image, ...podJson, trace: message.trace });
     }
     if (path === '/api/v1/trace') {

@@ -255,8 +255,17 @@ export class PodPullSecrets {
 export function podCredentialSource(
   secrets: PodPullSecrets,
   podOf: (namespace: string, name: string) => V1Pod | undefined,
+  /** The agent link is encrypted (TLS) or never leaves the machine (loopback listeners only). */
+  privateLink: boolean,
 ): PodCredentialSource {
   return async (namespace, name, image) => {
+    if (!privateLink)
+      return {
+        ok: false,
+        status: 400,
+        message:
+          'a trace for a pod sends its pull-secret credentials to the agent: the collector must serve TLS (--tls-cert, --tls-key) or listen on loopback only',
+      };
     const pod = podOf(namespace, name);
     if (pod === undefined) return { ok: false, status: 404, message: `no pod ${namespace}/${name}` };
     let imageName: string;

@@ -200,6 +200,8 @@ describe('a trace of a pod through the collector', () => {
     expect(body.pod.credentials).toEqual([{ secret: 'shop/regcred', key: 'quay.example' }]);
     expect(body.pod.notes.join('\n')).toContain('shop/locked');
     expect(body.pod.notes.join('\n')).toContain('shop/gone does not exist');
+    // This stand-in agent answers without `kubelet`, as an agent before pod traces would.
+    expect(body.pod.notes.join('\n')).toContain('predates traces for a pod');
     for (const secret of [MIRROR_PASSWORD, SOURCE_PASSWORD]) expect(text).not.toContain(secret);
     const request = agents[0]!.received.find(
       (m) => m.type === 'trace-request' && m.pullCredentials !== undefined,
