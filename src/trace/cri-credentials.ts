@@ -6,7 +6,6 @@
 // for a source on another domain, which gets the auth file's lookup instead.
 import { describeLookup, lookupCredentials, type CredentialLookup } from '../core/credentials/lookup.js';
 import type { Credentials } from '../core/credentials/secret.js';
-import { nameOf, parseCanonicalNamed, type ImageReference } from '../core/reference/reference.js';
 import type { TraceContext } from './context.js';
 
 /** The credentials of one CRI PullImage, and where the kubelet took them from (never the value). */
@@ -22,17 +21,16 @@ export interface SourceLookup {
   readonly text: string;
 }
 
-/** `physical` is the source's reference, `logicalImage` the candidate it serves. */
+/** `key` is the source's `Name()`, looked up in the auth files when the kubelet's credentials do not apply. */
 export function sourceLookup(
-  context: TraceContext,
-  physical: ImageReference,
-  logicalImage: string,
+  context: Pick<TraceContext, 'credentialHelpers' | 'authSlots'>,
+  key: string,
+  physicalDomain: string,
+  logicalDomain: string,
   cri: CriAuth | null,
 ): SourceLookup {
-  const key = nameOf(physical);
-  const logicalDomain = parseCanonicalNamed(logicalImage).domain;
   const sent = cri !== null && cri.credentials.reveal().username !== '';
-  if (sent && physical.domain === logicalDomain) {
+  if (sent && physicalDomain === logicalDomain) {
     const slash = key.indexOf('/');
     return {
       lookup: {
