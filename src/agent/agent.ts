@@ -330,10 +330,16 @@ export class Agent implements CollectorPeer {
     return { ...(document as Record<string, unknown>), runtime: this.runtimeInfo };
   }
 
-  async trace(image: string, all: boolean, timeoutMs?: number, namespace?: string): Promise<unknown> {
+  async trace(
+    image: string,
+    all: boolean,
+    timeoutMs?: number,
+    namespace?: string,
+    pullCredentials?: TraceRequestMessage['pullCredentials'],
+  ): Promise<unknown> {
     if (this.scanner === null)
       return { image, error: { code: 'not-ready', message: 'the configuration is not loaded yet' } };
-    return this.scanner.trace(image, all, timeoutMs, namespace);
+    return this.scanner.trace(image, all, timeoutMs, namespace, pullCredentials);
   }
 
   async answerTraceRequest(req: TraceRequestMessage): Promise<{ trace: unknown; error: ErrorBody | null }> {
@@ -344,7 +350,13 @@ export class Agent implements CollectorPeer {
         trace: null,
         error: { code: 'bad-request', message: 'namespace is not a Kubernetes namespace name' },
       };
-    const trace = await this.trace(req.image, req.all, Math.min(this.options.timeoutMs, timeout), namespace);
+    const trace = await this.trace(
+      req.image,
+      req.all,
+      Math.min(this.options.timeoutMs, timeout),
+      namespace,
+      req.pullCredentials,
+    );
     return { trace, error: null };
   }
 
