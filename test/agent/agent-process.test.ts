@@ -413,7 +413,9 @@ describe('mirrorscope agent (long-running)', () => {
       key: `mirror-stale-tag|${mirror.host}|${mirror.host}/lab/app:v1`,
     });
     const metrics = (await get(`${base}/metrics`)).text;
-    expect(metrics).toContain(`mirrorscope_agent_findings{finding="mirror-unreachable",severity="warning"} 1`);
+    expect(metrics).toContain(
+      `mirrorscope_agent_findings{finding="mirror-unreachable",severity="warning"} 1`,
+    );
     expect(metrics).toContain(`mirrorscope_agent_causes{kind="connection-refused",severity="warning"} 1`);
     expect(metrics).toContain(`mirrorscope_agent_mirror_up{host="${dead}"} 0`);
     expect(metrics).toContain(`mirrorscope_agent_mirror_up{host="${src.host}"} 1`);
