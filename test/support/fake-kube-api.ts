@@ -8,7 +8,8 @@
 // diagnosis reads (ICSP, IDMS, ITMS, Image, ClusterVersion, MachineConfigPool, MachineConfig) under
 // /apis/{group}/{version}/{plural}, and API discovery (/apis, /apis/{group}, /apis/{group}/{version}).
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -220,6 +221,13 @@ export interface FakeService {
   readonly annotations?: Record<string, string>;
 }
 
+/** What `pods/exec` runs: the pod, the container and the command; its output and exit code. */
+export type FakeExec = (
+  pod: Obj,
+  container: string,
+  command: readonly string[],
+) => Promise<{ stdout: string; stderr: string; exitCode: number }>;
+
 /** The audience of ordinary API tokens (what a TokenReview without spec.audiences checks). */
 export const API_AUDIENCE = 'https://kubernetes.default.svc';
 
@@ -318,6 +326,8 @@ export class FakeKubeApi {
   openshift: boolean;
   /** Services by `namespace/name`, served and proxied with the caller's own identity and RBAC. */
   readonly services = new Map<string, FakeService>();
+  /** Runs `pods/exec` (the channel.k8s.io WebSocket protocol); null: exec is refused. */
+  exec: FakeExec | null = null;
   /** Requests that went through the service proxy: who, and the path the backend saw. */
   readonly proxied: { user: string; method: string; path: string; authorization: string | undefined }[] = [];
 
@@ -334,6 +344,9 @@ export class FakeKubeApi {
         this.send(res, 500, status(500, 'InternalError', String(err))),
       );
     });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      this.execUpgrade(req, socket, head),
+    );
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -775,6 +788,48 @@ current-context: fake
                 ? '[invalid bearer token, token lookup failed]'
                 : 'token audiences do not match',
           },
+    });
+  }
+
+  // ---------- pods/exec over WebSocket (v4.channel.k8s.io: 1 stdout, 2 stderr, 3 status) ----------
+
+  private execUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const url = new URL(req.url ?? '/', this.url);
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+    const pod = m === null ? undefined : this.get('pods', m[2]!, m[1]!);
+    const refuse = (code: number, text: string) => {
+      socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    };
+    this.requests.set(`EXEC ${url.pathname}`, (this.requests.get(`EXEC ${url.pathname}`) ?? 0) + 1);
+    if (req.headers.authorization !== `Bearer ${this.adminToken}`) return refuse(401, 'Unauthorized');
+    if (pod === undefined) return refuse(404, 'Not Found');
+    const exec = this.exec;
+    if (exec === null) return refuse(403, 'Forbidden');
+    const wss = new WebSocketServer({ noServer: true, handleProtocols: () => 'v4.channel.k8s.io' });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const frame = (channel: number, data: string) =>
+        Buffer.concat([Buffer.from([channel]), Buffer.from(data)]);
+      exec(pod, url.searchParams.get('container') ?? '', url.searchParams.getAll('command'))
+        .then(({ stdout, stderr, exitCode }) => {
+          if (stdout !== '') ws.send(frame(1, stdout));
+          if (stderr !== '') ws.send(frame(2, stderr));
+          const status =
+            exitCode === 0
+              ? { metadata: {}, status: 'Success' }
+              : {
+                  metadata: {},
+                  status: 'Failure',
+                  message: `command terminated with non-zero exit code: ${exitCode}`,
+                  reason: 'NonZeroExitCode',
+                  details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] },
+                };
+          ws.send(frame(3, JSON.stringify(status)));
+          ws.close();
+        })
+        .catch((err: unknown) => {
+          ws.send(frame(3, JSON.stringify({ metadata: {}, status: 'Failure', message: String(err) })));
+          ws.close();
+        });
     });
   }
 

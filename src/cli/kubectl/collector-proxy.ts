@@ -109,6 +109,11 @@ export class CollectorProxy {
     return new CollectorProxy(config, server, options.location);
   }
 
+  /** The loaded kubeconfig (for client-node's own clients, e.g. pods/exec). */
+  get kubeConfig(): k8s.KubeConfig {
+    return this.config;
+  }
+
   /** One request to the API server at `apiPath` with the user's credentials. */
   async raw(
     method: string,
