@@ -3,6 +3,7 @@
 // only probes the prefixes a name could possibly match, so its cost does not grow with the file.
 import { compareBytes } from './byte-order.js';
 import { refMatchingPrefix } from './prefix-match.js';
+import { PrefixTable } from './prefix-table.js';
 
 interface Prefixed {
   readonly prefix: string;
@@ -13,28 +14,21 @@ function better(candidate: Prefixed, best: Prefixed | undefined): boolean {
   return candidate.prefix.length === best.prefix.length && compareBytes(candidate.prefix, best.prefix) < 0;
 }
 
-/**
- * The same text in a string of its own. A prefix read from a file is a slice of the file's text:
- * comparing a key with it then reads the file wherever the slice points, a cache miss per probe
- * when the file is large.
- */
-function ownCopy(text: string): string {
-  return Array.from(text).join('');
-}
-
 /** Indexes `[[registry]]` entries (or anything carrying their prefix) by prefix. */
 export class RegistryIndex<T extends Prefixed> {
-  private readonly exact = new Map<string, T>();
+  private readonly exact: PrefixTable<T>;
   private readonly wildcards = new Map<string, T>();
   /** Every plain prefix that has a longer plain prefix below it (`a.io/x` when `a.io/x/y` exists). */
   private readonly extended = new Set<string>();
 
   constructor(readonly registries: readonly T[]) {
+    const plain: T[] = [];
     for (const reg of registries) {
       if (reg.prefix.startsWith('*.')) this.wildcards.set(reg.prefix.slice(1), reg);
-      else this.exact.set(ownCopy(reg.prefix), reg);
+      else plain.push(reg);
     }
-    for (const prefix of this.exact.keys()) {
+    this.exact = new PrefixTable(plain);
+    for (const { prefix } of plain) {
       for (let i = 1; i < prefix.length; i++) {
         const c = prefix.charCodeAt(i);
         if (c === 0x2f || c === 0x3a || c === 0x40) this.extended.add(prefix.slice(0, i));
@@ -53,12 +47,7 @@ export class RegistryIndex<T extends Prefixed> {
 
   /** `FindRegistry(name)`: `name` is `Name()` of a reference — no tag, no digest. */
   find(name: string): T | undefined {
-    // Plain prefixes can only match up to a boundary character or the whole name; the longest wins.
-    let best = this.exact.get(name);
-    for (let i = name.length - 1; i > 0 && best === undefined; i--) {
-      const c = name.charCodeAt(i);
-      if (c === 0x2f || c === 0x3a || c === 0x40) best = this.exact.get(name.slice(0, i));
-    }
+    let best = this.exact.longestMatch(name);
     if (this.wildcards.size === 0) return best;
     let reg: T | undefined;
     // A wildcard suffix (it cannot contain `/`, `:` or `@`) starts at a dot inside the host and ends
