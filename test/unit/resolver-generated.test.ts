@@ -3,9 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { MirrorscopeError } from '../../src/core/errors.js';
 import { nameOf, parseCanonicalNamed, stringOf } from '../../src/core/reference/reference.js';
 import { assembleRegistriesConfig } from '../../src/core/registries/assemble.js';
-import type { RegistriesConfig } from '../../src/core/registries/types.js';
+import { compareBytes } from '../../src/core/registries/byte-order.js';
+import { refMatchingPrefix } from '../../src/core/registries/prefix-match.js';
+import { pullSourcesFromReference, RewriteError } from '../../src/core/registries/pull-sources.js';
+import { RegistryIndex } from '../../src/core/registries/registry-index.js';
+import type { RegistriesConfig, Registry } from '../../src/core/registries/types.js';
 import { Resolver } from '../../src/core/resolve/resolver.js';
-import { generateCase } from '../support/config-generator.js';
+import type { CandidateResolution } from '../../src/core/resolve/types.js';
+import { generateCase, Rng } from '../support/config-generator.js';
 
 const MAIN = '/etc/containers/registries.conf';
 
@@ -70,5 +75,95 @@ describe('the plan handed to the trace', () => {
       }
     }
     expect(checked).toBeGreaterThan(1000);
+  });
+});
+
+/** containers/image's `FindRegistry`: every entry in sorted order, the longest matching prefix wins. */
+function scanFind<T extends { readonly prefix: string }>(
+  registries: readonly T[],
+  name: string,
+): T | undefined {
+  let best: T | undefined;
+  for (const r of [...registries].sort((a, b) => compareBytes(a.prefix, b.prefix))) {
+    if (
+      refMatchingPrefix(name, r.prefix) !== -1 &&
+      (best === undefined || r.prefix.length > best.prefix.length)
+    )
+      best = r;
+  }
+  return best;
+}
+
+/** What the straightforward scan decides for a candidate: the entry, the sources and the skipped mirrors. */
+function scanDecision(registries: readonly Registry[], image: string) {
+  const ref = parseCanonicalNamed(image);
+  const registry = scanFind(registries, nameOf(ref));
+  if (registry === undefined)
+    return { prefix: null, error: null, skipped: [], sources: [`${image} blocked=false insecure=false`] };
+  let plan;
+  try {
+    plan = pullSourcesFromReference(registry, ref);
+  } catch (err) {
+    if (!(err instanceof RewriteError)) throw err;
+    return { prefix: registry.prefix, error: 'rewrite-invalid', skipped: [], sources: [] };
+  }
+  return {
+    prefix: registry.prefix,
+    error: null,
+    skipped: plan.skipped.map((s) => `${s.endpoint.location} ${s.reason}`),
+    sources: plan.sources.map((s) => {
+      const blocked = scanFind(registries, nameOf(s.reference))?.blocked === true;
+      return `${stringOf(s.reference)} blocked=${blocked} insecure=${s.endpoint.insecure}`;
+    }),
+  };
+}
+
+function resolvedDecision(c: CandidateResolution) {
+  return {
+    prefix: c.registry?.prefix ?? null,
+    error: c.error?.code ?? null,
+    skipped: c.skippedMirrors.map((s) => `${s.location} ${s.reason}`),
+    sources: c.sources.map((s) => `${s.reference} blocked=${s.blocked} insecure=${s.insecure}`),
+  };
+}
+
+describe('the indexed lookup and the templated sources', () => {
+  it('decide what the straightforward scan of every entry decides', () => {
+    let candidates = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const generated = generateCase(seed);
+      const config = configOf(generated.files);
+      if (config === null) continue;
+      const r = new Resolver(config);
+      for (const input of [...generated.refs, ...generated.names]) {
+        for (const c of r.resolve(input).candidates) {
+          expect(resolvedDecision(c), `seed ${seed}, ${input}`).toEqual(
+            scanDecision(config.registries, c.image),
+          );
+          candidates++;
+        }
+      }
+    }
+    expect(candidates).toBeGreaterThan(1000);
+  });
+
+  it('find the same entry as the scan among thousands of prefixes that share hosts and paths', () => {
+    const rng = new Rng(18);
+    const hosts = ['quay.io', 'a.example.com', 'example.com', 'example.com:5000', 'b.a.example.com', 'x.io'];
+    const wildcards = ['*.example.com', '*.a.example.com', '*.io'];
+    const segment = () =>
+      rng.pick(['ns', 'app', 'team', 'v1', 'x']) + (rng.chance(0.5) ? String(rng.int(40)) : '');
+    const pathOf = (depth: number) => Array.from({ length: depth }, segment).join('/');
+    const prefixes = new Set<string>(wildcards);
+    while (prefixes.size < 3000) {
+      const depth = rng.int(4);
+      prefixes.add(depth === 0 ? rng.pick(hosts) : `${rng.pick(hosts)}/${pathOf(depth)}`);
+    }
+    const registries = [...prefixes].map((prefix) => ({ prefix }));
+    const index = new RegistryIndex(registries);
+    for (let i = 0; i < 3000; i++) {
+      const name = `${rng.pick(hosts)}/${pathOf(1 + rng.int(5))}`;
+      expect(index.find(name)?.prefix, name).toBe(scanFind(registries, name)?.prefix);
+    }
   });
 });
