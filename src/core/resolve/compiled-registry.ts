@@ -32,12 +32,10 @@ export interface SourceTemplate {
   /** The skip applies to references without a digest ('tag') or with one ('digest'). */
   readonly skipFor: 'tag' | 'digest' | null;
   readonly skip: SkippedMirrorResolution | null;
-  /** `location`, and the explanation after the reference, as spans of the shared text. */
+  /** In the shared text: the location from `locationStart`, then the explanation after the reference. */
   readonly locationStart: number;
-  readonly locationEnd: number;
   readonly tailStart: number;
   readonly tailEnd: number;
-  readonly head: string;
   readonly mirror: boolean;
   readonly insecure: boolean;
   readonly blocked: boolean;
@@ -66,16 +64,8 @@ export interface EndpointFacts {
 /** What a source's description reads from its endpoint's facts. */
 type DescribedFacts = Pick<EndpointFacts, 'where' | 'origin' | 'insecureOrigin'>;
 
-/** A `[[registry]]` with everything the resolver derives from it once. */
+/** A `[[registry]]` with everything the resolver derives from it once (what a resolution reads first). */
 export interface CompiledRegistry {
-  readonly prefix: string;
-  readonly wildcard: boolean;
-  readonly registry: Registry;
-  readonly matched: MatchedRegistry;
-  readonly explanation: string;
-  /** 0: the primary location; i + 1: `registry.mirrors[i]`. */
-  readonly endpoints: readonly EndpointFacts[];
-  readonly canonical: readonly (CanonicalLocation | null)[];
   /**
    * Index-aligned with `endpoints` when every location is canonical and its blocked verdict does not
    * depend on the name: a name below the prefix is then described without rewriting or parsing.
@@ -83,9 +73,17 @@ export interface CompiledRegistry {
   readonly templates: readonly SourceTemplate[] | null;
   /** The text the templates' spans refer to. */
   text: string;
+  readonly wildcard: boolean;
   readonly prefixLength: number;
   /** The longest location, for the 255-character name limit of a rewrite. */
   readonly longestLocation: number;
+  readonly explanation: string;
+  readonly matched: MatchedRegistry;
+  readonly registry: Registry;
+  readonly prefix: string;
+  /** 0: the primary location; i + 1: `registry.mirrors[i]`. */
+  readonly endpoints: readonly EndpointFacts[];
+  readonly canonical: readonly (CanonicalLocation | null)[];
 }
 
 const SKIP_TEXT: Record<SkippedMirror['reason'], string> = {
@@ -195,8 +193,6 @@ class SharedText {
   }
 }
 
-const HEAD = { mirror: 'mirror ', primary: 'primary ' } as const;
-
 function sourceTemplate(
   wording: SourceWording,
   text: SharedText,
@@ -223,10 +219,8 @@ function sourceTemplate(
       facts.skip === null ? null : facts.skip.reason === 'pull-from-mirror-tag-only' ? 'digest' : 'tag',
     skip: facts.skip,
     locationStart,
-    locationEnd: locationStart + endpoint.location.length,
     tailStart,
     tailEnd: tailStart + tail.length,
-    head: HEAD[kind],
     mirror: sample.mirror,
     insecure: sample.insecure,
     blocked: sample.blocked,
@@ -288,24 +282,24 @@ function compileRegistry(
     ...registry.mirrors.map((m) => compileEndpoint(index, registry, m, true)),
   ];
   return {
-    prefix: registry.prefix,
+    templates: templatesOf(wording, text, endpoints),
+    text: '',
     wildcard: registry.prefix.startsWith('*.'),
-    registry,
+    prefixLength: registry.prefix.length,
+    longestLocation: Math.max(...endpoints.map((e) => e.location.length)),
+    explanation:
+      `[[registry]] prefix "${registry.prefix}" (${where(registry.origin)}) is the longest matching prefix` +
+      (rewrites ? `; its location "${registry.location}" rewrites the reference` : ''),
     matched: {
       prefix: registry.prefix,
       location: registry.location,
       file: registry.origin.file,
       line: registry.origin.line,
     },
-    explanation:
-      `[[registry]] prefix "${registry.prefix}" (${where(registry.origin)}) is the longest matching prefix` +
-      (rewrites ? `; its location "${registry.location}" rewrites the reference` : ''),
+    registry,
+    prefix: registry.prefix,
     endpoints,
     canonical: endpoints.map((e) => e.canonical),
-    templates: templatesOf(wording, text, endpoints),
-    text: '',
-    prefixLength: registry.prefix.length,
-    longestLocation: Math.max(...endpoints.map((e) => e.location.length)),
   };
 }
 
@@ -325,7 +319,7 @@ export function compileRegistries(
 const NAME_TOTAL_LENGTH_MAX = 255;
 
 function templatedSource(template: SourceTemplate, text: string, rest: string): SourceResolution {
-  const reference = text.slice(template.locationStart, template.locationEnd) + rest;
+  const reference = text.slice(template.locationStart, template.tailStart) + rest;
   return {
     reference,
     mirror: template.mirror,
@@ -337,7 +331,10 @@ function templatedSource(template: SourceTemplate, text: string, rest: string): 
     origin: template.origin,
     blockedBy: template.blockedBy,
     insecureOrigin: template.insecureOrigin,
-    explanation: template.head + reference + text.slice(template.tailStart, template.tailEnd),
+    explanation:
+      (template.mirror ? 'mirror ' : 'primary ') +
+      reference +
+      text.slice(template.tailStart, template.tailEnd),
   };
 }
 
