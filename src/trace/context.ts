@@ -6,6 +6,7 @@ import type { ResolveResult } from '../core/resolve/types.js';
 import { chooseAuthFiles, readAuthFileSlot, type AuthFileChoice } from '../host/auth-files.js';
 import { findCertsDir, findSystemTrust, type CertFile, type CertsDir } from '../host/certs-d.js';
 import { loadResolver } from '../host/load-resolver.js';
+import type { NodeRoot } from '../host/node-root.js';
 import { requireNamedFile } from '../host/named-file.js';
 import {
   hasNamespacedPolicies,
@@ -55,7 +56,7 @@ export interface LoadContextOptions {
 }
 
 export async function loadTraceContext(
-  rootDir: string,
+  rootDir: string | NodeRoot,
   options: LoadContextOptions = {},
 ): Promise<TraceContext> {
   const choice: RuntimeChoice = { runtime: options.runtime ?? 'crio', version: options.crioVersion ?? null };
