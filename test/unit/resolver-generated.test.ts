@@ -3,14 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { MirrorscopeError } from '../../src/core/errors.js';
 import { nameOf, parseCanonicalNamed, stringOf } from '../../src/core/reference/reference.js';
 import { assembleRegistriesConfig } from '../../src/core/registries/assemble.js';
-import { compareBytes } from '../../src/core/registries/byte-order.js';
-import { refMatchingPrefix } from '../../src/core/registries/prefix-match.js';
 import { pullSourcesFromReference, RewriteError } from '../../src/core/registries/pull-sources.js';
 import { RegistryIndex } from '../../src/core/registries/registry-index.js';
 import type { RegistriesConfig, Registry } from '../../src/core/registries/types.js';
 import { Resolver } from '../../src/core/resolve/resolver.js';
 import type { CandidateResolution } from '../../src/core/resolve/types.js';
 import { generateCase, Rng } from '../support/config-generator.js';
+import { scanFindRegistry } from '../support/scan-find.js';
 
 const MAIN = '/etc/containers/registries.conf';
 
@@ -32,72 +31,66 @@ function configOf(files: Readonly<Record<string, string>>): RegistriesConfig | n
   }
 }
 
+/** Every reference and short name of 300 generated configurations that load, with their resolver. */
+function* generatedInputs(): Generator<{
+  config: RegistriesConfig;
+  resolver: Resolver;
+  input: string;
+  context: string;
+}> {
+  for (let seed = 1; seed <= 300; seed++) {
+    const generated = generateCase(seed);
+    const config = configOf(generated.files);
+    if (config === null) continue;
+    const resolver = new Resolver(config);
+    for (const input of [...generated.refs, ...generated.names])
+      yield { config, resolver, input, context: `seed ${seed}, ${input}` };
+  }
+}
+
 describe('the plan handed to the trace', () => {
   it('agrees with the resolution: same sources, skipped mirrors in place, references parsed once', () => {
     let checked = 0;
-    for (let seed = 1; seed <= 300; seed++) {
-      const generated = generateCase(seed);
-      const config = configOf(generated.files);
-      if (config === null) continue;
-      const r = new Resolver(config);
-      for (const input of [...generated.refs, ...generated.names]) {
-        const plan = r.plan(input);
-        const context = `seed ${seed}, ${input}`;
-        expect(plan.resolution, context).toEqual(r.resolve(input));
-        expect(plan.candidates.length, context).toBe(plan.resolution.candidates.length);
-        plan.candidates.forEach((candidate, i) => {
-          const resolved = plan.resolution.candidates[i]!;
-          expect(candidate.resolution, context).toBe(resolved);
-          expect(stringOf(candidate.logical), context).toBe(resolved.image);
-          const tried = candidate.sources.filter((s) => s.kind === 'try');
-          const skipped = candidate.sources.filter((s) => s.kind === 'skip');
+    for (const { resolver: r, input, context } of generatedInputs()) {
+      const plan = r.plan(input);
+      expect(plan.resolution, context).toEqual(r.resolve(input));
+      expect(plan.candidates.length, context).toBe(plan.resolution.candidates.length);
+      plan.candidates.forEach((candidate, i) => {
+        const resolved = plan.resolution.candidates[i]!;
+        expect(candidate.resolution, context).toBe(resolved);
+        expect(stringOf(candidate.logical), context).toBe(resolved.image);
+        const tried = candidate.sources.filter((s) => s.kind === 'try');
+        const skipped = candidate.sources.filter((s) => s.kind === 'skip');
+        expect(
+          tried.map((s) => s.resolution),
+          context,
+        ).toEqual(resolved.sources);
+        expect(
+          skipped.map((s) => s.resolution),
+          context,
+        ).toEqual(resolved.skippedMirrors);
+        for (const s of tried) {
+          expect(s.physical, context).toEqual(parseCanonicalNamed(s.resolution.reference));
+          expect(s.credentialsKey, context).toBe(nameOf(s.physical));
+        }
+        if (candidate.registry !== null && resolved.error === null) {
+          const order = [...candidate.registry.mirrors, candidate.registry];
           expect(
-            tried.map((s) => s.resolution),
+            candidate.sources.map((s) => s.entry),
             context,
-          ).toEqual(resolved.sources);
-          expect(
-            skipped.map((s) => s.resolution),
-            context,
-          ).toEqual(resolved.skippedMirrors);
-          for (const s of tried) {
-            expect(s.physical, context).toEqual(parseCanonicalNamed(s.resolution.reference));
-            expect(s.credentialsKey, context).toBe(nameOf(s.physical));
-          }
-          if (candidate.registry !== null && resolved.error === null) {
-            const order = [...candidate.registry.mirrors, candidate.registry];
-            expect(
-              candidate.sources.map((s) => s.entry),
-              context,
-            ).toEqual(order);
-          }
-          checked += candidate.sources.length;
-        });
-      }
+          ).toEqual(order);
+        }
+        checked += candidate.sources.length;
+      });
     }
     expect(checked).toBeGreaterThan(1000);
   });
 });
 
-/** containers/image's `FindRegistry`: every entry in sorted order, the longest matching prefix wins. */
-function scanFind<T extends { readonly prefix: string }>(
-  registries: readonly T[],
-  name: string,
-): T | undefined {
-  let best: T | undefined;
-  for (const r of [...registries].sort((a, b) => compareBytes(a.prefix, b.prefix))) {
-    if (
-      refMatchingPrefix(name, r.prefix) !== -1 &&
-      (best === undefined || r.prefix.length > best.prefix.length)
-    )
-      best = r;
-  }
-  return best;
-}
-
 /** What the straightforward scan decides for a candidate: the entry, the sources and the skipped mirrors. */
 function scanDecision(registries: readonly Registry[], image: string) {
   const ref = parseCanonicalNamed(image);
-  const registry = scanFind(registries, nameOf(ref));
+  const registry = scanFindRegistry(registries, nameOf(ref));
   if (registry === undefined)
     return { prefix: null, error: null, skipped: [], sources: [`${image} blocked=false insecure=false`] };
   let plan;
@@ -112,7 +105,7 @@ function scanDecision(registries: readonly Registry[], image: string) {
     error: null,
     skipped: plan.skipped.map((s) => `${s.endpoint.location} ${s.reason}`),
     sources: plan.sources.map((s) => {
-      const blocked = scanFind(registries, nameOf(s.reference))?.blocked === true;
+      const blocked = scanFindRegistry(registries, nameOf(s.reference))?.blocked === true;
       return `${stringOf(s.reference)} blocked=${blocked} insecure=${s.endpoint.insecure}`;
     }),
   };
@@ -130,18 +123,10 @@ function resolvedDecision(c: CandidateResolution) {
 describe('the indexed lookup and the templated sources', () => {
   it('decide what the straightforward scan of every entry decides', () => {
     let candidates = 0;
-    for (let seed = 1; seed <= 300; seed++) {
-      const generated = generateCase(seed);
-      const config = configOf(generated.files);
-      if (config === null) continue;
-      const r = new Resolver(config);
-      for (const input of [...generated.refs, ...generated.names]) {
-        for (const c of r.resolve(input).candidates) {
-          expect(resolvedDecision(c), `seed ${seed}, ${input}`).toEqual(
-            scanDecision(config.registries, c.image),
-          );
-          candidates++;
-        }
+    for (const { config, resolver, input, context } of generatedInputs()) {
+      for (const c of resolver.resolve(input).candidates) {
+        expect(resolvedDecision(c), context).toEqual(scanDecision(config.registries, c.image));
+        candidates++;
       }
     }
     expect(candidates).toBeGreaterThan(1000);
@@ -163,7 +148,7 @@ describe('the indexed lookup and the templated sources', () => {
     const index = new RegistryIndex(registries);
     for (let i = 0; i < 3000; i++) {
       const name = `${rng.pick(hosts)}/${pathOf(1 + rng.int(5))}`;
-      expect(index.find(name)?.prefix, name).toBe(scanFind(registries, name)?.prefix);
+      expect(index.find(name)?.prefix, name).toBe(scanFindRegistry(registries, name)?.prefix);
     }
   });
 });
