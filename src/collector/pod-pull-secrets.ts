@@ -124,10 +124,11 @@ export class PodPullSecrets {
     nodes: readonly NodeInput[],
     openshift: boolean | null,
   ): PodSecretFinding[] {
-    const byNode = new Map(nodes.map((n) => [n.name, n.agent?.images]));
+    const byNode = new Map(nodes.map((n) => [n.name, n.agent]));
     return podSecretFindings({
       pods: podPulls(pods),
-      images: (node) => byNode.get(node),
+      images: (node) => byNode.get(node)?.images,
+      hostOutcome: (node, host) => byNode.get(node)?.hosts.find((h) => h.host === host)?.outcome,
       secret: (namespace, name) => this.keys(namespace, name),
       openshift,
     });

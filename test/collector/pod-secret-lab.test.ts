@@ -160,6 +160,7 @@ describe('mirror credentials only in the pod pull secret, with real registries',
     expect(problem.host).toBe(mirror.host);
     expect(problem.message).toContain(`shop/regcred ("${mirror.host}")`);
     expect(problem.message).toContain(`only for sources on ${src.host}`);
+    expect(problem.message).toContain("it answers unauthorized (the agents' probes)");
   });
 
   it("traces node-a's pull as the kubelet makes it: the mirror never gets the pod's credentials", async () => {
