@@ -118,13 +118,30 @@ export function podSecretFindings(input: PodSecretInput): PodSecretFinding[] {
     string,
     { reason: string; pods: Set<string>; nodes: Set<string>; hosts: Set<string> }
   >();
+  const byNode = new Map<string, ReadonlyMap<string, NodeImageSources> | undefined>();
+  const statusesOf = (node: string): ReadonlyMap<string, NodeImageSources> | undefined => {
+    if (!byNode.has(node)) {
+      const list = input.images(node);
+      byNode.set(node, list === undefined ? undefined : new Map(list.map((s) => [s.image, s])));
+    }
+    return byNode.get(node);
+  };
+  // Secrets are shared by many pods (a namespace's ServiceAccount secret), sources by many images.
+  const matched = new Map<readonly string[], Map<string, string[]>>();
+  const matchesOf = (keys: readonly string[], reference: string): string[] => {
+    let byReference = matched.get(keys);
+    if (byReference === undefined) matched.set(keys, (byReference = new Map()));
+    let found = byReference.get(reference);
+    if (found === undefined) byReference.set(reference, (found = matchingKeys(keys, reference)));
+    return found;
+  };
   for (const pod of input.pods) {
     if (pod.pullSecrets.length === 0) continue;
-    const statuses = input.images(pod.node);
+    const statuses = statusesOf(pod.node);
     if (statuses === undefined) continue;
     const podName = `${pod.namespace}/${pod.name}`;
     for (const image of new Set(pod.images)) {
-      const status = statuses.find((s) => s.image === image);
+      const status = statuses.get(image);
       if (status === undefined) continue;
       const candidates = reached(status).filter(nodeOnly);
       if (candidates.length === 0) continue;
@@ -144,7 +161,7 @@ export function podSecretFindings(input: PodSecretInput): PodSecretFinding[] {
           continue;
         }
         for (const source of candidates) {
-          const keys = matchingKeys(known.keys, source.reference);
+          const keys = matchesOf(known.keys, source.reference);
           if (keys.length === 0) continue;
           const id = `${source.reference}\u0000${image}\u0000${pod.namespace}`;
           let acc = found.get(id);
