@@ -32,6 +32,7 @@ import { ReportCache } from './report-cache.js';
 import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
+import type { KubeWritesOptions } from './kube-writes.js';
 
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
@@ -71,6 +72,8 @@ export interface CollectorOptions {
   readonly admissionIntervalMs?: number;
   /** Read the pull secrets pods name (`get` by name): mirror-credentials-only-in-pod-secret, pod traces. */
   readonly podPullSecrets?: boolean;
+  /** Node conditions, Events and PolicyReports written back (docs/kubernetes-surfaces.md); off when absent. */
+  readonly kubeWrites?: KubeWritesOptions | null;
   readonly log: Log;
 }
 
@@ -242,6 +245,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       : () => undefined;
 
   let publisher: ReportPublisher | null = null;
+  let kubeWrites: { stop(): void } | null = null;
   if (kube !== null) {
     cluster.start();
     const name = options.configMapName ?? 'mirrorscope-report';
@@ -255,6 +259,21 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       inputsVersion,
     );
     publisher.start();
+    if (options.kubeWrites) {
+      const { startKubeWrites } = await import('./kube-writes.js');
+      kubeWrites = startKubeWrites(
+        {
+          kube,
+          report: reports.current,
+          agent: (node) => store.get(node),
+          node: (name) => informers.nodes?.get(name),
+          pods: () => informers.pods?.list() ?? [],
+          synced: () => cluster.synced,
+          log,
+        },
+        options.kubeWrites,
+      );
+    }
   }
   log.info(
     `collector listening on ${urls.join(', ')} (auth ${options.auth}${kube === null ? ', no Kubernetes API' : `, Kubernetes API ${kube.source}`})`,
@@ -266,6 +285,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     async close() {
       stopTlsReload();
       publisher?.stop();
+      kubeWrites?.stop();
       agents.close();
       reports.drop();
       await cluster.stop();

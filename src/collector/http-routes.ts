@@ -2,7 +2,7 @@
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CATALOGUE } from '../core/findings/catalogue.js';
-import { MirrorscopeError } from '../core/errors.js';
+import { ERRORS, MirrorscopeError } from '../core/errors.js';
 import {
   CAUSES_DOC_PATH,
   FINDINGS_DOC_PATH,
@@ -271,7 +271,12 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
 
   return (req, res) => {
     route(req, res).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : err instanceof MirrorscopeError ? 400 : 500;
+      const status =
+        err instanceof HttpError
+          ? err.status
+          : err instanceof MirrorscopeError
+            ? (ERRORS[err.code].httpStatus ?? 400)
+            : 500;
       if (status === 500) deps.log.error(`${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       if (res.headersSent) {
         res.destroy();

@@ -131,7 +131,10 @@ const COLLECTOR_ALLOWED: Record<string, string[]> = {
   // get: the agent pod a token is bound to, in the collector's namespace only (a Role, see below).
   '/pods': ['list', 'watch', 'get'],
   '/nodes': ['list', 'watch'],
-  '/events': ['list', 'watch'],
+  // create and patch: PredictedPullFailure Events and their series count (docs/kubernetes-surfaces.md).
+  '/events': ['list', 'watch', 'create', 'patch'],
+  // The ImagePullsPredicted condition, by server-side apply (a patch) of the status subresource only.
+  '/nodes/status': ['patch'],
   '/configmaps': ['create', 'get', 'update', 'patch'],
   'operator.openshift.io/imagecontentsourcepolicies': ['get', 'list', 'watch'],
   'config.openshift.io/imagedigestmirrorsets': ['get', 'list', 'watch'],

@@ -1,6 +1,7 @@
 // Which cause kind each finding id belongs to. One entry per catalogue id (a test holds every id of
 // the finding catalogue to exactly one entry). A network, TLS or unclassified pull finding names its
 // kind more precisely from its error text: "no such host" is a DNS failure, whatever the id says.
+import type { FindingId } from '../findings/catalogue.js';
 import type { CauseKind } from './kinds.js';
 
 export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
@@ -82,7 +83,7 @@ export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
   // a failed pull as such
   'image-pull-fails': 'pull-failure',
   'pull-failed': 'pull-failure',
-};
+} satisfies Record<FindingId, CauseKind>;
 
 /** Kinds whose findings say more precisely what went wrong in their error text. */
 const REFINED: ReadonlySet<CauseKind> = new Set([
