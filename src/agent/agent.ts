@@ -5,7 +5,7 @@ import { causesOfScan } from '../core/causes/of-scan.js';
 import type { Cause } from '../core/causes/types.js';
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import { parseCrioVersion, runtimeJson, type CrioVersion } from '../core/crio/versions.js';
-import type { KeyedFinding } from '../core/diagnose/types.js';
+import { nodeFindingJson, type NodeFinding } from '../core/findings/types.js';
 import { MirrorscopeError } from '../core/errors.js';
 import type {
   HelloMessage,
@@ -28,7 +28,6 @@ import type { AgentOptions } from './options.js';
 import type { CachingClientCache } from './probe-cache.js';
 import { scanAnswers, Scanner, type ScanOutput } from './scanner.js';
 import type { AgentSink, ScanResult } from './sinks.js';
-import { wireFinding } from './wire-finding.js';
 
 export class Agent implements CollectorPeer {
   private config: HostConfig | null = null;
@@ -125,7 +124,7 @@ export class Agent implements CollectorPeer {
     return (this.scannedFiles ?? this.config?.files)?.hash ?? '';
   }
 
-  get findings(): KeyedFinding[] {
+  get findings(): NodeFinding[] {
     return this.store.all;
   }
 
@@ -312,7 +311,7 @@ export class Agent implements CollectorPeer {
       generatedAt: new Date().toISOString(),
       configHash: this.scannedConfigHash,
       files: (this.scannedFiles ?? this.config?.files)?.files ?? [],
-      findings: this.store.all.map(wireFinding),
+      findings: this.store.all.map(nodeFindingJson),
       hosts: (s?.hosts ?? []) as HostProbe[],
       images: (s?.images ?? []) as ImageStatus[],
       scan: s === null ? null : { at: s.at, durationMs: s.durationMs, probes: s.probes },

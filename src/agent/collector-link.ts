@@ -3,6 +3,7 @@
 // deltas while connected (coalesced in a bounded outbox while the socket is down or backed up),
 // heartbeats, reconnect with jittered exponential backoff, and the collector's requests
 // (images, trace-request, snapshot-request).
+import { nodeFindingJson } from '../core/findings/types.js';
 import { readLocalFile } from '../host/node-fs.js';
 import WebSocket from 'ws';
 import {
@@ -21,7 +22,6 @@ import { Backoff } from './backoff.js';
 import type { AgentLogger } from './log.js';
 import { Outbox } from './outbox.js';
 import type { AgentSink, ScanResult } from './sinks.js';
-import { wireFinding } from './wire-finding.js';
 
 export interface CollectorLinkOptions {
   readonly url: string;
@@ -117,7 +117,7 @@ export class CollectorLink implements AgentSink {
   scanned({ change, count, output }: ScanResult): void {
     if (change.added.length === 0 && change.cleared.length === 0 && count !== 1 && !this.configBehind) return;
     this.outbox.add({
-      added: change.added.map(wireFinding),
+      added: change.added.map(nodeFindingJson),
       cleared: change.cleared.map((f) => f.key),
       hosts: [...output.hosts],
       images: [...output.images],

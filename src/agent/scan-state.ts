@@ -1,9 +1,9 @@
 // The latest scan as the HTTP endpoint serves it (/readyz, /v1/findings) and `--once` prints it:
 // built once per scan, not per request.
 import type { Cause } from '../core/causes/types.js';
+import { nodeFindingJson } from '../core/findings/types.js';
 import type { WireFinding } from '../protocol/messages.js';
 import type { AgentSink, ScanResult } from './sinks.js';
-import { wireFinding } from './wire-finding.js';
 
 export interface FindingsDocument {
   readonly causes: Cause[];
@@ -17,7 +17,7 @@ export class ScanState implements AgentSink {
 
   scanned(result: ScanResult): void {
     this.hasScanned = true;
-    this.document = { causes: [...result.causes], findings: result.findings.map(wireFinding) };
+    this.document = { causes: [...result.causes], findings: result.findings.map(nodeFindingJson) };
   }
 
   stop(): void {

@@ -4,7 +4,7 @@
 import { mergeFindings } from '../core/diagnose/finding-key.js';
 import { diagnoseProbe, digestMismatchFindings } from '../core/diagnose/probe-findings.js';
 import { staticMirrorFindings } from '../core/diagnose/static-mirror-findings.js';
-import type { KeyedFinding } from '../core/diagnose/types.js';
+import type { NodeFinding } from '../core/findings/types.js';
 import type { HostProbe, ImageStatus } from '../protocol/messages.js';
 import { ClientCache } from '../probe/client-cache.js';
 import { namespacedPolicyNote } from '../core/crio/runtime-notes.js';
@@ -37,7 +37,7 @@ export interface ScanOutput {
   readonly cpuMs: number;
   /** Manifest requests really sent (cache misses). */
   readonly probes: number;
-  readonly findings: readonly KeyedFinding[];
+  readonly findings: readonly NodeFinding[];
   readonly images: readonly ImageStatus[];
   readonly hosts: readonly HostProbe[];
   /** Images whose check failed unexpectedly (a defect, not a finding). */
@@ -90,7 +90,7 @@ class SignatureVerdicts {
 
 /** What one image's check found, and what it depended on. */
 interface ImageCheck {
-  readonly findings: readonly KeyedFinding[];
+  readonly findings: readonly NodeFinding[];
   readonly status: ImageStatus;
   readonly hosts: readonly Omit<HostProbe, 'probedAt'>[];
   /** A defect of the check (logged by the agent; never reused, so the next scan tries again). */
@@ -212,7 +212,7 @@ export class Scanner {
       }),
     );
     this.checked.clear();
-    const findings: KeyedFinding[] = [...this.config.staticFindings];
+    const findings: NodeFinding[] = [...this.config.staticFindings];
     const statuses: ImageStatus[] = [];
     const errors: { image: string; message: string }[] = [];
     const hosts = new Map<string, HostProbe>();

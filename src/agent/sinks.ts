@@ -2,7 +2,7 @@
 // collector link and the HTTP endpoint's state each implement AgentSink and get the same result
 // (node-problem-detector's monitor/exporter split), so none of them re-derives what another computed.
 import type { Cause } from '../core/causes/types.js';
-import type { KeyedFinding } from '../core/diagnose/types.js';
+import type { NodeFinding } from '../core/findings/types.js';
 import type { FindingsChange } from './findings-store.js';
 import type { HostConfig } from './host-config.js';
 import type { ScanOutput } from './scanner.js';
@@ -26,7 +26,7 @@ export interface ScanResult {
   readonly output: ScanOutput;
   readonly change: FindingsChange;
   /** Every current finding, those kept stale from an earlier scan included. */
-  readonly findings: readonly KeyedFinding[];
+  readonly findings: readonly NodeFinding[];
   /** The causes of `findings`, most important first. */
   readonly causes: readonly Cause[];
   /** The hash of the configuration this scan ran with. */

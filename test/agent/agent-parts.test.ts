@@ -27,10 +27,10 @@ import { Credentials } from '../../src/core/credentials/secret.js';
 import { MirrorscopeError } from '../../src/core/errors.js';
 import { NodeRoot } from '../../src/host/node-root.js';
 import type { ProbeFailure } from '../../src/probe/registry-client.js';
-import type { KeyedFinding } from '../../src/core/diagnose/types.js';
+import type { NodeFinding } from '../../src/core/findings/types.js';
 import { REPO } from '../support/cli.js';
 
-const finding = (subject: string, message = 'm'): KeyedFinding =>
+const finding = (subject: string, message = 'm'): NodeFinding =>
   keyed({ id: 'mirror-unreachable', message, location: null, scope: 'h', subject });
 
 describe('options', () => {
