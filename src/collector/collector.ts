@@ -70,6 +70,8 @@ export interface CollectorOptions {
   readonly admission?: boolean;
   /** How often the admission objects are re-read (default 60 s). */
   readonly admissionIntervalMs?: number;
+  /** Read the pull secrets pods name (`get` by name): mirror-credentials-only-in-pod-secret, pod traces. */
+  readonly podPullSecrets?: boolean;
   /** Node conditions, Events and PolicyReports written back (docs/kubernetes-surfaces.md); off when absent. */
   readonly kubeWrites?: KubeWritesOptions | null;
   readonly log: Log;
@@ -138,6 +140,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     changes,
     eventMaxAgeMs: options.eventMaxAgeMs ?? 3_600_000,
     admission: options.admission === true ? { intervalMs: options.admissionIntervalMs ?? 60_000 } : null,
+    podPullSecrets: options.podPullSecrets === true,
     log,
     ...(options.informerWatchdogMs !== undefined ? { informerWatchdogMs: options.informerWatchdogMs } : {}),
   };
@@ -205,6 +208,14 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
     ready: () => cluster.synced,
     log,
+    podCredentials:
+      cluster.podSecrets === null
+        ? null
+        : (await import('./pod-pull-secrets.js')).podCredentialSource(
+            cluster.podSecrets,
+            (namespace, name) => informers.pods?.get(name, namespace),
+            options.tls != null || options.listen.every((l) => isLoopback(l.host)),
+          ),
   });
 
   const servers: Server[] = [];

@@ -35,11 +35,15 @@ kubelet pull-failure events, serves the cluster mirror health report and runs tr
   --public-report                serve /, /api/v1/report and /metrics without authentication
   --admission                    read Portieris and Gatekeeper objects and FailedCreate events for the
                                  Admission section (needs the read-only admission role; every minute)
+  --pod-pull-secrets             read the pull secrets pods name (by name, keys kept, never values) for
+                                 mirror-credentials-only-in-pod-secret and traces with &pod= (needs the
+                                 pod-pull-secrets role)
   --tls-cert FILE, --tls-key FILE  serve HTTPS and WSS with this pair (e.g. the OpenShift service-CA
                                  serving certificate); re-read every minute, so a rotation needs no restart
   --log-level LEVEL              info (default), debug, warn, error, silent
 ${KUBE_WRITE_USAGE}
-Endpoints: / (report page), /api/v1/report (JSON), /metrics, /api/v1/nodes/NODE/trace?image=REF[&all=1],
+Endpoints: / (report page), /api/v1/report (JSON), /metrics,
+/api/v1/nodes/NODE/trace?image=REF[&all=1][&namespace=NS[&pod=POD]],
 /api/v1/trace?image=REF[&labelSelector=SEL], /healthz, /readyz. Runs until SIGTERM/SIGINT.
 `;
 
@@ -80,6 +84,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     'trace-timeout': { type: 'number' },
     'public-report': { type: 'boolean' },
     admission: { type: 'boolean' },
+    'pod-pull-secrets': { type: 'boolean' },
     'log-level': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
@@ -122,6 +127,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     traceTimeoutMs: seconds(flags['trace-timeout'], 'trace-timeout'),
     publicReport: flags['public-report'] === true || auth === 'none',
     admission: flags.admission === true,
+    podPullSecrets: flags['pod-pull-secrets'] === true,
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null,
     log,
   };

@@ -52,6 +52,7 @@ function hostCommands(kind: CauseKind, host: string): string[] {
       ];
     case 'credentials-missing':
     case 'credentials-rejected':
+    case 'credentials-only-in-pod-secret':
     case 'auth-key-host-mismatch':
       // Key names only: the pull secret's credentials never reach the terminal.
       return [

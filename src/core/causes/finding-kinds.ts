@@ -52,6 +52,8 @@ export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
   'mirror-auth-rejected': 'credentials-rejected',
   'mirror-auth-failing': 'credentials-rejected',
   'pull-unauthorized': 'credentials-rejected',
+  'mirror-credentials-only-in-pod-secret': 'credentials-only-in-pod-secret',
+  'pod-pull-secret-unreadable': 'pod-pull-secret-unreadable',
   'mirror-auth-key-mismatch': 'auth-key-host-mismatch',
   'auth-key-host-mismatch': 'auth-key-host-mismatch',
   'pull-rate-limited': 'rate-limited',
@@ -150,7 +152,12 @@ export function causeKindOf(finding: { readonly id: string; readonly message: st
 export function kindFamily(kind: CauseKind): string {
   if (NETWORK.has(kind)) return 'network';
   if (TLS.has(kind)) return 'tls';
-  if (kind === 'credentials-missing' || kind === 'credentials-rejected' || kind === 'auth-key-host-mismatch')
+  if (
+    kind === 'credentials-missing' ||
+    kind === 'credentials-rejected' ||
+    kind === 'credentials-only-in-pod-secret' ||
+    kind === 'auth-key-host-mismatch'
+  )
     return 'credentials';
   return kind;
 }

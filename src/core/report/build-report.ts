@@ -50,10 +50,14 @@ function clusterStage(input: ClusterInput): ClusterStage {
     problems.push({ finding, nodes });
     for (const node of nodes) pushTo(byNode, node, finding);
   };
-  for (const f of input.intent?.findings ?? [])
+  for (const f of [...(input.intent?.findings ?? []), ...(input.collectorFindings ?? [])])
     add(
       {
-        ...collectorFinding(f.id, f.key, f.message, f.fix === undefined ? {} : { fix: f.fix }),
+        ...collectorFinding(f.id, f.key, f.message, {
+          ...(f.fix === undefined ? {} : { fix: f.fix }),
+          ...(f.image === undefined ? {} : { image: f.image }),
+          ...(f.host === undefined ? {} : { host: f.host }),
+        }),
         scope: f.scope ?? null,
         file: f.file ?? null,
         line: f.line ?? null,
