@@ -5,7 +5,7 @@
 import { countCauses } from '../core/causes/of-scan.js';
 import type { Cause } from '../core/causes/types.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { KeyedFinding } from '../core/diagnose/types.js';
+import type { NodeFinding } from '../core/findings/types.js';
 import type { HostProbe, ImageStatus } from '../protocol/messages.js';
 import { LabelCap, mostImportant, type MetricSpec } from '../metrics/spec.js';
 
@@ -160,7 +160,7 @@ export class AgentMetrics {
     result: {
       durationMs: number;
       probes: number;
-      findings: readonly KeyedFinding[];
+      findings: readonly NodeFinding[];
       images: readonly ImageStatus[];
       hosts: readonly HostProbe[];
     },

@@ -306,8 +306,10 @@ describe('TokenReviews for unknown tokens', () => {
     expect(reviews).toBeLessThanOrEqual(
       REVIEWS_GLOBAL.burst + Math.ceil(seconds * REVIEWS_GLOBAL.perSecond) + 1,
     );
-    expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(0);
+    // The bound above is the throttle's proof; how many were refused depends on how fast this machine
+    // ran the 600 attempts, so only their sum is fixed.
     expect(answers.filter((a) => a.status === 401)).toHaveLength(reviews);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(600 - reviews);
   });
 
   it('count in the metrics, with every other refusal of this file', async () => {
