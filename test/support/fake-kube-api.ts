@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { FakeKubeWrites } from './fake-kube-writes.js';
 
 /** A stored API object (what `upsert` takes and `get` returns). */
 export type Obj = {
@@ -26,7 +27,7 @@ export type Obj = {
   };
   [k: string]: unknown;
 };
-type CoreKind = 'pods' | 'nodes' | 'events' | 'configmaps';
+type CoreKind = 'pods' | 'nodes' | 'events' | 'configmaps' | 'secrets' | 'serviceaccounts';
 /** The OpenShift custom resources the fake serves when `openshift` is on (imagepolicies namespaced). */
 export type OpenShiftKind =
   | 'imagecontentsourcepolicies'
@@ -64,6 +65,22 @@ const KIND_INFO: Record<Kind, KindInfo> = {
     group: '',
     version: 'v1',
     singular: 'configmap',
+  },
+  secrets: {
+    kind: 'Secret',
+    list: 'SecretList',
+    namespaced: true,
+    group: '',
+    version: 'v1',
+    singular: 'secret',
+  },
+  serviceaccounts: {
+    kind: 'ServiceAccount',
+    list: 'ServiceAccountList',
+    namespaced: true,
+    group: '',
+    version: 'v1',
+    singular: 'serviceaccount',
   },
   imagecontentsourcepolicies: {
     kind: 'ImageContentSourcePolicy',
@@ -322,6 +339,8 @@ export class FakeKubeApi {
   readonly customResources = new Map<string, { def: CustomResourceDef; items: Obj[] }>();
   /** Namespaces served at /api/v1/namespaces (list only). */
   readonly namespaces: Obj[] = [];
+  /** `kind/namespace/name` answered 403 Forbidden, as RBAC would (e.g. `secrets/shop/creds`). */
+  readonly forbidden = new Set<string>();
   /** Serve the OpenShift groups; may be flipped while running (discovery and paths follow at once). */
   openshift: boolean;
   /** Services by `namespace/name`, served and proxied with the caller's own identity and RBAC. */
@@ -330,6 +349,8 @@ export class FakeKubeApi {
   exec: FakeExec | null = null;
   /** Requests that went through the service proxy: who, and the path the backend saw. */
   readonly proxied: { user: string; method: string; path: string; authorization: string | undefined }[] = [];
+  /** nodes/status server-side apply, Event writes and writable CRDs (./fake-kube-writes.ts). */
+  readonly writes = new FakeKubeWrites(this);
 
   constructor(
     readonly adminToken = 'collector-sa-token',
@@ -474,6 +495,11 @@ current-context: fake
     return this.store[kind].get(`${namespace ?? ''}/${name}`);
   }
 
+  /** Every stored object of a kind. */
+  list(kind: Kind): Obj[] {
+    return [...this.store[kind].values()];
+  }
+
   private publish(kind: Kind, type: string, object: Obj, rv: number): void {
     this.history.push({ kind, type, object, rv });
     for (const w of this.watchers)
@@ -512,6 +538,7 @@ current-context: fake
       failure.times--;
       return this.send(res, failure.status, status(failure.status, 'InternalError', 'injected failure'));
     }
+    if (await this.writes.handle(method, url, req, res)) return;
 
     if (method === 'POST' && p === '/apis/authentication.k8s.io/v1/tokenreviews')
       return this.tokenReview(req, res);
@@ -536,6 +563,26 @@ current-context: fake
             404,
             status(404, 'NotFound', `pods "${pod[2]}" not found`, { name: pod[2], kind: 'pods' }),
           )
+        : this.send(res, 200, object);
+    }
+    // Secrets and ServiceAccounts: by name only (a list or watch is not served).
+    const named = /^\/api\/v1\/namespaces\/([^/]+)\/(secrets|serviceaccounts)\/([^/]+)$/.exec(p);
+    if (method === 'GET' && named !== null) {
+      const [, ns, kind, name] = named as unknown as [string, string, 'secrets' | 'serviceaccounts', string];
+      if (this.forbidden.has(`${kind}/${ns}/${name}`))
+        return this.send(
+          res,
+          403,
+          status(
+            403,
+            'Forbidden',
+            `${kind} "${name}" is forbidden: User cannot get resource "${kind}" in API group "" in the namespace "${ns}"`,
+            { name, kind },
+          ),
+        );
+      const object = this.get(kind, name, ns);
+      return object === undefined
+        ? this.send(res, 404, status(404, 'NotFound', `${kind} "${name}" not found`, { name, kind }))
         : this.send(res, 200, object);
     }
     const cm = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(p);
@@ -1031,4 +1078,32 @@ export function pullFailedEvent(
     reportingComponent: 'kubelet',
     reportingInstance: node,
   };
+}
+
+/** A `kubernetes.io/dockerconfigjson` Secret as `oc create secret docker-registry` writes it. */
+export function dockerConfigSecret(
+  namespace: string,
+  name: string,
+  auths: Record<string, { username: string; password: string }>,
+): Obj {
+  const entries = Object.fromEntries(
+    Object.entries(auths).map(([key, a]) => [
+      key,
+      {
+        username: a.username,
+        password: a.password,
+        auth: Buffer.from(`${a.username}:${a.password}`).toString('base64'),
+      },
+    ]),
+  );
+  return {
+    metadata: { name, namespace },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: entries })).toString('base64') },
+  };
+}
+
+/** A pod that names pull secrets (`spec.imagePullSecrets`), as the ServiceAccount admission plugin leaves it. */
+export function withPullSecrets(pod: Obj, names: readonly string[]): Obj {
+  return { ...pod, spec: { ...(pod.spec as object), imagePullSecrets: names.map((name) => ({ name })) } };
 }
