@@ -311,6 +311,24 @@ describe('kubectl mirrorscope through the service proxy', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('what-if POSTs through the proxy, which needs create on services/proxy', async () => {
+    const change = path.join(dir, 'idms.yaml');
+    writeFileSync(
+      change,
+      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: team}\nspec:\n  imageDigestMirrors:\n  - source: quay.example/team\n    mirrors: [mirror.example:5000/team]\n',
+    );
+    const r = await plugin(['what-if', '-f', change]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('you may not create services/proxy in namespace mirrorscope');
+    expect(
+      api.count(
+        'POST',
+        `/api/v1/namespaces/${NS}/services/http:mirrorscope-collector:8080/proxy/api/v1/what-if`,
+      ),
+    ).toBe(1);
+    expect((await plugin(['what-if'])).stderr).toContain('name at least one -f FILE');
+  });
+
   it('usage errors exit 2 with the usage text', async () => {
     const r = await plugin(['trace', 'node-a']);
     expect(r.code).toBe(2);
