@@ -27,6 +27,7 @@ import { jitter } from './limits.js';
 import { logFindingAppeared, logFindingCleared, logFindingUnchecked, type AgentLogger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 import type { AgentOptions } from './options.js';
+import { OverrideTracer } from './override-trace.js';
 import { Scanner, type ScanOutput } from './scanner.js';
 
 /** The catalogue fields (findingJson) plus what makes the finding unique on its node. */
@@ -46,6 +47,7 @@ export class Agent {
   private generation = 0;
   private loadedAt = '';
   private readonly store = new FindingsStore();
+  private readonly overrides = new OverrideTracer();
   private lastScan: ScanOutput | null = null;
   /** The files the last scan ran with: what the collector is told its findings belong to. */
   private scannedFiles: ConfigFiles | null = null;
@@ -402,6 +404,11 @@ export class Agent {
         trace: null,
         error: { code: 'bad-request', message: 'namespace is not a Kubernetes namespace name' },
       };
+    if (req.config != null)
+      return this.overrides.answer(this.config, req.image, req.config, {
+        timeoutMs: Math.min(this.options.timeoutMs, timeout),
+        ...(namespace !== undefined ? { namespace } : {}),
+      });
     const trace = await this.trace(req.image, req.all, Math.min(this.options.timeoutMs, timeout), namespace);
     return { trace, error: null };
   }

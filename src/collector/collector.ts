@@ -41,6 +41,8 @@ import { RateLimiter } from './rate-limiter.js';
 import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
+import { WhatIfService } from './what-if.js';
+import { whatIfNodes } from './what-if-nodes.js';
 
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
@@ -319,6 +321,22 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   });
   metricsRef = metrics;
 
+  const whatIf = new WhatIfService({
+    basis: () => intent?.whatIfBasis() ?? null,
+    nodes: () =>
+      whatIfNodes({
+        nodes: informers.nodes?.list() ?? [],
+        poolOf: intent?.poolAssigner() ?? poolOf,
+        ...(options.nodePools !== undefined ? { nodePools: options.nodePools } : {}),
+        agentNodes: store.names(),
+        agentImages: (node) => store.get(node)?.images ?? [],
+        agentConfigHash: (node) => store.get(node)?.configHash ?? null,
+        pods: informers.pods?.list() ?? null,
+      }),
+    agent: (node) => agents.connection(node),
+    broker,
+    traceTimeoutMs: options.traceTimeoutMs ?? 30_000,
+  });
   const handler = createRequestHandler({
     report,
     lastBuildMs: () => lastBuildMs,
@@ -333,6 +351,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
     ready: () => kube === null || (informers.pods?.synced === true && informers.nodes?.synced === true),
     log,
+    whatIf,
   });
 
   const servers: Server[] = [];
