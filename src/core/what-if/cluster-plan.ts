@@ -77,6 +77,17 @@ function filesKey(files: ProposedFiles): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/**
+ * Only the files the proposal changes: one it leaves as the MCO renders it now stays as the node has
+ * it (a later MachineConfig may replace it, or a hand edit; the node's own version is what pulls).
+ */
+function changedFiles(now: ProposedFiles, proposed: ProposedFiles): ProposedFiles {
+  const out: ProposedFiles = new Map();
+  for (const [p, text] of proposed) if (now.get(p) !== text) out.set(p, text);
+  for (const [p, text] of now) if (text !== null && !proposed.has(p)) out.set(p, null);
+  return out;
+}
+
 /** Whether the proposal changes anything a signature check reads (policy, sigstore attachments). */
 function signatureFilesChange(before: RenderResult, after: RenderResult): boolean {
   return (
@@ -111,7 +122,10 @@ export function planClusterWhatIf(input: {
     if (after.errors.length > 0) return { errors: after.errors, warnings: [...after.warnings], groups: [] };
     for (const w of after.warnings) if (!warnings.includes(w)) warnings.push(w);
     const before = render(input.current, t, input.profile);
-    const files = proposedFiles(after, input.proposed, input.profile);
+    const files = changedFiles(
+      before.errors.length > 0 ? new Map() : proposedFiles(before, input.current, input.profile),
+      proposedFiles(after, input.proposed, input.profile),
+    );
     byPool.set(pool, { before, after, files, key: filesKey(files) });
   }
   const groups = new Map<
