@@ -29,6 +29,8 @@ import { mapBounded } from './trace-fanout.js';
 export const MAX_WHAT_IF_BODY_BYTES = 4 * 1024 * 1024;
 /** Images traced per node group (before and after each); the rest are reported as not traced. */
 export const MAX_TRACED_PER_GROUP = 50;
+/** The longest a what-if keeps its agents tracing; images not reached by then are reported as not traced. */
+export const WHAT_IF_BUDGET_MS = 120_000;
 const GROUP_CONCURRENCY = 8;
 const MAX_LAYERS = 64;
 const MAX_FILES = 1000;
@@ -172,7 +174,10 @@ export class WhatIfService {
     const at = new Date().toISOString();
     if (plan.errors.length > 0)
       return { ...whatIfReport({ errors: plan.errors, warnings }, [], notes), at, proposal };
-    const answers = await mapBounded(plan.groups, GROUP_CONCURRENCY, (g) => this.traceGroup(g, notes));
+    const deadline = Date.now() + WHAT_IF_BUDGET_MS;
+    const answers = await mapBounded(plan.groups, GROUP_CONCURRENCY, (g) =>
+      this.traceGroup(g, notes, deadline),
+    );
     const uses = new Map<string, NodeUse>();
     for (const [name, n] of nodes) {
       const byImage = new Map(n.images.map((s) => [s.image, s]));
@@ -189,7 +194,7 @@ export class WhatIfService {
   }
 
   /** The group's first node with a connected agent traces its changed images, before and after. */
-  private async traceGroup(group: NodeGroup, notes: string[]): Promise<GroupAnswers> {
+  private async traceGroup(group: NodeGroup, notes: string[], deadline: number): Promise<GroupAnswers> {
     const traced = new Map<string, TracedImage>();
     if (group.changed.length === 0) return { group, traced, untracedReason: '' };
     const node = group.nodes.find((n) => this.deps.agent(n) !== undefined);
@@ -203,19 +208,25 @@ export class WhatIfService {
       `pool ${group.pools.join(', ')}: ${Math.min(group.changed.length, MAX_TRACED_PER_GROUP)} image(s) whose sources change traced on node ${node} for its ${group.nodes.length} node(s)`,
     );
     const override: ConfigOverride = { files: Object.fromEntries(group.files) };
+    let outOfTime = false;
     for (const image of group.changed.slice(0, MAX_TRACED_PER_GROUP)) {
+      if (Date.now() >= deadline) {
+        outOfTime = true;
+        break;
+      }
       const before = await this.trace(node, image, null);
       const after = await this.trace(node, image, override);
       traced.set(image, { before, after });
     }
-    const skipped = group.changed.length - MAX_TRACED_PER_GROUP;
+    const skipped = group.changed.length - traced.size;
+    const why = outOfTime
+      ? `the what-if's ${WHAT_IF_BUDGET_MS / 1000} s ran out`
+      : `at most ${MAX_TRACED_PER_GROUP} images are traced per group`;
     return {
       group,
       traced,
       untracedReason:
-        skipped > 0
-          ? `not traced: at most ${MAX_TRACED_PER_GROUP} images are traced per group (${skipped} more)`
-          : '',
+        skipped > 0 ? `not traced: ${why} (${skipped} of ${group.changed.length} not traced)` : '',
     };
   }
 
