@@ -13,9 +13,10 @@ import { runCli } from '../support/cli.js';
 import { eventually as retryUntil } from '../support/eventually.js';
 import { API_AUDIENCE, FakeKubeApi, podObject } from '../support/fake-kube-api.js';
 import { standardSources, templateConfig } from '../support/mco-cluster.js';
-import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
+import type { BuiltImage } from '../support/oci-image.js';
 import { machineConfigPool, mcoNode } from '../support/openshift-objects.js';
-import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
+import { writeNodeRoot, type LabRegistry, type RegistryLab } from '../support/registry-lab.js';
+import { startMirrorLab } from './mirror-lab.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../collector/agent-process.js';
 import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
 
@@ -104,27 +105,8 @@ function change(w: ShownWhatIf, image: string, pool: string) {
 }
 
 beforeAll(async () => {
-  lab = await RegistryLab.create();
+  ({ lab, src, full, partial, hello, app } = await startMirrorLab());
   dir = lab.dir;
-  const layout = path.join(lab.dir, 'layout');
-  [hello, app] = (await buildOciLayout(layout, [
-    { tag: 'hello', content: 'cluster what-if: hello' },
-    { tag: 'app', content: 'cluster what-if: app' },
-    { tag: 'tagonly', content: 'cluster what-if: only on the mirror' },
-  ])) as [BuiltImage, BuiltImage, BuiltImage];
-  [src, full, partial] = await Promise.all([
-    lab.startRegistry({ name: 'src' }),
-    lab.startRegistry({ name: 'full' }),
-    lab.startRegistry({ name: 'partial' }),
-  ]);
-  await Promise.all([
-    lab.push(layout, 'hello', src, 'lab/hello:v1'),
-    lab.push(layout, 'app', src, 'lab/app:v1'),
-    lab.push(layout, 'hello', full, 'lab/hello:v1'),
-    lab.push(layout, 'app', full, 'lab/app:v1'),
-    lab.push(layout, 'tagonly', full, 'lab/tagonly:v1'),
-    lab.push(layout, 'hello', partial, 'lab/hello:v1'),
-  ]);
 
   api = await new FakeKubeApi('collector-sa-token', { openshift: true }).start();
   api.tokens.set('admin-token', { username: 'alice', audiences: [API_AUDIENCE] });
