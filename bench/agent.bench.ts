@@ -158,7 +158,7 @@ export async function run(): Promise<BenchLine[]> {
     const cpuPercent = ((b.cpuTicks - a.cpuTicks) / ticksPerSecond / (windowMs / 1000)) * 100;
     const rssMiB = b.rssKiB / 1024;
     const metrics = await (await fetch(`${await agent.httpBase()}/metrics`)).text();
-    const heap = /^mirrorscope_nodejs_heap_size_used_bytes (\d+)/m.exec(metrics);
+    const heap = /^mirrorscope_agent_nodejs_heap_size_used_bytes (\d+)/m.exec(metrics);
     const heapMiB = heap ? Number(heap[1]) / 1048576 : NaN;
     const exit = await agent.stop('SIGTERM');
     agent = null;

@@ -3,6 +3,7 @@
 import { parseCrioVersion, type CrioVersion } from '../core/crio/versions.js';
 import { MirrorscopeError } from '../core/errors.js';
 import type { FlagValues } from '../core/args.js';
+import { parseListen, type ListenAddress } from '../protocol/listen-address.js';
 
 export interface AgentOptions {
   readonly root: string;
@@ -13,9 +14,9 @@ export interface AgentOptions {
   readonly images: readonly string[];
   readonly imagesFromKube: boolean;
   /** host:port of the local HTTP server; null to disable it. */
-  readonly listen: { readonly host: string; readonly port: number } | null;
+  readonly listen: ListenAddress | null;
   /** host:port serving only /healthz, /readyz and /metrics (the pod IP in the DaemonSet); null: none. */
-  readonly probeListen: { readonly host: string; readonly port: number } | null;
+  readonly probeListen: ListenAddress | null;
   readonly collector: string | null;
   readonly collectorCa: string | null;
   readonly tokenFile: string;
@@ -63,12 +64,9 @@ function positive(flags: FlagValues, name: string, fallback: number): number {
   return v;
 }
 
-export function parseListen(value: string, flag = 'listen'): { host: string; port: number } | null {
-  if (value === 'off' || value === '') return null;
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
-  if (!m || Number(m[3]) > 65535)
-    throw new MirrorscopeError('usage', `--${flag} needs HOST:PORT (or "off"), got "${value}"`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
+/** A listener flag: HOST:PORT (parseListen), or `off` (or nothing) for none. */
+export function listenFlag(value: string, flag = 'listen'): ListenAddress | null {
+  return value === 'off' || value === '' ? null : parseListen(value, flag);
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -91,9 +89,9 @@ export function agentOptions(flags: FlagValues, env: NodeJS.ProcessEnv): AgentOp
     pod: { name: env.POD_NAME ?? null, namespace: env.POD_NAMESPACE ?? null },
     images: (flags.image as string[] | undefined) ?? [],
     imagesFromKube: flags['images-from-kube'] === true,
-    listen: parseListen(typeof flags.listen === 'string' ? flags.listen : DEFAULT_LISTEN),
+    listen: listenFlag(typeof flags.listen === 'string' ? flags.listen : DEFAULT_LISTEN),
     probeListen:
-      typeof flags['probe-listen'] === 'string' ? parseListen(flags['probe-listen'], 'probe-listen') : null,
+      typeof flags['probe-listen'] === 'string' ? listenFlag(flags['probe-listen'], 'probe-listen') : null,
     collector,
     collectorCa: typeof flags['collector-ca'] === 'string' ? flags['collector-ca'] : null,
     tokenFile:

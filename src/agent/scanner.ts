@@ -4,7 +4,7 @@
 import { mergeFindings } from '../core/diagnose/finding-key.js';
 import { diagnoseProbe, digestMismatchFindings } from '../core/diagnose/probe-findings.js';
 import { staticMirrorFindings } from '../core/diagnose/static-mirror-findings.js';
-import type { KeyedFinding } from '../core/diagnose/types.js';
+import type { NodeFinding } from '../core/findings/types.js';
 import type { HostProbe, ImageStatus } from '../protocol/messages.js';
 import { ClientCache } from '../probe/client-cache.js';
 import { namespacedPolicyNote } from '../core/crio/runtime-notes.js';
@@ -34,7 +34,7 @@ export interface ScanOutput {
   readonly durationMs: number;
   /** Manifest requests really sent (cache misses). */
   readonly probes: number;
-  readonly findings: readonly KeyedFinding[];
+  readonly findings: readonly NodeFinding[];
   readonly images: readonly ImageStatus[];
   readonly hosts: readonly HostProbe[];
   /** Images whose check failed unexpectedly (a defect, not a finding). */
@@ -142,7 +142,7 @@ export class Scanner {
     const at = new Date().toISOString();
     this.cache.sweep();
     // Per image, in the order of the image list, so merged findings do not depend on timing.
-    const perImage: KeyedFinding[][] = [];
+    const perImage: NodeFinding[][] = [];
     const statuses: ImageStatus[] = [];
     const errors: { image: string; message: string }[] = [];
     const hosts = new Map<string, HostProbe>();

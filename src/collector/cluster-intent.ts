@@ -35,6 +35,8 @@ const BUILT_IN_POOLS = new Set(['master', 'worker', 'arbiter']);
 const MAX_RENDERED_CACHED = 64;
 const FETCH_CONCURRENCY = 4;
 const MAX_FETCH_ROUNDS = 4;
+/** After a failed fetch, or when configs are still missing after the last round. */
+const RETRY_MS = 30_000;
 
 interface PoolObject extends KubernetesObject {
   spec?: {
@@ -103,7 +105,9 @@ export class ClusterIntent {
   private objectsChangedAtMs = 0;
   private epoch = '';
   private fetching: Promise<void> | null = null;
-  private retryAfterMs = 0;
+  /** Something changed while a fetch ran: look again once it ends. */
+  private fetchAgain = false;
+  private retryTimer: NodeJS.Timeout | null = null;
   private discoveryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** True once discovery found MachineConfigPools. */
@@ -118,6 +122,7 @@ export class ClusterIntent {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.discoveryTimer !== null) clearTimeout(this.discoveryTimer);
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     await this.fetching?.catch(() => undefined);
   }
@@ -319,32 +324,62 @@ export class ClusterIntent {
     return { objects: this.objects, templates, profile, notes };
   }
 
-  /** null when this is not an OpenShift cluster (or discovery has not answered yet). */
+  /**
+   * null when this is not an OpenShift cluster (or discovery has not answered yet). Reads only: the
+   * MachineConfigs it needs are fetched when the objects or nodes that name them change.
+   */
   evaluate(nowMs: number): IntentEvaluation | null {
     if (!this.enabled) return null;
-    const result = this.run(this.nodeStates(true), nowMs);
-    if (result.wanted.length > 0) this.prefetch();
-    return result;
+    return this.run(this.nodeStates(true), nowMs);
   }
 
-  /** Fetches, in a few rounds, the MachineConfigs evaluations ask for; one fetch runs at a time. */
+  /**
+   * Fetches, in a few rounds, the MachineConfigs an evaluation would ask for; one fetch runs at a
+   * time, and a change during it starts another once it ends. What is still missing after a failure
+   * or after the last round is tried again after RETRY_MS.
+   */
   private prefetch(): void {
-    if (!this.enabled || this.fetching !== null || Date.now() < this.retryAfterMs) return;
+    if (!this.enabled || this.stopped) return;
+    if (this.fetching !== null) {
+      this.fetchAgain = true;
+      return;
+    }
+    if (this.retryTimer !== null) return;
+    this.fetchAgain = false;
+    let incomplete = false;
     this.fetching = (async () => {
       for (let round = 0; round < MAX_FETCH_ROUNDS && !this.stopped; round++) {
-        const wanted = this.run(this.nodeStates(false), Date.now()).wanted;
-        if (wanted.length === 0) break;
+        const wanted = this.wanted();
+        if (wanted.length === 0) return;
         await this.fetchAll(wanted);
       }
+      incomplete = this.wanted().length > 0;
     })()
       .catch((err: unknown) => {
-        this.retryAfterMs = Date.now() + 30_000;
-        this.options.log.warn(`cannot read MachineConfigs (${(err as Error).message}); retrying in 30 s`);
+        incomplete = true;
+        this.options.log.warn(
+          `cannot read MachineConfigs (${(err as Error).message}); retrying in ${RETRY_MS / 1000} s`,
+        );
       })
       .finally(() => {
         this.fetching = null;
         this.options.onChange();
+        if (incomplete) this.retryLater();
+        else if (this.fetchAgain) this.prefetch();
       });
+  }
+
+  private wanted(): readonly string[] {
+    return this.run(this.nodeStates(false), Date.now()).wanted;
+  }
+
+  private retryLater(): void {
+    if (this.stopped || this.retryTimer !== null) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.prefetch();
+    }, RETRY_MS);
+    this.retryTimer.unref();
   }
 
   private async fetchAll(names: readonly string[]): Promise<void> {

@@ -4,17 +4,13 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import { MirrorscopeError } from '../core/errors.js';
-import { buildReport } from '../core/report/build-report.js';
-import type { ClusterReport, NodeInput, PullEvent } from '../core/report/types.js';
+import type { ClusterReport } from '../core/report/types.js';
 import { CachedAccessReviewer } from '../kube/access-review.js';
 import { writeConfigMap } from '../kube/config-map-writer.js';
 import type { KubeClients } from '../kube/kube-clients.js';
-import type { SupervisedInformer } from '../kube/supervised-informer.js';
-import { pullSourcesByImage } from './admission-inputs.js';
-import type { AdmissionWatch } from './admission-watch.js';
-import type { ClusterIntent } from './cluster-intent.js';
+import { ChangeCount } from './change-count.js';
+import { ClusterWatch } from './cluster-watch.js';
 import { PodBoundNodes } from '../kube/bound-pod.js';
 import { CachedTokenReviewer } from '../kube/token-review.js';
 import { httpServerOptions } from '../protocol/http-limits.js';
@@ -22,27 +18,23 @@ import { TOKEN_AUDIENCE } from '../protocol/messages.js';
 import { kubeAgentAuth, openAgentAuth } from './agent-auth.js';
 import { AgentServer } from './agent-server.js';
 import { kubeApiAuth, openApiAuth } from './api-auth.js';
+import { COLLECTOR_DEFAULTS } from './defaults.js';
 import { createRequestHandler } from './http-routes.js';
-import { formatUrl, isLoopback, type ListenAddress } from './listen-address.js';
+import { formatUrl, isLoopback, type ListenAddress } from '../protocol/listen-address.js';
 import { readTlsPair, reloadTlsPeriodically, type TlsFiles } from './tls-files.js';
 import type { Log } from './log.js';
 import { createMetrics } from './metrics.js';
 import { NodeStore } from './node-store.js';
-import { poolOf } from './node-pools.js';
-import {
-  ImageSets,
-  imagesByNode,
-  podCountsByNode,
-  runtimeVersionsByNode,
-  withUpgradeImage,
-} from './pod-images.js';
-import { pullEventsFrom } from './pull-events.js';
+import { clusterInput } from './report-input.js';
+import { ImageSets } from './pod-images.js';
 import { RateLimiter } from './rate-limiter.js';
+import { ReportCache } from './report-cache.js';
 import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
 import { WhatIfService } from './what-if.js';
 import { whatIfNodes } from './what-if-nodes.js';
+import { poolOf as poolByRoleLabels } from './node-pools.js';
 
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
@@ -120,18 +112,41 @@ function listen(server: Server, address: ListenAddress, scheme: 'http' | 'https'
   });
 }
 
+/** Sends each node's agent its current image set (the informers say which nodes' sets changed). */
+function pushImages(agents: AgentServer, imageSets: ImageSets, nodes: readonly string[]): void {
+  for (const node of nodes) {
+    const { generation, images, runtimeVersion } = imageSets.get(node);
+    agents.connection(node)?.send({ v: 1, type: 'images', generation, images: [...images], runtimeVersion });
+  }
+}
+
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   validateOptions(options);
   const { log, kube } = options;
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
-  const silentAfterMs = options.silentAfterMs ?? heartbeatIntervalMs * 3;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? COLLECTOR_DEFAULTS.heartbeatIntervalMs;
+  const silentAfterMs =
+    options.silentAfterMs ?? heartbeatIntervalMs * COLLECTOR_DEFAULTS.silentAfterHeartbeats;
   const store = new NodeStore();
   const broker = new TraceBroker();
   const imageSets = new ImageSets();
-  let pullEvents: PullEvent[] = [];
-  let eventsVersion = 0;
-  let intent: ClusterIntent | null = null;
-  let admission: AdmissionWatch | null = null;
+  const changes = new ChangeCount();
+  const inputsVersion = (): number => store.version + changes.value;
+
+  const watchOptions = {
+    store,
+    imageSets,
+    changes,
+    eventMaxAgeMs: options.eventMaxAgeMs ?? 3_600_000,
+    admission: options.admission === true ? { intervalMs: options.admissionIntervalMs ?? 60_000 } : null,
+    log,
+    ...(options.informerWatchdogMs !== undefined ? { informerWatchdogMs: options.informerWatchdogMs } : {}),
+  };
+  const cluster =
+    kube === null ? ClusterWatch.none(watchOptions) : await ClusterWatch.open(kube, watchOptions);
+  const { informers } = cluster;
+
+  const sources = { store, cluster, nodePools: options.nodePools, silentAfterMs };
+  const reports = new ReportCache({ inputsVersion, input: (nowMs) => clusterInput(sources, nowMs) });
 
   // One throttle for both reviewers: it protects the API server, whoever sends the unknown tokens.
   const throttle = new ReviewThrottle();
@@ -153,7 +168,12 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       ? kubeApiAuth(apiTokenReviewer!, new CachedAccessReviewer(kube!.authorization))
       : openApiAuth;
 
-  let metricsRef: ReturnType<typeof createMetrics> | null = null;
+  const metrics = createMetrics(reports.current, {
+    connectedAgents: () => store.connectedCount,
+    informerRestarts: () => cluster.informerRestarts(),
+    tokenReviews: () => (tokenReviewer?.calls ?? 0) + (apiTokenReviewer?.calls ?? 0),
+    tokenReviewsThrottled: () => throttle.refused,
+  });
   const agents = new AgentServer({
     authenticator: agentAuth,
     store,
@@ -161,195 +181,45 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     heartbeatIntervalMs,
     log,
     imagesFor: (node) => imageSets.get(node),
-    onMessage: (type) => metricsRef?.messages.inc({ type }),
-    onAuthFailure: (status) => metricsRef?.agentAuthFailures.inc({ status: String(status) }),
-    onLimitHit: (limit) => metricsRef?.agentLimitHits.inc({ limit }),
-    onPolicyClose: (reason) => metricsRef?.agentPolicyCloses.inc({ reason }),
+    onMessage: (type) => metrics.messages.inc({ type }),
+    onAuthFailure: (status) => metrics.agentAuthFailures.inc({ status: String(status) }),
+    onLimitHit: (limit) => metrics.agentLimitHits.inc({ limit }),
+    onPolicyClose: (reason) => metrics.agentPolicyCloses.inc({ reason }),
     ...(options.helloDeadlineMs !== undefined ? { helloDeadlineMs: options.helloDeadlineMs } : {}),
     nodeExists: (node) =>
       informers.nodes?.synced === true ? informers.nodes.get(node) !== undefined : undefined,
   });
-
-  const sendImages = (node: string): void => {
-    const { generation, images, runtimeVersion } = imageSets.get(node);
-    agents.connection(node)?.send({ v: 1, type: 'images', generation, images: [...images], runtimeVersion });
-  };
-
-  // ---- informers ----
-  const informers: {
-    pods?: SupervisedInformer<V1Pod>;
-    nodes?: SupervisedInformer<V1Node>;
-    events?: SupervisedInformer<CoreV1Event>;
-  } = {};
-  const informerLog = (level: 'info' | 'warn', message: string): void => log[level](message);
-  const hooks = {
-    log: informerLog,
-    ...(options.informerWatchdogMs !== undefined ? { watchdogMs: options.informerWatchdogMs } : {}),
-  };
-  const podNode = (namespace: string, name: string): string | undefined =>
-    informers.pods?.get(name, namespace)?.spec?.nodeName;
-  const refreshEvents = (): void => {
-    if (informers.events === undefined) return;
-    pullEvents = pullEventsFrom(
-      informers.events.list(),
-      Date.now(),
-      options.eventMaxAgeMs ?? 3_600_000,
-      podNode,
-    );
-    eventsVersion++;
-  };
-  if (kube !== null) {
-    // Loaded only with a Kubernetes API: client-node costs ~70 MiB and ~300 ms at import.
-    const { eventInformer, nodeInformer, podInformer } = await import('../kube/watched-objects.js');
-    const refreshImages = (): void => {
-      if (informers.pods === undefined) return;
-      const byNode = withUpgradeImage(
-        imagesByNode(informers.pods.list()),
-        informers.nodes?.list() ?? [],
-        intent?.upgradeImage() ?? null,
-      );
-      const changed = imageSets.update(byNode);
-      for (const node of changed) sendImages(node);
-      if (changed.length > 0) log.info(`image sets changed on ${changed.length} node(s)`);
-    };
-    informers.pods = podInformer(kube, hooks, () => {
-      refreshImages();
-      refreshEvents();
-    });
-    informers.nodes = nodeInformer(kube, hooks, () => {
-      // A node whose CRI-O changed (an upgrade) gets its images again with the new version.
-      for (const node of imageSets.updateRuntimes(runtimeVersionsByNode(informers.nodes!.list())))
-        sendImages(node);
-      // A deleted node whose agent has left is forgotten; one whose agent still talks stays.
-      const existing = new Set(informers.nodes!.list().map((n) => n.metadata?.name));
-      if (existing.size > 0)
-        for (const name of [...store.names()]) if (!existing.has(name)) store.forget(name);
-      eventsVersion++;
-      intent?.nodesChanged();
-      refreshImages();
-    });
-    informers.events = eventInformer(kube, hooks, refreshEvents);
-    const { ClusterIntent } = await import('./cluster-intent.js');
-    intent = new ClusterIntent({
-      kube,
-      hooks,
-      log,
-      nodes: () => informers.nodes?.list() ?? [],
-      files: (node) => store.currentFiles(node),
-      onChange: () => {
-        eventsVersion++;
-        refreshImages();
-      },
-    });
-    if (options.admission === true) {
-      const { AdmissionWatch } = await import('./admission-watch.js');
-      admission = new AdmissionWatch(kube, {
-        intervalMs: options.admissionIntervalMs ?? 60_000,
-        eventMaxAgeMs: options.eventMaxAgeMs ?? 3_600_000,
-        log: informerLog,
-        onChange: () => eventsVersion++,
-      });
-    }
-  }
-
-  // ---- report ----
-  let lastBuildMs = 0;
-  let dropCache: NodeJS.Timeout | undefined;
-  let cached: { report: ClusterReport; storeVersion: number; eventsVersion: number; at: number } | null =
-    null;
-  const report = (): ClusterReport => {
-    const now = Date.now();
-    if (
-      cached !== null &&
-      cached.storeVersion === store.version &&
-      cached.eventsVersion === eventsVersion &&
-      now - cached.at < 2000
-    )
-      return cached.report;
-    const nodes: NodeInput[] = [];
-    const seen = new Set<string>();
-    // Role labels until (or unless) MachineConfigPools are listed: poolAssigner falls back to them.
-    const poolOfNode = intent?.poolAssigner() ?? poolOf;
-    for (const n of informers.nodes?.list() ?? []) {
-      const name = n.metadata?.name;
-      if (name === undefined) continue;
-      seen.add(name);
-      nodes.push({
-        name,
-        pool: poolOfNode(n),
-        registered: true,
-        agent: store.get(name) ?? null,
-        runtimeVersion: n.status?.nodeInfo?.containerRuntimeVersion ?? null,
-      });
-    }
-    for (const [name, pool] of options.nodePools ?? [])
-      if (!seen.has(name)) {
-        seen.add(name);
-        nodes.push({ name, pool, registered: true, agent: store.get(name) ?? null });
-      }
-    for (const name of store.names())
-      if (!seen.has(name))
-        nodes.push({ name, pool: null, registered: false, agent: store.get(name)!, runtimeVersion: null });
-    const started = performance.now();
-    const built = buildReport({
-      nowMs: now,
-      silentAfterMs,
-      nodes,
-      events: pullEvents,
-      agentWitnesses: store.witnesses.entries(),
-      intent: intent?.evaluate(now) ?? null,
-      admission:
-        admission?.section(informers.pods?.list() ?? [], now, () => pullSourcesByImage(nodes)) ?? null,
-      ...(informers.pods === undefined ? {} : { pods: podCountsByNode(informers.pods.list()) }),
-    });
-    lastBuildMs = performance.now() - started;
-    cached = { report: built, storeVersion: store.version, eventsVersion, at: now };
-    // A 5,000-node report is tens of MiB: keep it only as long as it is reused.
-    clearTimeout(dropCache);
-    dropCache = setTimeout(() => (cached = null), 5000).unref();
-    return built;
-  };
-
-  const metrics = createMetrics(report, {
-    connectedAgents: () => agents.connectedCount,
-    informerRestarts: () => ({
-      ...Object.fromEntries(Object.entries(informers).map(([k, i]) => [k, i.restarts])),
-      ...intent?.informerRestarts,
-    }),
-    tokenReviews: () => (tokenReviewer?.calls ?? 0) + (apiTokenReviewer?.calls ?? 0),
-    tokenReviewsThrottled: () => throttle.refused,
-  });
-  metricsRef = metrics;
+  cluster.onImagesChanged((nodes) => pushImages(agents, imageSets, nodes));
 
   const whatIf = new WhatIfService({
-    basis: () => intent?.whatIfBasis() ?? null,
+    basis: () => cluster.intent?.whatIfBasis() ?? null,
     nodes: () =>
       whatIfNodes({
-        nodes: informers.nodes?.list() ?? [],
-        poolOf: intent?.poolAssigner() ?? poolOf,
+        nodes: cluster.nodes(),
+        poolOf: cluster.intent?.poolAssigner() ?? poolByRoleLabels,
         ...(options.nodePools !== undefined ? { nodePools: options.nodePools } : {}),
         agentNodes: store.names(),
         agentImages: (node) => store.get(node)?.images ?? [],
         agentConfigHash: (node) => store.get(node)?.configHash ?? null,
-        pods: informers.pods?.list() ?? null,
+        pods: informers.pods === undefined ? null : cluster.pods(),
       }),
     agent: (node) => agents.connection(node),
     broker,
-    traceTimeoutMs: options.traceTimeoutMs ?? 30_000,
+    traceTimeoutMs: options.traceTimeoutMs ?? COLLECTOR_DEFAULTS.traceTimeoutMs,
   });
   const handler = createRequestHandler({
-    report,
-    lastBuildMs: () => lastBuildMs,
+    report: reports.current,
+    lastBuildMs: () => reports.lastBuildMs,
     agents,
     broker,
     api: apiAuth,
     publicReport: options.publicReport ?? options.auth === 'none',
     limiter: new RateLimiter(10, 1),
     metrics,
-    traceTimeoutMs: options.traceTimeoutMs ?? 30_000,
+    traceTimeoutMs: options.traceTimeoutMs ?? COLLECTOR_DEFAULTS.traceTimeoutMs,
     nodeLabels:
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
-    ready: () => kube === null || (informers.pods?.synced === true && informers.nodes?.synced === true),
+    ready: () => cluster.synced,
     log,
     whatIf,
   });
@@ -382,18 +252,16 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   let publisher: ReportPublisher | null = null;
   if (kube !== null) {
-    for (const informer of Object.values(informers)) informer.start();
-    intent?.start();
-    admission?.start();
+    cluster.start();
     const name = options.configMapName ?? 'mirrorscope-report';
     publisher = new ReportPublisher(
-      report,
+      reports.current,
       (data) =>
         writeConfigMap(kube.core, options.namespace, name, data, { 'app.kubernetes.io/name': 'mirrorscope' }),
       log,
-      options.configMapIntervalMs ?? 30_000,
+      options.configMapIntervalMs ?? COLLECTOR_DEFAULTS.configMapIntervalMs,
       (result) => metrics.configMapWrites.inc({ result }),
-      () => store.version + eventsVersion,
+      inputsVersion,
     );
     publisher.start();
   }
@@ -403,13 +271,13 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   return {
     urls,
-    report,
+    report: reports.current,
     async close() {
       stopTlsReload();
       publisher?.stop();
       agents.close();
-      admission?.stop();
-      await Promise.all([...Object.values(informers).map((i) => i.stop()), intent?.stop()]);
+      reports.drop();
+      await cluster.stop();
       await Promise.all(
         servers.map(
           (s) =>

@@ -1,22 +1,8 @@
 // Shares one object per distinct finding across nodes. 5,000 agents that each send the same 200
 // findings would otherwise keep a million parsed copies of the same strings.
+import { sameFinding } from '../core/findings/types.js';
 import type { WireFinding } from '../protocol/messages.js';
 import { findingBytes } from './node-limits.js';
-
-function same(a: WireFinding, b: WireFinding): boolean {
-  return (
-    a.id === b.id &&
-    a.severity === b.severity &&
-    a.message === b.message &&
-    a.fix === b.fix &&
-    a.file === b.file &&
-    a.line === b.line &&
-    a.scope === b.scope &&
-    (a.image ?? null) === (b.image ?? null) &&
-    (a.host ?? null) === (b.host ?? null) &&
-    (a.stale ?? null) === (b.stale ?? null)
-  );
-}
 
 /** Distinct variants kept per key; a key whose text differs on every node is not worth sharing. */
 const MAX_VARIANTS = 4;
@@ -39,7 +25,7 @@ export class FindingInterner {
       this.bytes += findingBytes(f);
       return frozen;
     }
-    for (const v of variants) if (same(v, f)) return v;
+    for (const v of variants) if (sameFinding(v, f)) return v;
     if (variants.length < MAX_VARIANTS) {
       variants.push(Object.freeze(f));
       this.entries++;

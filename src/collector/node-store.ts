@@ -12,7 +12,7 @@ import type {
   SnapshotMessage,
   WireFinding,
 } from '../protocol/messages.js';
-import { definitionOf } from '../core/findings/catalogue.js';
+import { finding } from '../core/check/finding.js';
 import type { AgentView } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
 import { FindingInterner } from './finding-interner.js';
@@ -103,13 +103,13 @@ const LIMIT_FINDINGS = Object.fromEntries(
     limit,
     Object.freeze<WireFinding>({
       key: `agent-limit-exceeded:${limit}`,
-      id: 'agent-limit-exceeded',
-      severity: definitionOf('agent-limit-exceeded').severity,
-      message: `The agent on this node sent ${LIMIT_TEXT[limit]}; the rest was dropped, so this node's entry in the report is incomplete.`,
-      file: null,
-      line: null,
-      scope: null,
-      fix: definitionOf('agent-limit-exceeded').fix,
+      ...finding(
+        'agent-limit-exceeded',
+        `The agent on this node sent ${LIMIT_TEXT[limit]}; the rest was dropped, so this node's entry in the report is incomplete.`,
+        null,
+        null,
+        null,
+      ),
       image: null,
       host: null,
     }),
@@ -348,6 +348,13 @@ export class NodeStore {
 
   get size(): number {
     return this.nodes.size;
+  }
+
+  /** Nodes whose agent is connected now. */
+  get connectedCount(): number {
+    let count = 0;
+    for (const state of this.nodes.values()) if (state.connected) count++;
+    return count;
   }
 
   isConnected(node: string): boolean {

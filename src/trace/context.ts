@@ -21,6 +21,9 @@ import {
 import { namespacedAuthNote, namespacedPolicyNote, type RuntimeNote } from '../core/crio/runtime-notes.js';
 import { locatePolicy } from '../host/policy-files.js';
 
+/** certs.d for a registry host, with the node's system trust bundle. */
+export type SourceTrust = CertsDir & { readonly system: CertFile | null };
+
 export interface TraceContext {
   readonly resolver: Resolver;
   /** registries.conf `credential-helpers` (empty: the default, auth files only). */
@@ -33,8 +36,7 @@ export interface TraceContext {
   /** Every auth file searched, in containers/image's order (several only for --runtime podman). */
   readonly authFiles: readonly AuthFileChoice[];
   readonly authSlots: readonly AuthFileSlot[];
-  /** certs.d for a registry host, with the node's system trust bundle. */
-  certsFor(hostPort: string): Promise<CertsDir & { readonly system: CertFile | null }>;
+  certsFor(hostPort: string): Promise<SourceTrust>;
   /** For messages: a node path with its real path under --root. */
   describePath(nodePath: string): string;
   /** The runtime simulated, as the JSON shows it. */
@@ -91,7 +93,7 @@ export async function loadTraceContext(
     const auth = namespacedAuthNote(modelledVersion(choice.version), loaded.crio, namespace, authFile.path);
     if (auth !== null) notes.push(auth);
   }
-  const certs = new Map<string, Promise<CertsDir & { readonly system: CertFile | null }>>();
+  const certs = new Map<string, Promise<SourceTrust>>();
   let system: Promise<CertFile | null> | null = null;
   const config = loaded.loaded.config;
   return {

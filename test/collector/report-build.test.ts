@@ -15,6 +15,7 @@ import { ImageSets, imagesByNode } from '../../src/collector/pod-images.js';
 import { parseLabelSelector } from '../../src/collector/label-selector.js';
 import { poolOf } from '../../src/collector/node-pools.js';
 import { percentile } from '../../src/core/report/percentile.js';
+import { WeakReportMemo } from '../../src/core/report/report-memo.js';
 import { WitnessIndex } from '../../src/core/report/witnesses.js';
 import { FindingInterner } from '../../src/collector/finding-interner.js';
 import { NodeStore } from '../../src/collector/node-store.js';
@@ -271,14 +272,15 @@ describe('buildReport', () => {
       { name: 'a', pool: 'w', registered: true, agent: agent({ findings: [shared, own] }) },
       { name: 'b', pool: 'w', registered: true, agent: agent({ findings: [shared] }) },
     ];
-    const first = buildReport(input(nodes, { agentWitnesses: index.entries() }));
+    const memo = new WeakReportMemo();
+    const first = buildReport(input(nodes, { agentWitnesses: index.entries() }), memo);
     expect(first).toEqual(buildReport(input(nodes)));
-    const second = buildReport(input(nodes, { agentWitnesses: index.entries() }));
+    const second = buildReport(input(nodes, { agentWitnesses: index.entries() }), memo);
     expect(second.problems.find((p) => p.key === shared.key)).toBe(
       first.problems.find((p) => p.key === shared.key),
     );
     index.replace('b', [shared], []);
-    const third = buildReport(input(nodes, { agentWitnesses: index.entries() }));
+    const third = buildReport(input(nodes, { agentWitnesses: index.entries() }), memo);
     expect(third.problems.find((p) => p.key === shared.key)!.nodes).toEqual(['a']);
   });
 

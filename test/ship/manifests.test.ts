@@ -37,11 +37,23 @@ const sccSchema = JSON.parse(
   readFileSync(`${REPO}/test/fixtures/schemas/securitycontextconstraints.schema.json`, 'utf8'),
 ) as object;
 const validateScc = new Ajv({ allErrors: true, strict: false }).compile(sccSchema);
+const monitoringSchemas = JSON.parse(
+  readFileSync(`${REPO}/test/fixtures/schemas/monitoring.coreos.com.schema.json`, 'utf8'),
+) as { definitions: Record<string, object> };
+const monitoringAjv = new Ajv({ allErrors: true, strict: false });
 
 async function validate(obj: Obj): Promise<void> {
   if (obj.kind === 'SecurityContextConstraints') {
     const valid = validateScc(structuredClone(obj));
     if (!valid) throw new Error(`SCC ${obj.metadata.name}: ${JSON.stringify(validateScc.errors)}`);
+    return;
+  }
+  if (obj.apiVersion === 'monitoring.coreos.com/v1') {
+    const schema = monitoringSchemas.definitions[obj.kind];
+    if (schema === undefined) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
+    const check = monitoringAjv.compile(schema);
+    if (!check(structuredClone(obj)))
+      throw new Error(`${obj.kind} ${obj.metadata.name}: ${JSON.stringify(check.errors)}`);
     return;
   }
   const modulePath = MODEL_MODULES[obj.apiVersion];

@@ -74,7 +74,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   });
   if (positionals.length !== 1) throw new MirrorscopeError('usage', 'name exactly one IMAGE');
   if (typeof flags.node === 'string') return traceOnNode(flags.node, positionals[0]!, flags, io);
-  for (const remote of ['collector', 'token-file'])
+  for (const remote of ['collector', 'token-file'] as const)
     if (flags[remote] !== undefined) throw new MirrorscopeError('usage', `--${remote} needs --node`);
   const choice = parseRuntimeChoice(flags.runtime, flags['crio-version']);
   const namespace = parseNamespace(flags.namespace);

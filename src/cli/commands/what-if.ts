@@ -95,7 +95,7 @@ const OFFLINE_ONLY = [
   'platform',
   'connect-to',
   'allow-empty-root',
-];
+] as const satisfies readonly (keyof typeof FLAGS)[];
 
 function print(report: WhatIfReport, flags: FlagValues, io: CommandIo): number {
   if (flags.json === true) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,14 +1,9 @@
 // The cluster-wide mirror health report: what the collector knows (input) and what it publishes
 // (output, the JSON of GET /api/v1/report; documented in docs/collector.md).
 import type { Cause } from '../causes/types.js';
-import type { Severity } from '../findings/types.js';
-import type {
-  ConfigFileDigest,
-  HostProbe,
-  ImageStatus,
-  RuntimeInfo,
-  WireFinding,
-} from '../../protocol/messages.js';
+import type { FindingId } from '../findings/catalogue.js';
+import type { NodeFinding, Severity } from '../findings/types.js';
+import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../node-state.js';
 import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
 import type { Witnesses } from './witnesses.js';
 import type { AdmissionSection } from '../admission/cluster-section.js';
@@ -22,7 +17,7 @@ export interface AgentView {
   readonly agentVersion: string;
   readonly configHash: string;
   readonly files: readonly ConfigFileDigest[];
-  readonly findings: readonly WireFinding[];
+  readonly findings: readonly NodeFinding[];
   readonly hosts: readonly HostProbe[];
   readonly images: readonly ImageStatus[];
   readonly scanAt: string | null;
@@ -49,7 +44,7 @@ export interface PullEventCandidate {
   readonly host: string | null;
   readonly error: string;
   /** Catalogue id for the cause (`pull-unreachable`, `pull-manifest-unknown`, …). */
-  readonly findingId: string;
+  readonly findingId: FindingId;
 }
 
 export interface PullEvent {
@@ -70,7 +65,7 @@ export interface ClusterInput {
    * Which nodes report each agent finding, kept current by the collector as messages arrive; without
    * it the builder derives it from `nodes` (same answer, more work per build).
    */
-  readonly agentWitnesses?: ReadonlyMap<WireFinding, Witnesses>;
+  readonly agentWitnesses?: ReadonlyMap<NodeFinding, Witnesses>;
   /** An agent quiet for longer than this is silent. */
   readonly silentAfterMs: number;
   readonly nodes: readonly NodeInput[];
@@ -85,25 +80,19 @@ export interface ClusterInput {
 
 // ---------- output ----------
 
-/** A finding as the report shows it. Deduplicated findings carry their witnesses. */
-export interface ReportFinding {
-  readonly id: string;
-  readonly severity: Severity;
-  readonly message: string;
-  readonly fix: string;
-  readonly key: string;
-  readonly file?: string | null;
-  readonly line?: number | null;
-  readonly scope?: string | null;
-  readonly image?: string | null;
-  readonly host?: string | null;
+/**
+ * A finding as the report shows it: a node finding, where the collector's own findings leave out
+ * the place fields they do not have. Deduplicated findings carry their witnesses.
+ */
+export interface ReportFinding
+  extends
+    Pick<NodeFinding, 'id' | 'severity' | 'message' | 'fix' | 'key' | 'stale'>,
+    Partial<Pick<NodeFinding, 'file' | 'line' | 'scope' | 'image' | 'host'>> {
   /** The node, for a finding about one node. */
   readonly node?: string;
   /** Every node that sees the problem (deduplicated findings). */
   readonly nodes?: readonly string[];
   readonly witnesses?: number;
-  /** The agent could not run the check that found it in its latest scan: why. */
-  readonly stale?: string;
 }
 
 export type AgentState = 'connected' | 'silent' | 'disconnected' | 'missing';
@@ -121,7 +110,7 @@ export interface NodeReport {
   readonly runtimeVersion: string | null;
   readonly counts: Readonly<Record<Severity, number>>;
   /** The agent's findings (without `node`: it is this entry) and the collector's own about the node. */
-  readonly findings: readonly (WireFinding | ReportFinding)[];
+  readonly findings: readonly (NodeFinding | ReportFinding)[];
   readonly drift: {
     readonly majorityHash: string;
     readonly nodesInPool: number;
