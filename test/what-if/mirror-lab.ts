@@ -41,3 +41,31 @@ export async function startMirrorLab(): Promise<MirrorLab> {
   ]);
   return { lab, src, full, partial, hello, app, signed };
 }
+
+const LISTS = {
+  ImageContentSourcePolicy: ['operator.openshift.io/v1alpha1', 'repositoryDigestMirrors'],
+  ImageDigestMirrorSet: ['config.openshift.io/v1', 'imageDigestMirrors'],
+  ImageTagMirrorSet: ['config.openshift.io/v1', 'imageTagMirrors'],
+} as const;
+
+/** One ICSP/IDMS/ITMS with one entry, as YAML (the policy only for IDMS/ITMS). */
+export function mirrorObjectYaml(
+  kind: keyof typeof LISTS,
+  name: string,
+  source: string,
+  mirror: string,
+  policy = '',
+): string {
+  const [apiVersion, list] = LISTS[kind];
+  return [
+    `apiVersion: ${apiVersion}`,
+    `kind: ${kind}`,
+    `metadata: {name: ${name}}`,
+    'spec:',
+    `  ${list}:`,
+    `  - source: ${source}`,
+    `    mirrors: [${mirror}]`,
+    ...(policy !== '' ? [`    mirrorSourcePolicy: ${policy}`] : []),
+    '',
+  ].join('\n');
+}

@@ -16,7 +16,7 @@ import { standardSources, templateConfig } from '../support/mco-cluster.js';
 import type { BuiltImage } from '../support/oci-image.js';
 import { machineConfigPool, mcoNode } from '../support/openshift-objects.js';
 import { writeNodeRoot, type LabRegistry, type RegistryLab } from '../support/registry-lab.js';
-import { startMirrorLab } from './mirror-lab.js';
+import { mirrorObjectYaml, startMirrorLab } from './mirror-lab.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../collector/agent-process.js';
 import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
 
@@ -65,18 +65,7 @@ function mirrorSet(
   mirror: string,
   policy = '',
 ): string {
-  const list = kind === 'ImageDigestMirrorSet' ? 'imageDigestMirrors' : 'imageTagMirrors';
-  return [
-    'apiVersion: config.openshift.io/v1',
-    `kind: ${kind}`,
-    `metadata: {name: ${name}}`,
-    'spec:',
-    `  ${list}:`,
-    `  - source: ${src.host}/lab`,
-    `    mirrors: [${mirror}/lab]`,
-    ...(policy === '' ? [] : [`    mirrorSourcePolicy: ${policy}`]),
-    '',
-  ].join('\n');
+  return mirrorObjectYaml(kind, name, `${src.host}/lab`, `${mirror}/lab`, policy);
 }
 
 async function post(files: string[], token: string | null = 'admin-token'): Promise<Response> {
@@ -248,16 +237,12 @@ describe('POST /api/v1/what-if with real agents', () => {
   });
 
   it('a mixed ICSP/IDMS set the MCO rejects: its error, and nothing evaluated', async () => {
-    const icsp = [
-      'apiVersion: operator.openshift.io/v1alpha1',
-      'kind: ImageContentSourcePolicy',
-      'metadata: {name: legacy}',
-      'spec:',
-      '  repositoryDigestMirrors:',
-      `  - source: ${src.host}/lab`,
-      `    mirrors: [${full.host}/lab]`,
-      '',
-    ].join('\n');
+    const icsp = mirrorObjectYaml(
+      'ImageContentSourcePolicy',
+      'legacy',
+      `${src.host}/lab`,
+      `${full.host}/lab`,
+    );
     const w = await whatIf([
       file(
         'mixed',

@@ -10,7 +10,7 @@ import { main } from '../../src/cli/main.js';
 import type { WhatIfReport } from '../../src/core/what-if/types.js';
 import type { BuiltImage } from '../support/oci-image.js';
 import { writeNodeRoot, type LabRegistry, type RegistryLab } from '../support/registry-lab.js';
-import { startMirrorLab } from './mirror-lab.js';
+import { mirrorObjectYaml, startMirrorLab } from './mirror-lab.js';
 import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
 
 class Capture extends Writable {
@@ -82,30 +82,11 @@ async function objects(name: string, yaml: string): Promise<string> {
 }
 
 function idms(name: string, source: string, mirror: string, policy = ''): string {
-  return [
-    'apiVersion: config.openshift.io/v1',
-    'kind: ImageDigestMirrorSet',
-    `metadata: {name: ${name}}`,
-    'spec:',
-    '  imageDigestMirrors:',
-    `  - source: ${source}`,
-    `    mirrors: [${mirror}]`,
-    ...(policy !== '' ? [`    mirrorSourcePolicy: ${policy}`] : []),
-    '',
-  ].join('\n');
+  return mirrorObjectYaml('ImageDigestMirrorSet', name, source, mirror, policy);
 }
 
 function itms(name: string, source: string, mirror: string): string {
-  return [
-    'apiVersion: config.openshift.io/v1',
-    'kind: ImageTagMirrorSet',
-    `metadata: {name: ${name}}`,
-    'spec:',
-    '  imageTagMirrors:',
-    `  - source: ${source}`,
-    `    mirrors: [${mirror}]`,
-    '',
-  ].join('\n');
+  return mirrorObjectYaml('ImageTagMirrorSet', name, source, mirror);
 }
 
 const CRIO = ['--crio-version', '1.29', '--timeout', '5000'];
@@ -246,16 +227,12 @@ describe('mirrorscope what-if --root: fixes, moves, signatures, rejections', () 
 
   it('a mixed ICSP/IDMS set the MCO rejects is reported with its error, and nothing is evaluated', async () => {
     const root = await node();
-    const icsp = [
-      'apiVersion: operator.openshift.io/v1alpha1',
-      'kind: ImageContentSourcePolicy',
-      'metadata: {name: legacy}',
-      'spec:',
-      '  repositoryDigestMirrors:',
-      `  - source: ${src.host}/lab`,
-      `    mirrors: [${full.host}/lab]`,
-      '',
-    ].join('\n');
+    const icsp = mirrorObjectYaml(
+      'ImageContentSourcePolicy',
+      'legacy',
+      `${src.host}/lab`,
+      `${full.host}/lab`,
+    );
     const file = await objects(
       'mixed',
       `${icsp}---\n${idms('strict', `${src.host}/lab`, `${full.host}/lab`, 'NeverContactSource')}`,
