@@ -11,6 +11,7 @@ import type { ConfigFile } from '../core/registries/types.js';
 import { whatIfReport } from '../core/what-if/classify.js';
 import {
   clusterChanges,
+  tracedKey,
   type GroupAnswers,
   type NodeUse,
   type TracedImage,
@@ -32,6 +33,8 @@ export const MAX_TRACED_PER_GROUP = 50;
 /** The longest a what-if keeps its agents tracing; images not reached by then are reported as not traced. */
 export const WHAT_IF_BUDGET_MS = 120_000;
 const GROUP_CONCURRENCY = 8;
+/** Namespaces traced apart per image when per-namespace policies exist; the others share the cluster answer. */
+const MAX_NAMESPACES_PER_IMAGE = 10;
 const MAX_LAYERS = 64;
 const MAX_FILES = 1000;
 
@@ -107,6 +110,18 @@ export function parseWhatIfBody(text: string): { layers: ConfigFile[][]; deletes
   return { layers, deletes: del as string[] };
 }
 
+/** The namespaces of the pods that use `image` on `group`'s nodes, sorted. */
+function namespacesUsing(
+  nodes: ReadonlyMap<string, WhatIfNode>,
+  group: readonly string[],
+  image: string,
+): string[] {
+  const out = new Set<string>();
+  for (const node of group)
+    for (const pod of nodes.get(node)?.pods.get(image) ?? []) out.add(pod.slice(0, pod.indexOf('/')));
+  return [...out].sort();
+}
+
 function statusSide(s: ImageStatus): PullSide {
   return {
     outcome: s.pullable ? 'pulled' : 'failed',
@@ -176,7 +191,7 @@ export class WhatIfService {
       return { ...whatIfReport({ errors: plan.errors, warnings }, [], notes), at, proposal };
     const deadline = Date.now() + WHAT_IF_BUDGET_MS;
     const answers = await mapBounded(plan.groups, GROUP_CONCURRENCY, (g) =>
-      this.traceGroup(g, notes, deadline),
+      this.traceGroup(g, notes, deadline, (image) => namespacesUsing(nodes, g.nodes, image)),
     );
     const uses = new Map<string, NodeUse>();
     for (const [name, n] of nodes) {
@@ -194,7 +209,12 @@ export class WhatIfService {
   }
 
   /** The group's first node with a connected agent traces its changed images, before and after. */
-  private async traceGroup(group: NodeGroup, notes: string[], deadline: number): Promise<GroupAnswers> {
+  private async traceGroup(
+    group: NodeGroup,
+    notes: string[],
+    deadline: number,
+    namespacesOf: (image: string) => string[],
+  ): Promise<GroupAnswers> {
     const traced = new Map<string, TracedImage>();
     if (group.changed.length === 0) return { group, traced, untracedReason: '' };
     const node = group.nodes.find((n) => this.deps.agent(n) !== undefined);
@@ -209,16 +229,21 @@ export class WhatIfService {
     );
     const override: ConfigOverride = { files: Object.fromEntries(group.files) };
     let outOfTime = false;
+    let done = 0;
     for (const image of group.changed.slice(0, MAX_TRACED_PER_GROUP)) {
-      if (Date.now() >= deadline) {
-        outOfTime = true;
-        break;
+      // With per-namespace policies each namespace's pods are traced with theirs, as CRI-O verifies.
+      const namespaces = group.namespaced ? namespacesOf(image).slice(0, MAX_NAMESPACES_PER_IMAGE) : [];
+      for (const namespace of namespaces.length > 0 ? namespaces : [null]) {
+        if (Date.now() >= deadline) outOfTime = true;
+        if (outOfTime) break;
+        const before = await this.trace(node, image, null, namespace);
+        const after = await this.trace(node, image, override, namespace);
+        traced.set(tracedKey(image, namespace), { before, after });
       }
-      const before = await this.trace(node, image, null);
-      const after = await this.trace(node, image, override);
-      traced.set(image, { before, after });
+      if (outOfTime) break;
+      done++;
     }
-    const skipped = group.changed.length - traced.size;
+    const skipped = group.changed.length - done;
     const why = outOfTime
       ? `the what-if's ${WHAT_IF_BUDGET_MS / 1000} s ran out`
       : `at most ${MAX_TRACED_PER_GROUP} images are traced per group`;
@@ -230,7 +255,12 @@ export class WhatIfService {
     };
   }
 
-  private async trace(node: string, image: string, config: ConfigOverride | null): Promise<PullSide> {
+  private async trace(
+    node: string,
+    image: string,
+    config: ConfigOverride | null,
+    namespace: string | null,
+  ): Promise<PullSide> {
     const unknown = (reason: string): PullSide => ({
       outcome: 'unknown',
       source: null,
@@ -248,6 +278,7 @@ export class WhatIfService {
       all: false,
       timeoutMs: Math.max(1000, this.deps.traceTimeoutMs - 1000),
       ...(config !== null ? { config } : {}),
+      ...(namespace !== null ? { namespace } : {}),
     });
     if (!sent) {
       this.deps.broker.cancel(requestId);

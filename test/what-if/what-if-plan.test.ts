@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseClusterObjects } from '../../src/core/mco/parse-objects.js';
 import { CURRENT_MCO } from '../../src/core/mco/versions.js';
-import { clusterChanges } from '../../src/core/what-if/cluster-changes.js';
+import { clusterChanges, tracedKey } from '../../src/core/what-if/cluster-changes.js';
 import { planClusterWhatIf } from '../../src/core/what-if/cluster-plan.js';
 import { applyProposal, NO_OBJECTS } from '../../src/core/what-if/proposal.js';
 import {
@@ -117,6 +117,64 @@ describe('cluster what-if plan', () => {
       pools: ['worker'],
       namespaces: ['a', 'b'],
     });
+  });
+});
+
+describe('per-namespace signature policies', () => {
+  const imagePolicy = `apiVersion: config.openshift.io/v1
+kind: ImagePolicy
+metadata: {name: signed, namespace: team-a}
+spec:
+  scopes: ["quay.io/acme"]
+  policy:
+    rootOfTrust:
+      policyType: PublicKey
+      publicKey: {keyData: dGVzdC1rZXktZGF0YQ==}
+`;
+
+  it('an ImagePolicy makes the plan trace per namespace, and each namespace gets its own verdict', () => {
+    const APP = `quay.io/acme/app@sha256:${'2'.repeat(64)}`;
+    const planNodes = [{ name: 'w1', pool: 'worker', images: [APP], configHash: 'h' }];
+    const proposed = applyProposal(NO_OBJECTS, [objects(imagePolicy)], []);
+    const plan = planClusterWhatIf({
+      current: NO_OBJECTS,
+      proposed,
+      pools: [],
+      nodes: planNodes,
+      profile: CURRENT_MCO,
+    });
+    const group = plan.groups[0]!;
+    expect(group.namespaced).toBe(true);
+    expect(group.changed).toEqual([APP]);
+    expect([...group.files.keys()]).toContain('/etc/crio/policies/team-a.json');
+    const ok = { outcome: 'pulled' as const, source: APP, digest: 'sha256:2', reason: 'ok' };
+    const refused = {
+      outcome: 'failed' as const,
+      source: null,
+      digest: null,
+      reason: 'A signature was required, but no signature exists',
+    };
+    const changes = clusterChanges(
+      [
+        {
+          group,
+          traced: new Map([
+            [tracedKey(APP, 'team-a'), { before: ok, after: refused }],
+            [tracedKey(APP, 'team-b'), { before: ok, after: ok }],
+          ]),
+          untracedReason: '',
+        },
+      ],
+      new Map([
+        ['w1', { pool: 'worker', pods: new Map([[APP, ['team-a/p', 'team-b/q']]]), status: () => null }],
+      ]),
+    );
+    expect(changes.map((c) => [c.class, c.podNames])).toEqual(
+      expect.arrayContaining([
+        ['breaks', ['team-a/p']],
+        ['unchanged', ['team-b/q']],
+      ]),
+    );
   });
 });
 

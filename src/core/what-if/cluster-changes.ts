@@ -12,9 +12,17 @@ export interface TracedImage {
   readonly after: PullSide;
 }
 
+/**
+ * The key of a traced answer: per image, and per pod namespace when namespaces can pull differently
+ * (CRI-O's per-namespace signature policies); `null`: for every namespace.
+ */
+export function tracedKey(image: string, namespace: string | null): string {
+  return namespace === null ? image : `${image}\u0000${namespace}`;
+}
+
 export interface GroupAnswers {
   readonly group: NodeGroup;
-  /** Per changed image, what the group's agent answered; an image missing here was not traced. */
+  /** By tracedKey, what the group's agent answered; an image missing here was not traced. */
   readonly traced: ReadonlyMap<string, TracedImage>;
   /** Why changed images are missing from `traced` (no agent, a bound, an error). */
   readonly untracedReason: string;
@@ -49,7 +57,13 @@ export function clusterChanges(
   nodes: ReadonlyMap<string, NodeUse>,
 ): WhatIfChange[] {
   const acc = new Map<string, Acc>();
-  const add = (image: string, node: string, before: PullSide, after: PullSide): void => {
+  const add = (
+    image: string,
+    node: string,
+    before: PullSide,
+    after: PullSide,
+    pods: readonly string[] = nodes.get(node)?.pods.get(image) ?? [],
+  ): void => {
     const key = JSON.stringify([image, before, after]);
     let a = acc.get(key);
     if (a === undefined)
@@ -57,15 +71,25 @@ export function clusterChanges(
     const use = nodes.get(node);
     a.nodes.add(node);
     if (use?.pool) a.pools.add(use.pool);
-    for (const p of use?.pods.get(image) ?? []) a.pods.add(p);
+    for (const p of pods) a.pods.add(p);
   };
   for (const { group, traced, untracedReason } of answers) {
     for (const node of group.nodes) {
       const use = nodes.get(node);
       for (const image of group.changed) {
         if (use !== undefined && !use.pods.has(image)) continue;
-        const t = traced.get(image);
-        if (t !== undefined) add(image, node, t.before, t.after);
+        const byNamespace = new Map<string | null, string[]>();
+        for (const pod of use?.pods.get(image) ?? []) {
+          const ns = pod.slice(0, pod.indexOf('/'));
+          byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), pod]);
+        }
+        if (byNamespace.size === 0) byNamespace.set(null, []);
+        const answers = [...byNamespace].map(([ns, pods]) => ({
+          pods,
+          t: traced.get(tracedKey(image, ns)) ?? traced.get(tracedKey(image, null)),
+        }));
+        if (answers.every((x) => x.t !== undefined))
+          for (const { pods, t } of answers) add(image, node, t!.before, t!.after, pods);
         else {
           const before = use?.status(image) ?? { ...UNTRACED_SAME, reason: untracedReason };
           add(image, node, before, {

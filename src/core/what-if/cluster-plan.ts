@@ -43,6 +43,8 @@ export interface NodeGroup {
   readonly changed: readonly string[];
   /** Images in use whose sources do not change. */
   readonly same: readonly string[];
+  /** The MCO writes per-namespace signature policies (ImagePolicy): pods' namespaces can pull differently. */
+  readonly namespaced: boolean;
 }
 
 export interface ClusterPlan {
@@ -155,7 +157,16 @@ export function planClusterWhatIf(input: {
         everything || resolutionSummary(before!.resolve(image)) !== resolutionSummary(after!.resolve(image));
       (differs ? changed : same).push(image);
     }
-    out.push({ key, pools: [...g.pools].sort(), nodes: g.nodes.sort(), files: p.files, changed, same });
+    const namespaced = p.before.namespacedPolicies.length > 0 || p.after.namespacedPolicies.length > 0;
+    out.push({
+      key,
+      pools: [...g.pools].sort(),
+      nodes: g.nodes.sort(),
+      files: p.files,
+      changed,
+      same,
+      namespaced,
+    });
   }
   return { errors: [], warnings, groups: out.sort((a, b) => (a.key < b.key ? -1 : 1)) };
 }
