@@ -21,7 +21,12 @@ import { pullSideOfJson } from '../core/what-if/pull-side.js';
 import { applyProposal, NO_OBJECTS, parseObjectKey } from '../core/what-if/proposal.js';
 import type { ShownWhatIf } from '../core/what-if/render-html.js';
 import type { PullSide } from '../core/what-if/types.js';
-import type { ConfigOverride, ImageStatus, TraceRequestMessage } from '../protocol/messages.js';
+import {
+  MAX_CONFIG_OVERRIDE_BYTES,
+  type ConfigOverride,
+  type ImageStatus,
+  type TraceRequestMessage,
+} from '../protocol/messages.js';
 import type { TraceBroker, TraceOutcome } from './trace-broker.js';
 import type { WhatIfNode } from './what-if-nodes.js';
 import { mapBounded } from './trace-fanout.js';
@@ -224,10 +229,17 @@ export class WhatIfService {
         traced,
         untracedReason: `not traced: no agent is connected on the ${group.nodes.length} node(s) of pool ${group.pools.join(', ')}`,
       };
+    const override: ConfigOverride = { files: Object.fromEntries(group.files) };
+    const bytes = [...group.files].reduce((n, [p, t]) => n + p.length + Buffer.byteLength(t ?? ''), 0);
+    if (bytes > MAX_CONFIG_OVERRIDE_BYTES)
+      return {
+        group,
+        traced,
+        untracedReason: `not traced: the proposed files (${bytes} bytes) exceed what a trace request may carry (${MAX_CONFIG_OVERRIDE_BYTES})`,
+      };
     notes.push(
       `pool ${group.pools.join(', ')}: ${Math.min(group.changed.length, MAX_TRACED_PER_GROUP)} image(s) whose sources change traced on node ${node} for its ${group.nodes.length} node(s)`,
     );
-    const override: ConfigOverride = { files: Object.fromEntries(group.files) };
     let outOfTime = false;
     let done = 0;
     for (const image of group.changed.slice(0, MAX_TRACED_PER_GROUP)) {
