@@ -6,7 +6,7 @@ import type { Cause } from '../core/causes/types.js';
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import { parseCrioVersion, runtimeJson, type CrioVersion } from '../core/crio/versions.js';
 import { nodeFindingJson, type NodeFinding } from '../core/findings/types.js';
-import { MirrorscopeError } from '../core/errors.js';
+import { MirrorscopeError, type ErrorBody } from '../core/errors.js';
 import type {
   HelloMessage,
   HostProbe,
@@ -26,7 +26,8 @@ import { jitter } from './limits.js';
 import type { AgentLogger } from './log.js';
 import type { AgentOptions } from './options.js';
 import { OverrideTracer } from './override-trace.js';
-import { Scanner, type ScanOutput } from './scanner.js';
+import type { CachingClientCache } from './probe-cache.js';
+import { scanAnswers, Scanner, type ScanOutput } from './scanner.js';
 import type { AgentSink, ScanResult } from './sinks.js';
 
 export class Agent implements CollectorPeer {
@@ -48,6 +49,8 @@ export class Agent implements CollectorPeer {
   private flagImages: readonly string[];
   private collectorImages: readonly string[] = [];
   private kubeImages: readonly string[] = [];
+  /** Probe answers, kept across configuration changes (see Scanner). */
+  private readonly answers: CachingClientCache;
   /** The node's containerRuntimeVersion as the collector last reported it (null: not known). */
   private reportedRuntime: string | null = null;
 
@@ -58,6 +61,11 @@ export class Agent implements CollectorPeer {
     private readonly sinks: readonly AgentSink[],
   ) {
     this.flagImages = options.images;
+    this.answers = scanAnswers(options, {
+      probe: (host, seconds, outcome) => {
+        for (const sink of this.sinks) sink.probed?.(host, seconds, outcome);
+      },
+    });
   }
 
   get images(): string[] {
@@ -167,11 +175,8 @@ export class Agent implements CollectorPeer {
     this.generation++;
     this.loadedAt = new Date().toISOString();
     this.scanner?.close();
-    this.scanner = new Scanner(config, this.options, {
-      probe: (host, seconds, outcome) => {
-        for (const sink of this.sinks) sink.probed?.(host, seconds, outcome);
-      },
-    });
+    this.answers.forgetSilentHosts();
+    this.scanner = new Scanner(config, this.options, this.answers);
     const event = {
       config,
       generation: this.generation,
@@ -327,15 +332,19 @@ export class Agent implements CollectorPeer {
     return { ...(document as Record<string, unknown>), runtime: this.runtimeInfo };
   }
 
-  async trace(image: string, all: boolean, timeoutMs?: number, namespace?: string): Promise<unknown> {
+  async trace(
+    image: string,
+    all: boolean,
+    timeoutMs?: number,
+    namespace?: string,
+    pullCredentials?: TraceRequestMessage['pullCredentials'],
+  ): Promise<unknown> {
     if (this.scanner === null)
       return { image, error: { code: 'not-ready', message: 'the configuration is not loaded yet' } };
-    return this.scanner.trace(image, all, timeoutMs, namespace);
+    return this.scanner.trace(image, all, timeoutMs, namespace, pullCredentials);
   }
 
-  async answerTraceRequest(
-    req: TraceRequestMessage,
-  ): Promise<{ trace: unknown; error: { code: string; message: string } | null }> {
+  async answerTraceRequest(req: TraceRequestMessage): Promise<{ trace: unknown; error: ErrorBody | null }> {
     const timeout = Math.min(Math.max(req.timeoutMs, 1_000), 120_000);
     const namespace = req.namespace ?? undefined;
     if (namespace !== undefined && !isNamespaceName(namespace))
@@ -348,7 +357,13 @@ export class Agent implements CollectorPeer {
         timeoutMs: Math.min(this.options.timeoutMs, timeout),
         ...(namespace !== undefined ? { namespace } : {}),
       });
-    const trace = await this.trace(req.image, req.all, Math.min(this.options.timeoutMs, timeout), namespace);
+    const trace = await this.trace(
+      req.image,
+      req.all,
+      Math.min(this.options.timeoutMs, timeout),
+      namespace,
+      req.pullCredentials,
+    );
     return { trace, error: null };
   }
 
@@ -360,6 +375,7 @@ export class Agent implements CollectorPeer {
     this.watcher?.stop();
     await Promise.allSettled(this.sinks.map((sink) => sink.stop?.()));
     this.scanner?.close();
+    this.answers.close();
   }
 }
 

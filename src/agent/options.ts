@@ -24,6 +24,7 @@ export interface AgentOptions {
   readonly configPollMs: number;
   readonly probeTtlMs: number;
   readonly timeoutMs: number;
+  /** Probe requests in flight per registry host. */
   readonly concurrency: number;
   /** Probe requests per second per registry host. */
   readonly hostRate: number;
@@ -33,6 +34,14 @@ export interface AgentOptions {
 
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 export const DEFAULT_TOKEN_FILE = '/var/run/secrets/mirrorscope/token';
+/**
+ * Probe requests in flight per registry host. This is the bound that adapts to the registry: one that
+ * answers in 50 ms gets at most 80 requests a second from a node, one in trouble (1 s) gets 4, where
+ * a fixed rate would keep pressing it. Hosts are probed independently of each other.
+ */
+export const DEFAULT_HOST_CONCURRENCY = 4;
+/** No fixed request rate per host unless --host-rate sets one: the in-flight bound paces. */
+export const DEFAULT_HOST_RATE = Number.POSITIVE_INFINITY;
 
 export const AGENT_FLAGS = {
   root: { type: 'string' },
@@ -81,7 +90,7 @@ export function agentOptions(flags: FlagValues, env: NodeJS.ProcessEnv): AgentOp
   if (!LEVELS.includes(logLevel))
     throw new MirrorscopeError('usage', `--log-level must be one of ${LEVELS.join(', ')}`);
   const scanIntervalMs = positive(flags, 'scan-interval', 300) * 1000;
-  const concurrency = Math.floor(positive(flags, 'concurrency', 4));
+  const concurrency = Math.floor(positive(flags, 'concurrency', DEFAULT_HOST_CONCURRENCY));
   return {
     root: typeof flags.root === 'string' ? flags.root : '/',
     crioVersion: typeof flags['crio-version'] === 'string' ? parseCrioVersion(flags['crio-version']) : null,
@@ -104,7 +113,7 @@ export function agentOptions(flags: FlagValues, env: NodeJS.ProcessEnv): AgentOp
     probeTtlMs: positive(flags, 'probe-ttl', Math.max(1, (scanIntervalMs / 1000) * 0.9)) * 1000,
     timeoutMs: positive(flags, 'timeout', 10_000),
     concurrency,
-    hostRate: positive(flags, 'host-rate', 20),
+    hostRate: positive(flags, 'host-rate', DEFAULT_HOST_RATE),
     once: flags.once === true,
     logLevel,
   };

@@ -1,6 +1,7 @@
 // What-if traces on the agent: one image traced with the collector's proposed files in place of the
 // node's, in memory (an overlay over the node root), for that trace only. One at a time: a second
 // request while one runs is refused, not queued, so a burst cannot pile up work on the node.
+import type { ErrorBody } from '../core/errors.js';
 import { OverlayNodeRoot } from '../host/overlay-root.js';
 import type { ConfigOverride } from '../protocol/messages.js';
 import { traceSide } from '../trace/what-if.js';
@@ -8,7 +9,7 @@ import type { HostConfig } from './host-config.js';
 
 export interface OverrideAnswer {
   readonly trace: unknown;
-  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly error: ErrorBody | null;
 }
 
 export class OverrideTracer {

@@ -48,6 +48,7 @@ export class ScanLog implements AgentSink {
         reason,
         scan: count,
         durationMs: out.durationMs,
+        cpuMs: out.cpuMs,
         images: out.images.length,
         pullable,
         probes: out.probes,
