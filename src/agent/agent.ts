@@ -6,7 +6,7 @@ import type { Cause } from '../core/causes/types.js';
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import { parseCrioVersion, runtimeJson, type CrioVersion } from '../core/crio/versions.js';
 import { nodeFindingJson, type NodeFinding } from '../core/findings/types.js';
-import { MirrorscopeError } from '../core/errors.js';
+import { MirrorscopeError, type ErrorBody } from '../core/errors.js';
 import type {
   HelloMessage,
   HostProbe,
@@ -338,15 +338,19 @@ export class Agent implements CollectorPeer {
     return { ...(document as Record<string, unknown>), runtime: this.runtimeInfo };
   }
 
-  async trace(image: string, all: boolean, timeoutMs?: number, namespace?: string): Promise<unknown> {
+  async trace(
+    image: string,
+    all: boolean,
+    timeoutMs?: number,
+    namespace?: string,
+    pullCredentials?: TraceRequestMessage['pullCredentials'],
+  ): Promise<unknown> {
     if (this.scanner === null)
       return { image, error: { code: 'not-ready', message: 'the configuration is not loaded yet' } };
-    return this.scanner.trace(image, all, timeoutMs, namespace);
+    return this.scanner.trace(image, all, timeoutMs, namespace, pullCredentials);
   }
 
-  async answerTraceRequest(
-    req: TraceRequestMessage,
-  ): Promise<{ trace: unknown; error: { code: string; message: string } | null }> {
+  async answerTraceRequest(req: TraceRequestMessage): Promise<{ trace: unknown; error: ErrorBody | null }> {
     const timeout = Math.min(Math.max(req.timeoutMs, 1_000), 120_000);
     const namespace = req.namespace ?? undefined;
     if (namespace !== undefined && !isNamespaceName(namespace))
@@ -354,7 +358,13 @@ export class Agent implements CollectorPeer {
         trace: null,
         error: { code: 'bad-request', message: 'namespace is not a Kubernetes namespace name' },
       };
-    const trace = await this.trace(req.image, req.all, Math.min(this.options.timeoutMs, timeout), namespace);
+    const trace = await this.trace(
+      req.image,
+      req.all,
+      Math.min(this.options.timeoutMs, timeout),
+      namespace,
+      req.pullCredentials,
+    );
     return { trace, error: null };
   }
 

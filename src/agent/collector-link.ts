@@ -3,6 +3,7 @@
 // deltas while connected (coalesced in a bounded outbox while the socket is down or backed up),
 // heartbeats, reconnect with jittered exponential backoff, and the collector's requests
 // (images, trace-request, snapshot-request).
+import type { ErrorBody } from '../core/errors.js';
 import { nodeFindingJson } from '../core/findings/types.js';
 import { readLocalFile } from '../host/node-fs.js';
 import WebSocket from 'ws';
@@ -41,9 +42,7 @@ export interface CollectorPeer {
   readonly scannedConfigHash: string;
   /** `runtimeVersion`: the Node's containerRuntimeVersion (undefined: the collector does not say). */
   imagesFromCollector(images: readonly string[], runtimeVersion: string | null | undefined): void;
-  answerTraceRequest(
-    request: TraceRequestMessage,
-  ): Promise<{ trace: unknown; error: { code: string; message: string } | null }>;
+  answerTraceRequest(request: TraceRequestMessage): Promise<{ trace: unknown; error: ErrorBody | null }>;
 }
 
 const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -287,7 +286,7 @@ export class CollectorLink implements AgentSink {
   }
 
   private async answerTrace(request: TraceRequestMessage): Promise<void> {
-    let answer: { trace: unknown; error: { code: string; message: string } | null };
+    let answer: { trace: unknown; error: ErrorBody | null };
     try {
       if (this.peer === null) throw new Error('the agent is not started');
       answer = await this.peer.answerTraceRequest(request);

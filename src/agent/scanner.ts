@@ -5,7 +5,7 @@ import { mergeFindings } from '../core/diagnose/finding-key.js';
 import { diagnoseProbe, digestMismatchFindings } from '../core/diagnose/probe-findings.js';
 import { staticMirrorFindings } from '../core/diagnose/static-mirror-findings.js';
 import type { NodeFinding } from '../core/findings/types.js';
-import type { HostProbe, ImageStatus } from '../protocol/messages.js';
+import type { HostProbe, ImageStatus, WirePullCredential } from '../protocol/messages.js';
 import { ClientCache } from '../probe/client-cache.js';
 import { namespacedPolicyNote } from '../core/crio/runtime-notes.js';
 import { hasNamespacedPolicies, modelledVersion } from '../core/crio/versions.js';
@@ -20,7 +20,9 @@ import { TraceEngine } from '../trace/engine.js';
 import type { SignatureEvaluator, TraceResult, TraceSignature } from '../trace/types.js';
 import type { HostConfig } from './host-config.js';
 import { HostLimit, HostPacer } from './limits.js';
+import { traceAsKubelet } from './kubelet-trace.js';
 import { CachingClientCache, type ProbeObserver } from './probe-cache.js';
+import { authFileVisibility, imageSourceCredentials, type AuthFileVisibility } from './source-credentials.js';
 
 export interface ScanSettings {
   /** Probe requests in flight per registry host. */
@@ -98,6 +100,8 @@ interface ImageCheck {
   /** The answer-cache epoch of every host the check contacted, before it contacted them. */
   readonly epochs: ReadonlyMap<string, number>;
   readonly verdictEpoch: number;
+  /** Whether the node's auth file was visible when the check ran (its `sources` depend on it). */
+  readonly authVisible: boolean;
 }
 
 /** The scan answer cache of one agent, shared by the Scanners of its successive configurations. */
@@ -158,13 +162,35 @@ export class Scanner {
     all: boolean,
     timeoutMs = this.settings.timeoutMs,
     namespace?: string,
+    pullCredentials?: readonly WirePullCredential[],
   ): Promise<TraceResult | { image: string; error: unknown }> {
-    if (this.traceEngine === null) {
+    if (this.traceEngine === null || this.config.trace === null) {
       const rejected = invalidReferenceResult(image);
       return { image, error: rejected?.error ?? this.config.loadError?.toJSON() ?? null };
     }
+    if (pullCredentials === undefined)
+      return this.traceWith(this.traceEngine, image, all, timeoutMs, namespace);
+    // A pod's pull: fresh clients per credential, closed after, so no secret outlives the trace.
+    const context = this.config.trace;
+    return traceAsKubelet(image, pullCredentials, context, async (cri) => {
+      const engine = new TraceEngine(context, new ClientCache(), undefined, cri);
+      try {
+        return await this.traceWith(engine, image, all, timeoutMs, namespace);
+      } finally {
+        engine.close();
+      }
+    });
+  }
+
+  private async traceWith(
+    engine: TraceEngine,
+    image: string,
+    all: boolean,
+    timeoutMs: number,
+    namespace: string | undefined,
+  ): Promise<TraceResult> {
     if (namespace === undefined || this.config.crio === null)
-      return this.traceEngine.trace(image, {
+      return engine.trace(image, {
         all,
         timeoutMs,
         ...(this.liveEvaluator ? { signatureEvaluator: this.liveEvaluator } : {}),
@@ -177,7 +203,7 @@ export class Scanner {
       timeoutMs,
     });
     try {
-      const result = await this.traceEngine.trace(image, {
+      const result = await engine.trace(image, {
         all,
         timeoutMs,
         signatureEvaluator: createSignatureEvaluator(signatures),
@@ -205,10 +231,13 @@ export class Scanner {
     this.cache.sweep();
     this.verdicts?.sweep();
     const unique = [...new Set(images)].sort();
+    const authVisible = await authFileVisibility(this.config);
     const checks = await Promise.all(
       unique.map((image) => {
         const last = this.checked.get(image);
-        return last !== undefined && this.stillValid(last) ? last : this.check(image);
+        return last !== undefined && this.stillValid(last, authVisible)
+          ? last
+          : this.check(image, authVisible);
       }),
     );
     this.checked.clear();
@@ -240,14 +269,15 @@ export class Scanner {
     };
   }
 
-  private stillValid(c: ImageCheck): boolean {
+  private stillValid(c: ImageCheck, authVisible: AuthFileVisibility): boolean {
+    if (c.authVisible !== authVisible.ok) return false;
     if (c.verdictEpoch !== (this.verdicts?.epoch ?? 0)) return false;
     for (const [host, epoch] of c.epochs) if (this.cache.epoch(host) !== epoch) return false;
     return true;
   }
 
   /** One image: resolution and static findings, the probes, the signature verdict, the diagnosis. */
-  private async check(image: string): Promise<ImageCheck> {
+  private async check(image: string, authVisible: AuthFileVisibility): Promise<ImageCheck> {
     const verdictEpoch = this.verdicts?.epoch ?? 0;
     if (this.scanEngine === null || this.config.trace === null) {
       // CRI-O parses the name before it reads the configuration it cannot load.
@@ -272,11 +302,13 @@ export class Scanner {
         error: null,
         epochs: new Map(),
         verdictEpoch,
+        authVisible: authVisible.ok,
       };
     }
     const trace = this.config.trace;
     const resolution = trace.resolver.resolve(image);
     const summary = resolutionSummary(resolution);
+    const sources = imageSourceCredentials(this.config, resolution, authVisible);
     const staticOnes = staticMirrorFindings(
       resolution,
       trace.resolver.config,
@@ -299,11 +331,20 @@ export class Scanner {
       // A defect must not stop the other images from being checked; the agent logs it.
       return {
         findings: [],
-        status: { image, pullable: false, source: null, digest: null, findingKeys: [], resolution: summary },
+        status: {
+          image,
+          pullable: false,
+          source: null,
+          digest: null,
+          findingKeys: [],
+          resolution: summary,
+          sources,
+        },
         hosts: [],
         error: (err as Error).message,
         epochs,
         verdictEpoch,
+        authVisible: authVisible.ok,
       };
     }
     contacted(result.sources);
@@ -346,11 +387,13 @@ export class Scanner {
         digest: result.result.digest,
         findingKeys: pulled ? [] : [...new Set([...explaining, ...explainedStatically])],
         resolution: summary,
+        sources,
       },
       hosts,
       error: null,
       epochs,
       verdictEpoch,
+      authVisible: authVisible.ok,
     };
   }
 

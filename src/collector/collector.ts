@@ -32,6 +32,7 @@ import { ReportCache } from './report-cache.js';
 import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
+import type { KubeWritesOptions } from './kube-writes.js';
 
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
@@ -69,6 +70,10 @@ export interface CollectorOptions {
   readonly admission?: boolean;
   /** How often the admission objects are re-read (default 60 s). */
   readonly admissionIntervalMs?: number;
+  /** Read the pull secrets pods name (`get` by name): mirror-credentials-only-in-pod-secret, pod traces. */
+  readonly podPullSecrets?: boolean;
+  /** Node conditions, Events and PolicyReports written back (docs/kubernetes-surfaces.md); off when absent. */
+  readonly kubeWrites?: KubeWritesOptions | null;
   readonly log: Log;
 }
 
@@ -135,6 +140,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     changes,
     eventMaxAgeMs: options.eventMaxAgeMs ?? 3_600_000,
     admission: options.admission === true ? { intervalMs: options.admissionIntervalMs ?? 60_000 } : null,
+    podPullSecrets: options.podPullSecrets === true,
     log,
     ...(options.informerWatchdogMs !== undefined ? { informerWatchdogMs: options.informerWatchdogMs } : {}),
   };
@@ -202,6 +208,14 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
     ready: () => cluster.synced,
     log,
+    podCredentials:
+      cluster.podSecrets === null
+        ? null
+        : (await import('./pod-pull-secrets.js')).podCredentialSource(
+            cluster.podSecrets,
+            (namespace, name) => informers.pods?.get(name, namespace),
+            options.tls != null || options.listen.every((l) => isLoopback(l.host)),
+          ),
   });
 
   const servers: Server[] = [];
@@ -231,6 +245,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       : () => undefined;
 
   let publisher: ReportPublisher | null = null;
+  let kubeWrites: { stop(): void } | null = null;
   if (kube !== null) {
     cluster.start();
     const name = options.configMapName ?? 'mirrorscope-report';
@@ -244,6 +259,21 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       inputsVersion,
     );
     publisher.start();
+    if (options.kubeWrites) {
+      const { startKubeWrites } = await import('./kube-writes.js');
+      kubeWrites = startKubeWrites(
+        {
+          kube,
+          report: reports.current,
+          agent: (node) => store.get(node),
+          node: (name) => informers.nodes?.get(name),
+          pods: () => informers.pods?.list() ?? [],
+          synced: () => cluster.synced,
+          log,
+        },
+        options.kubeWrites,
+      );
+    }
   }
   log.info(
     `collector listening on ${urls.join(', ')} (auth ${options.auth}${kube === null ? ', no Kubernetes API' : `, Kubernetes API ${kube.source}`})`,
@@ -255,6 +285,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     async close() {
       stopTlsReload();
       publisher?.stop();
+      kubeWrites?.stop();
       agents.close();
       reports.drop();
       await cluster.stop();

@@ -3,6 +3,7 @@
 // waits for agents to reconnect and send their snapshots. What is kept per node is bounded
 // (NODE_LIMITS) across connections; what does not fit is dropped and said with an
 // `agent-limit-exceeded` finding on the node.
+import { sourceCredentialsKey } from '../core/credentials/source-credentials.js';
 import type {
   DeltaMessage,
   HelloMessage,
@@ -75,7 +76,7 @@ class ImageStatusInterner {
   private bytes = 0;
 
   intern(status: ImageStatus): ImageStatus {
-    const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}\u0000${status.resolution ?? ''}`;
+    const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}\u0000${status.resolution ?? ''}\u0000${sourceCredentialsKey(status.sources)}`;
     const shared = this.table.get(key);
     if (shared !== undefined) return shared;
     // Starting afresh only loses sharing; entries still held by nodes stay alive through them.

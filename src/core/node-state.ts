@@ -1,6 +1,7 @@
 // What an agent reports about its node beside its findings: the config files it read, the registry
 // hosts it probed, the images it checked and the runtime it simulates. The collector protocol carries
 // these shapes and the report reads them; they live in core so neither depends on the other.
+import type { SourceCredentialStatus } from './credentials/source-credentials.js';
 
 /** What the agent saw of one registry host during its last scan. */
 export interface HostProbe {
@@ -27,6 +28,11 @@ export interface ImageStatus {
    * (added in 0.2; older agents omit it).
    */
   readonly resolution?: string;
+  /**
+   * Each source the image resolves to: whether the kubelet's credentials reach it and whether the
+   * node's auth file has credentials for it (key names only). Optional (added in 0.3).
+   */
+  readonly sources?: readonly SourceCredentialStatus[];
 }
 
 /** The runtime whose pulls the agent simulates (optional in a snapshot; older agents omit it). */

@@ -18,6 +18,7 @@
 // replaces everything the collector knew about that node.
 import { NODE_FINDING_FIELDS, SEVERITIES, type NodeFinding, type Severity } from '../core/findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../core/node-state.js';
+import type { NodeAuthState, SourceCredentialStatus } from '../core/credentials/source-credentials.js';
 
 export const PROTOCOL_VERSION = 1;
 /** WebSocket `maxPayload` on both ends; a snapshot of 300 images with all findings fits easily. */
@@ -115,6 +116,20 @@ export interface TraceRequestMessage {
   readonly timeoutMs: number;
   /** The pod's namespace: CRI-O ≥ 1.28 verifies with signature_policy_dir/<namespace>.json. Optional. */
   readonly namespace?: string | null;
+  /**
+   * For a trace of a pod's pull: the credentials the kubelet would send, in its order (pod pull
+   * secrets matched as its keyring matches). Secret values: only over the authenticated link, never
+   * logged. Optional.
+   */
+  readonly pullCredentials?: readonly WirePullCredential[];
+}
+
+export interface WirePullCredential {
+  /** `namespace/name` of the Secret, and the key that matched: for the trace's text. */
+  readonly secret: string;
+  readonly key: string;
+  readonly username: string;
+  readonly password: string;
 }
 
 export interface SnapshotRequestMessage {
@@ -231,6 +246,33 @@ function imageStatus(value: unknown): ImageStatus {
       return k;
     }),
     ...(o.resolution === undefined ? {} : { resolution: str(o, 'resolution', 4096) }),
+    ...(o.sources === undefined ? {} : { sources: list(o, 'sources', sourceCredentialStatus, 256) }),
+  };
+}
+
+const NODE_AUTH_STATES: readonly string[] = ['found', 'none', 'unknown'];
+
+function sourceCredentialStatus(value: unknown): SourceCredentialStatus {
+  const o = object(value, 'source');
+  const nodeAuth = str(o, 'nodeAuth', 16);
+  if (!NODE_AUTH_STATES.includes(nodeAuth)) throw new ProtocolError(`unknown nodeAuth "${nodeAuth}"`);
+  return {
+    reference: str(o, 'reference', 1024),
+    host: str(o, 'host', 512),
+    mirror: bool(o, 'mirror'),
+    kubeletCredentials: bool(o, 'kubeletCredentials'),
+    nodeAuth: nodeAuth as NodeAuthState,
+    detail: strOrNull(o, 'detail', 1024),
+  };
+}
+
+function pullCredential(value: unknown): WirePullCredential {
+  const o = object(value, 'pull credential');
+  return {
+    secret: str(o, 'secret', 512),
+    key: str(o, 'key', 1024),
+    username: str(o, 'username', 4096),
+    password: str(o, 'password', 16_384),
   };
 }
 
@@ -375,6 +417,9 @@ export function parseCollectorMessage(text: string): CollectorMessage {
         all: bool(o, 'all'),
         timeoutMs: num(o, 'timeoutMs'),
         ...(o.namespace === undefined ? {} : { namespace: strOrNull(o, 'namespace', 63) }),
+        ...(o.pullCredentials === undefined
+          ? {}
+          : { pullCredentials: list(o, 'pullCredentials', pullCredential, 64) }),
       };
     case 'snapshot-request':
       return { v: 1, type: 'snapshot-request' };

@@ -1,7 +1,7 @@
 // The trace engine: for one image, walk the sources in CRI-O's order and, for each, do what
 // containers/image does on the wire (credentials, certs.d, ping, auth, manifest) without layers.
 // It stops at the first source that serves the manifest, as CRI-O does, unless `all` is asked.
-import { describeLookup, lookupCredentials, type CredentialLookup } from '../core/credentials/lookup.js';
+import type { CredentialLookup } from '../core/credentials/lookup.js';
 import { MirrorscopeError } from '../core/errors.js';
 import type { ImageReference } from '../core/reference/reference.js';
 import type { SourceOutcome } from '../core/registry-protocol/outcome.js';
@@ -21,6 +21,7 @@ import {
   type RegistryClient,
 } from '../probe/registry-client.js';
 import { BlobChecker } from './blob-check.js';
+import { sourceLookup, type CriAuth } from './cri-credentials.js';
 import type { SourceTrust, TraceContext } from './context.js';
 import { failAtWinner, failedResult, winnerChecks } from './winner-checks.js';
 import {
@@ -53,9 +54,16 @@ type Connection =
   | {
       readonly client: RegistryClient;
       readonly lookup: CredentialLookup;
+      /** The trace's credentials step. */
+      readonly text: string;
       readonly certs: SourceTrust;
     }
-  | { readonly client: null; readonly lookup: CredentialLookup; readonly failure: string };
+  | {
+      readonly client: null;
+      readonly lookup: CredentialLookup;
+      readonly text: string;
+      readonly failure: string;
+    };
 
 function round(msValue: number): number {
   return Math.round(msValue * 100) / 100;
@@ -121,6 +129,8 @@ export class TraceEngine {
     private readonly context: TraceContext,
     readonly clients: ClientCache = new ClientCache(),
     private readonly userAgent = 'mirrorscope',
+    /** The credentials the kubelet sends with this pull (a trace for a pod), null for none. */
+    private readonly criAuth: CriAuth | null = null,
   ) {}
 
   /** Closes the kept connections. */
@@ -343,21 +353,29 @@ export class TraceEngine {
     }
   }
 
-  /** The client for a source, as containers/image opens it: credentials by the physical name, then certs.d. */
-  private async connect(source: TriedSource, timeoutMs: number): Promise<Connection> {
-    // In the auth file(s) the runtime is told to use.
-    const lookup = lookupCredentials(
+  /**
+   * The client for a source, as containers/image opens it: credentials (the kubelet's on the requested
+   * image's domain, else by the physical name in the auth files), then certs.d.
+   */
+  private async connect(
+    source: TriedSource,
+    logical: ImageReference,
+    timeoutMs: number,
+  ): Promise<Connection> {
+    const { lookup, text } = sourceLookup(
+      this.context,
       source.credentialsKey,
-      this.context.credentialHelpers,
-      this.context.authSlots,
+      source.physical.domain,
+      logical.domain,
+      this.criAuth,
     );
-    if (lookup.error !== null) return { client: null, lookup, failure: lookup.error };
+    if (lookup.error !== null) return { client: null, lookup, text, failure: lookup.error };
     let certs;
     try {
       certs = await this.context.certsFor(source.physical.domain);
     } catch (err) {
       if (!(err instanceof MirrorscopeError)) throw err;
-      return { client: null, lookup, failure: err.message };
+      return { client: null, lookup, text, failure: err.message };
     }
     const client = this.clients.get({
       host: source.resolution.host,
@@ -368,7 +386,7 @@ export class TraceEngine {
       timeoutMs,
       userAgent: this.userAgent,
     });
-    return { client, lookup, certs };
+    return { client, lookup, text, certs };
   }
 
   private async probeSource(
@@ -414,13 +432,10 @@ export class TraceEngine {
       const reason = `registry ${blockedBy?.prefix ?? src.location} is blocked in ${blockedBy ? where(blockedBy) : 'registries.conf'}`;
       return finish('blocked', reason, 'fail');
     }
-    const connection = await this.connect(planned, timeoutMs);
+    const connection = await this.connect(planned, candidate.logical, timeoutMs);
     const { lookup } = connection;
     if (lookup.error !== null) return finish('error', lookup.error, 'fail');
-    const slots = this.context.authSlots;
-    const listed = slots.map((f) => (f.file === null ? `${f.path} (does not exist)` : f.path)).join(', ');
-    const searched = lookup.match ? '' : ` (searched ${listed})`;
-    step(index, 'credentials', `${describeLookup(lookup)}${searched}`);
+    step(index, 'credentials', connection.text);
     source.credentials = lookup.match;
     if (connection.client === null) return finish('error', connection.failure, 'fail');
     const { certs, client } = connection;
@@ -522,7 +537,7 @@ export class TraceEngine {
         return unchecked(`the source registry answered ${known.outcome}: ${known.reason}`);
       digest = known.digest;
     } else {
-      const connection = await this.connect(primary, timeoutMs);
+      const connection = await this.connect(primary, candidate.logical, timeoutMs);
       if (connection.client === null) return unchecked(connection.failure);
       const { client } = connection;
       const physical = primary.physical;

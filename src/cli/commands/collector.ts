@@ -5,6 +5,7 @@ import { parseArgs } from '../../core/args.js';
 import { COLLECTOR_DEFAULTS as DEFAULTS } from '../../collector/defaults.js';
 import { AGENT_PATH } from '../../protocol/messages.js';
 import { EXIT_OK, type CommandIo } from '../command.js';
+import { KUBE_WRITE_FLAGS, KUBE_WRITE_USAGE, kubeWritesFrom } from './collector-write-flags.js';
 
 export const usage = `usage: mirrorscope collector [--listen ADDR]... [--auth kube|none] [--kubeconfig FILE] [--tls-cert FILE --tls-key FILE]
                             [--namespace NS] [--agent-service-account NAME] [--allow-unbound-agent-tokens]
@@ -34,11 +35,15 @@ kubelet pull-failure events, serves the cluster mirror health report and runs tr
   --public-report                serve /, /api/v1/report and /metrics without authentication
   --admission                    read Portieris and Gatekeeper objects and FailedCreate events for the
                                  Admission section (needs the read-only admission role; every minute)
+  --pod-pull-secrets             read the pull secrets pods name (by name, keys kept, never values) for
+                                 mirror-credentials-only-in-pod-secret and traces with &pod= (needs the
+                                 pod-pull-secrets role)
   --tls-cert FILE, --tls-key FILE  serve HTTPS and WSS with this pair (e.g. the OpenShift service-CA
                                  serving certificate); re-read every minute, so a rotation needs no restart
   --log-level LEVEL              info (default), debug, warn, error, silent
-
-Endpoints: / (report page), /api/v1/report (JSON), /metrics, /api/v1/nodes/NODE/trace?image=REF[&all=1],
+${KUBE_WRITE_USAGE}
+Endpoints: / (report page), /api/v1/report (JSON), /metrics,
+/api/v1/nodes/NODE/trace?image=REF[&all=1][&namespace=NS[&pod=POD]],
 /api/v1/trace?image=REF[&labelSelector=SEL], /healthz, /readyz. Runs until SIGTERM/SIGINT.
 `;
 
@@ -79,9 +84,11 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     'trace-timeout': { type: 'number' },
     'public-report': { type: 'boolean' },
     admission: { type: 'boolean' },
+    'pod-pull-secrets': { type: 'boolean' },
     'log-level': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    ...KUBE_WRITE_FLAGS,
   });
   if (positionals.length > 0) throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}"`);
   const auth = authMode(flags.auth);
@@ -120,6 +127,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     traceTimeoutMs: seconds(flags['trace-timeout'], 'trace-timeout'),
     publicReport: flags['public-report'] === true || auth === 'none',
     admission: flags.admission === true,
+    podPullSecrets: flags['pod-pull-secrets'] === true,
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null,
     log,
   };
@@ -133,7 +141,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     log.info(
       'no Kubernetes configuration: running without the Kubernetes API (no pod images, events or ConfigMap)',
     );
-  const collector = await startCollector({ ...base, kube });
+  const collector = await startCollector({ ...base, kube, kubeWrites: kubeWritesFrom(flags, io.env) });
   io.stderr.write(`mirrorscope collector: report at ${collector.urls[0]}/\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -3,7 +3,7 @@ import { isDomain, isPath } from '../reference/grammar.js';
 import {
   nameOf,
   parseCanonicalNamed,
-  ReferenceError,
+  InvalidReferenceError,
   stringOf,
   type ImageReference,
 } from '../reference/reference.js';
@@ -105,7 +105,7 @@ export function rewriteReference(
   try {
     return { reference: parseCanonicalNamed(rewritten), belowLocation };
   } catch (err) {
-    if (err instanceof ReferenceError) {
+    if (err instanceof InvalidReferenceError) {
       throw new RewriteError(
         `rewriting reference: ${err.message} ("${rewritten}")`,
         endpoint,

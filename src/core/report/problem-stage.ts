@@ -11,8 +11,8 @@ import type { NodeInput, ReportFinding } from './types.js';
 import type { Witnesses } from './witnesses.js';
 
 /** Agent finding ids that mean "this mirror lacks the image" / "serves an old copy of it". */
-const MISSING_IDS = new Set(['mirror-manifest-missing']);
-const STALE_IDS = new Set(['mirror-stale-tag', 'mirror-digest-mismatch']);
+const MISSING_IDS: ReadonlySet<string> = new Set<FindingId>(['mirror-manifest-missing']);
+const STALE_IDS: ReadonlySet<string> = new Set<FindingId>(['mirror-stale-tag', 'mirror-digest-mismatch']);
 
 export class ProblemGroups {
   /** key → problem */

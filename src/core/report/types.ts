@@ -4,7 +4,7 @@ import type { Cause } from '../causes/types.js';
 import type { FindingId } from '../findings/catalogue.js';
 import type { NodeFinding, Severity } from '../findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../node-state.js';
-import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
+import type { ClusterFinding, IntentEvaluation, RolloutReport } from '../rollout/types.js';
 import type { Witnesses } from './witnesses.js';
 import type { AdmissionSection } from '../admission/cluster-section.js';
 
@@ -76,6 +76,8 @@ export interface ClusterInput {
   readonly pods?: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Portieris/Gatekeeper decisions and denials (collector `--admission`); null elsewhere. */
   readonly admission?: AdmissionSection | null;
+  /** Other findings the collector raises about nodes (pods' pull secrets, `--pod-pull-secrets`). */
+  readonly collectorFindings?: readonly ClusterFinding[];
 }
 
 // ---------- output ----------

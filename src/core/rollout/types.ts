@@ -56,7 +56,7 @@ export interface IntentInput {
 export interface ClusterFinding
   extends
     Pick<NodeFinding<FindingId>, 'id' | 'key' | 'message'>,
-    Partial<Pick<NodeFinding<FindingId>, 'fix' | 'scope' | 'file' | 'line'>> {
+    Partial<Pick<NodeFinding<FindingId>, 'fix' | 'scope' | 'file' | 'line' | 'image' | 'host'>> {
   readonly nodes: readonly string[];
 }
 
