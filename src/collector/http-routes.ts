@@ -242,6 +242,9 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       const user = await authorize(req, TRACE_ACTION);
       const image = imageParam(url);
       const namespace = namespaceParam(url);
+      // A pod runs on one node: its credentials go to that node's agent only.
+      if (url.searchParams.has('pod'))
+        throw new HttpError(400, 'a trace for a pod runs on its node: /api/v1/nodes/{node}/trace?…&pod=P');
       const selector = url.searchParams.get('labelSelector');
       let nodes = deps.agents.connectedNodes().sort();
       if (selector !== null && selector !== '') {

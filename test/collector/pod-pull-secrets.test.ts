@@ -212,8 +212,9 @@ describe('a trace of a pod through the collector', () => {
     expect(collector.log.join('\n')).not.toMatch(/PLANTED-/);
   });
 
-  it('refuses a pod without its namespace, and an unknown pod', async () => {
+  it('refuses a pod without its namespace, an unknown pod, and a pod on the fan-out route', async () => {
     expect((await get(`/api/v1/nodes/node-a/trace?image=${APP}&pod=app-1`)).status).toBe(400);
     expect((await get(`/api/v1/nodes/node-a/trace?image=${APP}&namespace=shop&pod=nope`)).status).toBe(404);
+    expect((await get(`/api/v1/trace?image=${APP}&namespace=shop&pod=app-1`)).status).toBe(400);
   });
 });
