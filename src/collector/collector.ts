@@ -32,6 +32,10 @@ import { ReportCache } from './report-cache.js';
 import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
+import type { KubeWritesOptions } from './kube-writes.js';
+import { WhatIfService } from './what-if.js';
+import { whatIfNodes } from './what-if-nodes.js';
+import { poolOf as poolByRoleLabels } from './node-pools.js';
 
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
@@ -71,6 +75,8 @@ export interface CollectorOptions {
   readonly admissionIntervalMs?: number;
   /** Read the pull secrets pods name (`get` by name): mirror-credentials-only-in-pod-secret, pod traces. */
   readonly podPullSecrets?: boolean;
+  /** Node conditions, Events and PolicyReports written back (docs/kubernetes-surfaces.md); off when absent. */
+  readonly kubeWrites?: KubeWritesOptions | null;
   readonly log: Log;
 }
 
@@ -191,6 +197,22 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   });
   cluster.onImagesChanged((nodes) => pushImages(agents, imageSets, nodes));
 
+  const whatIf = new WhatIfService({
+    basis: () => cluster.intent?.whatIfBasis() ?? null,
+    nodes: () =>
+      whatIfNodes({
+        nodes: cluster.nodes(),
+        poolOf: cluster.intent?.poolAssigner() ?? poolByRoleLabels,
+        ...(options.nodePools !== undefined ? { nodePools: options.nodePools } : {}),
+        agentNodes: store.names(),
+        agentImages: (node) => store.get(node)?.images ?? [],
+        agentConfigHash: (node) => store.get(node)?.configHash ?? null,
+        pods: informers.pods === undefined ? null : cluster.pods(),
+      }),
+    agent: (node) => agents.connection(node),
+    broker,
+    traceTimeoutMs: options.traceTimeoutMs ?? COLLECTOR_DEFAULTS.traceTimeoutMs,
+  });
   const handler = createRequestHandler({
     report: reports.current,
     lastBuildMs: () => reports.lastBuildMs,
@@ -205,6 +227,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
     ready: () => cluster.synced,
     log,
+    whatIf,
     podCredentials:
       cluster.podSecrets === null
         ? null
@@ -242,6 +265,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       : () => undefined;
 
   let publisher: ReportPublisher | null = null;
+  let kubeWrites: { stop(): void } | null = null;
   if (kube !== null) {
     cluster.start();
     const name = options.configMapName ?? 'mirrorscope-report';
@@ -255,6 +279,22 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       inputsVersion,
     );
     publisher.start();
+    if (options.kubeWrites) {
+      const { startKubeWrites } = await import('./kube-writes.js');
+      kubeWrites = startKubeWrites(
+        {
+          kube,
+          report: reports.current,
+          agent: (node) => store.get(node),
+          node: (name) => informers.nodes?.get(name),
+          pods: () => informers.pods?.list() ?? [],
+          synced: () => cluster.synced,
+          log,
+          onWrite: (write, result) => metrics.kubeWrites.inc({ write, result }),
+        },
+        options.kubeWrites,
+      );
+    }
   }
   log.info(
     `collector listening on ${urls.join(', ')} (auth ${options.auth}${kube === null ? ', no Kubernetes API' : `, Kubernetes API ${kube.source}`})`,
@@ -266,6 +306,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     async close() {
       stopTlsReload();
       publisher?.stop();
+      kubeWrites?.stop();
       agents.close();
       reports.drop();
       await cluster.stop();

@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { FakeKubeWrites } from './fake-kube-writes.js';
 
 /** A stored API object (what `upsert` takes and `get` returns). */
 export type Obj = {
@@ -348,6 +349,8 @@ export class FakeKubeApi {
   exec: FakeExec | null = null;
   /** Requests that went through the service proxy: who, and the path the backend saw. */
   readonly proxied: { user: string; method: string; path: string; authorization: string | undefined }[] = [];
+  /** nodes/status server-side apply, Event writes and writable CRDs (./fake-kube-writes.ts). */
+  readonly writes = new FakeKubeWrites(this);
 
   constructor(
     readonly adminToken = 'collector-sa-token',
@@ -492,6 +495,11 @@ current-context: fake
     return this.store[kind].get(`${namespace ?? ''}/${name}`);
   }
 
+  /** Every stored object of a kind. */
+  list(kind: Kind): Obj[] {
+    return [...this.store[kind].values()];
+  }
+
   private publish(kind: Kind, type: string, object: Obj, rv: number): void {
     this.history.push({ kind, type, object, rv });
     for (const w of this.watchers)
@@ -530,6 +538,7 @@ current-context: fake
       failure.times--;
       return this.send(res, failure.status, status(failure.status, 'InternalError', 'injected failure'));
     }
+    if (await this.writes.handle(method, url, req, res)) return;
 
     if (method === 'POST' && p === '/apis/authentication.k8s.io/v1/tokenreviews')
       return this.tokenReview(req, res);

@@ -5,6 +5,7 @@ import { parseArgs } from '../../core/args.js';
 import { COLLECTOR_DEFAULTS as DEFAULTS } from '../../collector/defaults.js';
 import { AGENT_PATH } from '../../protocol/messages.js';
 import { EXIT_OK, type CommandIo } from '../command.js';
+import { KUBE_WRITE_FLAGS, KUBE_WRITE_USAGE, kubeWritesFrom } from './collector-write-flags.js';
 
 export const usage = `usage: mirrorscope collector [--listen ADDR]... [--auth kube|none] [--kubeconfig FILE] [--tls-cert FILE --tls-key FILE]
                             [--namespace NS] [--agent-service-account NAME] [--allow-unbound-agent-tokens]
@@ -40,7 +41,7 @@ kubelet pull-failure events, serves the cluster mirror health report and runs tr
   --tls-cert FILE, --tls-key FILE  serve HTTPS and WSS with this pair (e.g. the OpenShift service-CA
                                  serving certificate); re-read every minute, so a rotation needs no restart
   --log-level LEVEL              info (default), debug, warn, error, silent
-
+${KUBE_WRITE_USAGE}
 Endpoints: / (report page), /api/v1/report (JSON), /metrics,
 /api/v1/nodes/NODE/trace?image=REF[&all=1][&namespace=NS[&pod=POD]],
 /api/v1/trace?image=REF[&labelSelector=SEL], /healthz, /readyz. Runs until SIGTERM/SIGINT.
@@ -87,6 +88,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     'log-level': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    ...KUBE_WRITE_FLAGS,
   });
   if (positionals.length > 0) throw new MirrorscopeError('usage', `unexpected argument "${positionals[0]}"`);
   const auth = authMode(flags.auth);
@@ -139,7 +141,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     log.info(
       'no Kubernetes configuration: running without the Kubernetes API (no pod images, events or ConfigMap)',
     );
-  const collector = await startCollector({ ...base, kube });
+  const collector = await startCollector({ ...base, kube, kubeWrites: kubeWritesFrom(flags, io.env) });
   io.stderr.write(`mirrorscope collector: report at ${collector.urls[0]}/\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
