@@ -17,8 +17,8 @@ import type { BuiltImage } from '../support/oci-image.js';
 import { machineConfigPool, mcoNode } from '../support/openshift-objects.js';
 import { writeNodeRoot, type LabRegistry, type RegistryLab } from '../support/registry-lab.js';
 import { mirrorObjectYaml, startMirrorLab } from './mirror-lab.js';
-import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../collector/agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
+import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const NS = 'mirrorscope';
 const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
