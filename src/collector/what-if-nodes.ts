@@ -12,6 +12,8 @@ export interface WhatIfNode {
   readonly images: readonly ImageStatus[];
   /** The agent's hash of the node's files; null without an agent. */
   readonly configHash: string | null;
+  /** Images some pod on the node pulls with its own pull secrets (`spec.imagePullSecrets`). */
+  readonly withPodSecrets: ReadonlySet<string>;
 }
 
 export function whatIfNodes(input: {
@@ -29,6 +31,7 @@ export function whatIfNodes(input: {
   for (const [name, pool] of input.nodePools ?? []) if (!pools.has(name)) pools.set(name, pool);
   for (const name of input.agentNodes) if (!pools.has(name)) pools.set(name, null);
   const podsByNode = new Map<string, Map<string, string[]>>();
+  const secretImages = new Map<string, Set<string>>();
   for (const pod of input.pods ?? []) {
     const node = pod.spec?.nodeName;
     if (!node || TERMINAL_PHASES.has(pod.status?.phase ?? '')) continue;
@@ -38,6 +41,11 @@ export function whatIfNodes(input: {
     const images = new Set<string>();
     for (const list of [pod.spec?.containers, pod.spec?.initContainers, pod.spec?.ephemeralContainers])
       for (const c of list ?? []) if (c.image) images.add(c.image);
+    if ((pod.spec?.imagePullSecrets ?? []).some((r) => r.name)) {
+      let set = secretImages.get(node);
+      if (set === undefined) secretImages.set(node, (set = new Set()));
+      for (const image of images) set.add(image);
+    }
     for (const image of images) {
       const list = perImage.get(image);
       if (list === undefined) perImage.set(image, [name]);
@@ -51,7 +59,13 @@ export function whatIfNodes(input: {
       input.pods === null
         ? new Map(images.map((s) => [s.image, [] as string[]]))
         : (podsByNode.get(name) ?? new Map<string, string[]>());
-    out.set(name, { pool, pods, images, configHash: input.agentConfigHash(name) });
+    out.set(name, {
+      pool,
+      pods,
+      images,
+      configHash: input.agentConfigHash(name),
+      withPodSecrets: secretImages.get(name) ?? new Set(),
+    });
   }
   return out;
 }

@@ -198,6 +198,17 @@ export class WhatIfService {
     const answers = await mapBounded(plan.groups, GROUP_CONCURRENCY, (g) =>
       this.traceGroup(g, notes, deadline, (image) => namespacesUsing(nodes, g.nodes, image)),
     );
+    const withSecrets = [
+      ...new Set(
+        plan.groups.flatMap((g) =>
+          g.changed.filter((i) => g.nodes.some((n) => nodes.get(n)?.withPodSecrets.has(i))),
+        ),
+      ),
+    ].sort();
+    if (withSecrets.length > 0)
+      notes.push(
+        `traced with the nodes' credentials only, not the pull secrets of the pods that use them (a mirror reachable only with a pod's secret looks unauthorized before and after): ${withSecrets.slice(0, 5).join(', ')}${withSecrets.length > 5 ? ` and ${withSecrets.length - 5} more` : ''}`,
+      );
     const uses = new Map<string, NodeUse>();
     for (const [name, n] of nodes) {
       const byImage = new Map(n.images.map((s) => [s.image, s]));

@@ -16,7 +16,7 @@ import { standardSources, templateConfig } from '../support/mco-cluster.js';
 import type { BuiltImage } from '../support/oci-image.js';
 import { machineConfigPool, mcoNode } from '../support/openshift-objects.js';
 import { writeNodeRoot, type LabRegistry, type RegistryLab } from '../support/registry-lab.js';
-import { mirrorObjectYaml, startMirrorLab } from '../support/what-if-mirror-lab.js';
+import { mirrorObjectYaml, startMirrorLab } from '../support/mirror-lab.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
 import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
@@ -123,7 +123,11 @@ beforeAll(async () => {
     writeFileSync(path.join(tokens, node), `token-${node}\n`);
   }
   api.upsert('pods', podObject('shop', 'web', 'w1', { containers: [ref.app(), ref.hello()] }));
-  api.upsert('pods', podObject('shop', 'api', 'w2', { containers: [ref.app()] }));
+  const api2 = podObject('shop', 'api', 'w2', { containers: [ref.app()] });
+  api.upsert('pods', {
+    ...api2,
+    spec: { ...(api2.spec as object), imagePullSecrets: [{ name: 'shop-pull' }] },
+  });
   api.upsert('pods', podObject('batch', 'tags', 'w1', { containers: [ref.tagOnly()] }));
   api.upsert('pods', podObject('ops', 'hello', 'm1', { containers: [ref.hello()] }));
   collector = await startCollectorProcess([
@@ -198,6 +202,8 @@ describe('POST /api/v1/what-if with real agents', () => {
       namespaces: ['ops', 'shop'],
     });
     expect(w.summary).toEqual({ breaks: 1, fixes: 0, moves: 1, unchanged: 1 });
+    // shop/api pulls with its own pull secret: the what-if says it traced with the node's only.
+    expect(w.notes.find((n) => n.startsWith("traced with the nodes' credentials only"))).toContain(ref.app());
     expect(change(w, ref.tagOnly(), 'worker')).toMatchObject({
       class: 'unchanged',
       after: { outcome: 'failed' },

@@ -175,6 +175,24 @@ spec:
         ['unchanged', ['team-b/q']],
       ]),
     );
+    // A namespace beyond those traced apart is not given another namespace's answer.
+    const partial = clusterChanges(
+      [
+        {
+          group,
+          traced: new Map([[tracedKey(APP, 'team-a'), { before: ok, after: refused }]]),
+          untracedReason: '',
+        },
+      ],
+      new Map([
+        ['w1', { pool: 'worker', pods: new Map([[APP, ['team-a/p', 'team-z/r']]]), status: () => null }],
+      ]),
+    );
+    expect(partial.find((c) => c.podNames?.includes('team-z/r'))).toMatchObject({
+      class: 'unchanged',
+      after: { outcome: 'unknown', reason: 'not traced: namespace team-z is beyond those traced apart' },
+    });
+    expect(partial.find((c) => c.podNames?.includes('team-a/p'))?.class).toBe('breaks');
   });
 });
 

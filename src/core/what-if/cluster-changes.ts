@@ -84,20 +84,17 @@ export function clusterChanges(
           byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), pod]);
         }
         if (byNamespace.size === 0) byNamespace.set(null, []);
-        const answers = [...byNamespace].map(([ns, pods]) => ({
-          pods,
-          t: traced.get(tracedKey(image, ns)) ?? traced.get(tracedKey(image, null)),
-        }));
-        if (answers.every((x) => x.t !== undefined))
-          for (const { pods, t } of answers) add(image, node, t!.before, t!.after, pods);
-        else {
-          const before = use?.status(image) ?? { ...UNTRACED_SAME, reason: untracedReason };
-          add(image, node, before, {
-            outcome: 'unknown',
-            source: null,
-            digest: null,
-            reason: untracedReason,
-          });
+        for (const [ns, pods] of byNamespace) {
+          const t = traced.get(tracedKey(image, ns)) ?? traced.get(tracedKey(image, null));
+          if (t !== undefined) {
+            add(image, node, t.before, t.after, pods);
+            continue;
+          }
+          const reason =
+            untracedReason ||
+            (ns === null ? 'not traced' : `not traced: namespace ${ns} is beyond those traced apart`);
+          const before = use?.status(image) ?? { ...UNTRACED_SAME, reason };
+          add(image, node, before, { outcome: 'unknown', source: null, digest: null, reason }, pods);
         }
       }
       for (const image of group.same) {
