@@ -47,6 +47,8 @@ export class Agent implements CollectorPeer {
   private flagImages: readonly string[];
   private collectorImages: readonly string[] = [];
   private kubeImages: readonly string[] = [];
+  /** The hash a reload started by the watcher is loading (null: none running). */
+  private reloadingFor: string | null = null;
   /** Probe answers, kept across configuration changes (see Scanner). */
   private readonly answers: CachingClientCache;
   /** The node's containerRuntimeVersion as the collector last reported it (null: not known). */
@@ -150,8 +152,10 @@ export class Agent implements CollectorPeer {
       root: config.root,
       pollMs: this.options.configPollMs,
       extra: () => this.config?.extraPaths ?? [],
-      current: () => this.configHash,
-      onChange: () => void this.configChanged(),
+      // While a reload runs, the hash it was started for counts as loaded: a second look at the same
+      // change (another event of one rename, the poll) must not load it twice.
+      current: () => this.reloadingFor ?? this.configHash,
+      onChange: (files) => void this.configChanged(files.hash),
       onError: (err) =>
         this.log.warn(
           { err: { message: err.message } },
@@ -184,8 +188,10 @@ export class Agent implements CollectorPeer {
     for (const sink of this.sinks) sink.configLoaded?.(event);
   }
 
-  private async configChanged(): Promise<void> {
+  /** `hash`: the configuration hash the watcher saw (undefined: the runtime version changed). */
+  private async configChanged(hash?: string): Promise<void> {
     if (this.stopping) return;
+    if (hash !== undefined) this.reloadingFor = hash;
     try {
       await this.reload();
     } catch (err) {
@@ -194,6 +200,8 @@ export class Agent implements CollectorPeer {
         `Reloading the host configuration failed: ${(err as Error).message}.`,
       );
       return;
+    } finally {
+      if (hash !== undefined && this.reloadingFor === hash) this.reloadingFor = null;
     }
     this.requestScan('config-changed');
   }

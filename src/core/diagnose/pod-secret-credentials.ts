@@ -6,6 +6,7 @@
 // into a pod that names none at creation). Key names only: no credential value comes here.
 import type { SourceCredentialStatus } from '../credentials/source-credentials.js';
 import { matchingKeys } from '../credentials/kubelet-keyring.js';
+import type { NodeFinding } from '../findings/types.js';
 import { nameOf, parseCanonicalNamed } from '../reference/reference.js';
 
 /** What the collector knows of one Secret: its keys, or why it cannot tell. */
@@ -31,14 +32,11 @@ export interface NodeImageSources {
   readonly sources?: readonly SourceCredentialStatus[];
 }
 
-export interface PodSecretFinding {
-  readonly id: 'mirror-credentials-only-in-pod-secret' | 'pod-pull-secret-unreadable';
-  readonly key: string;
-  readonly message: string;
-  readonly fix: string;
+export interface PodSecretFinding extends Pick<
+  NodeFinding<'mirror-credentials-only-in-pod-secret' | 'pod-pull-secret-unreadable'>,
+  'id' | 'key' | 'message' | 'fix' | 'image' | 'host'
+> {
   readonly scope: string;
-  readonly image: string | null;
-  readonly host: string | null;
   readonly nodes: readonly string[];
 }
 
