@@ -25,6 +25,7 @@ import { loadHostConfig, type HostConfig } from './host-config.js';
 import { jitter } from './limits.js';
 import type { AgentLogger } from './log.js';
 import type { AgentOptions } from './options.js';
+import { OverrideTracer } from './override-trace.js';
 import type { CachingClientCache } from './probe-cache.js';
 import { scanAnswers, Scanner, type ScanOutput } from './scanner.js';
 import type { AgentSink, ScanResult } from './sinks.js';
@@ -35,6 +36,7 @@ export class Agent implements CollectorPeer {
   private generation = 0;
   private loadedAt = '';
   private readonly store = new FindingsStore();
+  private readonly overrides = new OverrideTracer();
   private lastScan: ScanOutput | null = null;
   /** The files the last scan ran with: what the collector is told its findings belong to. */
   private scannedFiles: ConfigFiles | null = null;
@@ -358,6 +360,11 @@ export class Agent implements CollectorPeer {
         trace: null,
         error: { code: 'bad-request', message: 'namespace is not a Kubernetes namespace name' },
       };
+    if (req.config != null)
+      return this.overrides.answer(this.config, req.image, req.config, {
+        timeoutMs: Math.min(this.options.timeoutMs, timeout),
+        ...(namespace !== undefined ? { namespace } : {}),
+      });
     const trace = await this.trace(
       req.image,
       req.all,

@@ -33,6 +33,9 @@ import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
 import type { KubeWritesOptions } from './kube-writes.js';
+import { WhatIfService } from './what-if.js';
+import { whatIfNodes } from './what-if-nodes.js';
+import { poolOf as poolByRoleLabels } from './node-pools.js';
 
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
@@ -194,6 +197,22 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   });
   cluster.onImagesChanged((nodes) => pushImages(agents, imageSets, nodes));
 
+  const whatIf = new WhatIfService({
+    basis: () => cluster.intent?.whatIfBasis() ?? null,
+    nodes: () =>
+      whatIfNodes({
+        nodes: cluster.nodes(),
+        poolOf: cluster.intent?.poolAssigner() ?? poolByRoleLabels,
+        ...(options.nodePools !== undefined ? { nodePools: options.nodePools } : {}),
+        agentNodes: store.names(),
+        agentImages: (node) => store.get(node)?.images ?? [],
+        agentConfigHash: (node) => store.get(node)?.configHash ?? null,
+        pods: informers.pods === undefined ? null : cluster.pods(),
+      }),
+    agent: (node) => agents.connection(node),
+    broker,
+    traceTimeoutMs: options.traceTimeoutMs ?? COLLECTOR_DEFAULTS.traceTimeoutMs,
+  });
   const handler = createRequestHandler({
     report: reports.current,
     lastBuildMs: () => reports.lastBuildMs,
@@ -208,6 +227,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
     ready: () => cluster.synced,
     log,
+    whatIf,
     podCredentials:
       cluster.podSecrets === null
         ? null
@@ -270,6 +290,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
           pods: () => informers.pods?.list() ?? [],
           synced: () => cluster.synced,
           log,
+          onWrite: (write, result) => metrics.kubeWrites.inc({ write, result }),
         },
         options.kubeWrites,
       );

@@ -14,8 +14,8 @@ import {
 import { eventually } from '../support/eventually.js';
 import type { ClusterReport } from '../../src/core/report/types.js';
 import type { ImageStatus } from '../../src/protocol/messages.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
-import { ProtocolAgent } from './protocol-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { ProtocolAgent } from '../support/protocol-agent.js';
 
 const NS = 'mirrorscope';
 const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;

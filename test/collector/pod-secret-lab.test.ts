@@ -30,8 +30,8 @@ import {
 } from '../support/registry-lab.js';
 import { eventually as retryUntil } from '../support/eventually.js';
 import { runCli } from '../support/cli.js';
-import { startAgentProcess, stopAgentProcesses, type AgentProcess } from './agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
+import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const NS = 'mirrorscope';
 const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
