@@ -24,7 +24,7 @@ export function collectorFinding(
   };
 }
 
-export function asProblem(f: AnyFinding, nodes: string[]): ReportFinding {
+export function asProblem(f: AnyFinding, nodes: readonly string[]): ReportFinding {
   return {
     id: f.id,
     severity: f.severity,
