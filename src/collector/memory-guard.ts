@@ -5,6 +5,7 @@
 //      agents stay; agents retry) until usage is back under RESUME_AGENTS.
 // Usage is read after each major garbage collection and once a second, so garbage not yet
 // collected does not trigger a step.
+import type { Duplex } from 'node:stream';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 
@@ -81,4 +82,12 @@ export class MemoryGuard {
       this.options.log(`heap at ${Math.round(share * 100)}% of its limit: accepting agent connections again`);
     }
   }
+}
+
+/** Answers an agent's WebSocket upgrade with 503 while memory is short (agents retry after the delay). */
+export function refuseUpgrade(socket: Duplex): void {
+  const body = 'the collector is short of memory; retry later\n';
+  socket.end(
+    `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 30\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
