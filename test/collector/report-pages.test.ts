@@ -38,7 +38,7 @@ async function allPages(query: string): Promise<Page[]> {
 }
 
 function concatenated(pages: readonly Page[]): Record<string, unknown[]> {
-  return Object.fromEntries(LISTS.map((l) => [l, pages.flatMap((p) => p[l] ?? [])]));
+  return Object.fromEntries(LISTS.map((l) => [l, pages.flatMap((p): readonly unknown[] => p[l] ?? [])]));
 }
 
 beforeAll(async () => {
