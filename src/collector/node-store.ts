@@ -293,6 +293,8 @@ export class NodeStore {
     }
     const before = state.agentFindings;
     let after = before;
+    /** What a delta that stays within the limits removed and added. */
+    let change: { dropped: readonly WireFinding[]; added: readonly WireFinding[] } | null = null;
     if (message.added.length > 0 || message.cleared.length > 0) {
       const cleared = new Set(message.cleared);
       // Interned only once kept: what the limits drop must not stay alive in the interner.
@@ -308,7 +310,9 @@ export class NodeStore {
       let findings: Fitted<WireFinding>;
       // Only a delta that may cross a limit pays for a full pass over the node's findings.
       if (kept.length + incoming.length <= NODE_LIMITS.findings && bytes <= allowance) {
-        findings = { kept: [...kept, ...incoming.map((f) => this.interner.intern(f))], bytes, hit: null };
+        const interned = incoming.map((f) => this.interner.intern(f));
+        findings = { kept: [...kept, ...interned], bytes, hit: null };
+        change = { dropped, added: interned };
       } else {
         const fitted = fit([...kept, ...incoming], NODE_LIMITS.findings, allowance, findingBytes);
         const had = new Set(before);
@@ -321,7 +325,8 @@ export class NodeStore {
     const limitsChanged = hit.size !== state.limitsHit.size;
     if (limitsChanged) state.limitsHit = hit;
     if (before !== after || limitsChanged)
-      this.place(node, state, hit.size === 0 ? after : [...after, ...limitFindings(hit)]);
+      if (limitsChanged || change === null || !this.patchExtras(node, state, change.dropped, change.added))
+        this.place(node, state, hit.size === 0 ? after : [...after, ...limitFindings(hit)]);
     this.version++;
     this.pruneInterner();
     return true;
@@ -342,6 +347,28 @@ export class NodeStore {
     this.witnesses.patch(rehomed.node, [], moved);
     founder.findingClass = rehomed.to;
     founder.extraFindings = [...moved, ...founder.extraFindings];
+  }
+
+  /**
+   * A delta that touches only the node's own findings, on a node in its configuration's main class:
+   * the class stays, the exceptions change (no pass over the class). False when it needs place().
+   */
+  private patchExtras(
+    node: string,
+    state: NodeState,
+    dropped: readonly WireFinding[],
+    added: readonly WireFinding[],
+  ): boolean {
+    const set = state.findingClass;
+    if (set === null || !this.classes.isHome(set, state.configHash)) return false;
+    for (const f of dropped) if (this.classes.contains(set, f)) return false;
+    for (const f of added) if (this.classes.contains(set, f)) return false;
+    const gone = new Set(dropped);
+    const extras = state.extraFindings.filter((f) => !gone.has(f));
+    for (const f of added) if (!extras.includes(f)) extras.push(f);
+    this.witnesses.replace(node, state.extraFindings, extras);
+    state.extraFindings = extras;
+    return true;
   }
 
   private pruneInterner(): void {
