@@ -1,46 +1,35 @@
 // The node agent: loads the host configuration, keeps it current, scans the node's images on a
-// schedule and on every change, keeps the findings, and reports them to the log, the local HTTP
-// endpoint, the metrics and the collector. `stop()` is the graceful shutdown (SIGTERM/SIGINT).
-import { causeIdByFinding, causesOfScan } from '../core/causes/of-scan.js';
+// schedule and on every change, keeps the findings, and hands each load and each scan result to its
+// sinks (log, metrics, collector link, HTTP state). `stop()` is the graceful shutdown (SIGTERM/SIGINT).
+import { causesOfScan } from '../core/causes/of-scan.js';
 import type { Cause } from '../core/causes/types.js';
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import { parseCrioVersion, runtimeJson, type CrioVersion } from '../core/crio/versions.js';
-import type { KeyedFinding } from '../core/diagnose/types.js';
-import { MirrorscopeError } from '../core/errors.js';
-import { findingJson } from '../core/findings/types.js';
+import { nodeFindingJson, type NodeFinding } from '../core/findings/types.js';
+import { MirrorscopeError, type ErrorBody } from '../core/errors.js';
 import type {
+  HelloMessage,
   HostProbe,
   ImageStatus,
   RuntimeInfo,
   SnapshotMessage,
   TraceRequestMessage,
-  WireFinding,
 } from '../protocol/messages.js';
-import type { CollectorLink } from './collector-link.js';
+import { VERSION } from '../version.js';
+import type { CollectorPeer } from './collector-link.js';
 import type { ConfigFiles } from './config-files.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { effectiveConfig } from './effective-config.js';
 import { FindingsStore } from './findings-store.js';
 import { loadHostConfig, type HostConfig } from './host-config.js';
-import type { AgentHttpServer } from './http-server.js';
 import { jitter } from './limits.js';
-import { logFindingAppeared, logFindingCleared, logFindingUnchecked, type AgentLogger } from './log.js';
-import type { AgentMetrics } from './metrics.js';
+import type { AgentLogger } from './log.js';
 import type { AgentOptions } from './options.js';
-import { Scanner, type ScanOutput } from './scanner.js';
+import type { CachingClientCache } from './probe-cache.js';
+import { scanAnswers, Scanner, type ScanOutput } from './scanner.js';
+import type { AgentSink, ScanResult } from './sinks.js';
 
-/** The catalogue fields (findingJson) plus what makes the finding unique on its node. */
-function wire(f: KeyedFinding): WireFinding {
-  return {
-    key: f.key,
-    ...findingJson(f),
-    image: f.image,
-    host: f.host,
-    ...(f.stale === undefined ? {} : { stale: f.stale }),
-  };
-}
-
-export class Agent {
+export class Agent implements CollectorPeer {
   private config: HostConfig | null = null;
   private scanner: Scanner | null = null;
   private generation = 0;
@@ -54,21 +43,27 @@ export class Agent {
   private rescan: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private watcher: ConfigWatcher | null = null;
-  private link: CollectorLink | null = null;
-  private readonly servers: AgentHttpServer[] = [];
   private stopping = false;
   private flagImages: readonly string[];
   private collectorImages: readonly string[] = [];
   private kubeImages: readonly string[] = [];
+  /** Probe answers, kept across configuration changes (see Scanner). */
+  private readonly answers: CachingClientCache;
   /** The node's containerRuntimeVersion as the collector last reported it (null: not known). */
   private reportedRuntime: string | null = null;
 
+  /** `log` is for the agent's own troubles; what it loads and finds goes to `sinks`. */
   constructor(
     readonly options: AgentOptions,
     readonly log: AgentLogger,
-    readonly metrics: AgentMetrics | null,
+    private readonly sinks: readonly AgentSink[],
   ) {
     this.flagImages = options.images;
+    this.answers = scanAnswers(options, {
+      probe: (host, seconds, outcome) => {
+        for (const sink of this.sinks) sink.probed?.(host, seconds, outcome);
+      },
+    });
   }
 
   get images(): string[] {
@@ -117,7 +112,7 @@ export class Agent {
       { event: 'runtime', runtimeVersion, crioVersion: after.version },
       `The collector reports ${runtimeVersion ?? 'no runtime version'} for this node: simulating CRI-O ${after.version ?? '(unknown version, newest rules)'}.`,
     );
-    if (this.config !== null) await this.configChanged(null);
+    if (this.config !== null) await this.configChanged();
   }
 
   /**
@@ -129,16 +124,12 @@ export class Agent {
     return (this.scannedFiles ?? this.config?.files)?.hash ?? '';
   }
 
-  get ready(): boolean {
-    return !this.stopping && this.config !== null && this.lastScan !== null;
-  }
-
-  get findings(): KeyedFinding[] {
+  get findings(): NodeFinding[] {
     return this.store.all;
   }
 
   /** The causes of the current findings, most important first (the same model the collector builds). */
-  get causes(): Cause[] {
+  private get causes(): Cause[] {
     // Beside a collector the commands go through it (`trace --node`); `--once` runs on the node root.
     const place =
       this.options.collector !== null
@@ -147,18 +138,9 @@ export class Agent {
     return causesOfScan(this.store.all, this.lastScan?.images ?? [], this.options.node, { place });
   }
 
-  get last(): ScanOutput | null {
-    return this.lastScan;
-  }
-
   /** Loads the configuration (generation 1). */
   async load(): Promise<void> {
-    await this.reload(null);
-  }
-
-  attach(parts: { http?: AgentHttpServer; link?: CollectorLink }): void {
-    if (parts.http) this.servers.push(parts.http);
-    if (parts.link) this.link = parts.link;
+    await this.reload();
   }
 
   /** Watching, the schedule and the first scan. */
@@ -169,7 +151,7 @@ export class Agent {
       pollMs: this.options.configPollMs,
       extra: () => this.config?.extraPaths ?? [],
       current: () => this.configHash,
-      onChange: (files) => void this.configChanged(files),
+      onChange: () => void this.configChanged(),
       onError: (err) =>
         this.log.warn(
           { err: { message: err.message } },
@@ -180,7 +162,7 @@ export class Agent {
     this.requestScan('start');
   }
 
-  private async reload(files: ConfigFiles | null): Promise<void> {
+  private async reload(): Promise<void> {
     const previous = this.config;
     const config = await loadHostConfig(this.options.root, {
       timeoutMs: this.options.timeoutMs,
@@ -191,35 +173,21 @@ export class Agent {
     this.generation++;
     this.loadedAt = new Date().toISOString();
     this.scanner?.close();
-    this.scanner = new Scanner(config, this.options, {
-      probe: (host, seconds, outcome) => this.metrics?.probe(host, seconds, outcome),
-    });
-    this.metrics?.config(this.generation, previous !== null);
-    const changed = previous === null ? [] : diffFiles(previous.files, config.files);
-    const bindings = {
-      event: previous === null ? 'config-loaded' : 'config-changed',
-      configHash: config.files.hash,
+    this.answers.forgetSilentHosts();
+    this.scanner = new Scanner(config, this.options, this.answers);
+    const event = {
+      config,
       generation: this.generation,
-      files: changed.length > 0 ? changed : undefined,
+      previous,
+      changedFiles: previous === null ? [] : diffFiles(previous.files, config.files),
     };
-    const errorText = config.loadError ? `; it cannot be used: ${config.loadError.message}` : '';
-    if (previous === null)
-      this.log.info(
-        bindings,
-        `Loaded the host configuration from ${config.root.root} (${config.files.files.length} files, hash ${config.files.hash.slice(7, 19)})${errorText}.`,
-      );
-    else
-      this.log.info(
-        bindings,
-        `The host configuration changed (${changed.join(', ') || 'content'}); generation ${this.generation}, hash ${config.files.hash.slice(7, 19)}${errorText}.`,
-      );
-    void files;
+    for (const sink of this.sinks) sink.configLoaded?.(event);
   }
 
-  private async configChanged(files: ConfigFiles | null): Promise<void> {
+  private async configChanged(): Promise<void> {
     if (this.stopping) return;
     try {
-      await this.reload(files);
+      await this.reload();
     } catch (err) {
       this.log.error(
         { err: { message: (err as Error).message } },
@@ -281,14 +249,13 @@ export class Agent {
     this.timer = setTimeout(() => this.requestScan('interval'), interval * 0.9 + jitter(interval * 0.2));
   }
 
-  /** One scan, its findings diffed, logged, counted and sent. */
+  /** One scan, its findings diffed and handed to every sink. */
   async scan(reason: string): Promise<ScanOutput | null> {
     const scanner = this.scanner;
     if (scanner === null) return null;
-    const images = this.images;
     let out: ScanOutput;
     try {
-      out = await scanner.scan(images);
+      out = await scanner.scan(this.images);
     } catch (err) {
       this.log.error(
         { err: { message: (err as Error).message, stack: (err as Error).stack } },
@@ -300,57 +267,39 @@ export class Agent {
     this.scanCount++;
     this.scannedFiles = this.config!.files;
     const change = this.store.replace(out.findings, this.config?.skippedChecks ?? []);
-    const first = this.lastScan === null;
     this.lastScan = out;
-    const causes = this.causes;
-    const causeOf = causeIdByFinding(causes);
-    for (const e of out.errors)
-      this.log.error(
-        { event: 'check-failed', image: e.image, err: { message: e.message } },
-        `Checking ${e.image} failed unexpectedly: ${e.message}.`,
-      );
-    for (const f of change.added) logFindingAppeared(this.log, f, causeOf.get(f.key) ?? null);
-    for (const f of change.unchecked) logFindingUnchecked(this.log, f, causeOf.get(f.key) ?? null);
-    // A cleared finding has no cause any more; the log names the cause kind it belonged to.
-    for (const f of change.cleared) logFindingCleared(this.log, f);
-    this.metrics?.scanned(out, causes);
-    if (first) this.metrics?.setReady(true);
-    const pullable = out.images.filter((i) => i.pullable).length;
-    const bySeverity = { error: 0, warning: 0, info: 0 };
-    for (const f of out.findings) bySeverity[f.severity]++;
-    this.log.info(
-      {
-        event: 'scan',
-        reason,
-        scan: this.scanCount,
-        durationMs: out.durationMs,
-        images: out.images.length,
-        pullable,
-        probes: out.probes,
-        findings: bySeverity,
-        added: change.added.length,
-        cleared: change.cleared.length,
-        configHash: this.configHash,
-      },
-      `Scan ${this.scanCount} (${reason}) checked ${out.images.length} image(s) in ${out.durationMs} ms: ${pullable} pullable, ${bySeverity.error} error(s), ${bySeverity.warning} warning(s), ${bySeverity.info} note(s); ${out.probes} probe(s) sent, ${change.added.length} finding(s) new, ${change.cleared.length} cleared.`,
-    );
-    if (
-      this.link &&
-      (change.added.length > 0 || change.cleared.length > 0 || first || this.link.configBehind)
-    ) {
-      this.link.delta({
-        added: change.added.map(wire),
-        cleared: change.cleared.map((f) => f.key),
-        hosts: [...out.hosts],
-        images: [...out.images],
-      });
-    }
+    const result: ScanResult = {
+      reason,
+      count: this.scanCount,
+      output: out,
+      change,
+      findings: this.store.all,
+      causes: this.causes,
+      configHash: this.configHash,
+    };
+    for (const sink of this.sinks) sink.scanned?.(result);
     return out;
   }
 
   /** Waits for the scan in progress (if any). */
   async settled(): Promise<void> {
     while (this.scanning !== null) await this.scanning;
+  }
+
+  hello(): Omit<HelloMessage, 'v' | 'type'> {
+    return {
+      node: this.options.node,
+      agentVersion: VERSION,
+      configHash: this.configHash,
+      pod: this.options.pod,
+    };
+  }
+
+  /** The collector's image set for this node, and the runtime version its Node reports. */
+  imagesFromCollector(images: readonly string[], runtimeVersion: string | null | undefined): void {
+    // The version first: a changed version reloads, and the images then scan with it.
+    void this.setReportedRuntime(runtimeVersion);
+    this.setCollectorImages(images);
   }
 
   snapshot(seq: number): SnapshotMessage {
@@ -362,17 +311,12 @@ export class Agent {
       generatedAt: new Date().toISOString(),
       configHash: this.scannedConfigHash,
       files: (this.scannedFiles ?? this.config?.files)?.files ?? [],
-      findings: this.store.all.map(wire),
+      findings: this.store.all.map(nodeFindingJson),
       hosts: (s?.hosts ?? []) as HostProbe[],
       images: (s?.images ?? []) as ImageStatus[],
       scan: s === null ? null : { at: s.at, durationMs: s.durationMs, probes: s.probes },
       runtime: this.runtimeInfo,
     };
-  }
-
-  /** GET /v1/findings and `--once`: the causes, then every finding with its key. */
-  findingsDocument(): { causes: Cause[]; findings: WireFinding[] } {
-    return { causes: this.causes, findings: this.store.all.map(wire) };
   }
 
   configDocument(): unknown {
@@ -386,15 +330,19 @@ export class Agent {
     return { ...(document as Record<string, unknown>), runtime: this.runtimeInfo };
   }
 
-  async trace(image: string, all: boolean, timeoutMs?: number, namespace?: string): Promise<unknown> {
+  async trace(
+    image: string,
+    all: boolean,
+    timeoutMs?: number,
+    namespace?: string,
+    pullCredentials?: TraceRequestMessage['pullCredentials'],
+  ): Promise<unknown> {
     if (this.scanner === null)
       return { image, error: { code: 'not-ready', message: 'the configuration is not loaded yet' } };
-    return this.scanner.trace(image, all, timeoutMs, namespace);
+    return this.scanner.trace(image, all, timeoutMs, namespace, pullCredentials);
   }
 
-  async answerTraceRequest(
-    req: TraceRequestMessage,
-  ): Promise<{ trace: unknown; error: { code: string; message: string } | null }> {
+  async answerTraceRequest(req: TraceRequestMessage): Promise<{ trace: unknown; error: ErrorBody | null }> {
     const timeout = Math.min(Math.max(req.timeoutMs, 1_000), 120_000);
     const namespace = req.namespace ?? undefined;
     if (namespace !== undefined && !isNamespaceName(namespace))
@@ -402,19 +350,25 @@ export class Agent {
         trace: null,
         error: { code: 'bad-request', message: 'namespace is not a Kubernetes namespace name' },
       };
-    const trace = await this.trace(req.image, req.all, Math.min(this.options.timeoutMs, timeout), namespace);
+    const trace = await this.trace(
+      req.image,
+      req.all,
+      Math.min(this.options.timeoutMs, timeout),
+      namespace,
+      req.pullCredentials,
+    );
     return { trace, error: null };
   }
 
-  /** Graceful stop: not ready, socket closed with 1001, HTTP closed, timers stopped. */
+  /** Graceful stop: timers and watches stopped, every sink told (not ready, socket closed with 1001). */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.metrics?.setReady(false);
     if (this.timer) clearTimeout(this.timer);
     this.watcher?.stop();
-    await Promise.allSettled([this.link?.close(), ...this.servers.map((s) => s.close())]);
+    await Promise.allSettled(this.sinks.map((sink) => sink.stop?.()));
     this.scanner?.close();
+    this.answers.close();
   }
 }
 

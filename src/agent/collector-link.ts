@@ -3,6 +3,8 @@
 // deltas while connected (coalesced in a bounded outbox while the socket is down or backed up),
 // heartbeats, reconnect with jittered exponential backoff, and the collector's requests
 // (images, trace-request, snapshot-request).
+import type { ErrorBody } from '../core/errors.js';
+import { nodeFindingJson } from '../core/findings/types.js';
 import { readLocalFile } from '../host/node-fs.js';
 import WebSocket from 'ws';
 import {
@@ -19,7 +21,8 @@ import {
 } from '../protocol/messages.js';
 import { Backoff } from './backoff.js';
 import type { AgentLogger } from './log.js';
-import { Outbox, type PendingDelta } from './outbox.js';
+import { Outbox } from './outbox.js';
+import type { AgentSink, ScanResult } from './sinks.js';
 
 export interface CollectorLinkOptions {
   readonly url: string;
@@ -27,15 +30,19 @@ export interface CollectorLinkOptions {
   /** CA bundle that signs the collector's certificate (wss://), re-read at every connect; null: system trust. */
   readonly caFile: string | null;
   readonly log: AgentLogger;
+  /** The socket opened (true) or closed (false). */
+  readonly onConnected?: (up: boolean) => void;
+}
+
+/** What the link asks of the agent: who it is, its state, and the collector's requests. */
+export interface CollectorPeer {
   hello(): Omit<HelloMessage, 'v' | 'type'>;
   snapshot(seq: number): SnapshotMessage;
-  configHash(): string;
+  /** The hash of the configuration the current findings came from. */
+  readonly scannedConfigHash: string;
   /** `runtimeVersion`: the Node's containerRuntimeVersion (undefined: the collector does not say). */
-  onImages(images: readonly string[], runtimeVersion: string | null | undefined): void;
-  onTraceRequest(
-    request: TraceRequestMessage,
-  ): Promise<{ trace: unknown; error: { code: string; message: string } | null }>;
-  onConnected(up: boolean): void;
+  imagesFromCollector(images: readonly string[], runtimeVersion: string | null | undefined): void;
+  answerTraceRequest(request: TraceRequestMessage): Promise<{ trace: unknown; error: ErrorBody | null }>;
 }
 
 const DEFAULT_HEARTBEAT_MS = 30_000;
@@ -67,7 +74,8 @@ function retryAfterMs(header: string | undefined): number {
   return header !== undefined && /^\d+$/.test(header.trim()) ? Math.min(seconds, 300) * 1000 : 0;
 }
 
-export class CollectorLink {
+export class CollectorLink implements AgentSink {
+  private peer: CollectorPeer | null = null;
   private socket: WebSocket | null = null;
   private open = false;
   /** The last connection error, so a retry loop logs each distinct failure once. */
@@ -95,15 +103,29 @@ export class CollectorLink {
     return this.open;
   }
 
-  start(): void {
+  /** Connects (and keeps reconnecting) on behalf of `peer`. */
+  start(peer: CollectorPeer): void {
+    this.peer = peer;
     void this.connect();
   }
 
-  /** Findings changed: send now, or keep (coalesced) for later. */
-  /** Queues finding changes; after a configuration change the next message is a snapshot instead. */
-  delta(delta: Omit<PendingDelta, never>): void {
-    this.outbox.add(delta);
+  /**
+   * Queues what a scan changed (coalesced while the socket is down or backed up); the first scan and
+   * one after a configuration change are sent even when no finding changed.
+   */
+  scanned({ change, count, output }: ScanResult): void {
+    if (change.added.length === 0 && change.cleared.length === 0 && count !== 1 && !this.configBehind) return;
+    this.outbox.add({
+      added: change.added.map(nodeFindingJson),
+      cleared: change.cleared.map((f) => f.key),
+      hosts: [...output.hosts],
+      images: [...output.images],
+    });
     this.flush();
+  }
+
+  stop(): Promise<void> {
+    return this.close();
   }
 
   /** Closes with 1001 (going away) and stops reconnecting. */
@@ -171,12 +193,12 @@ export class CollectorLink {
       // A restarted collector counts image generations afresh.
       this.imagesGeneration = -1;
       this.lastPong = Date.now();
-      this.options.onConnected(true);
+      this.options.onConnected?.(true);
       this.options.log.info(
         { collector: this.endpoint, event: 'collector-connected' },
         `Connected to the collector at ${this.endpoint}.`,
       );
-      this.send({ v: 1, type: 'hello', ...this.options.hello() });
+      this.send({ v: 1, type: 'hello', ...this.peer!.hello() });
       // The snapshot replaces everything the collector knew: pending deltas are part of it.
       this.sendSnapshot();
       this.startHeartbeat();
@@ -211,7 +233,7 @@ export class CollectorLink {
       this.socket = null;
       this.stopHeartbeat();
       if (wasOpen) {
-        this.options.onConnected(false);
+        this.options.onConnected?.(false);
         if (!this.stopped)
           this.options.log.warn(
             { collector: this.endpoint, code, event: 'collector-disconnected' },
@@ -252,7 +274,7 @@ export class CollectorLink {
       case 'images':
         if (message.generation <= this.imagesGeneration) return;
         this.imagesGeneration = message.generation;
-        this.options.onImages(message.images, message.runtimeVersion);
+        this.peer?.imagesFromCollector(message.images, message.runtimeVersion);
         return;
       case 'snapshot-request':
         this.sendSnapshot();
@@ -264,9 +286,10 @@ export class CollectorLink {
   }
 
   private async answerTrace(request: TraceRequestMessage): Promise<void> {
-    let answer: { trace: unknown; error: { code: string; message: string } | null };
+    let answer: { trace: unknown; error: ErrorBody | null };
     try {
-      answer = await this.options.onTraceRequest(request);
+      if (this.peer === null) throw new Error('the agent is not started');
+      answer = await this.peer.answerTraceRequest(request);
     } catch (err) {
       answer = { trace: null, error: { code: 'trace-failed', message: (err as Error).message } };
     }
@@ -283,12 +306,13 @@ export class CollectorLink {
   /** A full snapshot: the only message that carries the configuration files' digests. */
   private sendSnapshot(): void {
     this.outbox.clear();
-    if (this.send(this.options.snapshot(++this.seq))) this.sentConfigHash = this.options.configHash();
+    const peer = this.peer;
+    if (peer !== null && this.send(peer.snapshot(++this.seq))) this.sentConfigHash = peer.scannedConfigHash;
   }
 
   /** The configuration changed since the collector last got its file digests. */
   get configBehind(): boolean {
-    return this.options.configHash() !== this.sentConfigHash;
+    return this.sentConfigHash === null || this.peer?.scannedConfigHash !== this.sentConfigHash;
   }
 
   private flush(): void {
@@ -299,7 +323,7 @@ export class CollectorLink {
       return;
     }
     const d = this.outbox.take();
-    this.send({ v: 1, type: 'delta', seq: ++this.seq, configHash: this.options.configHash(), ...d });
+    this.send({ v: 1, type: 'delta', seq: ++this.seq, configHash: this.peer!.scannedConfigHash, ...d });
   }
 
   private startHeartbeat(): void {

@@ -7,7 +7,7 @@ import type { CrioImageConfig } from '../core/crio/crio-config.js';
 import { hasNamespacedPolicies, modelledVersion, type CrioVersion } from '../core/crio/versions.js';
 import { MirrorscopeError } from '../core/errors.js';
 import { keyStatic } from '../core/diagnose/finding-key.js';
-import type { KeyedFinding } from '../core/diagnose/types.js';
+import type { NodeFinding } from '../core/findings/types.js';
 import { NodeRoot } from '../host/node-root.js';
 import { loadCheckInput } from '../signatures/load-check-input.js';
 import type { SignatureContext } from '../signatures/evaluator.js';
@@ -25,7 +25,7 @@ export interface HostConfig {
   readonly trace: TraceContext | null;
   readonly loadError: MirrorscopeError | null;
   readonly signatures: SignatureContext | null;
-  readonly staticFindings: readonly KeyedFinding[];
+  readonly staticFindings: readonly NodeFinding[];
   /** Checks this load cannot run (an input did not load): their earlier findings are kept as stale. */
   readonly skippedChecks: readonly SkippedCheck[];
   /** Key names of the auth file (never its credentials). */

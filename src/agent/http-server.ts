@@ -1,6 +1,7 @@
 // The local HTTP endpoint (reached with `oc port-forward`): health, readiness, metrics, and the
 // node's view: on-demand traces, current findings, effective configuration.
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
+import { ERRORS, type ErrorBody, type ErrorCode } from '../core/errors.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { httpServerOptions } from '../protocol/http-limits.js';
@@ -38,6 +39,16 @@ function send(
  */
 export type HttpScope = 'full' | 'probes';
 
+type HttpErrorCode = {
+  [C in ErrorCode]: (typeof ERRORS)[C]['httpStatus'] extends number ? C : never;
+}[ErrorCode];
+
+/** `{"error":{code,message}}` with the status the catalogue gives the code. */
+function sendError(res: http.ServerResponse, code: HttpErrorCode, message: string): void {
+  const body: { error: ErrorBody } = { error: { code, message } };
+  send(res, ERRORS[code].httpStatus, body);
+}
+
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 export class AgentHttpServer {
@@ -50,8 +61,7 @@ export class AgentHttpServer {
   ) {
     this.server = http.createServer(httpServerOptions(), (req, res) => {
       this.route(req, res).catch((err: unknown) => {
-        if (!res.headersSent)
-          send(res, 500, { error: { code: 'internal', message: (err as Error).message } });
+        if (!res.headersSent) sendError(res, 'internal', (err as Error).message);
         else res.destroy();
       });
     });
@@ -78,13 +88,11 @@ export class AgentHttpServer {
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, { error: { code: 'method-not-allowed', message: 'only GET is supported' } });
+      sendError(res, 'method-not-allowed', 'only GET is supported');
       return;
     }
     if (this.scope === 'probes' && !PROBE_PATHS.has(url.pathname)) {
-      send(res, 404, {
-        error: { code: 'not-found', message: `this listener serves only ${[...PROBE_PATHS].join(', ')}` },
-      });
+      sendError(res, 'not-found', `this listener serves only ${[...PROBE_PATHS].join(', ')}`);
       return;
     }
     switch (url.pathname) {
@@ -116,16 +124,12 @@ export class AgentHttpServer {
           image.length > 1024 ||
           (namespace !== undefined && !isNamespaceName(namespace))
         ) {
-          send(res, 400, {
-            error: { code: 'usage', message: 'name the image: /v1/trace?image=REF[&all=1][&namespace=NS]' },
-          });
+          sendError(res, 'usage', 'name the image: /v1/trace?image=REF[&all=1][&namespace=NS]');
           return;
         }
         if (this.traces >= MAX_CONCURRENT_TRACES) {
           res.setHeader('Retry-After', '1');
-          send(res, 429, {
-            error: { code: 'busy', message: `at most ${MAX_CONCURRENT_TRACES} traces run at once` },
-          });
+          sendError(res, 'busy', `at most ${MAX_CONCURRENT_TRACES} traces run at once`);
           return;
         }
         this.traces++;
@@ -138,7 +142,7 @@ export class AgentHttpServer {
         return;
       }
       default:
-        send(res, 404, { error: { code: 'not-found', message: `no such endpoint ${url.pathname}` } });
+        sendError(res, 'not-found', `no such endpoint ${url.pathname}`);
     }
   }
 }

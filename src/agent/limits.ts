@@ -1,4 +1,4 @@
-// Bounded concurrency and per-host pacing for probes, so a 300-pod node does not hammer its mirrors.
+// Bounded concurrency and per-host pacing for probes, so a 1,000-pod node does not hammer its mirrors.
 
 /** Runs at most `max` tasks at once. */
 export class ConcurrencyLimit {
@@ -15,6 +15,36 @@ export class ConcurrencyLimit {
     } finally {
       this.active--;
       this.waiting.shift()?.();
+    }
+  }
+}
+
+/**
+ * At most `perHost` tasks at once for each host, hosts independent of each other: a registry that is
+ * slow or never answers holds only its own slots, and the probes of every other host go on.
+ */
+export class HostLimit {
+  private readonly limits = new Map<string, ConcurrencyLimit>();
+  private readonly active = new Map<string, number>();
+
+  constructor(private readonly perHost: number) {}
+
+  async run<T>(host: string, task: () => Promise<T>): Promise<T> {
+    let limit = this.limits.get(host);
+    if (limit === undefined) {
+      limit = new ConcurrencyLimit(this.perHost);
+      this.limits.set(host, limit);
+    }
+    this.active.set(host, (this.active.get(host) ?? 0) + 1);
+    try {
+      return await limit.run(task);
+    } finally {
+      const left = this.active.get(host)! - 1;
+      // A host nobody waits for is forgotten: the map stays as small as the set of busy hosts.
+      if (left === 0) {
+        this.active.delete(host);
+        this.limits.delete(host);
+      } else this.active.set(host, left);
     }
   }
 }

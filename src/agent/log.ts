@@ -2,8 +2,7 @@
 // lines carry `code` (the finding id). Messages are sentences. Nothing secret is ever passed in, and
 // the usual secret-bearing fields are redacted in case one slips through.
 import { pino, type Logger } from 'pino';
-import type { KeyedFinding } from '../core/diagnose/types.js';
-import type { Severity } from '../core/findings/types.js';
+import { nodeFindingJson, type NodeFinding, type Severity } from '../core/findings/types.js';
 
 export type AgentLogger = Logger;
 
@@ -45,23 +44,14 @@ export function createLogger(options: {
 
 const LEVEL: Record<Severity, 'error' | 'warn' | 'info'> = { error: 'error', warning: 'warn', info: 'info' };
 
-function fields(f: KeyedFinding, cause: string | null): Record<string, unknown> {
-  return {
-    code: f.id,
-    cause,
-    key: f.key,
-    severity: f.severity,
-    scope: f.scope,
-    image: f.image,
-    host: f.host,
-    file: f.file,
-    line: f.line,
-    fix: f.fix,
-  };
+/** Every field of the finding as a log field; the id as `code`, the message is the log line's text. */
+function fields(f: NodeFinding, cause: string | null): Record<string, unknown> {
+  const { id, message: _message, ...rest } = nodeFindingJson(f);
+  return { code: id, cause, ...rest };
 }
 
 /** `cause` is the id of the cause the finding belongs to (`dns-failure:mirror.corp.example`). */
-export function logFindingAppeared(log: AgentLogger, f: KeyedFinding, cause: string | null): void {
+export function logFindingAppeared(log: AgentLogger, f: NodeFinding, cause: string | null): void {
   log[LEVEL[f.severity]](
     { ...fields(f, cause), event: 'finding-appeared' },
     `${f.severity === 'info' ? 'Note' : f.severity === 'error' ? 'Problem' : 'Warning'} (${f.id}${cause === null ? '' : `, cause ${cause}`}): ${f.message}`,
@@ -69,7 +59,7 @@ export function logFindingAppeared(log: AgentLogger, f: KeyedFinding, cause: str
 }
 
 /** Only for a finding whose check ran and no longer finds it. */
-export function logFindingCleared(log: AgentLogger, f: KeyedFinding): void {
+export function logFindingCleared(log: AgentLogger, f: NodeFinding): void {
   log.info(
     { ...fields(f, null), event: 'finding-cleared' },
     `Resolved (${f.id}): no longer seen: ${f.message}`,
@@ -77,9 +67,9 @@ export function logFindingCleared(log: AgentLogger, f: KeyedFinding): void {
 }
 
 /** A finding kept from an earlier scan because the check that found it could not run this time. */
-export function logFindingUnchecked(log: AgentLogger, f: KeyedFinding, cause: string | null): void {
+export function logFindingUnchecked(log: AgentLogger, f: NodeFinding, cause: string | null): void {
   log.warn(
-    { ...fields(f, cause), stale: f.stale, event: 'finding-unchecked' },
+    { ...fields(f, cause), event: 'finding-unchecked' },
     `Not checked (${f.id}): still reported from an earlier scan, because ${f.stale}: ${f.message}`,
   );
 }

@@ -2,18 +2,17 @@
 // image listing, signals. Heavy modules are imported only by the mode that needs them.
 import type { Writable } from 'node:stream';
 import { MirrorscopeError } from '../core/errors.js';
-import type { Cause } from '../core/causes/types.js';
-import type { WireFinding } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { Agent } from './agent.js';
+import type { AgentHttpServer } from './http-server.js';
 import { createLogger, type AgentLogger } from './log.js';
 import type { AgentOptions } from './options.js';
+import { ScanLog } from './scan-log.js';
+import { ScanState, type FindingsDocument } from './scan-state.js';
+import type { AgentSink } from './sinks.js';
 
 /** `--once`: one scan; its causes and findings in the `check --json` shape. */
-export async function runOnce(
-  options: AgentOptions,
-  stderr: Writable,
-): Promise<{ causes: Cause[]; findings: WireFinding[] }> {
+export async function runOnce(options: AgentOptions, stderr: Writable): Promise<FindingsDocument> {
   const { pino } = await import('pino');
   const log = pino(
     {
@@ -37,12 +36,13 @@ export async function runOnce(
       );
     }
   }
-  const agent = new Agent({ ...options, images }, log, null);
+  const state = new ScanState();
+  const agent = new Agent({ ...options, images }, log, [state]);
   await agent.load();
   const out = await agent.scan('once');
   await agent.stop();
   if (out === null) throw new Error('the scan failed');
-  return agent.findingsDocument();
+  return state.findingsDocument();
 }
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
@@ -94,17 +94,38 @@ export async function startAgent(
   options: AgentOptions,
   log: AgentLogger = agentLogger(options),
 ): Promise<RunningAgent> {
-  const { AgentMetrics } = await import('./metrics.js');
+  const [{ AgentMetrics }, { MetricsSink }] = await Promise.all([
+    import('./metrics.js'),
+    import('./metrics-sink.js'),
+  ]);
   const metrics = new AgentMetrics();
-  const agent = new Agent(options, log, metrics);
+  const state = new ScanState();
+  const sinks: AgentSink[] = [new ScanLog(log), new MetricsSink(metrics), state];
+  let link = null;
+  if (options.collector !== null) {
+    const { CollectorLink } = await import('./collector-link.js');
+    link = new CollectorLink({
+      url: options.collector,
+      tokenFile: options.tokenFile,
+      caFile: options.collectorCa,
+      log,
+      onConnected: (up) => metrics.connected(up),
+    });
+    sinks.push(link);
+  }
+  const agent = new Agent(options, log, sinks);
+  const servers: AgentHttpServer[] = [];
   const stop = () =>
-    agent.stop().then(
-      () =>
-        new Promise<void>((resolve) => {
-          log.info({ event: 'stopped' }, 'The agent stopped.');
-          log.flush(() => resolve());
-        }),
-    );
+    agent
+      .stop()
+      .then(() => Promise.allSettled(servers.map((s) => s.close())))
+      .then(
+        () =>
+          new Promise<void>((resolve) => {
+            log.info({ event: 'stopped' }, 'The agent stopped.');
+            log.flush(() => resolve());
+          }),
+      );
 
   log.info(
     {
@@ -122,20 +143,14 @@ export async function startAgent(
     const { AgentHttpServer } = await import('./http-server.js');
     const handlers = {
       healthy: () => true,
-      readiness: () =>
-        agent.ready
-          ? { ready: true, reason: 'ready' }
-          : {
-              ready: false,
-              reason: agent.last === null ? 'the first scan has not finished' : 'shutting down',
-            },
+      readiness: () => state.readiness(),
       metrics: async () => ({
         contentType: metrics.registry.contentType,
         body: await metrics.registry.metrics(),
       }),
       trace: (image: string, all: boolean, namespace?: string) =>
         agent.trace(image, all, undefined, namespace),
-      findings: () => agent.findingsDocument(),
+      findings: () => state.findingsDocument(),
       config: () => agent.configDocument(),
     };
     for (const [address, scope] of [
@@ -145,7 +160,7 @@ export async function startAgent(
       if (address === null) continue;
       const http = new AgentHttpServer(handlers, scope);
       const bound = await http.listen(address.host, address.port);
-      agent.attach({ http });
+      servers.push(http);
       const endpoints =
         scope === 'full' ? '/healthz, /readyz, /metrics and /v1/*' : '/healthz, /readyz and /metrics';
       log.info(
@@ -155,32 +170,7 @@ export async function startAgent(
     }
   }
 
-  if (options.collector !== null) {
-    const { CollectorLink } = await import('./collector-link.js');
-    const link = new CollectorLink({
-      url: options.collector,
-      tokenFile: options.tokenFile,
-      caFile: options.collectorCa,
-      log,
-      hello: () => ({
-        node: options.node,
-        agentVersion: VERSION,
-        configHash: agent.configHash,
-        pod: options.pod,
-      }),
-      snapshot: (seq) => agent.snapshot(seq),
-      configHash: () => agent.scannedConfigHash,
-      onImages: (images, runtimeVersion) => {
-        // The version first: a changed version reloads, and the images then scan with it.
-        void agent.setReportedRuntime(runtimeVersion);
-        agent.setCollectorImages(images);
-      },
-      onTraceRequest: (req) => agent.answerTraceRequest(req),
-      onConnected: (up) => metrics.connected(up),
-    });
-    agent.attach({ link });
-    link.start();
-  }
+  link?.start(agent);
 
   if (options.imagesFromKube) {
     const { listNodeImages } = await import('./kube-images.js');

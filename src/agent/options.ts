@@ -3,6 +3,7 @@
 import { parseCrioVersion, type CrioVersion } from '../core/crio/versions.js';
 import { MirrorscopeError } from '../core/errors.js';
 import type { FlagValues } from '../core/args.js';
+import { parseListen, type ListenAddress } from '../protocol/listen-address.js';
 
 export interface AgentOptions {
   readonly root: string;
@@ -13,9 +14,9 @@ export interface AgentOptions {
   readonly images: readonly string[];
   readonly imagesFromKube: boolean;
   /** host:port of the local HTTP server; null to disable it. */
-  readonly listen: { readonly host: string; readonly port: number } | null;
+  readonly listen: ListenAddress | null;
   /** host:port serving only /healthz, /readyz and /metrics (the pod IP in the DaemonSet); null: none. */
-  readonly probeListen: { readonly host: string; readonly port: number } | null;
+  readonly probeListen: ListenAddress | null;
   readonly collector: string | null;
   readonly collectorCa: string | null;
   readonly tokenFile: string;
@@ -23,6 +24,7 @@ export interface AgentOptions {
   readonly configPollMs: number;
   readonly probeTtlMs: number;
   readonly timeoutMs: number;
+  /** Probe requests in flight per registry host. */
   readonly concurrency: number;
   /** Probe requests per second per registry host. */
   readonly hostRate: number;
@@ -32,6 +34,14 @@ export interface AgentOptions {
 
 export const DEFAULT_LISTEN = '127.0.0.1:9464';
 export const DEFAULT_TOKEN_FILE = '/var/run/secrets/mirrorscope/token';
+/**
+ * Probe requests in flight per registry host. This is the bound that adapts to the registry: one that
+ * answers in 50 ms gets at most 80 requests a second from a node, one in trouble (1 s) gets 4, where
+ * a fixed rate would keep pressing it. Hosts are probed independently of each other.
+ */
+export const DEFAULT_HOST_CONCURRENCY = 4;
+/** No fixed request rate per host unless --host-rate sets one: the in-flight bound paces. */
+export const DEFAULT_HOST_RATE = Number.POSITIVE_INFINITY;
 
 export const AGENT_FLAGS = {
   root: { type: 'string' },
@@ -63,12 +73,9 @@ function positive(flags: FlagValues, name: string, fallback: number): number {
   return v;
 }
 
-export function parseListen(value: string, flag = 'listen'): { host: string; port: number } | null {
-  if (value === 'off' || value === '') return null;
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
-  if (!m || Number(m[3]) > 65535)
-    throw new MirrorscopeError('usage', `--${flag} needs HOST:PORT (or "off"), got "${value}"`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
+/** A listener flag: HOST:PORT (parseListen), or `off` (or nothing) for none. */
+export function listenFlag(value: string, flag = 'listen'): ListenAddress | null {
+  return value === 'off' || value === '' ? null : parseListen(value, flag);
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -83,7 +90,7 @@ export function agentOptions(flags: FlagValues, env: NodeJS.ProcessEnv): AgentOp
   if (!LEVELS.includes(logLevel))
     throw new MirrorscopeError('usage', `--log-level must be one of ${LEVELS.join(', ')}`);
   const scanIntervalMs = positive(flags, 'scan-interval', 300) * 1000;
-  const concurrency = Math.floor(positive(flags, 'concurrency', 4));
+  const concurrency = Math.floor(positive(flags, 'concurrency', DEFAULT_HOST_CONCURRENCY));
   return {
     root: typeof flags.root === 'string' ? flags.root : '/',
     crioVersion: typeof flags['crio-version'] === 'string' ? parseCrioVersion(flags['crio-version']) : null,
@@ -91,9 +98,9 @@ export function agentOptions(flags: FlagValues, env: NodeJS.ProcessEnv): AgentOp
     pod: { name: env.POD_NAME ?? null, namespace: env.POD_NAMESPACE ?? null },
     images: (flags.image as string[] | undefined) ?? [],
     imagesFromKube: flags['images-from-kube'] === true,
-    listen: parseListen(typeof flags.listen === 'string' ? flags.listen : DEFAULT_LISTEN),
+    listen: listenFlag(typeof flags.listen === 'string' ? flags.listen : DEFAULT_LISTEN),
     probeListen:
-      typeof flags['probe-listen'] === 'string' ? parseListen(flags['probe-listen'], 'probe-listen') : null,
+      typeof flags['probe-listen'] === 'string' ? listenFlag(flags['probe-listen'], 'probe-listen') : null,
     collector,
     collectorCa: typeof flags['collector-ca'] === 'string' ? flags['collector-ca'] : null,
     tokenFile:
@@ -106,7 +113,7 @@ export function agentOptions(flags: FlagValues, env: NodeJS.ProcessEnv): AgentOp
     probeTtlMs: positive(flags, 'probe-ttl', Math.max(1, (scanIntervalMs / 1000) * 0.9)) * 1000,
     timeoutMs: positive(flags, 'timeout', 10_000),
     concurrency,
-    hostRate: positive(flags, 'host-rate', 20),
+    hostRate: positive(flags, 'host-rate', DEFAULT_HOST_RATE),
     once: flags.once === true,
     logLevel,
   };

@@ -1,7 +1,12 @@
 // Registry clients for scans whose manifest answers are cached for a TTL and shared by every image:
 // identical host/repository/reference probes (many pods of one image, short names resolving to the
 // same repository, the stale check of a primary) go out once per TTL, concurrent ones are joined, and
-// each host is paced. Failures are cached too, so a dead mirror is not retried by every image.
+// each host has its own bound on requests in flight (and a pace). Failures are cached too, so a dead
+// mirror is not retried by every image.
+//
+// Each host has an epoch that moves whenever something cached about it expires or is replaced (a
+// manifest answer, a blob check, the "did not answer" mark): a scan's result for an image stays
+// valid exactly as long as the epochs of the hosts its trace contacted do not move.
 import { ClientCache } from '../probe/client-cache.js';
 import type {
   ManifestAnswer,
@@ -9,7 +14,7 @@ import type {
   RegistryClientConfig,
   StepLog,
 } from '../probe/registry-client.js';
-import type { HostPacer } from './limits.js';
+import { HostLimit, type HostPacer } from './limits.js';
 
 export interface ProbeObserver {
   /** One real manifest request (not served from the cache). */
@@ -18,6 +23,7 @@ export interface ProbeObserver {
 
 interface Entry {
   readonly at: number;
+  readonly host: string;
   readonly answer: Promise<ManifestAnswer>;
 }
 
@@ -28,6 +34,12 @@ export class CachingClientCache extends ClientCache {
   private readonly answers = new Map<string, Entry>();
   /** Hosts that did not answer at all: later probes fail at once instead of waiting for the timeout again. */
   private readonly down = new Map<string, { at: number; error: unknown }>();
+  /**
+   * When each blob was last asked for (host|client|repository|digest): the trace engine keeps the
+   * answer for the same TTL, so its expiry moves the host's epoch like a manifest answer's.
+   */
+  private readonly blobsAsked = new Map<string, { host: string; at: number }>();
+  private readonly epochs = new Map<string, number>();
   /** Real manifest requests sent since the last `takeProbeCount()`. */
   private probes = 0;
 
@@ -35,8 +47,18 @@ export class CachingClientCache extends ClientCache {
     private readonly ttlMs: number,
     private readonly pacer: HostPacer,
     private readonly observer: ProbeObserver,
+    private readonly slots = new HostLimit(4),
   ) {
     super();
+  }
+
+  /** Moves whenever a cached answer about `host` expires or is replaced. */
+  epoch(host: string): number {
+    return this.epochs.get(host) ?? 0;
+  }
+
+  private bump(host: string): void {
+    this.epochs.set(host, this.epoch(host) + 1);
   }
 
   takeProbeCount(): number {
@@ -45,14 +67,37 @@ export class CachingClientCache extends ClientCache {
     return n;
   }
 
-  /** Drops expired answers (called once per scan). */
+  /** Drops expired answers (called once per scan); the hosts they were about get a new epoch. */
   sweep(now = Date.now()): void {
-    for (const [k, e] of this.answers) if (now - e.at >= this.ttlMs) this.answers.delete(k);
-    for (const [h, d] of this.down) if (now - d.at >= this.ttlMs) this.down.delete(h);
+    for (const [k, e] of this.answers)
+      if (now - e.at >= this.ttlMs) {
+        this.answers.delete(k);
+        this.bump(e.host);
+      }
+    for (const [k, b] of this.blobsAsked)
+      if (now - b.at >= this.ttlMs) {
+        this.blobsAsked.delete(k);
+        this.bump(b.host);
+      }
+    for (const [h, d] of this.down)
+      if (now - d.at >= this.ttlMs) {
+        this.down.delete(h);
+        this.bump(h);
+      }
+  }
+
+  /**
+   * A new configuration: hosts marked as not answering are asked again (the change may be what fixes
+   * them); the answers of clients that stayed the same are kept.
+   */
+  forgetSilentHosts(): void {
+    for (const host of this.down.keys()) this.bump(host);
+    this.down.clear();
   }
 
   override close(): void {
     this.answers.clear();
+    this.blobsAsked.clear();
     this.down.clear();
     super.close();
   }
@@ -82,9 +127,17 @@ export class CachingClientCache extends ClientCache {
    * their answers per repository and digest for the probe TTL).
    */
   private pacedBlobHead(inner: RegistryClient): RegistryClient['blobHead'] {
-    return async (repoPath, digest, log) => {
-      await this.pacer.take(inner.config.host);
-      return inner.blobHead(repoPath, digest, log);
+    const id = this.ids.get(inner)!;
+    const host = inner.config.host;
+    return (repoPath, digest, log) => {
+      const key = `${id}|${repoPath}|${digest}`;
+      // Asked again within the TTL: the engine's answer was not kept (or expired unswept).
+      if (this.blobsAsked.has(key)) this.bump(host);
+      this.blobsAsked.set(key, { host, at: Date.now() });
+      return this.slots.run(host, async () => {
+        await this.pacer.take(host);
+        return inner.blobHead(repoPath, digest, log);
+      });
     };
   }
 
@@ -97,6 +150,7 @@ export class CachingClientCache extends ClientCache {
       const hit = [`${base}|${method}`, ...(method === 'HEAD' ? [`${base}|GET`] : [])]
         .map((k) => this.answers.get(k))
         .find((e) => e !== undefined && now - e.at < this.ttlMs);
+      const host = inner.config.host;
       if (hit !== undefined) {
         const answer = await hit.answer; // a cached failure rethrows here
         const age = Math.round((now - hit.at) / 1000);
@@ -108,19 +162,24 @@ export class CachingClientCache extends ClientCache {
         });
         return answer;
       }
-      const host = inner.config.host;
-      const down = this.down.get(host);
-      if (down !== undefined && now - down.at < this.ttlMs) {
-        const age = Math.round((now - down.at) / 1000);
+      const notSent = (): unknown => {
+        const down = this.down.get(host);
+        const at = Date.now();
+        if (down === undefined || at - down.at >= this.ttlMs) return null;
         log({
           kind: 'manifest',
-          message: `${method} ${host}/v2/${repoPath}/manifests/${tagOrDigest}: not sent, ${host} did not answer ${age} s ago`,
+          message: `${method} ${host}/v2/${repoPath}/manifests/${tagOrDigest}: not sent, ${host} did not answer ${Math.round((at - down.at) / 1000)} s ago`,
           durationMs: 0,
           status: null,
         });
-        throw down.error;
-      }
-      const answer = (async () => {
+        return down.error;
+      };
+      const refused = notSent();
+      if (refused !== null) throw refused;
+      const answer = this.slots.run(host, async () => {
+        // The host may have stopped answering while this request waited for its slot.
+        const late = notSent();
+        if (late !== null) throw late;
         await this.pacer.take(host);
         this.probes++;
         const start = performance.now();
@@ -131,13 +190,17 @@ export class CachingClientCache extends ClientCache {
         } catch (err) {
           const outcome = (err as { classified?: { outcome?: string } }).classified?.outcome ?? 'error';
           this.observer.probe(host, (performance.now() - start) / 1000, outcome);
-          if (outcome === 'unreachable' || outcome === 'timeout')
+          if (outcome === 'unreachable' || outcome === 'timeout') {
+            if (this.down.has(host)) this.bump(host);
             this.down.set(host, { at: Date.now(), error: err });
+          }
           throw err;
         }
-      })();
+      });
       answer.catch(() => {}); // awaited by the caller; kept for later callers
-      this.answers.set(`${base}|${method}`, { at: now, answer });
+      const key = `${base}|${method}`;
+      if (this.answers.has(key)) this.bump(host); // an expired answer, replaced before a sweep
+      this.answers.set(key, { at: now, host, answer });
       return answer;
     };
   }

@@ -19,11 +19,32 @@ export function collectorBase(flag: unknown, io: CommandIo): string {
   );
 }
 
-export async function getFromCollector(
+export function getFromCollector(
   base: string,
   pathAndQuery: string,
   tokenFile: unknown,
   io: CommandIo,
+): Promise<CollectorAnswer> {
+  return askCollector(base, pathAndQuery, tokenFile, io, null);
+}
+
+/** POSTs a JSON body (`what-if`). */
+export function postToCollector(
+  base: string,
+  path: string,
+  body: unknown,
+  tokenFile: unknown,
+  io: CommandIo,
+): Promise<CollectorAnswer> {
+  return askCollector(base, path, tokenFile, io, JSON.stringify(body));
+}
+
+async function askCollector(
+  base: string,
+  pathAndQuery: string,
+  tokenFile: unknown,
+  io: CommandIo,
+  body: string | null,
 ): Promise<CollectorAnswer> {
   let url: URL;
   try {
@@ -41,7 +62,13 @@ export async function getFromCollector(
   }
   let response: Response;
   try {
-    response = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+    response = await fetch(
+      url,
+      body === null
+        ? { headers }
+        : { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body },
+    );
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return {
@@ -49,11 +76,11 @@ export async function getFromCollector(
       message: `cannot reach the collector at ${base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
     };
   }
-  const body = await response.text();
-  if (response.ok) return { ok: true, body };
-  let reason = body.trim();
+  const text = await response.text();
+  if (response.ok) return { ok: true, body: text };
+  let reason = text.trim();
   try {
-    reason = (JSON.parse(body) as { error?: string }).error ?? reason;
+    reason = (JSON.parse(text) as { error?: string }).error ?? reason;
   } catch {
     // not JSON: keep the text
   }

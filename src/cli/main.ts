@@ -39,6 +39,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'render ICSP/IDMS/ITMS/Image objects into the registries.conf the MCO writes',
     load: () => import('./commands/render.js'),
   },
+  'what-if': {
+    summary: 'what a proposed ICSP/IDMS/ITMS/image.config change would do to the pulls, before it is applied',
+    load: () => import('./commands/what-if.js'),
+  },
   coverage: {
     summary: 'which images in use the mirror objects (or an oc-mirror directory) leave without a source',
     load: () => import('./commands/coverage.js'),

@@ -93,7 +93,7 @@ async function serve(
     await Promise.all([
       import('../collector/collector.js'),
       import('../collector/log.js'),
-      import('../collector/listen-address.js'),
+      import('../protocol/listen-address.js'),
       import('../agent/options.js'),
       import('../agent/main.js'),
     ]);

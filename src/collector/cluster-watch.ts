@@ -12,6 +12,7 @@ import type { ClusterIntent } from './cluster-intent.js';
 import type { Log } from './log.js';
 import type { NodeStore } from './node-store.js';
 import type { ImageSets } from './pod-images.js';
+import type { PodPullSecrets } from './pod-pull-secrets.js';
 import { imagesByNode, runtimeVersionsByNode, withUpgradeImage } from './pod-images.js';
 import { pullEventsFrom } from './pull-events.js';
 
@@ -29,6 +30,8 @@ export interface ClusterWatchOptions {
   readonly informerWatchdogMs?: number;
   /** Read Portieris/Gatekeeper objects and FailedCreate events, every `intervalMs`. */
   readonly admission: { readonly intervalMs: number } | null;
+  /** Read (get, by name) the pull secrets pods name. */
+  readonly podPullSecrets?: boolean;
   readonly log: Log;
 }
 
@@ -36,6 +39,7 @@ export class ClusterWatch {
   readonly informers: ClusterInformers = {};
   intent: ClusterIntent | null = null;
   admission: AdmissionWatch | null = null;
+  podSecrets: PodPullSecrets | null = null;
   private events: PullEvent[] = [];
   private readonly imageListeners: ((nodes: readonly string[]) => void)[] = [];
 
@@ -92,10 +96,12 @@ export class ClusterWatch {
     for (const informer of Object.values(this.informers)) informer.start();
     this.intent?.start();
     this.admission?.start();
+    this.podSecrets?.start(() => this.pods());
   }
 
   async stop(): Promise<void> {
     this.admission?.stop();
+    this.podSecrets?.stop();
     await Promise.all([...Object.values(this.informers).map((i) => i.stop()), this.intent?.stop()]);
   }
 
@@ -113,7 +119,12 @@ export class ClusterWatch {
     this.informers.pods = podInformer(kube, hooks, () => {
       this.refreshImages();
       this.refreshEvents();
+      this.podSecrets?.podsChanged(this.pods());
     });
+    if (this.options.podPullSecrets === true) {
+      const { PodPullSecrets } = await import('./pod-pull-secrets.js');
+      this.podSecrets = new PodPullSecrets(kube.core, { log: informerLog, onChange: changes.bump });
+    }
     this.informers.nodes = nodeInformer(kube, hooks, () => this.nodesChanged());
     this.informers.events = eventInformer(kube, hooks, () => this.refreshEvents());
     const { ClusterIntent } = await import('./cluster-intent.js');

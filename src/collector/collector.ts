@@ -18,8 +18,9 @@ import { TOKEN_AUDIENCE } from '../protocol/messages.js';
 import { kubeAgentAuth, openAgentAuth } from './agent-auth.js';
 import { AgentServer } from './agent-server.js';
 import { kubeApiAuth, openApiAuth } from './api-auth.js';
+import { COLLECTOR_DEFAULTS } from './defaults.js';
 import { createRequestHandler } from './http-routes.js';
-import { formatUrl, isLoopback, type ListenAddress } from './listen-address.js';
+import { formatUrl, isLoopback, type ListenAddress } from '../protocol/listen-address.js';
 import { readTlsPair, reloadTlsPeriodically, type TlsFiles } from './tls-files.js';
 import type { Log } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -33,6 +34,7 @@ import { MemoryGuard, refuseUpgrade } from './memory-guard.js';
 import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
+import type { KubeWritesOptions } from './kube-writes.js';
 
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
@@ -70,6 +72,10 @@ export interface CollectorOptions {
   readonly admission?: boolean;
   /** How often the admission objects are re-read (default 60 s). */
   readonly admissionIntervalMs?: number;
+  /** Read the pull secrets pods name (`get` by name): mirror-credentials-only-in-pod-secret, pod traces. */
+  readonly podPullSecrets?: boolean;
+  /** Node conditions, Events and PolicyReports written back (docs/kubernetes-surfaces.md); off when absent. */
+  readonly kubeWrites?: KubeWritesOptions | null;
   readonly log: Log;
 }
 
@@ -121,8 +127,9 @@ function pushImages(agents: AgentServer, imageSets: ImageSets, nodes: readonly s
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   validateOptions(options);
   const { log, kube } = options;
-  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
-  const silentAfterMs = options.silentAfterMs ?? heartbeatIntervalMs * 3;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? COLLECTOR_DEFAULTS.heartbeatIntervalMs;
+  const silentAfterMs =
+    options.silentAfterMs ?? heartbeatIntervalMs * COLLECTOR_DEFAULTS.silentAfterHeartbeats;
   const store = new NodeStore();
   const broker = new TraceBroker();
   const imageSets = new ImageSets();
@@ -135,6 +142,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     changes,
     eventMaxAgeMs: options.eventMaxAgeMs ?? 3_600_000,
     admission: options.admission === true ? { intervalMs: options.admissionIntervalMs ?? 60_000 } : null,
+    podPullSecrets: options.podPullSecrets === true,
     log,
     ...(options.informerWatchdogMs !== undefined ? { informerWatchdogMs: options.informerWatchdogMs } : {}),
   };
@@ -207,11 +215,19 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     publicReport: options.publicReport ?? options.auth === 'none',
     limiter: new RateLimiter(10, 1),
     metrics,
-    traceTimeoutMs: options.traceTimeoutMs ?? 30_000,
+    traceTimeoutMs: options.traceTimeoutMs ?? COLLECTOR_DEFAULTS.traceTimeoutMs,
     nodeLabels:
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
     ready: () => cluster.synced,
     log,
+    podCredentials:
+      cluster.podSecrets === null
+        ? null
+        : (await import('./pod-pull-secrets.js')).podCredentialSource(
+            cluster.podSecrets,
+            (namespace, name) => informers.pods?.get(name, namespace),
+            options.tls != null || options.listen.every((l) => isLoopback(l.host)),
+          ),
   });
 
   const servers: Server[] = [];
@@ -243,6 +259,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       : () => undefined;
 
   let publisher: ReportPublisher | null = null;
+  let kubeWrites: { stop(): void } | null = null;
   if (kube !== null) {
     cluster.start();
     const name = options.configMapName ?? 'mirrorscope-report';
@@ -251,11 +268,26 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       (data) =>
         writeConfigMap(kube.core, options.namespace, name, data, { 'app.kubernetes.io/name': 'mirrorscope' }),
       log,
-      options.configMapIntervalMs ?? 30_000,
+      options.configMapIntervalMs ?? COLLECTOR_DEFAULTS.configMapIntervalMs,
       (result) => metrics.configMapWrites.inc({ result }),
       inputsVersion,
     );
     publisher.start();
+    if (options.kubeWrites) {
+      const { startKubeWrites } = await import('./kube-writes.js');
+      kubeWrites = startKubeWrites(
+        {
+          kube,
+          report: reports.current,
+          agent: (node) => store.get(node),
+          node: (name) => informers.nodes?.get(name),
+          pods: () => informers.pods?.list() ?? [],
+          synced: () => cluster.synced,
+          log,
+        },
+        options.kubeWrites,
+      );
+    }
   }
   log.info(
     `collector listening on ${urls.join(', ')} (auth ${options.auth}${kube === null ? ', no Kubernetes API' : `, Kubernetes API ${kube.source}`})`,
@@ -268,6 +300,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       stopTlsReload();
       memory.stop();
       publisher?.stop();
+      kubeWrites?.stop();
       agents.close();
       reports.drop();
       await cluster.stop();

@@ -1,22 +1,8 @@
 // Shares one object per distinct finding across nodes. 5,000 agents that each send the same 200
 // findings would otherwise keep a million parsed copies of the same strings.
+import { sameFinding } from '../core/findings/types.js';
 import type { WireFinding } from '../protocol/messages.js';
 import { findingBytes } from './node-limits.js';
-
-function same(a: WireFinding, b: WireFinding): boolean {
-  return (
-    a.id === b.id &&
-    a.severity === b.severity &&
-    a.message === b.message &&
-    a.fix === b.fix &&
-    a.file === b.file &&
-    a.line === b.line &&
-    a.scope === b.scope &&
-    (a.image ?? null) === (b.image ?? null) &&
-    (a.host ?? null) === (b.host ?? null) &&
-    (a.stale ?? null) === (b.stale ?? null)
-  );
-}
 
 /**
  * One copy of each text that findings repeat across nodes (a fix, a file, an image, a host): a
@@ -64,8 +50,8 @@ export class FindingInterner {
       line: f.line,
       scope: t.orNull(f.scope),
       fix: t.get(f.fix),
-      ...(f.image === undefined ? {} : { image: t.orNull(f.image) }),
-      ...(f.host === undefined ? {} : { host: t.orNull(f.host) }),
+      image: t.orNull(f.image),
+      host: t.orNull(f.host),
       ...(f.stale === undefined ? {} : { stale: t.get(f.stale) }),
     });
   }
@@ -79,7 +65,7 @@ export class FindingInterner {
       this.bytes += findingBytes(f);
       return frozen;
     }
-    for (const v of variants) if (same(v, f)) return v;
+    for (const v of variants) if (sameFinding(v, f)) return v;
     const compacted = this.compact(f);
     if (variants.length < MAX_VARIANTS) {
       variants.push(compacted);

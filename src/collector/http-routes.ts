@@ -2,7 +2,7 @@
 import { isNamespaceName } from '../core/crio/runtime-notes.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CATALOGUE } from '../core/findings/catalogue.js';
-import { MirrorscopeError } from '../core/errors.js';
+import { ERRORS, MirrorscopeError } from '../core/errors.js';
 import {
   CAUSES_DOC_PATH,
   FINDINGS_DOC_PATH,
@@ -24,6 +24,8 @@ import type { CollectorMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TraceBroker, TraceOutcome } from './trace-broker.js';
 import { groupAnswers, mapBounded } from './trace-fanout.js';
+import type { PodCredentialSource, PodTraceCredentials } from './pod-pull-secrets.js';
+import type { WirePullCredential } from '../protocol/messages.js';
 
 export interface RouteDeps {
   readonly report: () => ClusterReport;
@@ -43,6 +45,8 @@ export interface RouteDeps {
   readonly nodeLabels: ((node: string) => Readonly<Record<string, string>> | undefined) | null;
   readonly ready: () => boolean;
   readonly log: Log;
+  /** The credentials the kubelet sends for a pod's pull (collector --pod-pull-secrets); null without. */
+  readonly podCredentials?: PodCredentialSource | null;
 }
 
 class HttpError extends Error {
@@ -119,11 +123,30 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     return ns;
   }
 
+  /** `pod`: trace the pull as the kubelet makes it for this pod (its pull secrets' credentials). */
+  async function podParam(
+    url: URL,
+    namespace: string | null,
+    image: string,
+  ): Promise<Extract<PodTraceCredentials, { ok: true }> | null> {
+    const pod = url.searchParams.get('pod');
+    if (pod === null || pod === '') return null;
+    if (namespace === null) throw new HttpError(400, 'the "pod" query parameter needs "namespace"');
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(pod))
+      throw new HttpError(400, 'the "pod" query parameter must be a Kubernetes pod name');
+    if (!deps.podCredentials)
+      throw new HttpError(400, 'a trace for a pod needs the collector to run with --pod-pull-secrets');
+    const answer = await deps.podCredentials(namespace, pod, image);
+    if (!answer.ok) throw new HttpError(answer.status, answer.message);
+    return answer;
+  }
+
   async function traceOn(
     node: string,
     image: string,
     all: boolean,
     namespace: string | null,
+    pullCredentials?: readonly WirePullCredential[],
   ): Promise<TraceOutcome> {
     const conn = deps.agents.connection(node);
     if (conn === undefined) throw new HttpError(404, `no agent is connected for node ${node}`);
@@ -136,6 +159,7 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       all,
       timeoutMs: Math.max(1000, deps.traceTimeoutMs - 1000),
       ...(namespace !== null ? { namespace } : {}),
+      ...(pullCredentials !== undefined ? { pullCredentials } : {}),
     });
     if (!sent) {
       deps.broker.cancel(requestId);
@@ -203,14 +227,29 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       const image = imageParam(url);
       const namespace = namespaceParam(url);
       rateLimit(user, 1);
-      const outcome = await traceOn(node, image, url.searchParams.get('all') === '1', namespace);
+      const pod = await podParam(url, namespace, image);
+      const all = url.searchParams.get('all') === '1';
+      const outcome = await traceOn(node, image, all, namespace, pod?.credentials);
       if (outcome.kind === 'timeout')
         throw new HttpError(504, `the agent on node ${node} did not answer within ${deps.traceTimeoutMs} ms`);
       if (outcome.kind === 'disconnected')
         throw new HttpError(502, `the agent on node ${node} disconnected before answering`);
       const { message } = outcome;
       if (message.error !== null) return sendJson(res, 502, { node, image, error: message.error });
-      return sendJson(res, 200, { node, image, trace: message.trace });
+      // Secret and key names only: the credentials went to the agent and nowhere else.
+      const agentUsedThem =
+        typeof message.trace === 'object' && message.trace !== null && 'kubelet' in message.trace;
+      const notes = agentUsedThem
+        ? (pod?.notes ?? [])
+        : [
+            ...(pod?.notes ?? []),
+            `the agent on node ${node} predates traces for a pod: it traced without the pod's credentials`,
+          ];
+      const podJson =
+        pod === null
+          ? {}
+          : { pod: { namespace, name: url.searchParams.get('pod'), credentials: pod.used, notes } };
+      return sendJson(res, 200, { node, image, ...podJson, trace: message.trace });
     }
     if (path === '/api/v1/trace') {
       const user = await authorize(req, TRACE_ACTION);
@@ -245,7 +284,12 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
 
   return (req, res) => {
     route(req, res).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : err instanceof MirrorscopeError ? 400 : 500;
+      const status =
+        err instanceof HttpError
+          ? err.status
+          : err instanceof MirrorscopeError
+            ? (ERRORS[err.code].httpStatus ?? 400)
+            : 500;
       if (status === 500) deps.log.error(`${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       if (res.headersSent) {
         res.destroy();

@@ -1,8 +1,151 @@
-// GET /metrics: cluster-level series computed from the current report at scrape time, plus the
-// collector's own counters. Labels stay low-cardinality: mirror host, severity, state — never image or node.
+// GET /metrics: the cluster view computed from the current report at scrape time
+// (`mirrorscope_cluster_…`), plus the collector's own counters (`mirrorscope_collector_…`). Labels stay
+// low-cardinality: registry host (the MAX_LABEL_VALUES most failing), pool, severity, state, cause
+// kind — never image or node.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { countCauses } from '../core/causes/of-scan.js';
 import type { ClusterReport } from '../core/report/types.js';
+import { mostImportant, type MetricSpec } from '../metrics/spec.js';
+
+export const COLLECTOR_METRICS_PREFIX = 'mirrorscope_collector_';
+
+/** Every series the collector exports besides prom-client's defaults; docs/metrics.md is generated from it. */
+export const COLLECTOR_METRICS = {
+  nodes: {
+    name: 'mirrorscope_cluster_nodes',
+    type: 'gauge',
+    help: 'Nodes by the state of their agent (connected, disconnected, silent, missing).',
+    labelNames: ['state'],
+  },
+  findings: {
+    name: 'mirrorscope_cluster_findings',
+    type: 'gauge',
+    help: 'Findings across all nodes, by severity (a problem seen by N nodes counts N times).',
+    labelNames: ['severity'],
+  },
+  causes: {
+    name: 'mirrorscope_cluster_causes',
+    type: 'gauge',
+    help: 'Causes in the cluster (each explains one or more problems), by cause kind (docs/causes.md) and severity.',
+    labelNames: ['kind', 'severity'],
+  },
+  problems: {
+    name: 'mirrorscope_cluster_problems',
+    type: 'gauge',
+    help: 'Distinct problems in the cluster (deduplicated across nodes), by severity.',
+    labelNames: ['severity'],
+  },
+  poolNodes: {
+    name: 'mirrorscope_cluster_pool_mirror_config_nodes',
+    type: 'gauge',
+    help: "Nodes per MachineConfigPool by mirror configuration state: done (runs the target's registry files), lagging, drifted (OpenShift).",
+    labelNames: ['pool', 'state'],
+  },
+  mirrorNodesFailing: {
+    name: 'mirrorscope_cluster_mirror_nodes_failing',
+    type: 'gauge',
+    help: 'Nodes whose probe of a mirror or registry host fails (the 100 hosts failing on most nodes).',
+    labelNames: ['host'],
+  },
+  mirrorNodesReachable: {
+    name: 'mirrorscope_cluster_mirror_nodes_reachable',
+    type: 'gauge',
+    help: 'Nodes that reach a mirror or registry host (the same hosts as mirrorscope_cluster_mirror_nodes_failing).',
+    labelNames: ['host'],
+  },
+  mirrorHosts: {
+    name: 'mirrorscope_cluster_mirror_hosts',
+    type: 'gauge',
+    help: 'Mirror and registry hosts the agents probe (the per-host series show at most 100 of them).',
+    labelNames: [],
+  },
+  mirrorLatency: {
+    name: 'mirrorscope_cluster_mirror_latency_seconds',
+    type: 'gauge',
+    help: 'Probe latency of a mirror or registry host across nodes (quantile 0.5 and 0.95).',
+    labelNames: ['host', 'quantile'],
+  },
+  imagesFailing: {
+    name: 'mirrorscope_cluster_images_failing',
+    type: 'gauge',
+    help: 'Images that fail to pull on at least one node (simulated or seen in kubelet events).',
+    labelNames: [],
+  },
+  nodesConfigDrifted: {
+    name: 'mirrorscope_cluster_nodes_config_drifted',
+    type: 'gauge',
+    help: "Nodes whose registries configuration differs from their pool's majority.",
+    labelNames: [],
+  },
+  agentsConnected: {
+    name: 'mirrorscope_collector_agents_connected',
+    type: 'gauge',
+    help: 'Agents connected to the collector right now.',
+    labelNames: [],
+  },
+  informerRestarts: {
+    name: 'mirrorscope_collector_informer_restarts_total',
+    type: 'counter',
+    help: 'Times an informer was replaced after an error or a silent stall.',
+    labelNames: ['informer'],
+  },
+  tokenReviews: {
+    name: 'mirrorscope_collector_token_reviews_total',
+    type: 'counter',
+    help: 'TokenReview requests sent to the API server (positive answers are cached).',
+    labelNames: [],
+  },
+  tokenReviewsThrottled: {
+    name: 'mirrorscope_collector_token_reviews_throttled_total',
+    type: 'counter',
+    help: 'TokenReviews not sent because a source (or all together) sent too many unknown tokens; the caller got 429.',
+    labelNames: [],
+  },
+  messages: {
+    name: 'mirrorscope_collector_agent_messages_total',
+    type: 'counter',
+    help: 'Messages received from agents, by type.',
+    labelNames: ['type'],
+  },
+  agentAuthFailures: {
+    name: 'mirrorscope_collector_agent_auth_failures_total',
+    type: 'counter',
+    help: 'Agent connections refused at upgrade, by HTTP status.',
+    labelNames: ['status'],
+  },
+  agentLimitHits: {
+    name: 'mirrorscope_collector_agent_limit_hits_total',
+    type: 'counter',
+    help: 'Times an agent sent more than the collector keeps per node (findings, hosts, images, bytes); the excess was dropped.',
+    labelNames: ['limit'],
+  },
+  agentPolicyCloses: {
+    name: 'mirrorscope_collector_agent_policy_closes_total',
+    type: 'counter',
+    help: 'Agent connections the collector closed for breaking the rules (no-hello, too-many-messages, wrong-node, invalid-message).',
+    labelNames: ['reason'],
+  },
+  apiAuthFailures: {
+    name: 'mirrorscope_collector_api_auth_failures_total',
+    type: 'counter',
+    help: 'HTTP API requests refused, by HTTP status.',
+    labelNames: ['status'],
+  },
+  configMapWrites: {
+    name: 'mirrorscope_collector_configmap_writes_total',
+    type: 'counter',
+    help: 'Writes of the report ConfigMap, by result.',
+    labelNames: ['result'],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+type Key = keyof typeof COLLECTOR_METRICS;
+type LabelOf<K extends Key> = (typeof COLLECTOR_METRICS)[K]['labelNames'][number];
+
+const spec = <K extends Key>(key: K) => {
+  const { name, help, labelNames } = COLLECTOR_METRICS[key];
+  return { name, help, labelNames: [...labelNames] as LabelOf<K>[] };
+};
 
 export interface CollectorMetrics {
   readonly registry: Registry;
@@ -24,12 +167,17 @@ export function createMetrics(
   },
 ): CollectorMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'mirrorscope_collector_' });
+  collectDefaultMetrics({ register: registry, prefix: COLLECTOR_METRICS_PREFIX });
   const registers = [registry];
+  // The hosts failing on most nodes first: a capped list never hides the mirror that is down.
+  const shownMirrors = () =>
+    mostImportant(
+      current().mirrors,
+      (m) => m.nodesFailing,
+      (m) => m.host,
+    );
   new Gauge({
-    name: 'mirrorscope_nodes',
-    help: 'Nodes by agent state (connected, disconnected, silent, missing).',
-    labelNames: ['state'],
+    ...spec('nodes'),
     registers,
     collect() {
       const counts: Record<string, number> = { connected: 0, disconnected: 0, silent: 0, missing: 0 };
@@ -38,9 +186,7 @@ export function createMetrics(
     },
   });
   new Gauge({
-    name: 'mirrorscope_findings',
-    help: 'Findings across all nodes, by severity (a problem seen by N nodes counts N times).',
-    labelNames: ['severity'],
+    ...spec('findings'),
     registers,
     collect() {
       const f = current().summary.findings;
@@ -48,9 +194,7 @@ export function createMetrics(
     },
   });
   new Gauge({
-    name: 'mirrorscope_causes',
-    help: 'Causes in the cluster (each explains one or more problems), by cause kind and severity.',
-    labelNames: ['kind', 'severity'],
+    ...spec('causes'),
     registers,
     collect() {
       this.reset();
@@ -59,9 +203,7 @@ export function createMetrics(
     },
   });
   new Gauge({
-    name: 'mirrorscope_problems',
-    help: 'Distinct problems in the cluster (deduplicated across nodes), by severity.',
-    labelNames: ['severity'],
+    ...spec('problems'),
     registers,
     collect() {
       const counts = { error: 0, warning: 0, info: 0 };
@@ -70,9 +212,7 @@ export function createMetrics(
     },
   });
   new Gauge({
-    name: 'mirrorscope_pool_mirror_config_nodes',
-    help: "Nodes per MachineConfigPool by mirror configuration state: done (runs the target's registry files), lagging, drifted (OpenShift).",
-    labelNames: ['pool', 'state'],
+    ...spec('poolNodes'),
     registers,
     collect() {
       this.reset();
@@ -84,33 +224,34 @@ export function createMetrics(
     },
   });
   new Gauge({
-    name: 'mirrorscope_mirror_nodes_failing',
-    help: 'Nodes whose probe of a mirror/registry host fails.',
-    labelNames: ['host'],
+    ...spec('mirrorNodesFailing'),
     registers,
     collect() {
       this.reset();
-      for (const m of current().mirrors) this.set({ host: m.host }, m.nodesFailing);
+      for (const m of shownMirrors()) this.set({ host: m.host }, m.nodesFailing);
     },
   });
   new Gauge({
-    name: 'mirrorscope_mirror_nodes_reachable',
-    help: 'Nodes that reach a mirror/registry host.',
-    labelNames: ['host'],
+    ...spec('mirrorNodesReachable'),
     registers,
     collect() {
       this.reset();
-      for (const m of current().mirrors) this.set({ host: m.host }, m.nodesReachable);
+      for (const m of shownMirrors()) this.set({ host: m.host }, m.nodesReachable);
     },
   });
   new Gauge({
-    name: 'mirrorscope_mirror_latency_seconds',
-    help: 'Probe latency of a mirror/registry host across nodes (quantile 0.5 and 0.95).',
-    labelNames: ['host', 'quantile'],
+    ...spec('mirrorHosts'),
+    registers,
+    collect() {
+      this.set(current().mirrors.length);
+    },
+  });
+  new Gauge({
+    ...spec('mirrorLatency'),
     registers,
     collect() {
       this.reset();
-      for (const m of current().mirrors)
+      for (const m of shownMirrors())
         if (m.latencyMs !== null) {
           this.set({ host: m.host, quantile: '0.5' }, m.latencyMs.p50 / 1000);
           this.set({ host: m.host, quantile: '0.95' }, m.latencyMs.p95 / 1000);
@@ -118,91 +259,58 @@ export function createMetrics(
     },
   });
   new Gauge({
-    name: 'mirrorscope_images_failing',
-    help: 'Images that fail to pull on at least one node (simulated or seen in kubelet events).',
+    ...spec('imagesFailing'),
     registers,
     collect() {
       this.set(current().summary.imagesFailing);
     },
   });
   new Gauge({
-    name: 'mirrorscope_nodes_config_drift',
-    help: "Nodes whose registries configuration differs from their pool's majority.",
+    ...spec('nodesConfigDrifted'),
     registers,
     collect() {
       this.set(current().summary.nodesDrifted);
     },
   });
   new Gauge({
-    name: 'mirrorscope_collector_agents_connected',
-    help: 'Agents connected right now.',
+    ...spec('agentsConnected'),
     registers,
     collect() {
       this.set(extra.connectedAgents());
     },
   });
-  new Gauge({
-    name: 'mirrorscope_collector_informer_restarts',
-    help: 'Times an informer was replaced after an error or a silent stall.',
-    labelNames: ['informer'],
+  // Totals the collector keeps elsewhere, exported as counters: set to the running total at scrape time.
+  new Counter({
+    ...spec('informerRestarts'),
     registers,
     collect() {
-      for (const [informer, value] of Object.entries(extra.informerRestarts())) this.set({ informer }, value);
+      this.reset();
+      for (const [informer, value] of Object.entries(extra.informerRestarts())) this.inc({ informer }, value);
     },
   });
-  new Gauge({
-    name: 'mirrorscope_collector_token_reviews',
-    help: 'TokenReview requests sent to the API server (positive answers are cached).',
+  new Counter({
+    ...spec('tokenReviews'),
     registers,
     collect() {
-      this.set(extra.tokenReviews());
+      this.reset();
+      this.inc(extra.tokenReviews());
     },
   });
-  new Gauge({
-    name: 'mirrorscope_collector_token_reviews_throttled',
-    help: 'TokenReviews not sent because a source (or all together) sent too many unknown tokens; the caller got 429.',
+  new Counter({
+    ...spec('tokenReviewsThrottled'),
     registers,
     collect() {
-      this.set(extra.tokenReviewsThrottled());
+      this.reset();
+      this.inc(extra.tokenReviewsThrottled());
     },
   });
   return {
     registry,
-    messages: new Counter({
-      name: 'mirrorscope_collector_agent_messages_total',
-      help: 'Messages received from agents, by type.',
-      labelNames: ['type'],
-      registers,
-    }),
-    agentAuthFailures: new Counter({
-      name: 'mirrorscope_collector_agent_auth_failures_total',
-      help: 'Agent connections refused at upgrade, by HTTP status.',
-      labelNames: ['status'],
-      registers,
-    }),
-    agentLimitHits: new Counter({
-      name: 'mirrorscope_collector_agent_limit_hits_total',
-      help: 'Times an agent sent more than the collector keeps per node (findings, hosts, images, bytes); the excess was dropped.',
-      labelNames: ['limit'],
-      registers,
-    }),
-    agentPolicyCloses: new Counter({
-      name: 'mirrorscope_collector_agent_policy_closes_total',
-      help: 'Agent connections the collector closed for breaking the rules (no-hello, too-many-messages, wrong-node, invalid-message).',
-      labelNames: ['reason'],
-      registers,
-    }),
-    apiAuthFailures: new Counter({
-      name: 'mirrorscope_collector_api_auth_failures_total',
-      help: 'HTTP API requests refused, by HTTP status.',
-      labelNames: ['status'],
-      registers,
-    }),
-    configMapWrites: new Counter({
-      name: 'mirrorscope_collector_configmap_writes_total',
-      help: 'Writes of the report ConfigMap, by result.',
-      labelNames: ['result'],
-      registers,
-    }),
+    messages: new Counter({ ...spec('messages'), registers }),
+    agentAuthFailures: new Counter({ ...spec('agentAuthFailures'), registers }),
+    agentLimitHits: new Counter({ ...spec('agentLimitHits'), registers }),
+    agentPolicyCloses: new Counter({ ...spec('agentPolicyCloses'), registers }),
+    apiAuthFailures: new Counter({ ...spec('apiAuthFailures'), registers }),
+    configMapWrites: new Counter({ ...spec('configMapWrites'), registers }),
   };
 }

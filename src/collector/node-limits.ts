@@ -2,6 +2,7 @@
 // The limits are on the node's stored state, not on a connection, so a peer that reconnects and
 // sends again cannot add to what a previous connection left behind. A healthy agent stays far below
 // them (the bench's nodes hold 200 findings, 5 hosts and 20 images in ~100 KiB).
+import { sourceCredentialsBytes } from '../core/credentials/source-credentials.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, WireFinding } from '../protocol/messages.js';
 import { MAX_MESSAGE_BYTES } from '../protocol/messages.js';
 
@@ -43,7 +44,14 @@ export function hostBytes(h: HostProbe): number {
 export function imageBytes(i: ImageStatus): number {
   let keys = 0;
   for (const k of i.findingKeys) keys += k.length + 8;
-  return ITEM_OVERHEAD + i.image.length + length(i.source) + length(i.digest) + keys;
+  return (
+    ITEM_OVERHEAD +
+    i.image.length +
+    length(i.source) +
+    length(i.digest) +
+    keys +
+    sourceCredentialsBytes(i.sources)
+  );
 }
 
 export function fileBytes(f: ConfigFileDigest): number {

@@ -3,6 +3,7 @@
 // waits for agents to reconnect and send their snapshots. What is kept per node is bounded
 // (NODE_LIMITS) across connections; what does not fit is dropped and said with an
 // `agent-limit-exceeded` finding on the node.
+import { sourceCredentialsKey } from '../core/credentials/source-credentials.js';
 import type {
   DeltaMessage,
   HelloMessage,
@@ -12,7 +13,7 @@ import type {
   SnapshotMessage,
   WireFinding,
 } from '../protocol/messages.js';
-import { definitionOf } from '../core/findings/catalogue.js';
+import { finding } from '../core/check/finding.js';
 import type { AgentView, FindingSet } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
 import { FindingClasses } from './finding-classes.js';
@@ -110,7 +111,7 @@ class ImageStatusInterner {
   private bytes = 0;
 
   intern(status: ImageStatus): ImageStatus {
-    const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}\u0000${status.resolution ?? ''}`;
+    const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}\u0000${status.resolution ?? ''}\u0000${sourceCredentialsKey(status.sources)}`;
     const shared = this.table.get(key);
     if (shared !== undefined) return shared;
     // Starting afresh only loses sharing; entries still held by nodes stay alive through them.
@@ -138,13 +139,13 @@ const LIMIT_FINDINGS = Object.fromEntries(
     limit,
     Object.freeze<WireFinding>({
       key: `agent-limit-exceeded:${limit}`,
-      id: 'agent-limit-exceeded',
-      severity: definitionOf('agent-limit-exceeded').severity,
-      message: `The agent on this node sent ${LIMIT_TEXT[limit]}; the rest was dropped, so this node's entry in the report is incomplete.`,
-      file: null,
-      line: null,
-      scope: null,
-      fix: definitionOf('agent-limit-exceeded').fix,
+      ...finding(
+        'agent-limit-exceeded',
+        `The agent on this node sent ${LIMIT_TEXT[limit]}; the rest was dropped, so this node's entry in the report is incomplete.`,
+        null,
+        null,
+        null,
+      ),
       image: null,
       host: null,
     }),

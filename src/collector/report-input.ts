@@ -72,5 +72,14 @@ export function clusterInput(
     intent: cluster.intent?.evaluate(nowMs) ?? null,
     admission: cluster.admission?.section(cluster.pods(), nowMs, () => pullSourcesByImage(nodes)) ?? null,
     ...(cluster.informers.pods === undefined ? {} : { pods: podCountsByNode(cluster.pods()) }),
+    ...(cluster.podSecrets === null
+      ? {}
+      : {
+          collectorFindings: cluster.podSecrets.findings(
+            cluster.pods(),
+            nodes,
+            cluster.intent?.enabled === true ? true : null,
+          ),
+        }),
   };
 }

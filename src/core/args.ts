@@ -9,12 +9,31 @@ export interface FlagSpec {
 
 export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 
-export interface ParsedArgs {
-  readonly flags: FlagValues;
+/** What a flag of this spec parses to: repeatable flags collect strings. */
+type FlagValue<S extends FlagSpec> = S['multiple'] extends true
+  ? string[]
+  : S['type'] extends 'boolean'
+    ? boolean
+    : S['type'] extends 'number'
+      ? number
+      : string;
+
+/** The flags a command declared, each typed by its spec; absent flags are undefined. */
+export type TypedFlags<S extends Readonly<Record<string, FlagSpec>>> = {
+  -readonly [K in keyof S]?: FlagValue<S[K]>;
+};
+
+export interface ParsedArgs<
+  S extends Readonly<Record<string, FlagSpec>> = Readonly<Record<string, FlagSpec>>,
+> {
+  readonly flags: TypedFlags<S>;
   readonly positionals: string[];
 }
 
-export function parseArgs(argv: readonly string[], specs: Readonly<Record<string, FlagSpec>>): ParsedArgs {
+export function parseArgs<const S extends Readonly<Record<string, FlagSpec>>>(
+  argv: readonly string[],
+  specs: S,
+): ParsedArgs<S> {
   const flags: FlagValues = {};
   const positionals: string[] = [];
   const byShort = new Map(
@@ -64,5 +83,5 @@ export function parseArgs(argv: readonly string[], specs: Readonly<Record<string
       flags[name] = list;
     } else flags[name] = value;
   }
-  return { flags, positionals };
+  return { flags: flags as TypedFlags<S>, positionals };
 }

@@ -94,12 +94,13 @@ function effectiveInsecureRegistries(
   return [...crio.insecureRegistries, { value: IMPLICIT_INSECURE_CIDR, origin: null }];
 }
 
+/** `rootDir`: a directory, or a NodeRoot (e.g. a node with proposed files overlaid). */
 export async function loadResolver(
-  rootDir: string,
+  rootDir: string | NodeRoot,
   runtime: Runtime = 'crio',
   version: CrioVersion | null = null,
 ): Promise<LoadedResolver> {
-  const root = new NodeRoot(rootDir);
+  const root = typeof rootDir === 'string' ? new NodeRoot(rootDir) : rootDir;
   const loaded = await loadNodeRegistries(root);
   const crio = runtime === 'crio' ? await loadCrioConfigFor(root, version) : null;
   const modelled = modelledVersion(version);

@@ -16,7 +16,9 @@
 //
 // The collector never needs history: a reconnecting agent sends hello + snapshot, and the snapshot
 // replaces everything the collector knew about that node.
-import type { Severity } from '../core/findings/types.js';
+import { NODE_FINDING_FIELDS, SEVERITIES, type NodeFinding, type Severity } from '../core/findings/types.js';
+import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../core/node-state.js';
+import type { NodeAuthState, SourceCredentialStatus } from '../core/credentials/source-credentials.js';
 
 export const PROTOCOL_VERSION = 1;
 /** WebSocket `maxPayload` on both ends; a snapshot of 300 images with all findings fits easily. */
@@ -26,67 +28,10 @@ export const AGENT_PATH = '/api/v1/agents';
 /** Audience of the projected service-account token the agent presents. */
 export const TOKEN_AUDIENCE = 'mirrorscope';
 
-/** A finding as it travels: the catalogue shape plus what makes it unique on its node. */
-export interface WireFinding {
-  /** Stable across scans for the same problem (id + scope + subject), used for deltas and dedupe. */
-  readonly key: string;
-  readonly id: string;
-  readonly severity: Severity;
-  readonly message: string;
-  readonly file: string | null;
-  readonly line: number | null;
-  readonly scope: string | null;
-  readonly fix: string;
-  /** The image the finding is about, when it is about one. */
-  readonly image?: string | null;
-  /** `host[:port]` of the mirror or registry the finding is about, when it is about one. */
-  readonly host?: string | null;
-  /** The check that found it could not run in the latest scan: why (the finding is from an earlier scan). */
-  readonly stale?: string;
-}
+/** A finding as it travels: the node finding, exactly (defined once, in core). */
+export type WireFinding = NodeFinding;
 
-/** What the agent saw of one registry host during its last scan. */
-export interface HostProbe {
-  readonly host: string;
-  readonly reachable: boolean;
-  /** Outcome code of the last probe (`found`, `unreachable`, `tls-untrusted`, …). */
-  readonly outcome: string;
-  readonly latencyMs: number | null;
-  readonly probedAt: string;
-}
-
-/** Where this node would pull one image from, and whether it can. */
-export interface ImageStatus {
-  readonly image: string;
-  readonly pullable: boolean;
-  /** The reference of the source that serves the pull (null when it fails or was not probed). */
-  readonly source: string | null;
-  readonly digest: string | null;
-  /** Finding keys that explain a failure. */
-  readonly findingKeys: readonly string[];
-  /**
-   * What the configuration alone makes of the image on this node (candidates and sources, or the
-   * error), independent of the network: nodes whose answers differ resolve it differently. Optional
-   * (added in 0.2; older agents omit it).
-   */
-  readonly resolution?: string;
-}
-
-/** The runtime whose pulls the agent simulates (optional in a snapshot; older agents omit it). */
-export interface RuntimeInfo {
-  readonly name: 'crio';
-  /** The CRI-O version applied, null when unknown (the newest rules). */
-  readonly version: string | null;
-  readonly containersImage: string | null;
-  /** Where the version came from: the agent's --crio-version, the collector (Node status), or nowhere. */
-  readonly source: 'flag' | 'collector' | null;
-}
-
-export interface ConfigFileDigest {
-  /** Node path, e.g. `/etc/containers/registries.conf`. */
-  readonly path: string;
-  readonly sha256: string;
-}
+export type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../core/node-state.js';
 
 export interface HelloMessage {
   readonly v: 1;
@@ -171,6 +116,20 @@ export interface TraceRequestMessage {
   readonly timeoutMs: number;
   /** The pod's namespace: CRI-O ≥ 1.28 verifies with signature_policy_dir/<namespace>.json. Optional. */
   readonly namespace?: string | null;
+  /**
+   * For a trace of a pod's pull: the credentials the kubelet would send, in its order (pod pull
+   * secrets matched as its keyring matches). Secret values: only over the authenticated link, never
+   * logged. Optional.
+   */
+  readonly pullCredentials?: readonly WirePullCredential[];
+}
+
+export interface WirePullCredential {
+  /** `namespace/name` of the Secret, and the key that matched: for the trace's text. */
+  readonly secret: string;
+  readonly key: string;
+  readonly username: string;
+  readonly password: string;
 }
 
 export interface SnapshotRequestMessage {
@@ -228,25 +187,40 @@ function list<T>(o: Json, key: string, item: (v: unknown, i: number) => T, max =
   return v.map(item);
 }
 
-const SEVERITIES: readonly string[] = ['error', 'warning', 'info'];
+function severity(o: Json, key: string): Severity {
+  const v = str(o, key);
+  const known = SEVERITIES.find((s) => s === v);
+  if (known === undefined) throw new ProtocolError(`unknown severity "${v}"`);
+  return known;
+}
+
+/** How each field of a finding is read: the compiler holds this to `NodeFinding`, field for field. */
+const FINDING_FIELD_READERS: {
+  readonly [F in keyof WireFinding]-?: (o: Json, key: F) => WireFinding[F];
+} = {
+  key: (o, k) => str(o, k, 1024),
+  id: (o, k) => str(o, k, 128),
+  severity,
+  message: (o, k) => str(o, k, 16_384),
+  file: (o, k) => strOrNull(o, k),
+  line: numOrNull,
+  scope: (o, k) => strOrNull(o, k),
+  fix: (o, k) => str(o, k, 16_384),
+  image: (o, k) => strOrNull(o, k, 1024),
+  host: (o, k) => strOrNull(o, k, 512),
+  // Only a string counts: an agent that sends anything else has not marked the finding stale.
+  stale: (o, k) => (typeof o[k] === 'string' ? str(o, k, 16_384) : undefined),
+};
 
 function finding(value: unknown): WireFinding {
   const o = object(value, 'finding');
-  const severity = str(o, 'severity');
-  if (!SEVERITIES.includes(severity)) throw new ProtocolError(`unknown severity "${severity}"`);
-  return {
-    key: str(o, 'key', 1024),
-    id: str(o, 'id', 128),
-    severity: severity as Severity,
-    message: str(o, 'message', 16_384),
-    file: strOrNull(o, 'file'),
-    line: numOrNull(o, 'line'),
-    scope: strOrNull(o, 'scope'),
-    fix: str(o, 'fix', 16_384),
-    image: strOrNull(o, 'image', 1024),
-    host: strOrNull(o, 'host', 512),
-    ...(typeof o.stale === 'string' ? { stale: str(o, 'stale', 16_384) } : {}),
-  };
+  const out: Record<string, unknown> = {};
+  for (const field of NODE_FINDING_FIELDS) {
+    const read = FINDING_FIELD_READERS[field] as (o: Json, key: string) => unknown;
+    const v = read(o, field);
+    if (v !== undefined) out[field] = v;
+  }
+  return out as unknown as WireFinding;
 }
 
 function hostProbe(value: unknown): HostProbe {
@@ -272,6 +246,33 @@ function imageStatus(value: unknown): ImageStatus {
       return k;
     }),
     ...(o.resolution === undefined ? {} : { resolution: str(o, 'resolution', 4096) }),
+    ...(o.sources === undefined ? {} : { sources: list(o, 'sources', sourceCredentialStatus, 256) }),
+  };
+}
+
+const NODE_AUTH_STATES: readonly string[] = ['found', 'none', 'unknown'];
+
+function sourceCredentialStatus(value: unknown): SourceCredentialStatus {
+  const o = object(value, 'source');
+  const nodeAuth = str(o, 'nodeAuth', 16);
+  if (!NODE_AUTH_STATES.includes(nodeAuth)) throw new ProtocolError(`unknown nodeAuth "${nodeAuth}"`);
+  return {
+    reference: str(o, 'reference', 1024),
+    host: str(o, 'host', 512),
+    mirror: bool(o, 'mirror'),
+    kubeletCredentials: bool(o, 'kubeletCredentials'),
+    nodeAuth: nodeAuth as NodeAuthState,
+    detail: strOrNull(o, 'detail', 1024),
+  };
+}
+
+function pullCredential(value: unknown): WirePullCredential {
+  const o = object(value, 'pull credential');
+  return {
+    secret: str(o, 'secret', 512),
+    key: str(o, 'key', 1024),
+    username: str(o, 'username', 4096),
+    password: str(o, 'password', 16_384),
   };
 }
 
@@ -416,6 +417,9 @@ export function parseCollectorMessage(text: string): CollectorMessage {
         all: bool(o, 'all'),
         timeoutMs: num(o, 'timeoutMs'),
         ...(o.namespace === undefined ? {} : { namespace: strOrNull(o, 'namespace', 63) }),
+        ...(o.pullCredentials === undefined
+          ? {}
+          : { pullCredentials: list(o, 'pullCredentials', pullCredential, 64) }),
       };
     case 'snapshot-request':
       return { v: 1, type: 'snapshot-request' };

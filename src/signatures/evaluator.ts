@@ -383,7 +383,7 @@ export function closeSignatureContext(ctx: SignatureContext): void {
 
 /** For `mirrorscope trace`: the evaluator of a node root (CRI-O's policy choice when runtime is crio). */
 export async function loadNodeSignatureEvaluator(
-  rootDir: string,
+  rootDir: string | NodeRoot,
   runtime: 'crio' | 'podman',
   options: {
     readonly timeoutMs?: number;
@@ -395,7 +395,7 @@ export async function loadNodeSignatureEvaluator(
     import('../host/node-root.js'),
     import('../host/crio-files.js'),
   ]);
-  const root = new NodeRoot(rootDir);
+  const root = typeof rootDir === 'string' ? new NodeRoot(rootDir) : rootDir;
   const version = options.crioVersion ?? null;
   const crio = runtime === 'crio' ? await loadCrioConfigFor(root, version) : null;
   const ctx = await loadSignatureContext(root, crio, {

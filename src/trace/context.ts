@@ -6,6 +6,7 @@ import type { ResolveResult } from '../core/resolve/types.js';
 import { chooseAuthFiles, readAuthFileSlot, type AuthFileChoice } from '../host/auth-files.js';
 import { findCertsDir, findSystemTrust, type CertFile, type CertsDir } from '../host/certs-d.js';
 import { loadResolver } from '../host/load-resolver.js';
+import type { NodeRoot } from '../host/node-root.js';
 import { requireNamedFile } from '../host/named-file.js';
 import {
   hasNamespacedPolicies,
@@ -20,6 +21,9 @@ import {
 import { namespacedAuthNote, namespacedPolicyNote, type RuntimeNote } from '../core/crio/runtime-notes.js';
 import { locatePolicy } from '../host/policy-files.js';
 
+/** certs.d for a registry host, with the node's system trust bundle. */
+export type SourceTrust = CertsDir & { readonly system: CertFile | null };
+
 export interface TraceContext {
   readonly resolver: Resolver;
   /** registries.conf `credential-helpers` (empty: the default, auth files only). */
@@ -32,8 +36,7 @@ export interface TraceContext {
   /** Every auth file searched, in containers/image's order (several only for --runtime podman). */
   readonly authFiles: readonly AuthFileChoice[];
   readonly authSlots: readonly AuthFileSlot[];
-  /** certs.d for a registry host, with the node's system trust bundle. */
-  certsFor(hostPort: string): Promise<CertsDir & { readonly system: CertFile | null }>;
+  certsFor(hostPort: string): Promise<SourceTrust>;
   /** For messages: a node path with its real path under --root. */
   describePath(nodePath: string): string;
   /** The runtime simulated, as the JSON shows it. */
@@ -53,7 +56,7 @@ export interface LoadContextOptions {
 }
 
 export async function loadTraceContext(
-  rootDir: string,
+  rootDir: string | NodeRoot,
   options: LoadContextOptions = {},
 ): Promise<TraceContext> {
   const choice: RuntimeChoice = { runtime: options.runtime ?? 'crio', version: options.crioVersion ?? null };
@@ -90,7 +93,7 @@ export async function loadTraceContext(
     const auth = namespacedAuthNote(modelledVersion(choice.version), loaded.crio, namespace, authFile.path);
     if (auth !== null) notes.push(auth);
   }
-  const certs = new Map<string, Promise<CertsDir & { readonly system: CertFile | null }>>();
+  const certs = new Map<string, Promise<SourceTrust>>();
   let system: Promise<CertFile | null> | null = null;
   const config = loaded.loaded.config;
   return {

@@ -1,12 +1,17 @@
 // The trace engine: for one image, walk the sources in CRI-O's order and, for each, do what
 // containers/image does on the wire (credentials, certs.d, ping, auth, manifest) without layers.
 // It stops at the first source that serves the manifest, as CRI-O does, unless `all` is asked.
-import { describeLookup, lookupCredentials } from '../core/credentials/lookup.js';
+import type { CredentialLookup } from '../core/credentials/lookup.js';
 import { MirrorscopeError } from '../core/errors.js';
-import { nameOf, parseCanonicalNamed, stringOf, type ImageReference } from '../core/reference/reference.js';
-import { rewriteReference } from '../core/registries/pull-sources.js';
+import type { ImageReference } from '../core/reference/reference.js';
 import type { SourceOutcome } from '../core/registry-protocol/outcome.js';
-import type { CandidateResolution, SourceResolution } from '../core/resolve/types.js';
+import type {
+  CandidatePlan,
+  PlannedSource,
+  PullPlan,
+  SkippedSource,
+  TriedSource,
+} from '../core/resolve/plan.js';
 import { where } from '../core/resolve/types.js';
 import { ClientCache } from '../probe/client-cache.js';
 import {
@@ -16,7 +21,8 @@ import {
   type RegistryClient,
 } from '../probe/registry-client.js';
 import { BlobChecker } from './blob-check.js';
-import type { TraceContext } from './context.js';
+import { sourceLookup, type CriAuth } from './cri-credentials.js';
+import type { SourceTrust, TraceContext } from './context.js';
 import { failAtWinner, failedResult, winnerChecks } from './winner-checks.js';
 import {
   signatureFailsPull,
@@ -39,6 +45,26 @@ interface Probed {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+type StepExtra = Partial<Pick<TraceStep, 'durationMs' | 'decisive' | 'level'>>;
+/** Records one step; `source` indexes `TraceResult.sources`, null for the whole pull. */
+type StepSink = (source: number | null, kind: TraceStepKind, message: string, extra?: StepExtra) => void;
+
+/** A registry client for one source, opened as containers/image opens it: credentials, then certs.d. */
+type Connection =
+  | {
+      readonly client: RegistryClient;
+      readonly lookup: CredentialLookup;
+      /** The trace's credentials step. */
+      readonly text: string;
+      readonly certs: SourceTrust;
+    }
+  | {
+      readonly client: null;
+      readonly lookup: CredentialLookup;
+      readonly text: string;
+      readonly failure: string;
+    };
+
 function round(msValue: number): number {
   return Math.round(msValue * 100) / 100;
 }
@@ -52,6 +78,50 @@ function skipOutcome(reason: string): SourceOutcome {
   return reason === 'pull-from-mirror-tag-only' ? 'skipped-tag-only' : 'skipped-digest-only';
 }
 
+/** The fields of a source that only its probe fills in. */
+function notProbed(image: string, reachedByCrio: boolean) {
+  return {
+    image,
+    status: null,
+    digest: null,
+    mediaType: null,
+    credentials: null,
+    certsDir: null,
+    reachedByCrio,
+    stale: null,
+    blobs: null,
+  };
+}
+
+/** A mirror CRI-O does not try: recorded in its place, with the rule that skips it. */
+function skippedSource(
+  planned: SkippedSource,
+  base: ReturnType<typeof notProbed>,
+  index: number,
+  step: StepSink,
+): Probed {
+  const skipped = planned.resolution;
+  const reference = planned.reference;
+  const outcome = skipOutcome(skipped.reason);
+  step(index, 'source', `mirror ${reference} (${where(skipped.origin)}) is not tried`);
+  step(index, 'outcome', `${outcome}: ${skipped.explanation}`, { level: 'warn' });
+  return {
+    source: {
+      ...base,
+      reference,
+      mirror: true,
+      host: reference.split('/')[0]!,
+      insecure: false,
+      outcome,
+      reason: skipped.explanation,
+      durationMs: 0,
+      configuredAt: where(skipped.origin),
+    },
+    client: null,
+    answer: null,
+  };
+}
+
 export class TraceEngine {
   private readonly blobChecker = new BlobChecker();
 
@@ -59,6 +129,8 @@ export class TraceEngine {
     private readonly context: TraceContext,
     readonly clients: ClientCache = new ClientCache(),
     private readonly userAgent = 'mirrorscope',
+    /** The credentials the kubelet sends with this pull (a trace for a pod), null for none. */
+    private readonly criAuth: CriAuth | null = null,
   ) {}
 
   /** Closes the kept connections. */
@@ -67,21 +139,21 @@ export class TraceEngine {
   }
 
   async trace(image: string, options: TraceOptions = {}): Promise<TraceResult> {
-    const result = await this.walk(image, options);
-    const notes = this.context.notesFor(this.context.resolver.resolve(image));
+    return this.tracePlan(image, this.context.resolver.plan(image), options);
+  }
+
+  /** Walks a plan the context's resolver (or one with a proposed configuration) made for `image`. */
+  async tracePlan(image: string, plan: PullPlan, options: TraceOptions = {}): Promise<TraceResult> {
+    const result = await this.walk(image, plan, options);
+    const notes = this.context.notesFor(plan.resolution);
     return { ...result, runtime: this.context.runtime, ...(notes.length > 0 ? { notes } : {}) };
   }
 
-  private async walk(image: string, options: TraceOptions): Promise<TraceResult> {
+  private async walk(image: string, plan: PullPlan, options: TraceOptions): Promise<TraceResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const steps: TraceStep[] = [];
     const sources: TraceSource[] = [];
-    const step = (
-      source: number | null,
-      kind: TraceStepKind,
-      message: string,
-      extra: Partial<Pick<TraceStep, 'durationMs' | 'decisive' | 'level'>> = {},
-    ) => {
+    const step: StepSink = (source, kind, message, extra = {}) => {
       steps.push({
         source,
         kind,
@@ -91,7 +163,7 @@ export class TraceEngine {
         level: extra.level ?? 'info',
       });
     };
-    const resolution = this.context.resolver.resolve(image);
+    const resolution = plan.resolution;
     for (const line of resolution.explanation) step(null, 'resolve', line);
     if (resolution.error !== null || resolution.candidates.length === 0) {
       const message = resolution.error?.message ?? 'no pull candidates';
@@ -108,10 +180,11 @@ export class TraceEngine {
       };
     }
     let winner: Probed | null = null;
-    let winnerCandidate: CandidateResolution | null = null;
+    let winnerCandidate: CandidatePlan | null = null;
     let lastFailure: number | null = null;
     let candidateError: string | null = null;
-    for (const candidate of resolution.candidates) {
+    for (const candidatePlan of plan.candidates) {
+      const candidate = candidatePlan.resolution;
       const crioReaches = winner === null;
       if (!crioReaches && !options.all) break;
       if (resolution.candidates.length > 1) step(null, 'resolve', `candidate ${candidate.image}`);
@@ -121,16 +194,16 @@ export class TraceEngine {
         candidateError = candidate.error.message;
         continue;
       }
-      for (const planned of this.plan(candidate)) {
+      for (const planned of candidatePlan.sources) {
         const reached = winner === null;
         if (!reached && !options.all) break;
         const index = sources.length;
-        const probed = await this.probeSource(candidate, planned, index, reached, timeoutMs, step);
+        const probed = await this.probeSource(candidatePlan, planned, index, reached, timeoutMs, step);
         sources.push(probed.source);
         if (!reached) continue;
         if (probed.source.outcome === 'found') {
           winner = probed;
-          winnerCandidate = candidate;
+          winnerCandidate = candidatePlan;
         } else if (
           probed.source.outcome !== 'skipped-digest-only' &&
           probed.source.outcome !== 'skipped-tag-only'
@@ -161,7 +234,7 @@ export class TraceEngine {
     const [stale, signature, checks] = await Promise.all([
       staleCandidate === null
         ? null
-        : this.staleCheck(staleCandidate, winner, sources, timeoutMs, (kind, message, extra = {}) =>
+        : this.staleCheck(staleCandidate, winner, sources, timeoutMs, (_source, kind, message, extra = {}) =>
             staleSteps.push({
               source: winIndex,
               kind,
@@ -280,96 +353,54 @@ export class TraceEngine {
     }
   }
 
-  /** The sources in configuration order: mirrors (tried or skipped), then the primary. */
-  private plan(
-    candidate: CandidateResolution,
-  ): ({ kind: 'try'; source: SourceResolution } | { kind: 'skip'; index: number })[] {
-    const tried = candidate.sources.map((source) => ({ kind: 'try' as const, source }));
-    if (candidate.skippedMirrors.length === 0) return tried;
-    const registry = candidate.registry
-      ? this.context.resolver.findRegistry(nameOf(parseCanonicalNamed(candidate.image)))
-      : undefined;
-    if (registry === undefined)
-      return [...candidate.skippedMirrors.map((_, index) => ({ kind: 'skip' as const, index })), ...tried];
-    const out: ({ kind: 'try'; source: SourceResolution } | { kind: 'skip'; index: number })[] = [];
-    let next = 0;
-    for (const mirror of registry.mirrors) {
-      const skipIndex = candidate.skippedMirrors.findIndex(
-        (s) =>
-          s.location === mirror.location &&
-          s.origin.file === mirror.origin.file &&
-          s.origin.line === mirror.origin.line,
-      );
-      if (skipIndex !== -1) out.push({ kind: 'skip', index: skipIndex });
-      else if (next < tried.length - 1) out.push(tried[next++]!);
-    }
-    out.push(...tried.slice(next));
-    return out;
-  }
-
-  private skippedReference(candidate: CandidateResolution, index: number): string {
-    const skipped = candidate.skippedMirrors[index]!;
-    const logical = parseCanonicalNamed(candidate.image);
-    const registry = this.context.resolver.findRegistry(nameOf(logical));
-    const endpoint = registry?.mirrors.find(
-      (m) => m.location === skipped.location && m.origin.line === skipped.origin.line,
+  /**
+   * The client for a source, as containers/image opens it: credentials (the kubelet's on the requested
+   * image's domain, else by the physical name in the auth files), then certs.d.
+   */
+  private async connect(
+    source: TriedSource,
+    logical: ImageReference,
+    timeoutMs: number,
+  ): Promise<Connection> {
+    const { lookup, text } = sourceLookup(
+      this.context,
+      source.credentialsKey,
+      source.physical.domain,
+      logical.domain,
+      this.criAuth,
     );
-    if (registry === undefined || endpoint === undefined) return skipped.location;
+    if (lookup.error !== null) return { client: null, lookup, text, failure: lookup.error };
+    let certs;
     try {
-      return stringOf(rewriteReference(endpoint, logical, registry.prefix).reference);
-    } catch {
-      return skipped.location;
+      certs = await this.context.certsFor(source.physical.domain);
+    } catch (err) {
+      if (!(err instanceof MirrorscopeError)) throw err;
+      return { client: null, lookup, text, failure: err.message };
     }
+    const client = this.clients.get({
+      host: source.resolution.host,
+      insecure: source.resolution.insecure,
+      tls: certs,
+      credentials: lookup.credentials,
+      credentialsFound: lookup.match !== null,
+      timeoutMs,
+      userAgent: this.userAgent,
+    });
+    return { client, lookup, text, certs };
   }
 
   private async probeSource(
-    candidate: CandidateResolution,
-    planned: { kind: 'try'; source: SourceResolution } | { kind: 'skip'; index: number },
+    candidate: CandidatePlan,
+    planned: PlannedSource,
     index: number,
     reachedByCrio: boolean,
     timeoutMs: number,
-    step: (
-      source: number | null,
-      kind: TraceStepKind,
-      message: string,
-      extra?: Partial<Pick<TraceStep, 'durationMs' | 'decisive' | 'level'>>,
-    ) => void,
+    step: StepSink,
   ): Promise<Probed> {
     const start = performance.now();
-    const base = {
-      image: candidate.image,
-      status: null,
-      digest: null,
-      mediaType: null,
-      credentials: null,
-      certsDir: null,
-      reachedByCrio,
-      stale: null,
-      blobs: null,
-    };
-    if (planned.kind === 'skip') {
-      const skipped = candidate.skippedMirrors[planned.index]!;
-      const reference = this.skippedReference(candidate, planned.index);
-      const outcome = skipOutcome(skipped.reason);
-      step(index, 'source', `mirror ${reference} (${where(skipped.origin)}) is not tried`);
-      step(index, 'outcome', `${outcome}: ${skipped.explanation}`, { level: 'warn' });
-      return {
-        source: {
-          ...base,
-          reference,
-          mirror: true,
-          host: reference.split('/')[0]!,
-          insecure: false,
-          outcome,
-          reason: skipped.explanation,
-          durationMs: 0,
-          configuredAt: where(skipped.origin),
-        },
-        client: null,
-        answer: null,
-      };
-    }
-    const src = planned.source;
+    const base = notProbed(candidate.resolution.image, reachedByCrio);
+    if (planned.kind === 'skip') return skippedSource(planned, base, index, step);
+    const src = planned.resolution;
     const configuredAt = src.origin ? where(src.origin) : null;
     const prefix = reachedByCrio ? '' : `(--all; ${this.context.resolver.runtimeName} would not get here) `;
     step(
@@ -377,7 +408,7 @@ export class TraceEngine {
       'source',
       `${prefix}Trying to access "${src.reference}" (${src.mirror ? 'mirror' : 'primary'}${configuredAt ? `, ${configuredAt}` : ''})`,
     );
-    const physical = parseCanonicalNamed(src.reference);
+    const physical = planned.physical;
     const source: Mutable<TraceSource> = {
       ...base,
       reference: src.reference,
@@ -401,25 +432,13 @@ export class TraceEngine {
       const reason = `registry ${blockedBy?.prefix ?? src.location} is blocked in ${blockedBy ? where(blockedBy) : 'registries.conf'}`;
       return finish('blocked', reason, 'fail');
     }
-    // Credentials: by the physical reference name, in the auth file(s) the runtime is told to use.
-    const lookup = lookupCredentials(
-      nameOf(physical),
-      this.context.credentialHelpers,
-      this.context.authSlots,
-    );
+    const connection = await this.connect(planned, candidate.logical, timeoutMs);
+    const { lookup } = connection;
     if (lookup.error !== null) return finish('error', lookup.error, 'fail');
-    const slots = this.context.authSlots;
-    const listed = slots.map((f) => (f.file === null ? `${f.path} (does not exist)` : f.path)).join(', ');
-    const searched = lookup.match ? '' : ` (searched ${listed})`;
-    step(index, 'credentials', `${describeLookup(lookup)}${searched}`);
+    step(index, 'credentials', connection.text);
     source.credentials = lookup.match;
-    let certs;
-    try {
-      certs = await this.context.certsFor(physical.domain);
-    } catch (err) {
-      if (!(err instanceof MirrorscopeError)) throw err;
-      return finish('error', err.message, 'fail');
-    }
+    if (connection.client === null) return finish('error', connection.failure, 'fail');
+    const { certs, client } = connection;
     source.certsDir = certs.dir;
     const certsText =
       certs.dir === null
@@ -430,15 +449,6 @@ export class TraceEngine {
       'tls',
       `Looking for TLS certificates and private keys: ${certsText}${src.insecure ? `; insecure = true (${where(src.insecureOrigin)}): TLS not verified, plain HTTP allowed` : ''}`,
     );
-    const client = this.clients.get({
-      host: src.host,
-      insecure: src.insecure,
-      tls: certs,
-      credentials: lookup.credentials,
-      credentialsFound: lookup.match !== null,
-      timeoutMs,
-      userAgent: this.userAgent,
-    });
     const log = (s: ProbeStep) =>
       step(index, s.kind, s.message, {
         durationMs: s.durationMs,
@@ -502,61 +512,38 @@ export class TraceEngine {
 
   /** A tag served by a mirror, compared with the source registry's answer when that is reachable. */
   private async staleCheck(
-    candidate: CandidateResolution,
+    candidate: CandidatePlan,
     winner: Probed,
     sources: readonly TraceSource[],
     timeoutMs: number,
-    step: (
-      kind: TraceStepKind,
-      message: string,
-      extra?: Partial<Pick<TraceStep, 'durationMs' | 'decisive' | 'level'>>,
-    ) => void,
+    step: StepSink,
   ): Promise<StaleCheck | null> {
-    const logical = parseCanonicalNamed(candidate.image);
-    if (logical.digest !== undefined) return null;
-    const primary = candidate.sources.find((s) => !s.mirror);
+    if (candidate.logical.digest !== undefined) return null;
+    const primary = candidate.sources.find((s): s is TriedSource => s.kind === 'try' && !s.resolution.mirror);
     if (primary === undefined) return null;
+    const reference = primary.resolution.reference;
     const unchecked = (reason: string): StaleCheck => {
-      step('stale-check', `stale check: tag not compared with ${primary.reference}: ${reason}`, {
+      step(null, 'stale-check', `stale check: tag not compared with ${reference}: ${reason}`, {
         level: 'warn',
       });
-      return { reference: primary.reference, checked: false, sourceDigest: null, stale: null, reason };
+      return { reference, checked: false, sourceDigest: null, stale: null, reason };
     };
-    if (primary.blocked) return unchecked('the source registry is blocked');
+    if (primary.resolution.blocked) return unchecked('the source registry is blocked');
     let digest: string | null;
-    const known = sources.find(
-      (s) => s.reference === primary.reference && !s.mirror && s.outcome !== 'blocked',
-    );
+    const known = sources.find((s) => s.reference === reference && !s.mirror && s.outcome !== 'blocked');
     const start = performance.now();
     if (known !== undefined) {
       if (known.outcome !== 'found')
         return unchecked(`the source registry answered ${known.outcome}: ${known.reason}`);
       digest = known.digest;
     } else {
-      const physical = parseCanonicalNamed(primary.reference);
-      const lookup = lookupCredentials(
-        nameOf(physical),
-        this.context.credentialHelpers,
-        this.context.authSlots,
-      );
-      let certs;
-      try {
-        certs = await this.context.certsFor(physical.domain);
-      } catch (err) {
-        return unchecked((err as Error).message);
-      }
-      const client = this.clients.get({
-        host: primary.host,
-        insecure: primary.insecure,
-        tls: certs,
-        credentials: lookup.credentials,
-        credentialsFound: lookup.match !== null,
-        timeoutMs,
-        userAgent: this.userAgent,
-      });
+      const connection = await this.connect(primary, candidate.logical, timeoutMs);
+      if (connection.client === null) return unchecked(connection.failure);
+      const { client } = connection;
+      const physical = primary.physical;
       try {
         const answer = await client.manifest(physical.path, tagOrDigestOf(physical), 'HEAD', (s) =>
-          step('stale-check', `stale check: ${s.message}`, { durationMs: s.durationMs }),
+          step(null, 'stale-check', `stale check: ${s.message}`, { durationMs: s.durationMs }),
         );
         if (answer.classified.outcome !== 'found')
           return unchecked(
@@ -573,9 +560,9 @@ export class TraceEngine {
     const stale = digest !== winner.source.digest;
     const durationMs = round(performance.now() - start);
     const reason = stale
-      ? `stale mirror: ${winner.source.reference} serves ${winner.source.digest} but the source registry has ${digest} for ${primary.reference}`
+      ? `stale mirror: ${winner.source.reference} serves ${winner.source.digest} but the source registry has ${digest} for ${reference}`
       : `stale check: the mirror's tag matches the source registry (${digest})`;
-    step('stale-check', reason, { level: stale ? 'warn' : 'ok', durationMs });
-    return { reference: primary.reference, checked: true, sourceDigest: digest, stale, reason };
+    step(null, 'stale-check', reason, { level: stale ? 'warn' : 'ok', durationMs });
+    return { reference, checked: true, sourceDigest: digest, stale, reason };
   }
 }

@@ -16,18 +16,21 @@ import { ConfigWatcher } from '../../src/agent/config-watcher.js';
 import { FindingsStore } from '../../src/agent/findings-store.js';
 import { imagesOfPods } from '../../src/agent/kube-images.js';
 import { ConcurrencyLimit, HostPacer } from '../../src/agent/limits.js';
-import { agentOptions, parseListen } from '../../src/agent/options.js';
+import { agentOptions, listenFlag } from '../../src/agent/options.js';
 import { Outbox } from '../../src/agent/outbox.js';
+import { parseListen } from '../../src/protocol/listen-address.js';
+import { ScanLog } from '../../src/agent/scan-log.js';
+import { ScanState } from '../../src/agent/scan-state.js';
 import { CachingClientCache } from '../../src/agent/probe-cache.js';
 import { keyed } from '../../src/core/diagnose/finding-key.js';
 import { Credentials } from '../../src/core/credentials/secret.js';
 import { MirrorscopeError } from '../../src/core/errors.js';
 import { NodeRoot } from '../../src/host/node-root.js';
 import type { ProbeFailure } from '../../src/probe/registry-client.js';
-import type { KeyedFinding } from '../../src/core/diagnose/types.js';
+import type { NodeFinding } from '../../src/core/findings/types.js';
 import { REPO } from '../support/cli.js';
 
-const finding = (subject: string, message = 'm'): KeyedFinding =>
+const finding = (subject: string, message = 'm'): NodeFinding =>
   keyed({ id: 'mirror-unreachable', message, location: null, scope: 'h', subject });
 
 describe('options', () => {
@@ -50,10 +53,13 @@ describe('options', () => {
     expect(() => agentOptions({}, {})).toThrow(MirrorscopeError);
     expect(() => agentOptions({ node: 'n', collector: 'http://x' }, {})).toThrow(/ws:\/\/ or wss:\/\//);
     expect(() => agentOptions({ node: 'n', 'scan-interval': 0 }, {})).toThrow(/positive/);
-    expect(parseListen('off')).toBeNull();
-    expect(parseListen('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
-    expect(parseListen(':9000')).toEqual({ host: '127.0.0.1', port: 9000 });
-    expect(() => parseListen('9464')).toThrow(/HOST:PORT/);
+    expect(listenFlag('off')).toBeNull();
+    expect(listenFlag('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
+    expect(listenFlag(':9000')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(() => listenFlag('9464')).toThrow(/HOST:PORT/);
+    // The collector's --listen is the same function: an empty host is loopback there too.
+    expect(parseListen(':8080')).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(() => parseListen('off')).toThrow(/--listen off: expected HOST:PORT/);
     expect(agentEndpoint('ws://c:8080')).toBe('ws://c:8080/api/v1/agents');
     expect(agentEndpoint('wss://c/custom/path')).toBe('wss://c/custom/path');
     expect(agentEndpoint('wss://user:pw@c:8443')).toBe('wss://c:8443/api/v1/agents');
@@ -215,7 +221,7 @@ describe('config digests and watching', () => {
 async function withAgent(
   registriesConf: string,
   flags: Record<string, string | number>,
-  body: (agent: Agent, lines: string[]) => Promise<void>,
+  body: (agent: Agent, lines: string[], state: ScanState) => Promise<void>,
   images: readonly string[] = [],
 ): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mirrorscope-agent-'));
@@ -230,9 +236,10 @@ async function withAgent(
     const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
     const log = pino({ level: 'info', base: { node: 'n' } }, sink);
     const options = agentOptions({ node: 'n', root: dir, listen: 'off', ...flags }, {});
-    const agent = new Agent({ ...options, images }, log, null);
+    const state = new ScanState();
+    const agent = new Agent({ ...options, images }, log, [new ScanLog(log), state]);
     try {
-      await body(agent, lines);
+      await body(agent, lines, state);
     } finally {
       await agent.stop();
     }
@@ -243,12 +250,12 @@ async function withAgent(
 
 describe('agent lifecycle', () => {
   it('is ready once the configuration is loaded and the first scan is done, and not while stopping', async () => {
-    await withAgent('unqualified-search-registries = []\n', {}, async (agent, lines) => {
-      expect(agent.ready).toBe(false);
+    await withAgent('unqualified-search-registries = []\n', {}, async (agent, lines, state) => {
+      expect(state.ready).toBe(false);
       await agent.load();
-      expect(agent.ready).toBe(false);
+      expect(state.ready).toBe(false);
       await agent.scan('test');
-      expect(agent.ready).toBe(true);
+      expect(state.ready).toBe(true);
       expect(agent.snapshot(1)).toMatchObject({
         type: 'snapshot',
         seq: 1,
@@ -257,7 +264,7 @@ describe('agent lifecycle', () => {
         configHash: agent.configHash,
       });
       await agent.stop();
-      expect(agent.ready).toBe(false);
+      expect(state.ready).toBe(false);
       expect(lines.join('')).toContain('"event":"scan"');
     });
   });
@@ -447,7 +454,11 @@ describe('a partial scan', () => {
       const lines: string[] = [];
       const sink = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(chunk.toString()), cb()) });
       const log = pino({ level: 'info', base: { node: 'w1' } }, sink);
-      const agent = new Agent(agentOptions({ node: 'w1', root: dir, listen: 'off' }, {}), log, null);
+      const state = new ScanState();
+      const agent = new Agent(agentOptions({ node: 'w1', root: dir, listen: 'off' }, {}), log, [
+        new ScanLog(log),
+        state,
+      ]);
       await agent.load();
       await agent.scan('test');
       const local = () => agent.findings.filter((f) => f.id === 'signature-storage-local-only');
@@ -471,7 +482,7 @@ describe('a partial scan', () => {
         /^Not checked \(signature-storage-local-only\)/,
       );
       expect(
-        agent.findingsDocument().findings.find((f) => f.id === 'signature-storage-local-only')!.stale,
+        state.findingsDocument().findings.find((f) => f.id === 'signature-storage-local-only')!.stale,
       ).toMatch(/registries\.d cannot be loaded/);
       // The cause id is on every finding line.
       const appeared = logged.filter((l) => l.event === 'finding-appeared') as unknown as { cause: string }[];

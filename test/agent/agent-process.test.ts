@@ -413,20 +413,22 @@ describe('mirrorscope agent (long-running)', () => {
       key: `mirror-stale-tag|${mirror.host}|${mirror.host}/lab/app:v1`,
     });
     const metrics = (await get(`${base}/metrics`)).text;
-    expect(metrics).toContain(`mirrorscope_findings{code="mirror-unreachable",severity="warning"} 1`);
-    expect(metrics).toContain(`mirrorscope_causes{kind="connection-refused",severity="warning"} 1`);
-    expect(metrics).toContain(`mirrorscope_mirror_up{host="${dead}"} 0`);
-    expect(metrics).toContain(`mirrorscope_mirror_up{host="${src.host}"} 1`);
+    expect(metrics).toContain(
+      `mirrorscope_agent_findings{finding="mirror-unreachable",severity="warning"} 1`,
+    );
+    expect(metrics).toContain(`mirrorscope_agent_causes{kind="connection-refused",severity="warning"} 1`);
+    expect(metrics).toContain(`mirrorscope_agent_mirror_up{host="${dead}"} 0`);
+    expect(metrics).toContain(`mirrorscope_agent_mirror_up{host="${src.host}"} 1`);
     expect(metrics).toMatch(
       new RegExp(
-        `mirrorscope_probe_duration_seconds_count\\{host="${src.host.replace(/\./g, '\\.')}"\\} \\d+`,
+        `mirrorscope_agent_probe_duration_seconds_count\\{host="${src.host.replace(/\./g, '\\.')}"\\} \\d+`,
       ),
     );
-    expect(metrics).toContain('mirrorscope_images{pullable="false"} 1');
-    expect(metrics).toContain('mirrorscope_config_generation 1');
+    expect(metrics).toContain('mirrorscope_agent_images{pullable="false"} 1');
+    expect(metrics).toContain('mirrorscope_agent_config_generation 1');
     for (const line of metrics.split('\n')) {
       const name = /^(?:# (?:HELP|TYPE) )?([a-zA-Z_:][\w:]*)/.exec(line)?.[1];
-      if (name) expect(name.startsWith('mirrorscope_'), line).toBe(true);
+      if (name) expect(name.startsWith('mirrorscope_agent_'), line).toBe(true);
     }
     const config = await getJson<{
       configHash: string;
@@ -565,7 +567,7 @@ describe('mirrorscope agent (long-running)', () => {
     // The blocked source's mirror now answers "manifest unknown" instead.
     expect(snapshot.findings.map((f) => f.id)).toContain('mirror-manifest-missing');
     const metrics = (await get(`${base}/metrics`)).text;
-    expect(metrics).toContain('mirrorscope_config_generation 2');
+    expect(metrics).toContain('mirrorscope_agent_config_generation 2');
   }, 40_000);
 
   it('loses nothing when the collector is killed and restarted: fresh hello and snapshot', async () => {

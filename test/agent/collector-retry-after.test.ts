@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CollectorLink } from '../../src/agent/collector-link.js';
+import { CollectorLink, type CollectorPeer } from '../../src/agent/collector-link.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -31,6 +31,8 @@ it('reconnects no sooner than the Retry-After of a 429', async () => {
     tokenFile: path.join(dir, 'token'),
     caFile: null,
     log: pino({ level: 'silent' }),
+  });
+  const peer: CollectorPeer = {
     hello: () => ({ node: 'n', agentVersion: 't', configHash: 'h', pod: { name: null, namespace: null } }),
     snapshot: (seq) => ({
       v: 1,
@@ -44,13 +46,12 @@ it('reconnects no sooner than the Retry-After of a 429', async () => {
       images: [],
       scan: null,
     }),
-    configHash: () => 'h',
-    onImages: () => undefined,
-    onTraceRequest: () => Promise.resolve({ trace: null, error: null }),
-    onConnected: () => undefined,
-  });
+    scannedConfigHash: 'h',
+    imagesFromCollector: () => undefined,
+    answerTraceRequest: () => Promise.resolve({ trace: null, error: null }),
+  };
   try {
-    link.start();
+    link.start(peer);
     await new Promise((r) => setTimeout(r, 3_500));
     expect(attempts.length).toBe(2);
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(1_990);

@@ -1,5 +1,6 @@
 // Imports point down: the trace engine, the agent, the collector and everything else below the
-// commands never import src/cli/ (nor does a lower layer reach it through a dynamic import).
+// commands never import src/cli/ (nor does a lower layer reach it through a dynamic import); the pure
+// core never imports the collector protocol (the wire schema is built on core's types).
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const CLI = path.join(SRC, 'cli');
+const CORE = path.join(SRC, 'core');
+const PROTOCOL = path.join(SRC, 'protocol');
 /** The executable's entry point sits above the commands. */
 const ENTRY = path.join(SRC, 'cli.ts');
 
@@ -28,11 +31,24 @@ export function relativeImports(text: string): string[] {
   return specifiers;
 }
 
-function importsIntoCli(file: string, text: string): string[] {
-  return relativeImports(text).filter((spec) => {
-    const target = path.resolve(path.dirname(file), spec);
-    return target === CLI || target.startsWith(CLI + path.sep);
-  });
+function within(dir: string, target: string): boolean {
+  return target === dir || target.startsWith(dir + path.sep);
+}
+
+/** The imports of `file` (whose text is `text`) that reach into `dir`. */
+function importsInto(dir: string, file: string, text: string): string[] {
+  return relativeImports(text).filter((spec) => within(dir, path.resolve(path.dirname(file), spec)));
+}
+
+/** `file imports spec` for every import from a file in `from` into `into`. */
+async function offendingImports(into: string, from: (file: string) => boolean): Promise<string[]> {
+  const offenders: string[] = [];
+  for (const file of await sourceFiles(SRC)) {
+    if (!from(file)) continue;
+    for (const spec of importsInto(into, file, await readFile(file, 'utf8')))
+      offenders.push(`${path.relative(SRC, file)} imports ${spec}`);
+  }
+  return offenders;
 }
 
 describe('layering', () => {
@@ -45,16 +61,33 @@ describe('layering', () => {
       "import '../cli/d.js';",
       "import { e } from '../core/e.js';",
     ].join('\n');
-    expect(importsIntoCli(file, text)).toEqual(['../cli/a.js', '../cli/b.js', '../cli/c.js', '../cli/d.js']);
+    expect(importsInto(CLI, file, text)).toEqual([
+      '../cli/a.js',
+      '../cli/b.js',
+      '../cli/c.js',
+      '../cli/d.js',
+    ]);
   });
 
   it('no file outside src/cli imports src/cli', async () => {
-    const offenders: string[] = [];
-    for (const file of await sourceFiles(SRC)) {
-      if (file === ENTRY || file.startsWith(CLI + path.sep)) continue;
-      for (const spec of importsIntoCli(file, await readFile(file, 'utf8')))
-        offenders.push(`${path.relative(SRC, file)} imports ${spec}`);
-    }
-    expect(offenders).toEqual([]);
+    const outsideCli = (file: string): boolean => file !== ENTRY && !within(CLI, file);
+    expect(await offendingImports(CLI, outsideCli)).toEqual([]);
+  });
+
+  it('sees an import from core into the protocol module', () => {
+    const file = path.join(CORE, 'report', 'x.ts');
+    const text = [
+      "import type { WireFinding } from '../../protocol/messages.js';",
+      "export type { HostProbe } from '../../protocol/messages.js';",
+      "import { NodeFinding } from '../findings/types.js';",
+    ].join('\n');
+    expect(importsInto(PROTOCOL, file, text)).toEqual([
+      '../../protocol/messages.js',
+      '../../protocol/messages.js',
+    ]);
+  });
+
+  it('nothing under src/core imports src/protocol', async () => {
+    expect(await offendingImports(PROTOCOL, (file) => within(CORE, file))).toEqual([]);
   });
 });

@@ -303,7 +303,9 @@ describe('cluster intent vs node reality', () => {
     expect(page).toContain('<section id="rollout">');
     expect(page).toContain('The MCO rejects the objects: conflicting mirrorSourcePolicy');
     const metrics = await (await fetch(`${collector.url}/metrics`)).text();
-    expect(metrics).toContain('mirrorscope_pool_mirror_config_nodes{pool="worker",state="drifted"} 2');
+    expect(metrics).toContain(
+      'mirrorscope_cluster_pool_mirror_config_nodes{pool="worker",state="drifted"} 2',
+    );
     api.remove('imagedigestmirrorsets', 'never');
   });
 

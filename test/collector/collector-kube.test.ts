@@ -181,7 +181,7 @@ describe('pod informer', () => {
     const m = await b.waitFor('images', (x) => x.images.includes('quay.example/team/late:4'), 20_000);
     expect(m.images).toContain('quay.example/team/late:4');
     const metrics = await (await get('/metrics')).text();
-    expect(metrics).toMatch(/mirrorscope_collector_informer_restarts\{informer="pods"\} [1-9]/);
+    expect(metrics).toMatch(/mirrorscope_collector_informer_restarts_total\{informer="pods"\} [1-9]/);
   });
 });
 
@@ -358,9 +358,9 @@ describe('report from snapshots and events', () => {
 
   it('serves cluster-level metrics', async () => {
     const text = await (await get('/metrics')).text();
-    expect(text).toContain(`mirrorscope_mirror_nodes_failing{host="${MIRROR}"} 2`);
-    expect(text).toContain(`mirrorscope_mirror_nodes_reachable{host="${MIRROR}"} 2`);
-    expect(text).toContain('mirrorscope_nodes_config_drift 1');
+    expect(text).toContain(`mirrorscope_cluster_mirror_nodes_failing{host="${MIRROR}"} 2`);
+    expect(text).toContain(`mirrorscope_cluster_mirror_nodes_reachable{host="${MIRROR}"} 2`);
+    expect(text).toContain('mirrorscope_cluster_nodes_config_drifted 1');
     expect(text).toMatch(/mirrorscope_collector_agents_connected [1-9]/);
   });
 

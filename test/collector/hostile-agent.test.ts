@@ -306,8 +306,10 @@ describe('TokenReviews for unknown tokens', () => {
     expect(reviews).toBeLessThanOrEqual(
       REVIEWS_GLOBAL.burst + Math.ceil(seconds * REVIEWS_GLOBAL.perSecond) + 1,
     );
-    expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(0);
+    // The bound above is the throttle's proof; how many were refused depends on how fast this machine
+    // ran the 600 attempts, so only their sum is fixed.
     expect(answers.filter((a) => a.status === 401)).toHaveLength(reviews);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(600 - reviews);
   });
 
   it('count in the metrics, with every other refusal of this file', async () => {
@@ -316,7 +318,7 @@ describe('TokenReviews for unknown tokens', () => {
     ).text();
     const value = (series: string): number =>
       Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
-    expect(value('mirrorscope_collector_token_reviews_throttled')).toBeGreaterThan(0);
+    expect(value('mirrorscope_collector_token_reviews_throttled_total')).toBeGreaterThan(0);
     expect(value('mirrorscope_collector_agent_limit_hits_total{limit="findings"}')).toBeGreaterThan(0);
     for (const reason of ['no-hello', 'too-many-messages', 'wrong-node'])
       expect(

@@ -270,6 +270,6 @@ it('every surface carries the same causes: /api/v1/report, /api/v1/summary, /met
     kinds.set(`${c.kind}|${c.severity}`, (kinds.get(`${c.kind}|${c.severity}`) ?? 0) + 1);
   for (const [k, n] of kinds) {
     const [kind, severity] = k.split('|');
-    expect(metrics).toContain(`mirrorscope_causes{kind="${kind}",severity="${severity}"} ${n}`);
+    expect(metrics).toContain(`mirrorscope_cluster_causes{kind="${kind}",severity="${severity}"} ${n}`);
   }
 });

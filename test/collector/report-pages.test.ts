@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type RunningCollector } from '../../src/collector/collector.js';
 import { silentLog } from '../../src/collector/log.js';
-import { parseListen } from '../../src/collector/listen-address.js';
+import { parseListen } from '../../src/protocol/listen-address.js';
 import type { ClusterReport } from '../../src/core/report/types.js';
 import { eventually } from '../support/eventually.js';
 import { finding, ProtocolAgent } from './protocol-agent.js';

@@ -5,7 +5,8 @@
 // around a syntax error). Then every output is searched for any 8-character piece of them:
 // resolve/trace/check/render/admission/report and agent --once (text and --json, stdout and stderr),
 // four real agents (log, /v1/findings, /v1/trace, /v1/config, /metrics) and the real collector
-// (report, summary, page, metrics, ConfigMap, its log, a trace through it).
+// (report, summary, page, metrics, ConfigMap, its log, a trace through it), with pods' pull secrets
+// (--pod-pull-secrets): well-formed, malformed, and carried to an agent for a trace of a pod.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,14 @@ import { runCli, type CliResult } from '../support/cli.js';
 import { AgentProcess } from '../agent/support/agent-process.js';
 import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
 import { eventually } from '../support/eventually.js';
-import { FakeKubeApi, nodeObject, podObject, API_AUDIENCE } from '../support/fake-kube-api.js';
+import {
+  FakeKubeApi,
+  dockerConfigSecret,
+  nodeObject,
+  podObject,
+  withPullSecrets,
+  API_AUDIENCE,
+} from '../support/fake-kube-api.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { startHostileServer } from '../support/hostile-registry.js';
 import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
@@ -45,6 +53,9 @@ const SECRET = {
   storeUser: planted('S1'),
   storePassword: planted('S2'),
   portierisKey: planted('X4'),
+  podSource: planted('Q1'),
+  podMirror: planted('Q2'),
+  podMalformed: planted('Q3'),
 } as const;
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -434,7 +445,29 @@ describe('no agent or collector output carries a planted secret', () => {
       '1',
       '--trace-timeout',
       '30',
+      '--pod-pull-secrets',
     ]);
+    // Pods' pull secrets: the source's and the mirror's credentials, and one the kubelet cannot read.
+    api.upsert(
+      'secrets',
+      dockerConfigSecret('shop', 'regcred', {
+        [basic.host]: { username: USER, password: SECRET.podSource },
+        [tokenReg.host]: { username: USER, password: SECRET.podMirror },
+      }),
+    );
+    api.upsert('secrets', {
+      metadata: { name: 'broken', namespace: 'shop' },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: {
+        '.dockerconfigjson': b64(
+          `{"auths":{"${basic.host}":{"auth":"${b64(`${USER}:${SECRET.podMalformed}`)}", "password": "${SECRET.podMalformed}`,
+        ),
+      },
+    });
+    api.upsert(
+      'pods',
+      withPullSecrets(podObject('shop', 'broken-pod', 'kubelet', { containers: IMAGES() }), ['broken']),
+    );
     const nodes = ['kubelet', 'kubelet-malformed', 'global', 'global-malformed'];
     for (const node of nodes) {
       api.upsert('nodes', nodeObject(node));
@@ -443,7 +476,10 @@ describe('no agent or collector output carries a planted secret', () => {
         audiences: ['mirrorscope'],
         extra: { 'authentication.kubernetes.io/node-name': [node] },
       });
-      api.upsert('pods', podObject('shop', `app-${node}`, node, { containers: IMAGES() }));
+      api.upsert(
+        'pods',
+        withPullSecrets(podObject('shop', `app-${node}`, node, { containers: IMAGES() }), ['regcred']),
+      );
       const tokenFile = path.join(workDir, `token-${node}`);
       writeFileSync(tokenFile, `token-${node}\n`);
       const agent = AgentProcess.start(
@@ -535,6 +571,24 @@ describe('no agent or collector output carries a planted secret', () => {
           'admin-token',
         ),
       );
+    for (const node of ['kubelet', 'global']) {
+      const podTrace = await text(
+        `${collector.url}/api/v1/nodes/${node}/trace?image=${encodeURIComponent(APP())}&all=1&namespace=shop&pod=app-${node}`,
+        'admin-token',
+      );
+      // The pod's credentials went to the agent and were used: the trace names where they came from.
+      expect(podTrace).toContain(`pull secret shop/regcred, key \\"${basic.host}\\"`);
+      record(`collector trace of pod app-${node}`, podTrace);
+    }
+    // The kubelet cannot decode the secret: the trace is refused, and says why without quoting it.
+    const refused = await fetch(
+      `${collector.url}/api/v1/nodes/kubelet/trace?image=${encodeURIComponent(APP())}&namespace=shop&pod=broken-pod`,
+      { headers: { Authorization: 'Bearer admin-token' } },
+    );
+    const refusedText = await refused.text();
+    expect(refused.status, refusedText).toBe(409);
+    expect(refusedText).toContain('shop/broken');
+    record('collector trace of a pod with a malformed pull secret', refusedText);
     const configMap = await eventually(
       () => {
         const cm = api.get('configmaps', 'mirrorscope-report', NS);

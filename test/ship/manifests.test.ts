@@ -19,6 +19,7 @@ const KUSTOMIZATIONS = [
   'daemonset/base',
   'daemonset/overlays/openshift',
   'daemonset/overlays/openshift-pull-secret',
+  'daemonset/overlays/openshift-pod-pull-secrets',
 ];
 
 function render(dir: string): Obj[] {
@@ -37,11 +38,23 @@ const sccSchema = JSON.parse(
   readFileSync(`${REPO}/test/fixtures/schemas/securitycontextconstraints.schema.json`, 'utf8'),
 ) as object;
 const validateScc = new Ajv({ allErrors: true, strict: false }).compile(sccSchema);
+const monitoringSchemas = JSON.parse(
+  readFileSync(`${REPO}/test/fixtures/schemas/monitoring.coreos.com.schema.json`, 'utf8'),
+) as { definitions: Record<string, object> };
+const monitoringAjv = new Ajv({ allErrors: true, strict: false });
 
 async function validate(obj: Obj): Promise<void> {
   if (obj.kind === 'SecurityContextConstraints') {
     const valid = validateScc(structuredClone(obj));
     if (!valid) throw new Error(`SCC ${obj.metadata.name}: ${JSON.stringify(validateScc.errors)}`);
+    return;
+  }
+  if (obj.apiVersion === 'monitoring.coreos.com/v1') {
+    const schema = monitoringSchemas.definitions[obj.kind];
+    if (schema === undefined) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
+    const check = monitoringAjv.compile(schema);
+    if (!check(structuredClone(obj)))
+      throw new Error(`${obj.kind} ${obj.metadata.name}: ${JSON.stringify(check.errors)}`);
     return;
   }
   const modulePath = MODEL_MODULES[obj.apiVersion];
@@ -118,7 +131,10 @@ const COLLECTOR_ALLOWED: Record<string, string[]> = {
   // get: the agent pod a token is bound to, in the collector's namespace only (a Role, see below).
   '/pods': ['list', 'watch', 'get'],
   '/nodes': ['list', 'watch'],
-  '/events': ['list', 'watch'],
+  // create and patch: PredictedPullFailure Events and their series count (docs/kubernetes-surfaces.md).
+  '/events': ['list', 'watch', 'create', 'patch'],
+  // The ImagePullsPredicted condition, by server-side apply (a patch) of the status subresource only.
+  '/nodes/status': ['patch'],
   '/configmaps': ['create', 'get', 'update', 'patch'],
   'operator.openshift.io/imagecontentsourcepolicies': ['get', 'list', 'watch'],
   'config.openshift.io/imagedigestmirrorsets': ['get', 'list', 'watch'],
@@ -130,6 +146,8 @@ const COLLECTOR_ALLOWED: Record<string, string[]> = {
   'machineconfiguration.openshift.io/machineconfigpools': ['get', 'list', 'watch'],
   // Fetched by name only: listing would copy every rendered config (pull secret included).
   'machineconfiguration.openshift.io/machineconfigs': ['get'],
+  // Only with the pod-pull-secrets component, and by name only (checked below).
+  '/secrets': ['get'],
 };
 
 describe.each(KUSTOMIZATIONS)('%s', (dir) => {
@@ -250,5 +268,27 @@ describe('the OpenShift overlay', () => {
     });
     const args = podSpec(objects.find((o) => o.kind === 'DaemonSet')!).containers[0]!.args!;
     expect(args).toContain('--collector=wss://mirrorscope-collector.mirrorscope.svc:8443');
+  });
+});
+
+describe("reading pods' pull secrets", () => {
+  const readsSecrets = (dir: string) =>
+    grants(render(dir), 'mirrorscope-collector').filter((r) => r.resources.includes('secrets'));
+
+  it('is granted only by the pod-pull-secrets component: get, never list or watch', () => {
+    for (const dir of KUSTOMIZATIONS.filter((d) => !d.endsWith('pod-pull-secrets')))
+      expect(readsSecrets(dir), dir).toEqual([]);
+    const rules = readsSecrets('daemonset/overlays/openshift-pod-pull-secrets');
+    expect(rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+  });
+
+  it('turns the collector flag on with the role', () => {
+    const objects = render('daemonset/overlays/openshift-pod-pull-secrets');
+    const args = podSpec(objects.find((o) => o.kind === 'Deployment')!).containers[0]!.args!;
+    expect(args).toContain('--pod-pull-secrets');
+    const base = render('daemonset/overlays/openshift');
+    expect(podSpec(base.find((o) => o.kind === 'Deployment')!).containers[0]!.args).not.toContain(
+      '--pod-pull-secrets',
+    );
   });
 });

@@ -58,6 +58,14 @@ describe('the container image recipe', () => {
     expect(() => sh('node', ['-e', "require.resolve('vitest')"], app)).toThrow();
 
     expect(sh('node', ['dist/cli.js', 'agent', '--help'], app)).toContain('usage: mirrorscope agent');
+    // The must-gather stage's /usr/bin/gather and the kubectl plugin run from the same install.
+    expect(dockerfile).toMatch(
+      /^RUN chmod 755 \/app\/dist\/cli\/gather-entry\.js && ln -s \/app\/dist\/cli\/gather-entry\.js \/usr\/bin\/gather$/m,
+    );
+    expect(sh('node', ['dist/cli/gather-entry.js', '--help'], app)).toContain('usage: gather');
+    expect(sh('node', ['dist/cli/kubectl-mirrorscope.js', '--help'], app)).toContain(
+      'usage: kubectl mirrorscope',
+    );
     let out: string;
     try {
       // With the node flags the DaemonSet runs the agent with (no JIT, no WebAssembly).

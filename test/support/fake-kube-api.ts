@@ -7,11 +7,13 @@
 // With `openshift` on it also serves the cluster-scoped OpenShift custom resources the mirror
 // diagnosis reads (ICSP, IDMS, ITMS, Image, ClusterVersion, MachineConfigPool, MachineConfig) under
 // /apis/{group}/{version}/{plural}, and API discovery (/apis, /apis/{group}, /apis/{group}/{version}).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { FakeKubeWrites } from './fake-kube-writes.js';
 
 /** A stored API object (what `upsert` takes and `get` returns). */
 export type Obj = {
@@ -25,7 +27,7 @@ export type Obj = {
   };
   [k: string]: unknown;
 };
-type CoreKind = 'pods' | 'nodes' | 'events' | 'configmaps';
+type CoreKind = 'pods' | 'nodes' | 'events' | 'configmaps' | 'secrets' | 'serviceaccounts';
 /** The OpenShift custom resources the fake serves when `openshift` is on (imagepolicies namespaced). */
 export type OpenShiftKind =
   | 'imagecontentsourcepolicies'
@@ -63,6 +65,22 @@ const KIND_INFO: Record<Kind, KindInfo> = {
     group: '',
     version: 'v1',
     singular: 'configmap',
+  },
+  secrets: {
+    kind: 'Secret',
+    list: 'SecretList',
+    namespaced: true,
+    group: '',
+    version: 'v1',
+    singular: 'secret',
+  },
+  serviceaccounts: {
+    kind: 'ServiceAccount',
+    list: 'ServiceAccountList',
+    namespaced: true,
+    group: '',
+    version: 'v1',
+    singular: 'serviceaccount',
   },
   imagecontentsourcepolicies: {
     kind: 'ImageContentSourcePolicy',
@@ -207,6 +225,26 @@ export interface FakeRule {
   readonly subresource?: string;
 }
 
+/** A Service the fake serves (GET) and proxies to (`…/services/[scheme:]name[:port]/proxy/…`). */
+export interface FakeService {
+  readonly namespace: string;
+  readonly name: string;
+  /** The Service's port (number and name), and the scheme its pods serve. */
+  readonly port: number;
+  readonly portName: string;
+  readonly scheme: 'http' | 'https';
+  /** Where its ready pods answer (http://127.0.0.1:…); null: no ready endpoints. */
+  target: string | null;
+  readonly annotations?: Record<string, string>;
+}
+
+/** What `pods/exec` runs: the pod, the container and the command; its output and exit code. */
+export type FakeExec = (
+  pod: Obj,
+  container: string,
+  command: readonly string[],
+) => Promise<{ stdout: string; stderr: string; exitCode: number }>;
+
 /** The audience of ordinary API tokens (what a TokenReview without spec.audiences checks). */
 export const API_AUDIENCE = 'https://kubernetes.default.svc';
 
@@ -301,8 +339,18 @@ export class FakeKubeApi {
   readonly customResources = new Map<string, { def: CustomResourceDef; items: Obj[] }>();
   /** Namespaces served at /api/v1/namespaces (list only). */
   readonly namespaces: Obj[] = [];
+  /** `kind/namespace/name` answered 403 Forbidden, as RBAC would (e.g. `secrets/shop/creds`). */
+  readonly forbidden = new Set<string>();
   /** Serve the OpenShift groups; may be flipped while running (discovery and paths follow at once). */
   openshift: boolean;
+  /** Services by `namespace/name`, served and proxied with the caller's own identity and RBAC. */
+  readonly services = new Map<string, FakeService>();
+  /** Runs `pods/exec` (the channel.k8s.io WebSocket protocol); null: exec is refused. */
+  exec: FakeExec | null = null;
+  /** Requests that went through the service proxy: who, and the path the backend saw. */
+  readonly proxied: { user: string; method: string; path: string; authorization: string | undefined }[] = [];
+  /** nodes/status server-side apply, Event writes and writable CRDs (./fake-kube-writes.ts). */
+  readonly writes = new FakeKubeWrites(this);
 
   constructor(
     readonly adminToken = 'collector-sa-token',
@@ -317,6 +365,9 @@ export class FakeKubeApi {
         this.send(res, 500, status(500, 'InternalError', String(err))),
       );
     });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      this.execUpgrade(req, socket, head),
+    );
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -444,6 +495,11 @@ current-context: fake
     return this.store[kind].get(`${namespace ?? ''}/${name}`);
   }
 
+  /** Every stored object of a kind. */
+  list(kind: Kind): Obj[] {
+    return [...this.store[kind].values()];
+  }
+
   private publish(kind: Kind, type: string, object: Obj, rv: number): void {
     this.history.push({ kind, type, object, rv });
     for (const w of this.watchers)
@@ -474,6 +530,7 @@ current-context: fake
     const method = req.method ?? 'GET';
     const label = `${method} ${p}`;
     this.requests.set(label, (this.requests.get(label) ?? 0) + 1);
+    if (/^\/api\/v1\/namespaces\/[^/]+\/services\//.test(p)) return this.serviceRequest(req, res, url);
     if (req.headers.authorization !== `Bearer ${this.adminToken}`)
       return this.send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
     const failure = this.failures.find((f) => f.times > 0 && p.startsWith(f.prefix));
@@ -481,6 +538,7 @@ current-context: fake
       failure.times--;
       return this.send(res, failure.status, status(failure.status, 'InternalError', 'injected failure'));
     }
+    if (await this.writes.handle(method, url, req, res)) return;
 
     if (method === 'POST' && p === '/apis/authentication.k8s.io/v1/tokenreviews')
       return this.tokenReview(req, res);
@@ -505,6 +563,26 @@ current-context: fake
             404,
             status(404, 'NotFound', `pods "${pod[2]}" not found`, { name: pod[2], kind: 'pods' }),
           )
+        : this.send(res, 200, object);
+    }
+    // Secrets and ServiceAccounts: by name only (a list or watch is not served).
+    const named = /^\/api\/v1\/namespaces\/([^/]+)\/(secrets|serviceaccounts)\/([^/]+)$/.exec(p);
+    if (method === 'GET' && named !== null) {
+      const [, ns, kind, name] = named as unknown as [string, string, 'secrets' | 'serviceaccounts', string];
+      if (this.forbidden.has(`${kind}/${ns}/${name}`))
+        return this.send(
+          res,
+          403,
+          status(
+            403,
+            'Forbidden',
+            `${kind} "${name}" is forbidden: User cannot get resource "${kind}" in API group "" in the namespace "${ns}"`,
+            { name, kind },
+          ),
+        );
+      const object = this.get(kind, name, ns);
+      return object === undefined
+        ? this.send(res, 404, status(404, 'NotFound', `${kind} "${name}" not found`, { name, kind }))
         : this.send(res, 200, object);
     }
     const cm = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(p);
@@ -760,6 +838,167 @@ current-context: fake
     });
   }
 
+  // ---------- pods/exec over WebSocket (v4.channel.k8s.io: 1 stdout, 2 stderr, 3 status) ----------
+
+  private execUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const url = new URL(req.url ?? '/', this.url);
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+    const pod = m === null ? undefined : this.get('pods', m[2]!, m[1]!);
+    const refuse = (code: number, text: string) => {
+      socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    };
+    this.requests.set(`EXEC ${url.pathname}`, (this.requests.get(`EXEC ${url.pathname}`) ?? 0) + 1);
+    if (req.headers.authorization !== `Bearer ${this.adminToken}`) return refuse(401, 'Unauthorized');
+    if (pod === undefined) return refuse(404, 'Not Found');
+    const exec = this.exec;
+    if (exec === null) return refuse(403, 'Forbidden');
+    const wss = new WebSocketServer({ noServer: true, handleProtocols: () => 'v4.channel.k8s.io' });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const frame = (channel: number, data: string) =>
+        Buffer.concat([Buffer.from([channel]), Buffer.from(data)]);
+      exec(pod, url.searchParams.get('container') ?? '', url.searchParams.getAll('command'))
+        .then(({ stdout, stderr, exitCode }) => {
+          if (stdout !== '') ws.send(frame(1, stdout));
+          if (stderr !== '') ws.send(frame(2, stderr));
+          const status =
+            exitCode === 0
+              ? { metadata: {}, status: 'Success' }
+              : {
+                  metadata: {},
+                  status: 'Failure',
+                  message: `command terminated with non-zero exit code: ${exitCode}`,
+                  reason: 'NonZeroExitCode',
+                  details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] },
+                };
+          ws.send(frame(3, JSON.stringify(status)));
+          ws.close();
+        })
+        .catch((err: unknown) => {
+          ws.send(frame(3, JSON.stringify({ metadata: {}, status: 'Failure', message: String(err) })));
+          ws.close();
+        });
+    });
+  }
+
+  // ---------- services and the service proxy, as any user (their token, their RBAC) ----------
+
+  /** The caller of a request: the admin token, or a token of `tokens` valid for the API audience. */
+  private caller(req: IncomingMessage): string | null {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    if (m === null) return null;
+    if (m[1] === this.adminToken) return 'admin';
+    const token = this.tokens.get(m[1]!);
+    return token !== undefined && token.audiences.includes(API_AUDIENCE) ? token.username : null;
+  }
+
+  private allows(user: string, verb: string, resource: string, subresource = ''): boolean {
+    return (
+      user === 'admin' ||
+      this.rules.some(
+        (r) =>
+          r.user === user &&
+          r.verb === verb &&
+          r.resource === resource &&
+          (r.subresource ?? '') === subresource,
+      )
+    );
+  }
+
+  private async serviceRequest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)(\/proxy(\/.*)?)?$/.exec(url.pathname);
+    if (m === null) return this.send(res, 404, UNKNOWN_RESOURCE);
+    const [, namespace, spec, proxy, rest] = m as unknown as [string, string, string, string?, string?];
+    const user = this.caller(req);
+    if (user === null) return this.send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+    // The service part of a proxy path is [scheme:]name[:port] (port by name or number).
+    const parts = decodeURIComponent(spec).split(':');
+    const scheme = parts.length > 1 && (parts[0] === 'http' || parts[0] === 'https') ? parts.shift()! : null;
+    const [name, port] = parts as [string, string?];
+    const method = req.method ?? 'GET';
+    // RBAC verbs of the proxy subresource follow the HTTP method, as the API server maps them.
+    const verb =
+      proxy === undefined
+        ? 'get'
+        : method === 'POST'
+          ? 'create'
+          : method === 'GET'
+            ? 'get'
+            : method.toLowerCase();
+    const subresource = proxy === undefined ? '' : 'proxy';
+    if (!this.allows(user, verb, 'services', subresource))
+      return this.send(
+        res,
+        403,
+        status(
+          403,
+          'Forbidden',
+          `services${subresource ? '/proxy' : ''} "${name}" is forbidden: User "${user}" cannot ${verb} resource "services${subresource ? '/proxy' : ''}" in API group "" in the namespace "${namespace}"`,
+          { name, kind: 'services' },
+        ),
+      );
+    const service = this.services.get(`${namespace}/${name}`);
+    if (service === undefined)
+      return this.send(
+        res,
+        404,
+        status(404, 'NotFound', `services "${name}" not found`, { name, kind: 'services' }),
+      );
+    if (proxy === undefined) {
+      if (method !== 'GET') return this.send(res, 405, status(405, 'MethodNotAllowed', method));
+      return this.send(res, 200, {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name, namespace, ...(service.annotations ? { annotations: service.annotations } : {}) },
+        spec: {
+          ports: [
+            { name: service.portName, port: service.port, protocol: 'TCP', targetPort: service.portName },
+          ],
+        },
+      });
+    }
+    if (port !== undefined && port !== service.portName && port !== String(service.port))
+      return this.send(
+        res,
+        503,
+        status(503, 'ServiceUnavailable', `no endpoints available for service "${name}:${port}"`),
+      );
+    if (service.target === null)
+      return this.send(
+        res,
+        503,
+        status(503, 'ServiceUnavailable', `no endpoints available for service "${name}"`),
+      );
+    if ((scheme ?? 'http') !== service.scheme)
+      return this.send(
+        res,
+        502,
+        status(502, 'InternalError', `error trying to reach service: the server speaks ${service.scheme}`),
+      );
+    // As the real API server: the caller's Authorization header is consumed here, never forwarded.
+    const headers = { ...req.headers };
+    delete headers.authorization;
+    delete headers.host;
+    const backendPath = `${rest ?? '/'}${url.search}`;
+    this.proxied.push({ user, method, path: backendPath, authorization: req.headers.authorization });
+    const target = new URL(backendPath, service.target);
+    await new Promise<void>((resolve) => {
+      const upstream = request(target, { method, headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', resolve);
+      });
+      upstream.on('error', (err) => {
+        this.send(
+          res,
+          503,
+          status(503, 'ServiceUnavailable', `error trying to reach service: ${err.message}`),
+        );
+        resolve();
+      });
+      req.pipe(upstream);
+    });
+  }
+
   private async accessReview(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = (await this.body(req)) as {
       spec?: {
@@ -839,4 +1078,32 @@ export function pullFailedEvent(
     reportingComponent: 'kubelet',
     reportingInstance: node,
   };
+}
+
+/** A `kubernetes.io/dockerconfigjson` Secret as `oc create secret docker-registry` writes it. */
+export function dockerConfigSecret(
+  namespace: string,
+  name: string,
+  auths: Record<string, { username: string; password: string }>,
+): Obj {
+  const entries = Object.fromEntries(
+    Object.entries(auths).map(([key, a]) => [
+      key,
+      {
+        username: a.username,
+        password: a.password,
+        auth: Buffer.from(`${a.username}:${a.password}`).toString('base64'),
+      },
+    ]),
+  );
+  return {
+    metadata: { name, namespace },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: entries })).toString('base64') },
+  };
+}
+
+/** A pod that names pull secrets (`spec.imagePullSecrets`), as the ServiceAccount admission plugin leaves it. */
+export function withPullSecrets(pod: Obj, names: readonly string[]): Obj {
+  return { ...pod, spec: { ...(pod.spec as object), imagePullSecrets: names.map((name) => ({ name })) } };
 }

@@ -13,6 +13,7 @@ export const SYSTEM_TOOLS: Readonly<Record<string, string>> = {
   unshare: 'util-linux',
   ip: 'iproute2',
   chromium: 'chromium',
+  promtool: 'prometheus',
 };
 
 function onPath(command: string): boolean {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assembleRegistriesConfig } from '../../src/core/registries/assemble.js';
 import { loadMachineAliases } from '../../src/core/registries/machine-aliases.js';
+import { stringOf } from '../../src/core/reference/reference.js';
 import { Resolver, type ResolverOptions } from '../../src/core/resolve/resolver.js';
 
 const MAIN = '/etc/containers/registries.conf';
@@ -13,8 +14,7 @@ function resolver(text: string, options: ResolverOptions = {}) {
 const refs = (r: Resolver, input: string) =>
   r.resolve(input).candidates.map((c) => c.sources.map((s) => s.reference));
 
-describe('pull sources', () => {
-  const conf = `
+const PULL_SOURCES = `
 [[registry]]
 prefix = "example.com/foo"
 location = "real.example.com/bar"
@@ -29,8 +29,9 @@ pull-from-mirror = "tag-only"
 insecure = true
 `;
 
+describe('pull sources', () => {
   it('lists mirrors in order, filtered by tag/digest, and the primary last', () => {
-    const r = resolver(conf);
+    const r = resolver(PULL_SOURCES);
     expect(refs(r, 'example.com/foo/app:1')).toEqual([
       ['m1.example/m/app:1', 'm3.example/m/app:1', 'real.example.com/bar/app:1'],
     ]);
@@ -48,7 +49,7 @@ insecure = true
   });
 
   it('takes insecure from the endpoint itself', () => {
-    const sources = resolver(conf).resolve('example.com/foo/app:1').candidates[0]!.sources;
+    const sources = resolver(PULL_SOURCES).resolve('example.com/foo/app:1').candidates[0]!.sources;
     expect(sources.map((s) => s.insecure)).toEqual([false, true, false]);
   });
 
@@ -211,5 +212,61 @@ describe('short names', () => {
       code: 'invalid-reference',
       upstream: 'cannot parse input: "example.com/Foo": repository name must be lowercase',
     });
+  });
+});
+
+describe('Resolver.plan', () => {
+  it('puts a skipped mirror where the file has it, with the reference it would have been asked for', () => {
+    const r = resolver(PULL_SOURCES);
+    const plan = r.plan('example.com/foo/app:1');
+    const candidate = plan.candidates[0]!;
+    const registry = r.config.registries[0]!;
+    expect(candidate.registry).toBe(registry);
+    expect(stringOf(candidate.logical)).toBe('example.com/foo/app:1');
+    expect(candidate.sources.map((s) => [s.kind, s.entry])).toEqual([
+      ['try', registry.mirrors[0]],
+      ['skip', registry.mirrors[1]],
+      ['try', registry.mirrors[2]],
+      ['try', registry],
+    ]);
+    expect(candidate.sources[1]).toMatchObject({
+      kind: 'skip',
+      reference: 'm2.example/m/app:1',
+      resolution: { reason: 'pull-from-mirror-digest-only' },
+    });
+    expect(candidate.sources[2]).toMatchObject({
+      kind: 'try',
+      credentialsKey: 'm3.example/m/app',
+      physical: { domain: 'm3.example', path: 'm/app', tag: '1', digest: undefined },
+      resolution: { reference: 'm3.example/m/app:1', insecure: true },
+    });
+  });
+
+  it('plans a tag-only mirror as skipped for a digest, after the mirrors before it', () => {
+    const candidate = resolver(PULL_SOURCES).plan(`example.com/foo/app@${D}`).candidates[0]!;
+    expect(
+      candidate.sources.map((s) => (s.kind === 'try' ? s.resolution.reference : `skip ${s.reference}`)),
+    ).toEqual([
+      `m1.example/m/app@${D}`,
+      `m2.example/m/app@${D}`,
+      `skip m3.example/m/app@${D}`,
+      `real.example.com/bar/app@${D}`,
+    ]);
+  });
+
+  it('plans one source with no entry when no prefix matches', () => {
+    const candidate = resolver(PULL_SOURCES).plan('quay.io/a/b:2').candidates[0]!;
+    expect(candidate.registry).toBeNull();
+    expect(candidate.sources).toEqual([
+      expect.objectContaining({ kind: 'try', entry: null, credentialsKey: 'quay.io/a/b' }),
+    ]);
+  });
+
+  it('plans no source when the rewrite fails, and none for an invalid reference', () => {
+    const r = resolver('[[registry]]\nprefix = "example.com/foo"\nlocation = "Bad.Example/X"\n');
+    const plan = r.plan('example.com/foo/app:1');
+    expect(plan.resolution.error?.code).toBe('rewrite-invalid');
+    expect(plan.candidates[0]!.sources).toEqual([]);
+    expect(r.plan('Not//valid').candidates).toEqual([]);
   });
 });

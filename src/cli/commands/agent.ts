@@ -32,8 +32,10 @@ stdout, on a local HTTP endpoint and to the collector over a WebSocket.
   --config-poll SECONDS    periodic re-read of the configuration besides file watches (default 60)
   --probe-ttl SECONDS      how long a registry answer is reused (default 0.9 × scan interval)
   --timeout MS             per request, its redirects included (default 10000)
-  --concurrency N          images checked at once (default 4)
-  --host-rate N            probe requests per second per registry host (default 20)
+  --concurrency N          probe requests in flight per registry host (default 4); hosts are probed
+                           in parallel, so a slow registry holds up only the images that need it
+  --host-rate N            at most N probe requests per second per registry host (default: no
+                           fixed rate; --concurrency bounds each host)
   --log-level LEVEL        info (default), debug, warn, error, silent
   --connect-to HOST[:PORT]=ADDR:PORT
                            connect to ADDR:PORT whenever HOST[:PORT] is contacted (repeatable, as

@@ -3,7 +3,7 @@ import { causesOfScan } from '../../core/causes/of-scan.js';
 import { countLine, renderCauseText, severityBadge, type TextStyle } from '../../core/causes/render-text.js';
 import type { Cause } from '../../core/causes/types.js';
 import { keyStatic } from '../../core/diagnose/finding-key.js';
-import type { KeyedFinding } from '../../core/diagnose/types.js';
+import type { NodeFinding } from '../../core/findings/types.js';
 import { MirrorscopeError } from '../../core/errors.js';
 import { findingJson } from '../../core/findings/types.js';
 import { parseArgs } from '../../core/args.js';
@@ -40,7 +40,7 @@ const RANK = { error: 0, warning: 1, info: 2 } as const;
 
 function render(
   causes: readonly Cause[],
-  findings: readonly KeyedFinding[],
+  findings: readonly NodeFinding[],
   notes: readonly { message: string }[],
   style: Style,
 ): string {

@@ -17,7 +17,7 @@ import type { TraceResult } from '../../trace/types.js';
 
 export const usage = `usage: mirrorscope trace [--root DIR] [--crio-version V] [--namespace NS] [--json] [--all]
                        [--timeout MS] [--authfile FILE] [--platform OS/ARCH[/VARIANT]] IMAGE
-       mirrorscope trace --node NODE [--collector URL] [--token-file FILE] [--json] [--all] IMAGE
+       mirrorscope trace --node NODE [--pod NS/NAME] [--collector URL] [--token-file FILE] [--json] [--all] IMAGE
 
 Does, for IMAGE, what CRI-O would do on the wire — without downloading layers: walks the sources in
 CRI-O's order (mirrors, then the primary), and for each finds the credentials (CRI-O's global_auth_file,
@@ -48,6 +48,9 @@ CRI-O never falls back to the next source once it has the manifest.
   --node NODE       trace on that node of the cluster: the collector asks the node's agent, which
                     runs the same trace with the node's own configuration (GET
                     /api/v1/nodes/NODE/trace; the commands on the report page use this form)
+  --pod NS/NAME     with --node: trace the pull as the kubelet makes it for that pod, with the
+                    credentials of its pull secrets (one attempt per matching credential; needs the
+                    collector's --pod-pull-secrets); only secret and key names are shown
   --collector URL   the collector's HTTP address (default $MIRRORSCOPE_COLLECTOR or http://127.0.0.1:8080)
   --token-file FILE bearer token for a collector running with --auth kube (default: $MIRRORSCOPE_TOKEN)
 
@@ -69,12 +72,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     'crio-version': { type: 'string' },
     namespace: { type: 'string' },
     node: { type: 'string' },
+    pod: { type: 'string' },
     ...COLLECTOR_FLAGS,
     platform: { type: 'string' },
   });
   if (positionals.length !== 1) throw new MirrorscopeError('usage', 'name exactly one IMAGE');
   if (typeof flags.node === 'string') return traceOnNode(flags.node, positionals[0]!, flags, io);
-  for (const remote of ['collector', 'token-file'])
+  for (const remote of ['collector', 'token-file', 'pod'] as const)
     if (flags[remote] !== undefined) throw new MirrorscopeError('usage', `--${remote} needs --node`);
   const choice = parseRuntimeChoice(flags.runtime, flags['crio-version']);
   const namespace = parseNamespace(flags.namespace);
@@ -167,7 +171,7 @@ async function traceOnNode(node: string, image: string, flags: FlagValues, io: C
     if (flags[local] !== undefined)
       throw new MirrorscopeError('usage', `--${local} describes this machine; it cannot be used with --node`);
   const base = collectorBase(flags.collector, io);
-  const query = `?image=${encodeURIComponent(image)}${flags.all === true ? '&all=1' : ''}`;
+  const query = `?image=${encodeURIComponent(image)}${flags.all === true ? '&all=1' : ''}${podQuery(flags.pod)}`;
   const answer = await getFromCollector(
     base,
     `/api/v1/nodes/${encodeURIComponent(node)}/trace${query}`,
@@ -192,7 +196,29 @@ async function traceOnNode(node: string, image: string, flags: FlagValues, io: C
   if (flags.json === true) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     const { renderTrace } = await import('../../trace/render.js');
-    io.stdout.write(`node ${node}:\n${renderTrace(result, styleFor(io.isTTY, io.env))}\n`);
+    io.stdout.write(
+      `node ${node}:\n${kubeletLines(result)}${renderTrace(result, styleFor(io.isTTY, io.env))}\n`,
+    );
   }
   return result.result.outcome === 'pulled' ? EXIT_OK : EXIT_FAILED;
+}
+
+/** `--pod NS/NAME` → the collector's `&namespace=NS&pod=NAME`. */
+function podQuery(flag: unknown): string {
+  if (flag === undefined) return '';
+  const m = typeof flag === 'string' ? /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)$/.exec(flag) : null;
+  if (m === null) throw new MirrorscopeError('usage', '--pod takes NAMESPACE/NAME');
+  return `&namespace=${m[1]!}&pod=${encodeURIComponent(m[2]!)}`;
+}
+
+/** A pod's trace: each PullImage the kubelet makes, and with which credentials (names only). */
+function kubeletLines(result: object): string {
+  const kubelet = (result as { kubelet?: { attempts?: unknown; notes?: unknown } }).kubelet;
+  if (kubelet === undefined || !Array.isArray(kubelet.attempts)) return '';
+  const lines = (kubelet.attempts as { credentials?: unknown; outcome?: unknown; reason?: unknown }[]).map(
+    (a, i) =>
+      `  kubelet PullImage ${i + 1}: ${typeof a.credentials === 'string' ? a.credentials : 'no credentials'}: ${String(a.outcome)}: ${String(a.reason)}`,
+  );
+  const notes = Array.isArray(kubelet.notes) ? kubelet.notes.map((n) => `  note: ${String(n)}`) : [];
+  return `${[...lines, ...notes].join('\n')}\n`;
 }

@@ -1,19 +1,14 @@
 // The Admission section as findings, so the cause model groups admission refusals with everything
 // else: each classified denial a workload reported, and each running image a new pod could not use.
 import { ADMISSION_FINDINGS } from '../findings/catalogue/admission.js';
-import type { Severity } from '../findings/types.js';
+import type { NodeFinding } from '../findings/types.js';
 import type { AdmissionSection } from './cluster-section.js';
 import type { AdmissionDenialKind } from './denial-events.js';
 
-export interface AdmissionFinding {
-  readonly id: AdmissionDenialKind;
-  readonly severity: Severity;
-  readonly message: string;
-  readonly fix: string;
-  readonly key: string;
-  readonly scope: string | null;
-  readonly image: string | null;
-}
+export type AdmissionFinding = Pick<
+  NodeFinding<AdmissionDenialKind>,
+  'id' | 'severity' | 'message' | 'fix' | 'key' | 'scope' | 'image'
+>;
 
 function checkKind(controller: string, kinds: readonly string[]): AdmissionDenialKind | null {
   if (controller === 'gatekeeper' && kinds.includes('repos')) return 'admission-repo-not-allowed';

@@ -9,7 +9,7 @@ import { isValidRemapPrefix } from '../policy/parse-policy.js';
 import type { IdentityMatch, Requirement, RequirementList } from '../policy/types.js';
 import {
   parseNormalizedNamed,
-  ReferenceError,
+  InvalidReferenceError,
   tagNameOnly,
   type ImageReference,
 } from '../reference/reference.js';
@@ -76,7 +76,7 @@ function signedIdentity(spec: SignedIdentitySpec): IdentityMatch | string {
         if (ref.tag === undefined && ref.digest === undefined)
           return `dockerReference ${spec.dockerReference} contains neither a tag nor digest`;
       } catch (err) {
-        if (!(err instanceof ReferenceError)) throw err;
+        if (!(err instanceof InvalidReferenceError)) throw err;
         return `Invalid format of dockerReference ${spec.dockerReference}: ${err.message}`;
       }
       return { type: 'exactReference', dockerReference: spec.dockerReference };
@@ -84,7 +84,7 @@ function signedIdentity(spec: SignedIdentitySpec): IdentityMatch | string {
       try {
         parseNormalizedNamed(spec.dockerRepository);
       } catch (err) {
-        if (!(err instanceof ReferenceError)) throw err;
+        if (!(err instanceof InvalidReferenceError)) throw err;
         return `Invalid format of dockerRepository ${spec.dockerRepository}: ${err.message}`;
       }
       return { type: 'exactRepository', dockerRepository: spec.dockerRepository };
@@ -318,7 +318,7 @@ function prepareSimple(
       return 'simple: Docker references with both a tag and digest are currently not supported';
     reference = tagNameOnly(ref);
   } catch (err) {
-    if (!(err instanceof ReferenceError)) throw err;
+    if (!(err instanceof InvalidReferenceError)) throw err;
     return `simple: ${err.message}`;
   }
   checks.push(

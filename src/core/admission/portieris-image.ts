@@ -1,7 +1,7 @@
 // Portieris' `helpers/image.NewReference`: how it reads a container's image string. The policy is
 // matched against the string AS WRITTEN in the pod spec (`String()` is the original), while the
 // signature check and the mutation use the normalised name (`docker.io/library/nginx`).
-import { nameOf, parseNormalizedNamed, ReferenceError } from '../reference/reference.js';
+import { nameOf, parseNormalizedNamed, InvalidReferenceError } from '../reference/reference.js';
 
 export interface PortierisImage {
   /** The container's image exactly as written: what repository patterns are matched against. */
@@ -31,7 +31,7 @@ export function portierisImage(original: string): PortierisImageParse {
   try {
     ref = parseNormalizedNamed(name);
   } catch (err) {
-    if (err instanceof ReferenceError) return { ok: false, error: err.message };
+    if (err instanceof InvalidReferenceError) return { ok: false, error: err.message };
     throw err;
   }
   const hostname = ref.domain.startsWith('[')

@@ -8,6 +8,7 @@
 //     names, else the first root finding of the image's failure in the order CRI-O tried the
 //     sources, else a cause about the same image. Only what nothing explains stands alone.
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
+import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
 import { causeCommands, type CommandPlace } from './commands.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
@@ -19,7 +20,11 @@ const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2
 const MAX_EVIDENCE = 20;
 
 /** Aggregates of what the agents saw: they join a cause about the same host. */
-const AGGREGATES = new Set(['mirror-unreachable-from-nodes', 'mirror-auth-failing', 'mirror-tls-failing']);
+const AGGREGATES: ReadonlySet<string> = new Set<FindingId>([
+  'mirror-unreachable-from-nodes',
+  'mirror-auth-failing',
+  'mirror-tls-failing',
+]);
 
 function isConsequence(id: string): boolean {
   return id === 'image-pull-fails' || id === 'source-blocked-no-working-mirror' || id.startsWith('pull-');

@@ -27,7 +27,8 @@ function localFlags(place: CommandPlace): string {
   return `${place.root === '/' ? '' : ` --root ${shellWord(place.root)}`}${place.runtime === 'podman' ? ' --runtime podman' : ''}`;
 }
 
-function traceCommand(place: CommandPlace, image: string, node: string | null): string {
+/** The command that traces `image` where the pull happens: on `node` beside a collector, or locally. */
+export function traceCommand(place: CommandPlace, image: string, node: string | null): string {
   if (place.kind === 'local' || node === null)
     return `mirrorscope trace${localFlags(place)} ${shellWord(image)}`;
   return `mirrorscope trace --node ${shellWord(node)} ${shellWord(image)}`;
@@ -51,6 +52,7 @@ function hostCommands(kind: CauseKind, host: string): string[] {
       ];
     case 'credentials-missing':
     case 'credentials-rejected':
+    case 'credentials-only-in-pod-secret':
     case 'auth-key-host-mismatch':
       // Key names only: the pull secret's credentials never reach the terminal.
       return [

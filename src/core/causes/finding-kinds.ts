@@ -1,6 +1,7 @@
 // Which cause kind each finding id belongs to. One entry per catalogue id (a test holds every id of
 // the finding catalogue to exactly one entry). A network, TLS or unclassified pull finding names its
 // kind more precisely from its error text: "no such host" is a DNS failure, whatever the id says.
+import type { FindingId } from '../findings/catalogue.js';
 import type { CauseKind } from './kinds.js';
 
 export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
@@ -51,6 +52,8 @@ export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
   'mirror-auth-rejected': 'credentials-rejected',
   'mirror-auth-failing': 'credentials-rejected',
   'pull-unauthorized': 'credentials-rejected',
+  'mirror-credentials-only-in-pod-secret': 'credentials-only-in-pod-secret',
+  'pod-pull-secret-unreadable': 'pod-pull-secret-unreadable',
   'mirror-auth-key-mismatch': 'auth-key-host-mismatch',
   'auth-key-host-mismatch': 'auth-key-host-mismatch',
   'pull-rate-limited': 'rate-limited',
@@ -80,7 +83,7 @@ export const FINDING_CAUSE_KINDS: Readonly<Record<string, CauseKind>> = {
   // a failed pull as such
   'image-pull-fails': 'pull-failure',
   'pull-failed': 'pull-failure',
-};
+} satisfies Record<FindingId, CauseKind>;
 
 /** Kinds whose findings say more precisely what went wrong in their error text. */
 const REFINED: ReadonlySet<CauseKind> = new Set([
@@ -149,7 +152,12 @@ export function causeKindOf(finding: { readonly id: string; readonly message: st
 export function kindFamily(kind: CauseKind): string {
   if (NETWORK.has(kind)) return 'network';
   if (TLS.has(kind)) return 'tls';
-  if (kind === 'credentials-missing' || kind === 'credentials-rejected' || kind === 'auth-key-host-mismatch')
+  if (
+    kind === 'credentials-missing' ||
+    kind === 'credentials-rejected' ||
+    kind === 'credentials-only-in-pod-secret' ||
+    kind === 'auth-key-host-mismatch'
+  )
     return 'credentials';
   return kind;
 }

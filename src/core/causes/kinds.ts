@@ -100,6 +100,24 @@ export const CAUSE_KINDS = {
     fix: 'Update the credentials for the host in the cluster pull secret, or grant that account pull access.',
     subject: 'host',
   }),
+  'credentials-only-in-pod-secret': kind({
+    title:
+      "The mirror's credentials are in pods' pull secrets only, and CRI-O never sends those to a mirror on another registry.",
+    headline: (h) => `${h}: credentials only in pod pull secrets`,
+    explanation:
+      "The kubelet passes the pod's pull-secret credentials with the pull; containers/image uses them only for sources on the requested image's registry and gives every other mirror the node's auth file, which has nothing for this one.",
+    fix: "Add the mirror's credentials to the node's auth file (on OpenShift the cluster pull secret openshift-config/pull-secret).",
+    subject: 'host',
+  }),
+  'pod-pull-secret-unreadable': kind({
+    title:
+      "A pod's pull secret could not be read, so whether it holds a mirror's credentials cannot be told.",
+    headline: (s) => `Cannot read pull secret ${s}`,
+    explanation:
+      "The kubelet sends a pod's pull-secret credentials only to the requested image's registry; whether a mirror depends on them is known only from the secret's keys.",
+    fix: 'Grant the collector `get` on the secrets pods name (the pod-pull-secrets component), or check the secret by hand.',
+    subject: 'scope',
+  }),
   'auth-key-host-mismatch': kind({
     title:
       "A pull-secret key names the mirror's machine but can never match it (another port, or another path).",

@@ -37,7 +37,7 @@ export function causeIdByFinding(causes: readonly Cause[]): Map<string, string> 
   return map;
 }
 
-/** Causes per kind and severity: the `mirrorscope_causes{kind,severity}` series. */
+/** Causes per kind and severity: the `mirrorscope_agent_causes` and `mirrorscope_cluster_causes{kind,severity}` series. */
 export function countCauses(
   causes: readonly Cause[],
 ): Map<string, { kind: string; severity: Severity; count: number }> {

@@ -1,7 +1,6 @@
 // Stable finding keys and the merge of findings that several images raise for the same problem.
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
-import type { Finding, Severity } from '../findings/types.js';
-import type { KeyedFinding } from './types.js';
+import type { Finding, NodeFinding, Severity } from '../findings/types.js';
 
 export function findingKey(id: string, scope: string | null, subject: string | null): string {
   return `${id}|${scope ?? ''}|${subject ?? ''}`;
@@ -27,7 +26,7 @@ export function splitLocation(at: string | null): { file: string | null; line: n
   return m ? { file: m[1]!, line: Number(m[2]) } : { file: at, line: null };
 }
 
-export function keyed(input: KeyedInput): KeyedFinding {
+export function keyed(input: KeyedInput): NodeFinding<FindingId> {
   const def = definitionOf(input.id);
   const loc =
     typeof input.location === 'string' || input.location === null
@@ -49,14 +48,14 @@ export function keyed(input: KeyedInput): KeyedFinding {
 }
 
 /** A finding of the static check (no subject of its own): keyed by id, scope and location. */
-export function keyStatic(f: Finding, image: string | null = null): KeyedFinding {
+export function keyStatic(f: Finding, image: string | null = null): NodeFinding {
   const subject = f.file === null ? f.message : `${f.file}:${f.line ?? ''}`;
   return { ...f, key: findingKey(f.id, f.scope, subject), image, host: null };
 }
 
 /** One finding per key; the highest severity wins, the first message is kept. */
-export function mergeFindings(list: Iterable<KeyedFinding>): KeyedFinding[] {
-  const byKey = new Map<string, KeyedFinding>();
+export function mergeFindings(list: Iterable<NodeFinding>): NodeFinding[] {
+  const byKey = new Map<string, NodeFinding>();
   for (const f of list) {
     const seen = byKey.get(f.key);
     if (seen === undefined) byKey.set(f.key, f);

@@ -4,7 +4,8 @@
 import { mismatchedAuthKey } from './auth-key-mismatch.js';
 import { blockedNoMirror } from './static-mirror-findings.js';
 import { findingKey, keyed, keyStatic } from './finding-key.js';
-import type { KeyedFinding, ProbedImage, ProbedSource } from './types.js';
+import type { NodeFinding } from '../findings/types.js';
+import type { ProbedImage, ProbedSource } from './types.js';
 
 export interface ProbeDiagnosisContext {
   /** Key names of the auth file CRI-O searches (never the credentials). */
@@ -23,7 +24,7 @@ function repositoryName(reference: string): string {
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
-function mirrorFinding(s: ProbedSource, ctx: ProbeDiagnosisContext): KeyedFinding | null {
+function mirrorFinding(s: ProbedSource, ctx: ProbeDiagnosisContext): NodeFinding | null {
   const at = s.configuredAt ? ` (configured at ${s.configuredAt})` : '';
   const base = { location: s.configuredAt, host: s.host };
   switch (s.outcome) {
@@ -124,7 +125,7 @@ function blobMissingFinding(
   s: ProbedSource,
   base: { location: string | null; host: string },
   at: string,
-): KeyedFinding {
+): NodeFinding {
   const missing = s.blobs?.missing ?? [];
   const first = missing[0];
   const what =
@@ -149,7 +150,7 @@ function blobMissingFinding(
   });
 }
 
-function staleFinding(s: ProbedSource): KeyedFinding | null {
+function staleFinding(s: ProbedSource): NodeFinding | null {
   if (s.stale?.stale !== true) return null;
   return keyed({
     id: 'mirror-stale-tag',
@@ -163,17 +164,17 @@ function staleFinding(s: ProbedSource): KeyedFinding | null {
   });
 }
 
-function signatureFindings(probe: ProbedImage): KeyedFinding[] {
+function signatureFindings(probe: ProbedImage): NodeFinding[] {
   const list = probe.result.signature?.findings;
   if (!Array.isArray(list)) return [];
-  return list.map((f: KeyedFinding) => ({
+  return list.map((f: NodeFinding) => ({
     ...keyStatic(f, probe.image),
     key: findingKey(f.id, f.scope, `${probe.image}|${f.file ?? ''}:${f.line ?? ''}`),
   }));
 }
 
 /** A release payload image whose mirror lacks the sigstore signature the 4.21+ default policy requires. */
-function releaseSignatureFinding(probe: ProbedImage): KeyedFinding | null {
+function releaseSignatureFinding(probe: ProbedImage): NodeFinding | null {
   const check = probe.result.releaseSignature;
   if (check === undefined || check.present !== false) return null;
   const mirror = check.attachment.split('/')[0]!;
@@ -193,11 +194,11 @@ function releaseSignatureFinding(probe: ProbedImage): KeyedFinding | null {
 export function diagnoseProbe(
   probe: ProbedImage,
   ctx: ProbeDiagnosisContext,
-): { findings: KeyedFinding[]; explaining: string[] } {
+): { findings: NodeFinding[]; explaining: string[] } {
   const failed = probe.result.outcome === 'failed';
-  const findings: KeyedFinding[] = [];
+  const findings: NodeFinding[] = [];
   const explaining: string[] = [];
-  const push = (f: KeyedFinding | null, explains: boolean) => {
+  const push = (f: NodeFinding | null, explains: boolean) => {
     if (f === null) return;
     findings.push(f);
     if (explains && failed) explaining.push(f.key);
@@ -254,8 +255,8 @@ export function digestMismatchFindings(
   digestProbe: ProbedImage,
   tagProbe: ProbedImage,
   wanted: string,
-): KeyedFinding[] {
-  const out: KeyedFinding[] = [];
+): NodeFinding[] {
+  const out: NodeFinding[] = [];
   for (const s of digestProbe.sources) {
     if (!s.mirror || !s.reachedByCrio || s.outcome !== 'manifest-unknown') continue;
     const byTag = tagProbe.sources.find(

@@ -7,7 +7,7 @@ import type { CandidateResolution, ResolveResult } from '../resolve/types.js';
 import { where } from '../resolve/types.js';
 import { AMBIGUOUS_UPSTREAM } from '../shortnames/short-names.js';
 import { keyed } from './finding-key.js';
-import type { KeyedFinding } from './types.js';
+import type { NodeFinding } from '../findings/types.js';
 
 const DIGEST_ONLY = new Set(['mirror-by-digest-only', 'pull-from-mirror-digest-only']);
 
@@ -23,11 +23,11 @@ function nameOfImage(image: string): string {
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
-function tagPullBypassesMirrors(c: CandidateResolution): KeyedFinding[] {
+function tagPullBypassesMirrors(c: CandidateResolution): NodeFinding[] {
   if (hasDigest(c.image) || c.registry === null) return [];
   const digestOnly = c.skippedMirrors.filter((s) => DIGEST_ONLY.has(s.reason));
   if (digestOnly.length === 0 || c.sources.some((s) => s.mirror)) return [];
-  const out: KeyedFinding[] = [];
+  const out: NodeFinding[] = [];
   const mirrors = digestOnly.map((s) => s.location).join(', ');
   const cause = digestOnly[0]!.cause ?? digestOnly[0]!.origin;
   const primary = c.sources.find((s) => !s.mirror);
@@ -56,7 +56,7 @@ export function blockedNoMirror(
   prefix: string,
   why: string,
   location: string | null = null,
-): KeyedFinding {
+): NodeFinding {
   return keyed({
     id: 'source-blocked-no-working-mirror',
     message: `${c.image} cannot be pulled: the source registry ${prefix} is blocked and ${why}.`,
@@ -67,7 +67,7 @@ export function blockedNoMirror(
   });
 }
 
-function mirrorShadowed(c: CandidateResolution, config: RegistriesConfig): KeyedFinding[] {
+function mirrorShadowed(c: CandidateResolution, config: RegistriesConfig): NodeFinding[] {
   if (c.registry === null) return [];
   const matched = config.registries.find((r) => r.prefix === c.registry!.prefix);
   if (matched === undefined || matched.mirrors.length > 0) return [];
@@ -94,7 +94,7 @@ function shortNameAmbiguous(
   result: ResolveResult,
   config: RegistriesConfig,
   crioVersionKnown: boolean,
-): KeyedFinding[] {
+): NodeFinding[] {
   if (result.error?.upstream !== AMBIGUOUS_UPSTREAM) return [];
   const mode =
     result.error.file === undefined
@@ -123,8 +123,8 @@ export function staticMirrorFindings(
   result: ResolveResult,
   config: RegistriesConfig,
   crioVersionKnown = true,
-): KeyedFinding[] {
-  const out: KeyedFinding[] = [...shortNameAmbiguous(result, config, crioVersionKnown)];
+): NodeFinding[] {
+  const out: NodeFinding[] = [...shortNameAmbiguous(result, config, crioVersionKnown)];
   for (const c of result.candidates) {
     if (c.error !== null) continue;
     out.push(...tagPullBypassesMirrors(c), ...mirrorShadowed(c, config));

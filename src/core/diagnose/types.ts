@@ -1,17 +1,6 @@
 // What the diagnosis works on and what it returns. The probe side is described structurally, so the
-// pure core does not depend on the trace engine: a `TraceResult` is a `ProbedImage`.
-import type { Finding } from '../findings/types.js';
-
-/** A finding with what makes it unique on its node (the wire shape of the collector protocol). */
-export interface KeyedFinding extends Finding {
-  /** `id|scope|subject`: stable across scans for the same problem. */
-  readonly key: string;
-  readonly image: string | null;
-  readonly host: string | null;
-  /** Set when the check that found it could not run in the latest scan: why (the finding is from an earlier one). */
-  readonly stale?: string;
-}
-
+// pure core does not depend on the trace engine: a `TraceResult` is a `ProbedImage`. What it returns
+// are `NodeFinding`s (core/findings/types.ts).
 export interface ProbedSource {
   readonly reference: string;
   /** The logical reference this source serves. */

@@ -1,11 +1,12 @@
 // What a render tells a person about the mirror objects themselves: the MCO rejects them (and only
 // says so in its controller log), ICSPs are deprecated, or the merge produced an order the objects'
 // authors probably did not expect.
+import type { FindingId } from '../findings/catalogue.js';
 import type { Finding } from '../findings/types.js';
 import { idmsYamlFor } from './icsp-to-idms.js';
 import type { ClusterObjects, MirrorSetEntry, RenderResult } from './types.js';
 
-function renderFailed(result: RenderResult): Finding[] {
+function renderFailed(result: RenderResult): Finding<FindingId>[] {
   return result.errors.map((e) => ({
     id: 'mirror-config-render-failed',
     severity: 'error',
@@ -17,7 +18,7 @@ function renderFailed(result: RenderResult): Finding[] {
   }));
 }
 
-function icspDeprecated(objects: ClusterObjects): Finding[] {
+function icspDeprecated(objects: ClusterObjects): Finding<FindingId>[] {
   return objects.mirrorSets
     .filter((o) => o.kind === 'ImageContentSourcePolicy')
     .map((o) => ({
@@ -54,8 +55,8 @@ function objectsShareAMirror(entries: readonly MirrorSetEntry[], source: string)
   return false;
 }
 
-function orderSurprises(objects: ClusterObjects, result: RenderResult): Finding[] {
-  const findings: Finding[] = [];
+function orderSurprises(objects: ClusterObjects, result: RenderResult): Finding<FindingId>[] {
+  const findings: Finding<FindingId>[] = [];
   const bySource = new Map<string, MirrorSetEntry[]>();
   for (const entry of objects.mirrorSets.flatMap((o) => o.entries)) {
     if (!entry.mirrors.some((m) => m !== entry.source)) continue;
@@ -114,7 +115,7 @@ function orderSurprises(objects: ClusterObjects, result: RenderResult): Finding[
 }
 
 /** Findings about the objects of one render. */
-export function renderFindings(objects: ClusterObjects, result: RenderResult): Finding[] {
+export function renderFindings(objects: ClusterObjects, result: RenderResult): Finding<FindingId>[] {
   return [
     ...renderFailed(result),
     ...icspDeprecated(objects),

@@ -5,7 +5,12 @@
 //   nested in a cluster scope (they are left out);
 // - `/etc/containers/registries.d/sigstore-registries.yaml` (`generateSigstoreRegistriesdConfig`);
 // - `/etc/crio/policies/<namespace>.json` (`updateNamespacedPolicyJSONs`).
-import { nameOf, parseReference, ReferenceError, type ImageReference } from '../reference/reference.js';
+import {
+  nameOf,
+  parseReference,
+  InvalidReferenceError,
+  type ImageReference,
+} from '../reference/reference.js';
 import { assembleRegistriesConfig } from '../registries/assemble.js';
 import { pullSourcesFromReference, RewriteError } from '../registries/pull-sources.js';
 import { RegistryIndex } from '../registries/registry-index.js';
@@ -158,7 +163,7 @@ function scopeEndpoints(scope: string, registry: Registry): string[] {
     const parsed = parseReference(name);
     repo = { domain: parsed.domain, path: parsed.path, tag: undefined, digest: undefined };
   } catch (err) {
-    if (err instanceof ReferenceError)
+    if (err instanceof InvalidReferenceError)
       throw new ScopePolicyError(`error parsing scope ${name}: ${err.message}`);
     throw err;
   }

@@ -3,7 +3,7 @@
 // error texts are the upstream ones, prefixed by the file and line we found them at.
 import { configError, type MirrorscopeError } from '../errors.js';
 import { isDomain, splitName } from '../reference/grammar.js';
-import { parseNormalizedNamed, ReferenceError } from '../reference/reference.js';
+import { parseNormalizedNamed, InvalidReferenceError } from '../reference/reference.js';
 import type { ConfigFile } from '../registries/types.js';
 import { didYouMeanClause } from '../suggest.js';
 import {
@@ -147,7 +147,7 @@ function parseIdentity(node: JsonNode): IdentityMatch {
           );
         }
       } catch (err) {
-        if (!(err instanceof ReferenceError)) throw err;
+        if (!(err instanceof InvalidReferenceError)) throw err;
         fail(
           f.get('dockerReference')!.keyLine,
           `Invalid format of dockerReference "${value}": ${err.message}`,
@@ -162,7 +162,7 @@ function parseIdentity(node: JsonNode): IdentityMatch {
       try {
         parseNormalizedNamed(value);
       } catch (err) {
-        if (!(err instanceof ReferenceError)) throw err;
+        if (!(err instanceof InvalidReferenceError)) throw err;
         fail(
           f.get('dockerRepository')!.keyLine,
           `Invalid format of dockerRepository "${value}": ${err.message}`,

@@ -13,8 +13,9 @@ export interface ImageReference {
   readonly digest: string | undefined;
 }
 
-export class ReferenceError extends Error {
-  override readonly name = 'ReferenceError';
+/** An image name that is not a valid reference; `message` is the text docker/distribution gives. */
+export class InvalidReferenceError extends Error {
+  override readonly name = 'InvalidReferenceError';
 }
 
 const NAME_TOTAL_LENGTH_MAX = 255;
@@ -50,9 +51,9 @@ function validateDigest(digest: string): void {
   const algorithm = digest.slice(0, colon);
   const hex = digest.slice(colon + 1);
   const expected = DIGEST_HEX_LENGTH[algorithm];
-  if (expected === undefined) throw new ReferenceError('unsupported digest algorithm');
-  if (hex.length !== expected) throw new ReferenceError('invalid checksum digest length');
-  if (!/^[a-f0-9]+$/.test(hex)) throw new ReferenceError('invalid checksum digest format');
+  if (expected === undefined) throw new InvalidReferenceError('unsupported digest algorithm');
+  if (hex.length !== expected) throw new InvalidReferenceError('invalid checksum digest length');
+  if (!/^[a-f0-9]+$/.test(hex)) throw new InvalidReferenceError('invalid checksum digest format');
 }
 
 function matchReference(s: string): ImageReference | undefined {
@@ -80,14 +81,16 @@ function matchReference(s: string): ImageReference | undefined {
 export function parseReference(s: string): ImageReference {
   const ref = matchReference(s);
   if (ref === undefined) {
-    if (s === '') throw new ReferenceError('repository name must have at least one component');
+    if (s === '') throw new InvalidReferenceError('repository name must have at least one component');
     if (matchReference(s.toLowerCase()) !== undefined) {
-      throw new ReferenceError('repository name must be lowercase');
+      throw new InvalidReferenceError('repository name must be lowercase');
     }
-    throw new ReferenceError('invalid reference format');
+    throw new InvalidReferenceError('invalid reference format');
   }
   if (nameOf(ref).length > NAME_TOTAL_LENGTH_MAX) {
-    throw new ReferenceError(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`);
+    throw new InvalidReferenceError(
+      `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`,
+    );
   }
   if (ref.digest !== undefined) validateDigest(ref.digest);
   return ref;
@@ -119,13 +122,15 @@ function splitDockerDomain(s: string): { domain: string; remainder: string } {
 /** `reference.ParseNormalizedNamed`: `busybox` → `docker.io/library/busybox`. */
 export function parseNormalizedNamed(s: string): ImageReference {
   if (identifierPattern.test(s)) {
-    throw new ReferenceError(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
+    throw new InvalidReferenceError(
+      `invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`,
+    );
   }
   const { domain, remainder } = splitDockerDomain(s);
   const colon = remainder.indexOf(':');
   const remoteName = colon === -1 ? remainder : remainder.slice(0, colon);
   if (remoteName.toLowerCase() !== remoteName) {
-    throw new ReferenceError('invalid reference format: repository name must be lowercase');
+    throw new InvalidReferenceError('invalid reference format: repository name must be lowercase');
   }
   return parseReference(`${domain}/${remainder}`);
 }
@@ -141,7 +146,9 @@ export function normalizeQualified(ref: ImageReference): ImageReference {
   if (domain === ref.domain && path === ref.path) return ref;
   const normalized = { ...ref, domain, path };
   if (nameOf(normalized).length > NAME_TOTAL_LENGTH_MAX) {
-    throw new ReferenceError(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`);
+    throw new InvalidReferenceError(
+      `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`,
+    );
   }
   return normalized;
 }
@@ -149,7 +156,7 @@ export function normalizeQualified(ref: ImageReference): ImageReference {
 /** `reference.ParseNamed`: normalised, and the input must already be in canonical form. */
 export function parseCanonicalNamed(s: string): ImageReference {
   const ref = parseNormalizedNamed(s);
-  if (stringOf(ref) !== s) throw new ReferenceError('repository name must be canonical');
+  if (stringOf(ref) !== s) throw new InvalidReferenceError('repository name must be canonical');
   return ref;
 }
 

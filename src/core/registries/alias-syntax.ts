@@ -1,5 +1,10 @@
 // Validation of `[aliases]` entries (containers/image `validateShortName` / `parseShortNameValue`).
-import { nameOf, parseNormalizedNamed, parseReference, ReferenceError } from '../reference/reference.js';
+import {
+  nameOf,
+  parseNormalizedNamed,
+  parseReference,
+  InvalidReferenceError,
+} from '../reference/reference.js';
 
 function hasRegistry(domain: string): boolean {
   return domain.includes('.') || domain.includes(':') || domain === 'localhost';
@@ -13,7 +18,7 @@ export function parseAliasName(name: string): string | undefined {
   try {
     ref = parseReference(name);
   } catch (err) {
-    if (err instanceof ReferenceError) return `cannot parse short name: ${q(name)}: ${err.message}`;
+    if (err instanceof InvalidReferenceError) return `cannot parse short name: ${q(name)}: ${err.message}`;
     throw err;
   }
   if (ref.digest !== undefined) return `invalid short name ${q(name)}: must not contain digest`;
@@ -28,7 +33,7 @@ export function parseAliasValue(value: string): string | { error: string } {
   try {
     ref = parseReference(value);
   } catch (err) {
-    if (err instanceof ReferenceError) return { error: `parsing alias ${q(value)}: ${err.message}` };
+    if (err instanceof InvalidReferenceError) return { error: `parsing alias ${q(value)}: ${err.message}` };
     throw err;
   }
   if (ref.digest !== undefined) return { error: `invalid alias ${q(value)}: must not contain digest` };
@@ -38,7 +43,7 @@ export function parseAliasValue(value: string): string | { error: string } {
   try {
     return nameOf(parseNormalizedNamed(value));
   } catch (err) {
-    if (err instanceof ReferenceError) return { error: `parsing alias ${q(value)}: ${err.message}` };
+    if (err instanceof InvalidReferenceError) return { error: `parsing alias ${q(value)}: ${err.message}` };
     throw err;
   }
 }

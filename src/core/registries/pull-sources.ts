@@ -3,7 +3,7 @@ import { isDomain, isPath } from '../reference/grammar.js';
 import {
   nameOf,
   parseCanonicalNamed,
-  ReferenceError,
+  InvalidReferenceError,
   stringOf,
   type ImageReference,
 } from '../reference/reference.js';
@@ -29,6 +29,8 @@ export type SkipReason =
 
 export interface SkippedMirror {
   readonly endpoint: Endpoint;
+  /** i + 1 for `registry.mirrors[i]`, as `PullSource.endpointIndex`. */
+  readonly endpointIndex: number;
   readonly reason: SkipReason;
   /** The line that causes the skip. */
   readonly cause: Origin | null;
@@ -103,7 +105,7 @@ export function rewriteReference(
   try {
     return { reference: parseCanonicalNamed(rewritten), belowLocation };
   } catch (err) {
-    if (err instanceof ReferenceError) {
+    if (err instanceof InvalidReferenceError) {
       throw new RewriteError(
         `rewriting reference: ${err.message} ("${rewritten}")`,
         endpoint,
@@ -138,17 +140,17 @@ export function pullSourcesFromReference(
     const { reference, belowLocation } = rewriteReference(endpoint, ref, registry.prefix, location);
     sources.push({ endpoint, mirror: index > 0, reference, belowLocation, endpointIndex: index });
   };
-  const skip = (endpoint: Endpoint, reason: SkipReason, cause: Origin | null): void => {
-    (skipped ??= []).push({ endpoint, reason, cause });
+  const skip = (endpoint: Endpoint, index: number, reason: SkipReason, cause: Origin | null): void => {
+    (skipped ??= []).push({ endpoint, endpointIndex: index, reason, cause });
   };
   registry.mirrors.forEach((m, i) => {
     if (registry.mirrorByDigestOnly) {
       if (digested) add(m, i + 1);
-      else skip(m, 'mirror-by-digest-only', registry.mirrorByDigestOnlyOrigin);
+      else skip(m, i + 1, 'mirror-by-digest-only', registry.mirrorByDigestOnlyOrigin);
     } else if (m.pullFromMirror === 'digest-only' && !digested) {
-      skip(m, 'pull-from-mirror-digest-only', m.pullFromMirrorOrigin);
+      skip(m, i + 1, 'pull-from-mirror-digest-only', m.pullFromMirrorOrigin);
     } else if (m.pullFromMirror === 'tag-only' && digested) {
-      skip(m, 'pull-from-mirror-tag-only', m.pullFromMirrorOrigin);
+      skip(m, i + 1, 'pull-from-mirror-tag-only', m.pullFromMirrorOrigin);
     } else {
       add(m, i + 1);
     }

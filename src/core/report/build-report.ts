@@ -10,6 +10,7 @@
 import { admissionFindings } from '../admission/findings.js';
 import { causesOf } from '../causes/build-causes.js';
 import type { Cause, ImageFailure } from '../causes/types.js';
+import type { FindingId } from '../findings/catalogue.js';
 import { findDrift, type NodeDrift } from './config-drift.js';
 import { nodeStage, type ImageAcc, type NodeStage } from './node-stage.js';
 import { addAgentProblems, addMirrorProblems, ProblemGroups, witnessesFrom } from './problem-stage.js';
@@ -27,7 +28,11 @@ import type {
 import { versionSkew } from './version-skew.js';
 
 /** MCO-based findings that explain a node's differing files better than the pool-majority guess. */
-const EXPLAINS_DRIFT = new Set(['mirror-config-not-rolled-out', 'pool-paused', 'mirror-config-drift']);
+const EXPLAINS_DRIFT: ReadonlySet<string> = new Set<FindingId>([
+  'mirror-config-not-rolled-out',
+  'pool-paused',
+  'mirror-config-drift',
+]);
 
 interface ClusterStage {
   /** Cluster-level problems (intent vs nodes, version skew) and the nodes each concerns. */
@@ -45,10 +50,14 @@ function clusterStage(input: ClusterInput): ClusterStage {
     problems.push({ finding, nodes });
     for (const node of nodes) pushTo(byNode, node, finding);
   };
-  for (const f of input.intent?.findings ?? [])
+  for (const f of [...(input.intent?.findings ?? []), ...(input.collectorFindings ?? [])])
     add(
       {
-        ...collectorFinding(f.id, f.key, f.message, f.fix === undefined ? {} : { fix: f.fix }),
+        ...collectorFinding(f.id, f.key, f.message, {
+          ...(f.fix === undefined ? {} : { fix: f.fix }),
+          ...(f.image === undefined ? {} : { image: f.image }),
+          ...(f.host === undefined ? {} : { host: f.host }),
+        }),
         scope: f.scope ?? null,
         file: f.file ?? null,
         line: f.line ?? null,

@@ -1,6 +1,6 @@
 // Which nodes run a registries configuration other than their pool's majority. Without a strict
 // majority (e.g. two nodes, two hashes) no node is called drifted: there is no norm to drift from.
-import type { ConfigFileDigest } from '../../protocol/messages.js';
+import type { ConfigFileDigest } from '../node-state.js';
 
 export interface DriftInput {
   readonly name: string;

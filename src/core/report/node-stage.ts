@@ -2,7 +2,7 @@
 // and gathers what the later stages aggregate: probes per mirror, statuses per image, and the
 // collector's own findings with the nodes they concern.
 import type { Severity } from '../findings/types.js';
-import type { WireFinding } from '../../protocol/messages.js';
+import type { NodeFinding } from '../findings/types.js';
 import type { NodeDrift } from './config-drift.js';
 import type { ReportMemo } from './report-memo.js';
 import { collectorFinding, pushTo } from './report-findings.js';
@@ -106,7 +106,7 @@ function agentState(node: NodeInput, input: ClusterInput): AgentState {
 }
 
 function countFindings(
-  findings: readonly WireFinding[],
+  findings: readonly NodeFinding[],
   memo: ReportMemo,
 ): Readonly<Record<Severity, number>> {
   const cached = memo.counts(findings);
@@ -238,7 +238,7 @@ function agentPart(
   node: NodeInput,
   shown: ReadonlyMap<FindingSet, unknown>,
   memo: ReportMemo,
-): { findings: readonly WireFinding[]; counts: Record<Severity, number>; shownClass: FindingSet | null } {
+): { findings: readonly NodeFinding[]; counts: Record<Severity, number>; shownClass: FindingSet | null } {
   const agent = node.agent;
   if (agent === null) return { findings: [], counts: emptyCounts(), shownClass: null };
   const set = agent.findingClass ?? null;

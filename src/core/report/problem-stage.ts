@@ -1,7 +1,8 @@
 // Report build, stage "problems": every distinct problem once, keyed by the finding's `key`, with
 // the nodes that witness it. Several findings share a key when agents word the same problem
 // differently (or send it twice): their witnesses are merged into one problem.
-import type { WireFinding } from '../../protocol/messages.js';
+import type { FindingId } from '../findings/catalogue.js';
+import type { NodeFinding } from '../findings/types.js';
 import type { MirrorAcc } from './node-stage.js';
 import { mirrorAcc } from './node-stage.js';
 import type { ReportMemo } from './report-memo.js';
@@ -10,8 +11,8 @@ import type { NodeInput, ReportFinding } from './types.js';
 import type { FindingWitnesses } from './witnesses.js';
 
 /** Agent finding ids that mean "this mirror lacks the image" / "serves an old copy of it". */
-const MISSING_IDS = new Set(['mirror-manifest-missing']);
-const STALE_IDS = new Set(['mirror-stale-tag', 'mirror-digest-mismatch']);
+const MISSING_IDS: ReadonlySet<string> = new Set<FindingId>(['mirror-manifest-missing']);
+const STALE_IDS: ReadonlySet<string> = new Set<FindingId>(['mirror-stale-tag', 'mirror-digest-mismatch']);
 
 export class ProblemGroups {
   /** key → problem */
@@ -44,7 +45,7 @@ export class ProblemGroups {
 }
 
 /** Every finding a node's agent reports: its class's and its own. */
-export function agentFindingsOf(node: NodeInput): readonly WireFinding[] {
+export function agentFindingsOf(node: NodeInput): readonly NodeFinding[] {
   const agent = node.agent;
   if (agent === null) return [];
   const set = agent.findingClass ?? null;
@@ -53,7 +54,7 @@ export function agentFindingsOf(node: NodeInput): readonly WireFinding[] {
 
 /** Which nodes report each agent finding, derived from the nodes (when the collector keeps no index). */
 export function witnessesFrom(nodes: readonly NodeInput[]): FindingWitnesses {
-  const index = new Map<WireFinding, Set<string>>();
+  const index = new Map<NodeFinding, Set<string>>();
   for (const n of nodes)
     for (const f of agentFindingsOf(n)) {
       const entry = index.get(f);
@@ -97,7 +98,7 @@ export function addAgentProblems(
 /** Collector-level mirror problems: one finding per host and kind, its witnesses the failing nodes. */
 export function addMirrorProblems(groups: ProblemGroups, mirrors: ReadonlyMap<string, MirrorAcc>): void {
   for (const [host, m] of mirrors) {
-    const kinds: [string, string[], string][] = [
+    const kinds: [FindingId, string[], string][] = [
       ['mirror-unreachable-from-nodes', m.unreachable, 'cannot reach'],
       ['mirror-auth-failing', m.auth, 'are refused by'],
       ['mirror-tls-failing', m.tls, 'do not trust the TLS certificate of'],

@@ -1,6 +1,7 @@
 // Reads kubelet's "Failed to pull image" event text: strips the kubelet/CRI-O wrappers, splits
 // containers/image's "(Mirrors also failed: [ref: err]\n[ref: err]): primaryRef: primaryErr" into one
 // result per source, and names the cause of each with a catalogue id.
+import type { FindingId } from '../findings/catalogue.js';
 import { parseNormalizedNamed } from '../reference/reference.js';
 import type { PullEventCandidate } from './types.js';
 
@@ -21,7 +22,7 @@ const PREFIXES = [
 /** CRI-O ≥ 1.34: `pull image err: <original>; artifact err: <second>` — only the original matters. */
 const ARTIFACT_TAIL = /; artifact err: [\s\S]*$/;
 
-const CAUSES: readonly (readonly [RegExp, string])[] = [
+const CAUSES: readonly (readonly [RegExp, FindingId])[] = [
   [/ is blocked in |registry .* is blocked/, 'pull-blocked'],
   [/A signature was required, but no signature exists/, 'pull-signature-missing'],
   [
@@ -47,7 +48,7 @@ const CAUSES: readonly (readonly [RegExp, string])[] = [
   ],
 ];
 
-export function classifyPullError(error: string): string {
+export function classifyPullError(error: string): FindingId {
   for (const [pattern, id] of CAUSES) if (pattern.test(error)) return id;
   return 'pull-failed';
 }

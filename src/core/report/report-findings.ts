@@ -1,22 +1,23 @@
 // The shapes the report gives findings: the collector's own, and a deduplicated problem with its
 // witnesses. Shared by the build stages.
-import type { WireFinding } from '../../protocol/messages.js';
-import { catalogueFix, catalogueSeverity, SEVERITY_RANK } from './catalogue-lookup.js';
+import { definitionOf, type FindingId } from '../findings/catalogue.js';
+import { nodeFindingJson, type NodeFinding } from '../findings/types.js';
+import { SEVERITY_RANK } from './catalogue-lookup.js';
 import type { ReportFinding } from './types.js';
 
-export type AnyFinding = WireFinding | ReportFinding;
+export type AnyFinding = NodeFinding | ReportFinding;
 
 export function collectorFinding(
-  id: string,
+  id: FindingId,
   key: string,
   message: string,
   extra: { node?: string; host?: string | null; image?: string | null; fix?: string } = {},
 ): ReportFinding {
   return {
     id,
-    severity: catalogueSeverity(id),
+    severity: definitionOf(id).severity,
     message,
-    fix: extra.fix ?? catalogueFix(id),
+    fix: extra.fix ?? definitionOf(id).fix,
     key,
     ...(extra.node !== undefined ? { node: extra.node } : {}),
     ...(extra.host !== undefined ? { host: extra.host } : {}),
@@ -24,22 +25,16 @@ export function collectorFinding(
   };
 }
 
+/** A problem: the finding's fields in wire order (a place it does not have is null), and its witnesses. */
 export function asProblem(f: AnyFinding, nodes: readonly string[]): ReportFinding {
-  return {
-    id: f.id,
-    severity: f.severity,
-    message: f.message,
-    fix: f.fix,
-    key: f.key,
+  const place = {
     file: f.file ?? null,
     line: f.line ?? null,
     scope: f.scope ?? null,
     image: f.image ?? null,
     host: f.host ?? null,
-    nodes,
-    witnesses: nodes.length,
-    ...(f.stale === undefined ? {} : { stale: f.stale }),
   };
+  return { ...nodeFindingJson({ ...f, ...place }), nodes, witnesses: nodes.length };
 }
 
 export function bySeverityThenWitnesses(a: ReportFinding, b: ReportFinding): number {

@@ -1,6 +1,7 @@
 // The short form of the report: what the ConfigMap `mirrorscope-report` holds, so
 // `oc get cm mirrorscope-report -o yaml` answers "what is wrong with my mirrors" without the page.
 import type { Cause } from '../causes/types.js';
+import type { NodeFinding } from '../findings/types.js';
 import { admissionDigest, type AdmissionDigest } from './admission-render.js';
 import type { ClusterReport, ReportSummary } from './types.js';
 
@@ -17,16 +18,11 @@ export interface ReportDigest {
    * entries and `findings` at most 20 keys (the ConfigMap must stay small on a 5,000-node cluster).
    */
   readonly causes: readonly Cause[];
-  readonly problems: readonly {
-    readonly id: string;
-    readonly severity: string;
-    readonly message: string;
-    readonly host: string | null;
-    readonly image: string | null;
+  readonly problems: readonly (Pick<NodeFinding, 'id' | 'severity' | 'message' | 'host' | 'image'> & {
     readonly witnesses: number;
     /** The first few witnesses; `witnesses` says how many there are. */
     readonly nodes: readonly string[];
-  }[];
+  })[];
   readonly mirrorsFailing: readonly {
     readonly host: string;
     readonly nodesFailing: number;

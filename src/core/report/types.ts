@@ -1,15 +1,10 @@
 // The cluster-wide mirror health report: what the collector knows (input) and what it publishes
 // (output, the JSON of GET /api/v1/report; documented in docs/collector.md).
 import type { Cause } from '../causes/types.js';
-import type { Severity } from '../findings/types.js';
-import type {
-  ConfigFileDigest,
-  HostProbe,
-  ImageStatus,
-  RuntimeInfo,
-  WireFinding,
-} from '../../protocol/messages.js';
-import type { IntentEvaluation, RolloutReport } from '../rollout/types.js';
+import type { FindingId } from '../findings/catalogue.js';
+import type { NodeFinding, Severity } from '../findings/types.js';
+import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../node-state.js';
+import type { ClusterFinding, IntentEvaluation, RolloutReport } from '../rollout/types.js';
 import type { FindingWitnesses } from './witnesses.js';
 import type { AdmissionSection } from '../admission/cluster-section.js';
 
@@ -22,7 +17,7 @@ import type { AdmissionSection } from '../admission/cluster-section.js';
 export interface FindingSet {
   /** Stable while the set lives (`class-12`). */
   readonly id: string;
-  readonly findings: readonly WireFinding[];
+  readonly findings: readonly NodeFinding[];
 }
 
 export interface AgentView {
@@ -33,11 +28,11 @@ export interface AgentView {
   readonly configHash: string;
   readonly files: readonly ConfigFileDigest[];
   /** Every finding the node reports (its class's, then its own). */
-  readonly findings: readonly WireFinding[];
+  readonly findings: readonly NodeFinding[];
   /** The class the node's findings start from; null or absent: none (then `findings` is all). */
   readonly findingClass?: FindingSet | null;
   /** With a class: the node's findings outside it. */
-  readonly extraFindings?: readonly WireFinding[];
+  readonly extraFindings?: readonly NodeFinding[];
   readonly hosts: readonly HostProbe[];
   readonly images: readonly ImageStatus[];
   readonly scanAt: string | null;
@@ -64,7 +59,7 @@ export interface PullEventCandidate {
   readonly host: string | null;
   readonly error: string;
   /** Catalogue id for the cause (`pull-unreachable`, `pull-manifest-unknown`, …). */
-  readonly findingId: string;
+  readonly findingId: FindingId;
 }
 
 export interface PullEvent {
@@ -96,29 +91,25 @@ export interface ClusterInput {
   readonly pods?: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Portieris/Gatekeeper decisions and denials (collector `--admission`); null elsewhere. */
   readonly admission?: AdmissionSection | null;
+  /** Other findings the collector raises about nodes (pods' pull secrets, `--pod-pull-secrets`). */
+  readonly collectorFindings?: readonly ClusterFinding[];
 }
 
 // ---------- output ----------
 
-/** A finding as the report shows it. Deduplicated findings carry their witnesses. */
-export interface ReportFinding {
-  readonly id: string;
-  readonly severity: Severity;
-  readonly message: string;
-  readonly fix: string;
-  readonly key: string;
-  readonly file?: string | null;
-  readonly line?: number | null;
-  readonly scope?: string | null;
-  readonly image?: string | null;
-  readonly host?: string | null;
+/**
+ * A finding as the report shows it: a node finding, where the collector's own findings leave out
+ * the place fields they do not have. Deduplicated findings carry their witnesses.
+ */
+export interface ReportFinding
+  extends
+    Pick<NodeFinding, 'id' | 'severity' | 'message' | 'fix' | 'key' | 'stale'>,
+    Partial<Pick<NodeFinding, 'file' | 'line' | 'scope' | 'image' | 'host'>> {
   /** The node, for a finding about one node. */
   readonly node?: string;
   /** Every node that sees the problem (deduplicated findings). */
   readonly nodes?: readonly string[];
   readonly witnesses?: number;
-  /** The agent could not run the check that found it in its latest scan: why. */
-  readonly stale?: string;
 }
 
 export type AgentState = 'connected' | 'silent' | 'disconnected' | 'missing';
@@ -145,7 +136,7 @@ export interface NodeReport {
    * The collector's findings about the node, then the agent's (without `node`: it is this entry) —
    * only those outside its class when it has one.
    */
-  readonly findings: readonly (WireFinding | ReportFinding)[];
+  readonly findings: readonly (NodeFinding | ReportFinding)[];
   readonly drift: {
     readonly majorityHash: string;
     readonly nodesInPool: number;
@@ -162,7 +153,7 @@ export interface FindingClassReport {
   /** Their pools, sorted (null: nodes without a Node object). */
   readonly pools: readonly (string | null)[];
   readonly counts: Readonly<Record<Severity, number>>;
-  readonly findings: readonly WireFinding[];
+  readonly findings: readonly NodeFinding[];
 }
 
 export interface MirrorReport {

@@ -3,7 +3,7 @@
 // so that the difference is the version's and not a configuration drift (reported separately).
 import { formatCrioVersion, parseCrioVersion } from '../crio/versions.js';
 import { MirrorscopeError } from '../errors.js';
-import { catalogueFix, catalogueSeverity } from './catalogue-lookup.js';
+import { collectorFinding } from './report-findings.js';
 import type { NodeInput, ReportFinding } from './types.js';
 
 /** The version a report shows for a node: the Node's (normalised when it is CRI-O), else the agent's. */
@@ -68,12 +68,12 @@ export function versionSkew(nodes: readonly NodeInput[]): SkewProblem[] {
       const parts = byVersion.map((v) => `on CRI-O ${v.version} (${named(v.nodes)}): ${v.answer}`);
       out.push({
         finding: {
-          id,
-          severity: catalogueSeverity(id),
-          message: `Pool ${pool} runs CRI-O ${byVersion.map((v) => v.version).join(' and ')}, which resolve ${image} differently: ${parts.join('; ')}.`,
-          fix: catalogueFix(id),
-          key: `${id}:${pool}:${image}`,
-          image,
+          ...collectorFinding(
+            id,
+            `${id}:${pool}:${image}`,
+            `Pool ${pool} runs CRI-O ${byVersion.map((v) => v.version).join(' and ')}, which resolve ${image} differently: ${parts.join('; ')}.`,
+            { image },
+          ),
           scope: pool,
         },
         nodes: byVersion.flatMap((v) => v.nodes),

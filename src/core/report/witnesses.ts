@@ -3,7 +3,7 @@
 // problems are not rebuilt. Nodes that share a set of findings (an equivalence class, FindingSet)
 // are indexed once per class, not once per finding: 15,000 nodes × 180 shared findings are 180
 // entries pointing at one member set, not 2.7 million set entries.
-import type { WireFinding } from '../../protocol/messages.js';
+import type { NodeFinding } from '../findings/types.js';
 import type { FindingSet } from './types.js';
 
 export interface FindingWitnesses {
@@ -11,7 +11,7 @@ export interface FindingWitnesses {
    * Every distinct agent finding with the nodes that report it (never twice the same node, sorted)
    * and a version: the same version and node count mean the same nodes.
    */
-  forEach(visit: (finding: WireFinding, nodes: readonly string[], version: number) => void): void;
+  forEach(visit: (finding: NodeFinding, nodes: readonly string[], version: number) => void): void;
 }
 
 interface Members {
@@ -38,14 +38,14 @@ function nodesOf(m: Members | Single): readonly string[] {
 
 export class WitnessIndex implements FindingWitnesses {
   /** Findings nodes report outside their class (or without one). */
-  private readonly single = new Map<WireFinding, Members | Single>();
+  private readonly single = new Map<NodeFinding, Members | Single>();
   private readonly classes = new Map<FindingSet, Members>();
   /** The classes that hold each finding. */
-  private readonly classesOf = new Map<WireFinding, FindingSet[]>();
+  private readonly classesOf = new Map<NodeFinding, FindingSet[]>();
   private versions = 0;
 
   /** `node` now reports `after` instead of `before` outside any class (same objects when unchanged). */
-  replace(node: string, before: readonly WireFinding[], after: readonly WireFinding[]): void {
+  replace(node: string, before: readonly NodeFinding[], after: readonly NodeFinding[]): void {
     if (before === after) return;
     const kept = new Set(after);
     for (const f of before) if (!kept.has(f)) this.remove(f, node);
@@ -54,7 +54,7 @@ export class WitnessIndex implements FindingWitnesses {
   }
 
   /** `node` stopped reporting `removed` and started reporting `added` outside its class (a delta). */
-  patch(node: string, removed: readonly WireFinding[], added: readonly WireFinding[]): void {
+  patch(node: string, removed: readonly NodeFinding[], added: readonly NodeFinding[]): void {
     for (const f of removed) this.remove(f, node);
     for (const f of added) this.add(f, node);
   }
@@ -96,7 +96,7 @@ export class WitnessIndex implements FindingWitnesses {
     }
   }
 
-  private add(f: WireFinding, node: string): void {
+  private add(f: NodeFinding, node: string): void {
     const entry = this.single.get(f);
     if (entry === undefined) this.single.set(f, { node, version: ++this.versions });
     else if (isSingle(entry)) {
@@ -109,7 +109,7 @@ export class WitnessIndex implements FindingWitnesses {
     }
   }
 
-  private remove(f: WireFinding, node: string): void {
+  private remove(f: NodeFinding, node: string): void {
     const entry = this.single.get(f);
     if (entry === undefined) return;
     if (isSingle(entry)) {
@@ -124,7 +124,7 @@ export class WitnessIndex implements FindingWitnesses {
     }
   }
 
-  forEach(visit: (finding: WireFinding, nodes: readonly string[], version: number) => void): void {
+  forEach(visit: (finding: NodeFinding, nodes: readonly string[], version: number) => void): void {
     // Versions come from one growing counter: a changed source gets the highest, and a source that
     // goes away takes its nodes with it — so (highest version, node count) tells any change.
     this.classesOf.forEach((sets, f) => {
@@ -153,8 +153,8 @@ export class WitnessIndex implements FindingWitnesses {
   }
 
   /** Every finding with its witnesses, materialized (tests and diagnostics; the report uses forEach). */
-  entries(): ReadonlyMap<WireFinding, { readonly nodes: ReadonlySet<string>; readonly version: number }> {
-    const out = new Map<WireFinding, { nodes: ReadonlySet<string>; version: number }>();
+  entries(): ReadonlyMap<NodeFinding, { readonly nodes: ReadonlySet<string>; readonly version: number }> {
+    const out = new Map<NodeFinding, { nodes: ReadonlySet<string>; version: number }>();
     this.forEach((f, nodes, version) => out.set(f, { nodes: new Set(nodes), version }));
     return out;
   }

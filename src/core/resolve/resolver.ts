@@ -4,9 +4,11 @@ import { nameOf, stringOf, type ImageReference } from '../reference/reference.js
 import {
   canonicalLocation,
   pullSourcesFromReference,
+  rewriteReference,
   RewriteError,
   type CanonicalLocation,
   type PullSource,
+  type PullSourcePlan,
   type SkippedMirror,
 } from '../registries/pull-sources.js';
 import type { CrioSetting } from '../crio/crio-config.js';
@@ -22,6 +24,7 @@ import {
   type PullCandidate,
   type ShortNameContext,
 } from '../shortnames/short-names.js';
+import type { CandidatePlan, PlannedSource, PullPlan, TriedSource } from './plan.js';
 import {
   located,
   where,
@@ -134,6 +137,47 @@ function compileRegistry(registry: Registry): CompiledRegistry {
   };
 }
 
+function triedSource(
+  resolution: SourceResolution,
+  entry: Endpoint | null,
+  physical: ImageReference,
+): TriedSource {
+  return { kind: 'try', resolution, entry, physical, credentialsKey: nameOf(physical) };
+}
+
+/** The reference a skipped mirror would have been asked for; its location when the rewrite fails. */
+function skippedReference(compiled: CompiledRegistry, ref: ImageReference, skipped: SkippedMirror): string {
+  try {
+    const canonical = compiled.canonical[skipped.endpointIndex]!;
+    return stringOf(rewriteReference(skipped.endpoint, ref, compiled.prefix, canonical).reference);
+  } catch (err) {
+    if (!(err instanceof RewriteError)) throw err;
+    return skipped.endpoint.location;
+  }
+}
+
+/** Tried and skipped sources by endpoint: the mirrors in file order, then the primary location. */
+function configurationOrder(
+  compiled: CompiledRegistry,
+  ref: ImageReference,
+  pulled: PullSourcePlan,
+  resolution: CandidateResolution,
+): PlannedSource[] {
+  const byEndpoint: PlannedSource[] = [];
+  pulled.sources.forEach((s, i) => {
+    byEndpoint[s.endpointIndex] = triedSource(resolution.sources[i]!, s.endpoint, s.reference);
+  });
+  pulled.skipped.forEach((s, i) => {
+    byEndpoint[s.endpointIndex] = {
+      kind: 'skip',
+      resolution: resolution.skippedMirrors[i]!,
+      entry: s.endpoint,
+      reference: skippedReference(compiled, ref, s),
+    };
+  });
+  return [...byEndpoint.slice(1), byEndpoint[0]!];
+}
+
 function failedResult(rawInput: string, err: ShortNameError): ResolveResult {
   const origin = err.origin;
   return {
@@ -196,6 +240,17 @@ export class Resolver {
   }
 
   resolve(rawInput: string): ResolveResult {
+    return this.run(rawInput, null);
+  }
+
+  /** `resolve`'s answer with every source in the order CRI-O walks them: what a trace needs. */
+  plan(rawInput: string): PullPlan {
+    const candidates: CandidatePlan[] = [];
+    return { resolution: this.run(rawInput, candidates), candidates };
+  }
+
+  /** `plans`, when given, receives one `CandidatePlan` per candidate. */
+  private run(rawInput: string, plans: CandidatePlan[] | null): ResolveResult {
     const input = rawInput.startsWith('docker://') ? rawInput.slice('docker://'.length) : rawInput;
     let outcome;
     try {
@@ -215,7 +270,7 @@ export class Resolver {
         ],
       };
     }
-    const candidates = outcome.candidates.map((c) => this.resolveCandidate(c));
+    const candidates = outcome.candidates.map((c) => this.resolveCandidate(c, plans));
     const explanation: string[] = [];
     if (outcome.isShort) {
       explanation.push(`${outcome.description}; ${this.describeMode()}`);
@@ -276,7 +331,7 @@ export class Resolver {
     return null;
   }
 
-  private resolveCandidate(candidate: PullCandidate): CandidateResolution {
+  private resolveCandidate(candidate: PullCandidate, plans: CandidatePlan[] | null): CandidateResolution {
     const explanation: string[] = [];
     let ref = candidate.reference;
     if (ref.tag !== undefined && ref.digest !== undefined) {
@@ -298,7 +353,7 @@ export class Resolver {
         ...insecureLines,
       );
       const source = this.describeSource(ref, null, false, undefined, undefined, insecureRequest);
-      return {
+      const resolution: CandidateResolution = {
         image,
         via: candidate.via,
         registry: null,
@@ -307,17 +362,19 @@ export class Resolver {
         error: null,
         explanation,
       };
+      plans?.push({ resolution, logical: ref, registry: null, sources: [triedSource(source, null, ref)] });
+      return resolution;
     }
     const { registry } = compiled;
     explanation.push(compiled.explanation, ...insecureLines);
-    let plan;
+    let pulled;
     try {
-      plan = pullSourcesFromReference(registry, ref, compiled.canonical);
+      pulled = pullSourcesFromReference(registry, ref, compiled.canonical);
     } catch (err) {
       if (!(err instanceof RewriteError)) throw err;
       const message = `${err.message}: entry at ${where(err.endpoint.origin)}; ${this.runtimeName} fails this pull before trying any source`;
       explanation.push(message);
-      return {
+      const resolution: CandidateResolution = {
         image,
         via: candidate.via,
         registry: compiled.matched,
@@ -332,18 +389,18 @@ export class Resolver {
         },
         explanation,
       };
+      plans?.push({ resolution, logical: ref, registry, sources: [] });
+      return resolution;
     }
-    const skippedMirrors = plan.skipped.map(
-      (s) => compiled.endpoints[registry.mirrors.indexOf(s.endpoint) + 1]!.skip!,
-    );
+    const skippedMirrors = pulled.skipped.map((s) => compiled.endpoints[s.endpointIndex]!.skip!);
     for (const s of skippedMirrors) explanation.push(s.explanation);
-    const sources = plan.sources.map((s) =>
+    const sources = pulled.sources.map((s) =>
       this.describePlannedSource(s, compiled.endpoints[s.endpointIndex]!, insecureRequest),
     );
     if (registry.mirrors.length > 0 && sources.length === 1) {
       explanation.push('every mirror was filtered out: this pull goes to the primary location only');
     }
-    return {
+    const resolution: CandidateResolution = {
       image,
       via: candidate.via,
       registry: compiled.matched,
@@ -352,6 +409,13 @@ export class Resolver {
       error: null,
       explanation,
     };
+    plans?.push({
+      resolution,
+      logical: ref,
+      registry,
+      sources: configurationOrder(compiled, ref, pulled, resolution),
+    });
+    return resolution;
   }
 
   private describePlannedSource(

@@ -1,5 +1,5 @@
 // The answer of `mirrorscope resolve`: what CRI-O would try, in order, for an image, and why.
-import type { ErrorCode } from '../errors.js';
+import type { ErrorBody, ErrorCode } from '../errors.js';
 import type { Origin, PullFromMirror, ShortNameMode } from '../registries/types.js';
 import type { CandidateVia } from '../shortnames/short-names.js';
 import type { SkipReason } from '../registries/pull-sources.js';
@@ -9,9 +9,14 @@ export interface Located {
   readonly line: number | null;
 }
 
-export interface ResolveError {
-  readonly code: ErrorCode;
-  readonly message: string;
+/** The codes a resolution fails with (the README's "Error codes"). */
+export type ResolveErrorCode = Extract<
+  ErrorCode,
+  'config-invalid' | 'invalid-reference' | 'short-name-error' | 'rewrite-invalid'
+>;
+
+export interface ResolveError extends ErrorBody {
+  readonly code: ResolveErrorCode;
   /** The error text containers/image gives for the same condition. */
   readonly upstream?: string;
   readonly file?: string;

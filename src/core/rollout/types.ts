@@ -1,7 +1,9 @@
 // Cluster intent vs node reality: what the collector knows about the MCO's side (pools, rendered
 // configs, node annotations) and what it concludes (findings, the rollout view of the report).
+import type { FindingId } from '../findings/catalogue.js';
+import type { NodeFinding } from '../findings/types.js';
 import type { ClusterObjects } from '../mco/types.js';
-import type { ConfigFileDigest } from '../../protocol/messages.js';
+import type { ConfigFileDigest } from '../node-state.js';
 import type { MachineConfigView } from './machine-config.js';
 
 export interface PoolState {
@@ -51,14 +53,10 @@ export interface IntentInput {
 }
 
 /** A collector finding with the nodes it concerns (empty: about the cluster's objects). */
-export interface ClusterFinding {
-  readonly id: string;
-  readonly key: string;
-  readonly message: string;
-  readonly fix?: string;
-  readonly scope?: string | null;
-  readonly file?: string | null;
-  readonly line?: number | null;
+export interface ClusterFinding
+  extends
+    Pick<NodeFinding<FindingId>, 'id' | 'key' | 'message'>,
+    Partial<Pick<NodeFinding<FindingId>, 'fix' | 'scope' | 'file' | 'line' | 'image' | 'host'>> {
   readonly nodes: readonly string[];
 }
 

@@ -6,7 +6,7 @@ import {
   normalizeQualified,
   parseNormalizedNamed,
   parseReference,
-  ReferenceError,
+  InvalidReferenceError,
   tagNameOnly,
   type ImageReference,
 } from '../reference/reference.js';
@@ -97,7 +97,7 @@ function parseImageInput(input: string): ImageReference {
   try {
     return parseReference(input);
   } catch (err) {
-    if (!(err instanceof ReferenceError)) throw err;
+    if (!(err instanceof InvalidReferenceError)) throw err;
     const upstream = `cannot parse input: ${JSON.stringify(input)}: ${err.message}`;
     throw new ShortNameError(
       'invalid-reference',
@@ -111,7 +111,7 @@ function qualifiedReference(parsed: ImageReference, input: string): ImageReferen
   try {
     return normalizeQualified(parsed);
   } catch (err) {
-    if (!(err instanceof ReferenceError)) throw err;
+    if (!(err instanceof InvalidReferenceError)) throw err;
     throw new ShortNameError(
       'invalid-reference',
       `invalid image reference "${input}": ${err.message}`,
@@ -167,7 +167,7 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
         origin: usrOrigin,
       };
     } catch (err) {
-      if (!(err instanceof ReferenceError)) throw err;
+      if (!(err instanceof InvalidReferenceError)) throw err;
       const upstream = `creating reference with unqualified-search registry ${JSON.stringify(registry)}: ${err.message}`;
       throw new ShortNameError('short-name-error', upstream, upstream, usrOrigin);
     }

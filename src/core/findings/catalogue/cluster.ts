@@ -35,6 +35,18 @@ export const CLUSTER_FINDINGS = {
     title: 'A mirror or registry host rejects the credentials (or their absence) of some nodes.',
     fix: "Add or correct the host's entry in the pull secret (/var/lib/kubelet/config.json on the node).",
   },
+  'mirror-credentials-only-in-pod-secret': {
+    severity: 'error',
+    title:
+      "A mirror the image resolves to has credentials only in the pod's pull secrets, not in the node's auth file: containers/image sends the kubelet's credentials only to sources on the requested image's registry, so the mirror gets the node's credentials (none) and answers unauthorized.",
+    fix: "Add the mirror's credentials to the node's auth file: on OpenShift the cluster pull secret (`oc set data secret/pull-secret -n openshift-config --from-file=.dockerconfigjson=<merged file>`), elsewhere CRI-O's global_auth_file (/var/lib/kubelet/config.json) on every node.",
+  },
+  'pod-pull-secret-unreadable': {
+    severity: 'info',
+    title:
+      "mirrorscope cannot tell whether a pod's pull secret holds credentials for a mirror its image reaches with the node's credentials only: the secret could not be read (RBAC refused it, or it is not valid).",
+    fix: 'Deploy the collector with the pod-pull-secrets component (`get` on secrets, never `list`), or check the keys of the secret by hand.',
+  },
   'mirror-tls-failing': {
     severity: 'error',
     title: "Some nodes do not trust a mirror or registry host's TLS certificate.",

@@ -1,0 +1,202 @@
+// What the collector writes back where Kubernetes users look (docs/kubernetes-surfaces.md): the
+// ImagePullsPredicted node condition, PredictedPullFailure Events and, where the CRDs exist,
+// wgpolicyk8s.io PolicyReports. Every `reconcileMs` it reads the report once, derives one prediction
+// per node from the report's causes, and hands the same predictions to each writer that is on.
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { CauseIndex, predictNode, type NodePrediction } from '../core/kube-writes/predictions.js';
+import type { PodView } from '../core/kube-writes/events.js';
+import type { AgentView, ClusterReport } from '../core/report/types.js';
+import type { KubeClients } from '../kube/kube-clients.js';
+import { applyNodeCondition } from '../kube/node-status-apply.js';
+import {
+  createEvent,
+  eventName,
+  eventNamespace,
+  listOwnEvents,
+  patchEventSeries,
+  readEventCount,
+} from '../kube/event-writes.js';
+import {
+  applyPolicyReport,
+  deletePolicyReport,
+  discoverPolicyReports,
+  ownPolicyReportNamespaces,
+} from '../kube/policy-report-writes.js';
+import type { Log } from './log.js';
+import { conditionOf, NodeConditions } from './node-conditions.js';
+import { PredictedPullEvents } from './pod-events.js';
+import { PolicyReports } from './policy-reports.js';
+
+export interface KubeWritesOptions {
+  /** The ImagePullsPredicted condition on every node (--no-node-conditions turns it off). */
+  readonly nodeConditions: boolean;
+  /** PredictedPullFailure Events on pods and nodes (--no-events). */
+  readonly events: boolean;
+  /** wgpolicyk8s.io PolicyReports where the CRDs exist (--no-policy-reports). */
+  readonly policyReports: boolean;
+  /** How often the PolicyReport CRDs are looked for again (default 5 min). */
+  readonly policyReportRediscoverMs?: number;
+  readonly conditionQps?: number;
+  readonly conditionBurst?: number;
+  readonly conditionHeartbeatMs?: number;
+  /** How long a node's agent may be gone before its condition is removed (default 15 min). */
+  readonly conditionGraceMs?: number;
+  readonly eventsPerMinute?: number;
+  readonly reconcileMs?: number;
+  /** The collector's pod name, for the Events' reportingInstance. */
+  readonly instance: string;
+}
+
+export interface KubeWritesSources {
+  readonly kube: KubeClients;
+  readonly report: () => ClusterReport;
+  readonly agent: (node: string) => AgentView | undefined;
+  readonly node: (name: string) => V1Node | undefined;
+  readonly pods: () => readonly V1Pod[];
+  /** The pod and node informers have listed everything once. */
+  readonly synced: () => boolean;
+  readonly log: Log;
+  readonly onWrite?: (what: string, result: 'ok' | 'error') => void;
+}
+
+export const KUBE_WRITE_DEFAULTS = {
+  conditionQps: 10,
+  conditionBurst: 20,
+  conditionHeartbeatMs: 300_000,
+  conditionGraceMs: 900_000,
+  eventsPerMinute: 30,
+  reconcileMs: 10_000,
+} as const;
+
+const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
+
+/** The predictions for every node of the report, from its causes and each agent's latest scan. */
+export function predictionsOf(
+  report: ClusterReport,
+  agent: (node: string) => AgentView | undefined,
+): NodePrediction[] {
+  const index = new CauseIndex(report.causes);
+  return report.nodes.map((n) => {
+    const view = agent(n.name);
+    return predictNode(
+      {
+        node: n.name,
+        agent: n.agent,
+        lastSeenMs: view?.lastSeenMs ?? null,
+        images: view === undefined || view.scanAt === null ? null : view.images,
+      },
+      index,
+    );
+  });
+}
+
+/** A pod as the Event decisions read it: bound, alive, and which containers have started. */
+export function podView(pod: V1Pod): PodView | null {
+  const node = pod.spec?.nodeName;
+  const { name, namespace, uid } = pod.metadata ?? {};
+  if (!node || !name || !namespace || !uid || pod.metadata?.deletionTimestamp) return null;
+  if (TERMINAL_PHASES.has(pod.status?.phase ?? '')) return null;
+  const statuses = new Map(
+    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [
+      s.name,
+      s,
+    ]),
+  );
+  const started = (container: string): boolean => {
+    const s = statuses.get(container);
+    return (
+      s !== undefined &&
+      (Boolean(s.imageID) || s.state?.running !== undefined || s.state?.terminated !== undefined)
+    );
+  };
+  return {
+    namespace,
+    name,
+    uid,
+    node,
+    containers: [
+      ...(pod.spec?.initContainers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image ?? '',
+        fieldPath: `spec.initContainers{${c.name}}`,
+        started: started(c.name),
+      })),
+      ...(pod.spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image ?? '',
+        fieldPath: `spec.containers{${c.name}}`,
+        started: started(c.name),
+      })),
+    ].filter((c) => c.image !== ''),
+  };
+}
+
+export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesOptions): { stop(): void } {
+  const o = { ...KUBE_WRITE_DEFAULTS, ...options };
+  const { kube, log } = sources;
+  const conditions = options.nodeConditions
+    ? new NodeConditions({
+        apply: (node, condition) => applyNodeCondition(kube.core, node, condition),
+        current: (node) => conditionOf(sources.node(node)?.status?.conditions),
+        exists: (node) => sources.node(node) !== undefined,
+        qps: o.conditionQps,
+        burst: o.conditionBurst,
+        heartbeatMs: o.conditionHeartbeatMs,
+        goneAfterMs: o.conditionGraceMs,
+        log,
+        onWrite: (reason, result) => sources.onWrite?.(`node-condition-${reason}`, result),
+      })
+    : null;
+  const events = options.events
+    ? new PredictedPullEvents({
+        name: eventName,
+        namespaceOf: eventNamespace,
+        create: (name, object, reason, message) =>
+          createEvent(kube.core, name, object, reason, message, options.instance, new Date()),
+        patch: (event, message) => patchEventSeries(kube.core, event, message, new Date()),
+        countOf: (namespace, name) => readEventCount(kube.core, namespace, name),
+        existing: () => listOwnEvents(kube.core),
+        perMinute: o.eventsPerMinute,
+        log,
+        onWrite: (action, result) => sources.onWrite?.(`event-${action}`, result),
+      })
+    : null;
+  const reports = options.policyReports
+    ? new PolicyReports({
+        discover: () => discoverPolicyReports(kube),
+        apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
+        existing: (version) => ownPolicyReportNamespaces(kube, version),
+        remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
+        ...(options.policyReportRediscoverMs === undefined
+          ? {}
+          : { rediscoverMs: options.policyReportRediscoverMs }),
+        log,
+        onWrite: (action, result) => sources.onWrite?.(`policy-report-${action}`, result),
+      })
+    : null;
+  conditions?.start();
+  void events?.start();
+  void reports?.start();
+
+  const reconcile = (): void => {
+    if (!sources.synced()) return;
+    const report = sources.report();
+    const predictions = predictionsOf(report, sources.agent);
+    conditions?.reconcile(predictions);
+    if (events === null && reports === null) return;
+    const pods = sources.pods().flatMap((p) => podView(p) ?? []);
+    const nodeUid = (node: string): string | undefined => sources.node(node)?.metadata?.uid;
+    events?.reconcile(predictions, pods, nodeUid);
+    void reports?.reconcile(predictions, pods, report.causes, nodeUid);
+  };
+  const timer = setInterval(reconcile, o.reconcileMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      conditions?.stop();
+      events?.stop();
+      reports?.stop();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+// Keeps the wgpolicyk8s.io reports current where the CRDs exist: discovery at start and every few
+// minutes (the CRDs may be installed or removed later), one PolicyReport per namespace with predicted
+// pods and one ClusterPolicyReport, each applied only when its results changed, at most `perSecond`
+// writes a second, and a namespace's report deleted once it has nothing left to report.
+import type { Cause } from '../core/causes/types.js';
+import type { PodView } from '../core/kube-writes/events.js';
+import type { NodePrediction } from '../core/kube-writes/predictions.js';
+import {
+  clusterReport,
+  contentFingerprint,
+  namespaceReports,
+  type ReportContent,
+} from '../core/kube-writes/policy-reports.js';
+import { describeKubeError, kubeStatusCode } from '../kube/api-error.js';
+import type { Log } from './log.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export interface PolicyReportsOptions {
+  /** The served version of the report CRDs, null when they are not installed. */
+  /** The served version of the report CRDs and whether RBAC lets us write them; null without the CRDs. */
+  readonly discover: () => Promise<{ readonly version: string; readonly writable: boolean } | null>;
+  readonly apply: (version: string, namespace: string | null, content: ReportContent) => Promise<void>;
+  readonly existing: (version: string) => Promise<string[]>;
+  readonly remove: (version: string, namespace: string) => Promise<void>;
+  readonly rediscoverMs?: number;
+  readonly perSecond?: number;
+  readonly log: Log;
+  readonly now?: () => number;
+  readonly onWrite?: (action: 'apply' | 'delete', result: 'ok' | 'error') => void;
+}
+
+/** The cluster report's key among the namespaces. */
+const CLUSTER = '';
+
+export class PolicyReports {
+  private version: string | null = null;
+  /** What discovery last found, as a string to compare. */
+  private discovered = '';
+  /** namespace ('' for the cluster) → fingerprint of what the API holds; unknown content is ''. */
+  private readonly written = new Map<string, string>();
+  private readonly firstSeen = new Map<string, number>();
+  private readonly budget: RateLimiter;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+  private lastErrorLogMs = 0;
+
+  constructor(private readonly options: PolicyReportsOptions) {
+    this.now = options.now ?? Date.now;
+    const perSecond = options.perSecond ?? 5;
+    this.budget = new RateLimiter(perSecond * 2, perSecond, this.now);
+  }
+
+  /** The CRD version written to, null while the CRDs are absent (or not discovered yet). */
+  get servedVersion(): string | null {
+    return this.version;
+  }
+
+  async start(): Promise<void> {
+    await this.discover();
+    this.timer = setInterval(() => void this.discover(), this.options.rediscoverMs ?? 300_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async discover(): Promise<void> {
+    try {
+      const found = await this.options.discover();
+      const state = found === null ? 'absent' : `${found.version} ${found.writable}`;
+      // Said and acted on when it changes (CRDs installed or removed, the component applied).
+      if (state === this.discovered && (this.version !== null || found?.writable !== true)) return;
+      this.discovered = state;
+      const version = found?.writable === true ? found.version : null;
+      this.written.clear();
+      this.version = version;
+      if (found === null)
+        return this.options.log.info('no wgpolicyk8s.io PolicyReport CRDs: no PolicyReports written');
+      if (version === null)
+        return this.options.log.info(
+          `the wgpolicyk8s.io/${found.version} PolicyReport CRDs exist but the collector may not write them: apply daemonset/components/policy-reports (or pass --no-policy-reports)`,
+        );
+      // Reports a previous collector left: unknown content, so rewritten or pruned at the next reconcile.
+      for (const namespace of await this.options.existing(version)) this.written.set(namespace, '');
+      this.options.log.info(`writing wgpolicyk8s.io/${version} PolicyReports`);
+    } catch (err) {
+      this.error(`PolicyReport discovery failed: ${describeKubeError(err)}`);
+    }
+  }
+
+  private since = (key: string): number => {
+    let seconds = this.firstSeen.get(key);
+    if (seconds === undefined) this.firstSeen.set(key, (seconds = Math.floor(this.now() / 1000)));
+    return seconds;
+  };
+
+  async reconcile(
+    predictions: readonly NodePrediction[],
+    pods: readonly PodView[],
+    causes: readonly Cause[],
+    nodeUid: (node: string) => string | undefined,
+  ): Promise<void> {
+    const version = this.version;
+    if (version === null || this.busy) return;
+    this.busy = true;
+    try {
+      const desired = namespaceReports(predictions, pods, this.since);
+      desired.set(CLUSTER, clusterReport(predictions, causes, nodeUid, this.since));
+      for (const [namespace, content] of desired) {
+        const fingerprint = contentFingerprint(content);
+        if (this.written.get(namespace) === fingerprint) continue;
+        if (this.budget.take('policyreports') > 0) return; // the rest at the next reconcile
+        await this.write('apply', namespace, () =>
+          this.options.apply(version, namespace === CLUSTER ? null : namespace, content),
+        );
+        this.written.set(namespace, fingerprint);
+      }
+      for (const namespace of [...this.written.keys()]) {
+        if (namespace === CLUSTER || desired.has(namespace)) continue;
+        if (this.budget.take('policyreports') > 0) return;
+        await this.write('delete', namespace, () => this.options.remove(version, namespace), [404]);
+        this.written.delete(namespace);
+      }
+      for (const key of [...this.firstSeen.keys()])
+        if (!desired.has(key.slice(0, key.indexOf('|')))) this.firstSeen.delete(key);
+    } catch {
+      // Said in write(); the next reconcile tries again.
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async write(
+    action: 'apply' | 'delete',
+    namespace: string,
+    send: () => Promise<void>,
+    fine: readonly number[] = [],
+  ): Promise<void> {
+    try {
+      await send();
+      this.options.onWrite?.(action, 'ok');
+    } catch (err) {
+      const code = kubeStatusCode(err);
+      if (code !== null && fine.includes(code)) return this.options.onWrite?.(action, 'ok');
+      this.options.onWrite?.(action, 'error');
+      // The CRDs went away: find out again before the next write.
+      if (code === 404) this.version = null;
+      const what = namespace === CLUSTER ? 'the ClusterPolicyReport' : `the PolicyReport in ${namespace}`;
+      const hint =
+        code === 403
+          ? ' (grant the mirrorscope-policy-reports ClusterRole, or pass --no-policy-reports)'
+          : '';
+      this.error(`cannot ${action} ${what}: ${describeKubeError(err)}${hint}`);
+      throw err;
+    }
+  }
+
+  private error(message: string): void {
+    if (this.now() - this.lastErrorLogMs < 60_000) return;
+    this.lastErrorLogMs = this.now();
+    this.options.log.warn(message);
+  }
+}
