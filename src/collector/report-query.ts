@@ -156,6 +156,14 @@ export function filterSections(report: ClusterReport, f: ReportFilter): Sections
   const sev = f.severities === null ? null : new Set<string>(f.severities);
   const bySeverity = <T extends { severity: string }>(items: readonly T[]): readonly T[] =>
     sev === null ? items : items.filter((i) => sev.has(i.severity));
+  /** The entry with its findings narrowed to the severities; none when none is left. */
+  const narrowed = <T extends { readonly findings: readonly { readonly severity: string }[] }>(
+    entry: T,
+  ): T[] => {
+    if (sev === null) return [entry];
+    const findings = bySeverity(entry.findings);
+    return findings.length === 0 ? [] : [{ ...entry, findings }];
+  };
   const cause = f.cause === null ? null : (report.causes.find((c) => c.id === f.cause) ?? null);
   const causeKeys = cause === null ? null : new Set(cause.findings);
   const node = f.node;
@@ -177,9 +185,7 @@ export function filterSections(report: ClusterReport, f: ReportFilter): Sections
         if (cause !== null && !cause.affects.mirrors.includes(m.host)) return [];
         if (node !== null && !m.failing.some((x) => x.node === node) && !m.findings.some(witnessedBy))
           return [];
-        if (sev === null) return [m];
-        const findings = bySeverity(m.findings);
-        return findings.length === 0 ? [] : [{ ...m, findings }];
+        return narrowed(m);
       });
   const images = none
     ? []
@@ -187,9 +193,7 @@ export function filterSections(report: ClusterReport, f: ReportFilter): Sections
         if (cause !== null && !cause.affects.images.includes(i.image)) return [];
         if (node !== null && !i.nodesFailing.includes(node) && !i.sources.some((s) => s.nodes.includes(node)))
           return [];
-        if (sev === null) return [i];
-        const findings = bySeverity(i.findings);
-        return findings.length === 0 ? [] : [{ ...i, findings }];
+        return narrowed(i);
       });
   const nodeEntry = node === null ? null : report.nodes.find((n) => n.name === node);
   const findingClasses = none
@@ -197,9 +201,7 @@ export function filterSections(report: ClusterReport, f: ReportFilter): Sections
     : report.findingClasses.flatMap((c) => {
         if (node !== null && nodeEntry?.findingClass !== c.id) return [];
         if (causeKeys !== null && !c.findings.some((x) => causeKeys.has(x.key))) return [];
-        if (sev === null) return [c];
-        const findings = bySeverity(c.findings);
-        return findings.length === 0 ? [] : [{ ...c, findings }];
+        return narrowed(c);
       });
   const nodes = none
     ? []
