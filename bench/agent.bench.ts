@@ -6,8 +6,8 @@
 // Goals (issues #5 and #18): cold scan ≤ 5 s, warm scan ≤ 50 ms, ≤ 64 MiB RSS, ≤ 1 % of a core idle.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FakeCollector } from '../test/agent/support/fake-collector.js';
-import { AgentProcess, type LogLine } from '../test/agent/support/agent-process.js';
+import { FakeCollector } from '../test/support/fake-collector.js';
+import { AgentProcess, type LogLine } from '../test/support/agent-process.js';
 import { buildOciLayout } from '../test/support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../test/support/registry-lab.js';
 import { say, type BenchLine } from './types.js';

@@ -40,6 +40,15 @@ function inputs(touched: number, count: number): string[] {
   return out;
 }
 
+/**
+ * The process's CPU time (every thread: GC helpers count against the resolver) since `start`. Not the
+ * wall clock: on a shared machine that measures the scheduler as much as the resolver.
+ */
+function cpuSeconds(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
 function measure(entries: number, touched = entries): number {
   const config = assembleRegistriesConfig({
     main: { path: '/etc/containers/registries.conf', text: registriesConf(entries) },
@@ -51,13 +60,13 @@ function measure(entries: number, touched = entries): number {
   for (let i = 0; i < 20_000; i++) sink += resolver.resolve(refs[i & 4095]!).candidates.length; // warm-up
   const best: number[] = [];
   for (let round = 0; round < 5; round++) {
-    const start = process.hrtime.bigint();
+    const start = process.cpuUsage();
     let n = 0;
-    while (process.hrtime.bigint() - start < 300_000_000n) {
+    while (cpuSeconds(start) < 0.3) {
       for (let i = 0; i < 1000; i++) sink += resolver.resolve(refs[(n + i) & 4095]!).candidates.length;
       n += 1000;
     }
-    best.push(n / (Number(process.hrtime.bigint() - start) / 1e9));
+    best.push(n / cpuSeconds(start));
   }
   if (sink === 0) throw new Error('no candidates resolved');
   return Math.max(...best);
@@ -68,16 +77,22 @@ export async function run(): Promise<BenchLine[]> {
   for (const entries of [10, 100, 1000, 10_000]) {
     const ops = Math.round(measure(entries));
     say(
-      `resolve: ${entries.toString().padStart(6)} entries × 3 mirrors  ${ops.toLocaleString('en')} resolutions/s${entries === 1000 ? '  (target ≥ 250,000/s)' : ''}`,
+      `resolve: ${entries.toString().padStart(6)} entries × 3 mirrors  ${ops.toLocaleString('en')} resolutions/s${entries === 1000 ? '  (goal ≥ 250,000/s, moonshot 1,000,000/s)' : ''}`,
     );
-    lines.push({ bench: 'resolve', metric: 'opsPerSec', entries, value: ops });
+    const goal = entries === 1000 ? { goal: '>= 250000', moonshot: '>= 1000000' } : {};
+    lines.push({ bench: 'resolve', metric: 'opsPerSec', entries, value: ops, ...goal });
   }
   const by = (e: number) => lines.find((l) => l.entries === e)!.value;
   const growth = by(10) / by(10_000);
   say(
-    `resolve: cost at 10,000 entries is ${growth.toFixed(2)}× the cost at 10 (flat = 1.0; the rest is the larger working set of entries touched)`,
+    `resolve: cost at 10,000 entries is ${growth.toFixed(2)}× the cost at 10 (goal ≤ 1.3×; flat = 1.0, the rest is the larger working set of entries touched)`,
   );
-  lines.push({ bench: 'resolve', metric: 'costGrowth10to10000', value: Number(growth.toFixed(3)) });
+  lines.push({
+    bench: 'resolve',
+    metric: 'costGrowth10to10000',
+    value: Number(growth.toFixed(3)),
+    goal: '<= 1.3',
+  });
   // The lookup itself: 10,000 entries in the file, but the images touch only 10 of them.
   const hot = Math.round(measure(10_000, 10));
   say(

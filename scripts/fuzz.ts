@@ -1,4 +1,4 @@
-// `npm run fuzz`: a seeded fuzzer of every parser of files and peer messages (test/fuzz/targets.ts).
+// `npm run fuzz`: a seeded fuzzer of every parser of files and peer messages (test/support/fuzz-targets.ts).
 // It fails on an exception other than the parser's classified error, on an error that does not name
 // its file, on an input slower than --slow-ms, and on a hang: a worker thread that reports no
 // progress for --hang-ms is stopped, and the fuzzing resumes after that input. Inputs are derived
@@ -10,9 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { generate, inputSeed, prng } from '../test/fuzz/mutate.js';
-import { SELF_TEST_TARGETS, TARGETS } from '../test/fuzz/targets.js';
-import type { WorkerJob, WorkerReport } from '../test/fuzz/worker.js';
+import { generate, inputSeed, prng } from '../test/support/mutate.js';
+import { SELF_TEST_TARGETS, TARGETS } from '../test/support/fuzz-targets.js';
+import type { WorkerJob, WorkerReport } from '../test/support/fuzz-worker.js';
 
 const { values } = parseArgs({
   options: {
@@ -77,7 +77,7 @@ function record(target: string, index: number, kind: string, message: string, st
 }
 
 // Workers cannot load TypeScript by themselves: register tsx in the thread, then import the worker.
-const WORKER = new URL('../test/fuzz/worker.ts', import.meta.url).href;
+const WORKER = new URL('../test/support/fuzz-worker.ts', import.meta.url).href;
 const STARTUP_MS = 60_000;
 const BOOT = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER)}); })`;
 

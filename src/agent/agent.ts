@@ -25,6 +25,7 @@ import { loadHostConfig, type HostConfig } from './host-config.js';
 import { jitter } from './limits.js';
 import type { AgentLogger } from './log.js';
 import type { AgentOptions } from './options.js';
+import { OverrideTracer } from './override-trace.js';
 import type { CachingClientCache } from './probe-cache.js';
 import { scanAnswers, Scanner, type ScanOutput } from './scanner.js';
 import type { AgentSink, ScanResult } from './sinks.js';
@@ -35,6 +36,7 @@ export class Agent implements CollectorPeer {
   private generation = 0;
   private loadedAt = '';
   private readonly store = new FindingsStore();
+  private readonly overrides = new OverrideTracer();
   private lastScan: ScanOutput | null = null;
   /** The files the last scan ran with: what the collector is told its findings belong to. */
   private scannedFiles: ConfigFiles | null = null;
@@ -47,6 +49,8 @@ export class Agent implements CollectorPeer {
   private flagImages: readonly string[];
   private collectorImages: readonly string[] = [];
   private kubeImages: readonly string[] = [];
+  /** The hash a reload started by the watcher is loading (null: none running). */
+  private reloadingFor: string | null = null;
   /** Probe answers, kept across configuration changes (see Scanner). */
   private readonly answers: CachingClientCache;
   /** The node's containerRuntimeVersion as the collector last reported it (null: not known). */
@@ -150,8 +154,10 @@ export class Agent implements CollectorPeer {
       root: config.root,
       pollMs: this.options.configPollMs,
       extra: () => this.config?.extraPaths ?? [],
-      current: () => this.configHash,
-      onChange: () => void this.configChanged(),
+      // While a reload runs, the hash it was started for counts as loaded: a second look at the same
+      // change (another event of one rename, the poll) must not load it twice.
+      current: () => this.reloadingFor ?? this.configHash,
+      onChange: (files) => void this.configChanged(files.hash),
       onError: (err) =>
         this.log.warn(
           { err: { message: err.message } },
@@ -184,8 +190,10 @@ export class Agent implements CollectorPeer {
     for (const sink of this.sinks) sink.configLoaded?.(event);
   }
 
-  private async configChanged(): Promise<void> {
+  /** `hash`: the configuration hash the watcher saw (undefined: the runtime version changed). */
+  private async configChanged(hash?: string): Promise<void> {
     if (this.stopping) return;
+    if (hash !== undefined) this.reloadingFor = hash;
     try {
       await this.reload();
     } catch (err) {
@@ -194,6 +202,8 @@ export class Agent implements CollectorPeer {
         `Reloading the host configuration failed: ${(err as Error).message}.`,
       );
       return;
+    } finally {
+      if (hash !== undefined && this.reloadingFor === hash) this.reloadingFor = null;
     }
     this.requestScan('config-changed');
   }
@@ -350,6 +360,11 @@ export class Agent implements CollectorPeer {
         trace: null,
         error: { code: 'bad-request', message: 'namespace is not a Kubernetes namespace name' },
       };
+    if (req.config != null)
+      return this.overrides.answer(this.config, req.image, req.config, {
+        timeoutMs: Math.min(this.options.timeoutMs, timeout),
+        ...(namespace !== undefined ? { namespace } : {}),
+      });
     const trace = await this.trace(
       req.image,
       req.all,

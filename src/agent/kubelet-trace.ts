@@ -64,6 +64,11 @@ export async function traceAsKubelet(
       ? `the kubelet finds no credentials for ${imageName ?? image} in the pod's pull secrets or the node keyring, so it pulls without any and CRI-O uses ${context.authFile.path} for every source`
       : `the kubelet tries ${all.length} credential(s) for ${imageName ?? image}, one PullImage each, until one pulls`,
     'credential-provider plugins of the kubelet (if configured) are not modelled',
+    ...(context.authFile.external || context.authSlot.path !== NODE_PATHS.kubeletPullSecret
+      ? [
+          `the kubelet's own keyring (${NODE_PATHS.kubeletPullSecret}) is not read here: CRI-O's auth file is ${context.authFile.path}`,
+        ]
+      : []),
   ];
   const attempts: KubeletAttempt[] = [];
   let last: TraceResult | null = null;

@@ -1,12 +1,11 @@
 // `what-if --collector`: the files go to the collector as they are (it parses them, so errors name
 // file and line), the answer comes back as the report.
 import type { FlagValues } from '../core/args.js';
+import { WHAT_IF_PATH } from '../protocol/messages.js';
 import type { WhatIfReport } from '../core/what-if/types.js';
 import { collectorBase, postToCollector } from './collector-client.js';
 import type { CommandIo } from './command.js';
 import { readObjectFiles } from './object-files.js';
-
-export const WHAT_IF_PATH = '/api/v1/what-if';
 
 export async function whatIfOnCollector(
   files: readonly string[],

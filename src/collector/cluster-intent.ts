@@ -22,7 +22,10 @@ import {
 } from '../kube/openshift-objects.js';
 import type { SupervisedInformer } from '../kube/supervised-informer.js';
 import type { InformerHooks } from '../kube/watched-objects.js';
+import { REGISTRIES_CONF_PATH } from '../core/mco/render.js';
+import { generatorPool, profileFor, templateConfigName } from '../core/rollout/pool-intent.js';
 import type { Log } from './log.js';
+import type { WhatIfBasis } from './what-if.js';
 import { poolForNode, poolOf, type PoolSelector } from './node-pools.js';
 
 const ANNOTATION = 'machineconfiguration.openshift.io/';
@@ -288,6 +291,37 @@ export class ClusterIntent {
       { status?: { desired?: { version?: unknown } } } | undefined;
     const version = cv?.status?.desired?.version;
     return typeof version === 'string' && version !== '' ? version : null;
+  }
+
+  /**
+   * What a what-if starts from: the objects, each pool's template registries.conf (the one
+   * `01-<pool>-container-runtime` carries, null: the MCO's own), the cluster version's MCO rendering.
+   * null when this is not an OpenShift cluster.
+   */
+  whatIfBasis(): WhatIfBasis | null {
+    if (!this.enabled) return null;
+    const { profile, note } = profileFor(this.clusterVersion());
+    const notes = note === null ? [] : [note];
+    const templates = this.pools().map((p) => {
+      const pool = poolState(p);
+      const mc = this.configs.get(templateConfigName(generatorPool(pool)));
+      const file = mc === undefined || mc === 'not-found' ? undefined : mc.files.get(REGISTRIES_CONF_PATH);
+      if (mc === undefined)
+        notes.push(
+          `pool ${pool.name}: its template MachineConfig is not read yet; rendered over the MCO's template`,
+        );
+      return {
+        pool: pool.name,
+        template:
+          file === undefined
+            ? null
+            : {
+                path: `MachineConfig ${templateConfigName(generatorPool(pool))}: ${file.path}`,
+                text: file.text,
+              },
+      };
+    });
+    return { objects: this.objects, templates, profile, notes };
   }
 
   /**

@@ -35,6 +35,9 @@ import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
 import type { KubeWritesOptions } from './kube-writes.js';
+import { WhatIfService } from './what-if.js';
+import { whatIfNodes } from './what-if-nodes.js';
+import { poolOf as poolByRoleLabels } from './node-pools.js';
 
 export interface CollectorOptions {
   readonly listen: readonly ListenAddress[];
@@ -205,6 +208,22 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     log: (message) => log.warn(message),
   });
   memory.start();
+  const whatIf = new WhatIfService({
+    basis: () => cluster.intent?.whatIfBasis() ?? null,
+    nodes: () =>
+      whatIfNodes({
+        nodes: cluster.nodes(),
+        poolOf: cluster.intent?.poolAssigner() ?? poolByRoleLabels,
+        ...(options.nodePools !== undefined ? { nodePools: options.nodePools } : {}),
+        agentNodes: store.names(),
+        agentImages: (node) => store.get(node)?.images ?? [],
+        agentConfigHash: (node) => store.get(node)?.configHash ?? null,
+        pods: informers.pods === undefined ? null : cluster.pods(),
+      }),
+    agent: (node) => agents.connection(node),
+    broker,
+    traceTimeoutMs: options.traceTimeoutMs ?? COLLECTOR_DEFAULTS.traceTimeoutMs,
+  });
   const handler = createRequestHandler({
     report: reports.current,
     history,
@@ -220,6 +239,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       informers.nodes === undefined ? null : (node) => informers.nodes!.get(node)?.metadata?.labels ?? {},
     ready: () => cluster.synced,
     log,
+    whatIf,
     podCredentials:
       cluster.podSecrets === null
         ? null

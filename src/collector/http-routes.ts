@@ -24,6 +24,9 @@ import type { CollectorMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TraceBroker, TraceOutcome } from './trace-broker.js';
 import { groupAnswers, mapBounded } from './trace-fanout.js';
+import type { WhatIfService } from './what-if.js';
+import { WHAT_IF_PATH, whatIfRoute } from './what-if-route.js';
+import { withWhatIfSection } from '../core/what-if/render-html.js';
 import type { PodCredentialSource, PodTraceCredentials } from './pod-pull-secrets.js';
 import type { WirePullCredential } from '../protocol/messages.js';
 
@@ -45,6 +48,8 @@ export interface RouteDeps {
   readonly nodeLabels: ((node: string) => Readonly<Record<string, string>> | undefined) | null;
   readonly ready: () => boolean;
   readonly log: Log;
+  /** POST /api/v1/what-if; absent: not offered. */
+  readonly whatIf?: WhatIfService;
   /** The credentials the kubelet sends for a pod's pull (collector --pod-pull-secrets); null without. */
   readonly podCredentials?: PodCredentialSource | null;
 }
@@ -180,13 +185,22 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://collector');
     const path = url.pathname;
+    if (path === WHAT_IF_PATH && deps.whatIf !== undefined) {
+      const answer = await whatIfRoute(req, deps.whatIf, {
+        authorize: (action) => authorize(req, action),
+        read: () => read(req),
+        rateLimit,
+      });
+      return sendJson(res, answer.status, answer.body);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       throw new HttpError(405, `${req.method} is not supported`, { Allow: 'GET, HEAD' });
     if (path === '/healthz') return sendJson(res, 200, { ok: true });
     if (path === '/readyz') return sendJson(res, deps.ready() ? 200 : 503, { ready: deps.ready() });
     if (path === '/') {
       await read(req);
-      return sendHtml(res, renderReportHtml(deps.report()), { 'Cache-Control': 'no-store' });
+      const page = withWhatIfSection(renderReportHtml(deps.report()), deps.whatIf?.last() ?? null);
+      return sendHtml(res, page, { 'Cache-Control': 'no-store' });
     }
     if (path === CAUSES_DOC_PATH || path === FINDINGS_DOC_PATH) {
       await read(req);
@@ -255,6 +269,9 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
       const user = await authorize(req, TRACE_ACTION);
       const image = imageParam(url);
       const namespace = namespaceParam(url);
+      // A pod runs on one node: its credentials go to that node's agent only.
+      if (url.searchParams.has('pod'))
+        throw new HttpError(400, 'a trace for a pod runs on its node: /api/v1/nodes/{node}/trace?…&pod=P');
       const selector = url.searchParams.get('labelSelector');
       let nodes = deps.agents.connectedNodes().sort();
       if (selector !== null && selector !== '') {

@@ -124,10 +124,11 @@ export class PodPullSecrets {
     nodes: readonly NodeInput[],
     openshift: boolean | null,
   ): PodSecretFinding[] {
-    const byNode = new Map(nodes.map((n) => [n.name, n.agent?.images]));
+    const byNode = new Map(nodes.map((n) => [n.name, n.agent]));
     return podSecretFindings({
       pods: podPulls(pods),
-      images: (node) => byNode.get(node),
+      images: (node) => byNode.get(node)?.images,
+      hostOutcome: (node, host) => byNode.get(node)?.hosts.find((h) => h.host === host)?.outcome,
       secret: (namespace, name) => this.keys(namespace, name),
       openshift,
     });
@@ -182,7 +183,6 @@ export class PodPullSecrets {
       keys = { state: 'unreadable', reason: answer.reason };
       // Refused by RBAC: ask again at the usual pace; anything else (a 5xx, a timeout) sooner.
       if (answer.status !== 403) at = at - this.ttlMs + RETRY_MS;
-      this.options.log('warn', `pull secret ${id}: ${answer.reason}`);
     } else if (answer.parsed!.ok)
       keys = { state: 'keys', keys: [...new Set(answer.parsed!.entries.map((e) => e.key))] };
     else
@@ -192,7 +192,10 @@ export class PodPullSecrets {
       };
     const before = this.known.get(id);
     this.known.set(id, { at, keys });
-    if (before === undefined || JSON.stringify(before.keys) !== JSON.stringify(keys)) this.options.onChange();
+    if (before !== undefined && JSON.stringify(before.keys) === JSON.stringify(keys)) return;
+    // Once per change, not at every re-read: a namespace RBAC refuses stays quiet until it changes.
+    if (keys.state === 'unreadable') this.options.log('warn', `pull secret ${id}: ${keys.reason}`);
+    this.options.onChange();
   }
 
   private async read(namespace: string, name: string): Promise<ReadAnswer> {

@@ -19,12 +19,15 @@
 import { NODE_FINDING_FIELDS, SEVERITIES, type NodeFinding, type Severity } from '../core/findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../core/node-state.js';
 import type { NodeAuthState, SourceCredentialStatus } from '../core/credentials/source-credentials.js';
+import { isOverridablePath } from '../core/what-if/overridable-paths.js';
 
 export const PROTOCOL_VERSION = 1;
 /** WebSocket `maxPayload` on both ends; a snapshot of 300 images with all findings fits easily. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Path of the agent endpoint on the collector. */
 export const AGENT_PATH = '/api/v1/agents';
+/** The collector's what-if endpoint (POST runs one, GET answers the last). */
+export const WHAT_IF_PATH = '/api/v1/what-if';
 /** Audience of the projected service-account token the agent presents. */
 export const TOKEN_AUDIENCE = 'mirrorscope';
 
@@ -122,6 +125,12 @@ export interface TraceRequestMessage {
    * logged. Optional.
    */
   readonly pullCredentials?: readonly WirePullCredential[];
+  /**
+   * What-if: trace with these files in place of the node's, for this trace only (never written to
+   * disk). Optional. An agent that honours it says so in its answer (`trace.configOverride`, the
+   * paths it replaced); an older agent ignores it, so an answer without that is not a what-if.
+   */
+  readonly config?: ConfigOverride | null;
 }
 
 export interface WirePullCredential {
@@ -130,6 +139,14 @@ export interface WirePullCredential {
   readonly key: string;
   readonly username: string;
   readonly password: string;
+}
+
+/** The most a configuration override may carry, all its files together. */
+export const MAX_CONFIG_OVERRIDE_BYTES = 1024 * 1024;
+
+export interface ConfigOverride {
+  /** Node path → the file's text, or null: the file is absent. Only the files the MCO's registries rendering writes. */
+  readonly files: Readonly<Record<string, string | null>>;
 }
 
 export interface SnapshotRequestMessage {
@@ -385,6 +402,26 @@ export function parseAgentMessage(text: string): AgentMessage {
   }
 }
 
+function configOverride(value: unknown): ConfigOverride {
+  const o = object(value, 'config');
+  const files = object(o.files, 'config.files');
+  const out: Record<string, string | null> = {};
+  let bytes = 0;
+  for (const [path, text] of Object.entries(files)) {
+    if (!isOverridablePath(path))
+      throw new ProtocolError(
+        `config.files: ${JSON.stringify(path.slice(0, 256))} is not a file a what-if may replace`,
+      );
+    if (text !== null && typeof text !== 'string')
+      throw new ProtocolError('config.files values must be strings or null');
+    bytes += path.length + (text === null ? 0 : Buffer.byteLength(text));
+    if (bytes > MAX_CONFIG_OVERRIDE_BYTES)
+      throw new ProtocolError(`config.files: more than ${MAX_CONFIG_OVERRIDE_BYTES} bytes`);
+    out[path] = text;
+  }
+  return { files: out };
+}
+
 /** Validates a message from the collector. */
 export function parseCollectorMessage(text: string): CollectorMessage {
   const o = parseJson(text);
@@ -420,6 +457,7 @@ export function parseCollectorMessage(text: string): CollectorMessage {
         ...(o.pullCredentials === undefined
           ? {}
           : { pullCredentials: list(o, 'pullCredentials', pullCredential, 64) }),
+        ...(o.config === undefined || o.config === null ? {} : { config: configOverride(o.config) }),
       };
     case 'snapshot-request':
       return { v: 1, type: 'snapshot-request' };

@@ -2,6 +2,7 @@
 // set overlaid in memory, each answer reduced to where it pulls from and whether it succeeds.
 import { MirrorscopeError } from '../core/errors.js';
 import type { Platform } from '../core/registry-protocol/manifest-blobs.js';
+import { pullSideOf } from '../core/what-if/pull-side.js';
 import type { PullSide } from '../core/what-if/types.js';
 import type { CrioVersion } from '../core/crio/versions.js';
 import { NodeRoot } from '../host/node-root.js';
@@ -17,30 +18,6 @@ export interface SideOptions {
   readonly authfile?: string;
   readonly timeoutMs?: number;
   readonly platform?: Platform;
-}
-
-const SKIPPED = new Set(['skipped-digest-only', 'skipped-tag-only']);
-
-/**
- * When no source serves the pull, every source CRI-O tried and what it answered, in order (the
- * engine's reason names only the last): a mirror lacking the image is the cause, not the blocked
- * source tried after it.
- */
-function failureReason(result: TraceResult): string {
-  const tried = result.sources.filter((s) => s.reachedByCrio && !SKIPPED.has(s.outcome));
-  if (result.result.signature !== null || tried.length < 2) return result.result.reason;
-  return tried.map((s) => `${s.reference}: ${s.outcome}: ${s.reason}`).join('; then ');
-}
-
-export function pullSideOf(result: TraceResult): PullSide {
-  if (result.error !== null)
-    return { outcome: 'failed', source: null, digest: null, reason: result.error.message };
-  return {
-    outcome: result.result.outcome,
-    source: result.result.source,
-    digest: result.result.digest,
-    reason: result.result.outcome === 'failed' ? failureReason(result) : result.result.reason,
-  };
 }
 
 function unloadable(err: MirrorscopeError, runtime: 'crio' | 'podman'): PullSide {

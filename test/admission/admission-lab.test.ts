@@ -14,7 +14,7 @@ import type { CommandIo } from '../../src/cli/command.js';
 import { run } from '../../src/cli/commands/admission.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
-import { SigningLab, type GpgKey } from '../signatures/support/signing-lab.js';
+import { SigningLab, type GpgKey } from '../support/signing-lab.js';
 
 const exec = promisify(execFile);
 

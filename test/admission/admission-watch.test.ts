@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdmissionWatch } from '../../src/collector/admission-watch.js';
 import { loadKubeClients } from '../../src/kube/kube-clients.js';
-import { harborViolation, serveAllowedRepos, servePortieris } from './support/admission-api.js';
+import { harborViolation, serveAllowedRepos, servePortieris } from '../support/admission-api.js';
 import { FakeKubeApi } from '../support/fake-kube-api.js';
 
 let api: FakeKubeApi | null = null;

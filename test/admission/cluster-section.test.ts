@@ -1,7 +1,7 @@
 // FailedCreate messages as the ReplicaSet/Job/DaemonSet controllers write them around the API
 // server's webhook denial, and the Admission section built from API objects, pods and events.
 import { describe, expect, it } from 'vitest';
-import { harborViolation } from './support/admission-api.js';
+import { harborViolation } from '../support/admission-api.js';
 import { buildAdmissionSection } from '../../src/core/admission/cluster-section.js';
 import { parseAdmissionDenials } from '../../src/core/admission/denial-events.js';
 import { admissionObjectsFromApi } from '../../src/core/admission/objects.js';

@@ -3,10 +3,10 @@
 // Admission section reaches the JSON report, the page, `mirrorscope report` and the ConfigMap.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterReport } from '../../src/core/report/types.js';
-import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { runCli } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
-import { harborViolation, serveAllowedRepos, servePortieris } from './support/admission-api.js';
+import { harborViolation, serveAllowedRepos, servePortieris } from '../support/admission-api.js';
 import { FakeKubeApi, nodeObject, podObject } from '../support/fake-kube-api.js';
 
 const NS = 'mirrorscope';

@@ -6,7 +6,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeRoot } from '../support/cli.js';
-import { AgentProcess } from './support/agent-process.js';
+import { AgentProcess } from '../support/agent-process.js';
 
 const POLICY = JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] });
 const IMAGE = 'quay.io/team/app:v1';

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeRoot } from '../support/cli.js';
 import { makeServerCertificate } from '../support/test-ca.js';
-import { AgentProcess } from './support/agent-process.js';
-import { FakeCollector } from './support/fake-collector.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { FakeCollector } from '../support/fake-collector.js';
 
 const root = makeRoot({ '/etc/containers/registries.conf': 'unqualified-search-registries = []\n' });
 const running: { stop(): Promise<unknown> }[] = [];

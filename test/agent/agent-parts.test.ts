@@ -15,7 +15,7 @@ import { readConfigFiles } from '../../src/agent/config-files.js';
 import { ConfigWatcher } from '../../src/agent/config-watcher.js';
 import { FindingsStore } from '../../src/agent/findings-store.js';
 import { imagesOfPods } from '../../src/agent/kube-images.js';
-import { ConcurrencyLimit, HostPacer } from '../../src/agent/limits.js';
+import { ConcurrencyLimit, HostLimit, HostPacer } from '../../src/agent/limits.js';
 import { agentOptions, listenFlag } from '../../src/agent/options.js';
 import { Outbox } from '../../src/agent/outbox.js';
 import { parseListen } from '../../src/protocol/listen-address.js';
@@ -131,6 +131,29 @@ describe('limits', () => {
       ),
     );
     expect(peak).toBe(3);
+  });
+
+  it('bounds the requests in flight per host, each host on its own', async () => {
+    const limit = new HostLimit(2);
+    const active = new Map<string, number>();
+    const peak = new Map<string, number>();
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    const run = (host: string, wait: Promise<unknown>) =>
+      limit.run(host, async () => {
+        active.set(host, (active.get(host) ?? 0) + 1);
+        peak.set(host, Math.max(peak.get(host) ?? 0, active.get(host)!));
+        await wait;
+        active.set(host, active.get(host)! - 1);
+      });
+    // Six requests to a host that does not answer until released, six to one that answers at once.
+    const slow = Array.from({ length: 6 }, () => run('slow', stuck));
+    await Promise.all(Array.from({ length: 6 }, () => run('fast', new Promise((r) => setImmediate(r)))));
+    expect(peak.get('fast')).toBe(2);
+    expect(active.get('slow')).toBe(2);
+    release();
+    await Promise.all(slow);
+    expect(peak.get('slow')).toBe(2);
   });
 
   it('spaces request starts per host, not across hosts', async () => {

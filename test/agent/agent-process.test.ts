@@ -16,8 +16,8 @@ import type {
 import { runCli } from '../support/cli.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { authEntry, RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
-import { AgentProcess } from './support/agent-process.js';
-import { FakeCollector } from './support/fake-collector.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { FakeCollector } from '../support/fake-collector.js';
 
 const SECRET = 'planted-Secret-9f3c1a-never-print';
 const USER = { username: 'puller', password: SECRET };

@@ -16,8 +16,8 @@ import {
 } from '../support/fake-kube-api.js';
 import { buildOciLayout } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
-import { startAgentProcess, stopAgentProcesses, type AgentProcess } from './agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
+import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { eventually as retryUntil } from '../support/eventually.js';
 
 const NS = 'mirrorscope';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterReport } from '../../src/core/report/types.js';
 import { readMachineConfig } from '../../src/core/rollout/machine-config.js';
-import { AgentProcess } from '../agent/support/agent-process.js';
+import { AgentProcess } from '../support/agent-process.js';
 import { launchChromium } from '../support/chromium.js';
 import { REPO } from '../support/cli.js';
 import { FakeKubeApi } from '../support/fake-kube-api.js';
@@ -30,8 +30,8 @@ import {
   mcoNode,
 } from '../support/openshift-objects.js';
 import { writeNodeRoot } from '../support/registry-lab.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
-import { ProtocolAgent } from './protocol-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { ProtocolAgent } from '../support/protocol-agent.js';
 import { eventually } from '../support/eventually.js';
 
 const IDMS = imageDigestMirrorSet('team-mirrors', [

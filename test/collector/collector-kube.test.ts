@@ -11,8 +11,8 @@ import {
   API_AUDIENCE,
 } from '../support/fake-kube-api.js';
 import { runCli } from '../support/cli.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
-import { finding, ProtocolAgent } from './protocol-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 import type { ClusterReport } from '../../src/core/report/types.js';
 import { eventually } from '../support/eventually.js';
 

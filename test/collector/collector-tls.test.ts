@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeRoot } from '../support/cli.js';
 import { makeServerCertificate } from '../support/test-ca.js';
-import { AgentProcess } from '../agent/support/agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const stops: (() => Promise<unknown>)[] = [];
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { NodeStore } from '../../src/collector/node-store.js';
 import { buildReport } from '../../src/core/report/build-report.js';
 import type { ClusterReport, NodeInput } from '../../src/core/report/types.js';
 import type { DeltaMessage, SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
-import { finding } from './protocol-agent.js';
+import { finding } from '../support/protocol-agent.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const NODES = ['w1', 'w2', 'w3', 'w4'];

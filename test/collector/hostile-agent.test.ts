@@ -13,8 +13,8 @@ import { AGENT_PATH, MAX_MESSAGE_BYTES } from '../../src/protocol/messages.js';
 import { runCli } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
 import { API_AUDIENCE, FakeKubeApi, nodeObject, podObject } from '../support/fake-kube-api.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
-import { finding, ProtocolAgent } from './protocol-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 
 const NS = 'mirrorscope';
 const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;

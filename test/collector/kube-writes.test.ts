@@ -7,8 +7,8 @@ import type { ImageStatus, WireFinding } from '../../src/protocol/messages.js';
 import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject, podObject, type Obj } from '../support/fake-kube-api.js';
 import { CLUSTER_POLICY_REPORT_CRD, POLICY_REPORT_CRD } from '../support/fake-kube-writes.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
-import { finding, ProtocolAgent } from './protocol-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 
 const MIRROR = 'mirror.corp.example:5000';
 const APP = 'quay.example/shop/app:1.0';

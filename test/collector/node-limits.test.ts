@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { NodeStore } from '../../src/collector/node-store.js';
 import { NODE_LIMITS } from '../../src/collector/node-limits.js';
 import type { DeltaMessage, SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
-import { finding } from './protocol-agent.js';
+import { finding } from '../support/protocol-agent.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 

@@ -14,8 +14,8 @@ import {
 import { eventually } from '../support/eventually.js';
 import type { ClusterReport } from '../../src/core/report/types.js';
 import type { ImageStatus } from '../../src/protocol/messages.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
-import { ProtocolAgent } from './protocol-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { ProtocolAgent } from '../support/protocol-agent.js';
 
 const NS = 'mirrorscope';
 const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
@@ -212,8 +212,9 @@ describe('a trace of a pod through the collector', () => {
     expect(collector.log.join('\n')).not.toMatch(/PLANTED-/);
   });
 
-  it('refuses a pod without its namespace, and an unknown pod', async () => {
+  it('refuses a pod without its namespace, an unknown pod, and a pod on the fan-out route', async () => {
     expect((await get(`/api/v1/nodes/node-a/trace?image=${APP}&pod=app-1`)).status).toBe(400);
     expect((await get(`/api/v1/nodes/node-a/trace?image=${APP}&namespace=shop&pod=nope`)).status).toBe(404);
+    expect((await get(`/api/v1/trace?image=${APP}&namespace=shop&pod=app-1`)).status).toBe(400);
   });
 });

@@ -1,8 +1,8 @@
 // End to end: mirror credentials only in the pod's pull secret (cri-o#4941, kubernetes#122821).
 // Real agent processes and the real collector (--pod-pull-secrets) against the fake Kubernetes API,
-// and two docker-registry instances on 127.0.0.1 with htpasswd Basic auth: the source (the
-// requested registry, which lacks the image, as on a disconnected cluster) and a mirror on another
-// port, so another domain. The pod's secret holds credentials for both. node-a's auth file has the
+// and two docker-registry instances on 127.0.0.1: the source (the requested registry, htpasswd Basic
+// auth, lacking the image as on a disconnected cluster) and a mirror on another port, so another
+// domain, with Bearer token auth (a token server that grants nothing to an anonymous request). The pod's secret holds credentials for both. node-a's auth file has the
 // source only, node-b's has the mirror too. As CRI-O does (v1.25.0 … v1.36.0, server/image_pull.go
 // and containers/image docker_image_src.go newImageSourceAttempt), the kubelet's credentials reach
 // the source only: node-a's mirror answers unauthorized, node-b pulls from it.
@@ -30,8 +30,8 @@ import {
 } from '../support/registry-lab.js';
 import { eventually as retryUntil } from '../support/eventually.js';
 import { runCli } from '../support/cli.js';
-import { startAgentProcess, stopAgentProcesses, type AgentProcess } from './agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
+import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const NS = 'mirrorscope';
 const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
@@ -80,7 +80,7 @@ beforeAll(async () => {
   await buildOciLayout(layout, [{ tag: 'v1', content: 'the app' }]);
   [src, mirror] = await Promise.all([
     lab.startRegistry({ name: 'src', basic: SOURCE_USER }),
-    lab.startRegistry({ name: 'mirror', basic: MIRROR_USER }),
+    lab.startRegistry({ name: 'mirror', token: await lab.startTokenServer([MIRROR_USER]) }),
   ]);
   await lab.push(layout, 'v1', mirror, 'lab/app:v1', MIRROR_USER);
   app = `${src.host}/lab/app:v1`;
@@ -160,6 +160,8 @@ describe('mirror credentials only in the pod pull secret, with real registries',
     expect(problem.host).toBe(mirror.host);
     expect(problem.message).toContain(`shop/regcred ("${mirror.host}")`);
     expect(problem.message).toContain(`only for sources on ${src.host}`);
+    // docker-registry refuses an anonymous token's scope: "denied" (insufficient_scope).
+    expect(problem.message).toContain("it answers denied (the agents' probes)");
   });
 
   it("traces node-a's pull as the kubelet makes it: the mirror never gets the pod's credentials", async () => {
@@ -172,7 +174,7 @@ describe('mirror credentials only in the pod pull secret, with real registries',
       [`node keyring /var/lib/kubelet/config.json, key "${src.host}"`, 'failed'],
     ]);
     const [viaMirror, viaSource] = trace.sources;
-    expect(viaMirror).toMatchObject({ host: mirror.host, outcome: 'unauthorized', credentials: null });
+    expect(viaMirror).toMatchObject({ host: mirror.host, outcome: 'denied', credentials: null });
     const mirrorCredentials = trace.steps.find((s) => s.source === 0 && s.kind === 'credentials')!;
     expect(mirrorCredentials.message).toContain('are not used here');
     expect(viaSource!.host).toBe(src.host);

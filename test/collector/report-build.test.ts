@@ -21,7 +21,7 @@ import { FindingInterner } from '../../src/collector/finding-interner.js';
 import { NodeStore } from '../../src/collector/node-store.js';
 import { ReportPublisher } from '../../src/collector/report-publisher.js';
 import { silentLog } from '../../src/collector/log.js';
-import { finding } from './protocol-agent.js';
+import { finding } from '../support/protocol-agent.js';
 import { podObject, nodeObject } from '../support/fake-kube-api.js';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeKubeApi, nodeObject, podObject, pullFailedEvent } from '../support/fake-kube-api.js';
 import { launchChromium, type Chromium } from '../support/chromium.js';
 import { REPO, runCli } from '../support/cli.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
-import { finding, ProtocolAgent } from './protocol-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 
 const BROKEN = 'mirror-east.lab.example:5000';
 const GOOD = 'mirror-west.lab.example:5000';

@@ -8,7 +8,7 @@ import { silentLog } from '../../src/collector/log.js';
 import { parseListen } from '../../src/protocol/listen-address.js';
 import type { ClusterReport } from '../../src/core/report/types.js';
 import { eventually } from '../support/eventually.js';
-import { finding, ProtocolAgent } from './protocol-agent.js';
+import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 let collector: RunningCollector;

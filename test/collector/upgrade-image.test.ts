@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeKubeApi, podObject } from '../support/fake-kube-api.js';
 import { clusterVersion, mcoNode } from '../support/openshift-objects.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
-import { ProtocolAgent } from './protocol-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { ProtocolAgent } from '../support/protocol-agent.js';
 
 const CURRENT = `quay.io/openshift-release-dev/ocp-release@sha256:${'a'.repeat(64)}`;
 const TARGET = `quay.io/openshift-release-dev/ocp-release@sha256:${'b'.repeat(64)}`;

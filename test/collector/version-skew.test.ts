@@ -13,8 +13,8 @@ import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject, podObject } from '../support/fake-kube-api.js';
 import { buildOciLayout } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
-import { startAgentProcess, stopAgentProcesses, type AgentProcess } from './agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from './collector-process.js';
+import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const RUNTIMES = {
   'node-old': 'cri-o://1.33.2-3.rhaos4.20.gitabc1234.el9',

@@ -4,8 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import type { GeneratedCase } from '../support/config-generator.js';
 import { oracleUnavailableReason, podmanPull, skopeoInspect } from '../support/oracle.js';
-import { compareWithPodman, compareWithSkopeo } from './compare.js';
-import { engineAnswers, formatMismatch, pool, withRoot, type Mismatch } from './harness.js';
+import { compareWithPodman, compareWithSkopeo } from '../support/differential-compare.js';
+import {
+  engineAnswers,
+  formatMismatch,
+  pool,
+  withRoot,
+  type Mismatch,
+} from '../support/differential-harness.js';
 
 const D = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const CONF = 'etc/containers/registries.conf';

@@ -13,7 +13,7 @@ import {
   type GeneratedCase,
 } from '../support/config-generator.js';
 import { oracleUnavailableReason, skopeoInspect, type SkopeoRun } from '../support/oracle.js';
-import { compareWithSkopeo } from './compare.js';
+import { compareWithSkopeo } from '../support/differential-compare.js';
 import {
   CRIO_1_26,
   mismatchReport,
@@ -22,7 +22,7 @@ import {
   runOracleCase,
   seedsFrom,
   type OracleOutcome,
-} from './harness.js';
+} from '../support/differential-harness.js';
 
 const unavailable = oracleUnavailableReason();
 

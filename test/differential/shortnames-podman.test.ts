@@ -14,8 +14,8 @@ import {
   type GeneratedCase,
 } from '../support/config-generator.js';
 import { oracleUnavailableReason, podmanPull, type PodmanRun } from '../support/oracle.js';
-import { compareWithPodman } from './compare.js';
-import type { EngineAnswer } from './compare.js';
+import { compareWithPodman } from '../support/differential-compare.js';
+import type { EngineAnswer } from '../support/differential-compare.js';
 import {
   CRIO_1_26,
   mismatchReport,
@@ -25,7 +25,7 @@ import {
   seedsFrom,
   type Engine,
   type OracleOutcome,
-} from './harness.js';
+} from '../support/differential-harness.js';
 
 const unavailable = oracleUnavailableReason();
 

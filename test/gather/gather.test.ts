@@ -5,14 +5,14 @@
 // (pull secret, a TLS client key) nor any token reaches a file of it.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentProcess } from '../agent/support/agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { REPO } from '../support/cli.js';
+import { deadPort } from '../support/dead-port.js';
 import { eventually } from '../support/eventually.js';
 import { API_AUDIENCE, FakeKubeApi, nodeObject, type Obj } from '../support/fake-kube-api.js';
 import { writeNodeRoot } from '../support/registry-lab.js';
@@ -37,14 +37,6 @@ const agents: AgentProcess[] = [];
 const dir = mkdtempSync(path.join(tmpdir(), 'mirrorscope-gather-'));
 const dest = path.join(dir, 'must-gather');
 let gathered: { code: number; stdout: string };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function files(root: string): string[] {
   return readdirSync(root).flatMap((name) => {
@@ -121,7 +113,7 @@ beforeAll(async () => {
       };
     }
   };
-  const mirror = `127.0.0.1:${await closedPort()}`;
+  const mirror = `127.0.0.1:${await deadPort()}`;
   for (const node of NODES) {
     const token = path.join(dir, `token-${node}`);
     writeFileSync(token, `agent-token-${node}\n`);

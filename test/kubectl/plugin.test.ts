@@ -10,8 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { TraceResult } from '../../src/trace/types.js';
-import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
-import { finding, ProtocolAgent } from '../collector/protocol-agent.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 import { REPO } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
 import { API_AUDIENCE, FakeKubeApi, nodeObject, type FakeService } from '../support/fake-kube-api.js';
@@ -309,6 +309,24 @@ describe('kubectl mirrorscope through the service proxy', () => {
         `/api/v1/namespaces/${NS}/services/http:mirrorscope-collector:http/proxy/api/v1/report`,
       ),
     ).toBeGreaterThan(0);
+  });
+
+  it('what-if POSTs through the proxy, which needs create on services/proxy', async () => {
+    const change = path.join(dir, 'idms.yaml');
+    writeFileSync(
+      change,
+      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: team}\nspec:\n  imageDigestMirrors:\n  - source: quay.example/team\n    mirrors: [mirror.example:5000/team]\n',
+    );
+    const r = await plugin(['what-if', '-f', change]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('you may not create services/proxy in namespace mirrorscope');
+    expect(
+      api.count(
+        'POST',
+        `/api/v1/namespaces/${NS}/services/http:mirrorscope-collector:8080/proxy/api/v1/what-if`,
+      ),
+    ).toBe(1);
+    expect((await plugin(['what-if'])).stderr).toContain('name at least one -f FILE');
   });
 
   it('usage errors exit 2 with the usage text', async () => {

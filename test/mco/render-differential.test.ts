@@ -10,7 +10,7 @@ import { renderRegistries, SEARCH_REGISTRIES_DROP_IN_PATH } from '../../src/core
 import { mcoProfile } from '../../src/core/mco/versions.js';
 import { assembleRegistriesConfig } from '../../src/core/registries/assemble.js';
 import { Resolver } from '../../src/core/resolve/resolver.js';
-import { skopeoAttempts, type ConfigTree } from './support/skopeo.js';
+import { skopeoAttempts, type ConfigTree } from '../support/skopeo.js';
 
 const D = `sha256:${'c'.repeat(64)}`;
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/mco/${name}`, import.meta.url), 'utf8');

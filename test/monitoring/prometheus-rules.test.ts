@@ -6,17 +6,17 @@
 // Prometheus adds for the ServiceMonitor and the PodMonitor; the test then says which alerts fire.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { CAUSE_KINDS } from '../../src/core/causes/kinds.js';
-import { AgentProcess } from '../agent/support/agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
-import { finding, ProtocolAgent } from '../collector/protocol-agent.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 import { REPO } from '../support/cli.js';
+import { deadPort } from '../support/dead-port.js';
 import { eventually } from '../support/eventually.js';
 import { FakeKubeApi, nodeObject, podObject } from '../support/fake-kube-api.js';
 import {
@@ -47,14 +47,6 @@ const alerts = ruleSpec.groups.flatMap((g) => g.rules).filter((r) => r.alert !==
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mirrorscope-promtool-'));
 writeFileSync(path.join(dir, 'rules.yaml'), stringify(ruleSpec));
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 type Series = { labels: Record<string, string>; value: number };
 
@@ -133,7 +125,9 @@ beforeAll(async () => {
   api.upsert('nodes', mcoNode('w3', 'worker', { current: 'rendered-worker-new' }));
   // Nodes outside any pool: two with real agents, one whose agent never comes.
   for (const n of ['e1', 'e2', 'e-missing']) api.upsert('nodes', nodeObject(n, 'edge'));
-  const [sourcePort, mirrorPort] = [await closedPort(), await closedPort()];
+  const sourcePort = await deadPort();
+  let mirrorPort = await deadPort();
+  while (mirrorPort === sourcePort) mirrorPort = await deadPort();
   sourceHost = `127.0.0.1:${sourcePort}`;
   mirrorHost = `127.0.0.1:${mirrorPort}`;
   const image = `${sourceHost}/lab/app:v1`;
@@ -148,6 +142,9 @@ beforeAll(async () => {
     'mirrorscope',
     '--heartbeat-interval',
     '1',
+    // The stand-in agents send no heartbeats: they stay "connected" (only e-missing has no agent).
+    '--silent-after',
+    '3600',
   ]);
   const protocolAgent = async (
     node: string,
@@ -175,7 +172,7 @@ beforeAll(async () => {
   const registriesConf = `[[registry]]\nprefix = "${sourceHost}/lab"\nlocation = "${sourceHost}/lab"\ninsecure = true\n\n[[registry.mirror]]\nlocation = "${mirrorHost}/lab"\ninsecure = true\n`;
   const token = path.join(dir, 'token');
   writeFileSync(token, 'unused\n');
-  const dead = await closedPort();
+  const dead = await deadPort();
   for (const [node, collectorUrl] of [
     ['e1', collector.url],
     ['e2', collector.url],
@@ -394,7 +391,16 @@ describe('PrometheusRule', () => {
       {
         eval_time: at,
         alertname: 'MirrorscopeAgentsMissing',
-        exp_alerts: [alert('MirrorscopeAgentsMissing', { namespace: 'mirrorscope', job: COLLECTOR_JOB }, 1)],
+        exp_alerts: [
+          alert(
+            'MirrorscopeAgentsMissing',
+            { namespace: 'mirrorscope', job: COLLECTOR_JOB },
+            ['missing', 'silent', 'disconnected'].reduce(
+              (sum, state) => sum + valueOf('mirrorscope_cluster_nodes', { state }),
+              0,
+            ),
+          ),
+        ],
       },
       {
         eval_time: at,

@@ -11,8 +11,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../support/cli.js';
-import { AgentProcess } from '../agent/support/agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from '../collector/collector-process.js';
+import { AgentProcess } from '../support/agent-process.js';
+import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { eventually } from '../support/eventually.js';
 import {
   FakeKubeApi,

@@ -269,6 +269,41 @@ describe('the OpenShift overlay', () => {
     const args = podSpec(objects.find((o) => o.kind === 'DaemonSet')!).containers[0]!.args!;
     expect(args).toContain('--collector=wss://mirrorscope-collector.mirrorscope.svc:8443');
   });
+
+  it('scrapes the collector over TLS on the port its Service names, with a token that may only get nodes', () => {
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor')! as Obj & {
+      spec: { endpoints: Record<string, unknown>[]; selector: { matchLabels: Record<string, string> } };
+    };
+    const svc = objects.find((o) => o.kind === 'Service')! as Obj & {
+      metadata: { labels: Record<string, string> };
+      spec: { ports: { name: string }[] };
+    };
+    expect(svc.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(svc.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]!.port);
+    expect(monitor.spec.endpoints[0]).toMatchObject({
+      scheme: 'https',
+      tlsConfig: { serverName: 'mirrorscope-collector.mirrorscope.svc' },
+      authorization: { credentials: { name: 'mirrorscope-metrics-reader-token' } },
+    });
+    const secret = objects.find(
+      (o) => o.kind === 'Secret' && o.metadata.name === 'mirrorscope-metrics-reader-token',
+    )!;
+    expect(secret.type).toBe('kubernetes.io/service-account-token');
+    expect(grants(objects, 'mirrorscope-metrics-reader')).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
+    ]);
+    const pods = objects.find((o) => o.kind === 'PodMonitor')! as Obj & {
+      spec: { podMetricsEndpoints: { port: string }[] };
+    };
+    const ports = (
+      podSpec(objects.find((o) => o.kind === 'DaemonSet')!).containers[0] as { ports?: { name: string }[] }
+    ).ports!;
+    expect(ports.map((p) => p.name)).toContain(pods.spec.podMetricsEndpoints[0]!.port);
+    const rule = objects.find((o) => o.kind === 'PrometheusRule')!;
+    expect(rule.metadata).toMatchObject({
+      labels: { 'openshift.io/prometheus-rule-evaluation-scope': 'leaf-prometheus' },
+    });
+  });
 });
 
 describe("reading pods' pull secrets", () => {

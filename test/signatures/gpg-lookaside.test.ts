@@ -16,7 +16,7 @@ import { TraceEngine } from '../../src/trace/engine.js';
 import type { TraceResult } from '../../src/trace/types.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
-import { SigningLab, type GpgKey } from './support/signing-lab.js';
+import { SigningLab, type GpgKey } from '../support/signing-lab.js';
 
 const exec = promisify(execFile);
 

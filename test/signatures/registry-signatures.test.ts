@@ -15,7 +15,7 @@ import { TraceEngine } from '../../src/trace/engine.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
 import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
-import { SigningLab, type GpgKey } from './support/signing-lab.js';
+import { SigningLab, type GpgKey } from '../support/signing-lab.js';
 
 const exec = promisify(execFile);
 

@@ -1,7 +1,7 @@
 // A cluster where one mirror host does not resolve: three nodes, ten images failing through it.
 import type { AgentView, NodeInput } from '../../src/core/report/types.js';
 import type { WireFinding } from '../../src/protocol/messages.js';
-import { finding } from '../collector/protocol-agent.js';
+import { finding } from './protocol-agent.js';
 
 export const NOW = Date.parse('2026-11-23T12:00:00Z');
 export const HOST = 'mirror.corp.example:5000';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareBytes } from '../../src/core/registries/byte-order.js';
-import { prng } from '../fuzz/mutate.js';
+import { prng } from '../support/mutate.js';
 
 describe('compareBytes', () => {
   it('orders as Go does (byte-wise over UTF-8) on random well-formed strings', () => {

@@ -3,7 +3,7 @@
 // 1 KB mirror the fuzzer found (the old form took longer than any test allows).
 import { describe, expect, it } from 'vitest';
 import { MIRROR_PATTERN, SOURCE_PATTERN } from '../../src/core/mco/scopes.js';
-import { prng } from '../fuzz/mutate.js';
+import { prng } from '../support/mutate.js';
 
 // The MCO's text of the patterns, verbatim: safe to run here on short strings only.
 const LABEL = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';

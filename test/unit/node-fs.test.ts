@@ -194,7 +194,7 @@ describe('resolution against the kernel (random symlink trees)', () => {
   it('matches realpath where the two must agree, and never leaves the root', async () => {
     const { realpath } = await import('node:fs/promises');
     const { rmSync } = await import('node:fs');
-    const { prng } = await import('../fuzz/mutate.js');
+    const { prng } = await import('../support/mutate.js');
     const rng = prng(2026);
     for (let round = 0; round < 40; round++) {
       rmSync(rootDir, { recursive: true, force: true });

@@ -113,6 +113,12 @@ describe('mirror-credentials-only-in-pod-secret', () => {
     expect(f.message).toContain('shop/regcred ("mirror.lab:5000")');
     expect(f.message).toContain('only for sources on quay.example');
     expect(f.fix).toContain('oc set data secret/pull-secret -n openshift-config');
+    expect(f.message).toContain('it is asked without credentials (the agents have not probed it)');
+    const probed = podSecretFindings({
+      ...input(nodeHasNone, { 'shop/regcred': { state: 'keys', keys: ['mirror.lab:5000'] } }),
+      hostOutcome: (_node, host) => (host === 'mirror.lab:5000' ? 'unauthorized' : 'found'),
+    });
+    expect(probed[0]!.message).toMatch(/: it answers unauthorized \(the agents' probes\)\.$/);
     const elsewhere = podSecretFindings({
       ...input(nodeHasNone, { 'shop/regcred': { state: 'keys', keys: ['mirror.lab:5000'] } }),
       openshift: false,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { refMatchingPrefix } from '../../src/core/registries/prefix-match.js';
 import { RegistryIndex } from '../../src/core/registries/registry-index.js';
-import { compareBytes } from '../../src/core/registries/byte-order.js';
+import { scanFindRegistry } from '../support/scan-find.js';
 import type { Registry } from '../../src/core/registries/types.js';
 
 function registry(prefix: string): Registry {
@@ -20,19 +20,6 @@ function registry(prefix: string): Registry {
     mirrorByDigestOnlyOrigin: null,
     pullFromMirrorOrigin: null,
   };
-}
-
-/** containers/image's own loop, as the reference for the index. */
-function linearFind(registries: readonly Registry[], name: string): Registry | undefined {
-  let best: Registry | undefined;
-  for (const r of [...registries].sort((a, b) => compareBytes(a.prefix, b.prefix))) {
-    if (
-      refMatchingPrefix(name, r.prefix) !== -1 &&
-      (best === undefined || r.prefix.length > best.prefix.length)
-    )
-      best = r;
-  }
-  return best;
 }
 
 describe('refMatchingPrefix', () => {
@@ -97,7 +84,7 @@ describe('RegistryIndex', () => {
       for (let j = 0; j < 20; j++) {
         const name = hosts[rand(hosts.length)]! + (paths[rand(paths.length)] || '/x');
         expect(index.find(name)?.prefix, `${name} in ${[...prefixes].join(',')}`).toBe(
-          linearFind(registries, name)?.prefix,
+          scanFindRegistry(registries, name)?.prefix,
         );
       }
     }

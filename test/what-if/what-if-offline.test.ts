@@ -8,8 +8,9 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { WhatIfReport } from '../../src/core/what-if/types.js';
-import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
-import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
+import type { BuiltImage } from '../support/oci-image.js';
+import { writeNodeRoot, type LabRegistry, type RegistryLab } from '../support/registry-lab.js';
+import { mirrorObjectYaml, startMirrorLab } from './mirror-lab.js';
 import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
 
 class Capture extends Writable {
@@ -41,29 +42,7 @@ const TEMPLATE = "unqualified-search-registries = ['registry.access.redhat.com',
 const OPEN_POLICY = '{"default":[{"type":"insecureAcceptAnything"}]}';
 
 beforeAll(async () => {
-  lab = await RegistryLab.create();
-  const layout = path.join(lab.dir, 'layout');
-  [hello, app, , signed] = (await buildOciLayout(layout, [
-    { tag: 'hello', content: 'what-if: hello' },
-    { tag: 'app', content: 'what-if: app' },
-    { tag: 'tagonly', content: 'what-if: only on the mirror' },
-    { tag: 'signed', content: 'what-if: signed at the source' },
-  ])) as [BuiltImage, BuiltImage, BuiltImage, BuiltImage];
-  [src, full, partial] = await Promise.all([
-    lab.startRegistry({ name: 'src' }),
-    lab.startRegistry({ name: 'full' }),
-    lab.startRegistry({ name: 'partial' }),
-  ]);
-  await Promise.all([
-    lab.push(layout, 'hello', src, 'lab/hello:v1'),
-    lab.push(layout, 'app', src, 'lab/app:v1'),
-    lab.push(layout, 'signed', src, 'lab/signed:v1'),
-    lab.push(layout, 'hello', full, 'lab/hello:v1'),
-    lab.push(layout, 'app', full, 'lab/app:v1'),
-    lab.push(layout, 'tagonly', full, 'lab/tagonly:v1'),
-    lab.push(layout, 'signed', full, 'lab/signed:v1'),
-    lab.push(layout, 'hello', partial, 'lab/hello:v1'),
-  ]);
+  ({ lab, src, full, partial, hello, app, signed } = await startMirrorLab());
   const payload = Buffer.from(
     JSON.stringify({
       critical: {
@@ -103,30 +82,11 @@ async function objects(name: string, yaml: string): Promise<string> {
 }
 
 function idms(name: string, source: string, mirror: string, policy = ''): string {
-  return [
-    'apiVersion: config.openshift.io/v1',
-    'kind: ImageDigestMirrorSet',
-    `metadata: {name: ${name}}`,
-    'spec:',
-    '  imageDigestMirrors:',
-    `  - source: ${source}`,
-    `    mirrors: [${mirror}]`,
-    ...(policy !== '' ? [`    mirrorSourcePolicy: ${policy}`] : []),
-    '',
-  ].join('\n');
+  return mirrorObjectYaml('ImageDigestMirrorSet', name, source, mirror, policy);
 }
 
 function itms(name: string, source: string, mirror: string): string {
-  return [
-    'apiVersion: config.openshift.io/v1',
-    'kind: ImageTagMirrorSet',
-    `metadata: {name: ${name}}`,
-    'spec:',
-    '  imageTagMirrors:',
-    `  - source: ${source}`,
-    `    mirrors: [${mirror}]`,
-    '',
-  ].join('\n');
+  return mirrorObjectYaml('ImageTagMirrorSet', name, source, mirror);
 }
 
 const CRIO = ['--crio-version', '1.29', '--timeout', '5000'];
@@ -267,16 +227,12 @@ describe('mirrorscope what-if --root: fixes, moves, signatures, rejections', () 
 
   it('a mixed ICSP/IDMS set the MCO rejects is reported with its error, and nothing is evaluated', async () => {
     const root = await node();
-    const icsp = [
-      'apiVersion: operator.openshift.io/v1alpha1',
-      'kind: ImageContentSourcePolicy',
-      'metadata: {name: legacy}',
-      'spec:',
-      '  repositoryDigestMirrors:',
-      `  - source: ${src.host}/lab`,
-      `    mirrors: [${full.host}/lab]`,
-      '',
-    ].join('\n');
+    const icsp = mirrorObjectYaml(
+      'ImageContentSourcePolicy',
+      'legacy',
+      `${src.host}/lab`,
+      `${full.host}/lab`,
+    );
     const file = await objects(
       'mixed',
       `${icsp}---\n${idms('strict', `${src.host}/lab`, `${full.host}/lab`, 'NeverContactSource')}`,

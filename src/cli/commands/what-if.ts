@@ -178,9 +178,13 @@ async function offline(
     if (typeof flags.template === 'string') template = await readInput(flags.template);
     else {
       const root = new NodeRoot(rootDir);
-      const current = await readNodeText(root, REGISTRIES_CONF_PATH).catch(() => null);
+      // A file that cannot be read is no template; the before-trace says what it does to pulls.
+      const current = await readNodeText(root, REGISTRIES_CONF_PATH).catch((err: unknown) => {
+        if (err instanceof MirrorscopeError) return err;
+        throw err;
+      });
       const chosen = chooseTemplate(
-        current === null ? null : { path: root.describe(REGISTRIES_CONF_PATH), text: current },
+        typeof current === 'string' ? { path: root.describe(REGISTRIES_CONF_PATH), text: current } : current,
       );
       notes.push(chosen.note);
       if (chosen.kind === 'node') template = chosen.file;

@@ -11,6 +11,7 @@ import type { Severity } from '../../core/findings/types.js';
 import type { ClusterReport, NodeReport } from '../../core/report/types.js';
 import { styleFor } from '../../core/style.js';
 import type { TraceResult } from '../../trace/types.js';
+import type { WhatIfReport } from '../../core/what-if/types.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { CollectorProxy, DEFAULT_LOCATION } from './collector-proxy.js';
 import { document, outputFormat, table, type Column } from './output.js';
@@ -25,12 +26,18 @@ commands:
   findings NODE                   one node's findings, with the cause each belongs to
   trace NODE IMAGE [--all]        the node's agent pulls IMAGE as its CRI-O would, step by step
   trace --selector SEL IMAGE      the same on every node matching the label selector, grouped by outcome
+  what-if -f FILE... [--delete KIND/NAME]...
+                                  what a mirror change (ICSP/IDMS/ITMS, image.config, …) would do to the
+                                  pulls of every node, before it is applied (as \`mirrorscope what-if --collector\`)
   open [--port N] [--browser]     serve the report page on 127.0.0.1 through the API server
 
 flags:
-  -o, --output FORMAT    table (default), wide, json or yaml (report and trace NODE: text, json or yaml)
+  -o, --output FORMAT    table (default), wide, json or yaml (report, trace NODE, what-if: text, json or yaml)
   -l, --selector SEL     trace: the nodes to trace on (a label selector, as kubectl's)
       --all              trace: every source CRI-O would try, not only up to the first that works
+  -f, --filename FILE    what-if: the objects that change (YAML or JSON, a directory, "-" stdin; repeatable)
+      --delete KIND/NAME what-if: an object the change removes (repeatable)
+      --verbose          what-if: also list the images the change leaves alone
   -n, --namespace NS     the collector's namespace (default ${DEFAULT_LOCATION.namespace})
       --service NAME     the collector's Service (default ${DEFAULT_LOCATION.service})
       --kubeconfig FILE  the kubeconfig (default $KUBECONFIG, ~/.kube/config, in-cluster)
@@ -44,6 +51,9 @@ const FLAGS = {
   output: { type: 'string', short: 'o' },
   selector: { type: 'string', short: 'l' },
   all: { type: 'boolean' },
+  filename: { type: 'string', multiple: true, short: 'f' },
+  delete: { type: 'string', multiple: true },
+  verbose: { type: 'boolean' },
   namespace: { type: 'string', short: 'n' },
   service: { type: 'string' },
   kubeconfig: { type: 'string' },
@@ -214,6 +224,38 @@ async function trace(ctx: Context): Promise<number> {
   return result.result.outcome === 'pulled' ? EXIT_OK : EXIT_FAILED;
 }
 
+/** The path of the collector's what-if endpoint. */
+const WHAT_IF_PATH = '/api/v1/what-if';
+
+async function whatIf(ctx: Context): Promise<number> {
+  expectArgs(ctx, 0, '');
+  const files = (ctx.flags.filename as string[] | undefined) ?? [];
+  if (files.length === 0) throw new MirrorscopeError('usage', 'name at least one -f FILE');
+  const format = outputFormat(ctx.flags.output, ['table', 'json', 'yaml']);
+  const { readObjectFiles } = await import('../object-files.js');
+  // Each -f is one layer, sent as read: the collector parses them, so its errors name file and line.
+  const layers = [];
+  for (const f of files) layers.push((await readObjectFiles([f])).files);
+  const body = Buffer.from(JSON.stringify({ layers, delete: ctx.flags.delete ?? [] }));
+  const answer = await ctx
+    .proxy()
+    .request('POST', WHAT_IF_PATH, body, { 'Content-Type': 'application/json' });
+  let report: WhatIfReport;
+  try {
+    report = JSON.parse(answer.body.toString('utf8')) as WhatIfReport;
+    if (typeof report.summary !== 'object' || !Array.isArray(report.changes)) throw new Error('not a report');
+  } catch {
+    throw new MirrorscopeError('input-invalid', 'the collector did not answer with a what-if report');
+  }
+  if (format === 'json' || format === 'yaml') ctx.io.stdout.write(document(report, format));
+  else {
+    const { renderWhatIfText } = await import('../../core/what-if/render-text.js');
+    ctx.io.stdout.write(renderWhatIfText(report, { verbose: ctx.flags.verbose === true }));
+  }
+  const { whatIfFails } = await import('../../core/what-if/classify.js');
+  return whatIfFails(report) ? EXIT_FAILED : EXIT_OK;
+}
+
 /** Local HTTP → the collector through the API server, until interrupted (like `kubectl proxy`). */
 async function open(ctx: Context): Promise<number> {
   expectArgs(ctx, 0, '');
@@ -279,6 +321,7 @@ const COMMANDS: Readonly<Record<string, (ctx: Context) => Promise<number>>> = {
   report,
   findings,
   trace,
+  'what-if': whatIf,
   open,
 };
 

@@ -121,8 +121,21 @@ export function parsePullSecret(secret: PullSecretObject): ParsedPullSecret | nu
   return { secret: secret.name, ok: true, entries };
 }
 
+const compiled = new Map<string, RegExp | null>();
+
 /** Go's `filepath.Match` for one host label (`*`, `?`, `[…]`); a malformed pattern matches nothing. */
 function labelMatches(pattern: string, label: string): boolean {
+  if (!/[*?[\\]/.test(pattern)) return pattern === label;
+  let re = compiled.get(pattern);
+  if (re === undefined) {
+    re = labelPattern(pattern);
+    if (compiled.size > 10_000) compiled.clear();
+    compiled.set(pattern, re);
+  }
+  return re !== null && re.test(label);
+}
+
+function labelPattern(pattern: string): RegExp | null {
   let re = '^';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
@@ -130,7 +143,7 @@ function labelMatches(pattern: string, label: string): boolean {
     else if (c === '?') re += '[^/]';
     else if (c === '[') {
       const end = pattern.indexOf(']', i + 2);
-      if (end === -1) return false;
+      if (end === -1) return null;
       let body = pattern.slice(i + 1, end);
       if (body.startsWith('^')) body = `^${body.slice(1)}`;
       re += `[${body.replace(/\\/g, '\\\\')}]`;
@@ -139,9 +152,9 @@ function labelMatches(pattern: string, label: string): boolean {
     else re += c.replace(/[.+^${}()|\]\\]/g, '\\$&');
   }
   try {
-    return new RegExp(`${re}$`).test(label);
+    return new RegExp(`${re}$`);
   } catch {
-    return false;
+    return null;
   }
 }
 

@@ -6,6 +6,7 @@
 // into a pod that names none at creation). Key names only: no credential value comes here.
 import type { SourceCredentialStatus } from '../credentials/source-credentials.js';
 import { matchingKeys } from '../credentials/kubelet-keyring.js';
+import type { NodeFinding } from '../findings/types.js';
 import { nameOf, parseCanonicalNamed } from '../reference/reference.js';
 
 /** What the collector knows of one Secret: its keys, or why it cannot tell. */
@@ -31,14 +32,11 @@ export interface NodeImageSources {
   readonly sources?: readonly SourceCredentialStatus[];
 }
 
-export interface PodSecretFinding {
-  readonly id: 'mirror-credentials-only-in-pod-secret' | 'pod-pull-secret-unreadable';
-  readonly key: string;
-  readonly message: string;
-  readonly fix: string;
+export interface PodSecretFinding extends Pick<
+  NodeFinding<'mirror-credentials-only-in-pod-secret' | 'pod-pull-secret-unreadable'>,
+  'id' | 'key' | 'message' | 'fix' | 'image' | 'host'
+> {
   readonly scope: string;
-  readonly image: string | null;
-  readonly host: string | null;
   readonly nodes: readonly string[];
 }
 
@@ -46,6 +44,8 @@ export interface PodSecretInput {
   readonly pods: readonly PodPulls[];
   /** Per node, the agent's image statuses. */
   readonly images: (node: string) => readonly NodeImageSources[] | undefined;
+  /** What the node's agent last saw of a host (`unauthorized`, `found`, …), when it probed it. */
+  readonly hostOutcome?: (node: string, host: string) => string | undefined;
   /** `namespace/name` → what is known; undefined: not read yet. */
   readonly secret: (namespace: string, name: string) => SecretKeys | undefined;
   /** true on OpenShift (the fix names the cluster pull secret), false elsewhere, null unknown. */
@@ -83,6 +83,17 @@ function fixFor(openshift: boolean | null, keys: readonly string[], reference: s
   return `On OpenShift, ${openshiftFix}; elsewhere, ${nodeFix}.`;
 }
 
+const REFUSED = new Set(['unauthorized', 'denied']);
+
+/** What the mirror does without credentials, as far as the agents' probes say. */
+function answered(outcomes: ReadonlySet<string>): string {
+  const seen = [...outcomes].sort();
+  if (seen.length > 0 && seen.every((o) => REFUSED.has(o)))
+    return `it answers ${seen.join(' or ')} (the agents' probes)`;
+  if (seen.length === 0) return 'it is asked without credentials (the agents have not probed it)';
+  return `it is asked without credentials (the agents' probes saw ${seen.join(', ')})`;
+}
+
 function podList(pods: readonly string[]): string {
   const named = pods.slice(0, MAX_PODS_NAMED).join(', ');
   return pods.length > MAX_PODS_NAMED ? `${named} and ${pods.length - MAX_PODS_NAMED} more` : named;
@@ -95,6 +106,8 @@ interface Acc {
   readonly secrets: Map<string, Set<string>>;
   readonly pods: Set<string>;
   readonly nodes: Set<string>;
+  /** What the agents' probes of the host answered (with the node's credentials). */
+  readonly outcomes: Set<string>;
 }
 
 export function podSecretFindings(input: PodSecretInput): PodSecretFinding[] {
@@ -103,13 +116,30 @@ export function podSecretFindings(input: PodSecretInput): PodSecretFinding[] {
     string,
     { reason: string; pods: Set<string>; nodes: Set<string>; hosts: Set<string> }
   >();
+  const byNode = new Map<string, ReadonlyMap<string, NodeImageSources> | undefined>();
+  const statusesOf = (node: string): ReadonlyMap<string, NodeImageSources> | undefined => {
+    if (!byNode.has(node)) {
+      const list = input.images(node);
+      byNode.set(node, list === undefined ? undefined : new Map(list.map((s) => [s.image, s])));
+    }
+    return byNode.get(node);
+  };
+  // Secrets are shared by many pods (a namespace's ServiceAccount secret), sources by many images.
+  const matched = new Map<readonly string[], Map<string, string[]>>();
+  const matchesOf = (keys: readonly string[], reference: string): string[] => {
+    let byReference = matched.get(keys);
+    if (byReference === undefined) matched.set(keys, (byReference = new Map()));
+    let found = byReference.get(reference);
+    if (found === undefined) byReference.set(reference, (found = matchingKeys(keys, reference)));
+    return found;
+  };
   for (const pod of input.pods) {
     if (pod.pullSecrets.length === 0) continue;
-    const statuses = input.images(pod.node);
+    const statuses = statusesOf(pod.node);
     if (statuses === undefined) continue;
     const podName = `${pod.namespace}/${pod.name}`;
     for (const image of new Set(pod.images)) {
-      const status = statuses.find((s) => s.image === image);
+      const status = statuses.get(image);
       if (status === undefined) continue;
       const candidates = reached(status).filter(nodeOnly);
       if (candidates.length === 0) continue;
@@ -129,7 +159,7 @@ export function podSecretFindings(input: PodSecretInput): PodSecretFinding[] {
           continue;
         }
         for (const source of candidates) {
-          const keys = matchingKeys(known.keys, source.reference);
+          const keys = matchesOf(known.keys, source.reference);
           if (keys.length === 0) continue;
           const id = `${source.reference}\u0000${image}\u0000${pod.namespace}`;
           let acc = found.get(id);
@@ -141,6 +171,7 @@ export function podSecretFindings(input: PodSecretInput): PodSecretFinding[] {
               secrets: new Map(),
               pods: new Set(),
               nodes: new Set(),
+              outcomes: new Set(),
             };
             found.set(id, acc);
           }
@@ -149,6 +180,8 @@ export function podSecretFindings(input: PodSecretInput): PodSecretFinding[] {
           for (const k of keys) secretKeys.add(k);
           acc.pods.add(podName);
           acc.nodes.add(pod.node);
+          const outcome = input.hostOutcome?.(pod.node, source.host);
+          if (outcome !== undefined) acc.outcomes.add(outcome);
         }
       }
     }
@@ -165,7 +198,7 @@ export function podSecretFindings(input: PodSecretInput): PodSecretFinding[] {
     out.push({
       id: 'mirror-credentials-only-in-pod-secret',
       key: `mirror-credentials-only-in-pod-secret:${source.reference}:${namespace}:${image}`,
-      message: `Pod${pods.length > 1 ? 's' : ''} ${podList(pods)} pull ${image} through ${source.mirror ? 'mirror' : 'location'} ${source.reference}, whose credentials are only in pull secret ${secrets}: CRI-O passes the kubelet's credentials to containers/image, which uses them only for sources on ${requested}, so ${source.host} gets the node's auth file${source.detail ? ` (${source.detail})` : ''}, which has no credentials for it, and answers unauthorized.`,
+      message: `Pod${pods.length > 1 ? 's' : ''} ${podList(pods)} pull ${image} through ${source.mirror ? 'mirror' : 'location'} ${source.reference}, whose credentials are only in pull secret ${secrets}: CRI-O passes the kubelet's credentials to containers/image, which uses them only for sources on ${requested}, so ${source.host} gets the node's auth file${source.detail ? ` (${source.detail})` : ''}, which has no credentials for it: ${answered(acc.outcomes)}.`,
       fix: fixFor(input.openshift, keys, source.reference),
       scope: source.reference,
       image,

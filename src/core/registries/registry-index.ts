@@ -3,6 +3,7 @@
 // only probes the prefixes a name could possibly match, so its cost does not grow with the file.
 import { compareBytes } from './byte-order.js';
 import { refMatchingPrefix } from './prefix-match.js';
+import { PrefixTable } from './prefix-table.js';
 
 interface Prefixed {
   readonly prefix: string;
@@ -15,17 +16,19 @@ function better(candidate: Prefixed, best: Prefixed | undefined): boolean {
 
 /** Indexes `[[registry]]` entries (or anything carrying their prefix) by prefix. */
 export class RegistryIndex<T extends Prefixed> {
-  private readonly exact = new Map<string, T>();
+  private readonly exact: PrefixTable<T>;
   private readonly wildcards = new Map<string, T>();
   /** Every plain prefix that has a longer plain prefix below it (`a.io/x` when `a.io/x/y` exists). */
   private readonly extended = new Set<string>();
 
   constructor(readonly registries: readonly T[]) {
+    const plain: T[] = [];
     for (const reg of registries) {
       if (reg.prefix.startsWith('*.')) this.wildcards.set(reg.prefix.slice(1), reg);
-      else this.exact.set(reg.prefix, reg);
+      else plain.push(reg);
     }
-    for (const prefix of this.exact.keys()) {
+    this.exact = new PrefixTable(plain);
+    for (const { prefix } of plain) {
       for (let i = 1; i < prefix.length; i++) {
         const c = prefix.charCodeAt(i);
         if (c === 0x2f || c === 0x3a || c === 0x40) this.extended.add(prefix.slice(0, i));
@@ -44,17 +47,9 @@ export class RegistryIndex<T extends Prefixed> {
 
   /** `FindRegistry(name)`: `name` is `Name()` of a reference — no tag, no digest. */
   find(name: string): T | undefined {
-    let best: T | undefined;
-    // Plain prefixes can only match up to a boundary character or the whole name.
-    let reg = this.exact.get(name);
-    if (reg !== undefined) best = reg;
-    for (let i = name.length - 1; i > 0; i--) {
-      const c = name.charCodeAt(i);
-      if (c !== 0x2f && c !== 0x3a && c !== 0x40) continue;
-      reg = this.exact.get(name.slice(0, i));
-      if (reg !== undefined && better(reg, best)) best = reg;
-    }
+    let best = this.exact.longestMatch(name);
     if (this.wildcards.size === 0) return best;
+    let reg: T | undefined;
     // A wildcard suffix (it cannot contain `/`, `:` or `@`) starts at a dot inside the host and ends
     // at the port separator or the end of the host.
     const slash = name.indexOf('/');

@@ -2,18 +2,23 @@
 // Pure: everything it needs is in the assembled configuration.
 import { nameOf, stringOf, type ImageReference } from '../reference/reference.js';
 import {
-  canonicalLocation,
   pullSourcesFromReference,
   rewriteReference,
   RewriteError,
-  type CanonicalLocation,
   type PullSource,
   type PullSourcePlan,
   type SkippedMirror,
 } from '../registries/pull-sources.js';
 import type { CrioSetting } from '../crio/crio-config.js';
 import { cidrNeedsDns, matchInsecureRegistry, type InsecureMatch } from '../crio/insecure-registries.js';
-import { RegistryIndex } from '../registries/registry-index.js';
+import type { RegistryIndex } from '../registries/registry-index.js';
+import {
+  compileRegistries,
+  describeSource,
+  templatedSources,
+  type CompiledRegistry,
+  type EndpointFacts,
+} from './compiled-registry.js';
 import type { Alias, Endpoint, RegistriesConfig, Registry } from '../registries/types.js';
 import {
   AMBIGUOUS_UPSTREAM,
@@ -25,16 +30,7 @@ import {
   type ShortNameContext,
 } from '../shortnames/short-names.js';
 import type { CandidatePlan, PlannedSource, PullPlan, TriedSource } from './plan.js';
-import {
-  located,
-  where,
-  type CandidateResolution,
-  type Located,
-  type MatchedRegistry,
-  type ResolveResult,
-  type SkippedMirrorResolution,
-  type SourceResolution,
-} from './types.js';
+import { where, type CandidateResolution, type ResolveResult, type SourceResolution } from './types.js';
 
 export interface ResolverOptions {
   readonly machineAliases?: ReadonlyMap<string, Alias>;
@@ -48,94 +44,7 @@ export interface ResolverOptions {
   readonly insecureRegistries?: readonly CrioSetting<string>[];
 }
 
-const SKIP_TEXT: Record<SkippedMirror['reason'], string> = {
-  'mirror-by-digest-only': 'the reference has no digest and the registry sets mirror-by-digest-only = true',
-  'pull-from-mirror-digest-only':
-    'the reference has no digest and the mirror sets pull-from-mirror = "digest-only"',
-  'pull-from-mirror-tag-only': 'the reference has a digest and the mirror sets pull-from-mirror = "tag-only"',
-};
-
-function contactedHost(ref: ImageReference): string {
-  return ref.domain === 'docker.io' ? 'registry-1.docker.io' : ref.domain;
-}
-
-/** What never changes for an entry: its location text, provenance, and the blocked verdict below it. */
-interface EndpointFacts {
-  readonly location: string;
-  readonly where: string;
-  readonly origin: Located;
-  readonly insecureOrigin: Located | null;
-  readonly canonical: CanonicalLocation | null;
-  /** FindRegistry of `location/…`, when it cannot depend on what follows the location. */
-  blockingBelow: Registry | undefined | 'depends';
-  /** Why this mirror is skipped, when it is (one reason at most for a given entry). */
-  readonly skip: SkippedMirrorResolution | null;
-}
-
-/** A `[[registry]]` with everything the resolver derives from it once. */
-interface CompiledRegistry {
-  readonly prefix: string;
-  readonly registry: Registry;
-  readonly matched: MatchedRegistry;
-  readonly explanation: string;
-  /** 0: the primary location; i + 1: `registry.mirrors[i]`. */
-  readonly endpoints: readonly EndpointFacts[];
-  readonly canonical: readonly (CanonicalLocation | null)[];
-}
-
-function skipOf(registry: Registry, mirror: Endpoint): SkippedMirrorResolution | null {
-  let reason: SkippedMirror['reason'];
-  let cause;
-  if (registry.mirrorByDigestOnly)
-    [reason, cause] = ['mirror-by-digest-only' as const, registry.mirrorByDigestOnlyOrigin];
-  else if (mirror.pullFromMirror === 'digest-only')
-    [reason, cause] = ['pull-from-mirror-digest-only' as const, mirror.pullFromMirrorOrigin];
-  else if (mirror.pullFromMirror === 'tag-only')
-    [reason, cause] = ['pull-from-mirror-tag-only' as const, mirror.pullFromMirrorOrigin];
-  else return null;
-  return {
-    location: mirror.location,
-    reason,
-    origin: located(mirror.origin)!,
-    cause: located(cause),
-    explanation: `mirror "${mirror.location}" (${where(mirror.origin)}) is not used: ${SKIP_TEXT[reason]}${cause ? ` (${where(cause)})` : ''}`,
-  };
-}
-
-function compileEndpoint(registry: Registry, endpoint: Endpoint, mirror: boolean): EndpointFacts {
-  return {
-    location: endpoint.location,
-    where: where(endpoint.origin),
-    origin: located(endpoint.origin)!,
-    insecureOrigin: located(endpoint.insecureOrigin),
-    canonical: canonicalLocation(endpoint.location),
-    blockingBelow: 'depends',
-    skip: mirror ? skipOf(registry, endpoint) : null,
-  };
-}
-
-function compileRegistry(registry: Registry): CompiledRegistry {
-  const rewrites = registry.location !== registry.prefix && registry.location !== '';
-  const endpoints = [
-    compileEndpoint(registry, registry, false),
-    ...registry.mirrors.map((m) => compileEndpoint(registry, m, true)),
-  ];
-  return {
-    prefix: registry.prefix,
-    registry,
-    matched: {
-      prefix: registry.prefix,
-      location: registry.location,
-      file: registry.origin.file,
-      line: registry.origin.line,
-    },
-    explanation:
-      `[[registry]] prefix "${registry.prefix}" (${where(registry.origin)}) is the longest matching prefix` +
-      (rewrites ? `; its location "${registry.location}" rewrites the reference` : ''),
-    endpoints,
-    canonical: endpoints.map((e) => e.canonical),
-  };
-}
+const ALL_MIRRORS_FILTERED = 'every mirror was filtered out: this pull goes to the primary location only';
 
 function triedSource(
   resolution: SourceResolution,
@@ -207,7 +116,8 @@ export function invalidReferenceResult(rawInput: string): ResolveResult | null {
 export class Resolver {
   private readonly index: RegistryIndex<CompiledRegistry>;
   private readonly shortNames: ShortNameContext;
-  private readonly configDescription: string;
+  /** `ConfigurationSourceDescription`, in the "is blocked in …" error text. */
+  readonly configDescription: string;
   /** Who pulls, in messages. */
   readonly runtimeName: string;
   private readonly insecureRegistries: readonly CrioSetting<string>[];
@@ -216,13 +126,6 @@ export class Resolver {
     readonly config: RegistriesConfig,
     options: ResolverOptions = {},
   ) {
-    this.index = new RegistryIndex(config.registries.map(compileRegistry));
-    for (const compiled of this.index.registries) {
-      for (const facts of compiled.endpoints) {
-        if (facts.location !== '' && !this.index.isExtended(facts.location))
-          facts.blockingBelow = this.index.find(facts.location)?.registry;
-      }
-    }
     this.shortNames = {
       config,
       machineAliases: options.machineAliases ?? new Map(),
@@ -231,6 +134,7 @@ export class Resolver {
     };
     this.configDescription = options.configDescription ?? config.files.join(', ');
     this.runtimeName = options.runtimeName ?? 'CRI-O';
+    this.index = compileRegistries(config.registries, this);
     this.insecureRegistries = options.insecureRegistries ?? [];
   }
 
@@ -352,7 +256,7 @@ export class Resolver {
         `no [[registry]] prefix matches "${name}": pulled directly from ${ref.domain}, no mirrors`,
         ...insecureLines,
       );
-      const source = this.describeSource(ref, null, false, undefined, undefined, insecureRequest);
+      const source = describeSource(this, ref, null, false, undefined, undefined, insecureRequest);
       const resolution: CandidateResolution = {
         image,
         via: candidate.via,
@@ -367,6 +271,25 @@ export class Resolver {
     }
     const { registry } = compiled;
     explanation.push(compiled.explanation, ...insecureLines);
+    // A plan needs the parsed physical references: it takes the general path.
+    const templated =
+      plans === null && insecureRequest === null
+        ? templatedSources(compiled, name, image, ref.digest !== undefined)
+        : null;
+    if (templated !== null) {
+      for (const s of templated.skipped) explanation.push(s.explanation);
+      if (templated.sources.length === 1 && templated.skipped.length > 0)
+        explanation.push(ALL_MIRRORS_FILTERED);
+      return {
+        image,
+        via: candidate.via,
+        registry: compiled.matched,
+        sources: templated.sources,
+        skippedMirrors: templated.skipped,
+        error: null,
+        explanation,
+      };
+    }
     let pulled;
     try {
       pulled = pullSourcesFromReference(registry, ref, compiled.canonical);
@@ -397,9 +320,7 @@ export class Resolver {
     const sources = pulled.sources.map((s) =>
       this.describePlannedSource(s, compiled.endpoints[s.endpointIndex]!, insecureRequest),
     );
-    if (registry.mirrors.length > 0 && sources.length === 1) {
-      explanation.push('every mirror was filtered out: this pull goes to the primary location only');
-    }
+    if (sources.length === 1 && skippedMirrors.length > 0) explanation.push(ALL_MIRRORS_FILTERED);
     const resolution: CandidateResolution = {
       image,
       via: candidate.via,
@@ -427,7 +348,8 @@ export class Resolver {
       source.belowLocation && facts.blockingBelow !== 'depends'
         ? facts.blockingBelow
         : this.index.find(nameOf(source.reference))?.registry;
-    return this.describeSource(
+    return describeSource(
+      this,
       source.reference,
       source.endpoint,
       source.mirror,
@@ -435,50 +357,5 @@ export class Resolver {
       facts,
       insecureRequest,
     );
-  }
-
-  /** `blocking` is FindRegistry of the physical name: CRI-O checks `blocked` there, not on the matched entry. */
-  private describeSource(
-    reference: ImageReference,
-    endpoint: Endpoint | null,
-    mirror: boolean,
-    blocking: Registry | undefined,
-    facts?: EndpointFacts,
-    insecureRequest: InsecureMatch | null = null,
-  ): SourceResolution {
-    const blocked = blocking?.blocked === true;
-    const insecureByEntry = endpoint?.insecure ?? false;
-    const insecure = insecureByEntry || insecureRequest !== null;
-    const referenceText = stringOf(reference);
-    const kind = mirror ? 'mirror' : 'primary';
-    let explanation = facts ? `${kind} ${referenceText} (${facts.where})` : `${kind} ${referenceText}`;
-    if (blocked) {
-      explanation += `: blocked by [[registry]] "${blocking.prefix}" (${where(blocking.blockedOrigin ?? blocking.origin)}); ${this.runtimeName} fails this attempt with "registry ${blocking.prefix} is blocked in ${this.configDescription}"`;
-    } else if (insecureByEntry) {
-      explanation += `: insecure = true (${where(endpoint?.insecureOrigin ?? null)}): TLS is not verified and plain HTTP is tried when HTTPS fails`;
-    } else if (insecureRequest !== null) {
-      explanation += `: CRI-O's insecure_registries "${insecureRequest.entry}" (${insecureRequest.origin === null ? 'built in up to CRI-O 1.34' : where(insecureRequest.origin)}) covers this pull: TLS is not verified and plain HTTP is tried when HTTPS fails`;
-    } else if (blocking !== undefined && blocking.insecure) {
-      explanation += `; note: [[registry]] "${blocking.prefix}" sets insecure = true, but the flag of this ${kind} entry decides, so TLS is verified`;
-    }
-    return {
-      reference: referenceText,
-      mirror,
-      insecure,
-      blocked,
-      location: endpoint?.location ?? reference.domain,
-      host: contactedHost(reference),
-      pullFromMirror: mirror && endpoint !== null ? endpoint.pullFromMirror : null,
-      origin: facts ? facts.origin : null,
-      blockedBy: blocked
-        ? { prefix: blocking.prefix, ...located(blocking.blockedOrigin ?? blocking.origin)! }
-        : null,
-      insecureOrigin: insecureByEntry
-        ? (facts?.insecureOrigin ?? null)
-        : insecureRequest !== null
-          ? located(insecureRequest.origin)
-          : null,
-      explanation,
-    };
   }
 }

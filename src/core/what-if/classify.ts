@@ -11,6 +11,8 @@ export function classify(before: PullSide, after: PullSide): ChangeClass {
 
 /** Why the after-pull is what it is, relative to before. */
 export function why(before: PullSide, after: PullSide, kind: ChangeClass): string {
+  if (before.outcome === 'unknown' || after.outcome === 'unknown')
+    return after.outcome === 'unknown' ? after.reason : before.reason;
   switch (kind) {
     case 'breaks':
       return `the pull would fail: ${after.reason}`;
@@ -38,6 +40,7 @@ export interface ImageVerdictInput {
   readonly before: PullSide;
   readonly after: PullSide;
   readonly pods?: number;
+  readonly podNames?: readonly string[];
   readonly namespaces?: readonly string[];
   readonly nodes?: readonly string[];
   readonly pools?: readonly string[];
@@ -51,6 +54,7 @@ export function judge(input: ImageVerdictInput): WhatIfChange {
     before: input.before,
     after: { ...input.after, why: why(input.before, input.after, kind) },
     pods: input.pods ?? 0,
+    ...(input.podNames !== undefined ? { podNames: [...input.podNames].sort() } : {}),
     namespaces: [...(input.namespaces ?? [])].sort(),
     nodes: [...(input.nodes ?? [])].sort(),
     pools: [...(input.pools ?? [])].sort(),

@@ -8,19 +8,10 @@ import { SIGSTORE_REGISTRIES_D_PATH } from '../mco/sigstore-render.js';
 import type { ClusterObjects, RenderResult } from '../mco/types.js';
 import type { McoProfile } from '../mco/versions.js';
 
+export { isOverridablePath } from './overridable-paths.js';
+
 /** Node path → new text, or null when the file goes away. */
 export type ProposedFiles = Map<string, string | null>;
-
-/** The node paths a configuration override may replace (the files the MCO's registries rendering writes). */
-export function isOverridablePath(nodePath: string): boolean {
-  return (
-    nodePath === REGISTRIES_CONF_PATH ||
-    nodePath === POLICY_JSON_PATH ||
-    nodePath === SEARCH_REGISTRIES_DROP_IN_PATH ||
-    nodePath === SIGSTORE_REGISTRIES_D_PATH ||
-    /^\/etc\/crio\/policies\/[a-z0-9]([-a-z0-9]*[a-z0-9])?\.json$/.test(nodePath)
-  );
-}
 
 /**
  * The files a node of the pool gets from this (accepted) render. `objects` says what the proposal

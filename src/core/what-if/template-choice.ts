@@ -9,12 +9,15 @@ export type TemplateChoice =
   | { readonly kind: 'node'; readonly file: ConfigFile; readonly note: string }
   | { readonly kind: 'mco-default'; readonly note: string };
 
-export function chooseTemplate(nodeFile: ConfigFile | null): TemplateChoice {
+/** `nodeFile`: the node's registries.conf, null when it has none, an error when it cannot be read. */
+export function chooseTemplate(nodeFile: ConfigFile | MirrorscopeError | null): TemplateChoice {
   const fallback = (why: string): TemplateChoice => ({
     kind: 'mco-default',
     note: `rendered over the MCO's built-in template registries.conf (${why}; --template FILE names the pool's own)`,
   });
   if (nodeFile === null) return fallback('the node has no registries.conf');
+  if (nodeFile instanceof MirrorscopeError)
+    return fallback(`the node's registries.conf cannot be read: ${nodeFile.message}`);
   try {
     const decoded = decodeTemplate(nodeFile);
     if ((decoded.value.registries?.length ?? 0) > 0)

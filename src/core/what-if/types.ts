@@ -5,7 +5,8 @@ export type ChangeClass = 'breaks' | 'fixes' | 'moves' | 'unchanged';
 
 /** One pull as the trace answered it: where from, whether it succeeds, why. */
 export interface PullSide {
-  readonly outcome: 'pulled' | 'failed';
+  /** `unknown`: not traced, and no agent has said (the class is then `unchanged`). */
+  readonly outcome: 'pulled' | 'failed' | 'unknown';
   /** The physical reference the pull is served from; null when it fails. */
   readonly source: string | null;
   readonly digest: string | null;
@@ -19,6 +20,8 @@ export interface WhatIfChange {
   /** `why`: what makes the difference, in words. */
   readonly after: PullSide & { readonly why: string };
   readonly pods: number;
+  /** `namespace/name` of the pods affected (the first MAX_POD_NAMES, sorted). */
+  readonly podNames?: readonly string[];
   readonly namespaces: readonly string[];
   readonly nodes: readonly string[];
   readonly pools: readonly string[];

@@ -38,7 +38,7 @@ export const CLUSTER_FINDINGS = {
   'mirror-credentials-only-in-pod-secret': {
     severity: 'error',
     title:
-      "A mirror the image resolves to has credentials only in the pod's pull secrets, not in the node's auth file: containers/image sends the kubelet's credentials only to sources on the requested image's registry, so the mirror gets the node's credentials (none) and answers unauthorized.",
+      "A mirror the image resolves to has credentials only in the pod's pull secrets, not in the node's auth file: containers/image sends the kubelet's credentials only to sources on the requested image's registry, so the mirror gets the node's credentials (none) and, when it requires authentication, answers unauthorized.",
     fix: "Add the mirror's credentials to the node's auth file: on OpenShift the cluster pull secret (`oc set data secret/pull-secret -n openshift-config --from-file=.dockerconfigjson=<merged file>`), elsewhere CRI-O's global_auth_file (/var/lib/kubelet/config.json) on every node.",
   },
   'pod-pull-secret-unreadable': {

@@ -13,7 +13,7 @@ import {
   parseAgentMessage,
   type AgentMessage,
   type CollectorMessage,
-} from '../../../src/protocol/messages.js';
+} from '../../src/protocol/messages.js';
 
 export interface Received {
   readonly connection: number;

@@ -1,7 +1,7 @@
 // Runs the built agent (`node dist/cli.js agent …`) as a child process connected to a collector,
 // keeping its output for failure messages.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CLI } from '../support/cli.js';
+import { CLI } from './cli.js';
 
 export interface AgentProcess {
   readonly node: string;

@@ -3,7 +3,7 @@
 // thread can name the input a hung parser is stuck on, stop this thread and go on without it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { generate, inputSeed, prng } from './mutate.js';
-import { SELF_TEST_TARGETS, TARGETS } from './targets.js';
+import { SELF_TEST_TARGETS, TARGETS } from './fuzz-targets.js';
 
 export interface WorkerJob {
   readonly seed: number;

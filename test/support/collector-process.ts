@@ -1,7 +1,7 @@
 // Runs the built collector (`node dist/cli.js collector …`) as a child process on loopback and
 // reads its listening address from its log.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CLI } from '../support/cli.js';
+import { CLI } from './cli.js';
 
 export interface CollectorProcess {
   readonly url: string;

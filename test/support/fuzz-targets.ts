@@ -374,6 +374,21 @@ const protocolSeeds = [
     all: true,
     timeoutMs: 5000,
   }),
+  encode({
+    v: 1,
+    type: 'trace-request',
+    requestId: 'r2',
+    image: 'quay.io/a/b@sha256:' + 'a'.repeat(64),
+    all: false,
+    timeoutMs: 5000,
+    namespace: 'team-a',
+    config: {
+      files: {
+        '/etc/containers/registries.conf': '[[registry]]\nlocation = "quay.io/a"\nblocked = true\n',
+        '/etc/containers/registries.conf.d/01-image-searchRegistries.conf': null,
+      },
+    },
+  }),
 ];
 
 export const TARGETS: readonly Target[] = [

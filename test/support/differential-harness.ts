@@ -7,9 +7,9 @@ import { MirrorscopeError } from '../../src/core/errors.js';
 import { loadResolver } from '../../src/host/load-resolver.js';
 import { parseCrioVersion } from '../../src/core/crio/versions.js';
 import { invalidReferenceResult } from '../../src/core/resolve/resolver.js';
-import type { GeneratedCase } from '../support/config-generator.js';
-import { writeRoot } from '../support/oracle.js';
-import type { EngineAnswer } from './compare.js';
+import type { GeneratedCase } from './config-generator.js';
+import { writeRoot } from './oracle.js';
+import type { EngineAnswer } from './differential-compare.js';
 
 /** Which engine answers: podman/skopeo on the node, or a given CRI-O. */
 export type Engine = { readonly runtime: 'podman' } | { readonly runtime: 'crio'; readonly version: string };

@@ -1,5 +1,5 @@
 // Portieris and Gatekeeper objects served by the fake API server, as their CRDs define them.
-import type { FakeKubeApi, Obj } from '../../support/fake-kube-api.js';
+import type { FakeKubeApi, Obj } from './fake-kube-api.js';
 
 export function servePortieris(api: FakeKubeApi, policies: { namespaced: Obj[]; cluster: Obj[] }): void {
   const group = { group: 'portieris.cloud.ibm.com', version: 'v1' };

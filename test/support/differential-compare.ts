@@ -1,8 +1,8 @@
 // Compares mirrorscope's answer with what skopeo/podman (containers/image 5.23) actually did.
 // Every function returns the list of differences, empty when the answers agree.
 import type { ResolveError, ResolveResult, SourceResolution } from '../../src/core/resolve/types.js';
-import type { Attempt, PodmanRun, SkopeoRun } from '../support/oracle.js';
-import { skopeoCause } from '../support/oracle.js';
+import type { Attempt, PodmanRun, SkopeoRun } from './oracle.js';
+import { skopeoCause } from './oracle.js';
 
 /** The engine's answer for one input: a result, or the configuration error every result carries. */
 export type EngineAnswer = { readonly result: ResolveResult } | { readonly configError: ResolveError };
