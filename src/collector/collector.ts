@@ -304,6 +304,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
           pods: () => informers.pods?.list() ?? [],
           synced: () => cluster.synced,
           log,
+          onWrite: (write, result) => metrics.kubeWrites.inc({ write, result }),
         },
         options.kubeWrites,
       );

@@ -137,6 +137,12 @@ export const COLLECTOR_METRICS = {
     help: 'Writes of the report ConfigMap, by result.',
     labelNames: ['result'],
   },
+  kubeWrites: {
+    name: 'mirrorscope_collector_kube_writes_total',
+    type: 'counter',
+    help: 'Writes of the ImagePullsPredicted node condition (node-condition-transition|new|update|heartbeat|remove), PredictedPullFailure Events (event-create|patch) and PolicyReports (policy-report-apply|delete), by result.',
+    labelNames: ['write', 'result'],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 type Key = keyof typeof COLLECTOR_METRICS;
@@ -155,6 +161,7 @@ export interface CollectorMetrics {
   readonly agentPolicyCloses: Counter<'reason'>;
   readonly apiAuthFailures: Counter<'status'>;
   readonly configMapWrites: Counter<'result'>;
+  readonly kubeWrites: Counter<'write' | 'result'>;
 }
 
 export function createMetrics(
@@ -312,5 +319,6 @@ export function createMetrics(
     agentPolicyCloses: new Counter({ ...spec('agentPolicyCloses'), registers }),
     apiAuthFailures: new Counter({ ...spec('apiAuthFailures'), registers }),
     configMapWrites: new Counter({ ...spec('configMapWrites'), registers }),
+    kubeWrites: new Counter({ ...spec('kubeWrites'), registers }),
   };
 }

@@ -173,6 +173,11 @@ describe('the ImagePullsPredicted condition and the PredictedPullFailure Events'
     expect(node.message).toContain('1 image in use on this node would fail to pull');
     // No agent on worker-2 yet: nothing is claimed about it.
     expect(condition('worker-2')).toBeUndefined();
+    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(metrics).toContain(
+      'mirrorscope_collector_kube_writes_total{write="node-condition-new",result="ok"} 1',
+    );
+    expect(metrics).toContain('mirrorscope_collector_kube_writes_total{write="event-create",result="ok"} 2');
   });
 
   it('PolicyReports: the failing pods in their namespace, the node in the ClusterPolicyReport; pruned when a namespace empties', async () => {

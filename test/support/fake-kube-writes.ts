@@ -18,6 +18,30 @@ function statusBody(code: number, reason: string, message: string): object {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 
+function contentType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+}
+
+/** Refuses a PATCH that is not a server-side apply naming its field manager; null when it is one. */
+function refuseUnlessApply(req: IncomingMessage, url: URL, res: ServerResponse, what: string): true | null {
+  const type = contentType(req);
+  if (type !== APPLY)
+    return refuse(
+      res,
+      415,
+      'UnsupportedMediaType',
+      `the fake applies ${what} with ${APPLY} only, got ${type}`,
+    );
+  if (!url.searchParams.get('fieldManager'))
+    return refuse(res, 400, 'BadRequest', 'PATCH requests must specify fieldManager');
+  return null;
+}
+
+/** Answers with a Status failure, as the API server does. */
+function refuse(res: ServerResponse, code: number, reason: string, message: string): true {
+  return send(res, code, statusBody(code, reason, message));
+}
+
 function send(res: ServerResponse, code: number, body: unknown): true {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -116,35 +140,20 @@ export class FakeKubeWrites {
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<true> {
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-    if (type !== APPLY)
-      return send(
-        res,
-        415,
-        statusBody(415, 'UnsupportedMediaType', `the fake only applies nodes/status (${APPLY}), got ${type}`),
-      );
-    const manager = url.searchParams.get('fieldManager');
-    if (manager === null || manager === '')
-      return send(res, 400, statusBody(400, 'BadRequest', 'PATCH requests must specify fieldManager'));
+    const notApply = refuseUnlessApply(req, url, res, 'nodes/status');
+    if (notApply !== null) return notApply;
+    const manager = url.searchParams.get('fieldManager')!;
     const force = url.searchParams.get('force') === 'true';
     const body = await readBody(req);
     const node = this.api.get('nodes', name);
-    if (node === undefined) return send(res, 404, statusBody(404, 'NotFound', `nodes "${name}" not found`));
+    if (node === undefined) return refuse(res, 404, 'NotFound', `nodes "${name}" not found`);
     const meta = body?.metadata as { name?: unknown } | undefined;
     if (body === null || body.apiVersion !== 'v1' || body.kind !== 'Node' || meta?.name !== name)
-      return send(
-        res,
-        400,
-        statusBody(400, 'BadRequest', 'an apply body needs apiVersion v1, kind Node and metadata.name'),
-      );
+      return refuse(res, 400, 'BadRequest', 'an apply body needs apiVersion v1, kind Node and metadata.name');
     const status = (body.status ?? {}) as Record<string, unknown>;
     const extra = Object.keys(status).filter((k) => k !== 'conditions');
     if (extra.length > 0)
-      return send(
-        res,
-        422,
-        statusBody(422, 'Invalid', `the fake applies status.conditions only, not ${extra.join(', ')}`),
-      );
+      return refuse(res, 422, 'Invalid', `the fake applies status.conditions only, not ${extra.join(', ')}`);
     const applied = (status.conditions ?? []) as Record<string, unknown>[];
     for (const c of applied) {
       const bad =
@@ -156,25 +165,18 @@ export class FakeKubeWrites {
                 (t) => c[t] !== undefined && !RFC3339.test(String(c[t])),
               );
       if (bad !== undefined)
-        return send(
-          res,
-          422,
-          statusBody(422, 'Invalid', `Node "${name}" is invalid: status.conditions: ${bad}`),
-        );
+        return refuse(res, 422, 'Invalid', `Node "${name}" is invalid: status.conditions: ${bad}`);
     }
     const owners = this.conditionOwners.get(name) ?? new Map<string, Set<string>>();
     const types = new Set(applied.map((c) => c.type as string));
     for (const [other, owned] of owners)
       if (other !== manager && [...types].some((t) => owned.has(t))) {
         if (!force)
-          return send(
+          return refuse(
             res,
             409,
-            statusBody(
-              409,
-              'Conflict',
-              `Apply failed with 1 conflict: conflict with "${other}" using v1: .status.conditions`,
-            ),
+            'Conflict',
+            `Apply failed with 1 conflict: conflict with "${other}" using v1: .status.conditions`,
           );
         for (const t of types) owned.delete(t);
       }
@@ -226,20 +228,14 @@ export class FakeKubeWrites {
   ): Promise<true> {
     if (method === 'GET' && name !== undefined) {
       const e = this.api.get('events', name, namespace);
-      return e === undefined
-        ? send(res, 404, statusBody(404, 'NotFound', `events "${name}" not found`))
-        : send(res, 200, e);
+      return e === undefined ? refuse(res, 404, 'NotFound', `events "${name}" not found`) : send(res, 200, e);
     }
     if (method === 'POST' && name === undefined) {
       const body = (await readBody(req)) as Obj | null;
       const invalid = body === null ? 'the body is not JSON' : this.invalidEvent(body, namespace);
-      if (invalid !== null) return send(res, 422, statusBody(422, 'Invalid', `Event is invalid: ${invalid}`));
+      if (invalid !== null) return refuse(res, 422, 'Invalid', `Event is invalid: ${invalid}`);
       if (this.api.get('events', body!.metadata.name, namespace) !== undefined)
-        return send(
-          res,
-          409,
-          statusBody(409, 'AlreadyExists', `events "${body!.metadata.name}" already exists`),
-        );
+        return refuse(res, 409, 'AlreadyExists', `events "${body!.metadata.name}" already exists`);
       return send(
         res,
         201,
@@ -247,16 +243,11 @@ export class FakeKubeWrites {
       );
     }
     if (method === 'PATCH' && name !== undefined) {
-      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+      const type = contentType(req);
       if (!MERGE_TYPES.has(type))
-        return send(
-          res,
-          415,
-          statusBody(415, 'UnsupportedMediaType', `the fake merges event patches, not ${type}`),
-        );
+        return refuse(res, 415, 'UnsupportedMediaType', `the fake merges event patches, not ${type}`);
       const existing = this.api.get('events', name, namespace);
-      if (existing === undefined)
-        return send(res, 404, statusBody(404, 'NotFound', `events "${name}" not found`));
+      if (existing === undefined) return refuse(res, 404, 'NotFound', `events "${name}" not found`);
       const patch = (await readBody(req)) ?? {};
       const { metadata: _ignored, ...fields } = patch;
       return send(
@@ -265,7 +256,7 @@ export class FakeKubeWrites {
         this.api.upsert('events', { ...existing, ...fields, metadata: existing.metadata }),
       );
     }
-    return send(res, 405, statusBody(405, 'MethodNotAllowed', `${method} is not allowed on events`));
+    return refuse(res, 405, 'MethodNotAllowed', `${method} is not allowed on events`);
   }
 
   /** What a real API server's legacy (core/v1) Event validation refuses, or null. */
@@ -299,7 +290,7 @@ export class FakeKubeWrites {
     const { def, objects } = served;
     const apiVersion = `${def.group}/${def.version}`;
     if (!def.namespaced && namespace !== undefined)
-      return send(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
+      return refuse(res, 404, 'NotFound', 'the server could not find the requested resource');
     if (name === undefined && method === 'GET')
       return send(res, 200, {
         apiVersion,
@@ -312,13 +303,9 @@ export class FakeKubeWrites {
         ),
       });
     if (def.namespaced && namespace === undefined)
-      return send(
-        res,
-        405,
-        statusBody(405, 'MethodNotAllowed', 'a namespaced resource is written in its namespace'),
-      );
+      return refuse(res, 405, 'MethodNotAllowed', 'a namespaced resource is written in its namespace');
     const notFound = (n: string): true =>
-      send(res, 404, statusBody(404, 'NotFound', `${def.plural}.${def.group} "${n}" not found`));
+      refuse(res, 404, 'NotFound', `${def.plural}.${def.group} "${n}" not found`);
     const store = (o: Obj): Obj => {
       const existing = objects.get(this.key(def, namespace, o.metadata.name));
       const stored: Obj = {
@@ -339,21 +326,17 @@ export class FakeKubeWrites {
     if (name === undefined && method === 'POST') {
       const body = (await readBody(req)) as Obj | null;
       if (body?.metadata?.name === undefined)
-        return send(res, 422, statusBody(422, 'Invalid', 'metadata.name: Required value'));
+        return refuse(res, 422, 'Invalid', 'metadata.name: Required value');
       if (objects.has(this.key(def, namespace, body.metadata.name)))
-        return send(
+        return refuse(
           res,
           409,
-          statusBody(
-            409,
-            'AlreadyExists',
-            `${def.plural}.${def.group} "${body.metadata.name}" already exists`,
-          ),
+          'AlreadyExists',
+          `${def.plural}.${def.group} "${body.metadata.name}" already exists`,
         );
       return send(res, 201, store(body));
     }
-    if (name === undefined)
-      return send(res, 405, statusBody(405, 'MethodNotAllowed', `${method} needs a name`));
+    if (name === undefined) return refuse(res, 405, 'MethodNotAllowed', `${method} needs a name`);
     const existing = objects.get(this.key(def, namespace, name));
     if (method === 'GET') return existing === undefined ? notFound(name) : send(res, 200, existing);
     if (method === 'DELETE') {
@@ -371,34 +354,20 @@ export class FakeKubeWrites {
       const body = (await readBody(req)) as Obj | null;
       if (existing === undefined) return notFound(name);
       if (body === null || body.metadata?.name !== name)
-        return send(res, 400, statusBody(400, 'BadRequest', 'the name in the body does not match'));
+        return refuse(res, 400, 'BadRequest', 'the name in the body does not match');
       const rv = body.metadata.resourceVersion;
       if (rv !== undefined && rv !== existing.metadata.resourceVersion)
-        return send(
+        return refuse(
           res,
           409,
-          statusBody(
-            409,
-            'Conflict',
-            `Operation cannot be fulfilled on ${def.plural}.${def.group} "${name}": the object has been modified`,
-          ),
+          'Conflict',
+          `Operation cannot be fulfilled on ${def.plural}.${def.group} "${name}": the object has been modified`,
         );
       return send(res, 200, store(body));
     }
     if (method === 'PATCH') {
-      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-      if (type !== APPLY)
-        return send(
-          res,
-          415,
-          statusBody(
-            415,
-            'UnsupportedMediaType',
-            `the fake applies custom resources (${APPLY}), got ${type}`,
-          ),
-        );
-      if (!url.searchParams.get('fieldManager'))
-        return send(res, 400, statusBody(400, 'BadRequest', 'PATCH requests must specify fieldManager'));
+      const notApply = refuseUnlessApply(req, url, res, 'custom resources');
+      if (notApply !== null) return notApply;
       const body = (await readBody(req)) as Obj | null;
       if (
         body === null ||
@@ -406,19 +375,16 @@ export class FakeKubeWrites {
         body.kind !== def.kind ||
         body.metadata?.name !== name
       )
-        return send(
+        return refuse(
           res,
           400,
-          statusBody(
-            400,
-            'BadRequest',
-            `an apply body needs apiVersion ${apiVersion}, kind ${def.kind} and metadata.name ${name}`,
-          ),
+          'BadRequest',
+          `an apply body needs apiVersion ${apiVersion}, kind ${def.kind} and metadata.name ${name}`,
         );
       // One manager writes these objects whole: its apply is the object (server-managed metadata kept).
       return send(res, existing === undefined ? 201 : 200, store(body));
     }
-    return send(res, 405, statusBody(405, 'MethodNotAllowed', `${method} is not allowed`));
+    return refuse(res, 405, 'MethodNotAllowed', `${method} is not allowed`);
   }
 }
 

@@ -16,7 +16,7 @@ import { standardSources, templateConfig } from '../support/mco-cluster.js';
 import type { BuiltImage } from '../support/oci-image.js';
 import { machineConfigPool, mcoNode } from '../support/openshift-objects.js';
 import { writeNodeRoot, type LabRegistry, type RegistryLab } from '../support/registry-lab.js';
-import { mirrorObjectYaml, startMirrorLab } from './mirror-lab.js';
+import { mirrorObjectYaml, startMirrorLab } from '../support/what-if-mirror-lab.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
 import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 

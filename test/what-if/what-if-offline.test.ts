@@ -10,7 +10,7 @@ import { main } from '../../src/cli/main.js';
 import type { WhatIfReport } from '../../src/core/what-if/types.js';
 import type { BuiltImage } from '../support/oci-image.js';
 import { writeNodeRoot, type LabRegistry, type RegistryLab } from '../support/registry-lab.js';
-import { mirrorObjectYaml, startMirrorLab } from './mirror-lab.js';
+import { mirrorObjectYaml, startMirrorLab } from '../support/what-if-mirror-lab.js';
 import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
 
 class Capture extends Writable {

@@ -62,7 +62,7 @@ export function conditionTarget(p: NodePrediction, t: ConditionTiming): Conditio
     return {
       status: 'Unknown',
       reason: 'AgentSilent',
-      message: `The mirrorscope agent on this node has been silent since ${new Date(p.lastSeenMs!).toISOString()}; the last prediction may be out of date.`,
+      message: `The mirrorscope agent on this node has been silent since ${new Date(goneSince!).toISOString()}; the last prediction may be out of date.`,
     };
   if (!p.scanned) return 'keep';
   if (p.failing.length > 0)

@@ -89,6 +89,16 @@ function result(
   };
 }
 
+/** The one `pass` result of a report: what is predicted to pull. */
+function passResult(resources: readonly ResourceRef[], message: string, seconds: number): PolicyReportResult {
+  return result(
+    { policy: PASS_POLICY, rule: 'all-images-pull', result: 'pass', severity: 'info', message },
+    resources,
+    {},
+    seconds,
+  );
+}
+
 function named(nodes: readonly string[]): string {
   const shown = nodes.slice(0, MAX_NODES_NAMED).join(', ');
   return nodes.length > MAX_NODES_NAMED ? `${shown}, … (${nodes.length} nodes)` : shown;
@@ -188,16 +198,9 @@ export function namespaceReports(
     }
     if (ns.passing.length > 0)
       results.push(
-        result(
-          {
-            policy: PASS_POLICY,
-            rule: 'all-images-pull',
-            result: 'pass',
-            severity: 'info',
-            message: `Every image of ${plural(ns.passing.length, 'pod')} is predicted to pull on its node.`,
-          },
+        passResult(
           ns.passing,
-          {},
+          `Every image of ${plural(ns.passing.length, 'pod')} is predicted to pull on its node.`,
           firstSeen(`${namespace}|${PASS_POLICY}`),
         ),
       );
@@ -268,16 +271,9 @@ export function clusterReport(
   const passRefs = passing.flatMap((n) => ref(n) ?? []);
   if (passRefs.length > 0)
     results.push(
-      result(
-        {
-          policy: PASS_POLICY,
-          rule: 'all-images-pull',
-          result: 'pass',
-          severity: 'info',
-          message: `Every image in use on ${plural(passRefs.length, 'node')} is predicted to pull.`,
-        },
+      passResult(
         passRefs,
-        {},
+        `Every image in use on ${plural(passRefs.length, 'node')} is predicted to pull.`,
         firstSeen(`|${PASS_POLICY}`),
       ),
     );

@@ -1,8 +1,8 @@
 // The registries both what-if proofs pull from, on 127.0.0.1: a source, a complete mirror and a
 // mirror that lacks all but one image. `lab/tagonly` exists only on the complete mirror.
 import path from 'node:path';
-import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
-import { RegistryLab, type LabRegistry } from '../support/registry-lab.js';
+import { buildOciLayout, type BuiltImage } from './oci-image.js';
+import { RegistryLab, type LabRegistry } from './registry-lab.js';
 
 export interface MirrorLab {
   readonly lab: RegistryLab;
