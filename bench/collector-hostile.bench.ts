@@ -72,10 +72,10 @@ async function heapUsedMiB(url: string): Promise<number> {
 export async function run(): Promise<BenchLine[]> {
   const api = await new FakeKubeApi().start();
   api.upsert('nodes', nodeObject(NODE));
-  const { child, url } = await startCollector(api.writeKubeconfig());
+  const { child, url, pid } = await startCollector(api.writeKubeconfig());
   try {
     await new Promise((r) => setTimeout(r, 1000));
-    const before = rssMiB(child.pid!);
+    const before = rssMiB(pid);
     const heapBefore = await heapUsedMiB(url);
     let sent = 0;
     let closedByCollector = 0;
@@ -85,7 +85,7 @@ export async function run(): Promise<BenchLine[]> {
       if (r.closedBy === 1008) closedByCollector++;
     }
     await new Promise((r) => setTimeout(r, 5000));
-    const after = rssMiB(child.pid!);
+    const after = rssMiB(pid);
     const heapAfter = await heapUsedMiB(url);
     const res = await fetch(`${url}/api/v1/report`);
     const text = await res.text();

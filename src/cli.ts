@@ -27,6 +27,14 @@ if (bundle !== null) {
   process.exitCode = code;
   bundle.saveCache(code);
 } else {
-  const { main } = await import('./cli/main.js');
-  process.exitCode = await main(argv, io);
+  // The collector's heap follows its container's memory limit (collector/heap-limit.ts).
+  const relaunched =
+    argv[0] === 'collector'
+      ? await (await import('./collector/heap-limit.js')).relaunchWithHeapLimit(argv)
+      : null;
+  if (relaunched !== null) process.exitCode = relaunched;
+  else {
+    const { main } = await import('./cli/main.js');
+    process.exitCode = await main(argv, io);
+  }
 }

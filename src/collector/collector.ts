@@ -29,6 +29,8 @@ import { clusterInput } from './report-input.js';
 import { ImageSets } from './pod-images.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ReportCache } from './report-cache.js';
+import { ReportHistory } from './report-history.js';
+import { MemoryGuard, refuseUpgrade } from './memory-guard.js';
 import { ReportPublisher } from './report-publisher.js';
 import { ReviewThrottle } from './review-throttle.js';
 import { TraceBroker } from './trace-broker.js';
@@ -197,6 +199,15 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   });
   cluster.onImagesChanged((nodes) => pushImages(agents, imageSets, nodes));
 
+  const history = new ReportHistory();
+  const memory = new MemoryGuard({
+    shedCaches: () => {
+      reports.drop();
+      history.clear();
+    },
+    log: (message) => log.warn(message),
+  });
+  memory.start();
   const whatIf = new WhatIfService({
     basis: () => cluster.intent?.whatIfBasis() ?? null,
     nodes: () =>
@@ -215,6 +226,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   });
   const handler = createRequestHandler({
     report: reports.current,
+    history,
     lastBuildMs: () => reports.lastBuildMs,
     agents,
     broker,
@@ -246,7 +258,9 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       const server = tls
         ? createHttpsServer({ ...httpServerOptions(), ...tls }, handler)
         : createServer(httpServerOptions(), handler);
-      server.on('upgrade', (req, socket, head) => agents.handleUpgrade(req, socket, head));
+      server.on('upgrade', (req, socket, head) =>
+        memory.refusingAgents ? refuseUpgrade(socket) : agents.handleUpgrade(req, socket, head),
+      );
       server.on('clientError', (_err, socket) => socket.destroy());
       servers.push(server);
       urls.push(await listen(server, address, tls ? 'https' : 'http'));
@@ -305,6 +319,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     report: reports.current,
     async close() {
       stopTlsReload();
+      memory.stop();
       publisher?.stop();
       kubeWrites?.stop();
       agents.close();

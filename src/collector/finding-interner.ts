@@ -4,6 +4,27 @@ import { sameFinding } from '../core/findings/types.js';
 import type { WireFinding } from '../protocol/messages.js';
 import { findingBytes } from './node-limits.js';
 
+/**
+ * One copy of each text that findings repeat across nodes (a fix, a file, an image, a host): a
+ * finding about one node still shares everything but its key and message with its siblings.
+ */
+class TextTable {
+  private table = new Map<string, string>();
+
+  get(text: string): string {
+    const shared = this.table.get(text);
+    if (shared !== undefined) return shared;
+    // Starting afresh only loses sharing for what comes next.
+    if (this.table.size >= 200_000) this.table = new Map();
+    this.table.set(text, text);
+    return text;
+  }
+
+  orNull(text: string | null | undefined): string | null {
+    return text === null || text === undefined ? null : this.get(text);
+  }
+}
+
 /** Distinct variants kept per key; a key whose text differs on every node is not worth sharing. */
 const MAX_VARIANTS = 4;
 /** Rebuilt past this many estimated bytes too, not only entries: findings can be 32 KiB each. */
@@ -15,23 +36,43 @@ export class FindingInterner {
   private pruneAt = 100_000;
   private bytes = 0;
   private pruneAtBytes = PRUNE_BYTES;
+  private readonly texts = new TextTable();
+
+  /** The finding with its repeated texts shared, frozen. */
+  private compact(f: WireFinding): WireFinding {
+    const t = this.texts;
+    return Object.freeze<WireFinding>({
+      key: f.key,
+      id: t.get(f.id),
+      severity: f.severity,
+      message: f.message,
+      file: t.orNull(f.file),
+      line: f.line,
+      scope: t.orNull(f.scope),
+      fix: t.get(f.fix),
+      image: t.orNull(f.image),
+      host: t.orNull(f.host),
+      ...(f.stale === undefined ? {} : { stale: t.get(f.stale) }),
+    });
+  }
 
   intern(f: WireFinding): WireFinding {
     const variants = this.table.get(f.key);
     if (variants === undefined) {
-      const frozen = Object.freeze(f);
+      const frozen = this.compact(f);
       this.table.set(f.key, [frozen]);
       this.entries++;
       this.bytes += findingBytes(f);
       return frozen;
     }
     for (const v of variants) if (sameFinding(v, f)) return v;
+    const compacted = this.compact(f);
     if (variants.length < MAX_VARIANTS) {
-      variants.push(Object.freeze(f));
+      variants.push(compacted);
       this.entries++;
       this.bytes += findingBytes(f);
     }
-    return f;
+    return compacted;
   }
 
   /** True when the table has grown enough that it should be rebuilt from the live findings. */

@@ -16,6 +16,8 @@ import type { ResourceAction } from '../kube/access-review.js';
 import type { AgentServer } from './agent-server.js';
 import { READ_ACTION, TRACE_ACTION, type ApiAuthorizer } from './api-auth.js';
 import { streamReport } from './json-stream.js';
+import type { ReportHistory } from './report-history.js';
+import { parseReportQuery, readPage, ReportQueryError, streamPage } from './report-query.js';
 import { parseLabelSelector } from './label-selector.js';
 import type { Log } from './log.js';
 import type { CollectorMetrics } from './metrics.js';
@@ -30,6 +32,8 @@ import type { WirePullCredential } from '../protocol/messages.js';
 
 export interface RouteDeps {
   readonly report: () => ClusterReport;
+  /** The reports paged reads are going through (continue tokens). */
+  readonly history: ReportHistory;
   /** Milliseconds the last report build took (sent as Server-Timing). */
   readonly lastBuildMs: () => number;
   readonly agents: AgentServer;
@@ -211,8 +215,17 @@ export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, re
     }
     if (path === '/api/v1/report') {
       await read(req);
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-      await streamReport(res, deps.report());
+      const headers = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
+      let page;
+      try {
+        const query = parseReportQuery(url.searchParams);
+        page = query === null ? null : readPage(query, deps.report, deps.history);
+      } catch (err) {
+        if (err instanceof ReportQueryError) throw new HttpError(err.status, err.message);
+        throw err;
+      }
+      res.writeHead(200, headers);
+      await (page === null ? streamReport(res, deps.report()) : streamPage(res, page));
       return;
     }
     if (path === '/api/v1/summary') {

@@ -21,18 +21,31 @@ async function writeArray(res: ServerResponse, items: readonly unknown[]): Promi
   await write(res, `${buffer}]`);
 }
 
-export async function streamReport(res: ServerResponse, report: ClusterReport): Promise<void> {
-  const { problems, mirrors, images, nodes, ...head } = report;
-  await write(res, JSON.stringify(head).slice(0, -1));
-  const arrays: [string, readonly unknown[]][] = [
-    ['problems', problems],
-    ['mirrors', mirrors],
-    ['images', images],
-    ['nodes', nodes],
-  ];
-  for (const [name, items] of arrays) {
-    await write(res, `,${JSON.stringify(name)}:`);
+/** Writes `head`'s fields, then each list item by item, as one JSON object. */
+export async function streamObject(
+  res: ServerResponse,
+  head: Readonly<Record<string, unknown>>,
+  lists: readonly (readonly [string, readonly unknown[]])[],
+): Promise<void> {
+  const text = JSON.stringify(head);
+  await write(res, text.slice(0, -1));
+  let first = text === '{}';
+  for (const [name, items] of lists) {
+    await write(res, `${first ? '' : ','}${JSON.stringify(name)}:`);
+    first = false;
     await writeArray(res, items);
   }
   res.end('}\n');
+}
+
+export async function streamReport(res: ServerResponse, report: ClusterReport): Promise<void> {
+  const { causes, problems, mirrors, images, findingClasses, nodes, ...head } = report;
+  await streamObject(res, head, [
+    ['causes', causes],
+    ['problems', problems],
+    ['mirrors', mirrors],
+    ['images', images],
+    ['findingClasses', findingClasses],
+    ['nodes', nodes],
+  ]);
 }

@@ -14,8 +14,9 @@ import type {
   WireFinding,
 } from '../protocol/messages.js';
 import { finding } from '../core/check/finding.js';
-import type { AgentView } from '../core/report/types.js';
+import type { AgentView, FindingSet } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
+import { FindingClasses } from './finding-classes.js';
 import { FindingInterner } from './finding-interner.js';
 import {
   fileBytes,
@@ -28,7 +29,7 @@ import {
   type NodeLimit,
 } from './node-limits.js';
 
-interface MutableAgent {
+interface AgentFields {
   connected: boolean;
   lastSeenMs: number;
   agentVersion: string;
@@ -36,10 +37,10 @@ interface MutableAgent {
   files: AgentView['files'];
   /** The configuration hash the files came with: hello announces a hash before its snapshot arrives. */
   filesHash: string | null;
-  /** What the agent reported and the limits let in, then the limit findings. */
-  findings: readonly WireFinding[];
-  /** What the agent reported and the limits let in. */
-  agentFindings: readonly WireFinding[];
+  /** The class of what the agent reported and the limits let in, then the limit findings. */
+  findingClass: FindingSet | null;
+  /** Those of them outside the class. */
+  extraFindings: readonly WireFinding[];
   hosts: readonly HostProbe[];
   images: readonly ImageStatus[];
   scanAt: string | null;
@@ -49,6 +50,40 @@ interface MutableAgent {
   /** Limits that dropped something since the last snapshot (which starts afresh). */
   limitsHit: ReadonlySet<NodeLimit>;
   bytes: PartBytes;
+}
+
+/** A node's state; `findings` (every finding, class and own) is assembled only when asked for. */
+class NodeState implements AgentFields, AgentView {
+  connected!: boolean;
+  lastSeenMs!: number;
+  agentVersion!: string;
+  configHash!: string;
+  files!: AgentView['files'];
+  filesHash!: string | null;
+  findingClass!: FindingSet | null;
+  extraFindings!: readonly WireFinding[];
+  hosts!: readonly HostProbe[];
+  images!: readonly ImageStatus[];
+  scanAt!: string | null;
+  runtime!: RuntimeInfo | null;
+  connection!: number;
+  limitsHit!: ReadonlySet<NodeLimit>;
+  bytes!: PartBytes;
+
+  constructor(fields: AgentFields) {
+    Object.assign(this, fields);
+  }
+
+  get findings(): readonly WireFinding[] {
+    const set = this.findingClass;
+    if (set === null) return this.extraFindings;
+    return this.extraFindings.length === 0 ? set.findings : [...set.findings, ...this.extraFindings];
+  }
+
+  /** What the agent reported and the limits let in (without the limit findings). */
+  get agentFindings(): readonly WireFinding[] {
+    return this.limitsHit.size === 0 ? this.findings : this.findings.filter((f) => !LIMIT_SET.has(f));
+  }
 }
 
 interface PartBytes {
@@ -116,6 +151,7 @@ const LIMIT_FINDINGS = Object.fromEntries(
     }),
   ]),
 ) as Record<NodeLimit, WireFinding>;
+const LIMIT_SET: ReadonlySet<WireFinding> = new Set(Object.values(LIMIT_FINDINGS));
 
 function limitFindings(hit: ReadonlySet<NodeLimit>): WireFinding[] {
   return [...hit].sort().map((l) => LIMIT_FINDINGS[l]);
@@ -148,7 +184,8 @@ function lastByKey(findings: readonly WireFinding[]): readonly WireFinding[] {
 }
 
 export class NodeStore {
-  private readonly nodes = new Map<string, MutableAgent>();
+  private readonly nodes = new Map<string, NodeState>();
+  private readonly classes = new FindingClasses();
   private readonly interner = new FindingInterner();
   private readonly images = new ImageStatusInterner();
   /** Which nodes report each finding, kept current for the report. */
@@ -161,28 +198,31 @@ export class NodeStore {
   hello(hello: HelloMessage, nowMs: number): number {
     const connection = ++this.connections;
     const previous = this.nodes.get(hello.node);
-    this.nodes.set(hello.node, {
-      connected: true,
-      lastSeenMs: nowMs,
-      agentVersion: hello.agentVersion,
-      configHash: hello.configHash,
-      files: previous?.files ?? [],
-      filesHash: previous?.filesHash ?? null,
-      findings: previous?.findings ?? [],
-      agentFindings: previous?.agentFindings ?? [],
-      hosts: previous?.hosts ?? [],
-      images: previous?.images ?? [],
-      scanAt: previous?.scanAt ?? null,
-      runtime: previous?.runtime ?? null,
-      connection,
-      limitsHit: previous?.limitsHit ?? new Set(),
-      bytes: previous?.bytes ?? { files: 0, hosts: 0, images: 0, findings: 0 },
-    });
+    this.nodes.set(
+      hello.node,
+      new NodeState({
+        connected: true,
+        lastSeenMs: nowMs,
+        agentVersion: hello.agentVersion,
+        configHash: hello.configHash,
+        files: previous?.files ?? [],
+        filesHash: previous?.filesHash ?? null,
+        findingClass: previous?.findingClass ?? null,
+        extraFindings: previous?.extraFindings ?? [],
+        hosts: previous?.hosts ?? [],
+        images: previous?.images ?? [],
+        scanAt: previous?.scanAt ?? null,
+        runtime: previous?.runtime ?? null,
+        connection,
+        limitsHit: previous?.limitsHit ?? new Set(),
+        bytes: previous?.bytes ?? { files: 0, hosts: 0, images: 0, findings: 0 },
+      }),
+    );
     this.version++;
     return connection;
   }
 
-  private current(node: string, connection: number): MutableAgent | undefined {
+  private current(node: string, connection: number): NodeState | undefined {
     const state = this.nodes.get(node);
     return state !== undefined && state.connection === connection ? state : undefined;
   }
@@ -211,12 +251,10 @@ export class NodeStore {
     state.filesHash = message.configHash;
     state.hosts = hosts.kept;
     state.images = images.kept.map((i) => this.images.intern(i));
-    state.agentFindings = findings.kept.map((f) => this.interner.intern(f));
+    const agentFindings = findings.kept.map((f) => this.interner.intern(f));
     state.limitsHit = hit;
     state.bytes = { files: files.bytes, hosts: hosts.bytes, images: images.bytes, findings: findings.bytes };
-    const combined = hit.size === 0 ? state.agentFindings : [...state.agentFindings, ...limitFindings(hit)];
-    this.witnesses.replace(node, state.findings, combined);
-    state.findings = combined;
+    this.place(node, state, hit.size === 0 ? agentFindings : [...agentFindings, ...limitFindings(hit)]);
     state.scanAt = message.scan?.at ?? message.generatedAt;
     state.runtime = message.runtime ?? null;
     this.version++;
@@ -255,8 +293,9 @@ export class NodeStore {
       b.images = images.bytes;
     }
     const before = state.agentFindings;
-    let removed: readonly WireFinding[] = [];
-    let added: readonly WireFinding[] = [];
+    let after = before;
+    /** What a delta that stays within the limits removed and added. */
+    let change: { dropped: readonly WireFinding[]; added: readonly WireFinding[] } | null = null;
     if (message.added.length > 0 || message.cleared.length > 0) {
       const cleared = new Set(message.cleared);
       // Interned only once kept: what the limits drop must not stay alive in the interner.
@@ -272,34 +311,64 @@ export class NodeStore {
       let findings: Fitted<WireFinding>;
       // Only a delta that may cross a limit pays for a full pass over the node's findings.
       if (kept.length + incoming.length <= NODE_LIMITS.findings && bytes <= allowance) {
-        added = incoming.map((f) => this.interner.intern(f));
-        removed = dropped;
-        findings = { kept: [...kept, ...added], bytes, hit: null };
+        const interned = incoming.map((f) => this.interner.intern(f));
+        findings = { kept: [...kept, ...interned], bytes, hit: null };
+        change = { dropped, added: interned };
       } else {
         const fitted = fit([...kept, ...incoming], NODE_LIMITS.findings, allowance, findingBytes);
         const had = new Set(before);
-        const now = fitted.kept.map((f) => (had.has(f) ? f : this.interner.intern(f)));
-        const nowSet = new Set(now);
-        removed = before.filter((f) => !nowSet.has(f));
-        added = now.filter((f) => !had.has(f));
-        findings = { ...fitted, kept: now };
+        findings = { ...fitted, kept: fitted.kept.map((f) => (had.has(f) ? f : this.interner.intern(f))) };
       }
       note(hit, findings, 'findings');
-      state.agentFindings = findings.kept;
+      after = findings.kept;
       b.findings = findings.bytes;
     }
     const limitsChanged = hit.size !== state.limitsHit.size;
-    if (limitsChanged) {
-      removed = [...removed, ...limitFindings(state.limitsHit)];
-      added = [...added, ...limitFindings(hit)];
-      state.limitsHit = hit;
-    }
-    if (before !== state.agentFindings || limitsChanged) {
-      this.witnesses.patch(node, removed, added);
-      state.findings = hit.size === 0 ? state.agentFindings : [...state.agentFindings, ...limitFindings(hit)];
-    }
+    if (limitsChanged) state.limitsHit = hit;
+    if (before !== after || limitsChanged)
+      if (limitsChanged || change === null || !this.patchExtras(node, state, change.dropped, change.added))
+        this.place(node, state, hit.size === 0 ? after : [...after, ...limitFindings(hit)]);
     this.version++;
     this.pruneInterner();
+    return true;
+  }
+
+  /** Puts the node's findings (limit findings included) in its class, and the index after them. */
+  private place(node: string, state: NodeState, findings: readonly WireFinding[]): void {
+    const { placement, rehomed } = this.classes.place(node, state.findingClass, state.configHash, findings);
+    this.witnesses.move(node, state.findingClass, placement.set);
+    this.witnesses.replace(node, state.extraFindings, placement.extras);
+    state.findingClass = placement.set;
+    state.extraFindings = placement.extras;
+    if (rehomed === null) return;
+    const founder = this.nodes.get(rehomed.node)!;
+    const kept = new Set(rehomed.to.findings);
+    const moved = rehomed.from.findings.filter((f) => !kept.has(f));
+    this.witnesses.move(rehomed.node, rehomed.from, rehomed.to);
+    this.witnesses.patch(rehomed.node, [], moved);
+    founder.findingClass = rehomed.to;
+    founder.extraFindings = [...moved, ...founder.extraFindings];
+  }
+
+  /**
+   * A delta that touches only the node's own findings, on a node in its configuration's main class:
+   * the class stays, the exceptions change (no pass over the class). False when it needs place().
+   */
+  private patchExtras(
+    node: string,
+    state: NodeState,
+    dropped: readonly WireFinding[],
+    added: readonly WireFinding[],
+  ): boolean {
+    const set = state.findingClass;
+    if (set === null || !this.classes.isHome(set, state.configHash)) return false;
+    for (const f of dropped) if (this.classes.contains(set, f)) return false;
+    for (const f of added) if (this.classes.contains(set, f)) return false;
+    const gone = new Set(dropped);
+    const extras = state.extraFindings.filter((f) => !gone.has(f));
+    for (const f of added) if (!extras.includes(f)) extras.push(f);
+    this.witnesses.replace(node, state.extraFindings, extras);
+    state.extraFindings = extras;
     return true;
   }
 
@@ -328,7 +397,9 @@ export class NodeStore {
   forget(node: string): void {
     const state = this.nodes.get(node);
     if (state === undefined || state.connected) return;
-    this.witnesses.replace(node, state.findings, []);
+    this.witnesses.move(node, state.findingClass, null);
+    this.witnesses.replace(node, state.extraFindings, []);
+    this.classes.remove(node, state.findingClass);
     this.nodes.delete(node);
     this.version++;
   }

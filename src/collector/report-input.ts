@@ -41,7 +41,8 @@ export function nodeInputs({ nodes, poolOf, nodePools, store }: NodeSources): No
   for (const name of store.names())
     if (!seen.has(name))
       out.push({ name, pool: null, registered: false, agent: store.get(name)!, runtimeVersion: null });
-  return out;
+  // By name: every per-node list the report builds is then sorted, and merges of them stay linear.
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export interface ReportSources {
@@ -67,7 +68,7 @@ export function clusterInput(
     silentAfterMs,
     nodes,
     events: cluster.pullEvents(),
-    agentWitnesses: store.witnesses.entries(),
+    agentWitnesses: store.witnesses,
     intent: cluster.intent?.evaluate(nowMs) ?? null,
     admission: cluster.admission?.section(cluster.pods(), nowMs, () => pullSourcesByImage(nodes)) ?? null,
     ...(cluster.informers.pods === undefined ? {} : { pods: podCountsByNode(cluster.pods()) }),

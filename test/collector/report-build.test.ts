@@ -273,14 +273,14 @@ describe('buildReport', () => {
       { name: 'b', pool: 'w', registered: true, agent: agent({ findings: [shared] }) },
     ];
     const memo = new WeakReportMemo();
-    const first = buildReport(input(nodes, { agentWitnesses: index.entries() }), memo);
+    const first = buildReport(input(nodes, { agentWitnesses: index }), memo);
     expect(first).toEqual(buildReport(input(nodes)));
-    const second = buildReport(input(nodes, { agentWitnesses: index.entries() }), memo);
+    const second = buildReport(input(nodes, { agentWitnesses: index }), memo);
     expect(second.problems.find((p) => p.key === shared.key)).toBe(
       first.problems.find((p) => p.key === shared.key),
     );
     index.replace('b', [shared], []);
-    const third = buildReport(input(nodes, { agentWitnesses: index.entries() }), memo);
+    const third = buildReport(input(nodes, { agentWitnesses: index }), memo);
     expect(third.problems.find((p) => p.key === shared.key)!.nodes).toEqual(['a']);
   });
 

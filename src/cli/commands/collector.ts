@@ -1,4 +1,6 @@
 // `mirrorscope collector`: the control plane every agent connects to (see src/collector/).
+import { getHeapStatistics } from 'node:v8';
+import { heapLimitNote } from '../../collector/heap-limit.js';
 import { readFileSync } from 'node:fs';
 import { MirrorscopeError } from '../../core/errors.js';
 import { parseArgs } from '../../core/args.js';
@@ -142,6 +144,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       'no Kubernetes configuration: running without the Kubernetes API (no pod images, events or ConfigMap)',
     );
   const collector = await startCollector({ ...base, kube, kubeWrites: kubeWritesFrom(flags, io.env) });
+  log.info(heapLimitNote(getHeapStatistics().heap_size_limit));
   io.stderr.write(`mirrorscope collector: report at ${collector.urls[0]}/\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {

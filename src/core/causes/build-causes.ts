@@ -137,6 +137,54 @@ function sorted(values: Iterable<string>): string[] {
   return [...values].sort();
 }
 
+/** Strictly increasing: distinct and sorted already (witness lists usually are). */
+function isSortedSet(values: readonly string[]): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i - 1]! >= values[i]!) return false;
+  return true;
+}
+
+/** Binary search in a sorted list. */
+function includes(sortedValues: readonly string[], value: string): boolean {
+  let lo = 0;
+  let hi = sortedValues.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sortedValues[mid]!;
+    if (v === value) return true;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length)
+    if (a[i]! < b[j]!) out.push(a[i++]!);
+    else if (a[i]! > b[j]!) out.push(b[j++]!);
+    else {
+      out.push(a[i++]!);
+      j++;
+    }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+/** The distinct names of all lists, sorted; linear when each list is (witness lists usually are). */
+function union(lists: ReadonlySet<readonly string[]>): readonly string[] {
+  const all = [...lists].filter((l) => l.length > 0);
+  if (all.length === 0) return [];
+  // Pairwise merges are linear for a few long lists (classes of nodes), not for many short ones.
+  if (all.length > 4 || !all.every(isSortedSet)) return sorted(new Set(all.flat()));
+  if (all.length === 1) return all[0]!;
+  let merged = all[0]!;
+  for (let k = 1; k < all.length; k++) merged = mergeSorted(merged, all[k]!);
+  return merged;
+}
+
 export function causesOf(input: CauseInput): Cause[] {
   const node = input.node ?? null;
   const groups = new Map<string, Group>();
@@ -212,17 +260,23 @@ function toCause(g: Group, node: string | null, input: CauseInput, place: Comman
   const primary = members[0]!.finding;
   const def = CAUSE_KINDS[g.kind];
   let severity: Severity = 'info';
-  const nodes = new Set<string>();
   const mirrors = new Set<string>();
+  // Findings of one class of nodes share one witness list: each list is merged once.
+  const lists = new Set<readonly string[]>();
   for (const { finding, host } of members) {
     if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
-    for (const n of nodesOf(finding, node)) nodes.add(n);
+    lists.add(nodesOf(finding, node));
     if (host !== null) mirrors.add(host);
   }
   const images = sorted(g.images);
-  const nodeList = sorted(nodes);
+  const nodeList = union(lists);
   let pods = 0;
-  if (input.pods !== undefined)
+  if (input.podsOn !== undefined) {
+    // From the pods' side: a cause can span 15,000 nodes, an image runs on a few of them.
+    for (const image of images)
+      if (nodeList.length === 0) pods += input.pods?.(image, null) ?? 0;
+      else for (const [n, count] of input.podsOn(image)) if (includes(nodeList, n)) pods += count;
+  } else if (input.pods !== undefined)
     for (const image of images)
       if (nodeList.length === 0) pods += input.pods(image, null);
       else for (const n of nodeList) pods += input.pods(image, n);

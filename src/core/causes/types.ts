@@ -50,6 +50,8 @@ export interface CauseInput {
   readonly failures?: readonly ImageFailure[];
   /** Pods that use an image on a node (null: any node); 0 when unknown. */
   readonly pods?: (image: string, node: string | null) => number;
+  /** The same from the image's side: node → pods using it there (faster over many nodes). */
+  readonly podsOn?: (image: string) => ReadonlyMap<string, number>;
   /** The node every finding is about (the agent's own node), when there is one. */
   readonly node?: string | null;
   /**

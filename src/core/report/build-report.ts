@@ -93,19 +93,29 @@ function problemStage(
   return groups;
 }
 
-/** Pods using an image on a node: the pod informer's count, else the pods of kubelet's pull events. */
-function podCounter(input: ClusterInput): (image: string, node: string | null) => number {
+/**
+ * Pods using an image on each node: the pod informer's count, else the pods of kubelet's pull
+ * events; by image (node → pods), since causes ask from the image's side.
+ */
+function podsByImage(input: ClusterInput): (image: string) => ReadonlyMap<string, number> {
+  const byImage = new Map<string, Map<string, number>>();
+  const add = (image: string, node: string, count: number): void => {
+    let nodes = byImage.get(image);
+    if (nodes === undefined) byImage.set(image, (nodes = new Map()));
+    nodes.set(node, count);
+  };
+  input.pods?.forEach((images, node) => images.forEach((count, image) => add(image, node, count)));
   const fromEvents = new Map<string, Set<string>>();
   for (const e of input.events) {
+    if (input.pods?.get(e.node)?.has(e.image) === true) continue;
     const id = `${e.node}\0${e.image}`;
-    const pods = fromEvents.get(id);
-    if (pods === undefined) fromEvents.set(id, new Set([`${e.namespace}/${e.pod}`]));
-    else pods.add(`${e.namespace}/${e.pod}`);
+    let pods = fromEvents.get(id);
+    if (pods === undefined) fromEvents.set(id, (pods = new Set()));
+    pods.add(`${e.namespace}/${e.pod}`);
+    add(e.image, e.node, pods.size);
   }
-  return (image, node) => {
-    if (node === null) return 0;
-    return input.pods?.get(node)?.get(image) ?? fromEvents.get(`${node}\0${image}`)?.size ?? 0;
-  };
+  const none = new Map<string, number>();
+  return (image) => byImage.get(image) ?? none;
 }
 
 /** Stage "causes": what explains each failing image, and admission refusals (the pod never pulls). */
@@ -120,7 +130,13 @@ function causeStage(
   const admission = input.admission
     ? admissionFindings(input.admission).map((f) => ({ ...f, host: null, nodes: [], witnesses: 0 }))
     : [];
-  return causesOf({ findings: [...problems, ...admission], failures, pods: podCounter(input) });
+  const podsOn = podsByImage(input);
+  return causesOf({
+    findings: [...problems, ...admission],
+    failures,
+    podsOn,
+    pods: (image, node) => (node === null ? 0 : (podsOn(image).get(node) ?? 0)),
+  });
 }
 
 function summaryOf(
@@ -165,6 +181,7 @@ export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): Cl
     problems,
     mirrors,
     images,
+    findingClasses: nodes.classes,
     nodes: nodes.nodes,
     rollout: input.intent?.rollout ?? null,
     admission: input.admission ?? null,

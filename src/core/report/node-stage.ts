@@ -6,7 +6,16 @@ import type { NodeFinding } from '../findings/types.js';
 import type { NodeDrift } from './config-drift.js';
 import type { ReportMemo } from './report-memo.js';
 import { collectorFinding, pushTo } from './report-findings.js';
-import type { AgentState, ClusterInput, NodeInput, NodeReport, PullEvent, ReportFinding } from './types.js';
+import type {
+  AgentState,
+  ClusterInput,
+  FindingClassReport,
+  FindingSet,
+  NodeInput,
+  NodeReport,
+  PullEvent,
+  ReportFinding,
+} from './types.js';
 import { nodeRuntimeVersion } from './version-skew.js';
 
 const AUTH_OUTCOMES = new Set(['unauthorized', 'denied']);
@@ -63,6 +72,8 @@ export function imageAcc(images: Map<string, ImageAcc>, image: string): ImageAcc
 
 export interface NodeStage {
   readonly nodes: NodeReport[];
+  /** The classes shared by two nodes or more, largest first. */
+  readonly classes: FindingClassReport[];
   readonly mirrors: Map<string, MirrorAcc>;
   readonly images: Map<string, ImageAcc>;
   /** The collector's own findings about nodes (fresh objects every build) and their witnesses. */
@@ -196,11 +207,64 @@ function addImages(images: Map<string, ImageAcc>, node: NodeInput): void {
   }
 }
 
+/** The nodes of each class (a class of one node is no class to show: its node lists its findings). */
+function classMembers(nodes: readonly NodeInput[]): Map<FindingSet, NodeInput[]> {
+  const members = new Map<FindingSet, NodeInput[]>();
+  for (const n of nodes) {
+    const set = n.agent?.findingClass ?? null;
+    if (set !== null && set.findings.length > 0) pushTo(members, set, n);
+  }
+  for (const [set, list] of members) if (list.length < 2) members.delete(set);
+  return members;
+}
+
+function classReports(members: ReadonlyMap<FindingSet, NodeInput[]>, memo: ReportMemo): FindingClassReport[] {
+  const out: FindingClassReport[] = [];
+  for (const [set, nodes] of members)
+    out.push({
+      id: set.id,
+      nodes: nodes.length,
+      pools: [...new Set(nodes.map((n) => n.pool))].sort((a, b) =>
+        a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1,
+      ),
+      counts: countFindings(set.findings, memo),
+      findings: set.findings,
+    });
+  return out.sort((a, b) => b.nodes - a.nodes || (a.id < b.id ? -1 : 1));
+}
+
+/** What a node's entry lists of its agent's findings, and their counts (its class's included). */
+function agentPart(
+  node: NodeInput,
+  shown: ReadonlyMap<FindingSet, unknown>,
+  memo: ReportMemo,
+): { findings: readonly NodeFinding[]; counts: Record<Severity, number>; shownClass: FindingSet | null } {
+  const agent = node.agent;
+  if (agent === null) return { findings: [], counts: emptyCounts(), shownClass: null };
+  const set = agent.findingClass ?? null;
+  if (set === null)
+    return { findings: agent.findings, counts: { ...countFindings(agent.findings, memo) }, shownClass: null };
+  const extras = agent.extraFindings ?? [];
+  const counts = { ...countFindings(set.findings, memo) };
+  const own = countFindings(extras, memo);
+  counts.error += own.error;
+  counts.warning += own.warning;
+  counts.info += own.info;
+  if (shown.has(set)) return { findings: extras, counts, shownClass: set };
+  return {
+    findings: extras.length === 0 ? set.findings : [...set.findings, ...extras],
+    counts,
+    shownClass: null,
+  };
+}
+
 export function nodeStage(input: ClusterInput, context: NodeContext, memo: ReportMemo): NodeStage {
   const eventsByNode = new Map<string, PullEvent[]>();
   for (const e of input.events) pushTo(eventsByNode, e.node, e);
+  const members = classMembers(input.nodes);
   const stage: NodeStage = {
     nodes: [],
+    classes: classReports(members, memo),
     mirrors: new Map(),
     images: new Map(),
     ownWitnesses: new Map(),
@@ -218,8 +282,7 @@ export function nodeStage(input: ClusterInput, context: NodeContext, memo: Repor
     if (state === 'missing') withoutAgent++;
     const drift = context.drift.get(node.name);
     const own = ownFindings(node, state, drift, eventsByNode.get(node.name) ?? NO_EVENTS, input);
-    const agentFindings = node.agent?.findings ?? [];
-    const counts = { ...countFindings(agentFindings, memo) };
+    const { findings: agentFindings, counts, shownClass } = agentPart(node, members, memo);
     for (const f of own) {
       counts[f.severity]++;
       pushTo(stage.ownWitnesses, f, node.name);
@@ -241,6 +304,7 @@ export function nodeStage(input: ClusterInput, context: NodeContext, memo: Repor
       lastSeen: node.agent === null ? null : new Date(node.agent.lastSeenMs).toISOString(),
       runtimeVersion: nodeRuntimeVersion(node),
       counts,
+      findingClass: shownClass?.id ?? null,
       findings: own.length === 0 ? agentFindings : [...own, ...agentFindings],
       drift:
         drift === undefined

@@ -8,7 +8,7 @@ import { mirrorAcc } from './node-stage.js';
 import type { ReportMemo } from './report-memo.js';
 import { asProblem, collectorFinding, type AnyFinding } from './report-findings.js';
 import type { NodeInput, ReportFinding } from './types.js';
-import type { Witnesses } from './witnesses.js';
+import type { FindingWitnesses } from './witnesses.js';
 
 /** Agent finding ids that mean "this mirror lacks the image" / "serves an old copy of it". */
 const MISSING_IDS: ReadonlySet<string> = new Set<FindingId>(['mirror-manifest-missing']);
@@ -40,20 +40,28 @@ export class ProblemGroups {
 
   /** Adds a problem built from `finding`, or merges its witnesses into the one with its key. */
   addOrMerge(finding: AnyFinding, nodes: readonly string[]): void {
-    if (!this.add(asProblem(finding, [...nodes]))) this.mergeInto(finding.key, nodes);
+    if (!this.add(asProblem(finding, nodes))) this.mergeInto(finding.key, nodes);
   }
 }
 
+/** Every finding a node's agent reports: its class's and its own. */
+export function agentFindingsOf(node: NodeInput): readonly NodeFinding[] {
+  const agent = node.agent;
+  if (agent === null) return [];
+  const set = agent.findingClass ?? null;
+  return set === null ? agent.findings : [...set.findings, ...(agent.extraFindings ?? [])];
+}
+
 /** Which nodes report each agent finding, derived from the nodes (when the collector keeps no index). */
-export function witnessesFrom(nodes: readonly NodeInput[]): Map<NodeFinding, Witnesses> {
-  const index = new Map<NodeFinding, { nodes: Set<string>; version: number }>();
+export function witnessesFrom(nodes: readonly NodeInput[]): FindingWitnesses {
+  const index = new Map<NodeFinding, Set<string>>();
   for (const n of nodes)
-    for (const f of n.agent?.findings ?? []) {
+    for (const f of agentFindingsOf(n)) {
       const entry = index.get(f);
-      if (entry === undefined) index.set(f, { nodes: new Set([n.name]), version: -1 });
-      else entry.nodes.add(n.name);
+      if (entry === undefined) index.set(f, new Set([n.name]));
+      else entry.add(n.name);
     }
-  return index;
+  return { forEach: (visit) => index.forEach((nodes, f) => visit(f, [...nodes], -1)) };
 }
 
 function bump(map: Map<string, number>, image: string, nodes: number): void {
@@ -63,25 +71,25 @@ function bump(map: Map<string, number>, image: string, nodes: number): void {
 /** The agents' findings as problems; also counts, per mirror, the images it lacks or serves stale. */
 export function addAgentProblems(
   groups: ProblemGroups,
-  witnesses: ReadonlyMap<NodeFinding, Witnesses>,
+  witnesses: FindingWitnesses,
   mirrors: Map<string, MirrorAcc>,
   memo: ReportMemo,
 ): void {
-  // forEach, not for-of: no iterator result or entry array per finding (100,000s per build).
-  witnesses.forEach((w, f) => {
+  witnesses.forEach((f, nodes, version) => {
     if (f.host !== null && f.host !== undefined && f.image !== null && f.image !== undefined) {
-      if (MISSING_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).missing, f.image, w.nodes.size);
-      else if (STALE_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).stale, f.image, w.nodes.size);
+      if (MISSING_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).missing, f.image, nodes.length);
+      else if (STALE_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).stale, f.image, nodes.length);
     }
     if (groups.has(f.key)) {
-      groups.mergeInto(f.key, w.nodes);
+      groups.mergeInto(f.key, nodes);
       return;
     }
-    const cached = w.version >= 0 ? memo.problem(f, w.version) : undefined;
+    const cached = version >= 0 ? memo.problem(f, version, nodes.length) : undefined;
     if (cached !== undefined) groups.add(cached);
     else {
-      const problem = asProblem(f, [...w.nodes]);
-      if (w.version >= 0) memo.rememberProblem(f, w.version, problem);
+      // The index's node arrays are frozen and shared (one per class): the problem may hold them as they are.
+      const problem = asProblem(f, nodes);
+      if (version >= 0) memo.rememberProblem(f, version, problem);
       groups.add(problem);
     }
   });

@@ -147,7 +147,11 @@ function nodeRow(n: NodeReport): string {
     n.drift === null
       ? ''
       : ` <span class="pill warn" title="pool majority ${esc(n.drift.majorityHash)}">drift: ${esc(n.drift.differingFiles.join(', ') || 'config')}</span>`;
-  const ids = [...new Set(n.findings.map((f) => f.id))].slice(0, 8).map(idLink).join(' ');
+  const shared =
+    n.findingClass === null
+      ? ''
+      : `<a class="pill" href="#${esc(n.findingClass)}">${esc(n.findingClass)}</a> `;
+  const ids = shared + [...new Set(n.findings.map((f) => f.id))].slice(0, 8).map(idLink).join(' ');
   return `<tr id="node-${esc(n.name)}"><td><b>${esc(n.name)}</b></td><td>${esc(n.pool ?? '–')}</td><td>${agent}</td><td>${esc(n.runtimeVersion ?? '–')}</td><td><code title="${esc(n.configHash)}">${esc((n.configHash ?? '–').slice(0, 12))}</code>${drift}</td><td class="n err-text">${n.counts.error}</td><td class="n warn-text">${n.counts.warning}</td><td class="n">${n.counts.info}</td><td>${ids}</td><td class="dim">${esc(n.lastSeen ?? 'never')}</td></tr>`;
 }
 
@@ -266,7 +270,18 @@ export function renderReportHtml(report: ClusterReport): string {
       ? '<p class="ok-banner">No problems found.</p>'
       : `<ul class="findings">${report.problems.slice(0, MAX_PROBLEMS_SHOWN).map(findingLine).join('')}</ul>${report.problems.length > MAX_PROBLEMS_SHOWN ? `<p class="dim">${report.problems.length - MAX_PROBLEMS_SHOWN} more in <a href="/api/v1/report">the JSON report</a>.</p>` : ''}`;
   const nodes = `<table id="node-table"><thead><tr><th>Node</th><th>Pool</th><th>Agent</th><th>CRI-O</th><th>Config hash</th><th>Errors</th><th>Warnings</th><th>Info</th><th>Findings</th><th>Last seen</th></tr></thead><tbody>${report.nodes.slice(0, MAX_NODES_SHOWN).map(nodeRow).join('')}</tbody></table>${report.nodes.length > MAX_NODES_SHOWN ? `<p class="dim">${report.nodes.length - MAX_NODES_SHOWN} more nodes (those with fewer findings) in <a href="/api/v1/report">the JSON report</a>.</p>` : ''}`;
+  // Nodes that report the same findings are one line each ("412 nodes: …"); the node table lists what differs.
+  const classes =
+    report.findingClasses.length === 0
+      ? ''
+      : `<p class="dim">Findings that whole groups of nodes report alike, listed once; each node below shows its group and only the findings it has besides.</p><ul class="findings">${report.findingClasses
+          .map(
+            (c) =>
+              `<li id="${esc(c.id)}"><b>${c.nodes.toLocaleString('en-US')} nodes</b> <span class="dim">(${esc(c.id)}; pool${c.pools.length === 1 ? '' : 's'} ${esc(c.pools.map((p) => p ?? '–').join(', '))})</span>: ${c.findings.length} finding${c.findings.length === 1 ? '' : 's'} — <span class="err-text">${c.counts.error} error</span>, <span class="warn-text">${c.counts.warning} warning</span>, ${c.counts.info} info: ${[...new Set(c.findings.map((f) => f.id))].slice(0, 8).map(idLink).join(' ')}</li>`,
+          )
+          .join('')}</ul>`;
   const ids = new Set<string>();
+  for (const c of report.findingClasses) for (const f of c.findings) ids.add(f.id);
   for (const p of report.problems) ids.add(p.id);
   for (const i of report.images) for (const e of i.events) for (const c of e.candidates) ids.add(c.findingId);
   for (const n of report.nodes.slice(0, MAX_NODES_SHOWN)) for (const f of n.findings) ids.add(f.id);
@@ -289,7 +304,7 @@ ${report.rollout === null ? '' : rolloutSection(report.rollout)}
 ${report.admission ? admissionSectionHtml(report.admission) : ''}
 <section id="images"><h2>Images that fail to pull</h2>${images}</section>
 <section id="problems"><h2>Problems <span class="dim">(each once, with the nodes that see it)</span></h2>${problems}</section>
-<section id="nodes"><h2>Nodes</h2>${nodes}</section>
+<section id="nodes"><h2>Nodes</h2>${classes}${nodes}</section>
 <section id="reference"><h2>What the findings mean</h2><dl class="ref">${reference}</dl></section>
 </main></body></html>
 `;

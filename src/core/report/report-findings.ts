@@ -26,7 +26,7 @@ export function collectorFinding(
 }
 
 /** A problem: the finding's fields in wire order (a place it does not have is null), and its witnesses. */
-export function asProblem(f: AnyFinding, nodes: string[]): ReportFinding {
+export function asProblem(f: AnyFinding, nodes: readonly string[]): ReportFinding {
   const place = {
     file: f.file ?? null,
     line: f.line ?? null,

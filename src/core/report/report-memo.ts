@@ -5,10 +5,10 @@ import type { NodeFinding } from '../findings/types.js';
 import type { ReportFinding } from './types.js';
 
 export interface ReportMemo {
-  /** The problem built last time for this finding, if its witnesses are still at `version`. */
-  problem(finding: NodeFinding, version: number): ReportFinding | undefined;
+  /** The problem built last time for this finding, if its witnesses are still at `version` and `count`. */
+  problem(finding: NodeFinding, version: number, count: number): ReportFinding | undefined;
   rememberProblem(finding: NodeFinding, version: number, problem: ReportFinding): void;
-  /** Severity counts of one node's agent findings (arrays are replaced, never changed, by the store). */
+  /** Severity counts of a list of findings (lists are replaced, never changed, by the store). */
   counts(findings: readonly NodeFinding[]): Readonly<Record<Severity, number>> | undefined;
   rememberCounts(findings: readonly NodeFinding[], counts: Readonly<Record<Severity, number>>): void;
 }
@@ -26,9 +26,11 @@ export class WeakReportMemo implements ReportMemo {
   private readonly problems = new WeakMap<NodeFinding, { version: number; problem: ReportFinding }>();
   private readonly countsByList = new WeakMap<readonly NodeFinding[], Readonly<Record<Severity, number>>>();
 
-  problem(finding: NodeFinding, version: number): ReportFinding | undefined {
+  problem(finding: NodeFinding, version: number, count: number): ReportFinding | undefined {
     const cached = this.problems.get(finding);
-    return cached !== undefined && cached.version === version ? cached.problem : undefined;
+    return cached !== undefined && cached.version === version && cached.problem.witnesses === count
+      ? cached.problem
+      : undefined;
   }
 
   rememberProblem(finding: NodeFinding, version: number, problem: ReportFinding): void {

@@ -5,10 +5,20 @@ import type { FindingId } from '../findings/catalogue.js';
 import type { NodeFinding, Severity } from '../findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../node-state.js';
 import type { ClusterFinding, IntentEvaluation, RolloutReport } from '../rollout/types.js';
-import type { Witnesses } from './witnesses.js';
+import type { FindingWitnesses } from './witnesses.js';
 import type { AdmissionSection } from '../admission/cluster-section.js';
 
 // ---------- input ----------
+
+/**
+ * Findings that several nodes report alike (an equivalence class: typically the nodes of one pool,
+ * one configuration, one set of mirrors). Stored once; nodes refer to it and list only what differs.
+ */
+export interface FindingSet {
+  /** Stable while the set lives (`class-12`). */
+  readonly id: string;
+  readonly findings: readonly NodeFinding[];
+}
 
 export interface AgentView {
   readonly connected: boolean;
@@ -17,7 +27,12 @@ export interface AgentView {
   readonly agentVersion: string;
   readonly configHash: string;
   readonly files: readonly ConfigFileDigest[];
+  /** Every finding the node reports (its class's, then its own). */
   readonly findings: readonly NodeFinding[];
+  /** The class the node's findings start from; null or absent: none (then `findings` is all). */
+  readonly findingClass?: FindingSet | null;
+  /** With a class: the node's findings outside it. */
+  readonly extraFindings?: readonly NodeFinding[];
   readonly hosts: readonly HostProbe[];
   readonly images: readonly ImageStatus[];
   readonly scanAt: string | null;
@@ -65,7 +80,7 @@ export interface ClusterInput {
    * Which nodes report each agent finding, kept current by the collector as messages arrive; without
    * it the builder derives it from `nodes` (same answer, more work per build).
    */
-  readonly agentWitnesses?: ReadonlyMap<NodeFinding, Witnesses>;
+  readonly agentWitnesses?: FindingWitnesses;
   /** An agent quiet for longer than this is silent. */
   readonly silentAfterMs: number;
   readonly nodes: readonly NodeInput[];
@@ -110,8 +125,17 @@ export interface NodeReport {
    * kubelet's text as is for another runtime; null when nobody says.
    */
   readonly runtimeVersion: string | null;
+  /** Every finding on the node, its class's included. */
   readonly counts: Readonly<Record<Severity, number>>;
-  /** The agent's findings (without `node`: it is this entry) and the collector's own about the node. */
+  /**
+   * The findings the node shares with the other nodes of its class (`findingClasses[].id`); null when
+   * it shares its findings with no other node as a whole.
+   */
+  readonly findingClass: string | null;
+  /**
+   * The collector's findings about the node, then the agent's (without `node`: it is this entry) —
+   * only those outside its class when it has one.
+   */
   readonly findings: readonly (NodeFinding | ReportFinding)[];
   readonly drift: {
     readonly majorityHash: string;
@@ -119,6 +143,17 @@ export interface NodeReport {
     /** Node paths whose digest differs from the pool majority. */
     readonly differingFiles: readonly string[];
   } | null;
+}
+
+/** Findings several nodes report alike, listed once: "412 nodes: …" (the nodes list only what differs). */
+export interface FindingClassReport {
+  readonly id: string;
+  /** How many nodes of the report belong to it (at least 2). */
+  readonly nodes: number;
+  /** Their pools, sorted (null: nodes without a Node object). */
+  readonly pools: readonly (string | null)[];
+  readonly counts: Readonly<Record<Severity, number>>;
+  readonly findings: readonly NodeFinding[];
 }
 
 export interface MirrorReport {
@@ -169,6 +204,8 @@ export interface ClusterReport {
   readonly problems: readonly ReportFinding[];
   readonly mirrors: readonly MirrorReport[];
   readonly images: readonly ImageReport[];
+  /** Findings shared by whole groups of nodes, largest group first (each node names its class). */
+  readonly findingClasses: readonly FindingClassReport[];
   readonly nodes: readonly NodeReport[];
   /** Per pool and per mirror object, how far the mirror configuration has reached the nodes (OpenShift). */
   readonly rollout: RolloutReport | null;

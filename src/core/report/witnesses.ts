@@ -1,19 +1,50 @@
-// Which nodes report each finding. The collector keeps this index up to date as snapshots and deltas
-// arrive (a few set operations per changed finding), so building the report does not walk every
-// node's findings again, and unchanged problems are not rebuilt.
+// Which nodes report each agent finding. The collector keeps this index up to date as snapshots and
+// deltas arrive, so building the report does not walk every node's findings again, and unchanged
+// problems are not rebuilt. Nodes that share a set of findings (an equivalence class, FindingSet)
+// are indexed once per class, not once per finding: 15,000 nodes × 180 shared findings are 180
+// entries pointing at one member set, not 2.7 million set entries.
 import type { NodeFinding } from '../findings/types.js';
+import type { FindingSet } from './types.js';
 
-export interface Witnesses {
-  readonly nodes: ReadonlySet<string>;
-  /** Changes whenever `nodes` does. */
+export interface FindingWitnesses {
+  /**
+   * Every distinct agent finding with the nodes that report it (never twice the same node, sorted)
+   * and a version: the same version and node count mean the same nodes.
+   */
+  forEach(visit: (finding: NodeFinding, nodes: readonly string[], version: number) => void): void;
+}
+
+interface Members {
+  readonly nodes: Set<string>;
+  version: number;
+  /** `nodes` as a sorted array, built once per version (shared by every problem of the class). */
+  array: readonly string[] | null;
+}
+
+/** One node (most findings outside a class are about one node: no set for them). */
+interface Single {
+  readonly node: string;
   readonly version: number;
 }
 
-export class WitnessIndex {
-  private readonly byFinding = new Map<NodeFinding, { nodes: Set<string>; version: number }>();
+function isSingle(m: Members | Single): m is Single {
+  return !('nodes' in m);
+}
+
+function nodesOf(m: Members | Single): readonly string[] {
+  if (isSingle(m)) return [m.node];
+  return (m.array ??= Object.freeze([...m.nodes].sort()));
+}
+
+export class WitnessIndex implements FindingWitnesses {
+  /** Findings nodes report outside their class (or without one). */
+  private readonly single = new Map<NodeFinding, Members | Single>();
+  private readonly classes = new Map<FindingSet, Members>();
+  /** The classes that hold each finding. */
+  private readonly classesOf = new Map<NodeFinding, FindingSet[]>();
   private versions = 0;
 
-  /** `node` now reports `after` instead of `before` (same objects when unchanged). */
+  /** `node` now reports `after` instead of `before` outside any class (same objects when unchanged). */
   replace(node: string, before: readonly NodeFinding[], after: readonly NodeFinding[]): void {
     if (before === after) return;
     const kept = new Set(after);
@@ -22,29 +53,109 @@ export class WitnessIndex {
     for (const f of after) if (!had.has(f)) this.add(f, node);
   }
 
-  /** `node` stopped reporting `removed` and started reporting `added` (a delta). */
+  /** `node` stopped reporting `removed` and started reporting `added` outside its class (a delta). */
   patch(node: string, removed: readonly NodeFinding[], added: readonly NodeFinding[]): void {
     for (const f of removed) this.remove(f, node);
     for (const f of added) this.add(f, node);
   }
 
+  /** `node` moves from class `before` to `after` (either may be null). */
+  move(node: string, before: FindingSet | null, after: FindingSet | null): void {
+    if (before === after) return;
+    if (before !== null) this.leave(before, node);
+    if (after !== null) this.join(after, node);
+  }
+
+  private join(set: FindingSet, node: string): void {
+    let m = this.classes.get(set);
+    if (m === undefined) {
+      m = { nodes: new Set(), version: 0, array: null };
+      this.classes.set(set, m);
+      for (const f of set.findings) {
+        const list = this.classesOf.get(f);
+        if (list === undefined) this.classesOf.set(f, [set]);
+        else list.push(set);
+      }
+    }
+    m.nodes.add(node);
+    m.version = ++this.versions;
+    m.array = null;
+  }
+
+  private leave(set: FindingSet, node: string): void {
+    const m = this.classes.get(set);
+    if (m === undefined || !m.nodes.delete(node)) return;
+    m.version = ++this.versions;
+    m.array = null;
+    if (m.nodes.size > 0) return;
+    this.classes.delete(set);
+    for (const f of set.findings) {
+      const list = this.classesOf.get(f)!.filter((s) => s !== set);
+      if (list.length === 0) this.classesOf.delete(f);
+      else this.classesOf.set(f, list);
+    }
+  }
+
   private add(f: NodeFinding, node: string): void {
-    const entry = this.byFinding.get(f);
-    if (entry === undefined) this.byFinding.set(f, { nodes: new Set([node]), version: ++this.versions });
-    else if (!entry.nodes.has(node)) {
+    const entry = this.single.get(f);
+    if (entry === undefined) this.single.set(f, { node, version: ++this.versions });
+    else if (isSingle(entry)) {
+      if (entry.node !== node)
+        this.single.set(f, { nodes: new Set([entry.node, node]), version: ++this.versions, array: null });
+    } else if (!entry.nodes.has(node)) {
       entry.nodes.add(node);
       entry.version = ++this.versions;
+      entry.array = null;
     }
   }
 
   private remove(f: NodeFinding, node: string): void {
-    const entry = this.byFinding.get(f);
-    if (entry === undefined || !entry.nodes.delete(node)) return;
-    if (entry.nodes.size === 0) this.byFinding.delete(f);
-    else entry.version = ++this.versions;
+    const entry = this.single.get(f);
+    if (entry === undefined) return;
+    if (isSingle(entry)) {
+      if (entry.node === node) this.single.delete(f);
+      return;
+    }
+    if (!entry.nodes.delete(node)) return;
+    if (entry.nodes.size === 0) this.single.delete(f);
+    else {
+      entry.version = ++this.versions;
+      entry.array = null;
+    }
   }
 
-  entries(): ReadonlyMap<NodeFinding, Witnesses> {
-    return this.byFinding;
+  forEach(visit: (finding: NodeFinding, nodes: readonly string[], version: number) => void): void {
+    // Versions come from one growing counter: a changed source gets the highest, and a source that
+    // goes away takes its nodes with it — so (highest version, node count) tells any change.
+    this.classesOf.forEach((sets, f) => {
+      const own = this.single.get(f);
+      if (sets.length === 1 && own === undefined) {
+        const m = this.classes.get(sets[0]!)!;
+        visit(f, nodesOf(m), m.version);
+        return;
+      }
+      const nodes: string[] = [];
+      let version = 0;
+      for (const set of sets) {
+        const m = this.classes.get(set)!;
+        for (const n of m.nodes) nodes.push(n);
+        version = Math.max(version, m.version);
+      }
+      if (own !== undefined) {
+        for (const n of nodesOf(own)) nodes.push(n);
+        version = Math.max(version, own.version);
+      }
+      visit(f, nodes.sort(), version);
+    });
+    this.single.forEach((m, f) => {
+      if (!this.classesOf.has(f)) visit(f, nodesOf(m), m.version);
+    });
+  }
+
+  /** Every finding with its witnesses, materialized (tests and diagnostics; the report uses forEach). */
+  entries(): ReadonlyMap<NodeFinding, { readonly nodes: ReadonlySet<string>; readonly version: number }> {
+    const out = new Map<NodeFinding, { nodes: ReadonlySet<string>; version: number }>();
+    this.forEach((f, nodes, version) => out.set(f, { nodes: new Set(nodes), version }));
+    return out;
   }
 }

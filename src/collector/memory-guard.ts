@@ -1,0 +1,93 @@
+// Sheds memory before V8 runs out of heap, in a stated order, rather than dying of an out-of-memory:
+//   1. at SHED_CACHES of the heap limit: the cached report and the report history (the reports that
+//      continue tokens of paged reads point at; those readers start again); both are rebuilt on demand;
+//   2. at REFUSE_AGENTS: new agent connections are refused with 503 and Retry-After (connected
+//      agents stay; agents retry) until usage is back under RESUME_AGENTS.
+// Usage is read after each major garbage collection and once a second, so garbage not yet
+// collected does not trigger a step.
+import type { Duplex } from 'node:stream';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+
+export const SHED_CACHES = 0.7;
+export const REFUSE_AGENTS = 0.85;
+export const RESUME_AGENTS = 0.75;
+
+export interface MemoryGuardOptions {
+  /** Step 1: drop what is rebuilt on demand. */
+  readonly shedCaches: () => void;
+  readonly log: (message: string) => void;
+  /** Heap in use and its limit (bytes); V8's by default. */
+  readonly heap?: () => { used: number; limit: number };
+  readonly intervalMs?: number;
+}
+
+function v8Heap(): { used: number; limit: number } {
+  const s = getHeapStatistics();
+  return { used: s.used_heap_size, limit: s.heap_size_limit };
+}
+
+export class MemoryGuard {
+  private refusing = false;
+  private shedAt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private observer: PerformanceObserver | null = null;
+  /** How often each step ran (shown in logs; tests read it). */
+  readonly counts = { cachesShed: 0, agentsRefused: 0 };
+
+  constructor(private readonly options: MemoryGuardOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.check(), this.options.intervalMs ?? 1000);
+    this.timer.unref();
+    this.observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries())
+        if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+          this.check();
+    });
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.observer?.disconnect();
+  }
+
+  /** True while new agent connections are to be refused. */
+  get refusingAgents(): boolean {
+    return this.refusing;
+  }
+
+  check(): void {
+    const { used, limit } = (this.options.heap ?? v8Heap)();
+    const share = used / limit;
+    const now = Date.now();
+    // Once per 10 s at most: shedding what a reader rebuilds at once would only churn.
+    if (share >= SHED_CACHES && now - this.shedAt >= 10_000) {
+      this.shedAt = now;
+      this.counts.cachesShed++;
+      this.options.shedCaches();
+      this.options.log(
+        `heap at ${Math.round(share * 100)}% of its limit: dropped the cached report and report history`,
+      );
+    }
+    if (!this.refusing && share >= REFUSE_AGENTS) {
+      this.refusing = true;
+      this.counts.agentsRefused++;
+      this.options.log(
+        `heap at ${Math.round(share * 100)}% of its limit: refusing new agent connections until it is under ${RESUME_AGENTS * 100}%`,
+      );
+    } else if (this.refusing && share < RESUME_AGENTS) {
+      this.refusing = false;
+      this.options.log(`heap at ${Math.round(share * 100)}% of its limit: accepting agent connections again`);
+    }
+  }
+}
+
+/** Answers an agent's WebSocket upgrade with 503 while memory is short (agents retry after the delay). */
+export function refuseUpgrade(socket: Duplex): void {
+  const body = 'the collector is short of memory; retry later\n';
+  socket.end(
+    `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 30\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,71 @@
+// The collector's heap follows its container's memory limit, and near that limit it sheds in the
+// stated order (cached report and report history, then new agent connections) instead of dying.
+import { describe, expect, it } from 'vitest';
+import { memoryLimit, oldSpaceMiB, parseBytes } from '../../src/collector/heap-limit.js';
+import { MemoryGuard } from '../../src/collector/memory-guard.js';
+
+const files =
+  (table: Record<string, string>) =>
+  (path: string): string => {
+    const text = table[path];
+    if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    return text;
+  };
+
+describe('heap limit from the memory limit', () => {
+  it('reads cgroup v2, then v1, and an explicit override first', () => {
+    expect(memoryLimit({}, files({ '/sys/fs/cgroup/memory.max': '805306368\n' }))).toEqual({
+      bytes: 805306368,
+      source: '/sys/fs/cgroup/memory.max',
+    });
+    expect(memoryLimit({}, files({ '/sys/fs/cgroup/memory.max': 'max\n' }))).toBeNull();
+    expect(
+      memoryLimit({}, files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '9223372036854771712\n' })),
+    ).toBeNull();
+    expect(
+      memoryLimit({}, files({ '/sys/fs/cgroup/memory/memory.limit_in_bytes': '536870912' }))?.bytes,
+    ).toBe(512 * 2 ** 20);
+    expect(memoryLimit({}, files({}))).toBeNull();
+    expect(
+      memoryLimit({ MIRRORSCOPE_MEMORY_LIMIT: '768Mi' }, files({ '/sys/fs/cgroup/memory.max': '1' })),
+    ).toEqual({ bytes: 768 * 2 ** 20, source: 'MIRRORSCOPE_MEMORY_LIMIT' });
+  });
+
+  it('gives V8 three quarters of the limit less a reserve, never less than 64 MiB', () => {
+    expect(oldSpaceMiB(768 * 2 ** 20)).toBe(540);
+    expect(oldSpaceMiB(2 * 2 ** 30)).toBe(1500);
+    expect(oldSpaceMiB(64 * 2 ** 20)).toBe(64);
+    expect(parseBytes('1Gi')).toBe(2 ** 30);
+    expect(parseBytes('1.5Gi')).toBeNull();
+    expect(parseBytes('12M')).toBeNull();
+  });
+});
+
+describe('memory guard', () => {
+  it('sheds caches first, then refuses new agents, and accepts them again once memory is back', () => {
+    let used = 50;
+    const shed: string[] = [];
+    const guard = new MemoryGuard({
+      shedCaches: () => shed.push('caches'),
+      log: (m) => shed.push(m),
+      heap: () => ({ used, limit: 100 }),
+    });
+    guard.check();
+    expect(shed).toEqual([]);
+    used = 72;
+    guard.check();
+    expect(shed[0]).toBe('caches');
+    expect(guard.refusingAgents).toBe(false);
+    used = 90;
+    guard.check();
+    expect(guard.refusingAgents).toBe(true);
+    expect(guard.counts).toEqual({ cachesShed: 1, agentsRefused: 1 });
+    used = 80;
+    guard.check();
+    expect(guard.refusingAgents).toBe(true);
+    used = 60;
+    guard.check();
+    expect(guard.refusingAgents).toBe(false);
+    expect(shed.filter((s) => s.includes('accepting agent connections again'))).toHaveLength(1);
+  });
+});
