@@ -202,7 +202,7 @@ beforeAll(async () => {
     ])
       if (!text.includes(want)) throw new Error(`not yet: ${want}`);
     if (!/^mirrorscope_cluster_images_failing [1-9]/m.test(text)) throw new Error('no failing image yet');
-  }, 'the cluster picture');
+  }, 'the cluster picture', 60_000);
   captured = seriesOf(await scrape(collector.url), {
     job: COLLECTOR_JOB,
     namespace: 'mirrorscope',
@@ -218,7 +218,7 @@ beforeAll(async () => {
       if (!t.includes('mirrorscope_agent_images{pullable="false"} 1'))
         throw new Error(`${node}: no scan yet`);
       return t;
-    }, `${node} scanned`);
+    }, `${node} scanned`, 30_000);
     captured.push(
       ...seriesOf(text, {
         job: AGENT_JOB,
