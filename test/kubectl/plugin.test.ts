@@ -91,7 +91,7 @@ beforeAll(async () => {
       extra: { 'authentication.kubernetes.io/node-name': [n] },
     });
   }
-  for (const user of ['alice', 'bob', 'carol'])
+  for (const user of ['alice', 'bob', 'carol', 'dave'])
     api.tokens.set(`${user}-token`, { username: user, audiences: [API_AUDIENCE] });
   // alice: the plugin's reader and tracer. carol: may use the proxy and read, not trace. bob: nothing.
   api.rules.push(
@@ -101,6 +101,9 @@ beforeAll(async () => {
     { user: 'alice', verb: 'get', resource: 'nodes', subresource: 'proxy' },
     { user: 'carol', verb: 'get', resource: 'services', subresource: 'proxy' },
     { user: 'carol', verb: 'get', resource: 'nodes' },
+    // dave: may POST through the proxy (what-if), and run what the what-if makes agents do.
+    { user: 'dave', verb: 'create', resource: 'services', subresource: 'proxy' },
+    { user: 'dave', verb: 'get', resource: 'nodes', subresource: 'proxy' },
   );
   collector = await startCollectorProcess([
     '--auth',
@@ -311,7 +314,7 @@ describe('kubectl mirrorscope through the service proxy', () => {
     ).toBeGreaterThan(0);
   });
 
-  it('what-if POSTs through the proxy, which needs create on services/proxy', async () => {
+  it('what-if POSTs the change to the collector through the proxy, which needs create on services/proxy', async () => {
     const change = path.join(dir, 'idms.yaml');
     writeFileSync(
       change,
@@ -327,6 +330,16 @@ describe('kubectl mirrorscope through the service proxy', () => {
       ),
     ).toBe(1);
     expect((await plugin(['what-if'])).stderr).toContain('name at least one -f FILE');
+    api.proxied.length = 0;
+    const posted = await plugin(['what-if', '-f', change], 'dave');
+    expect(api.proxied).toEqual([
+      { user: 'dave', method: 'POST', path: '/api/v1/what-if', authorization: 'Bearer dave-token' },
+    ]);
+    // A plain Kubernetes: the collector says what it rendered the change over, and nothing breaks.
+    expect(posted).toMatchObject({ code: 0, stderr: '' });
+    expect(posted.stdout).toContain('note: no OpenShift API');
+    const json = await plugin(['what-if', '-f', change, '-o', 'json'], 'dave');
+    expect(JSON.parse(json.stdout)).toMatchObject({ summary: { breaks: 0 } });
   });
 
   it('usage errors exit 2 with the usage text', async () => {

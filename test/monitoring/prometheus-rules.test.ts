@@ -191,18 +191,22 @@ beforeAll(async () => {
 
   // Until the collector has the whole picture: both hosts failing on both real agents' nodes.
   const scrape = async (url: string) => (await fetch(`${url}/metrics`)).text();
-  await eventually(async () => {
-    const text = await scrape(collector.url);
-    for (const want of [
-      `mirrorscope_cluster_mirror_nodes_failing{host="${mirrorHost}"} 2`,
-      `mirrorscope_cluster_mirror_nodes_failing{host="${sourceHost}"} 2`,
-      'mirrorscope_cluster_pool_mirror_config_nodes{pool="worker",state="lagging"} 1',
-      'mirrorscope_cluster_pool_mirror_config_nodes{pool="worker",state="drifted"} 1',
-      'mirrorscope_cluster_nodes{state="missing"} 1',
-    ])
-      if (!text.includes(want)) throw new Error(`not yet: ${want}`);
-    if (!/^mirrorscope_cluster_images_failing [1-9]/m.test(text)) throw new Error('no failing image yet');
-  }, 'the cluster picture');
+  await eventually(
+    async () => {
+      const text = await scrape(collector.url);
+      for (const want of [
+        `mirrorscope_cluster_mirror_nodes_failing{host="${mirrorHost}"} 2`,
+        `mirrorscope_cluster_mirror_nodes_failing{host="${sourceHost}"} 2`,
+        'mirrorscope_cluster_pool_mirror_config_nodes{pool="worker",state="lagging"} 1',
+        'mirrorscope_cluster_pool_mirror_config_nodes{pool="worker",state="drifted"} 1',
+        'mirrorscope_cluster_nodes{state="missing"} 1',
+      ])
+        if (!text.includes(want)) throw new Error(`not yet: ${want}`);
+      if (!/^mirrorscope_cluster_images_failing [1-9]/m.test(text)) throw new Error('no failing image yet');
+    },
+    'the cluster picture',
+    60_000,
+  );
   captured = seriesOf(await scrape(collector.url), {
     job: COLLECTOR_JOB,
     namespace: 'mirrorscope',
@@ -213,12 +217,16 @@ beforeAll(async () => {
   for (const [i, a] of agents.entries()) {
     const base = await a.httpBase();
     const node = ['e1', 'e2', 'e3'][i]!;
-    const text = await eventually(async () => {
-      const t = await scrape(base);
-      if (!t.includes('mirrorscope_agent_images{pullable="false"} 1'))
-        throw new Error(`${node}: no scan yet`);
-      return t;
-    }, `${node} scanned`);
+    const text = await eventually(
+      async () => {
+        const t = await scrape(base);
+        if (!t.includes('mirrorscope_agent_images{pullable="false"} 1'))
+          throw new Error(`${node}: no scan yet`);
+        return t;
+      },
+      `${node} scanned`,
+      30_000,
+    );
     captured.push(
       ...seriesOf(text, {
         job: AGENT_JOB,

@@ -12,6 +12,7 @@ import type { ClusterReport, NodeReport } from '../../core/report/types.js';
 import { styleFor } from '../../core/style.js';
 import type { TraceResult } from '../../trace/types.js';
 import type { WhatIfReport } from '../../core/what-if/types.js';
+import { WHAT_IF_PATH } from '../../protocol/messages.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CommandIo } from '../command.js';
 import { CollectorProxy, DEFAULT_LOCATION } from './collector-proxy.js';
 import { document, outputFormat, table, type Column } from './output.js';
@@ -223,9 +224,6 @@ async function trace(ctx: Context): Promise<number> {
   }
   return result.result.outcome === 'pulled' ? EXIT_OK : EXIT_FAILED;
 }
-
-/** The path of the collector's what-if endpoint. */
-const WHAT_IF_PATH = '/api/v1/what-if';
 
 async function whatIf(ctx: Context): Promise<number> {
   expectArgs(ctx, 0, '');
