@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ClusterReport } from '../../core/report/types.js';
 import { VERSION } from '../../version.js';
 import { CollectorProxy, type CollectorLocation } from '../kubectl/collector-proxy.js';
+import { nodeFindings } from '../../core/report/node-findings.js';
 import { execInPod } from './pod-exec.js';
 import { redactSecrets } from './redact.js';
 
@@ -103,8 +104,12 @@ export async function gather(options: GatherOptions): Promise<number> {
   } catch (err) {
     note(`failed: the collector's report: ${(err as Error).message}`);
   }
-  for (const node of report?.nodes ?? [])
-    await write(path.join('nodes', nodeDir(node.name), 'findings.json'), json(node));
+  if (report !== null)
+    for (const node of report.nodes)
+      await write(
+        path.join('nodes', nodeDir(node.name), 'findings.json'),
+        json({ ...node, findings: nodeFindings(report, node) }),
+      );
 
   try {
     const { namespace } = options.location;

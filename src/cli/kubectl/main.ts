@@ -8,6 +8,7 @@ import { parseArgs, type FlagValues } from '../../core/args.js';
 import { causeIdByFinding } from '../../core/causes/of-scan.js';
 import { MirrorscopeError } from '../../core/errors.js';
 import type { Severity } from '../../core/findings/types.js';
+import { nodeFindings } from '../../core/report/node-findings.js';
 import type { ClusterReport, NodeReport } from '../../core/report/types.js';
 import { styleFor } from '../../core/style.js';
 import type { TraceResult } from '../../trace/types.js';
@@ -121,7 +122,7 @@ async function findings(ctx: Context): Promise<number> {
   expectArgs(ctx, 1, 'NODE');
   const name = ctx.args[0]!;
   const format = outputFormat(ctx.flags.output);
-  const doc = await getJson<ClusterReport>(ctx, '/api/v1/report');
+  const doc = await getJson<ClusterReport>(ctx, `/api/v1/report?node=${encodeURIComponent(name)}`);
   const node = doc.nodes.find((n) => n.name === name);
   if (node === undefined)
     throw new MirrorscopeError(
@@ -138,7 +139,7 @@ async function findings(ctx: Context): Promise<number> {
       `kubectl mirrorscope: the agent on node ${name} is ${node.agent} (last seen ${node.lastSeen ?? 'never'}): these are the findings it sent last\n`,
     );
   const causeOf = causeIdByFinding(doc.causes);
-  const rows = [...node.findings].sort(
+  const rows = [...nodeFindings(doc, node)].sort(
     (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.id.localeCompare(b.id),
   );
   if (format === 'json' || format === 'yaml')
