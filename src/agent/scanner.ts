@@ -90,6 +90,11 @@ class SignatureVerdicts {
   }
 }
 
+/** The status of an image the check could not follow to a pull. */
+function notPulled(image: string, findingKeys: readonly string[], resolution: string): ImageStatus {
+  return { image, pullable: false, source: null, digest: null, findingKeys, resolution };
+}
+
 /** What one image's check found, and what it depended on. */
 interface ImageCheck {
   readonly findings: readonly NodeFinding[];
@@ -287,17 +292,13 @@ export class Scanner {
         .map((f) => f.key);
       return {
         findings: [],
-        status: {
+        status: notPulled(
           image,
-          pullable: false,
-          source: null,
-          digest: null,
-          findingKeys: configErrorKeys,
-          resolution:
-            rejected !== null
-              ? resolutionSummary(rejected)
-              : `fails: ${this.config.loadError?.message ?? 'the configuration cannot be loaded'}`,
-        },
+          configErrorKeys,
+          rejected !== null
+            ? resolutionSummary(rejected)
+            : `fails: ${this.config.loadError?.message ?? 'the configuration cannot be loaded'}`,
+        ),
         hosts: [],
         error: null,
         epochs: new Map(),
@@ -331,15 +332,7 @@ export class Scanner {
       // A defect must not stop the other images from being checked; the agent logs it.
       return {
         findings: [],
-        status: {
-          image,
-          pullable: false,
-          source: null,
-          digest: null,
-          findingKeys: [],
-          resolution: summary,
-          sources,
-        },
+        status: { ...notPulled(image, [], summary), sources },
         hosts: [],
         error: (err as Error).message,
         epochs,
