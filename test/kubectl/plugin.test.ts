@@ -83,8 +83,8 @@ function traceOf(image: string, node: string): TraceResult {
 
 beforeAll(async () => {
   api = await new FakeKubeApi().start();
-  for (const n of ['node-a', 'node-b', 'node-c']) {
-    api.upsert('nodes', nodeObject(n, n === 'node-c' ? 'infra' : 'worker'));
+  for (const n of ['node-a', 'node-b', 'node-c', 'node-d']) {
+    api.upsert('nodes', nodeObject(n, n === 'node-c' || n === 'node-d' ? 'infra' : 'worker'));
     api.tokens.set(`agent-token-${n}`, {
       username: AGENT_SA,
       audiences: ['mirrorscope'],
@@ -129,16 +129,18 @@ beforeAll(async () => {
     target: collector.url,
   };
   api.services.set(`${NS}/mirrorscope-collector`, service);
-  for (const node of ['node-a', 'node-b']) {
+  // node-d reports what node-a does under the same configuration: the report lists that once, as a class.
+  for (const node of ['node-a', 'node-b', 'node-d']) {
     const a = new ProtocolAgent(collector.url, node, `agent-token-${node}`);
     a.traceAnswer = (image) => ({ trace: traceOf(image, node), error: null });
     agents.push(a);
-    await a.connect(`hash-${node}`);
+    const hash = node === 'node-d' ? 'hash-node-a' : `hash-${node}`;
+    await a.connect(hash);
     await a.waitFor('welcome');
     a.snapshot({
-      configHash: `hash-${node}`,
+      configHash: hash,
       findings:
-        node === 'node-a'
+        node !== 'node-b'
           ? [
               finding({
                 id: 'mirror-unreachable',
@@ -163,9 +165,9 @@ beforeAll(async () => {
     const res = await fetch(`${collector.url}/api/v1/report`, {
       headers: { Authorization: 'Bearer alice-token' },
     });
-    const report = (await res.json()) as { nodes: { name: string; findings: unknown[] }[] };
-    if (report.nodes.find((n) => n.name === 'node-a')?.findings.length !== 2) throw new Error('not yet');
-  }, 'node-a findings in the report');
+    const report = (await res.json()) as { nodes: { name: string; findingClass: string | null }[] };
+    if (report.nodes.find((n) => n.name === 'node-d')?.findingClass == null) throw new Error('not yet');
+  }, 'node-a and node-d findings in the report, as one class');
 }, 60_000);
 
 afterAll(async () => {
@@ -202,6 +204,15 @@ describe('kubectl mirrorscope through the service proxy', () => {
     expect(doc.node).toBe('node-a');
     expect(doc.findings.map((f) => f.id)).toEqual(['mirror-unreachable', 'config-unknown-key']);
     for (const f of doc.findings) expect(f.cause).toEqual(expect.any(String));
+  });
+
+  it("lists a node's whole findings when it shares them with others as a class", async () => {
+    for (const node of ['node-a', 'node-d']) {
+      const r = await plugin(['findings', node, '-o', 'json']);
+      const doc = JSON.parse(r.stdout) as { findings: { id: string }[] };
+      expect(doc.findings.map((f) => f.id)).toEqual(['mirror-unreachable', 'config-unknown-key']);
+    }
+    expect(api.proxied.at(-1)?.path).toBe('/api/v1/report?node=node-d');
   });
 
   it("lists a node's findings as a kubectl table, with the cause and fix in -o wide", async () => {
