@@ -13,6 +13,7 @@ import type { Log } from './log.js';
 import type { NodeStore } from './node-store.js';
 import type { ImageSets } from './pod-images.js';
 import type { PodPullSecrets } from './pod-pull-secrets.js';
+import { NodeViews } from './node-view.js';
 import { imagesByNode, runtimeVersionsByNode, withUpgradeImage } from './pod-images.js';
 import { pullEventsFrom } from './pull-events.js';
 
@@ -41,6 +42,7 @@ export class ClusterWatch {
   admission: AdmissionWatch | null = null;
   podSecrets: PodPullSecrets | null = null;
   private events: PullEvent[] = [];
+  private readonly nodeViews = new NodeViews();
   private readonly imageListeners: ((nodes: readonly string[]) => void)[] = [];
 
   private constructor(private readonly options: ClusterWatchOptions) {}
@@ -180,12 +182,15 @@ export class ClusterWatch {
   private nodesChanged(): void {
     const { imageSets, store } = this.options;
     const nodes = this.nodes();
-    // A node whose CRI-O changed (an upgrade) gets its images again with the new version.
-    const upgraded = imageSets.updateRuntimes(runtimeVersionsByNode(nodes));
-    if (upgraded.length > 0) this.imagesChanged(upgraded);
     // A deleted node whose agent has left is forgotten; one whose agent still talks stays.
     const existing = new Set(nodes.map((n) => n.metadata?.name));
     if (existing.size > 0) for (const name of [...store.names()]) if (!existing.has(name)) store.forget(name);
+    // Status reports (and the condition mirrorscope writes) change nothing the collector reads: they
+    // would otherwise rebuild the report and re-list every pod each time.
+    if (!this.nodeViews.changed(nodes)) return;
+    // A node whose CRI-O changed (an upgrade) gets its images again with the new version.
+    const upgraded = imageSets.updateRuntimes(runtimeVersionsByNode(nodes));
+    if (upgraded.length > 0) this.imagesChanged(upgraded);
     this.options.changes.bump();
     this.intent?.nodesChanged();
     this.refreshImages();
