@@ -21,7 +21,6 @@ import { startCollectorProcess, type CollectorProcess } from '../support/collect
 import { eventually as retryUntil } from '../support/eventually.js';
 
 const NS = 'mirrorscope';
-const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
 const NODES = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e'] as const;
 
 let lab: RegistryLab;
@@ -88,11 +87,7 @@ beforeAll(async () => {
   const tokens = mkdtempSync(path.join(lab.dir, 'tokens-'));
   for (const node of NODES) {
     api.upsert('nodes', nodeObject(node));
-    api.tokens.set(`token-${node}`, {
-      username: AGENT_SA,
-      audiences: ['mirrorscope'],
-      extra: { 'authentication.kubernetes.io/node-name': [node] },
-    });
+    api.agentToken(`token-${node}`, node);
     writeFileSync(path.join(tokens, node), `token-${node}\n`);
     api.upsert(
       'pods',

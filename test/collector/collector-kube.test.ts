@@ -9,6 +9,7 @@ import {
   podObject,
   pullFailedEvent,
   API_AUDIENCE,
+  AGENT_SA,
 } from '../support/fake-kube-api.js';
 import { runCli } from '../support/cli.js';
 import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
@@ -17,7 +18,6 @@ import type { ClusterReport } from '../../src/core/report/types.js';
 import { eventually } from '../support/eventually.js';
 
 const NS = 'mirrorscope';
-const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
 const MIRROR = 'mirror.lab.example:5000';
 const APP = 'quay.example/team/app:1.0';
 
@@ -47,11 +47,7 @@ beforeAll(async () => {
   api = await new FakeKubeApi().start();
   for (const n of ['node-a', 'node-b', 'node-c', 'node-d', 'node-e']) {
     api.upsert('nodes', nodeObject(n));
-    api.tokens.set(`agent-token-${n}`, {
-      username: AGENT_SA,
-      audiences: ['mirrorscope'],
-      extra: { 'authentication.kubernetes.io/node-name': [n] },
-    });
+    api.agentToken(`agent-token-${n}`, n);
   }
   api.upsert(
     'pods',

@@ -12,12 +12,11 @@ import type { ClusterReport } from '../../src/core/report/types.js';
 import { AGENT_PATH, MAX_MESSAGE_BYTES } from '../../src/protocol/messages.js';
 import { runCli } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
-import { API_AUDIENCE, FakeKubeApi, nodeObject, podObject } from '../support/fake-kube-api.js';
+import { API_AUDIENCE, FakeKubeApi, nodeObject, podObject, AGENT_SA } from '../support/fake-kube-api.js';
 import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 
 const NS = 'mirrorscope';
-const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
 const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
 
 let api: FakeKubeApi;
@@ -81,12 +80,7 @@ beforeAll(async () => {
   podToken('bound-a', 'agent-a');
   podToken('gone-pod', 'agent-gone');
   podToken('replaced-pod', 'agent-a', 'uid-of-an-earlier-agent-a');
-  for (const n of ['node-b', 'node-c'])
-    api.tokens.set(`node-token-${n}`, {
-      username: AGENT_SA,
-      audiences: ['mirrorscope'],
-      extra: { 'authentication.kubernetes.io/node-name': [n] },
-    });
+  for (const n of ['node-b', 'node-c']) api.agentToken(`node-token-${n}`, n);
   api.tokens.set('unbound', { username: AGENT_SA, audiences: ['mirrorscope'] });
   api.tokens.set('admin-token', { username: 'alice', audiences: [API_AUDIENCE] });
   api.rules.push({ user: 'alice', verb: 'get', resource: 'nodes' });

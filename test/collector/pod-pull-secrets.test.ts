@@ -18,7 +18,6 @@ import { startCollectorProcess, type CollectorProcess } from '../support/collect
 import { ProtocolAgent } from '../support/protocol-agent.js';
 
 const NS = 'mirrorscope';
-const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
 const APP = 'quay.example/team/app:1.0';
 const MIRROR_PASSWORD = 'PLANTED-pod-mirror-pw-5e1f';
 const SOURCE_PASSWORD = 'PLANTED-pod-source-pw-77c2';
@@ -68,11 +67,7 @@ beforeAll(async () => {
   api = await new FakeKubeApi().start();
   for (const n of ['node-a', 'node-b']) {
     api.upsert('nodes', nodeObject(n));
-    api.tokens.set(`agent-token-${n}`, {
-      username: AGENT_SA,
-      audiences: ['mirrorscope'],
-      extra: { 'authentication.kubernetes.io/node-name': [n] },
-    });
+    api.agentToken(`agent-token-${n}`, n);
   }
   api.upsert(
     'secrets',

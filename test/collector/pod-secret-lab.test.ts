@@ -34,7 +34,6 @@ import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../sup
 import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const NS = 'mirrorscope';
-const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
 const SOURCE_USER: LabUser = { username: 'source-user', password: 'PLANTED-lab-source-pw-3a1c' };
 const MIRROR_USER: LabUser = { username: 'mirror-user', password: 'PLANTED-lab-mirror-pw-9d27' };
 
@@ -110,11 +109,7 @@ beforeAll(async () => {
   const conf = `[[registry]]\nprefix = "${src.host}/lab"\nlocation = "${src.host}/lab"\ninsecure = true\n\n[[registry.mirror]]\nlocation = "${mirror.host}/lab"\ninsecure = true\n`;
   for (const node of ['node-a', 'node-b']) {
     api.upsert('nodes', nodeObject(node));
-    api.tokens.set(`token-${node}`, {
-      username: AGENT_SA,
-      audiences: ['mirrorscope'],
-      extra: { 'authentication.kubernetes.io/node-name': [node] },
-    });
+    api.agentToken(`token-${node}`, node);
     writeFileSync(path.join(tokens, node), `token-${node}\n`);
     api.upsert(
       'pods',

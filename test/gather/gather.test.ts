@@ -20,7 +20,6 @@ import { writeNodeRoot } from '../support/registry-lab.js';
 const run = promisify(execFile);
 const GATHER = path.join(REPO, 'dist/cli/gather-entry.js');
 const NS = 'mirrorscope';
-const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
 const NODES = ['node-a', 'node-b'] as const;
 
 const SECRET = { password: 'Pl4nt3dGa7Qx7Vw2Rk9Zm', clientKey: 'Pl4nt3dGk9Qx7Vw2Rk9Zm' };
@@ -73,12 +72,7 @@ beforeAll(async () => {
   api.tokens.set(api.adminToken, { username: 'system:admin', audiences: [API_AUDIENCE] });
   api.rules.push({ user: 'system:admin', verb: 'get', resource: 'nodes' });
   for (const n of [...NODES, 'node-c']) api.upsert('nodes', nodeObject(n));
-  for (const n of NODES)
-    api.tokens.set(`agent-token-${n}`, {
-      username: AGENT_SA,
-      audiences: ['mirrorscope'],
-      extra: { 'authentication.kubernetes.io/node-name': [n] },
-    });
+  for (const n of NODES) api.agentToken(`agent-token-${n}`, n);
   collector = await startCollectorProcess([
     '--auth',
     'kube',

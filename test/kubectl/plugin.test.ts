@@ -18,7 +18,6 @@ import { API_AUDIENCE, FakeKubeApi, nodeObject, type FakeService } from '../supp
 
 const PLUGIN = path.join(REPO, 'dist/cli/kubectl-mirrorscope.js');
 const NS = 'mirrorscope';
-const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
 const IMAGE = 'quay.example/team/app:1.0';
 
 let api: FakeKubeApi;
@@ -85,11 +84,7 @@ beforeAll(async () => {
   api = await new FakeKubeApi().start();
   for (const n of ['node-a', 'node-b', 'node-c', 'node-d']) {
     api.upsert('nodes', nodeObject(n, n === 'node-c' || n === 'node-d' ? 'infra' : 'worker'));
-    api.tokens.set(`agent-token-${n}`, {
-      username: AGENT_SA,
-      audiences: ['mirrorscope'],
-      extra: { 'authentication.kubernetes.io/node-name': [n] },
-    });
+    api.agentToken(`agent-token-${n}`, n);
   }
   for (const user of ['alice', 'bob', 'carol', 'dave'])
     api.tokens.set(`${user}-token`, { username: user, audiences: [API_AUDIENCE] });

@@ -28,7 +28,6 @@ import { pushSigstoreAttachment } from '../support/sigstore-attachment.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry, type TokenServer } from '../support/registry-lab.js';
 
 const NS = 'mirrorscope';
-const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
 
 /** One recognisable secret per place it is planted (digits and capitals: no piece reads as a word). */
 function planted(code: string): string {
@@ -471,11 +470,7 @@ describe('no agent or collector output carries a planted secret', () => {
     const nodes = ['kubelet', 'kubelet-malformed', 'global', 'global-malformed'];
     for (const node of nodes) {
       api.upsert('nodes', nodeObject(node));
-      api.tokens.set(`token-${node}`, {
-        username: AGENT_SA,
-        audiences: ['mirrorscope'],
-        extra: { 'authentication.kubernetes.io/node-name': [node] },
-      });
+      api.agentToken(`token-${node}`, node);
       api.upsert(
         'pods',
         withPullSecrets(podObject('shop', `app-${node}`, node, { containers: IMAGES() }), ['regcred']),

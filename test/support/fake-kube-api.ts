@@ -247,6 +247,8 @@ export type FakeExec = (
 
 /** The audience of ordinary API tokens (what a TokenReview without spec.audiences checks). */
 export const API_AUDIENCE = 'https://kubernetes.default.svc';
+/** The agent DaemonSet's service account in the shipped namespace. */
+export const AGENT_SA = 'system:serviceaccount:mirrorscope:mirrorscope-agent';
 
 interface Watcher {
   readonly kind: Kind;
@@ -351,6 +353,15 @@ export class FakeKubeApi {
   readonly proxied: { user: string; method: string; path: string; authorization: string | undefined }[] = [];
   /** nodes/status server-side apply, Event writes and writable CRDs (./fake-kube-writes.ts). */
   readonly writes = new FakeKubeWrites(this);
+
+  /** `token` is an agent's projected token (audience `mirrorscope`) bound to a pod on `node`. */
+  agentToken(token: string, node: string): void {
+    this.tokens.set(token, {
+      username: AGENT_SA,
+      audiences: ['mirrorscope'],
+      extra: { 'authentication.kubernetes.io/node-name': [node] },
+    });
+  }
 
   constructor(
     readonly adminToken = 'collector-sa-token',

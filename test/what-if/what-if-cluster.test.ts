@@ -21,7 +21,6 @@ import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../sup
 import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const NS = 'mirrorscope';
-const AGENT_SA = `system:serviceaccount:${NS}:mirrorscope-agent`;
 const NODES = { w1: 'worker', w2: 'worker', m1: 'master' } as const;
 
 let lab: RegistryLab;
@@ -115,11 +114,7 @@ beforeAll(async () => {
   const tokens = mkdtempSync(path.join(lab.dir, 'tokens-'));
   for (const [node, role] of Object.entries(NODES)) {
     api.upsert('nodes', mcoNode(node, role, { current: `rendered-${role}-a` }));
-    api.tokens.set(`token-${node}`, {
-      username: AGENT_SA,
-      audiences: ['mirrorscope'],
-      extra: { 'authentication.kubernetes.io/node-name': [node] },
-    });
+    api.agentToken(`token-${node}`, node);
     writeFileSync(path.join(tokens, node), `token-${node}\n`);
   }
   api.upsert('pods', podObject('shop', 'web', 'w1', { containers: [ref.app(), ref.hello()] }));
