@@ -307,7 +307,9 @@ export class Scanner {
       };
     }
     const trace = this.config.trace;
-    const resolution = trace.resolver.resolve(image);
+    // One plan serves the static findings and the trace: the trace would otherwise resolve again.
+    const plan = trace.resolver.plan(image);
+    const resolution = plan.resolution;
     const summary = resolutionSummary(resolution);
     const sources = imageSourceCredentials(this.config, resolution, authVisible);
     const staticOnes = staticMirrorFindings(
@@ -323,7 +325,7 @@ export class Scanner {
     for (const host of this.hostsOf(resolution)) epochs.set(host, this.cache.epoch(host));
     let result;
     try {
-      result = await this.scanEngine.trace(image, {
+      result = await this.scanEngine.tracePlan(image, plan, {
         timeoutMs: this.settings.timeoutMs,
         blobCacheTtlMs: this.settings.probeTtlMs,
         ...(this.evaluator ? { signatureEvaluator: this.evaluator } : {}),

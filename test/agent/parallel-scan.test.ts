@@ -189,7 +189,7 @@ describe('a parallel scan', () => {
   }, 60_000);
 
   it('redoes, within the answer TTL, only the checks of new images; after it, all of them', async () => {
-    const traces = vi.spyOn(TraceEngine.prototype, 'trace');
+    const traces = vi.spyOn(TraceEngine.prototype, 'tracePlan');
     try {
       await withScanner(4, async (scanner) => {
         const first = await scanner.scan(goodImages);
