@@ -6,7 +6,8 @@
 // numbers in one typed array (hash, where its key starts in one shared text, its length, the entry's
 // position), and every key sits in that one text: a lookup reads one slot per probed prefix and the
 // few characters of the key it matches, all in two compact blocks, whatever the number of entries.
-// The hashes of all the name's boundary prefixes come from one pass over the name.
+// The hashes of all the name's boundary prefixes come from one pass over the name, and only prefixes
+// of a length some key has are probed (a name is hashed no further than the longest key).
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
@@ -43,6 +44,8 @@ export class PrefixTable {
   private readonly mask: number;
   /** Every key, end to end: one flat string of its own, not slices of the file it came from. */
   private readonly keyText: string;
+  /** `keyLengths[n]` is 1 when some key is `n` characters long. */
+  private readonly keyLengths: Uint8Array;
 
   /** `prefixes[i]` gets position `i` (null: none); a later equal prefix replaces an earlier one. */
   constructor(prefixes: readonly (string | null)[]) {
@@ -58,6 +61,10 @@ export class PrefixTable {
       length += prefix.length;
     }
     this.keyText = Array.from(starts.keys()).join('');
+    let longest = 0;
+    for (const key of starts.keys()) longest = Math.max(longest, key.length);
+    this.keyLengths = new Uint8Array(longest + 1);
+    for (const key of starts.keys()) this.keyLengths[key.length] = 1;
     prefixes.forEach((prefix, position) => {
       if (prefix !== null) this.insert(prefix, starts.get(prefix)!, position);
     });
@@ -101,22 +108,27 @@ export class PrefixTable {
 
   /** The position of the longest prefix `name` starts with, up to a boundary or its end; -1 for none. */
   longestMatch(name: string): number {
-    if (boundaryLengths.length <= name.length) {
-      boundaryLengths = new Int32Array(name.length + 1);
-      boundaryHashes = new Int32Array(name.length + 1);
+    const keyLengths = this.keyLengths;
+    // A boundary at `keyLengths.length` or beyond ends a prefix longer than every key.
+    const end = Math.min(name.length, keyLengths.length);
+    if (boundaryLengths.length <= end) {
+      boundaryLengths = new Int32Array(end + 1);
+      boundaryHashes = new Int32Array(end + 1);
     }
     let count = 0;
     let hash = FNV_OFFSET;
-    for (let i = 0; i < name.length; i++) {
+    for (let i = 0; i < end; i++) {
       const c = name.charCodeAt(i);
-      if (i > 0 && isBoundary(c)) {
+      if (i > 0 && isBoundary(c) && keyLengths[i] === 1) {
         boundaryLengths[count] = i;
         boundaryHashes[count++] = slotHash(hash);
       }
       hash = Math.imul(hash ^ c, FNV_PRIME);
     }
-    const whole = this.lookup(name, name.length, slotHash(hash));
-    if (whole !== -1) return whole;
+    if (end === name.length && keyLengths[end] === 1) {
+      const whole = this.lookup(name, end, slotHash(hash));
+      if (whole !== -1) return whole;
+    }
     for (let k = count - 1; k >= 0; k--) {
       const found = this.lookup(name, boundaryLengths[k]!, boundaryHashes[k]!);
       if (found !== -1) return found;
