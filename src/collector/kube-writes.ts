@@ -71,6 +71,18 @@ export const KUBE_WRITE_DEFAULTS = {
   reconcileMs: 10_000,
 } as const;
 
+/** The share of the collector's time reconciles may take: a big cluster's report build is not free. */
+export const RECONCILE_DUTY = 0.1;
+
+/**
+ * The wait before the next reconcile: the interval, or longer after a reconcile that took a while, so
+ * that reconciles (a report build at their core) leave the collector free for what agents send,
+ * as when thousands of them reconnect at once.
+ */
+export function nextReconcileDelay(intervalMs: number, tookMs: number): number {
+  return Math.max(intervalMs, (tookMs * (1 - RECONCILE_DUTY)) / RECONCILE_DUTY);
+}
+
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
 
 /** The predictions for every node of the report, from its causes and each agent's latest scan. */
@@ -192,11 +204,20 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
     events?.reconcile(predictions, pods, nodeUid);
     void reports?.reconcile(predictions, pods, report.causes, nodeUid);
   };
-  const timer = setInterval(reconcile, o.reconcileMs);
-  timer.unref();
+  let timer: NodeJS.Timeout | null = null;
+  const schedule = (delayMs: number): void => {
+    timer = setTimeout(() => {
+      const started = performance.now();
+      reconcile();
+      schedule(nextReconcileDelay(o.reconcileMs, performance.now() - started));
+    }, delayMs);
+    timer.unref();
+  };
+  schedule(o.reconcileMs);
   return {
     stop() {
-      clearInterval(timer);
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
       conditions?.stop();
       events?.stop();
       reports?.stop();
