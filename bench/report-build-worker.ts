@@ -7,17 +7,21 @@
 //   node --import tsx --max-old-space-size=732 --expose-gc --cpu-prof bench/report-build-worker.ts 15000
 import { getHeapStatistics } from 'node:v8';
 import { nodeName, snapshotJson } from './collector.bench.js';
+import type * as NodeStoreModule from '../src/collector/node-store.js';
+import type * as ReportCacheModule from '../src/collector/report-cache.js';
+import type * as JsonStreamModule from '../src/collector/json-stream.js';
+import type * as SummaryModule from '../src/core/report/summary.js';
+import type * as MessagesModule from '../src/protocol/messages.js';
 import type { ClusterInput, NodeInput } from '../src/core/report/types.js';
 import type { DeltaMessage, SnapshotMessage } from '../src/protocol/messages.js';
+import { loadBuilt } from './types.js';
 
-// The production build (dist/, what `npm run bench` builds first), or the sources with BENCH_REPORT_SRC=1.
-const base = process.env.BENCH_REPORT_SRC === '1' ? '../src/' : '../dist/';
-const load = <T>(path: string): Promise<T> => import(new URL(`${base}${path}`, import.meta.url).href) as Promise<T>;
-const { NodeStore } = await load<typeof import('../src/collector/node-store.js')>('collector/node-store.js');
-const { ReportCache } = await load<typeof import('../src/collector/report-cache.js')>('collector/report-cache.js');
-const { streamReport } = await load<typeof import('../src/collector/json-stream.js')>('collector/json-stream.js');
-const { digestOf } = await load<typeof import('../src/core/report/summary.js')>('core/report/summary.js');
-const { parseAgentMessage } = await load<typeof import('../src/protocol/messages.js')>('protocol/messages.js');
+// The production build (dist/, which `npm run bench` builds first).
+const { NodeStore } = await loadBuilt<typeof NodeStoreModule>('collector/node-store.js');
+const { ReportCache } = await loadBuilt<typeof ReportCacheModule>('collector/report-cache.js');
+const { streamReport } = await loadBuilt<typeof JsonStreamModule>('collector/json-stream.js');
+const { digestOf } = await loadBuilt<typeof SummaryModule>('core/report/summary.js');
+const { parseAgentMessage } = await loadBuilt<typeof MessagesModule>('protocol/messages.js');
 
 const AGENTS = Number(process.argv[2] ?? process.env.BENCH_REPORT_AGENTS ?? 5000);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
@@ -35,7 +39,14 @@ const started = Date.now();
 for (let n = 0; n < AGENTS; n++) {
   const node = nodeName(n);
   const connection = store.hello(
-    { v: 1, type: 'hello', node, agentVersion: 'bench', configHash: 'main', pod: { name: null, namespace: null } },
+    {
+      v: 1,
+      type: 'hello',
+      node,
+      agentVersion: 'bench',
+      configHash: 'main',
+      pod: { name: null, namespace: null },
+    },
     started,
   );
   connections.push(connection);
@@ -103,7 +114,7 @@ const median = [...firstThree].sort((a, b) => a - b)[1]!;
 
 // A few nodes change: each of 50 nodes clears one of its own findings and adds another.
 for (let n = 0; n < 50; n++) {
-  const node = nodeName(n * 97 % AGENTS);
+  const node = nodeName((n * 97) % AGENTS);
   const delta = parseAgentMessage(
     JSON.stringify({
       v: 1,
@@ -116,7 +127,7 @@ for (let n = 0; n < 50; n++) {
       images: [],
     }),
   ) as DeltaMessage;
-  store.delta(node, connections[n * 97 % AGENTS]!, delta, started);
+  store.delta(node, connections[(n * 97) % AGENTS]!, delta, started);
 }
 version++;
 const afterDelta = timedBuild();

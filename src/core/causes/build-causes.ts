@@ -233,7 +233,9 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (failureKeys.has(p.finding.key)) byKey.set(p.finding.key, g);
   };
 
-  const placed = input.findings.map((f) => (memo === null ? placeFinding(f) : memo.placement(f, placeFinding)));
+  const placed = input.findings.map((f) =>
+    memo === null ? placeFinding(f) : memo.placement(f, placeFinding),
+  );
   const aggregates: Placed[] = [];
   const consequences: Placed[] = [];
   for (const p of placed) {

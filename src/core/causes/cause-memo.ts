@@ -55,7 +55,13 @@ export class CauseMemo {
     return b.cause;
   }
 
-  remember(id: string, members: readonly Placed[], roots: number, images: readonly string[], cause: Cause): void {
+  remember(
+    id: string,
+    members: readonly Placed[],
+    roots: number,
+    images: readonly string[],
+    cause: Cause,
+  ): void {
     this.next.set(id, { members, roots, images, cause });
   }
 
