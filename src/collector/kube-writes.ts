@@ -1,6 +1,6 @@
 // What the collector writes back where Kubernetes users look (docs/kubernetes-surfaces.md): the
 // ImagePullsPredicted node condition, PredictedPullFailure Events and, where the CRDs exist,
-// wgpolicyk8s.io PolicyReports. Every `reconcileMs` it reads the report once, derives one prediction
+// policy reports (wgpolicyk8s.io or openreports.io). Every `reconcileMs` it reads the report once, derives one prediction
 // per node from the report's causes, and hands the same predictions to each writer that is on.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { CauseIndex, predictNode, type NodePrediction } from '../core/kube-writes/predictions.js';
@@ -21,6 +21,7 @@ import {
   deletePolicyReport,
   discoverPolicyReports,
   ownPolicyReportNamespaces,
+  type ReportApiChoice,
 } from '../kube/policy-report-writes.js';
 import type { Log } from './log.js';
 import { conditionOf, NodeConditions } from './node-conditions.js';
@@ -32,8 +33,10 @@ export interface KubeWritesOptions {
   readonly nodeConditions: boolean;
   /** PredictedPullFailure Events on pods and nodes (--no-events). */
   readonly events: boolean;
-  /** wgpolicyk8s.io PolicyReports where the CRDs exist (--no-policy-reports). */
+  /** Policy reports where the CRDs exist (--no-policy-reports). */
   readonly policyReports: boolean;
+  /** Which report API to write (--policy-report-api; default auto). */
+  readonly policyReportApi?: ReportApiChoice;
   /** How often the PolicyReport CRDs are looked for again (default 5 min). */
   readonly policyReportRediscoverMs?: number;
   readonly conditionQps?: number;
@@ -175,7 +178,7 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
     : null;
   const reports = options.policyReports
     ? new PolicyReports({
-        discover: () => discoverPolicyReports(kube),
+        discover: () => discoverPolicyReports(kube, options.policyReportApi),
         apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
         existing: (version) => ownPolicyReportNamespaces(kube, version),
         remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
