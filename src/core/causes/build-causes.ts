@@ -277,11 +277,10 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   if (memo === null) return [...groups.values()].map((g) => toCause(g, node, input, place)).sort(byImpact);
   const causes: Cause[] = [];
   groups.forEach((g, id) => {
-    const images = sorted(g.images);
-    const reused = memo.reuse(id, g.members, g.roots, images);
+    const reused = memo.reuse(id, g.members, g.roots, g.images);
     if (reused === undefined) {
       const cause = toCause(g, node, input, place);
-      memo.remember(id, g.members, g.roots, images, cause);
+      memo.remember(id, g.members, g.roots, cause);
       causes.push(cause);
       return;
     }
@@ -289,7 +288,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (pods === reused.affects.pods) causes.push(reused);
     else {
       const cause = { ...reused, affects: { ...reused.affects, pods } };
-      memo.remember(id, g.members, g.roots, images, cause);
+      memo.remember(id, g.members, g.roots, cause);
       causes.push(cause);
     }
   });
