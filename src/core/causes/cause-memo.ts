@@ -43,28 +43,20 @@ export class CauseMemo {
   /** The causes in impact order (most stay from one call to the next). */
   readonly order = new SortedReuse<Cause>();
 
-  placement(f: CauseFinding, place: (f: CauseFinding) => Placed): Placed {
+  placement(f: CauseFinding, place: (f: CauseFinding, share: (text: string) => string) => Placed): Placed {
     let p = this.placed.get(f);
-    if (p === undefined) {
-      const fresh = place(f);
-      p = {
-        ...fresh,
-        groupId: this.shared(fresh.groupId),
-        familyHost: fresh.familyHost === null ? null : this.shared(fresh.familyHost),
-      };
-      this.placed.set(f, p);
-    }
+    if (p === undefined) this.placed.set(f, (p = place(f, this.shared)));
     return p;
   }
 
-  private shared(text: string): string {
+  private readonly shared = (text: string): string => {
     const known = this.texts.get(text);
     if (known !== undefined) return known;
     // Starting afresh only loses sharing for what comes next.
     if (this.texts.size >= MAX_SHARED_TEXTS) this.texts = new Map();
     this.texts.set(text, text);
     return text;
-  }
+  };
 
   /** The cause built last time from the same members, roots and images; undefined when any differs. */
   reuse(
