@@ -49,6 +49,70 @@ export class HostLimit {
   }
 }
 
+/**
+ * At most `max` tasks at once in all, and at most `perKey` of them for one key; waiting tasks are let in
+ * key by key in turn (first come first served within a key). The agent's image checks take a place
+ * keyed by the first host each contacts: a scan then holds a bounded number of checks in memory, not
+ * one per image, while the keys share the places fairly, so the checks of one slow registry never
+ * keep those of the others waiting for more than the places that are not its own.
+ */
+export class FairLimit {
+  private active = 0;
+  private readonly activeByKey = new Map<string, number>();
+  /** Keys with waiting tasks, in turn order: the key just served goes to the back. */
+  private readonly waiting = new Map<string, (() => void)[]>();
+
+  constructor(
+    private readonly max: number,
+    private readonly perKey: number,
+  ) {}
+
+  /** Tasks running now (for tests and metrics). */
+  get running(): number {
+    return this.active;
+  }
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    if (this.waiting.has(key) || !this.free(key)) {
+      await new Promise<void>((resolve) => {
+        const queue = this.waiting.get(key);
+        if (queue === undefined) this.waiting.set(key, [resolve]);
+        else queue.push(resolve);
+      });
+    } else this.take(key);
+    try {
+      return await task();
+    } finally {
+      this.release(key);
+    }
+  }
+
+  private free(key: string): boolean {
+    return this.active < this.max && (this.activeByKey.get(key) ?? 0) < this.perKey;
+  }
+
+  private take(key: string): void {
+    this.active++;
+    this.activeByKey.set(key, (this.activeByKey.get(key) ?? 0) + 1);
+  }
+
+  private release(key: string): void {
+    this.active--;
+    const left = this.activeByKey.get(key)! - 1;
+    if (left === 0) this.activeByKey.delete(key);
+    else this.activeByKey.set(key, left);
+    // Places go round the waiting keys in turn; a key at its own bound lets the next one have it.
+    for (const [k, queue] of this.waiting) {
+      if (this.active >= this.max) return;
+      if (!this.free(k)) continue;
+      this.take(k);
+      this.waiting.delete(k);
+      queue.shift()!();
+      if (queue.length > 0) this.waiting.set(k, queue);
+    }
+  }
+}
+
 /** Spaces out request starts per host: at most `perSecond` per host, with a little jitter. */
 export class HostPacer {
   private readonly next = new Map<string, number>();

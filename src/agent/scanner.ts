@@ -9,6 +9,7 @@ import type { HostProbe, ImageStatus, WirePullCredential } from '../protocol/mes
 import { ClientCache } from '../probe/client-cache.js';
 import { namespacedPolicyNote } from '../core/crio/runtime-notes.js';
 import { hasNamespacedPolicies, modelledVersion } from '../core/crio/versions.js';
+import type { PullPlan } from '../core/resolve/plan.js';
 import { invalidReferenceResult } from '../core/resolve/resolver.js';
 import { resolutionSummary, type ResolveResult } from '../core/resolve/types.js';
 import {
@@ -19,13 +20,13 @@ import {
 import { TraceEngine } from '../trace/engine.js';
 import type { SignatureEvaluator, TraceResult, TraceSignature } from '../trace/types.js';
 import type { HostConfig } from './host-config.js';
-import { HostLimit, HostPacer } from './limits.js';
+import { FairLimit, HostLimit, HostPacer } from './limits.js';
 import { traceAsKubelet } from './kubelet-trace.js';
 import { CachingClientCache, type ProbeObserver } from './probe-cache.js';
 import { authFileVisibility, imageSourceCredentials, type AuthFileVisibility } from './source-credentials.js';
 
 export interface ScanSettings {
-  /** Probe requests in flight per registry host. */
+  /** Probe requests in flight per registry host (image checks in progress follow from it). */
   readonly concurrency: number;
   readonly probeTtlMs: number;
   readonly timeoutMs: number;
@@ -109,6 +110,15 @@ interface ImageCheck {
   readonly authVisible: boolean;
 }
 
+/**
+ * Image checks in progress per first host, as a multiple of the probes in flight per host: enough
+ * checks between their probes (a blob check, the next source, the signature verdict) to keep every
+ * probe place of the host busy.
+ */
+const CHECKS_PER_HOST_PROBE = 4;
+/** Image checks in progress in all, as a multiple of the probes in flight per host. */
+const CHECKS_PER_PROBE = 16;
+
 /** The scan answer cache of one agent, shared by the Scanners of its successive configurations. */
 export function scanAnswers(settings: ScanSettings, observer: ProbeObserver): CachingClientCache {
   return new CachingClientCache(
@@ -129,6 +139,12 @@ export class Scanner {
   private readonly diagnoseContext: { authKeys: HostConfig['authKeys']; authFile: string };
   /** The last scan's check of each image, reused while still valid. */
   private readonly checked = new Map<string, ImageCheck>();
+  /**
+   * Image checks in progress, keyed by the first host each contacts. A check holds its trace (steps,
+   * answers, findings) until it ends: a scan of 1,000 images keeps a bounded number in memory, not
+   * all of them, and is no slower: the per-host probe bound is what paces the requests.
+   */
+  private readonly inProgress: FairLimit;
 
   /**
    * `answers` (scanAnswers) outlives the Scanner: after a configuration change, the sources that are
@@ -141,6 +157,10 @@ export class Scanner {
     answers: CachingClientCache,
   ) {
     this.cache = answers;
+    this.inProgress = new FairLimit(
+      settings.concurrency * CHECKS_PER_PROBE,
+      settings.concurrency * CHECKS_PER_HOST_PROBE,
+    );
     this.scanEngine = config.trace ? new TraceEngine(config.trace, this.cache) : null;
     // On-demand traces probe for real (no cached answers), with their own warm connections.
     this.traceEngine = config.trace ? new TraceEngine(config.trace, new ClientCache()) : null;
@@ -223,8 +243,9 @@ export class Scanner {
   }
 
   /**
-   * Every image of the set, each checked at once (the per-host bounds in the answer cache pace the
-   * requests), or taken from the last scan when nothing its check depended on changed: the same
+   * Every image of the set, checked in parallel (a bounded number of checks in progress, fairly
+   * shared by first host; the per-host bounds in the answer cache pace the requests), or taken from
+   * the last scan when nothing its check depended on changed: the same
    * configuration (a new one makes a new Scanner), no cached answer of a host it contacted expired,
    * no signature verdict expired. The result is assembled in image order, so it is the same whatever
    * order the checks finished in.
@@ -306,9 +327,21 @@ export class Scanner {
         authVisible: authVisible.ok,
       };
     }
-    const trace = this.config.trace;
     // One plan serves the static findings and the trace: the trace would otherwise resolve again.
-    const plan = trace.resolver.plan(image);
+    const plan = this.config.trace.resolver.plan(image);
+    const firstHost = plan.resolution.candidates[0]?.sources[0]?.host ?? '';
+    return this.inProgress.run(firstHost, () => this.checkPlan(image, plan, authVisible, verdictEpoch));
+  }
+
+  /** The check of an image that resolved (or failed to, with a finding), in its place. */
+  private async checkPlan(
+    image: string,
+    plan: PullPlan,
+    authVisible: AuthFileVisibility,
+    verdictEpoch: number,
+  ): Promise<ImageCheck> {
+    const trace = this.config.trace!;
+    const scanEngine = this.scanEngine!;
     const resolution = plan.resolution;
     const summary = resolutionSummary(resolution);
     const sources = imageSourceCredentials(this.config, resolution, authVisible);
@@ -325,7 +358,7 @@ export class Scanner {
     for (const host of this.hostsOf(resolution)) epochs.set(host, this.cache.epoch(host));
     let result;
     try {
-      result = await this.scanEngine.tracePlan(image, plan, {
+      result = await scanEngine.tracePlan(image, plan, {
         timeoutMs: this.settings.timeoutMs,
         blobCacheTtlMs: this.settings.probeTtlMs,
         ...(this.evaluator ? { signatureEvaluator: this.evaluator } : {}),
@@ -347,7 +380,7 @@ export class Scanner {
     const tagged = taggedAndDigested(image);
     if (tagged !== null && result.sources.some((s) => s.mirror && s.outcome === 'manifest-unknown')) {
       // Does the mirror have the tag under another digest? (Rare, so probed only then.)
-      const byTag = await this.scanEngine.trace(tagged.tagOnly, { timeoutMs: this.settings.timeoutMs });
+      const byTag = await scanEngine.trace(tagged.tagOnly, { timeoutMs: this.settings.timeoutMs });
       contacted(byTag.sources);
       const mismatches = digestMismatchFindings(result, byTag, tagged.digest);
       // "Digest not preserved" says more than "manifest missing" about the same reference.

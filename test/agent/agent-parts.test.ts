@@ -15,7 +15,7 @@ import { readConfigFiles } from '../../src/agent/config-files.js';
 import { ConfigWatcher } from '../../src/agent/config-watcher.js';
 import { FindingsStore } from '../../src/agent/findings-store.js';
 import { imagesOfPods } from '../../src/agent/kube-images.js';
-import { ConcurrencyLimit, HostLimit, HostPacer } from '../../src/agent/limits.js';
+import { ConcurrencyLimit, FairLimit, HostLimit, HostPacer } from '../../src/agent/limits.js';
 import { agentOptions, listenFlag } from '../../src/agent/options.js';
 import { Outbox } from '../../src/agent/outbox.js';
 import { parseListen } from '../../src/protocol/listen-address.js';
@@ -154,6 +154,45 @@ describe('limits', () => {
     release();
     await Promise.all(slow);
     expect(peak.get('slow')).toBe(2);
+  });
+
+  it('bounds tasks in all and per key, and gives freed places to the waiting keys in turn', async () => {
+    const limit = new FairLimit(4, 2);
+    const active = new Map<string, number>();
+    let peak = 0;
+    const peakByKey = new Map<string, number>();
+    const started: string[] = [];
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    const run = (key: string, wait: () => Promise<unknown>) =>
+      limit.run(key, async () => {
+        started.push(key);
+        active.set(key, (active.get(key) ?? 0) + 1);
+        peak = Math.max(peak, limit.running);
+        peakByKey.set(key, Math.max(peakByKey.get(key) ?? 0, active.get(key)!));
+        await wait();
+        active.set(key, active.get(key)! - 1);
+      });
+    // Eight tasks of a key whose tasks do not end until released, queued first; then two other keys.
+    const slow = Array.from({ length: 8 }, () => run('slow', () => stuck));
+    const tick = () => new Promise((r) => setImmediate(r));
+    const others = [
+      ...Array.from({ length: 6 }, () => run('a', tick)),
+      ...Array.from({ length: 6 }, () => run('b', tick)),
+    ];
+    // The slow key holds its own two places only: every other task runs, two per key at most.
+    await Promise.all(others);
+    expect(active.get('slow')).toBe(2);
+    expect(peak).toBe(4);
+    expect(peakByKey.get('a')).toBe(2);
+    expect(peakByKey.get('b')).toBe(2);
+    // a takes the two free places; from then on each freed place goes to the key that has waited
+    // longest for one, so a and b alternate instead of a running all of its tasks first.
+    expect(started.filter((k) => k !== 'slow').join(',')).toBe('a,a,a,b,a,b,a,b,a,b,b,b');
+    release();
+    await Promise.all(slow);
+    expect(peakByKey.get('slow')).toBe(2);
+    expect(limit.running).toBe(0);
   });
 
   it('spaces request starts per host, not across hosts', async () => {

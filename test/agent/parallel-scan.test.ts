@@ -188,6 +188,50 @@ describe('a parallel scan', () => {
     expect(alone.probes).toBeGreaterThan(20);
   }, 60_000);
 
+  it('keeps a bounded number of image checks in progress, a few per first host', async () => {
+    // --concurrency 1: at most 4 checks in progress per first host, 16 in all (each check holds
+    // its trace until it ends; unbounded, all the images' traces would be in memory at once).
+    const original = TraceEngine.prototype.tracePlan;
+    let active = 0;
+    let peak = 0;
+    const activeByHost = new Map<string, number>();
+    const peakByHost = new Map<string, number>();
+    const traces = vi.spyOn(TraceEngine.prototype, 'tracePlan').mockImplementation(async function (
+      this: TraceEngine,
+      image,
+      plan,
+      options,
+    ) {
+      const host = plan.resolution.candidates[0]?.sources[0]?.host ?? '';
+      active++;
+      peak = Math.max(peak, active);
+      activeByHost.set(host, (activeByHost.get(host) ?? 0) + 1);
+      peakByHost.set(host, Math.max(peakByHost.get(host) ?? 0, activeByHost.get(host)!));
+      try {
+        return await original.call(this, image, plan, options);
+      } finally {
+        active--;
+        activeByHost.set(host, activeByHost.get(host)! - 1);
+      }
+    });
+    try {
+      const out = await withScanner(1, (scanner) => scanner.scan(images));
+      expect(traces.mock.calls.length).toBeGreaterThan(60);
+      expect(peak).toBeLessThanOrEqual(16);
+      expect(Math.max(...peakByHost.values())).toBe(4);
+      // Four first hosts (and 'not a reference', which has none), each with its own places.
+      expect([...peakByHost.keys()].filter((h) => h !== '').sort()).toEqual(
+        [mirror.host, slow.host, deadHost, garbled.host].sort(),
+      );
+      expect(peak).toBeGreaterThan(4);
+      expect(out.images.find((i) => i.image === 'good.example/p/app-0:one')).toMatchObject({
+        pullable: true,
+      });
+    } finally {
+      traces.mockRestore();
+    }
+  }, 60_000);
+
   it('redoes, within the answer TTL, only the checks of new images; after it, all of them', async () => {
     const traces = vi.spyOn(TraceEngine.prototype, 'tracePlan');
     try {
