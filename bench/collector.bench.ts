@@ -180,7 +180,7 @@ const REGISTRIES = generatedRegistriesConf([IDMS]);
 const FILES = JSON.stringify(diskDigests(REGISTRIES));
 const DRIFTED_FILES = JSON.stringify(diskDigests(`${REGISTRIES}# edited by hand\n`));
 
-function snapshotJson(node: string, n: number): string {
+export function snapshotJson(node: string, n: number): string {
   const own = Array.from({ length: FINDINGS_PER_NODE - SHARED_FINDINGS }, (_, i) =>
     findingJson(`own-${node}-${i}`, node, SHARED_FINDINGS + i),
   ).join(',');
@@ -305,7 +305,7 @@ async function rateStep(
   return { p99: p99(latencies), achieved: Math.round((sent / elapsed) * 1000) };
 }
 
-function nodeName(n: number): string {
+export function nodeName(n: number): string {
   return `node-${String(n).padStart(5, '0')}`;
 }
 

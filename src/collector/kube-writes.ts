@@ -1,6 +1,6 @@
 // What the collector writes back where Kubernetes users look (docs/kubernetes-surfaces.md): the
 // ImagePullsPredicted node condition, PredictedPullFailure Events and, where the CRDs exist,
-// wgpolicyk8s.io PolicyReports. Every `reconcileMs` it reads the report once, derives one prediction
+// policy reports (wgpolicyk8s.io or openreports.io). Every `reconcileMs` it reads the report once, derives one prediction
 // per node from the report's causes, and hands the same predictions to each writer that is on.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { CauseIndex, predictNode, type NodePrediction } from '../core/kube-writes/predictions.js';
@@ -21,6 +21,7 @@ import {
   deletePolicyReport,
   discoverPolicyReports,
   ownPolicyReportNamespaces,
+  type ReportApiChoice,
 } from '../kube/policy-report-writes.js';
 import type { Log } from './log.js';
 import { conditionOf, NodeConditions } from './node-conditions.js';
@@ -32,8 +33,10 @@ export interface KubeWritesOptions {
   readonly nodeConditions: boolean;
   /** PredictedPullFailure Events on pods and nodes (--no-events). */
   readonly events: boolean;
-  /** wgpolicyk8s.io PolicyReports where the CRDs exist (--no-policy-reports). */
+  /** Policy reports where the CRDs exist (--no-policy-reports). */
   readonly policyReports: boolean;
+  /** Which report API to write (--policy-report-api; default auto). */
+  readonly policyReportApi?: ReportApiChoice;
   /** How often the PolicyReport CRDs are looked for again (default 5 min). */
   readonly policyReportRediscoverMs?: number;
   readonly conditionQps?: number;
@@ -67,6 +70,18 @@ export const KUBE_WRITE_DEFAULTS = {
   eventsPerMinute: 30,
   reconcileMs: 10_000,
 } as const;
+
+/** The share of the collector's time reconciles may take: a big cluster's report build is not free. */
+export const RECONCILE_DUTY = 0.1;
+
+/**
+ * The wait before the next reconcile: the interval, or longer after a reconcile that took a while, so
+ * that reconciles (a report build at their core) leave the collector free for what agents send,
+ * as when thousands of them reconnect at once.
+ */
+export function nextReconcileDelay(intervalMs: number, tookMs: number): number {
+  return Math.max(intervalMs, (tookMs * (1 - RECONCILE_DUTY)) / RECONCILE_DUTY);
+}
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
 
@@ -163,7 +178,7 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
     : null;
   const reports = options.policyReports
     ? new PolicyReports({
-        discover: () => discoverPolicyReports(kube),
+        discover: () => discoverPolicyReports(kube, options.policyReportApi),
         apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
         existing: (version) => ownPolicyReportNamespaces(kube, version),
         remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
@@ -189,11 +204,20 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
     events?.reconcile(predictions, pods, nodeUid);
     void reports?.reconcile(predictions, pods, report.causes, nodeUid);
   };
-  const timer = setInterval(reconcile, o.reconcileMs);
-  timer.unref();
+  let timer: NodeJS.Timeout | null = null;
+  const schedule = (delayMs: number): void => {
+    timer = setTimeout(() => {
+      const started = performance.now();
+      reconcile();
+      schedule(nextReconcileDelay(o.reconcileMs, performance.now() - started));
+    }, delayMs);
+    timer.unref();
+  };
+  schedule(o.reconcileMs);
   return {
     stop() {
-      clearInterval(timer);
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
       conditions?.stop();
       events?.stop();
       reports?.stop();

@@ -3,8 +3,10 @@
 //      continue tokens of paged reads point at; those readers start again); both are rebuilt on demand;
 //   2. at REFUSE_AGENTS: new agent connections are refused with 503 and Retry-After (connected
 //      agents stay; agents retry) until usage is back under RESUME_AGENTS.
-// Usage is read after each major garbage collection and once a second, so garbage not yet
-// collected does not trigger a step.
+// The steps act on usage read after a major garbage collection only: between collections the heap
+// also holds garbage (a burst of agent snapshots leaves hundreds of MiB of it), which must not make
+// the collector refuse agents. A reading once a second may only end the refusal (usage under
+// RESUME_AGENTS with garbage included is under it without).
 import type { Duplex } from 'node:stream';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
@@ -38,7 +40,7 @@ export class MemoryGuard {
   constructor(private readonly options: MemoryGuardOptions) {}
 
   start(): void {
-    this.timer = setInterval(() => this.check(), this.options.intervalMs ?? 1000);
+    this.timer = setInterval(() => this.checkBetweenCollections(), this.options.intervalMs ?? 1000);
     this.timer.unref();
     this.observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries())
@@ -58,6 +60,13 @@ export class MemoryGuard {
     return this.refusing;
   }
 
+  /** A reading that may include garbage: it can only tell that memory is back under RESUME_AGENTS. */
+  checkBetweenCollections(): void {
+    const { used, limit } = (this.options.heap ?? v8Heap)();
+    if (this.refusing && used / limit < RESUME_AGENTS) this.resume(used / limit);
+  }
+
+  /** A reading right after a major garbage collection: what is in use is what is live. */
   check(): void {
     const { used, limit } = (this.options.heap ?? v8Heap)();
     const share = used / limit;
@@ -77,10 +86,12 @@ export class MemoryGuard {
       this.options.log(
         `heap at ${Math.round(share * 100)}% of its limit: refusing new agent connections until it is under ${RESUME_AGENTS * 100}%`,
       );
-    } else if (this.refusing && share < RESUME_AGENTS) {
-      this.refusing = false;
-      this.options.log(`heap at ${Math.round(share * 100)}% of its limit: accepting agent connections again`);
-    }
+    } else if (this.refusing && share < RESUME_AGENTS) this.resume(share);
+  }
+
+  private resume(share: number): void {
+    this.refusing = false;
+    this.options.log(`heap at ${Math.round(share * 100)}% of its limit: accepting agent connections again`);
   }
 }
 

@@ -45,7 +45,8 @@ export class PredictedPullEvents {
   private readonly ledger = new Map<string, WrittenEventRef>();
   /** Events found at start whose occurrence has not been seen yet: seen again, they only repeat. */
   private readonly inherited = new Set<string>();
-  private readonly queue = new Map<string, EventOccurrence>();
+  /** What waits for the budget, node Events apart (they go first), each in arrival order. */
+  private readonly queue = new OccurrenceQueue();
   private readonly budget: RateLimiter;
   private readonly now: () => number;
   private ready = false;
@@ -114,7 +115,7 @@ export class PredictedPullEvents {
       }
     }
     this.tracker.retain(nodes);
-    for (const [key, o] of this.queue) if (!this.tracker.isActive(o)) this.queue.delete(key);
+    this.queue.retain((o) => this.tracker.isActive(o));
     void this.pump();
   }
 
@@ -123,15 +124,12 @@ export class PredictedPullEvents {
   }
 
   private enqueue(o: EventOccurrence): void {
-    if (this.queue.size >= (this.options.maxQueue ?? 1000)) {
+    if (this.queue.size >= (this.options.maxQueue ?? 1000) && !this.queue.has(o)) {
       // Full: a node Event may push out the newest pod Event, never the reverse.
-      const victim =
-        o.priority === 0 ? [...this.queue].reverse().find(([, q]) => q.priority === 1) : undefined;
       this.dropped++;
-      if (victim === undefined) return this.logDropped();
-      this.queue.delete(victim[0]);
+      if (o.priority !== 0 || !this.queue.dropNewestPodEvent()) return this.logDropped();
     }
-    this.queue.set(o.key, o);
+    this.queue.set(o);
     this.logDropped();
   }
 
@@ -148,9 +146,9 @@ export class PredictedPullEvents {
     this.sending = true;
     try {
       for (;;) {
-        const next = [...this.queue.values()].sort((a, b) => a.priority - b.priority)[0];
+        const next = this.queue.first();
         if (next === undefined || this.budget.take('events') > 0) return;
-        this.queue.delete(next.key);
+        this.queue.delete(next);
         await this.write(next);
       }
     } finally {
@@ -191,7 +189,7 @@ export class PredictedPullEvents {
     } catch (err) {
       this.options.onWrite?.(action, 'error');
       // Tried again (within the budget) while still true, unless the collector may not write Events.
-      if (kubeStatusCode(err) !== 403 && this.tracker.isActive(o)) this.queue.set(o.key, o);
+      if (kubeStatusCode(err) !== 403 && this.tracker.isActive(o)) this.queue.set(o);
       if (this.now() - this.lastLogMs >= 60_000) {
         this.lastLogMs = this.now();
         const hint =
@@ -207,5 +205,52 @@ export class PredictedPullEvents {
 
   private warn(message: string): void {
     this.options.log.warn(message);
+  }
+}
+
+/**
+ * Occurrences waiting to be written, by key: node Events (priority 0) before pod Events, each in
+ * arrival order. Every operation is O(1) (amortized): a full queue meets thousands of new
+ * occurrences when many nodes connect at once.
+ */
+class OccurrenceQueue {
+  private readonly byPriority = [new Map<string, EventOccurrence>(), new Map<string, EventOccurrence>()];
+  /** Pod Event keys in the order they were queued (stale keys are skipped when popped). */
+  private podKeys: string[] = [];
+
+  get size(): number {
+    return this.byPriority[0]!.size + this.byPriority[1]!.size;
+  }
+
+  has(o: EventOccurrence): boolean {
+    return this.byPriority[o.priority]!.has(o.key);
+  }
+
+  set(o: EventOccurrence): void {
+    this.byPriority[o.priority]!.set(o.key, o);
+    if (o.priority === 1) this.podKeys.push(o.key);
+  }
+
+  delete(o: EventOccurrence): void {
+    this.byPriority[o.priority]!.delete(o.key);
+  }
+
+  first(): EventOccurrence | undefined {
+    for (const map of this.byPriority) for (const o of map.values()) return o;
+    return undefined;
+  }
+
+  retain(keep: (o: EventOccurrence) => boolean): void {
+    for (const map of this.byPriority) for (const [key, o] of map) if (!keep(o)) map.delete(key);
+    if (this.podKeys.length > 2 * this.byPriority[1]!.size + 64)
+      this.podKeys = this.podKeys.filter((k) => this.byPriority[1]!.has(k));
+  }
+
+  /** Drops the pod Event queued last; false when none is queued. */
+  dropNewestPodEvent(): boolean {
+    const pods = this.byPriority[1]!;
+    for (let key = this.podKeys.pop(); key !== undefined; key = this.podKeys.pop())
+      if (pods.delete(key)) return true;
+    return false;
   }
 }

@@ -1,7 +1,7 @@
-// Keeps the wgpolicyk8s.io reports current where the CRDs exist: discovery at start and every few
-// minutes (the CRDs may be installed or removed later), one PolicyReport per namespace with predicted
-// pods and one ClusterPolicyReport, each applied only when its results changed, at most `perSecond`
-// writes a second, and a namespace's report deleted once it has nothing left to report.
+// Keeps the policy reports (wgpolicyk8s.io or openreports.io) current where the CRDs exist: discovery
+// at start and every few minutes (the CRDs may be installed or removed later), one report per
+// namespace with predicted pods and one cluster report, each applied only when its results changed,
+// at most `perSecond` writes a second, and a namespace's report deleted once it has nothing left to report.
 import type { Cause } from '../core/causes/types.js';
 import type { PodView } from '../core/kube-writes/events.js';
 import type { NodePrediction } from '../core/kube-writes/predictions.js';
@@ -16,8 +16,7 @@ import type { Log } from './log.js';
 import { RateLimiter } from './rate-limiter.js';
 
 export interface PolicyReportsOptions {
-  /** The served version of the report CRDs, null when they are not installed. */
-  /** The served version of the report CRDs and whether RBAC lets us write them; null without the CRDs. */
+  /** The served report API (`group/version`) and whether RBAC lets us write it; null without the CRDs. */
   readonly discover: () => Promise<{ readonly version: string; readonly writable: boolean } | null>;
   readonly apply: (version: string, namespace: string | null, content: ReportContent) => Promise<void>;
   readonly existing: (version: string) => Promise<string[]>;
@@ -51,7 +50,7 @@ export class PolicyReports {
     this.budget = new RateLimiter(perSecond * 2, perSecond, this.now);
   }
 
-  /** The CRD version written to, null while the CRDs are absent (or not discovered yet). */
+  /** The report API (`group/version`) written to, null while the CRDs are absent (or not discovered yet). */
   get servedVersion(): string | null {
     return this.version;
   }
@@ -78,16 +77,18 @@ export class PolicyReports {
       this.written.clear();
       this.version = version;
       if (found === null)
-        return this.options.log.info('no wgpolicyk8s.io PolicyReport CRDs: no PolicyReports written');
+        return this.options.log.info(
+          'no policy report CRDs (wgpolicyk8s.io or openreports.io): no policy reports written',
+        );
       if (version === null)
         return this.options.log.info(
-          `the wgpolicyk8s.io/${found.version} PolicyReport CRDs exist but the collector may not write them: apply daemonset/components/policy-reports (or pass --no-policy-reports)`,
+          `the ${found.version} report CRDs exist but the collector may not write them: apply daemonset/components/policy-reports (or pass --no-policy-reports)`,
         );
       // Reports a previous collector left: unknown content, so rewritten or pruned at the next reconcile.
       for (const namespace of await this.options.existing(version)) this.written.set(namespace, '');
-      this.options.log.info(`writing wgpolicyk8s.io/${version} PolicyReports`);
+      this.options.log.info(`writing ${version} policy reports`);
     } catch (err) {
-      this.error(`PolicyReport discovery failed: ${describeKubeError(err)}`);
+      this.error(`policy report discovery failed: ${describeKubeError(err)}`);
     }
   }
 
@@ -148,7 +149,7 @@ export class PolicyReports {
       this.options.onWrite?.(action, 'error');
       // The CRDs went away: find out again before the next write.
       if (code === 404) this.version = null;
-      const what = namespace === CLUSTER ? 'the ClusterPolicyReport' : `the PolicyReport in ${namespace}`;
+      const what = namespace === CLUSTER ? 'the cluster policy report' : `the policy report in ${namespace}`;
       const hint =
         code === 403
           ? ' (grant the mirrorscope-policy-reports ClusterRole, or pass --no-policy-reports)'

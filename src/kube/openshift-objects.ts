@@ -82,7 +82,7 @@ export const MACHINE_CONFIG_RESOURCE: OpenShiftResource = {
   kind: 'MachineConfig',
 };
 
-export function apiVersionOf(r: OpenShiftResource): string {
+export function apiVersionOf(r: Pick<OpenShiftResource, 'group' | 'version'>): string {
   return `${r.group}/${r.version}`;
 }
 

@@ -1,74 +1,132 @@
-// The wgpolicyk8s.io PolicyReport and ClusterPolicyReport objects the collector owns: found by
+// The report objects the collector owns, in whichever report API the cluster serves: wgpolicyk8s.io
+// PolicyReport/ClusterPolicyReport (Kyverno's default, Policy Reporter, ACM) or their successor
+// openreports.io Report/ClusterReport (Kyverno with openreports enabled, Policy Reporter 3). Found by
 // discovery (written only where the CRDs are installed), server-side applied whole under the field
 // manager mirrorscope, listed by their label, deleted when their namespace has nothing left to say.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { REPORT_NAME, type ReportContent } from '../core/kube-writes/policy-reports.js';
+import { REPORT_NAME, REPORT_SOURCE, type ReportContent } from '../core/kube-writes/policy-reports.js';
 import { MANAGED_BY } from './event-writes.js';
 import type { KubeClients } from './kube-clients.js';
 import { FIELD_MANAGER } from './node-status-apply.js';
-import { servedResources, type OpenShiftResource } from './openshift-objects.js';
+import { apiVersionOf, servedResources, type OpenShiftResource } from './openshift-objects.js';
 
-const GROUP = 'wgpolicyk8s.io';
-/** v1alpha2 first: the version Kyverno writes and Policy Reporter and ACM read. */
-const VERSIONS = ['v1alpha2', 'v1beta1'] as const;
+interface ReportKind {
+  readonly plural: string;
+  readonly kind: string;
+}
 
-function resources(version: string): OpenShiftResource[] {
-  return [
-    { group: GROUP, version, plural: 'policyreports', kind: 'PolicyReport' },
-    { group: GROUP, version, plural: 'clusterpolicyreports', kind: 'ClusterPolicyReport' },
-  ];
+interface ReportApi {
+  readonly group: 'wgpolicyk8s.io' | 'openreports.io';
+  readonly version: string;
+  readonly namespaced: ReportKind;
+  readonly cluster: ReportKind;
+}
+
+const WGPOLICY_KINDS = {
+  namespaced: { plural: 'policyreports', kind: 'PolicyReport' },
+  cluster: { plural: 'clusterpolicyreports', kind: 'ClusterPolicyReport' },
+};
+
+/** In order of preference: v1alpha2 is the version Kyverno writes and Policy Reporter and ACM read. */
+const REPORT_APIS: readonly ReportApi[] = [
+  { group: 'wgpolicyk8s.io', version: 'v1alpha2', ...WGPOLICY_KINDS },
+  { group: 'wgpolicyk8s.io', version: 'v1beta1', ...WGPOLICY_KINDS },
+  {
+    group: 'openreports.io',
+    version: 'v1alpha1',
+    namespaced: { plural: 'reports', kind: 'Report' },
+    cluster: { plural: 'clusterreports', kind: 'ClusterReport' },
+  },
+];
+
+/** Which report API to write: `auto` takes wgpolicyk8s.io where served, else openreports.io. */
+export type ReportApiChoice = 'auto' | ReportApi['group'];
+export const REPORT_API_CHOICES: readonly ReportApiChoice[] = ['auto', 'wgpolicyk8s.io', 'openreports.io'];
+
+export function isReportApiChoice(value: string): value is ReportApiChoice {
+  return (REPORT_API_CHOICES as readonly string[]).includes(value);
+}
+
+function reportApi(apiVersion: string): ReportApi {
+  const api = REPORT_APIS.find((a) => apiVersionOf(a) === apiVersion);
+  if (api === undefined) throw new Error(`not a report API mirrorscope writes: ${apiVersion}`);
+  return api;
+}
+
+function resources(api: ReportApi): OpenShiftResource[] {
+  return [api.namespaced, api.cluster].map((k) => ({ group: api.group, version: api.version, ...k }));
 }
 
 export interface PolicyReportApi {
+  /** `group/version`, e.g. wgpolicyk8s.io/v1alpha2. */
   readonly version: string;
   /** RBAC lets the collector apply both kinds (the optional policy-reports component grants it). */
   readonly writable: boolean;
 }
 
-async function mayPatch(kube: KubeClients, resource: string): Promise<boolean> {
+async function mayPatch(kube: KubeClients, group: string, resource: string): Promise<boolean> {
   const review = await kube.authorization.createSelfSubjectAccessReview({
-    body: { spec: { resourceAttributes: { group: GROUP, resource, verb: 'patch' } } },
+    body: { spec: { resourceAttributes: { group, resource, verb: 'patch' } } },
   });
   return review.status?.allowed === true;
 }
 
-/** The version serving both report kinds and whether the collector may write them; null without the CRDs. */
-export async function discoverPolicyReports(kube: KubeClients): Promise<PolicyReportApi | null> {
-  const served = await servedResources(kube, VERSIONS.flatMap(resources));
-  const version = VERSIONS.find((v) => served.filter((r) => r.version === v).length === 2);
-  if (version === undefined) return null;
-  const writable = (await mayPatch(kube, 'policyreports')) && (await mayPatch(kube, 'clusterpolicyreports'));
-  return { version, writable };
+/** The report API serving both kinds and whether the collector may write them; null without the CRDs. */
+export async function discoverPolicyReports(
+  kube: KubeClients,
+  choice: ReportApiChoice = 'auto',
+): Promise<PolicyReportApi | null> {
+  const candidates = REPORT_APIS.filter((a) => choice === 'auto' || a.group === choice);
+  const served = await servedResources(kube, candidates.flatMap(resources));
+  const api = candidates.find(
+    (a) => served.filter((r) => r.group === a.group && r.version === a.version).length === 2,
+  );
+  if (api === undefined) return null;
+  const writable =
+    (await mayPatch(kube, api.group, api.namespaced.plural)) &&
+    (await mayPatch(kube, api.group, api.cluster.plural));
+  return { version: apiVersionOf(api), writable };
 }
 
-/** Applies the namespace's PolicyReport (namespace null: the ClusterPolicyReport). */
+/** Applies the namespace's report (namespace null: the cluster-scoped one). */
 export async function applyPolicyReport(
   kube: KubeClients,
-  version: string,
+  apiVersion: string,
   namespace: string | null,
   content: ReportContent,
 ): Promise<void> {
+  const api = reportApi(apiVersion);
+  const kind = namespace === null ? api.cluster : api.namespaced;
   const body = {
-    apiVersion: `${GROUP}/${version}`,
-    kind: namespace === null ? 'ClusterPolicyReport' : 'PolicyReport',
+    apiVersion,
+    kind: kind.kind,
     metadata: { name: REPORT_NAME, ...(namespace === null ? {} : { namespace }), labels: { ...MANAGED_BY } },
+    // openreports.io names the producer once for the report; wgpolicyk8s.io only per result.
+    ...(api.group === 'openreports.io' ? { source: REPORT_SOURCE } : {}),
     summary: content.summary,
     results: content.results,
   };
   const options = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
-  const common = { group: GROUP, version, name: REPORT_NAME, body, fieldManager: FIELD_MANAGER, force: true };
-  if (namespace === null)
-    await kube.custom.patchClusterCustomObject({ ...common, plural: 'clusterpolicyreports' }, options);
-  else
-    await kube.custom.patchNamespacedCustomObject({ ...common, namespace, plural: 'policyreports' }, options);
+  const common = {
+    group: api.group,
+    version: api.version,
+    plural: kind.plural,
+    name: REPORT_NAME,
+    body,
+    fieldManager: FIELD_MANAGER,
+    force: true,
+  };
+  if (namespace === null) await kube.custom.patchClusterCustomObject(common, options);
+  else await kube.custom.patchNamespacedCustomObject({ ...common, namespace }, options);
 }
 
-/** The namespaces holding a PolicyReport of ours. */
-export async function ownPolicyReportNamespaces(kube: KubeClients, version: string): Promise<string[]> {
+/** The namespaces holding a report of ours. */
+export async function ownPolicyReportNamespaces(kube: KubeClients, apiVersion: string): Promise<string[]> {
+  const api = reportApi(apiVersion);
   const list = (await kube.custom.listCustomObjectForAllNamespaces({
-    group: GROUP,
-    version,
-    plural: 'policyreports',
+    group: api.group,
+    version: api.version,
+    plural: api.namespaced.plural,
     labelSelector: 'app.kubernetes.io/managed-by=mirrorscope',
   })) as { items?: { metadata?: { name?: string; namespace?: string } }[] };
   return (list.items ?? [])
@@ -78,14 +136,15 @@ export async function ownPolicyReportNamespaces(kube: KubeClients, version: stri
 
 export async function deletePolicyReport(
   kube: KubeClients,
-  version: string,
+  apiVersion: string,
   namespace: string,
 ): Promise<void> {
+  const api = reportApi(apiVersion);
   await kube.custom.deleteNamespacedCustomObject({
-    group: GROUP,
-    version,
+    group: api.group,
+    version: api.version,
     namespace,
-    plural: 'policyreports',
+    plural: api.namespaced.plural,
     name: REPORT_NAME,
   });
 }

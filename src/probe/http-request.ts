@@ -79,7 +79,32 @@ function dropped(): TransportError {
   return new TransportError('CONNECTION_DROPPED', 'the registry closed the connection mid-answer');
 }
 
-export function exchange(x: HttpExchange): Promise<HttpAnswer> {
+/**
+ * Go's Transport sends a replayable request (GET, HEAD) again when a reused keep-alive connection
+ * fails before any answer: the registry closed it while idle, which says nothing about the
+ * registry (net/http persistConn.shouldRetryRequest). Without this, a mirror that closes idle
+ * connections would read as unreachable. A fresh connection's failure is the answer.
+ */
+const REPLAYABLE: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+const STALE_CONNECTION_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** A pool holds at most this many idle connections per host (maxSockets): each retry drops one. */
+const MAX_STALE_RETRIES = 8;
+
+/** The request died on a reused connection before its answer began, and may be sent again. */
+class StaleConnection extends Error {}
+
+export async function exchange(x: HttpExchange): Promise<HttpAnswer> {
+  const deadline = performance.now() + x.timeoutMs;
+  for (let retries = 0; ; retries++) {
+    try {
+      return await exchangeOnce(x, deadline, retries < MAX_STALE_RETRIES);
+    } catch (err) {
+      if (!(err instanceof StaleConnection)) throw err;
+    }
+  }
+}
+
+function exchangeOnce(x: HttpExchange, deadline: number, mayRetry: boolean): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const lib = x.url.protocol === 'https:' ? https : http;
     let settled = false;
@@ -87,7 +112,8 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (err !== null) reject(transportError(err));
+      if (err instanceof StaleConnection) reject(err);
+      else if (err !== null) reject(transportError(err));
       else resolve(answer!);
     };
     const req = lib.request(x.url, {
@@ -99,13 +125,26 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       agent: x.agent,
       maxHeaderSize: MAX_HEADER_BYTES,
     });
-    const timer = setTimeout(() => {
-      const err = timeoutError(x.url, x.method, x.timeoutText ?? `within ${x.timeoutMs} ms`);
-      finish(err);
-      req.destroy(err);
-    }, x.timeoutMs);
-    req.on('error', (err) => finish(err));
+    const timer = setTimeout(
+      () => {
+        const err = timeoutError(x.url, x.method, x.timeoutText ?? `within ${x.timeoutMs} ms`);
+        finish(err);
+        req.destroy(err);
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+    let answered = false;
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const stale =
+        mayRetry &&
+        !answered &&
+        req.reusedSocket &&
+        REPLAYABLE.has(x.method) &&
+        STALE_CONNECTION_CODES.has(err.code ?? '');
+      finish(stale ? new StaleConnection() : err);
+    });
     req.on('response', (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       let truncated = false;

@@ -95,4 +95,16 @@ describe('collector without cluster credentials', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('/missing/kubeconfig');
   });
+
+  it('an unknown --policy-report-api is named with the choices, before anything starts', async () => {
+    const r = await runCli([
+      'collector',
+      '--listen',
+      '127.0.0.1:0',
+      '--policy-report-api',
+      'reports.x-k8s.io',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--policy-report-api must be one of auto, wgpolicyk8s.io, openreports.io');
+  });
 });

@@ -22,10 +22,10 @@ const CA: Cause = {
 const index = new CauseIndex([CA]);
 const IMAGES = Array.from({ length: 10 }, (_, i) => `quay.example/app${i}:1`);
 
-function prediction(failing: boolean): NodePrediction {
+function prediction(failing: boolean, node = 'worker-1'): NodePrediction {
   return predictNode(
     {
-      node: 'worker-1',
+      node,
       agent: 'connected',
       lastSeenMs: 0,
       images: IMAGES.map((image) => ({ image, pullable: !failing, findingKeys: failing ? ['tls'] : [] })),
@@ -42,7 +42,11 @@ const pods: PodView[] = IMAGES.map((image, i) => ({
   containers: [{ name: 'c0', image, fieldPath: 'spec.containers{c0}', started: false }],
 }));
 
-function writer(clock: { now: number }, apiErrors: Map<string, number> = new Map()) {
+function writer(
+  clock: { now: number },
+  apiErrors: Map<string, number> = new Map(),
+  limits: { perMinute: number; maxQueue?: number } = { perMinute: 6 },
+) {
   const created: { name: string; kind: string; at: number }[] = [];
   const patched: { name: string; count: number; at: number }[] = [];
   const fail = (name: string): void => {
@@ -65,7 +69,7 @@ function writer(clock: { now: number }, apiErrors: Map<string, number> = new Map
     },
     countOf: async () => 4,
     existing: async () => [],
-    perMinute: 6,
+    ...limits,
     log: silentLog,
     now: () => clock.now,
   });
@@ -140,6 +144,36 @@ describe('PredictedPullFailure Events', () => {
     await settle();
     expect(created.map((c) => c.kind)).toEqual(['Pod', 'Pod']);
     expect(patched.map((p) => p.count)).toEqual([5, 6]);
+    events.stop();
+  });
+
+  it('a full queue drops new pod Events, and a new node Event pushes out the newest pod Event', async () => {
+    const clock = { now: 0 };
+    const { events, created } = writer(clock, new Map(), { perMinute: 1, maxQueue: 3 });
+    await events.start(60_000);
+    const uid = (): string => 'uid-node';
+    // worker-1's node Event is written at once; two of its ten pod Events fit in the queue.
+    events.reconcile([prediction(true)], pods, uid);
+    await settle();
+    expect(created.map((c) => c.name)).toEqual([`worker-1.${`node|worker-1|${CA.id}`.length}`]);
+    expect(events.queued).toBe(2);
+    // worker-2's node Event fills the queue; worker-3's pushes out the pod Event queued last.
+    const failing = ['worker-1', 'worker-2', 'worker-3'].map((n) => prediction(true, n));
+    events.reconcile(failing.slice(0, 2), pods, uid);
+    expect(events.queued).toBe(3);
+    events.reconcile(failing, pods, uid);
+    expect(events.queued).toBe(3);
+    for (let minute = 1; minute <= 3; minute++) {
+      clock.now = minute * 60_000;
+      await events.pump();
+    }
+    expect(created.map((c) => `${c.kind} ${c.name.split('.')[0]}`)).toEqual([
+      'Node worker-1',
+      'Node worker-2',
+      'Node worker-3',
+      'Pod app-0',
+    ]);
+    expect(events.queued).toBe(0);
     events.stop();
   });
 });

@@ -1,6 +1,8 @@
-// wgpolicyk8s.io PolicyReports: what they say (pure), and the writer against the fake API with the
-// production client-node calls: discovery (nothing while the CRDs are absent, written once they
-// appear), server-side apply only on change, pruning of namespaces with nothing left to report.
+// Policy reports: what they say (pure), and the writer against the fake API with the production
+// client-node calls: discovery (nothing while the CRDs are absent, written once they appear),
+// server-side apply only on change, pruning of namespaces with nothing left to report; wgpolicyk8s.io
+// by default, openreports.io (github.com/openreports/reports-api, v1alpha1) where only it is served
+// or where it is chosen.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cause } from '../../src/core/causes/types.js';
 import type { PodView } from '../../src/core/kube-writes/events.js';
@@ -14,10 +16,16 @@ import {
   deletePolicyReport,
   discoverPolicyReports,
   ownPolicyReportNamespaces,
+  type ReportApiChoice,
 } from '../../src/kube/policy-report-writes.js';
 import { eventually } from '../support/eventually.js';
 import { FakeKubeApi } from '../support/fake-kube-api.js';
-import { CLUSTER_POLICY_REPORT_CRD, POLICY_REPORT_CRD } from '../support/fake-kube-writes.js';
+import {
+  CLUSTER_POLICY_REPORT_CRD,
+  CLUSTER_REPORT_CRD,
+  POLICY_REPORT_CRD,
+  REPORT_CRD,
+} from '../support/fake-kube-writes.js';
 
 const MIRROR = 'mirror.corp.example:5000';
 const APP = 'quay.example/shop/app:1.0';
@@ -194,7 +202,7 @@ describe('the writer against the API', () => {
     api.writes.forbidden.clear();
     // Left by a previous collector in a namespace that has no pod any more; Kyverno's own stays.
     const kube = loadKubeClients(api.writeKubeconfig());
-    await applyPolicyReport(kube, 'v1alpha2', 'gone', {
+    await applyPolicyReport(kube, 'wgpolicyk8s.io/v1alpha2', 'gone', {
       results: [],
       summary: { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 },
     });
@@ -209,7 +217,7 @@ describe('the writer against the API', () => {
         metadata: { name: 'kyverno-pod-abc' },
       },
     });
-    await eventually(() => expect(reports.servedVersion).toBe('v1alpha2'), 'discovery');
+    await eventually(() => expect(reports.servedVersion).toBe('wgpolicyk8s.io/v1alpha2'), 'discovery');
     await reconcile(
       [prediction('worker-1', false)],
       [pod('shop', 'app-1', 'worker-1', APP), pod('batch', 'job', 'worker-1', WEB)],
@@ -268,5 +276,67 @@ describe('the writer against the API', () => {
         .map((o) => `${o.metadata.namespace}/${o.metadata.name}`)
         .sort(),
     ).toEqual(['gone/kyverno-pod-abc', 'shop/mirrorscope']);
+  });
+});
+
+describe('openreports.io, the successor API', () => {
+  let api: FakeKubeApi;
+  const started: PolicyReports[] = [];
+  beforeAll(async () => {
+    api = await new FakeKubeApi().start();
+  });
+  afterAll(async () => {
+    for (const r of started) r.stop();
+    await api?.stop();
+  });
+
+  async function writer(choice?: ReportApiChoice): Promise<PolicyReports> {
+    const kube = loadKubeClients(api.writeKubeconfig());
+    const reports = new PolicyReports({
+      discover: () => discoverPolicyReports(kube, choice),
+      apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
+      existing: (version) => ownPolicyReportNamespaces(kube, version),
+      remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
+      perSecond: 100,
+      log: silentLog,
+    });
+    started.push(reports);
+    await reports.start();
+    return reports;
+  }
+
+  it('where only openreports.io is served, writes Report and ClusterReport with the report-level source', async () => {
+    api.writes.serveCrd(REPORT_CRD);
+    api.writes.serveCrd(CLUSTER_REPORT_CRD);
+    const reports = await writer();
+    expect(reports.servedVersion).toBe('openreports.io/v1alpha1');
+    await reports.reconcile(
+      [prediction('worker-1', false)],
+      [pod('shop', 'app-1', 'worker-1', APP)],
+      [CA],
+      (node) => `uid-${node}`,
+    );
+    const [shop] = api.writes.objects(REPORT_CRD);
+    expect(shop).toMatchObject({
+      apiVersion: 'openreports.io/v1alpha1',
+      kind: 'Report',
+      metadata: { name: 'mirrorscope', namespace: 'shop' },
+      source: 'mirrorscope',
+      summary: { fail: 1 },
+      results: [{ policy: 'tls-ca-missing', result: 'fail', resources: [{ kind: 'Pod', name: 'app-1' }] }],
+    });
+    expect(api.writes.objects(CLUSTER_REPORT_CRD)).toMatchObject([
+      { kind: 'ClusterReport', source: 'mirrorscope', results: [{ resources: [{ name: 'worker-1' }] }] },
+    ]);
+    reports.stop();
+  });
+
+  it('where both are served, auto keeps wgpolicyk8s.io (Kyverno, ACM) and the flag picks openreports.io', async () => {
+    api.writes.serveCrd(POLICY_REPORT_CRD);
+    api.writes.serveCrd(CLUSTER_POLICY_REPORT_CRD);
+    expect((await writer()).servedVersion).toBe('wgpolicyk8s.io/v1alpha2');
+    expect((await writer('openreports.io')).servedVersion).toBe('openreports.io/v1alpha1');
+    api.writes.unserve(REPORT_CRD);
+    expect((await writer('openreports.io')).servedVersion).toBeNull();
   });
 });

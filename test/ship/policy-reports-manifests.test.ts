@@ -1,5 +1,5 @@
-// The opt-in policy-reports component: the wgpolicyk8s.io verbs the collector's PolicyReport writer
-// uses, on those two resources only, bound to the collector; the base grants none of them.
+// The opt-in policy-reports component: the wgpolicyk8s.io and openreports.io verbs the collector's
+// report writer uses, on those four resources only, bound to the collector; the base grants none of them.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,10 +30,12 @@ function render(component: string | null): Obj[] {
 }
 
 const grantsPolicyReports = (o: Obj): boolean =>
-  (o.rules ?? []).some((r) => r.apiGroups.includes('wgpolicyk8s.io'));
+  (o.rules ?? []).some(
+    (r) => r.apiGroups.includes('wgpolicyk8s.io') || r.apiGroups.includes('openreports.io'),
+  );
 
 describe('daemonset/components/policy-reports', () => {
-  it('grants exactly what the writer does: list/create/patch/delete its PolicyReports, create/patch the ClusterPolicyReport', () => {
+  it('grants exactly what the writer does: list/create/patch/delete its namespaced reports, create/patch the cluster one, in either API', () => {
     const objects = render('daemonset/components/policy-reports');
     const role = objects.find((o) => o.kind === 'ClusterRole' && grantsPolicyReports(o))!;
     expect(role.rules).toEqual([
@@ -43,6 +45,8 @@ describe('daemonset/components/policy-reports', () => {
         verbs: ['list', 'create', 'patch', 'delete'],
       },
       { apiGroups: ['wgpolicyk8s.io'], resources: ['clusterpolicyreports'], verbs: ['create', 'patch'] },
+      { apiGroups: ['openreports.io'], resources: ['reports'], verbs: ['list', 'create', 'patch', 'delete'] },
+      { apiGroups: ['openreports.io'], resources: ['clusterreports'], verbs: ['create', 'patch'] },
     ]);
     const binding = objects.find(
       (o) =>

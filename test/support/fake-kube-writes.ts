@@ -6,7 +6,7 @@
 //  - core/v1 Events: POST (the legacy namespace rules: a Node's events live in `default`), GET, and
 //    PATCH (strategic-merge or merge patch of the top-level fields, as the event correlator sends).
 //  - SelfSubjectAccessReview: allowed unless `forbidden` names the verb and resource.
-//  - writable custom resources (the wgpolicyk8s.io PolicyReport CRDs): list (label selectors), get,
+//  - writable custom resources (the wgpolicyk8s.io and openreports.io report CRDs): list (label selectors), get,
 //    create, replace, delete and server-side apply, listed in discovery while they are served.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomResourceDef, FakeKubeApi, Obj } from './fake-kube-api.js';
@@ -401,5 +401,21 @@ export const CLUSTER_POLICY_REPORT_CRD: CustomResourceDef = {
   version: 'v1alpha2',
   plural: 'clusterpolicyreports',
   kind: 'ClusterPolicyReport',
+  namespaced: false,
+};
+
+/** The openreports.io v1alpha1 report CRDs (github.com/openreports/reports-api). */
+export const REPORT_CRD: CustomResourceDef = {
+  group: 'openreports.io',
+  version: 'v1alpha1',
+  plural: 'reports',
+  kind: 'Report',
+  namespaced: true,
+};
+export const CLUSTER_REPORT_CRD: CustomResourceDef = {
+  group: 'openreports.io',
+  version: 'v1alpha1',
+  plural: 'clusterreports',
+  kind: 'ClusterReport',
   namespaced: false,
 };

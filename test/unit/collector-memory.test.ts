@@ -68,4 +68,27 @@ describe('memory guard', () => {
     expect(guard.refusingAgents).toBe(false);
     expect(shed.filter((s) => s.includes('accepting agent connections again'))).toHaveLength(1);
   });
+
+  it('acts on readings after a collection only; a reading between collections can only resume', () => {
+    let used = 95;
+    const log: string[] = [];
+    const guard = new MemoryGuard({
+      shedCaches: () => log.push('caches'),
+      log: (m) => log.push(m),
+      heap: () => ({ used, limit: 100 }),
+    });
+    // Garbage between collections: nothing is shed, no agent refused.
+    guard.checkBetweenCollections();
+    expect(log).toEqual([]);
+    expect(guard.refusingAgents).toBe(false);
+    guard.check();
+    expect(guard.refusingAgents).toBe(true);
+    used = 80;
+    guard.checkBetweenCollections();
+    expect(guard.refusingAgents).toBe(true);
+    used = 70;
+    guard.checkBetweenCollections();
+    expect(guard.refusingAgents).toBe(false);
+    expect(guard.counts).toEqual({ cachesShed: 1, agentsRefused: 1 });
+  });
 });

@@ -46,6 +46,8 @@ describe('parseNormalizedNamed (distribution/reference, as containers/image vend
     [HEX64, `invalid repository name (${HEX64}), cannot specify 64-byte hexadecimal strings`],
     ['foo@sha256:abc', 'invalid reference format'],
     [`foo@md5:${'a'.repeat(32)}`, 'unsupported digest algorithm'],
+    // Names of Object.prototype members are algorithms go-digest does not know either.
+    [`foo@constructor:${HEX64}`, 'unsupported digest algorithm'],
     [`foo@sha512:${HEX64}`, 'invalid checksum digest length'],
     [`foo@sha256:${'A'.repeat(64)}`, 'invalid checksum digest format'],
     [`example.com/${'a'.repeat(244)}`, 'repository name must not be more than 255 characters'],

@@ -152,3 +152,60 @@ describe('the indexed lookup and the templated sources', () => {
     }
   });
 });
+
+describe('the packed templates of a large file', () => {
+  it('describe every source as the general path does, at every position among thousands of entries', () => {
+    const rng = new Rng(1818);
+    const hosts = ['quay.io', 'a.example.com', 'example.com:5000', 'b.a.example.com', 'docker.io'];
+    const segment = () => rng.pick(['ns', 'app', 'team', 'v1']) + String(rng.int(30));
+    const pathOf = (depth: number) => Array.from({ length: depth }, segment).join('/');
+    const prefixes = new Set<string>(['*.example.com', '*.a.example.com']);
+    while (prefixes.size < 2500) prefixes.add(`${rng.pick(hosts)}/${pathOf(1 + rng.int(3))}`);
+    const lines: string[] = [];
+    const locationFlags = new Map<string, [boolean, boolean]>();
+    for (const prefix of prefixes) {
+      // Some locations are not canonical (docker.io, upper case) or sit below another prefix: no templates.
+      const location = rng.chance(0.1)
+        ? `docker.io/${pathOf(1)}`
+        : rng.chance(0.05)
+          ? `source.example.net/Upper/${pathOf(1)}`
+          : rng.chance(0.1)
+            ? [...prefixes][rng.int(prefixes.size)]!.replace('*.', 'x.')
+            : `source${rng.int(50)}.example.net/${pathOf(1 + rng.int(2))}`;
+      lines.push('[[registry]]', `prefix = "${prefix}"`, `location = "${location}"`);
+      // Entries sharing a location must agree on `blocked` and `insecure`.
+      const flags = locationFlags.get(location) ?? [rng.chance(0.1), rng.chance(0.1)];
+      locationFlags.set(location, flags);
+      if (flags[0]) lines.push('blocked = true');
+      if (flags[1]) lines.push('insecure = true');
+      // containers/image refuses mirror-by-digest-only beside a mirror's pull-from-mirror.
+      const byDigestOnly = rng.chance(0.1);
+      if (byDigestOnly) lines.push('mirror-by-digest-only = true');
+      for (let m = rng.int(5); m > 0; m--) {
+        lines.push('[[registry.mirror]]', `location = "mirror${rng.int(9)}.example.net:5000/${pathOf(1)}"`);
+        if (rng.chance(0.2)) lines.push('insecure = true');
+        if (!byDigestOnly && rng.chance(0.3))
+          lines.push(`pull-from-mirror = "${rng.pick(['all', 'digest-only', 'tag-only'])}"`);
+      }
+    }
+    const config = assembleRegistriesConfig({
+      main: { path: MAIN, text: `${lines.join('\n')}\n` },
+      dropIns: [],
+    });
+    const resolver = new Resolver(config);
+    const digest = `sha256:${'d'.repeat(64)}`;
+    let matched = 0;
+    for (let i = 0; i < 4000; i++) {
+      const prefix = rng.pick([...prefixes]).replace('*.', `w${rng.int(3)}.`);
+      const name = `${prefix}/${pathOf(1 + rng.int(2))}`;
+      const input = rng.chance(0.5) ? `${name}:v${rng.int(9)}` : `${name}@${digest}`;
+      const resolved = resolver.resolve(input);
+      // `plan` never takes the templates: it parses every physical reference.
+      expect(resolved, input).toEqual(resolver.plan(input).resolution);
+      for (const c of resolved.candidates)
+        expect(resolvedDecision(c), input).toEqual(scanDecision(config.registries, c.image));
+      if (resolved.candidates[0]?.registry !== null) matched++;
+    }
+    expect(matched).toBeGreaterThan(3000);
+  });
+});

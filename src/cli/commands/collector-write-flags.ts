@@ -4,11 +4,17 @@ import { hostname } from 'node:os';
 import { MirrorscopeError } from '../../core/errors.js';
 import type { FlagSpec, TypedFlags } from '../../core/args.js';
 import type { KubeWritesOptions } from '../../collector/kube-writes.js';
+import {
+  isReportApiChoice,
+  REPORT_API_CHOICES,
+  type ReportApiChoice,
+} from '../../kube/policy-report-writes.js';
 
 export const KUBE_WRITE_FLAGS = {
   'no-node-conditions': { type: 'boolean' },
   'no-events': { type: 'boolean' },
   'no-policy-reports': { type: 'boolean' },
+  'policy-report-api': { type: 'string' },
   'node-condition-qps': { type: 'number' },
   'node-condition-heartbeat': { type: 'number' },
   'node-condition-grace': { type: 'number' },
@@ -26,7 +32,9 @@ export const KUBE_WRITE_USAGE = `  --no-node-conditions           do not keep th
   --no-events                    do not write PredictedPullFailure Events on pods and nodes
   --event-rate PER_MINUTE        at most this many Event writes a minute (default 30)
   --kube-write-interval SECONDS  how often the writes above are reconciled with the report (default 10)
-  --no-policy-reports            do not write wgpolicyk8s.io PolicyReports (written only where the CRDs exist)
+  --no-policy-reports            do not write policy reports (written only where the CRDs exist)
+  --policy-report-api API        auto (default: wgpolicyk8s.io where served, else openreports.io),
+                                 wgpolicyk8s.io or openreports.io
 `;
 
 type NumberFlag =
@@ -43,6 +51,16 @@ function positive(flags: KubeWriteFlags, name: NumberFlag): number | undefined {
   return value;
 }
 
+function reportApi(flags: KubeWriteFlags): ReportApiChoice {
+  const value = flags['policy-report-api'] ?? 'auto';
+  if (!isReportApiChoice(value))
+    throw new MirrorscopeError(
+      'usage',
+      `--policy-report-api must be one of ${REPORT_API_CHOICES.join(', ')}`,
+    );
+  return value;
+}
+
 export function kubeWritesFrom(flags: KubeWriteFlags, env: NodeJS.ProcessEnv): KubeWritesOptions {
   const qps = positive(flags, 'node-condition-qps');
   const heartbeat = positive(flags, 'node-condition-heartbeat');
@@ -53,6 +71,7 @@ export function kubeWritesFrom(flags: KubeWriteFlags, env: NodeJS.ProcessEnv): K
     nodeConditions: flags['no-node-conditions'] !== true,
     events: flags['no-events'] !== true,
     policyReports: flags['no-policy-reports'] !== true,
+    policyReportApi: reportApi(flags),
     ...(qps === undefined ? {} : { conditionQps: qps, conditionBurst: Math.max(1, Math.ceil(qps * 2)) }),
     ...(heartbeat === undefined ? {} : { conditionHeartbeatMs: heartbeat * 1000 }),
     ...(grace === undefined ? {} : { conditionGraceMs: grace * 1000 }),

@@ -105,6 +105,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const keyFile = flags['tls-key'];
   if ((certFile === undefined) !== (keyFile === undefined))
     throw new MirrorscopeError('usage', '--tls-cert and --tls-key go together');
+  const kubeWrites = kubeWritesFrom(flags, io.env);
 
   const [{ startCollector, checkAuthAllowed }, { pinoLog }, { VERSION }] = await Promise.all([
     import('../../collector/collector.js'),
@@ -143,7 +144,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     log.info(
       'no Kubernetes configuration: running without the Kubernetes API (no pod images, events or ConfigMap)',
     );
-  const collector = await startCollector({ ...base, kube, kubeWrites: kubeWritesFrom(flags, io.env) });
+  const collector = await startCollector({ ...base, kube, kubeWrites });
   log.info(heapLimitNote(getHeapStatistics().heap_size_limit));
   io.stderr.write(`mirrorscope collector: report at ${collector.urls[0]}/\n`);
   await new Promise<void>((resolve) => {

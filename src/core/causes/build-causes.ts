@@ -10,6 +10,7 @@
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
 import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
+import type { CauseMemo, Placed } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
@@ -30,12 +31,6 @@ function isConsequence(id: string): boolean {
   return id === 'image-pull-fails' || id === 'source-blocked-no-working-mirror' || id.startsWith('pull-');
 }
 
-interface Placed {
-  readonly finding: CauseFinding;
-  readonly kind: CauseKind;
-  readonly host: string | null;
-}
-
 interface Group {
   readonly kind: CauseKind;
   readonly subject: string;
@@ -51,20 +46,19 @@ function hostOf(f: CauseFinding): string | null {
   return f.host ?? hostScope(f.scope) ?? hostInText(f.message);
 }
 
-function subjectOf(p: Placed): string {
-  const f = p.finding;
-  switch (CAUSE_KINDS[p.kind].subject) {
+function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): string {
+  switch (CAUSE_KINDS[kind].subject) {
     case 'hostname':
-      if (p.host !== null) return hostnameOf(p.host);
+      if (host !== null) return hostnameOf(host);
       break;
     case 'host':
-      if (p.host !== null) return p.host;
+      if (host !== null) return host;
       break;
     case 'location':
     case 'scope': {
-      if (CAUSE_KINDS[p.kind].subject === 'location' && f.file)
+      if (CAUSE_KINDS[kind].subject === 'location' && f.file)
         return f.line === null || f.line === undefined ? f.file : `${f.file}:${f.line}`;
-      const scope = f.scope ?? p.host ?? f.image;
+      const scope = f.scope ?? host ?? f.image;
       if (scope) return scope;
       break;
     }
@@ -72,6 +66,24 @@ function subjectOf(p: Placed): string {
       break;
   }
   return f.key;
+}
+
+/** Where `f` goes; `share` keeps one copy of texts that many findings repeat. */
+function placeFinding(f: CauseFinding, share: (text: string) => string = (t) => t): Placed {
+  const kind = causeKindOf(f);
+  const host = hostOf(f);
+  const subject = subjectOf(f, kind, host);
+  const groupId = `${kind}:${subject}`;
+  return {
+    finding: f,
+    role: AGGREGATES.has(f.id) ? 'aggregate' : isConsequence(f.id) ? 'consequence' : 'root',
+    kind,
+    host,
+    subject,
+    // A group named after the finding's own key is that finding's alone: nothing to share.
+    groupId: subject === f.key ? groupId : share(groupId),
+    familyHost: host === null ? null : share(familyKey(kind, host)),
+  };
 }
 
 /** What the headline names for a cause grouped by finding key. */
@@ -185,43 +197,57 @@ function union(lists: ReadonlySet<readonly string[]>): readonly string[] {
   return merged;
 }
 
-export function causesOf(input: CauseInput): Cause[] {
+/**
+ * The causes of `input.findings`, most important first. With a memo (the same `node` and `place` on
+ * every call), what did not change since the previous call is reused rather than built again.
+ */
+export function causesOf(input: CauseInput): Cause[];
+export function causesOf(input: CauseInput, memo: CauseMemo | null): readonly Cause[];
+export function causesOf(input: CauseInput, memo: CauseMemo | null = null): readonly Cause[] {
+  if (memo !== null) {
+    // The same findings and failures as last time: the same causes, but for the pods they affect.
+    const last = memo.lastCauses(input.findings, input.failures ?? []);
+    if (last !== null) return memo.updated(memo.order.sort(withPods(last, input, memo), byImpact));
+  }
   const node = input.node ?? null;
   const groups = new Map<string, Group>();
   const byFamilyHost = new Map<string, Group>();
+  // The group of each finding key that an image failure names (the only keys ever looked up).
   const byKey = new Map<string, Group>();
+  const failureKeys = new Set<string>();
+  for (const failure of input.failures ?? []) for (const key of failure.keys) failureKeys.add(key);
   const add = (p: Placed, root: boolean): Group => {
-    const subject = subjectOf(p);
-    const id = `${p.kind}:${subject}`;
-    let g = groups.get(id);
+    let g = groups.get(p.groupId);
     if (g === undefined) {
-      g = { kind: p.kind, subject, host: p.host, members: [], roots: 0, images: new Set() };
-      groups.set(id, g);
-      if (p.host !== null && !byFamilyHost.has(familyKey(p.kind, p.host)))
-        byFamilyHost.set(familyKey(p.kind, p.host), g);
+      g = { kind: p.kind, subject: p.subject, host: p.host, members: [], roots: 0, images: new Set() };
+      groups.set(p.groupId, g);
+      if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, g);
     }
     join(g, p, root);
     return g;
   };
   const join = (g: Group, p: Placed, root: boolean): void => {
     if (root) {
-      g.members.splice(g.roots, 0, p);
+      if (g.roots === g.members.length) g.members.push(p);
+      else g.members.splice(g.roots, 0, p);
       g.roots++;
     } else g.members.push(p);
     if (p.finding.image) g.images.add(p.finding.image);
-    byKey.set(p.finding.key, g);
+    if (failureKeys.has(p.finding.key)) byKey.set(p.finding.key, g);
   };
 
-  const placed = input.findings.map((f): Placed => ({ finding: f, kind: causeKindOf(f), host: hostOf(f) }));
+  const placed = input.findings.map((f) =>
+    memo === null ? placeFinding(f) : memo.placement(f, placeFinding),
+  );
   const aggregates: Placed[] = [];
   const consequences: Placed[] = [];
   for (const p of placed) {
-    if (AGGREGATES.has(p.finding.id)) aggregates.push(p);
-    else if (isConsequence(p.finding.id)) consequences.push(p);
+    if (p.role === 'aggregate') aggregates.push(p);
+    else if (p.role === 'consequence') consequences.push(p);
     else add(p, true);
   }
   for (const p of aggregates) {
-    const g = p.host === null ? undefined : byFamilyHost.get(familyKey(p.kind, p.host));
+    const g = p.familyHost === null ? undefined : byFamilyHost.get(p.familyHost);
     if (g !== undefined) join(g, p, false);
     else add(p, true);
   }
@@ -238,7 +264,7 @@ export function causesOf(input: CauseInput): Cause[] {
   const rootGroups = [...groups.values()];
   for (const p of consequences) {
     const f = p.finding;
-    const sameHost = p.host === null ? undefined : byFamilyHost.get(familyKey(p.kind, p.host));
+    const sameHost = p.familyHost === null ? undefined : byFamilyHost.get(p.familyHost);
     // A kubelet event names the source it is about: it joins a cause about that host, or stands for
     // one. The agent's own consequences are linked to what explains them.
     let target: Group | undefined = sameHost;
@@ -251,14 +277,88 @@ export function causesOf(input: CauseInput): Cause[] {
   }
 
   const place = input.place ?? { kind: 'cluster' };
-  const causes = [...groups.values()].map((g) => toCause(g, node, input, place));
-  return causes.sort(byImpact);
+  if (memo === null) return [...groups].map(([id, g]) => toCause(g, id, node, input, place)).sort(byImpact);
+  const causes: Cause[] = [];
+  groups.forEach((g, id) => {
+    const reused = memo.reuse(id, g.members, g.roots, g.images);
+    if (reused === undefined) {
+      const cause = toCause(g, id, node, input, place);
+      memo.remember(id, g.members, g.roots, cause);
+      causes.push(cause);
+      return;
+    }
+    const pods = podsOf(input, reused.affects.images, reused.affects.nodes);
+    if (pods === reused.affects.pods) causes.push(reused);
+    else {
+      const cause = { ...reused, affects: { ...reused.affects, pods } };
+      memo.remember(id, g.members, g.roots, cause);
+      causes.push(cause);
+    }
+  });
+  const ordered = memo.order.sort(causes, byImpact);
+  memo.done(input.findings, input.failures ?? [], ordered);
+  return ordered;
 }
 
-function toCause(g: Group, node: string | null, input: CauseInput, place: CommandPlace): Cause {
+/** `causes` with their pod counts brought up to date (the same objects where they did not move). */
+function withPods(causes: readonly Cause[], input: CauseInput, memo: CauseMemo): readonly Cause[] {
+  let changed: Cause[] | null = null;
+  causes.forEach((c, i) => {
+    const pods = podsOf(input, c.affects.images, c.affects.nodes);
+    if (pods === c.affects.pods) return;
+    changed ??= [...causes];
+    changed[i] = memo.replace({ ...c, affects: { ...c.affects, pods } });
+  });
+  return changed ?? causes;
+}
+
+/** Pods that use one of `images` on one of `nodeList` (sorted; empty: anywhere). */
+function podsOf(input: CauseInput, images: readonly string[], nodeList: readonly string[]): number {
+  let pods = 0;
+  if (input.podsOn !== undefined) {
+    // From the pods' side: a cause can span 15,000 nodes, an image runs on a few of them.
+    for (const image of images) {
+      if (nodeList.length === 0) {
+        pods += input.pods?.(image, null) ?? 0;
+        continue;
+      }
+      // Whichever side is shorter: a cause of one node asks that node, not the image's 750 nodes.
+      const on = input.podsOn(image);
+      if (nodeList.length < on.size) for (const n of nodeList) pods += on.get(n) ?? 0;
+      else for (const [n, count] of on) if (includes(nodeList, n)) pods += count;
+    }
+  } else if (input.pods !== undefined)
+    for (const image of images)
+      if (nodeList.length === 0) pods += input.pods(image, null);
+      else for (const n of nodeList) pods += input.pods(image, n);
+  return pods;
+}
+
+/** What a cause says, from its members (most causes of a large cluster have one: a finding of one node). */
+function memberParts(
+  g: Group,
+  node: string | null,
+): {
+  members: readonly Placed[];
+  severity: Severity;
+  mirrors: string[];
+  nodeList: readonly string[];
+  evidence: string[];
+  fixes: number;
+} {
+  if (g.members.length === 1) {
+    const p = g.members[0]!;
+    const own = nodesOf(p.finding, node);
+    return {
+      members: g.members,
+      severity: p.finding.severity,
+      mirrors: p.host === null ? [] : [p.host],
+      nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
+      evidence: [evidenceLine(p.finding)],
+      fixes: 1,
+    };
+  }
   const members = [...g.members.slice(0, g.roots).sort(primaryFirst(g.kind)), ...g.members.slice(g.roots)];
-  const primary = members[0]!.finding;
-  const def = CAUSE_KINDS[g.kind];
   let severity: Severity = 'info';
   const mirrors = new Set<string>();
   // Findings of one class of nodes share one witness list: each list is merged once.
@@ -268,31 +368,35 @@ function toCause(g: Group, node: string | null, input: CauseInput, place: Comman
     lists.add(nodesOf(finding, node));
     if (host !== null) mirrors.add(host);
   }
-  const images = sorted(g.images);
-  const nodeList = union(lists);
-  let pods = 0;
-  if (input.podsOn !== undefined) {
-    // From the pods' side: a cause can span 15,000 nodes, an image runs on a few of them.
-    for (const image of images)
-      if (nodeList.length === 0) pods += input.pods?.(image, null) ?? 0;
-      else for (const [n, count] of input.podsOn(image)) if (includes(nodeList, n)) pods += count;
-  } else if (input.pods !== undefined)
-    for (const image of images)
-      if (nodeList.length === 0) pods += input.pods(image, null);
-      else for (const n of nodeList) pods += input.pods(image, n);
   const evidence = [...new Set(members.map((p) => evidenceLine(p.finding)))];
   const shown = evidence.slice(0, MAX_EVIDENCE);
   if (evidence.length > MAX_EVIDENCE) shown.push(`… and ${evidence.length - MAX_EVIDENCE} more`);
+  return {
+    members,
+    severity,
+    mirrors: sorted(mirrors),
+    nodeList: union(lists),
+    evidence: shown,
+    fixes: new Set(members.slice(0, g.roots).map((p) => p.finding.fix)).size,
+  };
+}
+
+function toCause(g: Group, id: string, node: string | null, input: CauseInput, place: CommandPlace): Cause {
+  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node);
+  const primary = members[0]!.finding;
+  const def = CAUSE_KINDS[g.kind];
+  const images = sorted(g.images);
+  const pods = podsOf(input, images, nodeList);
   const subject = displaySubject(g.kind, g.subject, primary);
   return {
-    id: `${g.kind}:${g.subject}`,
+    id,
     kind: g.kind,
     severity,
     title: def.headline(subject),
     explanation: def.explanation,
     fix: {
       // One concrete fix when the findings agree on it; the kind's own when each says something else.
-      text: new Set(members.slice(0, g.roots).map((p) => p.finding.fix)).size > 1 ? def.fix : primary.fix,
+      text: fixes > 1 ? def.fix : primary.fix,
       commands: causeCommands(
         {
           kind: g.kind,
@@ -305,8 +409,8 @@ function toCause(g: Group, node: string | null, input: CauseInput, place: Comman
         place,
       ),
     },
-    evidence: shown,
-    affects: { nodes: nodeList, pods, images, mirrors: sorted(mirrors) },
+    evidence,
+    affects: { nodes: nodeList, pods, images, mirrors },
     findings: members.map((p) => p.finding.key),
   };
 }

@@ -2,14 +2,14 @@
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { Finding } from '../findings/types.js';
 
-export function finding(
-  id: FindingId,
+export function finding<Id extends FindingId>(
+  id: Id,
   message: string,
   file: string | null,
   line: number | null,
   scope: string | null,
   fix?: string,
-): Finding {
+): Finding<Id> {
   const def = definitionOf(id);
   return { id, severity: def.severity, message, file, line, scope, fix: fix ?? def.fix };
 }

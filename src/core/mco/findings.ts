@@ -1,35 +1,38 @@
 // What a render tells a person about the mirror objects themselves: the MCO rejects them (and only
 // says so in its controller log), ICSPs are deprecated, or the merge produced an order the objects'
 // authors probably did not expect.
+import { finding } from '../check/finding.js';
 import type { FindingId } from '../findings/catalogue.js';
 import type { Finding } from '../findings/types.js';
 import { idmsYamlFor } from './icsp-to-idms.js';
 import type { ClusterObjects, MirrorSetEntry, RenderResult } from './types.js';
 
 function renderFailed(result: RenderResult): Finding<FindingId>[] {
-  return result.errors.map((e) => ({
-    id: 'mirror-config-render-failed',
-    severity: 'error',
-    message: `The machine-config-operator rejects these objects, so no node gets a new registries.conf: ${e.message}`,
-    file: null,
-    line: null,
-    scope: null,
-    fix: `Correct the objects; the controller logs: ${e.mcoLog}`,
-  }));
+  return result.errors.map((e) =>
+    finding(
+      'mirror-config-render-failed',
+      `The machine-config-operator rejects these objects, so no node gets a new registries.conf: ${e.message}`,
+      null,
+      null,
+      null,
+      `Correct the objects; the controller logs: ${e.mcoLog}`,
+    ),
+  );
 }
 
 function icspDeprecated(objects: ClusterObjects): Finding<FindingId>[] {
   return objects.mirrorSets
     .filter((o) => o.kind === 'ImageContentSourcePolicy')
-    .map((o) => ({
-      id: 'icsp-deprecated',
-      severity: 'info',
-      message: `ImageContentSourcePolicy "${o.ref.name}" is deprecated since OpenShift 4.13; an ImageDigestMirrorSet with the same entries renders the same registries.conf`,
-      file: o.ref.file,
-      line: o.ref.line,
-      scope: null,
-      fix: `Apply this ImageDigestMirrorSet, then delete the ImageContentSourcePolicy:\n${idmsYamlFor(o)}`,
-    }));
+    .map((o) =>
+      finding(
+        'icsp-deprecated',
+        `ImageContentSourcePolicy "${o.ref.name}" is deprecated since OpenShift 4.13; an ImageDigestMirrorSet with the same entries renders the same registries.conf`,
+        o.ref.file,
+        o.ref.line,
+        null,
+        `Apply this ImageDigestMirrorSet, then delete the ImageContentSourcePolicy:\n${idmsYamlFor(o)}`,
+      ),
+    );
 }
 
 /** The first pair of one list's mirrors that the merged order reverses. */
@@ -72,27 +75,30 @@ function orderSurprises(objects: ClusterObjects, result: RenderResult): Finding<
     const where = { file: first.object.file, line: first.line };
     const inside = merged.indexOf(source);
     if (inside !== -1) {
-      findings.push({
-        id: 'mirror-order-surprise',
-        severity: 'warning',
-        message: `The merged mirror list of ${source} contains the source itself at position ${inside + 1} of ${merged.length}: CRI-O contacts ${source} before ${merged.slice(inside + 1).join(', ') || 'nothing else'}, and again last`,
-        ...where,
-        scope: source,
-        fix: `List ${source} in no mirror list (it is always tried last), or give every object the same order.`,
-      });
+      findings.push(
+        finding(
+          'mirror-order-surprise',
+          `The merged mirror list of ${source} contains the source itself at position ${inside + 1} of ${merged.length}: CRI-O contacts ${source} before ${merged.slice(inside + 1).join(', ') || 'nothing else'}, and again last`,
+          where.file,
+          where.line,
+          source,
+          `List ${source} in no mirror list (it is always tried last), or give every object the same order.`,
+        ),
+      );
     }
     for (const entry of entries) {
       const pair = reversedPair(entry.mirrors, merged);
       if (pair === null) continue;
-      findings.push({
-        id: 'mirror-order-surprise',
-        severity: 'warning',
-        message: `${entry.object.kind} "${entry.object.name}" lists ${pair[0]} before ${pair[1]} for ${source}, but the merge with the other objects for this source tries ${pair[1]} first (conflicting orders are resolved by byte order)`,
-        file: entry.object.file,
-        line: entry.line,
-        scope: source,
-        fix: 'Give every object that names this source the same relative order of mirrors, or keep one object per source.',
-      });
+      findings.push(
+        finding(
+          'mirror-order-surprise',
+          `${entry.object.kind} "${entry.object.name}" lists ${pair[0]} before ${pair[1]} for ${source}, but the merge with the other objects for this source tries ${pair[1]} first (conflicting orders are resolved by byte order)`,
+          entry.object.file,
+          entry.line,
+          source,
+          'Give every object that names this source the same relative order of mirrors, or keep one object per source.',
+        ),
+      );
     }
     // Unrelated lists (no mirror in common) from several objects are interleaved, not concatenated.
     const objectsNamed = new Set(entries.map((e) => e.object));
@@ -101,12 +107,16 @@ function orderSurprises(objects: ClusterObjects, result: RenderResult): Finding<
       const mergedMirrors = merged.filter((m) => m !== source);
       if (concatenated.join('\n') !== mergedMirrors.join('\n') && findings.every((f) => f.scope !== source)) {
         findings.push({
-          id: 'mirror-order-surprise',
+          ...finding(
+            'mirror-order-surprise',
+            `${objectsNamed.size} objects name ${source}; their lists are merged by byte order where they do not constrain each other: ${mergedMirrors.join(', ')} (not object by object: ${concatenated.join(', ')})`,
+            where.file,
+            where.line,
+            source,
+            'If one object should take precedence, put its mirrors first in every object that names this source.',
+          ),
+          // No object's stated order is broken here (the lists share no mirror), so this one informs.
           severity: 'info',
-          message: `${objectsNamed.size} objects name ${source}; their lists are merged by byte order where they do not constrain each other: ${mergedMirrors.join(', ')} (not object by object: ${concatenated.join(', ')})`,
-          ...where,
-          scope: source,
-          fix: 'If one object should take precedence, put its mirrors first in every object that names this source.',
         });
       }
     }

@@ -9,26 +9,22 @@ interface Prefixed {
   readonly prefix: string;
 }
 
-function better(candidate: Prefixed, best: Prefixed | undefined): boolean {
-  if (best === undefined || candidate.prefix.length > best.prefix.length) return true;
-  return candidate.prefix.length === best.prefix.length && compareBytes(candidate.prefix, best.prefix) < 0;
-}
-
 /** Indexes `[[registry]]` entries (or anything carrying their prefix) by prefix. */
 export class RegistryIndex<T extends Prefixed> {
-  private readonly exact: PrefixTable<T>;
-  private readonly wildcards = new Map<string, T>();
+  private readonly exact: PrefixTable;
+  /** The position of each `*.suffix` entry, by `.suffix`. */
+  private readonly wildcards = new Map<string, number>();
   /** Every plain prefix that has a longer plain prefix below it (`a.io/x` when `a.io/x/y` exists). */
   private readonly extended = new Set<string>();
 
   constructor(readonly registries: readonly T[]) {
-    const plain: T[] = [];
-    for (const reg of registries) {
-      if (reg.prefix.startsWith('*.')) this.wildcards.set(reg.prefix.slice(1), reg);
-      else plain.push(reg);
-    }
-    this.exact = new PrefixTable(plain);
-    for (const { prefix } of plain) {
+    const keys = registries.map(({ prefix }) => (prefix.startsWith('*.') ? null : prefix));
+    registries.forEach(({ prefix }, position) => {
+      if (prefix.startsWith('*.')) this.wildcards.set(prefix.slice(1), position);
+    });
+    this.exact = new PrefixTable(keys);
+    for (const prefix of keys) {
+      if (prefix === null) continue;
       for (let i = 1; i < prefix.length; i++) {
         const c = prefix.charCodeAt(i);
         if (c === 0x2f || c === 0x3a || c === 0x40) this.extended.add(prefix.slice(0, i));
@@ -47,9 +43,14 @@ export class RegistryIndex<T extends Prefixed> {
 
   /** `FindRegistry(name)`: `name` is `Name()` of a reference — no tag, no digest. */
   find(name: string): T | undefined {
+    const position = this.position(name);
+    return position === -1 ? undefined : this.registries[position];
+  }
+
+  /** `find`, as the entry's index in `registries` (-1 for none). */
+  position(name: string): number {
     let best = this.exact.longestMatch(name);
     if (this.wildcards.size === 0) return best;
-    let reg: T | undefined;
     // A wildcard suffix (it cannot contain `/`, `:` or `@`) starts at a dot inside the host and ends
     // at the port separator or the end of the host.
     const slash = name.indexOf('/');
@@ -58,10 +59,20 @@ export class RegistryIndex<T extends Prefixed> {
       if (name.charCodeAt(start) !== 0x2e) continue;
       for (let end = start + 1; end <= limit; end++) {
         if (end !== limit && name.charCodeAt(end) !== 0x3a) continue;
-        reg = this.wildcards.get(name.slice(start, end));
-        if (reg !== undefined && refMatchingPrefix(name, reg.prefix) !== -1 && better(reg, best)) best = reg;
+        const found = this.wildcards.get(name.slice(start, end));
+        if (found !== undefined && this.beats(name, found, best)) best = found;
       }
     }
     return best;
+  }
+
+  /** Whether the wildcard at `candidate` matches `name` and beats the entry at `best`. */
+  private beats(name: string, candidate: number, best: number): boolean {
+    const { prefix } = this.registries[candidate]!;
+    if (refMatchingPrefix(name, prefix) === -1) return false;
+    if (best === -1) return true;
+    const other = this.registries[best]!.prefix;
+    if (prefix.length > other.length) return true;
+    return prefix.length === other.length && compareBytes(prefix, other) < 0;
   }
 }

@@ -85,7 +85,7 @@ function problemStage(
   nodes: NodeStage,
   memo: ReportMemo,
 ): ProblemGroups {
-  const groups = new ProblemGroups();
+  const groups = new ProblemGroups((p) => memo.stable(p));
   addAgentProblems(groups, input.agentWitnesses ?? witnessesFrom(input.nodes), nodes.mirrors, memo);
   nodes.ownWitnesses.forEach((witnesses, f) => groups.addOrMerge(f, witnesses));
   for (const { finding, nodes: witnesses } of cluster.problems) groups.addOrMerge(finding, witnesses);
@@ -123,7 +123,8 @@ function causeStage(
   input: ClusterInput,
   problems: readonly ReportFinding[],
   images: ReadonlyMap<string, ImageAcc>,
-): Cause[] {
+  memo: ReportMemo,
+): readonly Cause[] {
   const failures: ImageFailure[] = [];
   for (const [image, acc] of images)
     if (acc.failing.length > 0) failures.push({ image, node: null, keys: [...acc.keys] });
@@ -131,12 +132,15 @@ function causeStage(
     ? admissionFindings(input.admission).map((f) => ({ ...f, host: null, nodes: [], witnesses: 0 }))
     : [];
   const podsOn = podsByImage(input);
-  return causesOf({
-    findings: [...problems, ...admission],
-    failures,
-    podsOn,
-    pods: (image, node) => (node === null ? 0 : (podsOn(image).get(node) ?? 0)),
-  });
+  return causesOf(
+    {
+      findings: admission.length === 0 ? problems : [...problems, ...admission],
+      failures,
+      podsOn,
+      pods: (image, node) => (node === null ? 0 : (podsOn(image).get(node) ?? 0)),
+    },
+    memo.causes,
+  );
 }
 
 function summaryOf(
@@ -169,14 +173,16 @@ export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): Cl
     memo,
   );
   const groups = problemStage(input, cluster, nodes, memo);
-  const problems = [...groups.byKey.values()].sort(bySeverityThenWitnesses);
+  const problems = memo.sortProblems([...groups.byKey.values()], bySeverityThenWitnesses);
   const mirrors = mirrorReports(nodes.mirrors, problems);
   addEventImages(nodes.images, input.events);
   const images = imageReports(nodes.images, input.events, problems, groups.byKey);
+  const causes = causeStage(input, problems, nodes.images, memo);
+  memo.done();
   return {
     schemaVersion: 1,
     generatedAt: new Date(input.nowMs).toISOString(),
-    causes: causeStage(input, problems, nodes.images),
+    causes,
     summary: summaryOf(nodes, cluster.drift.size, problems.length, mirrors, images),
     problems,
     mirrors,

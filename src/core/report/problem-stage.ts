@@ -19,6 +19,9 @@ export class ProblemGroups {
   readonly byKey = new Map<string, ReportFinding>();
   private readonly merged = new Map<string, Set<string>>();
 
+  /** `stable` gives a problem made afresh the identity of an equal one of the last build. */
+  constructor(private readonly stable: (problem: ReportFinding) => ReportFinding = (p) => p) {}
+
   /** Adds a problem; false when its key is already taken (then `mergeInto` does the work). */
   add(problem: ReportFinding): boolean {
     if (this.byKey.has(problem.key)) return false;
@@ -35,12 +38,12 @@ export class ProblemGroups {
     let seen = this.merged.get(key);
     if (seen === undefined) this.merged.set(key, (seen = new Set(existing.nodes)));
     for (const n of nodes) seen.add(n);
-    this.byKey.set(key, { ...existing, nodes: [...seen], witnesses: seen.size });
+    this.byKey.set(key, this.stable({ ...existing, nodes: [...seen], witnesses: seen.size }));
   }
 
   /** Adds a problem built from `finding`, or merges its witnesses into the one with its key. */
   addOrMerge(finding: AnyFinding, nodes: readonly string[]): void {
-    if (!this.add(asProblem(finding, nodes))) this.mergeInto(finding.key, nodes);
+    if (!this.add(this.stable(asProblem(finding, nodes)))) this.mergeInto(finding.key, nodes);
   }
 }
 
@@ -111,7 +114,7 @@ export function addMirrorProblems(groups: ProblemGroups, mirrors: ReadonlyMap<st
         `${nodes.length} of the ${m.probed} nodes that probed ${host} ${verb} it.`,
         { host },
       );
-      if (!groups.add(asProblem(first, nodes))) groups.mergeInto(first.key, nodes);
+      groups.addOrMerge(first, nodes);
     }
   }
 }

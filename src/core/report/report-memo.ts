@@ -1,7 +1,11 @@
 // What one report build may reuse from the previous one. The builder stays a function of its input:
-// the collector owns a memo and hands it in; without one, every build starts from nothing.
+// the collector owns a memo and hands it in; without one, every build starts from nothing. With one,
+// a build over mostly unchanged input reuses the problems, causes and orders of the last build (the
+// same objects: two reports alive at once share them), and pays for what changed.
+import { CauseMemo } from '../causes/cause-memo.js';
 import type { Severity } from '../findings/types.js';
 import type { NodeFinding } from '../findings/types.js';
+import { SortedReuse } from '../sorted-reuse.js';
 import type { ReportFinding } from './types.js';
 
 export interface ReportMemo {
@@ -11,6 +15,17 @@ export interface ReportMemo {
   /** Severity counts of a list of findings (lists are replaced, never changed, by the store). */
   counts(findings: readonly NodeFinding[]): Readonly<Record<Severity, number>> | undefined;
   rememberCounts(findings: readonly NodeFinding[], counts: Readonly<Record<Severity, number>>): void;
+  /** The problem the last build made with the same key, when equal to `problem`; else `problem`. */
+  stable(problem: ReportFinding): ReportFinding;
+  /** The problems in report order. */
+  sortProblems(
+    problems: readonly ReportFinding[],
+    compare: (a: ReportFinding, b: ReportFinding) => number,
+  ): readonly ReportFinding[];
+  /** For the causes of the cluster (null: built from nothing). */
+  readonly causes: CauseMemo | null;
+  /** The build is over: what it did not use is forgotten. */
+  done(): void;
 }
 
 /** Remembers nothing: the default, so that a build without a memo is plainly a function of its input. */
@@ -19,12 +34,39 @@ export const NO_MEMO: ReportMemo = {
   rememberProblem: () => undefined,
   counts: () => undefined,
   rememberCounts: () => undefined,
+  stable: (problem) => problem,
+  sortProblems: (problems, compare) => [...problems].sort(compare),
+  causes: null,
+  done: () => undefined,
 };
+
+/** Same fields, the same values (witness lists element by element). */
+function sameProblem(a: ReportFinding, b: ReportFinding): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a) as (keyof ReportFinding)[];
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    if (k !== 'nodes') {
+      if (a[k] !== b[k]) return false;
+      continue;
+    }
+    const x = a.nodes!;
+    const y = b.nodes;
+    if (y === undefined || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
+}
 
 /** Keyed weakly by the store's interned objects: what the store drops, the memo drops with it. */
 export class WeakReportMemo implements ReportMemo {
   private readonly problems = new WeakMap<NodeFinding, { version: number; problem: ReportFinding }>();
   private readonly countsByList = new WeakMap<readonly NodeFinding[], Readonly<Record<Severity, number>>>();
+  /** Problems the builder makes afresh (the collector's own, merged ones), by key: last build's, this one's. */
+  private made = new Map<string, ReportFinding>();
+  private making = new Map<string, ReportFinding>();
+  private readonly problemOrder = new SortedReuse<ReportFinding>();
+  readonly causes = new CauseMemo();
 
   problem(finding: NodeFinding, version: number, count: number): ReportFinding | undefined {
     const cached = this.problems.get(finding);
@@ -43,5 +85,24 @@ export class WeakReportMemo implements ReportMemo {
 
   rememberCounts(findings: readonly NodeFinding[], counts: Readonly<Record<Severity, number>>): void {
     this.countsByList.set(findings, counts);
+  }
+
+  stable(problem: ReportFinding): ReportFinding {
+    const last = this.made.get(problem.key);
+    const kept = last !== undefined && sameProblem(problem, last) ? last : problem;
+    this.making.set(problem.key, kept);
+    return kept;
+  }
+
+  sortProblems(
+    problems: readonly ReportFinding[],
+    compare: (a: ReportFinding, b: ReportFinding) => number,
+  ): readonly ReportFinding[] {
+    return this.problemOrder.sort(problems, compare);
+  }
+
+  done(): void {
+    this.made = this.making;
+    this.making = new Map();
   }
 }

@@ -1,17 +1,15 @@
 // Everything the resolver derives from a `[[registry]]` once per parsed configuration, and the text
 // of a pull source, so that a resolution only reads what it needs from the one entry it matched.
 //
-// Why the templates: with 10,000 entries a resolution touches entries scattered over a large heap,
-// and its cost is then the number of objects and strings it reads per entry, not the lookup (see
-// bench/resolve.bench.ts). A source below a canonical location is therefore described from one
-// `SourceTemplate` object, and its strings are cut from one shared text (a slice reads only that
-// text's header, not the string it was cut from).
+// Why the templates: a source below a canonical location is described from its endpoint's
+// `SourceTemplate` (packed with the others in a `TemplateTable`), and its strings are cut from one
+// shared text (a slice reads only that text's header, not the string it was cut from).
 import type { InsecureMatch } from '../crio/insecure-registries.js';
 import { stringOf, type ImageReference } from '../reference/reference.js';
 import { canonicalLocation, type CanonicalLocation, type SkippedMirror } from '../registries/pull-sources.js';
-import { refMatchingSubdomainPrefix } from '../registries/prefix-match.js';
 import { RegistryIndex } from '../registries/registry-index.js';
 import type { Endpoint, Registry } from '../registries/types.js';
+import { TemplateTable } from './template-table.js';
 import {
   located,
   where,
@@ -71,12 +69,6 @@ export interface CompiledRegistry {
    * depend on the name: a name below the prefix is then described without rewriting or parsing.
    */
   readonly templates: readonly SourceTemplate[] | null;
-  /** The text the templates' spans refer to. */
-  text: string;
-  readonly wildcard: boolean;
-  readonly prefixLength: number;
-  /** The longest location, for the 255-character name limit of a rewrite. */
-  readonly longestLocation: number;
   readonly explanation: string;
   readonly matched: MatchedRegistry;
   readonly registry: Registry;
@@ -283,10 +275,6 @@ function compileRegistry(
   ];
   return {
     templates: templatesOf(wording, text, endpoints),
-    text: '',
-    wildcard: registry.prefix.startsWith('*.'),
-    prefixLength: registry.prefix.length,
-    longestLocation: Math.max(...endpoints.map((e) => e.location.length)),
     explanation:
       `[[registry]] prefix "${registry.prefix}" (${where(registry.origin)}) is the longest matching prefix` +
       (rewrites ? `; its location "${registry.location}" rewrites the reference` : ''),
@@ -303,67 +291,13 @@ function compileRegistry(
   };
 }
 
-/** The `[[registry]]` entries of a configuration, indexed by prefix and compiled. */
+/** The `[[registry]]` entries of a configuration, compiled: indexed by prefix, and their templates packed. */
 export function compileRegistries(
   registries: readonly Registry[],
   wording: SourceWording,
-): RegistryIndex<CompiledRegistry> {
+): { index: RegistryIndex<CompiledRegistry>; templates: TemplateTable } {
   const plain = new RegistryIndex(registries.map((registry) => ({ prefix: registry.prefix, registry })));
   const text = new SharedText();
   const compiled = registries.map((registry) => compileRegistry(wording, plain, text, registry));
-  const joined = text.toString();
-  for (const c of compiled) c.text = joined;
-  return new RegistryIndex(compiled);
-}
-
-const NAME_TOTAL_LENGTH_MAX = 255;
-
-function templatedSource(template: SourceTemplate, text: string, rest: string): SourceResolution {
-  const reference = text.slice(template.locationStart, template.tailStart) + rest;
-  return {
-    reference,
-    mirror: template.mirror,
-    insecure: template.insecure,
-    blocked: template.blocked,
-    location: template.location,
-    host: template.host,
-    pullFromMirror: template.pullFromMirror,
-    origin: template.origin,
-    blockedBy: template.blockedBy,
-    insecureOrigin: template.insecureOrigin,
-    explanation:
-      (template.mirror ? 'mirror ' : 'primary ') +
-      reference +
-      text.slice(template.tailStart, template.tailEnd),
-  };
-}
-
-/**
- * `PullSourcesFromReference` for a name below a templated entry's prefix (`prefix/…`), described;
- * null when the general path must rewrite and parse. `image` is the reference's `String()`.
- */
-export function templatedSources(
-  compiled: CompiledRegistry,
-  name: string,
-  image: string,
-  digested: boolean,
-): { sources: SourceResolution[]; skipped: SkippedMirrorResolution[] } | null {
-  const templates = compiled.templates;
-  if (templates === null) return null;
-  const n = compiled.wildcard ? refMatchingSubdomainPrefix(name, compiled.prefix) : compiled.prefixLength;
-  if (name.charCodeAt(n) !== 0x2f) return null;
-  if (compiled.longestLocation + (name.length - n) > NAME_TOTAL_LENGTH_MAX) return null;
-  // What `rewriteReference` assembles for a canonical location: the location, then the rest of the reference.
-  const rest = image.slice(n);
-  const skippedFor = digested ? 'digest' : 'tag';
-  const text = compiled.text;
-  const sources: SourceResolution[] = [];
-  const skipped: SkippedMirrorResolution[] = [];
-  for (let i = 1; i < templates.length; i++) {
-    const mirror = templates[i]!;
-    if (mirror.skipFor === skippedFor) skipped.push(mirror.skip!);
-    else sources.push(templatedSource(mirror, text, rest));
-  }
-  sources.push(templatedSource(templates[0]!, text, rest));
-  return { sources, skipped };
+  return { index: new RegistryIndex(compiled), templates: new TemplateTable(compiled, text.toString()) };
 }

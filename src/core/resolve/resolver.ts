@@ -15,10 +15,10 @@ import type { RegistryIndex } from '../registries/registry-index.js';
 import {
   compileRegistries,
   describeSource,
-  templatedSources,
   type CompiledRegistry,
   type EndpointFacts,
 } from './compiled-registry.js';
+import type { TemplateTable } from './template-table.js';
 import type { Alias, Endpoint, RegistriesConfig, Registry } from '../registries/types.js';
 import {
   AMBIGUOUS_UPSTREAM,
@@ -115,6 +115,7 @@ export function invalidReferenceResult(rawInput: string): ResolveResult | null {
 
 export class Resolver {
   private readonly index: RegistryIndex<CompiledRegistry>;
+  private readonly templates: TemplateTable;
   private readonly shortNames: ShortNameContext;
   /** `ConfigurationSourceDescription`, in the "is blocked in …" error text. */
   readonly configDescription: string;
@@ -134,7 +135,7 @@ export class Resolver {
     };
     this.configDescription = options.configDescription ?? config.files.join(', ');
     this.runtimeName = options.runtimeName ?? 'CRI-O';
-    this.index = compileRegistries(config.registries, this);
+    ({ index: this.index, templates: this.templates } = compileRegistries(config.registries, this));
     this.insecureRegistries = options.insecureRegistries ?? [];
   }
 
@@ -247,11 +248,11 @@ export class Resolver {
     if (candidate.via === 'alias') explanation.push(`alias defined at ${where(candidate.origin)}`);
     const image = stringOf(ref);
     const name = nameOf(ref);
-    const compiled = this.index.find(name);
+    const position = this.index.position(name);
     // Said after the line about the matching entry (the first line a reader sees for the candidate).
     const insecureLines: string[] = [];
     const insecureRequest = this.insecureRequest(ref, insecureLines);
-    if (compiled === undefined) {
+    if (position === -1) {
       explanation.push(
         `no [[registry]] prefix matches "${name}": pulled directly from ${ref.domain}, no mirrors`,
         ...insecureLines,
@@ -269,27 +270,29 @@ export class Resolver {
       plans?.push({ resolution, logical: ref, registry: null, sources: [triedSource(source, null, ref)] });
       return resolution;
     }
-    const { registry } = compiled;
-    explanation.push(compiled.explanation, ...insecureLines);
     // A plan needs the parsed physical references: it takes the general path.
     const templated =
       plans === null && insecureRequest === null
-        ? templatedSources(compiled, name, image, ref.digest !== undefined)
+        ? this.templates.candidate(position, name, image, ref.digest !== undefined)
         : null;
     if (templated !== null) {
-      for (const s of templated.skipped) explanation.push(s.explanation);
+      explanation.push(templated.explanation, ...insecureLines);
+      explanation.push(...templated.skippedLines);
       if (templated.sources.length === 1 && templated.skipped.length > 0)
         explanation.push(ALL_MIRRORS_FILTERED);
       return {
         image,
         via: candidate.via,
-        registry: compiled.matched,
+        registry: templated.matched,
         sources: templated.sources,
         skippedMirrors: templated.skipped,
         error: null,
         explanation,
       };
     }
+    const compiled = this.index.registries[position]!;
+    const { registry } = compiled;
+    explanation.push(compiled.explanation, ...insecureLines);
     let pulled;
     try {
       pulled = pullSourcesFromReference(registry, ref, compiled.canonical);

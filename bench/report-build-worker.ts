@@ -1,0 +1,165 @@
+// In-process report build at cluster scale (run by report-build.bench.ts, in a child with the
+// collector manifest's heap limit): fills a NodeStore with AGENTS agents of the collector bench's mix
+// (180 findings shared by every node, 20 of its own) exactly as their snapshots would, then times
+// report builds as the collector does them (ReportCache: one memo across builds): the first, two
+// rebuilds with nothing changed but time, and a rebuild after a few nodes sent deltas. Prints one
+// JSON object on stdout. Run it by hand with profiling, e.g.
+//   node --import tsx --max-old-space-size=732 --expose-gc --cpu-prof bench/report-build-worker.ts 15000
+import { getHeapStatistics } from 'node:v8';
+import { nodeName, snapshotJson } from './collector.bench.js';
+import type * as NodeStoreModule from '../src/collector/node-store.js';
+import type * as ReportCacheModule from '../src/collector/report-cache.js';
+import type * as JsonStreamModule from '../src/collector/json-stream.js';
+import type * as SummaryModule from '../src/core/report/summary.js';
+import type * as MessagesModule from '../src/protocol/messages.js';
+import type { ClusterInput, NodeInput } from '../src/core/report/types.js';
+import type { DeltaMessage, SnapshotMessage } from '../src/protocol/messages.js';
+import { loadBuilt } from './types.js';
+
+// The production build (dist/, which `npm run bench` builds first).
+const { NodeStore } = await loadBuilt<typeof NodeStoreModule>('collector/node-store.js');
+const { ReportCache } = await loadBuilt<typeof ReportCacheModule>('collector/report-cache.js');
+const { streamReport } = await loadBuilt<typeof JsonStreamModule>('collector/json-stream.js');
+const { digestOf } = await loadBuilt<typeof SummaryModule>('core/report/summary.js');
+const { parseAgentMessage } = await loadBuilt<typeof MessagesModule>('protocol/messages.js');
+
+const AGENTS = Number(process.argv[2] ?? process.env.BENCH_REPORT_AGENTS ?? 5000);
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+
+function heapUsedAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const store = new NodeStore();
+const connections: number[] = [];
+const started = Date.now();
+for (let n = 0; n < AGENTS; n++) {
+  const node = nodeName(n);
+  const connection = store.hello(
+    {
+      v: 1,
+      type: 'hello',
+      node,
+      agentVersion: 'bench',
+      configHash: 'main',
+      pod: { name: null, namespace: null },
+    },
+    started,
+  );
+  connections.push(connection);
+  store.snapshot(node, connection, parseAgentMessage(snapshotJson(node, n)) as SnapshotMessage, started);
+}
+const heapAfterIngest = heapUsedAfterGc();
+
+// Node objects as report-input.ts turns them into inputs (pool from role labels, CRI-O version),
+// and one pod per node running one of the bench's 20 images, as the collector bench seeds them.
+const nodes: NodeInput[] = [];
+const pods = new Map<string, Map<string, number>>();
+for (let n = 0; n < AGENTS; n++) {
+  const name = nodeName(n);
+  nodes.push({
+    name,
+    pool: 'worker',
+    registered: true,
+    agent: store.get(name) ?? null,
+    runtimeVersion: 'cri-o://1.29.4-3.rhaos4.16.gitabcdef0.el9',
+  });
+  pods.set(name, new Map([[`quay.io/team${n % 20}/app:1.${n % 20}`, 1]]));
+}
+let version = 0;
+const input = (nowMs: number): ClusterInput => ({
+  nowMs,
+  silentAfterMs: 10 * 60_000,
+  nodes: nodes.map((n) => ({ ...n, agent: store.get(n.name) ?? null })),
+  events: [],
+  agentWitnesses: store.witnesses,
+  pods,
+});
+const cache = new ReportCache({ input, inputsVersion: () => version, reuseMs: 0 });
+
+interface Build {
+  readonly ms: number;
+  readonly cpuMs: number;
+  /** Heap grown during the build (no collection forced: a floor of what it allocated). */
+  readonly heapGrowthMiB: number;
+  readonly heapPeakMiB: number;
+}
+
+function timedBuild(): Build {
+  const heapBefore = process.memoryUsage().heapUsed;
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  cache.drop();
+  const report = cache.current();
+  const ms = performance.now() - t0;
+  const used = process.cpuUsage(cpu);
+  const heapNow = process.memoryUsage().heapUsed;
+  void report;
+  return {
+    ms: Math.round(ms),
+    cpuMs: Math.round((used.user + used.system) / 1000),
+    heapGrowthMiB: mib(heapNow - heapBefore),
+    heapPeakMiB: mib(getHeapStatistics().used_heap_size),
+  };
+}
+
+const first = timedBuild();
+const heapWithReport = heapUsedAfterGc();
+const rebuilds = [timedBuild(), timedBuild()];
+const firstThree = [first, ...rebuilds].map((b) => b.ms);
+const median = [...firstThree].sort((a, b) => a - b)[1]!;
+
+// A few nodes change: each of 50 nodes clears one of its own findings and adds another.
+for (let n = 0; n < 50; n++) {
+  const node = nodeName((n * 97) % AGENTS);
+  const delta = parseAgentMessage(
+    JSON.stringify({
+      v: 1,
+      type: 'delta',
+      seq: 2,
+      configHash: 'main',
+      added: [{ ...JSON.parse(snapshotJson(node, n)).findings[190], key: `changed-${node}` }],
+      cleared: [`own-${node}-0`],
+      hosts: [],
+      images: [],
+    }),
+  ) as DeltaMessage;
+  store.delta(node, connections[(n * 97) % AGENTS]!, delta, started);
+}
+version++;
+const afterDelta = timedBuild();
+
+const report = cache.current();
+const summaryBytes = JSON.stringify(digestOf(report)).length;
+let streamedBytes = 0;
+const sink = {
+  destroyed: false,
+  write: (chunk: string) => ((streamedBytes += Buffer.byteLength(chunk)), true),
+  end: (chunk: string) => void (streamedBytes += Buffer.byteLength(chunk)),
+  once: () => undefined,
+};
+const streamT0 = performance.now();
+await streamReport(sink as never, report);
+const streamMs = performance.now() - streamT0;
+
+process.stdout.write(
+  `${JSON.stringify({
+    agents: AGENTS,
+    problems: report.problems.length,
+    causes: report.causes.length,
+    first,
+    rebuilds,
+    medianOf3Ms: median,
+    afterDelta,
+    heapAfterIngestMiB: mib(heapAfterIngest),
+    heapWithReportMiB: mib(heapWithReport),
+    heapLimitMiB: mib(getHeapStatistics().heap_size_limit),
+    rssMiB: mib(process.memoryUsage().rss),
+    summaryBytes,
+    reportJsonMiB: mib(streamedBytes),
+    reportStreamMs: Math.round(streamMs),
+  })}\n`,
+);

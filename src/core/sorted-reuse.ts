@@ -1,0 +1,34 @@
+// Sorting a large list again and again when few of its items change between calls: the items that
+// were there keep their order from the previous call, the new ones are sorted and merged in. Items
+// are compared by identity (they are immutable objects: a changed item is a new object), and the
+// order must be total (no two distinct items compare equal), so the answer is that of a full sort.
+
+function merge<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) => number): T[] {
+  const out: T[] = new Array<T>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = compare(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
+
+export class SortedReuse<T extends object> {
+  private last: readonly T[] = [];
+
+  /** `items` (distinct) in `compare` order; the previous answer itself when the items are the same. */
+  sort(items: readonly T[], compare: (a: T, b: T) => number): readonly T[] {
+    const current = new Set(items);
+    const kept = this.last.filter((x) => current.has(x));
+    let result: readonly T[];
+    if (kept.length === items.length) result = kept.length === this.last.length ? this.last : kept;
+    else {
+      const had = new Set(kept);
+      const added = items.filter((x) => !had.has(x)).sort(compare);
+      result = kept.length === 0 ? added : merge(kept, added, compare);
+    }
+    this.last = result;
+    return result;
+  }
+}

@@ -1,0 +1,313 @@
+// The incremental report build (one memo across builds, the store's witness index) gives exactly the
+// report a build from nothing gives for the same input, whatever the sequence of snapshots, deltas,
+// reconnects, disconnects, forgotten nodes, pods and time that led there. Seeded random sequences,
+// with one node that diverges from its class and converges back in every run.
+import { describe, expect, it } from 'vitest';
+import { NodeStore } from '../../src/collector/node-store.js';
+import { buildReport } from '../../src/core/report/build-report.js';
+import { WeakReportMemo } from '../../src/core/report/report-memo.js';
+import type { ClusterInput, ClusterReport, NodeInput, PullEvent } from '../../src/core/report/types.js';
+import type { DeltaMessage, ImageStatus, SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
+import { finding } from '../support/protocol-agent.js';
+
+const T0 = Date.parse('2026-12-03T12:00:00Z');
+const NODES = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+const HOSTS = ['m1:5000', 'm2:5000', 'm3'];
+const IMAGES = ['quay.io/a/app:1', 'quay.io/b/app:2', 'quay.io/c/app:3'];
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The findings agents may report: shared ones (every node alike), per-node ones, and consequences. */
+function findingPool(node: string): WireFinding[] {
+  return [
+    finding({ id: 'mirror-unreachable', key: 'unreachable:m1', host: 'm1:5000', severity: 'warning' }),
+    finding({
+      id: 'mirror-manifest-missing',
+      key: 'missing:a',
+      host: 'm2:5000',
+      image: IMAGES[0]!,
+      severity: 'error',
+    }),
+    finding({
+      id: 'config-unknown-key',
+      key: 'typo:3',
+      file: '/etc/containers/registries.conf',
+      line: 3,
+      severity: 'info',
+    }),
+    finding({ id: 'mirror-stale-tag', key: 'stale:b', host: 'm3', image: IMAGES[1]!, severity: 'warning' }),
+    finding({ id: 'image-pull-fails', key: 'pull-fails:c', image: IMAGES[2]!, severity: 'error' }),
+    finding({ id: 'config-unknown-key', key: `typo:${node}`, message: `typo on ${node}`, severity: 'info' }),
+    finding({
+      id: 'mirror-manifest-missing',
+      key: `missing:${node}`,
+      host: 'm1:5000',
+      image: IMAGES[1]!,
+      message: `missing on ${node}`,
+      severity: 'error',
+    }),
+  ];
+}
+
+function images(r: () => number): ImageStatus[] {
+  return IMAGES.filter(() => r() < 0.7).map((image, i) => {
+    const pullable = r() < 0.5;
+    return {
+      image,
+      pullable,
+      source: pullable ? `${HOSTS[i]}/x` : null,
+      digest: null,
+      findingKeys: pullable
+        ? []
+        : (['missing:a', 'stale:b', 'pull-fails:c'].filter(() => r() < 0.6) as string[]),
+    };
+  });
+}
+
+function snapshot(node: string, r: () => number, drop: ReadonlySet<string> = new Set()): SnapshotMessage {
+  return {
+    v: 1,
+    type: 'snapshot',
+    seq: 1,
+    generatedAt: '',
+    configHash: r() < 0.85 ? 'pool' : 'other',
+    files: [],
+    // Fresh objects, as each agent's message is parsed on its own.
+    findings: findingPool(node).filter((f) => !drop.has(f.key) && (f.key.includes(node) || r() < 0.9)),
+    hosts: HOSTS.map((host, i) => ({
+      host,
+      reachable: r() < 0.7,
+      outcome: ['found', 'unreachable', 'unauthorized', 'tls-untrusted'][Math.floor(r() * 4)]!,
+      latencyMs: i * 10 + Math.floor(r() * 5),
+      probedAt: '',
+    })),
+    images: images(r),
+    scan: null,
+  };
+}
+
+function delta(node: string, r: () => number): DeltaMessage {
+  const pool = findingPool(node);
+  const added = pool.filter(() => r() < 0.2);
+  const cleared = pool.filter(() => r() < 0.2).map((f) => f.key);
+  return { v: 1, type: 'delta', seq: 2, configHash: 'pool', added, cleared, hosts: [], images: images(r) };
+}
+
+interface World {
+  readonly store: NodeStore;
+  readonly connections: Map<string, number>;
+  now: number;
+  pods: Map<string, Map<string, number>>;
+  events: PullEvent[];
+}
+
+function input(w: World, incremental: boolean): ClusterInput {
+  const nodes: NodeInput[] = NODES.map((name, i) => ({
+    name,
+    pool: i < 4 ? 'worker' : 'infra',
+    registered: true,
+    agent: w.store.get(name) ?? null,
+    runtimeVersion: i === 5 ? 'cri-o://1.28.2' : 'cri-o://1.29.4',
+  }));
+  return {
+    nowMs: w.now,
+    silentAfterMs: 90_000,
+    nodes,
+    events: w.events,
+    pods: w.pods,
+    ...(incremental ? { agentWitnesses: w.store.witnesses } : {}),
+  };
+}
+
+function json(report: ClusterReport): unknown {
+  return JSON.parse(JSON.stringify(report));
+}
+
+function step(w: World, r: () => number): string {
+  const node = NODES[Math.floor(r() * NODES.length)]!;
+  const roll = r();
+  const connection = w.connections.get(node);
+  if (connection === undefined || roll < 0.1) {
+    const id = w.store.hello(
+      {
+        v: 1,
+        type: 'hello',
+        node,
+        agentVersion: 't',
+        configHash: 'pool',
+        pod: { name: null, namespace: null },
+      },
+      w.now,
+    );
+    w.connections.set(node, id);
+    w.store.snapshot(node, id, snapshot(node, r), w.now);
+    return `hello+snapshot ${node}`;
+  }
+  if (roll < 0.35) {
+    w.store.snapshot(node, connection, snapshot(node, r), w.now);
+    return `snapshot ${node}`;
+  }
+  if (roll < 0.65) {
+    w.store.delta(node, connection, delta(node, r), w.now);
+    return `delta ${node}`;
+  }
+  if (roll < 0.72) {
+    w.store.disconnected(node, connection);
+    if (r() < 0.5) {
+      w.store.forget(node);
+      w.connections.delete(node);
+      return `disconnect+forget ${node}`;
+    }
+    return `disconnect ${node}`;
+  }
+  if (roll < 0.8) {
+    w.now += Math.floor(r() * 120_000);
+    return 'time';
+  }
+  if (roll < 0.88) {
+    w.pods = new Map(
+      NODES.filter(() => r() < 0.7).map((n) => [
+        n,
+        new Map(IMAGES.filter(() => r() < 0.5).map((i) => [i, 1 + Math.floor(r() * 3)])),
+      ]),
+    );
+    return 'pods';
+  }
+  if (roll < 0.94) {
+    const image = IMAGES[Math.floor(r() * IMAGES.length)]!;
+    w.events =
+      r() < 0.3
+        ? []
+        : [
+            {
+              node,
+              image,
+              namespace: 'apps',
+              pod: `p-${node}`,
+              count: 1,
+              lastSeen: '2026-12-03T12:00:00Z',
+              error: 'manifest unknown',
+              candidates: [
+                {
+                  reference: `m1:5000/${image}`,
+                  host: 'm1:5000',
+                  error: 'manifest unknown',
+                  findingId: 'pull-manifest-unknown',
+                },
+              ],
+            },
+          ];
+    return 'events';
+  }
+  return 'nothing';
+}
+
+describe('incremental report build', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    it(`equals a build from nothing after every step (seed ${seed})`, () => {
+      const r = rng(seed);
+      const w: World = {
+        store: new NodeStore(),
+        connections: new Map(),
+        now: T0,
+        pods: new Map(),
+        events: [],
+      };
+      const memo = new WeakReportMemo();
+      const check = (what: string): ClusterReport => {
+        const incremental = buildReport(input(w, true), memo);
+        expect(json(incremental), what).toEqual(json(buildReport(input(w, false))));
+        return incremental;
+      };
+      for (const node of NODES) {
+        const id = w.store.hello(
+          {
+            v: 1,
+            type: 'hello',
+            node,
+            agentVersion: 't',
+            configHash: 'pool',
+            pod: { name: null, namespace: null },
+          },
+          w.now,
+        );
+        w.connections.set(node, id);
+        w.store.snapshot(node, id, snapshot(node, r), w.now);
+      }
+      check('start');
+      const history: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        history.push(step(w, r));
+        check(history.join(' → '));
+        if (i === 20) {
+          // One node diverges from the shared class (drops a shared finding), then converges back.
+          const node = NODES[seed % NODES.length]!;
+          let id = w.connections.get(node);
+          if (id === undefined) {
+            id = w.store.hello(
+              {
+                v: 1,
+                type: 'hello',
+                node,
+                agentVersion: 't',
+                configHash: 'pool',
+                pod: { name: null, namespace: null },
+              },
+              w.now,
+            );
+            w.connections.set(node, id);
+          }
+          const all = rng(seed * 31);
+          w.store.snapshot(node, id, { ...snapshot(node, all), configHash: 'pool' }, w.now);
+          check('before diverging');
+          w.store.snapshot(
+            node,
+            id,
+            { ...snapshot(node, rng(seed * 31), new Set(['missing:a'])), configHash: 'pool' },
+            w.now,
+          );
+          const diverged = check('diverged');
+          expect(diverged.problems.find((p) => p.key === 'missing:a')?.nodes ?? []).not.toContain(node);
+          w.store.snapshot(node, id, { ...snapshot(node, rng(seed * 31)), configHash: 'pool' }, w.now);
+          check('converged');
+        }
+      }
+    });
+  }
+
+  it('reuses the problems, causes and their order of the last build when nothing changed', () => {
+    const r = rng(99);
+    const w: World = { store: new NodeStore(), connections: new Map(), now: T0, pods: new Map(), events: [] };
+    for (const node of NODES) {
+      const id = w.store.hello(
+        {
+          v: 1,
+          type: 'hello',
+          node,
+          agentVersion: 't',
+          configHash: 'pool',
+          pod: { name: null, namespace: null },
+        },
+        w.now,
+      );
+      w.store.snapshot(node, id, snapshot(node, r), w.now);
+    }
+    const memo = new WeakReportMemo();
+    const first = buildReport(input(w, true), memo);
+    w.now += 1000;
+    const second = buildReport(input(w, true), memo);
+    expect(second.problems).toBe(first.problems);
+    expect(second.causes).toBe(first.causes);
+    expect(second.causes.length).toBeGreaterThan(3);
+  });
+});
