@@ -14,6 +14,40 @@ function merge<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) => num
   return out;
 }
 
+/**
+ * What changed between two lists of distinct items that mostly keep their relative order: one walk
+ * side by side, where an item that does not line up is new and one left behind is gone (an item that
+ * moved is both: gone from its old place, new at its new one, which describes the same set).
+ */
+function changes<T>(previous: readonly T[], items: readonly T[]): { added: T[]; removed: Set<T> } {
+  const added: T[] = [];
+  const removed = new Set<T>();
+  let i = 0;
+  let j = 0;
+  while (i < items.length && j < previous.length) {
+    const x = items[i]!;
+    const y = previous[j]!;
+    if (x === y) {
+      i++;
+      j++;
+    } else if (x === previous[j + 1]) {
+      removed.add(y);
+      j++;
+    } else if (items[i + 1] === y) {
+      added.push(x);
+      i++;
+    } else {
+      added.push(x);
+      removed.add(y);
+      i++;
+      j++;
+    }
+  }
+  while (i < items.length) added.push(items[i++]!);
+  while (j < previous.length) removed.add(previous[j++]!);
+  return { added, removed };
+}
+
 export class SortedReuse<T extends object> {
   private last: readonly T[] = [];
   /** The items of the last call, in the order they came. */
@@ -21,20 +55,15 @@ export class SortedReuse<T extends object> {
 
   /** `items` (distinct) in `compare` order; the previous answer itself when the items are the same. */
   sort(items: readonly T[], compare: (a: T, b: T) => number): readonly T[] {
-    const previous = this.lastItems;
+    // Items come mostly in the order of the last call (or in the order of its answer): what changed
+    // is found by walking both lists.
+    let { added, removed } = changes(this.lastItems, items);
+    if (added.length > items.length / 2) ({ added, removed } = changes(this.last, items));
     this.lastItems = items;
-    // Usually the same items come in the same order: a pass of comparisons, no hashing.
-    if (items.length === previous.length && items.every((x, i) => x === previous[i])) return this.last;
-    // Two passes: what is left of `current` once the kept items are taken out is what is new.
-    const current = new Set(items);
-    const kept = this.last.filter((x) => current.delete(x));
-    let result: readonly T[];
-    if (current.size === 0) result = kept.length === this.last.length ? this.last : kept;
-    else {
-      const added = [...current].sort(compare);
-      result = kept.length === 0 ? added : merge(kept, added, compare);
-    }
-    this.last = result;
-    return result;
+    if (added.length === 0 && removed.size === 0) return this.last;
+    const kept = removed.size === 0 ? this.last : this.last.filter((x) => !removed.has(x));
+    added.sort(compare);
+    this.last = kept.length === 0 ? added : added.length === 0 ? kept : merge(kept, added, compare);
+    return this.last;
   }
 }
