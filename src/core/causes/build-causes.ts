@@ -10,7 +10,7 @@
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
 import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
-import type { CauseMemo, Placed } from './cause-memo.js';
+import type { CauseMemo, JoinText, Placed } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
@@ -68,12 +68,16 @@ function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): strin
   return f.key;
 }
 
-/** Where `f` goes; `share` keeps one copy of texts that many findings repeat. */
-function placeFinding(f: CauseFinding, share: (text: string) => string = (t) => t): Placed {
+/** Where `f` goes. */
+function placeFinding(f: CauseFinding, join: JoinText = (a, separator, b) => a + separator + b): Placed {
   const kind = causeKindOf(f);
   const host = hostOf(f);
   const subject = subjectOf(f, kind, host);
-  const groupId = `${kind}:${subject}`;
+  let familyHost: string | null = null;
+  if (host !== null) {
+    const family = kindFamily(kind);
+    familyHost = join(family, '|', family === 'network' ? hostnameOf(host) : host);
+  }
   return {
     finding: f,
     role: AGGREGATES.has(f.id) ? 'aggregate' : isConsequence(f.id) ? 'consequence' : 'root',
@@ -82,8 +86,8 @@ function placeFinding(f: CauseFinding, share: (text: string) => string = (t) => 
     host,
     subject,
     // A group named after the finding's own key is that finding's alone: nothing to share.
-    groupId: subject === f.key ? groupId : share(groupId),
-    familyHost: host === null ? null : share(familyKey(kind, host)),
+    groupId: subject === f.key ? `${kind}:${subject}` : join(kind, ':', subject),
+    familyHost,
   };
 }
 
@@ -94,11 +98,6 @@ function displaySubject(kind: CauseKind, subject: string, first: CauseFinding): 
     return first.line === null || first.line === undefined ? first.file : `${first.file}:${first.line}`;
   const nodes = first.node ?? (first.nodes?.length ? first.nodes.slice(0, 3).join(', ') : undefined);
   return first.image ?? first.scope ?? first.host ?? nodes ?? first.id;
-}
-
-function familyKey(kind: CauseKind, host: string): string {
-  const family = kindFamily(kind);
-  return `${family}|${family === 'network' ? hostnameOf(host) : host}`;
 }
 
 function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {

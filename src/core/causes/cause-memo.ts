@@ -22,6 +22,9 @@ export interface Placed {
   readonly familyHost: string | null;
 }
 
+/** `a`, `separator`, `b` as one text (a memo gives one copy of the texts many findings repeat). */
+export type JoinText = (a: string, separator: ':' | '|', b: string) => string;
+
 /** A cause as built last time from exactly these members (pods aside: the pods move on their own). */
 interface Built {
   readonly members: readonly Placed[];
@@ -34,7 +37,9 @@ const MAX_SHARED_TEXTS = 100_000;
 
 export class CauseMemo {
   private readonly placed = new WeakMap<CauseFinding, Placed>();
-  private texts = new Map<string, string>();
+  /** Joined texts by their separator, their first part, then their second part. */
+  private readonly texts = new Map<string, Map<string, Map<string, string>>>();
+  private textCount = 0;
   private built = new Map<string, Built>();
   private next = new Map<string, Built>();
   private last: {
@@ -45,18 +50,30 @@ export class CauseMemo {
   /** The causes in impact order (most stay from one call to the next). */
   readonly order = new SortedReuse<Cause>();
 
-  placement(f: CauseFinding, place: (f: CauseFinding, share: (text: string) => string) => Placed): Placed {
+  placement(f: CauseFinding, place: (f: CauseFinding, join: JoinText) => Placed): Placed {
     let p = this.placed.get(f);
-    if (p === undefined) this.placed.set(f, (p = place(f, this.shared)));
+    if (p === undefined) this.placed.set(f, (p = place(f, this.join)));
     return p;
   }
 
-  private readonly shared = (text: string): string => {
-    const known = this.texts.get(text);
+  /** One copy of each joined text, found from its parts: no text is built to look it up. */
+  private readonly join: JoinText = (a, separator, b) => {
+    let byFirst = this.texts.get(separator);
+    if (byFirst === undefined) this.texts.set(separator, (byFirst = new Map()));
+    let bySecond = byFirst.get(a);
+    const known = bySecond?.get(b);
     if (known !== undefined) return known;
     // Starting afresh only loses sharing for what comes next.
-    if (this.texts.size >= MAX_SHARED_TEXTS) this.texts = new Map();
-    this.texts.set(text, text);
+    if (this.textCount >= MAX_SHARED_TEXTS) {
+      this.texts.clear();
+      this.texts.set(separator, (byFirst = new Map()));
+      bySecond = undefined;
+      this.textCount = 0;
+    }
+    if (bySecond === undefined) byFirst.set(a, (bySecond = new Map()));
+    const text = a + separator + b;
+    bySecond.set(b, text);
+    this.textCount++;
     return text;
   };
 
