@@ -78,6 +78,7 @@ function placeFinding(f: CauseFinding, share: (text: string) => string = (t) => 
     finding: f,
     role: AGGREGATES.has(f.id) ? 'aggregate' : isConsequence(f.id) ? 'consequence' : 'root',
     kind,
+    catalogueKind: FINDING_CAUSE_KINDS[f.id],
     host,
     subject,
     // A group named after the finding's own key is that finding's alone: nothing to share.
@@ -119,7 +120,7 @@ function bySeverityThenKey(a: Placed, b: Placed): number {
 
 /** The finding that words a cause: one whose id is of the cause's kind, then the most severe. */
 function primaryFirst(kind: CauseKind): (a: Placed, b: Placed) => number {
-  const direct = (p: Placed) => (FINDING_CAUSE_KINDS[p.finding.id] === kind ? 0 : 1);
+  const direct = (p: Placed) => (p.catalogueKind === kind ? 0 : 1);
   return (a, b) => direct(a) - direct(b) || bySeverityThenKey(a, b);
 }
 

@@ -12,6 +12,8 @@ export interface Placed {
   /** Roots found causes; aggregates join a root cause on their host; consequences what explains them. */
   readonly role: 'root' | 'aggregate' | 'consequence';
   readonly kind: CauseKind;
+  /** The kind the catalogue gives the finding's id: a finding of the cause's own kind words it. */
+  readonly catalogueKind: CauseKind | undefined;
   readonly host: string | null;
   /** The group of a root finding (`kind:subject`) and its subject. */
   readonly subject: string;
