@@ -102,9 +102,16 @@ export class AgentServer {
     this.pingTimer.unref();
   }
 
+  /**
+   * Made once, not in handleUpgrade: a closure there would share its scope with the authentication
+   * callbacks, which hold the request, and the socket would keep every agent's request and headers.
+   */
+  private readonly onSocketError = (err: Error): void =>
+    this.hooks.log.debug(`agent upgrade socket error: ${err.message}`);
+
   /** The HTTP server's `upgrade` listener. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', (err) => this.hooks.log.debug(`agent upgrade socket error: ${err.message}`));
+    socket.on('error', this.onSocketError);
     const path = new URL(req.url ?? '/', 'http://collector').pathname;
     if (path !== AGENT_PATH) {
       reject(socket, 404, `no WebSocket endpoint at ${path}`);

@@ -16,6 +16,7 @@ import type { PodPullSecrets } from './pod-pull-secrets.js';
 import { NodeViews } from './node-view.js';
 import { imagesByNode, runtimeVersionsByNode, withUpgradeImage } from './pod-images.js';
 import { pullEventsFrom } from './pull-events.js';
+import { projectNode, projectPod } from './watched-projections.js';
 
 export interface ClusterInformers {
   pods?: SupervisedInformer<V1Pod>;
@@ -118,16 +119,21 @@ export class ClusterWatch {
     };
     // Loaded only with a Kubernetes API: client-node costs ~70 MiB and ~300 ms at import.
     const { eventInformer, nodeInformer, podInformer } = await import('../kube/watched-objects.js');
-    this.informers.pods = podInformer(kube, hooks, () => {
-      this.refreshImages();
-      this.refreshEvents();
-      this.podSecrets?.podsChanged(this.pods());
-    });
+    this.informers.pods = podInformer(
+      kube,
+      hooks,
+      () => {
+        this.refreshImages();
+        this.refreshEvents();
+        this.podSecrets?.podsChanged(this.pods());
+      },
+      projectPod,
+    );
     if (this.options.podPullSecrets === true) {
       const { PodPullSecrets } = await import('./pod-pull-secrets.js');
       this.podSecrets = new PodPullSecrets(kube.core, { log: informerLog, onChange: changes.bump });
     }
-    this.informers.nodes = nodeInformer(kube, hooks, () => this.nodesChanged());
+    this.informers.nodes = nodeInformer(kube, hooks, () => this.nodesChanged(), projectNode);
     this.informers.events = eventInformer(kube, hooks, () => this.refreshEvents());
     const { ClusterIntent } = await import('./cluster-intent.js');
     this.intent = new ClusterIntent({

@@ -30,8 +30,14 @@ const MAX_VARIANTS = 4;
 /** Rebuilt past this many estimated bytes too, not only entries: findings can be 32 KiB each. */
 const PRUNE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * A key's variants: most keys have one (a finding about one node, or one every node reports
+ * alike), held as it is; an array only for a key whose text differs between nodes.
+ */
+type Variants = WireFinding | WireFinding[];
+
 export class FindingInterner {
-  private table = new Map<string, WireFinding[]>();
+  private table = new Map<string, Variants>();
   private entries = 0;
   private pruneAt = 100_000;
   private bytes = 0;
@@ -60,19 +66,29 @@ export class FindingInterner {
     const variants = this.table.get(f.key);
     if (variants === undefined) {
       const frozen = this.compact(f);
-      this.table.set(f.key, [frozen]);
-      this.entries++;
-      this.bytes += findingBytes(f);
+      this.table.set(f.key, frozen);
+      this.count(f);
       return frozen;
+    }
+    if (!Array.isArray(variants)) {
+      if (sameFinding(variants, f)) return variants;
+      const compacted = this.compact(f);
+      this.table.set(f.key, [variants, compacted]);
+      this.count(f);
+      return compacted;
     }
     for (const v of variants) if (sameFinding(v, f)) return v;
     const compacted = this.compact(f);
     if (variants.length < MAX_VARIANTS) {
       variants.push(compacted);
-      this.entries++;
-      this.bytes += findingBytes(f);
+      this.count(f);
     }
     return compacted;
+  }
+
+  private count(f: WireFinding): void {
+    this.entries++;
+    this.bytes += findingBytes(f);
   }
 
   /** True when the table has grown enough that it should be rebuilt from the live findings. */
@@ -82,26 +98,20 @@ export class FindingInterner {
 
   /** Keeps only the findings still held by some node. */
   rebuild(live: Iterable<readonly WireFinding[]>): void {
-    const table = new Map<string, WireFinding[]>();
-    let entries = 0;
-    let bytes = 0;
+    this.table = new Map();
+    this.entries = 0;
+    this.bytes = 0;
     for (const list of live)
       for (const f of list) {
-        const variants = table.get(f.key);
-        if (variants === undefined) {
-          table.set(f.key, [f]);
-          entries++;
-          bytes += findingBytes(f);
-        } else if (!variants.includes(f) && variants.length < MAX_VARIANTS) {
-          variants.push(f);
-          entries++;
-          bytes += findingBytes(f);
-        }
+        const variants = this.table.get(f.key);
+        if (variants === undefined) this.table.set(f.key, f);
+        else if (variants === f) continue;
+        else if (!Array.isArray(variants)) this.table.set(f.key, [variants, f]);
+        else if (!variants.includes(f) && variants.length < MAX_VARIANTS) variants.push(f);
+        else continue;
+        this.count(f);
       }
-    this.table = table;
-    this.entries = entries;
-    this.bytes = bytes;
-    this.pruneAt = Math.max(100_000, entries * 2);
-    this.pruneAtBytes = Math.max(PRUNE_BYTES, bytes * 2);
+    this.pruneAt = Math.max(100_000, this.entries * 2);
+    this.pruneAtBytes = Math.max(PRUNE_BYTES, this.bytes * 2);
   }
 }

@@ -3,8 +3,8 @@
 // waits for agents to reconnect and send their snapshots. What is kept per node is bounded
 // (NODE_LIMITS) across connections; what does not fit is dropped and said with an
 // `agent-limit-exceeded` finding on the node.
-import { sourceCredentialsKey } from '../core/credentials/source-credentials.js';
 import type {
+  ConfigFileDigest,
   DeltaMessage,
   HelloMessage,
   HostProbe,
@@ -18,6 +18,7 @@ import type { AgentView, FindingSet } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
 import { FindingClasses } from './finding-classes.js';
 import { FindingInterner } from './finding-interner.js';
+import { ValueInterner } from './value-interner.js';
 import {
   fileBytes,
   findingBytes,
@@ -105,26 +106,34 @@ function mergeBy<T>(current: readonly T[], updates: readonly T[], key: (t: T) =>
   return [...byKey.values()];
 }
 
-/** Image statuses are usually identical on every node of a pool; share one object per distinct status. */
-class ImageStatusInterner {
-  private table = new Map<string, ImageStatus>();
-  private bytes = 0;
+// Interning keys are JSON arrays of every field: unambiguous whatever the strings hold, so no
+// agent can make its value stand in for another node's.
 
-  intern(status: ImageStatus): ImageStatus {
-    const key = `${status.image}\u0000${status.pullable}\u0000${status.source}\u0000${status.digest}\u0000${status.findingKeys.join('\u0001')}\u0000${status.resolution ?? ''}\u0000${sourceCredentialsKey(status.sources)}`;
-    const shared = this.table.get(key);
-    if (shared !== undefined) return shared;
-    // Starting afresh only loses sharing; entries still held by nodes stay alive through them.
-    if (this.table.size >= 200_000 || this.bytes > 64 * 1024 * 1024) {
-      this.table = new Map();
-      this.bytes = 0;
-    }
-    const frozen = Object.freeze(status);
-    this.table.set(key, frozen);
-    this.bytes += key.length;
-    return frozen;
-  }
+/** Image statuses are usually identical on every node of a pool. */
+function imageStatusKey(i: ImageStatus): string {
+  return JSON.stringify([
+    i.image,
+    i.pullable,
+    i.source,
+    i.digest,
+    i.findingKeys,
+    i.resolution ?? null,
+    i.sources ?? null,
+  ]);
 }
+
+/** So are the probes of the pool's mirror hosts. */
+function hostProbeKey(h: HostProbe): string {
+  return JSON.stringify([h.host, h.reachable, h.outcome, h.latencyMs, h.probedAt]);
+}
+
+/** And the digests of the configuration files, list and all (a pool's nodes run one configuration). */
+function fileListKey(files: readonly ConfigFileDigest[]): string {
+  return JSON.stringify(files.map((f) => [f.path, f.sha256]));
+}
+
+/** No limit hit: one shared set rather than one per node. */
+const NO_LIMITS: ReadonlySet<NodeLimit> = new Set();
 
 const LIMIT_TEXT: Record<NodeLimit, string> = {
   findings: `more findings than the collector keeps for one node (${NODE_LIMITS.findings.toLocaleString('en-US')})`,
@@ -187,7 +196,9 @@ export class NodeStore {
   private readonly nodes = new Map<string, NodeState>();
   private readonly classes = new FindingClasses();
   private readonly interner = new FindingInterner();
-  private readonly images = new ImageStatusInterner();
+  private readonly images = new ValueInterner(imageStatusKey);
+  private readonly hostProbes = new ValueInterner(hostProbeKey);
+  private readonly fileLists = new ValueInterner(fileListKey);
   /** Which nodes report each finding, kept current for the report. */
   readonly witnesses = new WitnessIndex();
   private connections = 0;
@@ -214,7 +225,7 @@ export class NodeStore {
         scanAt: previous?.scanAt ?? null,
         runtime: previous?.runtime ?? null,
         connection,
-        limitsHit: previous?.limitsHit ?? new Set(),
+        limitsHit: previous?.limitsHit ?? NO_LIMITS,
         bytes: previous?.bytes ?? { files: 0, hosts: 0, images: 0, findings: 0 },
       }),
     );
@@ -247,12 +258,12 @@ export class NodeStore {
     if (findings.hit !== null)
       findings = fit(mostSevereFirst(message.findings), NODE_LIMITS.findings, allowance, findingBytes);
     note(hit, findings, 'findings');
-    state.files = files.kept;
+    state.files = this.fileLists.intern(files.kept.map((f) => Object.freeze(f)));
     state.filesHash = message.configHash;
-    state.hosts = hosts.kept;
+    state.hosts = hosts.kept.map((h) => this.hostProbes.intern(h));
     state.images = images.kept.map((i) => this.images.intern(i));
     const agentFindings = findings.kept.map((f) => this.interner.intern(f));
-    state.limitsHit = hit;
+    state.limitsHit = hit.size === 0 ? NO_LIMITS : hit;
     state.bytes = { files: files.bytes, hosts: hosts.bytes, images: images.bytes, findings: findings.bytes };
     this.place(node, state, hit.size === 0 ? agentFindings : [...agentFindings, ...limitFindings(hit)]);
     state.scanAt = message.scan?.at ?? message.generatedAt;
@@ -277,7 +288,8 @@ export class NodeStore {
         hostBytes,
       );
       note(hit, hosts, 'hosts');
-      state.hosts = hosts.kept;
+      const had = new Set(state.hosts);
+      state.hosts = hosts.kept.map((h) => (had.has(h) ? h : this.hostProbes.intern(h)));
       b.hosts = hosts.bytes;
     }
     if (message.images.length > 0) {
@@ -378,7 +390,7 @@ export class NodeStore {
 
   /** Limits the node's stored state has hit since its last snapshot. */
   limitsHit(node: string): ReadonlySet<NodeLimit> {
-    return this.nodes.get(node)?.limitsHit ?? new Set();
+    return this.nodes.get(node)?.limitsHit ?? NO_LIMITS;
   }
 
   heartbeat(node: string, connection: number, nowMs: number): void {

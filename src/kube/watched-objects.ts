@@ -1,10 +1,11 @@
 // The three informers the collector runs: every pod (image sets per node), every node (who should
 // have an agent, which pool each belongs to) and pod events (real pull failures).
 import {
-  makeInformer,
   ListWatch,
   Watch,
   type CoreV1Event,
+  type KubeConfig,
+  type KubernetesObject,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -17,16 +18,64 @@ export interface InformerHooks {
   readonly initialBackoffMs?: number;
 }
 
+/** What the cache keeps of each object: all of it, or a projection of the fields its readers use. */
+export type Projection<T> = (object: T) => T;
+
+/** A watch whose objects are projected before the informer's cache (and its listeners) see them. */
+class ProjectingWatch<T> extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly project: Projection<T>,
+  ) {
+    super(config);
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, object: T, watchObj) =>
+        callback(
+          phase,
+          phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.project(object) : object,
+          watchObj,
+        ),
+      done,
+    );
+  }
+}
+
+/** client-node's informer (its list and watch calls), with every listed and watched object projected. */
+function projectingInformer<T extends KubernetesObject>(
+  config: KubeConfig,
+  path: string,
+  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  project: Projection<T>,
+): ListWatch<T> {
+  const listProjected = async (): Promise<Awaited<ReturnType<typeof list>>> => {
+    const listed = await list();
+    return { ...listed, items: listed.items.map(project) };
+  };
+  return new ListWatch<T>(path, new ProjectingWatch(config, project), listProjected as never, false);
+}
+
 export function podInformer(
   kube: KubeClients,
   hooks: InformerHooks,
   onChange: () => void,
+  project: Projection<V1Pod> = (pod) => pod,
 ): SupervisedInformer<V1Pod> {
   return new SupervisedInformer<V1Pod>({
     ...hooks,
     name: 'pod',
     onChange,
-    create: () => makeInformer(kube.config, '/api/v1/pods', () => kube.core.listPodForAllNamespaces({})),
+    create: () =>
+      projectingInformer(kube.config, '/api/v1/pods', () => kube.core.listPodForAllNamespaces({}), project),
   });
 }
 
@@ -34,12 +83,13 @@ export function nodeInformer(
   kube: KubeClients,
   hooks: InformerHooks,
   onChange: () => void,
+  project: Projection<V1Node> = (node) => node,
 ): SupervisedInformer<V1Node> {
   return new SupervisedInformer<V1Node>({
     ...hooks,
     name: 'node',
     onChange,
-    create: () => makeInformer(kube.config, '/api/v1/nodes', () => kube.core.listNode({})),
+    create: () => projectingInformer(kube.config, '/api/v1/nodes', () => kube.core.listNode({}), project),
   });
 }
 

@@ -45,6 +45,14 @@ describe('the finding type', () => {
     }
   });
 
+  it('the wire parser keeps every field of the list when all are given', () => {
+    const full = { ...base, stale: 'the registries.conf could not be read' };
+    expect(Object.keys(full).sort()).toEqual([...NODE_FINDING_FIELDS].sort());
+    const parsed = parseAgentMessage(delta([full]));
+    if (parsed.type !== 'delta') throw new Error(`parsed a ${parsed.type}`);
+    expect(Object.keys(parsed.added[0]!)).toEqual([...NODE_FINDING_FIELDS]);
+  });
+
   it('keeps only its own fields in the JSON shapes', () => {
     const extra = { ...base, node: 'worker-1', nodes: ['worker-1'] };
     expect(Object.keys(nodeFindingJson(extra))).toEqual(

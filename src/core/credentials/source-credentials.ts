@@ -68,17 +68,6 @@ export function sourceCredentials(
   return out;
 }
 
-/** A string equal for equal lists: for sharing identical image statuses between nodes. */
-export function sourceCredentialsKey(sources: readonly SourceCredentialStatus[] | undefined): string {
-  if (sources === undefined) return '';
-  return sources
-    .map(
-      (s) =>
-        `${s.reference}\u0002${s.host}\u0002${s.mirror}\u0002${s.kubeletCredentials}\u0002${s.nodeAuth}\u0002${s.detail ?? ''}`,
-    )
-    .join('\u0001');
-}
-
 /** Estimated bytes held, for the collector's per-node limit. */
 export function sourceCredentialsBytes(sources: readonly SourceCredentialStatus[] | undefined): number {
   let bytes = 0;
