@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import module from 'node:module';
+import type * as AgentEntry from './cli/agent-entry.js';
 
 // Node ≥ 22.1 keeps compiled code between runs, which shortens every later start (the container
 // image runs Node 24; /tmp is writable there). Older Nodes do not have it.
@@ -13,6 +15,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
+/** `npm run build` makes it; absent when dist/ was built by tsc alone. */
+const AGENT_BUNDLE = new URL('./agent.mjs', import.meta.url);
 const io = {
   stdout: process.stdout,
   stderr: process.stderr,
@@ -33,7 +37,11 @@ if (bundle !== null) {
       ? await (await import('./collector/heap-limit.js')).relaunchWithHeapLimit(argv)
       : null;
   if (relaunched !== null) process.exitCode = relaunched;
-  else {
+  else if (argv[0] === 'agent' && existsSync(AGENT_BUNDLE)) {
+    // The agent runs from its one-file bundle: less resident memory on every node (cli/agent-entry.ts).
+    const { runAgent } = (await import(AGENT_BUNDLE.href)) as typeof AgentEntry;
+    process.exitCode = await runAgent(argv.slice(1), io);
+  } else {
     const { main } = await import('./cli/main.js');
     process.exitCode = await main(argv, io);
   }

@@ -191,8 +191,16 @@ export class CachingClientCache extends ClientCache {
           const outcome = (err as { classified?: { outcome?: string } }).classified?.outcome ?? 'error';
           this.observer.probe(host, (performance.now() - start) / 1000, outcome);
           if (outcome === 'unreachable' || outcome === 'timeout') {
-            if (this.down.has(host)) this.bump(host);
-            this.down.set(host, { at: Date.now(), error: err });
+            // The first failure is what the host answered. Requests already in flight often fail
+            // after it as a consequence (a silent registry cuts its other connections when one
+            // times out: "socket hang up"); they do not replace it, or what later probes are told
+            // would depend on which request happened to end last.
+            const seen = this.down.get(host);
+            const at = Date.now();
+            if (seen === undefined || at - seen.at >= this.ttlMs) {
+              if (seen !== undefined) this.bump(host);
+              this.down.set(host, { at, error: err });
+            }
           }
           throw err;
         }

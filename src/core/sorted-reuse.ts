@@ -16,16 +16,22 @@ function merge<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) => num
 
 export class SortedReuse<T extends object> {
   private last: readonly T[] = [];
+  /** The items of the last call, in the order they came. */
+  private lastItems: readonly T[] = [];
 
   /** `items` (distinct) in `compare` order; the previous answer itself when the items are the same. */
   sort(items: readonly T[], compare: (a: T, b: T) => number): readonly T[] {
+    const previous = this.lastItems;
+    this.lastItems = items;
+    // Usually the same items come in the same order: a pass of comparisons, no hashing.
+    if (items.length === previous.length && items.every((x, i) => x === previous[i])) return this.last;
+    // Two passes: what is left of `current` once the kept items are taken out is what is new.
     const current = new Set(items);
-    const kept = this.last.filter((x) => current.has(x));
+    const kept = this.last.filter((x) => current.delete(x));
     let result: readonly T[];
-    if (kept.length === items.length) result = kept.length === this.last.length ? this.last : kept;
+    if (current.size === 0) result = kept.length === this.last.length ? this.last : kept;
     else {
-      const had = new Set(kept);
-      const added = items.filter((x) => !had.has(x)).sort(compare);
+      const added = [...current].sort(compare);
       result = kept.length === 0 ? added : merge(kept, added, compare);
     }
     this.last = result;

@@ -506,6 +506,57 @@ describe('probe answer cache', () => {
       cache.close();
     }
   });
+
+  it('tells later probes the first failure of a host, not a consequence that ended after it', async () => {
+    // A registry that answers /v2/ but never a manifest, and cuts its other connections once one of
+    // them gave up: the request in flight beside the first timeout ends in "socket hang up".
+    let manifests = 0;
+    const waiting: http.IncomingMessage[] = [];
+    const silent = http.createServer((req, res) => {
+      if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+      manifests++;
+      waiting.push(req);
+      req.socket.once('close', () => {
+        for (const other of waiting) if (other !== req) other.socket.destroy();
+      });
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const silentHost = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const seen: string[] = [];
+    const cache = new CachingClientCache(60_000, new HostPacer(1000), {
+      probe: (h, _s, outcome) => seen.push(outcome),
+    });
+    const config = {
+      host: silentHost,
+      insecure: true,
+      tls: { dir: null, cas: [], clientCert: null, clientKey: null },
+      credentials: Credentials.anonymous,
+      credentialsFound: false,
+      timeoutMs: 500,
+      userAgent: 'test',
+    };
+    const outcome = (repo: string) =>
+      cache
+        .get(config)
+        .manifest(repo, 'v1', 'GET', () => {})
+        .then(
+          () => 'answered',
+          (e: unknown) => (e as ProbeFailure).classified.outcome,
+        );
+    try {
+      const first = outcome('a/one');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await Promise.all([first, outcome('b/two')])).toEqual(['timeout', 'unreachable']);
+      expect(seen).toEqual(['timeout', 'unreachable']);
+      // Not sent: what the host did is the timeout, whichever request happened to end last.
+      expect(await outcome('c/three')).toBe('timeout');
+      expect(manifests).toBe(2);
+    } finally {
+      cache.close();
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
 });
 
 describe('a partial scan', () => {

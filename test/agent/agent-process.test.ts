@@ -18,6 +18,7 @@ import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { authEntry, RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
 import { AgentProcess } from '../support/agent-process.js';
 import { FakeCollector } from '../support/fake-collector.js';
+import { RECORD_LOADS } from '../support/record-loads.js';
 
 const SECRET = 'planted-Secret-9f3c1a-never-print';
 const USER = { username: 'puller', password: SECRET };
@@ -288,6 +289,32 @@ describe('mirrorscope agent --once', () => {
     expect(missing, JSON.stringify(doc.findings.map((f) => f.id))).toBeDefined();
     expect(missing!.message).toContain('A signature was required, but no signature exists');
     expect(ids(doc.findings)).toContain('signature-storage-local-only');
+  }, 60_000);
+
+  it('runs from its one-file bundle, every package it needs inside it', async () => {
+    // Resident memory on every node: one module, not ~230 (src/cli/agent-entry.ts).
+    const preload = path.join(lab.dir, 'record-loads.cjs');
+    const loadsFile = path.join(lab.dir, 'agent-loads.txt');
+    await writeFile(preload, RECORD_LOADS);
+    const p = AgentProcess.start(
+      ['--once', '--root', root, '--node', 'node-once', '--image', IMG.team],
+      { MIRRORSCOPE_TEST_LOADS: loadsFile },
+      ['--require', preload],
+    );
+    const exit = await p.exited;
+    expect(exit.code, p.stderr).toBe(0);
+    const loads = [...new Set((await readFile(loadsFile, 'utf8')).split('\n'))].filter((l) => l !== '');
+    expect(loads.filter((l) => l.endsWith('/dist/agent.mjs'))).toHaveLength(1);
+    // Nothing of dist/ besides dist/cli.js and the bundle, and no package file of its own.
+    const separate = loads.filter(
+      (l) =>
+        (l.includes('/dist/') && !/\/dist\/(cli\.js|agent\.mjs)$/.test(l)) || l.includes('/node_modules/'),
+    );
+    expect(separate).toEqual([]);
+    // It ran the scan (the test below checks its findings in detail).
+    expect(ids((JSON.parse(p.stdout) as { findings: WireFinding[] }).findings)).toContain(
+      'mirror-manifest-missing',
+    );
   }, 60_000);
 
   it('exits 0 when no finding is an error, and never loads the Kubernetes client', async () => {

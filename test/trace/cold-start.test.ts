@@ -12,6 +12,7 @@ import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { CLI, REPO } from '../support/cli.js';
+import { RECORD_LOADS } from '../support/record-loads.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { authEntry, RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
 
@@ -30,32 +31,11 @@ let signedRoot: string;
 let badRoot: string;
 let preload: string;
 
-/** Records every module the process loads, CommonJS (also `require` of an ES module) and ES modules. */
-const PRELOAD = `
-const Module = require('node:module');
-const { appendFileSync } = require('node:fs');
-const out = process.env.MIRRORSCOPE_TEST_LOADS;
-const load = Module._load;
-Module._load = function (request, parent, isMain) {
-  let file = request;
-  try { file = Module._resolveFilename(request, parent, isMain); } catch {}
-  appendFileSync(out, file + '\\n');
-  return load.apply(this, arguments);
-};
-Module.register('data:text/javascript,' + encodeURIComponent(\`
-import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(\${JSON.stringify(out)}, r.url + '\\\\n');
-  return r;
-}\`));
-`;
-
 beforeAll(async () => {
   lab = await RegistryLab.create();
   work = await mkdtemp(path.join(tmpdir(), 'mirrorscope-cold-'));
   preload = path.join(work, 'record-loads.cjs');
-  await writeFile(preload, PRELOAD);
+  await writeFile(preload, RECORD_LOADS);
   const layout = path.join(lab.dir, 'layout');
   [image] = (await buildOciLayout(layout, [{ tag: 'v1', content: 'cold start' }])) as [BuiltImage];
   [src, mirror] = await Promise.all([

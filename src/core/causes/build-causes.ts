@@ -68,18 +68,22 @@ function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): strin
   return f.key;
 }
 
-function placeFinding(f: CauseFinding): Placed {
+/** Where `f` goes; `share` keeps one copy of texts that many findings repeat. */
+function placeFinding(f: CauseFinding, share: (text: string) => string = (t) => t): Placed {
   const kind = causeKindOf(f);
   const host = hostOf(f);
   const subject = subjectOf(f, kind, host);
+  const groupId = `${kind}:${subject}`;
   return {
     finding: f,
     role: AGGREGATES.has(f.id) ? 'aggregate' : isConsequence(f.id) ? 'consequence' : 'root',
     kind,
+    catalogueKind: FINDING_CAUSE_KINDS[f.id],
     host,
     subject,
-    groupId: `${kind}:${subject}`,
-    familyHost: host === null ? null : familyKey(kind, host),
+    // A group named after the finding's own key is that finding's alone: nothing to share.
+    groupId: subject === f.key ? groupId : share(groupId),
+    familyHost: host === null ? null : share(familyKey(kind, host)),
   };
 }
 
@@ -116,7 +120,7 @@ function bySeverityThenKey(a: Placed, b: Placed): number {
 
 /** The finding that words a cause: one whose id is of the cause's kind, then the most severe. */
 function primaryFirst(kind: CauseKind): (a: Placed, b: Placed) => number {
-  const direct = (p: Placed) => (FINDING_CAUSE_KINDS[p.finding.id] === kind ? 0 : 1);
+  const direct = (p: Placed) => (p.catalogueKind === kind ? 0 : 1);
   return (a, b) => direct(a) - direct(b) || bySeverityThenKey(a, b);
 }
 
@@ -274,14 +278,13 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   }
 
   const place = input.place ?? { kind: 'cluster' };
-  if (memo === null) return [...groups.values()].map((g) => toCause(g, node, input, place)).sort(byImpact);
+  if (memo === null) return [...groups].map(([id, g]) => toCause(g, id, node, input, place)).sort(byImpact);
   const causes: Cause[] = [];
   groups.forEach((g, id) => {
-    const images = sorted(g.images);
-    const reused = memo.reuse(id, g.members, g.roots, images);
+    const reused = memo.reuse(id, g.members, g.roots, g.images);
     if (reused === undefined) {
-      const cause = toCause(g, node, input, place);
-      memo.remember(id, g.members, g.roots, images, cause);
+      const cause = toCause(g, id, node, input, place);
+      memo.remember(id, g.members, g.roots, cause);
       causes.push(cause);
       return;
     }
@@ -289,7 +292,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (pods === reused.affects.pods) causes.push(reused);
     else {
       const cause = { ...reused, affects: { ...reused.affects, pods } };
-      memo.remember(id, g.members, g.roots, images, cause);
+      memo.remember(id, g.members, g.roots, cause);
       causes.push(cause);
     }
   });
@@ -332,10 +335,31 @@ function podsOf(input: CauseInput, images: readonly string[], nodeList: readonly
   return pods;
 }
 
-function toCause(g: Group, node: string | null, input: CauseInput, place: CommandPlace): Cause {
+/** What a cause says, from its members (most causes of a large cluster have one: a finding of one node). */
+function memberParts(
+  g: Group,
+  node: string | null,
+): {
+  members: readonly Placed[];
+  severity: Severity;
+  mirrors: string[];
+  nodeList: readonly string[];
+  evidence: string[];
+  fixes: number;
+} {
+  if (g.members.length === 1) {
+    const p = g.members[0]!;
+    const own = nodesOf(p.finding, node);
+    return {
+      members: g.members,
+      severity: p.finding.severity,
+      mirrors: p.host === null ? [] : [p.host],
+      nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
+      evidence: [evidenceLine(p.finding)],
+      fixes: 1,
+    };
+  }
   const members = [...g.members.slice(0, g.roots).sort(primaryFirst(g.kind)), ...g.members.slice(g.roots)];
-  const primary = members[0]!.finding;
-  const def = CAUSE_KINDS[g.kind];
   let severity: Severity = 'info';
   const mirrors = new Set<string>();
   // Findings of one class of nodes share one witness list: each list is merged once.
@@ -345,22 +369,35 @@ function toCause(g: Group, node: string | null, input: CauseInput, place: Comman
     lists.add(nodesOf(finding, node));
     if (host !== null) mirrors.add(host);
   }
-  const images = sorted(g.images);
-  const nodeList = union(lists);
-  const pods = podsOf(input, images, nodeList);
   const evidence = [...new Set(members.map((p) => evidenceLine(p.finding)))];
   const shown = evidence.slice(0, MAX_EVIDENCE);
   if (evidence.length > MAX_EVIDENCE) shown.push(`… and ${evidence.length - MAX_EVIDENCE} more`);
+  return {
+    members,
+    severity,
+    mirrors: sorted(mirrors),
+    nodeList: union(lists),
+    evidence: shown,
+    fixes: new Set(members.slice(0, g.roots).map((p) => p.finding.fix)).size,
+  };
+}
+
+function toCause(g: Group, id: string, node: string | null, input: CauseInput, place: CommandPlace): Cause {
+  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node);
+  const primary = members[0]!.finding;
+  const def = CAUSE_KINDS[g.kind];
+  const images = sorted(g.images);
+  const pods = podsOf(input, images, nodeList);
   const subject = displaySubject(g.kind, g.subject, primary);
   return {
-    id: `${g.kind}:${g.subject}`,
+    id,
     kind: g.kind,
     severity,
     title: def.headline(subject),
     explanation: def.explanation,
     fix: {
       // One concrete fix when the findings agree on it; the kind's own when each says something else.
-      text: new Set(members.slice(0, g.roots).map((p) => p.finding.fix)).size > 1 ? def.fix : primary.fix,
+      text: fixes > 1 ? def.fix : primary.fix,
       commands: causeCommands(
         {
           kind: g.kind,
@@ -373,8 +410,8 @@ function toCause(g: Group, node: string | null, input: CauseInput, place: Comman
         place,
       ),
     },
-    evidence: shown,
-    affects: { nodes: nodeList, pods, images, mirrors: sorted(mirrors) },
+    evidence,
+    affects: { nodes: nodeList, pods, images, mirrors },
     findings: members.map((p) => p.finding.key),
   };
 }

@@ -12,6 +12,8 @@ export interface Placed {
   /** Roots found causes; aggregates join a root cause on their host; consequences what explains them. */
   readonly role: 'root' | 'aggregate' | 'consequence';
   readonly kind: CauseKind;
+  /** The kind the catalogue gives the finding's id: a finding of the cause's own kind words it. */
+  readonly catalogueKind: CauseKind | undefined;
   readonly host: string | null;
   /** The group of a root finding (`kind:subject`) and its subject. */
   readonly subject: string;
@@ -24,12 +26,15 @@ export interface Placed {
 interface Built {
   readonly members: readonly Placed[];
   readonly roots: number;
-  readonly images: readonly string[];
   readonly cause: Cause;
 }
 
+/** Texts many findings repeat (`network|mirror.corp:5000`): kept once, not once per finding. */
+const MAX_SHARED_TEXTS = 100_000;
+
 export class CauseMemo {
   private readonly placed = new WeakMap<CauseFinding, Placed>();
+  private texts = new Map<string, string>();
   private built = new Map<string, Built>();
   private next = new Map<string, Built>();
   private last: {
@@ -40,29 +45,39 @@ export class CauseMemo {
   /** The causes in impact order (most stay from one call to the next). */
   readonly order = new SortedReuse<Cause>();
 
-  placement(f: CauseFinding, place: (f: CauseFinding) => Placed): Placed {
+  placement(f: CauseFinding, place: (f: CauseFinding, share: (text: string) => string) => Placed): Placed {
     let p = this.placed.get(f);
-    if (p === undefined) this.placed.set(f, (p = place(f)));
+    if (p === undefined) this.placed.set(f, (p = place(f, this.shared)));
     return p;
   }
 
+  private readonly shared = (text: string): string => {
+    const known = this.texts.get(text);
+    if (known !== undefined) return known;
+    // Starting afresh only loses sharing for what comes next.
+    if (this.texts.size >= MAX_SHARED_TEXTS) this.texts = new Map();
+    this.texts.set(text, text);
+    return text;
+  };
+
   /** The cause built last time from the same members, roots and images; undefined when any differs. */
-  reuse(id: string, members: readonly Placed[], roots: number, images: readonly string[]): Cause | undefined {
+  reuse(
+    id: string,
+    members: readonly Placed[],
+    roots: number,
+    images: ReadonlySet<string>,
+  ): Cause | undefined {
     const b = this.built.get(id);
-    if (b === undefined || b.roots !== roots || !same(b.members, members) || !same(b.images, images))
-      return undefined;
+    if (b === undefined || b.roots !== roots || !same(b.members, members)) return undefined;
+    const had = b.cause.affects.images;
+    if (had.length !== images.size || !had.every((i) => images.has(i))) return undefined;
     this.next.set(id, b);
     return b.cause;
   }
 
-  remember(
-    id: string,
-    members: readonly Placed[],
-    roots: number,
-    images: readonly string[],
-    cause: Cause,
-  ): void {
-    this.next.set(id, { members, roots, images, cause });
+  remember(id: string, members: readonly Placed[], roots: number, cause: Cause): void {
+    // A copy of the exact length: a list grown by push keeps room for 17.
+    this.next.set(id, { members: members.slice(), roots, cause });
   }
 
   /** Ends a call that grouped `findings` and `failures` into `causes`: what it did not use is forgotten. */

@@ -41,6 +41,11 @@ export function nameOf(ref: ImageReference): string {
   return ref.domain === '' ? ref.path : `${ref.domain}/${ref.path}`;
 }
 
+/** The length of `nameOf(ref)`, without building it. */
+export function nameLengthOf(ref: ImageReference): number {
+  return ref.domain === '' ? ref.path.length : ref.domain.length + 1 + ref.path.length;
+}
+
 /** `String()`: `name[:tag][@digest]`. */
 export function stringOf(ref: ImageReference): string {
   let s = nameOf(ref);
@@ -102,7 +107,7 @@ export function parseReference(s: string): ImageReference {
     }
     throw new InvalidReferenceError('invalid reference format');
   }
-  if (nameOf(ref).length > NAME_TOTAL_LENGTH_MAX) {
+  if (nameLengthOf(ref) > NAME_TOTAL_LENGTH_MAX) {
     throw new InvalidReferenceError(
       `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`,
     );
@@ -160,7 +165,7 @@ export function normalizeQualified(ref: ImageReference): ImageReference {
   if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
   if (domain === ref.domain && path === ref.path) return ref;
   const normalized = { ...ref, domain, path };
-  if (nameOf(normalized).length > NAME_TOTAL_LENGTH_MAX) {
+  if (nameLengthOf(normalized) > NAME_TOTAL_LENGTH_MAX) {
     throw new InvalidReferenceError(
       `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`,
     );

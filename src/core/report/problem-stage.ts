@@ -83,18 +83,19 @@ export function addAgentProblems(
       if (MISSING_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).missing, f.image, nodes.length);
       else if (STALE_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).stale, f.image, nodes.length);
     }
+    const cached = version >= 0 ? memo.problem(f, version, nodes.length) : undefined;
+    if (cached !== undefined) {
+      if (!groups.add(cached)) groups.mergeInto(f.key, nodes);
+      return;
+    }
     if (groups.has(f.key)) {
       groups.mergeInto(f.key, nodes);
       return;
     }
-    const cached = version >= 0 ? memo.problem(f, version, nodes.length) : undefined;
-    if (cached !== undefined) groups.add(cached);
-    else {
-      // The index's node arrays are frozen and shared (one per class): the problem may hold them as they are.
-      const problem = asProblem(f, nodes);
-      if (version >= 0) memo.rememberProblem(f, version, problem);
-      groups.add(problem);
-    }
+    // The index's node arrays are frozen and shared (one per class): the problem may hold them as they are.
+    const problem = asProblem(f, nodes);
+    if (version >= 0) memo.rememberProblem(f, version, problem);
+    groups.add(problem);
   });
 }
 
