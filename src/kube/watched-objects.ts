@@ -6,6 +6,7 @@ import {
   type CoreV1Event,
   type KubeConfig,
   type KubernetesObject,
+  type ListPromise,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -54,14 +55,14 @@ class ProjectingWatch<T> extends Watch {
 function projectingInformer<T extends KubernetesObject>(
   config: KubeConfig,
   path: string,
-  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  list: ListPromise<T>,
   project: Projection<T>,
 ): ListWatch<T> {
-  const listProjected = async (): Promise<Awaited<ReturnType<typeof list>>> => {
+  const listProjected: ListPromise<T> = async () => {
     const listed = await list();
     return { ...listed, items: listed.items.map(project) };
   };
-  return new ListWatch<T>(path, new ProjectingWatch(config, project), listProjected as never, false);
+  return new ListWatch<T>(path, new ProjectingWatch(config, project), listProjected, false);
 }
 
 export function podInformer(
