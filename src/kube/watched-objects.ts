@@ -1,5 +1,6 @@
 // The three informers the collector runs: every pod (image sets per node), every node (who should
-// have an agent, which pool each belongs to) and pod events (real pull failures).
+// have an agent, which pool each belongs to) and pod events (real pull failures). Pods and nodes can
+// be cached as a projection (only the fields their readers use) of what the list and watch return.
 import {
   ListWatch,
   Watch,
