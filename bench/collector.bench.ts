@@ -75,6 +75,8 @@ export function startCollector(
   const { nodeOptions, memoryLimit } = manifestRuntime();
   // BENCH_COLLECTOR_NODE_ARGS adds flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // BENCH_COLLECTOR_ARGS adds collector flags, e.g. "--no-node-conditions" to tell its share apart.
+  const collectorArgs = (process.env.BENCH_COLLECTOR_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
     [
@@ -95,6 +97,7 @@ export function startCollector(
       // report changed) stalls ingestion while it runs, which would make the rate test a lottery.
       '--configmap-interval',
       '3600',
+      ...collectorArgs,
     ],
     {
       env: {

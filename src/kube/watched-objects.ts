@@ -1,11 +1,13 @@
 // The three informers the collector runs: every pod (image sets per node), every node (who should
-// have an agent, which pool each belongs to) and pod events (real pull failures).
+// have an agent, which pool each belongs to) and pod events (real pull failures). Pods and nodes can
+// be cached as a projection (only the fields their readers use) of what the list and watch return.
 import {
   ListWatch,
   Watch,
   type CoreV1Event,
   type KubeConfig,
   type KubernetesObject,
+  type ListPromise,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -54,14 +56,14 @@ class ProjectingWatch<T> extends Watch {
 function projectingInformer<T extends KubernetesObject>(
   config: KubeConfig,
   path: string,
-  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  list: ListPromise<T>,
   project: Projection<T>,
 ): ListWatch<T> {
-  const listProjected = async (): Promise<Awaited<ReturnType<typeof list>>> => {
+  const listProjected: ListPromise<T> = async () => {
     const listed = await list();
     return { ...listed, items: listed.items.map(project) };
   };
-  return new ListWatch<T>(path, new ProjectingWatch(config, project), listProjected as never, false);
+  return new ListWatch<T>(path, new ProjectingWatch(config, project), listProjected, false);
 }
 
 export function podInformer(

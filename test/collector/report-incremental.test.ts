@@ -133,24 +133,27 @@ function json(report: ClusterReport): unknown {
   return JSON.parse(JSON.stringify(report));
 }
 
+/** The node's agent (re)connects and sends a snapshot. */
+function connect(w: World, node: string, r: () => number): void {
+  const hello = {
+    v: 1,
+    type: 'hello',
+    node,
+    agentVersion: 't',
+    configHash: 'pool',
+    pod: { name: null, namespace: null },
+  } as const;
+  const id = w.store.hello(hello, w.now);
+  w.connections.set(node, id);
+  w.store.snapshot(node, id, snapshot(node, r), w.now);
+}
+
 function step(w: World, r: () => number): string {
   const node = NODES[Math.floor(r() * NODES.length)]!;
   const roll = r();
   const connection = w.connections.get(node);
   if (connection === undefined || roll < 0.1) {
-    const id = w.store.hello(
-      {
-        v: 1,
-        type: 'hello',
-        node,
-        agentVersion: 't',
-        configHash: 'pool',
-        pod: { name: null, namespace: null },
-      },
-      w.now,
-    );
-    w.connections.set(node, id);
-    w.store.snapshot(node, id, snapshot(node, r), w.now);
+    connect(w, node, r);
     return `hello+snapshot ${node}`;
   }
   if (roll < 0.35) {
@@ -229,21 +232,7 @@ describe('incremental report build', () => {
         expect(json(incremental), what).toEqual(json(buildReport(input(w, false))));
         return incremental;
       };
-      for (const node of NODES) {
-        const id = w.store.hello(
-          {
-            v: 1,
-            type: 'hello',
-            node,
-            agentVersion: 't',
-            configHash: 'pool',
-            pod: { name: null, namespace: null },
-          },
-          w.now,
-        );
-        w.connections.set(node, id);
-        w.store.snapshot(node, id, snapshot(node, r), w.now);
-      }
+      for (const node of NODES) connect(w, node, r);
       check('start');
       const history: string[] = [];
       for (let i = 0; i < 60; i++) {

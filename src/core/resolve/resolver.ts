@@ -246,7 +246,7 @@ export class Resolver {
       ref = { domain: ref.domain, path: ref.path, tag: undefined, digest: ref.digest };
     }
     if (candidate.via === 'alias') explanation.push(`alias defined at ${where(candidate.origin)}`);
-    const image = stringOf(ref);
+    const image = ref === candidate.reference ? (candidate.text ?? stringOf(ref)) : stringOf(ref);
     // `Name()` as a slice of `image` rather than a second concatenation: reading either character by
     // character first copies it into one piece, and this way that happens once.
     const name = image.slice(0, nameLengthOf(ref));

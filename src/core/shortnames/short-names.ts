@@ -22,6 +22,8 @@ export interface PullCandidate {
   readonly via: CandidateVia;
   /** For an alias: where it is defined; for a search registry: the file that lists it. */
   readonly origin: Origin | null;
+  /** `String()` of `reference` when the input spells it already (fully qualified, nothing normalised). */
+  readonly text?: string;
 }
 
 export interface ShortNameOutcome {
@@ -125,11 +127,13 @@ export function resolveShortName(ctx: ShortNameContext, input: string): ShortNam
   const { mode, origin: modeOrigin } = effectiveShortNameMode(ctx);
   const parsed = parseImageInput(input);
   if (hasRegistry(parsed.domain)) {
-    const normalized = qualifiedReference(parsed, input);
+    const reference = tagNameOnly(qualifiedReference(parsed, input));
+    // A parsed reference is the input cut in pieces: unchanged, its `String()` is the input.
+    const text = reference === parsed ? input : undefined;
     return {
       isShort: false,
       mode,
-      candidates: [{ reference: tagNameOnly(normalized), via: 'fully-qualified', origin: null }],
+      candidates: [{ reference, via: 'fully-qualified', origin: null, text }],
       description: `"${input}" is fully qualified`,
     };
   }
