@@ -344,6 +344,7 @@ function memberParts(
   mirrors: string[];
   nodeList: readonly string[];
   evidence: string[];
+  /** How many fixes the root findings give (2: more than one). */
   fixes: number;
 } {
   if (g.members.length === 1) {
@@ -368,17 +369,16 @@ function memberParts(
     lists.add(nodesOf(finding, node));
     if (host !== null) mirrors.add(host);
   }
-  const evidence = [...new Set(members.map((p) => evidenceLine(p.finding)))];
-  const shown = evidence.slice(0, MAX_EVIDENCE);
-  if (evidence.length > MAX_EVIDENCE) shown.push(`… and ${evidence.length - MAX_EVIDENCE} more`);
-  return {
-    members,
-    severity,
-    mirrors: sorted(mirrors),
-    nodeList: union(lists),
-    evidence: shown,
-    fixes: new Set(members.slice(0, g.roots).map((p) => p.finding.fix)).size,
-  };
+  // The distinct lines are counted; only the first MAX_EVIDENCE are listed.
+  const lines = new Set<string>();
+  for (const p of members) lines.add(evidenceLine(p.finding));
+  const shown: string[] = [];
+  for (const line of lines) if (shown.push(line) === MAX_EVIDENCE) break;
+  if (lines.size > MAX_EVIDENCE) shown.push(`… and ${lines.size - MAX_EVIDENCE} more`);
+  let fixes = 1;
+  for (let i = 1; i < g.roots && fixes === 1; i++)
+    if (members[i]!.finding.fix !== members[0]!.finding.fix) fixes = 2;
+  return { members, severity, mirrors: sorted(mirrors), nodeList: union(lists), evidence: shown, fixes };
 }
 
 function toCause(g: Group, id: string, node: string | null, input: CauseInput, place: CommandPlace): Cause {
