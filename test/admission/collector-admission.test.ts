@@ -3,7 +3,7 @@
 // Admission section reaches the JSON report, the page, `mirrorscope report` and the ConfigMap.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterReport } from '../../src/core/report/types.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { runCli } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
 import { harborViolation, serveAllowedRepos, servePortieris } from '../support/admission-api.js';
@@ -53,8 +53,11 @@ beforeAll(async () => {
     message: DENIAL,
   });
   collector = await startCollectorProcess([
-    '--auth', 'none', '--kubeconfig', api.writeKubeconfig(), '--namespace', NS, '--configmap-interval', '1', '--admission',
-  ]); // prettier-ignore
+    ...kubeFlags(api, NS, 'none'),
+    '--configmap-interval',
+    '1',
+    '--admission',
+  ]);
 });
 
 afterAll(async () => {

@@ -17,7 +17,7 @@ import {
 import { buildOciLayout } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { eventually as retryUntil } from '../support/eventually.js';
 
 const NS = 'mirrorscope';
@@ -96,12 +96,7 @@ beforeAll(async () => {
   }
   writeFileSync(path.join(tokens, 'bad'), 'not-a-token\n');
   collector = await startCollectorProcess([
-    '--auth',
-    'kube',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    NS,
+    ...kubeFlags(api, NS),
     '--heartbeat-interval',
     '2',
     '--configmap-interval',

@@ -30,7 +30,7 @@ import {
   mcoNode,
 } from '../support/openshift-objects.js';
 import { writeNodeRoot } from '../support/registry-lab.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { ProtocolAgent } from '../support/protocol-agent.js';
 import { eventually } from '../support/eventually.js';
 
@@ -120,12 +120,7 @@ beforeAll(async () => {
   api.upsert('nodes', mcoNode('w3', 'worker', { current: 'rendered-worker-new' }));
   api.upsert('nodes', mcoNode('m1', 'master', { current: 'rendered-master-a' }));
   collector = await startCollectorProcess([
-    '--auth',
-    'none',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    'mirrorscope',
+    ...kubeFlags(api, 'mirrorscope', 'none'),
     '--heartbeat-interval',
     '1',
     '--configmap-interval',

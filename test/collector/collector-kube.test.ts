@@ -12,7 +12,7 @@ import {
   AGENT_SA,
 } from '../support/fake-kube-api.js';
 import { runCli } from '../support/cli.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 import type { ClusterReport } from '../../src/core/report/types.js';
 import { eventually } from '../support/eventually.js';
@@ -74,12 +74,7 @@ beforeAll(async () => {
     { user: 'alice', verb: 'get', resource: 'nodes' },
   );
   collector = await startCollectorProcess([
-    '--auth',
-    'kube',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    NS,
+    ...kubeFlags(api, NS),
     '--heartbeat-interval',
     '1',
     '--silent-after',

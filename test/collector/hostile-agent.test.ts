@@ -13,7 +13,7 @@ import { AGENT_PATH, MAX_MESSAGE_BYTES } from '../../src/protocol/messages.js';
 import { runCli } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
 import { API_AUDIENCE, FakeKubeApi, nodeObject, podObject, AGENT_SA } from '../support/fake-kube-api.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 
 const NS = 'mirrorscope';
@@ -30,10 +30,6 @@ function podToken(token: string, pod: string, uid = `uid-pods-${pod}`): void {
     audiences: ['mirrorscope'],
     extra: { 'authentication.kubernetes.io/pod-name': [pod], 'authentication.kubernetes.io/pod-uid': [uid] },
   });
-}
-
-function kubeAuth(): string[] {
-  return ['--auth', 'kube', '--kubeconfig', api.writeKubeconfig(), '--namespace', NS];
 }
 
 function agent(node: string, token: string | null, url = collector.url): ProtocolAgent {
@@ -84,7 +80,7 @@ beforeAll(async () => {
   api.tokens.set('unbound', { username: AGENT_SA, audiences: ['mirrorscope'] });
   api.tokens.set('admin-token', { username: 'alice', audiences: [API_AUDIENCE] });
   api.rules.push({ user: 'alice', verb: 'get', resource: 'nodes' });
-  collector = await startCollectorProcess([...kubeAuth(), '--heartbeat-interval', '5']);
+  collector = await startCollectorProcess([...kubeFlags(api, NS), '--heartbeat-interval', '5']);
 });
 
 afterAll(async () => {
@@ -325,7 +321,7 @@ describe('TokenReviews for unknown tokens', () => {
 
 describe('--allow-unbound-agent-tokens', () => {
   it('takes the agent at its word for tokens bound to no pod, for nodes that exist, and only with --auth kube', async () => {
-    const open = await startCollectorProcess([...kubeAuth(), '--allow-unbound-agent-tokens']);
+    const open = await startCollectorProcess([...kubeFlags(api, NS), '--allow-unbound-agent-tokens']);
     try {
       await eventually(async () => expect((await fetch(`${open.url}/readyz`)).status).toBe(200), 'ready');
       const a = agent('node-c', 'unbound', open.url);

@@ -14,7 +14,7 @@ import {
 import { eventually } from '../support/eventually.js';
 import type { ClusterReport } from '../../src/core/report/types.js';
 import type { ImageStatus } from '../../src/protocol/messages.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { ProtocolAgent } from '../support/protocol-agent.js';
 
 const NS = 'mirrorscope';
@@ -106,12 +106,7 @@ beforeAll(async () => {
     { user: 'alice', verb: 'get', resource: 'nodes' },
   );
   collector = await startCollectorProcess([
-    '--auth',
-    'kube',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    NS,
+    ...kubeFlags(api, NS),
     '--pod-pull-secrets',
     '--trace-timeout',
     '5',

@@ -31,7 +31,7 @@ import {
 import { eventually as retryUntil } from '../support/eventually.js';
 import { runCli } from '../support/cli.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const NS = 'mirrorscope';
 const SOURCE_USER: LabUser = { username: 'source-user', password: 'PLANTED-lab-source-pw-3a1c' };
@@ -96,12 +96,7 @@ beforeAll(async () => {
   );
   const tokens = mkdtempSync(path.join(lab.dir, 'tokens-'));
   collector = await startCollectorProcess([
-    '--auth',
-    'kube',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    NS,
+    ...kubeFlags(api, NS),
     '--pod-pull-secrets',
     '--trace-timeout',
     '30',

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FakeKubeApi, podObject } from '../support/fake-kube-api.js';
 import { clusterVersion, mcoNode } from '../support/openshift-objects.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { ProtocolAgent } from '../support/protocol-agent.js';
 
 const CURRENT = `quay.io/openshift-release-dev/ocp-release@sha256:${'a'.repeat(64)}`;
@@ -22,14 +22,7 @@ beforeAll(async () => {
   api.upsert('nodes', mcoNode('w1', 'worker', { current: 'rendered-worker-a' }));
   api.upsert('pods', podObject('shop', 'app-1', 'w1', { containers: [APP] }));
   api.upsert('pods', podObject('openshift-cluster-version', 'cvo', 'm1', { containers: [CURRENT] }));
-  collector = await startCollectorProcess([
-    '--auth',
-    'none',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    'mirrorscope',
-  ]);
+  collector = await startCollectorProcess([...kubeFlags(api, 'mirrorscope', 'none')]);
 });
 
 afterAll(async () => {

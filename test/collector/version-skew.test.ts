@@ -14,7 +14,7 @@ import { FakeKubeApi, nodeObject, podObject } from '../support/fake-kube-api.js'
 import { buildOciLayout } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const RUNTIMES = {
   'node-old': 'cri-o://1.33.2-3.rhaos4.20.gitabc1234.el9',
@@ -46,12 +46,7 @@ beforeAll(async () => {
     api.upsert('pods', podObject('shop', `app-${node}`, node, { containers: ['lab/app:v1'] }));
   }
   collector = await startCollectorProcess([
-    '--auth',
-    'none',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    'mirrorscope',
+    ...kubeFlags(api, 'mirrorscope', 'none'),
     '--heartbeat-interval',
     '1',
     '--configmap-interval',

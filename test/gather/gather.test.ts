@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess } from '../support/agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { REPO } from '../support/cli.js';
 import { deadPort } from '../support/dead-port.js';
 import { eventually } from '../support/eventually.js';
@@ -73,16 +73,7 @@ beforeAll(async () => {
   api.rules.push({ user: 'system:admin', verb: 'get', resource: 'nodes' });
   for (const n of [...NODES, 'node-c']) api.upsert('nodes', nodeObject(n));
   for (const n of NODES) api.agentToken(`agent-token-${n}`, n);
-  collector = await startCollectorProcess([
-    '--auth',
-    'kube',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    NS,
-    '--heartbeat-interval',
-    '1',
-  ]);
+  collector = await startCollectorProcess([...kubeFlags(api, NS), '--heartbeat-interval', '1']);
   api.services.set(`${NS}/mirrorscope-collector`, {
     namespace: NS,
     name: 'mirrorscope-collector',

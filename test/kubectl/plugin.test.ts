@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { TraceResult } from '../../src/trace/types.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 import { REPO } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
@@ -101,12 +101,7 @@ beforeAll(async () => {
     { user: 'dave', verb: 'get', resource: 'nodes', subresource: 'proxy' },
   );
   collector = await startCollectorProcess([
-    '--auth',
-    'kube',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    NS,
+    ...kubeFlags(api, NS),
     '--heartbeat-interval',
     '1',
     // The stand-in agents send no heartbeats: keep them "connected" for the whole test.

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { CAUSE_KINDS } from '../../src/core/causes/kinds.js';
 import { AgentProcess } from '../support/agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { finding, ProtocolAgent } from '../support/protocol-agent.js';
 import { REPO } from '../support/cli.js';
 import { deadPort } from '../support/dead-port.js';
@@ -134,12 +134,7 @@ beforeAll(async () => {
   for (const n of ['e1', 'e2']) api.upsert('pods', podObject('shop', `app-${n}`, n, { containers: [image] }));
 
   collector = await startCollectorProcess([
-    '--auth',
-    'none',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    'mirrorscope',
+    ...kubeFlags(api, 'mirrorscope', 'none'),
     '--heartbeat-interval',
     '1',
     // The stand-in agents send no heartbeats: they stay "connected" (only e-missing has no agent).

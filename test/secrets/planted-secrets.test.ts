@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../support/cli.js';
 import { AgentProcess } from '../support/agent-process.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { eventually } from '../support/eventually.js';
 import {
   FakeKubeApi,
@@ -432,12 +432,7 @@ describe('no agent or collector output carries a planted secret', () => {
       { user: 'alice', verb: 'get', resource: 'nodes' },
     );
     collector = await startCollectorProcess([
-      '--auth',
-      'kube',
-      '--kubeconfig',
-      api.writeKubeconfig(),
-      '--namespace',
-      NS,
+      ...kubeFlags(api, NS),
       '--heartbeat-interval',
       '2',
       '--configmap-interval',

@@ -10,6 +10,15 @@ export interface CollectorProcess {
   stop(): Promise<void>;
 }
 
+/** The flags that point the collector at a (fake) API server: its kubeconfig, namespace and agent auth. */
+export function kubeFlags(
+  api: { writeKubeconfig(): string },
+  namespace: string,
+  auth: 'kube' | 'none' = 'kube',
+): string[] {
+  return ['--auth', auth, '--kubeconfig', api.writeKubeconfig(), '--namespace', namespace];
+}
+
 export function startCollectorProcess(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},

@@ -18,7 +18,7 @@ import { machineConfigPool, mcoNode } from '../support/openshift-objects.js';
 import { writeNodeRoot, type LabRegistry, type RegistryLab } from '../support/registry-lab.js';
 import { mirrorObjectYaml, startMirrorLab } from '../support/mirror-lab.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
-import { startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
+import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 
 const NS = 'mirrorscope';
 const NODES = { w1: 'worker', w2: 'worker', m1: 'master' } as const;
@@ -126,12 +126,7 @@ beforeAll(async () => {
   api.upsert('pods', podObject('batch', 'tags', 'w1', { containers: [ref.tagOnly()] }));
   api.upsert('pods', podObject('ops', 'hello', 'm1', { containers: [ref.hello()] }));
   collector = await startCollectorProcess([
-    '--auth',
-    'kube',
-    '--kubeconfig',
-    api.writeKubeconfig(),
-    '--namespace',
-    NS,
+    ...kubeFlags(api, NS),
     '--heartbeat-interval',
     '2',
     '--trace-timeout',
