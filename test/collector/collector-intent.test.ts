@@ -19,6 +19,7 @@ import {
   renderedConfig,
   standardSources,
   templateConfig,
+  upsertLaggingWorkerPool,
 } from '../support/mco-cluster.js';
 import {
   clusterVersion,
@@ -94,30 +95,11 @@ beforeAll(async () => {
     machineConfig('99-master-ssh', [], { role: 'master' }),
   ])
     api.upsert('machineconfigs', mc);
-  api.upsert(
-    'machineconfigpools',
-    machineConfigPool('worker', {
-      target: 'rendered-worker-new',
-      current: 'rendered-worker-old',
-      sources: standardSources('worker'),
-      machineCount: 3,
-      updatedMachineCount: 1,
-    }),
-  );
+  upsertLaggingWorkerPool(api);
   api.upsert(
     'machineconfigpools',
     machineConfigPool('master', { target: 'rendered-master-a', sources: standardSources('master') }),
   );
-  api.upsert('nodes', mcoNode('w1', 'worker', { current: 'rendered-worker-new' }));
-  api.upsert(
-    'nodes',
-    mcoNode('w2', 'worker', {
-      current: 'rendered-worker-old',
-      desired: 'rendered-worker-new',
-      state: 'Working',
-    }),
-  );
-  api.upsert('nodes', mcoNode('w3', 'worker', { current: 'rendered-worker-new' }));
   api.upsert('nodes', mcoNode('m1', 'master', { current: 'rendered-master-a' }));
   collector = await startCollectorProcess([
     ...kubeFlags(api, 'mirrorscope', 'none'),

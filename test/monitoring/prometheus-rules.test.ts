@@ -24,10 +24,10 @@ import {
   generatedConfig,
   generatedRegistriesConf,
   renderedConfig,
-  standardSources,
   templateConfig,
+  upsertLaggingWorkerPool,
 } from '../support/mco-cluster.js';
-import { imageDigestMirrorSet, machineConfigPool, mcoNode } from '../support/openshift-objects.js';
+import { imageDigestMirrorSet } from '../support/openshift-objects.js';
 import { writeNodeRoot } from '../support/registry-lab.js';
 
 const run = promisify(execFile);
@@ -103,26 +103,7 @@ beforeAll(async () => {
     renderedConfig('rendered-worker-old', old),
   ])
     api.upsert('machineconfigs', mc);
-  api.upsert(
-    'machineconfigpools',
-    machineConfigPool('worker', {
-      target: 'rendered-worker-new',
-      current: 'rendered-worker-old',
-      sources: standardSources('worker'),
-      machineCount: 3,
-      updatedMachineCount: 1,
-    }),
-  );
-  api.upsert('nodes', mcoNode('w1', 'worker', { current: 'rendered-worker-new' }));
-  api.upsert(
-    'nodes',
-    mcoNode('w2', 'worker', {
-      current: 'rendered-worker-old',
-      desired: 'rendered-worker-new',
-      state: 'Working',
-    }),
-  );
-  api.upsert('nodes', mcoNode('w3', 'worker', { current: 'rendered-worker-new' }));
+  upsertLaggingWorkerPool(api);
   // Nodes outside any pool: two with real agents, one whose agent never comes.
   for (const n of ['e1', 'e2', 'e-missing']) api.upsert('nodes', nodeObject(n, 'edge'));
   const sourcePort = await deadPort();

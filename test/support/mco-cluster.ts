@@ -8,8 +8,14 @@ import { MCO_TEMPLATE_POLICY, encodePolicyJson } from '../../src/core/mco/policy
 import { renderRegistries, REGISTRIES_CONF_PATH, POLICY_JSON_PATH } from '../../src/core/mco/render.js';
 import { MCO_TEMPLATE_REGISTRIES_CONF } from '../../src/core/mco/template.js';
 import type { RenderResult } from '../../src/core/mco/types.js';
-import type { Obj } from './fake-kube-api.js';
-import { machineConfig, type MachineConfigFile, type MachineConfigObject } from './openshift-objects.js';
+import type { FakeKubeApi, Obj } from './fake-kube-api.js';
+import {
+  machineConfig,
+  machineConfigPool,
+  mcoNode,
+  type MachineConfigFile,
+  type MachineConfigObject,
+} from './openshift-objects.js';
 
 export const TEMPLATE_POLICY_JSON = encodePolicyJson(MCO_TEMPLATE_POLICY, true);
 
@@ -100,4 +106,31 @@ export function diskDigests(registriesConf: string): { path: string; sha256: str
     { path: POLICY_JSON_PATH, sha256: sha256(TEMPLATE_POLICY_JSON) },
     { path: REGISTRIES_CONF_PATH, sha256: sha256(registriesConf) },
   ];
+}
+
+/**
+ * The worker pool mid-rollout: its target is rendered-worker-new, which w1 and w3 run, while w2 is
+ * still on rendered-worker-old (3 machines, 1 updated). The rendered configs are the caller's.
+ */
+export function upsertLaggingWorkerPool(api: FakeKubeApi): void {
+  api.upsert(
+    'machineconfigpools',
+    machineConfigPool('worker', {
+      target: 'rendered-worker-new',
+      current: 'rendered-worker-old',
+      sources: standardSources('worker'),
+      machineCount: 3,
+      updatedMachineCount: 1,
+    }),
+  );
+  api.upsert('nodes', mcoNode('w1', 'worker', { current: 'rendered-worker-new' }));
+  api.upsert(
+    'nodes',
+    mcoNode('w2', 'worker', {
+      current: 'rendered-worker-old',
+      desired: 'rendered-worker-new',
+      state: 'Working',
+    }),
+  );
+  api.upsert('nodes', mcoNode('w3', 'worker', { current: 'rendered-worker-new' }));
 }
