@@ -18,7 +18,7 @@ import { buildOciLayout } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
 import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
-import { eventually as retryUntil } from '../support/eventually.js';
+import { eventuallyWithAgents } from '../support/eventually.js';
 
 const NS = 'mirrorscope';
 const NODES = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e'] as const;
@@ -53,17 +53,7 @@ async function get(p: string, token: string | null = 'admin-token'): Promise<Res
   });
 }
 
-/** The shared retry, with each agent's recent output added to a failure (what the agent saw). */
-async function eventually<T>(fn: () => Promise<T>, what: string): Promise<T> {
-  try {
-    return await retryUntil(fn, what, 60_000, 300);
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}\n${agents.map((a) => `--- ${a.node}\n${a.output().slice(-3000)}`).join('\n')}`,
-      { cause: err },
-    );
-  }
-}
+const eventually = eventuallyWithAgents(agents);
 
 beforeAll(async () => {
   lab = await RegistryLab.create();

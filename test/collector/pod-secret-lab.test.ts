@@ -28,7 +28,7 @@ import {
   type LabRegistry,
   type LabUser,
 } from '../support/registry-lab.js';
-import { eventually as retryUntil } from '../support/eventually.js';
+import { eventuallyWithAgents } from '../support/eventually.js';
 import { runCli } from '../support/cli.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
 import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
@@ -53,16 +53,7 @@ type PodTrace = {
 const get = (p: string): Promise<Response> =>
   fetch(`${collector.url}${p}`, { headers: { Authorization: 'Bearer admin-token' } });
 
-async function eventually<T>(fn: () => Promise<T>, what: string): Promise<T> {
-  try {
-    return await retryUntil(fn, what, 60_000, 300);
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}\n${agents.map((a) => `--- ${a.node}\n${a.output().slice(-3000)}`).join('\n')}`,
-      { cause: err },
-    );
-  }
-}
+const eventually = eventuallyWithAgents(agents);
 
 async function podTrace(node: string, pod: string): Promise<{ text: string; body: PodTrace }> {
   const res = await get(

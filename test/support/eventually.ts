@@ -15,3 +15,20 @@ export async function eventually<T>(
     }
   }
 }
+
+/**
+ * eventually() for tests that run agent processes: a minute, and a failure carries what each agent
+ * printed last (what it saw).
+ */
+export function eventuallyWithAgents(
+  agents: readonly { readonly node: string; output(): string }[],
+): <T>(fn: () => Promise<T>, what: string) => Promise<T> {
+  return async (fn, what) => {
+    try {
+      return await eventually(fn, what, 60_000, 300);
+    } catch (err) {
+      const outputs = agents.map((a) => `--- ${a.node}\n${a.output().slice(-3000)}`).join('\n');
+      throw new Error(`${(err as Error).message}\n${outputs}`, { cause: err });
+    }
+  };
+}

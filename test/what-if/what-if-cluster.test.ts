@@ -10,7 +10,7 @@ import type { ShownWhatIf } from '../../src/core/what-if/render-html.js';
 import { MCO_TEMPLATE_REGISTRIES_CONF } from '../../src/core/mco/template.js';
 import { launchChromium } from '../support/chromium.js';
 import { runCli } from '../support/cli.js';
-import { eventually as retryUntil } from '../support/eventually.js';
+import { eventuallyWithAgents } from '../support/eventually.js';
 import { API_AUDIENCE, FakeKubeApi, podObject } from '../support/fake-kube-api.js';
 import { standardSources, templateConfig } from '../support/mco-cluster.js';
 import type { BuiltImage } from '../support/oci-image.js';
@@ -41,16 +41,7 @@ const ref = {
   tagOnly: () => `${src.host}/lab/tagonly:v1`,
 };
 
-async function eventually<T>(fn: () => Promise<T>, what: string): Promise<T> {
-  try {
-    return await retryUntil(fn, what, 60_000, 300);
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}\n${agents.map((a) => `--- ${a.node}\n${a.output().slice(-3000)}`).join('\n')}`,
-      { cause: err },
-    );
-  }
-}
+const eventually = eventuallyWithAgents(agents);
 
 function file(name: string, yaml: string): string {
   const p = path.join(dir, `${name}.yaml`);
