@@ -7,13 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterReport } from '../../src/core/report/types.js';
-import {
-  FakeKubeApi,
-  nodeObject,
-  podObject,
-  pullFailedEvent,
-  API_AUDIENCE,
-} from '../support/fake-kube-api.js';
+import { FakeKubeApi, nodeObject, podObject, pullFailedEvent } from '../support/fake-kube-api.js';
 import { buildOciLayout } from '../support/oci-image.js';
 import { RegistryLab, writeNodeRoot, type LabRegistry } from '../support/registry-lab.js';
 import { startAgentProcess, stopAgentProcesses, type AgentProcess } from '../support/connected-agent.js';
@@ -69,11 +63,7 @@ beforeAll(async () => {
   const ca = readFileSync((await lab.pki()).caCert);
 
   api = await new FakeKubeApi().start();
-  api.tokens.set('admin-token', { username: 'alice', audiences: [API_AUDIENCE] });
-  api.rules.push(
-    { user: 'alice', verb: 'get', resource: 'nodes', subresource: 'proxy' },
-    { user: 'alice', verb: 'get', resource: 'nodes' },
-  );
+  api.traceUser('admin-token', 'alice');
   const tokens = mkdtempSync(path.join(lab.dir, 'tokens-'));
   for (const node of NODES) {
     api.upsert('nodes', nodeObject(node));

@@ -62,17 +62,13 @@ beforeAll(async () => {
     'pods',
     podObject('shop', 'done', 'node-b', { containers: ['quay.example/batch:1'] }, 'Succeeded'),
   );
-  api.tokens.set('admin-token', { username: 'alice', audiences: [API_AUDIENCE] });
+  api.traceUser('admin-token', 'alice');
   api.tokens.set('nobody-token', { username: 'bob', audiences: [API_AUDIENCE] });
   api.tokens.set('other-sa-token', {
     username: `system:serviceaccount:${NS}:default`,
     audiences: ['mirrorscope'],
   });
   api.tokens.set('api-audience-agent-token', { username: AGENT_SA, audiences: [API_AUDIENCE] });
-  api.rules.push(
-    { user: 'alice', verb: 'get', resource: 'nodes', subresource: 'proxy' },
-    { user: 'alice', verb: 'get', resource: 'nodes' },
-  );
   collector = await startCollectorProcess([
     ...kubeFlags(api, NS),
     '--heartbeat-interval',

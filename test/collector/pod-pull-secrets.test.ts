@@ -4,7 +4,6 @@
 // the kubelet's credentials to the agent for a trace of a pod, without them appearing anywhere else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  API_AUDIENCE,
   dockerConfigSecret,
   FakeKubeApi,
   nodeObject,
@@ -100,11 +99,7 @@ beforeAll(async () => {
     'pods',
     withPullSecrets(podObject('shop', 'app-2', 'node-b', { containers: [APP] }), ['locked']),
   );
-  api.tokens.set('admin-token', { username: 'alice', audiences: [API_AUDIENCE] });
-  api.rules.push(
-    { user: 'alice', verb: 'get', resource: 'nodes', subresource: 'proxy' },
-    { user: 'alice', verb: 'get', resource: 'nodes' },
-  );
+  api.traceUser('admin-token', 'alice');
   collector = await startCollectorProcess([
     ...kubeFlags(api, NS),
     '--pod-pull-secrets',

@@ -13,7 +13,6 @@ import type { ClusterReport } from '../../src/core/report/types.js';
 import type { TraceResult } from '../../src/trace/types.js';
 import type { KubeletTrace } from '../../src/agent/kubelet-trace.js';
 import {
-  API_AUDIENCE,
   dockerConfigSecret,
   FakeKubeApi,
   nodeObject,
@@ -76,11 +75,7 @@ beforeAll(async () => {
   app = `${src.host}/lab/app:v1`;
 
   api = await new FakeKubeApi().start();
-  api.tokens.set('admin-token', { username: 'alice', audiences: [API_AUDIENCE] });
-  api.rules.push(
-    { user: 'alice', verb: 'get', resource: 'nodes', subresource: 'proxy' },
-    { user: 'alice', verb: 'get', resource: 'nodes' },
-  );
+  api.traceUser('admin-token', 'alice');
   api.upsert(
     'secrets',
     dockerConfigSecret('shop', 'regcred', { [src.host]: SOURCE_USER, [mirror.host]: MIRROR_USER }),

@@ -20,7 +20,6 @@ import {
   nodeObject,
   podObject,
   withPullSecrets,
-  API_AUDIENCE,
 } from '../support/fake-kube-api.js';
 import { buildOciLayout, type BuiltImage } from '../support/oci-image.js';
 import { startHostileServer } from '../support/hostile-registry.js';
@@ -426,11 +425,7 @@ describe('no agent or collector output carries a planted secret', () => {
 
   beforeAll(async () => {
     api = await new FakeKubeApi().start();
-    api.tokens.set('admin-token', { username: 'alice', audiences: [API_AUDIENCE] });
-    api.rules.push(
-      { user: 'alice', verb: 'get', resource: 'nodes', subresource: 'proxy' },
-      { user: 'alice', verb: 'get', resource: 'nodes' },
-    );
+    api.traceUser('admin-token', 'alice');
     collector = await startCollectorProcess([
       ...kubeFlags(api, NS),
       '--heartbeat-interval',

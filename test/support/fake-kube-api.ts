@@ -363,6 +363,15 @@ export class FakeKubeApi {
     });
   }
 
+  /** `token` is `user`'s (API audience), who may read the report and trace (get nodes, nodes/proxy). */
+  traceUser(token: string, user: string): void {
+    this.tokens.set(token, { username: user, audiences: [API_AUDIENCE] });
+    this.rules.push(
+      { user, verb: 'get', resource: 'nodes', subresource: 'proxy' },
+      { user, verb: 'get', resource: 'nodes' },
+    );
+  }
+
   constructor(
     readonly adminToken = 'collector-sa-token',
     options: FakeKubeApiOptions = {},
