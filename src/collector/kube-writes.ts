@@ -1,7 +1,8 @@
 // What the collector writes back where Kubernetes users look (docs/kubernetes-surfaces.md): the
 // ImagePullsPredicted node condition, PredictedPullFailure Events and, where the CRDs exist,
-// policy reports (wgpolicyk8s.io or openreports.io). Every `reconcileMs` it reads the report once, derives one prediction
-// per node from the report's causes, and hands the same predictions to each writer that is on.
+// policy reports (wgpolicyk8s.io or openreports.io). Every `reconcileMs` it reads the report once,
+// derives one prediction per node from the report's causes, and hands the same predictions to each
+// writer that is on.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { CauseIndex, predictNode, type NodePrediction } from '../core/kube-writes/predictions.js';
 import type { PodView } from '../core/kube-writes/events.js';

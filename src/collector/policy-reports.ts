@@ -152,7 +152,7 @@ export class PolicyReports {
       const what = namespace === CLUSTER ? 'the cluster policy report' : `the policy report in ${namespace}`;
       const hint =
         code === 403
-          ? ' (grant the mirrorscope-policy-reports ClusterRole, or pass --no-policy-reports)'
+          ? ' (apply daemonset/components/policy-reports, which grants the mirrorscope-collector-policy-reports ClusterRole, or pass --no-policy-reports)'
           : '';
       this.error(`cannot ${action} ${what}: ${describeKubeError(err)}${hint}`);
       throw err;

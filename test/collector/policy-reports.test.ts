@@ -331,6 +331,34 @@ describe('openreports.io, the successor API', () => {
     reports.stop();
   });
 
+  it('a write RBAC refuses later says which component grants it', async () => {
+    const warned: string[] = [];
+    const kube = loadKubeClients(api.writeKubeconfig());
+    const reports = new PolicyReports({
+      discover: () => discoverPolicyReports(kube),
+      apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
+      existing: (version) => ownPolicyReportNamespaces(kube, version),
+      remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
+      perSecond: 100,
+      log: { ...silentLog, warn: (m) => warned.push(m) },
+    });
+    started.push(reports);
+    await reports.start();
+    expect(reports.servedVersion).toBe('openreports.io/v1alpha1');
+    api.writes.forbidden.add('patch openreports.io/reports');
+    await reports.reconcile(
+      [prediction('worker-1', false)],
+      [pod('shop', 'app-2', 'worker-1', APP)],
+      [CA],
+      (node) => `uid-${node}`,
+    );
+    api.writes.forbidden.clear();
+    expect(warned.join('\n')).toContain('cannot apply the policy report in shop: ');
+    expect(warned.join('\n')).toContain(
+      '(apply daemonset/components/policy-reports, which grants the mirrorscope-collector-policy-reports ClusterRole, or pass --no-policy-reports)',
+    );
+  });
+
   it('where both are served, auto keeps wgpolicyk8s.io (Kyverno, ACM) and the flag picks openreports.io', async () => {
     api.writes.serveCrd(POLICY_REPORT_CRD);
     api.writes.serveCrd(CLUSTER_POLICY_REPORT_CRD);

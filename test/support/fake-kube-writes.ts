@@ -5,7 +5,8 @@
 //    it. Conditions written otherwise (the kubelet, `upsert`) belong to no apply manager and stay.
 //  - core/v1 Events: POST (the legacy namespace rules: a Node's events live in `default`), GET, and
 //    PATCH (strategic-merge or merge patch of the top-level fields, as the event correlator sends).
-//  - SelfSubjectAccessReview: allowed unless `forbidden` names the verb and resource.
+//  - SelfSubjectAccessReview: allowed unless `forbidden` names the verb and resource; a PATCH of a
+//    served CRD's object that `forbidden` names is refused with 403, as RBAC would.
 //  - writable custom resources (the wgpolicyk8s.io and openreports.io report CRDs): list (label selectors), get,
 //    create, replace, delete and server-side apply, listed in discovery while they are served.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -289,6 +290,8 @@ export class FakeKubeWrites {
   ): Promise<true> {
     const { def, objects } = served;
     const apiVersion = `${def.group}/${def.version}`;
+    if (method === 'PATCH' && this.forbidden.has(`patch ${def.group}/${def.plural}`))
+      return refuse(res, 403, 'Forbidden', `${def.plural}.${def.group} is forbidden: cannot patch`);
     if (!def.namespaced && namespace !== undefined)
       return refuse(res, 404, 'NotFound', 'the server could not find the requested resource');
     if (name === undefined && method === 'GET')
