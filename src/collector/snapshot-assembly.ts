@@ -15,6 +15,7 @@ import {
   type FindingsRequestMessage,
   type SnapshotMessage,
   type SnapshotRefsMessage,
+  type SnapshotRequestMessage,
   type WireFinding,
 } from '../protocol/messages.js';
 import { MAX_MESSAGE_BYTES } from '../protocol/messages.js';
@@ -34,7 +35,7 @@ export interface SnapshotAssemblyHooks {
   readonly intern: (f: WireFinding) => WireFinding;
   readonly applySnapshot: (m: SnapshotMessage) => void;
   readonly applyDelta: (m: DeltaMessage) => void;
-  readonly send: (m: FindingsRequestMessage | { readonly v: 1; readonly type: 'snapshot-request' }) => void;
+  readonly send: (m: FindingsRequestMessage | SnapshotRequestMessage) => void;
   /** Closes the connection: the peer broke the protocol. */
   readonly refuse: (reason: string) => void;
   readonly deadlineMs?: number;

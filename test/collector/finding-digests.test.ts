@@ -1,6 +1,7 @@
 // Findings by reference over real WebSockets: the collector's agent endpoint (in process, on
 // loopback) with protocol-speaking raw clients and with the agent's real CollectorLink; an old
 // collector is the fake one, which does not offer findingDigests.
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,7 @@ import { findingText, textDigest } from '../../src/protocol/finding-digest.js';
 import {
   AGENT_PATH,
   encode,
+  parseAgentMessage,
   parseCollectorMessage,
   type AgentMessage,
   type CollectorMessage,
@@ -185,6 +187,45 @@ function findingsOf(e: Endpoint, node: string): readonly WireFinding[] | undefin
 afterEach(async () => {
   for (const ws of sockets.splice(0)) ws.terminate();
   for (const e of endpoints.splice(0)) await e.close();
+});
+
+describe('the messages', () => {
+  const refs = (findingRefs: unknown, extra: Record<string, unknown> = {}): string => {
+    const { findings: _, ...rest } = snapshotOf(1, []);
+    return JSON.stringify({ ...rest, findingRefs, ...extra });
+  };
+
+  it('take a snapshot with digests in place of bodies, never both, and only well-formed digests', () => {
+    expect(parseAgentMessage(refs([digest(F[0]!)]))).toMatchObject({ findingRefs: [digest(F[0]!)] });
+    expect(() => parseAgentMessage(refs([digest(F[0]!)], { findings: [] }))).toThrow(
+      'a snapshot carries "findings" or "findingRefs", not both',
+    );
+    for (const bad of ['sha256:abc', digest(F[0]!).slice(1), 42, `${digest(F[0]!).slice(0, 42)}+`])
+      expect(() => parseAgentMessage(refs([bad]))).toThrow('must be base64url SHA-256 digests');
+    expect(() =>
+      parseCollectorMessage(JSON.stringify({ v: 1, type: 'findings-request', seq: 1, digests: ['x'] })),
+    ).toThrow('must be base64url SHA-256 digests');
+    expect(() =>
+      parseAgentMessage(
+        JSON.stringify({ v: 1, type: 'finding-bodies', seq: 1, bodies: ['x'.repeat(64 * 1024 + 1)] }),
+      ),
+    ).toThrow('"bodies" entries must be strings of at most 65536 characters');
+  });
+
+  it('say findingDigests in welcome only when it is true (an older collector omits it)', () => {
+    const welcome = { v: 1, type: 'welcome', collectorVersion: 'x', heartbeatIntervalMs: 1000 };
+    expect(parseCollectorMessage(JSON.stringify(welcome))).not.toHaveProperty('findingDigests');
+    expect(parseCollectorMessage(JSON.stringify({ ...welcome, findingDigests: 'yes' }))).not.toHaveProperty(
+      'findingDigests',
+    );
+    expect(parseCollectorMessage(JSON.stringify({ ...welcome, findingDigests: true }))).toMatchObject({
+      findingDigests: true,
+    });
+  });
+
+  it('name a finding by the SHA-256 of its JSON text', () => {
+    expect(digest(F[0]!)).toBe(createHash('sha256').update(JSON.stringify(F[0])).digest('base64url'));
+  });
 });
 
 describe('a snapshot by reference', () => {
