@@ -263,6 +263,16 @@ describe('a snapshot by reference', () => {
     expect(e.policyCloses).toEqual([]);
   });
 
+  it("takes an older agent's snapshot with bodies, sent with hello before welcome", async () => {
+    const e = await endpoint();
+    const old = await RawAgent.connect(e.url, 'node-old'); // hello
+    old.snapshot(1, [F[0]!, F[1]!], false); // at once, as agents before findingDigests do
+    await old.settled();
+    expect(findingsOf(e, 'node-old')).toEqual([F[0], F[1]]);
+    expect(old.received.map((m) => m.type)).toEqual(['welcome', 'images']);
+    expect(e.policyCloses).toEqual([]);
+  });
+
   it('refuses a body that is not the text of a digest it asked for, and shares nothing of it', async () => {
     const e = await endpoint();
     const evil = await RawAgent.connect(e.url, 'node-evil');
