@@ -12,9 +12,9 @@
 // The simulated agents speak the protocol as the real one (src/agent/collector-link.ts) does: hello,
 // then after welcome a snapshot whose findings go by reference when the collector offers that, and
 // the bodies the collector asks for (findings-request), with a ping after them: a node counts as
-// ingested when the collector has applied its snapshot. Each node's digests are taken before the
-// clock starts: a real agent hashes its findings on its own node, not on the collector's machine
-// that this process shares.
+// ingested when the collector has applied its snapshot. Each node's finding texts and digests are
+// made before the clock starts: a real agent has them from its scan (and keeps the texts of its last
+// snapshot to answer a request) on its own node, not on the collector's machine this process shares.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -205,15 +205,26 @@ function ownTexts(node: string): string[] {
   );
 }
 
+/** A node's own findings as its agent holds them after its scan: their texts and digests. */
+interface OwnFindings {
+  readonly texts: readonly string[];
+  readonly digests: readonly string[];
+}
+
+function ownFindings(node: string): OwnFindings {
+  const texts = ownTexts(node);
+  return { texts, digests: texts.map(textDigest) };
+}
+
 /**
- * The node's snapshot: with its findings' bodies, or (`ownDigests` given) by reference, as an agent
+ * The node's snapshot: with its findings' bodies, or (`own` given) by reference, as an agent
  * welcomed with findingDigests sends it.
  */
-export function snapshotJson(node: string, n: number, ownDigests?: readonly string[]): string {
+export function snapshotJson(node: string, n: number, own?: OwnFindings): string {
   const findings =
-    ownDigests === undefined
+    own === undefined
       ? `"findings":[${SHARED},${ownTexts(node).join(',')}]`
-      : `"findingRefs":${JSON.stringify([...SHARED_DIGESTS, ...ownDigests])}`;
+      : `"findingRefs":${JSON.stringify([...SHARED_DIGESTS, ...own.digests])}`;
   const drifted = n % 50 === 0;
   return `{"v":1,"type":"snapshot","seq":1,"generatedAt":"2026-11-23T12:00:00Z","configHash":"${drifted ? 'drifted' : 'main'}","files":${drifted ? DRIFTED_FILES : FILES},${findings},"hosts":${HOSTS},"images":${IMAGES},"scan":{"at":"2026-11-23T12:00:00Z","durationMs":1200,"probes":25}}`;
 }
@@ -221,9 +232,8 @@ export function snapshotJson(node: string, n: number, ownDigests?: readonly stri
 const SHARED_BY_DIGEST = new Map(SHARED_DIGESTS.map((d, i) => [d, SHARED_TEXTS[i]!]));
 
 /** The answer to a findings-request for the node's snapshot: the texts of the digests asked for. */
-function findingBodiesJson(node: string, ownDigests: readonly string[], asked: readonly string[]): string {
-  const own = ownTexts(node);
-  const bodies = asked.map((d) => SHARED_BY_DIGEST.get(d) ?? own[ownDigests.indexOf(d)]!);
+function findingBodiesJson(own: OwnFindings, asked: readonly string[]): string {
+  const bodies = asked.map((d) => SHARED_BY_DIGEST.get(d) ?? own.texts[own.digests.indexOf(d)]!);
   return JSON.stringify({ v: 1, type: 'finding-bodies', seq: 1, bodies });
 }
 
@@ -255,15 +265,10 @@ interface SimAgent {
 }
 
 /** Like an agent, tries again (up to 5 times, 1 s apart) when the connection is reset before it is up. */
-async function connect(
-  url: string,
-  node: string,
-  n: number,
-  ownDigests: readonly string[],
-): Promise<SimAgent> {
+async function connect(url: string, node: string, n: number, own: OwnFindings): Promise<SimAgent> {
   for (let attempt = 1; ; attempt++)
     try {
-      return await connectOnce(url, node, n, ownDigests);
+      return await connectOnce(url, node, n, own);
     } catch (err) {
       if (attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
       reconnects++;
@@ -273,7 +278,7 @@ async function connect(
 
 let reconnects = 0;
 
-function connectOnce(url: string, node: string, n: number, ownDigests: readonly string[]): Promise<SimAgent> {
+function connectOnce(url: string, node: string, n: number, own: OwnFindings): Promise<SimAgent> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/agents`, { perMessageDeflate: false });
     const agent: SimAgent = { node, ws, pings: [], onPong: null };
@@ -291,9 +296,8 @@ function connectOnce(url: string, node: string, n: number, ownDigests: readonly 
     ws.on('message', (data) => {
       const message = parseCollectorMessage(data.toString());
       if (message.type === 'welcome')
-        sendAndPing(snapshotJson(node, n, message.findingDigests === true ? ownDigests : undefined));
-      else if (message.type === 'findings-request')
-        sendAndPing(findingBodiesJson(node, ownDigests, message.digests));
+        sendAndPing(snapshotJson(node, n, message.findingDigests === true ? own : undefined));
+      else if (message.type === 'findings-request') sendAndPing(findingBodiesJson(own, message.digests));
     });
     ws.on('pong', () => {
       const sentAt = agent.pings.shift();
@@ -393,7 +397,7 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
     );
   }
   // What each agent has computed on its own node before it connects.
-  const ownDigests = Array.from({ length: AGENTS }, (_, n) => ownTexts(nodeName(n)).map(textDigest));
+  const own = Array.from({ length: AGENTS }, (_, n) => ownFindings(nodeName(n)));
   const { child, url, pid } = await startCollector(api.writeKubeconfig());
   const agents: SimAgent[] = [];
   try {
@@ -406,7 +410,7 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
       Array.from({ length: CONNECT_CONCURRENCY }, async () => {
         while (next < AGENTS) {
           const n = next++;
-          agents.push(await connect(url, nodeName(n), n, ownDigests[n]!));
+          agents.push(await connect(url, nodeName(n), n, own[n]!));
         }
       }),
     );
