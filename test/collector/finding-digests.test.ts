@@ -228,6 +228,32 @@ describe('the messages', () => {
   });
 });
 
+describe('the digest table', () => {
+  it('keeps what is looked up, drops an old generation whole, and is bounded in bytes too', () => {
+    const table = new FindingDigestTable({ entries: 2, bytes: 1 << 20 });
+    for (const f of F.slice(0, 4)) table.set(digest(f), f);
+    expect(table.get(digest(F[3]!))).toBe(F[3]); // young
+    expect(table.get(digest(F[1]!))).toBe(F[1]); // old, now young again (which turned over)
+    expect(table.get(digest(F[2]!))).toBe(F[2]); // in the generation that turned old
+    table.set(digest(F[4]!), F[4]!);
+    table.set(digest(F[5]!), F[5]!);
+    expect(table.get(digest(F[0]!))).toBeUndefined();
+    expect(table.size).toBeLessThanOrEqual(4);
+
+    const small = new FindingDigestTable({ entries: 1000, bytes: 300 });
+    for (const f of F) small.set(digest(f), f);
+    expect(small.size).toBeLessThan(F.length);
+    expect(small.get(digest(F[7]!))).toBe(F[7]);
+  });
+
+  it('resolves by the last snapshot resolved only where the digest is the same', () => {
+    const table = new FindingDigestTable({ entries: 2, bytes: 1 << 20 });
+    table.resolved([F[0]!, F[1]!].map(digest), [F[0]!, F[1]!]);
+    // Not in the table (never set), yet known by position; another digest there is not.
+    expect(table.resolve([F[0]!, F[2]!, F[1]!].map(digest))).toEqual([F[0], undefined, undefined]);
+  });
+});
+
 describe('a snapshot by reference', () => {
   it('is welcomed with findingDigests, asks only for the bodies the collector lacks, and shares them', async () => {
     const e = await endpoint();
