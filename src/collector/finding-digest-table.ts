@@ -21,8 +21,32 @@ export class FindingDigestTable {
   private young = new Map<string, WireFinding>();
   private old = new Map<string, WireFinding>();
   private youngBytes = 0;
+  /**
+   * The last snapshot resolved in full: the nodes of a pool list their shared findings in the same
+   * order, so the next snapshot's digest at a position is most often this one's, and comparing two
+   * strings is cheaper than hashing one and probing the table.
+   */
+  private lastRefs: readonly string[] = [];
+  private lastBodies: readonly WireFinding[] = [];
 
   constructor(private readonly limits: DigestTableLimits = DIGEST_TABLE_LIMITS) {}
+
+  /** The body of each digest the table holds (undefined for the others). */
+  resolve(refs: readonly string[]): (WireFinding | undefined)[] {
+    const bodies = new Array<WireFinding | undefined>(refs.length);
+    const lastRefs = this.lastRefs;
+    for (let i = 0; i < refs.length; i++) {
+      const digest = refs[i]!;
+      bodies[i] = digest === lastRefs[i] ? this.lastBodies[i] : this.get(digest);
+    }
+    return bodies;
+  }
+
+  /** A snapshot whose every body is known (checked against its digest): the next one may match it. */
+  resolved(refs: readonly string[], bodies: readonly WireFinding[]): void {
+    this.lastRefs = refs;
+    this.lastBodies = bodies;
+  }
 
   get(digest: string): WireFinding | undefined {
     const hit = this.young.get(digest);

@@ -15,6 +15,7 @@ import {
   type FindingsRequestMessage,
   type SnapshotMessage,
   type SnapshotRefsMessage,
+  type SnapshotRequestMessage,
   type WireFinding,
 } from '../protocol/messages.js';
 import { MAX_MESSAGE_BYTES } from '../protocol/messages.js';
@@ -34,7 +35,7 @@ export interface SnapshotAssemblyHooks {
   readonly intern: (f: WireFinding) => WireFinding;
   readonly applySnapshot: (m: SnapshotMessage) => void;
   readonly applyDelta: (m: DeltaMessage) => void;
-  readonly send: (m: FindingsRequestMessage | { readonly v: 1; readonly type: 'snapshot-request' }) => void;
+  readonly send: (m: FindingsRequestMessage | SnapshotRequestMessage) => void;
   /** Closes the connection: the peer broke the protocol. */
   readonly refuse: (reason: string) => void;
   readonly deadlineMs?: number;
@@ -71,15 +72,11 @@ export class SnapshotAssembly {
       return;
     }
     const refs = m.findingRefs;
-    const bodies = new Array<WireFinding | undefined>(refs.length);
+    const bodies = this.hooks.table.resolve(refs);
     const missing = new Set<string>();
-    for (let i = 0; i < refs.length; i++) {
-      const body = this.hooks.table.get(refs[i]!);
-      if (body === undefined) missing.add(refs[i]!);
-      else bodies[i] = body;
-    }
+    for (let i = 0; i < refs.length; i++) if (bodies[i] === undefined) missing.add(refs[i]!);
     if (missing.size === 0) {
-      this.hooks.applySnapshot(withBodies(m, bodies as WireFinding[]));
+      this.apply(m, bodies as WireFinding[]);
       return;
     }
     const deadlineMs = this.hooks.deadlineMs ?? FINDING_BODIES_DEADLINE_MS;
@@ -147,8 +144,13 @@ export class SnapshotAssembly {
     const bodies = w.bodies;
     for (let i = 0; i < refs.length; i++) bodies[i] ??= received.get(refs[i]!);
     this.drop();
-    this.hooks.applySnapshot(withBodies(w.message, bodies as WireFinding[]));
+    this.apply(w.message, bodies as WireFinding[]);
     for (const d of w.deltas) this.hooks.applyDelta(d);
+  }
+
+  private apply(m: SnapshotRefsMessage, bodies: readonly WireFinding[]): void {
+    this.hooks.table.resolved(m.findingRefs, bodies);
+    this.hooks.applySnapshot(withBodies(m, bodies));
   }
 
   /** True while a snapshot waits for its bodies. */

@@ -32,7 +32,8 @@
 // its snapshot after welcome, once it knows. The collector looks each digest up; for those it does
 // not hold it sends findings-request {seq, digests}, and the agent answers with finding-bodies
 // {seq, bodies}; the snapshot is applied when every body is there (the deltas sent meanwhile after
-// it, in order). An agent asked for what it no longer has sends a full snapshot instead.
+// it, in order). An agent asked for what it no longer has sends a full snapshot instead. Deltas keep
+// their bodies: they carry what changed on one node, which the collector mostly does not hold.
 // The collector hashes every body it receives and refuses (closes the connection) a body that is
 // not the text of a digest it asked for, so no agent can make another node report its text. Its
 // table is a bounded cache; a miss only costs asking again.
@@ -325,14 +326,24 @@ export function parseFindingBody(text: string): WireFinding {
 
 /** Most bytes of one finding's JSON text (its longest fields are 16 KiB each). */
 export const MAX_FINDING_BODY_CHARS = 64 * 1024;
+/**
+ * Most digests in a snapshot or a findings-request: ten times the findings a collector keeps for a
+ * node, and a request naming them all still fits in one message.
+ */
+export const MAX_FINDING_REFS = 50_000;
 const DIGEST = /^[A-Za-z0-9_-]{43}$/;
 
 function digests(o: Json, key: string): string[] {
-  return list(o, key, (d) => {
-    if (typeof d !== 'string' || !DIGEST.test(d))
-      throw new ProtocolError(`"${key}" entries must be base64url SHA-256 digests`);
-    return d;
-  });
+  return list(
+    o,
+    key,
+    (d) => {
+      if (typeof d !== 'string' || !DIGEST.test(d))
+        throw new ProtocolError(`"${key}" entries must be base64url SHA-256 digests`);
+      return d;
+    },
+    MAX_FINDING_REFS,
+  );
 }
 
 function hostProbe(value: unknown): HostProbe {

@@ -1,6 +1,7 @@
 // Findings by reference over real WebSockets: the collector's agent endpoint (in process, on
 // loopback) with protocol-speaking raw clients and with the agent's real CollectorLink; an old
 // collector is the fake one, which does not offer findingDigests.
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,7 @@ import { findingText, textDigest } from '../../src/protocol/finding-digest.js';
 import {
   AGENT_PATH,
   encode,
+  parseAgentMessage,
   parseCollectorMessage,
   type AgentMessage,
   type CollectorMessage,
@@ -187,6 +189,71 @@ afterEach(async () => {
   for (const e of endpoints.splice(0)) await e.close();
 });
 
+describe('the messages', () => {
+  const refs = (findingRefs: unknown, extra: Record<string, unknown> = {}): string => {
+    const { findings: _, ...rest } = snapshotOf(1, []);
+    return JSON.stringify({ ...rest, findingRefs, ...extra });
+  };
+
+  it('take a snapshot with digests in place of bodies, never both, and only well-formed digests', () => {
+    expect(parseAgentMessage(refs([digest(F[0]!)]))).toMatchObject({ findingRefs: [digest(F[0]!)] });
+    expect(() => parseAgentMessage(refs([digest(F[0]!)], { findings: [] }))).toThrow(
+      'a snapshot carries "findings" or "findingRefs", not both',
+    );
+    for (const bad of ['sha256:abc', digest(F[0]!).slice(1), 42, `${digest(F[0]!).slice(0, 42)}+`])
+      expect(() => parseAgentMessage(refs([bad]))).toThrow('must be base64url SHA-256 digests');
+    expect(() =>
+      parseCollectorMessage(JSON.stringify({ v: 1, type: 'findings-request', seq: 1, digests: ['x'] })),
+    ).toThrow('must be base64url SHA-256 digests');
+    expect(() =>
+      parseAgentMessage(
+        JSON.stringify({ v: 1, type: 'finding-bodies', seq: 1, bodies: ['x'.repeat(64 * 1024 + 1)] }),
+      ),
+    ).toThrow('"bodies" entries must be strings of at most 65536 characters');
+  });
+
+  it('say findingDigests in welcome only when it is true (an older collector omits it)', () => {
+    const welcome = { v: 1, type: 'welcome', collectorVersion: 'x', heartbeatIntervalMs: 1000 };
+    expect(parseCollectorMessage(JSON.stringify(welcome))).not.toHaveProperty('findingDigests');
+    expect(parseCollectorMessage(JSON.stringify({ ...welcome, findingDigests: 'yes' }))).not.toHaveProperty(
+      'findingDigests',
+    );
+    expect(parseCollectorMessage(JSON.stringify({ ...welcome, findingDigests: true }))).toMatchObject({
+      findingDigests: true,
+    });
+  });
+
+  it('name a finding by the SHA-256 of its JSON text', () => {
+    expect(digest(F[0]!)).toBe(createHash('sha256').update(JSON.stringify(F[0])).digest('base64url'));
+  });
+});
+
+describe('the digest table', () => {
+  it('keeps what is looked up, drops an old generation whole, and is bounded in bytes too', () => {
+    const table = new FindingDigestTable({ entries: 2, bytes: 1 << 20 });
+    for (const f of F.slice(0, 4)) table.set(digest(f), f);
+    expect(table.get(digest(F[3]!))).toBe(F[3]); // young
+    expect(table.get(digest(F[1]!))).toBe(F[1]); // old, now young again (which turned over)
+    expect(table.get(digest(F[2]!))).toBe(F[2]); // in the generation that turned old
+    table.set(digest(F[4]!), F[4]!);
+    table.set(digest(F[5]!), F[5]!);
+    expect(table.get(digest(F[0]!))).toBeUndefined();
+    expect(table.size).toBeLessThanOrEqual(4);
+
+    const small = new FindingDigestTable({ entries: 1000, bytes: 300 });
+    for (const f of F) small.set(digest(f), f);
+    expect(small.size).toBeLessThan(F.length);
+    expect(small.get(digest(F[7]!))).toBe(F[7]);
+  });
+
+  it('resolves by the last snapshot resolved only where the digest is the same', () => {
+    const table = new FindingDigestTable({ entries: 2, bytes: 1 << 20 });
+    table.resolved([F[0]!, F[1]!].map(digest), [F[0]!, F[1]!]);
+    // Not in the table (never set), yet known by position; another digest there is not.
+    expect(table.resolve([F[0]!, F[2]!, F[1]!].map(digest))).toEqual([F[0], undefined, undefined]);
+  });
+});
+
 describe('a snapshot by reference', () => {
   it('is welcomed with findingDigests, asks only for the bodies the collector lacks, and shares them', async () => {
     const e = await endpoint();
@@ -219,6 +286,16 @@ describe('a snapshot by reference', () => {
     await c.settled();
     expect(findingsOf(e, 'node-c')).toEqual([F[2], F[3]]);
     expect(c.received.some((m) => m.type === 'findings-request')).toBe(false);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it("takes an older agent's snapshot with bodies, sent with hello before welcome", async () => {
+    const e = await endpoint();
+    const old = await RawAgent.connect(e.url, 'node-old'); // hello
+    old.snapshot(1, [F[0]!, F[1]!], false); // at once, as agents before findingDigests do
+    await old.settled();
+    expect(findingsOf(e, 'node-old')).toEqual([F[0], F[1]]);
+    expect(old.received.map((m) => m.type)).toEqual(['welcome', 'images']);
     expect(e.policyCloses).toEqual([]);
   });
 
