@@ -185,10 +185,22 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
   return out;
 }
 
+/** `values` (sorted) holds every item of each list of `others`. */
+function holdsAll(values: readonly string[], others: readonly (readonly string[])[]): boolean {
+  for (const list of others)
+    if (list !== values) for (const v of list) if (!includes(values, v)) return false;
+  return true;
+}
+
 /** The distinct names of all lists, sorted; linear when each list is (witness lists usually are). */
 function union(lists: ReadonlySet<readonly string[]>): readonly string[] {
   const all = [...lists].filter((l) => l.length > 0);
   if (all.length === 0) return [];
+  // A cause spanning a class of nodes: the class's list holds the witnesses of everything that joined
+  // it (thousands of one-node lists), found by binary search, not by merging them all.
+  let longest = all[0]!;
+  for (const l of all) if (l.length > longest.length) longest = l;
+  if (all.length > 4 && isSortedSet(longest) && holdsAll(longest, all)) return longest;
   // Pairwise merges are linear for a few long lists (classes of nodes), not for many short ones.
   if (all.length > 4 || !all.every(isSortedSet)) return sorted(new Set(all.flat()));
   if (all.length === 1) return all[0]!;
