@@ -12,13 +12,13 @@ import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
 import type { CauseMemo, JoinText, Placed } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
+import { evidenceLine, evidenceOf } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
 import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
 
 const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
-const MAX_EVIDENCE = 20;
 
 /** Aggregates of what the agents saw: they join a cause about the same host. */
 const AGGREGATES: ReadonlySet<string> = new Set<FindingId>([
@@ -104,13 +104,6 @@ function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {
   if (f.nodes !== undefined) return f.nodes;
   if (f.node !== undefined) return [f.node];
   return fallback === null ? [] : [fallback];
-}
-
-function evidenceLine(f: CauseFinding): string {
-  const stale = f.stale === undefined ? '' : ` (not checked again: ${f.stale})`;
-  if (!f.file) return `${f.message}${stale}`;
-  const at = `${f.file}${f.line === null || f.line === undefined ? '' : `:${f.line}`}`;
-  return `${f.message.includes(at) ? f.message : `${at}: ${f.message}`}${stale}`;
 }
 
 function bySeverityThenKey(a: Placed, b: Placed): number {
@@ -381,12 +374,7 @@ function memberParts(
     lists.add(nodesOf(finding, node));
     if (host !== null) mirrors.add(host);
   }
-  // The distinct lines are counted; only the first MAX_EVIDENCE are listed.
-  const lines = new Set<string>();
-  for (const p of members) lines.add(evidenceLine(p.finding));
-  const shown: string[] = [];
-  for (const line of lines) if (shown.push(line) === MAX_EVIDENCE) break;
-  if (lines.size > MAX_EVIDENCE) shown.push(`… and ${lines.size - MAX_EVIDENCE} more`);
+  const shown = evidenceOf(members.map((p) => p.finding));
   let fixes = 1;
   for (let i = 1; i < g.roots && fixes === 1; i++)
     if (members[i]!.finding.fix !== members[0]!.finding.fix) fixes = 2;
