@@ -282,12 +282,13 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   }
 
   const place = input.place ?? { kind: 'cluster' };
-  if (memo === null) return [...groups].map(([id, g]) => toCause(g, id, node, input, place)).sort(byImpact);
+  if (memo === null)
+    return [...groups].map(([id, g]) => toCause(g, id, node, input, place, null)).sort(byImpact);
   const causes: Cause[] = [];
   groups.forEach((g, id) => {
     const reused = memo.reuse(id, g.members, g.roots, g.images);
     if (reused === undefined) {
-      const cause = toCause(g, id, node, input, place);
+      const cause = toCause(g, id, node, input, place, memo);
       memo.remember(id, g.members, g.roots, cause);
       causes.push(cause);
       return;
@@ -339,14 +340,20 @@ function podsOf(input: CauseInput, images: readonly string[], nodeList: readonly
   return pods;
 }
 
+/** `[value]`: shared by a memo, else a new list. */
+type OneList = (value: string) => readonly string[];
+
+const newList: OneList = (value) => [value];
+
 /** What a cause says, from its members (most causes of a large cluster have one: a finding of one node). */
 function memberParts(
   g: Group,
   node: string | null,
+  one: OneList,
 ): {
   members: readonly Placed[];
   severity: Severity;
-  mirrors: string[];
+  mirrors: readonly string[];
   nodeList: readonly string[];
   evidence: string[];
   /** How many fixes the root findings give (2: more than one). */
@@ -358,7 +365,7 @@ function memberParts(
     return {
       members: g.members,
       severity: p.finding.severity,
-      mirrors: p.host === null ? [] : [p.host],
+      mirrors: p.host === null ? [] : one(p.host),
       nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
       evidence: [evidenceLine(p.finding)],
       fixes: 1,
@@ -378,21 +385,30 @@ function memberParts(
   let fixes = 1;
   for (let i = 1; i < g.roots && fixes === 1; i++)
     if (members[i]!.finding.fix !== members[0]!.finding.fix) fixes = 2;
-  return { members, severity, mirrors: sorted(mirrors), nodeList: union(lists), evidence: shown, fixes };
+  const mirrorList = mirrors.size === 1 ? one(mirrors.values().next().value!) : sorted(mirrors);
+  return { members, severity, mirrors: mirrorList, nodeList: union(lists), evidence: shown, fixes };
 }
 
-function toCause(g: Group, id: string, node: string | null, input: CauseInput, place: CommandPlace): Cause {
-  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node);
+function toCause(
+  g: Group,
+  id: string,
+  node: string | null,
+  input: CauseInput,
+  place: CommandPlace,
+  memo: CauseMemo | null,
+): Cause {
+  const one = memo?.one ?? newList;
+  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node, one);
   const primary = members[0]!.finding;
   const def = CAUSE_KINDS[g.kind];
-  const images = sorted(g.images);
+  const images = g.images.size === 1 ? one(g.images.values().next().value!) : sorted(g.images);
   const pods = podsOf(input, images, nodeList);
   const subject = displaySubject(g.kind, g.subject, primary);
   return {
     id,
     kind: g.kind,
     severity,
-    title: def.headline(subject),
+    title: memo === null ? def.headline(subject) : memo.headline(g.kind, subject, def.headline),
     explanation: def.explanation,
     fix: {
       // One concrete fix when the findings agree on it; the kind's own when each says something else.

@@ -30,7 +30,8 @@ function prefixFree(prefixes: readonly string[]): boolean {
  */
 function countWithoutLines(findings: readonly CauseFinding[]): number | undefined {
   const byPrefix = new Map<string, Set<string>>();
-  const locations = new Map<string, Map<number | null, string>>();
+  // Each location's text and prefix once: not a string built per finding.
+  const locations = new Map<string, Map<number | null, { at: string; prefix: string }>>();
   for (const f of findings) {
     if (f.stale !== undefined) return undefined;
     let prefix = '';
@@ -38,9 +39,12 @@ function countWithoutLines(findings: readonly CauseFinding[]): number | undefine
       const line = f.line ?? null;
       let byLine = locations.get(f.file);
       if (byLine === undefined) locations.set(f.file, (byLine = new Map()));
-      let at = byLine.get(line);
-      if (at === undefined) byLine.set(line, (at = locationOf(f)!));
-      if (!f.message.includes(at)) prefix = `${at}: `;
+      let location = byLine.get(line);
+      if (location === undefined) {
+        const at = locationOf(f)!;
+        byLine.set(line, (location = { at, prefix: `${at}: ` }));
+      }
+      if (!f.message.includes(location.at)) prefix = location.prefix;
     }
     let messages = byPrefix.get(prefix);
     if (messages === undefined) byPrefix.set(prefix, (messages = new Set()));
