@@ -327,10 +327,14 @@ export class Scanner {
         authVisible: authVisible.ok,
       };
     }
-    // One plan serves the static findings and the trace: the trace would otherwise resolve again.
-    const plan = this.config.trace.resolver.plan(image);
-    const firstHost = plan.resolution.candidates[0]?.sources[0]?.host ?? '';
-    return this.inProgress.run(firstHost, () => this.checkPlan(image, plan, authVisible, verdictEpoch));
+    // The first host decides where the check waits for its place; the plan (one serves the static
+    // findings and the trace) is made once it has one, so the checks that wait hold no plan: a scan
+    // of 510 images would otherwise keep 510 plans alive, long enough to reach the old generation.
+    const resolver = this.config.trace.resolver;
+    const firstHost = resolver.resolve(image).candidates[0]?.sources[0]?.host ?? '';
+    return this.inProgress.run(firstHost, () =>
+      this.checkPlan(image, resolver.plan(image), authVisible, verdictEpoch),
+    );
   }
 
   /** The check of an image that resolved (or failed to, with a finding), in its place. */
@@ -361,6 +365,7 @@ export class Scanner {
       result = await scanEngine.tracePlan(image, plan, {
         timeoutMs: this.settings.timeoutMs,
         blobCacheTtlMs: this.settings.probeTtlMs,
+        detail: 'outcome',
         ...(this.evaluator ? { signatureEvaluator: this.evaluator } : {}),
       });
     } catch (err) {
@@ -383,6 +388,7 @@ export class Scanner {
       const byTag = await scanEngine.trace(tagged.tagOnly, {
         timeoutMs: this.settings.timeoutMs,
         blobCacheTtlMs: this.settings.probeTtlMs,
+        detail: 'outcome',
       });
       contacted(byTag.sources);
       const mismatches = digestMismatchFindings(result, byTag, tagged.digest);
