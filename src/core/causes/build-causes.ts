@@ -199,8 +199,10 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 
 /** `values` (sorted) holds every item of each list of `others`. */
 function holdsAll(values: readonly string[], others: readonly (readonly string[])[]): boolean {
-  for (const list of others)
-    if (list !== values) for (const v of list) if (!includes(values, v)) return false;
+  for (let i = 0; i < others.length; i++) {
+    const list = others[i]!;
+    if (list !== values) for (let j = 0; j < list.length; j++) if (!includes(values, list[j]!)) return false;
+  }
   return true;
 }
 
@@ -265,7 +267,8 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   );
   const aggregates: Placed[] = [];
   const consequences: Placed[] = [];
-  for (const p of placed) {
+  for (let i = 0; i < placed.length; i++) {
+    const p = placed[i]!;
     if (p.role === 'aggregate') aggregates.push(p);
     else if (p.role === 'consequence') consequences.push(p);
     else add(p, true);
@@ -349,8 +352,12 @@ function podsOf(input: CauseInput, images: readonly string[], nodeList: readonly
       }
       // Whichever side is shorter: a cause of one node asks that node, not the image's 750 nodes.
       const on = input.podsOn(image);
-      if (nodeList.length < on.size) for (const n of nodeList) pods += on.get(n) ?? 0;
-      else for (const [n, count] of on) if (includes(nodeList, n)) pods += count;
+      if (nodeList.length < on.size)
+        for (let i = 0; i < nodeList.length; i++) pods += on.get(nodeList[i]!) ?? 0;
+      else
+        on.forEach((count, n) => {
+          if (includes(nodeList, n)) pods += count;
+        });
     }
   } else if (input.pods !== undefined)
     for (const image of images)
@@ -395,7 +402,8 @@ function memberParts(
   const mirrors = new Set<string>();
   // Findings of one class of nodes share one witness list: each list is merged once.
   const lists = new Set<readonly string[]>();
-  for (const { finding, host } of members) {
+  for (let i = 0; i < members.length; i++) {
+    const { finding, host } = members[i]!;
     if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
     lists.add(nodesOf(finding, node));
     if (host !== null) mirrors.add(host);
