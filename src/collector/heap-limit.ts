@@ -15,7 +15,7 @@ const MIN_HEAP_MIB = 64;
 /**
  * V8's semi-spaces (the young generation holds two, both resident once used): 1/128 of the limit,
  * between 1 MiB and V8's own 64-bit default of 16 MiB. At a 1 GiB limit that is 8 MiB, which keeps
- * 16 MiB less resident than the default at the same ingest CPU (measured with the collector bench).
+ * 16 MiB less resident than the default, with no ingest CPU difference measurable at 5,000 agents.
  */
 const SEMI_SPACE_SHARE = 1 / 128;
 const MAX_SEMI_SPACE_MIB = 16;
@@ -83,7 +83,7 @@ export function oldSpaceMiB(limitBytes: number): number {
 
 export function semiSpaceMiB(limitBytes: number): number {
   const mib = (limitBytes / 2 ** 20) * SEMI_SPACE_SHARE;
-  // V8 rounds semi-spaces to a power of two.
+  // V8 rounds a semi-space size up to a power of two: give it one.
   return Math.min(MAX_SEMI_SPACE_MIB, 2 ** Math.max(0, Math.floor(Math.log2(mib))));
 }
 
@@ -151,5 +151,6 @@ export function heapLimitNote(heapLimitBytes: number): string {
 
 function youngNote(): string {
   const semi = process.execArgv.findLast((a) => a.startsWith('--max-semi-space-size='))?.split('=')[1];
-  return `semi-spaces ${semi ?? "V8's default"} MiB, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? 'unset'}`;
+  const semiSpaces = semi === undefined ? "V8's default semi-spaces" : `semi-spaces ${semi} MiB`;
+  return `${semiSpaces}, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX || 'unset'}`;
 }
