@@ -158,7 +158,10 @@ export class Scanner {
   ) {
     this.cache = answers;
     this.inProgress = new FairLimit(settings.concurrency * CHECKS_PER_PROBE_PLACE, settings.concurrency);
-    this.scanEngine = config.trace ? new TraceEngine(config.trace, this.cache) : null;
+    // The blob answers live with the shared answers too, keyed by client like them.
+    this.scanEngine = config.trace
+      ? new TraceEngine(config.trace, this.cache, undefined, null, this.cache.blobs)
+      : null;
     // On-demand traces probe for real (no cached answers), with their own warm connections.
     this.traceEngine = config.trace ? new TraceEngine(config.trace, new ClientCache()) : null;
     this.liveEvaluator = config.signatures ? createSignatureEvaluator(config.signatures) : undefined;
@@ -377,7 +380,10 @@ export class Scanner {
     const tagged = taggedAndDigested(image);
     if (tagged !== null && result.sources.some((s) => s.mirror && s.outcome === 'manifest-unknown')) {
       // Does the mirror have the tag under another digest? (Rare, so probed only then.)
-      const byTag = await scanEngine.trace(tagged.tagOnly, { timeoutMs: this.settings.timeoutMs });
+      const byTag = await scanEngine.trace(tagged.tagOnly, {
+        timeoutMs: this.settings.timeoutMs,
+        blobCacheTtlMs: this.settings.probeTtlMs,
+      });
       contacted(byTag.sources);
       const mismatches = digestMismatchFindings(result, byTag, tagged.digest);
       // "Digest not preserved" says more than "manifest missing" about the same reference.

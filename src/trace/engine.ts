@@ -123,14 +123,14 @@ function skippedSource(
 }
 
 export class TraceEngine {
-  private readonly blobChecker = new BlobChecker();
-
   constructor(
     private readonly context: TraceContext,
     readonly clients: ClientCache = new ClientCache(),
     private readonly userAgent = 'mirrorscope',
     /** The credentials the kubelet sends with this pull (a trace for a pod), null for none. */
     private readonly criAuth: CriAuth | null = null,
+    /** Blob answers; engines that share their clients may share it (answers are keyed by client). */
+    private readonly blobChecker = new BlobChecker(),
   ) {}
 
   /** Closes the kept connections. */

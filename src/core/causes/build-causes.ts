@@ -19,6 +19,19 @@ import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
 
 const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 const MAX_EVIDENCE = 20;
+/**
+ * A cause quotes its findings' words: a line of evidence or a fix longer than this is clipped, so a
+ * cause stays a summary however long a finding's text is (an agent may send 16 KiB); the finding
+ * itself keeps the whole text, in the report's problems and nodes.
+ */
+const MAX_QUOTED_CHARS = { evidence: 4096, fix: 2048 } as const;
+
+function quoted(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Never half a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1]!) ? max - 1 : max;
+  return `${text.slice(0, end)} … (clipped: the finding has all ${text.length} characters)`;
+}
 
 /** Aggregates of what the agents saw: they join a cause about the same host. */
 const AGGREGATES: ReadonlySet<string> = new Set<FindingId>([
@@ -108,9 +121,12 @@ function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {
 
 function evidenceLine(f: CauseFinding): string {
   const stale = f.stale === undefined ? '' : ` (not checked again: ${f.stale})`;
-  if (!f.file) return `${f.message}${stale}`;
+  if (!f.file) return quoted(`${f.message}${stale}`, MAX_QUOTED_CHARS.evidence);
   const at = `${f.file}${f.line === null || f.line === undefined ? '' : `:${f.line}`}`;
-  return `${f.message.includes(at) ? f.message : `${at}: ${f.message}`}${stale}`;
+  return quoted(
+    `${f.message.includes(at) ? f.message : `${at}: ${f.message}`}${stale}`,
+    MAX_QUOTED_CHARS.evidence,
+  );
 }
 
 function bySeverityThenKey(a: Placed, b: Placed): number {
@@ -396,7 +412,7 @@ function toCause(g: Group, id: string, node: string | null, input: CauseInput, p
     explanation: def.explanation,
     fix: {
       // One concrete fix when the findings agree on it; the kind's own when each says something else.
-      text: fixes > 1 ? def.fix : primary.fix,
+      text: fixes > 1 ? def.fix : quoted(primary.fix, MAX_QUOTED_CHARS.fix),
       commands: causeCommands(
         {
           kind: g.kind,
