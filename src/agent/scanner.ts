@@ -20,6 +20,7 @@ import {
 import { TraceEngine } from '../trace/engine.js';
 import type { SignatureEvaluator, TraceResult, TraceSignature } from '../trace/types.js';
 import type { HostConfig } from './host-config.js';
+import { GcPacer } from './gc-pacer.js';
 import { FairLimit, HostLimit, HostPacer } from './limits.js';
 import { traceAsKubelet } from './kubelet-trace.js';
 import { CachingClientCache, type ProbeObserver } from './probe-cache.js';
@@ -145,6 +146,7 @@ export class Scanner {
    * all of them, and is no slower: the per-host probe bound is what paces the requests.
    */
   private readonly inProgress: FairLimit;
+  private readonly gcPacer = new GcPacer();
 
   /**
    * `answers` (scanAnswers) outlives the Scanner: after a configuration change, the sources that are
@@ -261,9 +263,10 @@ export class Scanner {
     const checks = await Promise.all(
       unique.map((image) => {
         const last = this.checked.get(image);
-        return last !== undefined && this.stillValid(last, authVisible)
-          ? last
-          : this.check(image, authVisible);
+        if (last !== undefined && this.stillValid(last, authVisible)) return last;
+        // Not needed any more: released now rather than when the whole scan ends.
+        this.checked.delete(image);
+        return this.check(image, authVisible);
       }),
     );
     this.checked.clear();
@@ -327,10 +330,16 @@ export class Scanner {
         authVisible: authVisible.ok,
       };
     }
-    // One plan serves the static findings and the trace: the trace would otherwise resolve again.
-    const plan = this.config.trace.resolver.plan(image);
-    const firstHost = plan.resolution.candidates[0]?.sources[0]?.host ?? '';
-    return this.inProgress.run(firstHost, () => this.checkPlan(image, plan, authVisible, verdictEpoch));
+    // The first host decides where the check waits for its place; the plan (one serves the static
+    // findings and the trace) is made once it has one, so the checks that wait hold no plan: a scan
+    // of 510 images would otherwise keep 510 plans alive, long enough to reach the old generation.
+    const resolver = this.config.trace.resolver;
+    const firstHost = resolver.resolve(image).candidates[0]?.sources[0]?.host ?? '';
+    const done = await this.inProgress.run(firstHost, () =>
+      this.checkPlan(image, resolver.plan(image), authVisible, verdictEpoch),
+    );
+    this.gcPacer.checked();
+    return done;
   }
 
   /** The check of an image that resolved (or failed to, with a finding), in its place. */
@@ -361,6 +370,7 @@ export class Scanner {
       result = await scanEngine.tracePlan(image, plan, {
         timeoutMs: this.settings.timeoutMs,
         blobCacheTtlMs: this.settings.probeTtlMs,
+        detail: 'outcome',
         ...(this.evaluator ? { signatureEvaluator: this.evaluator } : {}),
       });
     } catch (err) {
@@ -383,6 +393,7 @@ export class Scanner {
       const byTag = await scanEngine.trace(tagged.tagOnly, {
         timeoutMs: this.settings.timeoutMs,
         blobCacheTtlMs: this.settings.probeTtlMs,
+        detail: 'outcome',
       });
       contacted(byTag.sources);
       const mismatches = digestMismatchFindings(result, byTag, tagged.digest);

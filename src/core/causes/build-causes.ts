@@ -12,26 +12,13 @@ import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
 import type { CauseMemo, JoinText, Placed } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
+import { evidenceOf, MAX_QUOTED_CHARS, quoted } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
 import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
 
 const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
-const MAX_EVIDENCE = 20;
-/**
- * A cause quotes its findings' words: a line of evidence or a fix longer than this is clipped, so a
- * cause stays a summary however long a finding's text is (an agent may send 16 KiB); the finding
- * itself keeps the whole text, in the report's problems and nodes.
- */
-const MAX_QUOTED_CHARS = { evidence: 4096, fix: 2048 } as const;
-
-function quoted(text: string, max: number): string {
-  if (text.length <= max) return text;
-  // Never half a surrogate pair.
-  const end = /[\uD800-\uDBFF]/.test(text[max - 1]!) ? max - 1 : max;
-  return `${text.slice(0, end)} … (clipped: the finding has all ${text.length} characters)`;
-}
 
 /** Aggregates of what the agents saw: they join a cause about the same host. */
 const AGGREGATES: ReadonlySet<string> = new Set<FindingId>([
@@ -52,7 +39,26 @@ interface Group {
   readonly members: Placed[];
   /** How many of `members` are root findings (they come first). */
   roots: number;
-  readonly images: Set<string>;
+  /** The images of its findings: none, one (most causes), or a set. */
+  images: null | string | Set<string>;
+}
+
+function addImage(g: Group, image: string): void {
+  if (g.images === null) g.images = image;
+  else if (typeof g.images === 'string') {
+    if (g.images !== image) g.images = new Set([g.images, image]);
+  } else g.images.add(image);
+}
+
+function hasImage(g: Group, image: string): boolean {
+  return g.images === image || (g.images instanceof Set && g.images.has(image));
+}
+
+/** The group's images, sorted (`one` makes the list of one). */
+function imagesOf(g: Group, one: OneList): readonly string[] {
+  if (g.images === null) return [];
+  if (typeof g.images === 'string') return one(g.images);
+  return sorted(g.images);
 }
 
 function hostOf(f: CauseFinding): string | null {
@@ -117,16 +123,6 @@ function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {
   if (f.nodes !== undefined) return f.nodes;
   if (f.node !== undefined) return [f.node];
   return fallback === null ? [] : [fallback];
-}
-
-function evidenceLine(f: CauseFinding): string {
-  const stale = f.stale === undefined ? '' : ` (not checked again: ${f.stale})`;
-  if (!f.file) return quoted(`${f.message}${stale}`, MAX_QUOTED_CHARS.evidence);
-  const at = `${f.file}${f.line === null || f.line === undefined ? '' : `:${f.line}`}`;
-  return quoted(
-    `${f.message.includes(at) ? f.message : `${at}: ${f.message}`}${stale}`,
-    MAX_QUOTED_CHARS.evidence,
-  );
 }
 
 function bySeverityThenKey(a: Placed, b: Placed): number {
@@ -201,10 +197,24 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
   return out;
 }
 
+/** `values` (sorted) holds every item of each list of `others`. */
+function holdsAll(values: readonly string[], others: readonly (readonly string[])[]): boolean {
+  for (let i = 0; i < others.length; i++) {
+    const list = others[i]!;
+    if (list !== values) for (let j = 0; j < list.length; j++) if (!includes(values, list[j]!)) return false;
+  }
+  return true;
+}
+
 /** The distinct names of all lists, sorted; linear when each list is (witness lists usually are). */
 function union(lists: ReadonlySet<readonly string[]>): readonly string[] {
   const all = [...lists].filter((l) => l.length > 0);
   if (all.length === 0) return [];
+  // A cause spanning a class of nodes: the class's list holds the witnesses of everything that joined
+  // it (thousands of one-node lists), found by binary search, not by merging them all.
+  let longest = all[0]!;
+  for (const l of all) if (l.length > longest.length) longest = l;
+  if (all.length > 4 && isSortedSet(longest) && holdsAll(longest, all)) return longest;
   // Pairwise merges are linear for a few long lists (classes of nodes), not for many short ones.
   if (all.length > 4 || !all.every(isSortedSet)) return sorted(new Set(all.flat()));
   if (all.length === 1) return all[0]!;
@@ -235,7 +245,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const add = (p: Placed, root: boolean): Group => {
     let g = groups.get(p.groupId);
     if (g === undefined) {
-      g = { kind: p.kind, subject: p.subject, host: p.host, members: [], roots: 0, images: new Set() };
+      g = { kind: p.kind, subject: p.subject, host: p.host, members: [], roots: 0, images: null };
       groups.set(p.groupId, g);
       if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, g);
     }
@@ -248,7 +258,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       else g.members.splice(g.roots, 0, p);
       g.roots++;
     } else g.members.push(p);
-    if (p.finding.image) g.images.add(p.finding.image);
+    if (p.finding.image) addImage(g, p.finding.image);
     if (failureKeys.has(p.finding.key)) byKey.set(p.finding.key, g);
   };
 
@@ -257,7 +267,8 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   );
   const aggregates: Placed[] = [];
   const consequences: Placed[] = [];
-  for (const p of placed) {
+  for (let i = 0; i < placed.length; i++) {
+    const p = placed[i]!;
     if (p.role === 'aggregate') aggregates.push(p);
     else if (p.role === 'consequence') consequences.push(p);
     else add(p, true);
@@ -275,7 +286,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     const list = failuresByImage.get(failure.image);
     if (list === undefined) failuresByImage.set(failure.image, [failure]);
     else list.push(failure);
-    for (const key of failure.keys) if (rootKeys.has(key)) byKey.get(key)!.images.add(failure.image);
+    for (const key of failure.keys) if (rootKeys.has(key)) addImage(byKey.get(key)!, failure.image);
   }
   const rootGroups = [...groups.values()];
   for (const p of consequences) {
@@ -287,18 +298,19 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (target === undefined && (p.host === null || !f.id.startsWith('pull-')))
       target =
         explaining(f.image ?? null, failuresByImage, rootKeys, byKey) ??
-        (f.image ? rootGroups.find((g) => g.images.has(f.image!)) : undefined);
+        (f.image ? rootGroups.find((g) => hasImage(g, f.image!)) : undefined);
     if (target !== undefined) join(target, p, false);
     else add(p, true);
   }
 
   const place = input.place ?? { kind: 'cluster' };
-  if (memo === null) return [...groups].map(([id, g]) => toCause(g, id, node, input, place)).sort(byImpact);
+  if (memo === null)
+    return [...groups].map(([id, g]) => toCause(g, id, node, input, place, null)).sort(byImpact);
   const causes: Cause[] = [];
   groups.forEach((g, id) => {
-    const reused = memo.reuse(id, g.members, g.roots, g.images);
+    const reused = memo.reuse(id, g.members, g.roots, imagesOf(g, memo.one));
     if (reused === undefined) {
-      const cause = toCause(g, id, node, input, place);
+      const cause = toCause(g, id, node, input, place, memo);
       memo.remember(id, g.members, g.roots, cause);
       causes.push(cause);
       return;
@@ -340,8 +352,12 @@ function podsOf(input: CauseInput, images: readonly string[], nodeList: readonly
       }
       // Whichever side is shorter: a cause of one node asks that node, not the image's 750 nodes.
       const on = input.podsOn(image);
-      if (nodeList.length < on.size) for (const n of nodeList) pods += on.get(n) ?? 0;
-      else for (const [n, count] of on) if (includes(nodeList, n)) pods += count;
+      if (nodeList.length < on.size)
+        for (let i = 0; i < nodeList.length; i++) pods += on.get(nodeList[i]!) ?? 0;
+      else
+        on.forEach((count, n) => {
+          if (includes(nodeList, n)) pods += count;
+        });
     }
   } else if (input.pods !== undefined)
     for (const image of images)
@@ -350,14 +366,20 @@ function podsOf(input: CauseInput, images: readonly string[], nodeList: readonly
   return pods;
 }
 
+/** `[value]`: shared by a memo, else a new list. */
+type OneList = (value: string) => readonly string[];
+
+const newList: OneList = (value) => [value];
+
 /** What a cause says, from its members (most causes of a large cluster have one: a finding of one node). */
 function memberParts(
   g: Group,
   node: string | null,
+  one: OneList,
 ): {
   members: readonly Placed[];
   severity: Severity;
-  mirrors: string[];
+  mirrors: readonly string[];
   nodeList: readonly string[];
   evidence: string[];
   /** How many fixes the root findings give (2: more than one). */
@@ -369,9 +391,9 @@ function memberParts(
     return {
       members: g.members,
       severity: p.finding.severity,
-      mirrors: p.host === null ? [] : [p.host],
+      mirrors: p.host === null ? [] : one(p.host),
       nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
-      evidence: [evidenceLine(p.finding)],
+      evidence: evidenceOf([p.finding]),
       fixes: 1,
     };
   }
@@ -380,35 +402,40 @@ function memberParts(
   const mirrors = new Set<string>();
   // Findings of one class of nodes share one witness list: each list is merged once.
   const lists = new Set<readonly string[]>();
-  for (const { finding, host } of members) {
+  for (let i = 0; i < members.length; i++) {
+    const { finding, host } = members[i]!;
     if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
     lists.add(nodesOf(finding, node));
     if (host !== null) mirrors.add(host);
   }
-  // The distinct lines are counted; only the first MAX_EVIDENCE are listed.
-  const lines = new Set<string>();
-  for (const p of members) lines.add(evidenceLine(p.finding));
-  const shown: string[] = [];
-  for (const line of lines) if (shown.push(line) === MAX_EVIDENCE) break;
-  if (lines.size > MAX_EVIDENCE) shown.push(`… and ${lines.size - MAX_EVIDENCE} more`);
+  const shown = evidenceOf(members.map((p) => p.finding));
   let fixes = 1;
   for (let i = 1; i < g.roots && fixes === 1; i++)
     if (members[i]!.finding.fix !== members[0]!.finding.fix) fixes = 2;
-  return { members, severity, mirrors: sorted(mirrors), nodeList: union(lists), evidence: shown, fixes };
+  const mirrorList = mirrors.size === 1 ? one(mirrors.values().next().value!) : sorted(mirrors);
+  return { members, severity, mirrors: mirrorList, nodeList: union(lists), evidence: shown, fixes };
 }
 
-function toCause(g: Group, id: string, node: string | null, input: CauseInput, place: CommandPlace): Cause {
-  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node);
+function toCause(
+  g: Group,
+  id: string,
+  node: string | null,
+  input: CauseInput,
+  place: CommandPlace,
+  memo: CauseMemo | null,
+): Cause {
+  const one = memo?.one ?? newList;
+  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node, one);
   const primary = members[0]!.finding;
   const def = CAUSE_KINDS[g.kind];
-  const images = sorted(g.images);
+  const images = imagesOf(g, one);
   const pods = podsOf(input, images, nodeList);
   const subject = displaySubject(g.kind, g.subject, primary);
   return {
     id,
     kind: g.kind,
     severity,
-    title: def.headline(subject),
+    title: memo === null ? def.headline(subject) : memo.headline(g.kind, subject, def.headline),
     explanation: def.explanation,
     fix: {
       // One concrete fix when the findings agree on it; the kind's own when each says something else.
