@@ -12,7 +12,7 @@ import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
 import type { CauseMemo, JoinText, Placed } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
-import { evidenceLine, evidenceOf } from './evidence.js';
+import { evidenceOf, MAX_QUOTED_CHARS, quoted } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
@@ -393,7 +393,7 @@ function memberParts(
       severity: p.finding.severity,
       mirrors: p.host === null ? [] : one(p.host),
       nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
-      evidence: [evidenceLine(p.finding)],
+      evidence: evidenceOf([p.finding]),
       fixes: 1,
     };
   }
@@ -439,7 +439,7 @@ function toCause(
     explanation: def.explanation,
     fix: {
       // One concrete fix when the findings agree on it; the kind's own when each says something else.
-      text: fixes > 1 ? def.fix : primary.fix,
+      text: fixes > 1 ? def.fix : quoted(primary.fix, MAX_QUOTED_CHARS.fix),
       commands: causeCommands(
         {
           kind: g.kind,

@@ -4,6 +4,22 @@ import type { CauseFinding } from './types.js';
 
 const MAX_EVIDENCE = 20;
 
+/**
+ * A cause quotes its findings' words: a line of evidence or a fix longer than this is clipped, so a
+ * cause stays a summary however long a finding's text is (an agent may send 16 KiB); the finding
+ * itself keeps the whole text, in the report's problems and nodes.
+ */
+export const MAX_QUOTED_CHARS = { evidence: 4096, fix: 2048 } as const;
+
+export function quoted(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Never half a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1]!) ? max - 1 : max;
+  return `${text.slice(0, end)} … (clipped: the finding has all ${text.length} characters)`;
+}
+
+const shownLine = (line: string): string => quoted(line, MAX_QUOTED_CHARS.evidence);
+
 /** Where a finding is (`file:line`), when it names a file. */
 function locationOf(f: CauseFinding): string | null {
   if (!f.file) return null;
@@ -59,14 +75,14 @@ function countWithoutLines(findings: readonly CauseFinding[]): number | undefine
 
 /** The evidence lines of a cause whose members are `findings`, in that order. */
 export function evidenceOf(findings: readonly CauseFinding[]): string[] {
-  if (findings.length === 1) return [evidenceLine(findings[0]!)];
+  if (findings.length === 1) return [shownLine(evidenceLine(findings[0]!))];
   const shown: string[] = [];
   const seen = new Set<string>();
   for (const f of findings) {
     const line = evidenceLine(f);
     if (seen.has(line)) continue;
     seen.add(line);
-    if (shown.push(line) === MAX_EVIDENCE) break;
+    if (shown.push(shownLine(line)) === MAX_EVIDENCE) break;
   }
   if (shown.length < MAX_EVIDENCE) return shown;
   // A large cause (a class of nodes): its thousands of lines are counted, not built, where they can be.
