@@ -201,10 +201,8 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 
   const history = new ReportHistory();
   const memory = new MemoryGuard({
-    shedCaches: () => {
-      reports.drop();
-      history.clear();
-    },
+    shedReport: () => reports.drop(),
+    shedHistory: () => history.clear(),
     log: (message) => log.warn(message),
   });
   memory.start();

@@ -1,7 +1,10 @@
-// Sheds memory before V8 runs out of heap, in a stated order, rather than dying of an out-of-memory:
-//   1. at SHED_CACHES of the heap limit: the cached report and the report history (the reports that
-//      continue tokens of paged reads point at; those readers start again); both are rebuilt on demand;
-//   2. at REFUSE_AGENTS: new agent connections are refused with 503 and Retry-After (connected
+// Sheds memory before V8 runs out of heap, in a stated order, cheapest loss first, rather than dying
+// of an out-of-memory:
+//   1. at SHED_REPORT of the heap limit: the cached report, rebuilt on the next read (incrementally:
+//      the report memo stays), so no reader notices more than one build's wait;
+//   2. at SHED_HISTORY: the report history (the reports that continue tokens of paged reads point
+//      at); those readers get 410 and start again;
+//   3. at REFUSE_AGENTS: new agent connections are refused with 503 and Retry-After (connected
 //      agents stay; agents retry) until usage is back under RESUME_AGENTS.
 // The steps act on usage read after a major garbage collection only: between collections the heap
 // also holds garbage (a burst of agent snapshots leaves hundreds of MiB of it), which must not make
@@ -11,13 +14,18 @@ import type { Duplex } from 'node:stream';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 
-export const SHED_CACHES = 0.7;
+export const SHED_REPORT = 0.7;
+export const SHED_HISTORY = 0.78;
 export const REFUSE_AGENTS = 0.85;
 export const RESUME_AGENTS = 0.75;
+/** A step is repeated at most this often: shedding what a reader rebuilds at once would only churn. */
+const SHED_EVERY_MS = 10_000;
 
 export interface MemoryGuardOptions {
-  /** Step 1: drop what is rebuilt on demand. */
-  readonly shedCaches: () => void;
+  /** Step 1: drop the cached report (rebuilt on demand). */
+  readonly shedReport: () => void;
+  /** Step 2: drop the reports paged readers hold. */
+  readonly shedHistory: () => void;
   readonly log: (message: string) => void;
   /** Heap in use and its limit (bytes); V8's by default. */
   readonly heap?: () => { used: number; limit: number };
@@ -31,11 +39,12 @@ function v8Heap(): { used: number; limit: number } {
 
 export class MemoryGuard {
   private refusing = false;
-  private shedAt = 0;
+  private reportShedAt = -Infinity;
+  private historyShedAt = -Infinity;
   private timer: NodeJS.Timeout | null = null;
   private observer: PerformanceObserver | null = null;
   /** How often each step ran (shown in logs; tests read it). */
-  readonly counts = { cachesShed: 0, agentsRefused: 0 };
+  readonly counts = { reportShed: 0, historyShed: 0, agentsRefused: 0 };
 
   constructor(private readonly options: MemoryGuardOptions) {}
 
@@ -71,20 +80,28 @@ export class MemoryGuard {
     const { used, limit } = (this.options.heap ?? v8Heap)();
     const share = used / limit;
     const now = Date.now();
-    // Once per 10 s at most: shedding what a reader rebuilds at once would only churn.
-    if (share >= SHED_CACHES && now - this.shedAt >= 10_000) {
-      this.shedAt = now;
-      this.counts.cachesShed++;
-      this.options.shedCaches();
+    const percent = Math.round(share * 100);
+    if (share >= SHED_REPORT && now - this.reportShedAt >= SHED_EVERY_MS) {
+      this.reportShedAt = now;
+      this.counts.reportShed++;
+      this.options.shedReport();
       this.options.log(
-        `heap at ${Math.round(share * 100)}% of its limit: dropped the cached report and report history`,
+        `heap at ${percent}% of its limit: dropped the cached report (rebuilt on the next read)`,
+      );
+    }
+    if (share >= SHED_HISTORY && now - this.historyShedAt >= SHED_EVERY_MS) {
+      this.historyShedAt = now;
+      this.counts.historyShed++;
+      this.options.shedHistory();
+      this.options.log(
+        `heap at ${percent}% of its limit: dropped the report history (paged readers start again)`,
       );
     }
     if (!this.refusing && share >= REFUSE_AGENTS) {
       this.refusing = true;
       this.counts.agentsRefused++;
       this.options.log(
-        `heap at ${Math.round(share * 100)}% of its limit: refusing new agent connections until it is under ${RESUME_AGENTS * 100}%`,
+        `heap at ${percent}% of its limit: refusing new agent connections until it is under ${RESUME_AGENTS * 100}%`,
       );
     } else if (this.refusing && share < RESUME_AGENTS) this.resume(share);
   }

@@ -1,5 +1,5 @@
 // What the collector reads of a Node: its name, labels (pools), annotations (the MCO's current and
-// desired configuration, its state) and status.nodeInfo (CRI-O version, architecture). The kubelet's
+// desired configuration, its state) and status.nodeInfo (the CRI-O version). The kubelet's
 // status reports and mirrorscope's own ImagePullsPredicted condition change other parts of the
 // object often; an update that touches none of these parts is no change to the report.
 import type { V1Node } from '@kubernetes/client-node';

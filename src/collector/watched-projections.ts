@@ -10,26 +10,32 @@ import type {
   V1Container,
   V1ContainerStatus,
   V1EphemeralContainer,
+  V1LocalObjectReference,
   V1Node,
+  V1NodeSystemInfo,
   V1ObjectMeta,
   V1Pod,
 } from '@kubernetes/client-node';
 import { CONDITION_TYPE } from '../core/kube-writes/node-condition.js';
+import { StringPool } from '../kube/string-pool.js';
 
 /** The MachineConfig daemon's annotations (current and desired config, state, reason). */
 const MCO_ANNOTATION_PREFIX = 'machineconfiguration.openshift.io/';
 
 // Absent fields stay as undefined properties (as in client-node's own objects): one shape per kind.
+// Values many objects repeat (namespaces, node names, images, label and MCO annotation values, the
+// CRI-O version) come from one pool, so each is held once.
+const pool = new StringPool();
 
 function meta(m: V1ObjectMeta | undefined, annotations?: Record<string, string>): V1ObjectMeta | undefined {
   if (m === undefined) return undefined;
   return {
     name: m.name,
-    namespace: m.namespace,
+    namespace: pool.get(m.namespace),
     uid: m.uid,
     resourceVersion: m.resourceVersion,
     deletionTimestamp: m.deletionTimestamp,
-    labels: m.labels,
+    labels: pool.record(m.labels),
     annotations,
   };
 }
@@ -37,8 +43,14 @@ function meta(m: V1ObjectMeta | undefined, annotations?: Record<string, string>)
 function mcoAnnotations(all: Record<string, string> | undefined): Record<string, string> | undefined {
   if (all === undefined) return undefined;
   const kept: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all)) if (k.startsWith(MCO_ANNOTATION_PREFIX)) kept[k] = v;
+  for (const [k, v] of Object.entries(all)) if (k.startsWith(MCO_ANNOTATION_PREFIX)) kept[k] = pool.get(v);
   return kept;
+}
+
+/** Of the node's system info only the CRI-O version is read (report, agents' `images` message). */
+function nodeInfo(info: V1NodeSystemInfo | undefined): V1NodeSystemInfo | undefined {
+  if (info === undefined) return undefined;
+  return { containerRuntimeVersion: pool.get(info.containerRuntimeVersion) } as V1NodeSystemInfo;
 }
 
 export function projectNode(node: V1Node): V1Node {
@@ -50,17 +62,26 @@ export function projectNode(node: V1Node): V1Node {
     status:
       node.status === undefined
         ? undefined
-        : { nodeInfo: node.status.nodeInfo, conditions: conditions?.length ? conditions : undefined },
+        : {
+            nodeInfo: nodeInfo(node.status.nodeInfo),
+            conditions: conditions?.length ? conditions : undefined,
+          },
   };
 }
 
 function containers<C extends V1Container | V1EphemeralContainer>(list: C[] | undefined): C[] | undefined {
-  return list?.map((c) => ({ name: c.name, image: c.image }) as C);
+  return list?.map((c) => ({ name: pool.get(c.name), image: pool.get(c.image) }) as C);
 }
 
 /** Whether and when a container started is all that is read: its name, imageID and state. */
 function statuses(list: V1ContainerStatus[] | undefined): V1ContainerStatus[] | undefined {
-  return list?.map((s) => ({ name: s.name, imageID: s.imageID, state: s.state }) as V1ContainerStatus);
+  return list?.map(
+    (s) => ({ name: pool.get(s.name), imageID: pool.get(s.imageID), state: s.state }) as V1ContainerStatus,
+  );
+}
+
+function secretRefs(list: V1LocalObjectReference[] | undefined): V1LocalObjectReference[] | undefined {
+  return list?.map((r) => ({ name: pool.get(r.name) }));
 }
 
 export function projectPod(pod: V1Pod): V1Pod {
@@ -73,8 +94,8 @@ export function projectPod(pod: V1Pod): V1Pod {
       spec === undefined
         ? undefined
         : {
-            nodeName: spec.nodeName,
-            imagePullSecrets: spec.imagePullSecrets,
+            nodeName: pool.get(spec.nodeName),
+            imagePullSecrets: secretRefs(spec.imagePullSecrets),
             containers: containers(spec.containers) ?? [],
             initContainers: containers(spec.initContainers),
             ephemeralContainers: containers(spec.ephemeralContainers),
@@ -83,7 +104,7 @@ export function projectPod(pod: V1Pod): V1Pod {
       status === undefined
         ? undefined
         : {
-            phase: status.phase,
+            phase: pool.get(status.phase),
             containerStatuses: statuses(status.containerStatuses),
             initContainerStatuses: statuses(status.initContainerStatuses),
           },

@@ -1,11 +1,14 @@
 // The three informers the collector runs: every pod (image sets per node), every node (who should
 // have an agent, which pool each belongs to) and pod events (real pull failures). Pods and nodes can
 // be cached as a projection (only the fields their readers use) of what the list and watch return.
+// All three list in pages, each page projected before the next is read: a cluster's whole pod list
+// (hundreds of thousands of full Pods at 15,000 nodes) is never held parsed at once.
 import {
   ListWatch,
   Watch,
   type CoreV1Event,
   type KubeConfig,
+  type KubernetesListObject,
   type KubernetesObject,
   type ListPromise,
   type V1Node,
@@ -18,7 +21,18 @@ export interface InformerHooks {
   readonly log: (level: 'info' | 'warn', message: string) => void;
   readonly watchdogMs?: number;
   readonly initialBackoffMs?: number;
+  /** Objects per list page of the projected informers; default LIST_PAGE_SIZE. */
+  readonly listPageSize?: number;
 }
+
+/** As kubectl and client-go's reflector page their lists. */
+export const LIST_PAGE_SIZE = 500;
+
+/** One page of a list call: client-node's list parameters and what it answers. */
+type PagedList<T extends KubernetesObject> = (page: {
+  limit: number;
+  _continue?: string;
+}) => Promise<KubernetesListObject<T>>;
 
 /** What the cache keeps of each object: all of it, or a projection of the fields its readers use. */
 export type Projection<T> = (object: T) => T;
@@ -52,18 +66,43 @@ class ProjectingWatch<T> extends Watch {
   }
 }
 
+/**
+ * The whole list, page by page, each page's objects projected before the next page is asked for.
+ * The API server serves every page of one list from the first page's snapshot (an expired continue
+ * token fails the list, and the supervised informer starts again); the watch starts at its version.
+ */
+export function pagedProjectedList<T extends KubernetesObject>(
+  list: PagedList<T>,
+  project: Projection<T>,
+  pageSize: number,
+): ListPromise<T> {
+  return async () => {
+    const first = await list({ limit: pageSize });
+    const items = first.items.map(project);
+    let next = first.metadata?._continue;
+    while (next) {
+      const page = await list({ limit: pageSize, _continue: next });
+      for (const item of page.items) items.push(project(item));
+      next = page.metadata?._continue;
+    }
+    return { ...first, metadata: { ...first.metadata, _continue: undefined }, items };
+  };
+}
+
 /** client-node's informer (its list and watch calls), with every listed and watched object projected. */
 function projectingInformer<T extends KubernetesObject>(
   config: KubeConfig,
   path: string,
-  list: ListPromise<T>,
+  list: PagedList<T>,
   project: Projection<T>,
+  pageSize: number,
 ): ListWatch<T> {
-  const listProjected: ListPromise<T> = async () => {
-    const listed = await list();
-    return { ...listed, items: listed.items.map(project) };
-  };
-  return new ListWatch<T>(path, new ProjectingWatch(config, project), listProjected, false);
+  return new ListWatch<T>(
+    path,
+    new ProjectingWatch(config, project),
+    pagedProjectedList(list, project, pageSize),
+    false,
+  );
 }
 
 export function podInformer(
@@ -77,7 +116,13 @@ export function podInformer(
     name: 'pod',
     onChange,
     create: () =>
-      projectingInformer(kube.config, '/api/v1/pods', () => kube.core.listPodForAllNamespaces({}), project),
+      projectingInformer(
+        kube.config,
+        '/api/v1/pods',
+        (page) => kube.core.listPodForAllNamespaces(page),
+        project,
+        hooks.listPageSize ?? LIST_PAGE_SIZE,
+      ),
   });
 }
 
@@ -91,7 +136,14 @@ export function nodeInformer(
     ...hooks,
     name: 'node',
     onChange,
-    create: () => projectingInformer(kube.config, '/api/v1/nodes', () => kube.core.listNode({}), project),
+    create: () =>
+      projectingInformer(
+        kube.config,
+        '/api/v1/nodes',
+        (page) => kube.core.listNode(page),
+        project,
+        hooks.listPageSize ?? LIST_PAGE_SIZE,
+      ),
   });
 }
 
@@ -111,7 +163,11 @@ export function eventInformer(
       new ListWatch<CoreV1Event>(
         '/api/v1/events',
         new Watch(kube.config),
-        () => kube.core.listEventForAllNamespaces({ fieldSelector: POD_EVENT_SELECTOR }),
+        pagedProjectedList(
+          (page) => kube.core.listEventForAllNamespaces({ ...page, fieldSelector: POD_EVENT_SELECTOR }),
+          (event) => event,
+          hooks.listPageSize ?? LIST_PAGE_SIZE,
+        ),
         false,
         undefined,
         POD_EVENT_SELECTOR,

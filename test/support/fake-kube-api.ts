@@ -778,11 +778,24 @@ current-context: fake
       return;
     }
     const items = [...this.store[kind].values()].filter(matches);
+    // Paged with `limit`: each page names the next (`continue`), and every page of one list carries
+    // the first page's resourceVersion, as a real API server serves them from one snapshot.
+    const limit = Number(url.searchParams.get('limit') ?? '0');
+    const token = url.searchParams.get('continue');
+    const { rv, offset } = token
+      ? (JSON.parse(Buffer.from(token, 'base64url').toString()) as { rv: number; offset: number })
+      : { rv: this.rv, offset: 0 };
+    const end = limit > 0 ? offset + limit : items.length;
+    const next =
+      end < items.length ? Buffer.from(JSON.stringify({ rv, offset: end })).toString('base64url') : undefined;
     this.send(res, 200, {
       apiVersion: apiVersionOf(kind),
       kind: KIND_INFO[kind].list,
-      metadata: { resourceVersion: String(this.rv) },
-      items,
+      metadata: {
+        resourceVersion: String(rv),
+        ...(next !== undefined ? { continue: next, remainingItemCount: items.length - end } : {}),
+      },
+      items: items.slice(offset, end),
     });
   }
 

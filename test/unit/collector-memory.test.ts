@@ -1,7 +1,14 @@
 // The collector's heap follows its container's memory limit, and near that limit it sheds in the
 // stated order (cached report and report history, then new agent connections) instead of dying.
 import { describe, expect, it } from 'vitest';
-import { memoryLimit, oldSpaceMiB, parseBytes } from '../../src/collector/heap-limit.js';
+import {
+  HEAP_ENV,
+  memoryLimit,
+  oldSpaceMiB,
+  parseBytes,
+  relaunchPlan,
+  semiSpaceMiB,
+} from '../../src/collector/heap-limit.js';
 import { MemoryGuard } from '../../src/collector/memory-guard.js';
 
 const files =
@@ -41,12 +48,43 @@ describe('heap limit from the memory limit', () => {
   });
 });
 
+describe('young generation and malloc arenas from the memory limit', () => {
+  it('sizes semi-spaces at 1/128 of the limit, a power of two between 1 and 16 MiB', () => {
+    expect(semiSpaceMiB(2 ** 30)).toBe(8);
+    expect(semiSpaceMiB(768 * 2 ** 20)).toBe(4);
+    expect(semiSpaceMiB(4 * 2 ** 30)).toBe(16);
+    expect(semiSpaceMiB(64 * 2 ** 20)).toBe(1);
+  });
+
+  it('relaunches with the heap and semi-space flags and two malloc arenas, keeping what was set', () => {
+    const limit = { bytes: 2 ** 30, source: '/sys/fs/cgroup/memory.max' };
+    const plan = relaunchPlan(limit, ['--disable-warning=DEP0040'], { PATH: '/bin' });
+    expect(plan.nodeArgs).toEqual([
+      '--disable-warning=DEP0040',
+      '--max-old-space-size=732',
+      '--max-semi-space-size=8',
+    ]);
+    expect(plan.env).toEqual({
+      PATH: '/bin',
+      MALLOC_ARENA_MAX: '2',
+      [HEAP_ENV]: '/sys/fs/cgroup/memory.max (1024 MiB)',
+    });
+    const own = relaunchPlan(limit, ['--max-semi-space-size=32'], { MALLOC_ARENA_MAX: '4' });
+    expect(own.nodeArgs).toEqual(['--max-semi-space-size=32', '--max-old-space-size=732']);
+    expect(own.env.MALLOC_ARENA_MAX).toBe('4');
+    expect(
+      relaunchPlan(limit, [], { NODE_OPTIONS: '--max-semi-space-size=2' }).nodeArgs.join(' '),
+    ).not.toContain('--max-semi-space-size=8');
+  });
+});
+
 describe('memory guard', () => {
-  it('sheds caches first, then refuses new agents, and accepts them again once memory is back', () => {
+  it('sheds the cached report, then the report history, then refuses new agents, and accepts them again', () => {
     let used = 50;
     const shed: string[] = [];
     const guard = new MemoryGuard({
-      shedCaches: () => shed.push('caches'),
+      shedReport: () => shed.push('report'),
+      shedHistory: () => shed.push('history'),
       log: (m) => shed.push(m),
       heap: () => ({ used, limit: 100 }),
     });
@@ -54,12 +92,18 @@ describe('memory guard', () => {
     expect(shed).toEqual([]);
     used = 72;
     guard.check();
-    expect(shed[0]).toBe('caches');
+    // Paged readers keep their reports: only the cached one, which the next read rebuilds, goes.
+    expect(shed.filter((s) => !s.startsWith('heap'))).toEqual(['report']);
+    expect(guard.refusingAgents).toBe(false);
+    used = 79;
+    guard.check();
+    // The report was shed less than 10 s ago: not again; the history goes now.
+    expect(shed.filter((s) => !s.startsWith('heap'))).toEqual(['report', 'history']);
     expect(guard.refusingAgents).toBe(false);
     used = 90;
     guard.check();
     expect(guard.refusingAgents).toBe(true);
-    expect(guard.counts).toEqual({ cachesShed: 1, agentsRefused: 1 });
+    expect(guard.counts).toEqual({ reportShed: 1, historyShed: 1, agentsRefused: 1 });
     used = 80;
     guard.check();
     expect(guard.refusingAgents).toBe(true);
@@ -73,7 +117,8 @@ describe('memory guard', () => {
     let used = 95;
     const log: string[] = [];
     const guard = new MemoryGuard({
-      shedCaches: () => log.push('caches'),
+      shedReport: () => log.push('report'),
+      shedHistory: () => log.push('history'),
       log: (m) => log.push(m),
       heap: () => ({ used, limit: 100 }),
     });
@@ -89,6 +134,6 @@ describe('memory guard', () => {
     used = 70;
     guard.checkBetweenCollections();
     expect(guard.refusingAgents).toBe(false);
-    expect(guard.counts).toEqual({ cachesShed: 1, agentsRefused: 1 });
+    expect(guard.counts).toEqual({ reportShed: 1, historyShed: 1, agentsRefused: 1 });
   });
 });
