@@ -2,7 +2,8 @@
 // deltas each time, every delta adding 7 new findings of ~16 KiB. Before the per-node limits this
 // left one node with 38,938 findings, collector RSS 234 → 555 MB and a 393 MB report. Figures: the
 // findings the node keeps (goal ≤ 5,001: the limit plus the limit finding), the report's size (goal
-// ≤ 10 MiB: the node's 4 MiB of findings appear twice, in the node and as problems), the JS heap the
+// ≤ 10 MiB: the node's 4 MiB of findings appear twice, in the node and as problems, and the causes
+// quote them clipped to 4 KiB of evidence and 2 KiB of fix each), the JS heap the
 // collector still uses 5 s later (growth goal ≤ 32 MiB) and its RSS (growth goal ≤ 64 MiB; the
 // hundreds of MB of frames it received and refused leave garbage V8 returns lazily), with the heap
 // cap the Deployment sets.

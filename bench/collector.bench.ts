@@ -8,10 +8,19 @@
 // Ingest latency is measured end to end: a client sends a message and then a WebSocket ping on the
 // same socket; the collector handles frames in order, so the pong arrives after the message was
 // parsed and applied.
+//
+// The simulated agents speak the protocol as the real one (src/agent/collector-link.ts) does: hello,
+// then after welcome a snapshot whose findings go by reference when the collector offers that, and
+// the bodies the collector asks for (findings-request), with a ping after them: a node counts as
+// ingested when the collector has applied its snapshot. Each node's finding texts and digests are
+// made before the clock starts: a real agent has them from its scan (and keeps the texts of its last
+// snapshot to answer a request) on its own node, not on the collector's machine this process shares.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { textDigest } from '../src/protocol/finding-digest.js';
+import { parseCollectorMessage } from '../src/protocol/messages.js';
 import { FakeKubeApi, podObject } from '../test/support/fake-kube-api.js';
 import {
   diskDigests,
@@ -130,6 +139,12 @@ export function startCollector(
   });
 }
 
+/** CPU seconds (user + system) the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export function rssMiB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
@@ -151,9 +166,9 @@ function findingJson(key: string, node: string | null, i: number): string {
   });
 }
 
-const SHARED = Array.from({ length: SHARED_FINDINGS }, (_, i) => findingJson(`shared-${i}`, null, i)).join(
-  ',',
-);
+const SHARED_TEXTS = Array.from({ length: SHARED_FINDINGS }, (_, i) => findingJson(`shared-${i}`, null, i));
+const SHARED = SHARED_TEXTS.join(',');
+const SHARED_DIGESTS = SHARED_TEXTS.map(textDigest);
 const HOSTS = JSON.stringify(
   Array.from({ length: 5 }, (_, i) => ({
     host: `mirror${i}.corp.example:5000`,
@@ -183,12 +198,43 @@ const REGISTRIES = generatedRegistriesConf([IDMS]);
 const FILES = JSON.stringify(diskDigests(REGISTRIES));
 const DRIFTED_FILES = JSON.stringify(diskDigests(`${REGISTRIES}# edited by hand\n`));
 
-export function snapshotJson(node: string, n: number): string {
-  const own = Array.from({ length: FINDINGS_PER_NODE - SHARED_FINDINGS }, (_, i) =>
+/** The node's own findings, as JSON texts. */
+function ownTexts(node: string): string[] {
+  return Array.from({ length: FINDINGS_PER_NODE - SHARED_FINDINGS }, (_, i) =>
     findingJson(`own-${node}-${i}`, node, SHARED_FINDINGS + i),
-  ).join(',');
+  );
+}
+
+/** A node's own findings as its agent holds them after its scan: their texts and digests. */
+interface OwnFindings {
+  readonly texts: readonly string[];
+  readonly digests: readonly string[];
+}
+
+function ownFindings(node: string): OwnFindings {
+  const texts = ownTexts(node);
+  return { texts, digests: texts.map(textDigest) };
+}
+
+/**
+ * The node's snapshot: with its findings' bodies, or (`own` given) by reference, as an agent
+ * welcomed with findingDigests sends it.
+ */
+export function snapshotJson(node: string, n: number, own?: OwnFindings): string {
+  const findings =
+    own === undefined
+      ? `"findings":[${SHARED},${ownTexts(node).join(',')}]`
+      : `"findingRefs":${JSON.stringify([...SHARED_DIGESTS, ...own.digests])}`;
   const drifted = n % 50 === 0;
-  return `{"v":1,"type":"snapshot","seq":1,"generatedAt":"2026-11-23T12:00:00Z","configHash":"${drifted ? 'drifted' : 'main'}","files":${drifted ? DRIFTED_FILES : FILES},"findings":[${SHARED},${own}],"hosts":${HOSTS},"images":${IMAGES},"scan":{"at":"2026-11-23T12:00:00Z","durationMs":1200,"probes":25}}`;
+  return `{"v":1,"type":"snapshot","seq":1,"generatedAt":"2026-11-23T12:00:00Z","configHash":"${drifted ? 'drifted' : 'main'}","files":${drifted ? DRIFTED_FILES : FILES},${findings},"hosts":${HOSTS},"images":${IMAGES},"scan":{"at":"2026-11-23T12:00:00Z","durationMs":1200,"probes":25}}`;
+}
+
+const SHARED_BY_DIGEST = new Map(SHARED_DIGESTS.map((d, i) => [d, SHARED_TEXTS[i]!]));
+
+/** The answer to a findings-request for the node's snapshot: the texts of the digests asked for. */
+function findingBodiesJson(own: OwnFindings, asked: readonly string[]): string {
+  const bodies = asked.map((d) => SHARED_BY_DIGEST.get(d) ?? own.texts[own.digests.indexOf(d)]!);
+  return JSON.stringify({ v: 1, type: 'finding-bodies', seq: 1, bodies });
 }
 
 function seedOpenShift(api: FakeKubeApi): void {
@@ -219,10 +265,10 @@ interface SimAgent {
 }
 
 /** Like an agent, tries again (up to 5 times, 1 s apart) when the connection is reset before it is up. */
-async function connect(url: string, node: string, n: number): Promise<SimAgent> {
+async function connect(url: string, node: string, n: number, own: OwnFindings): Promise<SimAgent> {
   for (let attempt = 1; ; attempt++)
     try {
-      return await connectOnce(url, node, n);
+      return await connectOnce(url, node, n, own);
     } catch (err) {
       if (attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
       reconnects++;
@@ -232,25 +278,36 @@ async function connect(url: string, node: string, n: number): Promise<SimAgent> 
 
 let reconnects = 0;
 
-function connectOnce(url: string, node: string, n: number): Promise<SimAgent> {
+function connectOnce(url: string, node: string, n: number, own: OwnFindings): Promise<SimAgent> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/agents`, { perMessageDeflate: false });
     const agent: SimAgent = { node, ws, pings: [], onPong: null };
+    const sendAndPing = (text: string): void => {
+      ws.send(text);
+      agent.pings.push(performance.now());
+      ws.ping();
+    };
     ws.on('error', reject);
-    ws.on('message', () => undefined);
+    // Until the snapshot is applied: the pong of the last ping (a findings-request comes before
+    // the pong of the ping that followed the snapshot, so its answer's ping is the last).
+    agent.onPong = () => {
+      if (agent.pings.length === 0) resolve(agent);
+    };
+    ws.on('message', (data) => {
+      const message = parseCollectorMessage(data.toString());
+      if (message.type === 'welcome')
+        sendAndPing(snapshotJson(node, n, message.findingDigests === true ? own : undefined));
+      else if (message.type === 'findings-request') sendAndPing(findingBodiesJson(own, message.digests));
+    });
     ws.on('pong', () => {
       const sentAt = agent.pings.shift();
       if (sentAt !== undefined) agent.onPong?.(sentAt);
     });
-    ws.once('open', () => {
+    ws.once('open', () =>
       ws.send(
         `{"v":1,"type":"hello","node":"${node}","agentVersion":"bench","configHash":"main","pod":{"name":null,"namespace":null}}`,
-      );
-      ws.send(snapshotJson(node, n));
-      agent.onPong = () => resolve(agent);
-      agent.pings.push(performance.now());
-      ws.ping();
-    });
+      ),
+    );
   });
 }
 
@@ -339,24 +396,43 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
       podObject('apps', `app-${n}`, nodeName(n), { containers: [`quay.io/team${n % 20}/app:1.${n % 20}`] }),
     );
   }
+  // What each agent has computed on its own node before it connects.
+  const own = Array.from({ length: AGENTS }, (_, n) => ownFindings(nodeName(n)));
   const { child, url, pid } = await startCollector(api.writeKubeconfig());
   const agents: SimAgent[] = [];
   try {
     say(`collector: ${AGENTS} agents × ${FINDINGS_PER_NODE} findings against ${url} (pid ${pid})`);
     const started = performance.now();
+    const cpuBefore = cpuSeconds(pid);
+    const benchCpuBefore = process.cpuUsage();
     let next = 0;
     await Promise.all(
       Array.from({ length: CONNECT_CONCURRENCY }, async () => {
         while (next < AGENTS) {
           const n = next++;
-          agents.push(await connect(url, nodeName(n), n));
+          agents.push(await connect(url, nodeName(n), n, own[n]!));
         }
       }),
     );
     const ingestS = (performance.now() - started) / 1000;
+    const ingestCpuS = cpuSeconds(pid) - cpuBefore;
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    const clientsCpuS = (benchCpu.user + benchCpu.system) / 1e6;
     say(
-      `  ingest of ${AGENTS} snapshots: ${ingestS.toFixed(2)} s (goal ≤ ${INGEST_GOAL_S[AGENTS] ?? 10} s; ${reconnects} connection(s) reset and retried)`,
+      `  ingest of ${AGENTS} snapshots: ${ingestS.toFixed(2)} s (goal ≤ ${INGEST_GOAL_S[AGENTS] ?? 10} s; ${reconnects} connection(s) reset and retried); collector CPU ${ingestCpuS.toFixed(2)} s, the simulated agents' ${clientsCpuS.toFixed(2)} s`,
     );
+    // BENCH_COLLECTOR_INGEST_ONLY=1: stop here (e.g. for a CPU profile of the ingest alone).
+    if (process.env.BENCH_COLLECTOR_INGEST_ONLY === '1')
+      return [
+        {
+          bench: 'collector',
+          metric: 'ingestSeconds',
+          agents: AGENTS,
+          value: Number(ingestS.toFixed(2)),
+          collectorCpuSeconds: Number(ingestCpuS.toFixed(2)),
+          agentsCpuSeconds: Number(clientsCpuS.toFixed(2)),
+        },
+      ];
     const heartbeatMs = await roundTrip(
       agents,
       (_a, i) => `{"v":1,"type":"heartbeat","seq":${i},"at":"2026-11-23T12:00:01Z"}`,
@@ -453,6 +529,8 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
         goal: INGEST_GOAL_S[AGENTS] ?? 10,
         findingsPerAgent: FINDINGS_PER_NODE,
         reconnects,
+        collectorCpuSeconds: Number(ingestCpuS.toFixed(2)),
+        agentsCpuSeconds: Number(clientsCpuS.toFixed(2)),
       },
       {
         bench: 'collector',

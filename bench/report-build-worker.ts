@@ -6,6 +6,7 @@
 // JSON object on stdout. Run it by hand with profiling, e.g.
 //   node --import tsx --max-old-space-size=732 --expose-gc --cpu-prof bench/report-build-worker.ts 15000
 import { getHeapStatistics } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { nodeName, snapshotJson } from './collector.bench.js';
 import type * as NodeStoreModule from '../src/collector/node-store.js';
 import type * as ReportCacheModule from '../src/collector/report-cache.js';
@@ -15,6 +16,8 @@ import type * as MessagesModule from '../src/protocol/messages.js';
 import type { ClusterInput, NodeInput } from '../src/core/report/types.js';
 import type { DeltaMessage, SnapshotMessage } from '../src/protocol/messages.js';
 import { loadBuilt } from './types.js';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 
 // The production build (dist/, which `npm run bench` builds first).
 const { NodeStore } = await loadBuilt<typeof NodeStoreModule>('collector/node-store.js');
@@ -80,16 +83,39 @@ const input = (nowMs: number): ClusterInput => ({
 });
 const cache = new ReportCache({ input, inputsVersion: () => version, reuseMs: 0 });
 
+/** Runs `work` under the CPU profiler and writes the profile to `path` (BENCH_REPORT_PROFILE: the first build's). */
+async function profiled<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  const result = await work();
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(path, JSON.stringify(profile));
+  session.disconnect();
+  return result;
+}
+
+/** Milliseconds of garbage collection so far (V8's gc entries). */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
+
 interface Build {
   readonly ms: number;
   readonly cpuMs: number;
+  /** Of `ms`, garbage collection. */
+  readonly gcMs: number;
   /** Heap grown during the build (no collection forced: a floor of what it allocated). */
   readonly heapGrowthMiB: number;
   readonly heapPeakMiB: number;
 }
 
-function timedBuild(): Build {
+async function timedBuild(): Promise<Build> {
   const heapBefore = process.memoryUsage().heapUsed;
+  const gcBefore = gcMs;
   const cpu = process.cpuUsage();
   const t0 = performance.now();
   cache.drop();
@@ -98,17 +124,28 @@ function timedBuild(): Build {
   const used = process.cpuUsage(cpu);
   const heapNow = process.memoryUsage().heapUsed;
   void report;
+  await new Promise((r) => setTimeout(r, 20)); // the gc entries of the build arrive
   return {
     ms: Math.round(ms),
     cpuMs: Math.round((used.user + used.system) / 1000),
+    gcMs: Math.round(gcMs - gcBefore),
     heapGrowthMiB: mib(heapNow - heapBefore),
     heapPeakMiB: mib(getHeapStatistics().used_heap_size),
   };
 }
 
-const first = timedBuild();
+// BENCH_REPORT_PROFILE=file.cpuprofile profiles the first build; BENCH_REPORT_PROFILE_BUILD=rebuild
+// (the second rebuild) or delta (the build after the deltas) another one.
+const profile = process.env.BENCH_REPORT_PROFILE;
+const profiledBuild = process.env.BENCH_REPORT_PROFILE_BUILD ?? 'first';
+const build = (which: string): Promise<Build> =>
+  profile === undefined || which !== profiledBuild ? timedBuild() : profiled(profile, timedBuild);
+const first = await build('first');
 const heapWithReport = heapUsedAfterGc();
-const rebuilds = [timedBuild(), timedBuild()];
+// What stays between builds when no report is held: the memo (and the index's problem slots).
+cache.drop();
+const heapMemo = heapUsedAfterGc();
+const rebuilds = [await timedBuild(), await build('rebuild')];
 const firstThree = [first, ...rebuilds].map((b) => b.ms);
 const median = [...firstThree].sort((a, b) => a - b)[1]!;
 
@@ -130,7 +167,7 @@ for (let n = 0; n < 50; n++) {
   store.delta(node, connections[(n * 97) % AGENTS]!, delta, started);
 }
 version++;
-const afterDelta = timedBuild();
+const afterDelta = await build('delta');
 
 const report = cache.current();
 const summaryBytes = JSON.stringify(digestOf(report)).length;
@@ -156,6 +193,7 @@ process.stdout.write(
     afterDelta,
     heapAfterIngestMiB: mib(heapAfterIngest),
     heapWithReportMiB: mib(heapWithReport),
+    memoRetainedMiB: mib(heapMemo - heapAfterIngest),
     heapLimitMiB: mib(getHeapStatistics().heap_size_limit),
     rssMiB: mib(process.memoryUsage().rss),
     summaryBytes,

@@ -18,6 +18,7 @@ const RSS_GOAL_MIB = 512;
 interface BuildFigures {
   readonly ms: number;
   readonly cpuMs: number;
+  readonly gcMs: number;
   readonly heapGrowthMiB: number;
 }
 
@@ -31,6 +32,7 @@ interface WorkerResult {
   readonly afterDelta: BuildFigures;
   readonly heapAfterIngestMiB: number;
   readonly heapWithReportMiB: number;
+  readonly memoRetainedMiB: number;
   readonly heapLimitMiB: number;
   readonly rssMiB: number;
   readonly summaryBytes: number;
@@ -63,7 +65,7 @@ export async function run(): Promise<BenchLine[]> {
     const load = loadavg()[0]!.toFixed(2);
     const r = await runWorker(agents, heapMiB);
     say(
-      `report build, ${agents} agents × 200 findings (${r.problems} problems, ${r.causes} causes; heap limit ${heapMiB} MiB from the manifest's ${memoryLimit}; load ${load}): first ${r.first.ms} ms (CPU ${r.first.cpuMs} ms), then ${r.rebuilds.map((b) => b.ms).join(', ')} ms, after 50 deltas ${r.afterDelta.ms} ms (goal ≤ ${BUILD_GOAL_MS} ms); heap ${r.heapAfterIngestMiB} MiB after ingest, ${r.heapWithReportMiB} MiB with the report; RSS ${r.rssMiB} MiB`,
+      `report build, ${agents} agents × 200 findings (${r.problems} problems, ${r.causes} causes; heap limit ${heapMiB} MiB from the manifest's ${memoryLimit}; load ${load}): first ${r.first.ms} ms (CPU ${r.first.cpuMs} ms, GC ${r.first.gcMs} ms), then ${r.rebuilds.map((b) => b.ms).join(', ')} ms, after 50 deltas ${r.afterDelta.ms} ms (goal ≤ ${BUILD_GOAL_MS} ms); heap ${r.heapAfterIngestMiB} MiB after ingest, ${r.heapWithReportMiB} MiB with the report, of which the memo kept between builds ${r.memoRetainedMiB} MiB; RSS ${r.rssMiB} MiB`,
     );
     const common = { agents, loadAverage: Number(load), heapLimitMiB: heapMiB };
     lines.push(
@@ -73,6 +75,7 @@ export async function run(): Promise<BenchLine[]> {
         value: r.first.ms,
         goal: BUILD_GOAL_MS,
         cpuMs: r.first.cpuMs,
+        gcMs: r.first.gcMs,
         problems: r.problems,
         causes: r.causes,
         ...common,
@@ -83,6 +86,7 @@ export async function run(): Promise<BenchLine[]> {
         value: r.medianOf3Ms,
         goal: BUILD_GOAL_MS,
         rebuildCpuMs: r.rebuilds.map((b) => b.cpuMs),
+        rebuildGcMs: r.rebuilds.map((b) => b.gcMs),
         ...common,
       },
       {
@@ -92,6 +96,12 @@ export async function run(): Promise<BenchLine[]> {
         goal: BUILD_GOAL_MS,
         cpuMs: r.afterDelta.cpuMs,
         deltas: 50,
+        ...common,
+      },
+      {
+        bench: 'report-build',
+        metric: 'memoRetainedMiB',
+        value: r.memoRetainedMiB,
         ...common,
       },
       {

@@ -1,8 +1,9 @@
 // The WebSocket to the collector: Bearer token from the projected service-account token file (read
-// again at every connect, the kubelet rotates it), hello + a fresh snapshot after every (re)connect,
-// deltas while connected (coalesced in a bounded outbox while the socket is down or backed up),
-// heartbeats, reconnect with jittered exponential backoff, and the collector's requests
-// (images, trace-request, snapshot-request).
+// again at every connect, the kubelet rotates it), hello after every (re)connect and a fresh
+// snapshot once welcomed (by reference when the collector offers findingDigests), deltas while
+// connected (coalesced in a bounded outbox while the socket is down or backed up), heartbeats,
+// reconnect with jittered exponential backoff, and the collector's requests (images, trace-request,
+// snapshot-request, findings-request).
 import type { ErrorBody } from '../core/errors.js';
 import { nodeFindingJson } from '../core/findings/types.js';
 import { readLocalFile } from '../host/node-fs.js';
@@ -15,11 +16,13 @@ import {
   ProtocolError,
   type AgentMessage,
   type CollectorMessage,
+  type FindingsRequestMessage,
   type HelloMessage,
   type SnapshotMessage,
   type TraceRequestMessage,
 } from '../protocol/messages.js';
 import { Backoff } from './backoff.js';
+import { FindingRefs } from './finding-refs.js';
 import type { AgentLogger } from './log.js';
 import { Outbox } from './outbox.js';
 import type { AgentSink, ScanResult } from './sinks.js';
@@ -78,6 +81,11 @@ export class CollectorLink implements AgentSink {
   private peer: CollectorPeer | null = null;
   private socket: WebSocket | null = null;
   private open = false;
+  /** Welcome received on this connection: snapshots and deltas may go. */
+  private welcomed = false;
+  /** The collector takes snapshots by reference (its welcome said findingDigests). */
+  private byReference = false;
+  private readonly refs = new FindingRefs();
   /** The last connection error, so a retry loop logs each distinct failure once. */
   private lastError: string | null = null;
   private stopped = false;
@@ -189,6 +197,8 @@ export class CollectorLink implements AgentSink {
     this.socket = ws;
     ws.on('open', () => {
       this.open = true;
+      this.welcomed = false;
+      this.byReference = false;
       this.lastError = null;
       // A restarted collector counts image generations afresh.
       this.imagesGeneration = -1;
@@ -198,9 +208,8 @@ export class CollectorLink implements AgentSink {
         { collector: this.endpoint, event: 'collector-connected' },
         `Connected to the collector at ${this.endpoint}.`,
       );
+      // The snapshot follows welcome, which says whether it may go by reference.
       this.send({ v: 1, type: 'hello', ...this.peer!.hello() });
-      // The snapshot replaces everything the collector knew: pending deltas are part of it.
-      this.sendSnapshot();
       this.startHeartbeat();
     });
     ws.on('message', (data, isBinary) => {
@@ -230,6 +239,7 @@ export class CollectorLink implements AgentSink {
     ws.on('close', (code) => {
       const wasOpen = this.open;
       this.open = false;
+      this.welcomed = false;
       this.socket = null;
       this.stopHeartbeat();
       if (wasOpen) {
@@ -270,6 +280,11 @@ export class CollectorLink implements AgentSink {
           this.heartbeatMs = message.heartbeatIntervalMs;
           this.startHeartbeat();
         }
+        if (this.welcomed) return;
+        this.welcomed = true;
+        this.byReference = message.findingDigests === true;
+        // The snapshot replaces everything the collector knew: pending deltas are part of it.
+        this.sendSnapshot();
         return;
       case 'images':
         if (message.generation <= this.imagesGeneration) return;
@@ -282,7 +297,21 @@ export class CollectorLink implements AgentSink {
       case 'trace-request':
         void this.answerTrace(message);
         return;
+      case 'findings-request':
+        this.answerFindings(message);
+        return;
     }
+  }
+
+  /** The bodies asked for; a full snapshot when they are not all the last snapshot's. */
+  private answerFindings(request: FindingsRequestMessage): void {
+    const bodies = this.refs.bodies(request.seq, request.digests);
+    if (bodies === null) return; // about an older snapshot: the collector has a newer one
+    if (bodies === 'unknown') {
+      this.sendSnapshot(false);
+      return;
+    }
+    this.send({ v: 1, type: 'finding-bodies', seq: request.seq, bodies });
   }
 
   private async answerTrace(request: TraceRequestMessage): Promise<void> {
@@ -303,11 +332,18 @@ export class CollectorLink implements AgentSink {
     return true;
   }
 
-  /** A full snapshot: the only message that carries the configuration files' digests. */
-  private sendSnapshot(): void {
-    this.outbox.clear();
+  /**
+   * A full snapshot: the only message that carries the configuration files' digests. Its findings
+   * go by reference when the collector offers that, unless `byReference` is false.
+   */
+  private sendSnapshot(byReference = this.byReference): void {
     const peer = this.peer;
-    if (peer !== null && this.send(peer.snapshot(++this.seq))) this.sentConfigHash = peer.scannedConfigHash;
+    if (peer === null || !this.welcomed) return;
+    this.outbox.clear();
+    const snapshot = peer.snapshot(++this.seq);
+    if (!byReference) this.refs.sentBodies();
+    if (this.send(byReference ? this.refs.byReference(snapshot) : snapshot))
+      this.sentConfigHash = peer.scannedConfigHash;
   }
 
   /** The configuration changed since the collector last got its file digests. */
@@ -316,7 +352,7 @@ export class CollectorLink implements AgentSink {
   }
 
   private flush(): void {
-    if (!this.open || (this.outbox.empty && !this.configBehind)) return;
+    if (!this.welcomed || (this.outbox.empty && !this.configBehind)) return;
     if ((this.socket?.bufferedAmount ?? 0) > MAX_BUFFERED_BYTES) return; // the heartbeat retries
     if (this.outbox.needsSnapshot || this.configBehind) {
       this.sendSnapshot();

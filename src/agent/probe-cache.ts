@@ -8,6 +8,7 @@
 // manifest answer, a blob check, the "did not answer" mark): a scan's result for an image stays
 // valid exactly as long as the epochs of the hosts its trace contacted do not move.
 import { ClientCache } from '../probe/client-cache.js';
+import { BlobChecker } from '../trace/blob-check.js';
 import type {
   ManifestAnswer,
   RegistryClient,
@@ -40,6 +41,13 @@ export class CachingClientCache extends ClientCache {
    */
   private readonly blobsAsked = new Map<string, { host: string; at: number }>();
   private readonly epochs = new Map<string, number>();
+  /**
+   * The blob answers of the scans' trace engines, kept with the clients that asked them: like the
+   * manifest answers, they outlive a configuration change for the clients it did not touch (a new
+   * configuration that sent its blob checks again would move every host's epoch, and the scan after
+   * it would check every image again).
+   */
+  readonly blobs = new BlobChecker();
   /** Real manifest requests sent since the last `takeProbeCount()`. */
   private probes = 0;
 
@@ -99,6 +107,7 @@ export class CachingClientCache extends ClientCache {
     this.answers.clear();
     this.blobsAsked.clear();
     this.down.clear();
+    this.blobs.clear();
     super.close();
   }
 

@@ -20,6 +20,7 @@ import {
 import { TraceEngine } from '../trace/engine.js';
 import type { SignatureEvaluator, TraceResult, TraceSignature } from '../trace/types.js';
 import type { HostConfig } from './host-config.js';
+import { GcPacer } from './gc-pacer.js';
 import { FairLimit, HostLimit, HostPacer } from './limits.js';
 import { traceAsKubelet } from './kubelet-trace.js';
 import { CachingClientCache, type ProbeObserver } from './probe-cache.js';
@@ -145,6 +146,7 @@ export class Scanner {
    * all of them, and is no slower: the per-host probe bound is what paces the requests.
    */
   private readonly inProgress: FairLimit;
+  private readonly gcPacer = new GcPacer();
 
   /**
    * `answers` (scanAnswers) outlives the Scanner: after a configuration change, the sources that are
@@ -158,7 +160,10 @@ export class Scanner {
   ) {
     this.cache = answers;
     this.inProgress = new FairLimit(settings.concurrency * CHECKS_PER_PROBE_PLACE, settings.concurrency);
-    this.scanEngine = config.trace ? new TraceEngine(config.trace, this.cache) : null;
+    // The blob answers live with the shared answers too, keyed by client like them.
+    this.scanEngine = config.trace
+      ? new TraceEngine(config.trace, this.cache, undefined, null, this.cache.blobs)
+      : null;
     // On-demand traces probe for real (no cached answers), with their own warm connections.
     this.traceEngine = config.trace ? new TraceEngine(config.trace, new ClientCache()) : null;
     this.liveEvaluator = config.signatures ? createSignatureEvaluator(config.signatures) : undefined;
@@ -324,10 +329,16 @@ export class Scanner {
         authVisible: authVisible.ok,
       };
     }
-    // One plan serves the static findings and the trace: the trace would otherwise resolve again.
-    const plan = this.config.trace.resolver.plan(image);
-    const firstHost = plan.resolution.candidates[0]?.sources[0]?.host ?? '';
-    return this.inProgress.run(firstHost, () => this.checkPlan(image, plan, authVisible, verdictEpoch));
+    // The first host decides where the check waits for its place; the plan (one serves the static
+    // findings and the trace) is made once it has one, so the checks that wait hold no plan: a scan
+    // of 510 images would otherwise keep 510 plans alive, long enough to reach the old generation.
+    const resolver = this.config.trace.resolver;
+    const firstHost = resolver.resolve(image).candidates[0]?.sources[0]?.host ?? '';
+    const done = await this.inProgress.run(firstHost, () =>
+      this.checkPlan(image, resolver.plan(image), authVisible, verdictEpoch),
+    );
+    this.gcPacer.checked();
+    return done;
   }
 
   /** The check of an image that resolved (or failed to, with a finding), in its place. */
@@ -358,6 +369,7 @@ export class Scanner {
       result = await scanEngine.tracePlan(image, plan, {
         timeoutMs: this.settings.timeoutMs,
         blobCacheTtlMs: this.settings.probeTtlMs,
+        detail: 'outcome',
         ...(this.evaluator ? { signatureEvaluator: this.evaluator } : {}),
       });
     } catch (err) {
@@ -377,7 +389,11 @@ export class Scanner {
     const tagged = taggedAndDigested(image);
     if (tagged !== null && result.sources.some((s) => s.mirror && s.outcome === 'manifest-unknown')) {
       // Does the mirror have the tag under another digest? (Rare, so probed only then.)
-      const byTag = await scanEngine.trace(tagged.tagOnly, { timeoutMs: this.settings.timeoutMs });
+      const byTag = await scanEngine.trace(tagged.tagOnly, {
+        timeoutMs: this.settings.timeoutMs,
+        blobCacheTtlMs: this.settings.probeTtlMs,
+        detail: 'outcome',
+      });
       contacted(byTag.sources);
       const mismatches = digestMismatchFindings(result, byTag, tagged.digest);
       // "Digest not preserved" says more than "manifest missing" about the same reference.

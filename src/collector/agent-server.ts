@@ -15,6 +15,8 @@ import {
 } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { AgentConnection } from './agent-connection.js';
+import { FindingDigestTable } from './finding-digest-table.js';
+import { SnapshotAssembly } from './snapshot-assembly.js';
 import type { AgentAuthenticator, AgentIdentity } from './agent-auth.js';
 import type { Log } from './log.js';
 import type { NodeStore } from './node-store.js';
@@ -38,6 +40,10 @@ export interface AgentServerHooks {
   readonly helloDeadlineMs?: number;
   /** Whether a Node object of that name exists; undefined while the collector cannot tell. */
   readonly nodeExists?: (node: string) => boolean | undefined;
+  /** The bodies snapshots may name by digest (default: one of DIGEST_TABLE_LIMITS). */
+  readonly digestTable?: FindingDigestTable;
+  /** How long a snapshot by reference waits for its bodies (default FINDING_BODIES_DEADLINE_MS). */
+  readonly findingBodiesDeadlineMs?: number;
 }
 
 /** A connection that has not said hello this long after the upgrade is closed. */
@@ -55,7 +61,8 @@ export const MESSAGES_PER_SECOND = 30;
 
 const CLOSE_POLICY = 1008;
 
-export type PolicyCloseReason = 'no-hello' | 'too-many-messages' | 'wrong-node' | 'invalid-message';
+export type PolicyCloseReason =
+  'no-hello' | 'too-many-messages' | 'wrong-node' | 'invalid-message' | 'finding-bodies';
 const CLOSE_UNSUPPORTED = 1003;
 
 const STATUS_TEXT: Record<number, string> = {
@@ -95,9 +102,11 @@ export class AgentServer {
   private readonly messageBudget = new RateLimiter(MESSAGE_BURST, MESSAGES_PER_SECOND, Date.now, 100_000);
 
   private readonly helloDeadlineMs: number;
+  private readonly digests: FindingDigestTable;
 
   constructor(private readonly hooks: AgentServerHooks) {
     this.helloDeadlineMs = hooks.helloDeadlineMs ?? HELLO_DEADLINE_MS;
+    this.digests = hooks.digestTable ?? new FindingDigestTable();
     this.pingTimer = setInterval(() => this.checkLiveness(), hooks.heartbeatIntervalMs);
     this.pingTimer.unref();
   }
@@ -173,6 +182,27 @@ export class AgentServer {
       }
       return true;
     };
+    const snapshots = new SnapshotAssembly({
+      table: this.digests,
+      intern: (f) => this.hooks.store.internFinding(f),
+      applySnapshot: (m) => {
+        this.hooks.store.snapshot(conn.node!, storeConnection, m, Date.now());
+        limitsLogged = this.reportLimits(conn.node!, 0);
+      },
+      applyDelta: (m) => {
+        this.hooks.store.delta(conn.node!, storeConnection, m, Date.now());
+        limitsLogged = this.reportLimits(conn.node!, limitsLogged);
+      },
+      send: (m) => conn.send(m),
+      refuse: (reason) => {
+        this.hooks.log.warn(`agent ${conn.node ?? conn.remote}: ${reason}; closing`);
+        this.hooks.onPolicyClose?.('finding-bodies');
+        ws.close(CLOSE_POLICY, reason.slice(0, 120));
+      },
+      ...(this.hooks.findingBodiesDeadlineMs !== undefined
+        ? { deadlineMs: this.hooks.findingBodiesDeadlineMs }
+        : {}),
+    });
     ws.on('error', (err) => this.hooks.log.warn(`agent ${conn.node ?? conn.remote}: ${err.message}`));
     ws.on('pong', () => {
       conn.alive = true;
@@ -187,9 +217,10 @@ export class AgentServer {
         ws.close(CLOSE_UNSUPPORTED, 'binary frames are not part of the protocol');
         return;
       }
+      const text = data.toString();
       let message: AgentMessage;
       try {
-        message = parseAgentMessage(data.toString());
+        message = parseAgentMessage(text);
       } catch (err) {
         this.hooks.onMessage?.('invalid');
         const reason = err instanceof ProtocolError ? err.message : 'invalid message';
@@ -233,12 +264,14 @@ export class AgentServer {
           ws.close(CLOSE_POLICY, 'hello was already sent');
           return;
         case 'snapshot':
-          this.hooks.store.snapshot(node, storeConnection, message, now);
-          limitsLogged = this.reportLimits(node, 0);
+          snapshots.snapshot(message);
           return;
         case 'delta':
-          this.hooks.store.delta(node, storeConnection, message, now);
-          limitsLogged = this.reportLimits(node, limitsLogged);
+          snapshots.delta(message, text.length);
+          return;
+        case 'finding-bodies':
+          this.hooks.store.heartbeat(node, storeConnection, now);
+          snapshots.bodies(message);
           return;
         case 'heartbeat':
           this.hooks.store.heartbeat(node, storeConnection, now);
@@ -251,6 +284,7 @@ export class AgentServer {
     });
     ws.on('close', () => {
       clearTimeout(helloDeadline);
+      snapshots.dispose();
       helloDone();
       conn.dispose();
       this.all.delete(conn);
@@ -288,6 +322,7 @@ export class AgentServer {
       type: 'welcome',
       collectorVersion: VERSION,
       heartbeatIntervalMs: this.hooks.heartbeatIntervalMs,
+      findingDigests: true,
     });
     const { generation, images, runtimeVersion } = this.hooks.imagesFor(hello.node);
     conn.send({ v: 1, type: 'images', generation, images: [...images], runtimeVersion });

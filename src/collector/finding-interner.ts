@@ -71,13 +71,14 @@ export class FindingInterner {
       return frozen;
     }
     if (!Array.isArray(variants)) {
-      if (sameFinding(variants, f)) return variants;
+      // Already the shared copy (a body a snapshot named by digest): no field to compare.
+      if (variants === f || sameFinding(variants, f)) return variants;
       const compacted = this.compact(f);
       this.table.set(f.key, [variants, compacted]);
       this.count(f);
       return compacted;
     }
-    for (const v of variants) if (sameFinding(v, f)) return v;
+    for (const v of variants) if (v === f || sameFinding(v, f)) return v;
     const compacted = this.compact(f);
     if (variants.length < MAX_VARIANTS) {
       variants.push(compacted);

@@ -17,13 +17,7 @@ import {
   patchEventSeries,
   readEventCount,
 } from '../kube/event-writes.js';
-import {
-  applyPolicyReport,
-  deletePolicyReport,
-  discoverPolicyReports,
-  ownPolicyReportNamespaces,
-  type ReportApiChoice,
-} from '../kube/policy-report-writes.js';
+import { policyReportCalls, type ReportApiChoice } from '../kube/policy-report-writes.js';
 import type { Log } from './log.js';
 import { conditionOf, NodeConditions } from './node-conditions.js';
 import { PredictedPullEvents } from './pod-events.js';
@@ -179,10 +173,7 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
     : null;
   const reports = options.policyReports
     ? new PolicyReports({
-        discover: () => discoverPolicyReports(kube, options.policyReportApi),
-        apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
-        existing: (version) => ownPolicyReportNamespaces(kube, version),
-        remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
+        ...policyReportCalls(kube, options.policyReportApi),
         ...(options.policyReportRediscoverMs === undefined
           ? {}
           : { rediscoverMs: options.policyReportRediscoverMs }),

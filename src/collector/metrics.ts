@@ -122,7 +122,7 @@ export const COLLECTOR_METRICS = {
   agentPolicyCloses: {
     name: 'mirrorscope_collector_agent_policy_closes_total',
     type: 'counter',
-    help: 'Agent connections the collector closed for breaking the rules (no-hello, too-many-messages, wrong-node, invalid-message).',
+    help: 'Agent connections the collector closed for breaking the rules (no-hello, too-many-messages, wrong-node, invalid-message, finding-bodies).',
     labelNames: ['reason'],
   },
   apiAuthFailures: {

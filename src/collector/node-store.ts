@@ -384,6 +384,11 @@ export class NodeStore {
     return true;
   }
 
+  /** The shared copy of a finding (what the node's snapshot will hold when it names that finding). */
+  internFinding(f: WireFinding): WireFinding {
+    return this.interner.intern(f);
+  }
+
   private pruneInterner(): void {
     if (this.interner.needsPrune) this.interner.rebuild([...this.nodes.values()].map((n) => n.findings));
   }

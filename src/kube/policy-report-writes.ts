@@ -2,7 +2,8 @@
 // PolicyReport/ClusterPolicyReport (Kyverno's default, Policy Reporter, ACM) or their successor
 // openreports.io Report/ClusterReport (Kyverno with openreports enabled, Policy Reporter 3). Found by
 // discovery (written only where the CRDs are installed), server-side applied whole under the field
-// manager mirrorscope, listed by their label, deleted when their namespace has nothing left to say.
+// manager mirrorscope, listed by their label, deleted when their namespace has nothing left to say or
+// when they are in the API the collector no longer writes.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { REPORT_NAME, REPORT_SOURCE, type ReportContent } from '../core/kube-writes/policy-reports.js';
 import { MANAGED_BY } from './event-writes.js';
@@ -62,6 +63,8 @@ export interface PolicyReportApi {
   readonly version: string;
   /** RBAC lets the collector apply both kinds (the optional policy-reports component grants it). */
   readonly writable: boolean;
+  /** The other report API, where it is served too (`group/version`): reports of ours there are stale. */
+  readonly others: readonly string[];
 }
 
 async function mayPatch(kube: KubeClients, group: string, resource: string): Promise<boolean> {
@@ -76,16 +79,19 @@ export async function discoverPolicyReports(
   kube: KubeClients,
   choice: ReportApiChoice = 'auto',
 ): Promise<PolicyReportApi | null> {
-  const candidates = REPORT_APIS.filter((a) => choice === 'auto' || a.group === choice);
-  const served = await servedResources(kube, candidates.flatMap(resources));
-  const api = candidates.find(
-    (a) => served.filter((r) => r.group === a.group && r.version === a.version).length === 2,
-  );
+  const served = await servedResources(kube, REPORT_APIS.flatMap(resources));
+  const servesBoth = (a: ReportApi): boolean =>
+    served.filter((r) => r.group === a.group && r.version === a.version).length === 2;
+  const api = REPORT_APIS.find((a) => (choice === 'auto' || a.group === choice) && servesBoth(a));
   if (api === undefined) return null;
   const writable =
     (await mayPatch(kube, api.group, api.namespaced.plural)) &&
     (await mayPatch(kube, api.group, api.cluster.plural));
-  return { version: apiVersionOf(api), writable };
+  // One version per other group: the API server serves the same objects under each of its versions.
+  const others = REPORT_APIS.filter((a) => a.group !== api.group && servesBoth(a))
+    .filter((a, i, all) => all.findIndex((b) => b.group === a.group) === i)
+    .map(apiVersionOf);
+  return { version: apiVersionOf(api), writable, others };
 }
 
 /** Applies the namespace's report (namespace null: the cluster-scoped one). */
@@ -120,6 +126,10 @@ export async function applyPolicyReport(
   else await kube.custom.patchNamespacedCustomObject({ ...common, namespace }, options);
 }
 
+type ListedReports = { items?: { metadata?: { name?: string; namespace?: string } }[] };
+
+const OWN = 'app.kubernetes.io/managed-by=mirrorscope';
+
 /** The namespaces holding a report of ours. */
 export async function ownPolicyReportNamespaces(kube: KubeClients, apiVersion: string): Promise<string[]> {
   const api = reportApi(apiVersion);
@@ -127,24 +137,47 @@ export async function ownPolicyReportNamespaces(kube: KubeClients, apiVersion: s
     group: api.group,
     version: api.version,
     plural: api.namespaced.plural,
-    labelSelector: 'app.kubernetes.io/managed-by=mirrorscope',
-  })) as { items?: { metadata?: { name?: string; namespace?: string } }[] };
+    labelSelector: OWN,
+  })) as ListedReports;
   return (list.items ?? [])
     .filter((o) => o.metadata?.name === REPORT_NAME && o.metadata.namespace !== undefined)
     .map((o) => o.metadata!.namespace!);
 }
 
+/** Whether the cluster-scoped report of ours exists (by its label: a same-named one of another tool is not ours). */
+export async function ownClusterPolicyReport(kube: KubeClients, apiVersion: string): Promise<boolean> {
+  const api = reportApi(apiVersion);
+  const list = (await kube.custom.listClusterCustomObject({
+    group: api.group,
+    version: api.version,
+    plural: api.cluster.plural,
+    labelSelector: OWN,
+  })) as ListedReports;
+  return (list.items ?? []).some((o) => o.metadata?.name === REPORT_NAME);
+}
+
+/** Deletes the namespace's report (namespace null: the cluster-scoped one). */
 export async function deletePolicyReport(
   kube: KubeClients,
   apiVersion: string,
-  namespace: string,
+  namespace: string | null,
 ): Promise<void> {
   const api = reportApi(apiVersion);
-  await kube.custom.deleteNamespacedCustomObject({
-    group: api.group,
-    version: api.version,
-    namespace,
-    plural: api.namespaced.plural,
-    name: REPORT_NAME,
-  });
+  const common = { group: api.group, version: api.version, name: REPORT_NAME };
+  if (namespace === null)
+    await kube.custom.deleteClusterCustomObject({ ...common, plural: api.cluster.plural });
+  else
+    await kube.custom.deleteNamespacedCustomObject({ ...common, namespace, plural: api.namespaced.plural });
+}
+
+/** The calls the policy report writer makes, against this cluster. */
+export function policyReportCalls(kube: KubeClients, choice: ReportApiChoice = 'auto') {
+  return {
+    discover: () => discoverPolicyReports(kube, choice),
+    apply: (version: string, namespace: string | null, content: ReportContent) =>
+      applyPolicyReport(kube, version, namespace, content),
+    existing: (version: string) => ownPolicyReportNamespaces(kube, version),
+    existingCluster: (version: string) => ownClusterPolicyReport(kube, version),
+    remove: (version: string, namespace: string | null) => deletePolicyReport(kube, version, namespace),
+  };
 }

@@ -3,19 +3,45 @@
 //
 // agent → collector
 //   hello         first message after the upgrade: who the agent is and what it runs on
-//   snapshot      the agent's whole current state (after hello, after every reconnect, on request)
+//   snapshot      the agent's whole current state (after welcome, after every reconnect, on request);
+//                 its findings as bodies (`findings`) or, to a collector that offers it, as digests
+//                 (`findingRefs`, see below)
 //   delta         findings that appeared or cleared since the last snapshot/delta
+//   finding-bodies  the answer to a findings-request: the JSON text of each finding asked for
 //   trace-result  the answer to a trace-request
 //   heartbeat     every heartbeatIntervalMs, so a live agent whose scans are quiet is not "silent"
 // collector → agent
-//   welcome       the answer to hello: heartbeat interval and the collector's version
+//   welcome       the answer to hello: heartbeat interval, the collector's version, and
+//                 `findingDigests: true` when it takes snapshots by reference
 //   images        every image the pods on this node use (replaces the previous set), and the
 //                 node's containerRuntimeVersion (the CRI-O version the agent simulates)
 //   trace-request run a trace on this node (optionally for a pod namespace) and answer with trace-result
 //   snapshot-request  send a fresh snapshot
+//   findings-request  send the bodies of these digests of snapshot `seq` (finding-bodies)
 //
 // The collector never needs history: a reconnecting agent sends hello + snapshot, and the snapshot
 // replaces everything the collector knew about that node.
+//
+// Findings by reference (additive to v1). The nodes of a pool mostly report the same findings, so
+// resending their bodies in every snapshot is most of the collector's ingest work. A finding's
+// digest is the base64url SHA-256 of its JSON text exactly as the agent serializes it
+// (`JSON.stringify`, see finding-digest.ts). A collector that keeps a table of bodies says
+// `findingDigests: true` in welcome; only then does an agent send `findingRefs` (the digests, in
+// the order of its findings) instead of `findings`, so an old agent (always bodies) works with a
+// new collector, and a new agent with an old collector (no capability: bodies). The agent sends
+// its snapshot after welcome, once it knows. The collector looks each digest up; for those it does
+// not hold it sends findings-request {seq, digests}, and the agent answers with finding-bodies
+// {seq, bodies}; the snapshot is applied when every body is there (the deltas sent meanwhile after
+// it, in order). An agent asked for what it no longer has sends a full snapshot instead. Deltas keep
+// their bodies: they carry what changed on one node, which the collector mostly does not hold.
+// The collector hashes every body it receives and refuses (closes the connection) a body that is
+// not the text of a digest it asked for, so no agent can make another node report its text. Its
+// table is a bounded cache; a miss only costs asking again.
+// What a reference tells the agent: whether the collector holds a finding with that exact text (it
+// is not asked for it). Findings carry no secrets by construction (credentials never appear in a
+// finding), a guess must match a whole finding byte for byte (key, message, node-specific text), one
+// guess costs a message from the node's rate budget and the answer is one bit about a text the
+// guesser already has; so the collector does not hide it.
 import { SEVERITIES, type NodeFinding, type Severity } from '../core/findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../core/node-state.js';
 import type { NodeAuthState, SourceCredentialStatus } from '../core/credentials/source-credentials.js';
@@ -60,6 +86,21 @@ export interface SnapshotMessage {
   readonly runtime?: RuntimeInfo;
 }
 
+/** A snapshot whose findings travel as digests (only to a collector that welcomed with `findingDigests`). */
+export interface SnapshotRefsMessage extends Omit<SnapshotMessage, 'findings'> {
+  /** The base64url SHA-256 of each finding's JSON text, in the order of the agent's findings. */
+  readonly findingRefs: readonly string[];
+}
+
+/** The answer to a findings-request: each body's JSON text, exactly as its digest was taken. */
+export interface FindingBodiesMessage {
+  readonly v: 1;
+  readonly type: 'finding-bodies';
+  /** The `seq` of the snapshot the request was about. */
+  readonly seq: number;
+  readonly bodies: readonly string[];
+}
+
 export interface DeltaMessage {
   readonly v: 1;
   readonly type: 'delta';
@@ -88,13 +129,21 @@ export interface HeartbeatMessage {
 }
 
 export type AgentMessage =
-  HelloMessage | SnapshotMessage | DeltaMessage | TraceResultMessage | HeartbeatMessage;
+  | HelloMessage
+  | SnapshotMessage
+  | SnapshotRefsMessage
+  | DeltaMessage
+  | FindingBodiesMessage
+  | TraceResultMessage
+  | HeartbeatMessage;
 
 export interface WelcomeMessage {
   readonly v: 1;
   readonly type: 'welcome';
   readonly collectorVersion: string;
   readonly heartbeatIntervalMs: number;
+  /** The collector takes snapshots with `findingRefs` and asks for the bodies it lacks. Optional. */
+  readonly findingDigests?: boolean;
 }
 
 export interface ImagesMessage {
@@ -154,7 +203,16 @@ export interface SnapshotRequestMessage {
   readonly type: 'snapshot-request';
 }
 
-export type CollectorMessage = WelcomeMessage | ImagesMessage | TraceRequestMessage | SnapshotRequestMessage;
+export interface FindingsRequestMessage {
+  readonly v: 1;
+  readonly type: 'findings-request';
+  /** The `seq` of the snapshot whose references these are. */
+  readonly seq: number;
+  readonly digests: readonly string[];
+}
+
+export type CollectorMessage =
+  WelcomeMessage | ImagesMessage | TraceRequestMessage | SnapshotRequestMessage | FindingsRequestMessage;
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
@@ -253,6 +311,39 @@ function finding(value: unknown): WireFinding {
   };
   const stale = R.stale(o, 'stale');
   return stale === undefined ? f : { ...f, stale };
+}
+
+/** A finding's JSON text as finding-bodies carries it (its digest is checked before this). */
+export function parseFindingBody(text: string): WireFinding {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ProtocolError('a finding body is not valid JSON');
+  }
+  return finding(value);
+}
+
+/** Most bytes of one finding's JSON text (its longest fields are 16 KiB each). */
+export const MAX_FINDING_BODY_CHARS = 64 * 1024;
+/**
+ * Most digests in a snapshot or a findings-request: ten times the findings a collector keeps for a
+ * node, and a request naming them all still fits in one message.
+ */
+export const MAX_FINDING_REFS = 50_000;
+const DIGEST = /^[A-Za-z0-9_-]{43}$/;
+
+function digests(o: Json, key: string): string[] {
+  return list(
+    o,
+    key,
+    (d) => {
+      if (typeof d !== 'string' || !DIGEST.test(d))
+        throw new ProtocolError(`"${key}" entries must be base64url SHA-256 digests`);
+      return d;
+    },
+    MAX_FINDING_REFS,
+  );
 }
 
 function hostProbe(value: unknown): HostProbe {
@@ -364,6 +455,8 @@ export function parseAgentMessage(text: string): AgentMessage {
     }
     case 'snapshot': {
       const scan = o.scan === null ? null : object(o.scan, 'scan');
+      if (o.findings !== undefined && o.findingRefs !== undefined)
+        throw new ProtocolError('a snapshot carries "findings" or "findingRefs", not both');
       return {
         v: 1,
         type: 'snapshot',
@@ -371,7 +464,9 @@ export function parseAgentMessage(text: string): AgentMessage {
         generatedAt: str(o, 'generatedAt', 64),
         configHash: str(o, 'configHash', 128),
         files: list(o, 'files', fileDigest, 10_000),
-        findings: list(o, 'findings', finding),
+        ...(o.findingRefs === undefined
+          ? { findings: list(o, 'findings', finding) }
+          : { findingRefs: digests(o, 'findingRefs') }),
         hosts: list(o, 'hosts', hostProbe, 10_000),
         images: list(o, 'images', imageStatus),
         scan:
@@ -398,6 +493,19 @@ export function parseAgentMessage(text: string): AgentMessage {
         }),
         hosts: list(o, 'hosts', hostProbe, 10_000),
         images: list(o, 'images', imageStatus),
+      };
+    case 'finding-bodies':
+      return {
+        v: 1,
+        type: 'finding-bodies',
+        seq: num(o, 'seq'),
+        bodies: list(o, 'bodies', (b) => {
+          if (typeof b !== 'string' || b.length > MAX_FINDING_BODY_CHARS)
+            throw new ProtocolError(
+              `"bodies" entries must be strings of at most ${MAX_FINDING_BODY_CHARS} characters`,
+            );
+          return b;
+        }),
       };
     case 'trace-result': {
       const error = o.error === null ? null : object(o.error, 'error');
@@ -447,6 +555,7 @@ export function parseCollectorMessage(text: string): CollectorMessage {
         type: 'welcome',
         collectorVersion: str(o, 'collectorVersion', 64),
         heartbeatIntervalMs: num(o, 'heartbeatIntervalMs'),
+        ...(o.findingDigests === true ? { findingDigests: true } : {}),
       };
     case 'images':
       return {
@@ -476,6 +585,8 @@ export function parseCollectorMessage(text: string): CollectorMessage {
       };
     case 'snapshot-request':
       return { v: 1, type: 'snapshot-request' };
+    case 'findings-request':
+      return { v: 1, type: 'findings-request', seq: num(o, 'seq'), digests: digests(o, 'digests') };
     default:
       throw new ProtocolError(`unknown collector message type ${JSON.stringify(o.type)}`);
   }

@@ -41,12 +41,32 @@ function describeBlob(b: { role: string; layer: number | null; digest: string })
   return b.role === 'layer' ? `layer ${b.layer} ${b.digest}` : `${b.role} ${b.digest}`;
 }
 
+/**
+ * Blob answers kept for later checks. One checker may serve the engines of successive configurations
+ * (the agent's scans): an answer is keyed by the client that asked, and a client stands for everything
+ * that decides the answer (host, TLS settings and CAs, credentials: see ClientCache), so a
+ * configuration that contacts a host as before reuses its answers, and one that changes the
+ * credentials or the CA for it gets a client, and answers, of its own.
+ */
 export class BlobChecker {
   /**
-   * Keyed by host, repository and digest: a registry serves a blob only through the repositories it is
-   * linked to, so the same digest can exist in one repository and be missing in another.
+   * Keyed by client, repository and digest: a registry serves a blob only through the repositories it
+   * is linked to, so the same digest can exist in one repository and be missing in another.
    */
   private readonly answers = new Map<string, { at: number; settled: boolean; answer: Promise<BlobAnswer> }>();
+  private readonly clientIds = new WeakMap<RegistryClient, number>();
+  private nextClientId = 0;
+
+  /** Forgets every answer. */
+  clear(): void {
+    this.answers.clear();
+  }
+
+  private clientId(client: RegistryClient): number {
+    let id = this.clientIds.get(client);
+    if (id === undefined) this.clientIds.set(client, (id = ++this.nextClientId));
+    return id;
+  }
 
   async check(input: BlobCheckInput): Promise<BlobCheck> {
     const content = manifestContent(input.bytes, input.mediaType);
@@ -173,7 +193,7 @@ export class BlobChecker {
   }
 
   private blobAnswer(input: BlobCheckInput, digest: string, log: StepLog): Promise<BlobAnswer> {
-    const key = `${input.client.config.host}|${input.repoPath}|${digest}`;
+    const key = `${this.clientId(input.client)}|${input.repoPath}|${digest}`;
     const now = Date.now();
     const hit = this.answers.get(key);
     if (hit !== undefined && (!hit.settled || now - hit.at < input.cacheTtlMs)) {
@@ -185,8 +205,10 @@ export class BlobChecker {
     this.answers.set(key, entry);
     void answer.then((a) => {
       entry.settled = true;
-      // Only a clear answer is worth keeping for other images.
-      if (a.state === 'unknown' || input.cacheTtlMs <= 0) this.answers.delete(key);
+      // Only a clear answer is worth keeping for other images (and only this entry: a check that
+      // keeps nothing must not drop what a later one stored).
+      if ((a.state === 'unknown' || input.cacheTtlMs <= 0) && this.answers.get(key) === entry)
+        this.answers.delete(key);
     });
     if (this.answers.size > MAX_CACHED) this.sweep(now, input.cacheTtlMs);
     return answer;

@@ -48,6 +48,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type StepExtra = Partial<Pick<TraceStep, 'durationMs' | 'decisive' | 'level'>>;
 /** Records one step; `source` indexes `TraceResult.sources`, null for the whole pull. */
 type StepSink = (source: number | null, kind: TraceStepKind, message: string, extra?: StepExtra) => void;
+const ignoreStep: StepSink = () => undefined;
 
 /** A registry client for one source, opened as containers/image opens it: credentials, then certs.d. */
 type Connection =
@@ -123,14 +124,14 @@ function skippedSource(
 }
 
 export class TraceEngine {
-  private readonly blobChecker = new BlobChecker();
-
   constructor(
     private readonly context: TraceContext,
     readonly clients: ClientCache = new ClientCache(),
     private readonly userAgent = 'mirrorscope',
     /** The credentials the kubelet sends with this pull (a trace for a pod), null for none. */
     private readonly criAuth: CriAuth | null = null,
+    /** Blob answers; engines that share their clients may share it (answers are keyed by client). */
+    private readonly blobChecker = new BlobChecker(),
   ) {}
 
   /** Closes the kept connections. */
@@ -145,6 +146,8 @@ export class TraceEngine {
   /** Walks a plan the context's resolver (or one with a proposed configuration) made for `image`. */
   async tracePlan(image: string, plan: PullPlan, options: TraceOptions = {}): Promise<TraceResult> {
     const result = await this.walk(image, plan, options);
+    // (A pull that fails at the winner still writes its two closing steps.)
+    if (options.detail === 'outcome') return result.steps.length === 0 ? result : { ...result, steps: [] };
     const notes = this.context.notesFor(plan.resolution);
     return { ...result, runtime: this.context.runtime, ...(notes.length > 0 ? { notes } : {}) };
   }
@@ -153,16 +156,19 @@ export class TraceEngine {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const steps: TraceStep[] = [];
     const sources: TraceSource[] = [];
-    const step: StepSink = (source, kind, message, extra = {}) => {
-      steps.push({
-        source,
-        kind,
-        message,
-        durationMs: extra.durationMs ?? null,
-        decisive: extra.decisive ?? false,
-        level: extra.level ?? 'info',
-      });
-    };
+    const full = options.detail !== 'outcome';
+    const step: StepSink = !full
+      ? ignoreStep
+      : (source, kind, message, extra = {}) => {
+          steps.push({
+            source,
+            kind,
+            message,
+            durationMs: extra.durationMs ?? null,
+            decisive: extra.decisive ?? false,
+            level: extra.level ?? 'info',
+          });
+        };
     const resolution = plan.resolution;
     for (const line of resolution.explanation) step(null, 'resolve', line);
     if (resolution.error !== null || resolution.candidates.length === 0) {
@@ -234,20 +240,27 @@ export class TraceEngine {
     const [stale, signature, checks] = await Promise.all([
       staleCandidate === null
         ? null
-        : this.staleCheck(staleCandidate, winner, sources, timeoutMs, (_source, kind, message, extra = {}) =>
-            staleSteps.push({
-              source: winIndex,
-              kind,
-              message,
-              durationMs: extra.durationMs ?? null,
-              decisive: false,
-              level: extra.level ?? 'info',
-            }),
+        : this.staleCheck(
+            staleCandidate,
+            winner,
+            sources,
+            timeoutMs,
+            !full
+              ? ignoreStep
+              : (_source, kind, message, extra = {}) =>
+                  staleSteps.push({
+                    source: winIndex,
+                    kind,
+                    message,
+                    durationMs: extra.durationMs ?? null,
+                    decisive: false,
+                    level: extra.level ?? 'info',
+                  }),
           ),
       this.evaluateSignature(winner, options),
       winnerChecks(this.blobChecker, winner, options),
     ]);
-    steps.push(...staleSteps, ...checks.steps.map((s) => ({ ...s, source: winIndex })));
+    if (full) steps.push(...staleSteps, ...checks.steps.map((s) => ({ ...s, source: winIndex })));
     if (stale !== null) sources[winIndex] = { ...sources[winIndex]!, stale };
     const { blobs, releaseSignature } = checks;
     if (blobs !== null) sources[winIndex] = { ...sources[winIndex]!, blobs };

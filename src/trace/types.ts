@@ -166,6 +166,12 @@ export interface TraceOptions {
   readonly platform?: Platform;
   /** How long a blob's answer is reused by later traces of the same repository (default 0: not). */
   readonly blobCacheTtlMs?: number;
+  /**
+   * 'outcome': only what decides the pull (sources, result, error), without the steps and notes that
+   * explain it to a reader. Scans read nothing else, and a trace's steps, alive until it ends, are
+   * most of what it allocates. Default 'full'.
+   */
+  readonly detail?: 'full' | 'outcome';
 }
 
 /** Which signature answers make CRI-O refuse the image it fetched (it never falls back to another source). */

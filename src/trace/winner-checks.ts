@@ -25,6 +25,8 @@ export interface WinnerChecks {
   readonly steps: readonly Omit<TraceStep, 'source'>[];
 }
 
+const ignoreStep = (): void => undefined;
+
 function round(msValue: number): number {
   return Math.round(msValue * 100) / 100;
 }
@@ -43,6 +45,7 @@ export async function winnerChecks(
   if (!bytes || !client || !winner.source.digest) return { blobs: null, releaseSignature: null, steps: [] };
   const blobSteps: Omit<TraceStep, 'source'>[] = [];
   const signatureSteps: Omit<TraceStep, 'source'>[] = [];
+  const full = options.detail !== 'outcome';
   const start = performance.now();
   const [blobs, releaseSignature] = await Promise.all([
     checker.check({
@@ -52,14 +55,16 @@ export async function winnerChecks(
       mediaType: winner.answer!.mediaType,
       platform: options.platform ?? hostPlatform(),
       cacheTtlMs: options.blobCacheTtlMs ?? 0,
-      log: (s) =>
-        blobSteps.push({
-          kind: s.kind === 'fetch' ? 'blobs' : s.kind,
-          message: s.message,
-          durationMs: s.durationMs,
-          decisive: false,
-          level: s.status === 404 ? 'warn' : 'info',
-        }),
+      log: !full
+        ? ignoreStep
+        : (s) =>
+            blobSteps.push({
+              kind: s.kind === 'fetch' ? 'blobs' : s.kind,
+              message: s.message,
+              durationMs: s.durationMs,
+              decisive: false,
+              level: s.status === 404 ? 'warn' : 'info',
+            }),
     }),
     checkReleaseSignature({
       logicalReference: winner.source.image,
@@ -67,9 +72,12 @@ export async function winnerChecks(
       mirror: winner.source.mirror,
       manifestDigest: winner.source.digest,
       client,
-      log: (s) => signatureSteps.push({ ...s, kind: 'signature', decisive: false, level: 'info' }),
+      log: !full
+        ? ignoreStep
+        : (s) => signatureSteps.push({ ...s, kind: 'signature', decisive: false, level: 'info' }),
     }),
   ]);
+  if (!full) return { blobs, releaseSignature, steps: [] };
   blobSteps.push({
     kind: 'blobs',
     message: `blobs: ${blobs.outcome}${blobs.platform ? ` (${blobs.platform})` : ''}: ${blobs.reason}`,

@@ -13,9 +13,7 @@ import { PolicyReports } from '../../src/collector/policy-reports.js';
 import { loadKubeClients } from '../../src/kube/kube-clients.js';
 import {
   applyPolicyReport,
-  deletePolicyReport,
-  discoverPolicyReports,
-  ownPolicyReportNamespaces,
+  policyReportCalls,
   type ReportApiChoice,
 } from '../../src/kube/policy-report-writes.js';
 import { eventually } from '../support/eventually.js';
@@ -162,10 +160,7 @@ describe('the writer against the API', () => {
     api = await new FakeKubeApi().start();
     const kube = loadKubeClients(api.writeKubeconfig());
     reports = new PolicyReports({
-      discover: () => discoverPolicyReports(kube),
-      apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
-      existing: (version) => ownPolicyReportNamespaces(kube, version),
-      remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
+      ...policyReportCalls(kube),
       rediscoverMs: 100,
       perSecond: 100,
       log: { ...silentLog, info: (m) => logged.push(m) },
@@ -293,10 +288,7 @@ describe('openreports.io, the successor API', () => {
   async function writer(choice?: ReportApiChoice): Promise<PolicyReports> {
     const kube = loadKubeClients(api.writeKubeconfig());
     const reports = new PolicyReports({
-      discover: () => discoverPolicyReports(kube, choice),
-      apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
-      existing: (version) => ownPolicyReportNamespaces(kube, version),
-      remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
+      ...policyReportCalls(kube, choice),
       perSecond: 100,
       log: silentLog,
     });
@@ -335,10 +327,7 @@ describe('openreports.io, the successor API', () => {
     const warned: string[] = [];
     const kube = loadKubeClients(api.writeKubeconfig());
     const reports = new PolicyReports({
-      discover: () => discoverPolicyReports(kube),
-      apply: (version, namespace, content) => applyPolicyReport(kube, version, namespace, content),
-      existing: (version) => ownPolicyReportNamespaces(kube, version),
-      remove: (version, namespace) => deletePolicyReport(kube, version, namespace),
+      ...policyReportCalls(kube),
       perSecond: 100,
       log: { ...silentLog, warn: (m) => warned.push(m) },
     });
@@ -366,5 +355,75 @@ describe('openreports.io, the successor API', () => {
     expect((await writer('openreports.io')).servedVersion).toBe('openreports.io/v1alpha1');
     api.writes.unserve(REPORT_CRD);
     expect((await writer('openreports.io')).servedVersion).toBeNull();
+  });
+});
+
+describe('the API not written to', () => {
+  let api: FakeKubeApi;
+  let reports: PolicyReports | null = null;
+  const logged: string[] = [];
+  const warned: string[] = [];
+  beforeAll(async () => {
+    api = await new FakeKubeApi().start();
+    for (const crd of [REPORT_CRD, CLUSTER_REPORT_CRD, POLICY_REPORT_CRD, CLUSTER_POLICY_REPORT_CRD])
+      api.writes.serveCrd(crd);
+  });
+  afterAll(async () => {
+    reports?.stop();
+    await api?.stop();
+  });
+
+  const content = { results: [], summary: { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 } };
+
+  it('loses the reports of ours a collector wrote there (after a switch), and nothing of another tool', async () => {
+    const kube = loadKubeClients(api.writeKubeconfig());
+    // What a collector run with --policy-report-api openreports.io left, beside another tool's reports.
+    for (const namespace of ['shop', 'gone', null])
+      await applyPolicyReport(kube, 'openreports.io/v1alpha1', namespace, content);
+    await kube.custom.createNamespacedCustomObject({
+      group: 'openreports.io',
+      version: 'v1alpha1',
+      namespace: 'shop',
+      plural: 'reports',
+      body: { apiVersion: 'openreports.io/v1alpha1', kind: 'Report', metadata: { name: 'kyverno-pod-abc' } },
+    });
+    await kube.custom.createClusterCustomObject({
+      group: 'openreports.io',
+      version: 'v1alpha1',
+      plural: 'clusterreports',
+      body: { apiVersion: 'openreports.io/v1alpha1', kind: 'ClusterReport', metadata: { name: 'kyverno' } },
+    });
+    api.writes.forbidden.add('delete openreports.io/reports');
+    reports = new PolicyReports({
+      ...policyReportCalls(kube),
+      perSecond: 100,
+      log: { ...silentLog, info: (m) => logged.push(m), warn: (m) => warned.push(m) },
+    });
+    await reports.start();
+    expect(reports.servedVersion).toBe('wgpolicyk8s.io/v1alpha2');
+    expect(logged).toContain(
+      'deleting the 3 mirrorscope report(s) in openreports.io/v1alpha1: the collector writes wgpolicyk8s.io/v1alpha2, and a result in both APIs would show twice',
+    );
+    const names = (crd: typeof REPORT_CRD): string[] =>
+      api.writes
+        .objects(crd)
+        .map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`)
+        .sort();
+    const reconcile = (): Promise<void> =>
+      reports!.reconcile([prediction('worker-1', false)], [pod('shop', 'app-1', 'worker-1', APP)], [CA], uid);
+
+    // RBAC refuses: said with what grants it, and tried again at the next reconcile.
+    await reconcile();
+    expect(warned.join('\n')).toContain('cannot delete the openreports.io/v1alpha1 report in shop: ');
+    expect(warned.join('\n')).toContain('apply daemonset/components/policy-reports');
+    expect(names(REPORT_CRD)).toEqual(['gone/mirrorscope', 'shop/kyverno-pod-abc', 'shop/mirrorscope']);
+    expect(names(POLICY_REPORT_CRD)).toEqual(['shop/mirrorscope']);
+
+    api.writes.forbidden.clear();
+    await reconcile();
+    expect(names(REPORT_CRD)).toEqual(['shop/kyverno-pod-abc']);
+    expect(names(CLUSTER_REPORT_CRD)).toEqual(['/kyverno']);
+    expect(names(POLICY_REPORT_CRD)).toEqual(['shop/mirrorscope']);
+    expect(names(CLUSTER_POLICY_REPORT_CRD)).toEqual(['/mirrorscope']);
   });
 });

@@ -27,8 +27,13 @@ function rng(seed: number): () => number {
   };
 }
 
-/** The findings agents may report: shared ones (every node alike), per-node ones, and consequences. */
+/**
+ * The findings agents may report: shared ones (every node alike), per-node ones, and consequences.
+ * Some nodes word `missing:a` their own way (one key, several findings: one problem), and some send
+ * a key the collector uses for its own aggregate (they merge too).
+ */
 function findingPool(node: string): WireFinding[] {
+  const ownWording = node === 'n2' || node === 'n5';
   return [
     finding({ id: 'mirror-unreachable', key: 'unreachable:m1', host: 'm1:5000', severity: 'warning' }),
     finding({
@@ -37,7 +42,18 @@ function findingPool(node: string): WireFinding[] {
       host: 'm2:5000',
       image: IMAGES[0]!,
       severity: 'error',
+      ...(ownWording ? { message: `m2:5000 lacks ${IMAGES[0]!} (seen from ${node})` } : {}),
     }),
+    ...(node === 'n3' || node === 'n4'
+      ? [
+          finding({
+            id: 'mirror-unreachable',
+            key: 'mirror-unreachable-from-nodes:m1:5000',
+            host: 'm1:5000',
+            severity: 'warning',
+          }),
+        ]
+      : []),
     finding({
       id: 'config-unknown-key',
       key: 'typo:3',
@@ -216,7 +232,7 @@ function step(w: World, r: () => number): string {
 }
 
 describe('incremental report build', () => {
-  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
     it(`equals a build from nothing after every step (seed ${seed})`, () => {
       const r = rng(seed);
       const w: World = {

@@ -44,9 +44,17 @@ describe('daemonset/components/policy-reports', () => {
         resources: ['policyreports'],
         verbs: ['list', 'create', 'patch', 'delete'],
       },
-      { apiGroups: ['wgpolicyk8s.io'], resources: ['clusterpolicyreports'], verbs: ['create', 'patch'] },
+      {
+        apiGroups: ['wgpolicyk8s.io'],
+        resources: ['clusterpolicyreports'],
+        verbs: ['list', 'create', 'patch', 'delete'],
+      },
       { apiGroups: ['openreports.io'], resources: ['reports'], verbs: ['list', 'create', 'patch', 'delete'] },
-      { apiGroups: ['openreports.io'], resources: ['clusterreports'], verbs: ['create', 'patch'] },
+      {
+        apiGroups: ['openreports.io'],
+        resources: ['clusterreports'],
+        verbs: ['list', 'create', 'patch', 'delete'],
+      },
     ]);
     const binding = objects.find(
       (o) =>

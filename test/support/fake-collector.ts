@@ -13,12 +13,14 @@ import {
   parseAgentMessage,
   type AgentMessage,
   type CollectorMessage,
+  type SnapshotRefsMessage,
 } from '../../src/protocol/messages.js';
 
 export interface Received {
   readonly connection: number;
   readonly raw: string;
-  readonly message: AgentMessage;
+  /** Never a snapshot by reference: this collector does not offer findingDigests. */
+  readonly message: Exclude<AgentMessage, SnapshotRefsMessage>;
 }
 
 export class FakeCollector {
@@ -81,6 +83,8 @@ export class FakeCollector {
       const raw = data.toString();
       try {
         const message = parseAgentMessage(raw);
+        // It never offers findingDigests: a snapshot by reference is the agent's mistake.
+        if ('findingRefs' in message) throw new Error('a snapshot by reference without findingDigests');
         this.received.push({ connection, raw, message });
         if (message.type === 'hello')
           this.send({ v: 1, type: 'welcome', collectorVersion: 'test', heartbeatIntervalMs: 2_000 });
@@ -98,10 +102,10 @@ export class FakeCollector {
   messages<T extends AgentMessage['type']>(
     type: T,
     connection?: number,
-  ): Extract<AgentMessage, { type: T }>[] {
+  ): Exclude<Extract<AgentMessage, { type: T }>, SnapshotRefsMessage>[] {
     return this.received
       .filter((r) => r.message.type === type && (connection === undefined || r.connection === connection))
-      .map((r) => r.message as Extract<AgentMessage, { type: T }>);
+      .map((r) => r.message as Exclude<Extract<AgentMessage, { type: T }>, SnapshotRefsMessage>);
   }
 
   async waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {

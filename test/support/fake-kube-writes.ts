@@ -5,8 +5,8 @@
 //    it. Conditions written otherwise (the kubelet, `upsert`) belong to no apply manager and stay.
 //  - core/v1 Events: POST (the legacy namespace rules: a Node's events live in `default`), GET, and
 //    PATCH (strategic-merge or merge patch of the top-level fields, as the event correlator sends).
-//  - SelfSubjectAccessReview: allowed unless `forbidden` names the verb and resource; a PATCH of a
-//    served CRD's object that `forbidden` names is refused with 403, as RBAC would.
+//  - SelfSubjectAccessReview: allowed unless `forbidden` names the verb and resource; a request on a
+//    served CRD's objects whose verb `forbidden` names is refused with 403, as RBAC would.
 //  - writable custom resources (the wgpolicyk8s.io and openreports.io report CRDs): list (label selectors), get,
 //    create, replace, delete and server-side apply, listed in discovery while they are served.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -290,8 +290,9 @@ export class FakeKubeWrites {
   ): Promise<true> {
     const { def, objects } = served;
     const apiVersion = `${def.group}/${def.version}`;
-    if (method === 'PATCH' && this.forbidden.has(`patch ${def.group}/${def.plural}`))
-      return refuse(res, 403, 'Forbidden', `${def.plural}.${def.group} is forbidden: cannot patch`);
+    const verb = rbacVerb(method, name);
+    if (this.forbidden.has(`${verb} ${def.group}/${def.plural}`))
+      return refuse(res, 403, 'Forbidden', `${def.plural}.${def.group} is forbidden: cannot ${verb}`);
     if (!def.namespaced && namespace !== undefined)
       return refuse(res, 404, 'NotFound', 'the server could not find the requested resource');
     if (name === undefined && method === 'GET')
@@ -422,3 +423,9 @@ export const CLUSTER_REPORT_CRD: CustomResourceDef = {
   kind: 'ClusterReport',
   namespaced: false,
 };
+
+/** The RBAC verb of a request on a resource (a GET without a name lists). */
+function rbacVerb(method: string, name: string | undefined): string {
+  const verbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+  return method === 'GET' ? (name === undefined ? 'list' : 'get') : (verbs[method] ?? method.toLowerCase());
+}

@@ -389,6 +389,32 @@ const protocolSeeds = [
       },
     },
   }),
+  encode({
+    v: 1,
+    type: 'snapshot',
+    seq: 4,
+    generatedAt: '2026-01-01T00:00:00Z',
+    configHash: 'sha256:x',
+    files: [],
+    findingRefs: ['ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0'],
+    hosts: [],
+    images: [],
+    scan: null,
+  }),
+  encode({
+    v: 1,
+    type: 'findings-request',
+    seq: 4,
+    digests: ['ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0'],
+  }),
+  encode({ v: 1, type: 'finding-bodies', seq: 4, bodies: ['{"key":"k"}'] }),
+  encode({
+    v: 1,
+    type: 'welcome',
+    collectorVersion: '0.3.0',
+    heartbeatIntervalMs: 30000,
+    findingDigests: true,
+  }),
 ];
 
 export const TARGETS: readonly Target[] = [

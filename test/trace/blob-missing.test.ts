@@ -204,6 +204,39 @@ describe('a mirror with the manifest but not every blob', () => {
     }
   });
 
+  it("decides as the full trace when asked for the outcome only (the scans' trace), without steps or notes", async () => {
+    const engine = new TraceEngine(await loadTraceContext(await makeRoot([partial, complete])));
+    const PPC64LE = { os: 'linux', architecture: 'ppc64le', variant: '' };
+    try {
+      const cases = [
+        ['single:v1', AMD64],
+        ['noconfig:v1', AMD64],
+        ['multi:v1', AMD64],
+        ['multi:v1', ARM64],
+        ['multi:v1', PPC64LE],
+        ['absent:v1', AMD64],
+      ] as const;
+      for (const [repo, platform] of cases) {
+        const name = `${source}/lab/${repo}`;
+        const full = await engine.trace(name, { timeoutMs: 5000, platform });
+        const outcome = await engine.trace(name, { timeoutMs: 5000, platform, detail: 'outcome' });
+        expect(full.steps.length).toBeGreaterThan(0);
+        expect(outcome.steps).toEqual([]);
+        expect(outcome.notes).toBeUndefined();
+        const durationless = (r: TraceResult) => r.sources.map((x) => ({ ...x, durationMs: 0 }));
+        expect({ ...outcome, sources: durationless(outcome) }).toEqual({
+          image: full.image,
+          steps: [],
+          sources: durationless(full),
+          result: full.result,
+          error: full.error,
+        });
+      }
+    } finally {
+      engine.close();
+    }
+  });
+
   it('becomes an agent finding naming the image, the mirror and the blob', async () => {
     const r = await trace(await makeRoot([partial, complete]), 'single:v1');
     const { findings, explaining } = diagnoseProbe(r, {

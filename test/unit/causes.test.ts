@@ -227,6 +227,38 @@ describe('grouping along the causal chain', () => {
   });
 });
 
+describe('a cause stays a summary', () => {
+  it('clips a long line of evidence and a long fix, saying so; the finding keeps its whole text', () => {
+    // 4,095 characters, then an emoji: the clip at 4,096 would split its surrogate pair.
+    const message = `${'m'.repeat(4095)}\u{1F600}${'m'.repeat(6000)}`;
+    const fix = 'f'.repeat(9000);
+    const finding: CauseFinding = {
+      ...keyed({
+        id: 'mirror-unreachable',
+        message,
+        location: null,
+        scope: 'mirror.corp.example:5000',
+        subject: 'mirror.corp.example:5000',
+        host: 'mirror.corp.example:5000',
+      }),
+      fix,
+      nodes: NODES,
+    };
+    const [cause] = causesOf({ findings: [finding] });
+    expect(cause!.evidence).toEqual([
+      `${'m'.repeat(4095)} … (clipped: the finding has all ${message.length} characters)`,
+    ]);
+    expect(cause!.fix.text).toBe(`${'f'.repeat(2048)} … (clipped: the finding has all 9000 characters)`);
+    expect(finding.message).toBe(message);
+    // What fits is quoted whole.
+    const [short] = causesOf({
+      findings: [{ ...finding, message: 'm'.repeat(4096), fix: 'f'.repeat(2048) }],
+    });
+    expect(short!.evidence).toEqual(['m'.repeat(4096)]);
+    expect(short!.fix.text).toBe('f'.repeat(2048));
+  });
+});
+
 describe('ordering by impact', () => {
   const finding = (
     id: keyof typeof CATALOGUE,

@@ -12,13 +12,13 @@ import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
 import type { CauseMemo, JoinText, Placed } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
+import { evidenceOf, MAX_QUOTED_CHARS, quoted } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
 import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
 
 const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
-const MAX_EVIDENCE = 20;
 
 /** Aggregates of what the agents saw: they join a cause about the same host. */
 const AGGREGATES: ReadonlySet<string> = new Set<FindingId>([
@@ -106,13 +106,6 @@ function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {
   return fallback === null ? [] : [fallback];
 }
 
-function evidenceLine(f: CauseFinding): string {
-  const stale = f.stale === undefined ? '' : ` (not checked again: ${f.stale})`;
-  if (!f.file) return `${f.message}${stale}`;
-  const at = `${f.file}${f.line === null || f.line === undefined ? '' : `:${f.line}`}`;
-  return `${f.message.includes(at) ? f.message : `${at}: ${f.message}`}${stale}`;
-}
-
 function bySeverityThenKey(a: Placed, b: Placed): number {
   return RANK[a.finding.severity] - RANK[b.finding.severity] || (a.finding.key < b.finding.key ? -1 : 1);
 }
@@ -185,10 +178,22 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
   return out;
 }
 
+/** `values` (sorted) holds every item of each list of `others`. */
+function holdsAll(values: readonly string[], others: readonly (readonly string[])[]): boolean {
+  for (const list of others)
+    if (list !== values) for (const v of list) if (!includes(values, v)) return false;
+  return true;
+}
+
 /** The distinct names of all lists, sorted; linear when each list is (witness lists usually are). */
 function union(lists: ReadonlySet<readonly string[]>): readonly string[] {
   const all = [...lists].filter((l) => l.length > 0);
   if (all.length === 0) return [];
+  // A cause spanning a class of nodes: the class's list holds the witnesses of everything that joined
+  // it (thousands of one-node lists), found by binary search, not by merging them all.
+  let longest = all[0]!;
+  for (const l of all) if (l.length > longest.length) longest = l;
+  if (all.length > 4 && isSortedSet(longest) && holdsAll(longest, all)) return longest;
   // Pairwise merges are linear for a few long lists (classes of nodes), not for many short ones.
   if (all.length > 4 || !all.every(isSortedSet)) return sorted(new Set(all.flat()));
   if (all.length === 1) return all[0]!;
@@ -277,12 +282,13 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   }
 
   const place = input.place ?? { kind: 'cluster' };
-  if (memo === null) return [...groups].map(([id, g]) => toCause(g, id, node, input, place)).sort(byImpact);
+  if (memo === null)
+    return [...groups].map(([id, g]) => toCause(g, id, node, input, place, null)).sort(byImpact);
   const causes: Cause[] = [];
   groups.forEach((g, id) => {
     const reused = memo.reuse(id, g.members, g.roots, g.images);
     if (reused === undefined) {
-      const cause = toCause(g, id, node, input, place);
+      const cause = toCause(g, id, node, input, place, memo);
       memo.remember(id, g.members, g.roots, cause);
       causes.push(cause);
       return;
@@ -334,14 +340,20 @@ function podsOf(input: CauseInput, images: readonly string[], nodeList: readonly
   return pods;
 }
 
+/** `[value]`: shared by a memo, else a new list. */
+type OneList = (value: string) => readonly string[];
+
+const newList: OneList = (value) => [value];
+
 /** What a cause says, from its members (most causes of a large cluster have one: a finding of one node). */
 function memberParts(
   g: Group,
   node: string | null,
+  one: OneList,
 ): {
   members: readonly Placed[];
   severity: Severity;
-  mirrors: string[];
+  mirrors: readonly string[];
   nodeList: readonly string[];
   evidence: string[];
   /** How many fixes the root findings give (2: more than one). */
@@ -353,9 +365,9 @@ function memberParts(
     return {
       members: g.members,
       severity: p.finding.severity,
-      mirrors: p.host === null ? [] : [p.host],
+      mirrors: p.host === null ? [] : one(p.host),
       nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
-      evidence: [evidenceLine(p.finding)],
+      evidence: evidenceOf([p.finding]),
       fixes: 1,
     };
   }
@@ -369,34 +381,38 @@ function memberParts(
     lists.add(nodesOf(finding, node));
     if (host !== null) mirrors.add(host);
   }
-  // The distinct lines are counted; only the first MAX_EVIDENCE are listed.
-  const lines = new Set<string>();
-  for (const p of members) lines.add(evidenceLine(p.finding));
-  const shown: string[] = [];
-  for (const line of lines) if (shown.push(line) === MAX_EVIDENCE) break;
-  if (lines.size > MAX_EVIDENCE) shown.push(`… and ${lines.size - MAX_EVIDENCE} more`);
+  const shown = evidenceOf(members.map((p) => p.finding));
   let fixes = 1;
   for (let i = 1; i < g.roots && fixes === 1; i++)
     if (members[i]!.finding.fix !== members[0]!.finding.fix) fixes = 2;
-  return { members, severity, mirrors: sorted(mirrors), nodeList: union(lists), evidence: shown, fixes };
+  const mirrorList = mirrors.size === 1 ? one(mirrors.values().next().value!) : sorted(mirrors);
+  return { members, severity, mirrors: mirrorList, nodeList: union(lists), evidence: shown, fixes };
 }
 
-function toCause(g: Group, id: string, node: string | null, input: CauseInput, place: CommandPlace): Cause {
-  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node);
+function toCause(
+  g: Group,
+  id: string,
+  node: string | null,
+  input: CauseInput,
+  place: CommandPlace,
+  memo: CauseMemo | null,
+): Cause {
+  const one = memo?.one ?? newList;
+  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node, one);
   const primary = members[0]!.finding;
   const def = CAUSE_KINDS[g.kind];
-  const images = sorted(g.images);
+  const images = g.images.size === 1 ? one(g.images.values().next().value!) : sorted(g.images);
   const pods = podsOf(input, images, nodeList);
   const subject = displaySubject(g.kind, g.subject, primary);
   return {
     id,
     kind: g.kind,
     severity,
-    title: def.headline(subject),
+    title: memo === null ? def.headline(subject) : memo.headline(g.kind, subject, def.headline),
     explanation: def.explanation,
     fix: {
       // One concrete fix when the findings agree on it; the kind's own when each says something else.
-      text: fixes > 1 ? def.fix : primary.fix,
+      text: fixes > 1 ? def.fix : quoted(primary.fix, MAX_QUOTED_CHARS.fix),
       commands: causeCommands(
         {
           kind: g.kind,

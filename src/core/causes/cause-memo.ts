@@ -27,13 +27,34 @@ export type JoinText = (a: string, separator: ':' | '|', b: string) => string;
 
 /** A cause as built last time from exactly these members (pods aside: the pods move on their own). */
 interface Built {
-  readonly members: readonly Placed[];
+  /** One member as it is (most causes of a large cluster have one), else a list. */
+  readonly members: Placed | readonly Placed[];
   readonly roots: number;
   readonly cause: Cause;
 }
 
 /** Texts many findings repeat (`network|mirror.corp:5000`): kept once, not once per finding. */
 const MAX_SHARED_TEXTS = 100_000;
+
+/**
+ * One copy of what many causes repeat: a one-item list (the mirror or image of 90,000 causes about
+ * one node each) and a headline (`A setting in /etc/…:181 is not applied` on every node).
+ */
+class Repeated<T> {
+  private table = new Map<string, T>();
+
+  constructor(private readonly make: (key: string) => T) {}
+
+  get(key: string): T {
+    let value = this.table.get(key);
+    if (value === undefined) {
+      // Starting afresh only loses sharing for what comes next.
+      if (this.table.size >= MAX_SHARED_TEXTS) this.table = new Map();
+      this.table.set(key, (value = this.make(key)));
+    }
+    return value;
+  }
+}
 
 export class CauseMemo {
   private readonly placed = new WeakMap<CauseFinding, Placed>();
@@ -49,6 +70,18 @@ export class CauseMemo {
   } | null = null;
   /** The causes in impact order (most stay from one call to the next). */
   readonly order = new SortedReuse<Cause>();
+  private readonly lists = new Repeated<readonly string[]>((value) => Object.freeze([value]));
+  private readonly headlines = new Map<CauseKind, Repeated<string>>();
+
+  /** `[value]`, shared. */
+  readonly one = (value: string): readonly string[] => this.lists.get(value);
+
+  /** The headline of a cause of `kind` about `subject`, shared. */
+  headline(kind: CauseKind, subject: string, make: (subject: string) => string): string {
+    let byKind = this.headlines.get(kind);
+    if (byKind === undefined) this.headlines.set(kind, (byKind = new Repeated(make)));
+    return byKind.get(subject);
+  }
 
   placement(f: CauseFinding, place: (f: CauseFinding, join: JoinText) => Placed): Placed {
     let p = this.placed.get(f);
@@ -85,7 +118,11 @@ export class CauseMemo {
     images: ReadonlySet<string>,
   ): Cause | undefined {
     const b = this.built.get(id);
-    if (b === undefined || b.roots !== roots || !same(b.members, members)) return undefined;
+    if (b === undefined || b.roots !== roots) return undefined;
+    if (
+      Array.isArray(b.members) ? !same(b.members, members) : members.length !== 1 || members[0] !== b.members
+    )
+      return undefined;
     const had = b.cause.affects.images;
     if (had.length !== images.size || !had.every((i) => images.has(i))) return undefined;
     this.next.set(id, b);
@@ -94,7 +131,7 @@ export class CauseMemo {
 
   remember(id: string, members: readonly Placed[], roots: number, cause: Cause): void {
     // A copy of the exact length: a list grown by push keeps room for 17.
-    this.next.set(id, { members: members.slice(), roots, cause });
+    this.next.set(id, { members: members.length === 1 ? members[0]! : members.slice(), roots, cause });
   }
 
   /** Ends a call that grouped `findings` and `failures` into `causes`: what it did not use is forgotten. */

@@ -13,9 +13,9 @@ import type { Cause, ImageFailure } from '../causes/types.js';
 import type { FindingId } from '../findings/catalogue.js';
 import { findDrift, type NodeDrift } from './config-drift.js';
 import { nodeStage, type ImageAcc, type NodeStage } from './node-stage.js';
-import { addAgentProblems, addMirrorProblems, ProblemGroups, witnessesFrom } from './problem-stage.js';
+import { addAgentProblems, mirrorProblems, ProblemGroups, witnessesFrom } from './problem-stage.js';
 import { NO_MEMO, type ReportMemo } from './report-memo.js';
-import { bySeverityThenWitnesses, collectorFinding, pushTo } from './report-findings.js';
+import { bySeverityThenWitnesses, collectorFinding, pushTo, type AnyFinding } from './report-findings.js';
 import { addEventImages, imageReports, mirrorReports } from './section-stage.js';
 import type {
   ClusterInput,
@@ -85,11 +85,22 @@ function problemStage(
   nodes: NodeStage,
   memo: ReportMemo,
 ): ProblemGroups {
-  const groups = new ProblemGroups((p) => memo.stable(p));
-  addAgentProblems(groups, input.agentWitnesses ?? witnessesFrom(input.nodes), nodes.mirrors, memo);
-  nodes.ownWitnesses.forEach((witnesses, f) => groups.addOrMerge(f, witnesses));
-  for (const { finding, nodes: witnesses } of cluster.problems) groups.addOrMerge(finding, witnesses);
-  addMirrorProblems(groups, nodes.mirrors);
+  // What the collector adds after the agents' problems: an agent problem with one of these keys merges.
+  const collectorMade: { readonly finding: AnyFinding; readonly nodes: readonly string[] }[] = [];
+  nodes.ownWitnesses.forEach((witnesses, finding) => collectorMade.push({ finding, nodes: witnesses }));
+  collectorMade.push(...cluster.problems, ...mirrorProblems(nodes.mirrors));
+  // The images' sections look their problems up by key.
+  const wanted = new Set<string>();
+  for (const acc of nodes.images.values()) for (const k of acc.keys) wanted.add(k);
+  const groups = new ProblemGroups((p) => memo.stable(p), wanted);
+  addAgentProblems(
+    groups,
+    input.agentWitnesses ?? witnessesFrom(input.nodes),
+    nodes.mirrors,
+    memo,
+    new Set(collectorMade.map((c) => c.finding.key)),
+  );
+  for (const { finding, nodes: witnesses } of collectorMade) groups.addOrMerge(finding, witnesses);
   return groups;
 }
 
@@ -173,10 +184,10 @@ export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): Cl
     memo,
   );
   const groups = problemStage(input, cluster, nodes, memo);
-  const problems = memo.sortProblems([...groups.byKey.values()], bySeverityThenWitnesses);
+  const problems = memo.sortProblems(groups.all(), bySeverityThenWitnesses);
   const mirrors = mirrorReports(nodes.mirrors, problems);
   addEventImages(nodes.images, input.events);
-  const images = imageReports(nodes.images, input.events, problems, groups.byKey);
+  const images = imageReports(nodes.images, input.events, problems, groups);
   const causes = causeStage(input, problems, nodes.images, memo);
   memo.done();
   return {

@@ -6,6 +6,7 @@ import type { NodeFinding } from '../findings/types.js';
 import type { MirrorAcc } from './node-stage.js';
 import { mirrorAcc } from './node-stage.js';
 import type { ReportMemo } from './report-memo.js';
+import { SEVERITY_RANK } from './catalogue-lookup.js';
 import { asProblem, collectorFinding, type AnyFinding } from './report-findings.js';
 import type { NodeInput, ReportFinding } from './types.js';
 import type { FindingWitnesses } from './witnesses.js';
@@ -14,13 +15,49 @@ import type { FindingWitnesses } from './witnesses.js';
 const MISSING_IDS: ReadonlySet<string> = new Set<FindingId>(['mirror-manifest-missing']);
 const STALE_IDS: ReadonlySet<string> = new Set<FindingId>(['mirror-stale-tag', 'mirror-digest-mismatch']);
 
+const WORDING_FIELDS = ['message', 'id', 'fix', 'file', 'line', 'scope', 'image', 'host', 'stale'] as const;
+
+/** Most severe first, then by every field a problem shows: a total order on what findings say. */
+function byWording(a: ReportFinding, b: ReportFinding): number {
+  const bySeverity = SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity];
+  if (bySeverity !== 0) return bySeverity;
+  for (const field of WORDING_FIELDS) {
+    const x = a[field] ?? null;
+    const y = b[field] ?? null;
+    if (x === y) continue;
+    if (x === null) return 1;
+    if (y === null) return -1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 export class ProblemGroups {
-  /** key → problem */
-  readonly byKey = new Map<string, ReportFinding>();
+  /**
+   * Problems whose key no other has (most agent problems, 300,000 in a large cluster): listed, not
+   * keyed, so a build makes no map of every key.
+   */
+  private readonly alone: ReportFinding[] = [];
+  /** key → problem, for the others (keys several findings share, the collector's own problems). */
+  private readonly byKey = new Map<string, ReportFinding>();
+  /** Of `alone`, those whose key is asked for (`wanted`). */
+  private readonly wantedAlone = new Map<string, ReportFinding>();
   private readonly merged = new Map<string, Set<string>>();
 
-  /** `stable` gives a problem made afresh the identity of an equal one of the last build. */
-  constructor(private readonly stable: (problem: ReportFinding) => ReportFinding = (p) => p) {}
+  /**
+   * `stable` gives a problem made afresh the identity of an equal one of the last build; `wanted`
+   * are the keys `get` will be asked for.
+   */
+  constructor(
+    private readonly stable: (problem: ReportFinding) => ReportFinding = (p) => p,
+    private readonly wanted: ReadonlySet<string> = new Set(),
+  ) {}
+
+  /** Adds a problem no other problem shares its key with (the caller knows). */
+  addAlone(problem: ReportFinding): void {
+    this.alone.push(problem);
+    if (this.wanted.has(problem.key)) this.wantedAlone.set(problem.key, problem);
+  }
 
   /** Adds a problem; false when its key is already taken (then `mergeInto` does the work). */
   add(problem: ReportFinding): boolean {
@@ -29,21 +66,37 @@ export class ProblemGroups {
     return true;
   }
 
-  has(key: string): boolean {
-    return this.byKey.has(key);
-  }
-
-  mergeInto(key: string, nodes: Iterable<string>): void {
+  /**
+   * Merges `problem`'s witnesses into the one with its key. Which of them words the merged problem
+   * does not depend on the order they come in (a build from nothing meets them in another order than
+   * the index): the one first in `byWording`.
+   */
+  mergeInto(problem: ReportFinding, nodes: readonly string[]): void {
+    const key = problem.key;
     const existing = this.byKey.get(key)!;
     let seen = this.merged.get(key);
     if (seen === undefined) this.merged.set(key, (seen = new Set(existing.nodes)));
     for (const n of nodes) seen.add(n);
-    this.byKey.set(key, this.stable({ ...existing, nodes: [...seen], witnesses: seen.size }));
+    const words = byWording(problem, existing) < 0 ? problem : existing;
+    this.byKey.set(key, this.stable({ ...words, nodes: [...seen].sort(), witnesses: seen.size }));
   }
 
   /** Adds a problem built from `finding`, or merges its witnesses into the one with its key. */
   addOrMerge(finding: AnyFinding, nodes: readonly string[]): void {
-    if (!this.add(this.stable(asProblem(finding, nodes)))) this.mergeInto(finding.key, nodes);
+    const problem = this.stable(asProblem(finding, nodes));
+    if (!this.add(problem)) this.mergeInto(problem, nodes);
+  }
+
+  /** The problem with this key (among those added by key, and the wanted ones added alone). */
+  get(key: string): ReportFinding | undefined {
+    return this.byKey.get(key) ?? this.wantedAlone.get(key);
+  }
+
+  /** Every problem. */
+  all(): ReportFinding[] {
+    const out = this.alone;
+    for (const p of this.byKey.values()) out.push(p);
+    return out;
   }
 }
 
@@ -64,43 +117,56 @@ export function witnessesFrom(nodes: readonly NodeInput[]): FindingWitnesses {
       if (entry === undefined) index.set(f, new Set([n.name]));
       else entry.add(n.name);
     }
-  return { forEach: (visit) => index.forEach((nodes, f) => visit(f, [...nodes], -1)) };
+  const keys = new Map<string, number>();
+  for (const f of index.keys()) keys.set(f.key, (keys.get(f.key) ?? 0) + 1);
+  return {
+    forEach: (visit) => index.forEach((nodes, f) => visit(f, [...nodes], -1, null, keys.get(f.key)! > 1)),
+  };
 }
 
 function bump(map: Map<string, number>, image: string, nodes: number): void {
   map.set(image, (map.get(image) ?? 0) + nodes);
 }
 
-/** The agents' findings as problems; also counts, per mirror, the images it lacks or serves stale. */
+/**
+ * The agents' findings as problems; also counts, per mirror, the images it lacks or serves stale.
+ * `collectorKeys`: the keys of the problems the collector adds after them (they merge by key too).
+ */
 export function addAgentProblems(
   groups: ProblemGroups,
   witnesses: FindingWitnesses,
   mirrors: Map<string, MirrorAcc>,
   memo: ReportMemo,
+  collectorKeys: ReadonlySet<string>,
 ): void {
-  witnesses.forEach((f, nodes, version) => {
+  witnesses.forEach((f, nodes, version, slot, keyShared) => {
     if (f.host !== null && f.host !== undefined && f.image !== null && f.image !== undefined) {
       if (MISSING_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).missing, f.image, nodes.length);
       else if (STALE_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).stale, f.image, nodes.length);
     }
-    const cached = version >= 0 ? memo.problem(f, version, nodes.length) : undefined;
+    const alone = !keyShared && !collectorKeys.has(f.key);
+    const cached = slot === null ? undefined : memo.problem(slot, version, nodes.length);
     if (cached !== undefined) {
-      if (!groups.add(cached)) groups.mergeInto(f.key, nodes);
-      return;
-    }
-    if (groups.has(f.key)) {
-      groups.mergeInto(f.key, nodes);
+      if (alone) groups.addAlone(cached);
+      else if (!groups.add(cached)) groups.mergeInto(cached, nodes);
       return;
     }
     // The index's node arrays are frozen and shared (one per class): the problem may hold them as they are.
     const problem = asProblem(f, nodes);
-    if (version >= 0) memo.rememberProblem(f, version, problem);
-    groups.add(problem);
+    if (alone) groups.addAlone(problem);
+    else if (!groups.add(problem)) {
+      groups.mergeInto(problem, nodes);
+      return;
+    }
+    if (slot !== null) memo.rememberProblem(slot, version, problem);
   });
 }
 
 /** Collector-level mirror problems: one finding per host and kind, its witnesses the failing nodes. */
-export function addMirrorProblems(groups: ProblemGroups, mirrors: ReadonlyMap<string, MirrorAcc>): void {
+export function mirrorProblems(
+  mirrors: ReadonlyMap<string, MirrorAcc>,
+): { readonly finding: ReportFinding; readonly nodes: readonly string[] }[] {
+  const out: { finding: ReportFinding; nodes: readonly string[] }[] = [];
   for (const [host, m] of mirrors) {
     const kinds: [FindingId, string[], string][] = [
       ['mirror-unreachable-from-nodes', m.unreachable, 'cannot reach'],
@@ -109,13 +175,14 @@ export function addMirrorProblems(groups: ProblemGroups, mirrors: ReadonlyMap<st
     ];
     for (const [id, nodes, verb] of kinds) {
       if (nodes.length === 0) continue;
-      const first = collectorFinding(
+      const finding = collectorFinding(
         id,
         `${id}:${host}`,
         `${nodes.length} of the ${m.probed} nodes that probed ${host} ${verb} it.`,
         { host },
       );
-      groups.addOrMerge(first, nodes);
+      out.push({ finding, nodes });
     }
   }
+  return out;
 }

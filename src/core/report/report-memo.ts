@@ -7,11 +7,12 @@ import type { Severity } from '../findings/types.js';
 import type { NodeFinding } from '../findings/types.js';
 import { SortedReuse } from '../sorted-reuse.js';
 import type { ReportFinding } from './types.js';
+import type { ProblemSlot } from './witnesses.js';
 
 export interface ReportMemo {
-  /** The problem built last time for this finding, if its witnesses are still at `version` and `count`. */
-  problem(finding: NodeFinding, version: number, count: number): ReportFinding | undefined;
-  rememberProblem(finding: NodeFinding, version: number, problem: ReportFinding): void;
+  /** The problem built last time from this witness entry, if its witnesses are still at `version` and `count`. */
+  problem(slot: ProblemSlot, version: number, count: number): ReportFinding | undefined;
+  rememberProblem(slot: ProblemSlot, version: number, problem: ReportFinding): void;
   /** Severity counts of a list of findings (lists are replaced, never changed, by the store). */
   counts(findings: readonly NodeFinding[]): Readonly<Record<Severity, number>> | undefined;
   rememberCounts(findings: readonly NodeFinding[], counts: Readonly<Record<Severity, number>>): void;
@@ -58,9 +59,11 @@ function sameProblem(a: ReportFinding, b: ReportFinding): boolean {
   return true;
 }
 
-/** Keyed weakly by the store's interned objects: what the store drops, the memo drops with it. */
+/**
+ * Keyed weakly by the store's interned objects, and keeping problems in the witness index's entries:
+ * what the store drops, the memo drops with it.
+ */
 export class WeakReportMemo implements ReportMemo {
-  private readonly problems = new WeakMap<NodeFinding, { version: number; problem: ReportFinding }>();
   private readonly countsByList = new WeakMap<readonly NodeFinding[], Readonly<Record<Severity, number>>>();
   /** Problems the builder makes afresh (the collector's own, merged ones), by key: last build's, this one's. */
   private made = new Map<string, ReportFinding>();
@@ -68,15 +71,20 @@ export class WeakReportMemo implements ReportMemo {
   private readonly problemOrder = new SortedReuse<ReportFinding>();
   readonly causes = new CauseMemo();
 
-  problem(finding: NodeFinding, version: number, count: number): ReportFinding | undefined {
-    const cached = this.problems.get(finding);
-    return cached !== undefined && cached.version === version && cached.problem.witnesses === count
-      ? cached.problem
+  problem(slot: ProblemSlot, version: number, count: number): ReportFinding | undefined {
+    const cached = slot.problem;
+    return cached !== null &&
+      slot.owner === this &&
+      slot.problemVersion === version &&
+      cached.witnesses === count
+      ? cached
       : undefined;
   }
 
-  rememberProblem(finding: NodeFinding, version: number, problem: ReportFinding): void {
-    this.problems.set(finding, { version, problem });
+  rememberProblem(slot: ProblemSlot, version: number, problem: ReportFinding): void {
+    slot.owner = this;
+    slot.problemVersion = version;
+    slot.problem = problem;
   }
 
   counts(findings: readonly NodeFinding[]): Readonly<Record<Severity, number>> | undefined {

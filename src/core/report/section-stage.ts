@@ -47,7 +47,7 @@ export function imageReports(
   images: ReadonlyMap<string, ImageAcc>,
   events: readonly PullEvent[],
   problems: readonly ReportFinding[],
-  problemByKey: ReadonlyMap<string, ReportFinding>,
+  problemByKey: { get(key: string): ReportFinding | undefined },
 ): ImageReport[] {
   const problemsByImage = new Map<string, ReportFinding[]>();
   for (const p of problems)

@@ -4,17 +4,39 @@
 // are indexed once per class, not once per finding: 15,000 nodes × 180 shared findings are 180
 // entries pointing at one member set, not 2.7 million set entries.
 import type { NodeFinding } from '../findings/types.js';
-import type { FindingSet } from './types.js';
+import type { FindingSet, ReportFinding } from './types.js';
+
+/**
+ * Where a report memo may keep the problem it built from one entry of the index, with the version it
+ * was built at: held by the entry itself, so that 300,000 problems need no lookup table (and the
+ * memo's problems go when the index drops the entry). `owner` is the memo that wrote it.
+ */
+export interface ProblemSlot {
+  owner: object | null;
+  problem: ReportFinding | null;
+  /** The witnesses' version `problem` was built at. */
+  problemVersion: number;
+}
 
 export interface FindingWitnesses {
   /**
    * Every distinct agent finding with the nodes that report it (never twice the same node, sorted)
-   * and a version: the same version and node count mean the same nodes.
+   * and a version: the same version and node count mean the same nodes. `slot` (null: none) is the
+   * entry's place for the problem a memo builds from it; `keyShared` says another finding visited
+   * has the same key (agents word one problem differently), so their witnesses merge into one problem.
    */
-  forEach(visit: (finding: NodeFinding, nodes: readonly string[], version: number) => void): void;
+  forEach(visit: WitnessVisit): void;
 }
 
-interface Members {
+export type WitnessVisit = (
+  finding: NodeFinding,
+  nodes: readonly string[],
+  version: number,
+  slot: ProblemSlot | null,
+  keyShared: boolean,
+) => void;
+
+interface Members extends ProblemSlot {
   readonly nodes: Set<string>;
   version: number;
   /** `nodes` as a sorted array, built once per version (shared by every problem of the class). */
@@ -22,9 +44,29 @@ interface Members {
 }
 
 /** One node (most findings outside a class are about one node: no set for them). */
-interface Single {
+interface Single extends ProblemSlot {
   readonly node: string;
   readonly version: number;
+}
+
+/** A finding outside classes and its witnesses. */
+type Entry = (Members | Single) & { readonly finding: NodeFinding };
+
+function single(finding: NodeFinding, node: string, version: number): Entry {
+  return { finding, node, version, owner: null, problem: null, problemVersion: 0 };
+}
+
+function several(finding: NodeFinding, nodes: Set<string>, version: number): Entry {
+  return { finding, nodes, version, array: null, owner: null, problem: null, problemVersion: 0 };
+}
+
+function members(nodes: Set<string>, version: number): Members {
+  return { nodes, version, array: null, owner: null, problem: null, problemVersion: 0 };
+}
+
+/** A slot for a problem whose witnesses are not one entry's (a class's finding). */
+function freeSlot(): ProblemSlot {
+  return { owner: null, problem: null, problemVersion: 0 };
 }
 
 function isSingle(m: Members | Single): m is Single {
@@ -56,11 +98,19 @@ class Singletons {
 }
 
 export class WitnessIndex implements FindingWitnesses {
-  /** Findings nodes report outside their class (or without one). */
-  private readonly single = new Map<NodeFinding, Members | Single>();
+  /**
+   * Findings nodes report outside their class (or without one), by key: a key has one finding (most
+   * do), or several when agents word one problem differently. Keyed by key so that a report build
+   * knows which problems merge without a map of every key of its own.
+   */
+  private readonly single = new Map<string, Entry | Entry[]>();
   private readonly classes = new Map<FindingSet, Members>();
   /** The classes that hold each finding. */
   private readonly classesOf = new Map<NodeFinding, FindingSet[]>();
+  /** How many findings of classes have each key. */
+  private readonly classKeys = new Map<string, number>();
+  /** The problem slot of each finding of a class. */
+  private readonly classSlots = new Map<NodeFinding, ProblemSlot>();
   private versions = 0;
   private readonly singletons = new Singletons();
 
@@ -94,12 +144,15 @@ export class WitnessIndex implements FindingWitnesses {
   private join(set: FindingSet, node: string): void {
     let m = this.classes.get(set);
     if (m === undefined) {
-      m = { nodes: new Set(), version: 0, array: null };
+      m = members(new Set(), 0);
       this.classes.set(set, m);
       for (const f of set.findings) {
         const list = this.classesOf.get(f);
-        if (list === undefined) this.classesOf.set(f, [set]);
-        else list.push(set);
+        if (list !== undefined) list.push(set);
+        else {
+          this.classesOf.set(f, [set]);
+          this.classKeys.set(f.key, (this.classKeys.get(f.key) ?? 0) + 1);
+        }
       }
     }
     m.nodes.add(node);
@@ -116,17 +169,54 @@ export class WitnessIndex implements FindingWitnesses {
     this.classes.delete(set);
     for (const f of set.findings) {
       const list = this.classesOf.get(f)!.filter((s) => s !== set);
-      if (list.length === 0) this.classesOf.delete(f);
-      else this.classesOf.set(f, list);
+      if (list.length > 0) this.classesOf.set(f, list);
+      else {
+        this.classesOf.delete(f);
+        this.classSlots.delete(f);
+        const n = this.classKeys.get(f.key)! - 1;
+        if (n === 0) this.classKeys.delete(f.key);
+        else this.classKeys.set(f.key, n);
+      }
     }
   }
 
+  /** The entry of `f` outside classes. */
+  private entryOf(f: NodeFinding): Entry | undefined {
+    const v = this.single.get(f.key);
+    if (v === undefined) return undefined;
+    if (Array.isArray(v)) return v.find((e) => e.finding === f);
+    return v.finding === f ? v : undefined;
+  }
+
+  /** Sets the entry of `entry.finding` (new, or replacing its old one). */
+  private setEntry(entry: Entry): void {
+    const key = entry.finding.key;
+    const v = this.single.get(key);
+    if (v === undefined || (!Array.isArray(v) && v.finding === entry.finding)) this.single.set(key, entry);
+    else if (!Array.isArray(v)) this.single.set(key, [v, entry]);
+    else {
+      const i = v.findIndex((e) => e.finding === entry.finding);
+      if (i === -1) v.push(entry);
+      else v[i] = entry;
+    }
+  }
+
+  private deleteEntry(f: NodeFinding): void {
+    const v = this.single.get(f.key);
+    if (v === undefined) return;
+    if (!Array.isArray(v)) {
+      if (v.finding === f) this.single.delete(f.key);
+      return;
+    }
+    const rest = v.filter((e) => e.finding !== f);
+    this.single.set(f.key, rest.length === 1 ? rest[0]! : rest);
+  }
+
   private add(f: NodeFinding, node: string): void {
-    const entry = this.single.get(f);
-    if (entry === undefined) this.single.set(f, { node, version: ++this.versions });
+    const entry = this.entryOf(f);
+    if (entry === undefined) this.setEntry(single(f, node, ++this.versions));
     else if (isSingle(entry)) {
-      if (entry.node !== node)
-        this.single.set(f, { nodes: new Set([entry.node, node]), version: ++this.versions, array: null });
+      if (entry.node !== node) this.setEntry(several(f, new Set([entry.node, node]), ++this.versions));
     } else if (!entry.nodes.has(node)) {
       entry.nodes.add(node);
       entry.version = ++this.versions;
@@ -135,28 +225,39 @@ export class WitnessIndex implements FindingWitnesses {
   }
 
   private remove(f: NodeFinding, node: string): void {
-    const entry = this.single.get(f);
+    const entry = this.entryOf(f);
     if (entry === undefined) return;
     if (isSingle(entry)) {
-      if (entry.node === node) this.single.delete(f);
+      if (entry.node === node) this.deleteEntry(f);
       return;
     }
     if (!entry.nodes.delete(node)) return;
-    if (entry.nodes.size === 0) this.single.delete(f);
+    if (entry.nodes.size === 0) this.deleteEntry(f);
     else {
       entry.version = ++this.versions;
       entry.array = null;
     }
   }
 
-  forEach(visit: (finding: NodeFinding, nodes: readonly string[], version: number) => void): void {
+  /** Another finding than `f` (of a class) has its key. */
+  private classKeyShared(f: NodeFinding, own: Entry | undefined): boolean {
+    if (this.classKeys.get(f.key)! > 1) return true;
+    const v = this.single.get(f.key);
+    // Several findings under the key outside classes, or one that is not `f`.
+    return v !== undefined && (Array.isArray(v) || own === undefined);
+  }
+
+  forEach(visit: WitnessVisit): void {
     // Versions come from one growing counter: a changed source gets the highest, and a source that
     // goes away takes its nodes with it — so (highest version, node count) tells any change.
     this.classesOf.forEach((sets, f) => {
-      const own = this.single.get(f);
+      const own = this.entryOf(f);
+      const shared = this.classKeyShared(f, own);
+      let slot = this.classSlots.get(f);
+      if (slot === undefined) this.classSlots.set(f, (slot = freeSlot()));
       if (sets.length === 1 && own === undefined) {
         const m = this.classes.get(sets[0]!)!;
-        visit(f, this.nodesOf(m), m.version);
+        visit(f, this.nodesOf(m), m.version, slot, shared);
         return;
       }
       const nodes: string[] = [];
@@ -170,10 +271,19 @@ export class WitnessIndex implements FindingWitnesses {
         for (const n of this.nodesOf(own)) nodes.push(n);
         version = Math.max(version, own.version);
       }
-      visit(f, nodes.sort(), version);
+      visit(f, nodes.sort(), version, slot, shared);
     });
-    this.single.forEach((m, f) => {
-      if (!this.classesOf.has(f)) visit(f, this.nodesOf(m), m.version);
+    this.single.forEach((v, key) => {
+      const inClasses = this.classKeys.get(key) ?? 0;
+      if (!Array.isArray(v)) {
+        // Alone under its key, unless a class's finding (another one) has it too.
+        if (inClasses === 0) visit(v.finding, this.nodesOf(v), v.version, v, false);
+        else if (!this.classesOf.has(v.finding)) visit(v.finding, this.nodesOf(v), v.version, v, true);
+        return;
+      }
+      for (const e of v)
+        if (inClasses === 0 || !this.classesOf.has(e.finding))
+          visit(e.finding, this.nodesOf(e), e.version, e, true);
     });
     this.singletons.done();
   }

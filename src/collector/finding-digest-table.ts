@@ -1,0 +1,75 @@
+// The finding bodies the collector can name by digest, so an agent's snapshot may carry digests in
+// place of bodies. Only bodies whose text the collector hashed itself enter (snapshot-assembly.ts),
+// so an entry is the truth about its digest whoever sent it. A bounded cache in two generations:
+// a lookup keeps an entry in the young one, and when the young one fills up the old one is dropped
+// whole. What a pool's nodes share is looked up on every snapshot and stays; one node's own
+// findings age out. A miss costs a findings-request, never a wrong answer.
+import type { WireFinding } from '../protocol/messages.js';
+import { findingBytes } from './node-limits.js';
+
+export interface DigestTableLimits {
+  /** Entries per generation. */
+  readonly entries: number;
+  /** Estimated bytes of the bodies per generation (findings can be 32 KiB each). */
+  readonly bytes: number;
+}
+
+/** About 100,000 bodies and 32 MiB at most, across both generations. */
+export const DIGEST_TABLE_LIMITS: DigestTableLimits = { entries: 50_000, bytes: 16 * 1024 * 1024 };
+
+export class FindingDigestTable {
+  private young = new Map<string, WireFinding>();
+  private old = new Map<string, WireFinding>();
+  private youngBytes = 0;
+  /**
+   * The last snapshot resolved in full: the nodes of a pool list their shared findings in the same
+   * order, so the next snapshot's digest at a position is most often this one's, and comparing two
+   * strings is cheaper than hashing one and probing the table.
+   */
+  private lastRefs: readonly string[] = [];
+  private lastBodies: readonly WireFinding[] = [];
+
+  constructor(private readonly limits: DigestTableLimits = DIGEST_TABLE_LIMITS) {}
+
+  /** The body of each digest the table holds (undefined for the others). */
+  resolve(refs: readonly string[]): (WireFinding | undefined)[] {
+    const bodies = new Array<WireFinding | undefined>(refs.length);
+    const lastRefs = this.lastRefs;
+    for (let i = 0; i < refs.length; i++) {
+      const digest = refs[i]!;
+      bodies[i] = digest === lastRefs[i] ? this.lastBodies[i] : this.get(digest);
+    }
+    return bodies;
+  }
+
+  /** A snapshot whose every body is known (checked against its digest): the next one may match it. */
+  resolved(refs: readonly string[], bodies: readonly WireFinding[]): void {
+    this.lastRefs = refs;
+    this.lastBodies = bodies;
+  }
+
+  get(digest: string): WireFinding | undefined {
+    const hit = this.young.get(digest);
+    if (hit !== undefined) return hit;
+    const aged = this.old.get(digest);
+    if (aged !== undefined) this.set(digest, aged);
+    return aged;
+  }
+
+  /** `body` must be the finding whose JSON text hashes to `digest` (checked by the caller). */
+  set(digest: string, body: WireFinding): void {
+    if (this.young.has(digest)) return;
+    const bytes = findingBytes(body);
+    if (this.young.size >= this.limits.entries || this.youngBytes + bytes > this.limits.bytes) {
+      this.old = this.young;
+      this.young = new Map();
+      this.youngBytes = 0;
+    }
+    this.young.set(digest, body);
+    this.youngBytes += bytes;
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+}

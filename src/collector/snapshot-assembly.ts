@@ -1,0 +1,174 @@
+// One connection's snapshots on their way into the node store. A snapshot with bodies goes straight
+// in; one with `findingRefs` takes its bodies from the digest table and, for the digests the table
+// lacks, waits for the agent's finding-bodies. While it waits, the connection's deltas queue behind
+// it (bounded), so state is applied in the order the agent sent it. A waiting snapshot is bounded
+// in time too: an agent that never answers is closed, and cannot pin the collector's memory.
+//
+// Every body is hashed here before anything uses it: a text that is not the text of a digest this
+// connection was asked for closes the connection, and a message's bodies enter the shared table only
+// when all of them check out.
+import {
+  parseFindingBody,
+  ProtocolError,
+  type DeltaMessage,
+  type FindingBodiesMessage,
+  type FindingsRequestMessage,
+  type SnapshotMessage,
+  type SnapshotRefsMessage,
+  type SnapshotRequestMessage,
+  type WireFinding,
+} from '../protocol/messages.js';
+import { MAX_MESSAGE_BYTES } from '../protocol/messages.js';
+import { textDigest } from '../protocol/finding-digest.js';
+import type { FindingDigestTable } from './finding-digest-table.js';
+
+/** How long a snapshot waits for its bodies before the connection is closed. */
+export const FINDING_BODIES_DEADLINE_MS = 30_000;
+/** Deltas that may queue behind a waiting snapshot (the node's message budget bounds them too). */
+export const MAX_QUEUED_DELTAS = 100;
+/** And their characters: past either bound, the wait is dropped and a fresh snapshot requested. */
+export const MAX_QUEUED_DELTA_CHARS = MAX_MESSAGE_BYTES;
+
+export interface SnapshotAssemblyHooks {
+  readonly table: FindingDigestTable;
+  /** The store's shared copy of a finding (the table then holds that one). */
+  readonly intern: (f: WireFinding) => WireFinding;
+  readonly applySnapshot: (m: SnapshotMessage) => void;
+  readonly applyDelta: (m: DeltaMessage) => void;
+  readonly send: (m: FindingsRequestMessage | SnapshotRequestMessage) => void;
+  /** Closes the connection: the peer broke the protocol. */
+  readonly refuse: (reason: string) => void;
+  readonly deadlineMs?: number;
+}
+
+interface Waiting {
+  readonly message: SnapshotRefsMessage;
+  /** The body of each reference, once known. */
+  readonly bodies: (WireFinding | undefined)[];
+  /** Digests asked for and not received yet. */
+  readonly missing: ReadonlySet<string>;
+  readonly deltas: DeltaMessage[];
+  deltaChars: number;
+  readonly timer: NodeJS.Timeout;
+}
+
+function withBodies(m: SnapshotRefsMessage, findings: readonly WireFinding[]): SnapshotMessage {
+  const { findingRefs: _refs, ...rest } = m;
+  return { ...rest, findings };
+}
+
+export class SnapshotAssembly {
+  private waiting: Waiting | null = null;
+  /** The highest snapshot seq asked about: a finding-bodies beyond it answers nothing asked. */
+  private askedSeq = -Infinity;
+
+  constructor(private readonly hooks: SnapshotAssemblyHooks) {}
+
+  /** A snapshot replaces everything before it, a waiting snapshot and its queued deltas included. */
+  snapshot(m: SnapshotMessage | SnapshotRefsMessage): void {
+    this.drop();
+    if (!('findingRefs' in m)) {
+      this.hooks.applySnapshot(m);
+      return;
+    }
+    const refs = m.findingRefs;
+    const bodies = this.hooks.table.resolve(refs);
+    const missing = new Set<string>();
+    for (let i = 0; i < refs.length; i++) if (bodies[i] === undefined) missing.add(refs[i]!);
+    if (missing.size === 0) {
+      this.apply(m, bodies as WireFinding[]);
+      return;
+    }
+    const deadlineMs = this.hooks.deadlineMs ?? FINDING_BODIES_DEADLINE_MS;
+    const timer = setTimeout(() => {
+      this.drop();
+      this.hooks.refuse(`finding bodies not sent within ${deadlineMs / 1000} s`);
+    }, deadlineMs);
+    timer.unref();
+    this.waiting = { message: m, bodies, missing, deltas: [], deltaChars: 0, timer };
+    this.askedSeq = Math.max(this.askedSeq, m.seq);
+    this.hooks.send({ v: 1, type: 'findings-request', seq: m.seq, digests: [...missing] });
+  }
+
+  /** `chars`: the message's length, for the bound on what may queue. */
+  delta(m: DeltaMessage, chars: number): void {
+    const w = this.waiting;
+    if (w === null) {
+      this.hooks.applyDelta(m);
+      return;
+    }
+    if (w.deltas.length >= MAX_QUEUED_DELTAS || w.deltaChars + chars > MAX_QUEUED_DELTA_CHARS) {
+      this.drop();
+      this.hooks.send({ v: 1, type: 'snapshot-request' });
+      return;
+    }
+    w.deltas.push(m);
+    w.deltaChars += chars;
+  }
+
+  bodies(m: FindingBodiesMessage): void {
+    const w = this.waiting;
+    if (m.seq > this.askedSeq) {
+      this.refuse('finding bodies for a snapshot that was not asked about');
+      return;
+    }
+    // An answer about a snapshot a later one replaced (or whose wait was dropped): nothing to do.
+    if (w === null || m.seq !== w.message.seq) return;
+    const received = new Map<string, WireFinding>();
+    for (const text of m.bodies) {
+      const digest = textDigest(text);
+      if (!w.missing.has(digest) || received.has(digest)) {
+        this.refuse('a finding body that does not match a digest asked for');
+        return;
+      }
+      let body: WireFinding;
+      try {
+        body = parseFindingBody(text);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        this.refuse(err.message);
+        return;
+      }
+      received.set(digest, body);
+    }
+    if (received.size !== w.missing.size) {
+      this.refuse(`finding-bodies lacks ${w.missing.size - received.size} of the bodies asked for`);
+      return;
+    }
+    for (const [digest, body] of received) {
+      const shared = this.hooks.intern(body);
+      received.set(digest, shared);
+      this.hooks.table.set(digest, shared);
+    }
+    const refs = w.message.findingRefs;
+    const bodies = w.bodies;
+    for (let i = 0; i < refs.length; i++) bodies[i] ??= received.get(refs[i]!);
+    this.drop();
+    this.apply(w.message, bodies as WireFinding[]);
+    for (const d of w.deltas) this.hooks.applyDelta(d);
+  }
+
+  private apply(m: SnapshotRefsMessage, bodies: readonly WireFinding[]): void {
+    this.hooks.table.resolved(m.findingRefs, bodies);
+    this.hooks.applySnapshot(withBodies(m, bodies));
+  }
+
+  /** True while a snapshot waits for its bodies. */
+  get waitingForBodies(): boolean {
+    return this.waiting !== null;
+  }
+
+  dispose(): void {
+    this.drop();
+  }
+
+  private refuse(reason: string): void {
+    this.drop();
+    this.hooks.refuse(reason);
+  }
+
+  private drop(): void {
+    if (this.waiting !== null) clearTimeout(this.waiting.timer);
+    this.waiting = null;
+  }
+}

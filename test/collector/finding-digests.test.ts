@@ -1,0 +1,583 @@
+// Findings by reference over real WebSockets: the collector's agent endpoint (in process, on
+// loopback) with protocol-speaking raw clients and with the agent's real CollectorLink; an old
+// collector is the fake one, which does not offer findingDigests.
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { CollectorLink, type CollectorPeer } from '../../src/agent/collector-link.js';
+import { openAgentAuth } from '../../src/collector/agent-auth.js';
+import { AgentServer } from '../../src/collector/agent-server.js';
+import { FindingDigestTable } from '../../src/collector/finding-digest-table.js';
+import { silentLog } from '../../src/collector/log.js';
+import { NodeStore } from '../../src/collector/node-store.js';
+import { TraceBroker } from '../../src/collector/trace-broker.js';
+import { buildReport } from '../../src/core/report/build-report.js';
+import type { ClusterReport } from '../../src/core/report/types.js';
+import { findingText, textDigest } from '../../src/protocol/finding-digest.js';
+import {
+  AGENT_PATH,
+  encode,
+  parseAgentMessage,
+  parseCollectorMessage,
+  type AgentMessage,
+  type CollectorMessage,
+  type DeltaMessage,
+  type SnapshotMessage,
+  type WireFinding,
+} from '../../src/protocol/messages.js';
+import { eventually } from '../support/eventually.js';
+import { FakeCollector } from '../support/fake-collector.js';
+import { finding } from '../support/protocol-agent.js';
+
+const F = Array.from({ length: 8 }, (_, i) =>
+  finding({
+    key: `mirror-unreachable:m${i}`,
+    id: 'mirror-unreachable',
+    message: `mirror m${i}.example:5000 is unreachable`,
+    host: `m${i}.example:5000`,
+    severity: i % 2 === 0 ? 'error' : 'warning',
+  }),
+);
+const digest = (f: WireFinding): string => textDigest(findingText(f));
+
+interface Endpoint {
+  readonly url: string;
+  readonly store: NodeStore;
+  readonly messages: string[];
+  readonly policyCloses: string[];
+  close(): Promise<void>;
+}
+
+const endpoints: Endpoint[] = [];
+const sockets: WebSocket[] = [];
+
+async function endpoint(
+  options: { table?: FindingDigestTable; findingBodiesDeadlineMs?: number } = {},
+): Promise<Endpoint> {
+  const store = new NodeStore();
+  const messages: string[] = [];
+  const policyCloses: string[] = [];
+  const agents = new AgentServer({
+    authenticator: openAgentAuth,
+    store,
+    broker: new TraceBroker(),
+    heartbeatIntervalMs: 60_000,
+    log: silentLog,
+    imagesFor: () => ({ generation: 1, images: [], runtimeVersion: null }),
+    onMessage: (type) => messages.push(type),
+    onPolicyClose: (reason) => policyCloses.push(reason),
+    ...(options.table !== undefined ? { digestTable: options.table } : {}),
+    ...(options.findingBodiesDeadlineMs !== undefined
+      ? { findingBodiesDeadlineMs: options.findingBodiesDeadlineMs }
+      : {}),
+  });
+  const server: Server = createServer((_req, res) => res.writeHead(404).end());
+  server.on('upgrade', (req, socket, head) => agents.handleUpgrade(req, socket, head));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const e: Endpoint = {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    store,
+    messages,
+    policyCloses,
+    close: async () => {
+      agents.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  endpoints.push(e);
+  return e;
+}
+
+/** A raw protocol client: sends exactly what the test says, records what the collector sends. */
+class RawAgent {
+  readonly received: CollectorMessage[] = [];
+  private readonly closing: Promise<{ code: number; reason: string }>;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    readonly node: string,
+  ) {
+    ws.on('message', (data) => this.received.push(parseCollectorMessage(data.toString())));
+    this.closing = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+  }
+
+  static async connect(url: string, node: string): Promise<RawAgent> {
+    const ws = new WebSocket(`${url}${AGENT_PATH}`, { perMessageDeflate: false });
+    sockets.push(ws);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const agent = new RawAgent(ws, node);
+    agent.send({
+      v: 1,
+      type: 'hello',
+      node,
+      agentVersion: 'raw',
+      configHash: 'h',
+      pod: { name: null, namespace: null },
+    });
+    return agent;
+  }
+
+  send(message: AgentMessage | Record<string, unknown>): void {
+    this.ws.send(encode(message as AgentMessage));
+  }
+
+  snapshot(seq: number, findings: readonly WireFinding[], byReference: boolean): void {
+    const { findings: _, ...rest } = snapshotOf(seq, findings);
+    this.send(byReference ? { ...rest, findingRefs: findings.map(digest) } : { ...rest, findings });
+  }
+
+  /** The `n`-th message of `type` (waiting for it). */
+  async nth<T extends CollectorMessage['type']>(
+    type: T,
+    n = 1,
+  ): Promise<Extract<CollectorMessage, { type: T }>> {
+    return eventually(() => {
+      const found = this.received.filter((m) => m.type === type);
+      expect(found.length).toBeGreaterThanOrEqual(n);
+      return found[n - 1] as Extract<CollectorMessage, { type: T }>;
+    });
+  }
+
+  /** Resolves when the collector has handled everything sent before (it answers pings in order). */
+  settled(): Promise<void> {
+    return new Promise((resolve) => {
+      this.ws.once('pong', () => resolve());
+      this.ws.ping();
+    });
+  }
+
+  closed(): Promise<{ code: number; reason: string }> {
+    return this.closing;
+  }
+}
+
+function snapshotOf(seq: number, findings: readonly WireFinding[]): SnapshotMessage {
+  return {
+    v: 1,
+    type: 'snapshot',
+    seq,
+    generatedAt: '2026-12-03T12:00:00Z',
+    configHash: 'h',
+    files: [],
+    findings,
+    hosts: [],
+    images: [],
+    scan: null,
+  };
+}
+
+function delta(seq: number, added: readonly WireFinding[], cleared: readonly string[]): DeltaMessage {
+  return { v: 1, type: 'delta', seq, configHash: 'h', added, cleared, hosts: [], images: [] };
+}
+
+/** The node's findings as the store holds them, by key (the store keeps its own order). */
+function findingsOf(e: Endpoint, node: string): readonly WireFinding[] | undefined {
+  return e.store.get(node)?.findings.toSorted((a, b) => a.key.localeCompare(b.key));
+}
+
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  for (const e of endpoints.splice(0)) await e.close();
+});
+
+describe('the messages', () => {
+  const refs = (findingRefs: unknown, extra: Record<string, unknown> = {}): string => {
+    const { findings: _, ...rest } = snapshotOf(1, []);
+    return JSON.stringify({ ...rest, findingRefs, ...extra });
+  };
+
+  it('take a snapshot with digests in place of bodies, never both, and only well-formed digests', () => {
+    expect(parseAgentMessage(refs([digest(F[0]!)]))).toMatchObject({ findingRefs: [digest(F[0]!)] });
+    expect(() => parseAgentMessage(refs([digest(F[0]!)], { findings: [] }))).toThrow(
+      'a snapshot carries "findings" or "findingRefs", not both',
+    );
+    for (const bad of ['sha256:abc', digest(F[0]!).slice(1), 42, `${digest(F[0]!).slice(0, 42)}+`])
+      expect(() => parseAgentMessage(refs([bad]))).toThrow('must be base64url SHA-256 digests');
+    expect(() =>
+      parseCollectorMessage(JSON.stringify({ v: 1, type: 'findings-request', seq: 1, digests: ['x'] })),
+    ).toThrow('must be base64url SHA-256 digests');
+    expect(() =>
+      parseAgentMessage(
+        JSON.stringify({ v: 1, type: 'finding-bodies', seq: 1, bodies: ['x'.repeat(64 * 1024 + 1)] }),
+      ),
+    ).toThrow('"bodies" entries must be strings of at most 65536 characters');
+  });
+
+  it('say findingDigests in welcome only when it is true (an older collector omits it)', () => {
+    const welcome = { v: 1, type: 'welcome', collectorVersion: 'x', heartbeatIntervalMs: 1000 };
+    expect(parseCollectorMessage(JSON.stringify(welcome))).not.toHaveProperty('findingDigests');
+    expect(parseCollectorMessage(JSON.stringify({ ...welcome, findingDigests: 'yes' }))).not.toHaveProperty(
+      'findingDigests',
+    );
+    expect(parseCollectorMessage(JSON.stringify({ ...welcome, findingDigests: true }))).toMatchObject({
+      findingDigests: true,
+    });
+  });
+
+  it('name a finding by the SHA-256 of its JSON text', () => {
+    expect(digest(F[0]!)).toBe(createHash('sha256').update(JSON.stringify(F[0])).digest('base64url'));
+  });
+});
+
+describe('the digest table', () => {
+  it('keeps what is looked up, drops an old generation whole, and is bounded in bytes too', () => {
+    const table = new FindingDigestTable({ entries: 2, bytes: 1 << 20 });
+    for (const f of F.slice(0, 4)) table.set(digest(f), f);
+    expect(table.get(digest(F[3]!))).toBe(F[3]); // young
+    expect(table.get(digest(F[1]!))).toBe(F[1]); // old, now young again (which turned over)
+    expect(table.get(digest(F[2]!))).toBe(F[2]); // in the generation that turned old
+    table.set(digest(F[4]!), F[4]!);
+    table.set(digest(F[5]!), F[5]!);
+    expect(table.get(digest(F[0]!))).toBeUndefined();
+    expect(table.size).toBeLessThanOrEqual(4);
+
+    const small = new FindingDigestTable({ entries: 1000, bytes: 300 });
+    for (const f of F) small.set(digest(f), f);
+    expect(small.size).toBeLessThan(F.length);
+    expect(small.get(digest(F[7]!))).toBe(F[7]);
+  });
+
+  it('resolves by the last snapshot resolved only where the digest is the same', () => {
+    const table = new FindingDigestTable({ entries: 2, bytes: 1 << 20 });
+    table.resolved([F[0]!, F[1]!].map(digest), [F[0]!, F[1]!]);
+    // Not in the table (never set), yet known by position; another digest there is not.
+    expect(table.resolve([F[0]!, F[2]!, F[1]!].map(digest))).toEqual([F[0], undefined, undefined]);
+  });
+});
+
+describe('a snapshot by reference', () => {
+  it('is welcomed with findingDigests, asks only for the bodies the collector lacks, and shares them', async () => {
+    const e = await endpoint();
+    const a = await RawAgent.connect(e.url, 'node-a');
+    expect(await a.nth('welcome')).toMatchObject({ findingDigests: true });
+    a.snapshot(1, [F[0]!, F[1]!, F[2]!], true);
+    const request = await a.nth('findings-request');
+    expect(request.seq).toBe(1);
+    expect([...request.digests].sort()).toEqual([F[0]!, F[1]!, F[2]!].map(digest).sort());
+    await a.settled();
+    expect(findingsOf(e, 'node-a')).toEqual([]); // nothing applied before the bodies
+    a.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [F[2]!, F[0]!, F[1]!].map(findingText) });
+    await a.settled();
+    expect(findingsOf(e, 'node-a')).toEqual([F[0], F[1], F[2]]);
+
+    const b = await RawAgent.connect(e.url, 'node-b');
+    await b.nth('welcome');
+    b.snapshot(1, [F[1]!, F[3]!, F[0]!], true);
+    expect((await b.nth('findings-request')).digests).toEqual([digest(F[3]!)]);
+    b.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[3]!)] });
+    await b.settled();
+    expect(findingsOf(e, 'node-b')).toEqual([F[0], F[1], F[3]]);
+    // One object per finding across nodes, as with bodies.
+    expect(findingsOf(e, 'node-b')![1]).toBe(findingsOf(e, 'node-a')![1]);
+
+    // Everything known: applied at once, no request.
+    const c = await RawAgent.connect(e.url, 'node-c');
+    await c.nth('welcome');
+    c.snapshot(1, [F[3]!, F[2]!], true);
+    await c.settled();
+    expect(findingsOf(e, 'node-c')).toEqual([F[2], F[3]]);
+    expect(c.received.some((m) => m.type === 'findings-request')).toBe(false);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it("takes an older agent's snapshot with bodies, sent with hello before welcome", async () => {
+    const e = await endpoint();
+    const old = await RawAgent.connect(e.url, 'node-old'); // hello
+    old.snapshot(1, [F[0]!, F[1]!], false); // at once, as agents before findingDigests do
+    await old.settled();
+    expect(findingsOf(e, 'node-old')).toEqual([F[0], F[1]]);
+    expect(old.received.map((m) => m.type)).toEqual(['welcome', 'images']);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it('refuses a body that is not the text of a digest it asked for, and shares nothing of it', async () => {
+    const e = await endpoint();
+    const evil = await RawAgent.connect(e.url, 'node-evil');
+    await evil.nth('welcome');
+    evil.snapshot(1, [F[0]!, F[1]!], true);
+    await evil.nth('findings-request');
+    // F[0]'s digest with another text: every node that names F[0] would report it.
+    const forged = findingText({ ...F[0]!, message: 'all is well', severity: 'info' });
+    evil.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [forged, findingText(F[1]!)] });
+    expect(await evil.closed()).toEqual({
+      code: 1008,
+      reason: 'a finding body that does not match a digest asked for',
+    });
+    expect(findingsOf(e, 'node-evil')).toEqual([]);
+    expect(e.policyCloses).toEqual(['finding-bodies']);
+
+    // Not even the good body of that message entered the table.
+    const honest = await RawAgent.connect(e.url, 'node-honest');
+    await honest.nth('welcome');
+    honest.snapshot(1, [F[0]!, F[1]!], true);
+    expect([...(await honest.nth('findings-request')).digests].sort()).toEqual(
+      [F[0]!, F[1]!].map(digest).sort(),
+    );
+  });
+
+  it('refuses bodies nobody asked for, and an answer that lacks some', async () => {
+    const e = await endpoint();
+    const unasked = await RawAgent.connect(e.url, 'node-a');
+    await unasked.nth('welcome');
+    unasked.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[0]!)] });
+    expect(await unasked.closed()).toEqual({
+      code: 1008,
+      reason: 'finding bodies for a snapshot that was not asked about',
+    });
+
+    const extra = await RawAgent.connect(e.url, 'node-b');
+    await extra.nth('welcome');
+    extra.snapshot(1, [F[0]!], true);
+    await extra.nth('findings-request');
+    extra.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [F[0]!, F[1]!].map(findingText) });
+    expect((await extra.closed()).reason).toBe('a finding body that does not match a digest asked for');
+
+    const short = await RawAgent.connect(e.url, 'node-c');
+    await short.nth('welcome');
+    short.snapshot(1, [F[0]!, F[1]!], true);
+    await short.nth('findings-request');
+    short.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[0]!)] });
+    expect((await short.closed()).reason).toBe('finding-bodies lacks 1 of the bodies asked for');
+    expect(findingsOf(e, 'node-c')).toEqual([]);
+  });
+
+  it('closes an agent that does not answer in time', async () => {
+    const e = await endpoint({ findingBodiesDeadlineMs: 300 });
+    const a = await RawAgent.connect(e.url, 'node-a');
+    await a.nth('welcome');
+    a.snapshot(1, [F[0]!], true);
+    await a.nth('findings-request');
+    expect(await a.closed()).toEqual({ code: 1008, reason: 'finding bodies not sent within 0.3 s' });
+    expect(findingsOf(e, 'node-a')).toEqual([]);
+  });
+
+  it('applies the deltas sent while it waits after it, in order; a later snapshot replaces it', async () => {
+    const e = await endpoint();
+    const sequence = (a: RawAgent, byReference: boolean): void => {
+      a.snapshot(1, [F[0]!, F[1]!], byReference);
+      a.send(delta(2, [F[2]!], [F[0]!.key]));
+      a.send(delta(3, [F[0]!], [F[2]!.key]));
+      a.send(delta(4, [F[3]!], []));
+    };
+    const bodies = await RawAgent.connect(e.url, 'node-bodies');
+    await bodies.nth('welcome');
+    sequence(bodies, false);
+    await bodies.settled();
+
+    const refs = await RawAgent.connect(e.url, 'node-refs');
+    await refs.nth('welcome');
+    // Bodies that came in a snapshot never entered the table (nothing hashed them): all are asked for.
+    sequence(refs, true);
+    const request = await refs.nth('findings-request');
+    await refs.settled();
+    expect(findingsOf(e, 'node-refs')).toEqual([]);
+    refs.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: request.digests.map((d) => bodyOf(d)) });
+    await refs.settled();
+    expect(findingsOf(e, 'node-refs')).toEqual(findingsOf(e, 'node-bodies'));
+    expect(findingsOf(e, 'node-refs')).toEqual([F[0], F[1], F[3]]);
+
+    // A snapshot while one waits replaces it (and its deltas); the late answer is ignored.
+    refs.snapshot(5, [F[4]!], true);
+    refs.send(delta(6, [F[5]!], []));
+    refs.snapshot(7, [F[6]!], true);
+    const [first, second] = [await refs.nth('findings-request', 2), await refs.nth('findings-request', 3)];
+    expect([first.seq, second.seq]).toEqual([5, 7]);
+    refs.send({ v: 1, type: 'finding-bodies', seq: 5, bodies: [findingText(F[4]!)] });
+    refs.send({ v: 1, type: 'finding-bodies', seq: 7, bodies: [findingText(F[6]!)] });
+    await refs.settled();
+    expect(findingsOf(e, 'node-refs')).toEqual([F[6]]);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it('asks again for a body its bounded table let go', async () => {
+    const e = await endpoint({ table: new FindingDigestTable({ entries: 2, bytes: 1 << 20 }) });
+    const a = await RawAgent.connect(e.url, 'node-a');
+    await a.nth('welcome');
+    a.snapshot(1, [F[0]!, F[1]!, F[2]!, F[3]!], true);
+    await a.nth('findings-request');
+    a.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [F[0]!, F[1]!, F[2]!, F[3]!].map(findingText) });
+    // Then two generations of others push F[0] and F[1] out.
+    a.snapshot(2, [F[4]!, F[5]!, F[6]!], true);
+    expect((await a.nth('findings-request', 2)).digests).toHaveLength(3);
+    a.send({ v: 1, type: 'finding-bodies', seq: 2, bodies: [F[4]!, F[5]!, F[6]!].map(findingText) });
+    await a.settled();
+
+    const b = await RawAgent.connect(e.url, 'node-b');
+    await b.nth('welcome');
+    b.snapshot(1, [F[0]!, F[5]!, F[6]!], true);
+    expect((await b.nth('findings-request')).digests).toEqual([digest(F[0]!)]);
+    b.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[0]!)] });
+    await b.settled();
+    expect(findingsOf(e, 'node-b')).toEqual([F[0], F[5], F[6]]);
+  });
+
+  it('builds the same report as from full bodies', async () => {
+    const [byRefs, byBodies] = [await endpoint(), await endpoint()];
+    const nodes = ['node-1', 'node-2', 'node-3'];
+    const own = (i: number): WireFinding =>
+      finding({ key: `own-${i}`, id: 'mirror-manifest-missing', message: `only on node-${i}` });
+    for (const [e, byReference] of [
+      [byRefs, true],
+      [byBodies, false],
+    ] as const)
+      for (const [i, node] of nodes.entries()) {
+        const a = await RawAgent.connect(e.url, node);
+        await a.nth('welcome');
+        const findings = [F[0]!, F[1]!, own(i), ...(i === 2 ? [F[7]!] : [])];
+        a.snapshot(1, findings, byReference);
+        if (byReference) {
+          const request = await a.nth('findings-request');
+          const texts = new Map(findings.map((f) => [digest(f), findingText(f)]));
+          a.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: request.digests.map((d) => texts.get(d)!) });
+        }
+        a.send(delta(2, [F[2]!], []));
+        await a.settled();
+      }
+    const report = (e: Endpoint): ClusterReport =>
+      buildReport({
+        nowMs: Date.parse('2026-12-03T12:00:00Z'),
+        silentAfterMs: 3_600_000,
+        nodes: nodes.map((name) => {
+          const agent = e.store.get(name)!;
+          return {
+            name,
+            pool: 'worker',
+            registered: true,
+            // The same clock for both: what is compared is what the agents said.
+            agent: Object.assign(Object.create(agent) as typeof agent, { lastSeenMs: 0 }),
+            runtimeVersion: null,
+          };
+        }),
+        events: [],
+        pods: new Map(),
+      });
+    const viaRefs = JSON.stringify(report(byRefs));
+    expect(viaRefs).toContain('only on node-2');
+    expect(viaRefs).toEqual(JSON.stringify(report(byBodies)));
+  });
+});
+
+/** The text of one of F by its digest. */
+function bodyOf(d: string): string {
+  const f = F.find((x) => digest(x) === d);
+  if (f === undefined) throw new Error(`no finding with digest ${d}`);
+  return findingText(f);
+}
+
+describe('the agent link', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mirrorscope-digests-'));
+    await writeFile(path.join(dir, 'token'), 'a-token\n');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const links: CollectorLink[] = [];
+  afterEach(async () => {
+    for (const l of links.splice(0)) await l.close();
+  });
+
+  function link(url: string, node: string, findings: () => readonly WireFinding[]): CollectorLink {
+    const l = new CollectorLink({
+      url,
+      tokenFile: path.join(dir, 'token'),
+      caFile: null,
+      log: pino({ level: 'silent' }),
+    });
+    const peer: CollectorPeer = {
+      hello: () => ({ node, agentVersion: 't', configHash: 'h', pod: { name: null, namespace: null } }),
+      snapshot: (seq) =>
+        snapshotOf(
+          seq,
+          findings().map((f) => ({ ...f })),
+        ),
+      scannedConfigHash: 'h',
+      imagesFromCollector: () => undefined,
+      answerTraceRequest: () => Promise.resolve({ trace: null, error: null }),
+    };
+    links.push(l);
+    l.start(peer);
+    return l;
+  }
+
+  it('sends its snapshot by reference to a collector that offers it, and answers its request', async () => {
+    const e = await endpoint();
+    link(e.url, 'node-a', () => [F[0]!, F[1]!, F[2]!]);
+    await eventually(() => expect(findingsOf(e, 'node-a')).toEqual([F[0], F[1], F[2]]));
+    expect(e.messages).toEqual(['hello', 'snapshot', 'finding-bodies']);
+    // A second node with what the first sent: no bodies travel.
+    link(e.url, 'node-b', () => [F[2]!, F[0]!]);
+    await eventually(() => expect(findingsOf(e, 'node-b')).toEqual([F[0], F[2]]));
+    expect(e.messages.filter((m) => m === 'finding-bodies')).toHaveLength(1);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it('sends bodies to a collector that does not offer references', async () => {
+    const old = new FakeCollector('a-token');
+    await old.start();
+    try {
+      link(old.url, 'node-a', () => [F[0]!, F[1]!]);
+      const snapshot = await old.waitFor(() => old.messages('snapshot')[0]);
+      expect(snapshot.findings).toEqual([F[0], F[1]]);
+      expect(old.protocolErrors).toEqual([]);
+      // A request about a snapshot that went with bodies is moot.
+      old.send({ v: 1, type: 'findings-request', seq: snapshot.seq, digests: [digest(F[5]!)] });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(old.messages('snapshot')).toHaveLength(1);
+      expect(old.received.map((r) => r.message.type)).not.toContain('finding-bodies');
+    } finally {
+      await old.stop();
+    }
+  });
+
+  it('answers a request about digests it did not send with a full snapshot', async () => {
+    // A collector that offers references, then asks for a digest the snapshot did not carry.
+    const server = createServer();
+    const wss = new WebSocketServer({ server, path: AGENT_PATH });
+    const got: Record<string, unknown>[] = [];
+    wss.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString()) as Record<string, unknown>;
+        got.push(m);
+        if (m.type === 'hello')
+          ws.send(
+            encode({
+              v: 1,
+              type: 'welcome',
+              collectorVersion: 't',
+              heartbeatIntervalMs: 60_000,
+              findingDigests: true,
+            }),
+          );
+        if (
+          m.type === 'snapshot' &&
+          'findingRefs' in m &&
+          got.filter((x) => x.type === 'snapshot').length === 1
+        )
+          ws.send(encode({ v: 1, type: 'findings-request', seq: m.seq as number, digests: [digest(F[5]!)] }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      link(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, 'node-a', () => [F[0]!]);
+      await eventually(() => expect(got.filter((m) => m.type === 'snapshot')).toHaveLength(2));
+      const [refs, full] = got.filter((m) => m.type === 'snapshot');
+      expect(refs).toMatchObject({ findingRefs: [digest(F[0]!)] });
+      expect(refs).not.toHaveProperty('findings');
+      expect(full).toMatchObject({ findings: [F[0]] });
+      expect(got.some((m) => m.type === 'finding-bodies')).toBe(false);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.close();
+    }
+  });
+});
