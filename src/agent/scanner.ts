@@ -263,9 +263,10 @@ export class Scanner {
     const checks = await Promise.all(
       unique.map((image) => {
         const last = this.checked.get(image);
-        return last !== undefined && this.stillValid(last, authVisible)
-          ? last
-          : this.check(image, authVisible);
+        if (last !== undefined && this.stillValid(last, authVisible)) return last;
+        // Not needed any more: released now rather than when the whole scan ends.
+        this.checked.delete(image);
+        return this.check(image, authVisible);
       }),
     );
     this.checked.clear();

@@ -73,6 +73,16 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/**
+ * A close frame's reason fits in 123 bytes (ws throws past that, which would take the collector
+ * down); a reason can quote what the agent sent, in any script.
+ */
+export function closeReason(reason: string): string {
+  let out = reason.slice(0, 123);
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
+}
+
 function reject(socket: Duplex, status: number, reason: string, retryAfterSeconds?: number): void {
   const body = `${reason}\n`;
   const headers = [
@@ -197,7 +207,7 @@ export class AgentServer {
       refuse: (reason) => {
         this.hooks.log.warn(`agent ${conn.node ?? conn.remote}: ${reason}; closing`);
         this.hooks.onPolicyClose?.('finding-bodies');
-        ws.close(CLOSE_POLICY, reason.slice(0, 120));
+        ws.close(CLOSE_POLICY, closeReason(reason));
       },
       ...(this.hooks.findingBodiesDeadlineMs !== undefined
         ? { deadlineMs: this.hooks.findingBodiesDeadlineMs }
@@ -226,7 +236,7 @@ export class AgentServer {
         const reason = err instanceof ProtocolError ? err.message : 'invalid message';
         this.hooks.log.warn(`agent ${conn.node ?? conn.remote} sent an invalid message: ${reason}`);
         this.hooks.onPolicyClose?.('invalid-message');
-        ws.close(CLOSE_POLICY, reason.slice(0, 120));
+        ws.close(CLOSE_POLICY, closeReason(reason));
         return;
       }
       this.hooks.onMessage?.(message.type);

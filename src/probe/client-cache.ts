@@ -2,7 +2,24 @@
 // how a source is contacted: host, insecure, the certs.d content and the credentials. A changed auth
 // file or CA therefore gets a fresh client; the fingerprint is an in-memory hash, never output.
 import { createHash } from 'node:crypto';
+import type { CertFile } from '../host/certs-d.js';
 import { RegistryClient, type RegistryClientConfig } from './registry-client.js';
+
+/**
+ * The node's system trust bundle is large, and one object serves every client of a configuration:
+ * its content is hashed once per object, not per client lookup (its length alone would let a changed
+ * bundle of the same size pass for the old one).
+ */
+const bundleDigests = new WeakMap<CertFile, string>();
+
+function bundleDigest(bundle: CertFile): string {
+  let digest = bundleDigests.get(bundle);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(bundle.pem).digest('hex');
+    bundleDigests.set(bundle, digest);
+  }
+  return digest;
+}
 
 function fingerprint(config: RegistryClientConfig): string {
   const h = createHash('sha256');
@@ -19,7 +36,7 @@ function fingerprint(config: RegistryClientConfig): string {
     h.update(part).update('\u0000');
   }
   const system = config.tls.system;
-  h.update(system ? `${system.file}:${system.pem.length}` : 'node-roots').update('\u0000');
+  h.update(system ? `${system.file}:${bundleDigest(system)}` : 'node-roots').update('\u0000');
   for (const f of [...config.tls.cas, config.tls.clientCert, config.tls.clientKey]) {
     if (f === null) h.update('-');
     else h.update(f.file).update(f.pem);

@@ -324,6 +324,17 @@ describe('a snapshot by reference', () => {
     );
   });
 
+  it('closes with a reason cut to 123 bytes when it quotes what the agent sent in another script', async () => {
+    const e = await endpoint();
+    const b = await RawAgent.connect(e.url, 'node-b');
+    await b.nth('welcome');
+    b.send(delta(1, [{ ...F[0]!, severity: 'é'.repeat(300) as 'error' }], []));
+    const { code, reason } = await b.closed();
+    expect(code).toBe(1008);
+    expect(reason).toMatch(/^unknown severity "é+$/);
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+  });
+
   it('refuses bodies nobody asked for, and an answer that lacks some', async () => {
     const e = await endpoint();
     const unasked = await RawAgent.connect(e.url, 'node-a');

@@ -246,6 +246,8 @@ describe('incremental report build', () => {
       const check = (what: string): ClusterReport => {
         const incremental = buildReport(input(w, true), memo);
         expect(json(incremental), what).toEqual(json(buildReport(input(w, false))));
+        // Both ways, every problem once: findings that share a key are one problem.
+        expect(new Set(incremental.problems.map((p) => p.key)).size, what).toBe(incremental.problems.length);
         return incremental;
       };
       for (const node of NODES) connect(w, node, r);

@@ -39,7 +39,26 @@ interface Group {
   readonly members: Placed[];
   /** How many of `members` are root findings (they come first). */
   roots: number;
-  readonly images: Set<string>;
+  /** The images of its findings: none, one (most causes), or a set. */
+  images: null | string | Set<string>;
+}
+
+function addImage(g: Group, image: string): void {
+  if (g.images === null) g.images = image;
+  else if (typeof g.images === 'string') {
+    if (g.images !== image) g.images = new Set([g.images, image]);
+  } else g.images.add(image);
+}
+
+function hasImage(g: Group, image: string): boolean {
+  return g.images === image || (g.images instanceof Set && g.images.has(image));
+}
+
+/** The group's images, sorted (`one` makes the list of one). */
+function imagesOf(g: Group, one: OneList): readonly string[] {
+  if (g.images === null) return [];
+  if (typeof g.images === 'string') return one(g.images);
+  return sorted(g.images);
 }
 
 function hostOf(f: CauseFinding): string | null {
@@ -180,8 +199,10 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 
 /** `values` (sorted) holds every item of each list of `others`. */
 function holdsAll(values: readonly string[], others: readonly (readonly string[])[]): boolean {
-  for (const list of others)
-    if (list !== values) for (const v of list) if (!includes(values, v)) return false;
+  for (let i = 0; i < others.length; i++) {
+    const list = others[i]!;
+    if (list !== values) for (let j = 0; j < list.length; j++) if (!includes(values, list[j]!)) return false;
+  }
   return true;
 }
 
@@ -224,7 +245,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const add = (p: Placed, root: boolean): Group => {
     let g = groups.get(p.groupId);
     if (g === undefined) {
-      g = { kind: p.kind, subject: p.subject, host: p.host, members: [], roots: 0, images: new Set() };
+      g = { kind: p.kind, subject: p.subject, host: p.host, members: [], roots: 0, images: null };
       groups.set(p.groupId, g);
       if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, g);
     }
@@ -237,7 +258,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       else g.members.splice(g.roots, 0, p);
       g.roots++;
     } else g.members.push(p);
-    if (p.finding.image) g.images.add(p.finding.image);
+    if (p.finding.image) addImage(g, p.finding.image);
     if (failureKeys.has(p.finding.key)) byKey.set(p.finding.key, g);
   };
 
@@ -246,7 +267,8 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   );
   const aggregates: Placed[] = [];
   const consequences: Placed[] = [];
-  for (const p of placed) {
+  for (let i = 0; i < placed.length; i++) {
+    const p = placed[i]!;
     if (p.role === 'aggregate') aggregates.push(p);
     else if (p.role === 'consequence') consequences.push(p);
     else add(p, true);
@@ -264,7 +286,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     const list = failuresByImage.get(failure.image);
     if (list === undefined) failuresByImage.set(failure.image, [failure]);
     else list.push(failure);
-    for (const key of failure.keys) if (rootKeys.has(key)) byKey.get(key)!.images.add(failure.image);
+    for (const key of failure.keys) if (rootKeys.has(key)) addImage(byKey.get(key)!, failure.image);
   }
   const rootGroups = [...groups.values()];
   for (const p of consequences) {
@@ -276,7 +298,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (target === undefined && (p.host === null || !f.id.startsWith('pull-')))
       target =
         explaining(f.image ?? null, failuresByImage, rootKeys, byKey) ??
-        (f.image ? rootGroups.find((g) => g.images.has(f.image!)) : undefined);
+        (f.image ? rootGroups.find((g) => hasImage(g, f.image!)) : undefined);
     if (target !== undefined) join(target, p, false);
     else add(p, true);
   }
@@ -286,7 +308,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     return [...groups].map(([id, g]) => toCause(g, id, node, input, place, null)).sort(byImpact);
   const causes: Cause[] = [];
   groups.forEach((g, id) => {
-    const reused = memo.reuse(id, g.members, g.roots, g.images);
+    const reused = memo.reuse(id, g.members, g.roots, imagesOf(g, memo.one));
     if (reused === undefined) {
       const cause = toCause(g, id, node, input, place, memo);
       memo.remember(id, g.members, g.roots, cause);
@@ -330,8 +352,12 @@ function podsOf(input: CauseInput, images: readonly string[], nodeList: readonly
       }
       // Whichever side is shorter: a cause of one node asks that node, not the image's 750 nodes.
       const on = input.podsOn(image);
-      if (nodeList.length < on.size) for (const n of nodeList) pods += on.get(n) ?? 0;
-      else for (const [n, count] of on) if (includes(nodeList, n)) pods += count;
+      if (nodeList.length < on.size)
+        for (let i = 0; i < nodeList.length; i++) pods += on.get(nodeList[i]!) ?? 0;
+      else
+        on.forEach((count, n) => {
+          if (includes(nodeList, n)) pods += count;
+        });
     }
   } else if (input.pods !== undefined)
     for (const image of images)
@@ -376,7 +402,8 @@ function memberParts(
   const mirrors = new Set<string>();
   // Findings of one class of nodes share one witness list: each list is merged once.
   const lists = new Set<readonly string[]>();
-  for (const { finding, host } of members) {
+  for (let i = 0; i < members.length; i++) {
+    const { finding, host } = members[i]!;
     if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
     lists.add(nodesOf(finding, node));
     if (host !== null) mirrors.add(host);
@@ -401,7 +428,7 @@ function toCause(
   const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node, one);
   const primary = members[0]!.finding;
   const def = CAUSE_KINDS[g.kind];
-  const images = g.images.size === 1 ? one(g.images.values().next().value!) : sorted(g.images);
+  const images = imagesOf(g, one);
   const pods = podsOf(input, images, nodeList);
   const subject = displaySubject(g.kind, g.subject, primary);
   return {

@@ -110,21 +110,15 @@ export class CauseMemo {
     return text;
   };
 
-  /** The cause built last time from the same members, roots and images; undefined when any differs. */
-  reuse(
-    id: string,
-    members: readonly Placed[],
-    roots: number,
-    images: ReadonlySet<string>,
-  ): Cause | undefined {
+  /** The cause built last time from the same members, roots and images (sorted); undefined when any differs. */
+  reuse(id: string, members: readonly Placed[], roots: number, images: readonly string[]): Cause | undefined {
     const b = this.built.get(id);
     if (b === undefined || b.roots !== roots) return undefined;
     if (
       Array.isArray(b.members) ? !same(b.members, members) : members.length !== 1 || members[0] !== b.members
     )
       return undefined;
-    const had = b.cause.affects.images;
-    if (had.length !== images.size || !had.every((i) => images.has(i))) return undefined;
+    if (!same(b.cause.affects.images, images)) return undefined;
     this.next.set(id, b);
     return b.cause;
   }

@@ -48,7 +48,8 @@ function countWithoutLines(findings: readonly CauseFinding[]): number | undefine
   const byPrefix = new Map<string, Set<string>>();
   // Each location's text and prefix once: not a string built per finding.
   const locations = new Map<string, Map<number | null, { at: string; prefix: string }>>();
-  for (const f of findings) {
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
     if (f.stale !== undefined) return undefined;
     let prefix = '';
     if (f.file) {

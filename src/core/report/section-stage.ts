@@ -10,7 +10,12 @@ export function mirrorReports(
   problems: readonly ReportFinding[],
 ): MirrorReport[] {
   const problemsByHost = new Map<string, ReportFinding[]>();
-  for (const p of problems) if (p.host !== null && p.host !== undefined) pushTo(problemsByHost, p.host, p);
+  // Indexed loops over the 300,000 problems of a large cluster (a loop of a function run once per
+  // build allocates an iterator result per item until V8 optimizes it).
+  for (let i = 0; i < problems.length; i++) {
+    const p = problems[i]!;
+    if (p.host !== null && p.host !== undefined) pushTo(problemsByHost, p.host, p);
+  }
   const counted = (map: Map<string, number>) =>
     [...map.entries()]
       .map(([image, nodes]) => ({ image, nodes }))
@@ -50,8 +55,10 @@ export function imageReports(
   problemByKey: { get(key: string): ReportFinding | undefined },
 ): ImageReport[] {
   const problemsByImage = new Map<string, ReportFinding[]>();
-  for (const p of problems)
+  for (let i = 0; i < problems.length; i++) {
+    const p = problems[i]!;
     if (p.image !== null && p.image !== undefined) pushTo(problemsByImage, p.image, p);
+  }
   const imageEvents = new Map<string, PullEvent[]>();
   for (const e of events) pushTo(imageEvents, e.image, e);
   const reports: ImageReport[] = [...images.entries()].map(([image, acc]) => {
