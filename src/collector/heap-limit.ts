@@ -17,8 +17,7 @@ const MIN_HEAP_MIB = 64;
  * glibc gives each thread that allocates concurrently its own arena (up to 8 per core), and every
  * arena keeps what was freed in it: V8's GC and compiler threads and libuv's pool left 15–20 MiB
  * more resident at 5,000 agents than two arenas do, at no measurable CPU cost (ingest, and the
- * report build at 15,000 agents). Set unless the
- * environment sets it (empty is unset).
+ * report build at 15,000 agents). Set unless the environment sets it (empty is unset).
  */
 export const MALLOC_ARENAS = '2';
 /** Set in the relaunched process: the limit it runs with, and where it came from. */
