@@ -9,23 +9,12 @@ import { WeakReportMemo } from '../../src/core/report/report-memo.js';
 import type { ClusterInput, ClusterReport, NodeInput, PullEvent } from '../../src/core/report/types.js';
 import type { DeltaMessage, ImageStatus, SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
 import { finding } from '../support/protocol-agent.js';
+import { prng } from '../support/mutate.js';
 
 const T0 = Date.parse('2026-12-03T12:00:00Z');
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
 const HOSTS = ['m1:5000', 'm2:5000', 'm3'];
 const IMAGES = ['quay.io/a/app:1', 'quay.io/b/app:2', 'quay.io/c/app:3'];
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The findings agents may report: shared ones (every node alike), per-node ones, and consequences.
@@ -234,7 +223,7 @@ function step(w: World, r: () => number): string {
 describe('incremental report build', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
     it(`equals a build from nothing after every step (seed ${seed})`, () => {
-      const r = rng(seed);
+      const r = prng(seed);
       const w: World = {
         store: new NodeStore(),
         connections: new Map(),
@@ -274,18 +263,18 @@ describe('incremental report build', () => {
             );
             w.connections.set(node, id);
           }
-          const all = rng(seed * 31);
+          const all = prng(seed * 31);
           w.store.snapshot(node, id, { ...snapshot(node, all), configHash: 'pool' }, w.now);
           check('before diverging');
           w.store.snapshot(
             node,
             id,
-            { ...snapshot(node, rng(seed * 31), new Set(['missing:a'])), configHash: 'pool' },
+            { ...snapshot(node, prng(seed * 31), new Set(['missing:a'])), configHash: 'pool' },
             w.now,
           );
           const diverged = check('diverged');
           expect(diverged.problems.find((p) => p.key === 'missing:a')?.nodes ?? []).not.toContain(node);
-          w.store.snapshot(node, id, { ...snapshot(node, rng(seed * 31)), configHash: 'pool' }, w.now);
+          w.store.snapshot(node, id, { ...snapshot(node, prng(seed * 31)), configHash: 'pool' }, w.now);
           check('converged');
         }
       }
@@ -293,7 +282,7 @@ describe('incremental report build', () => {
   }
 
   it('reuses the problems, causes and their order of the last build when nothing changed', () => {
-    const r = rng(99);
+    const r = prng(99);
     const w: World = { store: new NodeStore(), connections: new Map(), now: T0, pods: new Map(), events: [] };
     for (const node of NODES) {
       const id = w.store.hello(

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { evidenceLine, evidenceOf } from '../../src/core/causes/evidence.js';
 import type { CauseFinding } from '../../src/core/causes/types.js';
+import { prng } from '../support/mutate.js';
 
 /** The evidence as the lines themselves say: every line built, the distinct ones counted. */
 function byBuildingEveryLine(findings: readonly CauseFinding[]): string[] {
@@ -11,17 +12,6 @@ function byBuildingEveryLine(findings: readonly CauseFinding[]): string[] {
   const shown = lines.slice(0, 20);
   if (lines.length > 20) shown.push(`… and ${lines.length - 20} more`);
   return shown;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const pick = <T>(r: () => number, values: readonly T[]): T => values[Math.floor(r() * values.length)]!;
@@ -52,7 +42,7 @@ function finding(r: () => number, i: number): CauseFinding {
 describe('cause evidence', () => {
   it('counts the distinct lines of thousands of findings as building every line does (random mixes)', () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const r = rng(seed);
+      const r = prng(seed);
       const size = 1 + Math.floor(r() * 300);
       // Every third mix: one file, messages that do not name their location (the counting path), and
       // every other of those with stale findings among them; the rest anything.

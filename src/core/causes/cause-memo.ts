@@ -31,6 +31,8 @@ interface Built {
   readonly members: Placed | readonly Placed[];
   readonly roots: number;
   readonly cause: Cause;
+  /** The last call that built or reused it. */
+  call: number;
 }
 
 /** Texts many findings repeat (`network|mirror.corp:5000`): kept once, not once per finding. */
@@ -61,8 +63,9 @@ export class CauseMemo {
   /** Joined texts by their separator, their first part, then their second part. */
   private readonly texts = new Map<string, Map<string, Map<string, string>>>();
   private textCount = 0;
-  private built = new Map<string, Built>();
-  private next = new Map<string, Built>();
+  /** By cause id; one map kept from call to call (90,000 causes are not inserted again each call). */
+  private readonly built = new Map<string, Built>();
+  private call = 1;
   private last: {
     readonly findings: readonly CauseFinding[];
     readonly failures: readonly ImageFailure[];
@@ -119,19 +122,22 @@ export class CauseMemo {
     )
       return undefined;
     if (!same(b.cause.affects.images, images)) return undefined;
-    this.next.set(id, b);
+    b.call = this.call;
     return b.cause;
   }
 
   remember(id: string, members: readonly Placed[], roots: number, cause: Cause): void {
     // A copy of the exact length: a list grown by push keeps room for 17.
-    this.next.set(id, { members: members.length === 1 ? members[0]! : members.slice(), roots, cause });
+    const kept = members.length === 1 ? members[0]! : members.slice();
+    this.built.set(id, { members: kept, roots, cause, call: this.call });
   }
 
   /** Ends a call that grouped `findings` and `failures` into `causes`: what it did not use is forgotten. */
   done(findings: readonly CauseFinding[], failures: readonly ImageFailure[], causes: readonly Cause[]): void {
-    this.built = this.next;
-    this.next = new Map();
+    const call = this.call++;
+    this.built.forEach((b, id) => {
+      if (b.call !== call) this.built.delete(id);
+    });
     this.last = { findings, failures, causes };
   }
 
