@@ -41,6 +41,8 @@ const FINDINGS_PER_NODE = 200;
 /** Of each node's 200 findings, this many are the same on every node (one config, one outage). */
 const SHARED_FINDINGS = 180;
 const CONNECT_CONCURRENCY = 200;
+/** BENCH_COLLECTOR_OLD_AGENTS=1: agents that send bodies whatever welcome offers (as before findingDigests). */
+const OLD_AGENTS = process.env.BENCH_COLLECTOR_OLD_AGENTS === '1';
 const RATES = [1000, 2000, 4000, 8000, 16000, 32000];
 const RATE_STEP_MS = 5000;
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -296,7 +298,7 @@ function connectOnce(url: string, node: string, n: number, own: OwnFindings): Pr
     ws.on('message', (data) => {
       const message = parseCollectorMessage(data.toString());
       if (message.type === 'welcome')
-        sendAndPing(snapshotJson(node, n, message.findingDigests === true ? own : undefined));
+        sendAndPing(snapshotJson(node, n, message.findingDigests === true && !OLD_AGENTS ? own : undefined));
       else if (message.type === 'findings-request') sendAndPing(findingBodiesJson(own, message.digests));
     });
     ws.on('pong', () => {

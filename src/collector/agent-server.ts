@@ -15,6 +15,7 @@ import {
 } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { AgentConnection } from './agent-connection.js';
+import { coalesceWrites } from './coalesced-writes.js';
 import { FindingDigestTable } from './finding-digest-table.js';
 import { SnapshotAssembly } from './snapshot-assembly.js';
 import type { AgentAuthenticator, AgentIdentity } from './agent-auth.js';
@@ -153,6 +154,7 @@ export class AgentServer {
           reject(socket, 429, `too many connections for node ${node} have not said hello`, 10);
           return;
         }
+        coalesceWrites(socket);
         this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, auth.identity));
       },
       (err: unknown) => {

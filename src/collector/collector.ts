@@ -203,6 +203,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const memory = new MemoryGuard({
     shedReport: () => reports.drop(),
     shedHistory: () => history.clear(),
+    onStep: (step) => metrics.memorySheds.inc({ step }),
     log: (message) => log.warn(message),
   });
   memory.start();

@@ -60,13 +60,30 @@ export class FindingDigestTable {
   set(digest: string, body: WireFinding): void {
     if (this.young.has(digest)) return;
     const bytes = findingBytes(body);
-    if (this.young.size >= this.limits.entries || this.youngBytes + bytes > this.limits.bytes) {
-      this.old = this.young;
-      this.young = new Map();
-      this.youngBytes = 0;
-    }
+    if (this.young.size >= this.limits.entries || this.youngBytes + bytes > this.limits.bytes)
+      this.turnOver();
     this.young.set(digest, body);
     this.youngBytes += bytes;
+  }
+
+  /**
+   * The young generation becomes the old one. What the last resolved snapshot named is carried into
+   * the new one (up to half of it): resolve() answers those by position without a lookup, so they
+   * would otherwise age out while every snapshot still names them.
+   */
+  private turnOver(): void {
+    this.old = this.young;
+    this.young = new Map();
+    this.youngBytes = 0;
+    const refs = this.lastRefs;
+    for (let i = 0; i < refs.length; i++) {
+      const bytes = findingBytes(this.lastBodies[i]!);
+      if (this.young.size >= this.limits.entries / 2 || this.youngBytes + bytes > this.limits.bytes / 2)
+        break;
+      if (this.young.has(refs[i]!)) continue;
+      this.young.set(refs[i]!, this.lastBodies[i]!);
+      this.youngBytes += bytes;
+    }
   }
 
   get size(): number {

@@ -21,12 +21,16 @@ export const RESUME_AGENTS = 0.75;
 /** A step is repeated at most this often: shedding what a reader rebuilds at once would only churn. */
 const SHED_EVERY_MS = 10_000;
 
+export type ShedStep = 'report' | 'history' | 'agents';
+
 export interface MemoryGuardOptions {
   /** Step 1: drop the cached report (rebuilt on demand). */
   readonly shedReport: () => void;
   /** Step 2: drop the reports paged readers hold. */
   readonly shedHistory: () => void;
   readonly log: (message: string) => void;
+  /** Each step taken (metrics). */
+  readonly onStep?: (step: ShedStep) => void;
   /** Heap in use and its limit (bytes); V8's by default. */
   readonly heap?: () => { used: number; limit: number };
   readonly intervalMs?: number;
@@ -85,6 +89,7 @@ export class MemoryGuard {
       this.reportShedAt = now;
       this.counts.reportShed++;
       this.options.shedReport();
+      this.options.onStep?.('report');
       this.options.log(
         `heap at ${percent}% of its limit: dropped the cached report (rebuilt on the next read)`,
       );
@@ -93,6 +98,7 @@ export class MemoryGuard {
       this.historyShedAt = now;
       this.counts.historyShed++;
       this.options.shedHistory();
+      this.options.onStep?.('history');
       this.options.log(
         `heap at ${percent}% of its limit: dropped the report history (paged readers start again)`,
       );
@@ -100,6 +106,7 @@ export class MemoryGuard {
     if (!this.refusing && share >= REFUSE_AGENTS) {
       this.refusing = true;
       this.counts.agentsRefused++;
+      this.options.onStep?.('agents');
       this.options.log(
         `heap at ${percent}% of its limit: refusing new agent connections until it is under ${RESUME_AGENTS * 100}%`,
       );

@@ -137,6 +137,12 @@ export const COLLECTOR_METRICS = {
     help: 'Writes of the report ConfigMap, by result.',
     labelNames: ['result'],
   },
+  memorySheds: {
+    name: 'mirrorscope_collector_memory_sheds_total',
+    type: 'counter',
+    help: 'Steps the memory guard took near the heap limit, by step (report: the cached report dropped; history: the report history dropped, paged readers get 410; agents: new agent connections refused).',
+    labelNames: ['step'],
+  },
   kubeWrites: {
     name: 'mirrorscope_collector_kube_writes_total',
     type: 'counter',
@@ -162,6 +168,7 @@ export interface CollectorMetrics {
   readonly apiAuthFailures: Counter<'status'>;
   readonly configMapWrites: Counter<'result'>;
   readonly kubeWrites: Counter<'write' | 'result'>;
+  readonly memorySheds: Counter<'step'>;
 }
 
 export function createMetrics(
@@ -320,5 +327,6 @@ export function createMetrics(
     apiAuthFailures: new Counter({ ...spec('apiAuthFailures'), registers }),
     configMapWrites: new Counter({ ...spec('configMapWrites'), registers }),
     kubeWrites: new Counter({ ...spec('kubeWrites'), registers }),
+    memorySheds: new Counter({ ...spec('memorySheds'), registers }),
   };
 }

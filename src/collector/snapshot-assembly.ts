@@ -8,6 +8,7 @@
 // connection was asked for closes the connection, and a message's bodies enter the shared table only
 // when all of them check out.
 import {
+  MAX_MESSAGE_BYTES,
   parseFindingBody,
   ProtocolError,
   type DeltaMessage,
@@ -18,7 +19,6 @@ import {
   type SnapshotRequestMessage,
   type WireFinding,
 } from '../protocol/messages.js';
-import { MAX_MESSAGE_BYTES } from '../protocol/messages.js';
 import { textDigest } from '../protocol/finding-digest.js';
 import type { FindingDigestTable } from './finding-digest-table.js';
 
@@ -45,7 +45,7 @@ interface Waiting {
   readonly message: SnapshotRefsMessage;
   /** The body of each reference, once known. */
   readonly bodies: (WireFinding | undefined)[];
-  /** Digests asked for and not received yet. */
+  /** The digests asked for. */
   readonly missing: ReadonlySet<string>;
   readonly deltas: DeltaMessage[];
   deltaChars: number;

@@ -147,8 +147,12 @@ export function nodeInformer(
   });
 }
 
-/** Only events about pods: kubelet's pull failures are `Failed`/`ErrImagePull` events on the pod. */
-export const POD_EVENT_SELECTOR = 'involvedObject.kind=Pod';
+/**
+ * Only Warning events about pods: kubelet's pull failures are `Failed`/`ErrImagePull` Warning events
+ * on the pod. A pod's Normal events (Scheduled, Pulling, Pulled, Created, Started, Killing), most of
+ * a cluster's events, are never listed or held.
+ */
+export const POD_EVENT_SELECTOR = 'involvedObject.kind=Pod,type=Warning';
 
 export function eventInformer(
   kube: KubeClients,

@@ -38,10 +38,11 @@
 // not the text of a digest it asked for, so no agent can make another node report its text. Its
 // table is a bounded cache; a miss only costs asking again.
 // What a reference tells the agent: whether the collector holds a finding with that exact text (it
-// is not asked for it). Findings carry no secrets by construction (credentials never appear in a
-// finding), a guess must match a whole finding byte for byte (key, message, node-specific text), one
-// guess costs a message from the node's rate budget and the answer is one bit about a text the
-// guesser already has; so the collector does not hide it.
+// is not asked for it). A snapshot can test many guesses at once, so no rate makes this expensive;
+// it is harmless because findings carry no secrets by construction (credentials never appear in a
+// finding), a guess must be a whole finding byte for byte (key, message, node-specific text), and
+// the answer is one bit about a text the guesser already has: at most that some node reports it
+// (what any reader of the report sees); so the collector does not hide it.
 import { SEVERITIES, type NodeFinding, type Severity } from '../core/findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../core/node-state.js';
 import type { NodeAuthState, SourceCredentialStatus } from '../core/credentials/source-credentials.js';

@@ -252,6 +252,15 @@ describe('the digest table', () => {
     // Not in the table (never set), yet known by position; another digest there is not.
     expect(table.resolve([F[0]!, F[2]!, F[1]!].map(digest))).toEqual([F[0], undefined, undefined]);
   });
+
+  it('keeps what the last snapshot named across generations, though it answers that by position', () => {
+    const table = new FindingDigestTable({ entries: 4, bytes: 1 << 20 });
+    table.set(digest(F[0]!), F[0]!);
+    table.resolved([digest(F[0]!)], [F[0]!]);
+    for (const f of F.slice(1)) table.set(digest(f), f); // two turnovers
+    expect(table.get(digest(F[0]!))).toBe(F[0]);
+    expect(table.get(digest(F[1]!))).toBeUndefined();
+  });
 });
 
 describe('a snapshot by reference', () => {
@@ -413,13 +422,18 @@ describe('a snapshot by reference', () => {
     const e = await endpoint({ table: new FindingDigestTable({ entries: 2, bytes: 1 << 20 }) });
     const a = await RawAgent.connect(e.url, 'node-a');
     await a.nth('welcome');
-    a.snapshot(1, [F[0]!, F[1]!, F[2]!, F[3]!], true);
-    await a.nth('findings-request');
-    a.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [F[0]!, F[1]!, F[2]!, F[3]!].map(findingText) });
-    // Then two generations of others push F[0] and F[1] out.
-    a.snapshot(2, [F[4]!, F[5]!, F[6]!], true);
-    expect((await a.nth('findings-request', 2)).digests).toHaveLength(3);
-    a.send({ v: 1, type: 'finding-bodies', seq: 2, bodies: [F[4]!, F[5]!, F[6]!].map(findingText) });
+    // Each snapshot's bodies turn the generations over; what the last snapshot named is carried
+    // along, so F[0] goes only once a snapshot without it was resolved and more came after it.
+    const batches = [
+      [F[0]!, F[1]!],
+      [F[2]!, F[3]!],
+      [F[4]!, F[5]!, F[6]!, F[7]!],
+    ];
+    for (const [i, batch] of batches.entries()) {
+      a.snapshot(i + 1, batch, true);
+      expect((await a.nth('findings-request', i + 1)).digests).toHaveLength(batch.length);
+      a.send({ v: 1, type: 'finding-bodies', seq: i + 1, bodies: batch.map(findingText) });
+    }
     await a.settled();
 
     const b = await RawAgent.connect(e.url, 'node-b');

@@ -1,12 +1,12 @@
 // The pod and node informers list in pages and project each page before asking for the next, so a
 // large cluster's full objects are never all held parsed at once (src/kube/watched-objects.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { projectPod } from '../../src/collector/watched-projections.js';
 import { loadKubeClients } from '../../src/kube/kube-clients.js';
 import type { SupervisedInformer } from '../../src/kube/supervised-informer.js';
-import { pagedProjectedList, podInformer } from '../../src/kube/watched-objects.js';
-import { FakeKubeApi, podObject, type Obj } from '../support/fake-kube-api.js';
+import { eventInformer, pagedProjectedList, podInformer } from '../../src/kube/watched-objects.js';
+import { FakeKubeApi, podObject, pullFailedEvent, type Obj } from '../support/fake-kube-api.js';
 import { eventually } from '../support/eventually.js';
 
 const pod = (name: string): Obj & V1Pod =>
@@ -76,10 +76,43 @@ describe('the pod informer against the API', () => {
     informer = podInformer(kube, { log: () => undefined, listPageSize: 2 }, () => undefined, projectPod);
     informer.start();
     await eventually(() => expect(informer!.list()).toHaveLength(5));
-    // Three pages, then the watch.
-    expect(api.count('GET', '/api/v1/pods')).toBe(4);
+    // Three pages, then the watch (unpaged: one list, then the watch).
+    await eventually(() => expect(api.count('GET', '/api/v1/pods')).toBe(4));
     expect(informer.list().every((p) => p.spec?.volumes === undefined)).toBe(true);
     api.upsert('pods', pod('p6'));
     await eventually(() => expect(informer!.list()).toHaveLength(6));
+  });
+
+  it('lists and watches only Warning events about pods: kubelet reports pull failures so', async () => {
+    const failed = pullFailedEvent('shop', 'p1', 'worker-1', 'quay.io/shop/web:1', 'manifest unknown');
+    const pulled = {
+      ...failed,
+      metadata: { ...failed.metadata, name: 'p1.pulled' },
+      type: 'Normal',
+      reason: 'Pulled',
+      message: 'Successfully pulled image "quay.io/shop/web:1"',
+    };
+    api.upsert('events', failed);
+    api.upsert('events', pulled);
+    const kube = loadKubeClients(api.writeKubeconfig());
+    const events: SupervisedInformer<CoreV1Event> = eventInformer(
+      kube,
+      { log: () => undefined },
+      () => undefined,
+    );
+    events.start();
+    try {
+      await eventually(() => expect(events.list().map((e) => e.reason)).toEqual(['Failed']));
+      api.upsert('events', {
+        ...pulled,
+        metadata: { ...pulled.metadata, name: 'p1.started' },
+        reason: 'Started',
+      });
+      api.upsert('events', { ...failed, metadata: { ...failed.metadata, name: 'p1.failed-2' } });
+      await eventually(() => expect(events.list()).toHaveLength(2));
+      expect(events.list().every((e) => e.type === 'Warning')).toBe(true);
+    } finally {
+      await events.stop();
+    }
   });
 });

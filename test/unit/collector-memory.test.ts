@@ -82,10 +82,12 @@ describe('memory guard', () => {
   it('sheds the cached report, then the report history, then refuses new agents, and accepts them again', () => {
     let used = 50;
     const shed: string[] = [];
+    const steps: string[] = [];
     const guard = new MemoryGuard({
       shedReport: () => shed.push('report'),
       shedHistory: () => shed.push('history'),
       log: (m) => shed.push(m),
+      onStep: (step) => steps.push(step),
       heap: () => ({ used, limit: 100 }),
     });
     guard.check();
@@ -104,6 +106,8 @@ describe('memory guard', () => {
     guard.check();
     expect(guard.refusingAgents).toBe(true);
     expect(guard.counts).toEqual({ reportShed: 1, historyShed: 1, agentsRefused: 1 });
+    // Each step once (the metric mirrorscope_collector_memory_sheds_total counts them).
+    expect(steps).toEqual(['report', 'history', 'agents']);
     used = 80;
     guard.check();
     expect(guard.refusingAgents).toBe(true);
