@@ -1,5 +1,5 @@
 // How the collector runs in its container: from its one-file bundle (the Kubernetes client inside
-// it), with V8's heap and young generation and glibc's malloc arenas sized from the memory limit
+// it), with V8's heap and glibc's malloc arenas sized from the memory limit
 // (src/cli/collector-entry.ts, src/collector/heap-limit.ts; docs/collector.md, "Memory").
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,15 +35,15 @@ afterAll(async () => {
 });
 
 describe('the collector process', () => {
-  it('sizes its heap, semi-spaces and malloc arenas from the memory limit', async () => {
-    // 1 GiB: old space (1024 - 48) × 0.75 = 732 MiB, plus three 8 MiB semi-spaces.
+  it('sizes its heap and malloc arenas from the memory limit', async () => {
+    // 1 GiB: old space (1024 - 48) × 0.75 = 732 MiB, plus V8's young generation (three 16 MiB semi-spaces).
     const line = await eventually(() => {
       const found = collector.log.find((l) => l.includes('heap limit'));
       if (found === undefined) throw new Error('no heap limit line in the log');
       return found;
     }, 'the heap limit line');
     expect(line).toMatch(
-      /heap limit 756 MiB \(pid \d+; from the memory limit in MIRRORSCOPE_MEMORY_LIMIT \(1024 MiB\); semi-spaces 8 MiB, MALLOC_ARENA_MAX=2\)/,
+      /heap limit 780 MiB \(pid \d+; from the memory limit in MIRRORSCOPE_MEMORY_LIMIT \(1024 MiB\); MALLOC_ARENA_MAX=2\)/,
     );
   });
 

@@ -7,7 +7,6 @@ import {
   oldSpaceMiB,
   parseBytes,
   relaunchPlan,
-  semiSpaceMiB,
 } from '../../src/collector/heap-limit.js';
 import { MemoryGuard } from '../../src/collector/memory-guard.js';
 
@@ -48,33 +47,19 @@ describe('heap limit from the memory limit', () => {
   });
 });
 
-describe('young generation and malloc arenas from the memory limit', () => {
-  it('sizes semi-spaces at 1/128 of the limit, a power of two between 1 and 16 MiB', () => {
-    expect(semiSpaceMiB(2 ** 30)).toBe(8);
-    expect(semiSpaceMiB(768 * 2 ** 20)).toBe(4);
-    expect(semiSpaceMiB(4 * 2 ** 30)).toBe(16);
-    expect(semiSpaceMiB(64 * 2 ** 20)).toBe(1);
-  });
-
-  it('relaunches with the heap and semi-space flags and two malloc arenas, keeping what was set', () => {
+describe('malloc arenas from the memory limit', () => {
+  it('relaunches with the heap flag and two malloc arenas, keeping an arena count that was set', () => {
     const limit = { bytes: 2 ** 30, source: '/sys/fs/cgroup/memory.max' };
     const plan = relaunchPlan(limit, ['--disable-warning=DEP0040'], { PATH: '/bin' });
-    expect(plan.nodeArgs).toEqual([
-      '--disable-warning=DEP0040',
-      '--max-old-space-size=732',
-      '--max-semi-space-size=8',
-    ]);
+    expect(plan.nodeArgs).toEqual(['--disable-warning=DEP0040', '--max-old-space-size=732']);
     expect(plan.env).toEqual({
       PATH: '/bin',
       MALLOC_ARENA_MAX: '2',
       [HEAP_ENV]: '/sys/fs/cgroup/memory.max (1024 MiB)',
     });
-    const own = relaunchPlan(limit, ['--max-semi-space-size=32'], { MALLOC_ARENA_MAX: '4' });
-    expect(own.nodeArgs).toEqual(['--max-semi-space-size=32', '--max-old-space-size=732']);
-    expect(own.env.MALLOC_ARENA_MAX).toBe('4');
-    expect(
-      relaunchPlan(limit, [], { NODE_OPTIONS: '--max-semi-space-size=2' }).nodeArgs.join(' '),
-    ).not.toContain('--max-semi-space-size=8');
+    expect(relaunchPlan(limit, [], { MALLOC_ARENA_MAX: '4' }).env.MALLOC_ARENA_MAX).toBe('4');
+    // Empty is unset.
+    expect(relaunchPlan(limit, [], { MALLOC_ARENA_MAX: '' }).env.MALLOC_ARENA_MAX).toBe('2');
   });
 });
 

@@ -103,7 +103,7 @@ export class WitnessIndex implements FindingWitnesses {
    * do), or several when agents word one problem differently. Keyed by key so that a report build
    * knows which problems merge without a map of every key of its own.
    */
-  private readonly single = new Map<string, Entry | Entry[]>();
+  private readonly single = new Map<string, Entry | Map<NodeFinding, Entry>>();
   private readonly classes = new Map<FindingSet, Members>();
   /** The classes that hold each finding. */
   private readonly classesOf = new Map<NodeFinding, FindingSet[]>();
@@ -184,7 +184,7 @@ export class WitnessIndex implements FindingWitnesses {
   private entryOf(f: NodeFinding): Entry | undefined {
     const v = this.single.get(f.key);
     if (v === undefined) return undefined;
-    if (Array.isArray(v)) return v.find((e) => e.finding === f);
+    if (v instanceof Map) return v.get(f);
     return v.finding === f ? v : undefined;
   }
 
@@ -192,24 +192,29 @@ export class WitnessIndex implements FindingWitnesses {
   private setEntry(entry: Entry): void {
     const key = entry.finding.key;
     const v = this.single.get(key);
-    if (v === undefined || (!Array.isArray(v) && v.finding === entry.finding)) this.single.set(key, entry);
-    else if (!Array.isArray(v)) this.single.set(key, [v, entry]);
-    else {
-      const i = v.findIndex((e) => e.finding === entry.finding);
-      if (i === -1) v.push(entry);
-      else v[i] = entry;
-    }
+    // A key every node words its own way has as many findings as nodes: a map, not a list to search.
+    if (v instanceof Map) v.set(entry.finding, entry);
+    else if (v === undefined || v.finding === entry.finding) this.single.set(key, entry);
+    else
+      this.single.set(
+        key,
+        new Map([
+          [v.finding, v],
+          [entry.finding, entry],
+        ]),
+      );
   }
 
   private deleteEntry(f: NodeFinding): void {
     const v = this.single.get(f.key);
     if (v === undefined) return;
-    if (!Array.isArray(v)) {
+    if (!(v instanceof Map)) {
       if (v.finding === f) this.single.delete(f.key);
       return;
     }
-    const rest = v.filter((e) => e.finding !== f);
-    this.single.set(f.key, rest.length === 1 ? rest[0]! : rest);
+    if (!v.delete(f) || v.size > 1) return;
+    const [last] = v.values();
+    this.single.set(f.key, last!);
   }
 
   private add(f: NodeFinding, node: string): void {
@@ -244,7 +249,7 @@ export class WitnessIndex implements FindingWitnesses {
     if (this.classKeys.get(f.key)! > 1) return true;
     const v = this.single.get(f.key);
     // Several findings under the key outside classes, or one that is not `f`.
-    return v !== undefined && (Array.isArray(v) || own === undefined);
+    return v !== undefined && (v instanceof Map || own === undefined);
   }
 
   forEach(visit: WitnessVisit): void {
@@ -275,15 +280,16 @@ export class WitnessIndex implements FindingWitnesses {
     });
     this.single.forEach((v, key) => {
       const inClasses = this.classKeys.get(key) ?? 0;
-      if (!Array.isArray(v)) {
+      if (!(v instanceof Map)) {
         // Alone under its key, unless a class's finding (another one) has it too.
         if (inClasses === 0) visit(v.finding, this.nodesOf(v), v.version, v, false);
         else if (!this.classesOf.has(v.finding)) visit(v.finding, this.nodesOf(v), v.version, v, true);
         return;
       }
-      for (const e of v)
+      v.forEach((e) => {
         if (inClasses === 0 || !this.classesOf.has(e.finding))
           visit(e.finding, this.nodesOf(e), e.version, e, true);
+      });
     });
     this.singletons.done();
   }
