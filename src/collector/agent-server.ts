@@ -197,8 +197,9 @@ export class AgentServer {
     const snapshots = new SnapshotAssembly({
       table: this.digests,
       intern: (f) => this.hooks.store.internFinding(f),
-      applySnapshot: (m) => {
-        this.hooks.store.snapshot(conn.node!, storeConnection, m, Date.now());
+      internerEpoch: () => this.hooks.store.internerEpoch,
+      applySnapshot: (m, interned) => {
+        this.hooks.store.snapshot(conn.node!, storeConnection, m, Date.now(), interned);
         limitsLogged = this.reportLimits(conn.node!, 0);
       },
       applyDelta: (m) => {

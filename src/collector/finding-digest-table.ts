@@ -28,6 +28,8 @@ export class FindingDigestTable {
    */
   private lastRefs: readonly string[] = [];
   private lastBodies: readonly WireFinding[] = [];
+  /** The interner epoch the bodies were interned in. */
+  private epoch = 0;
 
   constructor(private readonly limits: DigestTableLimits = DIGEST_TABLE_LIMITS) {}
 
@@ -84,6 +86,20 @@ export class FindingDigestTable {
       this.young.set(refs[i]!, this.lastBodies[i]!);
       this.youngBytes += bytes;
     }
+  }
+
+  /**
+   * Forgets every body when the interner was rebuilt since they were set: a body here is always the
+   * interner's shared copy, so a snapshot resolved from the table needs no interning.
+   */
+  sync(epoch: number): void {
+    if (epoch === this.epoch) return;
+    this.epoch = epoch;
+    this.young = new Map();
+    this.old = new Map();
+    this.youngBytes = 0;
+    this.lastRefs = [];
+    this.lastBodies = [];
   }
 
   get size(): number {

@@ -43,6 +43,15 @@ export class FindingInterner {
   private bytes = 0;
   private pruneAtBytes = PRUNE_BYTES;
   private readonly texts = new TextTable();
+  private rebuilds = 0;
+
+  /**
+   * Moves at every rebuild: a finding handed out before one may no longer be the shared copy of its
+   * text (the rebuild keeps only what nodes still hold), so it must be interned again.
+   */
+  get epoch(): number {
+    return this.rebuilds;
+  }
 
   /** The finding with its repeated texts shared, frozen. */
   private compact(f: WireFinding): WireFinding {
@@ -99,6 +108,7 @@ export class FindingInterner {
 
   /** Keeps only the findings still held by some node. */
   rebuild(live: Iterable<readonly WireFinding[]>): void {
+    this.rebuilds++;
     this.table = new Map();
     this.entries = 0;
     this.bytes = 0;

@@ -238,7 +238,22 @@ export class NodeStore {
     return state !== undefined && state.connection === connection ? state : undefined;
   }
 
-  snapshot(node: string, connection: number, message: SnapshotMessage, nowMs: number): boolean {
+  /** See FindingInterner.epoch. */
+  get internerEpoch(): number {
+    return this.interner.epoch;
+  }
+
+  /**
+   * `interned`: every finding of the message is already the interner's shared copy, handed out in
+   * the current interner epoch (a snapshot by reference, resolved from the digest table).
+   */
+  snapshot(
+    node: string,
+    connection: number,
+    message: SnapshotMessage,
+    nowMs: number,
+    interned = false,
+  ): boolean {
     const state = this.current(node, connection);
     if (state === undefined) return false;
     state.lastSeenMs = nowMs;
@@ -262,7 +277,7 @@ export class NodeStore {
     state.filesHash = message.configHash;
     state.hosts = hosts.kept.map((h) => this.hostProbes.intern(h));
     state.images = images.kept.map((i) => this.images.intern(i));
-    const agentFindings = findings.kept.map((f) => this.interner.intern(f));
+    const agentFindings = interned ? findings.kept : findings.kept.map((f) => this.interner.intern(f));
     state.limitsHit = hit.size === 0 ? NO_LIMITS : hit;
     state.bytes = { files: files.bytes, hosts: hosts.bytes, images: images.bytes, findings: findings.bytes };
     this.place(node, state, hit.size === 0 ? agentFindings : [...agentFindings, ...limitFindings(hit)]);

@@ -33,7 +33,10 @@ export interface SnapshotAssemblyHooks {
   readonly table: FindingDigestTable;
   /** The store's shared copy of a finding (the table then holds that one). */
   readonly intern: (f: WireFinding) => WireFinding;
-  readonly applySnapshot: (m: SnapshotMessage) => void;
+  /** The store's interner epoch (NodeStore.internerEpoch). */
+  readonly internerEpoch: () => number;
+  /** `interned`: every finding is the interner's shared copy of this epoch (no interning needed). */
+  readonly applySnapshot: (m: SnapshotMessage, interned: boolean) => void;
   readonly applyDelta: (m: DeltaMessage) => void;
   readonly send: (m: FindingsRequestMessage | SnapshotRequestMessage) => void;
   /** Closes the connection: the peer broke the protocol. */
@@ -50,6 +53,8 @@ interface Waiting {
   readonly deltas: DeltaMessage[];
   deltaChars: number;
   readonly timer: NodeJS.Timeout;
+  /** The interner epoch `bodies` were resolved in. */
+  readonly epoch: number;
 }
 
 function withBodies(m: SnapshotRefsMessage, findings: readonly WireFinding[]): SnapshotMessage {
@@ -68,15 +73,17 @@ export class SnapshotAssembly {
   snapshot(m: SnapshotMessage | SnapshotRefsMessage): void {
     this.drop();
     if (!('findingRefs' in m)) {
-      this.hooks.applySnapshot(m);
+      this.hooks.applySnapshot(m, false);
       return;
     }
     const refs = m.findingRefs;
+    const epoch = this.hooks.internerEpoch();
+    this.hooks.table.sync(epoch);
     const bodies = this.hooks.table.resolve(refs);
     const missing = new Set<string>();
     for (let i = 0; i < refs.length; i++) if (bodies[i] === undefined) missing.add(refs[i]!);
     if (missing.size === 0) {
-      this.apply(m, bodies as WireFinding[]);
+      this.apply(m, bodies as WireFinding[], epoch);
       return;
     }
     const deadlineMs = this.hooks.deadlineMs ?? FINDING_BODIES_DEADLINE_MS;
@@ -85,7 +92,7 @@ export class SnapshotAssembly {
       this.hooks.refuse(`finding bodies not sent within ${deadlineMs / 1000} s`);
     }, deadlineMs);
     timer.unref();
-    this.waiting = { message: m, bodies, missing, deltas: [], deltaChars: 0, timer };
+    this.waiting = { message: m, bodies, missing, deltas: [], deltaChars: 0, timer, epoch };
     this.askedSeq = Math.max(this.askedSeq, m.seq);
     this.hooks.send({ v: 1, type: 'findings-request', seq: m.seq, digests: [...missing] });
   }
@@ -135,6 +142,7 @@ export class SnapshotAssembly {
       this.refuse(`finding-bodies lacks ${w.missing.size - received.size} of the bodies asked for`);
       return;
     }
+    this.hooks.table.sync(this.hooks.internerEpoch());
     for (const [digest, body] of received) {
       const shared = this.hooks.intern(body);
       received.set(digest, shared);
@@ -144,13 +152,16 @@ export class SnapshotAssembly {
     const bodies = w.bodies;
     for (let i = 0; i < refs.length; i++) bodies[i] ??= received.get(refs[i]!);
     this.drop();
-    this.apply(w.message, bodies as WireFinding[]);
+    this.apply(w.message, bodies as WireFinding[], w.epoch);
     for (const d of w.deltas) this.hooks.applyDelta(d);
   }
 
-  private apply(m: SnapshotRefsMessage, bodies: readonly WireFinding[]): void {
-    this.hooks.table.resolved(m.findingRefs, bodies);
-    this.hooks.applySnapshot(withBodies(m, bodies));
+  /** `epoch`: the interner epoch the first of `bodies` were resolved in. */
+  private apply(m: SnapshotRefsMessage, bodies: readonly WireFinding[], epoch: number): void {
+    // A rebuild while the snapshot waited: what was resolved before it is interned again by the store.
+    const interned = epoch === this.hooks.internerEpoch();
+    if (interned) this.hooks.table.resolved(m.findingRefs, bodies);
+    this.hooks.applySnapshot(withBodies(m, bodies), interned);
   }
 
   /** True while a snapshot waits for its bodies. */

@@ -14,6 +14,7 @@ import { CollectorLink, type CollectorPeer } from '../../src/agent/collector-lin
 import { openAgentAuth } from '../../src/collector/agent-auth.js';
 import { AgentServer } from '../../src/collector/agent-server.js';
 import { FindingDigestTable } from '../../src/collector/finding-digest-table.js';
+import { SnapshotAssembly } from '../../src/collector/snapshot-assembly.js';
 import { silentLog } from '../../src/collector/log.js';
 import { NodeStore } from '../../src/collector/node-store.js';
 import { TraceBroker } from '../../src/collector/trace-broker.js';
@@ -260,6 +261,58 @@ describe('the digest table', () => {
     for (const f of F.slice(1)) table.set(digest(f), f); // two turnovers
     expect(table.get(digest(F[0]!))).toBe(F[0]);
     expect(table.get(digest(F[1]!))).toBeUndefined();
+  });
+});
+
+describe('the interner epoch', () => {
+  it('a snapshot resolved from the table needs no interning, until the interner is rebuilt', () => {
+    let epoch = 0;
+    const applied: { findings: readonly WireFinding[]; interned: boolean }[] = [];
+    const requests: string[][] = [];
+    const assembly = new SnapshotAssembly({
+      table: new FindingDigestTable(),
+      intern: (f) => Object.freeze({ ...f }),
+      internerEpoch: () => epoch,
+      applySnapshot: (m, interned) => applied.push({ findings: m.findings, interned }),
+      applyDelta: () => undefined,
+      send: (m) => {
+        if (m.type === 'findings-request') requests.push([...m.digests]);
+      },
+      refuse: (reason) => {
+        throw new Error(reason);
+      },
+    });
+    const byRef = (seq: number, fs: readonly WireFinding[]): void => {
+      const { findings: _, ...rest } = snapshotOf(seq, fs);
+      assembly.snapshot({ ...rest, findingRefs: fs.map(digest) });
+    };
+    const answer = (seq: number, fs: readonly WireFinding[]): void =>
+      assembly.bodies({ v: 1, type: 'finding-bodies', seq, bodies: fs.map(findingText) });
+
+    byRef(1, [F[0]!, F[1]!]);
+    answer(1, [F[0]!, F[1]!]);
+    byRef(2, [F[0]!, F[1]!]);
+    expect(requests).toHaveLength(1);
+    expect(applied.map((a) => a.interned)).toEqual([true, true]);
+    // The table's bodies are the interned copies, handed out again as they are.
+    expect(applied[1]!.findings[0]).toBe(applied[0]!.findings[0]);
+    expect(Object.isFrozen(applied[1]!.findings[0])).toBe(true);
+
+    // A rebuild: the table forgets, and asks for what it held.
+    epoch++;
+    byRef(3, [F[0]!, F[1]!]);
+    expect(requests[1]!.sort()).toEqual([F[0]!, F[1]!].map(digest).sort());
+    answer(3, [F[0]!, F[1]!]);
+    expect(applied[2]).toMatchObject({ interned: true });
+    expect(applied[2]!.findings[0]).not.toBe(applied[0]!.findings[0]);
+
+    // A rebuild while a snapshot waits: what it resolved before is not the shared copy any more.
+    byRef(4, [F[0]!, F[2]!]);
+    expect(requests[2]).toEqual([digest(F[2]!)]);
+    epoch++;
+    answer(4, [F[2]!]);
+    expect(applied[3]).toMatchObject({ interned: false });
+    expect(applied[3]!.findings.map((f) => f.key)).toEqual([F[0]!.key, F[2]!.key]);
   });
 });
 
