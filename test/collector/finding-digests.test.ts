@@ -34,7 +34,7 @@ import {
 } from '../../src/protocol/messages.js';
 import { eventually } from '../support/eventually.js';
 import { FakeCollector } from '../support/fake-collector.js';
-import { finding } from '../support/protocol-agent.js';
+import { finding, snapshotMessage } from '../support/protocol-agent.js';
 
 const F = Array.from({ length: 8 }, (_, i) =>
   finding({
@@ -162,18 +162,7 @@ class RawAgent {
 }
 
 function snapshotOf(seq: number, findings: readonly WireFinding[]): SnapshotMessage {
-  return {
-    v: 1,
-    type: 'snapshot',
-    seq,
-    generatedAt: '2026-12-03T12:00:00Z',
-    configHash: 'h',
-    files: [],
-    findings,
-    hosts: [],
-    images: [],
-    scan: null,
-  };
+  return snapshotMessage(findings, seq);
 }
 
 function delta(seq: number, added: readonly WireFinding[], cleared: readonly string[]): DeltaMessage {

@@ -21,7 +21,7 @@ import { FindingInterner } from '../../src/collector/finding-interner.js';
 import { NodeStore } from '../../src/collector/node-store.js';
 import { ReportPublisher } from '../../src/collector/report-publisher.js';
 import { silentLog } from '../../src/collector/log.js';
-import { finding } from '../support/protocol-agent.js';
+import { finding, snapshotMessage } from '../support/protocol-agent.js';
 import { podObject, nodeObject } from '../support/fake-kube-api.js';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 
@@ -405,18 +405,7 @@ describe('collector helpers', () => {
         },
         NOW,
       );
-    const snap = (findings: ReturnType<typeof finding>[]) => ({
-      v: 1 as const,
-      type: 'snapshot' as const,
-      seq: 1,
-      generatedAt: '',
-      configHash: 'h',
-      files: [],
-      findings,
-      hosts: [],
-      images: [],
-      scan: null,
-    });
+    const snap = (findings: ReturnType<typeof finding>[]) => snapshotMessage(findings, 1, '');
     const ca = hello('a');
     const cb = hello('b');
     store.snapshot('a', ca, snap([finding({ id: 'x', key: 'k1' }), finding({ id: 'x', key: 'k2' })]), NOW);

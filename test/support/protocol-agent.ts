@@ -152,3 +152,23 @@ export function finding(partial: Partial<WireFinding> & Pick<WireFinding, 'id' |
     ...partial,
   };
 }
+
+/** A snapshot of just these findings (no files, hosts, images or scan), config hash `h`. */
+export function snapshotMessage(
+  findings: readonly WireFinding[],
+  seq = 1,
+  generatedAt = '2026-12-03T12:00:00Z',
+): SnapshotMessage {
+  return {
+    v: 1,
+    type: 'snapshot',
+    seq,
+    generatedAt,
+    configHash: 'h',
+    files: [],
+    findings,
+    hosts: [],
+    images: [],
+    scan: null,
+  };
+}
