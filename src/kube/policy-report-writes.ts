@@ -128,32 +128,29 @@ export async function applyPolicyReport(
 
 type ListedReports = { items?: { metadata?: { name?: string; namespace?: string } }[] };
 
-const OWN = 'app.kubernetes.io/managed-by=mirrorscope';
+/** Reports of ours (by label; then by name, so a same-labelled one of another name is not ours). */
+async function listOwn(kube: KubeClients, api: ReportApi, scope: 'namespaced' | 'cluster') {
+  const request = {
+    group: api.group,
+    version: api.version,
+    plural: api[scope].plural,
+    labelSelector: 'app.kubernetes.io/managed-by=mirrorscope',
+  };
+  const list = (await (scope === 'namespaced'
+    ? kube.custom.listCustomObjectForAllNamespaces(request)
+    : kube.custom.listClusterCustomObject(request))) as ListedReports;
+  return (list.items ?? []).filter((o) => o.metadata?.name === REPORT_NAME);
+}
 
 /** The namespaces holding a report of ours. */
 export async function ownPolicyReportNamespaces(kube: KubeClients, apiVersion: string): Promise<string[]> {
-  const api = reportApi(apiVersion);
-  const list = (await kube.custom.listCustomObjectForAllNamespaces({
-    group: api.group,
-    version: api.version,
-    plural: api.namespaced.plural,
-    labelSelector: OWN,
-  })) as ListedReports;
-  return (list.items ?? [])
-    .filter((o) => o.metadata?.name === REPORT_NAME && o.metadata.namespace !== undefined)
-    .map((o) => o.metadata!.namespace!);
+  const own = await listOwn(kube, reportApi(apiVersion), 'namespaced');
+  return own.flatMap((o) => (o.metadata?.namespace === undefined ? [] : [o.metadata.namespace]));
 }
 
 /** Whether the cluster-scoped report of ours exists (by its label: a same-named one of another tool is not ours). */
 export async function ownClusterPolicyReport(kube: KubeClients, apiVersion: string): Promise<boolean> {
-  const api = reportApi(apiVersion);
-  const list = (await kube.custom.listClusterCustomObject({
-    group: api.group,
-    version: api.version,
-    plural: api.cluster.plural,
-    labelSelector: OWN,
-  })) as ListedReports;
-  return (list.items ?? []).some((o) => o.metadata?.name === REPORT_NAME);
+  return (await listOwn(kube, reportApi(apiVersion), 'cluster')).length > 0;
 }
 
 /** Deletes the namespace's report (namespace null: the cluster-scoped one). */
