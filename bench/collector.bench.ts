@@ -27,10 +27,10 @@ import {
   generatedConfig,
   generatedRegistriesConf,
   renderedConfig,
-  standardSources,
   templateConfig,
+  upsertLaggingWorkerPool,
 } from '../test/support/mco-cluster.js';
-import { imageDigestMirrorSet, machineConfigPool, mcoNode } from '../test/support/openshift-objects.js';
+import { imageDigestMirrorSet, mcoNode } from '../test/support/openshift-objects.js';
 import { parse } from 'yaml';
 import { say, type BenchLine } from './types.js';
 
@@ -248,15 +248,8 @@ function seedOpenShift(api: FakeKubeApi): void {
     renderedConfig('rendered-worker-old', generatedRegistriesConf([])),
   ])
     api.upsert('machineconfigs', mc);
-  api.upsert(
-    'machineconfigpools',
-    machineConfigPool('worker', {
-      target: 'rendered-worker-new',
-      current: 'rendered-worker-old',
-      sources: standardSources('worker'),
-      machineCount: AGENTS,
-    }),
-  );
+  // Mid-rollout: none of the machines counted as updated (every 100th node is the lagging one).
+  upsertLaggingWorkerPool(api, { machineCount: AGENTS, updatedMachineCount: 0 });
 }
 
 interface SimAgent {

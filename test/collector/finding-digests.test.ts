@@ -127,6 +127,13 @@ class RawAgent {
     return agent;
   }
 
+  /** Connected, and welcomed: the collector has answered its hello. */
+  static async welcomed(url: string, node: string): Promise<RawAgent> {
+    const agent = await RawAgent.connect(url, node);
+    await agent.nth('welcome');
+    return agent;
+  }
+
   send(message: AgentMessage | Record<string, unknown>): void {
     this.ws.send(encode(message as AgentMessage));
   }
@@ -320,8 +327,7 @@ describe('a snapshot by reference', () => {
     await a.settled();
     expect(findingsOf(e, 'node-a')).toEqual([F[0], F[1], F[2]]);
 
-    const b = await RawAgent.connect(e.url, 'node-b');
-    await b.nth('welcome');
+    const b = await RawAgent.welcomed(e.url, 'node-b');
     b.snapshot(1, [F[1]!, F[3]!, F[0]!], true);
     expect((await b.nth('findings-request')).digests).toEqual([digest(F[3]!)]);
     b.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[3]!)] });
@@ -331,8 +337,7 @@ describe('a snapshot by reference', () => {
     expect(findingsOf(e, 'node-b')![1]).toBe(findingsOf(e, 'node-a')![1]);
 
     // Everything known: applied at once, no request.
-    const c = await RawAgent.connect(e.url, 'node-c');
-    await c.nth('welcome');
+    const c = await RawAgent.welcomed(e.url, 'node-c');
     c.snapshot(1, [F[3]!, F[2]!], true);
     await c.settled();
     expect(findingsOf(e, 'node-c')).toEqual([F[2], F[3]]);
@@ -352,8 +357,7 @@ describe('a snapshot by reference', () => {
 
   it('refuses a body that is not the text of a digest it asked for, and shares nothing of it', async () => {
     const e = await endpoint();
-    const evil = await RawAgent.connect(e.url, 'node-evil');
-    await evil.nth('welcome');
+    const evil = await RawAgent.welcomed(e.url, 'node-evil');
     evil.snapshot(1, [F[0]!, F[1]!], true);
     await evil.nth('findings-request');
     // F[0]'s digest with another text: every node that names F[0] would report it.
@@ -367,8 +371,7 @@ describe('a snapshot by reference', () => {
     expect(e.policyCloses).toEqual(['finding-bodies']);
 
     // Not even the good body of that message entered the table.
-    const honest = await RawAgent.connect(e.url, 'node-honest');
-    await honest.nth('welcome');
+    const honest = await RawAgent.welcomed(e.url, 'node-honest');
     honest.snapshot(1, [F[0]!, F[1]!], true);
     expect([...(await honest.nth('findings-request')).digests].sort()).toEqual(
       [F[0]!, F[1]!].map(digest).sort(),
@@ -377,8 +380,7 @@ describe('a snapshot by reference', () => {
 
   it('closes with a reason cut to 123 bytes when it quotes what the agent sent in another script', async () => {
     const e = await endpoint();
-    const b = await RawAgent.connect(e.url, 'node-b');
-    await b.nth('welcome');
+    const b = await RawAgent.welcomed(e.url, 'node-b');
     b.send(delta(1, [{ ...F[0]!, severity: 'é'.repeat(300) as 'error' }], []));
     const { code, reason } = await b.closed();
     expect(code).toBe(1008);
@@ -388,23 +390,20 @@ describe('a snapshot by reference', () => {
 
   it('refuses bodies nobody asked for, and an answer that lacks some', async () => {
     const e = await endpoint();
-    const unasked = await RawAgent.connect(e.url, 'node-a');
-    await unasked.nth('welcome');
+    const unasked = await RawAgent.welcomed(e.url, 'node-a');
     unasked.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[0]!)] });
     expect(await unasked.closed()).toEqual({
       code: 1008,
       reason: 'finding bodies for a snapshot that was not asked about',
     });
 
-    const extra = await RawAgent.connect(e.url, 'node-b');
-    await extra.nth('welcome');
+    const extra = await RawAgent.welcomed(e.url, 'node-b');
     extra.snapshot(1, [F[0]!], true);
     await extra.nth('findings-request');
     extra.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [F[0]!, F[1]!].map(findingText) });
     expect((await extra.closed()).reason).toBe('a finding body that does not match a digest asked for');
 
-    const short = await RawAgent.connect(e.url, 'node-c');
-    await short.nth('welcome');
+    const short = await RawAgent.welcomed(e.url, 'node-c');
     short.snapshot(1, [F[0]!, F[1]!], true);
     await short.nth('findings-request');
     short.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[0]!)] });
@@ -414,8 +413,7 @@ describe('a snapshot by reference', () => {
 
   it('closes an agent that does not answer in time', async () => {
     const e = await endpoint({ findingBodiesDeadlineMs: 300 });
-    const a = await RawAgent.connect(e.url, 'node-a');
-    await a.nth('welcome');
+    const a = await RawAgent.welcomed(e.url, 'node-a');
     a.snapshot(1, [F[0]!], true);
     await a.nth('findings-request');
     expect(await a.closed()).toEqual({ code: 1008, reason: 'finding bodies not sent within 0.3 s' });
@@ -430,13 +428,11 @@ describe('a snapshot by reference', () => {
       a.send(delta(3, [F[0]!], [F[2]!.key]));
       a.send(delta(4, [F[3]!], []));
     };
-    const bodies = await RawAgent.connect(e.url, 'node-bodies');
-    await bodies.nth('welcome');
+    const bodies = await RawAgent.welcomed(e.url, 'node-bodies');
     sequence(bodies, false);
     await bodies.settled();
 
-    const refs = await RawAgent.connect(e.url, 'node-refs');
-    await refs.nth('welcome');
+    const refs = await RawAgent.welcomed(e.url, 'node-refs');
     // Bodies that came in a snapshot never entered the table (nothing hashed them): all are asked for.
     sequence(refs, true);
     const request = await refs.nth('findings-request');
@@ -462,8 +458,7 @@ describe('a snapshot by reference', () => {
 
   it('asks again for a body its bounded table let go', async () => {
     const e = await endpoint({ table: new FindingDigestTable({ entries: 2, bytes: 1 << 20 }) });
-    const a = await RawAgent.connect(e.url, 'node-a');
-    await a.nth('welcome');
+    const a = await RawAgent.welcomed(e.url, 'node-a');
     // Each snapshot's bodies turn the generations over; what the last snapshot named is carried
     // along, so F[0] goes only once a snapshot without it was resolved and more came after it.
     const batches = [
@@ -478,8 +473,7 @@ describe('a snapshot by reference', () => {
     }
     await a.settled();
 
-    const b = await RawAgent.connect(e.url, 'node-b');
-    await b.nth('welcome');
+    const b = await RawAgent.welcomed(e.url, 'node-b');
     b.snapshot(1, [F[0]!, F[5]!, F[6]!], true);
     expect((await b.nth('findings-request')).digests).toEqual([digest(F[0]!)]);
     b.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[0]!)] });
@@ -497,8 +491,7 @@ describe('a snapshot by reference', () => {
       [byBodies, false],
     ] as const)
       for (const [i, node] of nodes.entries()) {
-        const a = await RawAgent.connect(e.url, node);
-        await a.nth('welcome');
+        const a = await RawAgent.welcomed(e.url, node);
         const findings = [F[0]!, F[1]!, own(i), ...(i === 2 ? [F[7]!] : [])];
         a.snapshot(1, findings, byReference);
         if (byReference) {

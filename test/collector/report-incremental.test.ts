@@ -138,9 +138,8 @@ function json(report: ClusterReport): unknown {
   return JSON.parse(JSON.stringify(report));
 }
 
-/** The node's agent (re)connects and sends a snapshot. */
-function connect(w: World, node: string, r: () => number): void {
-  const hello = {
+function helloOf(node: string) {
+  return {
     v: 1,
     type: 'hello',
     node,
@@ -148,7 +147,11 @@ function connect(w: World, node: string, r: () => number): void {
     configHash: 'pool',
     pod: { name: null, namespace: null },
   } as const;
-  const id = w.store.hello(hello, w.now);
+}
+
+/** The node's agent (re)connects and sends a snapshot. */
+function connect(w: World, node: string, r: () => number): void {
+  const id = w.store.hello(helloOf(node), w.now);
   w.connections.set(node, id);
   w.store.snapshot(node, id, snapshot(node, r), w.now);
 }
@@ -250,17 +253,7 @@ describe('incremental report build', () => {
           const node = NODES[seed % NODES.length]!;
           let id = w.connections.get(node);
           if (id === undefined) {
-            id = w.store.hello(
-              {
-                v: 1,
-                type: 'hello',
-                node,
-                agentVersion: 't',
-                configHash: 'pool',
-                pod: { name: null, namespace: null },
-              },
-              w.now,
-            );
+            id = w.store.hello(helloOf(node), w.now);
             w.connections.set(node, id);
           }
           const all = prng(seed * 31);

@@ -110,17 +110,22 @@ export function diskDigests(registriesConf: string): { path: string; sha256: str
 
 /**
  * The worker pool mid-rollout: its target is rendered-worker-new, which w1 and w3 run, while w2 is
- * still on rendered-worker-old (3 machines, 1 updated). The rendered configs are the caller's.
+ * still on rendered-worker-old (by default 3 machines, 1 updated). The rendered configs are the caller's.
  */
-export function upsertLaggingWorkerPool(api: FakeKubeApi): void {
+export function upsertLaggingWorkerPool(
+  api: FakeKubeApi,
+  counts: { readonly machineCount: number; readonly updatedMachineCount: number } = {
+    machineCount: 3,
+    updatedMachineCount: 1,
+  },
+): void {
   api.upsert(
     'machineconfigpools',
     machineConfigPool('worker', {
       target: 'rendered-worker-new',
       current: 'rendered-worker-old',
       sources: standardSources('worker'),
-      machineCount: 3,
-      updatedMachineCount: 1,
+      ...counts,
     }),
   );
   api.upsert('nodes', mcoNode('w1', 'worker', { current: 'rendered-worker-new' }));
