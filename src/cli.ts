@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import module from 'node:module';
-import type * as AgentEntry from './cli/agent-entry.js';
-import type * as CollectorEntry from './cli/collector-entry.js';
+import type { BundledCommand } from './cli/run-command.js';
 
 // Node ≥ 22.1 keeps compiled code between runs, which shortens every later start (the container
 // image runs Node 24; /tmp is writable there). Older Nodes do not have it.
@@ -16,9 +15,15 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
-/** `npm run build` makes it; absent when dist/ was built by tsc alone. */
-const AGENT_BUNDLE = new URL('./agent.mjs', import.meta.url);
-const COLLECTOR_BUNDLE = new URL('./collector.mjs', import.meta.url);
+/**
+ * The commands that run from a one-file bundle, for less resident memory where they run for the
+ * node's or the cluster's lifetime (cli/agent-entry.ts, cli/collector-entry.ts). `npm run build`
+ * makes them; absent when dist/ was built by tsc alone.
+ */
+const BUNDLES = new Map([
+  ['agent', new URL('./agent.mjs', import.meta.url)],
+  ['collector', new URL('./collector.mjs', import.meta.url)],
+]);
 const io = {
   stdout: process.stdout,
   stderr: process.stderr,
@@ -38,16 +43,11 @@ if (bundle !== null) {
     argv[0] === 'collector'
       ? await (await import('./collector/heap-limit.js')).relaunchWithHeapLimit(argv)
       : null;
+  const oneFile = BUNDLES.get(argv[0] ?? '');
   if (relaunched !== null) process.exitCode = relaunched;
-  else if (argv[0] === 'agent' && existsSync(AGENT_BUNDLE)) {
-    // The agent runs from its one-file bundle: less resident memory on every node (cli/agent-entry.ts).
-    const { runAgent } = (await import(AGENT_BUNDLE.href)) as typeof AgentEntry;
-    process.exitCode = await runAgent(argv.slice(1), io);
-  } else if (argv[0] === 'collector' && existsSync(COLLECTOR_BUNDLE)) {
-    // The collector runs from its one-file bundle too: the Kubernetes client costs a third of its
-    // resident memory at rest when loaded as ~830 modules (cli/collector-entry.ts).
-    const { runCollector } = (await import(COLLECTOR_BUNDLE.href)) as typeof CollectorEntry;
-    process.exitCode = await runCollector(argv.slice(1), io);
+  else if (oneFile !== undefined && existsSync(oneFile)) {
+    const { runBundled } = (await import(oneFile.href)) as BundledCommand;
+    process.exitCode = await runBundled(argv.slice(1), io);
   } else {
     const { main } = await import('./cli/main.js');
     process.exitCode = await main(argv, io);

@@ -8,10 +8,7 @@
 // as before. dist/cli.js falls back to ./cli/main.js when the bundle is absent (a build without it,
 // or the tests running src/).
 import * as agent from './commands/agent.js';
-import type { CommandIo } from './command.js';
-import { runCommand } from './run-command.js';
+import { runCommand, type BundledCommand } from './run-command.js';
 
 /** `main(['agent', ...rest], io)`, without the other commands. */
-export function runAgent(rest: readonly string[], io: CommandIo): Promise<number> {
-  return runCommand('agent', agent, rest, io);
-}
+export const runBundled: BundledCommand['runBundled'] = (rest, io) => runCommand('agent', agent, rest, io);

@@ -6,10 +6,8 @@
 // openpgp stays outside, loaded lazily as before. dist/cli.js falls back to ./cli/main.js when the
 // bundle is absent (a build without it, or the tests running src/).
 import * as collector from './commands/collector.js';
-import type { CommandIo } from './command.js';
-import { runCommand } from './run-command.js';
+import { runCommand, type BundledCommand } from './run-command.js';
 
 /** `main(['collector', ...rest], io)`, without the other commands. */
-export function runCollector(rest: readonly string[], io: CommandIo): Promise<number> {
-  return runCommand('collector', collector, rest, io);
-}
+export const runBundled: BundledCommand['runBundled'] = (rest, io) =>
+  runCommand('collector', collector, rest, io);

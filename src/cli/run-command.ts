@@ -3,6 +3,11 @@
 import { MirrorscopeError } from '../core/errors.js';
 import { EXIT_USAGE, type CommandIo, type CommandModule } from './command.js';
 
+/** What a one-file bundle's entry exports (cli/agent-entry.ts, cli/collector-entry.ts): its one command. */
+export interface BundledCommand {
+  readonly runBundled: (rest: readonly string[], io: CommandIo) => Promise<number>;
+}
+
 export async function runCommand(
   name: string,
   command: CommandModule,
