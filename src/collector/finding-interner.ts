@@ -2,28 +2,8 @@
 // findings would otherwise keep a million parsed copies of the same strings.
 import { sameFinding } from '../core/findings/types.js';
 import type { WireFinding } from '../protocol/messages.js';
+import { StringPool } from '../kube/string-pool.js';
 import { findingBytes } from './node-limits.js';
-
-/**
- * One copy of each text that findings repeat across nodes (a fix, a file, an image, a host): a
- * finding about one node still shares everything but its key and message with its siblings.
- */
-class TextTable {
-  private table = new Map<string, string>();
-
-  get(text: string): string {
-    const shared = this.table.get(text);
-    if (shared !== undefined) return shared;
-    // Starting afresh only loses sharing for what comes next.
-    if (this.table.size >= 200_000) this.table = new Map();
-    this.table.set(text, text);
-    return text;
-  }
-
-  orNull(text: string | null | undefined): string | null {
-    return text === null || text === undefined ? null : this.get(text);
-  }
-}
 
 /** Distinct variants kept per key; a key whose text differs on every node is not worth sharing. */
 const MAX_VARIANTS = 4;
@@ -42,7 +22,12 @@ export class FindingInterner {
   private pruneAt = 100_000;
   private bytes = 0;
   private pruneAtBytes = PRUNE_BYTES;
-  private readonly texts = new TextTable();
+  /**
+   * One copy of each text that findings repeat across nodes (a fix, a file, an image, a host): a
+   * finding about one node still shares everything but its key and message with its siblings.
+   * Two generations of 100,000: a text nothing repeats any more only loses its sharing.
+   */
+  private readonly texts = new StringPool(100_000);
   private rebuilds = 0;
 
   /**
@@ -61,12 +46,12 @@ export class FindingInterner {
       id: t.get(f.id),
       severity: f.severity,
       message: f.message,
-      file: t.orNull(f.file),
+      file: t.get(f.file),
       line: f.line,
-      scope: t.orNull(f.scope),
+      scope: t.get(f.scope),
       fix: t.get(f.fix),
-      image: t.orNull(f.image),
-      host: t.orNull(f.host),
+      image: t.get(f.image),
+      host: t.get(f.host),
       ...(f.stale === undefined ? {} : { stale: t.get(f.stale) }),
     });
   }

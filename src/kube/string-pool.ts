@@ -1,6 +1,6 @@
-// Equal strings of many watched objects held once. JSON.parse gives every object its own copy of a
+// Equal strings of many parsed objects held once. JSON.parse gives every object its own copy of a
 // value: each pod of a Deployment its image, namespace and node name, each node of a pool its
-// rendered-config names and CRI-O version. Two generations bound the table: when the current one
+// rendered-config names and CRI-O version, each node's finding its fix and file. Two generations bound the table: when the current one
 // is full it becomes the previous one (a value looked up again moves back) and the oldest goes,
 // which only loses sharing for values nothing looked up in two generations (objects keep theirs).
 
@@ -12,9 +12,9 @@ export class StringPool {
 
   constructor(private readonly generationSize = GENERATION_SIZE) {}
 
-  /** The pool's copy of `value` (undefined stays undefined). */
-  get<S extends string | undefined>(value: S): S {
-    if (value === undefined) return value;
+  /** The pool's copy of `value` (null and undefined stay as they are). */
+  get<S extends string | null | undefined>(value: S): S {
+    if (value === undefined || value === null) return value;
     const held = this.current.get(value);
     if (held !== undefined) return held as S;
     const kept = this.previous.get(value) ?? value;

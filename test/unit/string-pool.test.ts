@@ -1,12 +1,13 @@
-// The informers' string pool: equal values held once, the table bounded by two generations.
+// The string pool (informers, findings): equal values held once, the table bounded by two generations.
 import { describe, expect, it } from 'vitest';
 import { StringPool } from '../../src/kube/string-pool.js';
 
 describe('StringPool', () => {
-  it('gives back an equal string, undefined as undefined, and records with every value', () => {
+  it('gives back an equal string, null and undefined as they are, and records with every value', () => {
     const pool = new StringPool(4);
     expect(pool.get('quay.io/shop/web:1')).toBe('quay.io/shop/web:1');
     expect(pool.get(undefined)).toBeUndefined();
+    expect(pool.get(null)).toBeNull();
     expect(pool.record({ app: 'web', tier: 'front' })).toEqual({ app: 'web', tier: 'front' });
     expect(pool.record(undefined)).toBeUndefined();
     // One entry per distinct value, however often it is looked up.
