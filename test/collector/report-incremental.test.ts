@@ -278,17 +278,7 @@ describe('incremental report build', () => {
     const r = prng(99);
     const w: World = { store: new NodeStore(), connections: new Map(), now: T0, pods: new Map(), events: [] };
     for (const node of NODES) {
-      const id = w.store.hello(
-        {
-          v: 1,
-          type: 'hello',
-          node,
-          agentVersion: 't',
-          configHash: 'pool',
-          pod: { name: null, namespace: null },
-        },
-        w.now,
-      );
+      const id = w.store.hello(helloOf(node), w.now);
       w.store.snapshot(node, id, snapshot(node, r), w.now);
     }
     const memo = new WeakReportMemo();
