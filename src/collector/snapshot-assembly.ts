@@ -140,8 +140,11 @@ export class SnapshotAssembly {
   private inline(m: SnapshotRefsMessage, bodies: (WireFinding | undefined)[]): boolean {
     const refs = m.findingRefs;
     const texts = m.findingBodies!;
+    // A digest named twice with one body inline: the other position is asked for (agents name
+    // each text once; this only costs a hand-made snapshot a round trip).
     const parsed: number[] = [];
-    let fresh: string[] | null = null;
+    /** Positions of bodies sent inline that the table held already. */
+    let fresh: number[] | null = null;
     let p = 0;
     for (const text of texts) {
       const digest = textDigest(text);
@@ -159,23 +162,25 @@ export class SnapshotAssembly {
           return false;
         }
         parsed.push(p);
-      } else (fresh ??= []).push(digest);
+      } else (fresh ??= []).push(p);
       p++;
     }
-    // All checked: now shared.
+    // All checked: now shared. A body arrived before (held) is kept in the table proper: it may
+    // have been known only by position (FindingDigestTable.resolve).
     const table = this.hooks.table;
     for (const i of parsed) {
       const shared = this.hooks.intern(bodies[i]!);
       bodies[i] = shared;
-      table.set(refs[i]!, shared);
+      table.offer(refs[i]!, shared);
     }
-    // A digest named again after its inline body: the table holds it now.
-    if (parsed.length > 0)
-      for (let i = parsed[0]! + 1; i < refs.length; i++) bodies[i] ??= table.get(refs[i]!);
-    if (fresh !== null && this.hooks.learn !== undefined) {
+    if (fresh === null) return true;
+    for (const i of fresh) table.set(refs[i]!, bodies[i]!);
+    if (this.hooks.learn !== undefined) {
       const inlined = new Set(parsed);
-      this.hooks.learn(m.configHash, fresh, () =>
-        refs.filter((_d, i) => bodies[i] !== undefined && !inlined.has(i)),
+      this.hooks.learn(
+        m.configHash,
+        fresh.map((i) => refs[i]!),
+        () => refs.filter((_d, i) => bodies[i] !== undefined && !inlined.has(i)),
       );
     }
     return true;
@@ -230,7 +235,7 @@ export class SnapshotAssembly {
     for (const [digest, body] of received) {
       const shared = this.hooks.intern(body);
       received.set(digest, shared);
-      this.hooks.table.set(digest, shared);
+      this.hooks.table.offer(digest, shared);
     }
     const refs = w.message.findingRefs;
     const bodies = w.bodies;
