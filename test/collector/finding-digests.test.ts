@@ -693,17 +693,29 @@ describe('bodies inline, after a welcome with a filter', () => {
     }
   });
 
-  it('checks the form of a reference only when its table lacks it', async () => {
-    const e = await endpoint();
+  it('checks the form of a reference only when its table lacks it, and keeps nothing of a message it refuses', async () => {
+    const table = new FindingDigestTable();
+    const e = await endpoint({ table });
     const a = await RawAgent.welcomed(e.url, 'node-a');
     a.snapshotInline(1, [F[0]!], [F[0]!]);
     const { findings: _, ...rest } = snapshotOf(2, []);
-    a.send({ ...rest, findingRefs: [digest(F[0]!), `${digest(F[1]!).slice(0, 42)}+`] });
+    const malformed = `${digest(F[1]!).slice(0, 42)}+`;
+    // F[0] is known by position; F[2]'s body checks out, but the message does not.
+    a.send({
+      ...rest,
+      findingRefs: [digest(F[0]!), digest(F[2]!), malformed],
+      findingBodies: [findingText(F[2]!)],
+    });
     expect(await a.closed()).toEqual({
       code: 1008,
       reason: '"findingRefs" entries must be base64url SHA-256 digests',
     });
     expect(findingsOf(e, 'node-a')).toEqual([F[0]]);
+    // Had the refused message's F[2] counted as its first arrival, this one would keep it.
+    const b = await RawAgent.welcomed(e.url, 'node-b');
+    b.snapshotInline(1, [F[2]!], [F[2]!]);
+    await b.settled();
+    expect(table.get(digest(F[2]!))).toBeUndefined();
   });
 });
 
