@@ -1,4 +1,5 @@
-// Collector load test on loopback: 5,000 simulated agents (in-process ws clients, bounded
+// Collector load test on loopback: 5,000 simulated agents (in-process WebSocket clients of
+// bench/sim-socket.ts, which send what a `ws` client sends at a fraction of its CPU; bounded
 // concurrency) connect to a real collector child process and each send a snapshot of 200 findings,
 // then heartbeat. The collector runs as in a cluster: the fake Kubernetes API serves 5,000 Nodes and
 // their pods, so client-node, the informers, the image pushes and the ConfigMap writer all run. Figures: time to ingest every snapshot (target ≤ 10 s), report build for 5,000
@@ -18,7 +19,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
 import { textDigest } from '../src/protocol/finding-digest.js';
 import { parseCollectorMessage } from '../src/protocol/messages.js';
 import { FakeKubeApi, podObject } from '../test/support/fake-kube-api.js';
@@ -32,6 +32,7 @@ import {
 } from '../test/support/mco-cluster.js';
 import { imageDigestMirrorSet, mcoNode } from '../test/support/openshift-objects.js';
 import { parse } from 'yaml';
+import { SimSocket } from './sim-socket.js';
 import { say, type BenchLine } from './types.js';
 
 /** Cluster sizes measured, in order (the first also gets the delta-rate climb): BENCH_COLLECTOR_AGENTS="15000" or "5000,15000". */
@@ -254,7 +255,7 @@ function seedOpenShift(api: FakeKubeApi): void {
 
 interface SimAgent {
   readonly node: string;
-  readonly ws: WebSocket;
+  readonly ws: SimSocket;
   readonly pings: number[];
   onPong: ((sentAt: number) => void) | null;
 }
@@ -275,7 +276,7 @@ let reconnects = 0;
 
 function connectOnce(url: string, node: string, n: number, own: OwnFindings): Promise<SimAgent> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/agents`, { perMessageDeflate: false });
+    const ws = new SimSocket(`${url.replace('http', 'ws')}/api/v1/agents`);
     const agent: SimAgent = { node, ws, pings: [], onPong: null };
     const sendAndPing = (text: string): void => {
       ws.send(text);
