@@ -415,7 +415,7 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const clientsCpuS = (benchCpu.user + benchCpu.system) / 1e6;
     say(
-      `  ingest of ${AGENTS} snapshots: ${ingestS.toFixed(2)} s (goal ≤ ${INGEST_GOAL_S[AGENTS] ?? 10} s; ${reconnects} connection(s) reset and retried); collector CPU ${ingestCpuS.toFixed(2)} s, the simulated agents' ${clientsCpuS.toFixed(2)} s`,
+      `  ingest of ${AGENTS} snapshots: ${ingestS.toFixed(2)} s (goal ≤ ${INGEST_GOAL_S[AGENTS] ?? 10} s; ${reconnects} connection(s) reset and retried); collector CPU ${ingestCpuS.toFixed(2)} s, the bench process's (simulated agents and fake API) ${clientsCpuS.toFixed(2)} s`,
     );
     // BENCH_COLLECTOR_INGEST_ONLY=1: stop here (e.g. for a CPU profile of the ingest alone).
     if (process.env.BENCH_COLLECTOR_INGEST_ONLY === '1')
