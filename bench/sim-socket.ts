@@ -86,15 +86,20 @@ export class SimSocket extends EventEmitter<SimSocketEvents> {
   private fragments: Buffer[] = [];
   private readonly accept: string;
 
-  /** `url`: ws://host:port/path. */
-  constructor(url: string) {
+  /** `url`: ws://host:port/path; `localAddress`: the source address to connect from. */
+  constructor(url: string, localAddress?: string) {
     super();
     const { hostname, port, pathname } = new URL(url);
     const key = randomBytes(16).toString('base64');
     this.accept = createHash('sha1')
       .update(key + GUID)
       .digest('base64');
-    this.socket = connect({ host: hostname, port: Number(port), noDelay: true });
+    this.socket = connect({
+      host: hostname,
+      port: Number(port),
+      noDelay: true,
+      ...(localAddress ? { localAddress } : {}),
+    });
     this.socket.on('connect', () =>
       this.socket.write(
         `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
