@@ -11,15 +11,17 @@
 // parsed and applied.
 //
 // The simulated agents speak the protocol as the real one (src/agent/collector-link.ts) does: hello,
-// then after welcome a snapshot whose findings go by reference when the collector offers that, and
-// the bodies the collector asks for (findings-request), with a ping after them: a node counts as
-// ingested when the collector has applied its snapshot. Each node's finding texts and digests are
+// then after welcome a snapshot whose findings go by reference when the collector offers that (with
+// inline the bodies its welcome's filter lacks), and the bodies the collector asks for
+// (findings-request), with a ping after them: a node counts as ingested when the collector has
+// applied its snapshot. Each node's finding texts and digests are
 // made before the clock starts: a real agent has them from its scan (and keeps the texts of its last
 // snapshot to answer a request) on its own node, not on the collector's machine this process shares.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { textDigest } from '../src/protocol/finding-digest.js';
+import { FindingFilter, type WireFindingFilter } from '../src/protocol/finding-filter.js';
 import { parseCollectorMessage } from '../src/protocol/messages.js';
 import { FakeKubeApi, podObject } from '../test/support/fake-kube-api.js';
 import {
@@ -221,18 +223,36 @@ function ownFindings(node: string): OwnFindings {
 
 /**
  * The node's snapshot: with its findings' bodies, or (`own` given) by reference, as an agent
- * welcomed with findingDigests sends it.
+ * welcomed with findingDigests sends it, with inline (`filter` given) the bodies the filter lacks.
  */
-export function snapshotJson(node: string, n: number, own?: OwnFindings): string {
+export function snapshotJson(node: string, n: number, own?: OwnFindings, filter?: WireFindingFilter): string {
   const findings =
     own === undefined
       ? `"findings":[${SHARED},${ownTexts(node).join(',')}]`
-      : `"findingRefs":${JSON.stringify([...SHARED_DIGESTS, ...own.digests])}`;
+      : `"findingRefs":${JSON.stringify([...SHARED_DIGESTS, ...own.digests])}${filter === undefined ? '' : `,"findingBodies":${inlineBodiesJson(own, filter)}`}`;
   const drifted = n % 50 === 0;
   return `{"v":1,"type":"snapshot","seq":1,"generatedAt":"2026-11-23T12:00:00Z","configHash":"${drifted ? 'drifted' : 'main'}","files":${drifted ? DRIFTED_FILES : FILES},${findings},"hosts":${HOSTS},"images":${IMAGES},"scan":{"at":"2026-11-23T12:00:00Z","durationMs":1200,"probes":25}}`;
 }
 
 const SHARED_BY_DIGEST = new Map(SHARED_DIGESTS.map((d, i) => [d, SHARED_TEXTS[i]!]));
+
+/**
+ * The texts the filter lacks, in the order of the references, as the agent's FindingRefs picks
+ * them. The shared findings' part is the same for every agent given one filter: tested once per
+ * filter (the agents of a class mostly get the same one), not once per agent.
+ */
+function inlineBodiesJson(own: OwnFindings, wire: WireFindingFilter): string {
+  let shared = sharedInline.get(wire.bits);
+  const filter = FindingFilter.fromWire(wire);
+  if (shared === undefined) {
+    shared = SHARED_TEXTS.filter((_t, i) => !filter.has(SHARED_DIGESTS[i]!));
+    if (sharedInline.size > 100) sharedInline.clear();
+    sharedInline.set(wire.bits, shared);
+  }
+  return JSON.stringify([...shared, ...own.texts.filter((_t, i) => !filter.has(own.digests[i]!))]);
+}
+
+const sharedInline = new Map<string, string[]>();
 
 /** The answer to a findings-request for the node's snapshot: the texts of the digests asked for. */
 function findingBodiesJson(own: OwnFindings, asked: readonly string[]): string {
@@ -292,7 +312,11 @@ function connectOnce(url: string, node: string, n: number, own: OwnFindings): Pr
     ws.on('message', (data) => {
       const message = parseCollectorMessage(data.toString());
       if (message.type === 'welcome')
-        sendAndPing(snapshotJson(node, n, message.findingDigests === true && !OLD_AGENTS ? own : undefined));
+        sendAndPing(
+          message.findingDigests === true && !OLD_AGENTS
+            ? snapshotJson(node, n, own, message.findingFilter)
+            : snapshotJson(node, n),
+        );
       else if (message.type === 'findings-request') sendAndPing(findingBodiesJson(own, message.digests));
     });
     ws.on('pong', () => {
