@@ -51,9 +51,16 @@ export class FindingClasses {
     configHash: string,
     findings: readonly WireFinding[],
   ): { placement: Placement; rehomed: Rehomed | null } {
-    const reported = new Set(findings);
     const now = current === null ? undefined : this.bySet.get(current);
     const home = this.home.get(configHash);
+    // Most often the node lists its class's findings first, in the class's order: no set to build.
+    // (The first candidate only: a later one would win only where the first does not cover.)
+    const prefix = home ?? now;
+    if (prefix !== undefined && startsWith(findings, prefix.findings)) {
+      this.move(node, now ?? null, prefix, configHash);
+      return { placement: { set: prefix, extras: rest(findings, prefix) }, rehomed: null };
+    }
+    const reported = new Set(findings);
     let target = [home, now].find((c) => c !== undefined && covers(reported, c));
     let rehomed: Rehomed | null = null;
     if (target === undefined) {
@@ -147,6 +154,22 @@ export class FindingClasses {
     this.bySet.set(c, c);
     return c;
   }
+}
+
+function startsWith(findings: readonly WireFinding[], prefix: readonly WireFinding[]): boolean {
+  if (findings.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (findings[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The findings after the class's own (which `findings` starts with), outside it, each once. */
+function rest(findings: readonly WireFinding[], c: FindingClass): readonly WireFinding[] {
+  const n = c.findings.length;
+  if (n === findings.length) return [];
+  const after = findings.slice(n);
+  return after.some((f) => c.has.has(f)) || new Set(after).size !== after.length
+    ? dedupe(after, c.has)
+    : after;
 }
 
 function covers(reported: ReadonlySet<WireFinding>, c: FindingClass): boolean {

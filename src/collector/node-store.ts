@@ -275,8 +275,8 @@ export class NodeStore {
     note(hit, findings, 'findings');
     state.files = this.fileLists.intern(files.kept.map((f) => Object.freeze(f)));
     state.filesHash = message.configHash;
-    state.hosts = hosts.kept.map((h) => this.hostProbes.intern(h));
-    state.images = images.kept.map((i) => this.images.intern(i));
+    state.hosts = this.hostProbes.internAll(hosts.kept);
+    state.images = this.images.internAll(images.kept);
     const agentFindings = interned ? findings.kept : findings.kept.map((f) => this.interner.intern(f));
     state.limitsHit = hit.size === 0 ? NO_LIMITS : hit;
     state.bytes = { files: files.bytes, hosts: hosts.bytes, images: images.bytes, findings: findings.bytes };
