@@ -5,6 +5,7 @@
 // the same way); a node whose findings cover its configuration's main class again moves back.
 import type { FindingSet } from '../core/report/types.js';
 import type { WireFinding } from '../protocol/messages.js';
+import { findingBytes } from './node-limits.js';
 
 interface FindingClass extends FindingSet {
   readonly has: ReadonlySet<WireFinding>;
@@ -13,6 +14,8 @@ interface FindingClass extends FindingSet {
   readonly members: Set<string>;
   /** The configuration hashes whose main class this is. */
   readonly homeOf: Set<string>;
+  /** Estimated bytes of its findings. */
+  readonly bytes: number;
 }
 
 export interface Placement {
@@ -36,9 +39,15 @@ export class FindingClasses {
   private readonly ids = new WeakMap<WireFinding, number>();
   private nextFindingId = 0;
   private nextClassId = 0;
+  /** The findings of every class (counted per class) and their estimated bytes. */
+  private readonly findingsHeld = { count: 0, bytes: 0 };
 
   get size(): number {
     return this.byKey.size;
+  }
+
+  get held(): { readonly count: number; readonly bytes: number } {
+    return this.findingsHeld;
   }
 
   /**
@@ -128,6 +137,8 @@ export class FindingClasses {
   private drop(c: FindingClass): void {
     this.byKey.delete(c.key);
     this.bySet.delete(c);
+    this.findingsHeld.count -= c.findings.length;
+    this.findingsHeld.bytes -= c.bytes;
     for (const hash of c.homeOf) this.home.delete(hash);
   }
 
@@ -149,7 +160,10 @@ export class FindingClasses {
       key,
       members: new Set(),
       homeOf: new Set(),
+      bytes: findings.reduce((sum, f) => sum + findingBytes(f), 0),
     };
+    this.findingsHeld.count += c.findings.length;
+    this.findingsHeld.bytes += c.bytes;
     this.byKey.set(key, c);
     this.bySet.set(c, c);
     return c;
