@@ -7,8 +7,19 @@ import { findingBytes } from './node-limits.js';
 
 /** Distinct variants kept per key; a key whose text differs on every node is not worth sharing. */
 const MAX_VARIANTS = 4;
-/** Rebuilt past this many estimated bytes too, not only entries: findings can be 32 KiB each. */
-const PRUNE_BYTES = 64 * 1024 * 1024;
+
+/** What nodes hold: a count and estimated bytes of findings (an upper bound of the distinct ones). */
+export interface Held {
+  readonly count: number;
+  readonly bytes: number;
+}
+
+/**
+ * The table is rebuilt once it holds more than twice what nodes hold, and past these floors (bytes
+ * too, not only entries: findings can be 32 KiB each). Relative to what is held, so that a growing
+ * cluster, whose every entry is live, never pays for a rebuild.
+ */
+export const PRUNE_FLOOR: Held = { count: 100_000, bytes: 64 * 1024 * 1024 };
 
 /**
  * A key's variants: most keys have one (a finding about one node, or one every node reports
@@ -19,9 +30,7 @@ type Variants = WireFinding | WireFinding[];
 export class FindingInterner {
   private table = new Map<string, Variants>();
   private entries = 0;
-  private pruneAt = 100_000;
   private bytes = 0;
-  private pruneAtBytes = PRUNE_BYTES;
   /**
    * One copy of each text that findings repeat across nodes (a fix, a file, an image, a host): a
    * finding about one node still shares everything but its key and message with its siblings.
@@ -29,6 +38,8 @@ export class FindingInterner {
    */
   private readonly texts = new StringPool(100_000);
   private rebuilds = 0;
+
+  constructor(private readonly floor: Held = PRUNE_FLOOR) {}
 
   /**
    * Moves at every rebuild: a finding handed out before one may no longer be the shared copy of its
@@ -86,9 +97,12 @@ export class FindingInterner {
     this.bytes += findingBytes(f);
   }
 
-  /** True when the table has grown enough that it should be rebuilt from the live findings. */
-  get needsPrune(): boolean {
-    return this.entries > this.pruneAt || this.bytes > this.pruneAtBytes;
+  /** True when the table holds so much more than nodes do (`held`) that it should be rebuilt from them. */
+  needsPrune(held: Held): boolean {
+    return (
+      this.entries > Math.max(this.floor.count, 2 * held.count) ||
+      this.bytes > Math.max(this.floor.bytes, 2 * held.bytes)
+    );
   }
 
   /** Keeps only the findings still held by some node. */
@@ -107,7 +121,5 @@ export class FindingInterner {
         else continue;
         this.count(f);
       }
-    this.pruneAt = Math.max(100_000, this.entries * 2);
-    this.pruneAtBytes = Math.max(PRUNE_BYTES, this.bytes * 2);
   }
 }

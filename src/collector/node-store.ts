@@ -17,7 +17,7 @@ import { finding } from '../core/check/finding.js';
 import type { AgentView, FindingSet } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
 import { FindingClasses } from './finding-classes.js';
-import { FindingInterner } from './finding-interner.js';
+import { FindingInterner, type Held } from './finding-interner.js';
 import { ValueInterner } from './value-interner.js';
 import {
   fileBytes,
@@ -97,6 +97,12 @@ interface PartBytes {
 /** What the node's byte limit leaves for one part, given what the other parts already hold. */
 function allowanceFor(b: PartBytes, part: keyof PartBytes): number {
   return NODE_LIMITS.bytes - (b.files + b.hosts + b.images + b.findings - b[part]);
+}
+
+function bytesOf(findings: readonly WireFinding[]): number {
+  let bytes = 0;
+  for (const f of findings) bytes += findingBytes(f);
+  return bytes;
 }
 
 function mergeBy<T>(current: readonly T[], updates: readonly T[], key: (t: T) => string): T[] {
@@ -202,6 +208,8 @@ export class NodeStore {
   /** Which nodes report each finding, kept current for the report. */
   readonly witnesses = new WitnessIndex();
   private connections = 0;
+  /** The findings nodes hold outside their classes (counted per node): with the classes', what the interner bounds itself by. */
+  private readonly extras = { count: 0, bytes: 0 };
   /** Increases on every state change the report can see. */
   version = 0;
 
@@ -275,8 +283,8 @@ export class NodeStore {
     note(hit, findings, 'findings');
     state.files = this.fileLists.intern(files.kept.map((f) => Object.freeze(f)));
     state.filesHash = message.configHash;
-    state.hosts = hosts.kept.map((h) => this.hostProbes.intern(h));
-    state.images = images.kept.map((i) => this.images.intern(i));
+    state.hosts = this.hostProbes.internAll(hosts.kept);
+    state.images = this.images.internAll(images.kept);
     const agentFindings = interned ? findings.kept : findings.kept.map((f) => this.interner.intern(f));
     state.limitsHit = hit.size === 0 ? NO_LIMITS : hit;
     state.bytes = { files: files.bytes, hosts: hosts.bytes, images: images.bytes, findings: findings.bytes };
@@ -366,7 +374,7 @@ export class NodeStore {
     this.witnesses.move(node, state.findingClass, placement.set);
     this.witnesses.replace(node, state.extraFindings, placement.extras);
     state.findingClass = placement.set;
-    state.extraFindings = placement.extras;
+    this.setExtras(state, placement.extras);
     if (rehomed === null) return;
     const founder = this.nodes.get(rehomed.node)!;
     const kept = new Set(rehomed.to.findings);
@@ -374,7 +382,7 @@ export class NodeStore {
     this.witnesses.move(rehomed.node, rehomed.from, rehomed.to);
     this.witnesses.patch(rehomed.node, [], moved);
     founder.findingClass = rehomed.to;
-    founder.extraFindings = [...moved, ...founder.extraFindings];
+    this.setExtras(founder, [...moved, ...founder.extraFindings]);
   }
 
   /**
@@ -395,8 +403,14 @@ export class NodeStore {
     const extras = state.extraFindings.filter((f) => !gone.has(f));
     for (const f of added) if (!extras.includes(f)) extras.push(f);
     this.witnesses.replace(node, state.extraFindings, extras);
-    state.extraFindings = extras;
+    this.setExtras(state, extras);
     return true;
+  }
+
+  private setExtras(state: NodeState, extras: readonly WireFinding[]): void {
+    this.extras.count += extras.length - state.extraFindings.length;
+    this.extras.bytes += bytesOf(extras) - bytesOf(state.extraFindings);
+    state.extraFindings = extras;
   }
 
   /** The shared copy of a finding (what the node's snapshot will hold when it names that finding). */
@@ -405,7 +419,22 @@ export class NodeStore {
   }
 
   private pruneInterner(): void {
-    if (this.interner.needsPrune) this.interner.rebuild([...this.nodes.values()].map((n) => n.findings));
+    const classes = this.classes.held;
+    const held: Held = { count: this.extras.count + classes.count, bytes: this.extras.bytes + classes.bytes };
+    if (this.interner.needsPrune(held)) this.interner.rebuild(this.heldLists());
+  }
+
+  /** What nodes hold, in their order: each class once (its findings), each node's own findings. */
+  private *heldLists(): Generator<readonly WireFinding[]> {
+    const classes = new Set<FindingSet>();
+    for (const state of this.nodes.values()) {
+      const set = state.findingClass;
+      if (set !== null && !classes.has(set)) {
+        classes.add(set);
+        yield set.findings;
+      }
+      yield state.extraFindings;
+    }
   }
 
   /** Limits the node's stored state has hit since its last snapshot. */
@@ -431,6 +460,7 @@ export class NodeStore {
     if (state === undefined || state.connected) return;
     this.witnesses.move(node, state.findingClass, null);
     this.witnesses.replace(node, state.extraFindings, []);
+    this.setExtras(state, []);
     this.classes.remove(node, state.findingClass);
     this.nodes.delete(node);
     this.version++;
