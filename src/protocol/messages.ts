@@ -51,10 +51,10 @@
 // what the class shares), cached per class and bounded (at most 6,144 digests, 16 KiB; a class that
 // shares more gets none). An agent so welcomed sends `findingRefs` for every finding plus
 // `findingBodies`: the texts of the digests the filter lacks, in the order of their references (at
-// most 1 MiB of them; the rest are left to the request). The collector hashes each inline body as
-// it hashes finding-bodies: one that is not the text of the next reference with its digest
-// (forged, unasked, twice, out of order) or not a finding closes the connection (1008), and nothing
-// of the message is kept. A false positive (a digest the filter claims and the table lacks) falls
+// most 512 Ki characters of them; the rest are left to the request). The collector hashes each
+// inline body as it hashes finding-bodies: one that is not the text of the next reference with its
+// digest (forged, unasked, twice, out of order) or not a finding closes the connection (1008), and
+// nothing of the message is kept. A false positive (a digest the filter claims and the table lacks) falls
 // back to findings-request; a body inline that the collector held costs only its bytes. An older
 // agent ignores the filter (references, then the request); an older collector sends none, and a
 // newer agent then sends references only. An empty filter (an unknown class) asks for every body.
