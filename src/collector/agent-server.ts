@@ -170,7 +170,11 @@ export class AgentServer {
     let storeConnection = 0;
     let limitsLogged = 0;
     let awaiting = identity.nodeName;
+    // Dropped once hello arrives (or the connection closes): 15,000 idle connections kept theirs.
+    let helloDeadline: NodeJS.Timeout | null = null;
     const helloDone = (): void => {
+      if (helloDeadline !== null) clearTimeout(helloDeadline);
+      helloDeadline = null;
       if (awaiting === null) return;
       const left = (this.awaitingHello.get(awaiting) ?? 1) - 1;
       if (left > 0) this.awaitingHello.set(awaiting, left);
@@ -178,7 +182,7 @@ export class AgentServer {
       awaiting = null;
     };
     if (awaiting !== null) this.awaitingHello.set(awaiting, (this.awaitingHello.get(awaiting) ?? 0) + 1);
-    const helloDeadline = setTimeout(() => {
+    helloDeadline = setTimeout(() => {
       if (conn.node !== null || ws.readyState !== ws.OPEN) return;
       this.hooks.log.warn(`agent ${conn.remote} sent no hello within ${this.helloDeadlineMs} ms; closing`);
       this.hooks.onPolicyClose?.('no-hello');
@@ -266,7 +270,6 @@ export class AgentServer {
           return;
         }
         if (knownNode === null && overBudget(message.node)) return;
-        clearTimeout(helloDeadline);
         helloDone();
         storeConnection = this.hello(conn, message, now);
         return;
@@ -296,7 +299,6 @@ export class AgentServer {
       }
     });
     ws.on('close', () => {
-      clearTimeout(helloDeadline);
       snapshots.dispose();
       helloDone();
       conn.dispose();
