@@ -15,6 +15,7 @@ import {
 } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { AgentConnection } from './agent-connection.js';
+import { ClassDigestFilters } from './class-digest-filters.js';
 import { coalesceWrites } from './coalesced-writes.js';
 import { FindingDigestTable } from './finding-digest-table.js';
 import { SnapshotAssembly } from './snapshot-assembly.js';
@@ -43,6 +44,8 @@ export interface AgentServerHooks {
   readonly nodeExists?: (node: string) => boolean | undefined;
   /** The bodies snapshots may name by digest (default: one of DIGEST_TABLE_LIMITS). */
   readonly digestTable?: FindingDigestTable;
+  /** What welcome says the table holds per configHash (default: one of the default bounds). */
+  readonly digestFilters?: ClassDigestFilters;
   /** How long a snapshot by reference waits for its bodies (default FINDING_BODIES_DEADLINE_MS). */
   readonly findingBodiesDeadlineMs?: number;
 }
@@ -114,10 +117,12 @@ export class AgentServer {
 
   private readonly helloDeadlineMs: number;
   private readonly digests: FindingDigestTable;
+  private readonly filters: ClassDigestFilters;
 
   constructor(private readonly hooks: AgentServerHooks) {
     this.helloDeadlineMs = hooks.helloDeadlineMs ?? HELLO_DEADLINE_MS;
     this.digests = hooks.digestTable ?? new FindingDigestTable();
+    this.filters = hooks.digestFilters ?? new ClassDigestFilters();
     this.pingTimer = setInterval(() => this.checkLiveness(), hooks.heartbeatIntervalMs);
     this.pingTimer.unref();
   }
@@ -211,6 +216,7 @@ export class AgentServer {
         limitsLogged = this.reportLimits(conn.node!, limitsLogged);
       },
       send: (m) => conn.send(m),
+      learn: (configHash, fresh, held) => this.filters.learn(configHash, conn.node!, fresh, held),
       refuse: (reason) => {
         this.hooks.log.warn(`agent ${conn.node ?? conn.remote}: ${reason}; closing`);
         this.hooks.onPolicyClose?.('finding-bodies');
@@ -332,12 +338,14 @@ export class AgentServer {
     conn.node = hello.node;
     this.byNode.set(hello.node, conn);
     const id = this.hooks.store.hello(hello, now);
+    const findingFilter = this.filters.forWelcome(hello.configHash);
     conn.send({
       v: 1,
       type: 'welcome',
       collectorVersion: VERSION,
       heartbeatIntervalMs: this.hooks.heartbeatIntervalMs,
       findingDigests: true,
+      ...(findingFilter === undefined ? {} : { findingFilter }),
     });
     const { generation, images, runtimeVersion } = this.hooks.imagesFor(hello.node);
     conn.send({ v: 1, type: 'images', generation, images: [...images], runtimeVersion });
