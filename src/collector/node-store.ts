@@ -16,6 +16,7 @@ import type {
 import { finding } from '../core/check/finding.js';
 import type { AgentView, FindingSet } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
+import { StringPool } from '../kube/string-pool.js';
 import { FindingClasses } from './finding-classes.js';
 import { FindingInterner, type Held } from './finding-interner.js';
 import { ValueInterner } from './value-interner.js';
@@ -205,6 +206,8 @@ export class NodeStore {
   private readonly images = new ValueInterner(imageStatusKey);
   private readonly hostProbes = new ValueInterner(hostProbeKey);
   private readonly fileLists = new ValueInterner(fileListKey);
+  /** A pool's nodes share their configuration hash and agent version: one string each, not one per node. */
+  private readonly texts = new StringPool(10_000);
   /** Which nodes report each finding, kept current for the report. */
   readonly witnesses = new WitnessIndex();
   private connections = 0;
@@ -222,8 +225,8 @@ export class NodeStore {
       new NodeState({
         connected: true,
         lastSeenMs: nowMs,
-        agentVersion: hello.agentVersion,
-        configHash: hello.configHash,
+        agentVersion: this.texts.get(hello.agentVersion),
+        configHash: this.texts.get(hello.configHash),
         files: previous?.files ?? [],
         filesHash: previous?.filesHash ?? null,
         findingClass: previous?.findingClass ?? null,
@@ -265,7 +268,7 @@ export class NodeStore {
     const state = this.current(node, connection);
     if (state === undefined) return false;
     state.lastSeenMs = nowMs;
-    state.configHash = message.configHash;
+    state.configHash = this.texts.get(message.configHash);
     const hit = new Set<NodeLimit>();
     let allowance = NODE_LIMITS.bytes;
     const files = fit(message.files, Infinity, allowance, fileBytes);
@@ -282,7 +285,7 @@ export class NodeStore {
       findings = fit(mostSevereFirst(message.findings), NODE_LIMITS.findings, allowance, findingBytes);
     note(hit, findings, 'findings');
     state.files = this.fileLists.intern(files.kept.map((f) => Object.freeze(f)));
-    state.filesHash = message.configHash;
+    state.filesHash = state.configHash;
     state.hosts = this.hostProbes.internAll(hosts.kept);
     state.images = this.images.internAll(images.kept);
     const agentFindings = interned ? findings.kept : findings.kept.map((f) => this.interner.intern(f));
@@ -300,7 +303,7 @@ export class NodeStore {
     const state = this.current(node, connection);
     if (state === undefined) return false;
     state.lastSeenMs = nowMs;
-    state.configHash = message.configHash;
+    state.configHash = this.texts.get(message.configHash);
     const hit = new Set(state.limitsHit);
     const b = state.bytes;
     if (message.hosts.length > 0) {
