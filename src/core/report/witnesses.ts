@@ -122,6 +122,11 @@ export class WitnessIndex implements FindingWitnesses {
   /** `node` now reports `after` instead of `before` outside any class (same objects when unchanged). */
   replace(node: string, before: readonly NodeFinding[], after: readonly NodeFinding[]): void {
     if (before === after) return;
+    // A node's first findings (every node once, at 15,000 nodes): no sets to build.
+    if (before.length === 0) {
+      for (const f of after) this.add(f, node);
+      return;
+    }
     const kept = new Set(after);
     for (const f of before) if (!kept.has(f)) this.remove(f, node);
     const had = new Set(before);
@@ -218,6 +223,11 @@ export class WitnessIndex implements FindingWitnesses {
   }
 
   private add(f: NodeFinding, node: string): void {
+    // A key not seen yet (most are: 300,000 one-node findings): one lookup, not the two of entryOf and setEntry.
+    if (!this.single.has(f.key)) {
+      this.single.set(f.key, single(f, node, ++this.versions));
+      return;
+    }
     const entry = this.entryOf(f);
     if (entry === undefined) this.setEntry(single(f, node, ++this.versions));
     else if (isSingle(entry)) {
