@@ -114,6 +114,22 @@ export class WitnessIndex implements FindingWitnesses {
   private versions = 0;
   private readonly singletons = new Singletons();
 
+  /** `onRelease`: a finding no node reports outside a class any more (the collector's interner keeps it then). */
+  constructor(private readonly onRelease?: (f: NodeFinding) => void) {}
+
+  /** A finding nodes report outside classes under `key` that `same` accepts, among its first `max` variants. */
+  findOutside(key: string, same: (f: NodeFinding) => boolean, max: number): NodeFinding | undefined {
+    const v = this.single.get(key);
+    if (v === undefined) return undefined;
+    if (!(v instanceof Map)) return same(v.finding) ? v.finding : undefined;
+    let looked = 0;
+    for (const f of v.keys()) {
+      if (same(f)) return f;
+      if (++looked === max) break;
+    }
+    return undefined;
+  }
+
   private nodesOf(m: Members | Single): readonly string[] {
     if (isSingle(m)) return this.singletons.of(m.node);
     return (m.array ??= Object.freeze([...m.nodes].sort()));
@@ -214,10 +230,14 @@ export class WitnessIndex implements FindingWitnesses {
     const v = this.single.get(f.key);
     if (v === undefined) return;
     if (!(v instanceof Map)) {
-      if (v.finding === f) this.single.delete(f.key);
+      if (v.finding !== f) return;
+      this.single.delete(f.key);
+      this.onRelease?.(f);
       return;
     }
-    if (!v.delete(f) || v.size > 1) return;
+    if (!v.delete(f)) return;
+    this.onRelease?.(f);
+    if (v.size > 1) return;
     const [last] = v.values();
     this.single.set(f.key, last!);
   }
