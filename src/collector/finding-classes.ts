@@ -50,6 +50,11 @@ export class FindingClasses {
     return this.findingsHeld;
   }
 
+  /** Each class's findings. */
+  *findingLists(): Generator<readonly WireFinding[]> {
+    for (const c of this.byKey.values()) yield c.findings;
+  }
+
   /**
    * Places `node` (now reporting `findings`, under `configHash`) in a class; `current` is the class
    * it is in. The caller applies `rehomed` (at most one other node) to its own state.

@@ -16,8 +16,9 @@ import type {
 import { finding } from '../core/check/finding.js';
 import type { AgentView, FindingSet } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
+import { StringPool } from '../kube/string-pool.js';
 import { FindingClasses } from './finding-classes.js';
-import { FindingInterner, type Held } from './finding-interner.js';
+import { FindingInterner } from './finding-interner.js';
 import { ValueInterner } from './value-interner.js';
 import {
   fileBytes,
@@ -97,12 +98,6 @@ interface PartBytes {
 /** What the node's byte limit leaves for one part, given what the other parts already hold. */
 function allowanceFor(b: PartBytes, part: keyof PartBytes): number {
   return NODE_LIMITS.bytes - (b.files + b.hosts + b.images + b.findings - b[part]);
-}
-
-function bytesOf(findings: readonly WireFinding[]): number {
-  let bytes = 0;
-  for (const f of findings) bytes += findingBytes(f);
-  return bytes;
 }
 
 function mergeBy<T>(current: readonly T[], updates: readonly T[], key: (t: T) => string): T[] {
@@ -201,17 +196,22 @@ function lastByKey(findings: readonly WireFinding[]): readonly WireFinding[] {
 export class NodeStore {
   private readonly nodes = new Map<string, NodeState>();
   private readonly classes = new FindingClasses();
-  private readonly interner = new FindingInterner();
+  private readonly interner: FindingInterner;
   private readonly images = new ValueInterner(imageStatusKey);
   private readonly hostProbes = new ValueInterner(hostProbeKey);
   private readonly fileLists = new ValueInterner(fileListKey);
-  /** Which nodes report each finding, kept current for the report. */
-  readonly witnesses = new WitnessIndex();
+  /** A pool's nodes share their configuration hash and agent version: one string each, not one per node. */
+  private readonly texts = new StringPool(10_000);
+  /** Which nodes report each finding, kept current for the report; the interner finds nodes' own findings there. */
+  readonly witnesses: WitnessIndex;
   private connections = 0;
-  /** The findings nodes hold outside their classes (counted per node): with the classes', what the interner bounds itself by. */
-  private readonly extras = { count: 0, bytes: 0 };
   /** Increases on every state change the report can see. */
   version = 0;
+
+  constructor() {
+    this.witnesses = new WitnessIndex((f) => this.interner.release(f));
+    this.interner = new FindingInterner(this.witnesses);
+  }
 
   /** Registers a (re)connected agent; returns the connection id its later messages must carry. */
   hello(hello: HelloMessage, nowMs: number): number {
@@ -222,8 +222,8 @@ export class NodeStore {
       new NodeState({
         connected: true,
         lastSeenMs: nowMs,
-        agentVersion: hello.agentVersion,
-        configHash: hello.configHash,
+        agentVersion: this.texts.get(hello.agentVersion),
+        configHash: this.texts.get(hello.configHash),
         files: previous?.files ?? [],
         filesHash: previous?.filesHash ?? null,
         findingClass: previous?.findingClass ?? null,
@@ -265,7 +265,7 @@ export class NodeStore {
     const state = this.current(node, connection);
     if (state === undefined) return false;
     state.lastSeenMs = nowMs;
-    state.configHash = message.configHash;
+    state.configHash = this.texts.get(message.configHash);
     const hit = new Set<NodeLimit>();
     let allowance = NODE_LIMITS.bytes;
     const files = fit(message.files, Infinity, allowance, fileBytes);
@@ -282,7 +282,7 @@ export class NodeStore {
       findings = fit(mostSevereFirst(message.findings), NODE_LIMITS.findings, allowance, findingBytes);
     note(hit, findings, 'findings');
     state.files = this.fileLists.intern(files.kept.map((f) => Object.freeze(f)));
-    state.filesHash = message.configHash;
+    state.filesHash = state.configHash;
     state.hosts = this.hostProbes.internAll(hosts.kept);
     state.images = this.images.internAll(images.kept);
     const agentFindings = interned ? findings.kept : findings.kept.map((f) => this.interner.intern(f));
@@ -300,7 +300,7 @@ export class NodeStore {
     const state = this.current(node, connection);
     if (state === undefined) return false;
     state.lastSeenMs = nowMs;
-    state.configHash = message.configHash;
+    state.configHash = this.texts.get(message.configHash);
     const hit = new Set(state.limitsHit);
     const b = state.bytes;
     if (message.hosts.length > 0) {
@@ -374,7 +374,8 @@ export class NodeStore {
     this.witnesses.move(node, state.findingClass, placement.set);
     this.witnesses.replace(node, state.extraFindings, placement.extras);
     state.findingClass = placement.set;
-    this.setExtras(state, placement.extras);
+    state.extraFindings = placement.extras;
+    this.interner.settle(placement.extras);
     if (rehomed === null) return;
     const founder = this.nodes.get(rehomed.node)!;
     const kept = new Set(rehomed.to.findings);
@@ -382,7 +383,7 @@ export class NodeStore {
     this.witnesses.move(rehomed.node, rehomed.from, rehomed.to);
     this.witnesses.patch(rehomed.node, [], moved);
     founder.findingClass = rehomed.to;
-    this.setExtras(founder, [...moved, ...founder.extraFindings]);
+    founder.extraFindings = [...moved, ...founder.extraFindings];
   }
 
   /**
@@ -403,14 +404,9 @@ export class NodeStore {
     const extras = state.extraFindings.filter((f) => !gone.has(f));
     for (const f of added) if (!extras.includes(f)) extras.push(f);
     this.witnesses.replace(node, state.extraFindings, extras);
-    this.setExtras(state, extras);
-    return true;
-  }
-
-  private setExtras(state: NodeState, extras: readonly WireFinding[]): void {
-    this.extras.count += extras.length - state.extraFindings.length;
-    this.extras.bytes += bytesOf(extras) - bytesOf(state.extraFindings);
     state.extraFindings = extras;
+    this.interner.settle(added);
+    return true;
   }
 
   /** The shared copy of a finding (what the node's snapshot will hold when it names that finding). */
@@ -419,22 +415,7 @@ export class NodeStore {
   }
 
   private pruneInterner(): void {
-    const classes = this.classes.held;
-    const held: Held = { count: this.extras.count + classes.count, bytes: this.extras.bytes + classes.bytes };
-    if (this.interner.needsPrune(held)) this.interner.rebuild(this.heldLists());
-  }
-
-  /** What nodes hold, in their order: each class once (its findings), each node's own findings. */
-  private *heldLists(): Generator<readonly WireFinding[]> {
-    const classes = new Set<FindingSet>();
-    for (const state of this.nodes.values()) {
-      const set = state.findingClass;
-      if (set !== null && !classes.has(set)) {
-        classes.add(set);
-        yield set.findings;
-      }
-      yield state.extraFindings;
-    }
+    if (this.interner.needsPrune(this.classes.held)) this.interner.rebuild(this.classes.findingLists());
   }
 
   /** Limits the node's stored state has hit since its last snapshot. */
@@ -460,7 +441,6 @@ export class NodeStore {
     if (state === undefined || state.connected) return;
     this.witnesses.move(node, state.findingClass, null);
     this.witnesses.replace(node, state.extraFindings, []);
-    this.setExtras(state, []);
     this.classes.remove(node, state.findingClass);
     this.nodes.delete(node);
     this.version++;

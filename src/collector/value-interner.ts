@@ -31,7 +31,7 @@ export class ValueInterner<T extends object> {
    * value at a position is most often the one the previous node had there, and comparing fields is
    * cheaper than serializing a key and probing the table.
    */
-  private last: readonly T[] = [];
+  private last: readonly T[] = Object.freeze([]);
 
   /** `keyOf` must tell apart any two values that differ in a field. */
   constructor(private readonly keyOf: (value: T) => string) {}
@@ -50,16 +50,22 @@ export class ValueInterner<T extends object> {
     return frozen;
   }
 
-  /** Each value interned, in order. */
-  internAll(values: readonly T[]): T[] {
+  /** Each value interned, in order; the list itself is shared too when it is the last one's. */
+  internAll(values: readonly T[]): readonly T[] {
     const last = this.last;
     const out = new Array<T>(values.length);
+    let same = values.length === last.length;
     for (let i = 0; i < values.length; i++) {
       const value = values[i]!;
       const before = last[i];
-      out[i] = before !== undefined && sameJson(before, value) ? before : this.intern(value);
+      if (before !== undefined && sameJson(before, value)) out[i] = before;
+      else {
+        out[i] = this.intern(value);
+        same &&= out[i] === before;
+      }
     }
-    this.last = out;
-    return out;
+    if (same) return last;
+    this.last = Object.freeze(out);
+    return this.last;
   }
 }

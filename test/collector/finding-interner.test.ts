@@ -1,6 +1,7 @@
-// The finding interner is rebuilt from what nodes hold only once it holds much more than they do: a
-// cluster that grows (every entry live) never pays for a rebuild, and one whose findings went away
-// does not keep them.
+// The finding interner keeps one shared copy per finding: the classes' findings and those on their
+// way in in its table, a node's own findings where the witness index has them. It is rebuilt only
+// once its table holds much more than the classes do: a cluster that grows never pays for a
+// rebuild, and one whose findings went away does not keep them.
 import { describe, expect, it } from 'vitest';
 import { FindingInterner } from '../../src/collector/finding-interner.js';
 import { NodeStore } from '../../src/collector/node-store.js';
@@ -26,12 +27,12 @@ function snapshot(findings: WireFinding[]): SnapshotMessage {
 
 describe('finding interner bounds', () => {
   it('needs a rebuild past twice what is held, and past its floors', () => {
-    const interner = new FindingInterner({ count: 10, bytes: 1024 * 1024 });
+    const interner = new FindingInterner(undefined, { count: 10, bytes: 1024 * 1024 });
     for (let i = 0; i < 30; i++) interner.intern(finding({ id: 'x', key: `k${i}` }));
     expect(interner.needsPrune({ count: 30, bytes: 30 * 100 })).toBe(false);
     expect(interner.needsPrune({ count: 15, bytes: 30 * 100 })).toBe(false);
     expect(interner.needsPrune({ count: 14, bytes: 30 * 100 })).toBe(true);
-    const big = new FindingInterner({ count: 1000, bytes: 10_000 });
+    const big = new FindingInterner(undefined, { count: 1000, bytes: 10_000 });
     for (let i = 0; i < 30; i++) big.intern(finding({ id: 'x', key: `k${i}`, message: 'm'.repeat(1000) }));
     expect(big.needsPrune({ count: 30, bytes: 30 * 1000 })).toBe(false);
     expect(big.needsPrune({ count: 30, bytes: 10 })).toBe(true);
@@ -69,5 +70,50 @@ describe('finding interner bounds', () => {
     expect(store.internFinding(finding({ id: 'x', key: 'n2998-3' }))).toBe(
       store.get('n2998')!.findings.find((f) => f.key === 'n2998-3'),
     );
+  });
+
+  it('hands out one copy of a finding, held by one node, by several, by none, and again', () => {
+    const store = new NodeStore();
+    const hello = (node: string): number =>
+      store.hello(
+        {
+          v: 1,
+          type: 'hello',
+          node,
+          agentVersion: 't',
+          configHash: 'h',
+          pod: { name: null, namespace: null },
+        },
+        NOW,
+      );
+    const shared = () => finding({ id: 'shared', key: 'shared' });
+    const own = () => finding({ id: 'x', key: 'k', message: 'about a1' });
+    const a1 = hello('a1');
+    const a2 = hello('a2');
+    store.snapshot('a1', a1, snapshot([shared()]), NOW);
+    store.snapshot('a2', a2, snapshot([shared()]), NOW);
+    // On its way in (a body interned before its snapshot applies), then held by a1 alone.
+    const first = store.internFinding(own());
+    store.snapshot('a1', a1, snapshot([shared(), own()]), NOW);
+    const held = store.get('a1')!.extraFindings![0]!;
+    expect(held).toBe(first);
+    expect(store.internFinding(own())).toBe(held);
+    // The same finding from a2 is the same object, and one problem of two nodes.
+    store.snapshot('a2', a2, snapshot([shared(), own()]), NOW);
+    expect(store.get('a2')!.extraFindings![0]).toBe(held);
+    expect([...store.witnesses.entries()].find(([f]) => f.key === 'k')![1].nodes).toEqual(
+      new Set(['a1', 'a2']),
+    );
+    // Both let it go: still the shared copy (a digest table may hold it) until a rebuild.
+    store.snapshot('a1', a1, snapshot([shared()]), NOW);
+    store.snapshot('a2', a2, snapshot([shared()]), NOW);
+    expect(store.internFinding(own())).toBe(held);
+    store.snapshot('a2', a2, snapshot([shared(), own()]), NOW);
+    expect(store.get('a2')!.extraFindings![0]).toBe(held);
+    // Another wording under the key is another finding.
+    const other = store.internFinding(finding({ id: 'x', key: 'k', message: 'about a2' }));
+    expect(other).not.toBe(held);
+    expect(other.message).toBe('about a2');
+    expect(store.internerEpoch).toBe(0);
   });
 });

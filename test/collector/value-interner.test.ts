@@ -38,3 +38,18 @@ describe('value interner', () => {
     expect(Object.isFrozen(third[1])).toBe(true);
   });
 });
+
+describe('value interner lists', () => {
+  it('shares a whole list equal to the last one, and never one that differs', () => {
+    const interner = new ValueInterner<{ host: string }>((v) => JSON.stringify([v.host]));
+    const a = interner.internAll([{ host: 'a' }, { host: 'b' }]);
+    expect(interner.internAll([{ host: 'a' }, { host: 'b' }])).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    const shorter = interner.internAll([{ host: 'a' }]);
+    expect(shorter).toEqual([{ host: 'a' }]);
+    expect(shorter[0]).toBe(a[0]);
+    const longer = interner.internAll([{ host: 'a' }, { host: 'b' }, { host: 'c' }]);
+    expect(longer).toEqual([{ host: 'a' }, { host: 'b' }, { host: 'c' }]);
+    expect(interner.internAll([])).toEqual([]);
+  });
+});
