@@ -89,8 +89,10 @@ export class CauseMemo {
   private readonly built = new Map<string, Built>();
   private call = 1;
   /** What the last call grouped. */
-  private last: { readonly findings: readonly CauseFinding[]; readonly failures: readonly ImageFailure[] } | null =
-    null;
+  private last: {
+    readonly findings: readonly CauseFinding[];
+    readonly failures: readonly ImageFailure[];
+  } | null = null;
   /** The list of causes it returned, while something else holds it. */
   private lastCauses_: WeakRef<readonly Cause[]> | null = null;
   /** What goes with that list (and goes when it goes). */

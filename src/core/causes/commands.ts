@@ -76,7 +76,8 @@ const CONFIG_KINDS: ReadonlySet<CauseKind> = new Set([
 function kindCommand(kind: CauseKind, place: CommandPlace): string | null {
   if (CONFIG_KINDS.has(kind)) return `mirrorscope check${localFlags(place)}`;
   if (kind === 'rollout-lag' || kind === 'config-drift') return 'oc get mcp';
-  if (kind === 'agent-not-reporting') return 'oc get pods -A -l app.kubernetes.io/name=mirrorscope-agent -o wide';
+  if (kind === 'agent-not-reporting')
+    return 'oc get pods -A -l app.kubernetes.io/name=mirrorscope-agent -o wide';
   return null;
 }
 
