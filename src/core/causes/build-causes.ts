@@ -263,12 +263,17 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const byKey = new Map<string, Group>();
   const failureKeys = new Set<string>();
   for (const failure of input.failures ?? []) for (const key of failure.keys) failureKeys.add(key);
+  // Subjects of shared groups, by kind, when every finding has a key of its own: a group named after
+  // a key is then looked up only when a shared group has that key for subject.
+  let sharedSubjects: Map<CauseKind, Set<string>> | null = null;
   // Founds the group of `f` (a root), or joins it.
   const add = (f: CauseFinding, p: Placement, at: number): Group => {
     const subject = p.subject ?? f.key;
-    let bySubject = byKind.get(p.kind);
-    if (bySubject === undefined) byKind.set(p.kind, (bySubject = new Map()));
-    let g = bySubject.get(subject);
+    const alone =
+      p.subject === null && sharedSubjects !== null && sharedSubjects.get(p.kind)?.has(subject) !== true;
+    let bySubject = alone ? undefined : byKind.get(p.kind);
+    if (bySubject === undefined && !alone) byKind.set(p.kind, (bySubject = new Map()));
+    let g = bySubject?.get(subject);
     if (g === undefined) {
       // Most groups keep their one finding: a list of one, not one with room for 17.
       g = {
@@ -283,7 +288,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
         at,
       };
       groups.push(g);
-      bySubject.set(subject, g);
+      bySubject?.set(subject, g);
       if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, g);
       if (failureKeys.has(f.key)) byKey.set(f.key, g);
     } else join(g, f, p, true);
@@ -302,6 +307,16 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
 
   const placed =
     memo === null ? findings.map((f) => placeFinding(f)) : memo.placements(findings, placeFinding);
+  if (input.distinctKeys === true) {
+    sharedSubjects = new Map();
+    for (let i = 0; i < placed.length; i++) {
+      const p = placed[i]!;
+      if (p.subject === null || (i > 0 && placed[i - 1] === p)) continue;
+      let subjects = sharedSubjects.get(p.kind);
+      if (subjects === undefined) sharedSubjects.set(p.kind, (subjects = new Set()));
+      subjects.add(p.subject);
+    }
+  }
   const aggregates: number[] = [];
   const consequences: number[] = [];
   for (let i = 0; i < placed.length; i++) {
@@ -452,17 +467,40 @@ function memberParts(
   }
   const members = [...g.members.slice(0, g.roots).sort(primaryFirst(g.kind)), ...g.members.slice(g.roots)];
   let severity: Severity = 'info';
-  // Findings of one class of nodes share one witness list: each list is merged once.
-  const lists = new Set<readonly string[]>();
+  let longest: readonly string[] = [];
   for (let i = 0; i < members.length; i++) {
     const finding = members[i]!;
     if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
-    lists.add(nodesOf(finding, node));
+    const list = nodesOf(finding, node);
+    if (list.length > longest.length) longest = list;
   }
   const shown = evidenceOf(members, locations);
   let fixes = 1;
   for (let i = 1; i < g.roots && fixes === 1; i++) if (members[i]!.fix !== members[0]!.fix) fixes = 2;
-  return { members, severity, mirrors, nodeList: union(lists), evidence: shown, fixes };
+  return { members, severity, mirrors, nodeList: nodesOfAll(members, node, longest), evidence: shown, fixes };
+}
+
+/**
+ * Every node of `members`, sorted. A cause spanning a class of nodes: the class's list holds the
+ * witnesses of the one-node findings that joined it (thousands), each found in it by binary search.
+ */
+function nodesOfAll(
+  members: readonly CauseFinding[],
+  node: string | null,
+  longest: readonly string[],
+): readonly string[] {
+  if (isSortedSet(longest)) {
+    let within = true;
+    for (let i = 0; i < members.length && within; i++) {
+      const list = nodesOf(members[i]!, node);
+      if (list !== longest && list.length > 0) within = list.length === 1 && includes(longest, list[0]!);
+    }
+    if (within) return longest;
+  }
+  // Findings of one class of nodes share one witness list: each list is merged once.
+  const lists = new Set<readonly string[]>();
+  for (let i = 0; i < members.length; i++) lists.add(nodesOf(members[i]!, node));
+  return union(lists);
 }
 
 function toCause(

@@ -52,6 +52,9 @@ interface Built {
   call: number;
 }
 
+/** How far the walk beside the last call's findings looks ahead for a finding that is not next. */
+const RESYNC = 64;
+
 /** Texts many findings repeat (`network|mirror.corp:5000`): kept once, not once per finding. */
 const MAX_SHARED_TEXTS = 100_000;
 
@@ -132,18 +135,20 @@ export class CauseMemo {
     let j = 0;
     for (let i = 0; i < findings.length; i++) {
       const f = findings[i]!;
+      if (last[j] !== f) {
+        // The ones before it in the last list are gone (a node's findings go together), or it is new.
+        const end = Math.min(last.length, j + RESYNC);
+        let k = j + 1;
+        while (k < end && last[k] !== f) k++;
+        if (k < end) j = k;
+      }
       if (last[j] === f) {
         from[i] = j;
         out[i] = lastPlaced[j++]!;
-      } else if (last[j + 1] === f) {
-        // The one before it is gone.
-        from[i] = j + 1;
-        out[i] = lastPlaced[j + 1]!;
-        j += 2;
       } else {
         from[i] = -1;
         out[i] = this.intern(place(f, this.join));
-        // New here (the next one lines up with the last list), else in place of the last one.
+        // New here when the next one is the last list's, else in place of the last list's.
         if (findings[i + 1] !== last[j]) j++;
       }
     }
