@@ -197,21 +197,22 @@ describe('report of a fixed cluster', () => {
       digests.push(digest(incremental));
       return report;
     };
-    let report: ClusterReport | null = build();
-    const firstCauses = new WeakRef(report.causes);
-    report = null;
+    // What holds a report (nothing, once it is let go).
+    const held: { report: ClusterReport | null } = { report: build() };
+    const firstCauses = new WeakRef(held.report!.causes);
+    held.report = null;
     await collected();
     // The causes of one finding each went with the report: made again from their findings.
     expect(firstCauses.deref()).toBeUndefined();
     now += 1000;
-    report = build();
-    const kept = report.causes.filter((c) => c.findings.length === 1);
+    held.report = build();
+    const kept = held.report.causes.filter((c) => c.findings.length === 1);
     for (const n of [1, 7, 12, 20, 33])
       store.snapshot(NODES[n]!, connections.get(NODES[n]!)!, snapshot(n, 5), now);
     // The report lives: the causes of nodes that did not change are the very objects.
     const third = build();
     expect(third.causes.filter((c) => kept.includes(c)).length).toBeGreaterThan(kept.length / 2);
-    report = null;
+    held.report = null;
     await collected();
     store.disconnected(NODES[2]!, connections.get(NODES[2]!)!);
     store.forget(NODES[3]!);
