@@ -253,8 +253,15 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   }
   const node = input.node ?? null;
   const findings = input.findings;
-  // In the order they were founded (a consequence joins the first one with its image).
-  const groups: Group[] = [];
+  // In the order they were founded (a consequence joins the first one with its image). A group of one
+  // finding's own that nothing can join is its finding's place in the list, made into a group only
+  // as it becomes a cause: 90,000 groups of a large cluster are not kept until the end.
+  const groups: (Group | number)[] = [];
+  const groupAt = (at: number): Group => {
+    const f = findings[at]!;
+    const p = placed[at]!;
+    return founding(f, p, at, f.key);
+  };
   // By kind, then subject (a group of one finding's own: its key), as `kind:subject` would key them —
   // without building that id for the 90,000 groups of one finding each of a large cluster.
   const byKind = new Map<CauseKind, Map<string, Group>>();
@@ -267,32 +274,29 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   // a key is then looked up only when a shared group has that key for subject.
   let sharedSubjects: Map<CauseKind, Set<string>> | null = null;
   // Founds the group of `f` (a root), or joins it.
-  const add = (f: CauseFinding, p: Placement, at: number): Group => {
+  const add = (f: CauseFinding, p: Placement, at: number): void => {
     const subject = p.subject ?? f.key;
     const alone =
       p.subject === null && sharedSubjects !== null && sharedSubjects.get(p.kind)?.has(subject) !== true;
+    if (alone) {
+      const joinable = (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) || failureKeys.has(f.key);
+      if (!joinable) {
+        groups.push(at);
+        return;
+      }
+    }
     let bySubject = alone ? undefined : byKind.get(p.kind);
     if (bySubject === undefined && !alone) byKind.set(p.kind, (bySubject = new Map()));
-    let g = bySubject?.get(subject);
-    if (g === undefined) {
-      // Most groups keep their one finding: a list of one, not one with room for 17.
-      g = {
-        kind: p.kind,
-        subject,
-        id: p.groupId,
-        host: p.host,
-        members: [f],
-        roots: 1,
-        images: f.image ? f.image : null,
-        mirrors: p.host,
-        at,
-      };
-      groups.push(g);
-      bySubject?.set(subject, g);
-      if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, g);
-      if (failureKeys.has(f.key)) byKey.set(f.key, g);
-    } else join(g, f, p, true);
-    return g;
+    const g = bySubject?.get(subject);
+    if (g !== undefined) {
+      join(g, f, p, true);
+      return;
+    }
+    const founded = founding(f, p, at, subject);
+    groups.push(founded);
+    bySubject?.set(subject, founded);
+    if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, founded);
+    if (failureKeys.has(f.key)) byKey.set(f.key, founded);
   };
   const join = (g: Group, f: CauseFinding, p: Placement, root: boolean): void => {
     if (root) {
@@ -341,7 +345,17 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     else list.push(failure);
     for (const key of failure.keys) if (rootKeys.has(key)) addImage(byKey.get(key)!, failure.image);
   }
-  const rootGroups = groups.slice();
+  // The first root group with `image` (a group of one finding's own is made where it is one).
+  const roots = groups.length;
+  const firstWithImage = (image: string): Group | undefined => {
+    for (let k = 0; k < roots; k++) {
+      const g = groups[k]!;
+      if (typeof g !== 'number') {
+        if (hasImage(g, image)) return g;
+      } else if (findings[g]!.image === image) return (groups[k] = groupAt(g));
+    }
+    return undefined;
+  };
   for (const i of consequences) {
     const p = placed[i]!;
     const f = findings[i]!;
@@ -352,7 +366,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (target === undefined && (p.host === null || !f.id.startsWith('pull-')))
       target =
         explaining(f.image ?? null, failuresByImage, rootKeys, byKey) ??
-        (f.image ? rootGroups.find((g) => hasImage(g, f.image!)) : undefined);
+        (f.image ? firstWithImage(f.image) : undefined);
     if (target !== undefined) join(target, f, p, false);
     else add(f, p, i);
   }
@@ -360,11 +374,14 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const place = input.place ?? { kind: 'cluster' };
   if (memo === null) {
     const locations = new Locations();
-    return groups.map((g) => toCause(g, node, input, place, null, locations)).sort(byImpact);
+    return groups
+      .map((g) => toCause(typeof g === 'number' ? groupAt(g) : g, node, input, place, null, locations))
+      .sort(byImpact);
   }
   const causes: Cause[] = [];
   for (let k = 0; k < groups.length; k++) {
-    const g = groups[k]!;
+    const entry = groups[k]!;
+    const g = typeof entry === 'number' ? groupAt(entry) : entry;
     const images = imagesOf(g, memo.one);
     // A group of one finding's own alone (most causes of a large cluster): found by the finding's place.
     const alone = g.id === null && g.members.length === 1;
@@ -384,6 +401,22 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const ordered = memo.sort(causes, byImpact);
   memo.done(findings, input.failures ?? [], ordered);
   return ordered;
+}
+
+/** The group `f` founds. */
+function founding(f: CauseFinding, p: Placement, at: number, subject: string): Group {
+  // Most groups keep their one finding: a list of one, not one with room for 17.
+  return {
+    kind: p.kind,
+    subject,
+    id: p.groupId,
+    host: p.host,
+    members: [f],
+    roots: 1,
+    images: f.image ? f.image : null,
+    mirrors: p.host,
+    at,
+  };
 }
 
 /** `kind:` of each kind, made once. */
