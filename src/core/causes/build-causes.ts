@@ -145,10 +145,21 @@ function bySeverityThenKey(a: CauseFinding, b: CauseFinding): number {
   return RANK[a.severity] - RANK[b.severity] || (a.key < b.key ? -1 : 1);
 }
 
-/** The finding that words a cause: one whose id is of the cause's kind, then the most severe. */
-function primaryFirst(kind: CauseKind): (a: CauseFinding, b: CauseFinding) => number {
-  const direct = (f: CauseFinding) => (FINDING_CAUSE_KINDS[f.id] === kind ? 0 : 1);
-  return (a, b) => direct(a) - direct(b) || bySeverityThenKey(a, b);
+/**
+ * The members of `g` with the finding that words it first: root findings whose id is of the cause's
+ * kind, then the other roots, each most severe first; then what joined, as it joined.
+ */
+function primaryFirst(g: Group): CauseFinding[] {
+  const direct: CauseFinding[] = [];
+  const other: CauseFinding[] = [];
+  for (let i = 0; i < g.roots; i++) {
+    const f = g.members[i]!;
+    (FINDING_CAUSE_KINDS[f.id] === g.kind ? direct : other).push(f);
+  }
+  direct.sort(bySeverityThenKey);
+  for (const f of other.sort(bySeverityThenKey)) direct.push(f);
+  for (let i = g.roots; i < g.members.length; i++) direct.push(g.members[i]!);
+  return direct;
 }
 
 /** The cause of the first root finding that explains a failure of `image`, in source order. */
@@ -498,7 +509,7 @@ function memberParts(
       fixes: 1,
     };
   }
-  const members = [...g.members.slice(0, g.roots).sort(primaryFirst(g.kind)), ...g.members.slice(g.roots)];
+  const members = primaryFirst(g);
   let severity: Severity = 'info';
   let longest: readonly string[] = [];
   for (let i = 0; i < members.length; i++) {

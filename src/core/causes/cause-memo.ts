@@ -98,6 +98,8 @@ export class CauseMemo {
   } | null = null;
   /** The list of causes it returned, while something else holds it. */
   private lastCauses_: WeakRef<readonly Cause[]> | null = null;
+  /** That list, held from the start of a build to its end (a build's own garbage collections keep it). */
+  private held: readonly Cause[] | undefined = undefined;
   /** What goes with that list (and goes when it goes). */
   private readonly kept = new WeakMap<readonly Cause[], Kept>();
   /** The last call's findings and their placements. */
@@ -223,9 +225,22 @@ export class CauseMemo {
     return order.sort(causes, compare);
   }
 
+  /**
+   * A build starts: the last call's causes, if they still live, are held until `done` — the build's
+   * own work collects garbage long before it comes to its causes.
+   */
+  begin(): void {
+    this.held = this.lastCauses_?.deref();
+  }
+
+  /** The last call's causes, while they live. */
+  private lastList(): readonly Cause[] | undefined {
+    return this.held ?? this.lastCauses_?.deref();
+  }
+
   /** What goes with the last call's causes, while they live. */
   private keptNow(): Kept | undefined {
-    const causes = this.lastCauses_?.deref();
+    const causes = this.lastList();
     return causes === undefined ? undefined : this.kept.get(causes);
   }
 
@@ -266,6 +281,7 @@ export class CauseMemo {
       if (b.call !== call) this.built.delete(id);
     });
     this.keep(causes, this.next);
+    this.held = undefined;
     this.previous = emptyKept();
     this.next = emptyKept();
     this.from = new Int32Array(0);
@@ -281,7 +297,7 @@ export class CauseMemo {
       const b = failures[i]!;
       if (a.image !== b.image || a.node !== b.node || !same(a.keys, b.keys)) return null;
     }
-    return this.lastCauses_?.deref() ?? null;
+    return this.lastList() ?? null;
   }
 
   /** A cause of the last call now reads `updated` (its pods moved; the id is its group's). */
@@ -296,6 +312,7 @@ export class CauseMemo {
     const kept = this.keptNow()!;
     const ordered = kept.order.sort(causes, compare);
     this.keep(ordered, kept);
+    this.held = undefined;
     return ordered;
   }
 }

@@ -179,6 +179,7 @@ function summaryOf(
 }
 
 export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): ClusterReport {
+  memo.begin();
   const cluster = clusterStage(input);
   const nodes = nodeStage(
     input,
