@@ -1,6 +1,7 @@
 // The WebSocket to the collector: Bearer token from the projected service-account token file (read
 // again at every connect, the kubelet rotates it), hello after every (re)connect and a fresh
-// snapshot once welcomed (by reference when the collector offers findingDigests), deltas while
+// snapshot once welcomed (by reference when the collector offers findingDigests, with inline the
+// bodies its findingFilter says it lacks), deltas while
 // connected (coalesced in a bounded outbox while the socket is down or backed up), heartbeats,
 // reconnect with jittered exponential backoff, and the collector's requests (images, trace-request,
 // snapshot-request, findings-request).
@@ -21,6 +22,7 @@ import {
   type SnapshotMessage,
   type TraceRequestMessage,
 } from '../protocol/messages.js';
+import { FindingFilter } from '../protocol/finding-filter.js';
 import { Backoff } from './backoff.js';
 import { FindingRefs } from './finding-refs.js';
 import type { AgentLogger } from './log.js';
@@ -85,6 +87,8 @@ export class CollectorLink implements AgentSink {
   private welcomed = false;
   /** The collector takes snapshots by reference (its welcome said findingDigests). */
   private byReference = false;
+  /** What the collector holds of this node's class (its welcome's findingFilter): the rest go inline. */
+  private held: FindingFilter | null = null;
   private readonly refs = new FindingRefs();
   /** The last connection error, so a retry loop logs each distinct failure once. */
   private lastError: string | null = null;
@@ -199,6 +203,7 @@ export class CollectorLink implements AgentSink {
       this.open = true;
       this.welcomed = false;
       this.byReference = false;
+      this.held = null;
       this.lastError = null;
       // A restarted collector counts image generations afresh.
       this.imagesGeneration = -1;
@@ -283,6 +288,9 @@ export class CollectorLink implements AgentSink {
         if (this.welcomed) return;
         this.welcomed = true;
         this.byReference = message.findingDigests === true;
+        // Checked by the parser: a filter that reached here is well-formed.
+        this.held =
+          message.findingFilter === undefined ? null : FindingFilter.fromWire(message.findingFilter);
         // The snapshot replaces everything the collector knew: pending deltas are part of it.
         this.sendSnapshot();
         return;
@@ -342,7 +350,7 @@ export class CollectorLink implements AgentSink {
     this.outbox.clear();
     const snapshot = peer.snapshot(++this.seq);
     if (!byReference) this.refs.sentBodies();
-    if (this.send(byReference ? this.refs.byReference(snapshot) : snapshot))
+    if (this.send(byReference ? this.refs.byReference(snapshot, this.held) : snapshot))
       this.sentConfigHash = peer.scannedConfigHash;
   }
 

@@ -11,13 +11,19 @@ import {
   parseAgentMessage,
   ProtocolError,
   type AgentMessage,
+  type DeltaMessage,
+  type FindingsRequestMessage,
   type HelloMessage,
+  type SnapshotMessage,
+  type SnapshotRequestMessage,
+  type WireFinding,
 } from '../protocol/messages.js';
 import { VERSION } from '../version.js';
 import { AgentConnection } from './agent-connection.js';
+import { ClassDigestFilters } from './class-digest-filters.js';
 import { coalesceWrites } from './coalesced-writes.js';
 import { FindingDigestTable } from './finding-digest-table.js';
-import { SnapshotAssembly } from './snapshot-assembly.js';
+import { SnapshotAssembly, type SnapshotAssemblyHooks } from './snapshot-assembly.js';
 import type { AgentAuthenticator, AgentIdentity } from './agent-auth.js';
 import type { Log } from './log.js';
 import type { NodeStore } from './node-store.js';
@@ -43,6 +49,8 @@ export interface AgentServerHooks {
   readonly nodeExists?: (node: string) => boolean | undefined;
   /** The bodies snapshots may name by digest (default: one of DIGEST_TABLE_LIMITS). */
   readonly digestTable?: FindingDigestTable;
+  /** What welcome says the table holds per configHash (default: one of the default bounds). */
+  readonly digestFilters?: ClassDigestFilters;
   /** How long a snapshot by reference waits for its bodies (default FINDING_BODIES_DEADLINE_MS). */
   readonly findingBodiesDeadlineMs?: number;
 }
@@ -114,10 +122,12 @@ export class AgentServer {
 
   private readonly helloDeadlineMs: number;
   private readonly digests: FindingDigestTable;
+  private readonly filters: ClassDigestFilters;
 
   constructor(private readonly hooks: AgentServerHooks) {
     this.helloDeadlineMs = hooks.helloDeadlineMs ?? HELLO_DEADLINE_MS;
     this.digests = hooks.digestTable ?? new FindingDigestTable();
+    this.filters = hooks.digestFilters ?? new ClassDigestFilters();
     this.pingTimer = setInterval(() => this.checkLiveness(), hooks.heartbeatIntervalMs);
     this.pingTimer.unref();
   }
@@ -167,10 +177,12 @@ export class AgentServer {
   private accept(ws: WebSocket, req: IncomingMessage, identity: AgentIdentity): void {
     const conn = new AgentConnection(ws, ++this.connections, req.socket.remoteAddress ?? '?');
     this.all.add(conn);
-    let storeConnection = 0;
-    let limitsLogged = 0;
     let awaiting = identity.nodeName;
+    // Dropped once hello arrives (or the connection closes): 15,000 idle connections kept theirs.
+    let helloDeadline: NodeJS.Timeout | null = null;
     const helloDone = (): void => {
+      if (helloDeadline !== null) clearTimeout(helloDeadline);
+      helloDeadline = null;
       if (awaiting === null) return;
       const left = (this.awaitingHello.get(awaiting) ?? 1) - 1;
       if (left > 0) this.awaitingHello.set(awaiting, left);
@@ -178,7 +190,7 @@ export class AgentServer {
       awaiting = null;
     };
     if (awaiting !== null) this.awaitingHello.set(awaiting, (this.awaitingHello.get(awaiting) ?? 0) + 1);
-    const helloDeadline = setTimeout(() => {
+    helloDeadline = setTimeout(() => {
       if (conn.node !== null || ws.readyState !== ws.OPEN) return;
       this.hooks.log.warn(`agent ${conn.remote} sent no hello within ${this.helloDeadlineMs} ms; closing`);
       this.hooks.onPolicyClose?.('no-hello');
@@ -194,28 +206,8 @@ export class AgentServer {
       }
       return true;
     };
-    const snapshots = new SnapshotAssembly({
-      table: this.digests,
-      intern: (f) => this.hooks.store.internFinding(f),
-      internerEpoch: () => this.hooks.store.internerEpoch,
-      applySnapshot: (m, interned) => {
-        this.hooks.store.snapshot(conn.node!, storeConnection, m, Date.now(), interned);
-        limitsLogged = this.reportLimits(conn.node!, 0);
-      },
-      applyDelta: (m) => {
-        this.hooks.store.delta(conn.node!, storeConnection, m, Date.now());
-        limitsLogged = this.reportLimits(conn.node!, limitsLogged);
-      },
-      send: (m) => conn.send(m),
-      refuse: (reason) => {
-        this.hooks.log.warn(`agent ${conn.node ?? conn.remote}: ${reason}; closing`);
-        this.hooks.onPolicyClose?.('finding-bodies');
-        ws.close(CLOSE_POLICY, closeReason(reason));
-      },
-      ...(this.hooks.findingBodiesDeadlineMs !== undefined
-        ? { deadlineMs: this.hooks.findingBodiesDeadlineMs }
-        : {}),
-    });
+    const session = new AgentSession(this.hooks, this.digests, this.filters, conn);
+    const snapshots = new SnapshotAssembly(session);
     ws.on('error', (err) => this.hooks.log.warn(`agent ${conn.node ?? conn.remote}: ${err.message}`));
     ws.on('pong', () => {
       conn.alive = true;
@@ -266,9 +258,8 @@ export class AgentServer {
           return;
         }
         if (knownNode === null && overBudget(message.node)) return;
-        clearTimeout(helloDeadline);
         helloDone();
-        storeConnection = this.hello(conn, message, now);
+        session.storeConnection = this.hello(conn, message, now);
         return;
       }
       const node = conn.node;
@@ -283,20 +274,19 @@ export class AgentServer {
           snapshots.delta(message, text.length);
           return;
         case 'finding-bodies':
-          this.hooks.store.heartbeat(node, storeConnection, now);
+          this.hooks.store.heartbeat(node, session.storeConnection, now);
           snapshots.bodies(message);
           return;
         case 'heartbeat':
-          this.hooks.store.heartbeat(node, storeConnection, now);
+          this.hooks.store.heartbeat(node, session.storeConnection, now);
           return;
         case 'trace-result':
-          this.hooks.store.heartbeat(node, storeConnection, now);
+          this.hooks.store.heartbeat(node, session.storeConnection, now);
           this.hooks.broker.settle(conn.id, message);
           return;
       }
     });
     ws.on('close', () => {
-      clearTimeout(helloDeadline);
       snapshots.dispose();
       helloDone();
       conn.dispose();
@@ -304,21 +294,9 @@ export class AgentServer {
       this.hooks.broker.connectionClosed(conn.id);
       if (conn.node !== null) {
         if (this.byNode.get(conn.node) === conn) this.byNode.delete(conn.node);
-        this.hooks.store.disconnected(conn.node, storeConnection);
+        this.hooks.store.disconnected(conn.node, session.storeConnection);
       }
     });
-  }
-
-  /** Logs limits newly hit by the node's last message; returns how many are now logged. */
-  private reportLimits(node: string, logged: number): number {
-    const hit = this.hooks.store.limitsHit(node);
-    if (hit.size > logged) {
-      this.hooks.log.warn(
-        `agent ${node} sent more than the collector keeps per node (${[...hit].join(', ')}); the excess is dropped`,
-      );
-      for (const limit of [...hit].slice(logged)) this.hooks.onLimitHit?.(limit);
-    }
-    return hit.size;
   }
 
   private hello(conn: AgentConnection, hello: HelloMessage, now: number): number {
@@ -330,15 +308,17 @@ export class AgentServer {
     conn.node = hello.node;
     this.byNode.set(hello.node, conn);
     const id = this.hooks.store.hello(hello, now);
+    const findingFilter = this.filters.forWelcome(hello.configHash);
     conn.send({
       v: 1,
       type: 'welcome',
       collectorVersion: VERSION,
       heartbeatIntervalMs: this.hooks.heartbeatIntervalMs,
       findingDigests: true,
+      ...(findingFilter === undefined ? {} : { findingFilter }),
     });
     const { generation, images, runtimeVersion } = this.hooks.imagesFor(hello.node);
-    conn.send({ v: 1, type: 'images', generation, images: [...images], runtimeVersion });
+    conn.send({ v: 1, type: 'images', generation, images, runtimeVersion });
     return id;
   }
 
@@ -370,5 +350,71 @@ export class AgentServer {
     clearInterval(this.pingTimer);
     for (const conn of this.all) conn.socket.terminate();
     this.wss.close();
+  }
+}
+
+/**
+ * One connection's state past hello and its snapshot assembly's hooks: one object whose methods are
+ * shared, where a closure per hook stayed with each of 15,000 connections.
+ */
+class AgentSession implements SnapshotAssemblyHooks {
+  /** The node store's id for this connection (NodeStore.hello). */
+  storeConnection = 0;
+  /** Limits hit (NodeStore.limitsHit) already logged since the last snapshot. */
+  private limitsLogged = 0;
+
+  constructor(
+    private readonly hooks: AgentServerHooks,
+    readonly table: FindingDigestTable,
+    private readonly filters: ClassDigestFilters,
+    private readonly conn: AgentConnection,
+  ) {}
+
+  get deadlineMs(): number | undefined {
+    return this.hooks.findingBodiesDeadlineMs;
+  }
+
+  intern(f: WireFinding): WireFinding {
+    return this.hooks.store.internFinding(f);
+  }
+
+  internerEpoch(): number {
+    return this.hooks.store.internerEpoch;
+  }
+
+  applySnapshot(m: SnapshotMessage, interned: boolean): void {
+    this.hooks.store.snapshot(this.conn.node!, this.storeConnection, m, Date.now(), interned);
+    this.limitsLogged = this.reportLimits(this.conn.node!, 0);
+  }
+
+  applyDelta(m: DeltaMessage): void {
+    this.hooks.store.delta(this.conn.node!, this.storeConnection, m, Date.now());
+    this.limitsLogged = this.reportLimits(this.conn.node!, this.limitsLogged);
+  }
+
+  send(m: FindingsRequestMessage | SnapshotRequestMessage): void {
+    this.conn.send(m);
+  }
+
+  learn(configHash: string, fresh: readonly string[], held: () => readonly string[]): void {
+    this.filters.learn(configHash, this.conn.node!, fresh, held);
+  }
+
+  refuse(reason: string): void {
+    this.hooks.log.warn(`agent ${this.conn.node ?? this.conn.remote}: ${reason}; closing`);
+    this.hooks.onPolicyClose?.('finding-bodies');
+    this.conn.socket.close(CLOSE_POLICY, closeReason(reason));
+  }
+
+  /** Logs limits newly hit by the node's last message; returns how many are now logged. */
+  private reportLimits(node: string, logged: number): number {
+    const hit = this.hooks.store.limitsHit(node);
+    if (hit.size > logged) {
+      this.hooks.log.warn(
+        `agent ${node} sent more than the collector keeps per node (${[...hit].join(', ')}); the excess is dropped`,
+      );
+      for (const limit of [...hit].slice(logged)) this.hooks.onLimitHit?.(limit);
+    }
+    return hit.size;
   }
 }

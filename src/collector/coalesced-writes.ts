@@ -4,12 +4,18 @@
 // agents connecting at once they were about an eighth of the collector's ingest CPU.
 import type { Duplex } from 'node:stream';
 
+function uncork(socket: Duplex): void {
+  socket.uncork();
+}
+
+/** A `data` listener (called on the socket): one function for every socket, no closure per connection. */
+function corkUntilHandled(this: Duplex): void {
+  this.cork();
+  process.nextTick(uncork, this);
+}
+
 /** Corks `socket` while each chunk it reads is handled (ws handles every frame of a chunk at once). */
 export function coalesceWrites(socket: Duplex): void {
-  const uncork = (): void => socket.uncork();
   // Before ws's own listener, so its sends (pongs included) land in the cork.
-  socket.prependListener('data', () => {
-    socket.cork();
-    process.nextTick(uncork);
-  });
+  socket.prependListener('data', corkUntilHandled);
 }

@@ -182,6 +182,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     tokenReviews: () => (tokenReviewer?.calls ?? 0) + (apiTokenReviewer?.calls ?? 0),
     tokenReviewsThrottled: () => throttle.refused,
   });
+  let snapshotsReceived = 0;
   const agents = new AgentServer({
     authenticator: agentAuth,
     store,
@@ -189,7 +190,10 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     heartbeatIntervalMs,
     log,
     imagesFor: (node) => imageSets.get(node),
-    onMessage: (type) => metrics.messages.inc({ type }),
+    onMessage: (type) => {
+      metrics.messages.inc({ type });
+      if (type === 'snapshot') snapshotsReceived++;
+    },
     onAuthFailure: (status) => metrics.agentAuthFailures.inc({ status: String(status) }),
     onLimitHit: (limit) => metrics.agentLimitHits.inc({ limit }),
     onPolicyClose: (reason) => metrics.agentPolicyCloses.inc({ reason }),
@@ -302,6 +306,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
           node: (name) => informers.nodes?.get(name),
           pods: () => informers.pods?.list() ?? [],
           synced: () => cluster.synced,
+          snapshots: () => snapshotsReceived,
           log,
           onWrite: (write, result) => metrics.kubeWrites.inc({ write, result }),
         },

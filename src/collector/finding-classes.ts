@@ -5,6 +5,7 @@
 // the same way); a node whose findings cover its configuration's main class again moves back.
 import type { FindingSet } from '../core/report/types.js';
 import type { WireFinding } from '../protocol/messages.js';
+import { findingBytes } from './node-limits.js';
 
 interface FindingClass extends FindingSet {
   readonly has: ReadonlySet<WireFinding>;
@@ -13,6 +14,8 @@ interface FindingClass extends FindingSet {
   readonly members: Set<string>;
   /** The configuration hashes whose main class this is. */
   readonly homeOf: Set<string>;
+  /** Estimated bytes of its findings. */
+  readonly bytes: number;
 }
 
 export interface Placement {
@@ -36,9 +39,20 @@ export class FindingClasses {
   private readonly ids = new WeakMap<WireFinding, number>();
   private nextFindingId = 0;
   private nextClassId = 0;
+  /** The findings of every class (counted per class) and their estimated bytes. */
+  private readonly findingsHeld = { count: 0, bytes: 0 };
 
   get size(): number {
     return this.byKey.size;
+  }
+
+  get held(): { readonly count: number; readonly bytes: number } {
+    return this.findingsHeld;
+  }
+
+  /** Each class's findings. */
+  *findingLists(): Generator<readonly WireFinding[]> {
+    for (const c of this.byKey.values()) yield c.findings;
   }
 
   /**
@@ -51,9 +65,16 @@ export class FindingClasses {
     configHash: string,
     findings: readonly WireFinding[],
   ): { placement: Placement; rehomed: Rehomed | null } {
-    const reported = new Set(findings);
     const now = current === null ? undefined : this.bySet.get(current);
     const home = this.home.get(configHash);
+    // Most often the node lists its class's findings first, in the class's order: no set to build.
+    // (The first candidate only: a later one would win only where the first does not cover.)
+    const prefix = home ?? now;
+    if (prefix !== undefined && startsWith(findings, prefix.findings)) {
+      this.move(node, now ?? null, prefix, configHash);
+      return { placement: { set: prefix, extras: rest(findings, prefix) }, rehomed: null };
+    }
+    const reported = new Set(findings);
     let target = [home, now].find((c) => c !== undefined && covers(reported, c));
     let rehomed: Rehomed | null = null;
     if (target === undefined) {
@@ -121,6 +142,8 @@ export class FindingClasses {
   private drop(c: FindingClass): void {
     this.byKey.delete(c.key);
     this.bySet.delete(c);
+    this.findingsHeld.count -= c.findings.length;
+    this.findingsHeld.bytes -= c.bytes;
     for (const hash of c.homeOf) this.home.delete(hash);
   }
 
@@ -142,11 +165,30 @@ export class FindingClasses {
       key,
       members: new Set(),
       homeOf: new Set(),
+      bytes: findings.reduce((sum, f) => sum + findingBytes(f), 0),
     };
+    this.findingsHeld.count += c.findings.length;
+    this.findingsHeld.bytes += c.bytes;
     this.byKey.set(key, c);
     this.bySet.set(c, c);
     return c;
   }
+}
+
+function startsWith(findings: readonly WireFinding[], prefix: readonly WireFinding[]): boolean {
+  if (findings.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (findings[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The findings after the class's own (which `findings` starts with), outside it, each once. */
+function rest(findings: readonly WireFinding[], c: FindingClass): readonly WireFinding[] {
+  const n = c.findings.length;
+  if (n === findings.length) return [];
+  const after = findings.slice(n);
+  return after.some((f) => c.has.has(f)) || new Set(after).size !== after.length
+    ? dedupe(after, c.has)
+    : after;
 }
 
 function covers(reported: ReadonlySet<WireFinding>, c: FindingClass): boolean {

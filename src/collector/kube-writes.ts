@@ -22,6 +22,7 @@ import type { Log } from './log.js';
 import { conditionOf, NodeConditions } from './node-conditions.js';
 import { PredictedPullEvents } from './pod-events.js';
 import { PolicyReports } from './policy-reports.js';
+import { ReconnectStorm, STORM_CHECK_MS } from './reconnect-storm.js';
 
 export interface KubeWritesOptions {
   /** The ImagePullsPredicted condition on every node (--no-node-conditions turns it off). */
@@ -53,6 +54,8 @@ export interface KubeWritesSources {
   readonly pods: () => readonly V1Pod[];
   /** The pod and node informers have listed everything once. */
   readonly synced: () => boolean;
+  /** Snapshots received from agents so far (a count that only grows). */
+  readonly snapshots?: () => number;
   readonly log: Log;
   readonly onWrite?: (what: string, result: 'ok' | 'error') => void;
 }
@@ -196,10 +199,12 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
     events?.reconcile(predictions, pods, nodeUid);
     void reports?.reconcile(predictions, pods, report.causes, nodeUid);
   };
+  const storm = new ReconnectStorm(sources.snapshots ?? (() => 0), log);
   let timer: NodeJS.Timeout | null = null;
   const schedule = (delayMs: number): void => {
     timer = setTimeout(() => {
       const started = performance.now();
+      if (storm.holds(started)) return schedule(Math.min(STORM_CHECK_MS, o.reconcileMs));
       reconcile();
       schedule(nextReconcileDelay(o.reconcileMs, performance.now() - started));
     }, delayMs);

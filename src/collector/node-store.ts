@@ -16,6 +16,7 @@ import type {
 import { finding } from '../core/check/finding.js';
 import type { AgentView, FindingSet } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
+import { StringPool } from '../kube/string-pool.js';
 import { FindingClasses } from './finding-classes.js';
 import { FindingInterner } from './finding-interner.js';
 import { ValueInterner } from './value-interner.js';
@@ -195,15 +196,22 @@ function lastByKey(findings: readonly WireFinding[]): readonly WireFinding[] {
 export class NodeStore {
   private readonly nodes = new Map<string, NodeState>();
   private readonly classes = new FindingClasses();
-  private readonly interner = new FindingInterner();
+  private readonly interner: FindingInterner;
   private readonly images = new ValueInterner(imageStatusKey);
   private readonly hostProbes = new ValueInterner(hostProbeKey);
   private readonly fileLists = new ValueInterner(fileListKey);
-  /** Which nodes report each finding, kept current for the report. */
-  readonly witnesses = new WitnessIndex();
+  /** A pool's nodes share their configuration hash and agent version: one string each, not one per node. */
+  private readonly texts = new StringPool(10_000);
+  /** Which nodes report each finding, kept current for the report; the interner finds nodes' own findings there. */
+  readonly witnesses: WitnessIndex;
   private connections = 0;
   /** Increases on every state change the report can see. */
   version = 0;
+
+  constructor() {
+    this.witnesses = new WitnessIndex((f) => this.interner.release(f));
+    this.interner = new FindingInterner(this.witnesses);
+  }
 
   /** Registers a (re)connected agent; returns the connection id its later messages must carry. */
   hello(hello: HelloMessage, nowMs: number): number {
@@ -214,8 +222,8 @@ export class NodeStore {
       new NodeState({
         connected: true,
         lastSeenMs: nowMs,
-        agentVersion: hello.agentVersion,
-        configHash: hello.configHash,
+        agentVersion: this.texts.get(hello.agentVersion),
+        configHash: this.texts.get(hello.configHash),
         files: previous?.files ?? [],
         filesHash: previous?.filesHash ?? null,
         findingClass: previous?.findingClass ?? null,
@@ -257,7 +265,7 @@ export class NodeStore {
     const state = this.current(node, connection);
     if (state === undefined) return false;
     state.lastSeenMs = nowMs;
-    state.configHash = message.configHash;
+    state.configHash = this.texts.get(message.configHash);
     const hit = new Set<NodeLimit>();
     let allowance = NODE_LIMITS.bytes;
     const files = fit(message.files, Infinity, allowance, fileBytes);
@@ -274,9 +282,9 @@ export class NodeStore {
       findings = fit(mostSevereFirst(message.findings), NODE_LIMITS.findings, allowance, findingBytes);
     note(hit, findings, 'findings');
     state.files = this.fileLists.intern(files.kept.map((f) => Object.freeze(f)));
-    state.filesHash = message.configHash;
-    state.hosts = hosts.kept.map((h) => this.hostProbes.intern(h));
-    state.images = images.kept.map((i) => this.images.intern(i));
+    state.filesHash = state.configHash;
+    state.hosts = this.hostProbes.internAll(hosts.kept);
+    state.images = this.images.internAll(images.kept);
     const agentFindings = interned ? findings.kept : findings.kept.map((f) => this.interner.intern(f));
     state.limitsHit = hit.size === 0 ? NO_LIMITS : hit;
     state.bytes = { files: files.bytes, hosts: hosts.bytes, images: images.bytes, findings: findings.bytes };
@@ -292,7 +300,7 @@ export class NodeStore {
     const state = this.current(node, connection);
     if (state === undefined) return false;
     state.lastSeenMs = nowMs;
-    state.configHash = message.configHash;
+    state.configHash = this.texts.get(message.configHash);
     const hit = new Set(state.limitsHit);
     const b = state.bytes;
     if (message.hosts.length > 0) {
@@ -367,6 +375,7 @@ export class NodeStore {
     this.witnesses.replace(node, state.extraFindings, placement.extras);
     state.findingClass = placement.set;
     state.extraFindings = placement.extras;
+    this.interner.settle(placement.extras);
     if (rehomed === null) return;
     const founder = this.nodes.get(rehomed.node)!;
     const kept = new Set(rehomed.to.findings);
@@ -396,6 +405,7 @@ export class NodeStore {
     for (const f of added) if (!extras.includes(f)) extras.push(f);
     this.witnesses.replace(node, state.extraFindings, extras);
     state.extraFindings = extras;
+    this.interner.settle(added);
     return true;
   }
 
@@ -405,7 +415,7 @@ export class NodeStore {
   }
 
   private pruneInterner(): void {
-    if (this.interner.needsPrune) this.interner.rebuild([...this.nodes.values()].map((n) => n.findings));
+    if (this.interner.needsPrune(this.classes.held)) this.interner.rebuild(this.classes.findingLists());
   }
 
   /** Limits the node's stored state has hit since its last snapshot. */

@@ -1,6 +1,8 @@
 // One connection's snapshots on their way into the node store. A snapshot with bodies goes straight
-// in; one with `findingRefs` takes its bodies from the digest table and, for the digests the table
-// lacks, waits for the agent's finding-bodies. While it waits, the connection's deltas queue behind
+// in; one with `findingRefs` takes its bodies from the digest table and from its inline
+// `findingBodies` (what the welcome's filter lacked) and, for the digests still unknown (a false
+// positive of the filter, a body the table let go, an agent without a filter), waits for the
+// agent's finding-bodies. While it waits, the connection's deltas queue behind
 // it (bounded), so state is applied in the order the agent sent it. A waiting snapshot is bounded
 // in time too: an agent that never answers is closed, and cannot pin the collector's memory.
 //
@@ -8,7 +10,9 @@
 // connection was asked for closes the connection, and a message's bodies enter the shared table only
 // when all of them check out.
 import {
+  isFindingDigest,
   MAX_MESSAGE_BYTES,
+  NOT_A_DIGEST,
   parseFindingBody,
   ProtocolError,
   type DeltaMessage,
@@ -39,6 +43,11 @@ export interface SnapshotAssemblyHooks {
   readonly applySnapshot: (m: SnapshotMessage, interned: boolean) => void;
   readonly applyDelta: (m: DeltaMessage) => void;
   readonly send: (m: FindingsRequestMessage | SnapshotRequestMessage) => void;
+  /**
+   * A snapshot of `configHash` carried inline bodies of `fresh`, digests the table already held (its
+   * welcome's filter lacked them); `held`: every digest of it the table held (ClassDigestFilters).
+   */
+  readonly learn?: (configHash: string, fresh: readonly string[], held: () => readonly string[]) => void;
   /** Closes the connection: the peer broke the protocol. */
   readonly refuse: (reason: string) => void;
   readonly deadlineMs?: number;
@@ -57,10 +66,33 @@ interface Waiting {
   readonly epoch: number;
 }
 
+/** The snapshot with its bodies, written out (a spread copy costs more, once per agent). */
 function withBodies(m: SnapshotRefsMessage, findings: readonly WireFinding[]): SnapshotMessage {
-  const { findingRefs: _refs, ...rest } = m;
-  return { ...rest, findings };
+  const out: { -readonly [K in keyof SnapshotMessage]: SnapshotMessage[K] } = {
+    v: 1,
+    type: 'snapshot',
+    seq: m.seq,
+    generatedAt: m.generatedAt,
+    configHash: m.configHash,
+    files: m.files,
+    findings,
+    hosts: m.hosts,
+    images: m.images,
+    scan: m.scan,
+  };
+  if (m.runtime !== undefined) out.runtime = m.runtime;
+  return out;
 }
+
+/** Positions of a snapshot's inline bodies: parsed (new to the table) and held (the table had them). */
+interface Inline {
+  readonly parsed: readonly number[];
+  readonly held: readonly number[];
+}
+
+const NO_INLINE: Inline = { parsed: [], held: [] };
+
+const INLINE_MISMATCH = 'an inline finding body that is not the text of the next reference with its digest';
 
 export class SnapshotAssembly {
   private waiting: Waiting | null = null;
@@ -80,9 +112,23 @@ export class SnapshotAssembly {
     const epoch = this.hooks.internerEpoch();
     this.hooks.table.sync(epoch);
     const bodies = this.hooks.table.resolve(refs);
-    const missing = new Set<string>();
-    for (let i = 0; i < refs.length; i++) if (bodies[i] === undefined) missing.add(refs[i]!);
-    if (missing.size === 0) {
+    const inline =
+      m.findingBodies !== undefined && m.findingBodies.length > 0 ? this.inline(m, bodies) : NO_INLINE;
+    if (inline === null) return;
+    // What is still unknown: first a well-formed digest (a table hit is one by construction), then
+    // asked for (a Set only on this path, which the filter makes rare).
+    let missing: Set<string> | null = null;
+    for (let i = 0; i < refs.length; i++) {
+      if (bodies[i] !== undefined) continue;
+      const d = refs[i]!;
+      if (!isFindingDigest(d)) {
+        this.refuse(NOT_A_DIGEST);
+        return;
+      }
+      (missing ??= new Set()).add(d);
+    }
+    if (inline !== NO_INLINE) this.keep(m, bodies, inline);
+    if (missing === null) {
       this.apply(m, bodies as WireFinding[], epoch);
       return;
     }
@@ -95,6 +141,64 @@ export class SnapshotAssembly {
     this.waiting = { message: m, bodies, missing, deltas: [], deltaChars: 0, timer, epoch };
     this.askedSeq = Math.max(this.askedSeq, m.seq);
     this.hooks.send({ v: 1, type: 'findings-request', seq: m.seq, digests: [...missing] });
+  }
+
+  /**
+   * Checks the snapshot's inline bodies into `bodies`: null when one is refused (the connection is
+   * then closing). Each body must be the text of the next reference, in order, with its digest: one
+   * walk, no map. Nothing is kept yet (keep(), once the whole message checks out).
+   */
+  private inline(m: SnapshotRefsMessage, bodies: (WireFinding | undefined)[]): Inline | null {
+    const refs = m.findingRefs;
+    // A digest named twice with one body inline: the other position is asked for (agents name
+    // each text once; this only costs a hand-made snapshot a round trip).
+    const parsed: number[] = [];
+    const held: number[] = [];
+    let p = 0;
+    for (const text of m.findingBodies!) {
+      const digest = textDigest(text);
+      while (p < refs.length && refs[p] !== digest) p++;
+      if (p === refs.length) {
+        this.refuse(INLINE_MISMATCH);
+        return null;
+      }
+      if (bodies[p] === undefined) {
+        try {
+          bodies[p] = parseFindingBody(text);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.refuse(err.message);
+          return null;
+        }
+        parsed.push(p);
+      } else held.push(p);
+      p++;
+    }
+    return { parsed, held };
+  }
+
+  /**
+   * The inline bodies of a snapshot that checked out, shared: interned and offered to the table. A
+   * body the table held already (the filter lacked it) is kept in the table proper (it may have
+   * been known only by position, FindingDigestTable.resolve) and tells the class's filter.
+   */
+  private keep(m: SnapshotRefsMessage, bodies: (WireFinding | undefined)[], { parsed, held }: Inline): void {
+    const refs = m.findingRefs;
+    const table = this.hooks.table;
+    for (const i of parsed) {
+      const shared = this.hooks.intern(bodies[i]!);
+      bodies[i] = shared;
+      table.offer(refs[i]!, shared);
+    }
+    if (held.length === 0) return;
+    for (const i of held) table.set(refs[i]!, bodies[i]!);
+    if (this.hooks.learn === undefined) return;
+    const inlined = new Set(parsed);
+    this.hooks.learn(
+      m.configHash,
+      held.map((i) => refs[i]!),
+      () => refs.filter((_d, i) => bodies[i] !== undefined && !inlined.has(i)),
+    );
   }
 
   /** `chars`: the message's length, for the bound on what may queue. */
@@ -146,7 +250,7 @@ export class SnapshotAssembly {
     for (const [digest, body] of received) {
       const shared = this.hooks.intern(body);
       received.set(digest, shared);
-      this.hooks.table.set(digest, shared);
+      this.hooks.table.offer(digest, shared);
     }
     const refs = w.message.findingRefs;
     const bodies = w.bodies;

@@ -6,9 +6,32 @@
 const MAX_ENTRIES = 200_000;
 const MAX_KEY_BYTES = 64 * 1024 * 1024;
 
+/** Equal JSON values (a field absent and a field undefined are equal, as in a key that maps both to null). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) if (!sameJson(x[k], y[k])) return false;
+  for (const k in y) if (!(k in x) && y[k] !== undefined) return false;
+  return true;
+}
+
 export class ValueInterner<T extends object> {
   private table = new Map<string, T>();
   private bytes = 0;
+  /**
+   * The last list interned: the nodes of a pool report the same values in the same order, so the
+   * value at a position is most often the one the previous node had there, and comparing fields is
+   * cheaper than serializing a key and probing the table.
+   */
+  private last: readonly T[] = Object.freeze([]);
 
   /** `keyOf` must tell apart any two values that differ in a field. */
   constructor(private readonly keyOf: (value: T) => string) {}
@@ -25,5 +48,24 @@ export class ValueInterner<T extends object> {
     this.table.set(key, frozen);
     this.bytes += key.length;
     return frozen;
+  }
+
+  /** Each value interned, in order; the list itself is shared too when it is the last one's. */
+  internAll(values: readonly T[]): readonly T[] {
+    const last = this.last;
+    const out = new Array<T>(values.length);
+    let same = values.length === last.length;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]!;
+      const before = last[i];
+      if (before !== undefined && sameJson(before, value)) out[i] = before;
+      else {
+        out[i] = this.intern(value);
+        same &&= out[i] === before;
+      }
+    }
+    if (same) return last;
+    this.last = Object.freeze(out);
+    return this.last;
   }
 }

@@ -43,10 +43,32 @@
 // finding), a guess must be a whole finding byte for byte (key, message, node-specific text), and
 // the answer is one bit about a text the guesser already has: at most that some node reports it
 // (what any reader of the report sees); so the collector does not hide it.
+//
+// Bodies inline (additive to v1). The request above costs a round trip per connection, which in a
+// reconnect storm is most of what remains of the collector's work per agent. So a collector's
+// welcome may also carry `findingFilter` (finding-filter.ts): a Bloom filter of the digests it
+// holds for the hello's configHash (those that two nodes of that class sent though it held them:
+// what the class shares), cached per class and bounded (at most 6,144 digests, 16 KiB; a class that
+// shares more gets none). An agent so welcomed sends `findingRefs` for every finding plus
+// `findingBodies`: the texts of the digests the filter lacks, in the order of their references (at
+// most 512 Ki characters of them; the rest are left to the request). The collector hashes each
+// inline body as it hashes finding-bodies: one that is not the text of the next reference with its
+// digest (forged, unasked, twice, out of order) or not a finding closes the connection (1008), and
+// nothing of the message is kept. A false positive (a digest the filter claims and the table lacks) falls
+// back to findings-request; a body inline that the collector held costs only its bytes. An older
+// agent ignores the filter (references, then the request); an older collector sends none, and a
+// newer agent then sends references only. An empty filter (an unknown class) asks for every body.
+// What the filter tells an agent: the same bit per text as a reference (above), now before it asks,
+// for the held digests of the class it names in hello (any class: hello's configHash is the
+// agent's word), blurred by false positives, plus roughly how many digests that class shares (the
+// filter's size, a power of two). Its bits cannot be turned back into digests, let alone texts:
+// testing a text needs the text. So it reveals nothing a snapshot by reference does not, and the
+// same reasoning holds: not hidden.
 import { SEVERITIES, type NodeFinding, type Severity } from '../core/findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../core/node-state.js';
 import type { NodeAuthState, SourceCredentialStatus } from '../core/credentials/source-credentials.js';
 import { isOverridablePath } from '../core/what-if/overridable-paths.js';
+import { FindingFilter, MAX_FILTER_BITS, type WireFindingFilter } from './finding-filter.js';
 
 export const PROTOCOL_VERSION = 1;
 /** WebSocket `maxPayload` on both ends; a snapshot of 300 images with all findings fits easily. */
@@ -89,8 +111,17 @@ export interface SnapshotMessage {
 
 /** A snapshot whose findings travel as digests (only to a collector that welcomed with `findingDigests`). */
 export interface SnapshotRefsMessage extends Omit<SnapshotMessage, 'findings'> {
-  /** The base64url SHA-256 of each finding's JSON text, in the order of the agent's findings. */
+  /**
+   * The base64url SHA-256 of each finding's JSON text, in the order of the agent's findings. The
+   * parser checks only that each is a 43-character string: the collector checks the form of those
+   * its table does not hold (isFindingDigest), since a digest it holds is well-formed already.
+   */
   readonly findingRefs: readonly string[];
+  /**
+   * The texts of the findings whose digests the welcome's `findingFilter` lacks, in the order of
+   * their references (each distinct text once). Only after a welcome with a filter. Optional.
+   */
+  readonly findingBodies?: readonly string[];
 }
 
 /** The answer to a findings-request: each body's JSON text, exactly as its digest was taken. */
@@ -145,6 +176,11 @@ export interface WelcomeMessage {
   readonly heartbeatIntervalMs: number;
   /** The collector takes snapshots with `findingRefs` and asks for the bodies it lacks. Optional. */
   readonly findingDigests?: boolean;
+  /**
+   * With findingDigests: the digests the collector holds for the hello's configHash; the snapshot
+   * then carries the bodies the filter lacks inline (`findingBodies`). Optional.
+   */
+  readonly findingFilter?: WireFindingFilter;
 }
 
 export interface ImagesMessage {
@@ -333,6 +369,15 @@ export const MAX_FINDING_BODY_CHARS = 64 * 1024;
  */
 export const MAX_FINDING_REFS = 50_000;
 const DIGEST = /^[A-Za-z0-9_-]{43}$/;
+const DIGEST_CHARS = 43;
+const MAX_FILTER_BYTES = MAX_FILTER_BITS / 8;
+
+/** Whether `d` has the form of a base64url SHA-256 digest. */
+export function isFindingDigest(d: string): boolean {
+  return DIGEST.test(d);
+}
+
+export const NOT_A_DIGEST = '"findingRefs" entries must be base64url SHA-256 digests';
 
 function digests(o: Json, key: string): string[] {
   return list(
@@ -345,6 +390,49 @@ function digests(o: Json, key: string): string[] {
     },
     MAX_FINDING_REFS,
   );
+}
+
+/**
+ * A snapshot's references, the parsed array itself (no copy): strings of a digest's length, their
+ * form left to the collector's lookup (SnapshotRefsMessage.findingRefs).
+ */
+function refs(o: Json): string[] {
+  const v = o.findingRefs;
+  if (!Array.isArray(v)) throw new ProtocolError('"findingRefs" must be an array');
+  if (v.length > MAX_FINDING_REFS)
+    throw new ProtocolError(`"findingRefs" has more than ${MAX_FINDING_REFS} entries`);
+  for (let i = 0; i < v.length; i++) {
+    const d: unknown = v[i];
+    if (typeof d !== 'string' || d.length !== DIGEST_CHARS) throw new ProtocolError(NOT_A_DIGEST);
+  }
+  return v as string[];
+}
+
+/** Finding texts (finding-bodies, a snapshot's inline bodies): the parsed array itself. */
+function bodyTexts(o: Json, key: string): string[] {
+  const v = o[key];
+  if (!Array.isArray(v)) throw new ProtocolError(`"${key}" must be an array`);
+  if (v.length > MAX_FINDING_REFS)
+    throw new ProtocolError(`"${key}" has more than ${MAX_FINDING_REFS} entries`);
+  for (let i = 0; i < v.length; i++) {
+    const b: unknown = v[i];
+    if (typeof b !== 'string' || b.length > MAX_FINDING_BODY_CHARS)
+      throw new ProtocolError(
+        `"${key}" entries must be strings of at most ${MAX_FINDING_BODY_CHARS} characters`,
+      );
+  }
+  return v as string[];
+}
+
+function findingFilter(value: unknown): WireFindingFilter {
+  const o = object(value, 'findingFilter');
+  const wire = { hashes: num(o, 'hashes'), bits: str(o, 'bits', Math.ceil((MAX_FILTER_BYTES * 4) / 3)) };
+  try {
+    FindingFilter.fromWire(wire);
+  } catch (err) {
+    throw new ProtocolError(`"findingFilter": ${(err as Error).message}`);
+  }
+  return wire;
 }
 
 function hostProbe(value: unknown): HostProbe {
@@ -360,7 +448,8 @@ function hostProbe(value: unknown): HostProbe {
 
 function imageStatus(value: unknown): ImageStatus {
   const o = object(value, 'image');
-  return {
+  // Written out, optional fields added after (no spreads): a snapshot carries every image of the node.
+  const status: Mutable<ImageStatus> = {
     image: str(o, 'image', 1024),
     pullable: bool(o, 'pullable'),
     source: strOrNull(o, 'source', 1024),
@@ -369,9 +458,10 @@ function imageStatus(value: unknown): ImageStatus {
       if (typeof k !== 'string') throw new ProtocolError('"findingKeys" entries must be strings');
       return k;
     }),
-    ...(o.resolution === undefined ? {} : { resolution: str(o, 'resolution', 4096) }),
-    ...(o.sources === undefined ? {} : { sources: list(o, 'sources', sourceCredentialStatus, 256) }),
   };
+  if (o.resolution !== undefined) status.resolution = str(o, 'resolution', 4096);
+  if (o.sources !== undefined) status.sources = list(o, 'sources', sourceCredentialStatus, 256);
+  return status;
 }
 
 const NODE_AUTH_STATES: readonly string[] = ['found', 'none', 'unknown'];
@@ -436,6 +526,70 @@ function parseJson(text: string): Json {
   return o;
 }
 
+/**
+ * A snapshot, with bodies or by reference. Its object literals are written out (no spread of
+ * optional parts): the collector parses one per agent, thousands a second in a reconnect storm.
+ */
+function snapshot(o: Json): SnapshotMessage | SnapshotRefsMessage {
+  const scanJson = o.scan === null ? null : object(o.scan, 'scan');
+  const seq = num(o, 'seq');
+  const generatedAt = str(o, 'generatedAt', 64);
+  const configHash = str(o, 'configHash', 128);
+  const files = list(o, 'files', fileDigest, 10_000);
+  const byReference = o.findingRefs !== undefined;
+  if (byReference && o.findings !== undefined)
+    throw new ProtocolError('a snapshot carries "findings" or "findingRefs", not both');
+  if (!byReference && o.findingBodies !== undefined)
+    throw new ProtocolError('"findingBodies" come only with "findingRefs"');
+  const findings = byReference ? null : list(o, 'findings', finding);
+  const findingRefs = byReference ? refs(o) : null;
+  const findingBodies = byReference && o.findingBodies !== undefined ? bodyTexts(o, 'findingBodies') : null;
+  const hosts = list(o, 'hosts', hostProbe, 10_000);
+  const images = list(o, 'images', imageStatus);
+  const scan =
+    scanJson === null
+      ? null
+      : {
+          at: str(scanJson, 'at', 64),
+          durationMs: num(scanJson, 'durationMs'),
+          probes: num(scanJson, 'probes'),
+        };
+  const runtime = o.runtime === undefined ? undefined : runtimeInfo(o.runtime);
+  if (findingRefs === null) {
+    const m: Mutable<SnapshotMessage> = {
+      v: 1,
+      type: 'snapshot',
+      seq,
+      generatedAt,
+      configHash,
+      files,
+      findings: findings!,
+      hosts,
+      images,
+      scan,
+    };
+    if (runtime !== undefined) m.runtime = runtime;
+    return m;
+  }
+  const m: Mutable<SnapshotRefsMessage> = {
+    v: 1,
+    type: 'snapshot',
+    seq,
+    generatedAt,
+    configHash,
+    files,
+    findingRefs,
+    hosts,
+    images,
+    scan,
+  };
+  if (findingBodies !== null) m.findingBodies = findingBodies;
+  if (runtime !== undefined) m.runtime = runtime;
+  return m;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Validates a message from an agent; throws ProtocolError with a reason a log line can carry. */
 export function parseAgentMessage(text: string): AgentMessage {
   const o = parseJson(text);
@@ -454,33 +608,8 @@ export function parseAgentMessage(text: string): AgentMessage {
         },
       };
     }
-    case 'snapshot': {
-      const scan = o.scan === null ? null : object(o.scan, 'scan');
-      if (o.findings !== undefined && o.findingRefs !== undefined)
-        throw new ProtocolError('a snapshot carries "findings" or "findingRefs", not both');
-      return {
-        v: 1,
-        type: 'snapshot',
-        seq: num(o, 'seq'),
-        generatedAt: str(o, 'generatedAt', 64),
-        configHash: str(o, 'configHash', 128),
-        files: list(o, 'files', fileDigest, 10_000),
-        ...(o.findingRefs === undefined
-          ? { findings: list(o, 'findings', finding) }
-          : { findingRefs: digests(o, 'findingRefs') }),
-        hosts: list(o, 'hosts', hostProbe, 10_000),
-        images: list(o, 'images', imageStatus),
-        scan:
-          scan === null
-            ? null
-            : {
-                at: str(scan, 'at', 64),
-                durationMs: num(scan, 'durationMs'),
-                probes: num(scan, 'probes'),
-              },
-        ...(o.runtime === undefined ? {} : { runtime: runtimeInfo(o.runtime) }),
-      };
-    }
+    case 'snapshot':
+      return snapshot(o);
     case 'delta':
       return {
         v: 1,
@@ -496,18 +625,7 @@ export function parseAgentMessage(text: string): AgentMessage {
         images: list(o, 'images', imageStatus),
       };
     case 'finding-bodies':
-      return {
-        v: 1,
-        type: 'finding-bodies',
-        seq: num(o, 'seq'),
-        bodies: list(o, 'bodies', (b) => {
-          if (typeof b !== 'string' || b.length > MAX_FINDING_BODY_CHARS)
-            throw new ProtocolError(
-              `"bodies" entries must be strings of at most ${MAX_FINDING_BODY_CHARS} characters`,
-            );
-          return b;
-        }),
-      };
+      return { v: 1, type: 'finding-bodies', seq: num(o, 'seq'), bodies: bodyTexts(o, 'bodies') };
     case 'trace-result': {
       const error = o.error === null ? null : object(o.error, 'error');
       return {
@@ -557,6 +675,9 @@ export function parseCollectorMessage(text: string): CollectorMessage {
         collectorVersion: str(o, 'collectorVersion', 64),
         heartbeatIntervalMs: num(o, 'heartbeatIntervalMs'),
         ...(o.findingDigests === true ? { findingDigests: true } : {}),
+        ...(o.findingDigests === true && o.findingFilter !== undefined
+          ? { findingFilter: findingFilter(o.findingFilter) }
+          : {}),
       };
     case 'images':
       return {

@@ -9,6 +9,7 @@ import { FakeKubeApi, nodeObject } from '../support/fake-kube-api.js';
 import { kubeFlags, startCollectorProcess, type CollectorProcess } from '../support/collector-process.js';
 import { eventually } from '../support/eventually.js';
 import { RECORD_LOADS } from '../support/record-loads.js';
+import { loadsBesidesBundle } from '../support/bundle-loads.js';
 
 let api: FakeKubeApi;
 let collector: CollectorProcess;
@@ -54,12 +55,8 @@ describe('the collector process', () => {
     );
     expect(loads.filter((l) => l.endsWith('/dist/collector.mjs'))).toHaveLength(1);
     // Besides dist/cli.js and the bundle only what sizes the heap before the collector starts
-    // (collector/heap-limit.js, in the launching process), and no package file of its own.
-    const separate = loads.filter(
-      (l) =>
-        (l.includes('/dist/') && !/\/dist\/(cli\.js|collector\.mjs|collector\/heap-limit\.js)$/.test(l)) ||
-        l.includes('/node_modules/'),
-    );
+    // (collector/heap-limit.js, in the launching process), and no package file of its own but bufferutil.
+    const separate = loadsBesidesBundle(loads, /\/dist\/(cli\.js|collector\.mjs|collector\/heap-limit\.js)$/);
     expect(separate).toEqual([]);
   });
 });

@@ -161,3 +161,34 @@ describe('equivalence classes of nodes', () => {
     expect(store.witnesses.entries().size).toBe(0);
   });
 });
+
+describe('placing a node whatever order it lists its findings in', () => {
+  it('puts a node that lists the class in another order, or repeats findings, in the same class', () => {
+    const store = new NodeStore();
+    const place = (node: string, findings: WireFinding[]): void => {
+      const c = store.hello(
+        {
+          v: 1,
+          type: 'hello',
+          node,
+          agentVersion: 't',
+          configHash: 'pool-hash',
+          pod: { name: null, namespace: null },
+        },
+        NOW,
+      );
+      store.snapshot(node, c, snapshot(findings), NOW);
+    };
+    place('w1', [...shared(), own('w1')]);
+    place('w2', [...shared(), own('w2')]);
+    // The class's findings first, then its own, one of the class's again, and its own twice.
+    place('w3', [...shared(), own('w3'), shared()[2]!, own('w3')]);
+    place('w4', [own('w4'), ...shared().reverse()]);
+    const set = store.get('w1')!.findingClass;
+    for (const node of NODES) {
+      expect(store.get(node)!.findingClass).toBe(set);
+      expect(keys(store.get(node)!.extraFindings!)).toEqual([`own:${node}`]);
+    }
+    expect(report(store).findingClasses[0]!.nodes).toBe(4);
+  });
+});

@@ -13,6 +13,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { CollectorLink, type CollectorPeer } from '../../src/agent/collector-link.js';
 import { openAgentAuth } from '../../src/collector/agent-auth.js';
 import { AgentServer } from '../../src/collector/agent-server.js';
+import { ClassDigestFilters } from '../../src/collector/class-digest-filters.js';
 import { FindingDigestTable } from '../../src/collector/finding-digest-table.js';
 import { SnapshotAssembly } from '../../src/collector/snapshot-assembly.js';
 import { silentLog } from '../../src/collector/log.js';
@@ -21,6 +22,7 @@ import { TraceBroker } from '../../src/collector/trace-broker.js';
 import { buildReport } from '../../src/core/report/build-report.js';
 import type { ClusterReport } from '../../src/core/report/types.js';
 import { findingText, textDigest } from '../../src/protocol/finding-digest.js';
+import { FindingFilter, type WireFindingFilter } from '../../src/protocol/finding-filter.js';
 import {
   AGENT_PATH,
   encode,
@@ -59,7 +61,11 @@ const endpoints: Endpoint[] = [];
 const sockets: WebSocket[] = [];
 
 async function endpoint(
-  options: { table?: FindingDigestTable; findingBodiesDeadlineMs?: number } = {},
+  options: {
+    table?: FindingDigestTable;
+    filters?: ClassDigestFilters;
+    findingBodiesDeadlineMs?: number;
+  } = {},
 ): Promise<Endpoint> {
   const store = new NodeStore();
   const messages: string[] = [];
@@ -74,6 +80,7 @@ async function endpoint(
     onMessage: (type) => messages.push(type),
     onPolicyClose: (reason) => policyCloses.push(reason),
     ...(options.table !== undefined ? { digestTable: options.table } : {}),
+    ...(options.filters !== undefined ? { digestFilters: options.filters } : {}),
     ...(options.findingBodiesDeadlineMs !== undefined
       ? { findingBodiesDeadlineMs: options.findingBodiesDeadlineMs }
       : {}),
@@ -143,6 +150,29 @@ class RawAgent {
     this.send(byReference ? { ...rest, findingRefs: findings.map(digest) } : { ...rest, findings });
   }
 
+  /** A snapshot by reference with `findingBodies` (texts, or findings as the agent writes them). */
+  snapshotInline(
+    seq: number,
+    findings: readonly WireFinding[],
+    bodies: readonly (WireFinding | string)[],
+  ): void {
+    const { findings: _, ...rest } = snapshotOf(seq, findings);
+    const texts = bodies.map((b) => (typeof b === 'string' ? b : findingText(b)));
+    this.send({ ...rest, findingRefs: findings.map(digest), findingBodies: texts });
+  }
+
+  /** As a new agent: after welcome, inline the bodies its filter lacks (in the order of the findings). */
+  async snapshotAsWelcomed(seq: number, findings: readonly WireFinding[]): Promise<WireFindingFilter> {
+    const wire = (await this.nth('welcome')).findingFilter!;
+    const filter = FindingFilter.fromWire(wire);
+    this.snapshotInline(
+      seq,
+      findings,
+      findings.filter((f) => !filter.has(digest(f))),
+    );
+    return wire;
+  }
+
   /** The `n`-th message of `type` (waiting for it). */
   async nth<T extends CollectorMessage['type']>(
     type: T,
@@ -197,8 +227,23 @@ describe('the messages', () => {
     expect(() => parseAgentMessage(refs([digest(F[0]!)], { findings: [] }))).toThrow(
       'a snapshot carries "findings" or "findingRefs", not both',
     );
-    for (const bad of ['sha256:abc', digest(F[0]!).slice(1), 42, `${digest(F[0]!).slice(0, 42)}+`])
+    // The form of a digest of the right length is checked by the collector when its table lacks it.
+    for (const bad of ['sha256:abc', digest(F[0]!).slice(1), 42, null])
       expect(() => parseAgentMessage(refs([bad]))).toThrow('must be base64url SHA-256 digests');
+    expect(() =>
+      parseAgentMessage(refs([digest(F[0]!)], { findingBodies: ['x'.repeat(64 * 1024 + 1)] })),
+    ).toThrow('"findingBodies" entries must be strings of at most 65536 characters');
+    expect(() => parseAgentMessage(refs([digest(F[0]!)], { findingBodies: 'x' }))).toThrow(
+      '"findingBodies" must be an array',
+    );
+    const { findings: _, ...bodies } = snapshotOf(1, []);
+    expect(() => parseAgentMessage(JSON.stringify({ ...bodies, findings: [], findingBodies: [] }))).toThrow(
+      '"findingBodies" come only with "findingRefs"',
+    );
+    expect(parseAgentMessage(refs([digest(F[0]!)], { findingBodies: [findingText(F[0]!)] }))).toMatchObject({
+      findingRefs: [digest(F[0]!)],
+      findingBodies: [findingText(F[0]!)],
+    });
     expect(() =>
       parseCollectorMessage(JSON.stringify({ v: 1, type: 'findings-request', seq: 1, digests: ['x'] })),
     ).toThrow('must be base64url SHA-256 digests');
@@ -241,6 +286,15 @@ describe('the digest table', () => {
     for (const f of F) small.set(digest(f), f);
     expect(small.size).toBeLessThan(F.length);
     expect(small.get(digest(F[7]!))).toBe(F[7]);
+  });
+
+  it('keeps an offered body the second time it is offered, not the first', () => {
+    const table = new FindingDigestTable();
+    for (const f of F) table.offer(digest(f), f);
+    expect(table.size).toBe(0);
+    table.offer(digest(F[3]!), F[3]!);
+    expect(table.get(digest(F[3]!))).toBe(F[3]);
+    expect(table.size).toBe(1);
   });
 
   it('resolves by the last snapshot resolved only where the digest is the same', () => {
@@ -313,7 +367,7 @@ describe('the interner epoch', () => {
 });
 
 describe('a snapshot by reference', () => {
-  it('is welcomed with findingDigests, asks only for the bodies the collector lacks, and shares them', async () => {
+  it('is welcomed with findingDigests, asks for the bodies the collector lacks, and keeps those that arrive twice', async () => {
     const e = await endpoint();
     const a = await RawAgent.connect(e.url, 'node-a');
     expect(await a.nth('welcome')).toMatchObject({ findingDigests: true });
@@ -327,21 +381,29 @@ describe('a snapshot by reference', () => {
     await a.settled();
     expect(findingsOf(e, 'node-a')).toEqual([F[0], F[1], F[2]]);
 
+    // A body that arrived once is not kept (most are one node's own): asked for again.
     const b = await RawAgent.welcomed(e.url, 'node-b');
     b.snapshot(1, [F[1]!, F[3]!, F[0]!], true);
-    expect((await b.nth('findings-request')).digests).toEqual([digest(F[3]!)]);
-    b.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[3]!)] });
+    expect((await b.nth('findings-request')).digests).toEqual([F[1]!, F[3]!, F[0]!].map(digest));
+    b.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [F[1]!, F[3]!, F[0]!].map(findingText) });
     await b.settled();
     expect(findingsOf(e, 'node-b')).toEqual([F[0], F[1], F[3]]);
     // One object per finding across nodes, as with bodies.
     expect(findingsOf(e, 'node-b')![1]).toBe(findingsOf(e, 'node-a')![1]);
 
-    // Everything known: applied at once, no request.
+    // F[0] and F[1] arrived twice: kept; F[3] once.
     const c = await RawAgent.welcomed(e.url, 'node-c');
-    c.snapshot(1, [F[3]!, F[2]!], true);
+    c.snapshot(1, [F[0]!, F[1]!, F[3]!], true);
+    expect((await c.nth('findings-request')).digests).toEqual([digest(F[3]!)]);
+    c.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[3]!)] });
     await c.settled();
-    expect(findingsOf(e, 'node-c')).toEqual([F[2], F[3]]);
-    expect(c.received.some((m) => m.type === 'findings-request')).toBe(false);
+
+    // Everything known: applied at once, no request.
+    const d = await RawAgent.welcomed(e.url, 'node-d');
+    d.snapshot(1, [F[3]!, F[0]!], true);
+    await d.settled();
+    expect(findingsOf(e, 'node-d')).toEqual([F[0], F[3]]);
+    expect(d.received.some((m) => m.type === 'findings-request')).toBe(false);
     expect(e.policyCloses).toEqual([]);
   });
 
@@ -526,6 +588,137 @@ describe('a snapshot by reference', () => {
   });
 });
 
+describe('bodies inline, after a welcome with a filter', () => {
+  it('a filter hit: only the bodies the filter lacks travel, and nothing is asked', async () => {
+    const filters = new ClassDigestFilters();
+    const table = new FindingDigestTable();
+    const e = await endpoint({ filters, table });
+    const shared = [F[0]!, F[1]!, F[2]!];
+    const own = (node: string): WireFinding =>
+      finding({ key: `own-${node}`, id: 'mirror-manifest-missing', message: `only on ${node}` });
+    const nodes = ['node-a', 'node-b', 'node-c', 'node-d'];
+    const filtersSeen: WireFindingFilter[] = [];
+    for (const node of nodes) {
+      const a = await RawAgent.welcomed(e.url, node);
+      filtersSeen.push(await a.snapshotAsWelcomed(1, [...shared, own(node)]));
+      await a.settled();
+      expect(a.received.map((m) => m.type)).toEqual(['welcome', 'images']);
+      expect(findingsOf(e, node)).toEqual(
+        [...shared, own(node)].toSorted((x, y) => x.key.localeCompare(y.key)),
+      );
+    }
+    // The first three were welcomed with an empty filter (b's and c's inline bodies the table held
+    // taught it); the fourth's has the shared digests, not any node's own.
+    const last = FindingFilter.fromWire(filtersSeen[3]!);
+    expect(shared.every((f) => last.has(digest(f)))).toBe(true);
+    expect(nodes.some((n) => last.has(digest(own(n))))).toBe(false);
+    expect(filtersSeen[0]).toEqual(filtersSeen[2]);
+    expect(findingsOf(e, 'node-d')![0]).toBe(findingsOf(e, 'node-a')![0]);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it('a body the filter lacks but the table holds is taken as it is; a reference it claims but the table lacks is asked for', async () => {
+    const e = await endpoint();
+    // Sent twice (two nodes): held.
+    for (const node of ['node-a', 'node-a2']) {
+      const a = await RawAgent.welcomed(e.url, node);
+      a.snapshotInline(1, [F[1]!, F[0]!], [F[1]!, F[0]!]);
+      await a.settled();
+    }
+    const b = await RawAgent.welcomed(e.url, 'node-b');
+    // F[0] again inline (held: its text is checked, then the table's copy used); F[3] by reference
+    // only, as after a false positive.
+    b.snapshotInline(1, [F[0]!, F[3]!, F[1]!], [F[0]!]);
+    const request = await b.nth('findings-request');
+    expect(request.digests).toEqual([digest(F[3]!)]);
+    b.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[3]!)] });
+    await b.settled();
+    expect(findingsOf(e, 'node-b')).toEqual([F[0], F[1], F[3]]);
+    expect(findingsOf(e, 'node-b')![0]).toBe(findingsOf(e, 'node-a')![0]);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it("keeps a node's own bodies out of the table until they arrive a second time", async () => {
+    const table = new FindingDigestTable();
+    const e = await endpoint({ table });
+    const a = await RawAgent.welcomed(e.url, 'node-a');
+    a.snapshotInline(1, [F[0]!, F[1]!], [F[0]!, F[1]!]);
+    await a.settled();
+    expect(table.size).toBe(0);
+    // The same node's next snapshot (or another node's) carries them again: now kept.
+    a.snapshotInline(2, [F[0]!, F[2]!], [F[0]!, F[2]!]);
+    await a.settled();
+    expect(table.get(digest(F[0]!))).toBe(findingsOf(e, 'node-a')![0]);
+    expect(table.size).toBe(1);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it('refuses a forged inline body and keeps nothing of the message', async () => {
+    const table = new FindingDigestTable();
+    const e = await endpoint({ table });
+    const evil = await RawAgent.welcomed(e.url, 'node-evil');
+    // F[0]'s digest with another text: every node that names F[0] would report it.
+    const forged = findingText({ ...F[0]!, message: 'all is well', severity: 'info' });
+    evil.snapshotInline(1, [F[1]!, F[0]!], [F[1]!, forged]);
+    expect(await evil.closed()).toEqual({
+      code: 1008,
+      reason: 'an inline finding body that is not the text of the next reference with its digest',
+    });
+    expect(findingsOf(e, 'node-evil')).toEqual([]);
+    // Not even the good body before it entered the table.
+    expect(table.get(digest(F[1]!))).toBeUndefined();
+    expect(e.policyCloses).toEqual(['finding-bodies']);
+  });
+
+  it('refuses an inline body twice, out of order, for no reference, or not a finding', async () => {
+    const e = await endpoint();
+    const notAFinding = '{"key":"k"}';
+    const cases: [WireFinding[], (WireFinding | string)[], string, string[]][] = [
+      [[F[0]!, F[1]!], [F[0]!, F[0]!], 'an inline finding body that is not the text', []],
+      [[F[0]!, F[1]!], [F[1]!, F[0]!], 'an inline finding body that is not the text', []],
+      [[F[0]!], [F[0]!, F[1]!], 'an inline finding body that is not the text', []],
+      [[F[0]!], [notAFinding], '', [textDigest(notAFinding)]],
+    ];
+    for (const [i, [findings, bodies, reason, refs]] of cases.entries()) {
+      const a = await RawAgent.welcomed(e.url, `node-${i}`);
+      if (refs.length === 0) a.snapshotInline(1, findings, bodies);
+      else {
+        const { findings: _, ...rest } = snapshotOf(1, []);
+        a.send({ ...rest, findingRefs: refs, findingBodies: bodies });
+      }
+      const closed = await a.closed();
+      expect(closed.code).toBe(1008);
+      expect(closed.reason).toContain(reason || '"id" must be a string');
+      expect(findingsOf(e, `node-${i}`)).toEqual([]);
+    }
+  });
+
+  it('checks the form of a reference only when its table lacks it, and keeps nothing of a message it refuses', async () => {
+    const table = new FindingDigestTable();
+    const e = await endpoint({ table });
+    const a = await RawAgent.welcomed(e.url, 'node-a');
+    a.snapshotInline(1, [F[0]!], [F[0]!]);
+    const { findings: _, ...rest } = snapshotOf(2, []);
+    const malformed = `${digest(F[1]!).slice(0, 42)}+`;
+    // F[0] is known by position; F[2]'s body checks out, but the message does not.
+    a.send({
+      ...rest,
+      findingRefs: [digest(F[0]!), digest(F[2]!), malformed],
+      findingBodies: [findingText(F[2]!)],
+    });
+    expect(await a.closed()).toEqual({
+      code: 1008,
+      reason: '"findingRefs" entries must be base64url SHA-256 digests',
+    });
+    expect(findingsOf(e, 'node-a')).toEqual([F[0]]);
+    // Had the refused message's F[2] counted as its first arrival, this one would keep it.
+    const b = await RawAgent.welcomed(e.url, 'node-b');
+    b.snapshotInline(1, [F[2]!], [F[2]!]);
+    await b.settled();
+    expect(table.get(digest(F[2]!))).toBeUndefined();
+  });
+});
+
 /** The text of one of F by its digest. */
 function bodyOf(d: string): string {
   const f = F.find((x) => digest(x) === d);
@@ -568,15 +761,55 @@ describe('the agent link', () => {
     return l;
   }
 
-  it('sends its snapshot by reference to a collector that offers it, and answers its request', async () => {
-    const e = await endpoint();
+  it('sends its snapshot by reference with inline what the filter lacks: no request round trip', async () => {
+    const filters = new ClassDigestFilters();
+    const e = await endpoint({ filters });
+    // A class the collector does not know: every body inline, applied at once.
     link(e.url, 'node-a', () => [F[0]!, F[1]!, F[2]!]);
     await eventually(() => expect(findingsOf(e, 'node-a')).toEqual([F[0], F[1], F[2]]));
+    expect(e.messages).toEqual(['hello', 'snapshot']);
+    // The second node's F[0] and F[2] arrive twice (kept); two more nodes then say the collector
+    // held what they sent inline: the class's filter learns it.
+    const nodes: [string, WireFinding][] = [
+      ['node-b', F[3]!],
+      ['node-c', F[4]!],
+      ['node-d', F[5]!],
+    ];
+    for (const [node, own] of nodes) {
+      link(e.url, node, () => [F[2]!, F[0]!, own]);
+      await eventually(() => expect(findingsOf(e, node)).toEqual([F[0], F[2], own]));
+    }
+    const filter = FindingFilter.fromWire(filters.forWelcome('h')!);
+    expect(F.map((f) => filter.has(digest(f)))).toEqual([
+      true,
+      false,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    link(e.url, 'node-e', () => [F[0]!, F[2]!, F[6]!]);
+    await eventually(() => expect(findingsOf(e, 'node-e')).toEqual([F[0], F[2], F[6]]));
+    expect(e.messages.filter((m) => m !== 'hello' && m !== 'snapshot')).toEqual([]);
+    // One object per finding across nodes, as with bodies.
+    expect(findingsOf(e, 'node-e')![0]).toBe(findingsOf(e, 'node-a')![0]);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it('answers the request when the filter claims what the collector lacks (a false positive)', async () => {
+    // A filter that claims every digest: every reference is a false positive.
+    const claimsAll = { hashes: 1, bits: Buffer.alloc(32, 0xff).toString('base64url') };
+    const filters = new (class extends ClassDigestFilters {
+      override forWelcome(): WireFindingFilter {
+        return claimsAll;
+      }
+    })();
+    const e = await endpoint({ filters });
+    link(e.url, 'node-a', () => [F[0]!, F[1]!]);
+    await eventually(() => expect(findingsOf(e, 'node-a')).toEqual([F[0], F[1]]));
     expect(e.messages).toEqual(['hello', 'snapshot', 'finding-bodies']);
-    // A second node with what the first sent: no bodies travel.
-    link(e.url, 'node-b', () => [F[2]!, F[0]!]);
-    await eventually(() => expect(findingsOf(e, 'node-b')).toEqual([F[0], F[2]]));
-    expect(e.messages.filter((m) => m === 'finding-bodies')).toHaveLength(1);
     expect(e.policyCloses).toEqual([]);
   });
 
@@ -595,6 +828,48 @@ describe('the agent link', () => {
       expect(old.received.map((r) => r.message.type)).not.toContain('finding-bodies');
     } finally {
       await old.stop();
+    }
+  });
+
+  it("inlines exactly the bodies the welcome's filter lacks, in the order of its findings", async () => {
+    const server = createServer();
+    const wss = new WebSocketServer({ server, path: AGENT_PATH });
+    const snapshots: Record<string, unknown>[] = [];
+    wss.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString()) as Record<string, unknown>;
+        if (m.type === 'snapshot') snapshots.push(m);
+        if (m.type === 'hello')
+          ws.send(
+            encode({
+              v: 1,
+              type: 'welcome',
+              collectorVersion: 't',
+              heartbeatIntervalMs: 60_000,
+              findingDigests: true,
+              findingFilter: FindingFilter.of([digest(F[0]!), digest(F[2]!)]).toWire(),
+            }),
+          );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      link(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, 'node-a', () => [
+        F[3]!,
+        F[0]!,
+        F[1]!,
+        F[2]!,
+      ]);
+      await eventually(() => expect(snapshots).toHaveLength(1));
+      expect(snapshots[0]).toMatchObject({
+        findingRefs: [F[3]!, F[0]!, F[1]!, F[2]!].map(digest),
+        findingBodies: [F[3]!, F[1]!].map(findingText),
+      });
+      expect(snapshots[0]).not.toHaveProperty('findings');
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.close();
     }
   });
 
@@ -632,6 +907,8 @@ describe('the agent link', () => {
       const [refs, full] = got.filter((m) => m.type === 'snapshot');
       expect(refs).toMatchObject({ findingRefs: [digest(F[0]!)] });
       expect(refs).not.toHaveProperty('findings');
+      // A collector whose welcome has no filter: references only, as before.
+      expect(refs).not.toHaveProperty('findingBodies');
       expect(full).toMatchObject({ findings: [F[0]] });
       expect(got.some((m) => m.type === 'finding-bodies')).toBe(false);
     } finally {

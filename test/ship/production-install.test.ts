@@ -56,6 +56,16 @@ describe('the container image recipe', () => {
     cpSync(path.join(build, 'dist'), path.join(app, 'dist'), { recursive: true });
     sh('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], app);
     expect(() => sh('node', ['-e', "require.resolve('vitest')"], app)).toThrow();
+    // ws masks and unmasks frames natively through bufferutil where it has a prebuilt binary (the
+    // image's linux-x64), with no install script run; elsewhere ws falls back to JavaScript.
+    if (process.platform === 'linux' && process.arch === 'x64')
+      expect(
+        sh(
+          'node',
+          ['-p', "require('node-gyp-build').resolve(require('path').dirname(require.resolve('bufferutil')))"],
+          app,
+        ),
+      ).toMatch(/prebuilds\/linux-x64\/bufferutil\.node/);
 
     expect(sh('node', ['dist/cli.js', 'agent', '--help'], app)).toContain('usage: mirrorscope agent');
     // The must-gather stage's /usr/bin/gather and the kubectl plugin run from the same install.

@@ -23,6 +23,9 @@ import {
   parseCollectorMessage,
   ProtocolError,
 } from '../../src/protocol/messages.js';
+import { FindingDigestTable } from '../../src/collector/finding-digest-table.js';
+import { SnapshotAssembly } from '../../src/collector/snapshot-assembly.js';
+import { FindingFilter } from '../../src/protocol/finding-filter.js';
 import type { Dialect } from './mutate.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -204,6 +207,9 @@ const JSON_DIALECT: Dialect = {
     '"snapshot"',
     '"delta"',
     '"findings"',
+    '"findingRefs"',
+    '"findingBodies"',
+    '"findingFilter"',
     '"v"',
     '"seq"',
     '"images"',
@@ -415,7 +421,65 @@ const protocolSeeds = [
     heartbeatIntervalMs: 30000,
     findingDigests: true,
   }),
+  encode({
+    v: 1,
+    type: 'welcome',
+    collectorVersion: '0.3.0',
+    heartbeatIntervalMs: 30000,
+    findingDigests: true,
+    findingFilter: { hashes: 16, bits: 'AgBAAAwAAAADAAAgAAAAAQCAAAAAQACEAIAAQAAEAAA' },
+  }),
+  encode({
+    v: 1,
+    type: 'snapshot',
+    seq: 5,
+    generatedAt: '2026-01-01T00:00:00Z',
+    configHash: 'sha256:x',
+    files: [],
+    findingRefs: [
+      'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0',
+      'H5GDDyEIQxT_Ecg7vQ6YWQ2IlSV4fAqHZspFqrJBi7A',
+    ],
+    findingBodies: [
+      '{"key":"k","id":"i","severity":"info","message":"m","file":null,"line":null,"scope":null,"fix":"f","image":null,"host":null}',
+    ],
+    hosts: [],
+    images: [],
+    scan: null,
+  }),
 ];
+
+/**
+ * What the collector does with a snapshot by reference (its inline bodies checked against their
+ * digests, then looked up) and the agent with a welcome's filter: a refusal is a ProtocolError.
+ */
+const fuzzTable = new FindingDigestTable({ entries: 1000, bytes: 1 << 20 });
+function assembleSnapshot(text: string): void {
+  if (text.includes('"welcome"')) {
+    const m = parseCollectorMessage(text);
+    if (m.type === 'welcome' && m.findingFilter !== undefined)
+      FindingFilter.fromWire(m.findingFilter).has('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+    return;
+  }
+  const m = parseAgentMessage(text);
+  if (m.type !== 'snapshot') return;
+  const assembly = new SnapshotAssembly({
+    table: fuzzTable,
+    intern: (f) => f,
+    internerEpoch: () => 0,
+    applySnapshot: () => undefined,
+    applyDelta: () => undefined,
+    send: () => undefined,
+    refuse: (reason) => {
+      throw new ProtocolError(reason);
+    },
+  });
+  try {
+    assembly.snapshot(m);
+  } finally {
+    assembly.dispose(); // a snapshot that waits for its bodies would hold a timer
+  }
+}
 
 export const TARGETS: readonly Target[] = [
   fileTarget('registries.conf', TOML, registriesSeeds, [MAIN], (text) =>
@@ -494,6 +558,7 @@ export const TARGETS: readonly Target[] = [
   }),
   messageTarget('agent message', protocolSeeds, parseAgentMessage),
   messageTarget('collector message', protocolSeeds, parseCollectorMessage),
+  messageTarget('snapshot assembly', protocolSeeds, assembleSnapshot),
 ];
 
 /** Targets that prove the runner itself notices each kind of failure (used by its own test). */

@@ -114,6 +114,22 @@ export class WitnessIndex implements FindingWitnesses {
   private versions = 0;
   private readonly singletons = new Singletons();
 
+  /** `onRelease`: a finding no node reports outside a class any more (the collector's interner keeps it then). */
+  constructor(private readonly onRelease?: (f: NodeFinding) => void) {}
+
+  /** A finding nodes report outside classes under `key` that `same` accepts, among its first `max` variants. */
+  findOutside(key: string, same: (f: NodeFinding) => boolean, max: number): NodeFinding | undefined {
+    const v = this.single.get(key);
+    if (v === undefined) return undefined;
+    if (!(v instanceof Map)) return same(v.finding) ? v.finding : undefined;
+    let looked = 0;
+    for (const f of v.keys()) {
+      if (same(f)) return f;
+      if (++looked === max) break;
+    }
+    return undefined;
+  }
+
   private nodesOf(m: Members | Single): readonly string[] {
     if (isSingle(m)) return this.singletons.of(m.node);
     return (m.array ??= Object.freeze([...m.nodes].sort()));
@@ -122,6 +138,11 @@ export class WitnessIndex implements FindingWitnesses {
   /** `node` now reports `after` instead of `before` outside any class (same objects when unchanged). */
   replace(node: string, before: readonly NodeFinding[], after: readonly NodeFinding[]): void {
     if (before === after) return;
+    // A node's first findings (every node once, at 15,000 nodes): no sets to build.
+    if (before.length === 0) {
+      for (const f of after) this.add(f, node);
+      return;
+    }
     const kept = new Set(after);
     for (const f of before) if (!kept.has(f)) this.remove(f, node);
     const had = new Set(before);
@@ -209,15 +230,24 @@ export class WitnessIndex implements FindingWitnesses {
     const v = this.single.get(f.key);
     if (v === undefined) return;
     if (!(v instanceof Map)) {
-      if (v.finding === f) this.single.delete(f.key);
+      if (v.finding !== f) return;
+      this.single.delete(f.key);
+      this.onRelease?.(f);
       return;
     }
-    if (!v.delete(f) || v.size > 1) return;
+    if (!v.delete(f)) return;
+    this.onRelease?.(f);
+    if (v.size > 1) return;
     const [last] = v.values();
     this.single.set(f.key, last!);
   }
 
   private add(f: NodeFinding, node: string): void {
+    // A key not seen yet (most are: 300,000 one-node findings): one lookup, not the two of entryOf and setEntry.
+    if (!this.single.has(f.key)) {
+      this.single.set(f.key, single(f, node, ++this.versions));
+      return;
+    }
     const entry = this.entryOf(f);
     if (entry === undefined) this.setEntry(single(f, node, ++this.versions));
     else if (isSingle(entry)) {
