@@ -525,6 +525,8 @@ function memberParts(
   // One pass over what may be thousands of findings: their keys, evidence, fixes and witnesses.
   const longest = g.longest;
   let within = isSortedSet(longest);
+  // The last list found within it (the findings of one class share theirs).
+  let checked: readonly string[] = longest;
   const tally = new EvidenceTally(locations);
   const keys = new Array<string>(members.length);
   const fix = members[0]!.fix;
@@ -538,7 +540,10 @@ function memberParts(
     // findings that joined it (thousands), each found in it by binary search.
     if (within) {
       const list = nodesOf(f, node);
-      if (list !== longest && list.length > 0) within = list.length === 1 && includes(longest, list[0]!);
+      if (list !== checked && list.length > 0) {
+        within = list.length === 1 ? includes(longest, list[0]!) : holdsAll(longest, [list]);
+        if (list.length > 1) checked = list;
+      }
     }
   }
   return {
