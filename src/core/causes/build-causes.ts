@@ -193,6 +193,17 @@ function sorted(values: Iterable<string>): string[] {
 }
 
 /** Strictly increasing: distinct and sorted already (witness lists usually are). */
+/** Witness lists of the store are frozen: whether one is a sorted set is found out once. */
+const SORTED_SETS = new WeakMap<readonly string[], boolean>();
+
+/** `isSortedSet`, remembered for a frozen list (the class list many causes of a large cluster share). */
+function sortedSet(values: readonly string[]): boolean {
+  if (values.length < 2 || !Object.isFrozen(values)) return isSortedSet(values);
+  let known = SORTED_SETS.get(values);
+  if (known === undefined) SORTED_SETS.set(values, (known = isSortedSet(values)));
+  return known;
+}
+
 function isSortedSet(values: readonly string[]): boolean {
   for (let i = 1; i < values.length; i++) if (values[i - 1]! >= values[i]!) return false;
   return true;
@@ -524,7 +535,7 @@ function memberParts(
   const members = primaryFirst(g);
   // One pass over what may be thousands of findings: their keys, evidence, fixes and witnesses.
   const longest = g.longest;
-  let within = isSortedSet(longest);
+  let within = sortedSet(longest);
   // The last list found within it (the findings of one class share theirs).
   let checked: readonly string[] = longest;
   const tally = new EvidenceTally(locations);
