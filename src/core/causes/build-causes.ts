@@ -10,7 +10,7 @@
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
 import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
-import type { CauseMemo, JoinText, Placement } from './cause-memo.js';
+import type { CauseMemo, JoinText, Placement, Where } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
 import { evidenceOf, EvidenceTally, Locations, MAX_QUOTED_CHARS, quoted } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
@@ -84,7 +84,7 @@ function hostOf(f: CauseFinding): string | null {
   return f.host ?? hostScope(f.scope) ?? hostInText(f.message);
 }
 
-function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): string {
+function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null, locations: Locations): string {
   switch (CAUSE_KINDS[kind].subject) {
     case 'hostname':
       if (host !== null) return hostnameOf(host);
@@ -94,8 +94,7 @@ function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): strin
       break;
     case 'location':
     case 'scope': {
-      if (CAUSE_KINDS[kind].subject === 'location' && f.file)
-        return f.line === null || f.line === undefined ? f.file : `${f.file}:${f.line}`;
+      if (CAUSE_KINDS[kind].subject === 'location' && f.file) return locations.of(f)!.at;
       const scope = f.scope ?? host ?? f.image;
       if (scope) return scope;
       break;
@@ -108,26 +107,28 @@ function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): strin
 
 const plainJoin: JoinText = (a, separator, b) => a + separator + b;
 
-/** Where `f` goes. */
-function placeFinding(f: CauseFinding, join: JoinText = plainJoin): Placement {
+/** Where `f` goes, in short. */
+function whereOf(f: CauseFinding, locations: Locations): Where {
   const kind = causeKindOf(f);
   const host = hostOf(f);
-  const subject = subjectOf(f, kind, host);
-  let familyHost: string | null = null;
-  if (host !== null) {
-    const family = kindFamily(kind);
-    familyHost = join(family, '|', family === 'network' ? hostnameOf(host) : host);
-  }
-  // A group named after the finding's own key is that finding's alone: nothing to share.
-  const own = subject === f.key;
+  const subject = subjectOf(f, kind, host, locations);
   return {
     role: AGGREGATES.has(f.id) ? 'aggregate' : isConsequence(f.id) ? 'consequence' : 'root',
     kind,
     host,
-    subject: own ? null : subject,
-    groupId: own ? null : join(kind, ':', subject),
-    familyHost,
+    // A group named after the finding's own key is that finding's alone: nothing to share.
+    subject: subject === f.key ? null : subject,
   };
+}
+
+/** Where a finding goes, in full: the ids of its group and of its family on its host. */
+function placementOf(w: Where, join: JoinText): Placement {
+  let familyHost: string | null = null;
+  if (w.host !== null) {
+    const family = kindFamily(w.kind);
+    familyHost = join(family, '|', family === 'network' ? hostnameOf(w.host) : w.host);
+  }
+  return { ...w, groupId: w.subject === null ? null : join(w.kind, ':', w.subject), familyHost };
 }
 
 /** What the headline names for a cause grouped by finding key. */
@@ -279,6 +280,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   }
   const node = input.node ?? null;
   const findings = input.findings;
+  const locations = memo?.locations ?? new Locations();
   // In the order they were founded (a consequence joins the first one with its image). A group of one
   // finding's own that nothing can join is its finding's place in the list, made into a group only
   // as it becomes a cause: 90,000 groups of a large cluster are not kept until the end.
@@ -339,7 +341,9 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   };
 
   const placed =
-    memo === null ? findings.map((f) => placeFinding(f)) : memo.placements(findings, placeFinding);
+    memo === null
+      ? findings.map((f) => placementOf(whereOf(f, locations), plainJoin))
+      : memo.placements(findings, whereOf, placementOf);
   if (input.distinctKeys === true) {
     sharedSubjects = new Map();
     for (let i = 0; i < placed.length; i++) {
@@ -402,7 +406,6 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
 
   const place = input.place ?? { kind: 'cluster' };
   if (memo === null) {
-    const locations = new Locations();
     return groups
       .map((g) => toCause(typeof g === 'number' ? groupAt(g) : g, node, input, place, null, locations))
       .sort(byImpact);
@@ -418,7 +421,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       ? memo.reuseOwn(g.at, images)
       : memo.reuse(g.id ?? ownId(g), g.members, g.roots, images);
     let cause: Cause;
-    if (reused === undefined) cause = toCause(g, node, input, place, memo, memo.locations);
+    if (reused === undefined) cause = toCause(g, node, input, place, memo, locations);
     else {
       const pods = podsOf(input, reused.affects.images, reused.affects.nodes);
       cause = pods === reused.affects.pods ? reused : { ...reused, affects: { ...reused.affects, pods } };

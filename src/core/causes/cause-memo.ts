@@ -36,11 +36,11 @@ export interface Placement {
   readonly familyHost: string | null;
 }
 
+/** A placement's own parts, which decide the rest. */
+export type Where = Pick<Placement, 'role' | 'kind' | 'host' | 'subject'>;
+
 /** `a`, `separator`, `b` as one text (a memo gives one copy of the texts many findings repeat). */
 export type JoinText = (a: string, separator: ':' | '|', b: string) => string;
-
-/** Where a finding goes, worked out from the finding (`join` words the group and family ids). */
-export type PlaceFinding = (f: CauseFinding, join: JoinText) => Placement;
 
 /** A cause as built last time from exactly these members (pods aside: the pods move on their own). */
 interface Built {
@@ -129,7 +129,11 @@ export class CauseMemo {
    * Where each of `findings` goes: the last call's answer for the findings it had in the same order
    * (one walk beside its list), `place` for the others.
    */
-  placements(findings: readonly CauseFinding[], place: PlaceFinding): Placement[] {
+  placements(
+    findings: readonly CauseFinding[],
+    where: (f: CauseFinding, locations: Locations) => Where,
+    complete: (w: Where, join: JoinText) => Placement,
+  ): Placement[] {
     const last = this.placedFindings;
     const lastPlaced = this.placedPlacements;
     const out = new Array<Placement>(findings.length);
@@ -149,7 +153,7 @@ export class CauseMemo {
         out[i] = lastPlaced[j++]!;
       } else {
         from[i] = -1;
-        out[i] = this.intern(place(f, this.join));
+        out[i] = this.intern(where(f, this.locations), complete);
         // New here when the next one is the last list's, else in place of the last list's.
         if (findings[i + 1] !== last[j]) j++;
       }
@@ -162,22 +166,23 @@ export class CauseMemo {
     return out;
   }
 
-  /** The one object for placements alike. */
-  private intern(p: Placement): Placement {
+  /** The one object for placements alike (made in full the first time). */
+  private intern(w: Where, complete: (w: Where, join: JoinText) => Placement): Placement {
     if (this.sharedCount >= MAX_SHARED_TEXTS) {
       this.shared = new Map();
       this.sharedCount = 0;
     }
-    let byKind = this.shared.get(p.role);
-    if (byKind === undefined) this.shared.set(p.role, (byKind = new Map()));
-    let byHost = byKind.get(p.kind);
-    if (byHost === undefined) byKind.set(p.kind, (byHost = new Map()));
-    let bySubject = byHost.get(p.host);
-    if (bySubject === undefined) byHost.set(p.host, (bySubject = new Map()));
-    const known = bySubject.get(p.subject);
-    if (known !== undefined) return known;
-    bySubject.set(p.subject, p);
-    this.sharedCount++;
+    let byKind = this.shared.get(w.role);
+    if (byKind === undefined) this.shared.set(w.role, (byKind = new Map()));
+    let byHost = byKind.get(w.kind);
+    if (byHost === undefined) byKind.set(w.kind, (byHost = new Map()));
+    let bySubject = byHost.get(w.host);
+    if (bySubject === undefined) byHost.set(w.host, (bySubject = new Map()));
+    let p = bySubject.get(w.subject);
+    if (p === undefined) {
+      bySubject.set(w.subject, (p = complete(w, this.join)));
+      this.sharedCount++;
+    }
     return p;
   }
 
