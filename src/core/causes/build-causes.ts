@@ -413,19 +413,27 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const causes: Cause[] = [];
   for (let k = 0; k < groups.length; k++) {
     const entry = groups[k]!;
-    const g = typeof entry === 'number' ? groupAt(entry) : entry;
+    if (typeof entry === 'number') {
+      // A group of its finding alone: the last call's cause of the finding, else made now.
+      const image = findings[entry]!.image;
+      const reused = memo.reuseOwn(entry, image ? memo.one(image) : []);
+      const cause =
+        reused === undefined
+          ? toCause(groupAt(entry), node, input, place, memo, locations)
+          : withPodsOf(reused, input);
+      memo.rememberOwn(entry, cause);
+      causes.push(cause);
+      continue;
+    }
+    const g = entry;
     const images = imagesOf(g, memo.one);
     // A group of one finding's own alone (most causes of a large cluster): found by the finding's place.
     const alone = g.id === null && g.members.length === 1;
     const reused = alone
       ? memo.reuseOwn(g.at, images)
       : memo.reuse(g.id ?? ownId(g), g.members, g.roots, images);
-    let cause: Cause;
-    if (reused === undefined) cause = toCause(g, node, input, place, memo, locations);
-    else {
-      const pods = podsOf(input, reused.affects.images, reused.affects.nodes);
-      cause = pods === reused.affects.pods ? reused : { ...reused, affects: { ...reused.affects, pods } };
-    }
+    const cause =
+      reused === undefined ? toCause(g, node, input, place, memo, locations) : withPodsOf(reused, input);
     if (alone) memo.rememberOwn(g.at, cause);
     else if (cause !== reused) memo.remember(cause.id, g.members, g.roots, cause);
     causes.push(cause);
@@ -459,6 +467,12 @@ const ID_PREFIXES = new Map<string, string>(Object.keys(CAUSE_KINDS).map((k) => 
 /** The id of a group of one finding's own: `kind:key`. */
 function ownId(g: Group): string {
   return (ID_PREFIXES.get(g.kind) ?? `${g.kind}:`) + g.subject;
+}
+
+/** `cause` with its pod count brought up to date (the same object when it did not move). */
+function withPodsOf(cause: Cause, input: CauseInput): Cause {
+  const pods = podsOf(input, cause.affects.images, cause.affects.nodes);
+  return pods === cause.affects.pods ? cause : { ...cause, affects: { ...cause.affects, pods } };
 }
 
 /** `causes` with their pod counts brought up to date (the same objects where they did not move). */
