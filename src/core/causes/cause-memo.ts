@@ -141,12 +141,19 @@ export class CauseMemo {
     let j = 0;
     for (let i = 0; i < findings.length; i++) {
       const f = findings[i]!;
-      if (last[j] !== f) {
-        // The ones before it in the last list are gone (a node's findings go together), or it is new.
-        const end = Math.min(last.length, j + RESYNC);
-        let k = j + 1;
-        while (k < end && last[k] !== f) k++;
-        if (k < end) j = k;
+      // Not the next one of the last list: new here (that one comes soon after), or the ones before
+      // it in the last list are gone (a node's findings go together), or it replaces that one.
+      let added = false;
+      if (last[j] !== f && j < last.length) {
+        const next = last[j];
+        for (let k = i + 1, end = Math.min(findings.length, i + RESYNC); k < end && !added; k++)
+          added = findings[k] === next;
+        if (!added) {
+          let k = j + 1;
+          const end = Math.min(last.length, j + RESYNC);
+          while (k < end && last[k] !== f) k++;
+          if (k < end) j = k;
+        }
       }
       if (last[j] === f) {
         from[i] = j;
@@ -154,8 +161,7 @@ export class CauseMemo {
       } else {
         from[i] = -1;
         out[i] = this.intern(where(f, this.locations), complete);
-        // New here when the next one is the last list's, else in place of the last list's.
-        if (findings[i + 1] !== last[j]) j++;
+        if (!added) j++;
       }
     }
     this.placedFindings = findings;
