@@ -552,8 +552,9 @@ function memberParts(
   const members = primaryFirst(g);
   // One pass over what may be thousands of findings: their keys, evidence, fixes and witnesses.
   const longest = g.longest;
-  let within = sortedSet(longest);
-  // The last list found within it (the findings of one class share theirs).
+  const sortedLongest = sortedSet(longest);
+  // Nodes outside it (a node that left the class, and its findings), and the last list looked at.
+  const outside = new Set<string>();
   let checked: readonly string[] = longest;
   const tally = new EvidenceTally(locations);
   const keys = new Array<string>(members.length);
@@ -566,10 +567,10 @@ function memberParts(
     if (i < g.roots && f.fix !== fix) fixes = 2;
     // A cause spanning a class of nodes: the class's list holds the witnesses of the one-node
     // findings that joined it (thousands), each found in it by binary search.
-    if (within) {
+    if (sortedLongest) {
       const list = nodesOf(f, node);
-      if (list !== checked && list.length > 0) {
-        within = list.length === 1 ? includes(longest, list[0]!) : holdsAll(longest, [list]);
+      if (list !== checked) {
+        for (let k = 0; k < list.length; k++) if (!includes(longest, list[k]!)) outside.add(list[k]!);
         if (list.length > 1) checked = list;
       }
     }
@@ -579,7 +580,11 @@ function memberParts(
     keys,
     severity: g.severity,
     mirrors,
-    nodeList: within ? longest : nodesOfAll(members, node),
+    nodeList: !sortedLongest
+      ? nodesOfAll(members, node)
+      : outside.size === 0
+        ? longest
+        : mergeSorted(longest, sorted(outside)),
     evidence: tally.lines(members),
     fixes,
   };
