@@ -97,7 +97,7 @@ export class CauseMemo {
     readonly failures: readonly ImageFailure[];
   } | null = null;
   /** The list of causes it returned, while something else holds it. */
-  private lastCauses_: WeakRef<readonly Cause[]> | null = null;
+  private lastAnswer: WeakRef<readonly Cause[]> | null = null;
   /** That list, held from the start of a build to its end (a build's own garbage collections keep it). */
   private held: readonly Cause[] | undefined = undefined;
   /** What goes with that list (and goes when it goes). */
@@ -105,7 +105,10 @@ export class CauseMemo {
   /** The last call's findings and their placements. */
   private placedFindings: readonly CauseFinding[] = [];
   private placedPlacements: readonly Placement[] = [];
-  /** This call: what the last call left (empty when its causes are gone), where each finding was then (-1: not there). */
+  /**
+   * This call: what the last call left (empty when its causes are gone), where each finding was then
+   * (-1: not there), and what it leaves.
+   */
   private previous: Kept = emptyKept();
   private from: Int32Array = new Int32Array(0);
   private next: Kept = emptyKept();
@@ -127,7 +130,7 @@ export class CauseMemo {
 
   /**
    * Where each of `findings` goes: the last call's answer for the findings it had in the same order
-   * (one walk beside its list), `place` for the others.
+   * (one walk beside its list), else worked out (`where`) and made in full once (`complete`).
    */
   placements(
     findings: readonly CauseFinding[],
@@ -241,12 +244,12 @@ export class CauseMemo {
    * own work collects garbage long before it comes to its causes.
    */
   begin(): void {
-    this.held = this.lastCauses_?.deref();
+    this.held = this.lastAnswer?.deref();
   }
 
   /** The last call's causes, while they live. */
   private lastList(): readonly Cause[] | undefined {
-    return this.held ?? this.lastCauses_?.deref();
+    return this.held ?? this.lastAnswer?.deref();
   }
 
   /** What goes with the last call's causes, while they live. */
@@ -258,7 +261,7 @@ export class CauseMemo {
   /** `causes` are the answer of this call: what goes with them is kept as long as they are. */
   private keep(causes: readonly Cause[], kept: Kept): void {
     this.kept.set(causes, kept);
-    this.lastCauses_ = new WeakRef(causes);
+    this.lastAnswer = new WeakRef(causes);
   }
 
   /** The cause built last time from the same members, roots and images (sorted); undefined when any differs. */
@@ -328,7 +331,10 @@ export class CauseMemo {
   }
 }
 
-/** What goes with the causes a call returned: the cause of each finding that was a group of its own alone (by its place in the call's findings), and their order. */
+/**
+ * What goes with the causes a call returned: the cause of each finding that was a group of its own
+ * alone (by the finding's place in the call's findings), and their order.
+ */
 interface Kept {
   readonly own: (Cause | undefined)[];
   readonly order: SortedReuse<Cause>;
