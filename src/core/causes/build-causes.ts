@@ -637,6 +637,7 @@ function toCause(
           file: primary.file ?? null,
         },
         place,
+        memo?.tracePrefix,
       ),
     },
     evidence,

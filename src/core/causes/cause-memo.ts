@@ -13,6 +13,7 @@
 // builds holds where findings go and the few causes many findings share, not a copy of the report.
 // A build after the report was collected makes those causes again from their findings.
 import { SortedReuse } from '../sorted-reuse.js';
+import { tracePrefix } from './commands.js';
 import { Locations } from './evidence.js';
 import type { CauseKind } from './kinds.js';
 import type { Cause, CauseFinding, ImageFailure } from './types.js';
@@ -120,6 +121,11 @@ export class CauseMemo {
 
   /** `[value]`, shared. */
   readonly one = (value: string): readonly string[] => this.lists.get(value);
+
+  private readonly prefixes = new Repeated<string>(tracePrefix);
+
+  /** What the trace command on `node` starts with, shared by the node's causes. */
+  readonly tracePrefix = (node: string): string => this.prefixes.get(node);
 
   /** The headline of a cause of `kind` about `subject`, shared. */
   headline(kind: CauseKind, subject: string, make: (subject: string) => string): string {
