@@ -10,7 +10,7 @@
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
 import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
-import type { CauseMemo, JoinText, Placement } from './cause-memo.js';
+import type { CauseMemo, JoinText, Placement, Where } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
 import { evidenceOf, EvidenceTally, Locations, MAX_QUOTED_CHARS, quoted } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
@@ -84,7 +84,7 @@ function hostOf(f: CauseFinding): string | null {
   return f.host ?? hostScope(f.scope) ?? hostInText(f.message);
 }
 
-function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): string {
+function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null, locations: Locations): string {
   switch (CAUSE_KINDS[kind].subject) {
     case 'hostname':
       if (host !== null) return hostnameOf(host);
@@ -94,8 +94,7 @@ function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): strin
       break;
     case 'location':
     case 'scope': {
-      if (CAUSE_KINDS[kind].subject === 'location' && f.file)
-        return f.line === null || f.line === undefined ? f.file : `${f.file}:${f.line}`;
+      if (CAUSE_KINDS[kind].subject === 'location' && f.file) return locations.of(f)!.at;
       const scope = f.scope ?? host ?? f.image;
       if (scope) return scope;
       break;
@@ -108,26 +107,28 @@ function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): strin
 
 const plainJoin: JoinText = (a, separator, b) => a + separator + b;
 
-/** Where `f` goes. */
-function placeFinding(f: CauseFinding, join: JoinText = plainJoin): Placement {
+/** Where `f` goes, in short. */
+function whereOf(f: CauseFinding, locations: Locations): Where {
   const kind = causeKindOf(f);
   const host = hostOf(f);
-  const subject = subjectOf(f, kind, host);
-  let familyHost: string | null = null;
-  if (host !== null) {
-    const family = kindFamily(kind);
-    familyHost = join(family, '|', family === 'network' ? hostnameOf(host) : host);
-  }
-  // A group named after the finding's own key is that finding's alone: nothing to share.
-  const own = subject === f.key;
+  const subject = subjectOf(f, kind, host, locations);
   return {
     role: AGGREGATES.has(f.id) ? 'aggregate' : isConsequence(f.id) ? 'consequence' : 'root',
     kind,
     host,
-    subject: own ? null : subject,
-    groupId: own ? null : join(kind, ':', subject),
-    familyHost,
+    // A group named after the finding's own key is that finding's alone: nothing to share.
+    subject: subject === f.key ? null : subject,
   };
+}
+
+/** Where a finding goes, in full: the ids of its group and of its family on its host. */
+function placementOf(w: Where, join: JoinText): Placement {
+  let familyHost: string | null = null;
+  if (w.host !== null) {
+    const family = kindFamily(w.kind);
+    familyHost = join(family, '|', family === 'network' ? hostnameOf(w.host) : w.host);
+  }
+  return { ...w, groupId: w.subject === null ? null : join(w.kind, ':', w.subject), familyHost };
 }
 
 /** What the headline names for a cause grouped by finding key. */
@@ -279,6 +280,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   }
   const node = input.node ?? null;
   const findings = input.findings;
+  const locations = memo?.locations ?? new Locations();
   // In the order they were founded (a consequence joins the first one with its image). A group of one
   // finding's own that nothing can join is its finding's place in the list, made into a group only
   // as it becomes a cause: 90,000 groups of a large cluster are not kept until the end.
@@ -339,7 +341,9 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   };
 
   const placed =
-    memo === null ? findings.map((f) => placeFinding(f)) : memo.placements(findings, placeFinding);
+    memo === null
+      ? findings.map((f) => placementOf(whereOf(f, locations), plainJoin))
+      : memo.placements(findings, whereOf, placementOf);
   if (input.distinctKeys === true) {
     sharedSubjects = new Map();
     for (let i = 0; i < placed.length; i++) {
@@ -402,7 +406,6 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
 
   const place = input.place ?? { kind: 'cluster' };
   if (memo === null) {
-    const locations = new Locations();
     return groups
       .map((g) => toCause(typeof g === 'number' ? groupAt(g) : g, node, input, place, null, locations))
       .sort(byImpact);
@@ -410,19 +413,27 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const causes: Cause[] = [];
   for (let k = 0; k < groups.length; k++) {
     const entry = groups[k]!;
-    const g = typeof entry === 'number' ? groupAt(entry) : entry;
+    if (typeof entry === 'number') {
+      // A group of its finding alone: the last call's cause of the finding, else made now.
+      const image = findings[entry]!.image;
+      const reused = memo.reuseOwn(entry, image ? memo.one(image) : []);
+      const cause =
+        reused === undefined
+          ? toCause(groupAt(entry), node, input, place, memo, locations)
+          : withPodsOf(reused, input);
+      memo.rememberOwn(entry, cause);
+      causes.push(cause);
+      continue;
+    }
+    const g = entry;
     const images = imagesOf(g, memo.one);
     // A group of one finding's own alone (most causes of a large cluster): found by the finding's place.
     const alone = g.id === null && g.members.length === 1;
     const reused = alone
       ? memo.reuseOwn(g.at, images)
       : memo.reuse(g.id ?? ownId(g), g.members, g.roots, images);
-    let cause: Cause;
-    if (reused === undefined) cause = toCause(g, node, input, place, memo, memo.locations);
-    else {
-      const pods = podsOf(input, reused.affects.images, reused.affects.nodes);
-      cause = pods === reused.affects.pods ? reused : { ...reused, affects: { ...reused.affects, pods } };
-    }
+    const cause =
+      reused === undefined ? toCause(g, node, input, place, memo, locations) : withPodsOf(reused, input);
     if (alone) memo.rememberOwn(g.at, cause);
     else if (cause !== reused) memo.remember(cause.id, g.members, g.roots, cause);
     causes.push(cause);
@@ -456,6 +467,12 @@ const ID_PREFIXES = new Map<string, string>(Object.keys(CAUSE_KINDS).map((k) => 
 /** The id of a group of one finding's own: `kind:key`. */
 function ownId(g: Group): string {
   return (ID_PREFIXES.get(g.kind) ?? `${g.kind}:`) + g.subject;
+}
+
+/** `cause` with its pod count brought up to date (the same object when it did not move). */
+function withPodsOf(cause: Cause, input: CauseInput): Cause {
+  const pods = podsOf(input, cause.affects.images, cause.affects.nodes);
+  return pods === cause.affects.pods ? cause : { ...cause, affects: { ...cause.affects, pods } };
 }
 
 /** `causes` with their pod counts brought up to date (the same objects where they did not move). */
@@ -535,8 +552,9 @@ function memberParts(
   const members = primaryFirst(g);
   // One pass over what may be thousands of findings: their keys, evidence, fixes and witnesses.
   const longest = g.longest;
-  let within = sortedSet(longest);
-  // The last list found within it (the findings of one class share theirs).
+  const sortedLongest = sortedSet(longest);
+  // Nodes outside it (a node that left the class, and its findings), and the last list looked at.
+  const outside = new Set<string>();
   let checked: readonly string[] = longest;
   const tally = new EvidenceTally(locations);
   const keys = new Array<string>(members.length);
@@ -549,10 +567,10 @@ function memberParts(
     if (i < g.roots && f.fix !== fix) fixes = 2;
     // A cause spanning a class of nodes: the class's list holds the witnesses of the one-node
     // findings that joined it (thousands), each found in it by binary search.
-    if (within) {
+    if (sortedLongest) {
       const list = nodesOf(f, node);
-      if (list !== checked && list.length > 0) {
-        within = list.length === 1 ? includes(longest, list[0]!) : holdsAll(longest, [list]);
+      if (list !== checked) {
+        for (let k = 0; k < list.length; k++) if (!includes(longest, list[k]!)) outside.add(list[k]!);
         if (list.length > 1) checked = list;
       }
     }
@@ -562,7 +580,11 @@ function memberParts(
     keys,
     severity: g.severity,
     mirrors,
-    nodeList: within ? longest : nodesOfAll(members, node),
+    nodeList: !sortedLongest
+      ? nodesOfAll(members, node)
+      : outside.size === 0
+        ? longest
+        : mergeSorted(longest, sorted(outside)),
     evidence: tally.lines(members),
     fixes,
   };
