@@ -30,7 +30,7 @@ import {
   generatedRegistriesConf,
   renderedConfig,
   templateConfig,
-  upsertLaggingWorkerPool,
+  laggingWorkerPool,
 } from '../test/support/mco-cluster.js';
 import { imageDigestMirrorSet, mcoNode } from '../test/support/openshift-objects.js';
 import { parse } from 'yaml';
@@ -270,7 +270,7 @@ function seedOpenShift(api: FakeKubeApi): void {
   ])
     api.upsert('machineconfigs', mc);
   // Mid-rollout: none of the machines counted as updated (every 100th node is the lagging one).
-  upsertLaggingWorkerPool(api, { machineCount: AGENTS, updatedMachineCount: 0 });
+  api.upsert('machineconfigpools', laggingWorkerPool({ machineCount: AGENTS, updatedMachineCount: 0 }));
 }
 
 interface SimAgent {

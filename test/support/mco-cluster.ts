@@ -108,26 +108,27 @@ export function diskDigests(registriesConf: string): { path: string; sha256: str
   ];
 }
 
-/**
- * The worker pool mid-rollout: its target is rendered-worker-new, which w1 and w3 run, while w2 is
- * still on rendered-worker-old (by default 3 machines, 1 updated). The rendered configs are the caller's.
- */
-export function upsertLaggingWorkerPool(
-  api: FakeKubeApi,
+/** The worker pool mid-rollout from rendered-worker-old to rendered-worker-new (by default 3 machines, 1 updated). */
+export function laggingWorkerPool(
   counts: { readonly machineCount: number; readonly updatedMachineCount: number } = {
     machineCount: 3,
     updatedMachineCount: 1,
   },
-): void {
-  api.upsert(
-    'machineconfigpools',
-    machineConfigPool('worker', {
-      target: 'rendered-worker-new',
-      current: 'rendered-worker-old',
-      sources: standardSources('worker'),
-      ...counts,
-    }),
-  );
+): ReturnType<typeof machineConfigPool> {
+  return machineConfigPool('worker', {
+    target: 'rendered-worker-new',
+    current: 'rendered-worker-old',
+    sources: standardSources('worker'),
+    ...counts,
+  });
+}
+
+/**
+ * The worker pool mid-rollout and its three nodes: w1 and w3 run rendered-worker-new, w2 is still on
+ * rendered-worker-old. The rendered configs are the caller's.
+ */
+export function upsertLaggingWorkerPool(api: FakeKubeApi): void {
+  api.upsert('machineconfigpools', laggingWorkerPool());
   api.upsert('nodes', mcoNode('w1', 'worker', { current: 'rendered-worker-new' }));
   api.upsert(
     'nodes',
