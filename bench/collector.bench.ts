@@ -221,6 +221,9 @@ function ownFindings(node: string): OwnFindings {
   return { texts, digests: texts.map(textDigest) };
 }
 
+/** The shared findings' references as JSON, without brackets: the same in every snapshot. */
+const SHARED_REFS_JSON = JSON.stringify(SHARED_DIGESTS).slice(1, -1);
+
 /**
  * The node's snapshot: with its findings' bodies, or (`own` given) by reference, as an agent
  * welcomed with findingDigests sends it, with inline (`filter` given) the bodies the filter lacks.
@@ -229,7 +232,7 @@ export function snapshotJson(node: string, n: number, own?: OwnFindings, filter?
   const findings =
     own === undefined
       ? `"findings":[${SHARED},${ownTexts(node).join(',')}]`
-      : `"findingRefs":${JSON.stringify([...SHARED_DIGESTS, ...own.digests])}${filter === undefined ? '' : `,"findingBodies":${inlineBodiesJson(own, filter)}`}`;
+      : `"findingRefs":[${SHARED_REFS_JSON},${JSON.stringify(own.digests).slice(1, -1)}]${filter === undefined ? '' : `,"findingBodies":${inlineBodiesJson(own, filter)}`}`;
   const drifted = n % 50 === 0;
   return `{"v":1,"type":"snapshot","seq":1,"generatedAt":"2026-11-23T12:00:00Z","configHash":"${drifted ? 'drifted' : 'main'}","files":${drifted ? DRIFTED_FILES : FILES},${findings},"hosts":${HOSTS},"images":${IMAGES},"scan":{"at":"2026-11-23T12:00:00Z","durationMs":1200,"probes":25}}`;
 }
@@ -239,20 +242,26 @@ const SHARED_BY_DIGEST = new Map(SHARED_DIGESTS.map((d, i) => [d, SHARED_TEXTS[i
 /**
  * The texts the filter lacks, in the order of the references, as the agent's FindingRefs picks
  * them. The shared findings' part is the same for every agent given one filter: tested once per
- * filter (the agents of a class mostly get the same one), not once per agent.
+ * filter (the agents of a class mostly get the same one), not once per agent; the node's own are
+ * tested each time.
  */
 function inlineBodiesJson(own: OwnFindings, wire: WireFindingFilter): string {
-  let shared = sharedInline.get(wire.bits);
-  const filter = FindingFilter.fromWire(wire);
-  if (shared === undefined) {
-    shared = SHARED_TEXTS.filter((_t, i) => !filter.has(SHARED_DIGESTS[i]!));
+  let known = sharedInline.get(wire.bits);
+  if (known === undefined) {
+    const filter = FindingFilter.fromWire(wire);
+    const shared = JSON.stringify(SHARED_TEXTS.filter((_t, i) => !filter.has(SHARED_DIGESTS[i]!))).slice(
+      1,
+      -1,
+    );
     if (sharedInline.size > 100) sharedInline.clear();
-    sharedInline.set(wire.bits, shared);
+    sharedInline.set(wire.bits, (known = { filter, shared }));
   }
-  return JSON.stringify([...shared, ...own.texts.filter((_t, i) => !filter.has(own.digests[i]!))]);
+  const { filter, shared } = known;
+  const ownJson = JSON.stringify(own.texts.filter((_t, i) => !filter.has(own.digests[i]!))).slice(1, -1);
+  return `[${shared}${shared !== '' && ownJson !== '' ? ',' : ''}${ownJson}]`;
 }
 
-const sharedInline = new Map<string, string[]>();
+const sharedInline = new Map<string, { filter: FindingFilter; shared: string }>();
 
 /** The answer to a findings-request for the node's snapshot: the texts of the digests asked for. */
 function findingBodiesJson(own: OwnFindings, asked: readonly string[]): string {

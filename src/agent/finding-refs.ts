@@ -9,10 +9,11 @@ import type { FindingFilter } from '../protocol/finding-filter.js';
 import { MAX_MESSAGE_BYTES, type SnapshotMessage, type SnapshotRefsMessage } from '../protocol/messages.js';
 
 /**
- * Most characters of inline bodies in one snapshot: a quarter of a message, so with JSON's escapes
- * and the rest of the snapshot it still fits.
+ * Most characters of inline bodies in one snapshot: an eighth of a message, so that even at three
+ * UTF-8 bytes a character (JSON's escapes at most double an ASCII one) and with the rest of the
+ * snapshot it still fits.
  */
-export const MAX_INLINE_CHARS = MAX_MESSAGE_BYTES / 4;
+export const MAX_INLINE_CHARS = MAX_MESSAGE_BYTES / 8;
 
 export class FindingRefs {
   /** The last snapshot's finding texts and their digests. */

@@ -318,7 +318,7 @@ export class AgentServer {
       ...(findingFilter === undefined ? {} : { findingFilter }),
     });
     const { generation, images, runtimeVersion } = this.hooks.imagesFor(hello.node);
-    conn.send({ v: 1, type: 'images', generation, images: [...images], runtimeVersion });
+    conn.send({ v: 1, type: 'images', generation, images, runtimeVersion });
     return id;
   }
 

@@ -84,6 +84,14 @@ function withBodies(m: SnapshotRefsMessage, findings: readonly WireFinding[]): S
   return out;
 }
 
+/** Positions of a snapshot's inline bodies: parsed (new to the table) and held (the table had them). */
+interface Inline {
+  readonly parsed: readonly number[];
+  readonly held: readonly number[];
+}
+
+const NO_INLINE: Inline = { parsed: [], held: [] };
+
 const INLINE_MISMATCH = 'an inline finding body that is not the text of the next reference with its digest';
 
 export class SnapshotAssembly {
@@ -104,9 +112,11 @@ export class SnapshotAssembly {
     const epoch = this.hooks.internerEpoch();
     this.hooks.table.sync(epoch);
     const bodies = this.hooks.table.resolve(refs);
-    if (m.findingBodies !== undefined && m.findingBodies.length > 0 && !this.inline(m, bodies)) return;
+    const inline =
+      m.findingBodies !== undefined && m.findingBodies.length > 0 ? this.inline(m, bodies) : NO_INLINE;
+    if (inline === null) return;
     // What is still unknown: first a well-formed digest (a table hit is one by construction), then
-    // asked for. Arrays, not a Set: this is the rare path, and a reference named twice is asked once below.
+    // asked for (a Set only on this path, which the filter makes rare).
     let missing: Set<string> | null = null;
     for (let i = 0; i < refs.length; i++) {
       if (bodies[i] !== undefined) continue;
@@ -117,6 +127,7 @@ export class SnapshotAssembly {
       }
       (missing ??= new Set()).add(d);
     }
+    if (inline !== NO_INLINE) this.keep(m, bodies, inline);
     if (missing === null) {
       this.apply(m, bodies as WireFinding[], epoch);
       return;
@@ -133,22 +144,23 @@ export class SnapshotAssembly {
   }
 
   /**
-   * Takes the snapshot's inline bodies into `bodies` (and the table); false when one is refused
-   * (the connection is then closing, and nothing of the message was kept). Each body must be the
-   * text of the next reference, in order, with its digest: one walk, no map.
+   * Checks the snapshot's inline bodies into `bodies`: null when one is refused (the connection is
+   * then closing). Each body must be the text of the next reference, in order, with its digest: one
+   * walk, no map. Nothing is kept yet (keep(), once the whole message checks out).
    */
-  private inline(m: SnapshotRefsMessage, bodies: (WireFinding | undefined)[]): boolean {
+  private inline(m: SnapshotRefsMessage, bodies: (WireFinding | undefined)[]): Inline | null {
     const refs = m.findingRefs;
-    const texts = m.findingBodies!;
+    // A digest named twice with one body inline: the other position is asked for (agents name
+    // each text once; this only costs a hand-made snapshot a round trip).
     const parsed: number[] = [];
-    let fresh: string[] | null = null;
+    const held: number[] = [];
     let p = 0;
-    for (const text of texts) {
+    for (const text of m.findingBodies!) {
       const digest = textDigest(text);
       while (p < refs.length && refs[p] !== digest) p++;
       if (p === refs.length) {
         this.refuse(INLINE_MISMATCH);
-        return false;
+        return null;
       }
       if (bodies[p] === undefined) {
         try {
@@ -156,29 +168,37 @@ export class SnapshotAssembly {
         } catch (err) {
           if (!(err instanceof ProtocolError)) throw err;
           this.refuse(err.message);
-          return false;
+          return null;
         }
         parsed.push(p);
-      } else (fresh ??= []).push(digest);
+      } else held.push(p);
       p++;
     }
-    // All checked: now shared.
+    return { parsed, held };
+  }
+
+  /**
+   * The inline bodies of a snapshot that checked out, shared: interned and offered to the table. A
+   * body the table held already (the filter lacked it) is kept in the table proper (it may have
+   * been known only by position, FindingDigestTable.resolve) and tells the class's filter.
+   */
+  private keep(m: SnapshotRefsMessage, bodies: (WireFinding | undefined)[], { parsed, held }: Inline): void {
+    const refs = m.findingRefs;
     const table = this.hooks.table;
     for (const i of parsed) {
       const shared = this.hooks.intern(bodies[i]!);
       bodies[i] = shared;
-      table.set(refs[i]!, shared);
+      table.offer(refs[i]!, shared);
     }
-    // A digest named again after its inline body: the table holds it now.
-    if (parsed.length > 0)
-      for (let i = parsed[0]! + 1; i < refs.length; i++) bodies[i] ??= table.get(refs[i]!);
-    if (fresh !== null && this.hooks.learn !== undefined) {
-      const inlined = new Set(parsed);
-      this.hooks.learn(m.configHash, fresh, () =>
-        refs.filter((_d, i) => bodies[i] !== undefined && !inlined.has(i)),
-      );
-    }
-    return true;
+    if (held.length === 0) return;
+    for (const i of held) table.set(refs[i]!, bodies[i]!);
+    if (this.hooks.learn === undefined) return;
+    const inlined = new Set(parsed);
+    this.hooks.learn(
+      m.configHash,
+      held.map((i) => refs[i]!),
+      () => refs.filter((_d, i) => bodies[i] !== undefined && !inlined.has(i)),
+    );
   }
 
   /** `chars`: the message's length, for the bound on what may queue. */
@@ -230,7 +250,7 @@ export class SnapshotAssembly {
     for (const [digest, body] of received) {
       const shared = this.hooks.intern(body);
       received.set(digest, shared);
-      this.hooks.table.set(digest, shared);
+      this.hooks.table.offer(digest, shared);
     }
     const refs = w.message.findingRefs;
     const bodies = w.bodies;

@@ -47,22 +47,23 @@
 // Bodies inline (additive to v1). The request above costs a round trip per connection, which in a
 // reconnect storm is most of what remains of the collector's work per agent. So a collector's
 // welcome may also carry `findingFilter` (finding-filter.ts): a Bloom filter of the digests it
-// holds for the hello's configHash (what that class of nodes' snapshots named that it already held),
-// cached per class and bounded (at most 6,144 digests, 16 KiB; a class that shares more gets none).
-// An agent so welcomed sends `findingRefs` for every finding plus `findingBodies`: the texts of
-// the digests the filter lacks, in the order of their references (at most half a message of them;
-// the rest are left to the request). The collector hashes each inline body as it hashes
-// finding-bodies: one that is not the text of the next references' digest in order (forged,
-// unasked, twice, out of order) or not a finding closes the connection (1008) and nothing of the
-// message is kept. A false positive (a digest the filter claims and the table lacks) falls back to
-// findings-request; a body inline that the collector held is only wasted bytes. An older agent
-// ignores the filter (references, then the request); an older collector sends none, and a newer
-// agent then sends references only. An empty filter (an unknown class) asks for every body.
-// What the filter tells the agent: the same bit per text as a reference (above), now before it
-// asks and for at most the class's held digests, blurred by false positives, plus roughly how many
-// digests the class holds (the filter's size, a power of two). Its bits cannot be turned back into
-// digests, let alone texts: testing a text needs the text. So it reveals nothing a snapshot by
-// reference does not, and the same reasoning holds: not hidden.
+// holds for the hello's configHash (those that two nodes of that class sent though it held them:
+// what the class shares), cached per class and bounded (at most 6,144 digests, 16 KiB; a class that
+// shares more gets none). An agent so welcomed sends `findingRefs` for every finding plus
+// `findingBodies`: the texts of the digests the filter lacks, in the order of their references (at
+// most 512 Ki characters of them; the rest are left to the request). The collector hashes each
+// inline body as it hashes finding-bodies: one that is not the text of the next reference with its
+// digest (forged, unasked, twice, out of order) or not a finding closes the connection (1008), and
+// nothing of the message is kept. A false positive (a digest the filter claims and the table lacks) falls
+// back to findings-request; a body inline that the collector held costs only its bytes. An older
+// agent ignores the filter (references, then the request); an older collector sends none, and a
+// newer agent then sends references only. An empty filter (an unknown class) asks for every body.
+// What the filter tells an agent: the same bit per text as a reference (above), now before it asks,
+// for the held digests of the class it names in hello (any class: hello's configHash is the
+// agent's word), blurred by false positives, plus roughly how many digests that class shares (the
+// filter's size, a power of two). Its bits cannot be turned back into digests, let alone texts:
+// testing a text needs the text. So it reveals nothing a snapshot by reference does not, and the
+// same reasoning holds: not hidden.
 import { SEVERITIES, type NodeFinding, type Severity } from '../core/findings/types.js';
 import type { ConfigFileDigest, HostProbe, ImageStatus, RuntimeInfo } from '../core/node-state.js';
 import type { NodeAuthState, SourceCredentialStatus } from '../core/credentials/source-credentials.js';

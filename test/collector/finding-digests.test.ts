@@ -288,6 +288,15 @@ describe('the digest table', () => {
     expect(small.get(digest(F[7]!))).toBe(F[7]);
   });
 
+  it('keeps an offered body the second time it is offered, not the first', () => {
+    const table = new FindingDigestTable();
+    for (const f of F) table.offer(digest(f), f);
+    expect(table.size).toBe(0);
+    table.offer(digest(F[3]!), F[3]!);
+    expect(table.get(digest(F[3]!))).toBe(F[3]);
+    expect(table.size).toBe(1);
+  });
+
   it('resolves by the last snapshot resolved only where the digest is the same', () => {
     const table = new FindingDigestTable({ entries: 2, bytes: 1 << 20 });
     table.resolved([F[0]!, F[1]!].map(digest), [F[0]!, F[1]!]);
@@ -358,7 +367,7 @@ describe('the interner epoch', () => {
 });
 
 describe('a snapshot by reference', () => {
-  it('is welcomed with findingDigests, asks only for the bodies the collector lacks, and shares them', async () => {
+  it('is welcomed with findingDigests, asks for the bodies the collector lacks, and keeps those that arrive twice', async () => {
     const e = await endpoint();
     const a = await RawAgent.connect(e.url, 'node-a');
     expect(await a.nth('welcome')).toMatchObject({ findingDigests: true });
@@ -372,21 +381,29 @@ describe('a snapshot by reference', () => {
     await a.settled();
     expect(findingsOf(e, 'node-a')).toEqual([F[0], F[1], F[2]]);
 
+    // A body that arrived once is not kept (most are one node's own): asked for again.
     const b = await RawAgent.welcomed(e.url, 'node-b');
     b.snapshot(1, [F[1]!, F[3]!, F[0]!], true);
-    expect((await b.nth('findings-request')).digests).toEqual([digest(F[3]!)]);
-    b.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[3]!)] });
+    expect((await b.nth('findings-request')).digests).toEqual([F[1]!, F[3]!, F[0]!].map(digest));
+    b.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [F[1]!, F[3]!, F[0]!].map(findingText) });
     await b.settled();
     expect(findingsOf(e, 'node-b')).toEqual([F[0], F[1], F[3]]);
     // One object per finding across nodes, as with bodies.
     expect(findingsOf(e, 'node-b')![1]).toBe(findingsOf(e, 'node-a')![1]);
 
-    // Everything known: applied at once, no request.
+    // F[0] and F[1] arrived twice: kept; F[3] once.
     const c = await RawAgent.welcomed(e.url, 'node-c');
-    c.snapshot(1, [F[3]!, F[2]!], true);
+    c.snapshot(1, [F[0]!, F[1]!, F[3]!], true);
+    expect((await c.nth('findings-request')).digests).toEqual([digest(F[3]!)]);
+    c.send({ v: 1, type: 'finding-bodies', seq: 1, bodies: [findingText(F[3]!)] });
     await c.settled();
-    expect(findingsOf(e, 'node-c')).toEqual([F[2], F[3]]);
-    expect(c.received.some((m) => m.type === 'findings-request')).toBe(false);
+
+    // Everything known: applied at once, no request.
+    const d = await RawAgent.welcomed(e.url, 'node-d');
+    d.snapshot(1, [F[3]!, F[0]!], true);
+    await d.settled();
+    expect(findingsOf(e, 'node-d')).toEqual([F[0], F[3]]);
+    expect(d.received.some((m) => m.type === 'findings-request')).toBe(false);
     expect(e.policyCloses).toEqual([]);
   });
 
@@ -602,9 +619,12 @@ describe('bodies inline, after a welcome with a filter', () => {
 
   it('a body the filter lacks but the table holds is taken as it is; a reference it claims but the table lacks is asked for', async () => {
     const e = await endpoint();
-    const a = await RawAgent.welcomed(e.url, 'node-a');
-    a.snapshotInline(1, [F[0]!, F[1]!], [F[0]!, F[1]!]);
-    await a.settled();
+    // Sent twice (two nodes): held.
+    for (const node of ['node-a', 'node-a2']) {
+      const a = await RawAgent.welcomed(e.url, node);
+      a.snapshotInline(1, [F[1]!, F[0]!], [F[1]!, F[0]!]);
+      await a.settled();
+    }
     const b = await RawAgent.welcomed(e.url, 'node-b');
     // F[0] again inline (held: its text is checked, then the table's copy used); F[3] by reference
     // only, as after a false positive.
@@ -615,6 +635,21 @@ describe('bodies inline, after a welcome with a filter', () => {
     await b.settled();
     expect(findingsOf(e, 'node-b')).toEqual([F[0], F[1], F[3]]);
     expect(findingsOf(e, 'node-b')![0]).toBe(findingsOf(e, 'node-a')![0]);
+    expect(e.policyCloses).toEqual([]);
+  });
+
+  it("keeps a node's own bodies out of the table until they arrive a second time", async () => {
+    const table = new FindingDigestTable();
+    const e = await endpoint({ table });
+    const a = await RawAgent.welcomed(e.url, 'node-a');
+    a.snapshotInline(1, [F[0]!, F[1]!], [F[0]!, F[1]!]);
+    await a.settled();
+    expect(table.size).toBe(0);
+    // The same node's next snapshot (or another node's) carries them again: now kept.
+    a.snapshotInline(2, [F[0]!, F[2]!], [F[0]!, F[2]!]);
+    await a.settled();
+    expect(table.get(digest(F[0]!))).toBe(findingsOf(e, 'node-a')![0]);
+    expect(table.size).toBe(1);
     expect(e.policyCloses).toEqual([]);
   });
 
@@ -658,17 +693,29 @@ describe('bodies inline, after a welcome with a filter', () => {
     }
   });
 
-  it('checks the form of a reference only when its table lacks it', async () => {
-    const e = await endpoint();
+  it('checks the form of a reference only when its table lacks it, and keeps nothing of a message it refuses', async () => {
+    const table = new FindingDigestTable();
+    const e = await endpoint({ table });
     const a = await RawAgent.welcomed(e.url, 'node-a');
     a.snapshotInline(1, [F[0]!], [F[0]!]);
     const { findings: _, ...rest } = snapshotOf(2, []);
-    a.send({ ...rest, findingRefs: [digest(F[0]!), `${digest(F[1]!).slice(0, 42)}+`] });
+    const malformed = `${digest(F[1]!).slice(0, 42)}+`;
+    // F[0] is known by position; F[2]'s body checks out, but the message does not.
+    a.send({
+      ...rest,
+      findingRefs: [digest(F[0]!), digest(F[2]!), malformed],
+      findingBodies: [findingText(F[2]!)],
+    });
     expect(await a.closed()).toEqual({
       code: 1008,
       reason: '"findingRefs" entries must be base64url SHA-256 digests',
     });
     expect(findingsOf(e, 'node-a')).toEqual([F[0]]);
+    // Had the refused message's F[2] counted as its first arrival, this one would keep it.
+    const b = await RawAgent.welcomed(e.url, 'node-b');
+    b.snapshotInline(1, [F[2]!], [F[2]!]);
+    await b.settled();
+    expect(table.get(digest(F[2]!))).toBeUndefined();
   });
 });
 
@@ -721,11 +768,17 @@ describe('the agent link', () => {
     link(e.url, 'node-a', () => [F[0]!, F[1]!, F[2]!]);
     await eventually(() => expect(findingsOf(e, 'node-a')).toEqual([F[0], F[1], F[2]]));
     expect(e.messages).toEqual(['hello', 'snapshot']);
-    // Two more nodes say the collector held what they sent inline: the class's filter learns it.
-    link(e.url, 'node-b', () => [F[2]!, F[0]!, F[3]!]);
-    await eventually(() => expect(findingsOf(e, 'node-b')).toEqual([F[0], F[2], F[3]]));
-    link(e.url, 'node-c', () => [F[0]!, F[2]!, F[4]!]);
-    await eventually(() => expect(findingsOf(e, 'node-c')).toEqual([F[0], F[2], F[4]]));
+    // The second node's F[0] and F[2] arrive twice (kept); two more nodes then say the collector
+    // held what they sent inline: the class's filter learns it.
+    const nodes: [string, WireFinding][] = [
+      ['node-b', F[3]!],
+      ['node-c', F[4]!],
+      ['node-d', F[5]!],
+    ];
+    for (const [node, own] of nodes) {
+      link(e.url, node, () => [F[2]!, F[0]!, own]);
+      await eventually(() => expect(findingsOf(e, node)).toEqual([F[0], F[2], own]));
+    }
     const filter = FindingFilter.fromWire(filters.forWelcome('h')!);
     expect(F.map((f) => filter.has(digest(f)))).toEqual([
       true,
@@ -737,11 +790,11 @@ describe('the agent link', () => {
       false,
       false,
     ]);
-    link(e.url, 'node-d', () => [F[0]!, F[2]!, F[5]!]);
-    await eventually(() => expect(findingsOf(e, 'node-d')).toEqual([F[0], F[2], F[5]]));
+    link(e.url, 'node-e', () => [F[0]!, F[2]!, F[6]!]);
+    await eventually(() => expect(findingsOf(e, 'node-e')).toEqual([F[0], F[2], F[6]]));
     expect(e.messages.filter((m) => m !== 'hello' && m !== 'snapshot')).toEqual([]);
     // One object per finding across nodes, as with bodies.
-    expect(findingsOf(e, 'node-d')![0]).toBe(findingsOf(e, 'node-a')![0]);
+    expect(findingsOf(e, 'node-e')![0]).toBe(findingsOf(e, 'node-a')![0]);
     expect(e.policyCloses).toEqual([]);
   });
 

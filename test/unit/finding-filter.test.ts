@@ -1,10 +1,14 @@
-// The welcome's Bloom filter of finding digests (src/protocol/finding-filter.ts) and the collector's
-// per-class cache of it (src/collector/class-digest-filters.ts).
+// The welcome's Bloom filter of finding digests (src/protocol/finding-filter.ts), the collector's
+// per-class cache of it (src/collector/class-digest-filters.ts), and the agent's use of it
+// (src/agent/finding-refs.ts).
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { FindingRefs, MAX_INLINE_CHARS } from '../../src/agent/finding-refs.js';
 import { ClassDigestFilters, MAX_CLASS_DIGESTS } from '../../src/collector/class-digest-filters.js';
+import { findingText } from '../../src/protocol/finding-digest.js';
 import { FindingFilter, MAX_FILTER_BITS } from '../../src/protocol/finding-filter.js';
-import { parseCollectorMessage } from '../../src/protocol/messages.js';
+import { parseCollectorMessage, type WireFinding } from '../../src/protocol/messages.js';
+import { snapshotMessage } from '../support/protocol-agent.js';
 
 const digestOf = (s: string): string => createHash('sha256').update(s).digest('base64url');
 const digests = (prefix: string, n: number): string[] =>
@@ -140,5 +144,46 @@ describe('the per-class filters', () => {
     for (const c of ['x', 'y', 'z']) for (const node of ['a', 'b']) filters.learn(c, node, shared, held);
     expect(FindingFilter.fromWire(filters.forWelcome('x')!).has(shared[0]!)).toBe(false);
     expect(FindingFilter.fromWire(filters.forWelcome('z')!).has(shared[0]!)).toBe(true);
+  });
+});
+
+describe("the agent's snapshot by reference", () => {
+  const finding = (i: number, message: string): WireFinding => ({
+    key: `k${i}`,
+    id: 'mirror-unreachable',
+    severity: 'warning',
+    message,
+    file: null,
+    line: null,
+    scope: null,
+    fix: 'f',
+    image: null,
+    host: null,
+  });
+
+  it('inlines what the filter lacks, each text once, up to its bound; the rest it answers when asked', () => {
+    const big = Array.from({ length: 40 }, (_, i) => finding(i, 'x'.repeat(16_000)));
+    const findings = [...big, big[0]!];
+    const refs = new FindingRefs();
+    const empty = FindingFilter.of([]);
+    const m = refs.byReference(snapshotMessage(findings, 3), empty);
+    expect(m.findingRefs).toHaveLength(41);
+    expect(m.findingRefs[40]).toBe(m.findingRefs[0]);
+    const inline = m.findingBodies!;
+    expect(inline.reduce((n, t) => n + t.length, 0)).toBeLessThanOrEqual(MAX_INLINE_CHARS);
+    expect(inline.length).toBeGreaterThan(20);
+    expect(inline.length).toBeLessThan(40);
+    expect(inline).toEqual(big.slice(0, inline.length).map(findingText));
+    // The rest, by the request.
+    const rest = m.findingRefs.slice(inline.length, 40);
+    expect(refs.bodies(3, rest)).toEqual(big.slice(inline.length).map(findingText));
+
+    // What the filter holds stays out.
+    const held = FindingFilter.of(m.findingRefs.slice(0, 39));
+    expect(refs.byReference(snapshotMessage(findings, 4), held).findingBodies).toEqual([
+      findingText(big[39]!),
+    ]);
+    // No filter (an older collector): references only.
+    expect(refs.byReference(snapshotMessage(findings, 5))).not.toHaveProperty('findingBodies');
   });
 });
