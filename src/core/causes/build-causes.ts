@@ -10,9 +10,9 @@
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
 import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
-import type { CauseMemo, JoinText, Placed } from './cause-memo.js';
+import type { CauseMemo, JoinText, Placement } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
-import { evidenceOf, MAX_QUOTED_CHARS, quoted } from './evidence.js';
+import { evidenceOf, Locations, MAX_QUOTED_CHARS, quoted } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
@@ -34,31 +34,46 @@ function isConsequence(id: string): boolean {
 interface Group {
   readonly kind: CauseKind;
   readonly subject: string;
+  /** `kind:subject`; null for a group of one finding's own (named after its key when it becomes a cause). */
+  readonly id: string | null;
   readonly host: string | null;
   /** Root findings first (they word the cause), then what joined. */
-  readonly members: Placed[];
+  readonly members: CauseFinding[];
   /** How many of `members` are root findings (they come first). */
   roots: number;
   /** The images of its findings: none, one (most causes), or a set. */
   images: null | string | Set<string>;
+  /** The hosts its findings are about, the same way. */
+  mirrors: null | string | Set<string>;
+  /** Where the finding that founded it is in the input. */
+  readonly at: number;
+}
+
+/** Adds `value` to a field that holds none, one or a set of texts. */
+function withText(values: null | string | Set<string>, value: string): string | Set<string> {
+  if (values === null) return value;
+  if (typeof values === 'string') return values === value ? values : new Set([values, value]);
+  return values.add(value);
 }
 
 function addImage(g: Group, image: string): void {
-  if (g.images === null) g.images = image;
-  else if (typeof g.images === 'string') {
-    if (g.images !== image) g.images = new Set([g.images, image]);
-  } else g.images.add(image);
+  g.images = withText(g.images, image);
 }
 
 function hasImage(g: Group, image: string): boolean {
   return g.images === image || (g.images instanceof Set && g.images.has(image));
 }
 
-/** The group's images, sorted (`one` makes the list of one). */
+/** Texts held as none, one or a set, sorted (`one` makes the list of one). */
+function listOf(values: null | string | Set<string>, one: OneList): readonly string[] {
+  if (values === null) return [];
+  if (typeof values === 'string') return one(values);
+  return sorted(values);
+}
+
+/** The group's images, sorted. */
 function imagesOf(g: Group, one: OneList): readonly string[] {
-  if (g.images === null) return [];
-  if (typeof g.images === 'string') return one(g.images);
-  return sorted(g.images);
+  return listOf(g.images, one);
 }
 
 function hostOf(f: CauseFinding): string | null {
@@ -87,8 +102,10 @@ function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): strin
   return f.key;
 }
 
+const plainJoin: JoinText = (a, separator, b) => a + separator + b;
+
 /** Where `f` goes. */
-function placeFinding(f: CauseFinding, join: JoinText = (a, separator, b) => a + separator + b): Placed {
+function placeFinding(f: CauseFinding, join: JoinText = plainJoin): Placement {
   const kind = causeKindOf(f);
   const host = hostOf(f);
   const subject = subjectOf(f, kind, host);
@@ -97,24 +114,23 @@ function placeFinding(f: CauseFinding, join: JoinText = (a, separator, b) => a +
     const family = kindFamily(kind);
     familyHost = join(family, '|', family === 'network' ? hostnameOf(host) : host);
   }
+  // A group named after the finding's own key is that finding's alone: nothing to share.
+  const own = subject === f.key;
   return {
-    finding: f,
     role: AGGREGATES.has(f.id) ? 'aggregate' : isConsequence(f.id) ? 'consequence' : 'root',
     kind,
-    catalogueKind: FINDING_CAUSE_KINDS[f.id],
     host,
-    subject,
-    // A group named after the finding's own key is that finding's alone: nothing to share.
-    groupId: subject === f.key ? `${kind}:${subject}` : join(kind, ':', subject),
+    subject: own ? null : subject,
+    groupId: own ? null : join(kind, ':', subject),
     familyHost,
   };
 }
 
 /** What the headline names for a cause grouped by finding key. */
-function displaySubject(kind: CauseKind, subject: string, first: CauseFinding): string {
+function displaySubject(kind: CauseKind, subject: string, first: CauseFinding, locations: Locations): string {
   if (CAUSE_KINDS[kind].subject !== 'finding' || subject !== first.key) return subject;
-  if (first.file)
-    return first.line === null || first.line === undefined ? first.file : `${first.file}:${first.line}`;
+  const location = locations.of(first);
+  if (location !== null) return location.at;
   const nodes = first.node ?? (first.nodes?.length ? first.nodes.slice(0, 3).join(', ') : undefined);
   return first.image ?? first.scope ?? first.host ?? nodes ?? first.id;
 }
@@ -125,14 +141,25 @@ function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {
   return fallback === null ? [] : [fallback];
 }
 
-function bySeverityThenKey(a: Placed, b: Placed): number {
-  return RANK[a.finding.severity] - RANK[b.finding.severity] || (a.finding.key < b.finding.key ? -1 : 1);
+function bySeverityThenKey(a: CauseFinding, b: CauseFinding): number {
+  return RANK[a.severity] - RANK[b.severity] || (a.key < b.key ? -1 : 1);
 }
 
-/** The finding that words a cause: one whose id is of the cause's kind, then the most severe. */
-function primaryFirst(kind: CauseKind): (a: Placed, b: Placed) => number {
-  const direct = (p: Placed) => (p.catalogueKind === kind ? 0 : 1);
-  return (a, b) => direct(a) - direct(b) || bySeverityThenKey(a, b);
+/**
+ * The members of `g` with the finding that words it first: root findings whose id is of the cause's
+ * kind, then the other roots, each most severe first; then what joined, as it joined.
+ */
+function primaryFirst(g: Group): CauseFinding[] {
+  const direct: CauseFinding[] = [];
+  const other: CauseFinding[] = [];
+  for (let i = 0; i < g.roots; i++) {
+    const f = g.members[i]!;
+    (FINDING_CAUSE_KINDS[f.id] === g.kind ? direct : other).push(f);
+  }
+  direct.sort(bySeverityThenKey);
+  for (const f of other.sort(bySeverityThenKey)) direct.push(f);
+  for (let i = g.roots; i < g.members.length; i++) direct.push(g.members[i]!);
+  return direct;
 }
 
 /** The cause of the first root finding that explains a failure of `image`, in source order. */
@@ -149,8 +176,8 @@ function explaining(
   return undefined;
 }
 
-function failingNode(joined: readonly Placed[]): string | undefined {
-  for (const { finding } of joined) {
+function failingNode(joined: readonly CauseFinding[]): string | undefined {
+  for (const finding of joined) {
     const n = finding.node ?? [...(finding.nodes ?? [])].sort()[0];
     if (n !== undefined) return n;
   }
@@ -233,50 +260,91 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   if (memo !== null) {
     // The same findings and failures as last time: the same causes, but for the pods they affect.
     const last = memo.lastCauses(input.findings, input.failures ?? []);
-    if (last !== null) return memo.updated(memo.order.sort(withPods(last, input, memo), byImpact));
+    if (last !== null) return memo.updated(withPods(last, input, memo), byImpact);
   }
   const node = input.node ?? null;
-  const groups = new Map<string, Group>();
+  const findings = input.findings;
+  // In the order they were founded (a consequence joins the first one with its image). A group of one
+  // finding's own that nothing can join is its finding's place in the list, made into a group only
+  // as it becomes a cause: 90,000 groups of a large cluster are not kept until the end.
+  const groups: (Group | number)[] = [];
+  const groupAt = (at: number): Group => {
+    const f = findings[at]!;
+    const p = placed[at]!;
+    return founding(f, p, at, f.key);
+  };
+  // By kind, then subject (a group of one finding's own: its key), as `kind:subject` would key them —
+  // without building that id for the 90,000 groups of one finding each of a large cluster.
+  const byKind = new Map<CauseKind, Map<string, Group>>();
   const byFamilyHost = new Map<string, Group>();
   // The group of each finding key that an image failure names (the only keys ever looked up).
   const byKey = new Map<string, Group>();
   const failureKeys = new Set<string>();
   for (const failure of input.failures ?? []) for (const key of failure.keys) failureKeys.add(key);
-  const add = (p: Placed, root: boolean): Group => {
-    let g = groups.get(p.groupId);
-    if (g === undefined) {
-      g = { kind: p.kind, subject: p.subject, host: p.host, members: [], roots: 0, images: null };
-      groups.set(p.groupId, g);
-      if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, g);
+  // Subjects of shared groups, by kind, when every finding has a key of its own: a group named after
+  // a key is then looked up only when a shared group has that key for subject.
+  let sharedSubjects: Map<CauseKind, Set<string>> | null = null;
+  // Founds the group of `f` (a root), or joins it.
+  const add = (f: CauseFinding, p: Placement, at: number): void => {
+    const subject = p.subject ?? f.key;
+    const alone =
+      p.subject === null && sharedSubjects !== null && sharedSubjects.get(p.kind)?.has(subject) !== true;
+    if (alone) {
+      const joinable = (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) || failureKeys.has(f.key);
+      if (!joinable) {
+        groups.push(at);
+        return;
+      }
     }
-    join(g, p, root);
-    return g;
+    let bySubject = alone ? undefined : byKind.get(p.kind);
+    if (bySubject === undefined && !alone) byKind.set(p.kind, (bySubject = new Map()));
+    const g = bySubject?.get(subject);
+    if (g !== undefined) {
+      join(g, f, p, true);
+      return;
+    }
+    const founded = founding(f, p, at, subject);
+    groups.push(founded);
+    bySubject?.set(subject, founded);
+    if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, founded);
+    if (failureKeys.has(f.key)) byKey.set(f.key, founded);
   };
-  const join = (g: Group, p: Placed, root: boolean): void => {
+  const join = (g: Group, f: CauseFinding, p: Placement, root: boolean): void => {
     if (root) {
-      if (g.roots === g.members.length) g.members.push(p);
-      else g.members.splice(g.roots, 0, p);
+      if (g.roots === g.members.length) g.members.push(f);
+      else g.members.splice(g.roots, 0, f);
       g.roots++;
-    } else g.members.push(p);
-    if (p.finding.image) addImage(g, p.finding.image);
-    if (failureKeys.has(p.finding.key)) byKey.set(p.finding.key, g);
+    } else g.members.push(f);
+    if (f.image) addImage(g, f.image);
+    if (p.host !== null) g.mirrors = withText(g.mirrors, p.host);
+    if (failureKeys.has(f.key)) byKey.set(f.key, g);
   };
 
-  const placed = input.findings.map((f) =>
-    memo === null ? placeFinding(f) : memo.placement(f, placeFinding),
-  );
-  const aggregates: Placed[] = [];
-  const consequences: Placed[] = [];
+  const placed =
+    memo === null ? findings.map((f) => placeFinding(f)) : memo.placements(findings, placeFinding);
+  if (input.distinctKeys === true) {
+    sharedSubjects = new Map();
+    for (let i = 0; i < placed.length; i++) {
+      const p = placed[i]!;
+      if (p.subject === null || (i > 0 && placed[i - 1] === p)) continue;
+      let subjects = sharedSubjects.get(p.kind);
+      if (subjects === undefined) sharedSubjects.set(p.kind, (subjects = new Set()));
+      subjects.add(p.subject);
+    }
+  }
+  const aggregates: number[] = [];
+  const consequences: number[] = [];
   for (let i = 0; i < placed.length; i++) {
     const p = placed[i]!;
-    if (p.role === 'aggregate') aggregates.push(p);
-    else if (p.role === 'consequence') consequences.push(p);
-    else add(p, true);
+    if (p.role === 'aggregate') aggregates.push(i);
+    else if (p.role === 'consequence') consequences.push(i);
+    else add(findings[i]!, p, i);
   }
-  for (const p of aggregates) {
+  for (const i of aggregates) {
+    const p = placed[i]!;
     const g = p.familyHost === null ? undefined : byFamilyHost.get(p.familyHost);
-    if (g !== undefined) join(g, p, false);
-    else add(p, true);
+    if (g !== undefined) join(g, findings[i]!, p, false);
+    else add(findings[i]!, p, i);
   }
 
   // Which root causes explain each image's failure, in source order.
@@ -288,9 +356,20 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     else list.push(failure);
     for (const key of failure.keys) if (rootKeys.has(key)) addImage(byKey.get(key)!, failure.image);
   }
-  const rootGroups = [...groups.values()];
-  for (const p of consequences) {
-    const f = p.finding;
+  // The first root group with `image` (a group of one finding's own is made where it is one).
+  const roots = groups.length;
+  const firstWithImage = (image: string): Group | undefined => {
+    for (let k = 0; k < roots; k++) {
+      const g = groups[k]!;
+      if (typeof g !== 'number') {
+        if (hasImage(g, image)) return g;
+      } else if (findings[g]!.image === image) return (groups[k] = groupAt(g));
+    }
+    return undefined;
+  };
+  for (const i of consequences) {
+    const p = placed[i]!;
+    const f = findings[i]!;
     const sameHost = p.familyHost === null ? undefined : byFamilyHost.get(p.familyHost);
     // A kubelet event names the source it is about: it joins a cause about that host, or stands for
     // one. The agent's own consequences are linked to what explains them.
@@ -298,34 +377,65 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (target === undefined && (p.host === null || !f.id.startsWith('pull-')))
       target =
         explaining(f.image ?? null, failuresByImage, rootKeys, byKey) ??
-        (f.image ? rootGroups.find((g) => hasImage(g, f.image!)) : undefined);
-    if (target !== undefined) join(target, p, false);
-    else add(p, true);
+        (f.image ? firstWithImage(f.image) : undefined);
+    if (target !== undefined) join(target, f, p, false);
+    else add(f, p, i);
   }
 
   const place = input.place ?? { kind: 'cluster' };
-  if (memo === null)
-    return [...groups].map(([id, g]) => toCause(g, id, node, input, place, null)).sort(byImpact);
+  if (memo === null) {
+    const locations = new Locations();
+    return groups
+      .map((g) => toCause(typeof g === 'number' ? groupAt(g) : g, node, input, place, null, locations))
+      .sort(byImpact);
+  }
   const causes: Cause[] = [];
-  groups.forEach((g, id) => {
-    const reused = memo.reuse(id, g.members, g.roots, imagesOf(g, memo.one));
-    if (reused === undefined) {
-      const cause = toCause(g, id, node, input, place, memo);
-      memo.remember(id, g.members, g.roots, cause);
-      causes.push(cause);
-      return;
-    }
-    const pods = podsOf(input, reused.affects.images, reused.affects.nodes);
-    if (pods === reused.affects.pods) causes.push(reused);
+  for (let k = 0; k < groups.length; k++) {
+    const entry = groups[k]!;
+    const g = typeof entry === 'number' ? groupAt(entry) : entry;
+    const images = imagesOf(g, memo.one);
+    // A group of one finding's own alone (most causes of a large cluster): found by the finding's place.
+    const alone = g.id === null && g.members.length === 1;
+    const reused = alone
+      ? memo.reuseOwn(g.at, images)
+      : memo.reuse(g.id ?? ownId(g), g.members, g.roots, images);
+    let cause: Cause;
+    if (reused === undefined) cause = toCause(g, node, input, place, memo, memo.locations);
     else {
-      const cause = { ...reused, affects: { ...reused.affects, pods } };
-      memo.remember(id, g.members, g.roots, cause);
-      causes.push(cause);
+      const pods = podsOf(input, reused.affects.images, reused.affects.nodes);
+      cause = pods === reused.affects.pods ? reused : { ...reused, affects: { ...reused.affects, pods } };
     }
-  });
-  const ordered = memo.order.sort(causes, byImpact);
-  memo.done(input.findings, input.failures ?? [], ordered);
+    if (alone) memo.rememberOwn(g.at, cause);
+    else if (cause !== reused) memo.remember(cause.id, g.members, g.roots, cause);
+    causes.push(cause);
+  }
+  const ordered = memo.sort(causes, byImpact);
+  memo.done(findings, input.failures ?? [], ordered);
   return ordered;
+}
+
+/** The group `f` founds. */
+function founding(f: CauseFinding, p: Placement, at: number, subject: string): Group {
+  // Most groups keep their one finding: a list of one, not one with room for 17.
+  return {
+    kind: p.kind,
+    subject,
+    id: p.groupId,
+    host: p.host,
+    members: [f],
+    roots: 1,
+    images: f.image ? f.image : null,
+    mirrors: p.host,
+    at,
+  };
+}
+
+/** `kind:` of each kind, made once. */
+const ID_PREFIXES = new Map<string, string>(Object.keys(CAUSE_KINDS).map((k) => [k, `${k}:`]));
+
+/** The id of a group of one finding's own: `kind:key`. */
+function ownId(g: Group): string {
+  return (ID_PREFIXES.get(g.kind) ?? `${g.kind}:`) + g.subject;
 }
 
 /** `causes` with their pod counts brought up to date (the same objects where they did not move). */
@@ -376,8 +486,9 @@ function memberParts(
   g: Group,
   node: string | null,
   one: OneList,
+  locations: Locations,
 ): {
-  members: readonly Placed[];
+  members: readonly CauseFinding[];
   severity: Severity;
   mirrors: readonly string[];
   nodeList: readonly string[];
@@ -385,54 +496,74 @@ function memberParts(
   /** How many fixes the root findings give (2: more than one). */
   fixes: number;
 } {
+  const mirrors = listOf(g.mirrors, one);
   if (g.members.length === 1) {
-    const p = g.members[0]!;
-    const own = nodesOf(p.finding, node);
+    const f = g.members[0]!;
+    const own = nodesOf(f, node);
     return {
       members: g.members,
-      severity: p.finding.severity,
-      mirrors: p.host === null ? [] : one(p.host),
+      severity: f.severity,
+      mirrors,
       nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
-      evidence: evidenceOf([p.finding]),
+      evidence: evidenceOf(g.members, locations),
       fixes: 1,
     };
   }
-  const members = [...g.members.slice(0, g.roots).sort(primaryFirst(g.kind)), ...g.members.slice(g.roots)];
+  const members = primaryFirst(g);
   let severity: Severity = 'info';
-  const mirrors = new Set<string>();
+  let longest: readonly string[] = [];
+  for (let i = 0; i < members.length; i++) {
+    const finding = members[i]!;
+    if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
+    const list = nodesOf(finding, node);
+    if (list.length > longest.length) longest = list;
+  }
+  const shown = evidenceOf(members, locations);
+  let fixes = 1;
+  for (let i = 1; i < g.roots && fixes === 1; i++) if (members[i]!.fix !== members[0]!.fix) fixes = 2;
+  return { members, severity, mirrors, nodeList: nodesOfAll(members, node, longest), evidence: shown, fixes };
+}
+
+/**
+ * Every node of `members`, sorted. A cause spanning a class of nodes: the class's list holds the
+ * witnesses of the one-node findings that joined it (thousands), each found in it by binary search.
+ */
+function nodesOfAll(
+  members: readonly CauseFinding[],
+  node: string | null,
+  longest: readonly string[],
+): readonly string[] {
+  if (isSortedSet(longest)) {
+    let within = true;
+    for (let i = 0; i < members.length && within; i++) {
+      const list = nodesOf(members[i]!, node);
+      if (list !== longest && list.length > 0) within = list.length === 1 && includes(longest, list[0]!);
+    }
+    if (within) return longest;
+  }
   // Findings of one class of nodes share one witness list: each list is merged once.
   const lists = new Set<readonly string[]>();
-  for (let i = 0; i < members.length; i++) {
-    const { finding, host } = members[i]!;
-    if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
-    lists.add(nodesOf(finding, node));
-    if (host !== null) mirrors.add(host);
-  }
-  const shown = evidenceOf(members.map((p) => p.finding));
-  let fixes = 1;
-  for (let i = 1; i < g.roots && fixes === 1; i++)
-    if (members[i]!.finding.fix !== members[0]!.finding.fix) fixes = 2;
-  const mirrorList = mirrors.size === 1 ? one(mirrors.values().next().value!) : sorted(mirrors);
-  return { members, severity, mirrors: mirrorList, nodeList: union(lists), evidence: shown, fixes };
+  for (let i = 0; i < members.length; i++) lists.add(nodesOf(members[i]!, node));
+  return union(lists);
 }
 
 function toCause(
   g: Group,
-  id: string,
   node: string | null,
   input: CauseInput,
   place: CommandPlace,
   memo: CauseMemo | null,
+  locations: Locations,
 ): Cause {
   const one = memo?.one ?? newList;
-  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node, one);
-  const primary = members[0]!.finding;
+  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node, one, locations);
+  const primary = members[0]!;
   const def = CAUSE_KINDS[g.kind];
   const images = imagesOf(g, one);
   const pods = podsOf(input, images, nodeList);
-  const subject = displaySubject(g.kind, g.subject, primary);
+  const subject = displaySubject(g.kind, g.subject, primary, locations);
   return {
-    id,
+    id: g.id ?? ownId(g),
     kind: g.kind,
     severity,
     title: memo === null ? def.headline(subject) : memo.headline(g.kind, subject, def.headline),
@@ -454,7 +585,7 @@ function toCause(
     },
     evidence,
     affects: { nodes: nodeList, pods, images, mirrors },
-    findings: members.map((p) => p.finding.key),
+    findings: members.length === 1 ? [primary.key] : members.map((f) => f.key),
   };
 }
 

@@ -2,22 +2,36 @@
 // finding goes (kind, host, group), and each cause whose findings are the very same objects as last
 // time. A report rebuilt every few seconds over 300,000 problems, most of them unchanged, then pays
 // for what changed. The caller owns the memo and passes the same `node` and `place` every time.
+//
+// Kept by position, not by finding: the findings of one call come mostly in the order of the last
+// one (the report's problems are sorted alike every build), so one walk beside the last call's list
+// finds what each finding had — no map of 300,000 findings, and no record per finding either: where
+// a finding goes is shared by every finding that goes there alike.
+//
+// The causes of one finding each (90,000 in a large cluster, ~600 bytes apiece) are kept only as
+// long as the list the last call returned lives (the report that holds it): a memo kept between
+// builds holds where findings go and the few causes many findings share, not a copy of the report.
+// A build after the report was collected makes those causes again from their findings.
 import { SortedReuse } from '../sorted-reuse.js';
+import { Locations } from './evidence.js';
 import type { CauseKind } from './kinds.js';
 import type { Cause, CauseFinding, ImageFailure } from './types.js';
 
-/** Where a finding goes: its cause kind, the host it is about, and the group it founds or joins. */
-export interface Placed {
-  readonly finding: CauseFinding;
+/**
+ * Where a finding goes, apart from the finding itself: its cause kind, the host it is about and the
+ * group it founds or joins. One object for every finding placed alike.
+ */
+export interface Placement {
   /** Roots found causes; aggregates join a root cause on their host; consequences what explains them. */
   readonly role: 'root' | 'aggregate' | 'consequence';
   readonly kind: CauseKind;
-  /** The kind the catalogue gives the finding's id: a finding of the cause's own kind words it. */
-  readonly catalogueKind: CauseKind | undefined;
   readonly host: string | null;
-  /** The group of a root finding (`kind:subject`) and its subject. */
-  readonly subject: string;
-  readonly groupId: string;
+  /**
+   * The group of a root finding (`kind:subject`) and its subject; both null for a group of the
+   * finding's own (named after its key, `kind:key`: nothing to share).
+   */
+  readonly subject: string | null;
+  readonly groupId: string | null;
   /** family|host of the kind: where aggregates and consequences on the same host join. */
   readonly familyHost: string | null;
 }
@@ -25,15 +39,21 @@ export interface Placed {
 /** `a`, `separator`, `b` as one text (a memo gives one copy of the texts many findings repeat). */
 export type JoinText = (a: string, separator: ':' | '|', b: string) => string;
 
+/** Where a finding goes, worked out from the finding (`join` words the group and family ids). */
+export type PlaceFinding = (f: CauseFinding, join: JoinText) => Placement;
+
 /** A cause as built last time from exactly these members (pods aside: the pods move on their own). */
 interface Built {
-  /** One member as it is (most causes of a large cluster have one), else a list. */
-  readonly members: Placed | readonly Placed[];
+  /** One member as it is, else a list. */
+  readonly members: CauseFinding | readonly CauseFinding[];
   readonly roots: number;
   readonly cause: Cause;
   /** The last call that built or reused it. */
   call: number;
 }
+
+/** How far the walk beside the last call's findings looks ahead for a finding that is not next. */
+const RESYNC = 64;
 
 /** Texts many findings repeat (`network|mirror.corp:5000`): kept once, not once per finding. */
 const MAX_SHARED_TEXTS = 100_000;
@@ -58,23 +78,42 @@ class Repeated<T> {
   }
 }
 
+/** Placements by their parts: role, kind, host, subject (null: the finding's own group). */
+type Placements = Map<string, Map<CauseKind, Map<string | null, Map<string | null, Placement>>>>;
+
 export class CauseMemo {
-  private readonly placed = new WeakMap<CauseFinding, Placed>();
   /** Joined texts by their separator, their first part, then their second part. */
   private readonly texts = new Map<string, Map<string, Map<string, string>>>();
   private textCount = 0;
-  /** By cause id; one map kept from call to call (90,000 causes are not inserted again each call). */
+  /** Every placement made, by its parts (a placement is shared by every finding placed alike). */
+  private shared: Placements = new Map();
+  private sharedCount = 0;
+  /** By cause id: the causes of groups other than one finding's own alone. */
   private readonly built = new Map<string, Built>();
   private call = 1;
+  /** What the last call grouped. */
   private last: {
     readonly findings: readonly CauseFinding[];
     readonly failures: readonly ImageFailure[];
-    readonly causes: readonly Cause[];
   } | null = null;
-  /** The causes in impact order (most stay from one call to the next). */
-  readonly order = new SortedReuse<Cause>();
+  /** The list of causes it returned, while something else holds it. */
+  private lastCauses_: WeakRef<readonly Cause[]> | null = null;
+  /** That list, held from the start of a build to its end (a build's own garbage collections keep it). */
+  private held: readonly Cause[] | undefined = undefined;
+  /** What goes with that list (and goes when it goes). */
+  private readonly kept = new WeakMap<readonly Cause[], Kept>();
+  /** The last call's findings and their placements. */
+  private placedFindings: readonly CauseFinding[] = [];
+  private placedPlacements: readonly Placement[] = [];
+  /** This call: what the last call left (empty when its causes are gone), where each finding was then (-1: not there). */
+  private previous: Kept = emptyKept();
+  private from: Int32Array = new Int32Array(0);
+  private next: Kept = emptyKept();
   private readonly lists = new Repeated<readonly string[]>((value) => Object.freeze([value]));
   private readonly headlines = new Map<CauseKind, Repeated<string>>();
+
+  /** The texts of places in files, shared by the causes that name them. */
+  readonly locations = new Locations();
 
   /** `[value]`, shared. */
   readonly one = (value: string): readonly string[] => this.lists.get(value);
@@ -86,9 +125,59 @@ export class CauseMemo {
     return byKind.get(subject);
   }
 
-  placement(f: CauseFinding, place: (f: CauseFinding, join: JoinText) => Placed): Placed {
-    let p = this.placed.get(f);
-    if (p === undefined) this.placed.set(f, (p = place(f, this.join)));
+  /**
+   * Where each of `findings` goes: the last call's answer for the findings it had in the same order
+   * (one walk beside its list), `place` for the others.
+   */
+  placements(findings: readonly CauseFinding[], place: PlaceFinding): Placement[] {
+    const last = this.placedFindings;
+    const lastPlaced = this.placedPlacements;
+    const out = new Array<Placement>(findings.length);
+    const from = new Int32Array(findings.length);
+    let j = 0;
+    for (let i = 0; i < findings.length; i++) {
+      const f = findings[i]!;
+      if (last[j] !== f) {
+        // The ones before it in the last list are gone (a node's findings go together), or it is new.
+        const end = Math.min(last.length, j + RESYNC);
+        let k = j + 1;
+        while (k < end && last[k] !== f) k++;
+        if (k < end) j = k;
+      }
+      if (last[j] === f) {
+        from[i] = j;
+        out[i] = lastPlaced[j++]!;
+      } else {
+        from[i] = -1;
+        out[i] = this.intern(place(f, this.join));
+        // New here when the next one is the last list's, else in place of the last list's.
+        if (findings[i + 1] !== last[j]) j++;
+      }
+    }
+    this.placedFindings = findings;
+    this.placedPlacements = out;
+    this.from = from;
+    this.previous = this.keptNow() ?? emptyKept();
+    this.next = { own: new Array<Cause | undefined>(findings.length), order: new SortedReuse() };
+    return out;
+  }
+
+  /** The one object for placements alike. */
+  private intern(p: Placement): Placement {
+    if (this.sharedCount >= MAX_SHARED_TEXTS) {
+      this.shared = new Map();
+      this.sharedCount = 0;
+    }
+    let byKind = this.shared.get(p.role);
+    if (byKind === undefined) this.shared.set(p.role, (byKind = new Map()));
+    let byHost = byKind.get(p.kind);
+    if (byHost === undefined) byKind.set(p.kind, (byHost = new Map()));
+    let bySubject = byHost.get(p.host);
+    if (bySubject === undefined) byHost.set(p.host, (bySubject = new Map()));
+    const known = bySubject.get(p.subject);
+    if (known !== undefined) return known;
+    bySubject.set(p.subject, p);
+    this.sharedCount++;
     return p;
   }
 
@@ -113,8 +202,61 @@ export class CauseMemo {
     return text;
   };
 
+  /**
+   * The cause built last time for the finding at `at` (of this call's list), when it was a group of
+   * its own alone then too, with the same images (sorted).
+   */
+  reuseOwn(at: number, images: readonly string[]): Cause | undefined {
+    const j = this.from[at]!;
+    const cause = j === -1 ? undefined : this.previous.own[j];
+    if (cause === undefined || !same(cause.affects.images, images)) return undefined;
+    return cause;
+  }
+
+  /** `cause` is that of the finding at `at`, a group of its own alone. */
+  rememberOwn(at: number, cause: Cause): void {
+    this.next.own[at] = cause;
+  }
+
+  /** `causes` in impact order: the last call's order, where the causes are the same. */
+  sort(causes: readonly Cause[], compare: (a: Cause, b: Cause) => number): readonly Cause[] {
+    const order = this.previous.order;
+    this.next = { own: this.next.own, order };
+    return order.sort(causes, compare);
+  }
+
+  /**
+   * A build starts: the last call's causes, if they still live, are held until `done` — the build's
+   * own work collects garbage long before it comes to its causes.
+   */
+  begin(): void {
+    this.held = this.lastCauses_?.deref();
+  }
+
+  /** The last call's causes, while they live. */
+  private lastList(): readonly Cause[] | undefined {
+    return this.held ?? this.lastCauses_?.deref();
+  }
+
+  /** What goes with the last call's causes, while they live. */
+  private keptNow(): Kept | undefined {
+    const causes = this.lastList();
+    return causes === undefined ? undefined : this.kept.get(causes);
+  }
+
+  /** `causes` are the answer of this call: what goes with them is kept as long as they are. */
+  private keep(causes: readonly Cause[], kept: Kept): void {
+    this.kept.set(causes, kept);
+    this.lastCauses_ = new WeakRef(causes);
+  }
+
   /** The cause built last time from the same members, roots and images (sorted); undefined when any differs. */
-  reuse(id: string, members: readonly Placed[], roots: number, images: readonly string[]): Cause | undefined {
+  reuse(
+    id: string,
+    members: readonly CauseFinding[],
+    roots: number,
+    images: readonly string[],
+  ): Cause | undefined {
     const b = this.built.get(id);
     if (b === undefined || b.roots !== roots) return undefined;
     if (
@@ -126,7 +268,7 @@ export class CauseMemo {
     return b.cause;
   }
 
-  remember(id: string, members: readonly Placed[], roots: number, cause: Cause): void {
+  remember(id: string, members: readonly CauseFinding[], roots: number, cause: Cause): void {
     // A copy of the exact length: a list grown by push keeps room for 17.
     const kept = members.length === 1 ? members[0]! : members.slice();
     this.built.set(id, { members: kept, roots, cause, call: this.call });
@@ -138,10 +280,15 @@ export class CauseMemo {
     this.built.forEach((b, id) => {
       if (b.call !== call) this.built.delete(id);
     });
-    this.last = { findings, failures, causes };
+    this.keep(causes, this.next);
+    this.held = undefined;
+    this.previous = emptyKept();
+    this.next = emptyKept();
+    this.from = new Int32Array(0);
+    this.last = { findings, failures };
   }
 
-  /** The causes of the last call when it had the same findings (the same list) and failures. */
+  /** The causes of the last call when it had the same findings (the same list) and failures, if they live. */
   lastCauses(findings: readonly CauseFinding[], failures: readonly ImageFailure[]): readonly Cause[] | null {
     const last = this.last;
     if (last === null || last.findings !== findings || last.failures.length !== failures.length) return null;
@@ -150,7 +297,7 @@ export class CauseMemo {
       const b = failures[i]!;
       if (a.image !== b.image || a.node !== b.node || !same(a.keys, b.keys)) return null;
     }
-    return last.causes;
+    return this.lastList() ?? null;
   }
 
   /** A cause of the last call now reads `updated` (its pods moved; the id is its group's). */
@@ -160,11 +307,24 @@ export class CauseMemo {
     return updated;
   }
 
-  /** The last call's causes, their pods brought up to date. */
-  updated(causes: readonly Cause[]): readonly Cause[] {
-    if (this.last !== null) this.last = { ...this.last, causes };
-    return causes;
+  /** The last call's causes in impact order, their pods brought up to date (`lastCauses` gave them). */
+  updated(causes: readonly Cause[], compare: (a: Cause, b: Cause) => number): readonly Cause[] {
+    const kept = this.keptNow()!;
+    const ordered = kept.order.sort(causes, compare);
+    this.keep(ordered, kept);
+    this.held = undefined;
+    return ordered;
   }
+}
+
+/** What goes with the causes a call returned: the cause of each finding that was a group of its own alone (by its place in the call's findings), and their order. */
+interface Kept {
+  readonly own: (Cause | undefined)[];
+  readonly order: SortedReuse<Cause>;
+}
+
+function emptyKept(): Kept {
+  return { own: [], order: new SortedReuse() };
 }
 
 function same<T>(a: readonly T[], b: readonly T[]): boolean {

@@ -34,22 +34,25 @@ export function traceCommand(place: CommandPlace, image: string, node: string | 
   return `mirrorscope trace --node ${shellWord(node)} ${shellWord(image)}`;
 }
 
-function hostCommands(kind: CauseKind, host: string): string[] {
-  const name = hostnameOf(host);
-  const port = host.length > name.length ? host.slice(name.length + 1) : '443';
+const NO_COMMANDS: readonly string[] = Object.freeze([]);
+
+function hostCommands(kind: CauseKind, host: string): readonly string[] {
   switch (kind) {
     case 'dns-failure':
-      return [`getent hosts ${shellWord(name)}`];
+      return [`getent hosts ${shellWord(hostnameOf(host))}`];
     case 'connection-refused':
     case 'timeout':
     case 'host-unreachable':
     case 'http-not-insecure':
       return [`curl -sS -o /dev/null -w '%{http_code}\\n' https://${shellWord(host)}/v2/`];
     case 'tls-ca-missing':
-    case 'tls-certificate-invalid':
+    case 'tls-certificate-invalid': {
+      const name = hostnameOf(host);
+      const port = host.length > name.length ? host.slice(name.length + 1) : '443';
       return [
         `openssl s_client -connect ${shellWord(`${name}:${port}`)} -servername ${shellWord(name)} -showcerts </dev/null`,
       ];
+    }
     case 'credentials-missing':
     case 'credentials-rejected':
     case 'credentials-only-in-pod-secret':
@@ -59,7 +62,7 @@ function hostCommands(kind: CauseKind, host: string): string[] {
         `oc get secret/pull-secret -n openshift-config -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d | jq -r '.auths | keys[]'`,
       ];
     default:
-      return [];
+      return NO_COMMANDS;
   }
 }
 
@@ -72,14 +75,24 @@ const CONFIG_KINDS: ReadonlySet<CauseKind> = new Set([
   'policy-rejects',
 ]);
 
+/** The command of the kind's own that needs no host (at most one per kind). */
+function kindCommand(kind: CauseKind, place: CommandPlace): string | null {
+  if (CONFIG_KINDS.has(kind)) return `mirrorscope check${localFlags(place)}`;
+  if (kind === 'rollout-lag' || kind === 'config-drift') return 'oc get mcp';
+  if (kind === 'agent-not-reporting')
+    return 'oc get pods -A -l app.kubernetes.io/name=mirrorscope-agent -o wide';
+  return null;
+}
+
 export function causeCommands(s: CommandSubject, place: CommandPlace): string[] {
-  const out: string[] = [];
-  if (s.image !== null) out.push(traceCommand(place, s.image, s.node));
-  if (s.host !== null) out.push(...hostCommands(s.kind, s.host));
-  if (CONFIG_KINDS.has(s.kind)) out.push(`mirrorscope check${localFlags(place)}`);
-  if (s.kind === 'rollout-lag' || s.kind === 'config-drift') out.push('oc get mcp');
-  if (s.kind === 'agent-not-reporting')
-    out.push('oc get pods -A -l app.kubernetes.io/name=mirrorscope-agent -o wide');
-  // A copy of the exact length (a list grown by push keeps room for 17): a report holds 90,000 of these.
-  return out.slice();
+  const trace = s.image === null ? null : traceCommand(place, s.image, s.node);
+  const host = s.host === null ? NO_COMMANDS : hostCommands(s.kind, s.host);
+  const own = kindCommand(s.kind, place);
+  // Lists of the exact length (a list grown by push keeps room for 17): a report holds 90,000 of these.
+  if (host.length === 0) {
+    if (trace === null) return own === null ? [] : [own];
+    return own === null ? [trace] : [trace, own];
+  }
+  const out = trace === null ? [...host] : [trace, ...host];
+  return own === null ? out : [...out, own];
 }

@@ -146,6 +146,8 @@ function causeStage(
   return causesOf(
     {
       findings: admission.length === 0 ? problems : [...problems, ...admission],
+      // Problems are one per key; an admission finding could share a problem's key.
+      distinctKeys: admission.length === 0,
       failures,
       podsOn,
       pods: (image, node) => (node === null ? 0 : (podsOn(image).get(node) ?? 0)),
@@ -177,6 +179,7 @@ function summaryOf(
 }
 
 export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): ClusterReport {
+  memo.begin();
   const cluster = clusterStage(input);
   const nodes = nodeStage(
     input,

@@ -25,6 +25,8 @@ export interface ReportMemo {
   ): readonly ReportFinding[];
   /** For the causes of the cluster (null: built from nothing). */
   readonly causes: CauseMemo | null;
+  /** A build starts. */
+  begin(): void;
   /** The build is over: what it did not use is forgotten. */
   done(): void;
 }
@@ -38,6 +40,7 @@ export const NO_MEMO: ReportMemo = {
   stable: (problem) => problem,
   sortProblems: (problems, compare) => [...problems].sort(compare),
   causes: null,
+  begin: () => undefined,
   done: () => undefined,
 };
 
@@ -107,6 +110,10 @@ export class WeakReportMemo implements ReportMemo {
     compare: (a: ReportFinding, b: ReportFinding) => number,
   ): readonly ReportFinding[] {
     return this.problemOrder.sort(problems, compare);
+  }
+
+  begin(): void {
+    this.causes.begin();
   }
 
   done(): void {
