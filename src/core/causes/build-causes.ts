@@ -12,7 +12,7 @@ import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
 import type { CauseMemo, JoinText, Placement } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
-import { evidenceOf, Locations, MAX_QUOTED_CHARS, quoted } from './evidence.js';
+import { evidenceOf, EvidenceTally, Locations, MAX_QUOTED_CHARS, quoted } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
@@ -45,6 +45,10 @@ interface Group {
   images: null | string | Set<string>;
   /** The hosts its findings are about, the same way. */
   mirrors: null | string | Set<string>;
+  /** The most severe of its findings. */
+  severity: Severity;
+  /** The longest witness list of its findings (a class's, where one joined: it usually holds the others). */
+  longest: readonly string[];
   /** Where the finding that founded it is in the input. */
   readonly at: number;
 }
@@ -189,6 +193,17 @@ function sorted(values: Iterable<string>): string[] {
 }
 
 /** Strictly increasing: distinct and sorted already (witness lists usually are). */
+/** Witness lists of the store are frozen: whether one is a sorted set is found out once. */
+const SORTED_SETS = new WeakMap<readonly string[], boolean>();
+
+/** `isSortedSet`, remembered for a frozen list (the class list many causes of a large cluster share). */
+function sortedSet(values: readonly string[]): boolean {
+  if (values.length < 2 || !Object.isFrozen(values)) return isSortedSet(values);
+  let known = SORTED_SETS.get(values);
+  if (known === undefined) SORTED_SETS.set(values, (known = isSortedSet(values)));
+  return known;
+}
+
 function isSortedSet(values: readonly string[]): boolean {
   for (let i = 1; i < values.length; i++) if (values[i - 1]! >= values[i]!) return false;
   return true;
@@ -271,7 +286,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const groupAt = (at: number): Group => {
     const f = findings[at]!;
     const p = placed[at]!;
-    return founding(f, p, at, f.key);
+    return founding(f, p, at, f.key, node);
   };
   // By kind, then subject (a group of one finding's own: its key), as `kind:subject` would key them —
   // without building that id for the 90,000 groups of one finding each of a large cluster.
@@ -303,7 +318,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       join(g, f, p, true);
       return;
     }
-    const founded = founding(f, p, at, subject);
+    const founded = founding(f, p, at, subject, node);
     groups.push(founded);
     bySubject?.set(subject, founded);
     if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, founded);
@@ -317,6 +332,9 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     } else g.members.push(f);
     if (f.image) addImage(g, f.image);
     if (p.host !== null) g.mirrors = withText(g.mirrors, p.host);
+    if (RANK[f.severity] < RANK[g.severity]) g.severity = f.severity;
+    const list = nodesOf(f, node);
+    if (list.length > g.longest.length) g.longest = list;
     if (failureKeys.has(f.key)) byKey.set(f.key, g);
   };
 
@@ -415,7 +433,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
 }
 
 /** The group `f` founds. */
-function founding(f: CauseFinding, p: Placement, at: number, subject: string): Group {
+function founding(f: CauseFinding, p: Placement, at: number, subject: string, node: string | null): Group {
   // Most groups keep their one finding: a list of one, not one with room for 17.
   return {
     kind: p.kind,
@@ -426,6 +444,8 @@ function founding(f: CauseFinding, p: Placement, at: number, subject: string): G
     roots: 1,
     images: f.image ? f.image : null,
     mirrors: p.host,
+    severity: f.severity,
+    longest: nodesOf(f, node),
     at,
   };
 }
@@ -489,6 +509,8 @@ function memberParts(
   locations: Locations,
 ): {
   members: readonly CauseFinding[];
+  /** Their keys. */
+  keys: readonly string[];
   severity: Severity;
   mirrors: readonly string[];
   nodeList: readonly string[];
@@ -502,6 +524,7 @@ function memberParts(
     const own = nodesOf(f, node);
     return {
       members: g.members,
+      keys: [f.key],
       severity: f.severity,
       mirrors,
       nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
@@ -510,37 +533,43 @@ function memberParts(
     };
   }
   const members = primaryFirst(g);
-  let severity: Severity = 'info';
-  let longest: readonly string[] = [];
-  for (let i = 0; i < members.length; i++) {
-    const finding = members[i]!;
-    if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
-    const list = nodesOf(finding, node);
-    if (list.length > longest.length) longest = list;
-  }
-  const shown = evidenceOf(members, locations);
+  // One pass over what may be thousands of findings: their keys, evidence, fixes and witnesses.
+  const longest = g.longest;
+  let within = sortedSet(longest);
+  // The last list found within it (the findings of one class share theirs).
+  let checked: readonly string[] = longest;
+  const tally = new EvidenceTally(locations);
+  const keys = new Array<string>(members.length);
+  const fix = members[0]!.fix;
   let fixes = 1;
-  for (let i = 1; i < g.roots && fixes === 1; i++) if (members[i]!.fix !== members[0]!.fix) fixes = 2;
-  return { members, severity, mirrors, nodeList: nodesOfAll(members, node, longest), evidence: shown, fixes };
+  for (let i = 0; i < members.length; i++) {
+    const f = members[i]!;
+    keys[i] = f.key;
+    tally.add(f);
+    if (i < g.roots && f.fix !== fix) fixes = 2;
+    // A cause spanning a class of nodes: the class's list holds the witnesses of the one-node
+    // findings that joined it (thousands), each found in it by binary search.
+    if (within) {
+      const list = nodesOf(f, node);
+      if (list !== checked && list.length > 0) {
+        within = list.length === 1 ? includes(longest, list[0]!) : holdsAll(longest, [list]);
+        if (list.length > 1) checked = list;
+      }
+    }
+  }
+  return {
+    members,
+    keys,
+    severity: g.severity,
+    mirrors,
+    nodeList: within ? longest : nodesOfAll(members, node),
+    evidence: tally.lines(members),
+    fixes,
+  };
 }
 
-/**
- * Every node of `members`, sorted. A cause spanning a class of nodes: the class's list holds the
- * witnesses of the one-node findings that joined it (thousands), each found in it by binary search.
- */
-function nodesOfAll(
-  members: readonly CauseFinding[],
-  node: string | null,
-  longest: readonly string[],
-): readonly string[] {
-  if (isSortedSet(longest)) {
-    let within = true;
-    for (let i = 0; i < members.length && within; i++) {
-      const list = nodesOf(members[i]!, node);
-      if (list !== longest && list.length > 0) within = list.length === 1 && includes(longest, list[0]!);
-    }
-    if (within) return longest;
-  }
+/** Every node of `members`, sorted. */
+function nodesOfAll(members: readonly CauseFinding[], node: string | null): readonly string[] {
   // Findings of one class of nodes share one witness list: each list is merged once.
   const lists = new Set<readonly string[]>();
   for (let i = 0; i < members.length; i++) lists.add(nodesOf(members[i]!, node));
@@ -556,7 +585,12 @@ function toCause(
   locations: Locations,
 ): Cause {
   const one = memo?.one ?? newList;
-  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node, one, locations);
+  const { members, keys, severity, mirrors, nodeList, evidence, fixes } = memberParts(
+    g,
+    node,
+    one,
+    locations,
+  );
   const primary = members[0]!;
   const def = CAUSE_KINDS[g.kind];
   const images = imagesOf(g, one);
@@ -585,7 +619,7 @@ function toCause(
     },
     evidence,
     affects: { nodes: nodeList, pods, images, mirrors },
-    findings: members.length === 1 ? [primary.key] : members.map((f) => f.key),
+    findings: keys,
   };
 }
 
