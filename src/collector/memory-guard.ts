@@ -21,7 +21,8 @@ export const RESUME_AGENTS = 0.75;
 /** A step is repeated at most this often: shedding what a reader rebuilds at once would only churn. */
 const SHED_EVERY_MS = 10_000;
 
-export type ShedStep = 'report' | 'history' | 'agents';
+export const SHED_STEPS = ['report', 'history', 'agents'] as const;
+export type ShedStep = (typeof SHED_STEPS)[number];
 
 export interface MemoryGuardOptions {
   /** Step 1: drop the cached report (rebuilt on demand). */

@@ -3,6 +3,7 @@
 // low-cardinality: registry host (the MAX_LABEL_VALUES most failing), pool, severity, state, cause
 // kind — never image or node.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { SHED_STEPS } from './memory-guard.js';
 import { countCauses } from '../core/causes/of-scan.js';
 import type { ClusterReport } from '../core/report/types.js';
 import { mostImportant, type MetricSpec } from '../metrics/spec.js';
@@ -327,6 +328,12 @@ export function createMetrics(
     apiAuthFailures: new Counter({ ...spec('apiAuthFailures'), registers }),
     configMapWrites: new Counter({ ...spec('configMapWrites'), registers }),
     kubeWrites: new Counter({ ...spec('kubeWrites'), registers }),
-    memorySheds: new Counter({ ...spec('memorySheds'), registers }),
+    memorySheds: zeroed(new Counter({ ...spec('memorySheds'), registers }), 'step', SHED_STEPS),
   };
+}
+
+/** Each label value's series exported from the start (at 0), so that increase() sees the first step. */
+function zeroed<L extends string>(counter: Counter<L>, label: L, values: readonly string[]): Counter<L> {
+  for (const value of values) counter.inc({ [label]: value } as Partial<Record<L, string>>, 0);
+  return counter;
 }

@@ -7,7 +7,7 @@ import { NodeStore } from '../../src/collector/node-store.js';
 import { buildReport } from '../../src/core/report/build-report.js';
 import type { ClusterReport, NodeInput } from '../../src/core/report/types.js';
 import type { DeltaMessage, SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
-import { finding } from '../support/protocol-agent.js';
+import { finding, helloMessage } from '../support/protocol-agent.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const NODES = ['w1', 'w2', 'w3', 'w4'];
@@ -166,18 +166,7 @@ describe('placing a node whatever order it lists its findings in', () => {
   it('puts a node that lists the class in another order, or repeats findings, in the same class', () => {
     const store = new NodeStore();
     const place = (node: string, findings: WireFinding[]): void => {
-      const c = store.hello(
-        {
-          v: 1,
-          type: 'hello',
-          node,
-          agentVersion: 't',
-          configHash: 'pool-hash',
-          pod: { name: null, namespace: null },
-        },
-        NOW,
-      );
-      store.snapshot(node, c, snapshot(findings), NOW);
+      store.snapshot(node, store.hello(helloMessage(node, 'pool-hash'), NOW), snapshot(findings), NOW);
     };
     place('w1', [...shared(), own('w1')]);
     place('w2', [...shared(), own('w2')]);

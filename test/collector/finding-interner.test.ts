@@ -5,25 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { FindingInterner } from '../../src/collector/finding-interner.js';
 import { NodeStore } from '../../src/collector/node-store.js';
-import type { SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
-import { finding } from '../support/protocol-agent.js';
+import { finding, helloMessage, snapshotMessage as snapshot } from '../support/protocol-agent.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
-
-function snapshot(findings: WireFinding[]): SnapshotMessage {
-  return {
-    v: 1,
-    type: 'snapshot',
-    seq: 1,
-    generatedAt: '',
-    configHash: 'h',
-    files: [],
-    findings,
-    hosts: [],
-    images: [],
-    scan: null,
-  };
-}
 
 describe('finding interner bounds', () => {
   it('needs a rebuild past twice what is held, and past its floors', () => {
@@ -44,17 +28,7 @@ describe('finding interner bounds', () => {
     // 3,000 nodes × 40 findings of their own: 120,000 live entries, past the floor of 100,000.
     for (let n = 0; n < 3000; n++) {
       const node = `n${n}`;
-      const c = store.hello(
-        {
-          v: 1,
-          type: 'hello',
-          node,
-          agentVersion: 't',
-          configHash: 'h',
-          pod: { name: null, namespace: null },
-        },
-        NOW,
-      );
+      const c = store.hello(helloMessage(node), NOW);
       connections.push(c);
       const own = Array.from({ length: 40 }, (_, i) => finding({ id: 'x', key: `${node}-${i}` }));
       store.snapshot(node, c, snapshot([finding({ id: 'shared', key: 'shared' }), ...own]), NOW);
@@ -74,18 +48,7 @@ describe('finding interner bounds', () => {
 
   it('hands out one copy of a finding, held by one node, by several, by none, and again', () => {
     const store = new NodeStore();
-    const hello = (node: string): number =>
-      store.hello(
-        {
-          v: 1,
-          type: 'hello',
-          node,
-          agentVersion: 't',
-          configHash: 'h',
-          pod: { name: null, namespace: null },
-        },
-        NOW,
-      );
+    const hello = (node: string): number => store.hello(helloMessage(node), NOW);
     const shared = () => finding({ id: 'shared', key: 'shared' });
     const own = () => finding({ id: 'x', key: 'k', message: 'about a1' });
     const a1 = hello('a1');

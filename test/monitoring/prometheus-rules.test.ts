@@ -48,7 +48,8 @@ const alerts = ruleSpec.groups.flatMap((g) => g.rules).filter((r) => r.alert !==
 const dir = mkdtempSync(path.join(tmpdir(), 'mirrorscope-promtool-'));
 writeFileSync(path.join(dir, 'rules.yaml'), stringify(ruleSpec));
 
-type Series = { labels: Record<string, string>; value: number };
+/** A scraped sample; `values`, a promtool expansion (`0x20 1x70`), stands for a series that changes. */
+type Series = { labels: Record<string, string>; value: number; values?: string };
 
 /** `name{a="b"} 1` lines of a scrape (the mirrorscope families only), with the target's labels added. */
 function seriesOf(exposition: string, target: Record<string, string>): Series[] {
@@ -236,7 +237,7 @@ async function promtoolTest(
   up: readonly string[] = [COLLECTOR_JOB, AGENT_JOB],
 ): Promise<string> {
   const input = [
-    ...series.map((s) => ({ series: selector(s.labels), values: `${s.value}x90` })),
+    ...series.map((s) => ({ series: selector(s.labels), values: s.values ?? `${s.value}x90` })),
     ...up.map((job) => ({ series: `up{job="${job}"}`, values: '1x90' })),
   ];
   const file = path.join(dir, `${name}.test.yaml`);
@@ -407,6 +408,33 @@ describe('PrometheusRule', () => {
     const out = await promtoolTest(
       'early',
       names.map((alertname) => ({ eval_time: '5m', alertname, exp_alerts: [] })),
+    );
+    expect(out).toContain('SUCCESS');
+  });
+
+  it('says when the collector shed memory, by step, for 30 minutes after', async () => {
+    const SHEDS = 'mirrorscope_collector_memory_sheds_total';
+    const sheds = captured.filter((s) => s.labels.__name__ === SHEDS);
+    // Exported at 0 from the start, so that the first step is an increase.
+    expect(sheds.map((s) => [s.labels.step, s.value])).toEqual([
+      ['report', 0],
+      ['history', 0],
+      ['agents', 0],
+    ]);
+    const shedAt20m = sheds.map((s) => (s.labels.step === 'report' ? { ...s, values: '0x20 1x70' } : s));
+    const labels = { namespace: 'mirrorscope', job: COLLECTOR_JOB, step: 'report' };
+    const out = await promtoolTest(
+      'memory-sheds',
+      [
+        { eval_time: '15m', alertname: 'MirrorscopeCollectorShedsMemory', exp_alerts: [] },
+        {
+          eval_time: '25m',
+          alertname: 'MirrorscopeCollectorShedsMemory',
+          exp_alerts: [alert('MirrorscopeCollectorShedsMemory', labels, 1)],
+        },
+        { eval_time: '55m', alertname: 'MirrorscopeCollectorShedsMemory', exp_alerts: [] },
+      ],
+      [...captured.filter((s) => s.labels.__name__ !== SHEDS), ...shedAt20m],
     );
     expect(out).toContain('SUCCESS');
   });

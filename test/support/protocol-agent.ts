@@ -9,6 +9,7 @@ import {
   type AgentMessage,
   type CollectorMessage,
   type HostProbe,
+  type HelloMessage,
   type ImageStatus,
   type SnapshotMessage,
   type WireFinding,
@@ -151,6 +152,11 @@ export function finding(partial: Partial<WireFinding> & Pick<WireFinding, 'id' |
     host: null,
     ...partial,
   };
+}
+
+/** The hello of an agent on `node` (config hash `h` unless given). */
+export function helloMessage(node: string, configHash = 'h'): HelloMessage {
+  return { v: 1, type: 'hello', node, agentVersion: 't', configHash, pod: { name: null, namespace: null } };
 }
 
 /** A snapshot of just these findings (no files, hosts, images or scan), config hash `h`. */

@@ -10,9 +10,9 @@
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
 import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
-import type { CauseMemo, JoinText, Placement } from './cause-memo.js';
+import type { CauseMemo, JoinText, Placement, Where } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
-import { evidenceOf, Locations, MAX_QUOTED_CHARS, quoted } from './evidence.js';
+import { evidenceOf, EvidenceTally, Locations, MAX_QUOTED_CHARS, quoted } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
@@ -45,6 +45,10 @@ interface Group {
   images: null | string | Set<string>;
   /** The hosts its findings are about, the same way. */
   mirrors: null | string | Set<string>;
+  /** The most severe of its findings. */
+  severity: Severity;
+  /** The longest witness list of its findings (a class's, where one joined: it usually holds the others). */
+  longest: readonly string[];
   /** Where the finding that founded it is in the input. */
   readonly at: number;
 }
@@ -80,7 +84,7 @@ function hostOf(f: CauseFinding): string | null {
   return f.host ?? hostScope(f.scope) ?? hostInText(f.message);
 }
 
-function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): string {
+function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null, locations: Locations): string {
   switch (CAUSE_KINDS[kind].subject) {
     case 'hostname':
       if (host !== null) return hostnameOf(host);
@@ -90,8 +94,7 @@ function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): strin
       break;
     case 'location':
     case 'scope': {
-      if (CAUSE_KINDS[kind].subject === 'location' && f.file)
-        return f.line === null || f.line === undefined ? f.file : `${f.file}:${f.line}`;
+      if (CAUSE_KINDS[kind].subject === 'location' && f.file) return locations.of(f)!.at;
       const scope = f.scope ?? host ?? f.image;
       if (scope) return scope;
       break;
@@ -104,26 +107,28 @@ function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null): strin
 
 const plainJoin: JoinText = (a, separator, b) => a + separator + b;
 
-/** Where `f` goes. */
-function placeFinding(f: CauseFinding, join: JoinText = plainJoin): Placement {
+/** Where `f` goes, in short. */
+function whereOf(f: CauseFinding, locations: Locations): Where {
   const kind = causeKindOf(f);
   const host = hostOf(f);
-  const subject = subjectOf(f, kind, host);
-  let familyHost: string | null = null;
-  if (host !== null) {
-    const family = kindFamily(kind);
-    familyHost = join(family, '|', family === 'network' ? hostnameOf(host) : host);
-  }
-  // A group named after the finding's own key is that finding's alone: nothing to share.
-  const own = subject === f.key;
+  const subject = subjectOf(f, kind, host, locations);
   return {
     role: AGGREGATES.has(f.id) ? 'aggregate' : isConsequence(f.id) ? 'consequence' : 'root',
     kind,
     host,
-    subject: own ? null : subject,
-    groupId: own ? null : join(kind, ':', subject),
-    familyHost,
+    // A group named after the finding's own key is that finding's alone: nothing to share.
+    subject: subject === f.key ? null : subject,
   };
+}
+
+/** Where a finding goes, in full: the ids of its group and of its family on its host. */
+function placementOf(w: Where, join: JoinText): Placement {
+  let familyHost: string | null = null;
+  if (w.host !== null) {
+    const family = kindFamily(w.kind);
+    familyHost = join(family, '|', family === 'network' ? hostnameOf(w.host) : w.host);
+  }
+  return { ...w, groupId: w.subject === null ? null : join(w.kind, ':', w.subject), familyHost };
 }
 
 /** What the headline names for a cause grouped by finding key. */
@@ -189,6 +194,17 @@ function sorted(values: Iterable<string>): string[] {
 }
 
 /** Strictly increasing: distinct and sorted already (witness lists usually are). */
+/** Witness lists of the store are frozen: whether one is a sorted set is found out once. */
+const SORTED_SETS = new WeakMap<readonly string[], boolean>();
+
+/** `isSortedSet`, remembered for a frozen list (the class list many causes of a large cluster share). */
+function sortedSet(values: readonly string[]): boolean {
+  if (values.length < 2 || !Object.isFrozen(values)) return isSortedSet(values);
+  let known = SORTED_SETS.get(values);
+  if (known === undefined) SORTED_SETS.set(values, (known = isSortedSet(values)));
+  return known;
+}
+
 function isSortedSet(values: readonly string[]): boolean {
   for (let i = 1; i < values.length; i++) if (values[i - 1]! >= values[i]!) return false;
   return true;
@@ -264,6 +280,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   }
   const node = input.node ?? null;
   const findings = input.findings;
+  const locations = memo?.locations ?? new Locations();
   // In the order they were founded (a consequence joins the first one with its image). A group of one
   // finding's own that nothing can join is its finding's place in the list, made into a group only
   // as it becomes a cause: 90,000 groups of a large cluster are not kept until the end.
@@ -271,7 +288,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const groupAt = (at: number): Group => {
     const f = findings[at]!;
     const p = placed[at]!;
-    return founding(f, p, at, f.key);
+    return founding(f, p, at, f.key, node);
   };
   // By kind, then subject (a group of one finding's own: its key), as `kind:subject` would key them —
   // without building that id for the 90,000 groups of one finding each of a large cluster.
@@ -303,7 +320,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       join(g, f, p, true);
       return;
     }
-    const founded = founding(f, p, at, subject);
+    const founded = founding(f, p, at, subject, node);
     groups.push(founded);
     bySubject?.set(subject, founded);
     if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, founded);
@@ -317,11 +334,16 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     } else g.members.push(f);
     if (f.image) addImage(g, f.image);
     if (p.host !== null) g.mirrors = withText(g.mirrors, p.host);
+    if (RANK[f.severity] < RANK[g.severity]) g.severity = f.severity;
+    const list = nodesOf(f, node);
+    if (list.length > g.longest.length) g.longest = list;
     if (failureKeys.has(f.key)) byKey.set(f.key, g);
   };
 
   const placed =
-    memo === null ? findings.map((f) => placeFinding(f)) : memo.placements(findings, placeFinding);
+    memo === null
+      ? findings.map((f) => placementOf(whereOf(f, locations), plainJoin))
+      : memo.placements(findings, whereOf, placementOf);
   if (input.distinctKeys === true) {
     sharedSubjects = new Map();
     for (let i = 0; i < placed.length; i++) {
@@ -384,7 +406,6 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
 
   const place = input.place ?? { kind: 'cluster' };
   if (memo === null) {
-    const locations = new Locations();
     return groups
       .map((g) => toCause(typeof g === 'number' ? groupAt(g) : g, node, input, place, null, locations))
       .sort(byImpact);
@@ -392,19 +413,27 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const causes: Cause[] = [];
   for (let k = 0; k < groups.length; k++) {
     const entry = groups[k]!;
-    const g = typeof entry === 'number' ? groupAt(entry) : entry;
+    if (typeof entry === 'number') {
+      // A group of its finding alone: the last call's cause of the finding, else made now.
+      const image = findings[entry]!.image;
+      const reused = memo.reuseOwn(entry, image ? memo.one(image) : []);
+      const cause =
+        reused === undefined
+          ? toCause(groupAt(entry), node, input, place, memo, locations)
+          : withPodsOf(reused, input);
+      memo.rememberOwn(entry, cause);
+      causes.push(cause);
+      continue;
+    }
+    const g = entry;
     const images = imagesOf(g, memo.one);
     // A group of one finding's own alone (most causes of a large cluster): found by the finding's place.
     const alone = g.id === null && g.members.length === 1;
     const reused = alone
       ? memo.reuseOwn(g.at, images)
       : memo.reuse(g.id ?? ownId(g), g.members, g.roots, images);
-    let cause: Cause;
-    if (reused === undefined) cause = toCause(g, node, input, place, memo, memo.locations);
-    else {
-      const pods = podsOf(input, reused.affects.images, reused.affects.nodes);
-      cause = pods === reused.affects.pods ? reused : { ...reused, affects: { ...reused.affects, pods } };
-    }
+    const cause =
+      reused === undefined ? toCause(g, node, input, place, memo, locations) : withPodsOf(reused, input);
     if (alone) memo.rememberOwn(g.at, cause);
     else if (cause !== reused) memo.remember(cause.id, g.members, g.roots, cause);
     causes.push(cause);
@@ -415,7 +444,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
 }
 
 /** The group `f` founds. */
-function founding(f: CauseFinding, p: Placement, at: number, subject: string): Group {
+function founding(f: CauseFinding, p: Placement, at: number, subject: string, node: string | null): Group {
   // Most groups keep their one finding: a list of one, not one with room for 17.
   return {
     kind: p.kind,
@@ -426,6 +455,8 @@ function founding(f: CauseFinding, p: Placement, at: number, subject: string): G
     roots: 1,
     images: f.image ? f.image : null,
     mirrors: p.host,
+    severity: f.severity,
+    longest: nodesOf(f, node),
     at,
   };
 }
@@ -436,6 +467,12 @@ const ID_PREFIXES = new Map<string, string>(Object.keys(CAUSE_KINDS).map((k) => 
 /** The id of a group of one finding's own: `kind:key`. */
 function ownId(g: Group): string {
   return (ID_PREFIXES.get(g.kind) ?? `${g.kind}:`) + g.subject;
+}
+
+/** `cause` with its pod count brought up to date (the same object when it did not move). */
+function withPodsOf(cause: Cause, input: CauseInput): Cause {
+  const pods = podsOf(input, cause.affects.images, cause.affects.nodes);
+  return pods === cause.affects.pods ? cause : { ...cause, affects: { ...cause.affects, pods } };
 }
 
 /** `causes` with their pod counts brought up to date (the same objects where they did not move). */
@@ -489,6 +526,8 @@ function memberParts(
   locations: Locations,
 ): {
   members: readonly CauseFinding[];
+  /** Their keys. */
+  keys: readonly string[];
   severity: Severity;
   mirrors: readonly string[];
   nodeList: readonly string[];
@@ -502,6 +541,7 @@ function memberParts(
     const own = nodesOf(f, node);
     return {
       members: g.members,
+      keys: [f.key],
       severity: f.severity,
       mirrors,
       nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
@@ -510,37 +550,48 @@ function memberParts(
     };
   }
   const members = primaryFirst(g);
-  let severity: Severity = 'info';
-  let longest: readonly string[] = [];
-  for (let i = 0; i < members.length; i++) {
-    const finding = members[i]!;
-    if (RANK[finding.severity] < RANK[severity]) severity = finding.severity;
-    const list = nodesOf(finding, node);
-    if (list.length > longest.length) longest = list;
-  }
-  const shown = evidenceOf(members, locations);
+  // One pass over what may be thousands of findings: their keys, evidence, fixes and witnesses.
+  const longest = g.longest;
+  const sortedLongest = sortedSet(longest);
+  // Nodes outside it (a node that left the class, and its findings), and the last list looked at.
+  const outside = new Set<string>();
+  let checked: readonly string[] = longest;
+  const tally = new EvidenceTally(locations);
+  const keys = new Array<string>(members.length);
+  const fix = members[0]!.fix;
   let fixes = 1;
-  for (let i = 1; i < g.roots && fixes === 1; i++) if (members[i]!.fix !== members[0]!.fix) fixes = 2;
-  return { members, severity, mirrors, nodeList: nodesOfAll(members, node, longest), evidence: shown, fixes };
+  for (let i = 0; i < members.length; i++) {
+    const f = members[i]!;
+    keys[i] = f.key;
+    tally.add(f);
+    if (i < g.roots && f.fix !== fix) fixes = 2;
+    // A cause spanning a class of nodes: the class's list holds the witnesses of the one-node
+    // findings that joined it (thousands), each found in it by binary search.
+    if (sortedLongest) {
+      const list = nodesOf(f, node);
+      if (list !== checked) {
+        for (let k = 0; k < list.length; k++) if (!includes(longest, list[k]!)) outside.add(list[k]!);
+        if (list.length > 1) checked = list;
+      }
+    }
+  }
+  return {
+    members,
+    keys,
+    severity: g.severity,
+    mirrors,
+    nodeList: !sortedLongest
+      ? nodesOfAll(members, node)
+      : outside.size === 0
+        ? longest
+        : mergeSorted(longest, sorted(outside)),
+    evidence: tally.lines(members),
+    fixes,
+  };
 }
 
-/**
- * Every node of `members`, sorted. A cause spanning a class of nodes: the class's list holds the
- * witnesses of the one-node findings that joined it (thousands), each found in it by binary search.
- */
-function nodesOfAll(
-  members: readonly CauseFinding[],
-  node: string | null,
-  longest: readonly string[],
-): readonly string[] {
-  if (isSortedSet(longest)) {
-    let within = true;
-    for (let i = 0; i < members.length && within; i++) {
-      const list = nodesOf(members[i]!, node);
-      if (list !== longest && list.length > 0) within = list.length === 1 && includes(longest, list[0]!);
-    }
-    if (within) return longest;
-  }
+/** Every node of `members`, sorted. */
+function nodesOfAll(members: readonly CauseFinding[], node: string | null): readonly string[] {
   // Findings of one class of nodes share one witness list: each list is merged once.
   const lists = new Set<readonly string[]>();
   for (let i = 0; i < members.length; i++) lists.add(nodesOf(members[i]!, node));
@@ -556,7 +607,12 @@ function toCause(
   locations: Locations,
 ): Cause {
   const one = memo?.one ?? newList;
-  const { members, severity, mirrors, nodeList, evidence, fixes } = memberParts(g, node, one, locations);
+  const { members, keys, severity, mirrors, nodeList, evidence, fixes } = memberParts(
+    g,
+    node,
+    one,
+    locations,
+  );
   const primary = members[0]!;
   const def = CAUSE_KINDS[g.kind];
   const images = imagesOf(g, one);
@@ -581,11 +637,12 @@ function toCause(
           file: primary.file ?? null,
         },
         place,
+        memo?.tracePrefix,
       ),
     },
     evidence,
     affects: { nodes: nodeList, pods, images, mirrors },
-    findings: members.length === 1 ? [primary.key] : members.map((f) => f.key),
+    findings: keys,
   };
 }
 

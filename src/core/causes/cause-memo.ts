@@ -13,6 +13,7 @@
 // builds holds where findings go and the few causes many findings share, not a copy of the report.
 // A build after the report was collected makes those causes again from their findings.
 import { SortedReuse } from '../sorted-reuse.js';
+import { tracePrefix } from './commands.js';
 import { Locations } from './evidence.js';
 import type { CauseKind } from './kinds.js';
 import type { Cause, CauseFinding, ImageFailure } from './types.js';
@@ -36,11 +37,11 @@ export interface Placement {
   readonly familyHost: string | null;
 }
 
+/** A placement's own parts, which decide the rest. */
+export type Where = Pick<Placement, 'role' | 'kind' | 'host' | 'subject'>;
+
 /** `a`, `separator`, `b` as one text (a memo gives one copy of the texts many findings repeat). */
 export type JoinText = (a: string, separator: ':' | '|', b: string) => string;
-
-/** Where a finding goes, worked out from the finding (`join` words the group and family ids). */
-export type PlaceFinding = (f: CauseFinding, join: JoinText) => Placement;
 
 /** A cause as built last time from exactly these members (pods aside: the pods move on their own). */
 interface Built {
@@ -97,7 +98,7 @@ export class CauseMemo {
     readonly failures: readonly ImageFailure[];
   } | null = null;
   /** The list of causes it returned, while something else holds it. */
-  private lastCauses_: WeakRef<readonly Cause[]> | null = null;
+  private lastAnswer: WeakRef<readonly Cause[]> | null = null;
   /** That list, held from the start of a build to its end (a build's own garbage collections keep it). */
   private held: readonly Cause[] | undefined = undefined;
   /** What goes with that list (and goes when it goes). */
@@ -105,7 +106,10 @@ export class CauseMemo {
   /** The last call's findings and their placements. */
   private placedFindings: readonly CauseFinding[] = [];
   private placedPlacements: readonly Placement[] = [];
-  /** This call: what the last call left (empty when its causes are gone), where each finding was then (-1: not there). */
+  /**
+   * This call: what the last call left (empty when its causes are gone), where each finding was then
+   * (-1: not there), and what it leaves.
+   */
   private previous: Kept = emptyKept();
   private from: Int32Array = new Int32Array(0);
   private next: Kept = emptyKept();
@@ -118,6 +122,11 @@ export class CauseMemo {
   /** `[value]`, shared. */
   readonly one = (value: string): readonly string[] => this.lists.get(value);
 
+  private readonly prefixes = new Repeated<string>(tracePrefix);
+
+  /** What the trace command on `node` starts with, shared by the node's causes. */
+  readonly tracePrefix = (node: string): string => this.prefixes.get(node);
+
   /** The headline of a cause of `kind` about `subject`, shared. */
   headline(kind: CauseKind, subject: string, make: (subject: string) => string): string {
     let byKind = this.headlines.get(kind);
@@ -127,9 +136,13 @@ export class CauseMemo {
 
   /**
    * Where each of `findings` goes: the last call's answer for the findings it had in the same order
-   * (one walk beside its list), `place` for the others.
+   * (one walk beside its list), else worked out (`where`) and made in full once (`complete`).
    */
-  placements(findings: readonly CauseFinding[], place: PlaceFinding): Placement[] {
+  placements(
+    findings: readonly CauseFinding[],
+    where: (f: CauseFinding, locations: Locations) => Where,
+    complete: (w: Where, join: JoinText) => Placement,
+  ): Placement[] {
     const last = this.placedFindings;
     const lastPlaced = this.placedPlacements;
     const out = new Array<Placement>(findings.length);
@@ -137,21 +150,27 @@ export class CauseMemo {
     let j = 0;
     for (let i = 0; i < findings.length; i++) {
       const f = findings[i]!;
-      if (last[j] !== f) {
-        // The ones before it in the last list are gone (a node's findings go together), or it is new.
-        const end = Math.min(last.length, j + RESYNC);
-        let k = j + 1;
-        while (k < end && last[k] !== f) k++;
-        if (k < end) j = k;
+      // Not the next one of the last list: new here (that one comes soon after), or the ones before
+      // it in the last list are gone (a node's findings go together), or it replaces that one.
+      let added = false;
+      if (last[j] !== f && j < last.length) {
+        const next = last[j];
+        for (let k = i + 1, end = Math.min(findings.length, i + RESYNC); k < end && !added; k++)
+          added = findings[k] === next;
+        if (!added) {
+          let k = j + 1;
+          const end = Math.min(last.length, j + RESYNC);
+          while (k < end && last[k] !== f) k++;
+          if (k < end) j = k;
+        }
       }
       if (last[j] === f) {
         from[i] = j;
         out[i] = lastPlaced[j++]!;
       } else {
         from[i] = -1;
-        out[i] = this.intern(place(f, this.join));
-        // New here when the next one is the last list's, else in place of the last list's.
-        if (findings[i + 1] !== last[j]) j++;
+        out[i] = this.intern(where(f, this.locations), complete);
+        if (!added) j++;
       }
     }
     this.placedFindings = findings;
@@ -162,22 +181,23 @@ export class CauseMemo {
     return out;
   }
 
-  /** The one object for placements alike. */
-  private intern(p: Placement): Placement {
+  /** The one object for placements alike (made in full the first time). */
+  private intern(w: Where, complete: (w: Where, join: JoinText) => Placement): Placement {
     if (this.sharedCount >= MAX_SHARED_TEXTS) {
       this.shared = new Map();
       this.sharedCount = 0;
     }
-    let byKind = this.shared.get(p.role);
-    if (byKind === undefined) this.shared.set(p.role, (byKind = new Map()));
-    let byHost = byKind.get(p.kind);
-    if (byHost === undefined) byKind.set(p.kind, (byHost = new Map()));
-    let bySubject = byHost.get(p.host);
-    if (bySubject === undefined) byHost.set(p.host, (bySubject = new Map()));
-    const known = bySubject.get(p.subject);
-    if (known !== undefined) return known;
-    bySubject.set(p.subject, p);
-    this.sharedCount++;
+    let byKind = this.shared.get(w.role);
+    if (byKind === undefined) this.shared.set(w.role, (byKind = new Map()));
+    let byHost = byKind.get(w.kind);
+    if (byHost === undefined) byKind.set(w.kind, (byHost = new Map()));
+    let bySubject = byHost.get(w.host);
+    if (bySubject === undefined) byHost.set(w.host, (bySubject = new Map()));
+    let p = bySubject.get(w.subject);
+    if (p === undefined) {
+      bySubject.set(w.subject, (p = complete(w, this.join)));
+      this.sharedCount++;
+    }
     return p;
   }
 
@@ -230,12 +250,12 @@ export class CauseMemo {
    * own work collects garbage long before it comes to its causes.
    */
   begin(): void {
-    this.held = this.lastCauses_?.deref();
+    this.held = this.lastAnswer?.deref();
   }
 
   /** The last call's causes, while they live. */
   private lastList(): readonly Cause[] | undefined {
-    return this.held ?? this.lastCauses_?.deref();
+    return this.held ?? this.lastAnswer?.deref();
   }
 
   /** What goes with the last call's causes, while they live. */
@@ -247,7 +267,7 @@ export class CauseMemo {
   /** `causes` are the answer of this call: what goes with them is kept as long as they are. */
   private keep(causes: readonly Cause[], kept: Kept): void {
     this.kept.set(causes, kept);
-    this.lastCauses_ = new WeakRef(causes);
+    this.lastAnswer = new WeakRef(causes);
   }
 
   /** The cause built last time from the same members, roots and images (sorted); undefined when any differs. */
@@ -317,7 +337,10 @@ export class CauseMemo {
   }
 }
 
-/** What goes with the causes a call returned: the cause of each finding that was a group of its own alone (by its place in the call's findings), and their order. */
+/**
+ * What goes with the causes a call returned: the cause of each finding that was a group of its own
+ * alone (by the finding's place in the call's findings), and their order.
+ */
 interface Kept {
   readonly own: (Cause | undefined)[];
   readonly order: SortedReuse<Cause>;

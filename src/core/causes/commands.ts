@@ -28,10 +28,20 @@ function localFlags(place: CommandPlace): string {
 }
 
 /** The command that traces `image` where the pull happens: on `node` beside a collector, or locally. */
-export function traceCommand(place: CommandPlace, image: string, node: string | null): string {
+export function traceCommand(
+  place: CommandPlace,
+  image: string,
+  node: string | null,
+  prefix: (node: string) => string = tracePrefix,
+): string {
   if (place.kind === 'local' || node === null)
     return `mirrorscope trace${localFlags(place)} ${shellWord(image)}`;
-  return `mirrorscope trace --node ${shellWord(node)} ${shellWord(image)}`;
+  return prefix(node) + shellWord(image);
+}
+
+/** What the trace command on `node` starts with (a memo shares it among the node's causes). */
+export function tracePrefix(node: string): string {
+  return `mirrorscope trace --node ${shellWord(node)} `;
 }
 
 const NO_COMMANDS: readonly string[] = Object.freeze([]);
@@ -84,8 +94,12 @@ function kindCommand(kind: CauseKind, place: CommandPlace): string | null {
   return null;
 }
 
-export function causeCommands(s: CommandSubject, place: CommandPlace): string[] {
-  const trace = s.image === null ? null : traceCommand(place, s.image, s.node);
+export function causeCommands(
+  s: CommandSubject,
+  place: CommandPlace,
+  prefix: (node: string) => string = tracePrefix,
+): string[] {
+  const trace = s.image === null ? null : traceCommand(place, s.image, s.node, prefix);
   const host = s.host === null ? NO_COMMANDS : hostCommands(s.kind, s.host);
   const own = kindCommand(s.kind, place);
   // Lists of the exact length (a list grown by push keeps room for 17): a report holds 90,000 of these.

@@ -89,26 +89,63 @@ function prefixFree(prefixes: readonly string[]): boolean {
 }
 
 /**
- * How many distinct lines `findings` give, counted without building them: a line is a prefix (the
- * location, or nothing) and the message, so when no finding is stale and no prefix starts another,
- * distinct lines are distinct (prefix, message) pairs. Undefined when that does not hold.
+ * The evidence of a cause, its findings added one by one in member order: the distinct lines, the
+ * first MAX_EVIDENCE of them shown, and how many there are — counted without building them where a
+ * line is a prefix (the location, or nothing) and the message: when no finding is stale and no
+ * prefix starts another, distinct lines are distinct (prefix, message) pairs. One pass over a
+ * cause's thousands of findings, beside whatever else the pass does.
  */
-function countWithoutLines(findings: readonly CauseFinding[], locations: Locations): number | undefined {
-  const byPrefix = new Map<string, Set<string>>();
-  for (let i = 0; i < findings.length; i++) {
-    const f = findings[i]!;
-    if (f.stale !== undefined) return undefined;
+export class EvidenceTally {
+  private readonly shown: string[] = [];
+  private readonly seen = new Set<string>();
+  /** Messages by prefix; null once a finding is stale (then the lines are counted as built). */
+  private byPrefix: Map<string, Set<string>> | null = new Map();
+
+  constructor(private readonly locations: Locations) {}
+
+  add(f: CauseFinding): void {
+    if (this.shown.length < MAX_EVIDENCE) {
+      const line = lineOf(f, this.locations);
+      if (!this.seen.has(line)) {
+        this.seen.add(line);
+        this.shown.push(shownLine(line));
+      }
+    }
+    if (this.byPrefix === null) return;
+    if (f.stale !== undefined) {
+      this.byPrefix = null;
+      return;
+    }
     let prefix = '';
-    const location = locations.of(f);
+    const location = this.locations.of(f);
     if (location !== null && !f.message.includes(location.at)) prefix = location.prefix;
-    let messages = byPrefix.get(prefix);
-    if (messages === undefined) byPrefix.set(prefix, (messages = new Set()));
+    let messages = this.byPrefix.get(prefix);
+    if (messages === undefined) this.byPrefix.set(prefix, (messages = new Set()));
     messages.add(f.message);
   }
-  if (byPrefix.size > 1 && !prefixFree([...byPrefix.keys()].sort())) return undefined;
-  let count = 0;
-  for (const messages of byPrefix.values()) count += messages.size;
-  return count;
+
+  /** The evidence lines, once `findings` (those added) are all in. */
+  lines(findings: readonly CauseFinding[]): string[] {
+    const shown = this.shown;
+    if (shown.length < MAX_EVIDENCE) return shown;
+    let count = this.countWithoutLines();
+    if (count === undefined) {
+      const lines = new Set<string>();
+      for (const f of findings) lines.add(lineOf(f, this.locations));
+      count = lines.size;
+    }
+    if (count > MAX_EVIDENCE) shown.push(`… and ${count - MAX_EVIDENCE} more`);
+    return shown;
+  }
+
+  private countWithoutLines(): number | undefined {
+    const byPrefix = this.byPrefix;
+    if (byPrefix === null || (byPrefix.size > 1 && !prefixFree([...byPrefix.keys()].sort())))
+      return undefined;
+    let count = 0;
+    for (const messages of byPrefix.values()) count += messages.size;
+    return count;
+  }
 }
 
 /**
@@ -117,22 +154,7 @@ function countWithoutLines(findings: readonly CauseFinding[], locations: Locatio
  */
 export function evidenceOf(findings: readonly CauseFinding[], locations: Locations | null = null): string[] {
   if (findings.length === 1) return [shownLine(lineOf(findings[0]!, locations))];
-  const shown: string[] = [];
-  const seen = new Set<string>();
-  for (const f of findings) {
-    const line = lineOf(f, locations);
-    if (seen.has(line)) continue;
-    seen.add(line);
-    if (shown.push(shownLine(line)) === MAX_EVIDENCE) break;
-  }
-  if (shown.length < MAX_EVIDENCE) return shown;
-  // A large cause (a class of nodes): its thousands of lines are counted, not built, where they can be.
-  let count = countWithoutLines(findings, locations ?? new Locations());
-  if (count === undefined) {
-    const lines = new Set<string>();
-    for (const f of findings) lines.add(lineOf(f, locations));
-    count = lines.size;
-  }
-  if (count > MAX_EVIDENCE) shown.push(`… and ${count - MAX_EVIDENCE} more`);
-  return shown;
+  const tally = new EvidenceTally(locations ?? new Locations());
+  for (let i = 0; i < findings.length; i++) tally.add(findings[i]!);
+  return tally.lines(findings);
 }

@@ -119,9 +119,9 @@ const TEXT_KINDS: readonly (readonly [RegExp, CauseKind])[] = [
   ],
 ];
 
-/** The kind an error text names, or null when it names none. */
-export function kindOfErrorText(text: string): CauseKind | null {
-  for (const [pattern, kind] of TEXT_KINDS) if (pattern.test(text)) return kind;
+/** The kind an error text names, or null when it names none (`upTo`: of the first patterns only). */
+export function kindOfErrorText(text: string, upTo = TEXT_KINDS.length): CauseKind | null {
+  for (let i = 0; i < upTo; i++) if (TEXT_KINDS[i]![0].test(text)) return TEXT_KINDS[i]![1];
   return null;
 }
 
@@ -133,6 +133,23 @@ const NETWORK: ReadonlySet<CauseKind> = new Set([
 ]);
 const TLS: ReadonlySet<CauseKind> = new Set(['tls-ca-missing', 'tls-certificate-invalid']);
 
+/**
+ * How many of the patterns can make a finding of `base` (of `family`) more precise: the first one
+ * that matches decides, and past the last of the family's other kinds every answer is `base` again
+ * (a network finding whose text says "manifest unknown" stays a network finding). 100,000 findings
+ * of a large cluster try three patterns rather than a dozen.
+ */
+function patternsFor(base: CauseKind, family: ReadonlySet<CauseKind>): number {
+  let upTo = 0;
+  TEXT_KINDS.forEach(([, kind], i) => {
+    if (family.has(kind) && kind !== base) upTo = i + 1;
+  });
+  return upTo;
+}
+
+const NETWORK_PATTERNS = patternsFor('host-unreachable', NETWORK);
+const TLS_PATTERNS = patternsFor('tls-ca-missing', TLS);
+
 /** The cause kind of one finding: its id's kind, made precise by its message where the id allows. */
 export function causeKindOf(finding: { readonly id: string; readonly message: string }): CauseKind {
   const base = FINDING_CAUSE_KINDS[finding.id] ?? 'unclassified';
@@ -140,7 +157,14 @@ export function causeKindOf(finding: { readonly id: string; readonly message: st
   // A signature missing from a file:// store is missing because the store is local.
   if (base === 'signature-missing')
     return /looked in file:\/\//.test(finding.message) ? 'signature-storage-local-only' : base;
-  const precise = kindOfErrorText(finding.message);
+  const precise = kindOfErrorText(
+    finding.message,
+    base === 'host-unreachable'
+      ? NETWORK_PATTERNS
+      : base === 'tls-ca-missing'
+        ? TLS_PATTERNS
+        : TEXT_KINDS.length,
+  );
   if (precise === null) return base;
   // A network finding stays a network kind, a TLS finding a TLS kind; a failed pull may be anything.
   if (base === 'host-unreachable') return NETWORK.has(precise) ? precise : base;

@@ -15,8 +15,8 @@ import { findDrift, type NodeDrift } from './config-drift.js';
 import { nodeStage, type ImageAcc, type NodeStage } from './node-stage.js';
 import { addAgentProblems, mirrorProblems, ProblemGroups, witnessesFrom } from './problem-stage.js';
 import { NO_MEMO, type ReportMemo } from './report-memo.js';
-import { bySeverityThenWitnesses, collectorFinding, pushTo, type AnyFinding } from './report-findings.js';
-import { addEventImages, imageReports, mirrorReports } from './section-stage.js';
+import { collectorFinding, pushTo, type AnyFinding } from './report-findings.js';
+import { addEventImages, imageReports, mirrorReports, problemsByPlace } from './section-stage.js';
 import type {
   ClusterInput,
   ClusterReport,
@@ -187,10 +187,11 @@ export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): Cl
     memo,
   );
   const groups = problemStage(input, cluster, nodes, memo);
-  const problems = memo.sortProblems(groups.all(), bySeverityThenWitnesses);
-  const mirrors = mirrorReports(nodes.mirrors, problems);
+  const problems = memo.sortProblems(groups.all());
+  const byPlace = problemsByPlace(problems);
+  const mirrors = mirrorReports(nodes.mirrors, byPlace);
   addEventImages(nodes.images, input.events);
-  const images = imageReports(nodes.images, input.events, problems, groups);
+  const images = imageReports(nodes.images, input.events, byPlace, groups);
   const causes = causeStage(input, problems, nodes.images, memo);
   memo.done();
   return {

@@ -58,6 +58,30 @@ export function bySeverityThenWitnesses(a: ReportFinding, b: ReportFinding): num
   );
 }
 
+/**
+ * Sorts `problems` in place in bySeverityThenWitnesses order: grouped by severity and witnesses (a
+ * large cluster's 300,000 problems have a few dozen pairs), then each group by key — the same
+ * order, with a cheaper comparison for nearly all of them.
+ */
+export function sortBySeverityThenWitnesses(problems: ReportFinding[]): void {
+  const groups = new Map<number, ReportFinding[]>();
+  for (let i = 0; i < problems.length; i++) {
+    const p = problems[i]!;
+    // Most severe first, then most witnesses first.
+    const order = SEVERITY_RANK[p.severity] * 2 ** 32 - (p.witnesses ?? 1);
+    const group = groups.get(order);
+    if (group === undefined) groups.set(order, [p]);
+    else group.push(p);
+  }
+  let i = 0;
+  for (const order of [...groups.keys()].sort((a, b) => a - b))
+    for (const p of groups.get(order)!.sort(byKey)) problems[i++] = p;
+}
+
+function byKey(a: ReportFinding, b: ReportFinding): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
 /** Appends to the list under `key`, creating it. */
 export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);

@@ -6,6 +6,7 @@ import { CauseMemo } from '../causes/cause-memo.js';
 import type { Severity } from '../findings/types.js';
 import type { NodeFinding } from '../findings/types.js';
 import { SortedReuse } from '../sorted-reuse.js';
+import { bySeverityThenWitnesses, sortBySeverityThenWitnesses } from './report-findings.js';
 import type { ReportFinding } from './types.js';
 import type { ProblemSlot } from './witnesses.js';
 
@@ -18,11 +19,8 @@ export interface ReportMemo {
   rememberCounts(findings: readonly NodeFinding[], counts: Readonly<Record<Severity, number>>): void;
   /** The problem the last build made with the same key, when equal to `problem`; else `problem`. */
   stable(problem: ReportFinding): ReportFinding;
-  /** The problems in report order. */
-  sortProblems(
-    problems: readonly ReportFinding[],
-    compare: (a: ReportFinding, b: ReportFinding) => number,
-  ): readonly ReportFinding[];
+  /** The problems in report order (bySeverityThenWitnesses). */
+  sortProblems(problems: readonly ReportFinding[]): readonly ReportFinding[];
   /** For the causes of the cluster (null: built from nothing). */
   readonly causes: CauseMemo | null;
   /** A build starts. */
@@ -38,7 +36,11 @@ export const NO_MEMO: ReportMemo = {
   counts: () => undefined,
   rememberCounts: () => undefined,
   stable: (problem) => problem,
-  sortProblems: (problems, compare) => [...problems].sort(compare),
+  sortProblems: (problems) => {
+    const sorted = [...problems];
+    sortBySeverityThenWitnesses(sorted);
+    return sorted;
+  },
   causes: null,
   begin: () => undefined,
   done: () => undefined,
@@ -105,11 +107,8 @@ export class WeakReportMemo implements ReportMemo {
     return kept;
   }
 
-  sortProblems(
-    problems: readonly ReportFinding[],
-    compare: (a: ReportFinding, b: ReportFinding) => number,
-  ): readonly ReportFinding[] {
-    return this.problemOrder.sort(problems, compare);
+  sortProblems(problems: readonly ReportFinding[]): readonly ReportFinding[] {
+    return this.problemOrder.sort(problems, bySeverityThenWitnesses, sortBySeverityThenWitnesses);
   }
 
   begin(): void {

@@ -5,17 +5,30 @@ import { imageAcc, type ImageAcc, type MirrorAcc } from './node-stage.js';
 import { bySeverityThenWitnesses, pushTo } from './report-findings.js';
 import type { ImageReport, MirrorReport, PullEvent, ReportFinding } from './types.js';
 
-export function mirrorReports(
-  mirrors: ReadonlyMap<string, MirrorAcc>,
-  problems: readonly ReportFinding[],
-): MirrorReport[] {
-  const problemsByHost = new Map<string, ReportFinding[]>();
-  // Indexed loops over the 300,000 problems of a large cluster (a loop of a function run once per
-  // build allocates an iterator result per item until V8 optimizes it).
+/** The problems about each host and each image, in report order. */
+export interface ProblemsByPlace {
+  readonly byHost: ReadonlyMap<string, ReportFinding[]>;
+  readonly byImage: ReadonlyMap<string, ReportFinding[]>;
+}
+
+/** One pass over the problems (300,000 in a large cluster) for both sections. */
+export function problemsByPlace(problems: readonly ReportFinding[]): ProblemsByPlace {
+  const byHost = new Map<string, ReportFinding[]>();
+  const byImage = new Map<string, ReportFinding[]>();
+  // An indexed loop (a loop of a function run once per build allocates an iterator result per item
+  // until V8 optimizes it).
   for (let i = 0; i < problems.length; i++) {
     const p = problems[i]!;
-    if (p.host !== null && p.host !== undefined) pushTo(problemsByHost, p.host, p);
+    if (p.host !== null && p.host !== undefined) pushTo(byHost, p.host, p);
+    if (p.image !== null && p.image !== undefined) pushTo(byImage, p.image, p);
   }
+  return { byHost, byImage };
+}
+
+export function mirrorReports(
+  mirrors: ReadonlyMap<string, MirrorAcc>,
+  { byHost: problemsByHost }: ProblemsByPlace,
+): MirrorReport[] {
   const counted = (map: Map<string, number>) =>
     [...map.entries()]
       .map(([image, nodes]) => ({ image, nodes }))
@@ -51,14 +64,9 @@ export function addEventImages(images: Map<string, ImageAcc>, events: readonly P
 export function imageReports(
   images: ReadonlyMap<string, ImageAcc>,
   events: readonly PullEvent[],
-  problems: readonly ReportFinding[],
+  { byImage: problemsByImage }: ProblemsByPlace,
   problemByKey: { get(key: string): ReportFinding | undefined },
 ): ImageReport[] {
-  const problemsByImage = new Map<string, ReportFinding[]>();
-  for (let i = 0; i < problems.length; i++) {
-    const p = problems[i]!;
-    if (p.image !== null && p.image !== undefined) pushTo(problemsByImage, p.image, p);
-  }
   const imageEvents = new Map<string, PullEvent[]>();
   for (const e of events) pushTo(imageEvents, e.image, e);
   const reports: ImageReport[] = [...images.entries()].map(([image, acc]) => {
