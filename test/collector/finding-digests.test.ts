@@ -832,89 +832,79 @@ describe('the agent link', () => {
   });
 
   it("inlines exactly the bodies the welcome's filter lacks, in the order of its findings", async () => {
-    const server = createServer();
-    const wss = new WebSocketServer({ server, path: AGENT_PATH });
     const snapshots: Record<string, unknown>[] = [];
-    wss.on('connection', (ws) => {
-      ws.on('message', (data) => {
-        const m = JSON.parse(data.toString()) as Record<string, unknown>;
+    const filter = FindingFilter.of([digest(F[0]!), digest(F[2]!)]).toWire();
+    await withCollectorStub(
+      (ws, m) => {
         if (m.type === 'snapshot') snapshots.push(m);
-        if (m.type === 'hello')
-          ws.send(
-            encode({
-              v: 1,
-              type: 'welcome',
-              collectorVersion: 't',
-              heartbeatIntervalMs: 60_000,
-              findingDigests: true,
-              findingFilter: FindingFilter.of([digest(F[0]!), digest(F[2]!)]).toWire(),
-            }),
-          );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      link(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, 'node-a', () => [
-        F[3]!,
-        F[0]!,
-        F[1]!,
-        F[2]!,
-      ]);
-      await eventually(() => expect(snapshots).toHaveLength(1));
-      expect(snapshots[0]).toMatchObject({
-        findingRefs: [F[3]!, F[0]!, F[1]!, F[2]!].map(digest),
-        findingBodies: [F[3]!, F[1]!].map(findingText),
-      });
-      expect(snapshots[0]).not.toHaveProperty('findings');
-    } finally {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
-      server.close();
-    }
+        if (m.type === 'hello') ws.send(welcomeWith({ findingFilter: filter }));
+      },
+      async (url) => {
+        link(url, 'node-a', () => [F[3]!, F[0]!, F[1]!, F[2]!]);
+        await eventually(() => expect(snapshots).toHaveLength(1));
+        expect(snapshots[0]).toMatchObject({
+          findingRefs: [F[3]!, F[0]!, F[1]!, F[2]!].map(digest),
+          findingBodies: [F[3]!, F[1]!].map(findingText),
+        });
+        expect(snapshots[0]).not.toHaveProperty('findings');
+      },
+    );
   });
 
   it('answers a request about digests it did not send with a full snapshot', async () => {
     // A collector that offers references, then asks for a digest the snapshot did not carry.
-    const server = createServer();
-    const wss = new WebSocketServer({ server, path: AGENT_PATH });
     const got: Record<string, unknown>[] = [];
-    wss.on('connection', (ws) => {
-      ws.on('message', (data) => {
-        const m = JSON.parse(data.toString()) as Record<string, unknown>;
+    const snapshots = () => got.filter((m) => m.type === 'snapshot');
+    await withCollectorStub(
+      (ws, m) => {
         got.push(m);
-        if (m.type === 'hello')
-          ws.send(
-            encode({
-              v: 1,
-              type: 'welcome',
-              collectorVersion: 't',
-              heartbeatIntervalMs: 60_000,
-              findingDigests: true,
-            }),
-          );
-        if (
-          m.type === 'snapshot' &&
-          'findingRefs' in m &&
-          got.filter((x) => x.type === 'snapshot').length === 1
-        )
+        if (m.type === 'hello') ws.send(welcomeWith({}));
+        if (m.type === 'snapshot' && 'findingRefs' in m && snapshots().length === 1)
           ws.send(encode({ v: 1, type: 'findings-request', seq: m.seq as number, digests: [digest(F[5]!)] }));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      link(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, 'node-a', () => [F[0]!]);
-      await eventually(() => expect(got.filter((m) => m.type === 'snapshot')).toHaveLength(2));
-      const [refs, full] = got.filter((m) => m.type === 'snapshot');
-      expect(refs).toMatchObject({ findingRefs: [digest(F[0]!)] });
-      expect(refs).not.toHaveProperty('findings');
-      // A collector whose welcome has no filter: references only, as before.
-      expect(refs).not.toHaveProperty('findingBodies');
-      expect(full).toMatchObject({ findings: [F[0]] });
-      expect(got.some((m) => m.type === 'finding-bodies')).toBe(false);
-    } finally {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
-      server.close();
-    }
+      },
+      async (url) => {
+        link(url, 'node-a', () => [F[0]!]);
+        await eventually(() => expect(snapshots()).toHaveLength(2));
+        const [refs, full] = snapshots();
+        expect(refs).toMatchObject({ findingRefs: [digest(F[0]!)] });
+        expect(refs).not.toHaveProperty('findings');
+        // A collector whose welcome has no filter: references only, as before.
+        expect(refs).not.toHaveProperty('findingBodies');
+        expect(full).toMatchObject({ findings: [F[0]] });
+        expect(got.some((m) => m.type === 'finding-bodies')).toBe(false);
+      },
+    );
   });
 });
+
+/** A welcome offering findings by reference, with `extra` (a filter) added. */
+function welcomeWith(extra: Record<string, unknown>): string {
+  return encode({
+    v: 1,
+    type: 'welcome',
+    collectorVersion: 't',
+    heartbeatIntervalMs: 60_000,
+    findingDigests: true,
+    ...extra,
+  });
+}
+
+/** A collector stand-in on loopback: `onMessage` answers each agent message; `body` gets its URL. */
+async function withCollectorStub(
+  onMessage: (ws: WebSocket, m: Record<string, unknown>) => void,
+  body: (url: string) => Promise<void>,
+): Promise<void> {
+  const server = createServer();
+  const wss = new WebSocketServer({ server, path: AGENT_PATH });
+  wss.on('connection', (ws) =>
+    ws.on('message', (data) => onMessage(ws, JSON.parse(String(data)) as Record<string, unknown>)),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await body(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+    server.close();
+  }
+}
