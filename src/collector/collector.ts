@@ -28,6 +28,7 @@ import { NodeStore } from './node-store.js';
 import { clusterInput } from './report-input.js';
 import { ImageSets } from './pod-images.js';
 import { RateLimiter } from './rate-limiter.js';
+import { HeapRelease } from './heap-release.js';
 import { ReportCache } from './report-cache.js';
 import { ReportHistory } from './report-history.js';
 import { MemoryGuard, refuseUpgrade } from './memory-guard.js';
@@ -154,7 +155,12 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const { informers } = cluster;
 
   const sources = { store, cluster, nodePools: options.nodePools, silentAfterMs };
-  const reports = new ReportCache({ inputsVersion, input: (nowMs) => clusterInput(sources, nowMs) });
+  const heapRelease = new HeapRelease({ log: (m) => log.debug(m) });
+  const reports = new ReportCache({
+    inputsVersion,
+    input: (nowMs) => clusterInput(sources, nowMs),
+    onDrop: () => heapRelease.released(),
+  });
 
   // One throttle for both reviewers: it protects the API server, whoever sends the unknown tokens.
   const throttle = new ReviewThrottle();

@@ -87,7 +87,8 @@ export function relaunchPlan(
   env: NodeJS.ProcessEnv,
 ): { readonly nodeArgs: readonly string[]; readonly env: NodeJS.ProcessEnv } {
   return {
-    nodeArgs: [...execArgv, `--max-old-space-size=${oldSpaceMiB(limit.bytes)}`],
+    // --expose-gc: heap-release.ts collects once a large report is let go.
+    nodeArgs: [...execArgv, `--max-old-space-size=${oldSpaceMiB(limit.bytes)}`, '--expose-gc'],
     env: {
       ...env,
       MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX || MALLOC_ARENAS,

@@ -14,6 +14,8 @@ export interface ReportCacheOptions {
   readonly reuseMs?: number;
   /** Dropped this long after the last build (default 5 s). */
   readonly keepMs?: number;
+  /** Called once the report is dropped that way (HeapRelease). */
+  readonly onDrop?: () => void;
 }
 
 export class ReportCache {
@@ -40,7 +42,10 @@ export class ReportCache {
     this.buildMs = performance.now() - started;
     this.cached = { report, version, at: now };
     clearTimeout(this.dropTimer);
-    this.dropTimer = setTimeout(() => (this.cached = null), this.options.keepMs ?? 5000).unref();
+    this.dropTimer = setTimeout(() => {
+      this.cached = null;
+      this.options.onDrop?.();
+    }, this.options.keepMs ?? 5000).unref();
     return report;
   };
 

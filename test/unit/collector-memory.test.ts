@@ -51,7 +51,7 @@ describe('malloc arenas from the memory limit', () => {
   it('relaunches with the heap flag and two malloc arenas, keeping an arena count that was set', () => {
     const limit = { bytes: 2 ** 30, source: '/sys/fs/cgroup/memory.max' };
     const plan = relaunchPlan(limit, ['--disable-warning=DEP0040'], { PATH: '/bin' });
-    expect(plan.nodeArgs).toEqual(['--disable-warning=DEP0040', '--max-old-space-size=732']);
+    expect(plan.nodeArgs).toEqual(['--disable-warning=DEP0040', '--max-old-space-size=732', '--expose-gc']);
     expect(plan.env).toEqual({
       PATH: '/bin',
       MALLOC_ARENA_MAX: '2',
