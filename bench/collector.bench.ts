@@ -521,7 +521,7 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
     const heapTotalMiB = gauge('nodejs_heap_size_total_bytes');
     const externalMiB = gauge('nodejs_external_memory_bytes');
     say(
-      `  collector RSS right after the burst ${burst.rss.toFixed(0)} MiB; settled ${memory.rss.toFixed(0)} MiB (JS heap used ${heapMiB.toFixed(0)} of ${heapTotalMiB.toFixed(0)} MiB, external ${externalMiB.toFixed(0)} MiB), peak so far ${memory.peak.toFixed(0)} MiB (target ≤ 512 MiB)`,
+      `  collector RSS right after the burst ${burst.rss.toFixed(0)} MiB; settled ${memory.rss.toFixed(0)} MiB (then /metrics, whose report build is in these: JS heap used ${heapMiB.toFixed(0)} of ${heapTotalMiB.toFixed(0)} MiB, external ${externalMiB.toFixed(0)} MiB), peak so far ${memory.peak.toFixed(0)} MiB (target ≤ 512 MiB)`,
     );
 
     // The page and the full JSON (streamed: hundreds of MB at this size), as a client sees them.
