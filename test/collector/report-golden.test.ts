@@ -14,7 +14,7 @@ import { buildReport } from '../../src/core/report/build-report.js';
 import { WeakReportMemo } from '../../src/core/report/report-memo.js';
 import type { ClusterInput, ClusterReport, NodeInput, PullEvent } from '../../src/core/report/types.js';
 import type { ImageStatus, SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
-import { finding } from '../support/protocol-agent.js';
+import { finding, helloMessage } from '../support/protocol-agent.js';
 
 const T0 = Date.parse('2026-12-03T12:00:00Z');
 const NODES = Array.from({ length: 40 }, (_, i) => `node-${String(i).padStart(2, '0')}`);
@@ -162,17 +162,7 @@ describe('report of a fixed cluster', () => {
     let pods = new Map(NODES.map((node, n) => [node, new Map([[IMAGES[n % 6]!, 1 + (n % 3)]])]));
     let events: PullEvent[] = [];
     NODES.forEach((node, n) => {
-      const id = store.hello(
-        {
-          v: 1,
-          type: 'hello',
-          node,
-          agentVersion: 't',
-          configHash: 'pool',
-          pod: { name: null, namespace: null },
-        },
-        n % 11 === 3 ? T0 - 3_600_000 : T0,
-      );
+      const id = store.hello(helloMessage(node, 'pool'), n % 11 === 3 ? T0 - 3_600_000 : T0);
       connections.set(node, id);
       store.snapshot(node, id, snapshot(n), n % 11 === 3 ? T0 - 3_600_000 : T0);
     });

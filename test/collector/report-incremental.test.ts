@@ -8,7 +8,7 @@ import { buildReport } from '../../src/core/report/build-report.js';
 import { WeakReportMemo } from '../../src/core/report/report-memo.js';
 import type { ClusterInput, ClusterReport, NodeInput, PullEvent } from '../../src/core/report/types.js';
 import type { DeltaMessage, ImageStatus, SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
-import { finding } from '../support/protocol-agent.js';
+import { finding, helloMessage } from '../support/protocol-agent.js';
 import { prng } from '../support/mutate.js';
 
 const T0 = Date.parse('2026-12-03T12:00:00Z');
@@ -138,20 +138,9 @@ function json(report: ClusterReport): unknown {
   return JSON.parse(JSON.stringify(report));
 }
 
-function helloOf(node: string) {
-  return {
-    v: 1,
-    type: 'hello',
-    node,
-    agentVersion: 't',
-    configHash: 'pool',
-    pod: { name: null, namespace: null },
-  } as const;
-}
-
 /** The node's agent (re)connects and sends a snapshot. */
 function connect(w: World, node: string, r: () => number): void {
-  const id = w.store.hello(helloOf(node), w.now);
+  const id = w.store.hello(helloMessage(node, 'pool'), w.now);
   w.connections.set(node, id);
   w.store.snapshot(node, id, snapshot(node, r), w.now);
 }
@@ -253,7 +242,7 @@ describe('incremental report build', () => {
           const node = NODES[seed % NODES.length]!;
           let id = w.connections.get(node);
           if (id === undefined) {
-            id = w.store.hello(helloOf(node), w.now);
+            id = w.store.hello(helloMessage(node, 'pool'), w.now);
             w.connections.set(node, id);
           }
           const all = prng(seed * 31);
@@ -278,7 +267,7 @@ describe('incremental report build', () => {
     const r = prng(99);
     const w: World = { store: new NodeStore(), connections: new Map(), now: T0, pods: new Map(), events: [] };
     for (const node of NODES) {
-      const id = w.store.hello(helloOf(node), w.now);
+      const id = w.store.hello(helloMessage(node, 'pool'), w.now);
       w.store.snapshot(node, id, snapshot(node, r), w.now);
     }
     const memo = new WeakReportMemo();
