@@ -6,7 +6,7 @@
 // collection (about 0.2 s at 15,000 nodes), which is why small heaps, where V8 frees soon enough on
 // its own, are left alone. The global `gc` exists because the collector's relaunch (heap-limit.ts)
 // passes --expose-gc; without it nothing happens.
-import { getHeapStatistics } from 'node:v8';
+import { v8Heap } from './memory-guard.js';
 
 /** Collect only when the heap in use is at least this share of its limit. */
 export const RELEASE_ABOVE = 0.4;
@@ -19,11 +19,6 @@ export interface HeapReleaseOptions {
   /** Heap in use and its limit (bytes); V8's by default. */
   readonly heap?: () => { used: number; limit: number };
   readonly now?: () => number;
-}
-
-function v8Heap(): { used: number; limit: number } {
-  const s = getHeapStatistics();
-  return { used: s.used_heap_size, limit: s.heap_size_limit };
 }
 
 const MiB = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`;

@@ -37,7 +37,8 @@ export interface MemoryGuardOptions {
   readonly intervalMs?: number;
 }
 
-function v8Heap(): { used: number; limit: number } {
+/** V8's heap in use and its limit, in bytes. */
+export function v8Heap(): { used: number; limit: number } {
   const s = getHeapStatistics();
   return { used: s.used_heap_size, limit: s.heap_size_limit };
 }
