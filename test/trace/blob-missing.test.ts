@@ -87,7 +87,7 @@ function trace(root: string, repo: string, options: TraceOptions = {}): Promise<
 }
 
 /** The CLI in-process. */
-async function cli(env: Record<string, string>, ...args: string[]) {
+async function cli(...args: string[]) {
   let stdout = '';
   let stderr = '';
   const sink = (add: (t: string) => void) =>
@@ -256,7 +256,6 @@ describe('the agent', () => {
     const root = await makeRoot([partial, complete]);
     const image = `${source}/lab/single:v1`;
     const { code, stdout, stderr } = await cli(
-      {},
       'agent',
       '--once',
       '--node',
@@ -301,13 +300,13 @@ describe('trace --platform', () => {
   it('chooses the index instance for the platform given, and refuses a malformed one', async () => {
     const root = await makeRoot([partial, complete]);
     const image = `${source}/lab/multi:v1`;
-    const arm = await cli({}, 'trace', '--root', root, '--platform', 'linux/arm64', '--json', image);
+    const arm = await cli('trace', '--root', root, '--platform', 'linux/arm64', '--json', image);
     expect(arm.code).toBe(0);
     expect((JSON.parse(arm.stdout) as TraceResult).sources[0]!.blobs!.platform).toBe('linux/arm64');
-    const amd = await cli({}, 'trace', '--root', root, '--platform', 'linux/amd64', image);
+    const amd = await cli('trace', '--root', root, '--platform', 'linux/amd64', image);
     expect(amd.code).toBe(1);
     expect(amd.stdout).toContain('blob-missing: the manifest is there but layer 1');
-    const bad = await cli({}, 'trace', '--root', root, '--platform', 'amd64', image);
+    const bad = await cli('trace', '--root', root, '--platform', 'amd64', image);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--platform needs os/arch or os/arch/variant');
   });
@@ -316,10 +315,10 @@ describe('trace --platform', () => {
     const root = await makeRoot([partial, complete]);
     const image = `${source}/lab/multi:v1`;
     const args = ['trace', '--root', root, '--platform', 'linux/amd64', '--json', image];
-    const podman = JSON.parse((await cli({}, ...args, '--runtime', 'podman')).stdout) as TraceResult;
+    const podman = JSON.parse((await cli(...args, '--runtime', 'podman')).stdout) as TraceResult;
     expect(podman.result.reason).toContain('(podman does not fall back to the next source');
     expect(podman.result.reason).not.toContain('CRI-O');
-    const crio = JSON.parse((await cli({}, ...args)).stdout) as TraceResult;
+    const crio = JSON.parse((await cli(...args)).stdout) as TraceResult;
     expect(crio.result.reason).toContain('(CRI-O does not fall back to the next source');
   });
 });
