@@ -81,8 +81,8 @@ export class ClassDigestFilters {
       const restart = new Set(held());
       entry = { digests: [...restart], members: restart, candidates: new Map(), wire: null };
     }
-    if (entry.digests.length <= this.limits.digests) entry.wire = FindingFilter.of(entry.digests).toWire();
-    else entry.wire = null;
+    entry.wire =
+      entry.digests.length <= this.limits.digests ? FindingFilter.of(entry.digests).toWire() : null;
     this.insert(configHash, entry);
   }
 
