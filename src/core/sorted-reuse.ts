@@ -62,6 +62,14 @@ export class SortedReuse<T extends object> {
     compare: (a: T, b: T) => number,
     sortNew: (added: T[]) => void = (added) => added.sort(compare),
   ): readonly T[] {
+    if (this.last.length === 0 && items.length > 0) {
+      // Nothing to reuse (the first call): every item is new.
+      const all = items.slice();
+      sortNew(all);
+      this.lastItems = items;
+      this.last = all;
+      return all;
+    }
     // Items come mostly in the order of the last call (or in the order of its answer): what changed
     // is found by walking both lists.
     let { added, removed } = changes(this.lastItems, items);

@@ -45,13 +45,17 @@ describe('cause evidence', () => {
       const r = prng(seed);
       const size = 1 + Math.floor(r() * 300);
       // Every third mix: one file, messages that do not name their location (the counting path), and
-      // every other of those with stale findings among them; the rest anything.
+      // every other of those with stale findings among them. Every third another way: files and
+      // findings without one, none stale (the counting path, where a line without a location can
+      // be a located one too). The rest anything.
       const located = seed % 3 === 0;
       const stale = seed % 6 === 0;
+      const fresh = seed % 3 === 1;
       const findings = Array.from({ length: size }, (_, i) => {
         const f = finding(r, i);
-        if (!located) return f;
         const { stale: _stale, ...rest } = f;
+        if (fresh) return rest;
+        if (!located) return f;
         return {
           ...rest,
           message: pick(r, [`m${i % 40}`, `m${i % 40} (not checked again: x)`, 'x']),

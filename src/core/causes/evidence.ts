@@ -92,8 +92,9 @@ function prefixFree(prefixes: readonly string[]): boolean {
  * The evidence of a cause, its findings added one by one in member order: the distinct lines, the
  * first MAX_EVIDENCE of them shown, and how many there are — counted without building them where a
  * line is a prefix (the location, or nothing) and the message: when no finding is stale and no
- * prefix starts another, distinct lines are distinct (prefix, message) pairs. One pass over a
- * cause's thousands of findings, beside whatever else the pass does.
+ * location's prefix starts another, distinct lines are distinct (prefix, message) pairs, less the
+ * lines without a location that a located pair also gives. One pass over a cause's thousands of
+ * findings, beside whatever else the pass does.
  */
 export class EvidenceTally {
   private readonly shown: string[] = [];
@@ -140,12 +141,30 @@ export class EvidenceTally {
 
   private countWithoutLines(): number | undefined {
     const byPrefix = this.byPrefix;
-    if (byPrefix === null || (byPrefix.size > 1 && !prefixFree([...byPrefix.keys()].sort())))
-      return undefined;
+    if (byPrefix === null) return undefined;
     let count = 0;
     for (const messages of byPrefix.values()) count += messages.size;
+    if (byPrefix.size === 1) return count;
+    const located = [...byPrefix.keys()].filter((p) => p !== '');
+    if (!prefixFree(located.sort())) return undefined;
+    // The empty prefix starts every other: a line without a location (an aggregate that joined a
+    // cause about a file's hosts) is counted once more only where it is not also a located line.
+    const plain = byPrefix.get('');
+    if (plain !== undefined) for (const message of plain) if (locatedLine(message, byPrefix)) count--;
     return count;
   }
+}
+
+/**
+ * `message` is a located line of `byPrefix` too: a location's prefix (each ends with ": ") and a
+ * message under it. Located prefixes are prefix-free, so at most one of them can give it.
+ */
+function locatedLine(message: string, byPrefix: ReadonlyMap<string, ReadonlySet<string>>): boolean {
+  for (let end = message.indexOf(': '); end !== -1; end = message.indexOf(': ', end + 1)) {
+    const messages = byPrefix.get(message.slice(0, end + 2));
+    if (messages !== undefined && messages.has(message.slice(end + 2))) return true;
+  }
+  return false;
 }
 
 /**

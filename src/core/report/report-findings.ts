@@ -64,18 +64,21 @@ export function bySeverityThenWitnesses(a: ReportFinding, b: ReportFinding): num
  * order, with a cheaper comparison for nearly all of them.
  */
 export function sortBySeverityThenWitnesses(problems: ReportFinding[]): void {
-  const groups = new Map<number, ReportFinding[]>();
+  // By severity rank, then witnesses: small integers for keys, not one number of both.
+  const groups: Map<number, ReportFinding[]>[] = [new Map(), new Map(), new Map()];
   for (let i = 0; i < problems.length; i++) {
     const p = problems[i]!;
-    // Most severe first, then most witnesses first.
-    const order = SEVERITY_RANK[p.severity] * 2 ** 32 - (p.witnesses ?? 1);
-    const group = groups.get(order);
-    if (group === undefined) groups.set(order, [p]);
+    const byWitnesses = groups[SEVERITY_RANK[p.severity]]!;
+    const witnesses = p.witnesses ?? 1;
+    const group = byWitnesses.get(witnesses);
+    if (group === undefined) byWitnesses.set(witnesses, [p]);
     else group.push(p);
   }
   let i = 0;
-  for (const order of [...groups.keys()].sort((a, b) => a - b))
-    for (const p of groups.get(order)!.sort(byKey)) problems[i++] = p;
+  // Most severe first, then most witnesses first.
+  for (const byWitnesses of groups)
+    for (const witnesses of [...byWitnesses.keys()].sort((a, b) => b - a))
+      for (const p of byWitnesses.get(witnesses)!.sort(byKey)) problems[i++] = p;
 }
 
 function byKey(a: ReportFinding, b: ReportFinding): number {
