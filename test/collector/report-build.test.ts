@@ -10,7 +10,7 @@ import {
 } from '../../src/core/report/pull-error-text.js';
 import { digestFingerprint, digestOf } from '../../src/core/report/summary.js';
 import { renderReportHtml } from '../../src/core/report/render-html.js';
-import type { AgentView, ClusterInput, NodeInput } from '../../src/core/report/types.js';
+import type { AgentView, ClusterInput, NodeInput, ReportFinding } from '../../src/core/report/types.js';
 import { ImageSets, imagesByNode } from '../../src/collector/pod-images.js';
 import { parseLabelSelector } from '../../src/collector/label-selector.js';
 import { poolOf } from '../../src/collector/node-pools.js';
@@ -282,6 +282,23 @@ describe('buildReport', () => {
     index.replace('b', [shared], []);
     const third = buildReport(input(nodes, { agentWitnesses: index }), memo);
     expect(third.problems.find((p) => p.key === shared.key)!.nodes).toEqual(['a']);
+  });
+
+  it('makes the problem of a finding about one node as it indexes it, and a first build takes that one', () => {
+    const own = finding({ id: 'x', key: 'own-a' });
+    const index = new WitnessIndex();
+    index.replace('a', [], [own]);
+    const made: ReportFinding[] = [];
+    index.forEach((f, _nodes, _version, slot) => {
+      if (f === own && slot?.problem) made.push(slot.problem);
+    });
+    expect(made).toHaveLength(1);
+    const nodes: NodeInput[] = [
+      { name: 'a', pool: 'w', registered: true, agent: agent({ findings: [own] }) },
+    ];
+    const report = buildReport(input(nodes, { agentWitnesses: index }), new WeakReportMemo());
+    expect(report.problems.find((p) => p.key === 'own-a')).toBe(made[0]);
+    expect(report).toEqual(buildReport(input(nodes)));
   });
 
   it('escapes everything agents send when rendering HTML', () => {

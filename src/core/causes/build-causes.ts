@@ -16,6 +16,7 @@ import { evidenceOf, EvidenceTally, Locations, MAX_QUOTED_CHARS, quoted } from '
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
+import { keepsSeverityThenKey, severityThenKeyFromReportOrder } from './report-order.js';
 import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
 
 const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
@@ -41,6 +42,8 @@ interface Group {
   readonly members: CauseFinding[];
   /** How many of `members` are root findings (they come first). */
   roots: number;
+  /** Where the last root finding to join is in the input; -1 once one joined out of the input's order. */
+  lastRoot: number;
   /** The images of its findings: none, one (most causes), or a set. */
   images: null | string | Set<string>;
   /** The hosts its findings are about, the same way. */
@@ -150,21 +153,40 @@ function bySeverityThenKey(a: CauseFinding, b: CauseFinding): number {
   return RANK[a.severity] - RANK[b.severity] || (a.key < b.key ? -1 : 1);
 }
 
+/** `list` most severe first, then by key: as it is (`inOrder`), merged from the report's order, or sorted. */
+function severityThenKey(list: CauseFinding[], inOrder: boolean, fromReport: boolean): CauseFinding[] {
+  if (inOrder) return list;
+  return fromReport ? severityThenKeyFromReportOrder(list) : list.sort(bySeverityThenKey);
+}
+
 /**
  * The members of `g` with the finding that words it first: root findings whose id is of the cause's
  * kind, then the other roots, each most severe first; then what joined, as it joined.
+ * `reportOrder`: the input is in the report's order (CauseInput), so are roots that joined in it.
  */
-function primaryFirst(g: Group): CauseFinding[] {
+function primaryFirst(g: Group, reportOrder: boolean): CauseFinding[] {
   const direct: CauseFinding[] = [];
   const other: CauseFinding[] = [];
+  // In the report's order, the lists are most often in the order wanted already: found out in the
+  // same pass (a cause's thousands of findings are scattered over the heap: each pass costs).
+  const fromReport = reportOrder && g.lastRoot !== -1;
+  let directInOrder = fromReport;
+  let otherInOrder = fromReport;
   for (let i = 0; i < g.roots; i++) {
     const f = g.members[i]!;
-    (FINDING_CAUSE_KINDS[f.id] === g.kind ? direct : other).push(f);
+    if (FINDING_CAUSE_KINDS[f.id] === g.kind) {
+      if (directInOrder && direct.length > 0)
+        directInOrder = keepsSeverityThenKey(direct[direct.length - 1]!, f);
+      direct.push(f);
+    } else {
+      if (otherInOrder && other.length > 0) otherInOrder = keepsSeverityThenKey(other[other.length - 1]!, f);
+      other.push(f);
+    }
   }
-  direct.sort(bySeverityThenKey);
-  for (const f of other.sort(bySeverityThenKey)) direct.push(f);
-  for (let i = g.roots; i < g.members.length; i++) direct.push(g.members[i]!);
-  return direct;
+  const members = severityThenKey(direct, directInOrder, fromReport);
+  for (const f of severityThenKey(other, otherInOrder, fromReport)) members.push(f);
+  for (let i = g.roots; i < g.members.length; i++) members.push(g.members[i]!);
+  return members;
 }
 
 /** The cause of the first root finding that explains a failure of `image`, in source order. */
@@ -181,8 +203,10 @@ function explaining(
   return undefined;
 }
 
-function failingNode(joined: readonly CauseFinding[]): string | undefined {
-  for (const finding of joined) {
+/** The first node that `members` from `from` on name (what joined a cause). */
+function failingNode(members: readonly CauseFinding[], from: number): string | undefined {
+  for (let i = from; i < members.length; i++) {
+    const finding = members[i]!;
     const n = finding.node ?? [...(finding.nodes ?? [])].sort()[0];
     if (n !== undefined) return n;
   }
@@ -212,16 +236,31 @@ function isSortedSet(values: readonly string[]): boolean {
 
 /** Binary search in a sorted list. */
 function includes(sortedValues: readonly string[], value: string): boolean {
+  return indexIn(sortedValues, value) !== -1;
+}
+
+/** Where `value` is in a sorted list; -1 when it is not there. */
+function indexIn(sortedValues: readonly string[], value: string): number {
   let lo = 0;
   let hi = sortedValues.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const v = sortedValues[mid]!;
-    if (v === value) return true;
+    if (v === value) return mid;
     if (v < value) lo = mid + 1;
     else hi = mid - 1;
   }
-  return false;
+  return -1;
+}
+
+/**
+ * `indexIn`, looking first at `near` and the place after it: the one-node findings that join a
+ * class's cause come in key order, which is mostly the order of their nodes.
+ */
+function indexNear(sortedValues: readonly string[], value: string, near: number): number {
+  if (sortedValues[near] === value) return near;
+  if (sortedValues[near + 1] === value) return near + 1;
+  return indexIn(sortedValues, value);
 }
 
 function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
@@ -317,7 +356,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (bySubject === undefined && !alone) byKind.set(p.kind, (bySubject = new Map()));
     const g = bySubject?.get(subject);
     if (g !== undefined) {
-      join(g, f, p, true);
+      join(g, f, p, at);
       return;
     }
     const founded = founding(f, p, at, subject, node);
@@ -326,11 +365,13 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, founded);
     if (failureKeys.has(f.key)) byKey.set(f.key, founded);
   };
-  const join = (g: Group, f: CauseFinding, p: Placement, root: boolean): void => {
-    if (root) {
+  // `rootAt`: where `f` is in the input, when it joins as a root (null: it joins what it is explained by).
+  const join = (g: Group, f: CauseFinding, p: Placement, rootAt: number | null): void => {
+    if (rootAt !== null) {
       if (g.roots === g.members.length) g.members.push(f);
       else g.members.splice(g.roots, 0, f);
       g.roots++;
+      g.lastRoot = g.lastRoot !== -1 && rootAt > g.lastRoot ? rootAt : -1;
     } else g.members.push(f);
     if (f.image) addImage(g, f.image);
     if (p.host !== null) g.mirrors = withText(g.mirrors, p.host);
@@ -344,7 +385,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     memo === null
       ? findings.map((f) => placementOf(whereOf(f, locations), plainJoin))
       : memo.placements(findings, whereOf, placementOf);
-  if (input.distinctKeys === true) {
+  if (input.reportOrder === true) {
     sharedSubjects = new Map();
     for (let i = 0; i < placed.length; i++) {
       const p = placed[i]!;
@@ -365,7 +406,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   for (const i of aggregates) {
     const p = placed[i]!;
     const g = p.familyHost === null ? undefined : byFamilyHost.get(p.familyHost);
-    if (g !== undefined) join(g, findings[i]!, p, false);
+    if (g !== undefined) join(g, findings[i]!, p, null);
     else add(findings[i]!, p, i);
   }
 
@@ -400,7 +441,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       target =
         explaining(f.image ?? null, failuresByImage, rootKeys, byKey) ??
         (f.image ? firstWithImage(f.image) : undefined);
-    if (target !== undefined) join(target, f, p, false);
+    if (target !== undefined) join(target, f, p, null);
     else add(f, p, i);
   }
 
@@ -416,7 +457,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (typeof entry === 'number') {
       // A group of its finding alone: the last call's cause of the finding, else made now.
       const image = findings[entry]!.image;
-      const reused = memo.reuseOwn(entry, image ? memo.one(image) : []);
+      const reused = memo.reuseOwn(entry, () => (image ? memo.one(image) : []));
       const cause =
         reused === undefined
           ? toCause(groupAt(entry), node, input, place, memo, locations)
@@ -430,7 +471,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     // A group of one finding's own alone (most causes of a large cluster): found by the finding's place.
     const alone = g.id === null && g.members.length === 1;
     const reused = alone
-      ? memo.reuseOwn(g.at, images)
+      ? memo.reuseOwn(g.at, () => images)
       : memo.reuse(g.id ?? ownId(g), g.members, g.roots, images);
     const cause =
       reused === undefined ? toCause(g, node, input, place, memo, locations) : withPodsOf(reused, input);
@@ -453,6 +494,7 @@ function founding(f: CauseFinding, p: Placement, at: number, subject: string, no
     host: p.host,
     members: [f],
     roots: 1,
+    lastRoot: at,
     images: f.image ? f.image : null,
     mirrors: p.host,
     severity: f.severity,
@@ -524,6 +566,7 @@ function memberParts(
   node: string | null,
   one: OneList,
   locations: Locations,
+  reportOrder: boolean,
 ): {
   members: readonly CauseFinding[];
   /** Their keys. */
@@ -549,13 +592,15 @@ function memberParts(
       fixes: 1,
     };
   }
-  const members = primaryFirst(g);
+  const members = primaryFirst(g, reportOrder);
   // One pass over what may be thousands of findings: their keys, evidence, fixes and witnesses.
   const longest = g.longest;
   const sortedLongest = sortedSet(longest);
   // Nodes outside it (a node that left the class, and its findings), and the last list looked at.
   const outside = new Set<string>();
   let checked: readonly string[] = longest;
+  // Where in it the last node looked up was.
+  let near = 0;
   const tally = new EvidenceTally(locations);
   const keys = new Array<string>(members.length);
   const fix = members[0]!.fix;
@@ -566,11 +611,15 @@ function memberParts(
     tally.add(f);
     if (i < g.roots && f.fix !== fix) fixes = 2;
     // A cause spanning a class of nodes: the class's list holds the witnesses of the one-node
-    // findings that joined it (thousands), each found in it by binary search.
+    // findings that joined it (thousands), each found in it.
     if (sortedLongest) {
       const list = nodesOf(f, node);
       if (list !== checked) {
-        for (let k = 0; k < list.length; k++) if (!includes(longest, list[k]!)) outside.add(list[k]!);
+        for (let k = 0; k < list.length; k++) {
+          const at = indexNear(longest, list[k]!, near);
+          if (at === -1) outside.add(list[k]!);
+          else near = at;
+        }
         if (list.length > 1) checked = list;
       }
     }
@@ -612,6 +661,7 @@ function toCause(
     node,
     one,
     locations,
+    input.reportOrder === true,
   );
   const primary = members[0]!;
   const def = CAUSE_KINDS[g.kind];
@@ -633,7 +683,7 @@ function toCause(
           host: g.host,
           image: images[0] ?? null,
           // A node where the pull fails (what joined the cause says so), else the first one.
-          node: node ?? failingNode(members.slice(g.roots)) ?? nodeList[0] ?? null,
+          node: node ?? failingNode(members, g.roots) ?? nodeList[0] ?? null,
           file: primary.file ?? null,
         },
         place,

@@ -101,6 +101,15 @@ export class EvidenceTally {
   private readonly seen = new Set<string>();
   /** Messages by prefix; null once a finding is stale (then the lines are counted as built). */
   private byPrefix: Map<string, Set<string>> | null = new Map();
+  /**
+   * The last finding's place and the messages under its prefix (null: none yet): the thousands of
+   * findings of a class-wide cause mostly come from one line of one file.
+   */
+  private lastFile: string | null | undefined = null;
+  private lastLine: number | null | undefined = null;
+  private lastLocation: Location | null = null;
+  private lastPrefix = '';
+  private lastMessages: Set<string> | null = null;
 
   constructor(private readonly locations: Locations) {}
 
@@ -117,12 +126,20 @@ export class EvidenceTally {
       this.byPrefix = null;
       return;
     }
-    let prefix = '';
-    const location = this.locations.of(f);
-    if (location !== null && !f.message.includes(location.at)) prefix = location.prefix;
-    let messages = this.byPrefix.get(prefix);
+    const sameFile = this.lastMessages !== null && f.file === this.lastFile && f.line === this.lastLine;
+    const location = sameFile ? this.lastLocation : this.locations.of(f);
+    const prefix = location !== null && !f.message.includes(location.at) ? location.prefix : '';
+    let messages =
+      this.lastMessages !== null && prefix === this.lastPrefix
+        ? this.lastMessages
+        : this.byPrefix.get(prefix);
     if (messages === undefined) this.byPrefix.set(prefix, (messages = new Set()));
     messages.add(f.message);
+    this.lastFile = f.file;
+    this.lastLine = f.line;
+    this.lastLocation = location;
+    this.lastPrefix = prefix;
+    this.lastMessages = messages;
   }
 
   /** The evidence lines, once `findings` (those added) are all in. */

@@ -34,6 +34,8 @@ export type CauseFinding = Pick<Finding, 'id' | 'severity' | 'message' | 'fix'> 
     readonly node?: string;
     /** Every node that sees it (deduplicated findings). */
     readonly nodes?: readonly string[];
+    /** How many nodes see it (the report's problems). */
+    readonly witnesses?: number;
     /** The check that found it could not run in the latest scan: why. */
     readonly stale?: string;
   };
@@ -60,8 +62,10 @@ export interface CauseInput {
    */
   readonly place?: CommandPlace;
   /**
-   * No two findings have the same key (the report's problems): a cause named after a finding's key
-   * (90,000 of them in a large cluster) is made without looking its key up.
+   * The findings are the report's problems as it lists them: no two have the same key; most severe
+   * first, then most witnesses first, then by key. A cause named after a finding's key (90,000 of
+   * them in a large cluster) is then made without looking its key up, and a cause orders its
+   * thousands of root findings by merging, not sorting.
    */
-  readonly distinctKeys?: boolean;
+  readonly reportOrder?: boolean;
 }

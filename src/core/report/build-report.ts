@@ -146,8 +146,8 @@ function causeStage(
   return causesOf(
     {
       findings: admission.length === 0 ? problems : [...problems, ...admission],
-      // Problems are one per key; an admission finding could share a problem's key.
-      distinctKeys: admission.length === 0,
+      // Admission findings come after the problems, and one could share a problem's key.
+      reportOrder: admission.length === 0,
       failures,
       podsOn,
       pods: (image, node) => (node === null ? 0 : (podsOn(image).get(node) ?? 0)),

@@ -8,7 +8,7 @@ import type { NodeFinding } from '../findings/types.js';
 import { SortedReuse } from '../sorted-reuse.js';
 import { bySeverityThenWitnesses, sortBySeverityThenWitnesses } from './report-findings.js';
 import type { ReportFinding } from './types.js';
-import type { ProblemSlot } from './witnesses.js';
+import { INDEX_MADE, type ProblemSlot } from './witnesses.js';
 
 export interface ReportMemo {
   /** The problem built last time from this witness entry, if its witnesses are still at `version` and `count`. */
@@ -79,7 +79,7 @@ export class WeakReportMemo implements ReportMemo {
   problem(slot: ProblemSlot, version: number, count: number): ReportFinding | undefined {
     const cached = slot.problem;
     return cached !== null &&
-      slot.owner === this &&
+      (slot.owner === this || slot.owner === INDEX_MADE) &&
       slot.problemVersion === version &&
       cached.witnesses === count
       ? cached
