@@ -4,6 +4,7 @@
 import type { Severity } from '../findings/types.js';
 import type { NodeFinding } from '../findings/types.js';
 import type { NodeDrift } from './config-drift.js';
+import type { ImageStatus } from '../node-state.js';
 import type { ReportMemo } from './report-memo.js';
 import { collectorFinding, pushTo } from './report-findings.js';
 import type {
@@ -197,13 +198,42 @@ function addProbes(mirrors: Map<string, MirrorAcc>, node: NodeInput): void {
   }
 }
 
-function addImages(images: Map<string, ImageAcc>, node: NodeInput): void {
-  for (const status of node.agent?.images ?? []) {
-    const acc = imageAcc(images, status.image);
-    if (status.pullable) acc.pulling++;
-    else acc.failing.push(node.name);
-    pushTo(acc.sources, status.pullable ? status.source : null, node.name);
+/** An image status with where it counts: its image's accumulator and the list of its source's nodes. */
+interface PlacedStatus {
+  readonly pullable: boolean;
+  readonly acc: ImageAcc;
+  readonly sourceNodes: string[];
+}
+
+/**
+ * Adds each node's image statuses. Nodes of a pool share one list of statuses (the store interns
+ * them): each list is placed once — accumulators found, finding keys added — and each node then only
+ * adds its name.
+ */
+class ImageAdder {
+  private readonly placed = new Map<readonly ImageStatus[], readonly PlacedStatus[]>();
+
+  constructor(private readonly images: Map<string, ImageAcc>) {}
+
+  add(node: NodeInput): void {
+    const statuses = node.agent?.images;
+    if (statuses === undefined || statuses.length === 0) return;
+    let placed = this.placed.get(statuses);
+    if (placed === undefined) this.placed.set(statuses, (placed = statuses.map((s) => this.place(s))));
+    for (const { pullable, acc, sourceNodes } of placed) {
+      if (pullable) acc.pulling++;
+      else acc.failing.push(node.name);
+      sourceNodes.push(node.name);
+    }
+  }
+
+  private place(status: ImageStatus): PlacedStatus {
+    const acc = imageAcc(this.images, status.image);
     for (const k of status.findingKeys) acc.keys.add(k);
+    const source = status.pullable ? status.source : null;
+    let sourceNodes = acc.sources.get(source);
+    if (sourceNodes === undefined) acc.sources.set(source, (sourceNodes = []));
+    return { pullable: status.pullable, acc, sourceNodes };
   }
 }
 
@@ -276,6 +306,7 @@ export function nodeStage(input: ClusterInput, context: NodeContext, memo: Repor
   let silent = 0;
   let withoutAgent = 0;
   let withErrors = 0;
+  const images = new ImageAdder(stage.images);
   for (const node of input.nodes) {
     const state = agentState(node, input);
     if (state === 'silent') silent++;
@@ -295,7 +326,7 @@ export function nodeStage(input: ClusterInput, context: NodeContext, memo: Repor
     stage.totals.info += counts.info;
     if (counts.error > 0) withErrors++;
     addProbes(stage.mirrors, node);
-    addImages(stage.images, node);
+    images.add(node);
     stage.nodes.push({
       name: node.name,
       pool: node.pool,
