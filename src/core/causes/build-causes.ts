@@ -457,7 +457,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (typeof entry === 'number') {
       // A group of its finding alone: the last call's cause of the finding, else made now.
       const image = findings[entry]!.image;
-      const reused = memo.reuseOwn(entry, () => (image ? memo.one(image) : []));
+      const reused = memo.reuseOwn(entry, image ? memo.one(image) : NO_IMAGES);
       const cause =
         reused === undefined
           ? toCause(groupAt(entry), node, input, place, memo, locations)
@@ -471,7 +471,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     // A group of one finding's own alone (most causes of a large cluster): found by the finding's place.
     const alone = g.id === null && g.members.length === 1;
     const reused = alone
-      ? memo.reuseOwn(g.at, () => images)
+      ? memo.reuseOwn(g.at, images)
       : memo.reuse(g.id ?? ownId(g), g.members, g.roots, images);
     const cause =
       reused === undefined ? toCause(g, node, input, place, memo, locations) : withPodsOf(reused, input);
@@ -502,6 +502,8 @@ function founding(f: CauseFinding, p: Placement, at: number, subject: string, no
     at,
   };
 }
+
+const NO_IMAGES: readonly string[] = Object.freeze([]);
 
 /** `kind:` of each kind, made once. */
 const ID_PREFIXES = new Map<string, string>(Object.keys(CAUSE_KINDS).map((k) => [k, `${k}:`]));
@@ -587,7 +589,7 @@ function memberParts(
       keys: [f.key],
       severity: f.severity,
       mirrors,
-      nodeList: own.length === 0 || isSortedSet(own) ? own : sorted(new Set(own)),
+      nodeList: own.length === 0 || sortedSet(own) ? own : sorted(new Set(own)),
       evidence: evidenceOf(g.members, locations),
       fixes: 1,
     };

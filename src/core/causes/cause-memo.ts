@@ -224,12 +224,12 @@ export class CauseMemo {
 
   /**
    * The cause built last time for the finding at `at` (of this call's list), when it was a group of
-   * its own alone then too, with the same images (sorted; asked only when there is such a cause).
+   * its own alone then too, with the same images (sorted).
    */
-  reuseOwn(at: number, images: () => readonly string[]): Cause | undefined {
+  reuseOwn(at: number, images: readonly string[]): Cause | undefined {
     const j = this.from[at]!;
     const cause = j === -1 ? undefined : this.previous.own[j];
-    if (cause === undefined || !same(cause.affects.images, images())) return undefined;
+    if (cause === undefined || !same(cause.affects.images, images)) return undefined;
     return cause;
   }
 
