@@ -12,7 +12,7 @@ import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
 import type { CauseMemo, JoinText, Placement, Where } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
-import { evidenceOf, EvidenceTally, Locations, MAX_QUOTED_CHARS, quoted } from './evidence.js';
+import { EvidenceTally, Locations, MAX_QUOTED_CHARS, ownEvidence, quoted } from './evidence.js';
 import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
 import { hostInText, hostnameOf, hostScope } from './hosts.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
@@ -448,7 +448,11 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const place = input.place ?? { kind: 'cluster' };
   if (memo === null) {
     return groups
-      .map((g) => toCause(typeof g === 'number' ? groupAt(g) : g, node, input, place, null, locations))
+      .map((g) =>
+        typeof g === 'number'
+          ? ownCause(findings[g]!, placed[g]!, node, input, place, null, locations)
+          : toCause(g, node, input, place, null, locations),
+      )
       .sort(byImpact);
   }
   const causes: Cause[] = [];
@@ -460,7 +464,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       const reused = memo.reuseOwn(entry, image ? memo.one(image) : NO_IMAGES);
       const cause =
         reused === undefined
-          ? toCause(groupAt(entry), node, input, place, memo, locations)
+          ? ownCause(findings[entry]!, placed[entry]!, node, input, place, memo, locations)
           : withPodsOf(reused, input);
       memo.rememberOwn(entry, cause);
       causes.push(cause);
@@ -472,7 +476,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     const alone = g.id === null && g.members.length === 1;
     const reused = alone
       ? memo.reuseOwn(g.at, images)
-      : memo.reuse(g.id ?? ownId(g), g.members, g.roots, images);
+      : memo.reuse(g.id ?? ownId(g.kind, g.subject), g.members, g.roots, images);
     const cause =
       reused === undefined ? toCause(g, node, input, place, memo, locations) : withPodsOf(reused, input);
     if (alone) memo.rememberOwn(g.at, cause);
@@ -509,8 +513,8 @@ const NO_IMAGES: readonly string[] = Object.freeze([]);
 const ID_PREFIXES = new Map<string, string>(Object.keys(CAUSE_KINDS).map((k) => [k, `${k}:`]));
 
 /** The id of a group of one finding's own: `kind:key`. */
-function ownId(g: Group): string {
-  return (ID_PREFIXES.get(g.kind) ?? `${g.kind}:`) + g.subject;
+function ownId(kind: CauseKind, key: string): string {
+  return (ID_PREFIXES.get(kind) ?? `${kind}:`) + key;
 }
 
 /** `cause` with its pod count brought up to date (the same object when it did not move). */
@@ -562,38 +566,52 @@ type OneList = (value: string) => readonly string[];
 
 const newList: OneList = (value) => [value];
 
-/** What a cause says, from its members (most causes of a large cluster have one: a finding of one node). */
+/** What a cause says, from the findings it explains. */
+interface CauseParts {
+  /** The finding that words it. */
+  readonly primary: CauseFinding;
+  /** The keys of its findings. */
+  readonly keys: readonly string[];
+  readonly severity: Severity;
+  readonly mirrors: readonly string[];
+  readonly nodeList: readonly string[];
+  readonly evidence: string[];
+  /** How many fixes the root findings give (2: more than one). */
+  readonly fixes: number;
+  /** A node where the pull fails, when what joined the cause names one. */
+  readonly failing: string | undefined;
+}
+
+/** What the cause of `f` alone says (most causes of a large cluster: a finding of one node). */
+function ownParts(
+  f: CauseFinding,
+  mirrors: readonly string[],
+  node: string | null,
+  locations: Locations,
+): CauseParts {
+  const own = nodesOf(f, node);
+  return {
+    primary: f,
+    keys: [f.key],
+    severity: f.severity,
+    mirrors,
+    nodeList: own.length === 0 || sortedSet(own) ? own : sorted(new Set(own)),
+    evidence: ownEvidence(f, locations),
+    fixes: 1,
+    failing: undefined,
+  };
+}
+
+/** What a cause says, from its members. */
 function memberParts(
   g: Group,
   node: string | null,
   one: OneList,
   locations: Locations,
   reportOrder: boolean,
-): {
-  members: readonly CauseFinding[];
-  /** Their keys. */
-  keys: readonly string[];
-  severity: Severity;
-  mirrors: readonly string[];
-  nodeList: readonly string[];
-  evidence: string[];
-  /** How many fixes the root findings give (2: more than one). */
-  fixes: number;
-} {
+): CauseParts {
   const mirrors = listOf(g.mirrors, one);
-  if (g.members.length === 1) {
-    const f = g.members[0]!;
-    const own = nodesOf(f, node);
-    return {
-      members: g.members,
-      keys: [f.key],
-      severity: f.severity,
-      mirrors,
-      nodeList: own.length === 0 || sortedSet(own) ? own : sorted(new Set(own)),
-      evidence: evidenceOf(g.members, locations),
-      fixes: 1,
-    };
-  }
+  if (g.members.length === 1) return ownParts(g.members[0]!, mirrors, node, locations);
   const members = primaryFirst(g, reportOrder);
   // One pass over what may be thousands of findings: their keys, evidence, fixes and witnesses.
   const longest = g.longest;
@@ -627,7 +645,7 @@ function memberParts(
     }
   }
   return {
-    members,
+    primary: members[0]!,
     keys,
     severity: g.severity,
     mirrors,
@@ -638,6 +656,7 @@ function memberParts(
         : mergeSorted(longest, sorted(outside)),
     evidence: tally.lines(members),
     fixes,
+    failing: failingNode(members, g.roots),
   };
 }
 
@@ -658,34 +677,63 @@ function toCause(
   locations: Locations,
 ): Cause {
   const one = memo?.one ?? newList;
-  const { members, keys, severity, mirrors, nodeList, evidence, fixes } = memberParts(
-    g,
-    node,
-    one,
-    locations,
-    input.reportOrder === true,
-  );
-  const primary = members[0]!;
-  const def = CAUSE_KINDS[g.kind];
-  const images = imagesOf(g, one);
+  const parts = memberParts(g, node, one, locations, input.reportOrder === true);
+  const head = { kind: g.kind, id: g.id ?? ownId(g.kind, g.subject), subject: g.subject, host: g.host };
+  return causeOf(head, imagesOf(g, one), parts, node, input, place, memo, locations);
+}
+
+/** The cause of `f` alone, placed at `p`: toCause of the group it would found, without making it. */
+function ownCause(
+  f: CauseFinding,
+  p: Placement,
+  node: string | null,
+  input: CauseInput,
+  place: CommandPlace,
+  memo: CauseMemo | null,
+  locations: Locations,
+): Cause {
+  const one = memo?.one ?? newList;
+  const parts = ownParts(f, p.host === null ? [] : one(p.host), node, locations);
+  const head = { kind: p.kind, id: ownId(p.kind, f.key), subject: f.key, host: p.host };
+  return causeOf(head, f.image ? one(f.image) : [], parts, node, input, place, memo, locations);
+}
+
+function causeOf(
+  head: {
+    readonly kind: CauseKind;
+    readonly id: string;
+    readonly subject: string;
+    readonly host: string | null;
+  },
+  images: readonly string[],
+  parts: CauseParts,
+  node: string | null,
+  input: CauseInput,
+  place: CommandPlace,
+  memo: CauseMemo | null,
+  locations: Locations,
+): Cause {
+  const { primary, keys, severity, mirrors, nodeList, evidence, fixes } = parts;
+  const kind = head.kind;
+  const def = CAUSE_KINDS[kind];
   const pods = podsOf(input, images, nodeList);
-  const subject = displaySubject(g.kind, g.subject, primary, locations);
+  const subject = displaySubject(kind, head.subject, primary, locations);
   return {
-    id: g.id ?? ownId(g),
-    kind: g.kind,
+    id: head.id,
+    kind,
     severity,
-    title: memo === null ? def.headline(subject) : memo.headline(g.kind, subject, def.headline),
+    title: memo === null ? def.headline(subject) : memo.headline(kind, subject, def.headline),
     explanation: def.explanation,
     fix: {
       // One concrete fix when the findings agree on it; the kind's own when each says something else.
       text: fixes > 1 ? def.fix : quoted(primary.fix, MAX_QUOTED_CHARS.fix),
       commands: causeCommands(
         {
-          kind: g.kind,
-          host: g.host,
+          kind,
+          host: head.host,
           image: images[0] ?? null,
           // A node where the pull fails (what joined the cause says so), else the first one.
-          node: node ?? failingNode(members, g.roots) ?? nodeList[0] ?? null,
+          node: node ?? parts.failing ?? nodeList[0] ?? null,
           file: primary.file ?? null,
         },
         place,

@@ -184,12 +184,17 @@ function locatedLine(message: string, byPrefix: ReadonlyMap<string, ReadonlySet<
   return false;
 }
 
+/** The evidence of a cause of one finding: its line. */
+export function ownEvidence(f: CauseFinding, locations: Locations | null): string[] {
+  return [shownLine(lineOf(f, locations))];
+}
+
 /**
  * The evidence lines of a cause whose members are `findings`, in that order (`locations`: the texts
  * of places, shared across calls).
  */
 export function evidenceOf(findings: readonly CauseFinding[], locations: Locations | null = null): string[] {
-  if (findings.length === 1) return [shownLine(lineOf(findings[0]!, locations))];
+  if (findings.length === 1) return ownEvidence(findings[0]!, locations);
   const tally = new EvidenceTally(locations ?? new Locations());
   for (let i = 0; i < findings.length; i++) tally.add(findings[i]!);
   return tally.lines(findings);
