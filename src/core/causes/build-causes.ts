@@ -698,6 +698,7 @@ function ownCause(
   return causeOf(head, f.image ? one(f.image) : [], parts, node, input, place, memo, locations);
 }
 
+/** The cause: what its group is (`head`), its images, and what its findings say. */
 function causeOf(
   head: {
     readonly kind: CauseKind;
