@@ -445,14 +445,10 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     else add(f, p, i);
   }
 
-  const place = input.place ?? { kind: 'cluster' };
+  const made: Making = { node, input, place: input.place ?? { kind: 'cluster' }, memo, locations };
   if (memo === null) {
     return groups
-      .map((g) =>
-        typeof g === 'number'
-          ? ownCause(findings[g]!, placed[g]!, node, input, place, null, locations)
-          : toCause(g, node, input, place, null, locations),
-      )
+      .map((g) => (typeof g === 'number' ? ownCause(findings[g]!, placed[g]!, made) : toCause(g, made)))
       .sort(byImpact);
   }
   const causes: Cause[] = [];
@@ -463,9 +459,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       const image = findings[entry]!.image;
       const reused = memo.reuseOwn(entry, image ? memo.one(image) : NO_IMAGES);
       const cause =
-        reused === undefined
-          ? ownCause(findings[entry]!, placed[entry]!, node, input, place, memo, locations)
-          : withPodsOf(reused, input);
+        reused === undefined ? ownCause(findings[entry]!, placed[entry]!, made) : withPodsOf(reused, input);
       memo.rememberOwn(entry, cause);
       causes.push(cause);
       continue;
@@ -477,8 +471,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     const reused = alone
       ? memo.reuseOwn(g.at, images)
       : memo.reuse(g.id ?? ownId(g.kind, g.subject), g.members, g.roots, images);
-    const cause =
-      reused === undefined ? toCause(g, node, input, place, memo, locations) : withPodsOf(reused, input);
+    const cause = reused === undefined ? toCause(g, made) : withPodsOf(reused, input);
     if (alone) memo.rememberOwn(g.at, cause);
     else if (cause !== reused) memo.remember(cause.id, g.members, g.roots, cause);
     causes.push(cause);
@@ -668,34 +661,28 @@ function nodesOfAll(members: readonly CauseFinding[], node: string | null): read
   return union(lists);
 }
 
-function toCause(
-  g: Group,
-  node: string | null,
-  input: CauseInput,
-  place: CommandPlace,
-  memo: CauseMemo | null,
-  locations: Locations,
-): Cause {
-  const one = memo?.one ?? newList;
-  const parts = memberParts(g, node, one, locations, input.reportOrder === true);
+/** What every cause of one causesOf call is made with. */
+interface Making {
+  readonly node: string | null;
+  readonly input: CauseInput;
+  readonly place: CommandPlace;
+  readonly memo: CauseMemo | null;
+  readonly locations: Locations;
+}
+
+function toCause(g: Group, made: Making): Cause {
+  const one = made.memo?.one ?? newList;
+  const parts = memberParts(g, made.node, one, made.locations, made.input.reportOrder === true);
   const head = { kind: g.kind, id: g.id ?? ownId(g.kind, g.subject), subject: g.subject, host: g.host };
-  return causeOf(head, imagesOf(g, one), parts, node, input, place, memo, locations);
+  return causeOf(head, imagesOf(g, one), parts, made);
 }
 
 /** The cause of `f` alone, placed at `p`: toCause of the group it would found, without making it. */
-function ownCause(
-  f: CauseFinding,
-  p: Placement,
-  node: string | null,
-  input: CauseInput,
-  place: CommandPlace,
-  memo: CauseMemo | null,
-  locations: Locations,
-): Cause {
-  const one = memo?.one ?? newList;
-  const parts = ownParts(f, p.host === null ? [] : one(p.host), node, locations);
+function ownCause(f: CauseFinding, p: Placement, made: Making): Cause {
+  const one = made.memo?.one ?? newList;
+  const parts = ownParts(f, p.host === null ? [] : one(p.host), made.node, made.locations);
   const head = { kind: p.kind, id: ownId(p.kind, f.key), subject: f.key, host: p.host };
-  return causeOf(head, f.image ? one(f.image) : [], parts, node, input, place, memo, locations);
+  return causeOf(head, f.image ? one(f.image) : [], parts, made);
 }
 
 /** The cause: what its group is (`head`), its images, and what its findings say. */
@@ -708,11 +695,7 @@ function causeOf(
   },
   images: readonly string[],
   parts: CauseParts,
-  node: string | null,
-  input: CauseInput,
-  place: CommandPlace,
-  memo: CauseMemo | null,
-  locations: Locations,
+  { node, input, place, memo, locations }: Making,
 ): Cause {
   const { primary, keys, severity, mirrors, nodeList, evidence, fixes } = parts;
   const kind = head.kind;
