@@ -47,7 +47,8 @@ interface Members extends ProblemSlot {
 
 /** One node (most findings outside a class are about one node: no set for them). */
 interface Single extends ProblemSlot {
-  readonly node: string;
+  /** `[node]`, shared by the node's findings. */
+  readonly list: readonly string[];
   readonly version: number;
 }
 
@@ -61,13 +62,13 @@ type Entry = (Members | Single) & { readonly finding: NodeFinding };
  */
 export const INDEX_MADE: object = Object.freeze({});
 
-function single(finding: NodeFinding, nodes: readonly string[], version: number): Entry {
+function single(finding: NodeFinding, list: readonly string[], version: number): Entry {
   return {
     finding,
-    node: nodes[0]!,
+    list,
     version,
     owner: INDEX_MADE,
-    problem: asProblem(finding, nodes),
+    problem: asProblem(finding, list),
     problemVersion: version,
   };
 }
@@ -91,7 +92,8 @@ function isSingle(m: Members | Single): m is Single {
 
 /**
  * One frozen `[node]` list per node, shared by every finding only that node reports (a large cluster
- * has 300,000 such findings over 15,000 nodes). Kept from one pass over the index to the next.
+ * has 300,000 such findings over 15,000 nodes), as they are indexed. Kept from one pass over the
+ * index to the next (a pass forgets the lists of nodes no finding came from since the one before).
  */
 class Singletons {
   private last = new Map<string, readonly string[]>();
@@ -147,7 +149,7 @@ export class WitnessIndex implements FindingWitnesses {
   }
 
   private nodesOf(m: Members | Single): readonly string[] {
-    if (isSingle(m)) return this.singletons.of(m.node);
+    if (isSingle(m)) return m.list;
     return (m.array ??= Object.freeze([...m.nodes].sort()));
   }
 
@@ -267,7 +269,8 @@ export class WitnessIndex implements FindingWitnesses {
     const entry = this.entryOf(f);
     if (entry === undefined) this.setEntry(single(f, this.singletons.of(node), ++this.versions));
     else if (isSingle(entry)) {
-      if (entry.node !== node) this.setEntry(several(f, new Set([entry.node, node]), ++this.versions));
+      const was = entry.list[0]!;
+      if (was !== node) this.setEntry(several(f, new Set([was, node]), ++this.versions));
     } else if (!entry.nodes.has(node)) {
       entry.nodes.add(node);
       entry.version = ++this.versions;
@@ -279,7 +282,7 @@ export class WitnessIndex implements FindingWitnesses {
     const entry = this.entryOf(f);
     if (entry === undefined) return;
     if (isSingle(entry)) {
-      if (entry.node === node) this.deleteEntry(f);
+      if (entry.list[0] === node) this.deleteEntry(f);
       return;
     }
     if (!entry.nodes.delete(node)) return;
