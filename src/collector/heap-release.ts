@@ -2,15 +2,22 @@
 // go (report-cache.ts). V8 keeps the pages it freed until its next major collection, which at the low
 // allocation rate of a quiet collector can be minutes away; until then the container's RSS, which
 // the memory limit and the kubelet see, stays at the build's peak. So when the report is let go and
-// the heap is large, the collector collects once, at most once a minute. The pause is that of a full
-// collection (about 0.2 s at 15,000 nodes), which is why small heaps, where V8 frees soon enough on
-// its own, are left alone. The global `gc` exists because the collector's relaunch (heap-limit.ts)
-// passes --expose-gc; without it nothing happens.
+// the heap is large, the collector collects once. The pause is that of a full collection (about
+// 0.2 s at 15,000 nodes), which is why small heaps, where V8 frees soon enough on its own, are left
+// alone, and why these collections may take at most RELEASE_SHARE of the collector's time: the next
+// one waits 1/RELEASE_SHARE times the last one's pause, and never less than RELEASE_MIN_GAP_MS. A
+// collector whose reconciles rebuild the report every 10 s then collects after each (1.6 % of its
+// time at 15,000 nodes) rather than once a minute, when a reconcile's garbage was what the RSS held
+// most of the time. The global `gc` exists because the collector's relaunch (heap-limit.ts) passes
+// --expose-gc; without it nothing happens.
 import { v8Heap } from './memory-guard.js';
 
 /** Collect only when the heap in use is at least this share of its limit. */
 export const RELEASE_ABOVE = 0.4;
-export const RELEASE_EVERY_MS = 60_000;
+/** The share of the collector's time these collections may take. */
+export const RELEASE_SHARE = 0.05;
+/** However short the pause, collections are at least this far apart. */
+export const RELEASE_MIN_GAP_MS = 10_000;
 
 export interface HeapReleaseOptions {
   readonly log: (message: string) => void;
@@ -19,28 +26,33 @@ export interface HeapReleaseOptions {
   /** Heap in use and its limit (bytes); V8's by default. */
   readonly heap?: () => { used: number; limit: number };
   readonly now?: () => number;
+  /** Milliseconds of a monotonic clock, for the pause; performance.now by default. */
+  readonly clock?: () => number;
 }
 
 const MiB = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`;
 
 export class HeapRelease {
-  private lastAt = -Infinity;
+  /** When the next collection may run. */
+  private nextAt = -Infinity;
 
   constructor(private readonly options: HeapReleaseOptions) {}
 
-  /** A large object graph was let go: collect now if the heap is large and the last time was long ago. */
+  /** A large object graph was let go: collect now if the heap is large and the budget allows. */
   released(): boolean {
     const gc = this.options.gc ?? (globalThis as { gc?: () => void }).gc;
     const now = (this.options.now ?? Date.now)();
-    if (gc === undefined || now - this.lastAt < RELEASE_EVERY_MS) return false;
+    if (gc === undefined || now < this.nextAt) return false;
     const heap = this.options.heap ?? v8Heap;
     const before = heap();
     if (before.used < RELEASE_ABOVE * before.limit) return false;
-    this.lastAt = now;
-    const started = performance.now();
+    const clock = this.options.clock ?? (() => performance.now());
+    const started = clock();
     gc();
+    const pauseMs = clock() - started;
+    this.nextAt = now + Math.max(RELEASE_MIN_GAP_MS, pauseMs / RELEASE_SHARE);
     this.options.log(
-      `heap ${MiB(before.used)} → ${MiB(heap().used)} after the report was let go (a full collection, ${(performance.now() - started).toFixed(0)} ms)`,
+      `heap ${MiB(before.used)} → ${MiB(heap().used)} after the report was let go (a full collection, ${pauseMs.toFixed(0)} ms)`,
     );
     return true;
   }
