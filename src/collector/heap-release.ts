@@ -6,9 +6,9 @@
 // 0.2 s at 15,000 nodes), which is why small heaps, where V8 frees soon enough on its own, are left
 // alone, and why these collections may take at most RELEASE_SHARE of the collector's time: the next
 // one waits 1/RELEASE_SHARE times the last one's pause, and never less than RELEASE_MIN_GAP_MS. A
-// collector whose reconciles rebuild the report every 10 s then collects after each (1.6 % of its
-// time at 15,000 nodes) rather than once a minute, when a reconcile's garbage was what the RSS held
-// most of the time. The global `gc` exists because the collector's relaunch (heap-limit.ts) passes
+// collector whose reconciles rebuild the report every 10 s then collects after each (about 2 % of
+// its time at 15,000 nodes); a limit of once a minute left the garbage of the builds in between
+// resident. The global `gc` exists because the collector's relaunch (heap-limit.ts) passes
 // --expose-gc; without it nothing happens.
 import { v8Heap } from './memory-guard.js';
 
