@@ -308,6 +308,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         {
           kube,
           report: reports.current,
+          finished: (report) => reports.finished(report),
           agent: (node) => store.get(node),
           node: (name) => informers.nodes?.get(name),
           pods: () => informers.pods?.list() ?? [],

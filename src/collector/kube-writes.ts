@@ -49,6 +49,8 @@ export interface KubeWritesOptions {
 export interface KubeWritesSources {
   readonly kube: KubeClients;
   readonly report: () => ClusterReport;
+  /** A reconcile is done with the report it read (the cache may let it go). */
+  readonly finished?: (report: ClusterReport) => void;
   readonly agent: (node: string) => AgentView | undefined;
   readonly node: (name: string) => V1Node | undefined;
   readonly pods: () => readonly V1Pod[];
@@ -191,13 +193,17 @@ export function startKubeWrites(sources: KubeWritesSources, options: KubeWritesO
   const reconcile = (): void => {
     if (!sources.synced()) return;
     const report = sources.report();
-    const predictions = predictionsOf(report, sources.agent);
-    conditions?.reconcile(predictions);
-    if (events === null && reports === null) return;
-    const pods = sources.pods().flatMap((p) => podView(p) ?? []);
-    const nodeUid = (node: string): string | undefined => sources.node(node)?.metadata?.uid;
-    events?.reconcile(predictions, pods, nodeUid);
-    void reports?.reconcile(predictions, pods, report.causes, nodeUid);
+    try {
+      const predictions = predictionsOf(report, sources.agent);
+      conditions?.reconcile(predictions);
+      if (events === null && reports === null) return;
+      const pods = sources.pods().flatMap((p) => podView(p) ?? []);
+      const nodeUid = (node: string): string | undefined => sources.node(node)?.metadata?.uid;
+      events?.reconcile(predictions, pods, nodeUid);
+      void reports?.reconcile(predictions, pods, report.causes, nodeUid);
+    } finally {
+      sources.finished?.(report);
+    }
   };
   const storm = new ReconnectStorm(sources.snapshots ?? (() => 0), log);
   let timer: NodeJS.Timeout | null = null;

@@ -88,4 +88,39 @@ describe('ReportCache', () => {
     expect(drops).toBe(0);
     await expect.poll(() => drops, { timeout: 1_000 }).toBe(1);
   });
+
+  function cacheCountingDrops() {
+    const dropped = { count: 0 };
+    const cache = new ReportCache({
+      input: (nowMs): ClusterInput => ({ nowMs, silentAfterMs: 90_000, nodes: [], events: [] }),
+      inputsVersion: () => 1,
+      keepMs: 60_000,
+      onDrop: () => dropped.count++,
+    });
+    return { cache, dropped };
+  }
+
+  it('lets a report go as soon as the one reader that built it is finished with it', () => {
+    const { cache, dropped } = cacheCountingDrops();
+    const report = cache.current();
+    cache.finished(report);
+    expect(dropped.count).toBe(1);
+    expect(cache.current()).not.toBe(report);
+    cache.drop();
+  });
+
+  it('keeps a report another reader took, and ignores a report it no longer holds', () => {
+    const { cache, dropped } = cacheCountingDrops();
+    const report = cache.current();
+    expect(cache.current()).toBe(report);
+    cache.finished(report);
+    expect(dropped.count).toBe(0);
+    expect(cache.current()).toBe(report);
+    cache.drop();
+    const next = cache.current();
+    cache.finished(report);
+    expect(dropped.count).toBe(0);
+    expect(cache.current()).toBe(next);
+    cache.drop();
+  });
 });
