@@ -26,6 +26,6 @@ it('hands back each report it read, once its pass is over', async () => {
   );
   await expect.poll(() => finished.length, { timeout: 2_000 }).toBeGreaterThanOrEqual(2);
   writes.stop();
-  expect(finished).toEqual(read.slice(0, finished.length));
+  expect(read.length).toBe(finished.length);
   for (let i = 0; i < finished.length; i++) expect(finished[i]).toBe(read[i]);
 });
