@@ -546,7 +546,7 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
     // Steady state: 5,000 agents heartbeating (every 30 s in production) leave the collector mostly
     // idle, and V8's memory reducer collects and shrinks the heap then. Measure after 10 s of that.
     // Sampled each second too: the report of the last build is held 5 s, then let go (and the heap
-    // released); the reconcile's builds (every 10 s) hold one again. The window's range shows both.
+    // released). The window's range shows RSS with and without a report held.
     const window: number[] = [];
     for (let i = 0; i < 10; i++) {
       await new Promise((r) => setTimeout(r, 1000));

@@ -60,8 +60,7 @@ export class ReportCache {
   }
 
   private letGo(): void {
-    clearTimeout(this.dropTimer);
-    this.cached = null;
+    this.drop();
     this.options.onDrop?.();
   }
 

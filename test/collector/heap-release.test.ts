@@ -76,29 +76,24 @@ describe('HeapRelease', () => {
 });
 
 describe('ReportCache', () => {
-  it('says when it let its report go', async () => {
-    let drops = 0;
-    const cache = new ReportCache({
-      input: (nowMs): ClusterInput => ({ nowMs, silentAfterMs: 90_000, nodes: [], events: [] }),
-      inputsVersion: () => 1,
-      keepMs: 20,
-      onDrop: () => drops++,
-    });
-    expect(() => cache.current()).not.toThrow();
-    expect(drops).toBe(0);
-    await expect.poll(() => drops, { timeout: 1_000 }).toBe(1);
-  });
-
-  function cacheCountingDrops() {
+  /** A cache of empty reports that keeps each `keepMs` and counts the reports it let go. */
+  function cacheCountingDrops(keepMs = 60_000) {
     const dropped = { count: 0 };
     const cache = new ReportCache({
       input: (nowMs): ClusterInput => ({ nowMs, silentAfterMs: 90_000, nodes: [], events: [] }),
       inputsVersion: () => 1,
-      keepMs: 60_000,
+      keepMs,
       onDrop: () => dropped.count++,
     });
     return { cache, dropped };
   }
+
+  it('says when it let its report go', async () => {
+    const { cache, dropped } = cacheCountingDrops(20);
+    expect(() => cache.current()).not.toThrow();
+    expect(dropped.count).toBe(0);
+    await expect.poll(() => dropped.count, { timeout: 1_000 }).toBe(1);
+  });
 
   it('lets a report go as soon as the one reader that built it is finished with it', () => {
     const { cache, dropped } = cacheCountingDrops();
