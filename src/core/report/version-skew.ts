@@ -50,13 +50,18 @@ function named(nodes: readonly string[]): string {
 export function versionSkew(nodes: readonly NodeInput[]): SkewProblem[] {
   // pool → image → version → resolution → nodes
   const pools = new Map<string, Map<string, Map<string, Map<string, string[]>>>>();
-  for (const node of nodes) {
+  // Indexed loops: run once per build over every node's images (300,000 at 15,000 nodes), a for-of
+  // allocates an iterator result per item until V8 optimizes it.
+  for (let n = 0; n < nodes.length; n++) {
+    const node = nodes[n]!;
     if (node.pool === null || node.agent === null) continue;
     const version = nodeRuntimeVersion(node);
     if (version === null) continue;
     let images = pools.get(node.pool);
     if (images === undefined) pools.set(node.pool, (images = new Map()));
-    for (const status of node.agent.images) {
+    const statuses = node.agent.images;
+    for (let i = 0; i < statuses.length; i++) {
+      const status = statuses[i]!;
       if (status.resolution === undefined) continue;
       let versions = images.get(status.image);
       if (versions === undefined) images.set(status.image, (versions = new Map()));
