@@ -534,7 +534,7 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
     const buildMs = builds[0]!;
     const buildMedianMs = [...builds].sort((a, b) => a - b)[1]!;
     say(
-      `  report build for ${summary!.summary.nodes} nodes, ${summary!.summary.problems} distinct problems: ${builds.map((b) => b.toFixed(0)).join(', ')} ms (first, then two rebuilds; target ≤ 1000 ms; the bench process's own garbage collected first, in ${benchGcMs.toFixed(0)} ms; CPU in the first request: collector ${firstCpu.collectorMs} ms (${firstCpu.collectorSystemMs} in the kernel, ${firstCpu.collectorFaults} page faults), bench process ${firstCpu.benchMs} ms)`,
+      `  report build for ${summary!.summary.nodes} nodes, ${summary!.summary.problems} distinct problems: ${builds.map((b) => b.toFixed(0)).join(', ')} ms (first, then two rebuilds; target ≤ 1000 ms; the bench process's own garbage collected first, in ${benchGcMs.toFixed(0)} ms; CPU in the first request: collector ${firstCpu.collectorMs} ms (${firstCpu.collectorSystemMs} in the kernel for ${firstCpu.collectorFaults} page faults, ${firstCpu.collectorFaults === 0 ? '-' : ((firstCpu.collectorSystemMs * 1000) / firstCpu.collectorFaults).toFixed(1)} µs each), bench process ${firstCpu.benchMs} ms)`,
     );
     const pool = summary!.rollout?.pools[0];
     if (pool?.nodesLagging !== Math.ceil((AGENTS - 1) / 100) || pool.nodesDrifted !== Math.ceil(AGENTS / 50))
@@ -623,6 +623,13 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
         firstRequestCollectorCpuMs: firstCpu.collectorMs,
         firstRequestCollectorSystemCpuMs: firstCpu.collectorSystemMs,
         firstRequestCollectorPageFaults: firstCpu.collectorFaults,
+        // Kernel time per page fault: about 2 µs when the machine's memory has been touched before,
+        // up to 23 µs on a freshly booted VM whose hypervisor backs guest memory on first touch
+        // (docs/collector.md, "Benchmark"): what tells a slow first build on cold memory apart.
+        firstRequestKernelUsPerFault:
+          firstCpu.collectorFaults === 0
+            ? null
+            : Number(((firstCpu.collectorSystemMs * 1000) / firstCpu.collectorFaults).toFixed(1)),
         firstRequestBenchCpuMs: firstCpu.benchMs,
         problems: summary!.summary.problems,
         requestMs: Math.round(requestMs),
