@@ -7,6 +7,7 @@ import { NodeStore } from '../../src/collector/node-store.js';
 import { buildReport } from '../../src/core/report/build-report.js';
 import type { ClusterReport, NodeInput } from '../../src/core/report/types.js';
 import type { DeltaMessage, SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
+import { asJson } from '../support/as-json.js';
 import { finding, helloMessage } from '../support/protocol-agent.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -148,9 +149,9 @@ describe('equivalence classes of nodes', () => {
       agent: { ...store.get(name)!, findings: store.get(name)!.findings, findingClass: null },
     }));
     const plain = buildReport({ nowMs: NOW, silentAfterMs: 90_000, nodes, events: [] });
-    expect(plain.problems).toEqual(r.problems);
-    expect(plain.causes).toEqual(r.causes);
-    expect(plain.summary).toEqual(r.summary);
+    expect(asJson(plain.problems)).toEqual(asJson(r.problems));
+    expect(asJson(plain.causes)).toEqual(asJson(r.causes));
+    expect(asJson(plain.summary)).toEqual(asJson(r.summary));
   });
 
   it('forgets a node that leaves, and the class with its last member', () => {

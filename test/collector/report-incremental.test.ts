@@ -8,6 +8,7 @@ import { buildReport } from '../../src/core/report/build-report.js';
 import { WeakReportMemo } from '../../src/core/report/report-memo.js';
 import type { ClusterInput, ClusterReport, NodeInput, PullEvent } from '../../src/core/report/types.js';
 import type { DeltaMessage, ImageStatus, SnapshotMessage, WireFinding } from '../../src/protocol/messages.js';
+import { asJson } from '../support/as-json.js';
 import { finding, helloMessage } from '../support/protocol-agent.js';
 import { prng } from '../support/mutate.js';
 
@@ -134,10 +135,6 @@ function input(w: World, incremental: boolean): ClusterInput {
   };
 }
 
-function json(report: ClusterReport): unknown {
-  return JSON.parse(JSON.stringify(report));
-}
-
 /** The node's agent (re)connects and sends a snapshot. */
 function connect(w: World, node: string, r: () => number): void {
   const id = w.store.hello(helloMessage(node, 'pool'), w.now);
@@ -226,7 +223,7 @@ describe('incremental report build', () => {
       const memo = new WeakReportMemo();
       const check = (what: string): ClusterReport => {
         const incremental = buildReport(input(w, true), memo);
-        expect(json(incremental), what).toEqual(json(buildReport(input(w, false))));
+        expect(asJson(incremental), what).toEqual(asJson(buildReport(input(w, false))));
         // Both ways, every problem once: findings that share a key are one problem.
         expect(new Set(incremental.problems.map((p) => p.key)).size, what).toBe(incremental.problems.length);
         return incremental;

@@ -8,29 +8,17 @@
 //     names, else the first root finding of the image's failure in the order CRI-O tried the
 //     sources, else a cause about the same image. Only what nothing explains stands alone.
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
-import type { FindingId } from '../findings/catalogue.js';
 import type { Severity } from '../findings/types.js';
-import type { CauseMemo, JoinText, Placement, Where } from './cause-memo.js';
+import type { CauseMemo } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
 import { EvidenceTally, Locations, MAX_QUOTED_CHARS, ownEvidence, quoted } from './evidence.js';
-import { causeKindOf, FINDING_CAUSE_KINDS, kindFamily } from './finding-kinds.js';
-import { hostInText, hostnameOf, hostScope } from './hosts.js';
+import { FINDING_CAUSE_KINDS } from './finding-kinds.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
+import { placementCarried, placementOf, type Placement } from './placement.js';
 import { keepsSeverityThenKey, severityThenKeyFromReportOrder } from './report-order.js';
 import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
 
 const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
-
-/** Aggregates of what the agents saw: they join a cause about the same host. */
-const AGGREGATES: ReadonlySet<string> = new Set<FindingId>([
-  'mirror-unreachable-from-nodes',
-  'mirror-auth-failing',
-  'mirror-tls-failing',
-]);
-
-function isConsequence(id: string): boolean {
-  return id === 'image-pull-fails' || id === 'source-blocked-no-working-mirror' || id.startsWith('pull-');
-}
 
 interface Group {
   readonly kind: CauseKind;
@@ -81,57 +69,6 @@ function listOf(values: null | string | Set<string>, one: OneList): readonly str
 /** The group's images, sorted. */
 function imagesOf(g: Group, one: OneList): readonly string[] {
   return listOf(g.images, one);
-}
-
-function hostOf(f: CauseFinding): string | null {
-  return f.host ?? hostScope(f.scope) ?? hostInText(f.message);
-}
-
-function subjectOf(f: CauseFinding, kind: CauseKind, host: string | null, locations: Locations): string {
-  switch (CAUSE_KINDS[kind].subject) {
-    case 'hostname':
-      if (host !== null) return hostnameOf(host);
-      break;
-    case 'host':
-      if (host !== null) return host;
-      break;
-    case 'location':
-    case 'scope': {
-      if (CAUSE_KINDS[kind].subject === 'location' && f.file) return locations.of(f)!.at;
-      const scope = f.scope ?? host ?? f.image;
-      if (scope) return scope;
-      break;
-    }
-    case 'finding':
-      break;
-  }
-  return f.key;
-}
-
-const plainJoin: JoinText = (a, separator, b) => a + separator + b;
-
-/** Where `f` goes, in short. */
-function whereOf(f: CauseFinding, locations: Locations): Where {
-  const kind = causeKindOf(f);
-  const host = hostOf(f);
-  const subject = subjectOf(f, kind, host, locations);
-  return {
-    role: AGGREGATES.has(f.id) ? 'aggregate' : isConsequence(f.id) ? 'consequence' : 'root',
-    kind,
-    host,
-    // A group named after the finding's own key is that finding's alone: nothing to share.
-    subject: subject === f.key ? null : subject,
-  };
-}
-
-/** Where a finding goes, in full: the ids of its group and of its family on its host. */
-function placementOf(w: Where, join: JoinText): Placement {
-  let familyHost: string | null = null;
-  if (w.host !== null) {
-    const family = kindFamily(w.kind);
-    familyHost = join(family, '|', family === 'network' ? hostnameOf(w.host) : w.host);
-  }
-  return { ...w, groupId: w.subject === null ? null : join(w.kind, ':', w.subject), familyHost };
 }
 
 /** What the headline names for a cause grouped by finding key. */
@@ -383,8 +320,8 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
 
   const placed =
     memo === null
-      ? findings.map((f) => placementOf(whereOf(f, locations), plainJoin))
-      : memo.placements(findings, whereOf, placementOf);
+      ? findings.map((f) => placementCarried(f) ?? placementOf(f, locations))
+      : memo.placements(findings);
   if (input.reportOrder === true) {
     sharedSubjects = new Map();
     for (let i = 0; i < placed.length; i++) {

@@ -16,32 +16,8 @@ import { SortedReuse } from '../sorted-reuse.js';
 import { tracePrefix } from './commands.js';
 import { Locations } from './evidence.js';
 import type { CauseKind } from './kinds.js';
+import { PlacementTable, placementCarried, type Placement } from './placement.js';
 import type { Cause, CauseFinding, ImageFailure } from './types.js';
-
-/**
- * Where a finding goes, apart from the finding itself: its cause kind, the host it is about and the
- * group it founds or joins. One object for every finding placed alike.
- */
-export interface Placement {
-  /** Roots found causes; aggregates join a root cause on their host; consequences what explains them. */
-  readonly role: 'root' | 'aggregate' | 'consequence';
-  readonly kind: CauseKind;
-  readonly host: string | null;
-  /**
-   * The group of a root finding (`kind:subject`) and its subject; both null for a group of the
-   * finding's own (named after its key, `kind:key`: nothing to share).
-   */
-  readonly subject: string | null;
-  readonly groupId: string | null;
-  /** family|host of the kind: where aggregates and consequences on the same host join. */
-  readonly familyHost: string | null;
-}
-
-/** A placement's own parts, which decide the rest. */
-export type Where = Pick<Placement, 'role' | 'kind' | 'host' | 'subject'>;
-
-/** `a`, `separator`, `b` as one text (a memo gives one copy of the texts many findings repeat). */
-export type JoinText = (a: string, separator: ':' | '|', b: string) => string;
 
 /** A cause as built last time from exactly these members (pods aside: the pods move on their own). */
 interface Built {
@@ -79,16 +55,7 @@ class Repeated<T> {
   }
 }
 
-/** Placements by their parts: role, kind, host, subject (null: the finding's own group). */
-type Placements = Map<string, Map<CauseKind, Map<string | null, Map<string | null, Placement>>>>;
-
 export class CauseMemo {
-  /** Joined texts by their separator, their first part, then their second part. */
-  private readonly texts = new Map<string, Map<string, Map<string, string>>>();
-  private textCount = 0;
-  /** Every placement made, by its parts (a placement is shared by every finding placed alike). */
-  private shared: Placements = new Map();
-  private sharedCount = 0;
   /** By cause id: the causes of groups other than one finding's own alone. */
   private readonly built = new Map<string, Built>();
   private call = 1;
@@ -118,6 +85,8 @@ export class CauseMemo {
 
   /** The texts of places in files, shared by the causes that name them. */
   readonly locations = new Locations();
+  /** Where findings go, shared by every finding placed alike. */
+  private readonly table = new PlacementTable(this.locations);
 
   /** `[value]`, shared. */
   readonly one = (value: string): readonly string[] => this.lists.get(value);
@@ -136,13 +105,10 @@ export class CauseMemo {
 
   /**
    * Where each of `findings` goes: the last call's answer for the findings it had in the same order
-   * (one walk beside its list), else worked out (`where`) and made in full once (`complete`).
+   * (one walk beside its list), else the one the finding carries (the witness index's problems),
+   * else worked out.
    */
-  placements(
-    findings: readonly CauseFinding[],
-    where: (f: CauseFinding, locations: Locations) => Where,
-    complete: (w: Where, join: JoinText) => Placement,
-  ): Placement[] {
+  placements(findings: readonly CauseFinding[]): Placement[] {
     const last = this.placedFindings;
     const lastPlaced = this.placedPlacements;
     const out = new Array<Placement>(findings.length);
@@ -169,7 +135,7 @@ export class CauseMemo {
         out[i] = lastPlaced[j++]!;
       } else {
         from[i] = -1;
-        out[i] = this.intern(where(f, this.locations), complete);
+        out[i] = placementCarried(f) ?? this.table.place(f);
         if (!added) j++;
       }
     }
@@ -180,47 +146,6 @@ export class CauseMemo {
     this.next = { own: new Array<Cause | undefined>(findings.length), order: new SortedReuse() };
     return out;
   }
-
-  /** The one object for placements alike (made in full the first time). */
-  private intern(w: Where, complete: (w: Where, join: JoinText) => Placement): Placement {
-    if (this.sharedCount >= MAX_SHARED_TEXTS) {
-      this.shared = new Map();
-      this.sharedCount = 0;
-    }
-    let byKind = this.shared.get(w.role);
-    if (byKind === undefined) this.shared.set(w.role, (byKind = new Map()));
-    let byHost = byKind.get(w.kind);
-    if (byHost === undefined) byKind.set(w.kind, (byHost = new Map()));
-    let bySubject = byHost.get(w.host);
-    if (bySubject === undefined) byHost.set(w.host, (bySubject = new Map()));
-    let p = bySubject.get(w.subject);
-    if (p === undefined) {
-      bySubject.set(w.subject, (p = complete(w, this.join)));
-      this.sharedCount++;
-    }
-    return p;
-  }
-
-  /** One copy of each joined text, found from its parts: no text is built to look it up. */
-  private readonly join: JoinText = (a, separator, b) => {
-    let byFirst = this.texts.get(separator);
-    if (byFirst === undefined) this.texts.set(separator, (byFirst = new Map()));
-    let bySecond = byFirst.get(a);
-    const known = bySecond?.get(b);
-    if (known !== undefined) return known;
-    // Starting afresh only loses sharing for what comes next.
-    if (this.textCount >= MAX_SHARED_TEXTS) {
-      this.texts.clear();
-      this.texts.set(separator, (byFirst = new Map()));
-      bySecond = undefined;
-      this.textCount = 0;
-    }
-    if (bySecond === undefined) byFirst.set(a, (bySecond = new Map()));
-    const text = a + separator + b;
-    bySecond.set(b, text);
-    this.textCount++;
-    return text;
-  };
 
   /**
    * The cause built last time for the finding at `at` (of this call's list), when it was a group of

@@ -1,5 +1,6 @@
 // The shapes the report gives findings: the collector's own, and a deduplicated problem with its
 // witnesses. Shared by the build stages.
+import { PLACEMENT, type Placement } from '../causes/placement.js';
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { NodeFinding } from '../findings/types.js';
 import { SEVERITY_RANK } from './catalogue-lookup.js';
@@ -25,10 +26,14 @@ export function collectorFinding(
   };
 }
 
-/** A problem: the finding's fields in wire order (a place it does not have is null), and its witnesses. */
-export function asProblem(f: AnyFinding, nodes: readonly string[]): ReportFinding {
+/**
+ * A problem: the finding's fields in wire order (a place it does not have is null), and its
+ * witnesses; `placement`, where it goes among causes, when the caller worked that out already.
+ */
+export function asProblem(f: AnyFinding, nodes: readonly string[], placement?: Placement): ReportFinding {
   // Written out as literals, not copied field by field: V8 then gives every problem one shape, where
   // a copy gave each of a large cluster's 300,000 problems a hidden class of its own (~600 bytes).
+  // The placement is in the literal too (undefined when not given), for the same reason.
   const file = f.file ?? null;
   const line = f.line ?? null;
   const scope = f.scope ?? null;
@@ -36,9 +41,40 @@ export function asProblem(f: AnyFinding, nodes: readonly string[]): ReportFindin
   const host = f.host ?? null;
   const { key, id, severity, message, fix, stale } = f;
   const witnesses = nodes.length;
-  return stale === undefined
-    ? { key, id, severity, message, file, line, scope, fix, image, host, nodes, witnesses }
-    : { key, id, severity, message, file, line, scope, fix, image, host, stale, nodes, witnesses };
+  const problem =
+    stale === undefined
+      ? {
+          key,
+          id,
+          severity,
+          message,
+          file,
+          line,
+          scope,
+          fix,
+          image,
+          host,
+          nodes,
+          witnesses,
+          [PLACEMENT]: placement,
+        }
+      : {
+          key,
+          id,
+          severity,
+          message,
+          file,
+          line,
+          scope,
+          fix,
+          image,
+          host,
+          stale,
+          nodes,
+          witnesses,
+          [PLACEMENT]: placement,
+        };
+  return problem;
 }
 
 /** Every field asProblem writes (adding a field to NodeFinding without writing it there does not compile). */

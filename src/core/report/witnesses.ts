@@ -4,6 +4,7 @@
 // are indexed once per class, not once per finding: 15,000 nodes × 180 shared findings are 180
 // entries pointing at one member set, not 2.7 million set entries.
 import type { NodeFinding } from '../findings/types.js';
+import { PlacementTable } from '../causes/placement.js';
 import { asProblem } from './report-findings.js';
 import type { FindingSet, ReportFinding } from './types.js';
 
@@ -62,13 +63,18 @@ type Entry = (Members | Single) & { readonly finding: NodeFinding };
  */
 export const INDEX_MADE: object = Object.freeze({});
 
-function single(finding: NodeFinding, list: readonly string[], version: number): Entry {
+function single(
+  finding: NodeFinding,
+  list: readonly string[],
+  version: number,
+  placements: PlacementTable,
+): Entry {
   return {
     finding,
     list,
     version,
     owner: INDEX_MADE,
-    problem: asProblem(finding, list),
+    problem: asProblem(finding, list, placements.place(finding)),
     problemVersion: version,
   };
 }
@@ -131,6 +137,8 @@ export class WitnessIndex implements FindingWitnesses {
   private readonly classSlots = new Map<NodeFinding, ProblemSlot>();
   private versions = 0;
   private readonly singletons = new Singletons();
+  /** Where the one-node findings go among causes, worked out as they arrive (placement.ts). */
+  private readonly placements = new PlacementTable();
 
   /** `onRelease`: a finding no node reports outside a class any more (the collector's interner keeps it then). */
   constructor(private readonly onRelease?: (f: NodeFinding) => void) {}
@@ -263,11 +271,12 @@ export class WitnessIndex implements FindingWitnesses {
   private add(f: NodeFinding, node: string): void {
     // A key not seen yet (most are: 300,000 one-node findings): one lookup, not the two of entryOf and setEntry.
     if (!this.single.has(f.key)) {
-      this.single.set(f.key, single(f, this.singletons.of(node), ++this.versions));
+      this.single.set(f.key, single(f, this.singletons.of(node), ++this.versions, this.placements));
       return;
     }
     const entry = this.entryOf(f);
-    if (entry === undefined) this.setEntry(single(f, this.singletons.of(node), ++this.versions));
+    if (entry === undefined)
+      this.setEntry(single(f, this.singletons.of(node), ++this.versions, this.placements));
     else if (isSingle(entry)) {
       const was = entry.list[0]!;
       if (was !== node) this.setEntry(several(f, new Set([was, node]), ++this.versions));
