@@ -623,9 +623,9 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
         firstRequestCollectorCpuMs: firstCpu.collectorMs,
         firstRequestCollectorSystemCpuMs: firstCpu.collectorSystemMs,
         firstRequestCollectorPageFaults: firstCpu.collectorFaults,
-        // Kernel time per page fault: about 2 µs when the machine's memory has been touched before,
-        // up to 23 µs on a freshly booted VM whose hypervisor backs guest memory on first touch
-        // (docs/collector.md, "Benchmark"): what tells a slow first build on cold memory apart.
+        // Kernel time per page fault: about 2 µs on memory the machine's hypervisor backs already,
+        // 14–22 µs on memory it took back (a VM reporting free pages) and backs again on first touch
+        // (docs/collector.md, "Benchmark"): what tells a first build slowed that way apart.
         firstRequestKernelUsPerFault:
           firstCpu.collectorFaults === 0
             ? null
