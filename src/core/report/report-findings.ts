@@ -33,7 +33,8 @@ export function collectorFinding(
 export function asProblem(f: AnyFinding, nodes: readonly string[], placement?: Placement): ReportFinding {
   // Written out as literals, not copied field by field: V8 then gives every problem one shape, where
   // a copy gave each of a large cluster's 300,000 problems a hidden class of its own (~600 bytes).
-  // The placement is in the literal too (undefined when not given), for the same reason.
+  // The placement is in the literal too (undefined when not given), for the same reason; the literal
+  // goes through a variable because ReportFinding, the report's type, does not name the symbol.
   const file = f.file ?? null;
   const line = f.line ?? null;
   const scope = f.scope ?? null;
