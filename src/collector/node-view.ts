@@ -3,17 +3,24 @@
 // status reports and mirrorscope's own ImagePullsPredicted condition change other parts of the
 // object often; an update that touches none of these parts is no change to the report.
 import type { V1Node } from '@kubernetes/client-node';
+import { textDigest } from '../protocol/finding-digest.js';
 
-/** The parts of a Node the collector reads, as one string; equal strings mean nothing it reads changed. */
+/**
+ * The parts of a Node the collector reads, as the digest of one string: equal digests mean nothing it
+ * reads changed. A digest (SHA-256), not the string: the views of 15,000 Nodes, about 600 bytes each
+ * with their labels and annotations, kept 9 MiB of heap.
+ */
 function viewOf(node: V1Node): string {
-  return JSON.stringify([
-    node.metadata?.name,
-    node.metadata?.uid,
-    node.metadata?.labels,
-    node.metadata?.annotations,
-    node.metadata?.deletionTimestamp,
-    node.status?.nodeInfo,
-  ]);
+  return textDigest(
+    JSON.stringify([
+      node.metadata?.name,
+      node.metadata?.uid,
+      node.metadata?.labels,
+      node.metadata?.annotations,
+      node.metadata?.deletionTimestamp,
+      node.status?.nodeInfo,
+    ]),
+  );
 }
 
 export class NodeViews {
