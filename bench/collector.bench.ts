@@ -508,7 +508,13 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
     let summary: Summary | null = null;
     let requestMs = 0;
     /** CPU during the first request: the collector's (all its threads) and this process's. */
-    let firstCpu = { collectorMs: 0, collectorSystemMs: 0, collectorFaults: 0, benchMs: 0 };
+    let firstCpu = {
+      collectorMs: 0,
+      collectorSystemMs: 0,
+      collectorFaults: 0,
+      kernelUsPerFault: null as number | null,
+      benchMs: 0,
+    };
     for (let i = 0; i < 3; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 2100));
       const t0 = performance.now();
@@ -520,12 +526,19 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
         requestMs = performance.now() - t0;
         const bench = process.cpuUsage(benchCpu0);
         const collectorCpu = cpuTimes(pid);
+        const collectorSystemMs = Math.round((collectorCpu.system - collectorCpu0.system) * 1000);
+        const collectorFaults = collectorCpu.faults - collectorCpu0.faults;
         firstCpu = {
           collectorMs: Math.round(
             (collectorCpu.user + collectorCpu.system - collectorCpu0.user - collectorCpu0.system) * 1000,
           ),
-          collectorSystemMs: Math.round((collectorCpu.system - collectorCpu0.system) * 1000),
-          collectorFaults: collectorCpu.faults - collectorCpu0.faults,
+          collectorSystemMs,
+          collectorFaults,
+          // Kernel time per page fault: about 2 µs on memory the machine's hypervisor backs already,
+          // 14–22 µs on memory it took back (a VM reporting free pages) and backs again on first
+          // touch (docs/collector.md, "Benchmark"): what tells a first build slowed that way apart.
+          kernelUsPerFault:
+            collectorFaults === 0 ? null : Number(((collectorSystemMs * 1000) / collectorFaults).toFixed(1)),
           benchMs: Math.round((bench.user + bench.system) / 1000),
         };
       }
@@ -534,7 +547,7 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
     const buildMs = builds[0]!;
     const buildMedianMs = [...builds].sort((a, b) => a - b)[1]!;
     say(
-      `  report build for ${summary!.summary.nodes} nodes, ${summary!.summary.problems} distinct problems: ${builds.map((b) => b.toFixed(0)).join(', ')} ms (first, then two rebuilds; target ≤ 1000 ms; the bench process's own garbage collected first, in ${benchGcMs.toFixed(0)} ms; CPU in the first request: collector ${firstCpu.collectorMs} ms (${firstCpu.collectorSystemMs} in the kernel for ${firstCpu.collectorFaults} page faults, ${firstCpu.collectorFaults === 0 ? '-' : ((firstCpu.collectorSystemMs * 1000) / firstCpu.collectorFaults).toFixed(1)} µs each), bench process ${firstCpu.benchMs} ms)`,
+      `  report build for ${summary!.summary.nodes} nodes, ${summary!.summary.problems} distinct problems: ${builds.map((b) => b.toFixed(0)).join(', ')} ms (first, then two rebuilds; target ≤ 1000 ms; the bench process's own garbage collected first, in ${benchGcMs.toFixed(0)} ms; CPU in the first request: collector ${firstCpu.collectorMs} ms (${firstCpu.collectorSystemMs} in the kernel for ${firstCpu.collectorFaults} page faults, ${firstCpu.kernelUsPerFault ?? '-'} µs each), bench process ${firstCpu.benchMs} ms)`,
     );
     const pool = summary!.rollout?.pools[0];
     if (pool?.nodesLagging !== Math.ceil((AGENTS - 1) / 100) || pool.nodesDrifted !== Math.ceil(AGENTS / 50))
@@ -623,13 +636,7 @@ async function runSize(rateTest: boolean): Promise<BenchLine[]> {
         firstRequestCollectorCpuMs: firstCpu.collectorMs,
         firstRequestCollectorSystemCpuMs: firstCpu.collectorSystemMs,
         firstRequestCollectorPageFaults: firstCpu.collectorFaults,
-        // Kernel time per page fault: about 2 µs on memory the machine's hypervisor backs already,
-        // 14–22 µs on memory it took back (a VM reporting free pages) and backs again on first touch
-        // (docs/collector.md, "Benchmark"): what tells a first build slowed that way apart.
-        firstRequestKernelUsPerFault:
-          firstCpu.collectorFaults === 0
-            ? null
-            : Number(((firstCpu.collectorSystemMs * 1000) / firstCpu.collectorFaults).toFixed(1)),
+        firstRequestKernelUsPerFault: firstCpu.kernelUsPerFault,
         firstRequestBenchCpuMs: firstCpu.benchMs,
         problems: summary!.summary.problems,
         requestMs: Math.round(requestMs),
