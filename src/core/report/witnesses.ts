@@ -5,6 +5,7 @@
 // entries pointing at one member set, not 2.7 million set entries.
 import type { NodeFinding } from '../findings/types.js';
 import { PlacementTable } from '../causes/placement.js';
+import { KeyOrder } from './key-order.js';
 import { asProblem } from './report-findings.js';
 import type { FindingSet, ReportFinding } from './types.js';
 
@@ -128,6 +129,8 @@ export class WitnessIndex implements FindingWitnesses {
    * knows which problems merge without a map of every key of its own.
    */
   private readonly single = new Map<string, Entry | Map<NodeFinding, Entry>>();
+  /** The same, in key order: a build lists their problems as the report sorts them, without sorting them. */
+  private readonly order = new KeyOrder((key) => this.single.get(key));
   private readonly classes = new Map<FindingSet, Members>();
   /** The classes that hold each finding. */
   private readonly classesOf = new Map<NodeFinding, FindingSet[]>();
@@ -240,8 +243,11 @@ export class WitnessIndex implements FindingWitnesses {
     const key = entry.finding.key;
     const v = this.single.get(key);
     // A key every node words its own way has as many findings as nodes: a map, not a list to search.
-    if (v instanceof Map) v.set(entry.finding, entry);
-    else if (v === undefined || v.finding === entry.finding) this.single.set(key, entry);
+    if (v instanceof Map) {
+      v.set(entry.finding, entry);
+      return;
+    }
+    if (v === undefined || v.finding === entry.finding) this.single.set(key, entry);
     else
       this.single.set(
         key,
@@ -250,6 +256,7 @@ export class WitnessIndex implements FindingWitnesses {
           [entry.finding, entry],
         ]),
       );
+    this.order.changed(key);
   }
 
   private deleteEntry(f: NodeFinding): void {
@@ -258,6 +265,7 @@ export class WitnessIndex implements FindingWitnesses {
     if (!(v instanceof Map)) {
       if (v.finding !== f) return;
       this.single.delete(f.key);
+      this.order.changed(f.key);
       this.onRelease?.(f);
       return;
     }
@@ -266,12 +274,14 @@ export class WitnessIndex implements FindingWitnesses {
     if (v.size > 1) return;
     const [last] = v.values();
     this.single.set(f.key, last!);
+    this.order.changed(f.key);
   }
 
   private add(f: NodeFinding, node: string): void {
     // A key not seen yet (most are: 300,000 one-node findings): one lookup, not the two of entryOf and setEntry.
     if (!this.single.has(f.key)) {
       this.single.set(f.key, single(f, this.singletons.of(node), ++this.versions, this.placements));
+      this.order.added(f.key);
       return;
     }
     const entry = this.entryOf(f);
@@ -336,7 +346,9 @@ export class WitnessIndex implements FindingWitnesses {
       }
       visit(f, nodes.sort(), version, slot, shared);
     });
-    this.single.forEach((v, key) => {
+    // In key order: the problems come to the report's sort in the order it wants (by key, once
+    // grouped by severity and witnesses), whatever order the agents connected in.
+    this.order.forEach((key, v) => {
       const inClasses = this.classKeys.get(key) ?? 0;
       if (!(v instanceof Map)) {
         // Alone under its key, unless a class's finding (another one) has it too.
