@@ -15,6 +15,7 @@ import { EvidenceTally, Locations, MAX_QUOTED_CHARS, ownEvidence, quoted } from 
 import { FINDING_CAUSE_KINDS } from './finding-kinds.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
 import { placementCarried, placementOf, type Placement } from './placement.js';
+import { indexInSorted } from '../sorted-index.js';
 import { keepsSeverityThenKey, severityThenKeyFromReportOrder } from './report-order.js';
 import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
 
@@ -173,31 +174,17 @@ function isSortedSet(values: readonly string[]): boolean {
 
 /** Binary search in a sorted list. */
 function includes(sortedValues: readonly string[], value: string): boolean {
-  return indexIn(sortedValues, value) !== -1;
-}
-
-/** Where `value` is in a sorted list; -1 when it is not there. */
-function indexIn(sortedValues: readonly string[], value: string): number {
-  let lo = 0;
-  let hi = sortedValues.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = sortedValues[mid]!;
-    if (v === value) return mid;
-    if (v < value) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
+  return indexInSorted(sortedValues, value) !== -1;
 }
 
 /**
- * `indexIn`, looking first at `near` and the place after it: the one-node findings that join a
+ * `indexInSorted`, looking first at `near` and the place after it: the one-node findings that join a
  * class's cause come in key order, which is mostly the order of their nodes.
  */
 function indexNear(sortedValues: readonly string[], value: string, near: number): number {
   if (sortedValues[near] === value) return near;
   if (sortedValues[near + 1] === value) return near + 1;
-  return indexIn(sortedValues, value);
+  return indexInSorted(sortedValues, value);
 }
 
 function mergeSorted(a: readonly string[], b: readonly string[]): string[] {

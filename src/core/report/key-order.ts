@@ -5,6 +5,7 @@
 // once the batch is a quarter of the sorted list it is sorted and merged in, so the sorting is
 // spread over the ingest and a build sorts at most the last batch. Each key's value is kept beside
 // it: walking the order asks the index nothing (300,000 map lookups cost a build 0.12 s).
+import { indexInSorted } from '../sorted-index.js';
 
 /** A batch this small is merged only when a build asks (merging it sooner would gain nothing). */
 const MIN_BATCH = 4096;
@@ -46,7 +47,7 @@ export class KeyOrder<V> {
     let gone = false;
     // A few keys (a delta's): found by binary search, not by asking the index about every key.
     for (const key of this.touched) {
-      const at = indexOf(keys, key);
+      const at = indexInSorted(keys, key);
       const value = this.valueOf(key);
       if (at === -1) {
         if (value !== undefined) this.batch.push(key);
@@ -88,18 +89,4 @@ export class KeyOrder<V> {
     this.keys = outKeys;
     this.values = outValues;
   }
-}
-
-/** Where `key` is in sorted `keys`; -1 when it is not there. */
-function indexOf(keys: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const k = keys[mid]!;
-    if (k === key) return mid;
-    if (k < key) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }
