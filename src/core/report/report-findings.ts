@@ -102,20 +102,32 @@ export function bySeverityThenWitnesses(a: ReportFinding, b: ReportFinding): num
  */
 export function sortBySeverityThenWitnesses(problems: ReportFinding[]): void {
   // By severity rank, then witnesses: small integers for keys, not one number of both.
-  const groups: Map<number, ReportFinding[]>[] = [new Map(), new Map(), new Map()];
+  const groups: Map<number, KeyRun>[] = [new Map(), new Map(), new Map()];
   for (let i = 0; i < problems.length; i++) {
     const p = problems[i]!;
     const byWitnesses = groups[SEVERITY_RANK[p.severity]]!;
     const witnesses = p.witnesses ?? 1;
     const group = byWitnesses.get(witnesses);
-    if (group === undefined) byWitnesses.set(witnesses, [p]);
-    else group.push(p);
+    if (group === undefined) byWitnesses.set(witnesses, { list: [p], inOrder: true });
+    else {
+      // Found out while the problem is at hand: the collector's index lists most in key order already.
+      if (group.inOrder) group.inOrder = group.list[group.list.length - 1]!.key < p.key;
+      group.list.push(p);
+    }
   }
   let i = 0;
   // Most severe first, then most witnesses first.
   for (const byWitnesses of groups)
-    for (const witnesses of [...byWitnesses.keys()].sort((a, b) => b - a))
-      for (const p of byWitnesses.get(witnesses)!.sort(byKey)) problems[i++] = p;
+    for (const witnesses of [...byWitnesses.keys()].sort((a, b) => b - a)) {
+      const { list, inOrder } = byWitnesses.get(witnesses)!;
+      for (const p of inOrder ? list : list.sort(byKey)) problems[i++] = p;
+    }
+}
+
+/** Problems of one severity and witness count, and whether they came in key order. */
+interface KeyRun {
+  readonly list: ReportFinding[];
+  inOrder: boolean;
 }
 
 function byKey(a: ReportFinding, b: ReportFinding): number {

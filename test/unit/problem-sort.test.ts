@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { Severity } from '../../src/core/findings/types.js';
+import {
+  bySeverityThenWitnesses,
+  sortBySeverityThenWitnesses,
+} from '../../src/core/report/report-findings.js';
+import type { ReportFinding } from '../../src/core/report/types.js';
+
+const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+
+function generator(seed: number): () => number {
+  let s = seed;
+  return () => (s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff) / 0x80000000;
+}
+
+/** `count` problems with distinct keys, a few severities and witness counts. */
+function problems(count: number, random: () => number): ReportFinding[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: 'config-unknown-key',
+    severity: SEVERITIES[Math.floor(random() * 3)]!,
+    message: `m${i}`,
+    fix: 'f',
+    key: `key-${Math.floor(random() * 1e9)}-${i}`,
+    witnesses: 1 + Math.floor(random() * 4),
+  }));
+}
+
+describe('sortBySeverityThenWitnesses', () => {
+  it('gives the order of a full sort, whether the problems come in key order, reversed or shuffled', () => {
+    const random = generator(11);
+    const all = problems(5_000, random);
+    const expected = [...all].sort(bySeverityThenWitnesses);
+    const byKey = [...all].sort((a, b) => (a.key < b.key ? -1 : 1));
+    const shuffled = [...all].sort(() => random() - 0.5);
+    for (const input of [byKey, [...byKey].reverse(), shuffled]) {
+      const sorted = [...input];
+      sortBySeverityThenWitnesses(sorted);
+      expect(sorted).toEqual(expected);
+    }
+  });
+
+  it('sorts a group that is in key order but for one problem', () => {
+    const random = generator(3);
+    const group = problems(100, random).map((p) => ({ ...p, severity: 'info' as const, witnesses: 1 }));
+    group.sort((a, b) => (a.key < b.key ? -1 : 1));
+    [group[40], group[41]] = [group[41]!, group[40]!];
+    const sorted = [...group];
+    sortBySeverityThenWitnesses(sorted);
+    expect(sorted).toEqual([...group].sort(bySeverityThenWitnesses));
+  });
+});
