@@ -33,6 +33,14 @@ interface Group {
   roots: number;
   /** Where the last root finding to join is in the input; -1 once one joined out of the input's order. */
   lastRoot: number;
+  /**
+   * The last root of the cause's own kind to join (null: none yet), whether those roots came most
+   * severe first and then by key, and how many roots are of another kind: found out as each joins,
+   * while it is at hand, so that primaryFirst need not walk thousands of members to tell them apart.
+   */
+  lastDirect: CauseFinding | null;
+  directInOrder: boolean;
+  otherRoots: number;
   /** The images of its findings: none, one (most causes), or a set. */
   images: null | string | Set<string>;
   /** The hosts its findings are about, the same way. */
@@ -102,12 +110,20 @@ function severityThenKey(list: CauseFinding[], inOrder: boolean, fromReport: boo
  * kind, then the other roots, each most severe first; then what joined, as it joined.
  * `reportOrder`: the input is in the report's order (CauseInput), so are roots that joined in it.
  */
-function primaryFirst(g: Group, reportOrder: boolean): CauseFinding[] {
+function primaryFirst(g: Group, reportOrder: boolean): readonly CauseFinding[] {
+  const fromReport = reportOrder && g.lastRoot !== -1;
+  if (g.otherRoots === 0) {
+    // Every root is of the cause's kind, as found out when each joined: no pass over a class-wide
+    // cause's thousands of findings (scattered over the heap: each pass costs) to tell them apart.
+    if (fromReport && g.directInOrder) return g.members;
+    const members = severityThenKey(g.members.slice(0, g.roots), false, fromReport);
+    for (let i = g.roots; i < g.members.length; i++) members.push(g.members[i]!);
+    return members;
+  }
   const direct: CauseFinding[] = [];
   const other: CauseFinding[] = [];
   // In the report's order, the lists are most often in the order wanted already: found out in the
-  // same pass (a cause's thousands of findings are scattered over the heap: each pass costs).
-  const fromReport = reportOrder && g.lastRoot !== -1;
+  // same pass.
   let directInOrder = fromReport;
   let otherInOrder = fromReport;
   for (let i = 0; i < g.roots; i++) {
@@ -296,6 +312,10 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       else g.members.splice(g.roots, 0, f);
       g.roots++;
       g.lastRoot = g.lastRoot !== -1 && rootAt > g.lastRoot ? rootAt : -1;
+      if (FINDING_CAUSE_KINDS[f.id] === g.kind) {
+        if (g.directInOrder && g.lastDirect !== null) g.directInOrder = keepsSeverityThenKey(g.lastDirect, f);
+        g.lastDirect = f;
+      } else g.otherRoots++;
     } else g.members.push(f);
     if (f.image) addImage(g, f.image);
     if (p.host !== null) g.mirrors = withText(g.mirrors, p.host);
@@ -408,6 +428,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
 /** The group `f` founds. */
 function founding(f: CauseFinding, p: Placement, at: number, subject: string, node: string | null): Group {
   // Most groups keep their one finding: a list of one, not one with room for 17.
+  const direct = FINDING_CAUSE_KINDS[f.id] === p.kind;
   return {
     kind: p.kind,
     subject,
@@ -416,6 +437,9 @@ function founding(f: CauseFinding, p: Placement, at: number, subject: string, no
     members: [f],
     roots: 1,
     lastRoot: at,
+    lastDirect: direct ? f : null,
+    directInOrder: true,
+    otherRoots: direct ? 0 : 1,
     images: f.image ? f.image : null,
     mirrors: p.host,
     severity: f.severity,
