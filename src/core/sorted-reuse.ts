@@ -2,6 +2,7 @@
 // were there keep their order from the previous call, the new ones are sorted and merged in. Items
 // are compared by identity (they are immutable objects: a changed item is a new object), and the
 // order must be total (no two distinct items compare equal), so the answer is that of a full sort.
+import { positionsIn } from './list-alignment.js';
 
 function merge<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) => number): T[] {
   const out: T[] = new Array<T>(a.length + b.length);
@@ -15,36 +16,20 @@ function merge<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) => num
 }
 
 /**
- * What changed between two lists of distinct items that mostly keep their relative order: one walk
- * side by side, where an item that does not line up is new and one left behind is gone (an item that
- * moved is both: gone from its old place, new at its new one, which describes the same set).
+ * What changed between two lists of distinct items that mostly keep their relative order (an item
+ * that moved is both: gone from its old place, new at its new one, which describes the same set).
  */
 function changes<T>(previous: readonly T[], items: readonly T[]): { added: T[]; removed: Set<T> } {
+  const from = positionsIn(previous, items);
   const added: T[] = [];
-  const removed = new Set<T>();
-  let i = 0;
-  let j = 0;
-  while (i < items.length && j < previous.length) {
-    const x = items[i]!;
-    const y = previous[j]!;
-    if (x === y) {
-      i++;
-      j++;
-    } else if (x === previous[j + 1]) {
-      removed.add(y);
-      j++;
-    } else if (items[i + 1] === y) {
-      added.push(x);
-      i++;
-    } else {
-      added.push(x);
-      removed.add(y);
-      i++;
-      j++;
-    }
+  const kept = new Uint8Array(previous.length);
+  for (let i = 0; i < items.length; i++) {
+    const at = from[i]!;
+    if (at === -1) added.push(items[i]!);
+    else kept[at] = 1;
   }
-  while (i < items.length) added.push(items[i++]!);
-  while (j < previous.length) removed.add(previous[j++]!);
+  const removed = new Set<T>();
+  for (let j = 0; j < previous.length; j++) if (kept[j] === 0) removed.add(previous[j]!);
   return { added, removed };
 }
 

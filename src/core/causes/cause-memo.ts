@@ -12,6 +12,7 @@
 // long as the list the last call returned lives (the report that holds it): a memo kept between
 // builds holds where findings go and the few causes many findings share, not a copy of the report.
 // A build after the report was collected makes those causes again from their findings.
+import { positionsIn } from '../list-alignment.js';
 import { SortedReuse } from '../sorted-reuse.js';
 import { tracePrefix } from './commands.js';
 import { Locations } from './evidence.js';
@@ -28,9 +29,6 @@ interface Built {
   /** The last call that built or reused it. */
   call: number;
 }
-
-/** How far the walk beside the last call's findings looks ahead for a finding that is not next. */
-const RESYNC = 64;
 
 /** Texts many findings repeat (`network|mirror.corp:5000`): kept once, not once per finding. */
 const MAX_SHARED_TEXTS = 100_000;
@@ -112,32 +110,11 @@ export class CauseMemo {
     const last = this.placedFindings;
     const lastPlaced = this.placedPlacements;
     const out = new Array<Placement>(findings.length);
-    const from = new Int32Array(findings.length);
-    let j = 0;
+    const from = positionsIn(last, findings);
     for (let i = 0; i < findings.length; i++) {
-      const f = findings[i]!;
-      // Not the next one of the last list: new here (that one comes soon after), or the ones before
-      // it in the last list are gone (a node's findings go together), or it replaces that one.
-      let added = false;
-      if (last[j] !== f && j < last.length) {
-        const next = last[j];
-        for (let k = i + 1, end = Math.min(findings.length, i + RESYNC); k < end && !added; k++)
-          added = findings[k] === next;
-        if (!added) {
-          let k = j + 1;
-          const end = Math.min(last.length, j + RESYNC);
-          while (k < end && last[k] !== f) k++;
-          if (k < end) j = k;
-        }
-      }
-      if (last[j] === f) {
-        from[i] = j;
-        out[i] = lastPlaced[j++]!;
-      } else {
-        from[i] = -1;
-        out[i] = placementCarried(f) ?? this.table.place(f);
-        if (!added) j++;
-      }
+      const at = from[i]!;
+      out[i] =
+        at === -1 ? (placementCarried(findings[i]!) ?? this.table.place(findings[i]!)) : lastPlaced[at]!;
     }
     this.placedFindings = findings;
     this.placedPlacements = out;
