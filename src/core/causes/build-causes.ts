@@ -112,29 +112,25 @@ function severityThenKey(list: CauseFinding[], inOrder: boolean, fromReport: boo
  */
 function primaryFirst(g: Group, reportOrder: boolean): readonly CauseFinding[] {
   const fromReport = reportOrder && g.lastRoot !== -1;
-  if (g.otherRoots === 0) {
-    // Every root is of the cause's kind, as found out when each joined: no pass over a class-wide
-    // cause's thousands of findings (scattered over the heap: each pass costs) to tell them apart.
-    if (fromReport && g.directInOrder) return g.members;
-    const members = severityThenKey(g.members.slice(0, g.roots), false, fromReport);
-    for (let i = g.roots; i < g.members.length; i++) members.push(g.members[i]!);
-    return members;
-  }
-  const direct: CauseFinding[] = [];
+  // Whether the roots are all of the cause's kind, and in order, was found out as each joined: a
+  // class-wide cause's thousands of findings (scattered over the heap: each pass costs) are not
+  // walked again to tell.
+  const directInOrder = fromReport && g.directInOrder;
+  if (g.otherRoots === 0 && directInOrder) return g.members;
+  let direct: CauseFinding[];
   const other: CauseFinding[] = [];
-  // In the report's order, the lists are most often in the order wanted already: found out in the
-  // same pass.
-  let directInOrder = fromReport;
   let otherInOrder = fromReport;
-  for (let i = 0; i < g.roots; i++) {
-    const f = g.members[i]!;
-    if (FINDING_CAUSE_KINDS[f.id] === g.kind) {
-      if (directInOrder && direct.length > 0)
-        directInOrder = keepsSeverityThenKey(direct[direct.length - 1]!, f);
-      direct.push(f);
-    } else {
-      if (otherInOrder && other.length > 0) otherInOrder = keepsSeverityThenKey(other[other.length - 1]!, f);
-      other.push(f);
+  if (g.otherRoots === 0) direct = g.members.slice(0, g.roots);
+  else {
+    direct = [];
+    for (let i = 0; i < g.roots; i++) {
+      const f = g.members[i]!;
+      if (FINDING_CAUSE_KINDS[f.id] === g.kind) direct.push(f);
+      else {
+        if (otherInOrder && other.length > 0)
+          otherInOrder = keepsSeverityThenKey(other[other.length - 1]!, f);
+        other.push(f);
+      }
     }
   }
   const members = severityThenKey(direct, directInOrder, fromReport);
