@@ -24,6 +24,7 @@ import { textDigest } from '../src/protocol/finding-digest.js';
 import { FindingFilter, type WireFindingFilter } from '../src/protocol/finding-filter.js';
 import { parseCollectorMessage } from '../src/protocol/messages.js';
 import { FakeKubeApi, podObject } from '../test/support/fake-kube-api.js';
+import { prng } from '../test/support/mutate.js';
 import {
   diskDigests,
   generatedConfig,
@@ -433,8 +434,7 @@ export function nodeName(n: number): string {
 export function arrivalOrder(count: number): number[] {
   const order = Array.from({ length: count }, (_, n) => n);
   if (process.env.BENCH_ARRIVAL === 'name') return order;
-  let seed = 0x5eed;
-  const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x80000000;
+  const random = prng(0x5eed);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { NodeFinding } from '../../src/core/findings/types.js';
 import { KeyOrder } from '../../src/core/report/key-order.js';
 import { WitnessIndex } from '../../src/core/report/witnesses.js';
+import { prng } from '../support/mutate.js';
 
 /** A map whose keys are kept in a KeyOrder the way the witness index keeps its own. */
 class Indexed {
@@ -29,12 +30,6 @@ class Indexed {
   expected(): [string, string][] {
     return [...this.map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
-}
-
-/** A small deterministic generator (the test's runs compare). */
-function generator(seed: number): () => number {
-  let s = seed;
-  return () => (s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff) / 0x80000000;
 }
 
 describe('KeyOrder', () => {
@@ -74,7 +69,7 @@ describe('KeyOrder', () => {
   });
 
   it('agrees with a sorted map over random adds, changes and deletes across many merges', () => {
-    const random = generator(7);
+    const random = prng(7);
     const index = new Indexed();
     for (let step = 0; step < 60_000; step++) {
       const key = `key-${Math.floor(random() * 20_000)}`;

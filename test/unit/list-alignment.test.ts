@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { positionsIn } from '../../src/core/list-alignment.js';
+import { prng } from '../support/mutate.js';
 
 const items = (from: number, to: number, prefix = 'k'): string[] =>
   Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`);
@@ -48,8 +49,7 @@ describe('positionsIn', () => {
   });
 
   it('stays sound over random edits, and keeps nearly every item that stayed', () => {
-    let s = 5;
-    const random = (): number => (s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff) / 0x80000000;
+    const random = prng(5);
     let previous = items(0, 20_000);
     for (let round = 0; round < 8; round++) {
       const list: string[] = [];

@@ -5,13 +5,9 @@ import {
   sortBySeverityThenWitnesses,
 } from '../../src/core/report/report-findings.js';
 import type { ReportFinding } from '../../src/core/report/types.js';
+import { prng } from '../support/mutate.js';
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
-
-function generator(seed: number): () => number {
-  let s = seed;
-  return () => (s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff) / 0x80000000;
-}
 
 /** `count` problems with distinct keys, a few severities and witness counts. */
 function problems(count: number, random: () => number): ReportFinding[] {
@@ -27,7 +23,7 @@ function problems(count: number, random: () => number): ReportFinding[] {
 
 describe('sortBySeverityThenWitnesses', () => {
   it('gives the order of a full sort, whether the problems come in key order, reversed or shuffled', () => {
-    const random = generator(11);
+    const random = prng(11);
     const all = problems(5_000, random);
     const expected = [...all].sort(bySeverityThenWitnesses);
     const byKey = [...all].sort((a, b) => (a.key < b.key ? -1 : 1));
@@ -40,7 +36,7 @@ describe('sortBySeverityThenWitnesses', () => {
   });
 
   it('sorts a group that is in key order but for one problem', () => {
-    const random = generator(3);
+    const random = prng(3);
     const group = problems(100, random).map((p) => ({ ...p, severity: 'info' as const, witnesses: 1 }));
     group.sort((a, b) => (a.key < b.key ? -1 : 1));
     [group[40], group[41]] = [group[41]!, group[40]!];
