@@ -95,10 +95,30 @@ const input = (nowMs: number): ClusterInput => ({
 });
 const cache = new ReportCache({ input, inputsVersion: () => version, reuseMs: 0 });
 
-/** Runs `work` under the CPU profiler and writes the profile to `path` (BENCH_REPORT_PROFILE: the first build's). */
+/**
+ * Runs `work` under the CPU profiler (BENCH_REPORT_PROFILE: the first build's) or, for a path ending
+ * in .heapprofile, the sampling heap profiler (what the build allocated and still holds at its end;
+ * BENCH_REPORT_HEAP_ALL=1: what it allocated in all), and writes the profile to `path`.
+ */
 async function profiled<T>(path: string, work: () => Promise<T>): Promise<T> {
   const session = new Session();
   session.connect();
+  if (path.endsWith('.heapprofile')) {
+    const all = process.env.BENCH_REPORT_HEAP_ALL === '1';
+    await session.post('HeapProfiler.enable');
+    // The collected objects' flags are newer than Node 20's inspector types.
+    const sampling = {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: all,
+      includeObjectsCollectedByMinorGC: all,
+    };
+    await session.post('HeapProfiler.startSampling', sampling);
+    const result = await work();
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(path, JSON.stringify(profile));
+    session.disconnect();
+    return result;
+  }
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
   await session.post('Profiler.start');
@@ -117,12 +137,15 @@ interface Build {
   /** Heap grown during the build (no collection forced: a floor of what it allocated). */
   readonly heapGrowthMiB: number;
   readonly heapPeakMiB: number;
+  /** Pages the kernel mapped in for the build (each costs more on memory a VM's host took back). */
+  readonly pageFaults: number;
 }
 
 async function timedBuild(): Promise<Build> {
   const heapBefore = process.memoryUsage().heapUsed;
   const gcBefore = gcMs;
   const cpu = process.cpuUsage();
+  const faults = process.resourceUsage().minorPageFault;
   const t0 = performance.now();
   cache.drop();
   const report = cache.current();
@@ -137,10 +160,11 @@ async function timedBuild(): Promise<Build> {
     gcMs: Math.round(gcMs - gcBefore),
     heapGrowthMiB: mib(heapNow - heapBefore),
     heapPeakMiB: mib(getHeapStatistics().used_heap_size),
+    pageFaults: process.resourceUsage().minorPageFault - faults,
   };
 }
 
-// BENCH_REPORT_PROFILE=file.cpuprofile profiles the first build; BENCH_REPORT_PROFILE_BUILD=rebuild
+// BENCH_REPORT_PROFILE=file.cpuprofile (or .heapprofile) profiles the first build; BENCH_REPORT_PROFILE_BUILD=rebuild
 // (the second rebuild) or delta (the build after the deltas) another one.
 const profile = process.env.BENCH_REPORT_PROFILE;
 const profiledBuild = process.env.BENCH_REPORT_PROFILE_BUILD ?? 'first';
