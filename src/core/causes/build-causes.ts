@@ -134,7 +134,8 @@ function primaryFirst(g: Group, reportOrder: boolean): readonly CauseFinding[] {
     }
   }
   const members = severityThenKey(direct, directInOrder, fromReport);
-  for (const f of severityThenKey(other, otherInOrder, fromReport)) members.push(f);
+  const others = severityThenKey(other, otherInOrder, fromReport);
+  for (let i = 0; i < others.length; i++) members.push(others[i]!);
   for (let i = g.roots; i < g.members.length; i++) members.push(g.members[i]!);
   return members;
 }
