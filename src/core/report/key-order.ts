@@ -12,9 +12,9 @@ const MIN_BATCH = 4096;
 
 export class KeyOrder<V> {
   /** Distinct and sorted. */
-  private keys: string[] = [];
+  private readonly keys: string[] = [];
   /** The value of each key as of the last merge. */
-  private values: V[] = [];
+  private readonly values: V[] = [];
   /** Keys new to the index since the last merge (a key may be there twice, or be gone again). */
   private batch: string[] = [];
   /** Keys whose value changed or went since the last merge. */
@@ -62,31 +62,44 @@ export class KeyOrder<V> {
     const batch = this.batch.sort();
     this.batch = [];
     if (batch.length === 0 && !gone) return;
-    const outKeys = new Array<string>(keys.length + batch.length);
-    const outValues = new Array<V>(keys.length + batch.length);
-    let n = 0;
-    let i = 0;
-    let j = 0;
-    while (i < keys.length || j < batch.length) {
+    // Merged from the back, in place: the lists grow by the batch (the engine leaves them room to
+    // grow into), rather than being copied whole into new ones at every merge. A key of the list is
+    // never overwritten before it is read: at most as many places are written as are read.
+    const n = keys.length;
+    for (let k = 0; k < batch.length; k++) {
+      keys.push('');
+      values.push(undefined as V);
+    }
+    let w = keys.length;
+    let i = n - 1;
+    let j = batch.length - 1;
+    let lastKey: string | null = null;
+    while (i >= 0 || j >= 0) {
       let key: string;
       let value: V | undefined;
-      if (j === batch.length || (i < keys.length && keys[i]! < batch[j]!)) {
+      if (j < 0 || (i >= 0 && keys[i]! > batch[j]!)) {
         key = keys[i]!;
-        value = values[i++];
+        value = values[i--];
       } else {
-        key = batch[j++]!;
+        key = batch[j--]!;
         // A key both kept and new again (it went and came back) is the new one's.
-        if (i < keys.length && keys[i] === key) i++;
-        if (n > 0 && outKeys[n - 1] === key) continue;
+        if (i >= 0 && keys[i] === key) i--;
+        if (key === lastKey) continue;
         value = this.valueOf(key);
       }
       if (value === undefined) continue;
-      outKeys[n] = key;
-      outValues[n++] = value;
+      keys[--w] = key;
+      values[w] = value;
+      lastKey = key;
     }
-    outKeys.length = n;
-    outValues.length = n;
-    this.keys = outKeys;
-    this.values = outValues;
+    // Places left at the front by keys that went or came twice: closed up.
+    if (w > 0) {
+      for (let k = w; k < keys.length; k++) {
+        keys[k - w] = keys[k]!;
+        values[k - w] = values[k]!;
+      }
+      keys.length -= w;
+      values.length -= w;
+    }
   }
 }
