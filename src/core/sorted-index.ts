@@ -11,3 +11,28 @@ export function indexInSorted(sortedValues: readonly string[], value: string): n
   }
   return -1;
 }
+
+/**
+ * The first index from `from` on whose item is not `before` a place (`before` holds for the items
+ * of a sorted list up to that place and for none after it), galloping: a few comparisons when the
+ * place is near `from`, a binary search's when it is far.
+ */
+export function gallop<T>(list: readonly T[], from: number, before: (item: T) => boolean): number {
+  if (from >= list.length || !before(list[from]!)) return from;
+  // list[lo] is before the place; the place is in (lo, hi].
+  let lo = from;
+  let step = 1;
+  let hi = from + 1;
+  while (hi < list.length && before(list[hi]!)) {
+    lo = hi;
+    step *= 2;
+    hi = from + step;
+  }
+  hi = Math.min(hi, list.length);
+  while (lo + 1 < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(list[mid]!)) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Severity } from '../../src/core/findings/types.js';
 import {
   bySeverityThenWitnesses,
-  sortBySeverityThenWitnesses,
+  sortedBySeverityThenWitnesses,
 } from '../../src/core/report/report-findings.js';
 import type { ReportFinding } from '../../src/core/report/types.js';
 import { prng } from '../support/mutate.js';
@@ -21,7 +21,7 @@ function problems(count: number, random: () => number): ReportFinding[] {
   }));
 }
 
-describe('sortBySeverityThenWitnesses', () => {
+describe('sortedBySeverityThenWitnesses', () => {
   it('gives the order of a full sort, whether the problems come in key order, reversed or shuffled', () => {
     const random = prng(11);
     const all = problems(5_000, random);
@@ -29,9 +29,10 @@ describe('sortBySeverityThenWitnesses', () => {
     const byKey = [...all].sort((a, b) => (a.key < b.key ? -1 : 1));
     const shuffled = [...all].sort(() => random() - 0.5);
     for (const input of [byKey, [...byKey].reverse(), shuffled]) {
-      const sorted = [...input];
-      sortBySeverityThenWitnesses(sorted);
-      expect(sorted).toEqual(expected);
+      const copy = [...input];
+      expect(sortedBySeverityThenWitnesses(input)).toEqual(expected);
+      // A new list: the input is left as it was.
+      expect(input).toEqual(copy);
     }
   });
 
@@ -40,8 +41,6 @@ describe('sortBySeverityThenWitnesses', () => {
     const group = problems(100, random).map((p) => ({ ...p, severity: 'info' as const, witnesses: 1 }));
     group.sort((a, b) => (a.key < b.key ? -1 : 1));
     [group[40], group[41]] = [group[41]!, group[40]!];
-    const sorted = [...group];
-    sortBySeverityThenWitnesses(sorted);
-    expect(sorted).toEqual([...group].sort(bySeverityThenWitnesses));
+    expect(sortedBySeverityThenWitnesses(group)).toEqual([...group].sort(bySeverityThenWitnesses));
   });
 });

@@ -2,6 +2,7 @@
 // over random sequences of additions and removals it gives exactly what a full sort gives.
 import { describe, expect, it } from 'vitest';
 import { SortedReuse } from '../../src/core/sorted-reuse.js';
+import { prng } from '../support/mutate.js';
 
 interface Item {
   readonly rank: number;
@@ -31,6 +32,24 @@ describe('SortedReuse', () => {
       const sorted = order.sort(items, byRankThenName);
       expect(sorted).toEqual([...items].sort(byRankThenName));
       expect(order.sort([...items], byRankThenName)).toBe(sorted);
+    }
+  });
+
+  it('equals a full sort when a few items of a long list go and come at a time (as a delta does)', () => {
+    const random = prng(19);
+    const order = new SortedReuse<Item>();
+    let next = 0;
+    const item = (): Item => ({ rank: Math.floor(random() * 3), name: `item-${next++}` });
+    let items = Array.from({ length: 5_000 }, item);
+    for (let round = 0; round < 60; round++) {
+      // One to five go (from anywhere, the first and last too), as many come.
+      for (let gone = 1 + Math.floor(random() * 5); gone > 0; gone--) {
+        const at =
+          round % 7 === 0 ? (gone % 2 === 0 ? 0 : items.length - 1) : Math.floor(random() * items.length);
+        items = [...items.slice(0, at), ...items.slice(at + 1)];
+      }
+      for (let come = Math.floor(random() * 6); come > 0; come--) items.push(item());
+      expect(order.sort(items, byRankThenName)).toEqual([...items].sort(byRankThenName));
     }
   });
 });

@@ -3,30 +3,16 @@
 // report's runs of one witness count are each in key order already, so merging them gives that order
 // without comparing every neighbour — a cause of 15,000 one-node findings and one class finding is a
 // run of one merged into a run of 15,000, found by a binary search.
+import { gallop } from '../sorted-index.js';
 import type { CauseFinding } from './types.js';
 
 function witnessesOf(f: CauseFinding): number {
   return f.witnesses ?? 1;
 }
 
-/** The first index from `from` on whose key comes after `key` (keys distinct), galloping forward. */
+/** The first index from `from` on whose key comes after `key` (keys distinct). */
 function endOfRunBefore(list: readonly CauseFinding[], key: string, from: number): number {
-  let lo = from;
-  let step = 1;
-  let hi = from + 1;
-  while (hi < list.length && list[hi]!.key < key) {
-    lo = hi;
-    step *= 2;
-    hi = from + step;
-  }
-  hi = Math.min(hi, list.length);
-  // list[lo].key < key; the answer is in (lo, hi].
-  while (lo + 1 < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.key < key) lo = mid;
-    else hi = mid;
-  }
-  return hi;
+  return gallop(list, from, (f) => f.key < key);
 }
 
 /** Two lists in key order (keys distinct) as one. */
@@ -75,7 +61,9 @@ export function severityThenKeyFromReportOrder(findings: readonly CauseFinding[]
       merged = merged === null ? run : mergeByKey(merged, run);
       end = runEnd;
     }
-    for (const f of merged!) out.push(f);
+    // All of one severity (a class's cause, mostly): the merge is the answer, not copied again.
+    if (start === 0 && end === findings.length) return merged!;
+    for (let i = 0; i < merged!.length; i++) out.push(merged![i]!);
     start = end;
   }
   return out;

@@ -96,38 +96,56 @@ export function bySeverityThenWitnesses(a: ReportFinding, b: ReportFinding): num
 }
 
 /**
- * Sorts `problems` in place in bySeverityThenWitnesses order: grouped by severity and witnesses (a
+ * `problems` in bySeverityThenWitnesses order, as a new list: grouped by severity and witnesses (a
  * large cluster's 300,000 problems have a few dozen pairs), then each group by key — the same
- * order, with a cheaper comparison for nearly all of them.
+ * order, with a cheaper comparison for nearly all of them. A counting sort: each problem is looked
+ * at once and then moved to its place, with no list per group grown item by item (at 300,000
+ * problems those lists' growth is megabytes the heap must map and then collect).
  */
-export function sortBySeverityThenWitnesses(problems: ReportFinding[]): void {
-  // By severity rank, then witnesses: small integers for keys, not one number of both.
-  const groups: Map<number, KeyRun>[] = [new Map(), new Map(), new Map()];
+export function sortedBySeverityThenWitnesses(problems: readonly ReportFinding[]): ReportFinding[] {
+  // Groups numbered as met, by severity rank, then witnesses: small integers for keys, not one number of both.
+  const numbers: Map<number, number>[] = [new Map(), new Map(), new Map()];
+  const sizes: number[] = [];
+  // Found out while the problem is at hand: the collector's index lists most in key order already.
+  const inOrder: boolean[] = [];
+  const lastKeys: string[] = [];
+  const groupOf = new Uint32Array(problems.length);
   for (let i = 0; i < problems.length; i++) {
     const p = problems[i]!;
-    const byWitnesses = groups[SEVERITY_RANK[p.severity]]!;
+    const byWitnesses = numbers[SEVERITY_RANK[p.severity]]!;
     const witnesses = p.witnesses ?? 1;
-    const group = byWitnesses.get(witnesses);
-    if (group === undefined) byWitnesses.set(witnesses, { list: [p], inOrder: true });
-    else {
-      // Found out while the problem is at hand: the collector's index lists most in key order already.
-      if (group.inOrder) group.inOrder = group.list[group.list.length - 1]!.key < p.key;
-      group.list.push(p);
+    let group = byWitnesses.get(witnesses);
+    if (group === undefined) {
+      byWitnesses.set(witnesses, (group = sizes.length));
+      sizes.push(0);
+      inOrder.push(true);
+      lastKeys.push(p.key);
+    } else {
+      if (inOrder[group]!) inOrder[group] = lastKeys[group]! < p.key;
+      lastKeys[group] = p.key;
     }
+    sizes[group]!++;
+    groupOf[i] = group;
   }
-  let i = 0;
-  // Most severe first, then most witnesses first.
-  for (const byWitnesses of groups)
+  // Where each group starts: most severe first, then most witnesses first.
+  const starts = new Array<number>(sizes.length);
+  let at = 0;
+  for (const byWitnesses of numbers)
     for (const witnesses of [...byWitnesses.keys()].sort((a, b) => b - a)) {
-      const { list, inOrder } = byWitnesses.get(witnesses)!;
-      for (const p of inOrder ? list : list.sort(byKey)) problems[i++] = p;
+      const group = byWitnesses.get(witnesses)!;
+      starts[group] = at;
+      at += sizes[group]!;
     }
-}
-
-/** Problems of one severity and witness count, and whether they came in key order. */
-interface KeyRun {
-  readonly list: ReportFinding[];
-  inOrder: boolean;
+  const out = new Array<ReportFinding>(problems.length);
+  const next = starts.slice();
+  for (let i = 0; i < problems.length; i++) out[next[groupOf[i]!]!++] = problems[i]!;
+  for (let group = 0; group < sizes.length; group++) {
+    if (inOrder[group]!) continue;
+    const from = starts[group]!;
+    const sorted = out.slice(from, from + sizes[group]!).sort(byKey);
+    for (let k = 0; k < sorted.length; k++) out[from + k] = sorted[k]!;
+  }
+  return out;
 }
 
 function byKey(a: ReportFinding, b: ReportFinding): number {

@@ -6,7 +6,7 @@ import { CauseMemo } from '../causes/cause-memo.js';
 import type { Severity } from '../findings/types.js';
 import type { NodeFinding } from '../findings/types.js';
 import { SortedReuse } from '../sorted-reuse.js';
-import { bySeverityThenWitnesses, sortBySeverityThenWitnesses } from './report-findings.js';
+import { bySeverityThenWitnesses, sortedBySeverityThenWitnesses } from './report-findings.js';
 import type { ReportFinding } from './types.js';
 import { INDEX_MADE, type ProblemSlot } from './witnesses.js';
 
@@ -36,11 +36,7 @@ export const NO_MEMO: ReportMemo = {
   counts: () => undefined,
   rememberCounts: () => undefined,
   stable: (problem) => problem,
-  sortProblems: (problems) => {
-    const sorted = [...problems];
-    sortBySeverityThenWitnesses(sorted);
-    return sorted;
-  },
+  sortProblems: (problems) => sortedBySeverityThenWitnesses(problems),
   causes: null,
   begin: () => undefined,
   done: () => undefined,
@@ -108,7 +104,7 @@ export class WeakReportMemo implements ReportMemo {
   }
 
   sortProblems(problems: readonly ReportFinding[]): readonly ReportFinding[] {
-    return this.problemOrder.sort(problems, bySeverityThenWitnesses, sortBySeverityThenWitnesses);
+    return this.problemOrder.sort(problems, bySeverityThenWitnesses, sortedBySeverityThenWitnesses);
   }
 
   begin(): void {
