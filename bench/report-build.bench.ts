@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { parseBytes, oldSpaceMiB } from '../src/collector/heap-limit.js';
 import { manifestRuntime } from './collector.bench.js';
+import { referenceWorkloadMs } from './reference.js';
 import { say, type BenchLine } from './types.js';
 
 const SIZES = (process.env.BENCH_REPORT_AGENTS ?? '5000,15000').split(',').map(Number);
@@ -20,6 +21,7 @@ interface BuildFigures {
   readonly cpuMs: number;
   readonly gcMs: number;
   readonly heapGrowthMiB: number;
+  readonly pageFaults: number;
 }
 
 interface WorkerResult {
@@ -63,11 +65,17 @@ export async function run(): Promise<BenchLine[]> {
   const lines: BenchLine[] = [];
   for (const agents of SIZES) {
     const load = loadavg()[0]!.toFixed(2);
+    const referenceMs = referenceWorkloadMs();
     const r = await runWorker(agents, heapMiB);
     say(
-      `report build, ${agents} agents × 200 findings (${r.problems} problems, ${r.causes} causes; heap limit ${heapMiB} MiB from the manifest's ${memoryLimit}; load ${load}): first ${r.first.ms} ms (CPU ${r.first.cpuMs} ms, GC ${r.first.gcMs} ms), then ${r.rebuilds.map((b) => b.ms).join(', ')} ms, after 50 deltas ${r.afterDelta.ms} ms (goal ≤ ${BUILD_GOAL_MS} ms); heap ${r.heapAfterIngestMiB} MiB after ingest, ${r.heapWithReportMiB} MiB with the report, of which the memo kept between builds ${r.memoRetainedMiB} MiB; RSS ${r.rssMiB} MiB`,
+      `report build, ${agents} agents × 200 findings (${r.problems} problems, ${r.causes} causes; heap limit ${heapMiB} MiB from the manifest's ${memoryLimit}; load ${load}; reference workload ${referenceMs} ms): first ${r.first.ms} ms (CPU ${r.first.cpuMs} ms, GC ${r.first.gcMs} ms, ${r.first.pageFaults} page faults), then ${r.rebuilds.map((b) => b.ms).join(', ')} ms, after 50 deltas ${r.afterDelta.ms} ms (goal ≤ ${BUILD_GOAL_MS} ms); heap ${r.heapAfterIngestMiB} MiB after ingest, ${r.heapWithReportMiB} MiB with the report, of which the memo kept between builds ${r.memoRetainedMiB} MiB; RSS ${r.rssMiB} MiB`,
     );
-    const common = { agents, loadAverage: Number(load), heapLimitMiB: heapMiB };
+    const common = {
+      agents,
+      loadAverage: Number(load),
+      referenceWorkloadMs: referenceMs,
+      heapLimitMiB: heapMiB,
+    };
     lines.push(
       {
         bench: 'report-build',
@@ -76,6 +84,7 @@ export async function run(): Promise<BenchLine[]> {
         goal: BUILD_GOAL_MS,
         cpuMs: r.first.cpuMs,
         gcMs: r.first.gcMs,
+        pageFaults: r.first.pageFaults,
         problems: r.problems,
         causes: r.causes,
         ...common,
@@ -95,6 +104,7 @@ export async function run(): Promise<BenchLine[]> {
         value: r.afterDelta.ms,
         goal: BUILD_GOAL_MS,
         cpuMs: r.afterDelta.cpuMs,
+        pageFaults: r.afterDelta.pageFaults,
         deltas: 50,
         ...common,
       },
