@@ -74,6 +74,12 @@ function without<T>(sorted: readonly T[], removed: ReadonlySet<T>, compare: (x: 
   return out;
 }
 
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class SortedReuse<T extends object> {
   private last: readonly T[] = [];
   /** The items of the last call, in the order they came. */
@@ -94,6 +100,12 @@ export class SortedReuse<T extends object> {
       this.lastItems = items;
       this.last = all;
       return all;
+    }
+    // The same items in the same order (a rebuild where nothing changed): the last answer, found by
+    // comparing references side by side rather than by lining the lists up.
+    if (sameItems(this.lastItems, items)) {
+      this.lastItems = items;
+      return this.last;
     }
     // Items come mostly in the order of the last call (or in the order of its answer): what changed
     // is found by walking both lists.
