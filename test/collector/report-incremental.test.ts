@@ -274,5 +274,9 @@ describe('incremental report build', () => {
     expect(second.problems).toBe(first.problems);
     expect(second.causes).toBe(first.causes);
     expect(second.causes.length).toBeGreaterThan(3);
+    // The problems by place too, while the first report holds them: a mirror's list is the same one.
+    const withFindings = first.mirrors.findIndex((m) => m.findings.length > 0);
+    expect(withFindings).not.toBe(-1);
+    expect(second.mirrors[withFindings]!.findings).toBe(first.mirrors[withFindings]!.findings);
   });
 });

@@ -16,7 +16,7 @@ import { nodeStage, type ImageAcc, type NodeStage } from './node-stage.js';
 import { addAgentProblems, mirrorProblems, ProblemGroups, witnessesFrom } from './problem-stage.js';
 import { NO_MEMO, type ReportMemo } from './report-memo.js';
 import { collectorFinding, pushTo, type AnyFinding } from './report-findings.js';
-import { addEventImages, imageReports, mirrorReports, problemsByPlace } from './section-stage.js';
+import { addEventImages, imageReports, mirrorReports } from './section-stage.js';
 import type {
   ClusterInput,
   ClusterReport,
@@ -178,6 +178,9 @@ function summaryOf(
   };
 }
 
+/** Where a report holds its problems by place. */
+const PLACES = Symbol('problems by place');
+
 export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): ClusterReport {
   memo.begin();
   const cluster = clusterStage(input);
@@ -188,13 +191,13 @@ export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): Cl
   );
   const groups = problemStage(input, cluster, nodes, memo);
   const problems = memo.sortProblems(groups.all());
-  const byPlace = problemsByPlace(problems);
+  const byPlace = memo.problemsByPlace(problems);
   const mirrors = mirrorReports(nodes.mirrors, byPlace);
   addEventImages(nodes.images, input.events);
   const images = imageReports(nodes.images, input.events, byPlace, groups);
   const causes = causeStage(input, problems, nodes.images, memo);
   memo.done();
-  return {
+  const report: ClusterReport = {
     schemaVersion: 1,
     generatedAt: new Date(input.nowMs).toISOString(),
     causes,
@@ -207,4 +210,8 @@ export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): Cl
     rollout: input.intent?.rollout ?? null,
     admission: input.admission ?? null,
   };
+  // The report holds its problems by place (unseen: not enumerable) for as long as it lives, and a
+  // memo reuses them that long (WeakReportMemo.problemsByPlace).
+  Object.defineProperty(report, PLACES, { value: byPlace });
+  return report;
 }
