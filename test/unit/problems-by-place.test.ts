@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { problemsByPlace } from '../../src/core/report/section-stage.js';
+import { inOrder, severityThenWitnessesOrder } from '../../src/core/report/report-findings.js';
+import { ProblemPlaces, problemsByPlace } from '../../src/core/report/section-stage.js';
 import type { ReportFinding } from '../../src/core/report/types.js';
 import { prng } from '../support/mutate.js';
 
@@ -49,5 +50,19 @@ describe('problemsByPlace', () => {
     const { byHost, byImage } = problemsByPlace(none);
     expect(byHost.size).toBe(0);
     expect(byImage.size).toBe(0);
+  });
+
+  it('files problems while they are sorted, as a pass over the sorted list would', () => {
+    const random = prng(8);
+    const severities = ['error', 'warning', 'info'] as const;
+    const problems = Array.from({ length: 3_000 }, (_, i) => ({
+      ...problem(i, random),
+      severity: severities[Math.floor(random() * 3)]!,
+      witnesses: 1 + Math.floor(random() * 3),
+    }));
+    const places = new ProblemPlaces(problems.length);
+    const order = severityThenWitnessesOrder(problems, (p, i) => places.count(p, i));
+    const sorted = inOrder(problems, order);
+    expect(places.lists(sorted, order)).toEqual(problemsByPlace(sorted));
   });
 });

@@ -95,33 +95,50 @@ export function bySeverityThenWitnesses(a: ReportFinding, b: ReportFinding): num
   );
 }
 
-/**
- * `problems` in bySeverityThenWitnesses order, as a new list: grouped by severity and witnesses (a
- * large cluster's 300,000 problems have a few dozen pairs), then each group by key — the same
- * order, with a cheaper comparison for nearly all of them. A counting sort: each problem is looked
- * at once and then moved to its place, with no list per group grown item by item (at 300,000
- * problems those lists' growth is megabytes the heap must map and then collect).
- */
+/** `problems` in bySeverityThenWitnesses order, as a new list (see severityThenWitnessesOrder). */
 export function sortedBySeverityThenWitnesses(problems: readonly ReportFinding[]): ReportFinding[] {
+  return inOrder(problems, severityThenWitnessesOrder(problems));
+}
+
+/** `items` in `order` (the index of each, place by place), as a new list. */
+export function inOrder<T>(items: readonly T[], order: Uint32Array): T[] {
+  const out = new Array<T>(order.length);
+  for (let k = 0; k < order.length; k++) out[k] = items[order[k]!]!;
+  return out;
+}
+
+/**
+ * Where each of `problems` goes in bySeverityThenWitnesses order: the index of the problem at each
+ * place. Problems are grouped by severity and witnesses (a large cluster's 300,000 problems have a
+ * few dozen pairs), then each group by key — the same order, with a cheaper comparison for nearly
+ * all of them. A counting sort: each problem is looked at once (`visit` too looks at it then) and
+ * then given its place, with no list per group grown item by item (at 300,000 problems those lists'
+ * growth is megabytes the heap must map and then collect).
+ */
+export function severityThenWitnessesOrder(
+  problems: readonly ReportFinding[],
+  visit?: (problem: ReportFinding, index: number) => void,
+): Uint32Array {
   // Groups numbered as met, by severity rank, then witnesses: small integers for keys, not one number of both.
   const numbers: Map<number, number>[] = [new Map(), new Map(), new Map()];
   const sizes: number[] = [];
   // Found out while the problem is at hand: the collector's index lists most in key order already.
-  const inOrder: boolean[] = [];
+  const inKeyOrder: boolean[] = [];
   const lastKeys: string[] = [];
   const groupOf = new Uint32Array(problems.length);
   for (let i = 0; i < problems.length; i++) {
     const p = problems[i]!;
+    visit?.(p, i);
     const byWitnesses = numbers[SEVERITY_RANK[p.severity]]!;
     const witnesses = p.witnesses ?? 1;
     let group = byWitnesses.get(witnesses);
     if (group === undefined) {
       byWitnesses.set(witnesses, (group = sizes.length));
       sizes.push(0);
-      inOrder.push(true);
+      inKeyOrder.push(true);
       lastKeys.push(p.key);
     } else {
-      if (inOrder[group]!) inOrder[group] = lastKeys[group]! < p.key;
+      if (inKeyOrder[group]!) inKeyOrder[group] = lastKeys[group]! < p.key;
       lastKeys[group] = p.key;
     }
     sizes[group]!++;
@@ -136,16 +153,18 @@ export function sortedBySeverityThenWitnesses(problems: readonly ReportFinding[]
       starts[group] = at;
       at += sizes[group]!;
     }
-  const out = new Array<ReportFinding>(problems.length);
+  const order = new Uint32Array(problems.length);
   const next = starts.slice();
-  for (let i = 0; i < problems.length; i++) out[next[groupOf[i]!]!++] = problems[i]!;
+  for (let i = 0; i < problems.length; i++) order[next[groupOf[i]!]!++] = i;
   for (let group = 0; group < sizes.length; group++) {
-    if (inOrder[group]!) continue;
+    if (inKeyOrder[group]!) continue;
     const from = starts[group]!;
-    const sorted = out.slice(from, from + sizes[group]!).sort(byKey);
-    for (let k = 0; k < sorted.length; k++) out[from + k] = sorted[k]!;
+    const sorted = Array.from(order.subarray(from, from + sizes[group]!)).sort((x, y) =>
+      byKey(problems[x]!, problems[y]!),
+    );
+    order.set(sorted, from);
   }
-  return out;
+  return order;
 }
 
 function byKey(a: ReportFinding, b: ReportFinding): number {

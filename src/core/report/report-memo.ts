@@ -6,8 +6,13 @@ import { CauseMemo } from '../causes/cause-memo.js';
 import type { Severity } from '../findings/types.js';
 import type { NodeFinding } from '../findings/types.js';
 import { SortedReuse } from '../sorted-reuse.js';
-import { bySeverityThenWitnesses, sortedBySeverityThenWitnesses } from './report-findings.js';
-import { problemsByPlace, type ProblemsByPlace } from './section-stage.js';
+import {
+  bySeverityThenWitnesses,
+  inOrder,
+  severityThenWitnessesOrder,
+  sortedBySeverityThenWitnesses,
+} from './report-findings.js';
+import { ProblemPlaces, problemsByPlace, type ProblemsByPlace } from './section-stage.js';
 import type { ReportFinding } from './types.js';
 import { INDEX_MADE, type ProblemSlot } from './witnesses.js';
 
@@ -77,6 +82,8 @@ export class WeakReportMemo implements ReportMemo {
   /** The problems by place of the last problem order (`placesOf`), while a report holds them. */
   private placesOf: readonly ReportFinding[] | null = null;
   private places: WeakRef<ProblemsByPlace> | null = null;
+  /** Those the sort of every problem filed, held until the build takes them (the report holds them then). */
+  private freshPlaces: ProblemsByPlace | null = null;
   readonly causes = new CauseMemo();
 
   problem(slot: ProblemSlot, version: number, count: number): ReportFinding | undefined {
@@ -111,7 +118,24 @@ export class WeakReportMemo implements ReportMemo {
   }
 
   sortProblems(problems: readonly ReportFinding[]): readonly ReportFinding[] {
-    return this.problemOrder.sort(problems, bySeverityThenWitnesses, sortedBySeverityThenWitnesses);
+    const sortedAll: { list?: ReportFinding[]; byPlace?: ProblemsByPlace } = {};
+    const answer = this.problemOrder.sort(problems, bySeverityThenWitnesses, (items) => {
+      if (items !== problems) return sortedBySeverityThenWitnesses(items);
+      // Every problem is sorted (a first build): each is filed by host and image in the same look,
+      // not in a second pass over 300,000 problems scattered over the heap.
+      const places = new ProblemPlaces(items.length);
+      const order = severityThenWitnessesOrder(items, (p, i) => places.count(p, i));
+      const list = inOrder(items, order);
+      sortedAll.list = list;
+      sortedAll.byPlace = places.lists(list, order);
+      return list;
+    });
+    if (sortedAll.list === answer && sortedAll.byPlace !== undefined) {
+      this.placesOf = answer;
+      this.places = new WeakRef(sortedAll.byPlace);
+      this.freshPlaces = sortedAll.byPlace;
+    }
+    return answer;
   }
 
   /**
@@ -121,7 +145,9 @@ export class WeakReportMemo implements ReportMemo {
    * 4.6 MiB when no report is. The lists are only read, so two reports may share them.
    */
   problemsByPlace(problems: readonly ReportFinding[]): ProblemsByPlace {
-    const last = this.placesOf === problems ? this.places?.deref() : undefined;
+    const fresh = this.freshPlaces;
+    this.freshPlaces = null;
+    const last = this.placesOf === problems ? (fresh ?? this.places?.deref()) : undefined;
     if (last !== undefined) return last;
     const byPlace = problemsByPlace(problems);
     this.placesOf = problems;

@@ -17,16 +17,43 @@ export interface ProblemsByPlace {
  * outgrown copies behind, memory the heap must map in and then collect.
  */
 export function problemsByPlace(problems: readonly ReportFinding[]): ProblemsByPlace {
-  const hosts = new Places(problems.length);
-  const images = new Places(problems.length);
+  const places = new ProblemPlaces(problems.length);
   // Indexed loops (a loop of a function run once per build allocates an iterator result per item
   // until V8 optimizes it).
-  for (let i = 0; i < problems.length; i++) {
-    const p = problems[i]!;
-    hosts.count(i, p.host);
-    images.count(i, p.image);
+  for (let i = 0; i < problems.length; i++) places.count(problems[i]!, i);
+  return places.lists(problems);
+}
+
+/**
+ * The problems of each host and image, counted as each problem is looked at (by its index in some
+ * list) and then listed in report order: a sort that looks at every problem anyway files them too.
+ */
+export class ProblemPlaces {
+  private readonly hosts: Places;
+  private readonly images: Places;
+
+  constructor(problems: number) {
+    this.hosts = new Places(problems);
+    this.images = new Places(problems);
   }
-  return { byHost: hosts.lists(problems), byImage: images.lists(problems) };
+
+  count(p: ReportFinding, index: number): void {
+    this.hosts.count(index, p.host);
+    this.images.count(index, p.image);
+  }
+
+  /** `problems` in report order; `order`: the index each was counted under, place by place (else its own). */
+  lists(problems: readonly ReportFinding[], order?: Uint32Array): ProblemsByPlace {
+    const hosts = this.hosts.empty();
+    const images = this.images.empty();
+    // One pass fills both.
+    for (let k = 0; k < problems.length; k++) {
+      const index = order === undefined ? k : order[k]!;
+      hosts.add(index, problems[k]!);
+      images.add(index, problems[k]!);
+    }
+    return { byHost: hosts.byName(), byImage: images.byName() };
+  }
 }
 
 /** The problems of each place (a host, an image), counted first and then listed. */
@@ -53,15 +80,36 @@ class Places {
     this.placeOf[i] = number + 1;
   }
 
-  lists(problems: readonly ReportFinding[]): Map<string, ReportFinding[]> {
-    const lists = this.sizes.map((size) => new Array<ReportFinding>(size));
-    const filled = new Array<number>(lists.length).fill(0);
-    const placeOf = this.placeOf;
-    for (let i = 0; i < placeOf.length; i++) {
-      const number = placeOf[i]!;
-      if (number !== 0) lists[number - 1]![filled[number - 1]!++] = problems[i]!;
-    }
-    return new Map(this.names.map((name, k) => [name, lists[k]!]));
+  /** Lists of each place's final length, to be filled. */
+  empty(): PlaceLists {
+    return new PlaceLists(
+      this.names,
+      this.placeOf,
+      this.sizes.map((size) => new Array<ReportFinding>(size)),
+    );
+  }
+}
+
+/** Each place's list, filled in report order. */
+class PlaceLists {
+  private readonly filled: number[];
+
+  constructor(
+    private readonly names: readonly string[],
+    private readonly placeOf: Uint32Array,
+    private readonly lists: ReportFinding[][],
+  ) {
+    this.filled = new Array<number>(lists.length).fill(0);
+  }
+
+  /** Adds the problem counted under `index` to its place's list. */
+  add(index: number, problem: ReportFinding): void {
+    const number = this.placeOf[index]!;
+    if (number !== 0) this.lists[number - 1]![this.filled[number - 1]!++] = problem;
+  }
+
+  byName(): Map<string, ReportFinding[]> {
+    return new Map(this.names.map((name, k) => [name, this.lists[k]!]));
   }
 }
 
