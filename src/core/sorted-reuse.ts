@@ -44,33 +44,23 @@ function changes<T>(previous: readonly T[], items: readonly T[]): { added: T[]; 
 
 /**
  * `sorted` (in `compare` order) without the items of `removed` (all of them in it). A few (a delta's)
- * are found by binary search: asking the set about each of 300,000 items would read every one of
- * them, scattered over the heap, for the identity hash the set looks them up by.
+ * are found by galloping, in order, from the last one's place, as `merge` places new items: asking
+ * the set about each of 300,000 items would read every one of them, scattered over the heap, for the
+ * identity hash the set looks them up by.
  */
 function without<T>(sorted: readonly T[], removed: ReadonlySet<T>, compare: (x: T, y: T) => number): T[] {
   if (removed.size > sorted.length >> 6) return sorted.filter((x) => !removed.has(x));
-  const places: number[] = [];
-  for (const item of removed) {
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compare(sorted[mid]!, item) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    // The order is total, so the place is the item's own; were it not, the long way is still right.
-    if (sorted[lo] !== item) return sorted.filter((x) => !removed.has(x));
-    places.push(lo);
-  }
-  places.sort((a, b) => a - b);
-  const out = new Array<T>(sorted.length - places.length);
-  let from = 0;
+  const out = new Array<T>(sorted.length - removed.size);
+  let i = 0;
   let k = 0;
-  for (const place of places) {
-    while (from < place) out[k++] = sorted[from++]!;
-    from++;
+  for (const item of [...removed].sort(compare)) {
+    const at = gallop(sorted, i, (x) => compare(x, item) < 0);
+    // The order is total, so the place is the item's own; were it not, the long way is still right.
+    if (sorted[at] !== item) return sorted.filter((x) => !removed.has(x));
+    while (i < at) out[k++] = sorted[i++]!;
+    i++;
   }
-  while (from < sorted.length) out[k++] = sorted[from++]!;
+  while (i < sorted.length) out[k++] = sorted[i++]!;
   return out;
 }
 
