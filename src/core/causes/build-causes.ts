@@ -13,13 +13,12 @@ import type { CauseMemo } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
 import { EvidenceTally, Locations, MAX_QUOTED_CHARS, ownEvidence, quoted } from './evidence.js';
 import { FINDING_CAUSE_KINDS } from './finding-kinds.js';
+import { byImpact, ImpactOrder, SEVERITY_RANK as RANK } from './impact-order.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
 import { placementCarried, placementOf, type Placement } from './placement.js';
 import { indexInSorted } from '../sorted-index.js';
 import { keepsSeverityThenKey, severityThenKeyFromReportOrder } from './report-order.js';
 import type { Cause, CauseFinding, CauseInput, ImageFailure } from './types.js';
-
-const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 
 interface Group {
   readonly kind: CauseKind;
@@ -387,12 +386,13 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   }
 
   const made: Making = { node, input, place: input.place ?? { kind: 'cluster' }, memo, locations };
+  const impact = new ImpactOrder(groups.length);
   if (memo === null) {
-    return groups
-      .map((g) => (typeof g === 'number' ? ownCause(findings[g]!, placed[g]!, made) : toCause(g, made)))
-      .sort(byImpact);
+    for (const g of groups)
+      if (typeof g === 'number') impact.add(ownCause(findings[g]!, placed[g]!, made), findings[g]!.key);
+      else impact.add(toCause(g, made), g.subject);
+    return impact.sorted();
   }
-  const causes: Cause[] = [];
   for (let k = 0; k < groups.length; k++) {
     const entry = groups[k]!;
     if (typeof entry === 'number') {
@@ -402,7 +402,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
       const cause =
         reused === undefined ? ownCause(findings[entry]!, placed[entry]!, made) : withPodsOf(reused, input);
       memo.rememberOwn(entry, cause);
-      causes.push(cause);
+      impact.add(cause, findings[entry]!.key);
       continue;
     }
     const g = entry;
@@ -415,9 +415,12 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     const cause = reused === undefined ? toCause(g, made) : withPodsOf(reused, input);
     if (alone) memo.rememberOwn(g.at, cause);
     else if (cause !== reused) memo.remember(cause.id, g.members, g.roots, cause);
-    causes.push(cause);
+    impact.add(cause, g.subject);
   }
-  const ordered = memo.sort(causes, byImpact);
+  const causes = impact.added();
+  const ordered = memo.sort(causes, byImpact, (added) =>
+    added === causes ? impact.sorted() : added.slice().sort(byImpact),
+  );
   memo.done(findings, input.failures ?? [], ordered);
   return ordered;
 }
@@ -486,6 +489,8 @@ function podsOf(input: CauseInput, images: readonly string[], nodeList: readonly
       }
       // Whichever side is shorter: a cause of one node asks that node, not the image's 750 nodes.
       const on = input.podsOn(image);
+      // No pod uses the image (most causes of one node's own finding): nothing to walk.
+      if (on.size === 0) continue;
       if (nodeList.length < on.size)
         for (let i = 0; i < nodeList.length; i++) pods += on.get(nodeList[i]!) ?? 0;
       else pods += podsOnListed(on, nodeList);
@@ -683,15 +688,4 @@ function causeOf(
     affects: { nodes: nodeList, pods, images, mirrors },
     findings: keys,
   };
-}
-
-/** Impact order: severity, then pods affected, then nodes, then findings explained, then id. */
-export function byImpact(a: Cause, b: Cause): number {
-  return (
-    RANK[a.severity] - RANK[b.severity] ||
-    b.affects.pods - a.affects.pods ||
-    b.affects.nodes.length - a.affects.nodes.length ||
-    b.findings.length - a.findings.length ||
-    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  );
 }

@@ -140,11 +140,18 @@ export class CauseMemo {
     this.next.own[at] = cause;
   }
 
-  /** `causes` in impact order: the last call's order, where the causes are the same. */
-  sort(causes: readonly Cause[], compare: (a: Cause, b: Cause) => number): readonly Cause[] {
+  /**
+   * `causes` in impact order: the last call's order, where the causes are the same. `sorted` gives
+   * new causes in that order as a new list (see SortedReuse.sort).
+   */
+  sort(
+    causes: readonly Cause[],
+    compare: (a: Cause, b: Cause) => number,
+    sorted?: (added: readonly Cause[]) => Cause[],
+  ): readonly Cause[] {
     const order = this.previous.order;
     this.next = { own: this.next.own, order };
-    return order.sort(causes, compare);
+    return order.sort(causes, compare, sorted);
   }
 
   /**

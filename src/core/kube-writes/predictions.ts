@@ -2,7 +2,7 @@
 // pull, and the cause that explains each failure. The causes come from the report (`report.causes`,
 // built by causesOf); this module only looks them up by finding key, it never groups findings.
 // Node conditions, Events and PolicyReports all read these predictions, so they agree.
-import { byImpact } from '../causes/build-causes.js';
+import { byImpact } from '../causes/impact-order.js';
 import type { Cause } from '../causes/types.js';
 import type { AgentState } from '../report/types.js';
 
