@@ -14,6 +14,8 @@ import type {
   WireFinding,
 } from '../protocol/messages.js';
 import { finding } from '../core/check/finding.js';
+import type { Severity } from '../core/findings/types.js';
+import { severityCounts } from '../core/report/node-stage.js';
 import type { AgentView, FindingSet } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
 import { StringPool } from '../kube/string-pool.js';
@@ -63,7 +65,9 @@ class NodeState implements AgentFields, AgentView {
   files!: AgentView['files'];
   filesHash!: string | null;
   findingClass!: FindingSet | null;
-  extraFindings!: readonly WireFinding[];
+  private extras: readonly WireFinding[] = [];
+  /** How many of `extraFindings` are of each severity, counted as they are set (while at hand). */
+  extraCounts: Readonly<Record<Severity, number>> = severityCounts([]);
   hosts!: readonly HostProbe[];
   images!: readonly ImageStatus[];
   scanAt!: string | null;
@@ -74,6 +78,15 @@ class NodeState implements AgentFields, AgentView {
 
   constructor(fields: AgentFields) {
     Object.assign(this, fields);
+  }
+
+  get extraFindings(): readonly WireFinding[] {
+    return this.extras;
+  }
+
+  set extraFindings(findings: readonly WireFinding[]) {
+    this.extras = findings;
+    this.extraCounts = severityCounts(findings);
   }
 
   get findings(): readonly WireFinding[] {

@@ -17,6 +17,7 @@ import { poolOf } from '../../src/collector/node-pools.js';
 import { percentile } from '../../src/core/report/percentile.js';
 import { WeakReportMemo } from '../../src/core/report/report-memo.js';
 import { WitnessIndex } from '../../src/core/report/witnesses.js';
+import { evidenceKeyCarried, evidenceKeyOf } from '../../src/core/causes/distinct-messages.js';
 import { FindingInterner } from '../../src/collector/finding-interner.js';
 import { NodeStore } from '../../src/collector/node-store.js';
 import { ReportPublisher } from '../../src/collector/report-publisher.js';
@@ -285,6 +286,34 @@ describe('buildReport', () => {
     expect(third.problems.find((p) => p.key === shared.key)!.nodes).toEqual(['a']);
   });
 
+  it('with the index, merges an agent finding keyed like a collector problem and finds an image finding of one node', () => {
+    // The index walk asks no key whether it is a collector problem's or an image's: it marks the few
+    // keys that are. The answer must be the one of a build without the index.
+    const clash = finding({ id: 'x', key: 'agent-missing:gone', message: 'an agent says so' });
+    const wanted = finding({ id: 'image-pull-fails', key: 'k1', severity: 'error' });
+    const plain = finding({ id: 'x', key: 'own-a' });
+    const index = new WitnessIndex();
+    index.replace('a', [], [clash, wanted, plain]);
+    const nodes: NodeInput[] = [
+      {
+        name: 'a',
+        pool: 'w',
+        registered: true,
+        agent: agent({
+          findings: [clash, wanted, plain],
+          images: [{ image: 'x/app:1', pullable: false, source: null, digest: null, findingKeys: ['k1'] }],
+        }),
+      },
+      { name: 'gone', pool: 'w', registered: true, agent: null },
+    ];
+    const report = buildReport(input(nodes, { agentWitnesses: index }), new WeakReportMemo());
+    expect(asJson(report)).toEqual(asJson(buildReport(input(nodes))));
+    expect(report.problems.filter((p) => p.key === 'agent-missing:gone').map((p) => p.nodes)).toEqual([
+      ['a', 'gone'],
+    ]);
+    expect(report.images[0]!.findings.map((f) => f.key)).toEqual(['k1']);
+  });
+
   it('makes the problem of a finding about one node as it indexes it, and a first build takes that one', () => {
     const own = finding({ id: 'x', key: 'own-a' });
     const index = new WitnessIndex();
@@ -294,6 +323,8 @@ describe('buildReport', () => {
       if (f === own && slot?.problem) made.push(slot.problem);
     });
     expect(made).toHaveLength(1);
+    // With the evidence key worked out as it came (a cause then counts messages without reading them).
+    expect(evidenceKeyCarried(made[0]!)).toBe(evidenceKeyOf(own));
     const nodes: NodeInput[] = [
       { name: 'a', pool: 'w', registered: true, agent: agent({ findings: [own] }) },
     ];

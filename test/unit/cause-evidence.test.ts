@@ -2,7 +2,10 @@
 // lines without building them where that is exact; these cases (locations that start one another,
 // messages that already name their location, stale findings, repeats) must count as the lines do.
 import { describe, expect, it } from 'vitest';
+import { evidenceKeyOf } from '../../src/core/causes/distinct-messages.js';
 import { evidenceLine, evidenceOf } from '../../src/core/causes/evidence.js';
+import type { NodeFinding } from '../../src/core/findings/types.js';
+import { asProblem } from '../../src/core/report/report-findings.js';
 import type { CauseFinding } from '../../src/core/causes/types.js';
 import { prng } from '../support/mutate.js';
 
@@ -65,6 +68,12 @@ describe('cause evidence', () => {
         };
       }).map((f) => JSON.parse(JSON.stringify(f)) as CauseFinding);
       expect(evidenceOf(findings), `seed ${seed}`).toEqual(byBuildingEveryLine(findings));
+      // As the witness index makes them: each problem carrying its message's hash and whether the
+      // message names its place, worked out as it came; mixed with problems that carry none.
+      const carried = findings.map((f, i) =>
+        i % 4 === 3 ? f : asProblem(f as NodeFinding, [], undefined, evidenceKeyOf(f)),
+      );
+      expect(evidenceOf(carried), `seed ${seed}, carried`).toEqual(byBuildingEveryLine(findings));
     }
   });
 

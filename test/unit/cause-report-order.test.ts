@@ -78,6 +78,29 @@ describe('causes of findings in the report order', () => {
     expect(merged).toBeGreaterThan(100);
   });
 
+  it('groups alike whether failures name findings by key or the caller hands the findings over', () => {
+    for (let seed = 1; seed <= 100; seed++) {
+      const r = prng(seed);
+      const findings = reportOrdered(r, 1 + Math.floor(r() * 300));
+      // Failures of images, each naming a few keys: of findings there and of none.
+      const failures = Array.from({ length: 1 + Math.floor(r() * 4) }, (_, i) => ({
+        image: `app${i}:1`,
+        node: null,
+        keys: [pick(r, findings).key, pick(r, findings).key, `gone-${i}`],
+      }));
+      const named = new Set(failures.flatMap((f) => f.keys));
+      const failureFindings = new Set(findings.filter((f) => named.has(f.key)));
+      const byKey = causesOf({ findings, failures, reportOrder: true });
+      expect(causesOf({ findings, failures, reportOrder: true, failureFindings }), `seed ${seed}`).toEqual(
+        byKey,
+      );
+      expect(
+        causesOf({ findings, failures, reportOrder: true, failureFindings }, new CauseMemo()),
+        `seed ${seed}, memo`,
+      ).toEqual(byKey);
+    }
+  });
+
   it('merges the runs of one severity by key, and leaves a list already in that order as it is', () => {
     const f = (key: string, severity: Severity, witnesses: number): CauseFinding => ({
       id: 'mirror-unreachable',

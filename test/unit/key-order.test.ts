@@ -33,6 +33,23 @@ class Indexed {
 }
 
 describe('KeyOrder', () => {
+  it('marks the keys of the given sets, by bit, and no other key', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const r = prng(seed);
+      const index = new Indexed();
+      for (let i = 0; i < 400; i++) index.set(`k${Math.floor(r() * 600)}`, `v${i}`);
+      if (seed % 2 === 0) index.walked(); // a merged order, then a batch on top
+      for (let i = 0; i < 50; i++) index.set(`k${Math.floor(r() * 900)}`, `w${i}`);
+      // Keys in the order and keys that are not, in both sets and in one.
+      const sets = [0, 1].map(() => new Set(Array.from({ length: 20 }, () => `k${Math.floor(r() * 1000)}`)));
+      const seen: [string, number][] = [];
+      index.order.forEach((key, _value, marks) => seen.push([key, marks]), sets);
+      expect(seen).toEqual(
+        index.expected().map(([key]) => [key, (sets[0]!.has(key) ? 1 : 0) | (sets[1]!.has(key) ? 2 : 0)]),
+      );
+    }
+  });
+
   it('walks keys in code-unit order whatever order they came in, with their current values', () => {
     const index = new Indexed();
     for (const key of ['own-node-2-1', 'own-node-10-0', 'Zeta', 'alpha', 'own-node-2-10', 'é', 'a'])

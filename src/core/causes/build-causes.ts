@@ -273,6 +273,10 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
   const byKey = new Map<string, Group>();
   const failureKeys = new Set<string>();
   for (const failure of input.failures ?? []) for (const key of failure.keys) failureKeys.add(key);
+  // Whether a failure names `f`'s key: by the finding itself where the caller gave them.
+  const failureFindings = input.reportOrder === true ? input.failureFindings : undefined;
+  const named = (f: CauseFinding): boolean =>
+    failureFindings === undefined ? failureKeys.has(f.key) : failureFindings.has(f);
   // Subjects of shared groups, by kind, when every finding has a key of its own: a group named after
   // a key is then looked up only when a shared group has that key for subject.
   let sharedSubjects: Map<CauseKind, Set<string>> | null = null;
@@ -282,7 +286,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     const alone =
       p.subject === null && sharedSubjects !== null && sharedSubjects.get(p.kind)?.has(subject) !== true;
     if (alone) {
-      const joinable = (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) || failureKeys.has(f.key);
+      const joinable = (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) || named(f);
       if (!joinable) {
         groups.push(at);
         return;
@@ -299,7 +303,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     groups.push(founded);
     bySubject?.set(subject, founded);
     if (p.familyHost !== null && !byFamilyHost.has(p.familyHost)) byFamilyHost.set(p.familyHost, founded);
-    if (failureKeys.has(f.key)) byKey.set(f.key, founded);
+    if (named(f)) byKey.set(f.key, founded);
   };
   // `rootAt`: where `f` is in the input, when it joins as a root (null: it joins what it is explained by).
   const join = (g: Group, f: CauseFinding, p: Placement, rootAt: number | null): void => {
@@ -318,7 +322,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     if (RANK[f.severity] < RANK[g.severity]) g.severity = f.severity;
     const list = nodesOf(f, node);
     if (list.length > g.longest.length) g.longest = list;
-    if (failureKeys.has(f.key)) byKey.set(f.key, g);
+    if (named(f)) byKey.set(f.key, g);
   };
 
   const placed =

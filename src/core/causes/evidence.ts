@@ -1,5 +1,6 @@
 // A cause's evidence: the findings' own words, one line each (file:line first where they have one),
 // the distinct lines in member order, the first MAX_EVIDENCE of them listed and the rest counted.
+import { DistinctMessages, evidenceKeyCarried, messageHash } from './distinct-messages.js';
 import type { CauseFinding } from './types.js';
 
 const MAX_EVIDENCE = 20;
@@ -100,7 +101,7 @@ export class EvidenceTally {
   private readonly shown: string[] = [];
   private readonly seen = new Set<string>();
   /** Messages by prefix; null once a finding is stale (then the lines are counted as built). */
-  private byPrefix: Map<string, Set<string>> | null = new Map();
+  private byPrefix: Map<string, DistinctMessages> | null = new Map();
   /**
    * The last finding's place and the messages under its prefix (null: none yet): the thousands of
    * findings of a class-wide cause mostly come from one line of one file.
@@ -109,7 +110,7 @@ export class EvidenceTally {
   private lastLine: number | null | undefined = null;
   private lastLocation: Location | null = null;
   private lastPrefix = '';
-  private lastMessages: Set<string> | null = null;
+  private lastMessages: DistinctMessages | null = null;
 
   constructor(private readonly locations: Locations) {}
 
@@ -128,13 +129,17 @@ export class EvidenceTally {
     }
     const sameFile = this.lastMessages !== null && f.file === this.lastFile && f.line === this.lastLine;
     const location = sameFile ? this.lastLocation : this.locations.of(f);
-    const prefix = location !== null && !f.message.includes(location.at) ? location.prefix : '';
+    // What the witness index worked out as the finding came (its message is not read here), else now.
+    const key = evidenceKeyCarried(f);
+    const namesPlace =
+      location !== null && (key === undefined ? f.message.includes(location.at) : key % 2 === 1);
+    const prefix = location !== null && !namesPlace ? location.prefix : '';
     let messages =
       this.lastMessages !== null && prefix === this.lastPrefix
         ? this.lastMessages
         : this.byPrefix.get(prefix);
-    if (messages === undefined) this.byPrefix.set(prefix, (messages = new Set()));
-    messages.add(f.message);
+    if (messages === undefined) this.byPrefix.set(prefix, (messages = new DistinctMessages()));
+    messages.add(f.message, key === undefined ? messageHash(f.message) : key >>> 1);
     this.lastFile = f.file;
     this.lastLine = f.line;
     this.lastLocation = location;
@@ -167,7 +172,8 @@ export class EvidenceTally {
     // The empty prefix starts every other: a line without a location (an aggregate that joined a
     // cause about a file's hosts) is counted once more only where it is not also a located line.
     const plain = byPrefix.get('');
-    if (plain !== undefined) for (const message of plain) if (locatedLine(message, byPrefix)) count--;
+    if (plain !== undefined)
+      for (const message of plain.values()) if (locatedLine(message, byPrefix)) count--;
     return count;
   }
 }
@@ -176,7 +182,7 @@ export class EvidenceTally {
  * `message` is a located line of `byPrefix` too: a location's prefix (each ends with ": ") and a
  * message under it. Located prefixes are prefix-free, so at most one of them can give it.
  */
-function locatedLine(message: string, byPrefix: ReadonlyMap<string, ReadonlySet<string>>): boolean {
+function locatedLine(message: string, byPrefix: ReadonlyMap<string, DistinctMessages>): boolean {
   for (let end = message.indexOf(': '); end !== -1; end = message.indexOf(': ', end + 1)) {
     const messages = byPrefix.get(message.slice(0, end + 2));
     if (messages !== undefined && messages.has(message.slice(end + 2))) return true;

@@ -68,4 +68,10 @@ export interface CauseInput {
    * thousands of root findings by merging, not sorting.
    */
   readonly reportOrder?: boolean;
+  /**
+   * With `reportOrder`: the findings whose keys `failures` name (at most one per key), when the
+   * caller has them at hand. Telling them by object asks nothing of the other findings' keys (each
+   * a string somewhere on the heap, read to be hashed).
+   */
+  readonly failureFindings?: ReadonlySet<CauseFinding>;
 }

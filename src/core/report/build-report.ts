@@ -133,12 +133,21 @@ function podsByImage(input: ClusterInput): (image: string) => ReadonlyMap<string
 function causeStage(
   input: ClusterInput,
   problems: readonly ReportFinding[],
+  groups: ProblemGroups,
   images: ReadonlyMap<string, ImageAcc>,
   memo: ReportMemo,
 ): readonly Cause[] {
   const failures: ImageFailure[] = [];
+  // The problems failures name, found by key among the few the images asked for.
+  const failureFindings = new Set<ReportFinding>();
   for (const [image, acc] of images)
-    if (acc.failing.length > 0) failures.push({ image, node: null, keys: [...acc.keys] });
+    if (acc.failing.length > 0) {
+      failures.push({ image, node: null, keys: [...acc.keys] });
+      for (const key of acc.keys) {
+        const problem = groups.get(key);
+        if (problem !== undefined) failureFindings.add(problem);
+      }
+    }
   const admission = input.admission
     ? admissionFindings(input.admission).map((f) => ({ ...f, host: null, nodes: [], witnesses: 0 }))
     : [];
@@ -149,6 +158,7 @@ function causeStage(
       // Admission findings come after the problems, and one could share a problem's key.
       reportOrder: admission.length === 0,
       failures,
+      failureFindings,
       podsOn,
       pods: (image, node) => (node === null ? 0 : (podsOn(image).get(node) ?? 0)),
     },
@@ -195,7 +205,7 @@ export function buildReport(input: ClusterInput, memo: ReportMemo = NO_MEMO): Cl
   const mirrors = mirrorReports(nodes.mirrors, byPlace);
   addEventImages(nodes.images, input.events);
   const images = imageReports(nodes.images, input.events, byPlace, groups);
-  const causes = causeStage(input, problems, nodes.images, memo);
+  const causes = causeStage(input, problems, groups, nodes.images, memo);
   memo.done();
   const report: ClusterReport = {
     schemaVersion: 1,

@@ -106,14 +106,22 @@ function agentState(node: NodeInput, input: ClusterInput): AgentState {
   return agent.connected ? 'connected' : 'disconnected';
 }
 
+/** How many of `findings` are of each severity. */
+export function severityCounts(
+  findings: readonly { readonly severity: Severity }[],
+): Record<Severity, number> {
+  const counts = emptyCounts();
+  for (let i = 0; i < findings.length; i++) counts[findings[i]!.severity]++;
+  return counts;
+}
+
 function countFindings(
   findings: readonly NodeFinding[],
   memo: ReportMemo,
 ): Readonly<Record<Severity, number>> {
   const cached = memo.counts(findings);
   if (cached !== undefined) return cached;
-  const counts = emptyCounts();
-  for (let i = 0; i < findings.length; i++) counts[findings[i]!.severity]++;
+  const counts = severityCounts(findings);
   memo.rememberCounts(findings, counts);
   return counts;
 }
@@ -276,7 +284,7 @@ function agentPart(
     return { findings: agent.findings, counts: { ...countFindings(agent.findings, memo) }, shownClass: null };
   const extras = agent.extraFindings ?? [];
   const counts = { ...countFindings(set.findings, memo) };
-  const own = countFindings(extras, memo);
+  const own = agent.extraCounts ?? countFindings(extras, memo);
   counts.error += own.error;
   counts.warning += own.warning;
   counts.info += own.info;

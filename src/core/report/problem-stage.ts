@@ -1,6 +1,7 @@
 // Report build, stage "problems": every distinct problem once, keyed by the finding's `key`, with
 // the nodes that witness it. Several findings share a key when agents word the same problem
 // differently (or send it twice): their witnesses are merged into one problem.
+import { evidenceKeyCarried } from '../causes/distinct-messages.js';
 import type { FindingId } from '../findings/catalogue.js';
 import type { NodeFinding } from '../findings/types.js';
 import type { MirrorAcc } from './node-stage.js';
@@ -55,10 +56,18 @@ export class ProblemGroups {
     private readonly wanted: ReadonlySet<string> = new Set(),
   ) {}
 
-  /** Adds a problem no other problem shares its key with (the caller knows). */
-  addAlone(problem: ReportFinding): void {
+  /** The keys `get` will be asked for. */
+  get wantedKeys(): ReadonlySet<string> {
+    return this.wanted;
+  }
+
+  /**
+   * Adds a problem no other problem shares its key with (the caller knows). `maybeWanted` false:
+   * the caller knows its key is not one of `wantedKeys`.
+   */
+  addAlone(problem: ReportFinding, maybeWanted = true): void {
     this.alone.push(problem);
-    if (this.wanted.has(problem.key)) this.wantedAlone.set(problem.key, problem);
+    if (maybeWanted && this.wanted.has(problem.key)) this.wantedAlone.set(problem.key, problem);
   }
 
   /** Adds a problem; false when its key is already taken (then `mergeInto` does the work). */
@@ -137,7 +146,8 @@ export function witnessesFrom(nodes: readonly NodeInput[]): FindingWitnesses {
   const keys = new Map<string, number>();
   for (const f of index.keys()) keys.set(f.key, (keys.get(f.key) ?? 0) + 1);
   return {
-    forEach: (visit) => index.forEach((nodes, f) => visit(f, [...nodes], -1, null, keys.get(f.key)! > 1)),
+    forEach: (visit) =>
+      index.forEach((nodes, f) => visit(f, [...nodes], -1, null, keys.get(f.key)! > 1, true)),
   };
 }
 
@@ -156,27 +166,34 @@ export function addAgentProblems(
   memo: ReportMemo,
   collectorKeys: ReadonlySet<string>,
 ): void {
-  witnesses.forEach((f, nodes, version, slot, keyShared) => {
+  // The keys this walk looks up: the index marks the findings that may have one of them.
+  const watched = new Set([...collectorKeys, ...groups.wantedKeys]);
+  witnesses.forEach((f, nodes, version, slot, keyShared, watchedKey) => {
     if (f.host !== null && f.host !== undefined && f.image !== null && f.image !== undefined) {
       if (MISSING_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).missing, f.image, nodes.length);
       else if (STALE_IDS.has(f.id)) bump(mirrorAcc(mirrors, f.host).stale, f.image, nodes.length);
     }
-    const alone = !keyShared && !collectorKeys.has(f.key);
+    const alone = !keyShared && !(watchedKey && collectorKeys.has(f.key));
     const cached = slot === null ? undefined : memo.problem(slot, version, nodes.length);
     if (cached !== undefined) {
-      if (alone) groups.addAlone(cached);
+      if (alone) groups.addAlone(cached, watchedKey);
       else if (!groups.add(cached)) groups.mergeInto(cached, nodes);
       return;
     }
-    // The index's node arrays are frozen and shared (one per class): the problem may hold them as they are.
-    const problem = asProblem(f, nodes);
-    if (alone) groups.addAlone(problem);
+    // The index's node arrays are frozen and shared (one per class): the problem may hold them as they
+    // are. Its evidence key, worked out as the index took the finding in, goes with it.
+    const key =
+      slot === null
+        ? undefined
+        : (slot.evidenceKey ?? (slot.problem === null ? undefined : evidenceKeyCarried(slot.problem)));
+    const problem = asProblem(f, nodes, undefined, key);
+    if (alone) groups.addAlone(problem, watchedKey);
     else if (!groups.add(problem)) {
       groups.mergeInto(problem, nodes);
       return;
     }
     if (slot !== null) memo.rememberProblem(slot, version, problem);
-  });
+  }, watched);
 }
 
 /** Collector-level mirror problems: one finding per host and kind, its witnesses the failing nodes. */

@@ -1,5 +1,6 @@
 // The shapes the report gives findings: the collector's own, and a deduplicated problem with its
 // witnesses. Shared by the build stages.
+import { EVIDENCE_KEY } from '../causes/distinct-messages.js';
 import { PLACEMENT, type Placement } from '../causes/placement.js';
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { NodeFinding } from '../findings/types.js';
@@ -28,9 +29,15 @@ export function collectorFinding(
 
 /**
  * A problem: the finding's fields in wire order (a place it does not have is null), and its
- * witnesses; `placement`, where it goes among causes, when the caller worked that out already.
+ * witnesses; `placement`, where it goes among causes, and `evidenceKey`, its message's hash and
+ * whether the message names its place (distinct-messages.ts), when the caller worked them out already.
  */
-export function asProblem(f: AnyFinding, nodes: readonly string[], placement?: Placement): ReportFinding {
+export function asProblem(
+  f: AnyFinding,
+  nodes: readonly string[],
+  placement?: Placement,
+  evidenceKey?: number,
+): ReportFinding {
   // Written out as literals, not copied field by field: V8 then gives every problem one shape, where
   // a copy gave each of a large cluster's 300,000 problems a hidden class of its own (~600 bytes).
   // The placement is in the literal too (undefined when not given), for the same reason; the literal
@@ -58,6 +65,7 @@ export function asProblem(f: AnyFinding, nodes: readonly string[], placement?: P
           nodes,
           witnesses,
           [PLACEMENT]: placement,
+          [EVIDENCE_KEY]: evidenceKey,
         }
       : {
           key,
@@ -74,6 +82,7 @@ export function asProblem(f: AnyFinding, nodes: readonly string[], placement?: P
           nodes,
           witnesses,
           [PLACEMENT]: placement,
+          [EVIDENCE_KEY]: evidenceKey,
         };
   return problem;
 }

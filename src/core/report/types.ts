@@ -33,6 +33,11 @@ export interface AgentView {
   readonly findingClass?: FindingSet | null;
   /** With a class: the node's findings outside it. */
   readonly extraFindings?: readonly NodeFinding[];
+  /**
+   * How many of `extraFindings` are of each severity, when the view counted them as they came (a
+   * report build then reads none of a large cluster's 300,000 one-node findings to count them).
+   */
+  readonly extraCounts?: Readonly<Record<Severity, number>>;
   readonly hosts: readonly HostProbe[];
   readonly images: readonly ImageStatus[];
   readonly scanAt: string | null;

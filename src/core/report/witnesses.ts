@@ -4,6 +4,7 @@
 // are indexed once per class, not once per finding: 15,000 nodes × 180 shared findings are 180
 // entries pointing at one member set, not 2.7 million set entries.
 import type { NodeFinding } from '../findings/types.js';
+import { evidenceKeyOf } from '../causes/distinct-messages.js';
 import { PlacementTable } from '../causes/placement.js';
 import { KeyOrder } from './key-order.js';
 import { asProblem } from './report-findings.js';
@@ -20,6 +21,11 @@ export interface ProblemSlot {
   problem: ReportFinding | null;
   /** The witnesses' version `problem` was built at. */
   problemVersion: number;
+  /**
+   * The evidence key of the finding (EVIDENCE_KEY), worked out when the entry was made, for the
+   * problem a build makes from it (a one-node finding's problem, made at once, carries its own).
+   */
+  readonly evidenceKey?: number;
 }
 
 export interface FindingWitnesses {
@@ -28,8 +34,10 @@ export interface FindingWitnesses {
    * and a version: the same version and node count mean the same nodes. `slot` (null: none) is the
    * entry's place for the problem a memo builds from it; `keyShared` says another finding visited
    * has the same key (agents word one problem differently), so their witnesses merge into one problem.
+   * `watchedKey` says the finding's key may be one of `watched` (false: it is not; witnesses that
+   * cannot tell cheaply say true), so that the caller need not look 300,000 keys up in a few.
    */
-  forEach(visit: WitnessVisit): void;
+  forEach(visit: WitnessVisit, watched?: ReadonlySet<string>): void;
 }
 
 export type WitnessVisit = (
@@ -38,6 +46,7 @@ export type WitnessVisit = (
   version: number,
   slot: ProblemSlot | null,
   keyShared: boolean,
+  watchedKey: boolean,
 ) => void;
 
 interface Members extends ProblemSlot {
@@ -64,6 +73,11 @@ type Entry = (Members | Single) & { readonly finding: NodeFinding };
  */
 export const INDEX_MADE: object = Object.freeze({});
 
+const NOTHING_WATCHED: ReadonlySet<string> = new Set();
+/** The bits of the key order's marks: a class's finding has the key too; the key is watched. */
+const IN_CLASSES = 1;
+const WATCHED = 2;
+
 function single(
   finding: NodeFinding,
   list: readonly string[],
@@ -75,22 +89,31 @@ function single(
     list,
     version,
     owner: INDEX_MADE,
-    problem: asProblem(finding, list, placements.place(finding)),
+    problem: asProblem(finding, list, placements.place(finding), evidenceKeyOf(finding)),
     problemVersion: version,
   };
 }
 
 function several(finding: NodeFinding, nodes: Set<string>, version: number): Entry {
-  return { finding, nodes, version, array: null, owner: null, problem: null, problemVersion: 0 };
+  return {
+    finding,
+    nodes,
+    version,
+    array: null,
+    owner: null,
+    problem: null,
+    problemVersion: 0,
+    evidenceKey: evidenceKeyOf(finding),
+  };
 }
 
 function members(nodes: Set<string>, version: number): Members {
   return { nodes, version, array: null, owner: null, problem: null, problemVersion: 0 };
 }
 
-/** A slot for a problem whose witnesses are not one entry's (a class's finding). */
-function freeSlot(): ProblemSlot {
-  return { owner: null, problem: null, problemVersion: 0 };
+/** A slot for a problem whose witnesses are not one entry's (a class's finding `f`). */
+function freeSlot(f: NodeFinding): ProblemSlot {
+  return { owner: null, problem: null, problemVersion: 0, evidenceKey: evidenceKeyOf(f) };
 }
 
 function isSingle(m: Members | Single): m is Single {
@@ -320,17 +343,17 @@ export class WitnessIndex implements FindingWitnesses {
     return v !== undefined && (v instanceof Map || own === undefined);
   }
 
-  forEach(visit: WitnessVisit): void {
+  forEach(visit: WitnessVisit, watched: ReadonlySet<string> = NOTHING_WATCHED): void {
     // Versions come from one growing counter: a changed source gets the highest, and a source that
     // goes away takes its nodes with it — so (highest version, node count) tells any change.
     this.classesOf.forEach((sets, f) => {
       const own = this.entryOf(f);
       const shared = this.classKeyShared(f, own);
       let slot = this.classSlots.get(f);
-      if (slot === undefined) this.classSlots.set(f, (slot = freeSlot()));
+      if (slot === undefined) this.classSlots.set(f, (slot = freeSlot(f)));
       if (sets.length === 1 && own === undefined) {
         const m = this.classes.get(sets[0]!)!;
-        visit(f, this.nodesOf(m), m.version, slot, shared);
+        visit(f, this.nodesOf(m), m.version, slot, shared, watched.has(f.key));
         return;
       }
       const nodes: string[] = [];
@@ -344,23 +367,29 @@ export class WitnessIndex implements FindingWitnesses {
         for (const n of this.nodesOf(own)) nodes.push(n);
         version = Math.max(version, own.version);
       }
-      visit(f, nodes.sort(), version, slot, shared);
+      visit(f, nodes.sort(), version, slot, shared, watched.has(f.key));
     });
     // In key order: the problems come to the report's sort in the order it wants (by key, once
-    // grouped by severity and witnesses), whatever order the agents connected in.
-    this.order.forEach((key, v) => {
-      const inClasses = this.classKeys.get(key) ?? 0;
-      if (!(v instanceof Map)) {
-        // Alone under its key, unless a class's finding (another one) has it too.
-        if (inClasses === 0) visit(v.finding, this.nodesOf(v), v.version, v, false);
-        else if (!this.classesOf.has(v.finding)) visit(v.finding, this.nodesOf(v), v.version, v, true);
-        return;
-      }
-      v.forEach((e) => {
-        if (inClasses === 0 || !this.classesOf.has(e.finding))
-          visit(e.finding, this.nodesOf(e), e.version, e, true);
-      });
-    });
+    // grouped by severity and witnesses), whatever order the agents connected in. Which keys a class
+    // has too, and which are watched, the order marks (a few keys, found in it).
+    this.order.forEach(
+      (_key, v, marks) => {
+        const inClasses = (marks & IN_CLASSES) !== 0;
+        const watchedKey = (marks & WATCHED) !== 0;
+        if (!(v instanceof Map)) {
+          // Alone under its key, unless a class's finding (another one) has it too.
+          if (!inClasses) visit(v.finding, this.nodesOf(v), v.version, v, false, watchedKey);
+          else if (!this.classesOf.has(v.finding))
+            visit(v.finding, this.nodesOf(v), v.version, v, true, watchedKey);
+          return;
+        }
+        v.forEach((e) => {
+          if (!inClasses || !this.classesOf.has(e.finding))
+            visit(e.finding, this.nodesOf(e), e.version, e, true, watchedKey);
+        });
+      },
+      [this.classKeys.keys(), watched],
+    );
     this.singletons.done();
   }
 
