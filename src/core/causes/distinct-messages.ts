@@ -50,16 +50,17 @@ export function evidenceKeyCarried(f: object): number | undefined {
 
 /** A set of texts, each added with its hash (messageHash). */
 export class DistinctMessages {
-  /** Each slot's hash plus one (0: empty), and its text. */
+  /** Each slot's hash plus one (0: empty), and where its text is in `texts`. */
   private hashes = new Int32Array(16);
-  private texts: (string | undefined)[] = new Array<string | undefined>(16);
-  private count = 0;
+  private slots = new Int32Array(16);
+  /** The texts, in the order they came: growing moves numbers only. */
+  private readonly texts: string[] = [];
   private clashes = 0;
   /** The texts, once hashes met too often. */
   private fallback: Set<string> | null = null;
 
   get size(): number {
-    return this.fallback === null ? this.count : this.fallback.size;
+    return this.fallback === null ? this.texts.length : this.fallback.size;
   }
 
   /** Adds `text`, whose hash is `hash`. */
@@ -68,21 +69,21 @@ export class DistinctMessages {
       this.fallback.add(text);
       return;
     }
-    if ((this.count + 1) * 2 > this.hashes.length) this.grow();
+    if ((this.texts.length + 1) * 2 > this.hashes.length) this.grow();
     const mask = this.hashes.length - 1;
     const stored = hash + 1;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const h = this.hashes[i]!;
       if (h === 0) {
         this.hashes[i] = stored;
-        this.texts[i] = text;
-        this.count++;
+        this.slots[i] = this.texts.length;
+        this.texts.push(text);
         return;
       }
       if (h === stored) {
-        if (this.texts[i] === text) return;
+        if (this.texts[this.slots[i]!] === text) return;
         if (++this.clashes > MAX_CLASHES) {
-          this.fallback = new Set(this.values());
+          this.fallback = new Set(this.texts);
           this.fallback.add(text);
           return;
         }
@@ -97,25 +98,21 @@ export class DistinctMessages {
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const h = this.hashes[i]!;
       if (h === 0) return false;
-      if (h === hash + 1 && this.texts[i] === text) return true;
+      if (h === hash + 1 && this.texts[this.slots[i]!] === text) return true;
     }
   }
 
-  /** The texts, in no particular order. */
-  *values(): IterableIterator<string> {
-    if (this.fallback !== null) {
-      yield* this.fallback;
-      return;
-    }
-    for (let i = 0; i < this.texts.length; i++) if (this.hashes[i] !== 0) yield this.texts[i]!;
+  /** The texts. */
+  values(): Iterable<string> {
+    return this.fallback ?? this.texts;
   }
 
-  /** Twice the slots, each text placed again by its hash (no text is read). */
+  /** Twice the slots, each placed again by its hash (no text is read). */
   private grow(): void {
     const hashes = this.hashes;
-    const texts = this.texts;
+    const slots = this.slots;
     this.hashes = new Int32Array(hashes.length * 2);
-    this.texts = new Array<string | undefined>(hashes.length * 2);
+    this.slots = new Int32Array(hashes.length * 2);
     const mask = this.hashes.length - 1;
     for (let j = 0; j < hashes.length; j++) {
       const h = hashes[j]!;
@@ -123,7 +120,7 @@ export class DistinctMessages {
       let i = (h - 1) & mask;
       while (this.hashes[i] !== 0) i = (i + 1) & mask;
       this.hashes[i] = h;
-      this.texts[i] = texts[j];
+      this.slots[i] = slots[j]!;
     }
   }
 }
