@@ -8,7 +8,9 @@
 // one waits 1/RELEASE_SHARE times the last one's pause, and never less than RELEASE_MIN_GAP_MS. A
 // collector whose reconciles rebuild the report every 10 s then collects after each (about 2 % of
 // its time at 15,000 nodes); a limit of once a minute left the garbage of the builds in between
-// resident. A report let go before the budget allows a collection is not forgotten: the collection
+// resident, and so did a floor of 10 s for the report a page read between two reconciles (its
+// release waited for the gap the reconcile's had opened: up to 10 s at the build's peak, where the
+// share alone asks 3–6 s at 15,000 nodes). A report let go before the budget allows a collection is not forgotten: the collection
 // runs once it does (else that report's garbage stayed resident until V8's own next major
 // collection, and the settled RSS at 15,000 nodes read some 60 MiB higher in one run of five). The
 // global `gc` exists because the collector's relaunch (heap-limit.ts) passes --expose-gc; without
@@ -20,7 +22,7 @@ export const RELEASE_ABOVE = 0.4;
 /** The share of the collector's time these collections may take. */
 export const RELEASE_SHARE = 0.05;
 /** However short the pause, collections are at least this far apart. */
-export const RELEASE_MIN_GAP_MS = 10_000;
+export const RELEASE_MIN_GAP_MS = 2_000;
 
 export interface HeapReleaseOptions {
   readonly log: (message: string) => void;

@@ -41,9 +41,12 @@ function release(used: number, at: { now: number }, pauseMs = 150) {
 describe('HeapRelease', () => {
   it('collects a large heap, says what it freed, and waits at least the minimum gap', () => {
     const at = { now: 0 };
-    const { r, collections, logs, heap } = release(450 * MiB, at);
+    // A pause short enough that the share alone would allow the next collection sooner.
+    const pauseMs = 50;
+    expect(pauseMs / RELEASE_SHARE).toBeLessThan(RELEASE_MIN_GAP_MS);
+    const { r, collections, logs, heap } = release(450 * MiB, at, pauseMs);
     expect(r.released()).toBe(true);
-    expect(logs).toEqual(['heap 450 MiB → 300 MiB after the report was let go (a full collection, 150 ms)']);
+    expect(logs).toEqual(['heap 450 MiB → 300 MiB after the report was let go (a full collection, 50 ms)']);
     heap.used = 450 * MiB;
     at.now += RELEASE_MIN_GAP_MS - 1;
     expect(r.released()).toBe(false);
@@ -69,14 +72,14 @@ describe('HeapRelease', () => {
 
   it('collects a report let go before the budget allows once it does, with one wait for any number let go', () => {
     const at = { now: 0 };
-    const { r, collections, heap, deferred } = release(450 * MiB, at);
+    const { r, collections, heap, deferred } = release(450 * MiB, at, 50);
     expect(r.released()).toBe(true);
     heap.used = 450 * MiB;
-    at.now = 4_000;
+    at.now = RELEASE_MIN_GAP_MS * 0.4;
     expect(r.released()).toBe(false);
-    at.now = 6_000;
+    at.now = RELEASE_MIN_GAP_MS * 0.6;
     expect(r.released()).toBe(false);
-    expect(deferred.map((d) => d.ms)).toEqual([RELEASE_MIN_GAP_MS - 4_000]);
+    expect(deferred.map((d) => d.ms)).toEqual([RELEASE_MIN_GAP_MS * 0.6]);
     at.now = RELEASE_MIN_GAP_MS;
     deferred.shift()!.then();
     expect(collections).toEqual([0, RELEASE_MIN_GAP_MS]);
