@@ -14,7 +14,7 @@ import type {
   WireFinding,
 } from '../protocol/messages.js';
 import { finding } from '../core/check/finding.js';
-import type { Severity } from '../core/findings/types.js';
+import { SEVERITY_RANK, type Severity } from '../core/findings/types.js';
 import { severityCounts } from '../core/report/node-stage.js';
 import type { AgentView, FindingSet } from '../core/report/types.js';
 import { WitnessIndex } from '../core/report/witnesses.js';
@@ -185,13 +185,11 @@ function note(hit: Set<NodeLimit>, fitted: Fitted<unknown>, countLimit: NodeLimi
   else if (fitted.hit === 'bytes') hit.add('bytes');
 }
 
-const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
-
 /** Errors first, so that the findings that matter most are the ones kept when a list is cut. */
 function mostSevereFirst(findings: readonly WireFinding[]): WireFinding[] {
   return findings
     .map((f, i) => ({ f, i }))
-    .sort((a, b) => SEVERITY_ORDER[a.f.severity] - SEVERITY_ORDER[b.f.severity] || a.i - b.i)
+    .sort((a, b) => SEVERITY_RANK[a.f.severity] - SEVERITY_RANK[b.f.severity] || a.i - b.i)
     .map((e) => e.f);
 }
 

@@ -5,7 +5,7 @@ import type { Cause } from '../../core/causes/types.js';
 import { keyStatic } from '../../core/diagnose/finding-key.js';
 import type { NodeFinding } from '../../core/findings/types.js';
 import { MirrorscopeError } from '../../core/errors.js';
-import { findingJson } from '../../core/findings/types.js';
+import { findingJson, SEVERITY_RANK } from '../../core/findings/types.js';
 import { parseArgs } from '../../core/args.js';
 import { EXIT_FAILED, EXIT_OK, type CommandIo } from '../command.js';
 import { parseNamespace, parseRuntimeChoice, requireContainersDir } from '../../host/load-resolver.js';
@@ -35,8 +35,6 @@ next), then every finding, errors before warnings, the notes, and a count line.
 
 Exit status: 0 no error-severity finding, 1 some finding is an error, 2 usage or input error.
 `;
-
-const RANK = { error: 0, warning: 1, info: 2 } as const;
 
 function render(
   causes: readonly Cause[],
@@ -88,7 +86,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   // Errors before warnings before notes; the check's own order within each.
   const findings = runStaticCheck(input)
     .map((f) => keyStatic(f))
-    .sort((a, b) => RANK[a.severity] - RANK[b.severity]);
+    .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
   const causes = causesOfScan(findings, [], null, {
     place: {
       kind: 'local',

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs, type FlagValues } from '../../core/args.js';
 import { causeIdByFinding } from '../../core/causes/of-scan.js';
 import { MirrorscopeError } from '../../core/errors.js';
-import type { Severity } from '../../core/findings/types.js';
+import { SEVERITY_RANK } from '../../core/findings/types.js';
 import { nodeFindings } from '../../core/report/node-findings.js';
 import type { ClusterReport, NodeReport } from '../../core/report/types.js';
 import { styleFor } from '../../core/style.js';
@@ -64,8 +64,6 @@ const FLAGS = {
   browser: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 
 interface Context {
   readonly flags: FlagValues;
@@ -140,7 +138,7 @@ async function findings(ctx: Context): Promise<number> {
     );
   const causeOf = causeIdByFinding(doc.causes);
   const rows = [...nodeFindings(doc, node)].sort(
-    (a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.id.localeCompare(b.id),
+    (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.id.localeCompare(b.id),
   );
   if (format === 'json' || format === 'yaml')
     ctx.io.stdout.write(

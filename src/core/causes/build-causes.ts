@@ -8,12 +8,12 @@
 //     names, else the first root finding of the image's failure in the order CRI-O tried the
 //     sources, else a cause about the same image. Only what nothing explains stands alone.
 // Causes are ordered by impact: severity, then pods affected, then nodes, then findings.
-import type { Severity } from '../findings/types.js';
+import { SEVERITY_RANK, type Severity } from '../findings/types.js';
 import type { CauseMemo } from './cause-memo.js';
 import { causeCommands, type CommandPlace } from './commands.js';
 import { EvidenceTally, Locations, MAX_QUOTED_CHARS, ownEvidence, quoted } from './evidence.js';
 import { FINDING_CAUSE_KINDS } from './finding-kinds.js';
-import { byImpact, ImpactOrder, SEVERITY_RANK as RANK } from './impact-order.js';
+import { byImpact, ImpactOrder } from './impact-order.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
 import { placementCarried, placementOf, type Placement } from './placement.js';
 import { indexInSorted } from '../sorted-index.js';
@@ -95,7 +95,7 @@ function nodesOf(f: CauseFinding, fallback: string | null): readonly string[] {
 }
 
 function bySeverityThenKey(a: CauseFinding, b: CauseFinding): number {
-  return RANK[a.severity] - RANK[b.severity] || (a.key < b.key ? -1 : 1);
+  return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || (a.key < b.key ? -1 : 1);
 }
 
 /** `list` most severe first, then by key: as it is (`inOrder`), merged from the report's order, or sorted. */
@@ -319,7 +319,7 @@ export function causesOf(input: CauseInput, memo: CauseMemo | null = null): read
     } else g.members.push(f);
     if (f.image) addImage(g, f.image);
     if (p.host !== null) g.mirrors = withText(g.mirrors, p.host);
-    if (RANK[f.severity] < RANK[g.severity]) g.severity = f.severity;
+    if (SEVERITY_RANK[f.severity] < SEVERITY_RANK[g.severity]) g.severity = f.severity;
     const list = nodesOf(f, node);
     if (list.length > g.longest.length) g.longest = list;
     if (named(f)) byKey.set(f.key, g);

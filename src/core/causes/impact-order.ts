@@ -1,10 +1,7 @@
 // The order causes are listed in: by impact. A large cluster's first build sorts 90,000 of them.
-import type { Severity } from '../findings/types.js';
+import { SEVERITY_RANK } from '../findings/types.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
 import type { Cause } from './types.js';
-
-/** Most severe first. */
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 
 /** Impact order: severity, then pods affected, then nodes, then findings explained, then id. */
 export function byImpact(a: Cause, b: Cause): number {

@@ -8,6 +8,9 @@
 export const SEVERITIES = ['error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** Each severity's place in SEVERITIES: most severe first, for sorting. */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
+
 export interface FindingDefinition {
   readonly severity: Severity;
   /** One line: what this id means. */

@@ -15,5 +15,3 @@ export function catalogueSeverity(id: string, fallback: Severity = 'error'): Sev
 export function catalogueFix(id: string): string {
   return BY_ID[id]?.fix ?? '';
 }
-
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };

@@ -7,7 +7,7 @@ import type { NodeFinding } from '../findings/types.js';
 import type { MirrorAcc } from './node-stage.js';
 import { mirrorAcc } from './node-stage.js';
 import type { ReportMemo } from './report-memo.js';
-import { SEVERITY_RANK } from './catalogue-lookup.js';
+import { SEVERITY_RANK } from '../findings/types.js';
 import { asProblem, collectorFinding, type AnyFinding } from './report-findings.js';
 import type { NodeInput, ReportFinding } from './types.js';
 import type { FindingWitnesses } from './witnesses.js';

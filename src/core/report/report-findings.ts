@@ -4,7 +4,7 @@ import { EVIDENCE_KEY } from '../causes/distinct-messages.js';
 import { PLACEMENT, type Placement } from '../causes/placement.js';
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { NodeFinding } from '../findings/types.js';
-import { SEVERITY_RANK } from './catalogue-lookup.js';
+import { SEVERITY_RANK } from '../findings/types.js';
 import type { ReportFinding } from './types.js';
 
 export type AnyFinding = NodeFinding | ReportFinding;
