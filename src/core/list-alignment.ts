@@ -79,3 +79,10 @@ export function positionsIn<T>(previous: readonly T[], items: readonly T[]): Int
   }
   return from;
 }
+
+/** The same items (by identity) in the same places. */
+export function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

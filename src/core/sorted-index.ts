@@ -36,3 +36,10 @@ export function gallop<T>(list: readonly T[], from: number, before: (item: T) =>
   }
   return hi;
 }
+
+/** `items` in `order` (the index of each, place by place), as a new list. */
+export function inOrder<T>(items: readonly T[], order: ArrayLike<number>): T[] {
+  const out = new Array<T>(order.length);
+  for (let k = 0; k < order.length; k++) out[k] = items[order[k]!]!;
+  return out;
+}

@@ -2,7 +2,7 @@
 // were there keep their order from the previous call, the new ones are sorted and merged in. Items
 // are compared by identity (they are immutable objects: a changed item is a new object), and the
 // order must be total (no two distinct items compare equal), so the answer is that of a full sort.
-import { positionsIn } from './list-alignment.js';
+import { positionsIn, sameItems } from './list-alignment.js';
 import { gallop } from './sorted-index.js';
 
 /**
@@ -62,12 +62,6 @@ function without<T>(sorted: readonly T[], removed: ReadonlySet<T>, compare: (x: 
   }
   while (i < sorted.length) out[k++] = sorted[i++]!;
   return out;
-}
-
-function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export class SortedReuse<T extends object> {

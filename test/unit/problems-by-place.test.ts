@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { inOrder, severityThenWitnessesOrder } from '../../src/core/report/report-findings.js';
+import { severityThenWitnessesOrder } from '../../src/core/report/report-findings.js';
+import { inOrder } from '../../src/core/sorted-index.js';
 import { ProblemPlaces, problemsByPlace } from '../../src/core/report/section-stage.js';
 import type { ReportFinding } from '../../src/core/report/types.js';
 import { prng } from '../support/mutate.js';

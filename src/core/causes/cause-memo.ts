@@ -12,7 +12,7 @@
 // long as the list the last call returned lives (the report that holds it): a memo kept between
 // builds holds where findings go and the few causes many findings share, not a copy of the report.
 // A build after the report was collected makes those causes again from their findings.
-import { positionsIn } from '../list-alignment.js';
+import { positionsIn, sameItems } from '../list-alignment.js';
 import { SortedReuse } from '../sorted-reuse.js';
 import { tracePrefix } from './commands.js';
 import { Locations } from './evidence.js';
@@ -145,7 +145,7 @@ export class CauseMemo {
   reuseOwn(at: number, images: readonly string[]): Cause | undefined {
     const j = this.from[at]!;
     const cause = j === -1 ? undefined : this.previous.own[j];
-    if (cause === undefined || !same(cause.affects.images, images)) return undefined;
+    if (cause === undefined || !sameItems(cause.affects.images, images)) return undefined;
     return cause;
   }
 
@@ -203,10 +203,12 @@ export class CauseMemo {
     const b = this.built.get(id);
     if (b === undefined || b.roots !== roots) return undefined;
     if (
-      Array.isArray(b.members) ? !same(b.members, members) : members.length !== 1 || members[0] !== b.members
+      Array.isArray(b.members)
+        ? !sameItems(b.members, members)
+        : members.length !== 1 || members[0] !== b.members
     )
       return undefined;
-    if (!same(b.cause.affects.images, images)) return undefined;
+    if (!sameItems(b.cause.affects.images, images)) return undefined;
     b.call = this.call;
     return b.cause;
   }
@@ -238,7 +240,7 @@ export class CauseMemo {
     for (let i = 0; i < failures.length; i++) {
       const a = last.failures[i]!;
       const b = failures[i]!;
-      if (a.image !== b.image || a.node !== b.node || !same(a.keys, b.keys)) return null;
+      if (a.image !== b.image || a.node !== b.node || !sameItems(a.keys, b.keys)) return null;
     }
     return this.lastList() ?? null;
   }
@@ -271,10 +273,4 @@ interface Kept {
 
 function emptyKept(): Kept {
   return { own: [], order: new SortedReuse() };
-}
-
-function same<T>(a: readonly T[], b: readonly T[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,5 +1,6 @@
 // The order causes are listed in: by impact. A large cluster's first build sorts 90,000 of them.
 import { SEVERITY_RANK } from '../findings/types.js';
+import { inOrder } from '../sorted-index.js';
 import { CAUSE_KINDS, type CauseKind } from './kinds.js';
 import type { Cause } from './types.js';
 
@@ -83,8 +84,6 @@ export class ImpactOrder {
         kind[a]! - kind[b]! ||
         (subjects[a]! < subjects[b]! ? -1 : subjects[a]! > subjects[b]! ? 1 : 0),
     );
-    const out = new Array<Cause>(causes.length);
-    for (let i = 0; i < causes.length; i++) out[i] = causes[order[i]!]!;
-    return out;
+    return inOrder(causes, order);
   }
 }

@@ -5,6 +5,7 @@ import { PLACEMENT, type Placement } from '../causes/placement.js';
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { NodeFinding } from '../findings/types.js';
 import { SEVERITY_RANK } from '../findings/types.js';
+import { inOrder } from '../sorted-index.js';
 import type { ReportFinding } from './types.js';
 
 export type AnyFinding = NodeFinding | ReportFinding;
@@ -107,13 +108,6 @@ export function bySeverityThenWitnesses(a: ReportFinding, b: ReportFinding): num
 /** `problems` in bySeverityThenWitnesses order, as a new list (see severityThenWitnessesOrder). */
 export function sortedBySeverityThenWitnesses(problems: readonly ReportFinding[]): ReportFinding[] {
   return inOrder(problems, severityThenWitnessesOrder(problems));
-}
-
-/** `items` in `order` (the index of each, place by place), as a new list. */
-export function inOrder<T>(items: readonly T[], order: Uint32Array): T[] {
-  const out = new Array<T>(order.length);
-  for (let k = 0; k < order.length; k++) out[k] = items[order[k]!]!;
-  return out;
 }
 
 /**

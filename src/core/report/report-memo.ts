@@ -5,10 +5,10 @@
 import { CauseMemo } from '../causes/cause-memo.js';
 import type { Severity } from '../findings/types.js';
 import type { NodeFinding } from '../findings/types.js';
+import { inOrder } from '../sorted-index.js';
 import { SortedReuse } from '../sorted-reuse.js';
 import {
   bySeverityThenWitnesses,
-  inOrder,
   severityThenWitnessesOrder,
   sortedBySeverityThenWitnesses,
 } from './report-findings.js';
