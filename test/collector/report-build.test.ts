@@ -17,7 +17,7 @@ import { poolOf } from '../../src/collector/node-pools.js';
 import { percentile } from '../../src/core/report/percentile.js';
 import { WeakReportMemo } from '../../src/core/report/report-memo.js';
 import { WitnessIndex } from '../../src/core/report/witnesses.js';
-import { evidenceKeyCarried, evidenceKeyOf } from '../../src/core/causes/distinct-messages.js';
+import { evidenceKeyCarried, evidenceKeyOf } from '../../src/core/causes/evidence.js';
 import { FindingInterner } from '../../src/collector/finding-interner.js';
 import { NodeStore } from '../../src/collector/node-store.js';
 import { ReportPublisher } from '../../src/collector/report-publisher.js';

@@ -2,7 +2,7 @@
 // lines without building them where that is exact; these cases (locations that start one another,
 // messages that already name their location, stale findings, repeats) must count as the lines do.
 import { describe, expect, it } from 'vitest';
-import { evidenceKeyOf } from '../../src/core/causes/distinct-messages.js';
+import { evidenceKeyOf } from '../../src/core/causes/evidence.js';
 import { evidenceLine, evidenceOf } from '../../src/core/causes/evidence.js';
 import type { NodeFinding } from '../../src/core/findings/types.js';
 import { asProblem } from '../../src/core/report/report-findings.js';

@@ -1,7 +1,8 @@
 // A cause counts its findings' distinct messages by a hash of each, texts compared only where hashes
 // meet: the count must be a Set's, whatever the hashes, including texts made to meet under one.
 import { describe, expect, it } from 'vitest';
-import { DistinctMessages, evidenceKeyOf, messageHash } from '../../src/core/causes/distinct-messages.js';
+import { DistinctMessages, messageHash } from '../../src/core/causes/distinct-messages.js';
+import { evidenceKeyOf } from '../../src/core/causes/evidence.js';
 import { prng } from '../support/mutate.js';
 
 describe('DistinctMessages', () => {

@@ -3,7 +3,7 @@
 // scattered over the heap wherever their snapshots were parsed: a Set reads each text for its hash,
 // and the texts it is chained with to compare them (a first build at 15,000 agents spent 50 ms
 // there). The collector's witness index hashes each message as the finding arrives, while the text
-// is at hand, and the problem carries the hash (EVIDENCE_KEY): counting then reads no text, but
+// is at hand, and the problem carries the hash (evidence.ts, EVIDENCE_KEY): counting then reads no text, but
 // where two hashes meet.
 //
 // Texts are compared wherever hashes meet, so the count is exact whatever the hash. Messages come
@@ -13,7 +13,7 @@
 /** Meetings of different texts under one hash a set takes before it counts texts instead. */
 const MAX_CLASHES = 64;
 
-/** Bits of a message hash: it fits a small integer with its flag beside it (EVIDENCE_KEY). */
+/** Bits of a message hash: it fits a small integer with a flag beside it (evidence.ts, EVIDENCE_KEY). */
 const HASH_BITS = 29;
 
 /** Per process: texts made to meet under one hash here need to know it. */
@@ -24,28 +24,6 @@ export function messageHash(text: string): number {
   let h = (0x811c9dc5 ^ SEED) | 0;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> (32 - HASH_BITS);
-}
-
-/**
- * The property under which a problem made by the witness index carries its evidence key: its
- * message's hash, and whether the message names its own place (`file:line`), as
- * `hash * 2 + names`. A symbol: the report and its JSON do not see it.
- */
-export const EVIDENCE_KEY: unique symbol = Symbol('evidence key');
-
-/** The evidence key of a finding (see EVIDENCE_KEY). */
-export function evidenceKeyOf(f: {
-  readonly message: string;
-  readonly file?: string | null;
-  readonly line?: number | null;
-}): number {
-  const at = f.file ? (f.line === null || f.line === undefined ? f.file : `${f.file}:${f.line}`) : null;
-  return messageHash(f.message) * 2 + (at !== null && f.message.includes(at) ? 1 : 0);
-}
-
-/** The evidence key `f` carries, if whoever made it worked that out. */
-export function evidenceKeyCarried(f: object): number | undefined {
-  return (f as { readonly [EVIDENCE_KEY]?: number })[EVIDENCE_KEY];
 }
 
 /** A set of texts, each added with its hash (messageHash). */

@@ -1,6 +1,6 @@
 // A cause's evidence: the findings' own words, one line each (file:line first where they have one),
 // the distinct lines in member order, the first MAX_EVIDENCE of them listed and the rest counted.
-import { DistinctMessages, evidenceKeyCarried, messageHash } from './distinct-messages.js';
+import { DistinctMessages, messageHash } from './distinct-messages.js';
 import type { CauseFinding } from './types.js';
 
 const MAX_EVIDENCE = 20;
@@ -22,9 +22,27 @@ export function quoted(text: string, max: number): string {
 const shownLine = (line: string): string => quoted(line, MAX_QUOTED_CHARS.evidence);
 
 /** Where a finding is (`file:line`), when it names a file. */
-function locationOf(f: CauseFinding): string | null {
+function locationOf(f: Pick<CauseFinding, 'file' | 'line'>): string | null {
   if (!f.file) return null;
   return f.line === null || f.line === undefined ? f.file : `${f.file}:${f.line}`;
+}
+
+/**
+ * The property under which a problem made by the witness index carries its evidence key: its
+ * message's hash, and whether the message names its own place (`file:line`), as
+ * `hash * 2 + names`. A symbol: the report and its JSON do not see it.
+ */
+export const EVIDENCE_KEY: unique symbol = Symbol('evidence key');
+
+/** The evidence key of a finding (see EVIDENCE_KEY). */
+export function evidenceKeyOf(f: Pick<CauseFinding, 'message' | 'file' | 'line'>): number {
+  const at = locationOf(f);
+  return messageHash(f.message) * 2 + (at !== null && f.message.includes(at) ? 1 : 0);
+}
+
+/** The evidence key `f` carries, if whoever made it worked that out. */
+export function evidenceKeyCarried(f: object): number | undefined {
+  return (f as { readonly [EVIDENCE_KEY]?: number })[EVIDENCE_KEY];
 }
 
 /** A place in a file as a cause names it (`file:line`), and as a line of evidence starts with it. */

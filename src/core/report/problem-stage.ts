@@ -1,7 +1,7 @@
 // Report build, stage "problems": every distinct problem once, keyed by the finding's `key`, with
 // the nodes that witness it. Several findings share a key when agents word the same problem
 // differently (or send it twice): their witnesses are merged into one problem.
-import { evidenceKeyCarried } from '../causes/distinct-messages.js';
+import { evidenceKeyCarried } from '../causes/evidence.js';
 import type { FindingId } from '../findings/catalogue.js';
 import type { NodeFinding } from '../findings/types.js';
 import type { MirrorAcc } from './node-stage.js';

@@ -1,6 +1,6 @@
 // The shapes the report gives findings: the collector's own, and a deduplicated problem with its
 // witnesses. Shared by the build stages.
-import { EVIDENCE_KEY } from '../causes/distinct-messages.js';
+import { EVIDENCE_KEY } from '../causes/evidence.js';
 import { PLACEMENT, type Placement } from '../causes/placement.js';
 import { definitionOf, type FindingId } from '../findings/catalogue.js';
 import type { NodeFinding } from '../findings/types.js';

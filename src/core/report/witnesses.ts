@@ -4,7 +4,7 @@
 // are indexed once per class, not once per finding: 15,000 nodes × 180 shared findings are 180
 // entries pointing at one member set, not 2.7 million set entries.
 import type { NodeFinding } from '../findings/types.js';
-import { evidenceKeyOf } from '../causes/distinct-messages.js';
+import { evidenceKeyOf } from '../causes/evidence.js';
 import { PlacementTable } from '../causes/placement.js';
 import { KeyOrder } from './key-order.js';
 import { asProblem } from './report-findings.js';
