@@ -10,11 +10,11 @@
 // its time at 15,000 nodes); a limit of once a minute left the garbage of the builds in between
 // resident, and so did a floor of 10 s for the report a page read between two reconciles (its
 // release waited for the gap the reconcile's had opened: up to 10 s at the build's peak, where the
-// share alone asks 3–6 s at 15,000 nodes). A report let go before the budget allows a collection is not forgotten: the collection
-// runs once it does (else that report's garbage stayed resident until V8's own next major
-// collection, and the settled RSS at 15,000 nodes read some 60 MiB higher in one run of five). The
-// global `gc` exists because the collector's relaunch (heap-limit.ts) passes --expose-gc; without
-// it nothing happens.
+// share alone asks 3–6 s at 15,000 nodes). A report let go before the budget allows a collection
+// is not forgotten: the collection runs once it does (else that report's garbage stayed resident
+// until V8's own next major collection, and the settled RSS at 15,000 nodes read some 60 MiB higher
+// in one run of five). The global `gc` exists because the collector's relaunch (heap-limit.ts)
+// passes --expose-gc; without it nothing happens.
 import { v8Heap } from './memory-guard.js';
 
 /** Collect only when the heap in use is at least this share of its limit. */
