@@ -31,7 +31,7 @@ export function collectorFinding(
 /**
  * A problem: the finding's fields in wire order (a place it does not have is null), and its
  * witnesses; `placement`, where it goes among causes, and `evidenceKey`, its message's hash and
- * whether the message names its place (distinct-messages.ts), when the caller worked them out already.
+ * whether the message names its place (evidence.ts, EVIDENCE_KEY), when the caller worked them out already.
  */
 export function asProblem(
   f: AnyFinding,
@@ -122,7 +122,8 @@ export function severityThenWitnessesOrder(
   problems: readonly ReportFinding[],
   visit?: (problem: ReportFinding, index: number) => void,
 ): Uint32Array {
-  // Groups numbered as met, by severity rank, then witnesses: small integers for keys, not one number of both.
+  // Groups numbered as met, by severity rank, then witnesses: small integers for keys, not one
+  // number of both.
   const numbers: Map<number, number>[] = [new Map(), new Map(), new Map()];
   const sizes: number[] = [];
   // Found out while the problem is at hand: the collector's index lists most in key order already.
